@@ -1,0 +1,157 @@
+-- Specs for workflows/lib/policy.lua: the approval semantics written at its top.
+local T = require("orch.testing")
+local policy = require("lib.policy")
+local tasks_md = require("lib.tasks_md")
+local describe, it, eq, ok = T.describe, T.it, T.eq, T.ok
+
+-- The orchestrator section of seed 001's config.yaml.
+local function seed_cfg(mode)
+  return { approval_mode = mode, checkpoint_after = { "database", "deployment" },
+    auto_approve = { "documentation", "testing" } }
+end
+
+local function task(type_, ra) return { id = 1, title = "t", type = type_, requires_approval = ra } end
+
+local function ask(t, cfg, opts) return (policy.needs_approval(t, cfg, opts)) end
+
+describe("policy.needs_approval", function()
+  -- mode, type, Requires Approval, expected: the decision table of the module header.
+  local MATRIX = {
+    { "required", "backend", false, true }, { "required", "backend", true, true },
+    { "required", "documentation", false, false }, { "required", "documentation", true, true },
+    { "required", "Testing", false, false }, { "required", nil, false, true },
+    { "manual", "documentation", false, true }, { "manual", "backend", false, true },
+    { "manual", "backend", true, true },
+    { "auto", "backend", false, false }, { "auto", "database", false, false },
+    { "auto", "documentation", true, true }, { "auto", "backend", true, true },
+  }
+  for _, row in ipairs(MATRIX) do
+    local mode, ty, ra, want = row[1], row[2], row[3], row[4]
+    it(string.format("%s mode, type %s, Requires Approval %s -> %s", mode, tostring(ty), tostring(ra),
+      want and "ask" or "run"), function()
+      eq(ask(task(ty, ra), seed_cfg(mode)), want)
+    end)
+  end
+
+  it("--auto-approve never asks, in any mode, whatever the task says", function()
+    for _, mode in ipairs({ "required", "manual", "auto" }) do
+      local yes, why = policy.needs_approval(task("database", true), seed_cfg(mode), { auto_approve = true })
+      eq({ yes, why }, { false, "--auto-approve: no prompts" }, mode)
+    end
+  end)
+
+  it("defaults to required mode when approval_mode is absent", function()
+    eq(ask(task("backend", false), { auto_approve = { "testing" } }), true)
+    eq(ask(task("testing", false), { auto_approve = { "testing" } }), false)
+    eq(ask(task("backend", false), nil), true)
+  end)
+
+  it("treats '*' in auto_approve as every type", function()
+    eq(ask(task("anything", false), { approval_mode = "required", auto_approve = { "*" } }), false)
+    eq(ask(task(nil, false), { auto_approve = { "*" } }), false)
+    eq(ask(task("anything", true), { auto_approve = { "*" } }), true)
+  end)
+
+  it("says why", function()
+    local _, why = policy.needs_approval(task("backend", false), seed_cfg("required"))
+    eq(why, "required mode: type 'backend' is not in auto_approve")
+    _, why = policy.needs_approval(task("documentation", false), seed_cfg("required"))
+    eq(why, "required mode: type 'documentation' is in auto_approve")
+    _, why = policy.needs_approval(task("documentation", true), seed_cfg("auto"))
+    eq(why, "the task says Requires Approval: true")
+    _, why = policy.needs_approval(task("x", false), seed_cfg("manual"))
+    eq(why, "manual mode: every task is approved by hand")
+  end)
+
+  it("asks when the config is invalid, naming the bad field", function()
+    local yes, why = policy.needs_approval(task("testing", false), { approval_mode = "yolo" })
+    eq(yes, true)
+    ok(why:find("approval_mode", 1, true), why)
+  end)
+end)
+
+describe("policy.checkpoint_after", function()
+  it("pauses after a listed type in every mode, case-insensitively", function()
+    for _, mode in ipairs({ "required", "manual", "auto" }) do
+      eq(policy.checkpoint_after(task("database"), seed_cfg(mode)), true, mode)
+      eq(policy.checkpoint_after(task("Deployment"), seed_cfg(mode)), true, mode)
+      eq(policy.checkpoint_after(task("backend"), seed_cfg(mode)), false, mode)
+    end
+  end)
+
+  it("never pauses with --auto-approve", function()
+    eq(policy.checkpoint_after(task("database"), seed_cfg("manual"), { auto_approve = true }), false)
+  end)
+
+  it("'*' pauses after every task; a task with no type matches only '*'", function()
+    eq(policy.checkpoint_after(task(nil), seed_cfg("required")), false)
+    eq(policy.checkpoint_after(task(nil), { checkpoint_after = { "*" } }), true)
+    eq(policy.checkpoint_after(task("x"), { checkpoint_after = { "*" } }), true)
+  end)
+
+  it("says why, and pauses on an invalid config", function()
+    local yes, why = policy.checkpoint_after(task("database"), seed_cfg("auto"))
+    eq({ yes, why }, { true, "type 'database' is in checkpoint_after" })
+    yes, why = policy.checkpoint_after(task("x"), { checkpoint_after = "database" })
+    eq(yes, true)
+    ok(why:find("checkpoint_after", 1, true), why)
+  end)
+end)
+
+describe("policy on the seed 001 day", function()
+  local doc = assert(tasks_md.parse(T.read_fixture("seed001-example.md"), "seed001-example.md"))
+  local function plan(mode, opts)
+    local out = {}
+    for i, t in ipairs(doc.tasks) do
+      out[i] = { ask = ask(t, seed_cfg(mode), opts), pause = (policy.checkpoint_after(t, seed_cfg(mode), opts)) }
+    end
+    return out
+  end
+
+  it("required: every task asks (frontend is not auto-approved); pause after the migration", function()
+    eq(plan("required"), { { ask = true, pause = true }, { ask = true, pause = false }, { ask = true, pause = false } })
+  end)
+
+  it("auto: only the tasks marked Requires Approval ask", function()
+    eq(plan("auto"), { { ask = true, pause = true }, { ask = true, pause = false }, { ask = false, pause = false } })
+  end)
+
+  it("--auto-approve: no prompts at all", function()
+    eq(plan("manual", { auto_approve = true }),
+      { { ask = false, pause = false }, { ask = false, pause = false }, { ask = false, pause = false } })
+  end)
+end)
+
+describe("policy.validate", function()
+  it("accepts nil, the seed config and each mode", function()
+    eq(policy.validate(nil), true)
+    for _, mode in ipairs({ "required", "auto", "manual" }) do eq(policy.validate(seed_cfg(mode)), true) end
+    eq(policy.validate({ extra_setting = 1 }), true)
+  end)
+
+  local BAD = {
+    { "an unknown mode", { approval_mode = "Required" }, "approval_mode", "must be one of required, auto, manual" },
+    { "a string for a list", { auto_approve = "documentation" }, "auto_approve", "must be a list of task types" },
+    { "a map for a list", { checkpoint_after = { database = true } }, "checkpoint_after", "not a map" },
+    { "a non-string entry", { auto_approve = { "docs", 42 } }, "auto_approve[2]", "non-empty task type string" },
+    { "a blank entry", { checkpoint_after = { " " } }, "checkpoint_after[1]", "non-empty task type string" },
+    { "a non-table config", "required", "(config)", "must be a table" },
+  }
+  for _, case in ipairs(BAD) do
+    it("rejects " .. case[1] .. ", naming the field", function()
+      local res, err = policy.validate(case[2])
+      eq(res, nil)
+      eq({ err.code, err.field }, { "bad_config", case[3] })
+      ok(err.message:find("approval config: " .. case[3] .. ": ", 1, true), err.message)
+      ok(err.message:find(case[4], 1, true), err.message)
+      eq(tostring(err), err.message)
+    end)
+  end
+end)
+
+describe("policy module", function()
+  it("loads as a pure module (no io/os/debug, no globals)", function()
+    local pure = T.load_pure("workflows/lib/policy.lua")
+    eq(pure.needs_approval(task("backend", false), seed_cfg("required")), true)
+  end)
+end)

@@ -1,0 +1,123 @@
+-- policy: when a human must approve, after seeds 000/001 (config.yaml `orchestrator:`
+-- section, the per-task **Requires Approval:** field and the --auto-approve flag).
+--
+--   cfg  = { approval_mode = "required" | "auto" | "manual"   (default "required"),
+--            checkpoint_after = { types }, auto_approve = { types } }
+--   opts = { auto_approve = true }                            (the --auto-approve flag)
+--
+-- The reading of the seeds this module implements (each rule is tested):
+--  1. --auto-approve means "run with auto-approve (no prompts)" (seed 000): never
+--     ask and never checkpoint, whatever the mode or the task file says. It is the
+--     operator's explicit choice for this run, so it outranks both.
+--  2. manual: ask before every task, no exceptions; the auto_approve list and
+--     "Requires Approval: false" do not apply. A human steps through the day.
+--  3. required (the default, seed 001): ask before every task unless its type is
+--     in auto_approve ("Auto-approve these task types").
+--  4. auto: run without asking.
+--  5. "Requires Approval: true" asks in every mode, even for an auto_approve type
+--     and in auto mode. "Requires Approval: false" never removes an approval the
+--     mode demands: task files are often generated (seed 001 "Generated Tasks")
+--     while the config is the operator's, so a task file may raise the bar, never
+--     lower it. In effect false just means "this task adds no approval of its own".
+--  6. checkpoint_after: after a task whose type is listed ("Always pause after
+--     database tasks"), pause so a human reviews the result before anything else
+--     runs, in every mode except with --auto-approve. Whether to pause after the
+--     last task of a session is the workflow's choice.
+--  7. A checkpoint after task N and an approval before task N+1 are one human
+--     decision: the workflow asks once ("✅ Task 1/3 Complete! ... /approve to
+--     continue", seed 001).
+--  Types compare case-insensitively; "*" in a list matches every type; a task with
+--  no type matches only "*". An invalid cfg makes both questions answer true with
+--  the reason (fail safe: never run unapproved because of a typo); call
+--  M.validate(cfg) at start-up to report it properly.
+--
+-- M.needs_approval(task, cfg, opts)   -> bool, reason
+-- M.checkpoint_after(task, cfg, opts) -> bool, reason
+-- M.validate(cfg)                     -> true | nil, err {code="bad_config", field=, message=}
+-- Pure: no io/os/debug, no globals.
+local M = {}
+
+M.MODES = { required = true, auto = true, manual = true }
+M.DEFAULT_MODE = "required"
+
+local err_mt = { __tostring = function(e) return e.message end }
+
+local function bad(field, fmt, ...)
+  return nil, setmetatable({ code = "bad_config", field = field,
+    message = "approval config: " .. field .. ": " .. string.format(fmt, ...) }, err_mt)
+end
+
+local function check_list(cfg, field)
+  local list = cfg[field]
+  if list == nil then return true end
+  if type(list) ~= "table" then
+    return bad(field, "must be a list of task types, got %s %s", type(list), tostring(list))
+  end
+  local n = #list
+  for k in pairs(list) do
+    if type(k) ~= "number" or k < 1 or k > n or k % 1 ~= 0 then
+      return bad(field, "must be a list of task types, not a map (key %s)", tostring(k))
+    end
+  end
+  for i = 1, n do
+    local v = list[i]
+    if type(v) ~= "string" or not v:find("%S") then
+      return bad(field .. "[" .. i .. "]", "must be a non-empty task type string, got %s", tostring(v))
+    end
+  end
+  return true
+end
+
+function M.validate(cfg)
+  if cfg == nil then return true end
+  if type(cfg) ~= "table" then return bad("(config)", "must be a table, got %s", type(cfg)) end
+  local mode = cfg.approval_mode
+  if mode ~= nil and not M.MODES[mode] then
+    return bad("approval_mode", "must be one of required, auto, manual (got %q)", tostring(mode))
+  end
+  local ok, err = check_list(cfg, "checkpoint_after")
+  if not ok then return nil, err end
+  return check_list(cfg, "auto_approve")
+end
+
+local function norm(s) return (string.lower(s):match("^%s*(.-)%s*$")) end
+
+-- true when `task_type` is listed in cfg[field] (case-insensitive, "*" = any).
+local function listed(cfg, field, task_type)
+  local t = task_type and norm(tostring(task_type))
+  for _, v in ipairs(cfg[field] or {}) do
+    local n = norm(v)
+    if n == "*" or n == t then return true end
+  end
+  return false
+end
+
+local function type_name(task) return task.type and ("'" .. tostring(task.type) .. "'") or "(none)" end
+
+function M.needs_approval(task, cfg, opts)
+  task, cfg, opts = task or {}, cfg or {}, opts or {}
+  if opts.auto_approve then return false, "--auto-approve: no prompts" end
+  local ok, err = M.validate(cfg)
+  if not ok then return true, "invalid config, asking to be safe: " .. err.message end
+  local mode = cfg.approval_mode or M.DEFAULT_MODE
+  if mode == "manual" then return true, "manual mode: every task is approved by hand" end
+  if task.requires_approval == true then return true, "the task says Requires Approval: true" end
+  if mode == "auto" then return false, "auto mode" end
+  if listed(cfg, "auto_approve", task.type) then
+    return false, "required mode: type " .. type_name(task) .. " is in auto_approve"
+  end
+  return true, "required mode: type " .. type_name(task) .. " is not in auto_approve"
+end
+
+function M.checkpoint_after(task, cfg, opts)
+  task, cfg, opts = task or {}, cfg or {}, opts or {}
+  if opts.auto_approve then return false, "--auto-approve: no prompts" end
+  local ok, err = M.validate(cfg)
+  if not ok then return true, "invalid config, pausing to be safe: " .. err.message end
+  if listed(cfg, "checkpoint_after", task.type) then
+    return true, "type " .. type_name(task) .. " is in checkpoint_after"
+  end
+  return false, "type " .. type_name(task) .. " is not in checkpoint_after"
+end
+
+return M
