@@ -1,0 +1,213 @@
+-- Specs for workflows/lib/format.lua: seed 001's Telegram messages, deterministic.
+local T = require("orch.testing")
+local F = require("lib.format")
+local describe, it, eq, ok = T.describe, T.it, T.eq, T.ok
+
+local T0 = 1763631000 -- 2025-11-20 09:30:00 UTC
+
+local function session(status)
+  return { id = "20251120-093015", status = status or "waiting_approval", started_at = T0,
+    task_file = "orchestrator_tasks/2025-11-20-tasks.md",
+    tasks = {
+      { id = 1, title = "Create baptisms migration", type = "database", priority = "high",
+        status = "completed", started_at = T0 + 15, completed_at = T0 + 165, cost_usd = 0.0123, tokens = 12345 },
+      { id = 2, title = "Create baptisms server actions", type = "backend", priority = "high",
+        description = "Create server actions for CRUD operations on baptisms", status = "pending" },
+      { id = 3, title = "Create baptisms UI - List page", type = "frontend", status = "pending" },
+    } }
+end
+
+local function lines(...) return table.concat({ ... }, "\n") end
+
+local function has(text, piece) ok(text:find(piece, 1, true), "missing " .. piece .. " in:\n" .. text) end
+
+describe("format: the seed 001 Telegram flow", function()
+  it("session_started lists the tasks as in the seed", function()
+    local s = session()
+    for _, t in ipairs(s.tasks) do t.status = "pending" end
+    eq(F.session_started(s), lines("🤖 Orchestrator Starting...", "",
+      "📋 Loading tasks from: orchestrator_tasks/2025-11-20-tasks.md", "",
+      "Found 3 tasks:", "1. Create baptisms migration (database)", "2. Create baptisms server actions (backend)",
+      "3. Create baptisms UI - List page (frontend)", "", "▶️ Ready to begin!", "",
+      "Commands: /approve /status /pause /help"))
+  end)
+
+  it("task_started shows position, title and type", function()
+    eq(F.task_started(session(), session().tasks[1]), lines("⚙️ Executing Task 1/3",
+      "📝 Create baptisms migration", "Type: database", "", "Please wait..."))
+  end)
+
+  it("task_completed shows the result, stats, progress, the next task and the commands", function()
+    local s = session()
+    eq(F.task_completed(s, s.tasks[1], { summary = "Migration created: 20251120_create_baptisms.sql",
+      duration_ms = 150000, cost_usd = 0.0123, usage = { input_tokens = 10000, output_tokens = 2345 } }),
+      lines("✅ Task 1/3 Complete!", "", "Migration created: 20251120_create_baptisms.sql", "",
+        "⏱ 2m 30s · 💰 $0.0123 · 🔢 12,345 tokens", "", "📊 Progress: 1/3 (33%)", "▓▓▓░░░░░░░", "",
+        F.RULE, "", "Next: Task 2/3", "📝 Create baptisms server actions", "Type: backend", "",
+        "/approve to continue, /skip to skip, /pause to pause"))
+  end)
+
+  it("status matches the seed's /status reply", function()
+    eq(F.status(session(), T0 + 300), lines("📊 Orchestrator Status", "",
+      "Session: 20251120-093015", "Status: ⏸️ Waiting for approval", "",
+      "Progress: 1/3 tasks (33%)", "✅ Completed: 1", "⏳ Pending: 2", "",
+      "Current: Task 2 - Create baptisms server actions", "", "Started: 9:30 AM UTC", "Runtime: 5m 00s", "",
+      "/approve /skip /pause"))
+  end)
+
+  it("paused and resumed match the seed", function()
+    eq(F.paused(session("paused")), lines("⏸️ Orchestrator Paused", "", "Current: Task 2/3", "Completed: 1/3", "",
+      "State saved. Use /resume to continue."))
+    eq(F.resumed(session()), lines("▶️ Orchestrator Resumed", "", "Continuing from: Task 2/3",
+      "📝 Create baptisms server actions", "Type: backend", "", "/approve to execute, /status for details"))
+  end)
+end)
+
+describe("format: other messages", function()
+  it("task_completed counts the task as done even before its status is updated", function()
+    local s = session("running")
+    s.tasks[1].status = "running"
+    local text = F.task_completed(s, s.tasks[1], { result = "ok" })
+    has(text, "📊 Progress: 1/3 (33%)")
+    has(text, "/status for details, /pause to pause")
+  end)
+
+  it("task_completed on the last task says so and offers no next step", function()
+    local s = session("running")
+    local text = F.task_completed(s, s.tasks[3], {})
+    has(text, "✅ Task 3/3 Complete!")
+    has(text, "🏁 That was the last task.")
+    ok(not text:find("Next:", 1, true), text)
+  end)
+
+  it("task_failed shows the error, exit code and commands; a timeout says how long", function()
+    local s = session("running")
+    eq(F.task_failed(s, s.tasks[2], { error = "claude exited with status 1", exit_code = 1 }),
+      lines("❌ Task 2/3 Failed", "📝 Create baptisms server actions", "Type: backend", "",
+        "Error: claude exited with status 1", "Exit code: 1", "", "📊 Progress: 2/3 (66%)", "",
+        "/logs for details, /skip to skip it, /pause to pause"))
+    local text = F.task_failed(s, s.tasks[2], { timed_out = true, timeout = 300 })
+    has(text, "⚠️ Task 2/3 Timed Out after 5m 00s")
+    ok(not text:find("Error:", 1, true), text)
+  end)
+
+  it("approval_needed shows type, priority, description and the reason", function()
+    local s = session()
+    eq(F.approval_needed(s, s.tasks[2], "required mode: type 'backend' is not in auto_approve"),
+      lines("⏸️ Approval needed: Task 2/3", "📝 Create baptisms server actions", "Type: backend · Priority: high",
+        "", "Create server actions for CRUD operations on baptisms", "",
+        "Why: required mode: type 'backend' is not in auto_approve", "",
+        "/approve to run it, /skip to skip, /pause to pause"))
+  end)
+
+  it("question shows the question and how to answer", function()
+    local s = session("waiting_approval")
+    local text = F.question(s, s.tasks[2], { text = "Table name: baptisms or baptism?" })
+    eq(text, lines("❓ Question from Task 2/3", "📝 Create baptisms server actions", "Type: backend", "",
+      "Table name: baptisms or baptism?", "", "Reply with /answer <your answer>"))
+    eq(F.question(s, s.tasks[2], "Table name: baptisms or baptism?"), text)
+  end)
+
+  it("session_completed sums done/failed/skipped, cost, tokens and duration", function()
+    local s = session("completed")
+    s.tasks[2].status, s.tasks[2].cost_usd, s.tasks[2].tokens = "failed", 1.5, { input_tokens = 100, output_tokens = 55 }
+    s.tasks[3].status = "skipped"
+    eq(F.session_completed(s, T0 + 3725), lines("🏁 Session Complete", "", "Session: 20251120-093015", "",
+      "✅ Done: 1", "❌ Failed: 1", "⏭️ Skipped: 1", "", "Failed:", "• Task 2 - Create baptisms server actions",
+      "", "💰 Total cost: $1.51", "🔢 Tokens: 12,500", "⏱ Duration: 1h 02m"))
+    for _, t in ipairs(s.tasks) do t.status = "completed" end
+    s.completed_at = T0 + 60
+    local text = F.session_completed(s, T0 + 99999)
+    has(text, "🎉 Session Complete: all 3 tasks done!")
+    has(text, "⏱ Duration: 1m 00s")
+  end)
+
+  it("status lists only the non-zero extra counts and the right commands", function()
+    local s = session("running")
+    s.tasks[2].status = "running"
+    s.tasks[3].status = "failed"
+    local text = F.status(s, nil, { utc_offset = 3600 })
+    has(text, "Status: ⚙️ Running")
+    has(text, "⚙️ Running: 1\n❌ Failed: 1\n⏳ Pending: 0")
+    has(text, "Started: 10:30 AM\n")
+    ok(not text:find("Runtime", 1, true) and not text:find("Skipped", 1, true), text)
+    has(text, "/pause /logs /help")
+  end)
+
+  it("session_started caps a long task list", function()
+    local s = { status = "running", tasks = {} }
+    for i = 1, 25 do s.tasks[i] = { id = i, title = "T" .. i } end
+    local text = F.session_started(s)
+    has(text, "Found 25 tasks:")
+    has(text, "20. T20\n… and 5 more")
+    ok(not text:find("21. T21", 1, true), text)
+    ok(not text:find("/approve", 1, true), text)
+  end)
+
+  it("logs keeps the newest lines within the size cap", function()
+    eq(F.logs({}), lines("📜 Recent Logs", "", "(no log lines yet)"))
+    local many = {}
+    for i = 1, 1000 do many[i] = string.format("[09:%02d:00] line %04d %s", i % 60, i, string.rep("x", 30)) end
+    local text = F.logs(many, { path = "logs/2025-11-20.log" })
+    ok(#text < 4096, #text)
+    has(text, "line 1000")
+    ok(not text:find("line 0001", 1, true), "oldest line kept")
+    has(text, "Full logs: logs/2025-11-20.log")
+    eq(#many, 1000, "input untouched")
+  end)
+
+  it("help lists every command", function()
+    local text = F.help()
+    for _, c in ipairs({ "/start", "/status", "/approve", "/pause", "/resume", "/skip", "/answer", "/logs",
+      "/help", "/task", "/progress", "/cancel" }) do
+      ok(text:find("\n" .. c .. "[ -]"), c)
+    end
+  end)
+end)
+
+describe("format helpers", function()
+  it("duration", function()
+    eq({ F.duration(0), F.duration(45.9), F.duration(125), F.duration(3600), F.duration(3725),
+      F.duration(90061), F.duration(-5), F.duration(nil) },
+      { "0s", "45s", "2m 05s", "1h 00m", "1h 02m", "1d 1h", "0s", "?" })
+  end)
+
+  it("percent rounds down and survives a zero total", function()
+    eq({ F.percent(1, 3), F.percent(2, 3), F.percent(199, 200), F.percent(3, 3), F.percent(0, 0),
+      F.percent(5, 3) }, { 33, 66, 99, 100, 0, 100 })
+  end)
+
+  it("clock, thousands, money, tokens, bar", function()
+    eq({ F.clock(T0), F.clock(T0, 5 * 3600), F.clock(T0 - 9.5 * 3600), F.clock(T0 + 3 * 3600) },
+      { "9:30 AM", "2:30 PM", "12:00 AM", "12:30 PM" })
+    eq({ F.thousands(0), F.thousands(999), F.thousands(1000), F.thousands(1234567) },
+      { "0", "999", "1,000", "1,234,567" })
+    eq({ F.money(0.0123), F.money(12.345), F.money(nil) }, { "$0.0123", "$12.35", nil })
+    eq({ F.tokens(5), F.tokens({ input_tokens = 1, output_tokens = 2, service_tier = "x" }), F.tokens("x") },
+      { 5, 3, nil })
+    eq({ F.bar(0, 3), F.bar(3, 3), F.bar(1, 2, 4) }, { "░░░░░░░░░░", "▓▓▓▓▓▓▓▓▓▓", "▓▓░░" })
+  end)
+
+  it("truncate keeps short text, cuts long text on a UTF-8 boundary to exactly max characters", function()
+    eq(F.truncate("short", 10), "short")
+    eq(F.truncate("ééééé", 5), "ééééé") -- 10 bytes, 5 characters: fits
+    eq(F.truncate("abcdefghij", 5), "abcd…")
+    eq(F.truncate("ééééééé", 5), "éééé…")
+    eq(F.truncate("🤖🤖🤖🤖🤖🤖", 3), "🤖🤖…")
+    local long = string.rep("ж", 1000)
+    local cut = F.truncate(long)
+    eq(cut, string.rep("ж", F.RESULT_CHARS - 1) .. "…")
+  end)
+
+  it("result excerpts are short", function()
+    local s = session("running")
+    local text = F.task_completed(s, s.tasks[1], { result = "  " .. string.rep("word ", 500) .. "  " })
+    has(text, "\n\n" .. string.rep("word ", 59) .. "word…\n\n")
+  end)
+
+  it("is deterministic and loads as a pure module (no os.time, io, globals)", function()
+    local pure = T.load_pure("workflows/lib/format.lua")
+    eq(pure.status(session(), T0 + 300), F.status(session(), T0 + 300))
+    eq(pure.session_completed(session(), T0 + 60), F.session_completed(session(), T0 + 60))
+  end)
+end)
