@@ -1,0 +1,51 @@
+// The host's parts, wired once per process by main.cpp. Lua-free: the Lua
+// layer (host/lua/) reaches services through this struct.
+#pragma once
+#include "loop/loop.h"
+#include "services/process.h"
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace orch {
+
+class Store;
+class Journal;
+class HttpWorkers;
+class Outbox;
+
+enum ExitCode {
+    k_exit_ok = 0,
+    k_exit_task_failures = 1,
+    k_exit_bad_input = 2,
+    k_exit_paused = 3,
+    k_exit_locked = 4,
+    k_exit_state_error = 5,
+    k_exit_interrupted = 130,
+};
+
+struct App {
+    App();
+    ~App();
+
+    std::string root;             // project folder holding workflows/ and scripts/
+    std::string scripts_dir;      // where scripts/orch/*.lua live
+    Loop loop;
+    Reaper reaper{loop};
+    std::unique_ptr<Store> store;
+    std::unique_ptr<Journal> journal;
+    std::unique_ptr<HttpWorkers> http;
+    std::unique_ptr<Outbox> outbox;
+    nlohmann::json config = nlohmann::json::object();  // effective config, from Lua
+    bool interactive = false;     // stdin and stdout are terminals and prompts are allowed
+    bool interrupted = false;     // SIGINT/SIGTERM seen
+    std::string control_session;  // session whose commands/approvals this process polls
+    std::uint64_t run_serial = 0; // makes agent tags unique
+
+    // Opens store, journal, outbox from the config's paths. Throws on failure.
+    void open_services(bool read_only_store = false);
+    std::string path_from_root(const std::string& p) const;
+};
+
+}  // namespace orch

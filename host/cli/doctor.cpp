@@ -1,0 +1,123 @@
+// orch-host doctor: the effective config (secrets masked) and where each
+// value came from, whether claude is found and its version, the folders, and
+// the state database's health. Exit 1 when something needs fixing.
+#include "cli/runtime.h"
+
+#include "services/process.h"
+#include "services/store.h"
+
+#include <array>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace orch {
+
+using json = nlohmann::json;
+
+namespace {
+
+bool secret_key(const std::string& k) {
+    for (const char* s : {"secret", "token", "password", "api_key", "apikey"})
+        if (k.find(s) != std::string::npos) return true;
+    return false;
+}
+
+void print_config(const json& j, const std::string& prefix, const json& sources) {
+    for (auto& [k, v] : j.items()) {
+        if (k == "_sources") continue;
+        std::string key = prefix.empty() ? k : prefix + "." + k;
+        if (v.is_object() && !v.empty()) {
+            print_config(v, key, sources);
+            continue;
+        }
+        std::string shown = v.is_string() ? v.get<std::string>() : v.dump();
+        if (secret_key(k) && v.is_string()) shown = v.get<std::string>().empty() ? "(not set)" : mask_secret(shown);
+        std::string src = sources.contains(key) ? sources[key].get<std::string>() : "default";
+        printf("  %-34s %-40s %s\n", key.c_str(), shown.c_str(), src.c_str());
+    }
+}
+
+std::string run_capture(const std::string& exe, const std::string& arg) {
+    std::string cmd = "timeout 20 '" + exe + "' " + arg + " 2>&1";
+    FILE* p = popen(cmd.c_str(), "r");
+    if (!p) return "";
+    std::array<char, 512> buf{};
+    std::string out;
+    while (fgets(buf.data(), buf.size(), p)) out += buf.data();
+    pclose(p);
+    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+    return out;
+}
+
+bool writable_dir(const std::string& p) {
+    struct stat st;
+    return stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && access(p.c_str(), W_OK) == 0;
+}
+
+}  // namespace
+
+int cmd_doctor(const Args& a) {
+    auto rt = make_runtime(a, Services::None);
+    App& app = rt->app;
+    int problems = 0;
+    auto check = [&](bool ok, const std::string& what, const std::string& detail) {
+        printf("  %s %-22s %s\n", ok ? "ok  " : "FAIL", what.c_str(), detail.c_str());
+        if (!ok) ++problems;
+    };
+    printf("orch-host %s\n\nProject\n", ORCH_VERSION);
+    check(true, "root", app.root);
+    check(true, "config", app.path_from_root(rt->config_file));
+    printf("\nEffective config (secrets masked)\n");
+    print_config(app.config, "", app.config.value("_sources", json::object()));
+
+    printf("\nClaude CLI\n");
+    auto claude = app.config.value("claude", json::object());
+    std::string name = claude.value("path", std::string("claude"));
+    std::string exe = find_executable(name);
+    check(!exe.empty(), "binary", exe.empty() ? name + " not found (set CLAUDE_CLI_PATH or claude.path)" : exe);
+    if (!exe.empty()) {
+        std::string v = run_capture(exe, "--version");
+        check(!v.empty(), "version", v.empty() ? "no answer to --version" : v);
+    }
+    bool key = getenv("ANTHROPIC_API_KEY") || getenv("CLAUDE_CODE_OAUTH_TOKEN") || getenv("ANTHROPIC_AUTH_TOKEN");
+    printf("  %s %-22s %s\n", key ? "ok  " : "note", "credentials",
+           key ? "from the environment" : "no ANTHROPIC_API_KEY in the environment (fine if claude is logged in)");
+
+    printf("\nFolders\n");
+    auto paths = app.config.value("paths", json::object());
+    for (const char* k : {"tasks_dir", "logs_dir", "results_dir"}) {
+        std::string p = app.path_from_root(paths.value(k, std::string()));
+        if (p.empty()) continue;
+        struct stat st;
+        bool exists = stat(p.c_str(), &st) == 0;
+        check(!exists || writable_dir(p), k, p + (exists ? "" : " (created on first use)"));
+    }
+    std::string cwd = app.path_from_root(claude.value("base_cwd", std::string(".")));
+    check(writable_dir(cwd), "claude.base_cwd", cwd);
+
+    printf("\nState database\n");
+    std::string db = app.path_from_root(paths.value("state_db", std::string("state/orch.db")));
+    struct stat st;
+    if (stat(db.c_str(), &st) != 0) {
+        check(true, "state_db", db + " (created on first run)");
+    } else {
+        try {
+            Store store(db, true);
+            std::string ic = store.integrity_check();
+            check(ic == "ok", "integrity", ic);
+            check(true, "schema", "version " + std::to_string(store.schema_version()));
+            check(true, "sessions", std::to_string(store.list_sessions(1000).size()));
+            check(true, "outbox pending", std::to_string(store.outbox_pending()));
+        } catch (const std::exception& e) {
+            check(false, "state_db", e.what());
+        }
+    }
+    RunLock probe(lock_path(app));
+    printf("  %s %-22s %s\n", "ok  ", "run lock", probe.held_by_other() ? ("held: " + probe.holder()).c_str() : "free");
+    printf("\n%s\n", problems ? "Some checks failed." : "All checks passed.");
+    return problems ? k_exit_task_failures : k_exit_ok;
+}
+
+}  // namespace orch

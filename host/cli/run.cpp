@@ -1,0 +1,150 @@
+// orch-host run WORKFLOW [--tasks FILE] [--auto-approve] [--no-input]
+// orch-host resume [SESSION]
+#include "cli/runtime.h"
+
+#include "services/journal.h"
+#include "services/outbox.h"
+#include "services/store.h"
+
+#include <csignal>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace orch {
+
+using json = nlohmann::json;
+
+namespace {
+
+std::string resolve_workflow(const App& app, const std::string& name) {
+    struct stat st;
+    if (name.find('/') != std::string::npos && stat(name.c_str(), &st) == 0) {
+        char buf[4096];
+        return realpath(name.c_str(), buf) ? buf : name;
+    }
+    std::string p = app.root + "/workflows/" + name;
+    if (stat(p.c_str(), &st) == 0) return p;
+    if (stat((p + ".lua").c_str(), &st) == 0) return p + ".lua";
+    throw std::runtime_error(name + ": no such workflow (looked in " + app.root + "/workflows/)");
+}
+
+void flush_outbox(App& app) {
+    if (!app.outbox || !app.outbox->has_sinks()) return;
+    double limit = app.config.value("notify", json::object()).value("flush_seconds", 3.0);
+    double deadline = Loop::now() + limit;
+    app.outbox->kick();
+    while (Loop::now() < deadline) {
+        if (!app.outbox->busy() && app.outbox->pending() == 0) return;
+        app.loop.run_once(0.05);
+    }
+    long long left = app.outbox->pending();
+    if (left > 0)
+        app.journal->log("warn", std::to_string(left) +
+                                     " notification(s) not delivered yet; they stay queued and go out on the next run");
+}
+
+int exit_code_of(const json& result) {
+    if (result.is_number_integer()) return result.get<int>();
+    if (result.is_object() && result.contains("exit_code") && result["exit_code"].is_number_integer())
+        return result["exit_code"].get<int>();
+    return k_exit_ok;
+}
+
+}  // namespace
+
+int run_workflow(Runtime& rt, const std::string& workflow_path, json args) {
+    App& app = rt.app;
+    RunLock lock(lock_path(app));
+    char note[256];
+    snprintf(note, sizeof note, "pid %d, workflow %s", getpid(), workflow_path.c_str());
+    if (!lock.acquire(note)) {
+        fprintf(stderr,
+                "orch-host: another run is active (%s); refusing to start an overlapping run.\n"
+                "Use `orch-host status` to see it, or `orch-host pause` to stop it.\n",
+                lock.holder().c_str());
+        return k_exit_locked;
+    }
+    become_subreaper();
+    app.interactive = !args.value("no_input", false) && isatty(0) && isatty(1);
+    args["interactive"] = app.interactive;
+    int signals = 0;
+    auto on_stop = [&](const char* name) {
+        ++signals;
+        app.interrupted = true;
+        if (signals == 1) {
+            app.journal->log("warn", std::string(name) + " received: pausing (stopping the running agent)...");
+            app.journal->event("interrupted", app.control_session, "", json{{"signal", name}});
+            rt.vm->cancel_all("interrupted");
+        } else {
+            fprintf(stderr, "orch-host: second %s: exiting now\n", name);
+            std::_Exit(k_exit_interrupted);
+        }
+    };
+    app.loop.on_signal(SIGINT, [&] { on_stop("SIGINT"); });
+    app.loop.on_signal(SIGTERM, [&] { on_stop("SIGTERM"); });
+    app.loop.on_signal(SIGHUP, [&] { on_stop("SIGHUP"); });
+    int id = rt.vm->start_workflow(workflow_path, args);
+    app.outbox->kick();  // anything left from an earlier run goes out now
+    app.loop.run([&] { return !rt.vm->task_running(id); });
+    json result = rt.vm->task_result(id);
+    flush_outbox(app);
+    if (result.is_object() && result.contains("error") && result.size() == 1) {
+        fprintf(stderr, "orch-host: workflow %s failed: %s\n", workflow_path.c_str(),
+                result["error"].get<std::string>().c_str());
+        return k_exit_bad_input;
+    }
+    return exit_code_of(result);
+}
+
+int cmd_run(const Args& a) {
+    auto rt = make_runtime(a, Services::Full);
+    std::string wf = resolve_workflow(rt->app, a.positional.empty() ? "daily.lua" : a.positional[0]);
+    json args = json::object();
+    if (a.has("tasks")) {
+        std::string t = a.get("tasks");
+        char buf[4096];
+        args["tasks"] = t[0] == '/' ? t : (realpath(t.c_str(), buf) ? std::string(buf) : rt->app.root + "/" + t);
+    }
+    args["auto_approve"] = a.has("auto-approve");
+    args["no_input"] = a.has("no-input");
+    if (a.has("session")) args["session"] = a.get("session");
+    json extra = json::array();
+    for (size_t i = 1; i < a.positional.size(); ++i) extra.push_back(a.positional[i]);
+    args["argv"] = extra;
+    return run_workflow(*rt, wf, args);
+}
+
+int cmd_resume(const Args& a) {
+    auto rt = make_runtime(a, Services::Full);
+    App& app = rt->app;
+    std::string sid = a.positional.empty() ? app.store->latest_session_id().value_or("") : a.positional[0];
+    if (sid.empty()) {
+        fprintf(stderr, "orch-host: no session to resume (nothing has run yet)\n");
+        return k_exit_bad_input;
+    }
+    auto s = app.store->load_session(sid);
+    if (!s) {
+        fprintf(stderr, "orch-host: no session %s\n", sid.c_str());
+        return k_exit_bad_input;
+    }
+    RunLock probe(lock_path(app));
+    if (probe.held_by_other()) {
+        app.store->push_command(sid, "resume", "{}", "cli", wall_now());
+        printf("Sent resume to the running session %s.\n", sid.c_str());
+        return k_exit_ok;
+    }
+    std::string status = s->value("status", std::string());
+    if (status == "completed") {
+        printf("Session %s is already completed; nothing to resume.\n", sid.c_str());
+        return k_exit_ok;
+    }
+    std::string wf = s->value("workflow", std::string("workflows/daily.lua"));
+    json args{{"resume", true}, {"session", sid}, {"auto_approve", a.has("auto-approve")},
+              {"no_input", a.has("no-input")}, {"argv", json::array()}};
+    if (s->contains("task_file")) args["tasks"] = (*s)["task_file"];
+    return run_workflow(*rt, app.path_from_root(wf), args);
+}
+
+}  // namespace orch

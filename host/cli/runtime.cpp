@@ -1,0 +1,69 @@
+#include "cli/runtime.h"
+
+#include "services/store.h"
+
+#include <fcntl.h>
+#include <fstream>
+#include <sstream>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace orch {
+
+std::unique_ptr<Runtime> make_runtime(const Args& a, Services services) {
+    auto rt = std::make_unique<Runtime>();
+    App& app = rt->app;
+    app.root = find_root(a);
+    struct stat st;
+    app.scripts_dir = stat((app.root + "/scripts/orch/init.lua").c_str(), &st) == 0
+                          ? app.root + "/scripts"
+                          : std::string(ORCH_SOURCE_DIR) + "/scripts";
+    load_dotenv(app.root + "/.env");
+    rt->vm = std::make_unique<Vm>(app);
+    rt->config_file = a.get("config", "workflows/config.lua");
+    rt->vm->load_config(app.path_from_root(rt->config_file));
+    if (services != Services::None) app.open_services(services == Services::ReadOnly);
+    return rt;
+}
+
+std::string lock_path(const App& app) {
+    std::string db = app.path_from_root(
+        app.config.value("paths", nlohmann::json::object()).value("state_db", std::string("state/orch.db")));
+    return db + ".lock";
+}
+
+RunLock::~RunLock() {
+    if (fd_ >= 0) close(fd_);  // releases the flock
+}
+
+bool RunLock::acquire(const std::string& note) {
+    fd_ = open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) return true;  // cannot lock (read-only folder): the store will report it
+    if (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+        close(fd_);
+        fd_ = -1;
+        return false;
+    }
+    if (ftruncate(fd_, 0) == 0) {
+        [[maybe_unused]] auto n = pwrite(fd_, note.data(), note.size(), 0);
+    }
+    return true;
+}
+
+std::string RunLock::holder() const {
+    std::ifstream f(path_);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+}
+
+bool RunLock::held_by_other() {
+    int fd = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    bool held = flock(fd, LOCK_SH | LOCK_NB) != 0;
+    close(fd);
+    return held;
+}
+
+}  // namespace orch

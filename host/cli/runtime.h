@@ -1,0 +1,37 @@
+// The parts a command needs: App + Vm with the config loaded, services open.
+#pragma once
+#include "app.h"
+#include "cli/cli.h"
+#include "lua/vm.h"
+
+#include <memory>
+
+namespace orch {
+
+struct Runtime {
+    App app;
+    std::unique_ptr<Vm> vm;
+    std::string config_file;
+};
+
+enum class Services { None, ReadOnly, Full };
+
+// Throws std::runtime_error (config errors name the file and field).
+std::unique_ptr<Runtime> make_runtime(const Args& a, Services services);
+
+// An exclusive lock on state/run.lock, so overlapping runs are refused.
+class RunLock {
+public:
+    explicit RunLock(std::string path) : path_(std::move(path)) {}
+    ~RunLock();
+    bool acquire(const std::string& note);  // false when another process holds it
+    std::string holder() const;             // the note the holder wrote
+    bool held_by_other();                   // probe without keeping it
+private:
+    std::string path_;
+    int fd_ = -1;
+};
+
+std::string lock_path(const App& app);
+
+}  // namespace orch

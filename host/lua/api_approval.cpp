@@ -1,0 +1,312 @@
+// Decisions from people: orch.await_approval waits for approve / skip / pause
+// / answer from whichever comes first: the terminal, another process
+// (`orch-host approve`, writing the approvals table), a webhook or Telegram
+// handler (orch.resolve_approval), or an answer file. The first resolver wins
+// exactly once: the row moves pending -> resolved in one UPDATE.
+// orch.watch_session(id) also polls the commands table for that session and
+// dispatches each command to orch.on("command", fn) handlers.
+#include "lua/internal.h"
+#include "lua/value.h"
+#include "lua/vm.h"
+
+#include "services/journal.h"
+#include "services/store.h"
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace orch {
+
+using json = nlohmann::json;
+
+namespace {
+
+struct Waiting {
+    int task_id;
+    std::string kind;
+    std::string prompt;
+    std::string answer_file;
+    TimerId timeout_timer = 0;
+    bool terminal = false;
+};
+
+struct Control {
+    std::map<long long, Waiting> waiting;  // approval id -> waiter
+    TimerId poll_timer = 0;
+    bool stdin_watched = false;
+    bool stdin_closed = false;
+    std::string stdin_buf;
+};
+
+Control& control() {
+    static Control c;
+    return c;
+}
+
+void schedule_poll(VmState& vm);
+
+void complete(VmState& vm, long long approval_id, const json& decision) {
+    Control& c = control();
+    auto it = c.waiting.find(approval_id);
+    if (it == c.waiting.end()) return;
+    Waiting w = it->second;
+    c.waiting.erase(it);
+    if (w.timeout_timer) vm.app.loop.cancel_timer(w.timeout_timer);
+    bool any_terminal = false;
+    for (auto& [id, other] : c.waiting) any_terminal |= other.terminal;
+    if (c.stdin_watched && !any_terminal) {
+        vm.app.loop.unwatch(0);
+        c.stdin_watched = false;
+    }
+    resume_task(vm, w.task_id, [&](lua_State* co) {
+        push_json(co, decision);
+        lua_pushnumber(co, static_cast<double>(approval_id));
+        lua_setfield(co, -2, "id");
+        return 1;
+    });
+}
+
+json decision_from_row(const json& row) {
+    json d = json::object();
+    d["action"] = row.value("action", std::string());
+    if (row.contains("text")) d["text"] = row["text"];
+    d["by"] = row.value("by", std::string());
+    return d;
+}
+
+// Resolve in the store; on success, finish the waiter in this process.
+bool resolve_here(VmState& vm, long long id, const std::string& action, const std::string& text,
+                  const std::string& by) {
+    if (!vm.app.store->resolve_approval(id, action, text, by, wall_now())) return false;
+    complete(vm, id, json{{"action", action}, {"text", text}, {"by", by}});
+    return true;
+}
+
+std::string terminal_action(const std::string& kind, std::string line, std::string& text) {
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    size_t start = line.find_first_not_of(' ');
+    line = start == std::string::npos ? "" : line.substr(start);
+    std::string low = line;
+    for (auto& ch : low) ch = static_cast<char>(tolower(ch));
+    if (low == "a" || low == "approve" || low == "y" || low == "yes") return "approve";
+    if (low == "s" || low == "skip") return "skip";
+    if (low == "p" || low == "pause") return "pause";
+    if (kind == "question" && !line.empty()) {
+        text = line;
+        return "answer";
+    }
+    return "";
+}
+
+void on_stdin(VmState& vm) {
+    Control& c = control();
+    char buf[4096];
+    ssize_t n = read(0, buf, sizeof buf);
+    if (n <= 0) {  // EOF: decisions can still come from elsewhere
+        vm.app.loop.unwatch(0);
+        c.stdin_watched = false;
+        c.stdin_closed = true;
+        return;
+    }
+    c.stdin_buf.append(buf, static_cast<size_t>(n));
+    size_t nl;
+    while ((nl = c.stdin_buf.find('\n')) != std::string::npos) {
+        std::string line = c.stdin_buf.substr(0, nl);
+        c.stdin_buf.erase(0, nl + 1);
+        // the oldest terminal waiter gets the line
+        for (auto& [id, w] : c.waiting) {
+            if (!w.terminal) continue;
+            std::string text;
+            std::string action = terminal_action(w.kind, line, text);
+            if (action.empty()) {
+                fprintf(stdout, "%s", w.kind == "question" ? "  type your answer, or s (skip) / p (pause): "
+                                                           : "  please type a (approve), s (skip) or p (pause): ");
+                fflush(stdout);
+            } else {
+                resolve_here(vm, id, action, text, "terminal");
+            }
+            break;
+        }
+    }
+}
+
+void poll(VmState& vm) {
+    Control& c = control();
+    c.poll_timer = 0;
+    App& app = vm.app;
+    if (!app.store) return;
+    try {
+        std::vector<std::pair<long long, json>> resolved;
+        for (auto& [id, w] : c.waiting) {
+            auto row = app.store->get_approval(id);
+            if (row && row->value("status", std::string()) != "pending") resolved.emplace_back(id, *row);
+            else if (!w.answer_file.empty()) {
+                struct stat st;
+                if (stat(w.answer_file.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+                    FILE* f = fopen(w.answer_file.c_str(), "rb");
+                    std::string text;
+                    if (f) {
+                        char b[8192];
+                        size_t k;
+                        while ((k = fread(b, 1, sizeof b, f)) > 0 && text.size() < (1u << 20)) text.append(b, k);
+                        fclose(f);
+                    }
+                    if (app.store->resolve_approval(id, "answer", text, "answer_file", wall_now()))
+                        resolved.emplace_back(id, json{{"action", "answer"}, {"text", text}, {"by", "answer_file"}});
+                }
+            }
+        }
+        for (auto& [id, row] : resolved) complete(vm, id, decision_from_row(row));
+        if (!app.control_session.empty()) {
+            json cmds = app.store->take_commands(app.control_session, wall_now());
+            for (auto& cmd : cmds) {
+                Vm* facade = nullptr;
+                (void)facade;
+                // dispatch through the registry of orch.on handlers
+                lua_State* L = vm.L;
+                lua_getfield(L, LUA_REGISTRYINDEX, "orch.handlers");
+                lua_getfield(L, -1, "command");
+                if (lua_istable(L, -1)) {
+                    int n = static_cast<int>(lua_objlen(L, -1));
+                    for (int i = 1; i <= n; ++i) {
+                        lua_rawgeti(L, -1, i);
+                        push_json(L, cmd);
+                        spawn_task(vm, "on command", 1);
+                    }
+                }
+                lua_pop(L, 2);
+            }
+        }
+    } catch (const std::exception& e) {
+        if (app.journal) app.journal->log("warn", std::string("control poll: ") + e.what());
+    }
+    schedule_poll(vm);
+}
+
+void schedule_poll(VmState& vm) {
+    Control& c = control();
+    if (c.poll_timer || (c.waiting.empty() && vm.app.control_session.empty())) return;
+    double every = vm.app.config.value("control", json::object()).value("poll_interval", 0.2);
+    c.poll_timer = vm.app.loop.add_timer(every, [&vm] { poll(vm); });
+}
+
+// orch.await_approval{session=, task=, kind="approval"|"question", prompt=,
+//   timeout=, terminal=, answer_file=} -> {action=, text=, by=, id=} | nil, err  [yields]
+int l_await_approval(lua_State* L) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    std::string session = opt_string(L, 1, "session");
+    std::string task = opt_string(L, 1, "task");
+    std::string kind = opt_string(L, 1, "kind", "approval");
+    std::string prompt = opt_string(L, 1, "prompt");
+    double timeout = opt_number(L, 1, "timeout", 0);
+    if (timeout < 0) return luaL_error(L, "orch.await_approval: timeout must be >= 0");
+    VmState& vm = vm_of(L);
+    App& app = vm.app;
+    bool terminal = opt_bool(L, 1, "terminal", app.interactive) && !control().stdin_closed;
+    std::string answer_file = opt_string(L, 1, "answer_file");
+    if (!answer_file.empty()) answer_file = app.path_from_root(answer_file);
+    Task& t = require_task(L, "orch.await_approval");
+    if (!app.store) return luaL_error(L, "orch.await_approval: the state database is not open");
+    long long id = 0;
+    std::string err;
+    try {
+        id = app.store->open_approval(session, task, kind, prompt, wall_now());
+    } catch (const std::exception& e) {
+        err = e.what();
+    }
+    if (!err.empty()) return luaL_error(L, "orch.await_approval: %s", err.c_str());
+    Control& c = control();
+    Waiting w{t.id, kind, prompt, answer_file, 0, terminal};
+    if (timeout > 0)
+        w.timeout_timer = app.loop.add_timer(timeout, [&vm, id] {
+            Control& cc = control();
+            auto it = cc.waiting.find(id);
+            if (it == cc.waiting.end()) return;
+            it->second.timeout_timer = 0;
+            if (!vm.app.store->resolve_approval(id, "withdraw", "timeout", "timer", wall_now())) return;
+            int task_id = it->second.task_id;
+            complete(vm, id, json{{"action", "timeout"}, {"by", "timer"}});
+            (void)task_id;
+        });
+    c.waiting.emplace(id, w);
+    if (terminal && !c.stdin_watched) {
+        c.stdin_watched = true;
+        app.loop.watch(0, EPOLLIN, [&vm](std::uint32_t) { on_stdin(vm); });
+    }
+    schedule_poll(vm);
+    return yield_waiting(L, t, [&vm, id](const std::string& reason) {
+        try {
+            vm.app.store->resolve_approval(id, "withdraw", reason, "host", wall_now());
+        } catch (...) {
+        }
+        complete(vm, id, json{{"action", "cancelled"}, {"text", reason}, {"by", "host"}});
+    });
+}
+
+// orch.resolve_approval(id | session_id, action, text, by) -> true | false
+// (false: nothing pending, or someone else resolved it first)
+int l_resolve_approval(lua_State* L) {
+    VmState& vm = vm_of(L);
+    std::string action = luaL_checkstring(L, 2);
+    std::string text = luaL_optstring(L, 3, "");
+    std::string by = luaL_optstring(L, 4, "lua");
+    if (!vm.app.store) return luaL_error(L, "orch.resolve_approval: the state database is not open");
+    long long id = 0;
+    std::string err;
+    bool ok = false;
+    try {
+        if (lua_type(L, 1) == LUA_TNUMBER) id = static_cast<long long>(lua_tonumber(L, 1));
+        else {
+            auto row = vm.app.store->pending_approval(luaL_checkstring(L, 1));
+            if (row) id = (*row)["id"].get<long long>();
+        }
+        if (id) ok = resolve_here(vm, id, action, text, by);
+    } catch (const std::exception& e) {
+        err = e.what();
+    }
+    if (!err.empty()) return luaL_error(L, "orch.resolve_approval: %s", err.c_str());
+    lua_pushboolean(L, ok);
+    return 1;
+}
+
+// orch.pending_approval([session_id]) -> row | nil
+int l_pending_approval(lua_State* L) {
+    VmState& vm = vm_of(L);
+    if (!vm.app.store) return luaL_error(L, "orch.pending_approval: the state database is not open");
+    std::string session = luaL_optstring(L, 1, "");
+    std::string err;
+    try {
+        auto row = vm.app.store->pending_approval(session);
+        if (row) push_json(L, *row);
+        else lua_pushnil(L);
+        return 1;
+    } catch (const std::exception& e) {
+        err = e.what();
+    }
+    return luaL_error(L, "orch.pending_approval: %s", err.c_str());
+}
+
+// orch.watch_session(id | nil): poll commands for this session (pause,
+// resume, skip, answer... sent by other processes) and dispatch them to
+// orch.on("command", fn) handlers.
+int l_watch_session(lua_State* L) {
+    VmState& vm = vm_of(L);
+    vm.app.control_session = lua_isnoneornil(L, 1) ? "" : luaL_checkstring(L, 1);
+    schedule_poll(vm);
+    return 0;
+}
+
+const luaL_Reg k_approval_functions[] = {
+    {"await_approval", l_await_approval}, {"resolve_approval", l_resolve_approval},
+    {"pending_approval", l_pending_approval}, {"watch_session", l_watch_session},
+    {nullptr, nullptr},
+};
+
+}  // namespace
+
+void register_approval_api(lua_State* L) { luaL_register(L, nullptr, k_approval_functions); }
+
+}  // namespace orch

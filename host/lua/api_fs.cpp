@@ -1,0 +1,170 @@
+// Files for workflows (task files, reports, answer files): orch.read_file,
+// orch.write_file (atomic), orch.append_file, orch.list_dir, orch.file_info,
+// orch.make_dir. Relative paths resolve under the project root.
+#include "lua/internal.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <filesystem>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
+
+namespace orch {
+
+namespace {
+
+std::string resolve(lua_State* L, const char* p) {
+    std::string path = p;
+    if (path.empty()) luaL_error(L, "path must not be empty");
+    return app_of(L).path_from_root(path);
+}
+
+// orch.read_file(path [, max_bytes]) -> text | nil, err
+int l_read_file(lua_State* L) {
+    std::string path = resolve(L, luaL_checkstring(L, 1));
+    double max = luaL_optnumber(L, 2, 64.0 * 1024 * 1024);
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return return_error(L, errno == ENOENT ? "not_found" : "io", path + ": " + std::strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        close(fd);
+        return return_error(L, "io", path + ": is a directory");
+    }
+    if (fstat(fd, &st) == 0 && static_cast<double>(st.st_size) > max) {
+        close(fd);
+        return return_error(L, "too_large", path + ": " + std::to_string(st.st_size) + " bytes is over the limit of " +
+                                                std::to_string(static_cast<long long>(max)) + " bytes");
+    }
+    std::string data;
+    char buf[65536];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0) {
+        data.append(buf, static_cast<size_t>(n));
+        if (static_cast<double>(data.size()) > max) break;
+    }
+    int e = errno;
+    close(fd);
+    if (n < 0) return return_error(L, "io", path + ": " + std::strerror(e));
+    lua_pushlstring(L, data.data(), data.size());
+    return 1;
+}
+
+bool write_all(int fd, const char* p, size_t n) {
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return false;
+        p += w;
+        n -= static_cast<size_t>(w);
+    }
+    return true;
+}
+
+// orch.write_file(path, text) -> true | nil, err   (temp file + rename: never half-written)
+int l_write_file(lua_State* L) {
+    std::string path = resolve(L, luaL_checkstring(L, 1));
+    size_t len;
+    const char* data = luaL_checklstring(L, 2, &len);
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+    std::string tmp = path + ".tmp-" + std::to_string(getpid());
+    int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return return_error(L, "io", path + ": " + std::strerror(errno));
+    bool ok = write_all(fd, data, len) && fsync(fd) == 0;
+    int e = errno;
+    close(fd);
+    if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
+        if (ok) e = errno;
+        unlink(tmp.c_str());
+        return return_error(L, "io", path + ": " + std::strerror(e));
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+// orch.append_file(path, text) -> true | nil, err
+int l_append_file(lua_State* L) {
+    std::string path = resolve(L, luaL_checkstring(L, 1));
+    size_t len;
+    const char* data = luaL_checklstring(L, 2, &len);
+    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) return return_error(L, "io", path + ": " + std::strerror(errno));
+    bool ok = write_all(fd, data, len);
+    int e = errno;
+    close(fd);
+    if (!ok) return return_error(L, "io", path + ": " + std::strerror(e));
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+// orch.list_dir(path) -> { names... } (sorted) | nil, err
+int l_list_dir(lua_State* L) {
+    std::string path = resolve(L, luaL_checkstring(L, 1));
+    DIR* d = opendir(path.c_str());
+    if (!d) return return_error(L, errno == ENOENT ? "not_found" : "io", path + ": " + std::strerror(errno));
+    std::vector<std::string> names;
+    while (dirent* e = readdir(d))
+        if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) names.emplace_back(e->d_name);
+    closedir(d);
+    std::sort(names.begin(), names.end());
+    lua_createtable(L, static_cast<int>(names.size()), 0);
+    for (size_t i = 0; i < names.size(); ++i) {
+        lua_pushstring(L, names[i].c_str());
+        lua_rawseti(L, -2, static_cast<int>(i + 1));
+    }
+    return 1;
+}
+
+// orch.file_info(path) -> {type="file"|"dir"|"other", size=, mtime=} | nil, err
+int l_file_info(lua_State* L) {
+    std::string path = resolve(L, luaL_checkstring(L, 1));
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0)
+        return return_error(L, errno == ENOENT ? "not_found" : "io", path + ": " + std::strerror(errno));
+    lua_createtable(L, 0, 3);
+    lua_pushstring(L, S_ISREG(st.st_mode) ? "file" : S_ISDIR(st.st_mode) ? "dir" : "other");
+    lua_setfield(L, -2, "type");
+    lua_pushnumber(L, static_cast<double>(st.st_size));
+    lua_setfield(L, -2, "size");
+    lua_pushnumber(L, static_cast<double>(st.st_mtime));
+    lua_setfield(L, -2, "mtime");
+    lua_pushstring(L, path.c_str());
+    lua_setfield(L, -2, "path");
+    return 1;
+}
+
+// orch.make_dir(path) -> true | nil, err   (with parents)
+int l_make_dir(lua_State* L) {
+    std::string path = resolve(L, luaL_checkstring(L, 1));
+    std::error_code ec;
+    std::filesystem::create_directories(path, ec);
+    if (ec) return return_error(L, "io", path + ": " + ec.message());
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+// orch.rename(from, to) -> true | nil, err
+int l_rename(lua_State* L) {
+    std::string from = resolve(L, luaL_checkstring(L, 1));
+    std::string to = resolve(L, luaL_checkstring(L, 2));
+    if (rename(from.c_str(), to.c_str()) != 0) return return_error(L, "io", from + " -> " + to + ": " + std::strerror(errno));
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+const luaL_Reg k_fs_functions[] = {
+    {"read_file", l_read_file}, {"write_file", l_write_file}, {"append_file", l_append_file},
+    {"list_dir", l_list_dir},   {"file_info", l_file_info},   {"make_dir", l_make_dir},
+    {"rename", l_rename},       {nullptr, nullptr},
+};
+
+}  // namespace
+
+void register_fs_api(lua_State* L) { luaL_register(L, nullptr, k_fs_functions); }
+
+}  // namespace orch

@@ -1,0 +1,132 @@
+// Output: orch.log (daily log), orch.emit (NDJSON event stream + events
+// table), orch.print and orch.status_line (the terminal), orch.is_interactive.
+#include "lua/internal.h"
+#include "lua/value.h"
+
+#include "services/journal.h"
+
+#include <nlohmann/json.hpp>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+namespace orch {
+
+namespace {
+
+std::string g_status;  // the live status line currently drawn, if any
+bool stdout_tty() {
+    static int tty = isatty(1);
+    return tty;
+}
+
+void clear_status() {
+    if (!g_status.empty() && stdout_tty()) fputs("\r\033[K", stdout);
+}
+
+void draw_status() {
+    if (g_status.empty() || !stdout_tty()) return;
+    winsize ws{};
+    size_t width = ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 ? ws.ws_col : 100;
+    // cut at the terminal width, counting UTF-8 code points
+    size_t cols = 0, i = 0;
+    for (; i < g_status.size(); ++i) {
+        if ((static_cast<unsigned char>(g_status[i]) & 0xC0) != 0x80) {
+            if (cols + 1 >= width) break;
+            ++cols;
+        }
+    }
+    fwrite(g_status.data(), 1, i, stdout);
+    fflush(stdout);
+}
+
+// orch.log(level, message)   level: "debug" | "info" | "warn" | "error"
+int l_log(lua_State* L) {
+    std::string level = luaL_checkstring(L, 1);
+    size_t len;
+    const char* msg = luaL_checklstring(L, 2, &len);
+    if (level != "debug" && level != "info" && level != "warn" && level != "error")
+        return luaL_error(L, "orch.log: level must be debug, info, warn or error (got '%s')", level.c_str());
+    App& app = app_of(L);
+    if (app.journal) {
+        clear_status();
+        app.journal->log(level, std::string(msg, len));
+        draw_status();
+    }
+    return 0;
+}
+
+// orch.print(text): a line on the terminal (stdout), above the status line
+int l_print(lua_State* L) {
+    size_t len;
+    const char* s = luaL_checklstring(L, 1, &len);
+    clear_status();
+    fwrite(s, 1, len, stdout);
+    fputc('\n', stdout);
+    draw_status();
+    fflush(stdout);
+    return 0;
+}
+
+// orch.status_line(text | nil): a line redrawn in place on a terminal; no-op otherwise
+int l_status_line(lua_State* L) {
+    clear_status();
+    g_status = lua_isnoneornil(L, 1) ? "" : luaL_checkstring(L, 1);
+    draw_status();
+    if (g_status.empty()) fflush(stdout);
+    return 0;
+}
+
+// orch.is_interactive() -> true when prompts on the terminal are allowed
+int l_is_interactive(lua_State* L) {
+    lua_pushboolean(L, app_of(L).interactive);
+    return 1;
+}
+
+// orch.emit(event, fields) : one NDJSON line and an events row; fields.session
+// and fields.task name the session and task.
+int l_emit(lua_State* L) {
+    std::string event = luaL_checkstring(L, 1);
+    nlohmann::json data = nlohmann::json::object();
+    std::string err;
+    if (!lua_isnoneornil(L, 2)) {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        try {
+            data = to_json(L, 2, "fields");
+        } catch (const std::exception& e) {
+            err = e.what();
+        }
+        if (!err.empty()) return luaL_error(L, "orch.emit: %s", err.c_str());
+    }
+    std::string session, task;
+    auto take = [&data](const char* k) {
+        std::string v;
+        auto it = data.find(k);
+        if (it != data.end()) {
+            v = it->is_string() ? it->get<std::string>() : it->dump();
+            data.erase(it);
+        }
+        return v;
+    };
+    session = take("session");
+    task = take("task");
+    App& app = app_of(L);
+    if (!app.journal) return luaL_error(L, "orch.emit: no event log (state not opened)");
+    try {
+        app.journal->event(event, session, task, data);
+    } catch (const std::exception& e) {
+        err = e.what();
+    }
+    if (!err.empty()) return luaL_error(L, "orch.emit: %s", err.c_str());
+    return 0;
+}
+
+const luaL_Reg k_log_functions[] = {
+    {"log", l_log},   {"print", l_print}, {"status_line", l_status_line}, {"is_interactive", l_is_interactive},
+    {"emit", l_emit}, {nullptr, nullptr},
+};
+
+}  // namespace
+
+void register_log_api(lua_State* L) { luaL_register(L, nullptr, k_log_functions); }
+
+}  // namespace orch

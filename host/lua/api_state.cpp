@@ -1,0 +1,177 @@
+// State in SQLite: orch.save_state / orch.load_state (JSON values by key),
+// sessions and tasks (orch.save_session, orch.save_task, orch.load_session,
+// orch.latest_session, orch.list_sessions), orch.recent_events and
+// orch.atomically (several writes, one commit). Store failures raise: a
+// workflow must not go on believing something was recorded.
+#include "lua/internal.h"
+#include "lua/value.h"
+
+#include "services/journal.h"
+#include "services/store.h"
+
+#include <nlohmann/json.hpp>
+
+namespace orch {
+
+using json = nlohmann::json;
+
+namespace {
+
+Store& store_of(lua_State* L, const char* fname) {
+    App& app = app_of(L);
+    if (!app.store) luaL_error(L, "%s: the state database is not open", fname);
+    return *app.store;
+}
+
+// Runs fn, turning C++ exceptions into Lua errors prefixed with fname.
+template <typename F>
+int guarded(lua_State* L, const char* fname, F&& fn) {
+    std::string err;
+    try {
+        return fn();
+    } catch (const std::exception& e) {
+        err = e.what();
+    }
+    return luaL_error(L, "%s: %s", fname, err.c_str());
+}
+
+// orch.save_state(key, value)
+int l_save_state(lua_State* L) {
+    std::string key = luaL_checkstring(L, 1);
+    luaL_checkany(L, 2);
+    Store& s = store_of(L, "orch.save_state");
+    return guarded(L, "orch.save_state", [&] {
+        s.kv_put(key, to_json(L, 2, "value").dump(), wall_now());
+        return 0;
+    });
+}
+
+// orch.load_state(key) -> value | nil
+int l_load_state(lua_State* L) {
+    std::string key = luaL_checkstring(L, 1);
+    Store& s = store_of(L, "orch.load_state");
+    return guarded(L, "orch.load_state", [&] {
+        auto v = s.kv_get(key);
+        if (!v) lua_pushnil(L);
+        else push_json(L, json::parse(*v));
+        return 1;
+    });
+}
+
+// orch.save_session{id=, status=, task_file=, started_at=, ...}
+int l_save_session(lua_State* L) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    Store& s = store_of(L, "orch.save_session");
+    return guarded(L, "orch.save_session", [&] {
+        json j = to_json(L, 1, "session");
+        if (!j.contains("id") || !j["id"].is_string()) throw std::runtime_error("session.id must be a string");
+        if (!j.contains("status") || !j["status"].is_string()) throw std::runtime_error("session.status must be a string");
+        j["updated_at"] = wall_now();
+        s.save_session(j);
+        return 0;
+    });
+}
+
+// orch.save_task(session_id, {id=, title=, status=, ...})
+int l_save_task(lua_State* L) {
+    std::string session = luaL_checkstring(L, 1);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    Store& s = store_of(L, "orch.save_task");
+    return guarded(L, "orch.save_task", [&] {
+        json j = to_json(L, 2, "task");
+        if (!j.contains("id")) throw std::runtime_error("task.id is required");
+        if (!j.contains("status") || !j["status"].is_string()) throw std::runtime_error("task.status must be a string");
+        s.save_task(session, j);
+        return 0;
+    });
+}
+
+// orch.load_session(id) -> session (with .tasks) | nil
+int l_load_session(lua_State* L) {
+    std::string id = luaL_checkstring(L, 1);
+    Store& s = store_of(L, "orch.load_session");
+    return guarded(L, "orch.load_session", [&] {
+        auto j = s.load_session(id);
+        if (!j) lua_pushnil(L);
+        else push_json(L, *j);
+        return 1;
+    });
+}
+
+// orch.latest_session() -> id | nil
+int l_latest_session(lua_State* L) {
+    Store& s = store_of(L, "orch.latest_session");
+    return guarded(L, "orch.latest_session", [&] {
+        auto id = s.latest_session_id();
+        if (!id) lua_pushnil(L);
+        else lua_pushstring(L, id->c_str());
+        return 1;
+    });
+}
+
+// orch.list_sessions([limit]) -> { session... } newest first
+int l_list_sessions(lua_State* L) {
+    int limit = static_cast<int>(luaL_optinteger(L, 1, 20));
+    Store& s = store_of(L, "orch.list_sessions");
+    return guarded(L, "orch.list_sessions", [&] {
+        push_json(L, s.list_sessions(limit));
+        return 1;
+    });
+}
+
+// orch.recent_events{session=, task=, limit=} -> { {seq=, ts=, event=, ...}... }
+int l_recent_events(lua_State* L) {
+    std::string session, task;
+    int limit = 20;
+    if (lua_istable(L, 1)) {
+        session = opt_string(L, 1, "session");
+        task = opt_string(L, 1, "task");
+        limit = static_cast<int>(opt_number(L, 1, "limit", 20));
+    }
+    Store& s = store_of(L, "orch.recent_events");
+    return guarded(L, "orch.recent_events", [&] {
+        push_json(L, s.recent_events(session, task, limit));
+        return 1;
+    });
+}
+
+// orch.atomically(fn, ...) -> fn's results; every store write inside is one commit.
+// fn must not wait (no yields inside a transaction).
+int l_atomically(lua_State* L) {
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    Store& s = store_of(L, "orch.atomically");
+    int top = lua_gettop(L);
+    std::string err;
+    try {
+        s.begin();
+    } catch (const std::exception& e) {
+        err = e.what();
+    }
+    if (!err.empty()) return luaL_error(L, "orch.atomically: %s", err.c_str());
+    int rc = lua_pcall(L, top - 1, LUA_MULTRET, 0);
+    if (rc != 0) {
+        s.rollback();
+        return lua_error(L);
+    }
+    try {
+        s.commit();
+    } catch (const std::exception& e) {
+        s.rollback();
+        err = e.what();
+    }
+    if (!err.empty()) return luaL_error(L, "orch.atomically: %s", err.c_str());
+    return lua_gettop(L);
+}
+
+const luaL_Reg k_state_functions[] = {
+    {"save_state", l_save_state},       {"load_state", l_load_state},     {"save_session", l_save_session},
+    {"save_task", l_save_task},         {"load_session", l_load_session}, {"latest_session", l_latest_session},
+    {"list_sessions", l_list_sessions}, {"recent_events", l_recent_events}, {"atomically", l_atomically},
+    {nullptr, nullptr},
+};
+
+}  // namespace
+
+void register_state_api(lua_State* L) { luaL_register(L, nullptr, k_state_functions); }
+
+}  // namespace orch

@@ -1,0 +1,234 @@
+// Entering Lua: call_protected() for plain calls and resume_task() for tasks
+// (coroutines), after Neovim's nlua_pcall and OpenResty's run_thread.
+#include "lua/internal.h"
+
+#include "services/journal.h"
+
+namespace orch {
+
+namespace {
+
+// Error value to text, whatever its type (nil, table, userdata...).
+std::string error_text(VmState& vm, lua_State* L, int idx) {
+    if (lua_type(L, idx) == LUA_TSTRING) return lua_tostring(L, idx);
+    if (lua_isnil(L, idx)) return "nil (error called with no message)";
+    if (luaL_callmeta(L, idx, "__tostring") && lua_type(L, -1) == LUA_TSTRING) {
+        std::string s = lua_tostring(L, -1);
+        lua_pop(L, 1);
+        return s;
+    }
+    if (lua_istable(L, idx)) {
+        lua_getfield(L, idx, "message");
+        if (lua_type(L, -1) == LUA_TSTRING) {
+            std::string s = lua_tostring(L, -1);
+            lua_pop(L, 1);
+            return s;
+        }
+        lua_pop(L, 1);
+    }
+    return std::string("(error object is a ") + luaL_typename(L, idx) + " value)";
+}
+
+int traceback_handler(lua_State* L) {
+    VmState& vm = vm_of(L);
+    std::string msg = error_text(vm, L, 1);
+    luaL_traceback(L, L, msg.c_str(), 1);
+    return 1;
+}
+
+void finish_task(VmState& vm, Task& t) {
+    t.done = true;
+    t.waiting = false;
+    t.cancel_op = nullptr;
+    vm.by_thread.erase(t.co);
+    luaL_unref(vm.L, LUA_REGISTRYINDEX, t.ref);
+    t.ref = LUA_NOREF;
+    std::vector<int> joiners;
+    joiners.swap(t.joiners);
+    int id = t.id;
+    for (int j : joiners) {
+        resume_task(vm, j, [&vm, id](lua_State* co) {
+            Task* done = find_task(vm, id);
+            if (!done) { lua_pushboolean(co, 0); lua_pushstring(co, "task vanished"); return 2; }
+            if (!done->error.empty()) {
+                lua_pushboolean(co, 0);
+                push_error(co, "task_failed", done->error);
+                return 2;
+            }
+            lua_pushboolean(co, 1);
+            lua_rawgeti(co, LUA_REGISTRYINDEX, done->result_ref);
+            return 2;
+        });
+    }
+}
+
+}  // namespace
+
+VmState& vm_of(lua_State* L) {
+    lua_getfield(L, LUA_REGISTRYINDEX, "orch.vm");
+    auto* vm = static_cast<VmState*>(lua_touserdata(L, -1));
+    lua_pop(L, 1);
+    return *vm;
+}
+
+Task* find_task(VmState& vm, int id) {
+    auto it = vm.tasks.find(id);
+    return it == vm.tasks.end() ? nullptr : &it->second;
+}
+
+Task& require_task(lua_State* L, const char* fname) {
+    VmState& vm = vm_of(L);
+    auto it = vm.by_thread.find(L);
+    if (it == vm.by_thread.end()) luaL_error(L, "%s: not inside a task (call it from a workflow, a handler or orch.spawn)", fname);
+    return vm.tasks.at(it->second);
+}
+
+int yield_waiting(lua_State* L, Task& t, std::function<void(const std::string&)> cancel_op) {
+    t.waiting = true;
+    t.cancel_op = std::move(cancel_op);
+    return lua_yield(L, 0);
+}
+
+void push_error(lua_State* L, const std::string& code, const std::string& message) {
+    lua_createtable(L, 0, 2);
+    lua_pushlstring(L, code.data(), code.size());
+    lua_setfield(L, -2, "code");
+    lua_pushlstring(L, message.data(), message.size());
+    lua_setfield(L, -2, "message");
+    VmState& vm = vm_of(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, vm.error_mt_ref);
+    lua_setmetatable(L, -2);
+}
+
+int return_error(lua_State* L, const std::string& code, const std::string& message) {
+    lua_pushnil(L);
+    push_error(L, code, message);
+    return 2;
+}
+
+bool call_protected(VmState& vm, int nargs, int nresults, const std::string& what, std::string* err) {
+    lua_State* L = vm.L;
+    int base = lua_gettop(L) - nargs;  // the function's index
+    lua_pushcfunction(L, traceback_handler);
+    lua_insert(L, base);
+    int rc = lua_pcall(L, nargs, nresults, base);
+    lua_remove(L, base);
+    if (rc == 0) return true;
+    std::string msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "error";
+    lua_pop(L, 1);
+    if (rc == LUA_ERRMEM) {
+        fprintf(stderr, "orch-host: out of memory in Lua (%s)\n", what.c_str());
+        std::_Exit(70);
+    }
+    if (vm.app.journal) vm.app.journal->log("error", what + " failed: " + msg);
+    if (err) *err = msg;
+    return false;
+}
+
+int spawn_task(VmState& vm, const std::string& name, int nargs) {
+    lua_State* L = vm.L;
+    // L: ... fn args  (on the main state)
+    lua_State* co = lua_newthread(L);
+    int ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_xmove(L, co, nargs + 1);
+    int id = vm.next_task++;
+    Task& t = vm.tasks[id];
+    t.id = id;
+    t.name = name;
+    t.co = co;
+    t.ref = ref;
+    vm.by_thread[co] = id;
+    t.waiting = true;  // until the loop starts it
+    auto timer = vm.app.loop.add_timer(0, [&vm, id, nargs] { resume_task(vm, id, [nargs](lua_State*) { return nargs; }); });
+    t.cancel_op = [&vm, id, timer](const std::string& reason) {
+        vm.app.loop.cancel_timer(timer);
+        Task* tk = find_task(vm, id);
+        if (!tk) return;
+        tk->error = "cancelled before it started: " + reason;
+        finish_task(vm, *tk);
+    };
+    return id;
+}
+
+ResumeStatus resume_task(VmState& vm, int task_id, const std::function<int(lua_State* co)>& push) {
+    Task* t = find_task(vm, task_id);
+    if (!t || t->done) return ResumeStatus::Failed;
+    t->waiting = false;
+    t->cancel_op = nullptr;
+    lua_State* co = t->co;
+    int nargs = push ? push(co) : 0;
+    int rc = lua_resume(co, nargs);
+    t = find_task(vm, task_id);  // the map may have grown during the run
+    if (rc == LUA_YIELD) {
+        if (t->waiting) return ResumeStatus::Suspended;
+        t->error = "yielded outside an orch wait (use orch.sleep, orch.wait, ... instead of coroutine.yield)";
+        vm.app.journal ? vm.app.journal->log("error", "task " + std::to_string(t->id) + " (" + t->name +
+                                                          ") aborted: " + t->error)
+                       : void();
+        finish_task(vm, *t);
+        return ResumeStatus::Failed;
+    }
+    if (rc == 0) {
+        if (lua_gettop(co) > 0) {
+            lua_pushvalue(co, 1);
+            t->result_ref = luaL_ref(co, LUA_REGISTRYINDEX);
+        }
+        lua_settop(co, 0);
+        finish_task(vm, *t);
+        return ResumeStatus::Finished;
+    }
+    if (rc == LUA_ERRMEM) {
+        fprintf(stderr, "orch-host: out of memory in Lua (task %s)\n", t->name.c_str());
+        std::_Exit(70);
+    }
+    std::string msg = error_text(vm, co, -1);
+    luaL_traceback(vm.L, co, msg.c_str(), 0);
+    std::string trace = lua_tostring(vm.L, -1);
+    lua_pop(vm.L, 1);
+    t->error = msg;
+    if (vm.app.journal)
+        vm.app.journal->log("error", "task " + std::to_string(t->id) + " (" + t->name + ") aborted: " + trace);
+    else
+        fprintf(stderr, "error: task %s aborted: %s\n", t->name.c_str(), trace.c_str());
+    finish_task(vm, *t);
+    return ResumeStatus::Failed;
+}
+
+std::string opt_string(lua_State* L, int t, const char* key, const std::string& dflt) {
+    lua_getfield(L, t, key);
+    std::string out = dflt;
+    if (lua_type(L, -1) == LUA_TSTRING) {
+        size_t len;
+        const char* s = lua_tolstring(L, -1, &len);
+        out.assign(s, len);
+    } else if (lua_type(L, -1) == LUA_TNUMBER) {
+        out = lua_tostring(L, -1);
+    } else if (!lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        luaL_error(L, "field '%s' must be a string, got %s", key, luaL_typename(L, -1));
+    }
+    lua_pop(L, 1);
+    return out;
+}
+
+double opt_number(lua_State* L, int t, const char* key, double dflt) {
+    lua_getfield(L, t, key);
+    double out = dflt;
+    if (lua_type(L, -1) == LUA_TNUMBER) out = lua_tonumber(L, -1);
+    else if (!lua_isnil(L, -1)) {
+        const char* tn = luaL_typename(L, -1);
+        lua_pop(L, 1);
+        luaL_error(L, "field '%s' must be a number, got %s", key, tn);
+    }
+    lua_pop(L, 1);
+    return out;
+}
+
+bool opt_bool(lua_State* L, int t, const char* key, bool dflt) {
+    lua_getfield(L, t, key);
+    bool out = lua_isnil(L, -1) ? dflt : lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return out;
+}
+
+}  // namespace orch

@@ -1,0 +1,81 @@
+// Shared by host/lua/*.cpp only: the task scheduler and helpers for api_*.
+#pragma once
+#include "app.h"
+
+#include <functional>
+#include <lua.hpp>
+#include <map>
+#include <string>
+
+namespace orch {
+
+struct Task {
+    int id = 0;
+    std::string name;
+    lua_State* co = nullptr;
+    int ref = LUA_NOREF;          // registry ref to the coroutine
+    int result_ref = LUA_NOREF;   // registry ref to the first result
+    std::string error;            // set when the task failed
+    bool done = false;
+    bool waiting = false;
+    std::function<void(const std::string& reason)> cancel_op;  // cancels the pending wait
+    std::vector<int> joiners;     // tasks blocked in orch.wait on this one
+};
+
+enum class ResumeStatus { Suspended, Finished, Failed };
+
+struct VmState {
+    App& app;
+    lua_State* L = nullptr;
+    std::map<int, Task> tasks;
+    std::map<lua_State*, int> by_thread;
+    int next_task = 1;
+    int traceback_ref = LUA_NOREF;
+    int error_mt_ref = LUA_NOREF;
+    explicit VmState(App& a) : app(a) {}
+};
+
+VmState& vm_of(lua_State* L);
+inline App& app_of(lua_State* L) { return vm_of(L).app; }
+
+// The task running in L, or raise "<fname>: not inside a task".
+Task& require_task(lua_State* L, const char* fname);
+Task* find_task(VmState& vm, int id);
+
+// Creates a task from the function on top of L's stack (popped) with nargs
+// arguments below it... see call.cpp. Returns the task id; runs it until its
+// first wait.
+int spawn_task(VmState& vm, const std::string& name, int nargs);
+
+// Resume a waiting task: `push` pushes the wait's results on co, returns count.
+// Outcomes: Suspended (waiting again), Finished (results kept), Failed
+// (traceback logged once, joiners woken, cleanup run).
+ResumeStatus resume_task(VmState& vm, int task_id, const std::function<int(lua_State* co)>& push);
+
+// Mark the current task as waiting with a cancel hook and yield.
+int yield_waiting(lua_State* L, Task& t, std::function<void(const std::string&)> cancel_op);
+
+// Push an error table {code=, message=, ...} with __tostring.
+void push_error(lua_State* L, const std::string& code, const std::string& message);
+int return_error(lua_State* L, const std::string& code, const std::string& message);  // nil, err
+
+// Protected call of the function below nargs args; logs and returns false on error.
+bool call_protected(VmState& vm, int nargs, int nresults, const std::string& what, std::string* err = nullptr);
+
+// Option helpers for table arguments.
+std::string opt_string(lua_State* L, int t, const char* key, const std::string& dflt = {});
+double opt_number(lua_State* L, int t, const char* key, double dflt);
+bool opt_bool(lua_State* L, int t, const char* key, bool dflt);
+
+// api families: each adds its functions to the table on top of the stack.
+void register_claude_api(lua_State* L);
+void register_approval_api(lua_State* L);
+void register_state_api(lua_State* L);
+void register_notify_api(lua_State* L);
+void register_exec_api(lua_State* L);
+void register_http_api(lua_State* L);
+void register_time_api(lua_State* L);
+void register_log_api(lua_State* L);
+void register_fs_api(lua_State* L);
+
+}  // namespace orch

@@ -1,0 +1,338 @@
+// Creates the lua_State: libraries opened one by one (no io, no ffi, no
+// debug), package.path on scripts/ and workflows/, the orch table, the Lua
+// prelude, strict globals.
+#include "lua/vm.h"
+
+#include "lua/internal.h"
+#include "lua/value.h"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+
+namespace orch {
+
+using json = nlohmann::json;
+
+namespace {
+
+void open_lib(lua_State* L, const char* name, lua_CFunction fn) {
+    lua_pushcfunction(L, fn);
+    lua_pushstring(L, name);
+    lua_call(L, 1, 0);
+}
+
+int error_tostring(lua_State* L) {
+    lua_getfield(L, 1, "message");
+    if (lua_type(L, -1) != LUA_TSTRING) {
+        lua_pop(L, 1);
+        lua_getfield(L, 1, "code");
+    }
+    if (lua_type(L, -1) != LUA_TSTRING) lua_pushstring(L, "error");
+    return 1;
+}
+
+void sandbox(lua_State* L) {
+    open_lib(L, "", luaopen_base);
+    open_lib(L, LUA_LOADLIBNAME, luaopen_package);
+    open_lib(L, LUA_TABLIBNAME, luaopen_table);
+    open_lib(L, LUA_STRLIBNAME, luaopen_string);
+    open_lib(L, LUA_MATHLIBNAME, luaopen_math);
+    open_lib(L, LUA_BITLIBNAME, luaopen_bit);
+    open_lib(L, LUA_JITLIBNAME, luaopen_jit);
+    open_lib(L, LUA_OSLIBNAME, luaopen_os);
+    open_lib(L, LUA_DBLIBNAME, luaopen_debug);
+    // os: only the clock and the environment
+    lua_getglobal(L, "os");
+    lua_newtable(L);
+    for (const char* k : {"time", "clock", "date", "getenv", "difftime"}) {
+        lua_getfield(L, -2, k);
+        lua_setfield(L, -2, k);
+    }
+    lua_setglobal(L, "os");
+    lua_pop(L, 1);
+    // debug.traceback stays private (the error handler uses luaL_traceback)
+    lua_pushnil(L);
+    lua_setglobal(L, "debug");
+    for (const char* k : {"dofile", "loadfile"}) {
+        lua_pushnil(L);
+        lua_setglobal(L, k);
+    }
+    lua_getglobal(L, "package");
+    lua_pushstring(L, "");
+    lua_setfield(L, -2, "cpath");
+    lua_pushnil(L);
+    lua_setfield(L, -2, "loadlib");
+    lua_getfield(L, -1, "loaded");
+    for (const char* k : {"io", "debug", "ffi"}) {
+        lua_pushnil(L);
+        lua_setfield(L, -2, k);
+    }
+    lua_getfield(L, -1, "os");  // package.loaded.os -> the reduced os
+    lua_pop(L, 1);
+    lua_getglobal(L, "os");
+    lua_setfield(L, -2, "os");
+    lua_pop(L, 1);  // loaded
+    lua_getfield(L, -1, "preload");
+    lua_pushnil(L);
+    lua_setfield(L, -2, "ffi");
+    lua_pop(L, 1);
+    // keep the preload and Lua-file searchers, drop the C ones
+    lua_getfield(L, -1, "loaders");
+    lua_pushnil(L);
+    lua_rawseti(L, -2, 4);
+    lua_pushnil(L);
+    lua_rawseti(L, -2, 3);
+    lua_pop(L, 2);  // loaders, package
+}
+
+void set_package_path(lua_State* L, const App& app) {
+    std::string w = app.root + "/workflows/";
+    std::string s = app.scripts_dir + "/";
+    std::string path = s + "?.lua;" + s + "?/init.lua;" + w + "?.lua;" + w + "?/init.lua";
+    lua_getglobal(L, "package");
+    lua_pushstring(L, path.c_str());
+    lua_setfield(L, -2, "path");
+    lua_pop(L, 1);
+}
+
+std::string read_text(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) throw std::runtime_error(path + ": cannot read");
+    std::ostringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+}
+
+void load_chunk(lua_State* L, const std::string& path, const std::string& display) {
+    std::string text = read_text(path);
+    if (!text.empty() && text[0] == '\x1b') throw std::runtime_error(display + ": precompiled bytecode is not accepted");
+    std::string chunk = "@" + display;
+    if (luaL_loadbuffer(L, text.data(), text.size(), chunk.c_str()) != 0) {
+        std::string msg = lua_tostring(L, -1);
+        lua_pop(L, 1);
+        throw std::runtime_error(msg);
+    }
+}
+
+int l_strict_index(lua_State* L) {
+    return luaL_error(L, "undeclared global '%s' (declare it with local, or use orch.global)", lua_tostring(L, 2));
+}
+int l_strict_newindex(lua_State* L) {
+    return luaL_error(L, "assignment to undeclared global '%s' (use local, or orch.global(name, value))",
+                      lua_tostring(L, 2));
+}
+// orch.global(name, value): declare a global on purpose
+int l_global(lua_State* L) {
+    luaL_checkstring(L, 1);
+    lua_settop(L, 2);
+    lua_rawset(L, LUA_GLOBALSINDEX);
+    return 0;
+}
+
+// orch.on(event, fn): call fn(payload) in a new task when the host dispatches event
+int l_on(lua_State* L) {
+    luaL_checkstring(L, 1);
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_getfield(L, LUA_REGISTRYINDEX, "orch.handlers");
+    lua_pushvalue(L, 1);
+    lua_rawget(L, -2);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, 1);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, -4);
+    }
+    lua_pushvalue(L, 2);
+    lua_rawseti(L, -2, static_cast<int>(lua_objlen(L, -2)) + 1);
+    return 0;
+}
+
+void make_strict(lua_State* L) {
+    lua_newtable(L);
+    lua_pushcfunction(L, l_strict_index);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, l_strict_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_setmetatable(L, LUA_GLOBALSINDEX);
+}
+
+}  // namespace
+
+Vm::Vm(App& app) : st_(std::make_unique<VmState>(app)) {
+    lua_State* L = luaL_newstate();
+    if (!L) throw std::runtime_error("cannot create a Lua state (out of memory)");
+    st_->L = L;
+    lua_pushlightuserdata(L, st_.get());
+    lua_setfield(L, LUA_REGISTRYINDEX, "orch.vm");
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, "orch.handlers");
+    sandbox(L);
+    set_package_path(L, app);
+    install_json_support(L);
+    lua_createtable(L, 0, 2);
+    lua_pushcfunction(L, error_tostring);
+    lua_setfield(L, -2, "__tostring");
+    st_->error_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+
+    lua_newtable(L);  // orch
+    register_json_api(L);
+    register_claude_api(L);
+    register_approval_api(L);
+    register_state_api(L);
+    register_notify_api(L);
+    register_exec_api(L);
+    register_http_api(L);
+    register_time_api(L);
+    register_log_api(L);
+    register_fs_api(L);
+    lua_pushcfunction(L, l_global);
+    lua_setfield(L, -2, "global");
+    lua_pushcfunction(L, l_on);
+    lua_setfield(L, -2, "on");
+    lua_pushstring(L, ORCH_VERSION);
+    lua_setfield(L, -2, "version");
+    lua_pushstring(L, app.root.c_str());
+    lua_setfield(L, -2, "root");
+    lua_rawgeti(L, LUA_REGISTRYINDEX, st_->error_mt_ref);
+    lua_setfield(L, -2, "error_mt");
+    lua_pushvalue(L, -1);
+    lua_setglobal(L, "orch");
+    lua_getglobal(L, "package");
+    lua_getfield(L, -1, "loaded");
+    lua_pushvalue(L, -3);
+    lua_setfield(L, -2, "orch");
+    lua_pop(L, 3);  // loaded, package, orch
+
+    // The Lua half of the API (scripts/orch/init.lua) extends the same table.
+    lua_getglobal(L, "require");
+    lua_pushstring(L, "orch.init");
+    std::string err;
+    if (!call_protected(*st_, 1, 0, "loading scripts/orch/init.lua", &err)) {
+        lua_close(L);
+        st_->L = nullptr;
+        throw std::runtime_error(err);
+    }
+    make_strict(L);
+}
+
+Vm::~Vm() {
+    if (st_->L) lua_close(st_->L);
+}
+
+void Vm::load_config(const std::string& config_file) {
+    lua_State* L = st_->L;
+    lua_getglobal(L, "require");
+    lua_pushstring(L, "orch.config");
+    std::string err;
+    if (!call_protected(*st_, 1, 1, "loading scripts/orch/config.lua", &err)) throw std::runtime_error(err);
+    lua_getfield(L, -1, "load");
+    lua_remove(L, -2);
+    lua_pushstring(L, config_file.c_str());
+    lua_pushstring(L, st_->app.root.c_str());
+    if (lua_pcall(L, 2, 2, 0) != 0) {
+        std::string msg = lua_tostring(L, -1) ? lua_tostring(L, -1) : "error";
+        lua_pop(L, 1);
+        throw std::runtime_error(msg);
+    }
+    if (lua_isnil(L, -2)) {
+        std::string msg = luaL_checkstring(L, -1);
+        lua_pop(L, 2);
+        throw std::runtime_error(msg);
+    }
+    lua_pop(L, 1);
+    st_->app.config = to_json(L, -1, "config");
+    lua_getglobal(L, "orch");
+    lua_pushvalue(L, -2);
+    lua_setfield(L, -2, "config");
+    lua_pop(L, 2);
+}
+
+int Vm::start_workflow(const std::string& path, const json& args) {
+    lua_State* L = st_->L;
+    std::string display = path;
+    if (display.rfind(st_->app.root + "/", 0) == 0) display = display.substr(st_->app.root.size() + 1);
+    load_chunk(L, path, display);
+    push_json(L, args);
+    return spawn_task(*st_, display, 1);
+}
+
+bool Vm::task_running(int id) const {
+    auto it = st_->tasks.find(id);
+    return it != st_->tasks.end() && !it->second.done;
+}
+
+size_t Vm::live_tasks() const { return st_->by_thread.size(); }
+
+json Vm::task_result(int id) const {
+    auto it = st_->tasks.find(id);
+    if (it == st_->tasks.end()) return json{{"error", "no such task"}};
+    if (!it->second.error.empty()) return json{{"error", it->second.error}};
+    if (it->second.result_ref == LUA_NOREF) return nullptr;
+    lua_State* L = st_->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, it->second.result_ref);
+    json out;
+    try {
+        out = to_json(L, -1, "result");
+    } catch (const std::exception& e) {
+        out = json{{"error", e.what()}};
+    }
+    lua_pop(L, 1);
+    return out;
+}
+
+void Vm::cancel_all(const std::string& reason) {
+    std::vector<int> ids;
+    for (auto& [id, t] : st_->tasks)
+        if (!t.done && t.waiting && t.cancel_op) ids.push_back(id);
+    for (int id : ids) {
+        Task* t = find_task(*st_, id);
+        if (t && !t->done && t->waiting && t->cancel_op) {
+            auto op = t->cancel_op;
+            op(reason);
+        }
+    }
+}
+
+void Vm::dispatch(const std::string& event, const json& payload) {
+    lua_State* L = st_->L;
+    lua_getfield(L, LUA_REGISTRYINDEX, "orch.handlers");
+    lua_getfield(L, -1, event.c_str());
+    if (!lua_istable(L, -1)) {
+        lua_pop(L, 2);
+        return;
+    }
+    int n = static_cast<int>(lua_objlen(L, -1));
+    for (int i = 1; i <= n; ++i) {
+        lua_rawgeti(L, -1, i);
+        push_json(L, payload);
+        spawn_task(*st_, "on " + event, 1);
+    }
+    lua_pop(L, 2);
+}
+
+json Vm::call(const std::string& module, const std::string& fn, const json& args) {
+    lua_State* L = st_->L;
+    int top = lua_gettop(L);
+    lua_getglobal(L, "require");
+    lua_pushstring(L, module.c_str());
+    std::string err;
+    if (!call_protected(*st_, 1, 1, "require " + module, &err)) throw std::runtime_error(err);
+    lua_getfield(L, -1, fn.c_str());
+    if (!lua_isfunction(L, -1)) {
+        lua_settop(L, top);
+        throw std::runtime_error(module + "." + fn + " is not a function");
+    }
+    push_json(L, args);
+    if (!call_protected(*st_, 1, 1, module + "." + fn, &err)) {
+        lua_settop(L, top);
+        throw std::runtime_error(err);
+    }
+    json out = to_json(L, -1, "result");
+    lua_settop(L, top);
+    return out;
+}
+
+}  // namespace orch

@@ -1,0 +1,41 @@
+// The Lua side of the host, behind a Lua-free interface so main.cpp and the
+// commands never include lua.h. One Vm per process, owned by the loop thread.
+#pragma once
+#include <memory>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <vector>
+
+namespace orch {
+
+struct App;
+struct VmState;
+
+class Vm {
+public:
+    explicit Vm(App& app);
+    ~Vm();
+
+    // Runs scripts/orch/config.lua's load(); fills app.config. Throws
+    // std::runtime_error naming the file and field on a bad config.
+    void load_config(const std::string& config_file);
+    // Starts `path` (a workflow file) as a task with `args` as its first
+    // argument. Returns the task id. Throws on syntax errors (message names
+    // the file and line).
+    int start_workflow(const std::string& path, const nlohmann::json& args);
+    bool task_running(int id) const;
+    // The finished task's first result converted to JSON, or {"error": msg}.
+    nlohmann::json task_result(int id) const;
+    size_t live_tasks() const;
+    // Cancels every waiting task (their waits return a "cancelled" error).
+    void cancel_all(const std::string& reason);
+    // Calls the handlers registered with orch.on(event, fn), each as a task.
+    void dispatch(const std::string& event, const nlohmann::json& payload);
+    // Calls a function of a module with JSON args, synchronously (no yields).
+    nlohmann::json call(const std::string& module, const std::string& fn, const nlohmann::json& args);
+
+private:
+    std::unique_ptr<VmState> st_;
+};
+
+}  // namespace orch

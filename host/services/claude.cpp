@@ -1,0 +1,205 @@
+#include "services/claude.h"
+
+#include "services/process_run.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+namespace orch {
+
+using json = nlohmann::json;
+
+std::vector<std::string> claude_argv(const ClaudeOptions& o) {
+    std::vector<std::string> a{o.binary, "-p", "--output-format", "stream-json", "--verbose"};
+    auto opt = [&](const char* flag, const std::string& v) {
+        if (!v.empty()) { a.push_back(flag); a.push_back(v); }
+    };
+    opt("--model", o.model);
+    if (o.max_turns > 0) opt("--max-turns", std::to_string(o.max_turns));
+    opt("--permission-mode", o.permission_mode);
+    opt("--allowedTools", o.allowed_tools);
+    opt("--disallowedTools", o.disallowed_tools);
+    opt("--append-system-prompt", o.append_system_prompt);
+    opt("--resume", o.resume);
+    a.insert(a.end(), o.extra_args.begin(), o.extra_args.end());
+    return a;
+}
+
+struct ClaudeRun::State {
+    ClaudeOptions opts;
+    EventFn on_event;
+    DoneFn on_done;
+    std::shared_ptr<ProcessRun> proc;
+    int log_fd = -1;
+    long long logged = 0;
+    std::string log_error;
+    bool log_truncated = false;
+    json result;          // the last {"type":"result"} line
+    std::string session_id;
+    long long garbage = 0;
+    std::string violation;
+    std::string last_text;
+
+    void write_log(const char* p, size_t n) {
+        if (log_fd < 0) return;
+        if (logged + static_cast<long long>(n) > opts.max_log_bytes) {
+            if (!log_truncated) {
+                const char msg[] = "\n[orch-host: output log truncated at the configured limit]\n";
+                [[maybe_unused]] auto w = ::write(log_fd, msg, sizeof msg - 1);
+                log_truncated = true;
+            }
+            return;
+        }
+        while (n > 0) {
+            ssize_t w = ::write(log_fd, p, n);
+            if (w < 0 && errno == EINTR) continue;
+            if (w <= 0) {
+                log_error = opts.log_path + ": " + std::strerror(errno);
+                ::close(log_fd);
+                log_fd = -1;
+                return;
+            }
+            p += w;
+            n -= static_cast<size_t>(w);
+            logged += w;
+        }
+    }
+
+    void on_line(const char* p, size_t n) {
+        json ev = json::parse(p, p + n, nullptr, false);
+        if (ev.is_discarded() || !ev.is_object()) { ++garbage; return; }
+        const auto type = ev.value("type", "");
+        if (type == "result") result = ev;
+        if (type == "system" && ev.contains("session_id") && ev["session_id"].is_string())
+            session_id = ev["session_id"].get<std::string>();
+        if (on_event && violation.empty()) {
+            std::string v = on_event(ev);
+            if (!v.empty()) {
+                violation = v;
+                proc->cancel("violation");
+            }
+        }
+    }
+
+    void finish(const RunOutcome& o);
+};
+
+namespace {
+
+long long num(const json& j, const char* k) {
+    auto it = j.find(k);
+    return it != j.end() && it->is_number() ? it->get<long long>() : 0;
+}
+
+}  // namespace
+
+void ClaudeRun::State::finish(const RunOutcome& o) {
+    if (log_fd >= 0) ::close(log_fd);
+    log_fd = -1;
+    json r = json::object();
+    r["exit_code"] = o.signal ? json(nullptr) : json(o.exit_code);
+    if (o.signal) r["signal"] = o.signal;
+    r["timed_out"] = o.timed_out;
+    r["cancelled"] = o.cancelled && violation.empty();
+    if (o.cancelled) r["cancel_reason"] = o.cancel_reason;
+    r["duration_s"] = o.seconds;
+    r["lines"] = o.lines;
+    r["garbage_lines"] = garbage + o.oversized_lines;
+    r["stdout_bytes"] = o.stdout_bytes;
+    if (!o.stderr_tail.empty()) r["stderr"] = o.stderr_tail;
+    if (!opts.log_path.empty()) r["log_path"] = opts.log_path;
+    if (!log_error.empty()) r["log_error"] = log_error;
+    if (log_truncated) r["log_truncated"] = true;
+    r["session_id"] = session_id;
+    bool have_result = result.is_object();
+    r["have_result"] = have_result;
+    json denials = json::array();
+    if (have_result) {
+        for (const char* k : {"subtype", "result", "num_turns", "duration_ms", "is_error", "stop_reason",
+                              "api_error_status", "terminal_reason", "errors"})
+            if (result.contains(k)) r[k] = result[k];
+        if (result.contains("session_id")) r["session_id"] = result["session_id"];
+        r["cost_usd"] = result.value("total_cost_usd", 0.0);
+        json usage = result.value("usage", json::object());
+        r["usage"] = usage;
+        r["tokens"] = num(usage, "input_tokens") + num(usage, "output_tokens") +
+                      num(usage, "cache_creation_input_tokens") + num(usage, "cache_read_input_tokens");
+        if (result.contains("permission_denials") && result["permission_denials"].is_array())
+            denials = result["permission_denials"];
+    } else {
+        r["cost_usd"] = 0.0;
+        r["tokens"] = 0;
+    }
+    r["permission_denials"] = denials;
+    bool is_error = have_result && result.value("is_error", false);
+    // Why the run is not a success, most specific first.
+    std::string err;
+    if (!violation.empty()) err = "policy violation: " + violation;
+    else if (o.timed_out) err = "timed out after " + std::to_string(static_cast<long>(opts.timeout)) + " s";
+    else if (o.cancelled) err = "stopped: " + o.cancel_reason;
+    else if (o.signal) err = std::string("claude killed by signal ") + strsignal(o.signal);
+    else if (is_error) {
+        err = result.contains("result") && result["result"].is_string() ? result["result"].get<std::string>()
+                                                                        : result.value("subtype", "error");
+        if (result.contains("errors") && result["errors"].is_array() && !result["errors"].empty())
+            err = result["errors"][0].is_string() ? result["errors"][0].get<std::string>() : err;
+    } else if (o.exit_code != 0) {
+        std::string tail = o.stderr_tail.substr(o.stderr_tail.size() > 300 ? o.stderr_tail.size() - 300 : 0);
+        while (!tail.empty() && (tail.back() == '\n' || tail.back() == ' ')) tail.pop_back();
+        err = "claude exited with code " + std::to_string(o.exit_code) + (tail.empty() ? "" : ": " + tail);
+    } else if (!have_result) {
+        err = o.stdout_bytes == 0 ? "claude printed nothing"
+                                  : "claude's output had no result line (" + std::to_string(garbage) +
+                                        " unparseable lines)";
+    } else if (!denials.empty()) {
+        err = "permission denied: " + denials[0].value("tool_name", std::string("tool"));
+    }
+    if (!violation.empty()) r["violation"] = violation;
+    r["ok"] = err.empty();
+    if (!err.empty()) r["error"] = err;
+    auto cb = std::move(on_done);
+    proc.reset();
+    if (cb) cb(std::move(r));
+}
+
+std::shared_ptr<ClaudeRun> ClaudeRun::start(Loop& loop, Reaper& reaper, ClaudeOptions opts,
+                                            EventFn on_event, DoneFn on_done) {
+    auto st = std::make_shared<State>();
+    st->opts = std::move(opts);
+    st->on_event = std::move(on_event);
+    st->on_done = std::move(on_done);
+    if (!st->opts.log_path.empty()) {
+        st->log_fd = ::open(st->opts.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (st->log_fd < 0) st->log_error = st->opts.log_path + ": " + std::strerror(errno);
+    }
+    SpawnSpec spec;
+    spec.argv = claude_argv(st->opts);
+    spec.env_extra = st->opts.env;
+    spec.cwd = st->opts.cwd;
+    RunLimits lim;
+    lim.timeout = st->opts.timeout;
+    lim.kill_grace = st->opts.kill_grace;
+    State* s = st.get();
+    try {
+        st->proc = ProcessRun::start(
+            loop, reaper, spec, st->opts.prompt, lim, "ORCH_AGENT_ID=" + st->opts.agent_tag,
+            [s](const char* p, size_t n) { s->write_log(p, n); },
+            [s](const char* p, size_t n) { s->on_line(p, n); },
+            [st](const RunOutcome& o) { st->finish(o); });
+    } catch (...) {
+        if (st->log_fd >= 0) ::close(st->log_fd);
+        throw;
+    }
+    auto run = std::shared_ptr<ClaudeRun>(new ClaudeRun());
+    run->st_ = st;
+    return run;
+}
+
+void ClaudeRun::cancel(const std::string& reason) {
+    if (st_->proc) st_->proc->cancel(reason);
+}
+
+}  // namespace orch

@@ -1,0 +1,46 @@
+// Logs, as the seeds list them: the daily log (logs/YYYY-MM-DD.log, spdlog),
+// the NDJSON event stream (logs/events.ndjson, one object per line, mirrored
+// into the events table) and the terminal. Lua-free. A log that cannot be
+// written (disk full, read-only) is reported once and never stops the run.
+#pragma once
+#include <memory>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+
+namespace spdlog { class logger; }
+
+namespace orch {
+
+class Store;
+
+class Journal {
+public:
+    Journal(std::string logs_dir, Store* store, bool verbose_console);
+    ~Journal();
+
+    void log(const std::string& level, const std::string& msg);  // debug|info|warn|error
+    // Records an event: NDJSON line + events row. data may be null.
+    void event(const std::string& name, const std::string& session, const std::string& task,
+               const nlohmann::json& data);
+    const std::string& logs_dir() const { return dir_; }
+    std::string daily_log_path() const;
+    std::string events_path() const { return dir_ + "/events.ndjson"; }
+    void set_store(Store* s) { store_ = s; }
+    void set_console_level(const std::string& level);
+
+private:
+    void warn_once(const std::string& what);
+
+    std::string dir_;
+    Store* store_;
+    std::shared_ptr<spdlog::logger> logger_;
+    int events_fd_ = -1;
+    bool events_failed_ = false;
+    int console_level_;
+};
+
+// ISO-8601 local time with offset, e.g. 2025-11-20T09:30:15.123+01:00
+std::string iso_time(double epoch_seconds);
+double wall_now();
+
+}  // namespace orch

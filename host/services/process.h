@@ -1,0 +1,56 @@
+// Child processes: spawn with pipes, reap on SIGCHLD, and kill a whole agent
+// tree. Lua-free. Agents are tagged with ORCH_AGENT_ID=<tag> in their
+// environment so descendants that setsid() away (claude's Bash tool does, see
+// claude-cli.md) are still found; the host is a child subreaper so orphans
+// come back to it instead of init.
+#pragma once
+#include <functional>
+#include <string>
+#include <sys/types.h>
+#include <unordered_map>
+#include <vector>
+
+namespace orch {
+
+class Loop;
+
+struct SpawnSpec {
+    std::vector<std::string> argv;        // argv[0] is resolved through PATH
+    std::vector<std::string> env_extra;   // "K=V" added to (or replacing in) environ
+    std::string cwd;
+    bool want_stdin = false;
+};
+
+struct Child {
+    pid_t pid = -1;
+    int in_fd = -1, out_fd = -1, err_fd = -1;  // non-blocking, close-on-exec
+};
+
+// Find an executable: a name with '/' is checked as is, else searched in PATH.
+// Returns "" when not found.
+std::string find_executable(const std::string& name);
+
+// Throws std::runtime_error with a clear message (e.g. "claude: not found").
+Child spawn_child(const SpawnSpec& spec);
+
+// Pids of `root`'s descendants (by ppid) and of every process whose
+// environment holds `tag_env` ("ORCH_AGENT_ID=x"); root itself included.
+std::vector<pid_t> find_tree(pid_t root, const std::string& tag_env);
+void signal_all(const std::vector<pid_t>& pids, int signo);
+
+// Reaps children on SIGCHLD and calls the callback registered for the pid.
+class Reaper {
+public:
+    explicit Reaper(Loop& loop);
+    void on_exit(pid_t pid, std::function<void(int wait_status)> cb);
+    void forget(pid_t pid) { waiting_.erase(pid); }
+    void reap_now();
+
+private:
+    std::unordered_map<pid_t, std::function<void(int)>> waiting_;
+};
+
+// Make this process a child subreaper (orphaned descendants reparent here).
+void become_subreaper();
+
+}  // namespace orch

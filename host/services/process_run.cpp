@@ -1,0 +1,172 @@
+#include "services/process_run.h"
+
+#include "loop/loop.h"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <sys/epoll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace orch {
+
+std::shared_ptr<ProcessRun> ProcessRun::start(Loop& loop, Reaper& reaper, SpawnSpec spec,
+                                              std::string stdin_data, RunLimits limits,
+                                              std::string tag_env, RawFn on_raw, LineFn on_line,
+                                              DoneFn on_done) {
+    std::shared_ptr<ProcessRun> run(new ProcessRun(loop, reaper));
+    spec.want_stdin = !stdin_data.empty();
+    if (!tag_env.empty()) spec.env_extra.push_back(tag_env);
+    run->limits_ = limits;
+    run->tag_env_ = std::move(tag_env);
+    run->stdin_data_ = std::move(stdin_data);
+    run->on_raw_ = std::move(on_raw);
+    run->on_line_ = std::move(on_line);
+    run->on_done_ = std::move(on_done);
+    run->started_ = Loop::now();
+    run->child_ = spawn_child(spec);
+    run->self_ = run;
+    ProcessRun* r = run.get();
+    reaper.on_exit(r->child_.pid, [r](int st) { r->on_exited(st); });
+    loop.watch(r->child_.out_fd, EPOLLIN, [r](std::uint32_t) { r->on_stdout(); });
+    loop.watch(r->child_.err_fd, EPOLLIN, [r](std::uint32_t) { r->on_stderr(); });
+    if (r->child_.in_fd >= 0) {
+        r->on_stdin_writable();
+        if (r->child_.in_fd >= 0)
+            loop.watch(r->child_.in_fd, EPOLLOUT, [r](std::uint32_t) { r->on_stdin_writable(); });
+    }
+    if (limits.timeout > 0)
+        r->timeout_timer_ = loop.add_timer(limits.timeout, [r] {
+            r->timeout_timer_ = 0;
+            r->stop_tree(true, "timeout");
+        });
+    return run;
+}
+
+void ProcessRun::close_fd(int& fd) {
+    if (fd < 0) return;
+    loop_.unwatch(fd);
+    close(fd);
+    fd = -1;
+}
+
+void ProcessRun::on_stdin_writable() {
+    while (stdin_off_ < stdin_data_.size()) {
+        ssize_t n = write(child_.in_fd, stdin_data_.data() + stdin_off_, stdin_data_.size() - stdin_off_);
+        if (n > 0) { stdin_off_ += static_cast<size_t>(n); continue; }
+        if (n < 0 && errno == EAGAIN) return;
+        break;  // EPIPE: the child does not read stdin; fine
+    }
+    close_fd(child_.in_fd);
+    std::string().swap(stdin_data_);
+}
+
+void ProcessRun::on_stdout() {
+    char buf[65536];
+    for (;;) {
+        ssize_t n = read(child_.out_fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EAGAIN) return;
+        if (n <= 0) break;
+        out_.stdout_bytes += n;
+        if (on_raw_) on_raw_(buf, static_cast<size_t>(n));
+        const char* p = buf;
+        const char* end = buf + n;
+        while (p < end) {
+            const char* nl = static_cast<const char*>(memchr(p, '\n', static_cast<size_t>(end - p)));
+            const char* stop = nl ? nl : end;
+            if (!skipping_line_) {
+                if (line_.size() + static_cast<size_t>(stop - p) > limits_.max_line) {
+                    skipping_line_ = true;
+                    ++out_.oversized_lines;
+                    std::string().swap(line_);
+                } else if (nl && line_.empty()) {
+                    ++out_.lines;  // fast path: the whole line is in this buffer
+                    if (on_line_) on_line_(p, static_cast<size_t>(nl - p));
+                } else {
+                    line_.append(p, stop);
+                    if (nl) {
+                        ++out_.lines;
+                        if (on_line_) on_line_(line_.data(), line_.size());
+                        line_.clear();
+                    }
+                }
+            }
+            if (nl) skipping_line_ = false;
+            p = nl ? nl + 1 : end;
+        }
+    }
+    if (!line_.empty() && !skipping_line_) {
+        ++out_.lines;
+        if (on_line_) on_line_(line_.data(), line_.size());
+    }
+    line_.clear();
+    close_fd(child_.out_fd);
+    maybe_finish();
+}
+
+void ProcessRun::on_stderr() {
+    char buf[16384];
+    for (;;) {
+        ssize_t n = read(child_.err_fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EAGAIN) return;
+        if (n <= 0) break;
+        out_.stderr_tail.append(buf, static_cast<size_t>(n));
+        if (out_.stderr_tail.size() > 16384)
+            out_.stderr_tail.erase(0, out_.stderr_tail.size() - 16384);
+    }
+    close_fd(child_.err_fd);
+    maybe_finish();
+}
+
+void ProcessRun::on_exited(int st) {
+    exited_ = true;
+    if (WIFEXITED(st)) out_.exit_code = WEXITSTATUS(st);
+    if (WIFSIGNALED(st)) out_.signal = WTERMSIG(st);
+    // Whatever the process wrote before exiting is in the pipes now; a
+    // descendant that keeps them open must not keep the run alive.
+    if (child_.out_fd >= 0) on_stdout();
+    if (child_.err_fd >= 0) on_stderr();
+    close_fd(child_.in_fd);
+    if (child_.out_fd >= 0) close_fd(child_.out_fd);
+    if (child_.err_fd >= 0) close_fd(child_.err_fd);
+    maybe_finish();
+}
+
+void ProcessRun::stop_tree(bool timed_out, const std::string& reason) {
+    if (done_ || stopping_) return;
+    stopping_ = true;
+    if (timed_out) out_.timed_out = true;
+    else {
+        out_.cancelled = true;
+        out_.cancel_reason = reason;
+    }
+    signal_all(find_tree(exited_ ? -1 : child_.pid, tag_env_), SIGTERM);
+    kill_timer_ = loop_.add_timer(limits_.kill_grace, [this] {
+        kill_timer_ = 0;
+        signal_all(find_tree(exited_ ? -1 : child_.pid, tag_env_), SIGKILL);
+        maybe_finish();
+    });
+}
+
+void ProcessRun::cancel(const std::string& reason) { stop_tree(false, reason); }
+
+void ProcessRun::maybe_finish() {
+    if (done_ || !exited_ || child_.out_fd >= 0 || child_.err_fd >= 0) return;
+    // After a stop, wait for the grace timer so the tree's stragglers get SIGKILL.
+    if (stopping_ && kill_timer_ != 0) {
+        if (!find_tree(-1, tag_env_).empty()) return;
+        loop_.cancel_timer(kill_timer_);
+        kill_timer_ = 0;
+    }
+    done_ = true;
+    if (timeout_timer_) loop_.cancel_timer(timeout_timer_);
+    out_.seconds = Loop::now() - started_;
+    auto keep = std::move(self_);
+    auto cb = std::move(on_done_);
+    if (cb) cb(out_);
+}
+
+}  // namespace orch

@@ -1,0 +1,463 @@
+#include "services/store.h"
+
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+namespace orch {
+
+using json = nlohmann::json;
+
+namespace {
+
+constexpr int k_application_id = 0x4f524348;  // "ORCH"
+constexpr int k_schema_version = 1;
+
+const char* k_schema = R"SQL(
+CREATE TABLE IF NOT EXISTS sessions(
+  id TEXT PRIMARY KEY, workflow TEXT, task_file TEXT, status TEXT NOT NULL,
+  started_at REAL, updated_at REAL, finished_at REAL, pid INTEGER, data TEXT);
+CREATE TABLE IF NOT EXISTS tasks(
+  session_id TEXT NOT NULL, id TEXT NOT NULL, seq INTEGER, title TEXT, type TEXT,
+  status TEXT NOT NULL, started_at REAL, completed_at REAL, cost_usd REAL, tokens INTEGER,
+  output_log TEXT, data TEXT, PRIMARY KEY(session_id, id));
+CREATE TABLE IF NOT EXISTS events(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, session_id TEXT, task_id TEXT,
+  event TEXT NOT NULL, data TEXT);
+CREATE INDEX IF NOT EXISTS events_by_session ON events(session_id, seq);
+CREATE TABLE IF NOT EXISTS approvals(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT, task_id TEXT, kind TEXT, prompt TEXT,
+  status TEXT NOT NULL, action TEXT, text TEXT, by TEXT, created_at REAL, resolved_at REAL);
+CREATE TABLE IF NOT EXISTS commands(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT, command TEXT NOT NULL, args TEXT,
+  by TEXT, created_at REAL, consumed_at REAL);
+CREATE TABLE IF NOT EXISTS outbox(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, sink TEXT NOT NULL, payload TEXT NOT NULL,
+  created_at REAL, attempts INTEGER NOT NULL DEFAULT 0, next_at REAL, delivered_at REAL,
+  last_error TEXT);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox(delivered_at, next_at);
+CREATE TABLE IF NOT EXISTS kv(key TEXT PRIMARY KEY, value TEXT, updated_at REAL);
+)SQL";
+
+bool looks_like_sqlite(const std::string& path, bool& exists, bool& empty) {
+    struct stat st;
+    exists = stat(path.c_str(), &st) == 0;
+    empty = exists && st.st_size == 0;
+    if (!exists || empty) return true;
+    std::ifstream f(path, std::ios::binary);
+    char head[16] = {};
+    f.read(head, 16);
+    return std::memcmp(head, "SQLite format 3\0", 16) == 0;
+}
+
+class Stmt {
+public:
+    explicit Stmt(sqlite3_stmt* s) : s_(s) {}
+    ~Stmt() { sqlite3_reset(s_); sqlite3_clear_bindings(s_); }
+    Stmt& bind(int i, const std::string& v) {
+        sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+        return *this;
+    }
+    Stmt& bind(int i, double v) { sqlite3_bind_double(s_, i, v); return *this; }
+    Stmt& bind(int i, long long v) { sqlite3_bind_int64(s_, i, v); return *this; }
+    Stmt& bind_json(int i, const json& j) {
+        if (j.is_null()) sqlite3_bind_null(s_, i);
+        else if (j.is_string()) bind(i, j.get<std::string>());
+        else if (j.is_number_integer()) bind(i, j.get<long long>());
+        else if (j.is_number()) bind(i, j.get<double>());
+        else if (j.is_boolean()) bind(i, static_cast<long long>(j.get<bool>()));
+        else bind(i, j.dump());
+        return *this;
+    }
+    int step() { return sqlite3_step(s_); }
+    sqlite3_stmt* raw() { return s_; }
+
+private:
+    sqlite3_stmt* s_;
+};
+
+json column(sqlite3_stmt* s, int i) {
+    switch (sqlite3_column_type(s, i)) {
+    case SQLITE_INTEGER: return sqlite3_column_int64(s, i);
+    case SQLITE_FLOAT: return sqlite3_column_double(s, i);
+    case SQLITE_TEXT:
+        return std::string(reinterpret_cast<const char*>(sqlite3_column_text(s, i)),
+                           static_cast<size_t>(sqlite3_column_bytes(s, i)));
+    default: return nullptr;
+    }
+}
+
+// Row to object; a column named "data" holding JSON is merged in.
+json row_object(sqlite3_stmt* s) {
+    json o = json::object();
+    int n = sqlite3_column_count(s);
+    for (int i = 0; i < n; ++i) {
+        std::string name = sqlite3_column_name(s, i);
+        json v = column(s, i);
+        if ((name == "data" || name == "args" || name == "payload") && v.is_string()) {
+            json d = json::parse(v.get<std::string>(), nullptr, false);
+            if (name == "data" && d.is_object()) {
+                for (auto& [k, val] : d.items())
+                    if (!o.contains(k)) o[k] = val;
+                continue;
+            }
+            if (!d.is_discarded()) v = d;
+        }
+        if (!v.is_null()) o[name] = v;
+    }
+    return o;
+}
+
+}  // namespace
+
+Store::Store(const std::string& path, bool read_only) : path_(path) {
+    bool exists, empty;
+    if (!looks_like_sqlite(path, exists, empty))
+        throw StoreError(path + ": not an orch-host database (the file is not SQLite); refusing to touch it. "
+                         "Move it away or set paths.state_db to another file.");
+    if (read_only && !exists) throw StoreError(path + ": no state database yet (nothing has run)");
+    int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    if (sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+        std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+        sqlite3_close(db_);
+        db_ = nullptr;
+        throw StoreError(path + ": cannot open state database: " + msg);
+    }
+    sqlite3_busy_timeout(db_, 5000);
+    sqlite3_extended_result_codes(db_, 1);
+    try {
+        exec("PRAGMA foreign_keys=ON");
+        int app = 0, ver = 0, tables = 0;
+        {
+            Stmt s(stmt("PRAGMA application_id"));
+            if (s.step() == SQLITE_ROW) app = sqlite3_column_int(s.raw(), 0);
+        }
+        {
+            Stmt s(stmt("SELECT count(*) FROM sqlite_master"));
+            if (s.step() != SQLITE_ROW) fail("reading schema");
+            tables = sqlite3_column_int(s.raw(), 0);
+        }
+        ver = schema_version();
+        if (tables > 0 && app != k_application_id)
+            throw StoreError(path + ": this SQLite file belongs to another application (application_id " +
+                             std::to_string(app) + "); refusing to touch it");
+        if (ver > k_schema_version)
+            throw StoreError(path + ": schema version " + std::to_string(ver) +
+                             " is newer than this orch-host understands (" + std::to_string(k_schema_version) +
+                             "); upgrade orch-host");
+        if (!read_only) {
+            exec("PRAGMA journal_mode=WAL");
+            exec("PRAGMA synchronous=NORMAL");
+            if (ver < k_schema_version) migrate();
+        }
+    } catch (...) {
+        for (auto& [sql, s] : cache_) sqlite3_finalize(s);
+        cache_.clear();
+        sqlite3_close(db_);
+        db_ = nullptr;
+        throw;
+    }
+}
+
+Store::~Store() {
+    for (auto& [sql, s] : cache_) sqlite3_finalize(s);
+    if (db_) sqlite3_close(db_);
+}
+
+void Store::fail(const std::string& what) {
+    std::string msg = sqlite3_errmsg(db_);
+    int code = sqlite3_extended_errcode(db_);
+    std::string hint;
+    if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED)
+        hint = " (another process holds a lock on the database)";
+    else if ((code & 0xff) == SQLITE_READONLY)
+        hint = " (the database or its folder is read-only)";
+    else if ((code & 0xff) == SQLITE_CORRUPT || (code & 0xff) == SQLITE_NOTADB)
+        hint = " (the file is damaged; it was not modified - move it away to start fresh)";
+    else if ((code & 0xff) == SQLITE_FULL)
+        hint = " (the disk is full)";
+    throw StoreError(path_ + ": " + what + ": " + msg + hint);
+}
+
+sqlite3_stmt* Store::stmt(const char* sql) {
+    for (auto& [k, s] : cache_)
+        if (k == sql) return s;
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db_, sql, -1, &s, nullptr) != SQLITE_OK) fail("preparing a statement");
+    cache_.emplace_back(sql, s);
+    return s;
+}
+
+void Store::exec(const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+        sqlite3_free(err);
+        fail(std::string("running ") + std::string(sql).substr(0, 40));
+    }
+}
+
+int Store::schema_version() {
+    Stmt s(stmt("PRAGMA user_version"));
+    if (s.step() != SQLITE_ROW) fail("reading user_version");
+    return sqlite3_column_int(s.raw(), 0);
+}
+
+void Store::migrate() {
+    exec("BEGIN IMMEDIATE");
+    try {
+        exec(k_schema);
+        exec(("PRAGMA application_id=" + std::to_string(k_application_id)).c_str());
+        exec(("PRAGMA user_version=" + std::to_string(k_schema_version)).c_str());
+        exec("COMMIT");
+    } catch (...) {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
+    }
+}
+
+std::string Store::integrity_check() {
+    Stmt s(stmt("PRAGMA quick_check"));
+    if (s.step() != SQLITE_ROW) fail("integrity check");
+    return reinterpret_cast<const char*>(sqlite3_column_text(s.raw(), 0));
+}
+
+void Store::begin() { exec("BEGIN IMMEDIATE"); }
+void Store::commit() { exec("COMMIT"); }
+void Store::rollback() { sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr); }
+
+namespace {
+// Split a record into known columns and the rest (stored as JSON).
+json rest_of(const json& j, std::initializer_list<const char*> known) {
+    json rest = json::object();
+    for (auto& [k, v] : j.items()) {
+        bool is_known = false;
+        for (const char* c : known)
+            if (k == c) { is_known = true; break; }
+        if (!is_known && k != "tasks") rest[k] = v;
+    }
+    return rest;
+}
+json field(const json& j, const char* k) {
+    auto it = j.find(k);
+    return it == j.end() ? json(nullptr) : *it;
+}
+}  // namespace
+
+void Store::save_session(const json& s) {
+    Stmt q(stmt("INSERT INTO sessions(id,workflow,task_file,status,started_at,updated_at,finished_at,pid,data) "
+                "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9) ON CONFLICT(id) DO UPDATE SET "
+                "workflow=excluded.workflow, task_file=excluded.task_file, status=excluded.status, "
+                "started_at=excluded.started_at, updated_at=excluded.updated_at, "
+                "finished_at=excluded.finished_at, pid=excluded.pid, data=excluded.data"));
+    q.bind_json(1, field(s, "id")).bind_json(2, field(s, "workflow")).bind_json(3, field(s, "task_file"));
+    q.bind_json(4, field(s, "status")).bind_json(5, field(s, "started_at")).bind_json(6, field(s, "updated_at"));
+    q.bind_json(7, field(s, "finished_at")).bind_json(8, field(s, "pid"));
+    q.bind(9, rest_of(s, {"id", "workflow", "task_file", "status", "started_at", "updated_at", "finished_at",
+                          "pid"}).dump());
+    if (q.step() != SQLITE_DONE) fail("saving session");
+}
+
+void Store::save_task(const std::string& session_id, const json& t) {
+    Stmt q(stmt("INSERT INTO tasks(session_id,id,seq,title,type,status,started_at,completed_at,cost_usd,tokens,"
+                "output_log,data) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12) "
+                "ON CONFLICT(session_id,id) DO UPDATE SET seq=excluded.seq, title=excluded.title, "
+                "type=excluded.type, status=excluded.status, started_at=excluded.started_at, "
+                "completed_at=excluded.completed_at, cost_usd=excluded.cost_usd, tokens=excluded.tokens, "
+                "output_log=excluded.output_log, data=excluded.data"));
+    json id = field(t, "id");
+    if (id.is_number()) id = id.dump();
+    q.bind(1, session_id).bind_json(2, id).bind_json(3, field(t, "seq")).bind_json(4, field(t, "title"));
+    q.bind_json(5, field(t, "type")).bind_json(6, field(t, "status")).bind_json(7, field(t, "started_at"));
+    q.bind_json(8, field(t, "completed_at")).bind_json(9, field(t, "cost_usd")).bind_json(10, field(t, "tokens"));
+    q.bind_json(11, field(t, "output_log"));
+    q.bind(12, rest_of(t, {"id", "seq", "title", "type", "status", "started_at", "completed_at", "cost_usd",
+                           "tokens", "output_log", "session_id"}).dump());
+    if (q.step() != SQLITE_DONE) fail("saving task");
+}
+
+std::optional<json> Store::load_session(const std::string& id) {
+    json s;
+    {
+        Stmt q(stmt("SELECT * FROM sessions WHERE id=?1"));
+        q.bind(1, id);
+        int rc = q.step();
+        if (rc == SQLITE_DONE) return std::nullopt;
+        if (rc != SQLITE_ROW) fail("loading session");
+        s = row_object(q.raw());
+    }
+    json tasks = json::array();
+    Stmt q(stmt("SELECT * FROM tasks WHERE session_id=?1 ORDER BY seq, rowid"));
+    q.bind(1, id);
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) {
+        json t = row_object(q.raw());
+        t.erase("session_id");
+        tasks.push_back(std::move(t));
+    }
+    if (rc != SQLITE_DONE) fail("loading tasks");
+    s["tasks"] = std::move(tasks);
+    return s;
+}
+
+std::optional<std::string> Store::latest_session_id() {
+    Stmt q(stmt("SELECT id FROM sessions ORDER BY started_at DESC, rowid DESC LIMIT 1"));
+    int rc = q.step();
+    if (rc == SQLITE_DONE) return std::nullopt;
+    if (rc != SQLITE_ROW) fail("finding the latest session");
+    return std::string(reinterpret_cast<const char*>(sqlite3_column_text(q.raw(), 0)));
+}
+
+json Store::list_sessions(int limit) {
+    json out = json::array();
+    Stmt q(stmt("SELECT s.*, (SELECT count(*) FROM tasks t WHERE t.session_id=s.id) AS total_tasks, "
+                "(SELECT count(*) FROM tasks t WHERE t.session_id=s.id AND t.status='completed') AS completed_tasks "
+                "FROM sessions s ORDER BY started_at DESC, rowid DESC LIMIT ?1"));
+    q.bind(1, static_cast<long long>(limit));
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) out.push_back(row_object(q.raw()));
+    if (rc != SQLITE_DONE) fail("listing sessions");
+    return out;
+}
+
+long long Store::add_event(double ts, const std::string& session, const std::string& task,
+                           const std::string& event, const std::string& data_json) {
+    Stmt q(stmt("INSERT INTO events(ts,session_id,task_id,event,data) VALUES(?1,?2,?3,?4,?5)"));
+    q.bind(1, ts).bind(4, event).bind(5, data_json);
+    if (!session.empty()) q.bind(2, session);
+    if (!task.empty()) q.bind(3, task);
+    if (q.step() != SQLITE_DONE) fail("recording event " + event);
+    return sqlite3_last_insert_rowid(db_);
+}
+
+json Store::recent_events(const std::string& session, const std::string& task, int limit) {
+    json out = json::array();
+    Stmt q(stmt("SELECT * FROM (SELECT seq,ts,session_id,task_id,event,data FROM events "
+                "WHERE (?1 IS NULL OR session_id=?1) AND (?2 IS NULL OR task_id=?2) "
+                "ORDER BY seq DESC LIMIT ?3) ORDER BY seq"));
+    if (!session.empty()) q.bind(1, session);
+    if (!task.empty()) q.bind(2, task);
+    q.bind(3, static_cast<long long>(limit));
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) out.push_back(row_object(q.raw()));
+    if (rc != SQLITE_DONE) fail("reading events");
+    return out;
+}
+
+long long Store::open_approval(const std::string& session, const std::string& task, const std::string& kind,
+                               const std::string& prompt, double now) {
+    Stmt q(stmt("INSERT INTO approvals(session_id,task_id,kind,prompt,status,created_at) "
+                "VALUES(?1,?2,?3,?4,'pending',?5)"));
+    q.bind(1, session).bind(2, task).bind(3, kind).bind(4, prompt).bind(5, now);
+    if (q.step() != SQLITE_DONE) fail("opening approval");
+    return sqlite3_last_insert_rowid(db_);
+}
+
+bool Store::resolve_approval(long long id, const std::string& action, const std::string& text,
+                             const std::string& by, double now) {
+    Stmt q(stmt("UPDATE approvals SET status=CASE WHEN ?2='withdraw' THEN 'withdrawn' ELSE 'resolved' END, "
+                "action=?2, text=?3, by=?4, resolved_at=?5 WHERE id=?1 AND status='pending'"));
+    q.bind(1, id).bind(2, action).bind(3, text).bind(4, by).bind(5, now);
+    if (q.step() != SQLITE_DONE) fail("resolving approval");
+    return sqlite3_changes(db_) == 1;
+}
+
+std::optional<json> Store::get_approval(long long id) {
+    Stmt q(stmt("SELECT * FROM approvals WHERE id=?1"));
+    q.bind(1, id);
+    int rc = q.step();
+    if (rc == SQLITE_ROW) return row_object(q.raw());
+    if (rc != SQLITE_DONE) fail("reading approval");
+    return std::nullopt;
+}
+
+std::optional<json> Store::pending_approval(const std::string& session) {
+    Stmt q(stmt("SELECT * FROM approvals WHERE status='pending' AND (?1 IS NULL OR session_id=?1) "
+                "ORDER BY id DESC LIMIT 1"));
+    if (!session.empty()) q.bind(1, session);
+    int rc = q.step();
+    if (rc == SQLITE_ROW) return row_object(q.raw());
+    if (rc != SQLITE_DONE) fail("reading approvals");
+    return std::nullopt;
+}
+
+long long Store::push_command(const std::string& session, const std::string& command, const std::string& args_json,
+                              const std::string& by, double now) {
+    Stmt q(stmt("INSERT INTO commands(session_id,command,args,by,created_at) VALUES(?1,?2,?3,?4,?5)"));
+    q.bind(1, session).bind(2, command).bind(3, args_json).bind(4, by).bind(5, now);
+    if (q.step() != SQLITE_DONE) fail("queueing command");
+    return sqlite3_last_insert_rowid(db_);
+}
+
+json Store::take_commands(const std::string& session, double now) {
+    json out = json::array();
+    {
+        Stmt q(stmt("SELECT id,session_id,command,args,by,created_at FROM commands "
+                    "WHERE consumed_at IS NULL AND session_id=?1 ORDER BY id"));
+        q.bind(1, session);
+        int rc;
+        while ((rc = q.step()) == SQLITE_ROW) out.push_back(row_object(q.raw()));
+        if (rc != SQLITE_DONE) fail("reading commands");
+    }
+    for (auto& c : out) {
+        Stmt q(stmt("UPDATE commands SET consumed_at=?2 WHERE id=?1"));
+        q.bind(1, c["id"].get<long long>()).bind(2, now);
+        if (q.step() != SQLITE_DONE) fail("consuming command");
+    }
+    return out;
+}
+
+long long Store::enqueue(const std::string& sink, const std::string& payload_json, double now) {
+    Stmt q(stmt("INSERT INTO outbox(sink,payload,created_at,next_at) VALUES(?1,?2,?3,?3)"));
+    q.bind(1, sink).bind(2, payload_json).bind(3, now);
+    if (q.step() != SQLITE_DONE) fail("queueing notification");
+    return sqlite3_last_insert_rowid(db_);
+}
+
+json Store::due_outbox(double now, int limit) {
+    json out = json::array();
+    Stmt q(stmt("SELECT id,sink,payload,attempts FROM outbox WHERE delivered_at IS NULL AND next_at<=?1 "
+                "ORDER BY id LIMIT ?2"));
+    q.bind(1, now).bind(2, static_cast<long long>(limit));
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) out.push_back(row_object(q.raw()));
+    if (rc != SQLITE_DONE) fail("reading outbox");
+    return out;
+}
+
+void Store::mark_delivered(long long id, double now) {
+    Stmt q(stmt("UPDATE outbox SET delivered_at=?2, attempts=attempts+1, last_error=NULL WHERE id=?1"));
+    q.bind(1, id).bind(2, now);
+    if (q.step() != SQLITE_DONE) fail("updating outbox");
+}
+
+void Store::mark_failed(long long id, const std::string& error, double next_at) {
+    Stmt q(stmt("UPDATE outbox SET attempts=attempts+1, last_error=?2, next_at=?3 WHERE id=?1"));
+    q.bind(1, id).bind(2, error).bind(3, next_at);
+    if (q.step() != SQLITE_DONE) fail("updating outbox");
+}
+
+long long Store::outbox_pending() {
+    Stmt q(stmt("SELECT count(*) FROM outbox WHERE delivered_at IS NULL"));
+    if (q.step() != SQLITE_ROW) fail("counting outbox");
+    return sqlite3_column_int64(q.raw(), 0);
+}
+
+void Store::kv_put(const std::string& key, const std::string& value_json, double now) {
+    Stmt q(stmt("INSERT INTO kv(key,value,updated_at) VALUES(?1,?2,?3) "
+                "ON CONFLICT(key) DO UPDATE SET value=excluded.value, updated_at=excluded.updated_at"));
+    q.bind(1, key).bind(2, value_json).bind(3, now);
+    if (q.step() != SQLITE_DONE) fail("saving state " + key);
+}
+
+std::optional<std::string> Store::kv_get(const std::string& key) {
+    Stmt q(stmt("SELECT value FROM kv WHERE key=?1"));
+    q.bind(1, key);
+    int rc = q.step();
+    if (rc == SQLITE_DONE) return std::nullopt;
+    if (rc != SQLITE_ROW) fail("loading state " + key);
+    return std::string(reinterpret_cast<const char*>(sqlite3_column_text(q.raw(), 0)));
+}
+
+}  // namespace orch

@@ -1,0 +1,83 @@
+// SQLite state (WAL): sessions, tasks, events, approvals, commands, outbox,
+// kv. Lua-free; rows cross as JSON. Every call is its own committed
+// transaction unless wrapped in a Transaction. Errors throw StoreError with
+// the database path in the message.
+#pragma once
+#include <memory>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace orch {
+
+class StoreError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+class Store {
+public:
+    // Opens (creating when absent) and migrates. Refuses, without touching it,
+    // a file that is not SQLite or is SQLite of another application.
+    explicit Store(const std::string& path, bool read_only = false);
+    ~Store();
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+
+    const std::string& path() const { return path_; }
+    int schema_version();
+    std::string integrity_check();  // "ok" or the first problem
+
+    void begin();
+    void commit();
+    void rollback();
+
+    // sessions / tasks: known columns plus everything else in a JSON `data` column
+    void save_session(const nlohmann::json& s);
+    void save_task(const std::string& session_id, const nlohmann::json& t);
+    std::optional<nlohmann::json> load_session(const std::string& id);  // with "tasks"
+    std::optional<std::string> latest_session_id();
+    nlohmann::json list_sessions(int limit);
+
+    long long add_event(double ts, const std::string& session, const std::string& task,
+                         const std::string& event, const std::string& data_json);
+    nlohmann::json recent_events(const std::string& session, const std::string& task, int limit);
+
+    // approvals: the first resolver wins (status pending -> resolved, once).
+    long long open_approval(const std::string& session, const std::string& task,
+                            const std::string& kind, const std::string& prompt, double now);
+    bool resolve_approval(long long id, const std::string& action, const std::string& text,
+                          const std::string& by, double now);
+    std::optional<nlohmann::json> get_approval(long long id);
+    std::optional<nlohmann::json> pending_approval(const std::string& session);
+
+    long long push_command(const std::string& session, const std::string& command,
+                           const std::string& args_json, const std::string& by, double now);
+    nlohmann::json take_commands(const std::string& session, double now);
+
+    long long enqueue(const std::string& sink, const std::string& payload_json, double now);
+    nlohmann::json due_outbox(double now, int limit);
+    void mark_delivered(long long id, double now);
+    void mark_failed(long long id, const std::string& error, double next_at);
+    long long outbox_pending();
+
+    void kv_put(const std::string& key, const std::string& value_json, double now);
+    std::optional<std::string> kv_get(const std::string& key);
+
+private:
+    sqlite3_stmt* stmt(const char* sql);
+    void exec(const char* sql);
+    void migrate();
+    [[noreturn]] void fail(const std::string& what);
+
+    std::string path_;
+    sqlite3* db_ = nullptr;
+    std::vector<std::pair<const char*, sqlite3_stmt*>> cache_;
+};
+
+}  // namespace orch

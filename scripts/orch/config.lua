@@ -1,0 +1,200 @@
+-- The configuration: defaults, workflows/config.lua on top, then the
+-- environment (and .env, loaded by the host) on top of that, with the seeds'
+-- variable names so existing .env files work unchanged. Every value is
+-- checked against the defaults' types; an unknown key or a wrong type is an
+-- error naming the file and the key. The result records where each value
+-- came from in `_sources` (shown by `orch-host doctor`).
+local M = {}
+
+M.defaults = {
+  orchestrator = {
+    approval_mode = "required",          -- required | auto | manual (seed 001)
+    checkpoint_after = { "database", "deployment" },
+    auto_approve = { "documentation", "testing" },
+    pause_stops_agent = false,           -- pause: stop the running agent now, or after its task
+    approval_timeout = 0,                -- seconds; 0 waits forever
+    retry_failed = 0,                    -- extra attempts for a failed agent run
+  },
+  claude = {
+    path = "claude",                     -- CLAUDE_CLI_PATH
+    model = "",
+    timeout = 1800,                      -- seconds per task (CLAUDE_TIMEOUT_SEC)
+    max_turns = 0,                       -- 0 = the CLI's default (CLAUDE_MAX_TURNS)
+    permission_mode = "acceptEdits",
+    allowed_tools = {},
+    disallowed_tools = { "Bash(git commit:*)", "Bash(git push:*)", "Bash(git add:*)",
+                         "Bash(git reset:*)", "Bash(rm -rf:*)" },
+    flags = {},                          -- extra command-line flags
+    append_system_prompt = "",
+    base_cwd = ".",                      -- where agents work (CLAUDE_BASE_CWD)
+    allowed_root = "",                   -- agents may not touch paths outside (CLAUDE_ALLOWED_ROOT)
+    kill_grace = 3,                      -- seconds between SIGTERM and SIGKILL
+    max_log_mb = 64,                     -- per-task output log cap
+    env = {},                            -- extra environment for the agent
+  },
+  paths = {
+    tasks_dir = "tasks",
+    logs_dir = "logs",
+    state_db = "state/orch.db",
+    results_dir = "results",
+    questions_dir = "agent_questions",
+  },
+  notify = {
+    n8n_url = "",                        -- N8N_NOTIFY_URL
+    console = true,
+    flush_seconds = 3,                   -- how long a finishing run waits for deliveries
+  },
+  server = { host = "127.0.0.1", port = 5000, secret = "", auth_token = "" },
+  telegram = { bot_token = "", chat_id = "", allowed_users = "", api_base = "https://api.telegram.org" },
+  budget = { max_cost_usd = 0, warn_at = 0.75 },
+  control = { poll_interval = 0.2 },
+  log = { level = "info" },
+}
+
+-- environment variable -> config key (and how to read it)
+M.env = {
+  { "CLAUDE_CLI_PATH", "claude.path" },
+  { "CLAUDE_TIMEOUT_SEC", "claude.timeout", "number" },
+  { "CLAUDE_MAX_TURNS", "claude.max_turns", "number" },
+  { "CLAUDE_MODEL", "claude.model" },
+  { "CLAUDE_PERMISSION_MODE", "claude.permission_mode" },
+  { "CLAUDE_BASE_CWD", "claude.base_cwd" },
+  { "CLAUDE_ALLOWED_ROOT", "claude.allowed_root" },
+  { "CLAUDE_SKIP_PERMISSIONS", "claude.permission_mode", "skip" },
+  { "APPROVAL_MODE", "orchestrator.approval_mode" },
+  { "N8N_NOTIFY_URL", "notify.n8n_url" },
+  { "WEBHOOK_SECRET", "server.secret" },
+  { "HOST", "server.host" },
+  { "PORT", "server.port", "number" },
+  { "ORCHESTRATOR_AUTH_TOKEN", "server.auth_token" },
+  { "TELEGRAM_BOT_TOKEN", "telegram.bot_token" },
+  { "TELEGRAM_CHAT_ID", "telegram.chat_id" },
+  { "TELEGRAM_ALLOWED_USERS", "telegram.allowed_users" },
+  { "TELEGRAM_API_BASE", "telegram.api_base" },
+  { "MAX_DAILY_COST_USD", "budget.max_cost_usd", "number" },
+  { "ORCH_STATE_DB", "paths.state_db" },
+  { "ORCH_LOGS_DIR", "paths.logs_dir" },
+  { "ORCH_TASKS_DIR", "paths.tasks_dir" },
+  { "LOG_LEVEL", "log.level", "lower" },
+}
+
+local function copy(v)
+  if type(v) ~= "table" then return v end
+  local out = {}
+  for k, x in pairs(v) do out[k] = copy(x) end
+  return out
+end
+
+local function is_list(t)
+  return type(t) == "table" and (next(t) == nil or t[1] ~= nil)
+end
+
+local function sorted_keys(t)
+  local keys = {}
+  for k in pairs(t) do keys[#keys + 1] = tostring(k) end
+  table.sort(keys)
+  return table.concat(keys, ", ")
+end
+
+-- Merge `user` into `base` (both tables), checking keys and types.
+local function merge(base, user, prefix, file, sources)
+  for k, v in pairs(user) do
+    local key = prefix == "" and tostring(k) or prefix .. "." .. tostring(k)
+    local d = base[k]
+    if d == nil then
+      error(string.format("%s: unknown key '%s' (known here: %s)", file, key, sorted_keys(base)), 0)
+    end
+    if type(d) == "table" and not is_list(d) then
+      if type(v) ~= "table" then
+        error(string.format("%s: '%s' must be a table, got %s", file, key, type(v)), 0)
+      end
+      merge(d, v, key, file, sources)
+    else
+      local want = is_list(d) and "list" or type(d)
+      local got = is_list(v) and "list" or type(v)
+      if key == "claude.env" and type(v) == "table" then got = "list" end
+      if want ~= got then
+        error(string.format("%s: '%s' must be a %s, got %s", file, key, want, got), 0)
+      end
+      base[k] = copy(v)
+      sources[key] = "config"
+    end
+  end
+end
+
+local function set(cfg, key, value)
+  local t = cfg
+  local parts = {}
+  for p in key:gmatch("[^.]+") do parts[#parts + 1] = p end
+  for i = 1, #parts - 1 do t = t[parts[i]] end
+  t[parts[#parts]] = value
+end
+
+local function apply_env(cfg, sources, getenv)
+  for _, e in ipairs(M.env) do
+    local name, key, how = e[1], e[2], e[3]
+    local raw = getenv(name)
+    if raw ~= nil and raw ~= "" then
+      local value = raw
+      if how == "number" then
+        value = tonumber(raw)
+        if not value then error(string.format("environment: %s=%q is not a number", name, raw), 0) end
+      elseif how == "lower" then
+        value = raw:lower()
+      elseif how == "skip" then
+        value = (raw == "1" or raw:lower() == "true") and "bypassPermissions" or nil
+      end
+      if value ~= nil then
+        set(cfg, key, value)
+        sources[key] = "env " .. name
+      end
+    end
+  end
+end
+
+local function validate(cfg, file)
+  local function fail(key, msg) error(string.format("%s: '%s' %s", file, key, msg), 0) end
+  local mode = cfg.orchestrator.approval_mode
+  if mode ~= "required" and mode ~= "auto" and mode ~= "manual" then
+    fail("orchestrator.approval_mode", "must be required, auto or manual (got '" .. tostring(mode) .. "')")
+  end
+  if cfg.claude.timeout < 0 then fail("claude.timeout", "must be >= 0") end
+  if cfg.claude.max_turns < 0 then fail("claude.max_turns", "must be >= 0") end
+  if cfg.server.port < 0 or cfg.server.port > 65535 then fail("server.port", "must be 0..65535") end
+  local lv = cfg.log.level
+  if lv ~= "debug" and lv ~= "info" and lv ~= "warn" and lv ~= "error" then
+    fail("log.level", "must be debug, info, warn or error")
+  end
+end
+
+-- load(path, root [, getenv]) -> cfg | nil, message
+function M.load(path, root, getenv)
+  getenv = getenv or os.getenv
+  local display = path
+  if root and path:sub(1, #root + 1) == root .. "/" then display = path:sub(#root + 2) end
+  local cfg, sources = copy(M.defaults), {}
+  local ok, err = pcall(function()
+    local text, rerr = orch.read_file(path)
+    if text then
+      local env = setmetatable({}, { __index = function(_, k)
+        if k == "os" then return { getenv = getenv } end
+        return ({ tostring = tostring, tonumber = tonumber, string = string, math = math,
+                  table = table, pairs = pairs, ipairs = ipairs })[k]
+      end })
+      local chunk, serr = load(text, "@" .. display, "t", env)
+      if not chunk then error(serr, 0) end
+      local user = chunk()
+      if type(user) ~= "table" then error(display .. ": must return a table (got " .. type(user) .. ")", 0) end
+      merge(cfg, user, "", display, sources)
+    elseif rerr.code ~= "not_found" then
+      error(tostring(rerr), 0)
+    end
+    apply_env(cfg, sources, getenv)
+    validate(cfg, display)
+  end)
+  if not ok then return nil, tostring(err) end
+  cfg._sources = sources
+  return cfg
+end
+
+return M
