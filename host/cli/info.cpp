@@ -139,13 +139,9 @@ int cmd_status(const Args& a) {
         return k_exit_bad_input;
     }
     if (as_json) {
-        json out = s;
-        json tasks = out["tasks"];
-        out.erase("tasks");
-        json doc{{"session", out}, {"tasks", tasks}};
-        // the session fields also at the top level, as seed 001's state.json
-        for (auto& [k, v] : out.items()) doc[k] = v;
-        printf("%s\n", doc.dump(2, ' ', false, json::error_handler_t::replace).c_str());
+        // one object: the session's fields and its tasks, as seed 001's state.json
+        s["session_id"] = s["id"];
+        printf("%s\n", s.dump(2, ' ', false, json::error_handler_t::replace).c_str());
     } else {
         print_session(s);
     }

@@ -29,7 +29,7 @@ int cmd_test(const Args& a) {
         std::string path = realpath(spec.c_str(), buf) ? buf : spec;
         int id;
         try {
-            id = rt->vm->start_workflow(path, json{{"spec", path}});
+            id = rt->vm->start_workflow(app.scripts_dir + "/orch/test_runner.lua", json{{"spec", path}});
         } catch (const std::exception& e) {
             fprintf(stderr, "not ok - %s: %s\n", spec.c_str(), e.what());
             ++failures;

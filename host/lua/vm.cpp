@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
+#include <unistd.h>
 
 namespace orch {
 
@@ -150,6 +151,12 @@ int l_on(lua_State* L) {
     return 0;
 }
 
+// orch.interrupted() -> true once SIGINT/SIGTERM asked the host to stop
+int l_interrupted(lua_State* L) {
+    lua_pushboolean(L, vm_of(L).app.interrupted);
+    return 1;
+}
+
 void make_strict(lua_State* L) {
     lua_newtable(L);
     lua_pushcfunction(L, l_strict_index);
@@ -196,6 +203,10 @@ Vm::Vm(App& app) : st_(std::make_unique<VmState>(app)) {
     lua_setfield(L, -2, "version");
     lua_pushstring(L, app.root.c_str());
     lua_setfield(L, -2, "root");
+    lua_pushinteger(L, getpid());
+    lua_setfield(L, -2, "pid");
+    lua_pushcfunction(L, l_interrupted);
+    lua_setfield(L, -2, "interrupted");
     lua_rawgeti(L, LUA_REGISTRYINDEX, st_->error_mt_ref);
     lua_setfield(L, -2, "error_mt");
     lua_pushvalue(L, -1);

@@ -117,6 +117,14 @@ void Journal::event(const std::string& name, const std::string& session, const s
         for (auto& [k, v] : data.items())
             if (!line.contains(k)) line[k] = v;
     std::string text = line.dump(-1, ' ', false, json::error_handler_t::replace);
+    if (logger_) {  // the daily log reads as a story: one line per event
+        std::string brief = name;
+        if (!task.empty()) brief += " task " + task;
+        if (data.is_object())
+            for (const char* k : {"status", "action", "by", "error", "reason"})
+                if (data.contains(k) && data[k].is_string()) brief += " " + std::string(k) + "=" + data[k].get<std::string>();
+        logger_->info(brief);
+    }
     if (store_) store_->add_event(now, session, task, name, data.is_null() ? "{}" : data.dump(-1, ' ', false,
                                                                                               json::error_handler_t::replace));
     if (events_fd_ >= 0) {

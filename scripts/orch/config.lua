@@ -75,6 +75,7 @@ M.env = {
   { "ORCH_STATE_DB", "paths.state_db" },
   { "ORCH_LOGS_DIR", "paths.logs_dir" },
   { "ORCH_TASKS_DIR", "paths.tasks_dir" },
+  { "ORCH_RESULTS_DIR", "paths.results_dir" },
   { "LOG_LEVEL", "log.level", "lower" },
 }
 

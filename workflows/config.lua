@@ -1,0 +1,28 @@
+-- orch-host configuration. Every key is optional (defaults in
+-- scripts/orch/config.lua); environment variables and .env override these
+-- (see `orch-host doctor` for the effective values and where they came from).
+return {
+  orchestrator = {
+    approval_mode = "required",            -- required | auto | manual
+    checkpoint_after = { "database", "deployment" },
+    auto_approve = { "documentation", "testing" },
+    pause_stops_agent = false,             -- true: `pause` stops the running agent at once
+  },
+  claude = {
+    path = "claude",                       -- or CLAUDE_CLI_PATH
+    timeout = 1800,                        -- per task, seconds (CLAUDE_TIMEOUT_SEC)
+    permission_mode = "acceptEdits",
+    disallowed_tools = { "Bash(git commit:*)", "Bash(git push:*)", "Bash(git add:*)",
+                         "Bash(git reset:*)", "Bash(rm -rf:*)" },
+  },
+  paths = {
+    tasks_dir = "tasks",
+    logs_dir = "logs",
+    state_db = "state/orch.db",
+    results_dir = "results",
+  },
+  notify = {
+    n8n_url = "",                          -- or N8N_NOTIFY_URL
+  },
+  budget = { max_cost_usd = 0, warn_at = 0.75 },
+}

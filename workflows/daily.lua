@@ -1,0 +1,253 @@
+-- daily.lua: a developer's day, one task at a time (seeds 000/001).
+-- Reads the task file, asks for approval where the policy says so, runs each
+-- task through the real `claude -p`, reports progress, and writes the
+-- end-of-day report. Every rule here is policy: edit it freely.
+--
+-- args (from `orch-host run daily.lua ...`): tasks=, auto_approve=, resume=,
+-- session=, interactive=
+local args = ...
+local tasks_md = require("lib.tasks_md")
+local policy = require("lib.policy")
+local fmt = require("lib.format")
+local safety = require("lib.safety")
+local S = require("lib.session")
+local report = require("lib.report")
+
+local cfg = orch.config
+local ocfg = cfg.orchestrator
+local EXIT = { ok = 0, failures = 1, bad_input = 2, paused = 3 }
+
+assert(policy.validate(ocfg))
+
+-- The session: continue a stored one, or start from today's task file.
+local function default_task_file()
+  local day = os.date("%Y-%m-%d")
+  for _, name in ipairs({ day .. "-tasks.md", day .. ".md" }) do
+    local p = cfg.paths.tasks_dir .. "/" .. name
+    if orch.file_info(p) then return p end
+  end
+  return cfg.paths.tasks_dir .. "/" .. day .. "-tasks.md"
+end
+
+local function open_session()
+  if args.resume then
+    local s = assert(S.load(args.session))
+    S.set_status(s, "running", { pid = orch.pid, resumed_at = orch.now() }, "session_resumed")
+    orch.notify(fmt.resumed(s), { type = "info", session = s.id, event = "session_resumed" })
+    return s
+  end
+  local file = args.tasks or default_task_file()
+  local text, err = orch.read_file(file)
+  if not text then
+    return nil, "cannot read the task file: " .. tostring(err) ..
+      (args.tasks and "" or "\n(no --tasks given: looked for today's file under " .. cfg.paths.tasks_dir .. "/)")
+  end
+  local doc, perr = tasks_md.parse(text, file)
+  if not doc then return nil, tostring(perr) end
+  local s = S.new(doc, { task_file = file, workflow = "workflows/daily.lua", pid = orch.pid })
+  orch.notify(fmt.session_started(s), { type = "info", session = s.id, event = "session_started" })
+  return s
+end
+
+local s, err = open_session()
+if not s then
+  orch.log("error", err)
+  orch.print("error: " .. err)
+  return EXIT.bad_input
+end
+
+-- Commands from other processes (orch-host pause|skip, webhooks, Telegram).
+local main_task = orch.task_id()
+local want = {}  -- pause = reason
+local current    -- the task an agent is working on
+orch.watch_session(s.id)
+orch.on("command", function(cmd)
+  orch.log("info", "command " .. cmd.command .. " from " .. tostring(cmd.by))
+  if cmd.command == "pause" then
+    want.pause = "paused by " .. tostring(cmd.by)
+    if ocfg.pause_stops_agent and current then orch.cancel(main_task, "pause") end
+  elseif cmd.command == "skip" and current then
+    orch.cancel(main_task, "skip")
+  elseif cmd.command == "resume" then
+    want.pause = nil
+  end
+end)
+
+local function progress_of()
+  local c = S.counts(s)
+  return { done = c.done, total = c.total }
+end
+
+local function note(t, text, kind, event)
+  orch.notify(text, { type = kind, session = s.id, task = t and t.id, event = event, progress = progress_of() })
+end
+
+local function pause_session(reason)
+  S.set_status(s, "paused", { paused_at = orch.now(), pause_reason = reason }, "session_paused")
+  note(nil, fmt.paused(s), "warning", "session_paused")
+  return EXIT.paused
+end
+
+-- The prompt an agent gets: the instruction plus what "done" means.
+local function prompt_for(t)
+  local parts = { t.instruction }
+  if t.description and t.description ~= "" then parts[#parts + 1] = "\nContext: " .. t.description end
+  if t.acceptance_criteria and #t.acceptance_criteria > 0 then
+    parts[#parts + 1] = "\nAcceptance criteria:\n- " .. table.concat(t.acceptance_criteria, "\n- ")
+  end
+  parts[#parts + 1] = "\nDo not stage, commit or push with git, and do not run database migrations." ..
+    " If you cannot continue without a decision, end your reply with a line starting with QUESTION:"
+  return table.concat(parts, "\n")
+end
+
+-- What the agent is doing, on one live line.
+local function watcher(t)
+  local pos, total = S.position(s, t)
+  local started = orch.monotonic()
+  local doing = "starting"
+  local function draw()
+    orch.status_line(string.format("▶ Task %d/%d · %s · %s", pos, total,
+      fmt.duration(orch.monotonic() - started), doing))
+  end
+  local stop = orch.every(1, draw)
+  local function on_event(ev)
+    if ev.type == "assistant" and type(ev.message) == "table" then
+      for _, b in ipairs(ev.message.content or {}) do
+        if b.type == "tool_use" then
+          local input = b.input or {}
+          doing = b.name .. " " .. tostring(input.file_path or input.command or input.pattern or ""):sub(1, 80)
+          orch.emit("agent_tool", { session = s.id, task = t.id, tool = b.name })
+        elseif b.type == "text" and b.text then
+          doing = "💬 " .. b.text:gsub("%s+", " "):sub(1, 80)
+        end
+      end
+      draw()
+    end
+    return safety.check(ev, { allowed_root = cfg.claude.allowed_root })
+  end
+  draw()
+  return on_event, function() stop(); orch.status_line(nil) end
+end
+
+local function run_agent(t, prompt, resume_id)
+  current = t
+  local log = string.format("%s/task-%s-%s-output.log", cfg.paths.logs_dir, s.id, t.id)
+  local on_event, done = watcher(t)
+  orch.emit("claude_started", { session = s.id, task = t.id, resume = resume_id })
+  local r = orch.run_claude({ prompt = prompt, resume = resume_id, log_path = log, on_event = on_event,
+                              env = { ORCH_SESSION_ID = s.id, ORCH_TASK_ID = t.id } })
+  done()
+  current = nil
+  orch.emit("claude_finished", { session = s.id, task = t.id, ok = r.ok, exit_code = r.exit_code,
+    error = r.error, cost_usd = r.cost_usd, tokens = r.tokens, duration_ms = r.duration_ms })
+  if r.log_error then orch.log("warn", "task " .. t.id .. ": output log not written: " .. r.log_error) end
+  return r, log
+end
+
+local function question_in(r)
+  return r.ok and type(r.result) == "string" and r.result:match("QUESTION:%s*(.-)%s*$")
+end
+
+-- Run one task to an outcome: "completed" | "failed" | "skipped" | "paused".
+local function execute(t)
+  S.set_task(s, t, { status = "running", started_at = orch.now(), error = orch.json.null }, "task_started")
+  note(t, fmt.task_started(s, t), "progress", "task_started")
+  local r, log = run_agent(t, prompt_for(t))
+  local cost, tokens = r.cost_usd or 0, r.tokens or 0
+  local asked = 0
+  while question_in(r) and asked < 5 do
+    asked = asked + 1
+    local q = question_in(r)
+    S.set_task(s, t, { status = "waiting_approval", question = q }, "question_asked", { question = q })
+    note(t, fmt.question(s, t, q), "question", "question_asked")
+    local d = orch.await_approval({ session = s.id, task = t.id, kind = "question", prompt = q,
+      answer_file = string.format("%s/%s-answer.md", cfg.paths.questions_dir, t.id) })
+    if d.action ~= "answer" then r = { ok = false, cancelled = true, cancel_reason = d.action, error = d.text }; break end
+    S.set_task(s, t, { status = "running" }, "question_answered", { by = d.by })
+    r, log = run_agent(t, d.text, r.session_id)
+    cost, tokens = cost + (r.cost_usd or 0), tokens + (r.tokens or 0)
+  end
+  local fields = { completed_at = orch.now(), cost_usd = cost, tokens = tokens, output_log = log,
+                   claude_session = r.session_id, num_turns = r.num_turns, result = r.result }
+  if r.ok then
+    fields.status = "completed"
+    S.set_task(s, t, fields, "task_finished")
+    note(t, fmt.task_completed(s, t, { summary = r.result, cost_usd = cost, tokens = tokens,
+      duration_ms = r.duration_ms }), "success", "task_completed")
+    return "completed"
+  end
+  local reason = r.cancelled and r.cancel_reason
+  if reason == "skip" or reason == "skipped" then
+    fields.status, fields.error = "skipped", "skipped while running"
+  elseif reason == "interrupted" or reason == "pause" then
+    fields.status, fields.error, fields.completed_at = "paused", "stopped by " .. reason, orch.json.null
+  else
+    fields.status, fields.error = "failed", r.error or "failed"
+  end
+  S.set_task(s, t, fields, "task_finished", { error = fields.error })
+  if fields.status == "failed" then
+    note(t, fmt.task_failed(s, t, { error = r.error, exit_code = r.exit_code, timed_out = r.timed_out,
+      timeout = cfg.claude.timeout, cost_usd = cost }), "error", "task_failed")
+  end
+  return fields.status
+end
+
+-- Ask before a task when the policy (or a checkpoint) says so.
+local function approve(t, why)
+  S.set_task(s, t, { status = "waiting_approval" }, "approval_requested", { reason = why })
+  S.set_status(s, "waiting_approval")
+  note(t, fmt.approval_needed(s, t, why), "question", "approval_requested")
+  local asked = orch.now()
+  local d = orch.await_approval({ session = s.id, task = t.id, kind = "approval",
+    prompt = string.format("Task %s (%s): [a]pprove, [s]kip or [p]ause? ", t.id, t.title),
+    timeout = ocfg.approval_timeout })
+  orch.emit("approval_resolved", { session = s.id, task = t.id, action = d.action, by = d.by,
+    waited_s = orch.now() - asked })
+  t.approval_wait_s = (t.approval_wait_s or 0) + (orch.now() - asked)
+  S.set_status(s, "running")
+  return d.action, d
+end
+
+-- The day.
+local checkpoint
+for _, t in ipairs(s.tasks) do
+  if not S.FINISHED[t.status] then
+    if want.pause or orch.interrupted() then return pause_session(want.pause or "interrupted") end
+    local ask, why = policy.needs_approval(t, ocfg, { auto_approve = args.auto_approve })
+    if checkpoint then ask, why = true, checkpoint end
+    checkpoint = nil
+    local outcome
+    if ask then
+      local action, d = approve(t, why)
+      if action == "skip" then
+        S.set_task(s, t, { status = "skipped", completed_at = orch.now(), skipped_by = d.by }, "task_finished")
+        outcome = "skipped"
+      elseif action ~= "approve" and action ~= "answer" then
+        S.set_task(s, t, { status = "pending" })
+        return pause_session(action == "pause" and ("paused by " .. tostring(d.by)) or tostring(d.text or action))
+      end
+    end
+    outcome = outcome or execute(t)
+    if outcome == "paused" then return pause_session(want.pause or "interrupted") end
+    if outcome == "completed" and policy.checkpoint_after(t, ocfg, { auto_approve = args.auto_approve }) then
+      checkpoint = "checkpoint after " .. tostring(t.type) .. " task " .. t.id
+    end
+    local cost = S.totals(s)
+    local budget = tonumber(cfg.budget.max_cost_usd) or 0
+    if budget > 0 and cost >= budget then
+      note(nil, string.format("💸 Budget reached: $%.2f of $%.2f. Pausing.", cost, budget), "warning", "budget")
+      return pause_session("budget")
+    elseif budget > 0 and cost >= budget * cfg.budget.warn_at and not s.budget_warned then
+      s.budget_warned = true
+      note(nil, string.format("⚠️ %d%% of the day's budget used ($%.2f of $%.2f)", math.floor(cost / budget * 100),
+        cost, budget), "warning", "budget_warning")
+    end
+  end
+end
+
+local c = S.counts(s)
+S.set_status(s, "completed", { finished_at = orch.now() }, "session_completed")
+note(nil, fmt.session_completed(s, orch.now()), c.failed > 0 and "warning" or "success", "session_completed")
+local path = report.write(s, cfg.paths.results_dir)
+if path then orch.log("info", "report written to " .. path) end
+return c.failed > 0 and EXIT.failures or EXIT.ok

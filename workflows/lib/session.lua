@@ -1,0 +1,111 @@
+-- session: a day's session and its tasks as rows in the host's state
+-- database, in seed 001's state.json vocabulary. Every change is committed
+-- (with its event) before the workflow moves on, so a crash loses nothing
+-- that was reported done.
+local M = {}
+
+M.FINISHED = { completed = true, failed = true, skipped = true }
+
+local function date_id(now)
+  return os.date("%Y%m%d-%H%M%S", math.floor(now))
+end
+
+-- new(doc, {task_file=, workflow=}) -> session, saved with every task pending
+function M.new(doc, opts)
+  local now = orch.now()
+  local s = {
+    id = opts.id or date_id(now), status = "running", task_file = opts.task_file,
+    workflow = opts.workflow, started_at = now, pid = opts.pid, date = doc.date,
+    tasks = {},
+  }
+  -- a second session in the same second gets a suffix
+  if orch.load_session(s.id) then s.id = s.id .. "-" .. tostring(math.floor((now % 1) * 1000)) end
+  for i, t in ipairs(doc.tasks) do
+    s.tasks[i] = {
+      id = tostring(t.id), seq = i, title = t.title, type = t.type, priority = t.priority,
+      requires_approval = t.requires_approval, description = t.description,
+      acceptance_criteria = t.acceptance_criteria, instruction = t.instruction,
+      line = t.line, status = "pending",
+    }
+  end
+  orch.atomically(function()
+    M.save(s)
+    for _, t in ipairs(s.tasks) do orch.save_task(s.id, t) end
+    orch.emit("session_started", { session = s.id, task_file = s.task_file, tasks = #s.tasks })
+  end)
+  return s
+end
+
+function M.load(id)
+  local s = orch.load_session(id)
+  if not s then return nil, "no session " .. tostring(id) end
+  return s
+end
+
+-- the session row without its tasks
+function M.save(s)
+  local row = {}
+  for k, v in pairs(s) do if k ~= "tasks" then row[k] = v end end
+  orch.save_session(row)
+end
+
+function M.set_status(s, status, fields, event)
+  s.status = status
+  for k, v in pairs(fields or {}) do s[k] = v end
+  orch.atomically(function()
+    M.save(s)
+    if event then
+      local e = { session = s.id }
+      for k, v in pairs(fields or {}) do e[k] = v end
+      orch.emit(event, e)
+    end
+  end)
+end
+
+-- set_task(s, t, fields, event, event_fields): update, save and record in one commit
+function M.set_task(s, t, fields, event, event_fields)
+  for k, v in pairs(fields) do t[k] = v end
+  s.last_activity = orch.now()
+  orch.atomically(function()
+    orch.save_task(s.id, t)
+    if event then
+      local e = { session = s.id, task = t.id, status = t.status }
+      for k, v in pairs(event_fields or {}) do e[k] = v end
+      orch.emit(event, e)
+    end
+  end)
+end
+
+function M.counts(s)
+  local c = { total = #s.tasks, done = 0, completed = 0, failed = 0, skipped = 0, pending = 0 }
+  for _, t in ipairs(s.tasks) do
+    c[t.status] = (c[t.status] or 0) + 1
+    if M.FINISHED[t.status] then c.done = c.done + 1 end
+  end
+  return c
+end
+
+function M.totals(s)
+  local cost, tokens = 0, 0
+  for _, t in ipairs(s.tasks) do
+    cost = cost + (tonumber(t.cost_usd) or 0)
+    tokens = tokens + (tonumber(t.tokens) or 0)
+  end
+  return cost, tokens
+end
+
+-- position of t in the session, for "Task 2/3"
+function M.position(s, t)
+  for i, x in ipairs(s.tasks) do if x == t then return i, #s.tasks end end
+  return 0, #s.tasks
+end
+
+function M.next_unfinished(s, after)
+  local seen = after == nil
+  for _, t in ipairs(s.tasks) do
+    if seen and not M.FINISHED[t.status] then return t end
+    if t == after then seen = true end
+  end
+end
+
+return M
