@@ -55,8 +55,6 @@ int cmd_control(const Args& a) {
         }
         long long id = (*pending)["id"].get<long long>();
         if (store.resolve_approval(id, action, text, by, wall_now())) {
-            app.journal->event("approval_resolved", sid, pending->value("task_id", std::string()),
-                               json{{"action", action}, {"by", by}, {"approval", id}});
             printf("%s: task %s of session %s (%s)\n", action.c_str(),
                    pending->value("task_id", std::string("?")).c_str(), sid.c_str(), by.c_str());
             return k_exit_ok;
