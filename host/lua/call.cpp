@@ -8,6 +8,29 @@ namespace orch {
 
 namespace {
 
+// Runaway protection (after Redis's script timeout hook): a count hook checks
+// how long Lua has run since the loop last entered it; past the limit it
+// raises, and re-arms on every line so a pcall in the script cannot swallow it.
+double g_slice_start = 0;
+double g_slice_limit = 30;
+lua_State* g_runaway = nullptr;
+int g_hook_count = 100000;
+
+void runaway_hook(lua_State* L, lua_Debug*) {
+    if (g_runaway != L && Loop::now() - g_slice_start <= g_slice_limit) return;
+    g_runaway = L;
+    lua_sethook(L, runaway_hook, LUA_MASKCOUNT | LUA_MASKLINE, 1);
+    luaL_error(L, "runaway: Lua ran %.0f s without waiting (an endless loop?); stopped", g_slice_limit);
+}
+
+void enter_lua(lua_State* L) {
+    g_slice_start = Loop::now();
+    if (g_runaway) {
+        g_runaway = nullptr;
+        lua_sethook(L, runaway_hook, LUA_MASKCOUNT, g_hook_count);
+    }
+}
+
 // Error value to text, whatever its type (nil, table, userdata...).
 std::string error_text(VmState& vm, lua_State* L, int idx) {
     if (lua_type(L, idx) == LUA_TSTRING) return lua_tostring(L, idx);
@@ -64,6 +87,11 @@ void finish_task(VmState& vm, Task& t) {
 
 }  // namespace
 
+void install_runaway_hook(lua_State* L, double limit_seconds) {
+    g_slice_limit = limit_seconds;
+    lua_sethook(L, runaway_hook, LUA_MASKCOUNT, g_hook_count);
+}
+
 VmState& vm_of(lua_State* L) {
     lua_getfield(L, LUA_REGISTRYINDEX, "orch.vm");
     auto* vm = static_cast<VmState*>(lua_touserdata(L, -1));
@@ -111,6 +139,7 @@ bool call_protected(VmState& vm, int nargs, int nresults, const std::string& wha
     int base = lua_gettop(L) - nargs;  // the function's index
     lua_pushcfunction(L, traceback_handler);
     lua_insert(L, base);
+    enter_lua(L);
     int rc = lua_pcall(L, nargs, nresults, base);
     lua_remove(L, base);
     if (rc == 0) return true;
@@ -157,6 +186,7 @@ ResumeStatus resume_task(VmState& vm, int task_id, const std::function<int(lua_S
     t->cancel_op = nullptr;
     lua_State* co = t->co;
     int nargs = push ? push(co) : 0;
+    enter_lua(co);
     int rc = lua_resume(co, nargs);
     t = find_task(vm, task_id);  // the map may have grown during the run
     if (rc == LUA_YIELD) {

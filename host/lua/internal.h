@@ -62,6 +62,9 @@ int return_error(lua_State* L, const std::string& code, const std::string& messa
 // Protected call of the function below nargs args; logs and returns false on error.
 bool call_protected(VmState& vm, int nargs, int nresults, const std::string& what, std::string* err = nullptr);
 
+// Stop Lua that runs longer than limit_seconds without yielding.
+void install_runaway_hook(lua_State* L, double limit_seconds);
+
 // Option helpers for table arguments.
 std::string opt_string(lua_State* L, int t, const char* key, const std::string& dflt = {});
 double opt_number(lua_State* L, int t, const char* key, double dflt);

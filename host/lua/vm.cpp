@@ -255,6 +255,13 @@ void Vm::load_config(const std::string& config_file) {
     }
     lua_pop(L, 1);
     st_->app.config = to_json(L, -1, "config");
+    auto lua_cfg = st_->app.config.value("lua", json::object());
+    // Compiled traces never call hooks, so with the JIT on an endless loop
+    // cannot be stopped; workflows wait far more than they compute, so the
+    // interpreter is the default and the JIT an opt-in (lua.jit = true).
+    if (!lua_cfg.value("jit", false)) luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
+    double limit = lua_cfg.value("max_run_seconds", 30.0);
+    if (limit > 0) install_runaway_hook(L, limit);
     lua_getglobal(L, "orch");
     lua_pushvalue(L, -2);
     lua_setfield(L, -2, "config");

@@ -49,6 +49,10 @@ M.defaults = {
   budget = { max_cost_usd = 0, warn_at = 0.75 },
   control = { poll_interval = 0.2 },
   log = { level = "info" },
+  lua = {
+    max_run_seconds = 30,                -- Lua that runs this long without waiting is stopped
+    jit = false,                         -- the JIT compiler (compiled loops cannot be stopped)
+  },
 }
 
 -- environment variable -> config key (and how to read it)
@@ -77,6 +81,7 @@ M.env = {
   { "ORCH_TASKS_DIR", "paths.tasks_dir" },
   { "ORCH_RESULTS_DIR", "paths.results_dir" },
   { "LOG_LEVEL", "log.level", "lower" },
+  { "ORCH_LUA_MAX_RUN_SECONDS", "lua.max_run_seconds", "number" },
 }
 
 local function copy(v)
