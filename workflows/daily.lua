@@ -173,7 +173,7 @@ local function execute(t)
     fields.status = "completed"
     S.set_task(s, t, fields, "task_finished")
     note(t, fmt.task_completed(s, t, { summary = r.result, cost_usd = cost, tokens = tokens,
-      duration_ms = r.duration_ms }), "success", "task_completed")
+      duration_ms = (t.completed_at - t.started_at) * 1000 }), "success", "task_completed")
     return "completed"
   end
   local reason = r.cancelled and r.cancel_reason

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
@@ -41,7 +42,8 @@ struct ClaudeRun::State {
     std::string session_id;
     long long garbage = 0;
     std::string violation;
-    std::string last_text;
+    // usage per assistant message id, for runs that end without a result line
+    std::map<std::string, long long> stream_tokens;
 
     void write_log(const char* p, size_t n) {
         if (log_fd < 0) return;
@@ -73,6 +75,17 @@ struct ClaudeRun::State {
         if (ev.is_discarded() || !ev.is_object()) { ++garbage; return; }
         const auto type = ev.value("type", "");
         if (type == "result") result = ev;
+        if (type == "assistant") {
+            auto m = ev.find("message");
+            if (m != ev.end() && m->is_object() && m->contains("usage") && (*m)["usage"].is_object()) {
+                const json& u = (*m)["usage"];
+                long long n = 0;
+                for (const char* k : {"input_tokens", "output_tokens", "cache_creation_input_tokens",
+                                      "cache_read_input_tokens"})
+                    if (u.contains(k) && u[k].is_number()) n += u[k].get<long long>();
+                stream_tokens[m->value("id", std::string())] = n;
+            }
+        }
         if (type == "system" && ev.contains("session_id") && ev["session_id"].is_string())
             session_id = ev["session_id"].get<std::string>();
         if (on_event && violation.empty()) {
@@ -130,8 +143,13 @@ void ClaudeRun::State::finish(const RunOutcome& o) {
         if (result.contains("permission_denials") && result["permission_denials"].is_array())
             denials = result["permission_denials"];
     } else {
+        // No result line (stopped, crashed): the tokens the stream showed; the
+        // CLI reports cost only in its result, so cost is unknown here.
+        long long n = 0;
+        for (auto& [id, t] : stream_tokens) n += t;
         r["cost_usd"] = 0.0;
-        r["tokens"] = 0;
+        r["tokens"] = n;
+        if (n > 0) r["tokens_from_stream"] = true;
     }
     r["permission_denials"] = denials;
     bool is_error = have_result && result.value("is_error", false);

@@ -144,20 +144,30 @@ void ProcessRun::stop_tree(bool timed_out, const std::string& reason) {
         out_.cancel_reason = reason;
     }
     signal_all(find_tree(exited_ ? -1 : child_.pid, tag_env_), SIGTERM);
-    kill_timer_ = loop_.add_timer(limits_.kill_grace, [this] {
-        kill_timer_ = 0;
-        signal_all(find_tree(exited_ ? -1 : child_.pid, tag_env_), SIGKILL);
-        maybe_finish();
-    });
+    kill_timer_ = loop_.add_timer(limits_.kill_grace, [this] { kill_stragglers(40); });
+}
+
+// SIGKILL what is left of the tree and check again until it is gone, so a
+// stopped run is reported only once nothing of it survives.
+void ProcessRun::kill_stragglers(int tries_left) {
+    kill_timer_ = 0;
+    auto left = find_tree(exited_ ? -1 : child_.pid, tag_env_);
+    if (!left.empty() && tries_left > 0) {
+        signal_all(left, SIGKILL);
+        kill_timer_ = loop_.add_timer(0.05, [this, tries_left] { kill_stragglers(tries_left - 1); });
+        return;
+    }
+    stragglers_checked_ = true;
+    maybe_finish();
 }
 
 void ProcessRun::cancel(const std::string& reason) { stop_tree(false, reason); }
 
 void ProcessRun::maybe_finish() {
     if (done_ || !exited_ || child_.out_fd >= 0 || child_.err_fd >= 0) return;
-    // After a stop, wait for the grace timer so the tree's stragglers get SIGKILL.
-    if (stopping_ && kill_timer_ != 0) {
-        if (!find_tree(-1, tag_env_).empty()) return;
+    // After a stop, finish only when nothing of the tree is left.
+    if (stopping_ && !stragglers_checked_) {
+        if (kill_timer_ == 0 || !find_tree(-1, tag_env_).empty()) return;
         loop_.cancel_timer(kill_timer_);
         kill_timer_ = 0;
     }

@@ -55,6 +55,7 @@ private:
     void on_exited(int status);
     void stop_tree(bool timed_out, const std::string& reason);
     void maybe_finish();
+    void kill_stragglers(int tries_left);
     void close_fd(int& fd);
 
     Loop& loop_;
@@ -72,7 +73,7 @@ private:
     RunOutcome out_;
     double started_ = 0;
     std::uint64_t timeout_timer_ = 0, kill_timer_ = 0;
-    bool exited_ = false, stopping_ = false, done_ = false;
+    bool exited_ = false, stopping_ = false, done_ = false, stragglers_checked_ = false;
     std::shared_ptr<ProcessRun> self_;  // keeps the run alive until done
 };
 

@@ -64,7 +64,9 @@ end
 
 -- set_task(s, t, fields, event, event_fields): update, save and record in one commit
 function M.set_task(s, t, fields, event, event_fields)
-  for k, v in pairs(fields) do t[k] = v end
+  for k, v in pairs(fields) do
+    if v == orch.json.null then t[k] = nil else t[k] = v end  -- null clears a field
+  end
   s.last_activity = orch.now()
   orch.atomically(function()
     orch.save_task(s.id, t)

@@ -1,0 +1,158 @@
+#include "helpers.h"
+#include "loop/loop.h"
+#include "services/claude.h"
+#include "services/process.h"
+#include "services/process_run.h"
+
+#include <csignal>
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+using namespace orch;
+using json = nlohmann::json;
+
+namespace {
+
+// Drive the loop until done() or a generous deadline (no timing asserts).
+template <typename F>
+bool run_until(Loop& loop, F done, double limit = 60) {
+    double end = Loop::now() + limit;
+    while (!done() && Loop::now() < end) loop.run_once(0.05);
+    return done();
+}
+
+json run_fake(Loop& loop, Reaper& reaper, const std::string& prompt, double timeout = 30,
+              ClaudeRun::EventFn on_event = nullptr) {
+    ClaudeOptions o;
+    o.binary = FAKE_CLAUDE;
+    o.prompt = prompt;
+    o.timeout = timeout;
+    o.kill_grace = 1;
+    o.agent_tag = "doctest-" + std::to_string(getpid()) + "-" + std::to_string(rand());
+    json out;
+    bool done = false;
+    auto run = ClaudeRun::start(loop, reaper, o, on_event, [&](json r) { out = std::move(r); done = true; });
+    REQUIRE(run_until(loop, [&] { return done; }));
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("loop: timers fire in order and cancelled ones never") {
+    Loop loop;
+    std::string order;
+    loop.add_timer(0.02, [&] { order += "b"; });
+    loop.add_timer(0.01, [&] { order += "a"; });
+    auto c = loop.add_timer(0.015, [&] { order += "x"; });
+    loop.cancel_timer(c);
+    run_until(loop, [&] { return order.size() == 2; });
+    CHECK(order == "ab");
+}
+
+TEST_CASE("loop: work posted from another thread runs on the loop thread") {
+    Loop loop;
+    std::thread::id ran_on;
+    bool done = false;
+    std::thread t([&] { loop.post([&] { ran_on = std::this_thread::get_id(); done = true; }); });
+    run_until(loop, [&] { return done; });
+    t.join();
+    CHECK(ran_on == std::this_thread::get_id());
+}
+
+TEST_CASE("process: a missing program is a clear error") {
+    SpawnSpec s;
+    s.argv = {"/nonexistent/claude"};
+    CHECK_THROWS_WITH(spawn_child(s), doctest::Contains("not found"));
+    CHECK(find_executable("sh") != "");
+}
+
+TEST_CASE("process: a timeout stops the whole tree, including a setsid child that ignores SIGTERM") {
+    Loop loop;
+    Reaper reaper(loop);
+    become_subreaper();
+    std::string dir = testutil::temp_dir("tree");
+    SpawnSpec s;
+    s.argv = {"sh", "-c", "setsid sh -c 'trap \"\" TERM; sleep 30; touch survivor' & trap '' TERM; sleep 30"};
+    s.cwd = dir;
+    RunLimits lim;
+    lim.timeout = 0.5;
+    lim.kill_grace = 0.5;
+    std::string tag = "ORCH_AGENT_ID=doctest-tree-" + std::to_string(getpid());
+    RunOutcome out;
+    bool done = false;
+    ProcessRun::start(loop, reaper, s, "", lim, tag, nullptr, nullptr, [&](const RunOutcome& o) { out = o; done = true; });
+    REQUIRE(run_until(loop, [&] { return done; }));
+    CHECK(out.timed_out);
+    CHECK(find_tree(-1, tag).empty());
+}
+
+TEST_CASE("claude: a successful run reports result, cost and tokens") {
+    Loop loop;
+    Reaper reaper(loop);
+    int events = 0;
+    json r = run_fake(loop, reaper, "hello", 30, [&](const json& ev) { ++events; return std::string(); });
+    CHECK(r["ok"] == true);
+    CHECK(r["result"] == "done");
+    CHECK(r["cost_usd"].get<double>() > 0);
+    CHECK(r["tokens"].get<long long>() == 6595);
+    CHECK(r["exit_code"] == 0);
+    CHECK(events == 6);
+}
+
+TEST_CASE("claude: every way a run can go wrong gives ok=false and a clear error") {
+    Loop loop;
+    Reaper reaper(loop);
+    struct Case { const char* prompt; const char* error; };
+    const Case cases[] = {
+        {"[fake:fail]", "API Error: 500"},
+        {"[fake:exit:3]", "exited with code 3"},
+        {"[fake:garbage]", "no result line"},
+        {"[fake:empty]", "printed nothing"},
+        {"[fake:denied]", "permission denied: Bash"},
+        {"[fake:error_max_turns]", "maximum number of turns"},
+    };
+    for (const auto& c : cases) {
+        CAPTURE(c.prompt);
+        json r = run_fake(loop, reaper, c.prompt);
+        CHECK(r["ok"] == false);
+        CHECK(r["error"].get<std::string>().find(c.error) != std::string::npos);
+    }
+}
+
+TEST_CASE("claude: a hanging agent times out") {
+    Loop loop;
+    Reaper reaper(loop);
+    json r = run_fake(loop, reaper, "[fake:hang]", 0.5);
+    CHECK(r["ok"] == false);
+    CHECK(r["timed_out"] == true);
+    CHECK(r["error"].get<std::string>().find("timed out") != std::string::npos);
+}
+
+TEST_CASE("claude: a policy violation from on_event stops the agent") {
+    Loop loop;
+    Reaper reaper(loop);
+    json r = run_fake(loop, reaper, "[fake:tool:Bash:git push]", 30, [](const json& ev) {
+        return ev.value("type", "") == "assistant" && ev.dump().find("git push") != std::string::npos
+                   ? std::string("no pushing")
+                   : std::string();
+    });
+    CHECK(r["ok"] == false);
+    CHECK(r["violation"] == "no pushing");
+    CHECK(r["error"].get<std::string>().find("policy violation") != std::string::npos);
+}
+
+TEST_CASE("claude: argv carries the configured flags") {
+    ClaudeOptions o;
+    o.binary = "claude";
+    o.model = "opus";
+    o.max_turns = 5;
+    o.permission_mode = "acceptEdits";
+    o.disallowed_tools = "Bash(git commit:*)";
+    o.resume = "abc";
+    auto a = claude_argv(o);
+    std::string joined;
+    for (auto& s : a) joined += s + " ";
+    CHECK(joined == "claude -p --output-format stream-json --verbose --model opus --max-turns 5 "
+                    "--permission-mode acceptEdits --disallowedTools Bash(git commit:*) --resume abc ");
+}

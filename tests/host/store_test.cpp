@@ -1,0 +1,107 @@
+#include "helpers.h"
+#include "services/store.h"
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+#include <sqlite3.h>
+
+using namespace orch;
+using json = nlohmann::json;
+
+TEST_CASE("store: creates, migrates and reopens a database") {
+    std::string dir = testutil::temp_dir("store");
+    std::string db = dir + "/orch.db";
+    {
+        Store s(db);
+        CHECK(s.schema_version() == 1);
+        CHECK(s.integrity_check() == "ok");
+        s.save_session(json{{"id", "s1"}, {"status", "running"}, {"started_at", 1.5}, {"extra", "x"}});
+        s.save_task("s1", json{{"id", 1}, {"seq", 1}, {"title", "T"}, {"status", "pending"}, {"instruction", "do"}});
+    }
+    Store s(db);
+    auto got = s.load_session("s1");
+    REQUIRE(got);
+    CHECK((*got)["status"] == "running");
+    CHECK((*got)["extra"] == "x");
+    REQUIRE((*got)["tasks"].size() == 1);
+    CHECK((*got)["tasks"][0]["id"] == "1");
+    CHECK((*got)["tasks"][0]["instruction"] == "do");
+    CHECK(s.latest_session_id().value() == "s1");
+}
+
+TEST_CASE("store: refuses a file that is not SQLite and leaves it untouched") {
+    std::string dir = testutil::temp_dir("store");
+    std::string db = dir + "/orch.db";
+    testutil::write(db, "this is my shopping list\n");
+    CHECK_THROWS_WITH_AS(Store{db}, doctest::Contains("not SQLite"), StoreError);
+    CHECK(testutil::read(db) == "this is my shopping list\n");
+}
+
+TEST_CASE("store: refuses another application's SQLite database") {
+    std::string dir = testutil::temp_dir("store");
+    std::string db = dir + "/other.db";
+    sqlite3* h;
+    REQUIRE(sqlite3_open(db.c_str(), &h) == SQLITE_OK);
+    sqlite3_exec(h, "CREATE TABLE foo(x); INSERT INTO foo VALUES(1);", nullptr, nullptr, nullptr);
+    sqlite3_close(h);
+    std::string before = testutil::read(db);
+    CHECK_THROWS_WITH_AS(Store{db}, doctest::Contains("another application"), StoreError);
+    CHECK(testutil::read(db) == before);
+}
+
+TEST_CASE("store: an approval is resolved exactly once") {
+    std::string dir = testutil::temp_dir("store");
+    Store a(dir + "/orch.db");
+    Store b(dir + "/orch.db");  // a second connection, as another process would have
+    long long id = a.open_approval("s", "1", "approval", "ok?", 1);
+    CHECK(a.pending_approval("s").value()["id"] == id);
+    CHECK(b.resolve_approval(id, "approve", "", "cli", 2));
+    CHECK_FALSE(a.resolve_approval(id, "skip", "", "telegram", 3));
+    auto row = a.get_approval(id).value();
+    CHECK(row["action"] == "approve");
+    CHECK(row["by"] == "cli");
+    CHECK_FALSE(a.pending_approval("s"));
+}
+
+TEST_CASE("store: commands are taken once") {
+    std::string dir = testutil::temp_dir("store");
+    Store s(dir + "/orch.db");
+    s.push_command("s", "pause", "{}", "cli", 1);
+    s.push_command("other", "skip", "{}", "cli", 1);
+    auto first = s.take_commands("s", 2);
+    REQUIRE(first.size() == 1);
+    CHECK(first[0]["command"] == "pause");
+    CHECK(s.take_commands("s", 3).empty());
+    CHECK(s.take_commands("other", 3).size() == 1);
+}
+
+TEST_CASE("store: outbox rows wait for their retry time and are delivered once") {
+    std::string dir = testutil::temp_dir("store");
+    Store s(dir + "/orch.db");
+    long long id = s.enqueue("n8n", R"({"message":"hi"})", 10);
+    CHECK(s.due_outbox(10, 10).size() == 1);
+    s.mark_failed(id, "HTTP 500", 20);
+    CHECK(s.due_outbox(15, 10).empty());
+    CHECK(s.due_outbox(20, 10).size() == 1);
+    s.mark_delivered(id, 21);
+    CHECK(s.due_outbox(100, 10).empty());
+    CHECK(s.outbox_pending() == 0);
+}
+
+TEST_CASE("store: a read-only open of a missing database says nothing has run") {
+    std::string dir = testutil::temp_dir("store");
+    CHECK_THROWS_WITH_AS(Store(dir + "/none.db", true), doctest::Contains("nothing has run"), StoreError);
+}
+
+TEST_CASE("store: a transaction rolls back as a whole") {
+    std::string dir = testutil::temp_dir("store");
+    Store s(dir + "/orch.db");
+    s.begin();
+    s.kv_put("k", "1", 1);
+    s.rollback();
+    CHECK_FALSE(s.kv_get("k"));
+    s.begin();
+    s.kv_put("k", "2", 1);
+    s.commit();
+    CHECK(s.kv_get("k").value() == "2");
+}
