@@ -52,8 +52,9 @@ int l_load_state(lua_State* L) {
     Store& s = store_of(L, "orch.load_state");
     return guarded(L, "orch.load_state", [&] {
         auto v = s.kv_get(key);
-        if (!v) lua_pushnil(L);
-        else push_json(L, json::parse(*v));
+        json j = v ? json::parse(*v) : json(nullptr);
+        if (j.is_null()) lua_pushnil(L);  // absent, or saved as orch.json.null
+        else push_json(L, j);
         return 1;
     });
 }
