@@ -1,0 +1,5 @@
+-- luacheck: workflows and scripts run with the orch global and no io/os.execute.
+std = "luajit"
+globals = { "orch" }
+max_line_length = 120
+exclude_files = { "scripts/orch/_meta.lua", "build", ".deps", "demo" }

@@ -1,0 +1,286 @@
+---@meta orch
+-- LuaCATS annotations for the orch API, for lua-language-server (completion
+-- and checks in workflow code). Not loaded at run time. Functions marked
+-- ---@async wait: they yield their task and may only be called inside a
+-- task (a workflow, a handler, an orch.spawn body, an orch.every tick).
+
+---@class orch.Error
+---@field code string      machine-readable kind: "timeout", "cancelled", "not_found", "io", "http", ...
+---@field message string   human-readable, also what tostring(err) gives
+---@field reason? string   for "cancelled": why
+
+---@class orch.ClaudeOptions
+---@field prompt string                  the task prompt (sent on stdin)
+---@field cwd? string                    working directory (default config.claude.base_cwd)
+---@field timeout? number                seconds; the whole process tree is stopped after it (default config.claude.timeout)
+---@field model? string
+---@field max_turns? integer
+---@field permission_mode? string        acceptEdits | bypassPermissions | default | dontAsk | plan
+---@field allowed_tools? string|string[]
+---@field disallowed_tools? string|string[]
+---@field append_system_prompt? string
+---@field resume? string                 a claude session_id to continue (answers to questions)
+---@field extra_args? string[]           more command-line flags
+---@field env? table<string,string>      extra environment for the agent
+---@field log_path? string               the raw stream-json goes here
+---@field kill_grace? number             seconds between SIGTERM and SIGKILL
+---@field max_log_bytes? integer
+---@field binary? string                 the claude executable (default config.claude.path)
+---@field on_event? fun(ev: table): string?  each stream line; return a string to stop the agent as a policy violation
+
+---@class orch.ClaudeResult
+---@field ok boolean                     exit 0, is_error false, no permission denials, not stopped
+---@field error? string                  why not ok, most specific cause first
+---@field result? string                 the agent's final text
+---@field session_id string
+---@field cost_usd number
+---@field tokens integer                 input + output + cache tokens
+---@field usage? table
+---@field num_turns? integer
+---@field duration_ms? integer
+---@field exit_code? integer
+---@field signal? integer
+---@field is_error? boolean
+---@field subtype? string
+---@field permission_denials table[]
+---@field timed_out boolean
+---@field cancelled boolean
+---@field cancel_reason? string
+---@field violation? string
+---@field log_path? string
+---@field log_error? string              the output log could not be written (disk full...)
+---@field stderr? string                 the last 16 KB of stderr
+---@field garbage_lines integer
+
+---@class orch.Decision
+---@field action "approve"|"skip"|"pause"|"answer"|"timeout"|"cancelled"
+---@field text? string                   the answer, or why it was cancelled
+---@field by string                      "terminal", "cli:alice", "telegram", "webhook", "answer_file", "timer", "host"
+---@field id integer                     the approvals row
+
+---@class orch
+---@field config table                   the effective configuration (workflows/config.lua + environment)
+---@field version string
+---@field root string                    the project folder
+---@field pid integer
+---@field json orch.json
+---@field error_mt table                 metatable of orch.Error values
+orch = {}
+
+---Run `claude -p --output-format stream-json --verbose ...` and wait for it.
+---Options left out come from config.claude.
+---@async
+---@param opts orch.ClaudeOptions
+---@return orch.ClaudeResult
+function orch.run_claude(opts) end
+
+---Send a notification: printed on the terminal now, and queued durably for
+---every configured sink (n8n...). Never waits.
+---@param message string
+---@param fields? {type?: string, session?: string, task?: string, progress?: {done: integer, total: integer}, quiet?: boolean}
+---@return integer sinks the number of sinks it was queued for
+function orch.notify(message, fields) end
+
+---Wait for a person: approve / skip / pause (or an answer for kind "question"),
+---from the terminal, `orch-host approve|skip|pause|answer`, a webhook, Telegram
+---or the answer file, whichever comes first.
+---@async
+---@param opts {session?: string, task?: string, kind?: "approval"|"question", prompt?: string, timeout?: number, terminal?: boolean, answer_file?: string}
+---@return orch.Decision
+function orch.await_approval(opts) end
+
+---Resolve a pending approval (by id, or the latest of a session). False when
+---nothing was pending or someone else resolved it first.
+---@param id_or_session integer|string
+---@param action string
+---@param text? string
+---@param by? string
+---@return boolean
+function orch.resolve_approval(id_or_session, action, text, by) end
+
+---@param session? string
+---@return table? row the pending approval, if any
+function orch.pending_approval(session) end
+
+---Poll the commands other processes send to this session (pause, skip,
+---resume...) and dispatch them to orch.on("command", fn).
+---@param session_id string?
+function orch.watch_session(session_id) end
+
+---Call fn(payload) in a new task when the host dispatches `event` ("command").
+---@param event string
+---@param fn fun(payload: table)
+function orch.on(event, fn) end
+
+---@param key string
+---@param value any JSON-shaped
+function orch.save_state(key, value) end
+
+---@param key string
+---@return any
+function orch.load_state(key) end
+
+---Run fn once; after a restart return its recorded result instead.
+---@generic T
+---@param key string
+---@param fn fun(...): T
+---@return T
+function orch.step(key, fn, ...) end
+
+---@param key string
+function orch.forget_step(key) end
+
+---@param session table {id=, status=, ...}; other fields are kept as data
+function orch.save_session(session) end
+
+---@param session_id string
+---@param task table {id=, status=, ...}
+function orch.save_task(session_id, task) end
+
+---@param id string
+---@return table? session with .tasks
+function orch.load_session(id) end
+
+---@return string?
+function orch.latest_session() end
+
+---@param limit? integer
+---@return table[]
+function orch.list_sessions(limit) end
+
+---@param opts? {session?: string, task?: string, limit?: integer}
+---@return table[]
+function orch.recent_events(opts) end
+
+---Run fn with every state write in one transaction (fn must not wait).
+---@param fn function
+function orch.atomically(fn, ...) end
+
+---Record an event: a line in logs/events.ndjson, a row, a line in the daily log.
+---@param event string
+---@param fields? table session= and task= name the session and task
+function orch.emit(event, fields) end
+
+---@param level "debug"|"info"|"warn"|"error"
+---@param message string
+function orch.log(level, message) end
+
+---A line on the terminal, above the live status line.
+---@param text string
+function orch.print(text) end
+
+---A line redrawn in place on a terminal (nil clears it); nothing otherwise.
+---@param text string?
+function orch.status_line(text) end
+
+---@return boolean
+function orch.is_interactive() end
+
+---@return boolean true once SIGINT/SIGTERM asked the host to stop
+function orch.interrupted() end
+
+---Run another process through the host (timed out, killed as a tree).
+---@async
+---@param opts {cmd: string[], cwd?: string, timeout?: number, stdin?: string, env?: table<string,string>, max_output?: integer}
+---@return {ok: boolean, code?: integer, signal?: integer, stdout: string, stderr: string, timed_out: boolean, cancelled: boolean, truncated: boolean}?
+---@return orch.Error?
+function orch.exec(opts) end
+
+---An outbound HTTP request on the host's worker threads.
+---@async
+---@param opts {url: string, method?: string, headers?: table<string,string>, body?: string, content_type?: string, timeout?: number}
+---@return {status: integer, body: string, headers: table<string,string>}?
+---@return orch.Error?
+function orch.http(opts) end
+
+---@return number seconds since the epoch
+function orch.now() end
+
+---@return number seconds on a monotonic clock
+function orch.monotonic() end
+
+---@async
+---@param seconds number
+---@return true|nil
+---@return orch.Error?
+function orch.sleep(seconds) end
+
+---Run fn(...) in a new task (from the next loop turn).
+---@param fn function
+---@return integer task_id
+function orch.spawn(fn, ...) end
+
+---@async
+---@param task_id integer
+---@param timeout? number
+---@return boolean ok
+---@return any result_or_error
+function orch.wait(task_id, timeout) end
+
+---Cancel what a task waits for; its wait returns nil, {code="cancelled"}.
+---@param task_id integer
+---@param reason? string
+---@return boolean
+function orch.cancel(task_id, reason) end
+
+---@return integer?
+function orch.task_id() end
+
+---Call fn in a new task every `seconds`.
+---@param seconds number
+---@param fn function
+---@return fun() stop
+function orch.every(seconds, fn) end
+
+---Declare a global on purpose (undeclared global writes are errors).
+---@param name string
+---@param value any
+function orch.global(name, value) end
+
+---@param code string
+---@param message string
+---@param fields? table
+---@return orch.Error
+function orch.err(code, message, fields) end
+
+---Files (relative paths are under the project root).
+---@param path string
+---@param max_bytes? integer
+---@return string?
+---@return orch.Error?
+function orch.read_file(path, max_bytes) end
+---Atomic: a temp file renamed into place.
+---@return true?
+---@return orch.Error?
+function orch.write_file(path, text) end
+---@return true?
+---@return orch.Error?
+function orch.append_file(path, text) end
+---@return string[]?
+---@return orch.Error?
+function orch.list_dir(path) end
+---@return {type: "file"|"dir"|"other", size: number, mtime: number, path: string}?
+---@return orch.Error?
+function orch.file_info(path) end
+---@return true?
+---@return orch.Error?
+function orch.make_dir(path) end
+---@return true?
+---@return orch.Error?
+function orch.rename(from, to) end
+
+---@class orch.json
+---@field null lightuserdata  JSON null inside arrays; assigning it clears a field
+orch.json = {}
+---@param value any
+---@param opts? {pretty?: boolean}
+---@return string
+function orch.json.encode(value, opts) end
+---@param text string
+---@return any
+---@return string? err
+function orch.json.decode(text) end
+---Mark a table to encode as an array (also when empty).
+---@param t? table
+---@return table
+function orch.json.array(t) end
