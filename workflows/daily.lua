@@ -116,6 +116,7 @@ local function watcher(t)
         if b.type == "tool_use" then
           local input = b.input or {}
           doing = b.name .. " " .. tostring(input.file_path or input.command or input.pattern or ""):sub(1, 80)
+          orch.print("   ↳ " .. doing)
           orch.emit("agent_tool", { session = s.id, task = t.id, tool = b.name })
         elseif b.type == "text" and b.text then
           doing = "💬 " .. b.text:gsub("%s+", " "):sub(1, 80)
@@ -159,9 +160,17 @@ local function execute(t)
     asked = asked + 1
     local q = question_in(r)
     S.set_task(s, t, { status = "waiting_approval", question = q }, "question_asked", { question = q })
+    S.set_status(s, "waiting_approval")
+    -- seed 002: the question in agent_questions/<task>.md, the answer in <task>-answer.md
+    local qfile = string.format("%s/%s.md", cfg.paths.questions_dir, t.id)
+    local afile = string.format("%s/%s-answer.md", cfg.paths.questions_dir, t.id)
+    if orch.file_info(afile) then orch.rename(afile, afile .. ".stale-" .. math.floor(orch.now())) end
+    orch.write_file(qfile, string.format("# Question from task %s (%s)\n\nSession %s\n\n%s\n\n" ..
+      "Answer with `orch-host answer TEXT` or by writing %s\n", t.id, t.title, s.id, q, afile))
     note(t, fmt.question(s, t, q), "question", "question_asked")
     local d = orch.await_approval({ session = s.id, task = t.id, kind = "question", prompt = q,
-      answer_file = string.format("%s/%s-answer.md", cfg.paths.questions_dir, t.id) })
+      answer_file = afile })
+    S.set_status(s, "running")
     if d.action ~= "answer" then r = { ok = false, cancelled = true, cancel_reason = d.action, error = d.text }; break end
     S.set_task(s, t, { status = "running" }, "question_answered", { by = d.by })
     r, log = run_agent(t, d.text, r.session_id)

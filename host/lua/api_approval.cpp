@@ -154,8 +154,12 @@ void poll(VmState& vm) {
                         while ((k = fread(b, 1, sizeof b, f)) > 0 && text.size() < (1u << 20)) text.append(b, k);
                         fclose(f);
                     }
-                    if (app.store->resolve_approval(id, "answer", text, "answer_file", wall_now()))
+                    if (app.store->resolve_approval(id, "answer", text, "answer_file", wall_now())) {
+                        // consumed: a later question must not find the same answer
+                        std::string used = w.answer_file + ".answered-" + std::to_string(static_cast<long long>(wall_now()));
+                        rename(w.answer_file.c_str(), used.c_str());
                         resolved.emplace_back(id, json{{"action", "answer"}, {"text", text}, {"by", "answer_file"}});
+                    }
                 }
             }
         }

@@ -212,4 +212,32 @@ void Reaper::reap_now() {
 
 void become_subreaper() { prctl(PR_SET_CHILD_SUBREAPER, 1); }
 
+int kill_orphaned_agents() {
+    // Tags are "<host pid>-<serial>": a tagged process whose host is gone was
+    // left by a host that died (kill -9); descendants that setsid()'d away
+    // escape PR_SET_PDEATHSIG, so they are found here by their environment.
+    DIR* d = opendir("/proc");
+    if (!d) return 0;
+    int killed = 0;
+    const std::string key = "ORCH_AGENT_ID=";
+    while (dirent* e = readdir(d)) {
+        char* end;
+        long pid = std::strtol(e->d_name, &end, 10);
+        if (*end || pid <= 1 || pid == getpid()) continue;
+        std::ifstream f(std::string("/proc/") + e->d_name + "/environ", std::ios::binary);
+        std::string entry;
+        while (std::getline(f, entry, '\0')) {
+            if (entry.compare(0, key.size(), key) != 0) continue;
+            long host = std::strtol(entry.c_str() + key.size(), nullptr, 10);
+            if (host > 0 && kill(static_cast<pid_t>(host), 0) != 0 && errno == ESRCH) {
+                kill(static_cast<pid_t>(pid), SIGKILL);
+                ++killed;
+            }
+            break;
+        }
+    }
+    closedir(d);
+    return killed;
+}
+
 }  // namespace orch

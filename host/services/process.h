@@ -50,6 +50,9 @@ private:
     std::unordered_map<pid_t, std::function<void(int)>> waiting_;
 };
 
+// SIGKILL agent processes left by a host that died; returns how many.
+int kill_orphaned_agents();
+
 // Make this process a child subreaper (orphaned descendants reparent here).
 void become_subreaper();
 

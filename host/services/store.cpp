@@ -438,6 +438,12 @@ void Store::mark_failed(long long id, const std::string& error, double next_at) 
     if (q.step() != SQLITE_DONE) fail("updating outbox");
 }
 
+void Store::retry_outbox_now(double now) {
+    Stmt q(stmt("UPDATE outbox SET next_at=?1 WHERE delivered_at IS NULL AND next_at>?1"));
+    q.bind(1, now);
+    if (q.step() != SQLITE_DONE) fail("updating outbox");
+}
+
 long long Store::outbox_pending() {
     Stmt q(stmt("SELECT count(*) FROM outbox WHERE delivered_at IS NULL"));
     if (q.step() != SQLITE_ROW) fail("counting outbox");

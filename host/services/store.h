@@ -65,6 +65,7 @@ public:
     void mark_delivered(long long id, double now);
     void mark_failed(long long id, const std::string& error, double next_at);
     long long outbox_pending();
+    void retry_outbox_now(double now);  // undelivered rows become due at once
 
     void kv_put(const std::string& key, const std::string& value_json, double now);
     std::optional<std::string> kv_get(const std::string& key);

@@ -80,6 +80,7 @@ M.env = {
   { "ORCH_LOGS_DIR", "paths.logs_dir" },
   { "ORCH_TASKS_DIR", "paths.tasks_dir" },
   { "ORCH_RESULTS_DIR", "paths.results_dir" },
+  { "ORCH_QUESTIONS_DIR", "paths.questions_dir" },
   { "LOG_LEVEL", "log.level", "lower" },
   { "ORCH_LUA_MAX_RUN_SECONDS", "lua.max_run_seconds", "number" },
 }
