@@ -37,6 +37,15 @@ void App::open_services(bool read_only_store) {
     store = std::make_unique<Store>(db, read_only_store);
     if (!read_only_store) {
         journal = std::make_unique<Journal>(logs, store.get(), false);
+        journal->set_flush_scheduler([this] {
+            loop.add_timer(0, [this] {
+                try {
+                    journal->flush();
+                } catch (const std::exception& e) {
+                    journal->log("error", std::string("recording events: ") + e.what());
+                }
+            });
+        });
         http = std::make_unique<HttpWorkers>(loop, 2);
         outbox = std::make_unique<Outbox>(loop, *store, *http, *journal);
         auto notify = config.value("notify", nlohmann::json::object());

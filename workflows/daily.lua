@@ -136,6 +136,7 @@ local function run_agent(t, prompt, resume_id)
   local on_event, done = watcher(t)
   orch.emit("claude_started", { session = s.id, task = t.id, resume = resume_id })
   local r = orch.run_claude({ prompt = prompt, resume = resume_id, log_path = log, on_event = on_event,
+                              event_types = { "assistant" },
                               env = { ORCH_SESSION_ID = s.id, ORCH_TASK_ID = t.id } })
   done()
   current = nil

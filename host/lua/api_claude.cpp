@@ -66,6 +66,7 @@ ClaudeOptions read_options(lua_State* L, App& app) {
     o.allowed_tools = tool_list(L, 1, "allowed_tools");
     o.disallowed_tools = tool_list(L, 1, "disallowed_tools");
     o.extra_args = string_list(L, 1, "extra_args");
+    o.event_types = string_list(L, 1, "event_types");
     lua_getfield(L, 1, "env");
     if (lua_istable(L, -1)) {
         lua_pushnil(L);

@@ -144,6 +144,7 @@ int l_atomically(lua_State* L) {
     int top = lua_gettop(L);
     std::string err;
     try {
+        if (app_of(L).journal) app_of(L).journal->flush();  // earlier events keep their order
         s.begin();
     } catch (const std::exception& e) {
         err = e.what();

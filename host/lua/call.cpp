@@ -69,6 +69,16 @@ void finish_task(VmState& vm, Task& t) {
     std::vector<int> joiners;
     joiners.swap(t.joiners);
     int id = t.id;
+    // Keep the last few results for a late orch.wait; free the rest, so a
+    // long-running serve does not grow with every handler call and tick.
+    vm.finished.push_back(id);
+    while (vm.finished.size() > 256) {
+        auto old = vm.tasks.find(vm.finished.front());
+        vm.finished.pop_front();
+        if (old == vm.tasks.end() || !old->second.joiners.empty()) continue;
+        luaL_unref(vm.L, LUA_REGISTRYINDEX, old->second.result_ref);
+        vm.tasks.erase(old);
+    }
     for (int j : joiners) {
         resume_task(vm, j, [&vm, id](lua_State* co) {
             Task* done = find_task(vm, id);

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <lua.hpp>
+#include <deque>
 #include <map>
 #include <string>
 
@@ -30,6 +31,7 @@ struct VmState {
     std::map<int, Task> tasks;
     std::map<lua_State*, int> by_thread;
     int next_task = 1;
+    std::deque<int> finished;     // recent finished tasks, kept for orch.wait; older ones are freed
     int traceback_ref = LUA_NOREF;
     int error_mt_ref = LUA_NOREF;
     explicit VmState(App& a) : app(a) {}

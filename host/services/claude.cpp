@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <map>
+#include <string_view>
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
@@ -70,7 +71,24 @@ struct ClaudeRun::State {
         }
     }
 
+    // The "type" of a stream line without parsing it (the CLI writes it first).
+    static std::string_view peek_type(const char* p, size_t n) {
+        std::string_view line(p, n < 64 ? n : 64);
+        auto k = line.find("\"type\":\"");
+        if (k == std::string_view::npos) return {};
+        auto start = k + 8, end = line.find('"', start);
+        return end == std::string_view::npos ? std::string_view{} : line.substr(start, end - start);
+    }
+
+    bool wanted(std::string_view type) const {
+        if (type.empty() || type == "result" || type == "system" || opts.event_types.empty()) return true;
+        for (const auto& t : opts.event_types)
+            if (t == type) return true;
+        return false;
+    }
+
     void on_line(const char* p, size_t n) {
+        if (!wanted(peek_type(p, n))) return;  // e.g. tool results (file contents) nobody reads
         json ev = json::parse(p, p + n, nullptr, false);
         if (ev.is_discarded() || !ev.is_object()) { ++garbage; return; }
         const auto type = ev.value("type", "");

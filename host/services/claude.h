@@ -29,6 +29,7 @@ struct ClaudeOptions {
     std::vector<std::string> env;  // "K=V"
     std::string log_path;          // raw stream goes here ("" = none)
     std::string agent_tag;         // unique per run, for tree kills
+    std::vector<std::string> event_types;  // stream types on_event wants ({} = all); result/system always parsed
     double timeout = 0;
     double kill_grace = 3.0;
     int max_turns = 0;

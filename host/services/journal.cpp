@@ -75,7 +75,27 @@ Journal::Journal(std::string logs_dir, Store* store, bool verbose_console)
 }
 
 Journal::~Journal() {
+    try {
+        flush();
+    } catch (const std::exception& e) {
+        fprintf(stderr, "orch-host: warning: events not recorded: %s\n", e.what());
+    }
     if (events_fd_ >= 0) ::close(events_fd_);
+}
+
+void Journal::flush() {
+    if (pending_.empty() || !store_) return;
+    std::vector<Pending> batch;
+    batch.swap(pending_);
+    bool own = !store_->in_transaction();
+    if (own) store_->begin();
+    try {
+        for (auto& e : batch) store_->add_event(e.ts, e.session, e.task, e.name, e.data);
+        if (own) store_->commit();
+    } catch (...) {
+        if (own) store_->rollback();
+        throw;
+    }
 }
 
 std::string Journal::daily_log_path() const {
@@ -125,8 +145,16 @@ void Journal::event(const std::string& name, const std::string& session, const s
                 if (data.contains(k) && data[k].is_string()) brief += " " + std::string(k) + "=" + data[k].get<std::string>();
         logger_->info(brief);
     }
-    if (store_) store_->add_event(now, session, task, name, data.is_null() ? "{}" : data.dump(-1, ' ', false,
-                                                                                              json::error_handler_t::replace));
+    if (store_) {
+        std::string row = data.is_null() ? "{}" : data.dump(-1, ' ', false, json::error_handler_t::replace);
+        if (store_->in_transaction() || !schedule_flush_) {
+            flush();
+            store_->add_event(now, session, task, name, row);
+        } else {
+            if (pending_.empty()) schedule_flush_();
+            pending_.push_back(Pending{now, session, task, name, std::move(row)});
+        }
+    }
     if (events_fd_ >= 0) {
         text.push_back('\n');
         if (::write(events_fd_, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {

@@ -3,7 +3,9 @@
 // into the events table) and the terminal. Lua-free. A log that cannot be
 // written (disk full, read-only) is reported once and never stops the run.
 #pragma once
+#include <functional>
 #include <memory>
+#include <vector>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 
@@ -27,6 +29,10 @@ public:
     std::string events_path() const { return dir_ + "/events.ndjson"; }
     void set_store(Store* s) { store_ = s; }
     void set_console_level(const std::string& level);
+    // Event rows written outside a transaction are batched and committed
+    // together on the next loop turn (set by App); flush() writes them now.
+    void set_flush_scheduler(std::function<void()> f) { schedule_flush_ = std::move(f); }
+    void flush();
 
 private:
     void warn_once(const std::string& what);
@@ -37,6 +43,12 @@ private:
     int events_fd_ = -1;
     bool events_failed_ = false;
     int console_level_;
+    struct Pending {
+        double ts;
+        std::string session, task, name, data;
+    };
+    std::vector<Pending> pending_;
+    std::function<void()> schedule_flush_;
 };
 
 // ISO-8601 local time with offset, e.g. 2025-11-20T09:30:15.123+01:00

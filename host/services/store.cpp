@@ -150,6 +150,7 @@ Store::Store(const std::string& path, bool read_only) : path_(path) {
         if (!read_only) {
             exec("PRAGMA journal_mode=WAL");
             exec("PRAGMA synchronous=NORMAL");
+            exec("PRAGMA cache_size=-512");  // KiB; rows are touched a few at a time
             if (ver < k_schema_version) migrate();
         }
     } catch (...) {
@@ -223,6 +224,7 @@ std::string Store::integrity_check() {
     return reinterpret_cast<const char*>(sqlite3_column_text(s.raw(), 0));
 }
 
+bool Store::in_transaction() const { return sqlite3_get_autocommit(db_) == 0; }
 void Store::begin() { exec("BEGIN IMMEDIATE"); }
 void Store::commit() { exec("COMMIT"); }
 void Store::rollback() { sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr); }

@@ -33,6 +33,7 @@ public:
     int schema_version();
     std::string integrity_check();  // "ok" or the first problem
 
+    bool in_transaction() const;
     void begin();
     void commit();
     void rollback();

@@ -27,6 +27,7 @@
 ---@field max_log_bytes? integer
 ---@field binary? string                 the claude executable (default config.claude.path)
 ---@field on_event? fun(ev: table): string?  each stream line; return a string to stop the agent as a policy violation
+---@field event_types? string[]         only these stream types reach on_event (e.g. {"assistant"}); others are not even parsed
 
 ---@class orch.ClaudeResult
 ---@field ok boolean                     exit 0, is_error false, no permission denials, not stopped

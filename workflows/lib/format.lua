@@ -102,12 +102,27 @@ local function same(a, b) return a == b or (a.id ~= nil and a.id == b.id) end
 
 local function position(s, t) -- index of t in s.tasks (or its id), total
   local tasks = s.tasks or {}
+  local k = tonumber(t.seq)  -- lib/session numbers tasks: no scan needed
+  if k and tasks[k] and same(tasks[k], t) then return k, #tasks end
   for i, x in ipairs(tasks) do if same(x, t) then return i, #tasks end end
   return t.id or "?", #tasks
 end
 
 -- counts by status; `done_task` counts as `done_as` whatever its status says.
 local function counts(s, done_task, done_as)
+  if s._counts then -- kept up to date by lib/session: no scan needed
+    local c = {}
+    for k, v in pairs(s._counts) do c[k] = v end
+    for st in pairs(STATUS) do c[st] = c[st] or 0 end
+    if done_task and done_as then
+      local was = done_task.status or "pending"
+      c[was] = (c[was] or 0) - 1
+      c[done_as] = (c[done_as] or 0) + 1
+      if FINISHED[was] then c.done = c.done - 1 end
+      if FINISHED[done_as] then c.done = c.done + 1 end
+    end
+    return c
+  end
   local c = { total = 0, done = 0 }
   for st in pairs(STATUS) do c[st] = 0 end
   for _, x in ipairs(s.tasks or {}) do
@@ -126,9 +141,11 @@ local function current(s) -- the running task, else the one waiting, paused, pen
 end
 
 local function next_after(s, t)
-  local i = tonumber((position(s, t))) or math.huge
-  for k, x in ipairs(s.tasks or {}) do
-    if k > i and not FINISHED[x.status or "pending"] then return x end
+  local tasks = s.tasks or {}
+  local i = tonumber((position(s, t))) or #tasks
+  for k = i + 1, #tasks do
+    local x = tasks[k]
+    if not FINISHED[x.status or "pending"] then return x end
   end
 end
 

@@ -6,6 +6,35 @@ local M = {}
 
 M.FINISHED = { completed = true, failed = true, skipped = true }
 
+-- Running counts and totals (s._counts, s._cost, s._tokens), so a step of a
+-- long day costs the same as a step of a short one. Keys starting with "_"
+-- are not stored.
+local function recount(s)
+  local c = { total = #s.tasks, done = 0 }
+  local cost, tokens = 0, 0
+  for i, t in ipairs(s.tasks) do
+    t.seq = t.seq or i
+    local st = t.status or "pending"
+    c[st] = (c[st] or 0) + 1
+    if M.FINISHED[st] then c.done = c.done + 1 end
+    cost = cost + (tonumber(t.cost_usd) or 0)
+    tokens = tokens + (tonumber(t.tokens) or 0)
+  end
+  s._counts, s._cost, s._tokens = c, cost, tokens
+end
+
+local function account(s, t, old_status, old_cost, old_tokens)
+  local c = s._counts
+  if t.status ~= old_status then
+    c[old_status] = (c[old_status] or 1) - 1
+    c[t.status] = (c[t.status] or 0) + 1
+    if M.FINISHED[old_status] then c.done = c.done - 1 end
+    if M.FINISHED[t.status] then c.done = c.done + 1 end
+  end
+  s._cost = s._cost + (tonumber(t.cost_usd) or 0) - old_cost
+  s._tokens = s._tokens + (tonumber(t.tokens) or 0) - old_tokens
+end
+
 local function date_id(now)
   return os.date("%Y%m%d-%H%M%S", math.floor(now))
 end
@@ -28,6 +57,7 @@ function M.new(doc, opts)
       line = t.line, status = "pending",
     }
   end
+  recount(s)
   orch.atomically(function()
     M.save(s)
     for _, t in ipairs(s.tasks) do orch.save_task(s.id, t) end
@@ -39,13 +69,16 @@ end
 function M.load(id)
   local s = orch.load_session(id)
   if not s then return nil, "no session " .. tostring(id) end
+  recount(s)
   return s
 end
 
 -- the session row without its tasks
 function M.save(s)
   local row = {}
-  for k, v in pairs(s) do if k ~= "tasks" then row[k] = v end end
+  for k, v in pairs(s) do
+    if k ~= "tasks" and type(k) == "string" and k:sub(1, 1) ~= "_" then row[k] = v end
+  end
   orch.save_session(row)
 end
 
@@ -64,9 +97,11 @@ end
 
 -- set_task(s, t, fields, event, event_fields): update, save and record in one commit
 function M.set_task(s, t, fields, event, event_fields)
+  local old_status, old_cost, old_tokens = t.status or "pending", tonumber(t.cost_usd) or 0, tonumber(t.tokens) or 0
   for k, v in pairs(fields) do
     if v == orch.json.null then t[k] = nil else t[k] = v end  -- null clears a field
   end
+  if s._counts then account(s, t, old_status, old_cost, old_tokens) end
   s.last_activity = orch.now()
   orch.atomically(function()
     orch.save_task(s.id, t)
@@ -79,25 +114,21 @@ function M.set_task(s, t, fields, event, event_fields)
 end
 
 function M.counts(s)
-  local c = { total = #s.tasks, done = 0, completed = 0, failed = 0, skipped = 0, pending = 0 }
-  for _, t in ipairs(s.tasks) do
-    c[t.status] = (c[t.status] or 0) + 1
-    if M.FINISHED[t.status] then c.done = c.done + 1 end
-  end
+  if not s._counts then recount(s) end
+  local c = {}
+  for k, v in pairs(s._counts) do c[k] = v end
+  for _, st in ipairs({ "completed", "failed", "skipped", "pending" }) do c[st] = c[st] or 0 end
   return c
 end
 
 function M.totals(s)
-  local cost, tokens = 0, 0
-  for _, t in ipairs(s.tasks) do
-    cost = cost + (tonumber(t.cost_usd) or 0)
-    tokens = tokens + (tonumber(t.tokens) or 0)
-  end
-  return cost, tokens
+  if not s._counts then recount(s) end
+  return s._cost, s._tokens
 end
 
 -- position of t in the session, for "Task 2/3"
 function M.position(s, t)
+  if t.seq and s.tasks[t.seq] == t then return t.seq, #s.tasks end
   for i, x in ipairs(s.tasks) do if x == t then return i, #s.tasks end end
   return 0, #s.tasks
 end
