@@ -42,6 +42,7 @@ struct App {
     bool interrupted = false;     // SIGINT/SIGTERM seen
     std::string control_session;  // session whose commands/approvals this process polls
     std::uint64_t run_serial = 0; // makes agent tags unique
+    std::string state_error;      // a state database failure seen inside Lua (exit 5)
 
     // Opens store, journal, outbox from the config's paths. Throws on failure.
     void open_services(bool read_only_store = false);

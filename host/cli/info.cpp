@@ -9,6 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <unistd.h>
 
 namespace orch {
 
@@ -122,9 +123,25 @@ void print_session(const json& s) {
 
 }  // namespace
 
+namespace {
+// Read-only services, or none when nothing has run yet (no database file).
+std::unique_ptr<Runtime> status_runtime(const Args& a) {
+    auto rt = make_runtime(a, Services::None);
+    std::string db = rt->app.path_from_root(
+        rt->app.config.value("paths", json::object()).value("state_db", std::string("state/orch.db")));
+    if (access(db.c_str(), F_OK) == 0) rt->app.open_services(true);
+    return rt;
+}
+}  // namespace
+
 int cmd_status(const Args& a) {
-    auto rt = make_runtime(a, Services::ReadOnly);
+    auto rt = status_runtime(a);
     App& app = rt->app;
+    if (!app.store) {
+        if (a.has("json")) printf("{\"session\":null,\"tasks\":[]}\n");
+        else printf("No sessions yet. Start one with: orch-host run daily.lua\n");
+        return k_exit_ok;
+    }
     std::string sid = a.positional.empty() ? app.store->latest_session_id().value_or("") : a.positional[0];
     bool as_json = a.has("json");
     if (sid.empty()) {
@@ -149,8 +166,8 @@ int cmd_status(const Args& a) {
 }
 
 int cmd_sessions(const Args& a) {
-    auto rt = make_runtime(a, Services::ReadOnly);
-    json list = rt->app.store->list_sessions(std::stoi(a.get("lines", "20")));
+    auto rt = status_runtime(a);
+    json list = rt->app.store ? rt->app.store->list_sessions(std::stoi(a.get("lines", "20"))) : json::array();
     if (a.has("json")) {
         printf("%s\n", list.dump(2).c_str());
         return k_exit_ok;

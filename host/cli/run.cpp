@@ -96,7 +96,7 @@ int run_workflow(Runtime& rt, const std::string& workflow_path, json args) {
     if (result.is_object() && result.contains("error") && result.size() == 1) {
         fprintf(stderr, "orch-host: workflow %s failed: %s\n", workflow_path.c_str(),
                 result["error"].get<std::string>().c_str());
-        return k_exit_bad_input;
+        return app.state_error.empty() ? k_exit_bad_input : k_exit_state_error;
     }
     return exit_code_of(result);
 }

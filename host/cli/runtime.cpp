@@ -22,7 +22,7 @@ std::unique_ptr<Runtime> make_runtime(const Args& a, Services services) {
     load_dotenv(app.root + "/.env");
     rt->vm = std::make_unique<Vm>(app);
     rt->config_file = a.get("config", "workflows/config.lua");
-    rt->vm->load_config(app.path_from_root(rt->config_file));
+    rt->vm->load_config(app.path_from_root(rt->config_file), a.has("config"));
     if (services != Services::None) app.open_services(services == Services::ReadOnly);
     return rt;
 }

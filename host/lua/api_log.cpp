@@ -115,6 +115,7 @@ int l_emit(lua_State* L) {
         app.journal->event(event, session, task, data);
     } catch (const std::exception& e) {
         err = e.what();
+        app.state_error = err;
     }
     if (!err.empty()) return luaL_error(L, "orch.emit: %s", err.c_str());
     return 0;

@@ -29,6 +29,9 @@ int guarded(lua_State* L, const char* fname, F&& fn) {
     std::string err;
     try {
         return fn();
+    } catch (const StoreError& e) {
+        err = e.what();
+        app_of(L).state_error = err;
     } catch (const std::exception& e) {
         err = e.what();
     }
@@ -83,6 +86,19 @@ int l_save_task(lua_State* L) {
         if (!j.contains("id")) throw std::runtime_error("task.id is required");
         if (!j.contains("status") || !j["status"].is_string()) throw std::runtime_error("task.status must be a string");
         s.save_task(session, j);
+        return 0;
+    });
+}
+
+// orch.update_task(session_id, task_id, {field=value...}): only these fields
+// change; orch.json.null clears one. Raises if the task does not exist.
+int l_update_task(lua_State* L) {
+    std::string session = luaL_checkstring(L, 1);
+    std::string id = luaL_checkstring(L, 2);
+    luaL_checktype(L, 3, LUA_TTABLE);
+    Store& s = store_of(L, "orch.update_task");
+    return guarded(L, "orch.update_task", [&] {
+        s.update_task(session, id, to_json(L, 3, "fields"));
         return 0;
     });
 }
@@ -146,6 +162,9 @@ int l_atomically(lua_State* L) {
     try {
         if (app_of(L).journal) app_of(L).journal->flush();  // earlier events keep their order
         s.begin();
+    } catch (const StoreError& e) {
+        err = e.what();
+        app_of(L).state_error = err;
     } catch (const std::exception& e) {
         err = e.what();
     }
@@ -160,6 +179,7 @@ int l_atomically(lua_State* L) {
     } catch (const std::exception& e) {
         s.rollback();
         err = e.what();
+        app_of(L).state_error = err;
     }
     if (!err.empty()) return luaL_error(L, "orch.atomically: %s", err.c_str());
     return lua_gettop(L);
@@ -167,7 +187,7 @@ int l_atomically(lua_State* L) {
 
 const luaL_Reg k_state_functions[] = {
     {"save_state", l_save_state},       {"load_state", l_load_state},     {"save_session", l_save_session},
-    {"save_task", l_save_task},         {"load_session", l_load_session}, {"latest_session", l_latest_session},
+    {"save_task", l_save_task},         {"update_task", l_update_task},         {"load_session", l_load_session}, {"latest_session", l_latest_session},
     {"list_sessions", l_list_sessions}, {"recent_events", l_recent_events}, {"atomically", l_atomically},
     {nullptr, nullptr},
 };

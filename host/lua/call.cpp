@@ -4,6 +4,8 @@
 
 #include "services/journal.h"
 
+#include <csignal>
+
 namespace orch {
 
 namespace {
@@ -16,7 +18,23 @@ double g_slice_limit = 30;
 lua_State* g_runaway = nullptr;
 int g_hook_count = 100000;
 
+double g_signal_seen = 0;
+
+// SIGINT/SIGTERM wait in the loop's signalfd; Lua that keeps the loop from
+// reading them for a second is stopped, so a busy script cannot ignore them.
+bool stop_signal_stuck() {
+    sigset_t pending;
+    if (sigpending(&pending) != 0 || !(sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM))) {
+        g_signal_seen = 0;
+        return false;
+    }
+    double now = Loop::now();
+    if (g_signal_seen == 0) g_signal_seen = now;
+    return now - g_signal_seen > 1.0;
+}
+
 void runaway_hook(lua_State* L, lua_Debug*) {
+    if (g_runaway != L && stop_signal_stuck()) luaL_error(L, "interrupted (SIGINT/SIGTERM) while Lua was busy");
     if (g_runaway != L && Loop::now() - g_slice_start <= g_slice_limit) return;
     g_runaway = L;
     lua_sethook(L, runaway_hook, LUA_MASKCOUNT | LUA_MASKLINE, 1);
@@ -99,7 +117,9 @@ void finish_task(VmState& vm, Task& t) {
 
 void install_runaway_hook(lua_State* L, double limit_seconds) {
     g_slice_limit = limit_seconds;
-    lua_sethook(L, runaway_hook, LUA_MASKCOUNT, g_hook_count);
+    g_slice_start = Loop::now();
+    if (limit_seconds > 0) lua_sethook(L, runaway_hook, LUA_MASKCOUNT, g_hook_count);
+    else lua_sethook(L, nullptr, 0, 0);
 }
 
 VmState& vm_of(lua_State* L) {

@@ -177,6 +177,7 @@ Vm::Vm(App& app) : st_(std::make_unique<VmState>(app)) {
     lua_newtable(L);
     lua_setfield(L, LUA_REGISTRYINDEX, "orch.handlers");
     sandbox(L);
+    luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);  // on again only with lua.jit (see load_config)
     set_package_path(L, app);
     install_json_support(L);
     lua_createtable(L, 0, 2);
@@ -233,7 +234,7 @@ Vm::~Vm() {
     if (st_->L) lua_close(st_->L);
 }
 
-void Vm::load_config(const std::string& config_file) {
+void Vm::load_config(const std::string& config_file, bool must_exist) {
     lua_State* L = st_->L;
     lua_getglobal(L, "require");
     lua_pushstring(L, "orch.config");
@@ -243,7 +244,10 @@ void Vm::load_config(const std::string& config_file) {
     lua_remove(L, -2);
     lua_pushstring(L, config_file.c_str());
     lua_pushstring(L, st_->app.root.c_str());
-    if (lua_pcall(L, 2, 2, 0) != 0) {
+    lua_pushnil(L);
+    lua_pushboolean(L, must_exist);
+    install_runaway_hook(L, 30);  // a config that never returns is stopped too
+    if (lua_pcall(L, 4, 2, 0) != 0) {
         std::string msg = lua_tostring(L, -1) ? lua_tostring(L, -1) : "error";
         lua_pop(L, 1);
         throw std::runtime_error(msg);
@@ -259,9 +263,9 @@ void Vm::load_config(const std::string& config_file) {
     // Compiled traces never call hooks, so with the JIT on an endless loop
     // cannot be stopped; workflows wait far more than they compute, so the
     // interpreter is the default and the JIT an opt-in (lua.jit = true).
-    if (!lua_cfg.value("jit", false)) luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
+    if (lua_cfg.value("jit", false)) luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_ON);
     double limit = lua_cfg.value("max_run_seconds", 30.0);
-    if (limit > 0) install_runaway_hook(L, limit);
+    install_runaway_hook(L, limit);
     lua_getglobal(L, "orch");
     lua_pushvalue(L, -2);
     lua_setfield(L, -2, "config");

@@ -18,7 +18,7 @@ public:
 
     // Runs scripts/orch/config.lua's load(); fills app.config. Throws
     // std::runtime_error naming the file and field on a bad config.
-    void load_config(const std::string& config_file);
+    void load_config(const std::string& config_file, bool must_exist = false);
     // Starts `path` (a workflow file) as a task with `args` as its first
     // argument. Returns the task id. Throws on syntax errors (message names
     // the file and line).

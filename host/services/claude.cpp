@@ -47,7 +47,7 @@ struct ClaudeRun::State {
     std::map<std::string, long long> stream_tokens;
 
     void write_log(const char* p, size_t n) {
-        if (log_fd < 0) return;
+        if (log_fd < 0 || log_truncated) return;
         if (logged + static_cast<long long>(n) > opts.max_log_bytes) {
             if (!log_truncated) {
                 const char msg[] = "\n[orch-host: output log truncated at the configured limit]\n";
@@ -80,6 +80,12 @@ struct ClaudeRun::State {
         return end == std::string_view::npos ? std::string_view{} : line.substr(start, end - start);
     }
 
+    bool wants(std::string_view type) const {
+        for (const auto& t : opts.event_types)
+            if (t == type) return true;
+        return false;
+    }
+
     bool wanted(std::string_view type) const {
         if (type.empty() || type == "result" || type == "system" || opts.event_types.empty()) return true;
         for (const auto& t : opts.event_types)
@@ -88,7 +94,18 @@ struct ClaudeRun::State {
     }
 
     void on_line(const char* p, size_t n) {
-        if (!wanted(peek_type(p, n))) return;  // e.g. tool results (file contents) nobody reads
+        std::string_view kind = peek_type(p, n);
+        if (kind == "system" && !(opts.event_types.empty() || wants("system"))) {
+            // the init line is large (tools, commands); only its session_id matters here
+            std::string_view line(p, n);
+            auto k = line.find("\"session_id\":\"");
+            if (k != std::string_view::npos) {
+                auto start = k + 14, end = line.find('"', start);
+                if (end != std::string_view::npos) session_id.assign(line.substr(start, end - start));
+            }
+            return;
+        }
+        if (!wanted(kind)) return;  // e.g. tool results (file contents) nobody reads
         json ev = json::parse(p, p + n, nullptr, false);
         if (ev.is_discarded() || !ev.is_object()) { ++garbage; return; }
         const auto type = ev.value("type", "");

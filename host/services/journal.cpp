@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <ctime>
+#include <set>
 #include <fcntl.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/sinks/daily_file_sink.h>
@@ -108,9 +109,8 @@ std::string Journal::daily_log_path() const {
 void Journal::set_console_level(const std::string& level) { console_level_ = level_rank(level); }
 
 void Journal::warn_once(const std::string& what) {
-    static std::string last;
-    if (what == last) return;
-    last = what;
+    static std::set<std::string> seen;
+    if (!seen.insert(what).second) return;
     fprintf(stderr, "orch-host: warning: %s (logging continues without it)\n", what.c_str());
 }
 

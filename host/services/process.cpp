@@ -66,7 +66,14 @@ std::vector<std::string> merged_env(const std::vector<std::string>& extra) {
 Child spawn_child(const SpawnSpec& spec) {
     if (spec.argv.empty()) throw std::runtime_error("spawn: empty command");
     std::string exe = find_executable(spec.argv[0]);
-    if (exe.empty()) throw std::runtime_error(spec.argv[0] + ": command not found");
+    if (exe.empty()) {
+        struct stat st;
+        const std::string& name = spec.argv[0];
+        if (name.find('/') != std::string::npos && stat(name.c_str(), &st) == 0)
+            throw std::runtime_error(name + (S_ISDIR(st.st_mode) ? ": is a directory, not a program"
+                                                                 : ": not executable (check its permissions)"));
+        throw std::runtime_error(name + ": command not found");
+    }
     std::vector<std::string> env = merged_env(spec.env_extra);
     std::vector<char*> argv, envp;
     for (auto& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));

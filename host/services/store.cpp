@@ -225,8 +225,14 @@ std::string Store::integrity_check() {
 }
 
 bool Store::in_transaction() const { return sqlite3_get_autocommit(db_) == 0; }
-void Store::begin() { exec("BEGIN IMMEDIATE"); }
-void Store::commit() { exec("COMMIT"); }
+void Store::begin() {
+    Stmt q(stmt("BEGIN IMMEDIATE"));
+    if (q.step() != SQLITE_DONE) fail("starting a transaction");
+}
+void Store::commit() {
+    Stmt q(stmt("COMMIT"));
+    if (q.step() != SQLITE_DONE) fail("committing");
+}
 void Store::rollback() { sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr); }
 
 namespace {
@@ -277,6 +283,41 @@ void Store::save_task(const std::string& session_id, const json& t) {
     q.bind(12, rest_of(t, {"id", "seq", "title", "type", "status", "started_at", "completed_at", "cost_usd",
                            "tokens", "output_log", "session_id"}).dump());
     if (q.step() != SQLITE_DONE) fail("saving task");
+}
+
+void Store::update_task(const std::string& session_id, const std::string& id, const json& fields) {
+    // Known columns are set when present (null clears them); the rest is
+    // merged into the JSON data column (json_patch: null removes a key).
+    static const char* k_cols[] = {"seq", "title", "type", "status", "started_at", "completed_at", "cost_usd",
+                                   "tokens", "output_log"};
+    std::string sql = "UPDATE tasks SET data=json_patch(coalesce(data,'{}'),?1)";
+    json rest = json::object();
+    std::vector<const json*> vals;
+    for (auto& [k, v] : fields.items()) {
+        bool col = false;
+        for (const char* c : k_cols)
+            if (k == c) col = true;
+        if (col) {
+            vals.push_back(&v);
+            sql += "," + k + "=?" + std::to_string(vals.size() + 3);
+        } else if (k != "id" && k != "session_id") {
+            rest[k] = v;
+        }
+    }
+    sql += " WHERE session_id=?2 AND id=?3";
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) fail("preparing a task update");
+    int rc, changes;
+    {
+        Stmt q(raw);
+        q.bind(1, rest.dump()).bind(2, session_id).bind(3, id);
+        for (size_t i = 0; i < vals.size(); ++i) q.bind_json(static_cast<int>(i + 4), *vals[i]);
+        rc = q.step();
+        changes = sqlite3_changes(db_);
+    }
+    sqlite3_finalize(raw);
+    if (rc != SQLITE_DONE) fail("updating task " + id);
+    if (changes != 1) throw StoreError(path_ + ": no task " + id + " in session " + session_id);
 }
 
 std::optional<json> Store::load_session(const std::string& id) {

@@ -41,6 +41,8 @@ public:
     // sessions / tasks: known columns plus everything else in a JSON `data` column
     void save_session(const nlohmann::json& s);
     void save_task(const std::string& session_id, const nlohmann::json& t);
+    // Changes only the given fields of an existing task (null clears one).
+    void update_task(const std::string& session_id, const std::string& id, const nlohmann::json& fields);
     std::optional<nlohmann::json> load_session(const std::string& id);  // with "tasks"
     std::optional<std::string> latest_session_id();
     nlohmann::json list_sessions(int limit);

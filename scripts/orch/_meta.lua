@@ -138,6 +138,12 @@ function orch.save_session(session) end
 ---@param task table {id=, status=, ...}
 function orch.save_task(session_id, task) end
 
+---Change only some fields of a stored task (orch.json.null clears one).
+---@param session_id string
+---@param task_id string
+---@param fields table
+function orch.update_task(session_id, task_id, fields) end
+
 ---@param id string
 ---@return table? session with .tasks
 function orch.load_session(id) end

@@ -159,8 +159,24 @@ local function apply_env(cfg, sources, getenv)
   end
 end
 
-local function validate(cfg, file)
-  local function fail(key, msg) error(string.format("%s: '%s' %s", file, key, msg), 0) end
+local function validate(cfg, file, sources)
+  local function fail(key, msg)
+    local src = sources[key] or ""
+    local where = src:match("^env (.+)") and ("environment " .. src:match("^env (.+)")) or file
+    error(string.format("%s: '%s' %s", where, key, msg), 0)
+  end
+  -- every number finite (0/0 or 1e999 would only fail later, far from here)
+  local function finite(t, prefix)
+    for k, v in pairs(t) do
+      local key = prefix == "" and tostring(k) or prefix .. "." .. tostring(k)
+      if type(v) == "number" and (v ~= v or v == math.huge or v == -math.huge) then
+        fail(key, "must be a finite number (got " .. tostring(v) .. ")")
+      elseif type(v) == "table" and k ~= "_sources" then
+        finite(v, key)
+      end
+    end
+  end
+  finite(cfg, "")
   local mode = cfg.orchestrator.approval_mode
   if mode ~= "required" and mode ~= "auto" and mode ~= "manual" then
     fail("orchestrator.approval_mode", "must be required, auto or manual (got '" .. tostring(mode) .. "')")
@@ -170,12 +186,12 @@ local function validate(cfg, file)
   if cfg.server.port < 0 or cfg.server.port > 65535 then fail("server.port", "must be 0..65535") end
   local lv = cfg.log.level
   if lv ~= "debug" and lv ~= "info" and lv ~= "warn" and lv ~= "error" then
-    fail("log.level", "must be debug, info, warn or error")
+    fail("log.level", "must be debug, info, warn or error (got '" .. tostring(lv) .. "')")
   end
 end
 
--- load(path, root [, getenv]) -> cfg | nil, message
-function M.load(path, root, getenv)
+-- load(path, root [, getenv [, must_exist]]) -> cfg | nil, message
+function M.load(path, root, getenv, must_exist)
   getenv = getenv or os.getenv
   local display = path
   if root and path:sub(1, #root + 1) == root .. "/" then display = path:sub(#root + 2) end
@@ -193,11 +209,11 @@ function M.load(path, root, getenv)
       local user = chunk()
       if type(user) ~= "table" then error(display .. ": must return a table (got " .. type(user) .. ")", 0) end
       merge(cfg, user, "", display, sources)
-    elseif rerr.code ~= "not_found" then
+    elseif rerr.code ~= "not_found" or must_exist then
       error(tostring(rerr), 0)
     end
     apply_env(cfg, sources, getenv)
-    validate(cfg, display)
+    validate(cfg, display, sources)
   end)
   if not ok then return nil, tostring(err) end
   cfg._sources = sources

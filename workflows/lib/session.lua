@@ -104,7 +104,7 @@ function M.set_task(s, t, fields, event, event_fields)
   if s._counts then account(s, t, old_status, old_cost, old_tokens) end
   s.last_activity = orch.now()
   orch.atomically(function()
-    orch.save_task(s.id, t)
+    orch.update_task(s.id, t.id, fields)  -- only what changed: a step stays cheap
     if event then
       local e = { session = s.id, task = t.id, status = t.status }
       for k, v in pairs(event_fields or {}) do e[k] = v end
