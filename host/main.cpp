@@ -15,7 +15,7 @@ Usage: orch-host <command> [options]
 
   run [WORKFLOW] [--tasks FILE] [--auto-approve] [--no-input]
                         run a workflow (default daily.lua, looked up in workflows/)
-  resume [SESSION]      continue a paused or interrupted session
+  resume [SESSION]      continue a paused or interrupted session (also: run --resume)
   status [SESSION] [--json]
                         the session, each task's state, durations, cost, tokens
   sessions [--json]     recent sessions

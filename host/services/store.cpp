@@ -164,6 +164,7 @@ Store::Store(const std::string& path, bool read_only) : path_(path) {
 
 Store::~Store() {
     for (auto& [sql, s] : cache_) sqlite3_finalize(s);
+    for (auto& [sql, s] : dynamic_) sqlite3_finalize(s);
     if (db_) sqlite3_close(db_);
 }
 
@@ -188,6 +189,15 @@ sqlite3_stmt* Store::stmt(const char* sql) {
     sqlite3_stmt* s = nullptr;
     if (sqlite3_prepare_v2(db_, sql, -1, &s, nullptr) != SQLITE_OK) fail("preparing a statement");
     cache_.emplace_back(sql, s);
+    return s;
+}
+
+sqlite3_stmt* Store::dynamic_stmt(const std::string& sql) {
+    auto it = dynamic_.find(sql);
+    if (it != dynamic_.end()) return it->second;
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) fail("preparing a statement");
+    dynamic_.emplace(sql, s);
     return s;
 }
 
@@ -305,8 +315,7 @@ void Store::update_task(const std::string& session_id, const std::string& id, co
         }
     }
     sql += " WHERE session_id=?2 AND id=?3";
-    sqlite3_stmt* raw = nullptr;
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) fail("preparing a task update");
+    sqlite3_stmt* raw = dynamic_stmt(sql);
     int rc, changes;
     {
         Stmt q(raw);
@@ -315,7 +324,6 @@ void Store::update_task(const std::string& session_id, const std::string& id, co
         rc = q.step();
         changes = sqlite3_changes(db_);
     }
-    sqlite3_finalize(raw);
     if (rc != SQLITE_DONE) fail("updating task " + id);
     if (changes != 1) throw StoreError(path_ + ": no task " + id + " in session " + session_id);
 }

@@ -3,6 +3,7 @@
 // transaction unless wrapped in a Transaction. Errors throw StoreError with
 // the database path in the message.
 #pragma once
+#include <map>
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
@@ -75,6 +76,7 @@ public:
 
 private:
     sqlite3_stmt* stmt(const char* sql);
+    sqlite3_stmt* dynamic_stmt(const std::string& sql);  // cached by text
     void exec(const char* sql);
     void migrate();
     [[noreturn]] void fail(const std::string& what);
@@ -82,6 +84,7 @@ private:
     std::string path_;
     sqlite3* db_ = nullptr;
     std::vector<std::pair<const char*, sqlite3_stmt*>> cache_;
+    std::map<std::string, sqlite3_stmt*> dynamic_;
 };
 
 }  // namespace orch

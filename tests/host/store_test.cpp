@@ -105,3 +105,19 @@ TEST_CASE("store: a transaction rolls back as a whole") {
     s.commit();
     CHECK(s.kv_get("k").value() == "2");
 }
+
+TEST_CASE("store: update_task changes only the given fields, null clears") {
+    std::string dir = testutil::temp_dir("store");
+    Store s(dir + "/orch.db");
+    s.save_session(json{{"id", "s"}, {"status", "running"}});
+    s.save_task("s", json{{"id", "1"}, {"status", "pending"}, {"title", "T"}, {"instruction", "do"}, {"error", "old"}});
+    s.update_task("s", "1", json{{"status", "completed"}, {"cost_usd", 0.5}, {"error", nullptr}, {"result", "ok"}});
+    auto t = s.load_session("s").value()["tasks"][0];
+    CHECK(t["status"] == "completed");
+    CHECK(t["title"] == "T");
+    CHECK(t["instruction"] == "do");
+    CHECK(t["cost_usd"] == 0.5);
+    CHECK(t["result"] == "ok");
+    CHECK_FALSE(t.contains("error"));
+    CHECK_THROWS_WITH_AS(s.update_task("s", "9", json{{"status", "x"}}), doctest::Contains("no task 9"), StoreError);
+}
