@@ -236,6 +236,13 @@ int l_await_approval(lua_State* L) {
             (void)task_id;
         });
     c.waiting.emplace(id, w);
+    if (terminal) {  // the question, on the terminal; the answer is read by on_stdin
+        std::string shown = prompt.empty() ? std::string(kind == "question" ? "Your answer: "
+                                                                            : "[a]pprove, [s]kip or [p]ause? ")
+                                           : prompt;
+        fprintf(stdout, "%s", shown.c_str());
+        fflush(stdout);
+    }
     if (terminal && !c.stdin_watched) {
         c.stdin_watched = true;
         app.loop.watch(0, EPOLLIN, [&vm](std::uint32_t) { on_stdin(vm); });
