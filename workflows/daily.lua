@@ -218,40 +218,58 @@ local function approve(t, why)
   return d.action, d
 end
 
--- The day.
+-- One task: approval, the agent, the checkpoint and the budget. Returns an
+-- exit code to stop the day, or nil to go on.
 local checkpoint
+local function step(t)
+  if want.pause or orch.interrupted() then return pause_session(want.pause or "interrupted") end
+  local ask, why = policy.needs_approval(t, ocfg, { auto_approve = args.auto_approve })
+  if checkpoint then ask, why = true, checkpoint end
+  checkpoint = nil
+  local outcome
+  if ask then
+    local action, d = approve(t, why)
+    if action == "skip" then
+      S.set_task(s, t, { status = "skipped", completed_at = orch.now(), skipped_by = d.by }, "task_finished")
+      outcome = "skipped"
+    elseif action ~= "approve" and action ~= "answer" then
+      S.set_task(s, t, { status = "pending" })
+      return pause_session(action == "pause" and ("paused by " .. tostring(d.by)) or tostring(d.text or action))
+    end
+  end
+  outcome = outcome or execute(t)
+  if outcome == "paused" then return pause_session(want.pause or "interrupted") end
+  if outcome == "completed" and policy.checkpoint_after(t, ocfg, { auto_approve = args.auto_approve }) then
+    checkpoint = "checkpoint after " .. tostring(t.type) .. " task " .. t.id
+  end
+  local cost = S.totals(s)
+  local budget = tonumber(cfg.budget.max_cost_usd) or 0
+  if budget > 0 and cost >= budget then
+    note(nil, string.format("💸 Budget reached: $%.2f of $%.2f. Pausing.", cost, budget), "warning", "budget")
+    return pause_session("budget")
+  elseif budget > 0 and cost >= budget * cfg.budget.warn_at and not s.budget_warned then
+    s.budget_warned = true
+    note(nil, string.format("⚠️ %d%% of the day's budget used ($%.2f of $%.2f)", math.floor(cost / budget * 100),
+      cost, budget), "warning", "budget_warning")
+  end
+end
+
+-- The day. A Lua error in this policy (an edit gone wrong) pauses the session
+-- with the error, so nothing is lost: fix the workflow, then resume.
 for _, t in ipairs(s.tasks) do
   if not S.FINISHED[t.status] then
-    if want.pause or orch.interrupted() then return pause_session(want.pause or "interrupted") end
-    local ask, why = policy.needs_approval(t, ocfg, { auto_approve = args.auto_approve })
-    if checkpoint then ask, why = true, checkpoint end
-    checkpoint = nil
-    local outcome
-    if ask then
-      local action, d = approve(t, why)
-      if action == "skip" then
-        S.set_task(s, t, { status = "skipped", completed_at = orch.now(), skipped_by = d.by }, "task_finished")
-        outcome = "skipped"
-      elseif action ~= "approve" and action ~= "answer" then
-        S.set_task(s, t, { status = "pending" })
-        return pause_session(action == "pause" and ("paused by " .. tostring(d.by)) or tostring(d.text or action))
+    local ok, stop = pcall(step, t)
+    if not ok then
+      local msg = tostring(stop)
+      orch.log("error", "workflow error in task " .. t.id .. ": " .. msg)
+      if not S.FINISHED[t.status] then  -- unfinished: it runs again on resume; finished work stays finished
+        pcall(S.set_task, s, t, { status = "pending", error = "workflow error: " .. msg }, "workflow_error",
+          { error = msg })
       end
+      pause_session("workflow error: " .. msg)
+      return EXIT.bad_input
     end
-    outcome = outcome or execute(t)
-    if outcome == "paused" then return pause_session(want.pause or "interrupted") end
-    if outcome == "completed" and policy.checkpoint_after(t, ocfg, { auto_approve = args.auto_approve }) then
-      checkpoint = "checkpoint after " .. tostring(t.type) .. " task " .. t.id
-    end
-    local cost = S.totals(s)
-    local budget = tonumber(cfg.budget.max_cost_usd) or 0
-    if budget > 0 and cost >= budget then
-      note(nil, string.format("💸 Budget reached: $%.2f of $%.2f. Pausing.", cost, budget), "warning", "budget")
-      return pause_session("budget")
-    elseif budget > 0 and cost >= budget * cfg.budget.warn_at and not s.budget_warned then
-      s.budget_warned = true
-      note(nil, string.format("⚠️ %d%% of the day's budget used ($%.2f of $%.2f)", math.floor(cost / budget * 100),
-        cost, budget), "warning", "budget_warning")
-    end
+    if stop then return stop end
   end
 end
 
