@@ -67,8 +67,15 @@ int run_workflow(Runtime& rt, const std::string& workflow_path, json args) {
         return k_exit_locked;
     }
     become_subreaper();
-    if (int n = kill_orphaned_agents())
-        app.journal->log("warn", "stopped " + std::to_string(n) + " agent process(es) left by a host that died");
+    // A latest session still marked running means its host died: its agents'
+    // escaped children may still be at work. (Only then: the scan reads /proc.)
+    if (auto last = app.store->latest_session_id()) {
+        auto s = app.store->load_session(*last);
+        std::string st = s ? s->value("status", std::string()) : "";
+        if (st == "running" || st == "waiting_approval")
+            if (int n = kill_orphaned_agents())
+                app.journal->log("warn", "stopped " + std::to_string(n) + " agent process(es) left by a host that died");
+    }
     app.store->retry_outbox_now(wall_now());  // what an earlier run could not deliver goes first
     app.interactive = !args.value("no_input", false) && isatty(0) && isatty(1);
     args["interactive"] = app.interactive;

@@ -86,7 +86,7 @@ Child spawn_child(const SpawnSpec& spec) {
     make_pipe(out);
     make_pipe(err);
     make_pipe(status);
-    const char* cwd = spec.cwd.empty() ? nullptr : spec.cwd.c_str();
+    const char* volatile cwd = spec.cwd.empty() ? nullptr : spec.cwd.c_str();  // read after vfork
     pid_t parent = getpid();
     sigset_t empty;
     sigemptyset(&empty);
@@ -227,10 +227,11 @@ int kill_orphaned_agents() {
     if (!d) return 0;
     int killed = 0;
     const std::string key = "ORCH_AGENT_ID=";
+    const pid_t self = getpid();
     while (dirent* e = readdir(d)) {
         char* end;
         long pid = std::strtol(e->d_name, &end, 10);
-        if (*end || pid <= 1 || pid == getpid()) continue;
+        if (*end || pid <= 1 || pid == self) continue;
         std::ifstream f(std::string("/proc/") + e->d_name + "/environ", std::ios::binary);
         std::string entry;
         while (std::getline(f, entry, '\0')) {
