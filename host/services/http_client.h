@@ -1,4 +1,5 @@
-// Outbound HTTP on worker threads (cpp-httplib stays in http_client.cpp).
+// Outbound HTTP on worker threads. cpp-httplib and OpenSSL live in the
+// orch-net.so module (host/net/), loaded by http_client.cpp on first use.
 // Completions are posted back to the loop thread. Lua-free.
 #pragma once
 #include <condition_variable>
