@@ -64,6 +64,9 @@ int return_error(lua_State* L, const std::string& code, const std::string& messa
 // Protected call of the function below nargs args; logs and returns false on error.
 bool call_protected(VmState& vm, int nargs, int nresults, const std::string& what, std::string* err = nullptr);
 
+// package searcher that caches the bytecode of scripts/orch/*.lua (prelude_cache.cpp)
+void install_prelude_searcher(lua_State* L);
+
 // Stop Lua that runs longer than limit_seconds without yielding.
 void install_runaway_hook(lua_State* L, double limit_seconds);
 

@@ -179,6 +179,7 @@ Vm::Vm(App& app) : st_(std::make_unique<VmState>(app)) {
     sandbox(L);
     luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);  // on again only with lua.jit (see load_config)
     set_package_path(L, app);
+    install_prelude_searcher(L);
     install_json_support(L);
     lua_createtable(L, 0, 2);
     lua_pushcfunction(L, error_tostring);
