@@ -31,16 +31,7 @@ else
   for _, t in ipairs(s.tasks) do t.id = tostring(t.id) end
 end
 
-local function prompt_for(t)
-  local parts = { t.instruction }
-  if t.description and t.description ~= "" then parts[#parts + 1] = "\nContext: " .. t.description end
-  if t.acceptance_criteria and #t.acceptance_criteria > 0 then
-    parts[#parts + 1] = "\nAcceptance criteria:\n- " .. table.concat(t.acceptance_criteria, "\n- ")
-  end
-  parts[#parts + 1] = "\nDo not stage, commit or push with git, and do not run database migrations." ..
-    " If you cannot continue without a decision, end your reply with a line starting with QUESTION:"
-  return table.concat(parts, "\n")
-end
+local prompt_for = require("lib.prompt").for_task
 
 local check_opts = { allowed_root = cfg.claude.allowed_root }
 local function on_event(ev) return safety.check(ev, check_opts) end

@@ -28,16 +28,7 @@ if not doc then
 end
 local s = S.new(doc, { task_file = args.tasks, workflow = "bench/parallel.lua", pid = orch.pid })
 
-local function prompt_for(t)
-  local parts = { t.instruction }
-  if t.description and t.description ~= "" then parts[#parts + 1] = "\nContext: " .. t.description end
-  if t.acceptance_criteria and #t.acceptance_criteria > 0 then
-    parts[#parts + 1] = "\nAcceptance criteria:\n- " .. table.concat(t.acceptance_criteria, "\n- ")
-  end
-  parts[#parts + 1] = "\nDo not stage, commit or push with git, and do not run database migrations." ..
-    " If you cannot continue without a decision, end your reply with a line starting with QUESTION:"
-  return table.concat(parts, "\n")
-end
+local prompt_for = require("lib.prompt").for_task
 
 local check_opts = { allowed_root = cfg.claude.allowed_root }
 local function on_event(ev) return safety.check(ev, check_opts) end

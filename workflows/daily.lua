@@ -12,6 +12,7 @@ local fmt = require("lib.format")
 local safety = require("lib.safety")
 local S = require("lib.session")
 local report = require("lib.report")
+local prompt_for = require("lib.prompt").for_task
 
 local cfg = orch.config
 local ocfg = cfg.orchestrator
@@ -88,17 +89,6 @@ local function pause_session(reason)
   return EXIT.paused
 end
 
--- The prompt an agent gets: the instruction plus what "done" means.
-local function prompt_for(t)
-  local parts = { t.instruction }
-  if t.description and t.description ~= "" then parts[#parts + 1] = "\nContext: " .. t.description end
-  if t.acceptance_criteria and #t.acceptance_criteria > 0 then
-    parts[#parts + 1] = "\nAcceptance criteria:\n- " .. table.concat(t.acceptance_criteria, "\n- ")
-  end
-  parts[#parts + 1] = "\nDo not stage, commit or push with git, and do not run database migrations." ..
-    " If you cannot continue without a decision, end your reply with a line starting with QUESTION:"
-  return table.concat(parts, "\n")
-end
 
 -- What the agent is doing, on one live line.
 local function watcher(t)
