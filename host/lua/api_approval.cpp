@@ -7,7 +7,6 @@
 // dispatches each command to orch.on("command", fn) handlers.
 #include "lua/internal.h"
 #include "lua/value.h"
-#include "lua/vm.h"
 
 #include "services/journal.h"
 #include "services/store.h"
@@ -166,23 +165,7 @@ void poll(VmState& vm) {
         for (auto& [id, row] : resolved) complete(vm, id, decision_from_row(row));
         if (!app.control_session.empty()) {
             json cmds = app.store->take_commands(app.control_session, wall_now());
-            for (auto& cmd : cmds) {
-                Vm* facade = nullptr;
-                (void)facade;
-                // dispatch through the registry of orch.on handlers
-                lua_State* L = vm.L;
-                lua_getfield(L, LUA_REGISTRYINDEX, "orch.handlers");
-                lua_getfield(L, -1, "command");
-                if (lua_istable(L, -1)) {
-                    int n = static_cast<int>(lua_objlen(L, -1));
-                    for (int i = 1; i <= n; ++i) {
-                        lua_rawgeti(L, -1, i);
-                        push_json(L, cmd);
-                        spawn_task(vm, "on command", 1);
-                    }
-                }
-                lua_pop(L, 2);
-            }
+            for (auto& cmd : cmds) dispatch_handlers(vm, "command", cmd);
         }
     } catch (const std::exception& e) {
         if (app.journal) app.journal->log("warn", std::string("control poll: ") + e.what());
@@ -231,9 +214,7 @@ int l_await_approval(lua_State* L) {
             if (it == cc.waiting.end()) return;
             it->second.timeout_timer = 0;
             if (!vm.app.store->resolve_approval(id, "withdraw", "timeout", "timer", wall_now())) return;
-            int task_id = it->second.task_id;
             complete(vm, id, json{{"action", "timeout"}, {"by", "timer"}});
-            (void)task_id;
         });
     c.waiting.emplace(id, w);
     if (terminal) {  // the question, on the terminal; the answer is read by on_stdin

@@ -2,6 +2,7 @@
 // (coroutines), after Neovim's nlua_pcall and OpenResty's run_thread.
 #include "lua/internal.h"
 
+#include "lua/value.h"
 #include "services/journal.h"
 
 #include <csignal>
@@ -207,6 +208,21 @@ int spawn_task(VmState& vm, const std::string& name, int nargs) {
         finish_task(vm, *tk);
     };
     return id;
+}
+
+void dispatch_handlers(VmState& vm, const std::string& event, const nlohmann::json& payload) {
+    lua_State* L = vm.L;
+    lua_getfield(L, LUA_REGISTRYINDEX, "orch.handlers");
+    lua_getfield(L, -1, event.c_str());
+    if (lua_istable(L, -1)) {
+        int n = static_cast<int>(lua_objlen(L, -1));
+        for (int i = 1; i <= n; ++i) {
+            lua_rawgeti(L, -1, i);
+            push_json(L, payload);
+            spawn_task(vm, "on " + event, 1);
+        }
+    }
+    lua_pop(L, 2);
 }
 
 ResumeStatus resume_task(VmState& vm, int task_id, const std::function<int(lua_State* co)>& push) {

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <lua.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <deque>
 #include <map>
 #include <string>
@@ -48,6 +49,9 @@ Task* find_task(VmState& vm, int id);
 // arguments below it... see call.cpp. Returns the task id; runs it until its
 // first wait.
 int spawn_task(VmState& vm, const std::string& name, int nargs);
+
+// Spawn a task for each orch.on(event, fn) handler, with payload as its argument.
+void dispatch_handlers(VmState& vm, const std::string& event, const nlohmann::json& payload);
 
 // Resume a waiting task: `push` pushes the wait's results on co, returns count.
 // Outcomes: Suspended (waiting again), Finished (results kept), Failed

@@ -319,22 +319,7 @@ void Vm::cancel_all(const std::string& reason) {
     }
 }
 
-void Vm::dispatch(const std::string& event, const json& payload) {
-    lua_State* L = st_->L;
-    lua_getfield(L, LUA_REGISTRYINDEX, "orch.handlers");
-    lua_getfield(L, -1, event.c_str());
-    if (!lua_istable(L, -1)) {
-        lua_pop(L, 2);
-        return;
-    }
-    int n = static_cast<int>(lua_objlen(L, -1));
-    for (int i = 1; i <= n; ++i) {
-        lua_rawgeti(L, -1, i);
-        push_json(L, payload);
-        spawn_task(*st_, "on " + event, 1);
-    }
-    lua_pop(L, 2);
-}
+void Vm::dispatch(const std::string& event, const json& payload) { dispatch_handlers(*st_, event, payload); }
 
 json Vm::call(const std::string& module, const std::string& fn, const json& args) {
     lua_State* L = st_->L;
