@@ -43,9 +43,27 @@ M.defaults = {
     n8n_url = "",                        -- N8N_NOTIFY_URL
     console = true,
     flush_seconds = 3,                   -- how long a finishing run waits for deliveries
+    progress_interval = 5,               -- seconds: progress updates closer than this are coalesced
   },
-  server = { host = "127.0.0.1", port = 5000, secret = "", auth_token = "" },
-  telegram = { bot_token = "", chat_id = "", allowed_users = "", api_base = "https://api.telegram.org" },
+  server = {
+    host = "127.0.0.1",                  -- HOST (0.0.0.0 exposes the server: set a secret)
+    port = 5000,                         -- PORT
+    secret = "",                         -- WEBHOOK_SECRET: "secret" in /webhook/* bodies
+    auth_token = "",                     -- ORCHESTRATOR_AUTH_TOKEN: Bearer token of /api/*
+    threads = 16,                        -- HTTP worker threads
+    queue = 256,                         -- accepted connections waiting for a thread
+    max_body_kb = 256,                   -- larger request bodies get 413
+    handler_timeout = 10,                -- seconds a Lua handler may take before 503
+    workflow = "serve.lua",              -- registers the routes, the bot and the schedules
+  },
+  telegram = {
+    bot_token = "",                      -- TELEGRAM_BOT_TOKEN
+    chat_id = "",                        -- TELEGRAM_CHAT_ID: where notifications go
+    allowed_users = "",                  -- TELEGRAM_ALLOWED_USERS: user ids, comma separated
+    api_base = "https://api.telegram.org", -- TELEGRAM_API_BASE (a Bot API emulator in tests)
+    poll_timeout = 25,                   -- getUpdates long-poll seconds (0: short polling)
+  },
+  schedules = {},                        -- { { cron = "0 9 * * 1-5", tz = "UTC", workflow = "daily.lua", args = {} } }
   budget = { max_cost_usd = 0, warn_at = 0.75 },
   control = { poll_interval = 0.2 },
   log = { level = "info" },
@@ -184,6 +202,15 @@ local function validate(cfg, file, sources)
   if cfg.claude.timeout < 0 then fail("claude.timeout", "must be >= 0") end
   if cfg.claude.max_turns < 0 then fail("claude.max_turns", "must be >= 0") end
   if cfg.server.port < 0 or cfg.server.port > 65535 then fail("server.port", "must be 0..65535") end
+  if cfg.server.threads < 1 or cfg.server.threads > 256 then fail("server.threads", "must be 1..256") end
+  if cfg.server.queue < 1 then fail("server.queue", "must be >= 1") end
+  if cfg.server.max_body_kb <= 0 then fail("server.max_body_kb", "must be > 0") end
+  if cfg.server.handler_timeout <= 0 then fail("server.handler_timeout", "must be > 0") end
+  for i, sc in ipairs(cfg.schedules) do
+    if type(sc) ~= "table" or type(sc.cron) ~= "string" then
+      fail("schedules", string.format("entry %d must be a table with a cron string", i))
+    end
+  end
   local lv = cfg.log.level
   if lv ~= "debug" and lv ~= "info" and lv ~= "warn" and lv ~= "error" then
     fail("log.level", "must be debug, info, warn or error (got '" .. tostring(lv) .. "')")
