@@ -5,6 +5,7 @@
 #include "services/process.h"
 
 #include <memory>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -40,7 +41,8 @@ struct App {
     nlohmann::json config = nlohmann::json::object();  // effective config, from Lua
     bool interactive = false;     // stdin and stdout are terminals and prompts are allowed
     bool interrupted = false;     // SIGINT/SIGTERM seen
-    std::string control_session;  // session whose commands/approvals this process polls
+    std::string control_session;  // the session this process drives (event tags; `run`)
+    std::set<std::string> watched_sessions;  // whose commands this process polls ("*": all)
     std::uint64_t run_serial = 0; // makes agent tags unique
     std::string state_error;      // a state database failure seen inside Lua (exit 5)
 

@@ -15,6 +15,9 @@ Usage: orch-host <command> [options]
 
   run [WORKFLOW] [--tasks FILE] [--auto-approve] [--no-input]
                         run a workflow (default daily.lua, looked up in workflows/)
+  serve [--host H] [--port N]
+                        the webhook server, Telegram bot and schedules (workflows/serve.lua);
+                        sessions started remotely run inside it
   resume [SESSION]      continue a paused or interrupted session (also: run --resume)
   status [SESSION] [--json]
                         the session, each task's state, durations, cost, tokens
@@ -64,6 +67,7 @@ int main(int argc, char** argv) {
         if (c == "logs") return cmd_logs(a);
         if (c == "doctor") return cmd_doctor(a);
         if (c == "test") return cmd_test(a);
+        if (c == "serve") return cmd_serve(a);
     } catch (const StoreError& e) {
         fprintf(stderr, "orch-host: %s\n", e.what());
         return k_exit_state_error;

@@ -3,8 +3,9 @@
 -- task through the real `claude -p`, reports progress, and writes the
 -- end-of-day report. Every rule here is policy: edit it freely.
 --
--- args (from `orch-host run daily.lua ...`): tasks=, auto_approve=, resume=,
--- session=, interactive=
+-- args (from `orch-host run daily.lua ...`, or lib/control.lua in serve):
+-- tasks=, auto_approve=, resume=, session= (to resume), session_id= (for a
+-- new one), interactive=, started_by=
 local args = ...
 local tasks_md = require("lib.tasks_md")
 local policy = require("lib.policy")
@@ -45,7 +46,8 @@ local function open_session()
   end
   local doc, perr = tasks_md.parse(text, file)
   if not doc then return nil, tostring(perr) end
-  local s = S.new(doc, { task_file = file, workflow = "workflows/daily.lua", pid = orch.pid })
+  local s = S.new(doc, { id = args.session_id, task_file = file, workflow = "workflows/daily.lua", pid = orch.pid,
+                         started_by = args.started_by })
   orch.notify(fmt.session_started(s), { type = "info", session = s.id, event = "session_started" })
   return s
 end
@@ -59,20 +61,25 @@ end
 
 -- Commands from other processes (orch-host pause|skip, webhooks, Telegram).
 local main_task = orch.task_id()
-local want = {}  -- pause = reason
+local want = { cancel = {} }  -- pause = reason; cancel[task id] = by
 local current    -- the task an agent is working on
-orch.watch_session(s.id)
-orch.on("command", function(cmd)
+local function on_command(cmd)
+  if cmd.session_id ~= s.id then return end  -- another session's (serve runs several)
   orch.log("info", "command " .. cmd.command .. " from " .. tostring(cmd.by))
+  local cargs = type(cmd.args) == "string" and orch.json.decode(cmd.args) or cmd.args or {}
   if cmd.command == "pause" then
     want.pause = "paused by " .. tostring(cmd.by)
     if ocfg.pause_stops_agent and current then orch.cancel(main_task, "pause") end
-  elseif cmd.command == "skip" and current then
+  elseif cmd.command == "skip" and current and (cargs.task == nil or cargs.task == current.id) then
     orch.cancel(main_task, "skip")
+  elseif cmd.command == "cancel" and cargs.task then
+    want.cancel[tostring(cargs.task)] = tostring(cmd.by)
   elseif cmd.command == "resume" then
     want.pause = nil
   end
-end)
+end
+orch.watch_session(s.id)
+orch.on("command", on_command)
 
 local function progress_of()
   local c = S.counts(s)
@@ -213,6 +220,11 @@ end
 local checkpoint
 local function step(t)
   if want.pause or orch.interrupted() then return pause_session(want.pause or "interrupted") end
+  if want.cancel[t.id] then
+    S.set_task(s, t, { status = "skipped", completed_at = orch.now(), skipped_by = want.cancel[t.id] },
+      "task_finished", { reason = "cancelled" })
+    return
+  end
   local ask, why = policy.needs_approval(t, ocfg, { auto_approve = args.auto_approve })
   if checkpoint then ask, why = true, checkpoint end
   checkpoint = nil
@@ -246,26 +258,33 @@ end
 
 -- The day. A Lua error in this policy (an edit gone wrong) pauses the session
 -- with the error, so nothing is lost: fix the workflow, then resume.
-for _, t in ipairs(s.tasks) do
-  if not S.FINISHED[t.status] then
-    local ok, stop = pcall(step, t)
-    if not ok then
-      local msg = tostring(stop)
-      orch.log("error", "workflow error in task " .. t.id .. ": " .. msg)
-      if not S.FINISHED[t.status] then  -- unfinished: it runs again on resume; finished work stays finished
-        pcall(S.set_task, s, t, { status = "pending", error = "workflow error: " .. msg }, "workflow_error",
-          { error = msg })
+local function day()
+  for _, t in ipairs(s.tasks) do
+    if not S.FINISHED[t.status] then
+      local ok, stop = pcall(step, t)
+      if not ok then
+        local msg = tostring(stop)
+        orch.log("error", "workflow error in task " .. t.id .. ": " .. msg)
+        if not S.FINISHED[t.status] then  -- unfinished: it runs again on resume; finished work stays finished
+          pcall(S.set_task, s, t, { status = "pending", error = "workflow error: " .. msg }, "workflow_error",
+            { error = msg })
+        end
+        pause_session("workflow error: " .. msg)
+        return EXIT.bad_input
       end
-      pause_session("workflow error: " .. msg)
-      return EXIT.bad_input
+      if stop then return stop end
     end
-    if stop then return stop end
   end
+
+  local c = S.counts(s)
+  S.set_status(s, "completed", { finished_at = orch.now() }, "session_completed")
+  note(nil, fmt.session_completed(s, orch.now()), c.failed > 0 and "warning" or "success", "session_completed")
+  local path = report.write(s, cfg.paths.results_dir)
+  if path then orch.log("info", "report written to " .. path) end
+  return c.failed > 0 and EXIT.failures or EXIT.ok
 end
 
-local c = S.counts(s)
-S.set_status(s, "completed", { finished_at = orch.now() }, "session_completed")
-note(nil, fmt.session_completed(s, orch.now()), c.failed > 0 and "warning" or "success", "session_completed")
-local path = report.write(s, cfg.paths.results_dir)
-if path then orch.log("info", "report written to " .. path) end
-return c.failed > 0 and EXIT.failures or EXIT.ok
+local code = day()
+orch.off("command", on_command)  -- in serve, the process outlives the session
+orch.unwatch_session(s.id)
+return code

@@ -26,6 +26,7 @@ int cmd_tail_events(const Args& a);
 int cmd_logs(const Args& a);
 int cmd_test(const Args& a);
 int cmd_sessions(const Args& a);
+int cmd_serve(const Args& a);
 
 // Shared set-up
 std::string find_root(const Args& a);

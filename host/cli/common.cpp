@@ -22,7 +22,7 @@ std::string Args::get(const std::string& name, const std::string& dflt) const {
 
 Args parse_args(int argc, char** argv) {
     // Options that take a value as the next argument when not written --k=v.
-    static const char* k_valued[] = {"tasks", "root", "config", "session", "lines", "task", "by", "workflow"};
+    static const char* k_valued[] = {"tasks", "root", "config", "session", "lines", "task", "by", "workflow", "host", "port"};
     Args a;
     for (int i = 1; i < argc; ++i) {
         std::string s = argv[i];

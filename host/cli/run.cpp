@@ -24,11 +24,17 @@ std::string resolve_workflow(const App& app, const std::string& name) {
         char buf[4096];
         return realpath(name.c_str(), buf) ? buf : name;
     }
-    std::string p = app.root + "/workflows/" + name;
-    if (stat(p.c_str(), &st) == 0) return p;
-    if (stat((p + ".lua").c_str(), &st) == 0) return p + ".lua";
-    throw std::runtime_error(name + ": no such workflow (looked in " + app.root + "/workflows/)");
+    return resolve_workflow_path(app, name);
 }
+
+int exit_code_of(const json& result) {
+    if (result.is_number_integer()) return result.get<int>();
+    if (result.is_object() && result.contains("exit_code") && result["exit_code"].is_number_integer())
+        return result["exit_code"].get<int>();
+    return k_exit_ok;
+}
+
+}  // namespace
 
 void flush_outbox(App& app) {
     if (!app.outbox || !app.outbox->has_sinks()) return;
@@ -45,27 +51,7 @@ void flush_outbox(App& app) {
                                      " notification(s) not delivered yet; they stay queued and go out on the next run");
 }
 
-int exit_code_of(const json& result) {
-    if (result.is_number_integer()) return result.get<int>();
-    if (result.is_object() && result.contains("exit_code") && result["exit_code"].is_number_integer())
-        return result["exit_code"].get<int>();
-    return k_exit_ok;
-}
-
-}  // namespace
-
-int run_workflow(Runtime& rt, const std::string& workflow_path, json args) {
-    App& app = rt.app;
-    RunLock lock(lock_path(app));
-    char note[256];
-    snprintf(note, sizeof note, "pid %d, workflow %s", getpid(), workflow_path.c_str());
-    if (!lock.acquire(note)) {
-        fprintf(stderr,
-                "orch-host: another run is active (%s); refusing to start an overlapping run.\n"
-                "Use `orch-host status` to see it, or `orch-host pause` to stop it.\n",
-                lock.holder().c_str());
-        return k_exit_locked;
-    }
+void recover_after_crash(App& app) {
     become_subreaper();
     // A latest session still marked running means its host died: its agents'
     // escaped children may still be at work. (Only then: the scan reads /proc.)
@@ -77,6 +63,24 @@ int run_workflow(Runtime& rt, const std::string& workflow_path, json args) {
                 app.journal->log("warn", "stopped " + std::to_string(n) + " agent process(es) left by a host that died");
     }
     app.store->retry_outbox_now(wall_now());  // what an earlier run could not deliver goes first
+}
+
+int run_workflow(Runtime& rt, const std::string& workflow_path, json args) {
+    App& app = rt.app;
+    RunLock lock(lock_path(app));
+    char note[256];
+    snprintf(note, sizeof note, "pid %d, workflow %s", getpid(), workflow_path.c_str());
+    if (!lock.acquire(note)) {
+        fprintf(stderr,
+                "orch-host: another run is active (%s); refusing to start an overlapping run.\n"
+                "Use `orch-host status` to see it, or `orch-host pause` to stop it%s.\n",
+                lock.holder().c_str(),
+                lock.holder().find("serve") != std::string::npos
+                    ? "; the server starts sessions itself (POST /webhook/command {\"command\": \"start\"})"
+                    : "");
+        return k_exit_locked;
+    }
+    recover_after_crash(app);
     app.interactive = !args.value("no_input", false) && isatty(0) && isatty(1);
     args["interactive"] = app.interactive;
     int signals = 0;

@@ -34,4 +34,12 @@ private:
 
 std::string lock_path(const App& app);
 
+// Shared by run and serve (run.cpp): become the agents' subreaper, stop the
+// agents a crashed host left, retry undelivered notifications first.
+void recover_after_crash(App& app);
+// Give queued notifications up to notify.flush_seconds to go out.
+void flush_outbox(App& app);
+// workflows/<name>[.lua] under the project, or a path relative to it (vm.cpp).
+std::string resolve_workflow_path(const App& app, const std::string& name);
+
 }  // namespace orch

@@ -163,8 +163,11 @@ void poll(VmState& vm) {
             }
         }
         for (auto& [id, row] : resolved) complete(vm, id, decision_from_row(row));
-        if (!app.control_session.empty()) {
-            json cmds = app.store->take_commands(app.control_session, wall_now());
+        // "*" (serve) takes every session's commands; handlers look at cmd.session
+        bool all = app.watched_sessions.count("*") > 0;
+        for (const std::string& sid : app.watched_sessions) {
+            if (all && sid != "*") continue;
+            json cmds = app.store->take_commands(sid, wall_now());
             for (auto& cmd : cmds) dispatch_handlers(vm, "command", cmd);
         }
     } catch (const std::exception& e) {
@@ -175,7 +178,7 @@ void poll(VmState& vm) {
 
 void schedule_poll(VmState& vm) {
     Control& c = control();
-    if (c.poll_timer || (c.waiting.empty() && vm.app.control_session.empty())) return;
+    if (c.poll_timer || (c.waiting.empty() && vm.app.watched_sessions.empty())) return;
     double every = vm.app.config.value("control", json::object()).value("poll_interval", 0.2);
     c.poll_timer = vm.app.loop.add_timer(every, [&vm] { poll(vm); });
 }
@@ -281,19 +284,57 @@ int l_pending_approval(lua_State* L) {
     return luaL_error(L, "orch.pending_approval: %s", err.c_str());
 }
 
-// orch.watch_session(id | nil): poll commands for this session (pause,
-// resume, skip, answer... sent by other processes) and dispatch them to
-// orch.on("command", fn) handlers.
+// orch.watch_session(id | "*"): poll commands for this session ("*": for
+// every session) -- pause, resume, skip, answer... sent by other processes
+// -- and dispatch them to orch.on("command", fn) handlers, which see
+// cmd.session. Several sessions may be watched at once (serve).
 int l_watch_session(lua_State* L) {
     VmState& vm = vm_of(L);
-    vm.app.control_session = lua_isnoneornil(L, 1) ? "" : luaL_checkstring(L, 1);
+    std::string id = luaL_checkstring(L, 1);
+    vm.app.watched_sessions.insert(id);
+    if (id != "*") vm.app.control_session = id;
     schedule_poll(vm);
+    return 0;
+}
+
+// orch.push_command(session_id, command [, args [, by]]) -> id
+// Queues a command (pause, skip, resume, ...) for the session's workflow, in
+// this process or another; its orch.on("command") handler gets it at the
+// next poll.
+int l_push_command(lua_State* L) {
+    VmState& vm = vm_of(L);
+    std::string session = luaL_checkstring(L, 1);
+    std::string command = luaL_checkstring(L, 2);
+    json args = lua_isnoneornil(L, 3) ? json::object() : to_json(L, 3, "orch.push_command: args");
+    std::string by = luaL_optstring(L, 4, "lua");
+    if (!vm.app.store) return luaL_error(L, "orch.push_command: the state database is not open");
+    long long id = 0;
+    std::string err;
+    try {
+        id = vm.app.store->push_command(session, command, args.dump(), by, wall_now());
+    } catch (const std::exception& e) {
+        err = e.what();
+    }
+    if (!err.empty()) return luaL_error(L, "orch.push_command: %s", err.c_str());
+    schedule_poll(vm);
+    lua_pushnumber(L, static_cast<double>(id));
+    return 1;
+}
+
+// orch.unwatch_session(id): stop polling that session's commands
+int l_unwatch_session(lua_State* L) {
+    VmState& vm = vm_of(L);
+    std::string id = luaL_checkstring(L, 1);
+    vm.app.watched_sessions.erase(id);
+    if (vm.app.control_session == id) vm.app.control_session.clear();
     return 0;
 }
 
 const luaL_Reg k_approval_functions[] = {
     {"await_approval", l_await_approval}, {"resolve_approval", l_resolve_approval},
     {"pending_approval", l_pending_approval}, {"watch_session", l_watch_session},
+    {"unwatch_session", l_unwatch_session},
+    {"push_command", l_push_command},
     {nullptr, nullptr},
 };
 

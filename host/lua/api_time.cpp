@@ -133,7 +133,7 @@ struct Every {
 };
 
 void every_tick(VmState& vm, std::shared_ptr<Every> e) {
-    if (e->stopped) return;
+    if (e->stopped || vm.app.interrupted) return;  // stopping: no new ticks
     e->timer = vm.app.loop.add_timer(e->period, [&vm, e] { every_tick(vm, e); });
     lua_rawgeti(vm.L, LUA_REGISTRYINDEX, e->fn_ref);
     spawn_task(vm, "every", 0);

@@ -88,6 +88,11 @@ void finish_task(VmState& vm, Task& t) {
     std::vector<int> joiners;
     joiners.swap(t.joiners);
     int id = t.id;
+    if (t.on_done) {
+        auto done = std::move(t.on_done);
+        t.on_done = nullptr;
+        done(t);
+    }
     // Keep the last few results for a late orch.wait; free the rest, so a
     // long-running serve does not grow with every handler call and tick.
     vm.finished.push_back(id);
@@ -185,7 +190,7 @@ bool call_protected(VmState& vm, int nargs, int nresults, const std::string& wha
     return false;
 }
 
-int spawn_task(VmState& vm, const std::string& name, int nargs) {
+int spawn_task(VmState& vm, const std::string& name, int nargs, bool start_now, std::function<void(Task&)> on_done) {
     lua_State* L = vm.L;
     // L: ... fn args  (on the main state)
     lua_State* co = lua_newthread(L);
@@ -198,6 +203,11 @@ int spawn_task(VmState& vm, const std::string& name, int nargs) {
     t.co = co;
     t.ref = ref;
     vm.by_thread[co] = id;
+    t.on_done = std::move(on_done);
+    if (start_now) {  // the caller is the loop, outside Lua: run to the first wait now
+        resume_task(vm, id, [nargs](lua_State*) { return nargs; });
+        return id;
+    }
     t.waiting = true;  // until the loop starts it
     auto timer = vm.app.loop.add_timer(0, [&vm, id, nargs] { resume_task(vm, id, [nargs](lua_State*) { return nargs; }); });
     t.cancel_op = [&vm, id, timer](const std::string& reason) {
@@ -235,6 +245,7 @@ ResumeStatus resume_task(VmState& vm, int task_id, const std::function<int(lua_S
     enter_lua(co);
     int rc = lua_resume(co, nargs);
     t = find_task(vm, task_id);  // the map may have grown during the run
+    if (vm.route_window_task == task_id) vm.route_window_task = 0;  // registration is over
     if (rc == LUA_YIELD) {
         if (t->waiting) return ResumeStatus::Suspended;
         t->error = "yielded outside an orch wait (use orch.sleep, orch.wait, ... instead of coroutine.yield)";

@@ -22,6 +22,7 @@ struct Task {
     bool waiting = false;
     std::function<void(const std::string& reason)> cancel_op;  // cancels the pending wait
     std::vector<int> joiners;     // tasks blocked in orch.wait on this one
+    std::function<void(Task&)> on_done;  // host-side completion (a webhook reply), finished or failed
 };
 
 enum class ResumeStatus { Suspended, Finished, Failed };
@@ -35,6 +36,7 @@ struct VmState {
     std::deque<int> finished;     // recent finished tasks, kept for orch.wait; older ones are freed
     int traceback_ref = LUA_NOREF;
     int error_mt_ref = LUA_NOREF;
+    int route_window_task = 0;    // orch.route works only in this task's first slice (serve's workflow)
     explicit VmState(App& a) : app(a) {}
 };
 
@@ -48,7 +50,10 @@ Task* find_task(VmState& vm, int id);
 // Creates a task from the function on top of L's stack (popped) with nargs
 // arguments below it... see call.cpp. Returns the task id; runs it until its
 // first wait.
-int spawn_task(VmState& vm, const std::string& name, int nargs);
+// start_now: run it to its first wait before returning (the caller must be the
+// loop, not Lua); on_done: see Task::on_done.
+int spawn_task(VmState& vm, const std::string& name, int nargs, bool start_now = false,
+               std::function<void(Task&)> on_done = {});
 
 // Spawn a task for each orch.on(event, fn) handler, with payload as its argument.
 void dispatch_handlers(VmState& vm, const std::string& event, const nlohmann::json& payload);
@@ -89,5 +94,12 @@ void register_http_api(lua_State* L);
 void register_time_api(lua_State* L);
 void register_log_api(lua_State* L);
 void register_fs_api(lua_State* L);
+void register_server_api(lua_State* L);
+
+// Loads a workflow file as a function on top of L (syntax errors raise
+// std::runtime_error naming the file and line); vm.cpp.
+void load_chunk(lua_State* L, const std::string& path, const std::string& display);
+// workflows/<name>[.lua] under the project, or a path relative to it.
+std::string resolve_workflow_path(const App& app, const std::string& name);
 
 }  // namespace orch

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace orch {
@@ -106,7 +107,7 @@ std::string read_text(const std::string& path) {
     return ss.str();
 }
 
-void load_chunk(lua_State* L, const std::string& path, const std::string& display) {
+void load_chunk_text(lua_State* L, const std::string& path, const std::string& display) {
     std::string text = read_text(path);
     if (!text.empty() && text[0] == '\x1b') throw std::runtime_error(display + ": precompiled bytecode is not accepted");
     std::string chunk = "@" + display;
@@ -148,6 +149,31 @@ int l_on(lua_State* L) {
     }
     lua_pushvalue(L, 2);
     lua_rawseti(L, -2, static_cast<int>(lua_objlen(L, -2)) + 1);
+    return 0;
+}
+
+// orch.off(event, fn): remove a handler added with orch.on
+int l_off(lua_State* L) {
+    luaL_checkstring(L, 1);
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_getfield(L, LUA_REGISTRYINDEX, "orch.handlers");
+    lua_pushvalue(L, 1);
+    lua_rawget(L, -2);
+    if (!lua_istable(L, -1)) return 0;
+    int n = static_cast<int>(lua_objlen(L, -1));
+    for (int i = 1; i <= n; ++i) {
+        lua_rawgeti(L, -1, i);
+        bool same = lua_rawequal(L, -1, 2);
+        lua_pop(L, 1);
+        if (!same) continue;
+        for (int j = i; j < n; ++j) {  // close the gap, keeping the order
+            lua_rawgeti(L, -1, j + 1);
+            lua_rawseti(L, -2, j);
+        }
+        lua_pushnil(L);
+        lua_rawseti(L, -2, n);
+        break;
+    }
     return 0;
 }
 
@@ -201,6 +227,9 @@ Vm::Vm(App& app) : st_(std::make_unique<VmState>(app)) {
     lua_setfield(L, -2, "global");
     lua_pushcfunction(L, l_on);
     lua_setfield(L, -2, "on");
+    lua_pushcfunction(L, l_off);
+    lua_setfield(L, -2, "off");
+    register_server_api(L);
     lua_pushstring(L, ORCH_VERSION);
     lua_setfield(L, -2, "version");
     lua_pushstring(L, app.root.c_str());
@@ -273,14 +302,38 @@ void Vm::load_config(const std::string& config_file, bool must_exist) {
     lua_pop(L, 2);
 }
 
-int Vm::start_workflow(const std::string& path, const json& args) {
+void load_chunk(lua_State* L, const std::string& path, const std::string& display) {
+    load_chunk_text(L, path, display);
+}
+
+std::string resolve_workflow_path(const App& app, const std::string& name) {
+    struct stat st;
+    if (name.find('/') != std::string::npos) {
+        std::string p = name[0] == '/' ? name : app.root + "/" + name;
+        if (stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+            char buf[4096];
+            return realpath(p.c_str(), buf) ? buf : p;
+        }
+        throw std::runtime_error(name + ": no such workflow file");
+    }
+    std::string p = app.root + "/workflows/" + name;
+    if (stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode)) return p;
+    if (stat((p + ".lua").c_str(), &st) == 0 && S_ISREG(st.st_mode)) return p + ".lua";
+    throw std::runtime_error(name + ": no such workflow (looked in " + app.root + "/workflows/)");
+}
+
+int Vm::start_workflow(const std::string& path, const json& args, bool route_window) {
     lua_State* L = st_->L;
     std::string display = path;
     if (display.rfind(st_->app.root + "/", 0) == 0) display = display.substr(st_->app.root.size() + 1);
     load_chunk(L, path, display);
     push_json(L, args);
-    return spawn_task(*st_, display, 1);
+    int id = spawn_task(*st_, display, 1);
+    if (route_window) st_->route_window_task = id;
+    return id;
 }
+
+bool Vm::routes_open() const { return st_->route_window_task != 0; }
 
 bool Vm::task_running(int id) const {
     auto it = st_->tasks.find(id);

@@ -10,6 +10,7 @@ namespace orch {
 
 struct App;
 struct VmState;
+class ServerCall;
 
 class Vm {
 public:
@@ -22,7 +23,12 @@ public:
     // Starts `path` (a workflow file) as a task with `args` as its first
     // argument. Returns the task id. Throws on syntax errors (message names
     // the file and line).
-    int start_workflow(const std::string& path, const nlohmann::json& args);
+    // route_window: orch.route may be called until the workflow first waits
+    // (serve's workflow registers its routes there).
+    int start_workflow(const std::string& path, const nlohmann::json& args, bool route_window = false);
+    bool routes_open() const;
+    // Answers a webhook request with the Lua routes (orch._serve_request), as a task.
+    void handle_request(std::shared_ptr<ServerCall> call);
     bool task_running(int id) const;
     // The finished task's first result converted to JSON, or {"error": msg}.
     nlohmann::json task_result(int id) const;

@@ -22,28 +22,11 @@
  * uses)`. A change to an existing entry's meaning or signature bumps
  * ORCH_NET_ABI.
  *
- * The HTTP server (issue 3) goes in the same module, as appended entries of
- * this shape (sketch):
- *
- *   struct orch_net_server_request {        // one incoming request
- *       const char* method; const char* path; size_t path_len;
- *       const struct orch_net_header* headers; size_t n_headers;
- *       const char* body; size_t body_len; const char* remote_addr;
- *   };
- *   struct orch_net_server_handler {       // host side, called on a server thread
- *       void* ctx;
- *       // fills the reply through `out` (the same sink type as the client's);
- *       // the host posts to its loop and waits, or answers directly
- *       void (*handle)(void* ctx, const struct orch_net_server_request* req,
- *                      const struct orch_net_response_sink* out);
- *   };
- *   // appended to struct orch_net_api_table:
- *   void* (*server_start)(const char* host, int port, const struct orch_net_server_handler* h,
- *                         char* err, size_t err_cap);   // NULL + message on failure
- *   int   (*server_port)(void* server);                 // the bound port (port 0 = any)
- *   void  (*server_stop)(void* server);                 // stops, joins, frees
- *
- * so the httplib::Server, its threads and TLS stay inside orch-net.so too.
+ * The HTTP server (`orch-host serve`) lives here too, so httplib::Server and
+ * its threads stay inside the module: the host passes a handler callback,
+ * which the module calls on one of its worker threads for every request and
+ * which fills the reply through an orch_net_response_sink before returning
+ * (host/services/http_server.cpp posts the request to the loop and waits).
  */
 #ifndef ORCH_NET_API_H
 #define ORCH_NET_API_H
@@ -55,7 +38,7 @@
 extern "C" {
 #endif
 
-#define ORCH_NET_ABI 1
+#define ORCH_NET_ABI 2
 #define ORCH_NET_API_SYMBOL "orch_net_api"
 
 struct orch_net_header {
@@ -87,11 +70,53 @@ struct orch_net_response_sink {
     void (*error)(void* ctx, const char* msg, size_t len); /* request failed: no status */
 };
 
+/* One incoming request, valid for the duration of the handler call. The
+ * path is percent-decoded; the query string is raw (after '?', without it). */
+struct orch_net_server_request {
+    const char* method; /* NUL-terminated */
+    const char* path;
+    size_t path_len;
+    const char* query;
+    size_t query_len;
+    const struct orch_net_header* headers;
+    size_t n_headers;
+    const char* body;
+    size_t body_len;
+    const char* remote_addr; /* NUL-terminated */
+    int remote_port;
+};
+
+/* Host side, called on a server worker thread; it must call out->status and
+ * out->body (a "Content-Type" header sets the body's type) before it returns.
+ * `error` of the sink is unused here. */
+struct orch_net_server_handler {
+    void* ctx;
+    void (*handle)(void* ctx, const struct orch_net_server_request* req, const struct orch_net_response_sink* out);
+};
+
+struct orch_net_server_options {
+    const char* host;          /* NUL-terminated bind address */
+    int port;                  /* 0: any free port (see server_port) */
+    int threads;               /* worker threads: at most this many requests at once */
+    int queue;                 /* accepted connections waiting for a worker; beyond it accept() waits */
+    size_t max_body;           /* larger bodies are answered 413 by the module */
+    double io_timeout;         /* seconds: read and write of one request */
+    double keep_alive_timeout; /* seconds an idle keep-alive connection holds a worker */
+    int keep_alive_max;        /* requests per connection */
+};
+
 struct orch_net_api_table {
     uint32_t abi;  /* ORCH_NET_ABI */
     uint32_t size; /* sizeof(struct orch_net_api_table) in the module */
     /* blocking; safe to call from several threads at once */
     void (*http_fetch)(const struct orch_net_request* req, const struct orch_net_response_sink* out);
+    /* Binds and starts serving on its own threads. NULL and a message in
+     * err on failure (address in use, bad address). The handler must stay
+     * valid until server_stop returns. */
+    void* (*server_start)(const struct orch_net_server_options* opts, const struct orch_net_server_handler* h,
+                          char* err, size_t err_cap);
+    int (*server_port)(void* server);  /* the bound port */
+    void (*server_stop)(void* server); /* stops accepting, joins every thread, frees */
 };
 
 typedef const struct orch_net_api_table* (*orch_net_api_fn)(void);

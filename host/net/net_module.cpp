@@ -6,8 +6,15 @@
 
 #include <httplib.h>
 
+#include <condition_variable>
+#include <cstdio>
+#include <strings.h>
+#include <deque>
 #include <exception>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace {
 
@@ -59,7 +66,181 @@ void fetch(const orch_net_request* r, const orch_net_response_sink* out) {
     }
 }
 
-const orch_net_api_table k_api = {ORCH_NET_ABI, sizeof(orch_net_api_table), fetch};
+// --- server -----------------------------------------------------------------
+
+// A fixed pool with a capped queue (httplib 0.11's ThreadPool queues without
+// bound): when `max_queued` connections wait, enqueue() blocks the accept
+// thread, so the kernel's listen backlog absorbs the rest and neither threads
+// nor memory grow with the number of connections.
+class BoundedPool : public httplib::TaskQueue {
+public:
+    BoundedPool(size_t threads, size_t max_queued) : max_queued_(max_queued) {
+        for (size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { work(); });
+    }
+    void enqueue(std::function<void()> fn) override {
+        std::unique_lock<std::mutex> lock(mu_);
+        // (shutdown() comes from the listener thread after its last enqueue,
+        // so every job accepted here is run: its socket gets closed)
+        space_.wait(lock, [this] { return jobs_.size() < max_queued_; });
+        jobs_.push_back(std::move(fn));
+        lock.unlock();
+        ready_.notify_one();
+    }
+    void shutdown() override {
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            shutdown_ = true;
+        }
+        ready_.notify_all();
+        for (auto& t : workers_) t.join();
+    }
+
+private:
+    void work() {
+        for (;;) {
+            std::function<void()> fn;
+            {
+                std::unique_lock<std::mutex> lock(mu_);
+                ready_.wait(lock, [this] { return !jobs_.empty() || shutdown_; });
+                if (jobs_.empty()) return;  // shut down and drained
+                fn = std::move(jobs_.front());
+                jobs_.pop_front();
+            }
+            space_.notify_one();
+            fn();
+        }
+    }
+    size_t max_queued_;
+    std::mutex mu_;
+    std::condition_variable ready_, space_;
+    std::deque<std::function<void()>> jobs_;
+    std::vector<std::thread> workers_;
+    bool shutdown_ = false;
+};
+
+struct Server {
+    httplib::Server svr;
+    orch_net_server_handler handler;
+    std::thread listener;
+    int port = 0;
+};
+
+void set_timeout(double secs, time_t& s, time_t& us) {
+    s = static_cast<time_t>(secs);
+    us = static_cast<time_t>((secs - static_cast<double>(s)) * 1e6);
+}
+
+const char* reason_json(int status) {
+    switch (status) {
+    case 400: return "{\"error\":\"bad request\"}";
+    case 413: return "{\"error\":\"request body too large\"}";
+    case 414: return "{\"error\":\"request URI too long\"}";
+    default: return "{\"error\":\"request failed\"}";
+    }
+}
+
+void serve(Server* s, const httplib::Request& req, httplib::Response& res) {
+    std::vector<orch_net_header> headers;
+    headers.reserve(req.headers.size());
+    for (auto& [k, v] : req.headers) headers.push_back({k.data(), k.size(), v.data(), v.size()});
+    auto q = req.target.find('?');
+    std::string_view query = q == std::string::npos ? std::string_view() : std::string_view(req.target).substr(q + 1);
+    orch_net_server_request r{req.method.c_str(), req.path.data(), req.path.size(), query.data(), query.size(),
+                              headers.data(), headers.size(), req.body.data(), req.body.size(),
+                              req.remote_addr.c_str(), req.remote_port};
+    struct Out {
+        httplib::Response* res;
+        std::string content_type = "application/json";
+    } out{&res};
+    orch_net_response_sink sink{
+        &out,
+        [](void* ctx, int status) { static_cast<Out*>(ctx)->res->status = status; },
+        [](void* ctx, const char* data, size_t len) {
+            auto* o = static_cast<Out*>(ctx);
+            o->res->set_content(data, len, o->content_type.c_str());
+        },
+        [](void* ctx, const char* name, size_t name_len, const char* value, size_t value_len) {
+            auto* o = static_cast<Out*>(ctx);
+            std::string n(name, name_len), v(value, value_len);
+            if (strcasecmp(n.c_str(), "Content-Type") == 0) o->content_type = v;
+            else o->res->set_header(n, v);
+        },
+        [](void*, const char*, size_t) {},
+    };
+    s->handler.handle(s->handler.ctx, &r, &sink);
+}
+
+void* server_start(const orch_net_server_options* o, const orch_net_server_handler* h, char* err, size_t cap) {
+    auto fail = [&](const std::string& msg) -> void* {
+        if (cap) snprintf(err, cap, "%s", msg.c_str());
+        return nullptr;
+    };
+    try {
+        auto s = std::make_unique<Server>();
+        s->handler = *h;
+        size_t threads = o->threads > 0 ? static_cast<size_t>(o->threads) : 8;
+        size_t queue = o->queue > 0 ? static_cast<size_t>(o->queue) : 64;
+        s->svr.new_task_queue = [threads, queue] { return new BoundedPool(threads, queue); };
+        s->svr.set_payload_max_length(o->max_body);
+        s->svr.set_tcp_nodelay(true);
+        time_t sec, usec;
+        set_timeout(o->io_timeout, sec, usec);
+        s->svr.set_read_timeout(sec, usec);
+        s->svr.set_write_timeout(sec, usec);
+        set_timeout(o->keep_alive_timeout, sec, usec);
+        s->svr.set_keep_alive_timeout(sec);
+        s->svr.set_keep_alive_max_count(o->keep_alive_max > 0 ? static_cast<size_t>(o->keep_alive_max) : 100);
+        Server* raw = s.get();
+        auto handler = [raw](const httplib::Request& req, httplib::Response& res) { serve(raw, req, res); };
+        // one catch-all per method: routing is the host's (Lua's) business
+        s->svr.Get(".*", handler);
+        s->svr.Post(".*", handler);
+        s->svr.Put(".*", handler);
+        s->svr.Patch(".*", handler);
+        s->svr.Delete(".*", handler);
+        s->svr.Options(".*", handler);
+        // statuses httplib answers itself (413, 400 on a broken request): JSON too
+        s->svr.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+            if (res.body.empty()) res.set_content(reason_json(res.status), "application/json");
+        });
+        s->svr.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+            res.status = 500;
+            res.set_content("{\"error\":\"internal error\"}", "application/json");
+        });
+        std::string host = o->host ? o->host : "127.0.0.1";
+        if (o->port == 0) {
+            int p = s->svr.bind_to_any_port(host);
+            if (p < 0) return fail("cannot bind " + host + " to a free port");
+            s->port = p;
+        } else {
+            if (!s->svr.bind_to_port(host, o->port))
+                return fail("cannot listen on " + host + ":" + std::to_string(o->port) +
+                            " (address in use, or not an address of this machine)");
+            s->port = o->port;
+        }
+        s->listener = std::thread([raw] { raw->svr.listen_after_bind(); });
+        return s.release();
+    } catch (const std::exception& e) {
+        return fail(e.what());
+    } catch (...) {
+        return fail("unknown exception in orch-net");
+    }
+}
+
+int server_port(void* server) { return static_cast<Server*>(server)->port; }
+
+void server_stop(void* server) {
+    auto* s = static_cast<Server*>(server);
+    try {
+        s->svr.stop();
+        if (s->listener.joinable()) s->listener.join();
+    } catch (...) {
+    }
+    delete s;
+}
+
+const orch_net_api_table k_api = {ORCH_NET_ABI, sizeof(orch_net_api_table), fetch, server_start, server_port,
+                                  server_stop};
 
 }  // namespace
 

@@ -123,6 +123,12 @@ void on_error(void* ctx, const char* msg, size_t len) {
 
 }  // namespace
 
+const orch_net_api_table* net_api(std::string& err) {
+    const NetModule& m = net_module();
+    if (!m.api) err = m.error;
+    return m.api;
+}
+
 HttpResponse http_fetch(const HttpRequest& req) {
     HttpResponse out;
     const NetModule& m = net_module();

@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+struct orch_net_api_table;
+
 namespace orch {
 
 class Loop;
@@ -32,6 +34,9 @@ struct HttpResponse {
 };
 
 HttpResponse http_fetch(const HttpRequest& req);  // blocking
+
+// The loaded orch-net.so (net/net_api.h), or null with the reason in err.
+const struct orch_net_api_table* net_api(std::string& err);
 
 class HttpWorkers {
 public:

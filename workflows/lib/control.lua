@@ -1,0 +1,343 @@
+-- control: what the remote commands mean (seeds 000/001/003/004), shared by
+-- the webhook routes, the Telegram bot and the schedules in serve.lua. Each
+-- command takes (params, by) and returns a reply table -- status = "ok" |
+-- "error" | "already_running" | ..., message = text for a person (the
+-- Telegram texts of lib/format) -- and an HTTP status. Edit freely: this is
+-- policy, not host code.
+local fmt = require("lib.format")
+local tasks_md = require("lib.tasks_md")
+local S = require("lib.session")
+
+local M = {}
+
+-- Sessions running in this process: id -> {task=, task_file=, by=, started_at=}
+M.live = {}
+
+local ACTIVE = { running = true, waiting_approval = true }
+
+local function cfg() return orch.config end
+
+local function err(http, message, fields)
+  local r = { status = "error", message = message }
+  for k, v in pairs(fields or {}) do r[k] = v end
+  return r, http
+end
+
+local function newest_live()
+  local best, at
+  for id, l in pairs(M.live) do
+    if not at or l.started_at > at then best, at = id, l.started_at end
+  end
+  return best
+end
+
+-- The session a command is about: params.session, else the newest one
+-- running here, else the newest stored one.
+function M.session_id(params)
+  if params and params.session and params.session ~= "" then return tostring(params.session) end
+  local live = newest_live()
+  if live then return live end
+  local s = orch.latest_session()
+  return s and s.id
+end
+
+local function load(params)
+  local id = M.session_id(params)
+  if not id then return nil, "no session yet: start one with the start command" end
+  local s = S.load(id)
+  if not s then return nil, "no session " .. id end
+  return s
+end
+
+local function current_task(s)
+  for _, st in ipairs({ "running", "waiting_approval", "paused" }) do
+    for i, t in ipairs(s.tasks) do if t.status == st then return t, i end end
+  end
+  for i, t in ipairs(s.tasks) do if not S.FINISHED[t.status] then return t, i end end
+end
+
+-- status: seed 001's {task, total, status} plus what a dashboard wants.
+function M.status(params)
+  local s, e = load(params)
+  if not s then return { status = "idle", message = e, running = false }, 200 end
+  local c = S.counts(s)
+  local cost, tokens = S.totals(s)
+  local t, pos = current_task(s)
+  local out = {
+    session_id = s.id, status = s.status, task = pos or c.done, total = c.total, done = c.done,
+    completed = c.completed, failed = c.failed, skipped = c.skipped, pending = c.pending,
+    cost_usd = cost, tokens = tokens, started_at = s.started_at, task_file = s.task_file,
+    running_here = M.live[s.id] ~= nil,
+    message = fmt.status(s, orch.now()),
+  }
+  if t then out.current = { id = t.id, title = t.title, type = t.type, status = t.status } end
+  local p = orch.pending_approval(s.id)
+  if p then out.waiting = { kind = p.kind, task = p.task_id, prompt = p.prompt, since = p.created_at } end
+  return out, 200
+end
+
+local function resolve_task_file(params)
+  local f = params.task_file or params.tasks
+  if f == nil or f == "" then return nil end
+  f = tostring(f)
+  if f:sub(1, 1) ~= "/" then f = orch.root .. "/" .. f end
+  return f
+end
+
+local function default_task_file()
+  local day = os.date("%Y-%m-%d")
+  for _, name in ipairs({ day .. "-tasks.md", day .. ".md" }) do
+    local p = cfg().paths.tasks_dir .. "/" .. name
+    if orch.file_info(p) then return p end
+  end
+  return cfg().paths.tasks_dir .. "/" .. day .. "-tasks.md"
+end
+
+local function new_id()
+  local id = os.date("%Y%m%d-%H%M%S", math.floor(orch.now()))
+  local n, candidate = 1, id
+  while orch.load_session(candidate) do n = n + 1; candidate = id .. "-" .. n end
+  return candidate
+end
+
+-- Runs the day's workflow as a task here; forgets it when it ends.
+local function launch(id, args, by, task_file)
+  args.no_input = true
+  args.started_by = by
+  local task, lerr = orch.start_workflow(cfg().server.session_workflow or "daily.lua", args)
+  if not task then return nil, tostring(lerr) end
+  M.live[id] = { task = task, task_file = task_file, by = by, started_at = orch.now() }
+  orch.spawn(function()
+    local ok, result = orch.wait(task)
+    M.live[id] = nil
+    orch.log(ok and "info" or "error", string.format("session %s ended: %s", id,
+      ok and ("exit " .. tostring(result)) or tostring(result)))
+  end)
+  return task
+end
+
+-- start: a new session from a task file (params.task_file, else today's),
+-- or a clear answer when one is already running here.
+function M.start(params, by)
+  params = params or {}
+  local file = resolve_task_file(params) or default_task_file()
+  for id, l in pairs(M.live) do
+    if l.task_file == file then
+      return { status = "already_running", session_id = id,
+               message = "A session is already running for " .. file .. " (session " .. id .. "). " ..
+                 "Use /status, /pause or /resume." }, 409
+    end
+  end
+  local text, rerr = orch.read_file(file)
+  if not text then return err(400, "cannot read the task file: " .. tostring(rerr)) end
+  local doc, perr = tasks_md.parse(text, file)
+  if not doc then return err(400, tostring(perr)) end
+  local id = new_id()
+  local _, lerr = launch(id, { tasks = file, session_id = id, auto_approve = params.auto_approve == true },
+    by, file)
+  if lerr then return err(500, "cannot start the workflow: " .. lerr) end
+  return { status = "started", session_id = id, total_tasks = #doc.tasks, task_file = file,
+           message = string.format("Started session %s with %d task(s) from %s", id, #doc.tasks, file) }, 200
+end
+
+-- resume: a paused session continues here; a running one gets the command.
+function M.resume(params, by)
+  local s, e = load(params)
+  if not s then return err(404, e) end
+  if M.live[s.id] then
+    orch.push_command(s.id, "resume", {}, by)
+    return { status = "ok", session_id = s.id, message = "Resuming session " .. s.id }, 200
+  end
+  if s.status == "completed" then
+    return { status = "ok", session_id = s.id, message = "Session " .. s.id .. " is already completed." }, 200
+  end
+  local _, lerr = launch(s.id, { resume = true, session = s.id, tasks = s.task_file }, by, s.task_file)
+  if lerr then return err(500, "cannot resume: " .. lerr) end
+  return { status = "ok", session_id = s.id, message = "Resumed session " .. s.id }, 200
+end
+
+local function decide(action, params, by, text)
+  local s, e = load(params)
+  if not s then return err(404, e) end
+  local p = orch.pending_approval(s.id)
+  if not p then return nil, s end
+  if action == "answer" and p.kind ~= "question" then return nil, s end
+  if not orch.resolve_approval(p.id, action, text or "", by) then
+    return err(409, "someone else decided first", { session_id = s.id })
+  end
+  return { status = "ok", session_id = s.id, task = p.task_id, kind = p.kind }, s
+end
+-- decide -> reply, session (resolved) | reply, http status (failed) | nil, session (nothing waiting)
+
+function M.approve(params, by)
+  local r, x = decide("approve", params, by)
+  if r then
+    if r.status ~= "ok" then return r, x end
+    local task
+    for _, t in ipairs(x.tasks) do if t.id == r.task then task = t end end
+    r.message = "Executing task " .. tostring(r.task) .. (task and task.title and (": " .. task.title) or "")
+    return r, 200
+  end
+  local s = x
+  return err(409, "Nothing is waiting for approval in session " .. s.id .. " (status: " .. tostring(s.status) .. ")",
+    { session_id = s.id })
+end
+
+function M.skip(params, by)
+  local r, s = decide("skip", params, by)
+  if r then
+    if r.status ~= "ok" then return r, s end
+    r.message = "Skipped task " .. tostring(r.task)
+    return r, 200
+  end
+  local t = current_task(s)
+  if ACTIVE[s.status] and t and t.status == "running" and M.live[s.id] then
+    orch.push_command(s.id, "skip", {}, by)
+    return { status = "ok", session_id = s.id, task = t.id,
+             message = "Skipping task " .. tostring(t.id) .. ": stopping its agent" }, 200
+  end
+  return err(409, "Nothing to skip in session " .. s.id .. " (status: " .. tostring(s.status) .. ")",
+    { session_id = s.id })
+end
+
+function M.pause(params, by)
+  local r, s = decide("pause", params, by)
+  if r then
+    if r.status ~= "ok" then return r, s end
+    r.message = "Paused session " .. r.session_id
+    return r, 200
+  end
+  if not ACTIVE[s.status] then
+    return { status = "ok", session_id = s.id, message = "Session " .. s.id .. " is " .. tostring(s.status) }, 200
+  end
+  orch.push_command(s.id, "pause", {}, by)
+  return { status = "ok", session_id = s.id,
+           message = "Pausing session " .. s.id .. " after the running task" }, 200
+end
+
+function M.answer(params, by)
+  local text = params and (params.text or params.answer)
+  if type(text) ~= "string" or text:match("^%s*$") then return err(400, "answer: the text is missing") end
+  local r, s = decide("answer", params, by, text)
+  if r then
+    if r.status ~= "ok" then return r, s end
+    r.message = "Answer sent to task " .. tostring(r.task)
+    return r, 200
+  end
+  return err(409, "No question is waiting in session " .. s.id, { session_id = s.id })
+end
+
+-- logs: the last `lines` lines of today's log (1..200, default 20)
+function M.logs(params)
+  local n = math.floor(tonumber(params and params.lines) or 20)
+  if n < 1 then n = 1 elseif n > 200 then n = 200 end
+  local path = string.format("%s/%s.log", cfg().paths.logs_dir, os.date("%Y-%m-%d"))
+  local text = orch.read_file(path) or ""
+  local lines = {}
+  for line in text:gmatch("[^\n]+") do
+    lines[#lines + 1] = line
+    if #lines > n then table.remove(lines, 1) end
+  end
+  return { status = "ok", logs = table.concat(lines, "\n"), lines = #lines,
+           message = fmt.logs(lines, { path = path }) }, 200
+end
+
+-- progress: the last events of one task (seed 004's /progress <task_id>)
+function M.progress(params)
+  local task = params and params.task
+  if not task or task == "" then return err(400, "progress: which task? (/progress <task_id>)") end
+  local sid = M.session_id(params)
+  local evs = orch.recent_events({ session = sid, task = tostring(task), limit = 10 })
+  local lines = {}
+  for _, e in ipairs(evs) do
+    lines[#lines + 1] = string.format("[%s] %s", os.date("%H:%M:%S", math.floor(e.ts or 0)), tostring(e.event))
+  end
+  return { status = "ok", session_id = sid, task = task, events = evs,
+           message = #lines > 0 and ("📈 Task " .. task .. "\n" .. table.concat(lines, "\n"))
+             or ("No events for task " .. task) }, 200
+end
+
+-- cancel: stop a task (the running one gets its agent stopped; a pending
+-- one is skipped when its turn comes)
+function M.cancel(params, by)
+  local task = params and params.task
+  if not task or task == "" then return err(400, "cancel: which task? (/cancel <task_id>)") end
+  local s, e = load(params)
+  if not s then return err(404, e) end
+  for _, t in ipairs(s.tasks) do
+    if t.id == tostring(task) then
+      if S.FINISHED[t.status] then
+        return { status = "ok", session_id = s.id, message = "Task " .. t.id .. " is already " .. t.status }, 200
+      end
+      local p = orch.pending_approval(s.id)
+      if p and p.task_id == t.id then
+        orch.resolve_approval(p.id, "skip", "cancelled", by)
+      elseif t.status == "running" then
+        orch.push_command(s.id, "skip", { task = t.id }, by)
+      else
+        orch.push_command(s.id, "cancel", { task = t.id }, by)
+      end
+      return { status = "ok", session_id = s.id, message = "Cancellation requested for task " .. t.id }, 200
+    end
+  end
+  return err(404, "No task " .. tostring(task) .. " in session " .. s.id)
+end
+
+-- task: a one-task session from a sentence (seed 004's /task <description>)
+function M.task(params, by)
+  local text = params and (params.text or params.description)
+  if type(text) ~= "string" or text:match("^%s*$") then return err(400, "task: describe the task (/task <text>)") end
+  text = text:gsub("[\r\n]+", " "):sub(1, 2000)
+  local title = text:sub(1, 80)
+  local dir = cfg().paths.tasks_dir .. "/adhoc"
+  orch.make_dir(dir)
+  local file = string.format("%s/%s-%d.md", dir, os.date("%Y%m%d-%H%M%S"), math.floor((orch.now() % 1) * 1e6))
+  local md = string.format("# Tasks for %s\n\n## Task 1: %s\n**Type:** general\n**Priority:** medium\n" ..
+    "**Requires Approval:** no\n\n**Description:**\n%s\n", os.date("%Y-%m-%d"), title, text)
+  local ok, werr = orch.write_file(file, md)
+  if not ok then return err(500, "cannot write the task file: " .. tostring(werr)) end
+  return M.start({ task_file = file, auto_approve = params.auto_approve }, by)
+end
+
+function M.help()
+  return { status = "ok", message = fmt.help() }, 200
+end
+
+function M.sessions(params)
+  local limit = math.floor(tonumber(params and params.limit) or 20)
+  if limit < 1 then limit = 1 elseif limit > 200 then limit = 200 end
+  local list = orch.list_sessions(limit)
+  for _, s in ipairs(list) do s.running_here = M.live[s.id] ~= nil end
+  return { sessions = list, count = #list }, 200
+end
+
+M.commands = { start = M.start, status = M.status, approve = M.approve, pause = M.pause, resume = M.resume,
+  skip = M.skip, logs = M.logs, answer = M.answer, help = M.help, progress = M.progress, cancel = M.cancel,
+  task = M.task }
+
+-- run(command, params, by) -> reply, http status
+function M.run(command, params, by)
+  local fn = M.commands[command]
+  if not fn then
+    local names = {}
+    for k in pairs(M.commands) do names[#names + 1] = k end
+    table.sort(names)
+    return err(400, "unknown command '" .. tostring(command) .. "' (known: " .. table.concat(names, ", ") .. ")")
+  end
+  if params ~= nil and type(params) ~= "table" then return err(400, "params must be an object") end
+  return fn(params or {}, by)
+end
+
+-- Commands for sessions not running here (`orch-host resume` while the
+-- server holds the lock): the server acts on them.
+function M.watch()
+  orch.watch_session("*")
+  orch.on("command", function(cmd)
+    if cmd.command == "resume" and cmd.session_id and not M.live[cmd.session_id] then
+      local r = M.resume({ session = cmd.session_id }, cmd.by)
+      orch.log("info", "resume from " .. tostring(cmd.by) .. ": " .. tostring(r.message))
+    end
+  end)
+end
+
+return M
