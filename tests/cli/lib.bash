@@ -239,3 +239,54 @@ finish() {
     fi
     note PASS
 }
+
+# --- orch-host serve -------------------------------------------------------
+
+# serve_start [ARGS...]: start `orch serve --port 0` in the background; sets
+# SERVE_PID (the host), SERVE_OUT and URL once it listens.
+serve_start() {
+    SERVE_OUT=$T/serve.out
+    bg_run "$SERVE_OUT" orch serve --port 0 "$@"
+    SERVE_SUB=$BG_PID
+    wait_for grep -q "listening on http://" "$SERVE_OUT"
+    URL=$(sed -n 's/.*listening on \(http:\/\/[^ ]*\).*/\1/p' "$SERVE_OUT" | head -n1)
+    SERVE_PID=$(host_pid_of "$SERVE_SUB")
+    [ -n "$URL" ] || fail "no URL in serve output: $(cat "$SERVE_OUT")"
+}
+
+# req METHOD PATH [BODY [CURL ARGS...]]: one request; the body goes to
+# $T/resp.json, the HTTP status to stdout ("000" if there was no answer).
+req() {
+    local method=$1 path=$2 body=${3-}
+    if [ $# -ge 3 ]; then shift 3; else shift $#; fi
+    local args=(-s -o "$T/resp.json" -w '%{http_code}' -X "$method" --max-time 60)
+    [ -n "$body" ] && args+=(-H 'Content-Type: application/json' --data-binary "$body")
+    curl "${args[@]}" "$@" "$URL$path" || true
+}
+
+# rj EXPR: a python expression over r = the last response's JSON
+rj() {
+    python3 - "$T/resp.json" "$1" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+v = eval("(" + sys.argv[2] + ")", {"r": r})
+if isinstance(v, bool): print("true" if v else "false")
+elif isinstance(v, (dict, list)): print(json.dumps(v))
+elif v is None: print("null")
+else: print(v)
+EOF
+}
+
+# expect_req STATUS METHOD PATH [BODY [CURL ARGS...]]: fail unless the status matches
+expect_req() {
+    local want=$1; shift
+    local got
+    got=$(req "$@")
+    [ "$got" = "$want" ] || fail "$1 $2: expected HTTP $want, got $got: $(cat "$T/resp.json" 2>/dev/null)"
+}
+
+# serve_stop: SIGTERM the server and wait for it to exit; prints its exit code
+serve_stop() {
+    kill -TERM "$SERVE_PID" 2>/dev/null
+    bg_wait "$SERVE_OUT"
+}

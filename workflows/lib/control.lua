@@ -37,8 +37,7 @@ function M.session_id(params)
   if params and params.session and params.session ~= "" then return tostring(params.session) end
   local live = newest_live()
   if live then return live end
-  local s = orch.latest_session()
-  return s and s.id
+  return orch.latest_session()
 end
 
 local function load(params)
