@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <strings.h>
+#include <sys/socket.h>
 #include <deque>
 #include <exception>
 #include <mutex>
@@ -123,6 +124,7 @@ struct Server {
     orch_net_server_handler handler;
     std::thread listener;
     int port = 0;
+    int sock = -1;  // the listening socket
 };
 
 void set_timeout(double secs, time_t& s, time_t& us) {
@@ -177,6 +179,7 @@ void* server_start(const orch_net_server_options* o, const orch_net_server_handl
     };
     try {
         auto s = std::make_unique<Server>();
+        Server* raw = s.get();
         s->handler = *h;
         size_t threads = o->threads > 0 ? static_cast<size_t>(o->threads) : 8;
         size_t queue = o->queue > 0 ? static_cast<size_t>(o->queue) : 64;
@@ -190,7 +193,6 @@ void* server_start(const orch_net_server_options* o, const orch_net_server_handl
         set_timeout(o->keep_alive_timeout, sec, usec);
         s->svr.set_keep_alive_timeout(sec);
         s->svr.set_keep_alive_max_count(o->keep_alive_max > 0 ? static_cast<size_t>(o->keep_alive_max) : 100);
-        Server* raw = s.get();
         auto handler = [raw](const httplib::Request& req, httplib::Response& res) { serve(raw, req, res); };
         // one catch-all per method: routing is the host's (Lua's) business
         s->svr.Get(".*", handler);
@@ -207,6 +209,17 @@ void* server_start(const orch_net_server_options* o, const orch_net_server_handl
             res.status = 500;
             res.set_content("{\"error\":\"internal error\"}", "application/json");
         });
+        // httplib listens with a backlog of 5 (compiled into the Debian
+        // library), so a burst of connections beyond the busy workers would
+        // see dropped handshakes and second-long SYN retries. The socket is
+        // remembered here (options replace httplib's default SO_REUSEADDR,
+        // so set it) and listen() is called again after the bind with a
+        // real backlog.
+        s->svr.set_socket_options([raw](int sock) {
+            int yes = 1;
+            setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+            raw->sock = sock;
+        });
         std::string host = o->host ? o->host : "127.0.0.1";
         if (o->port == 0) {
             int p = s->svr.bind_to_any_port(host);
@@ -218,6 +231,7 @@ void* server_start(const orch_net_server_options* o, const orch_net_server_handl
                             " (address in use, or not an address of this machine)");
             s->port = o->port;
         }
+        if (s->sock >= 0) ::listen(s->sock, 1024);
         s->listener = std::thread([raw] { raw->svr.listen_after_bind(); });
         return s.release();
     } catch (const std::exception& e) {
