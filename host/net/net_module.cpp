@@ -201,6 +201,17 @@ void* server_start(const orch_net_server_options* o, const orch_net_server_handl
         s->svr.Patch(".*", handler);
         s->svr.Delete(".*", handler);
         s->svr.Options(".*", handler);
+        // A POST without a body and without Content-Length (`curl -X POST
+        // URL`, as seed 003 documents) is a 400 to httplib 0.11, which would
+        // read the body until EOF; it is an empty body. The pre-routing
+        // handler runs before the body is read.
+        s->svr.set_pre_routing_handler([raw](const httplib::Request& req, httplib::Response& res) {
+            bool has_body_method = req.method == "POST" || req.method == "PUT" || req.method == "PATCH";
+            if (!has_body_method || req.has_header("Content-Length") || req.has_header("Transfer-Encoding"))
+                return httplib::Server::HandlerResponse::Unhandled;
+            serve(raw, req, res);
+            return httplib::Server::HandlerResponse::Handled;
+        });
         // statuses httplib answers itself (413, 400 on a broken request): JSON too
         s->svr.set_error_handler([](const httplib::Request&, httplib::Response& res) {
             if (res.body.empty()) res.set_content(reason_json(res.status), "application/json");
