@@ -27,6 +27,7 @@ fi
 
 if [ "${ORCH_SKIP_NPM:-0}" != 1 ]; then
   bash scripts/install-claude.sh >/dev/null
+  bash tests/telegram/install.sh >/dev/null   # Bot API emulator for tests/telegram
 fi
 
 build_type=${CMAKE_BUILD_TYPE:-RelWithDebInfo}
