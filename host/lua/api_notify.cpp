@@ -1,7 +1,9 @@
 // orch.raw_notify(payload) -> number of sinks queued. The payload (a table)
-// is written to the outbox once per configured sink; delivery happens later
-// from the loop (services/outbox). orch.notify in scripts/orch/init.lua
-// builds the payload and prints to the terminal.
+// is written to the outbox once per configured sink (n8n, each Telegram
+// chat); delivery happens later from the loop (services/outbox), which
+// coalesces progress rows. orch.notify in scripts/orch/init.lua builds the
+// payload and prints to the terminal. payload.buttons (Telegram's inline
+// keyboard) is checked here, so a malformed one is the caller's error.
 #include "lua/internal.h"
 #include "lua/value.h"
 
@@ -24,7 +26,12 @@ int l_raw_notify(lua_State* L) {
     std::string err;
     int n = 0;
     try {
-        n = app.outbox->enqueue_all(to_json(L, 1, "payload").dump());
+        nlohmann::json payload = to_json(L, 1, "payload");
+        if (auto b = payload.find("buttons"); b != payload.end()) {
+            std::string bad = check_buttons(*b);
+            if (!bad.empty()) throw std::invalid_argument("buttons" + bad);
+        }
+        n = app.outbox->enqueue_all(payload.dump());
     } catch (const std::exception& e) {
         err = e.what();
     }
@@ -39,7 +46,7 @@ int l_notify_sinks(lua_State* L) {
     lua_newtable(L);
     if (!app.outbox) return 1;
     int i = 1;
-    for (auto& [name, sink] : app.outbox->sinks()) {
+    for (auto& name : app.outbox->sink_names()) {
         lua_pushstring(L, name.c_str());
         lua_rawseti(L, -2, i++);
     }

@@ -33,6 +33,8 @@ CREATE TABLE IF NOT EXISTS approvals(
 CREATE TABLE IF NOT EXISTS commands(
   id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT, command TEXT NOT NULL, args TEXT,
   by TEXT, created_at REAL, consumed_at REAL);
+-- outbox: delivered_at is set once a row is settled: sent, coalesced or
+-- failed for good (last_error says which; store.h)
 CREATE TABLE IF NOT EXISTS outbox(
   id INTEGER PRIMARY KEY AUTOINCREMENT, sink TEXT NOT NULL, payload TEXT NOT NULL,
   created_at REAL, attempts INTEGER NOT NULL DEFAULT 0, next_at REAL, delivered_at REAL,
@@ -445,7 +447,7 @@ json Store::take_commands(const std::string& session, double now) {
     json out = json::array();
     {
         Stmt q(stmt("SELECT id,session_id,command,args,by,created_at FROM commands "
-                    "WHERE consumed_at IS NULL AND session_id=?1 ORDER BY id"));
+                    "WHERE consumed_at IS NULL AND (?1='*' OR session_id=?1) ORDER BY id"));
         q.bind(1, session);
         int rc;
         while ((rc = q.step()) == SQLITE_ROW) out.push_back(row_object(q.raw()));
@@ -477,6 +479,34 @@ json Store::due_outbox(double now, int limit) {
     return out;
 }
 
+json Store::outbox_queue(const std::string& sink, int limit) {
+    json out = json::array();
+    Stmt q(stmt("SELECT id,payload,attempts,next_at FROM outbox WHERE sink=?1 AND delivered_at IS NULL "
+                "ORDER BY id LIMIT ?2"));
+    q.bind(1, sink).bind(2, static_cast<long long>(limit));
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) out.push_back(row_object(q.raw()));
+    if (rc != SQLITE_DONE) fail("reading outbox");
+    return out;
+}
+
+int Store::coalesce_progress(const std::string& sink, double now) {
+    // json_valid first: json_extract raises on a payload that is not JSON.
+    Stmt q(stmt(R"SQL(
+WITH p AS (
+  SELECT id, CASE WHEN json_valid(payload) THEN CAST(json_extract(payload,'$.session') AS TEXT) END AS s
+  FROM outbox
+  WHERE sink=?1 AND delivered_at IS NULL
+    AND CASE WHEN json_valid(payload) THEN json_extract(payload,'$.type') END = 'progress'),
+newest AS (SELECT s, max(id) AS top FROM p GROUP BY s)
+UPDATE outbox SET delivered_at=?2,
+  last_error='coalesced: superseded by #' || (SELECT n.top FROM p JOIN newest n ON p.s IS n.s WHERE p.id=outbox.id)
+WHERE id IN (SELECT p.id FROM p JOIN newest n ON p.s IS n.s WHERE p.id < n.top))SQL"));
+    q.bind(1, sink).bind(2, now);
+    if (q.step() != SQLITE_DONE) fail("coalescing progress notifications");
+    return sqlite3_changes(db_);
+}
+
 void Store::mark_delivered(long long id, double now) {
     Stmt q(stmt("UPDATE outbox SET delivered_at=?2, attempts=attempts+1, last_error=NULL WHERE id=?1"));
     q.bind(1, id).bind(2, now);
@@ -489,6 +519,12 @@ void Store::mark_failed(long long id, const std::string& error, double next_at) 
     if (q.step() != SQLITE_DONE) fail("updating outbox");
 }
 
+void Store::mark_given_up(long long id, const std::string& error, double now) {
+    Stmt q(stmt("UPDATE outbox SET attempts=attempts+1, last_error=?2, delivered_at=?3 WHERE id=?1"));
+    q.bind(1, id).bind(2, "failed: " + error).bind(3, now);
+    if (q.step() != SQLITE_DONE) fail("updating outbox");
+}
+
 void Store::retry_outbox_now(double now) {
     Stmt q(stmt("UPDATE outbox SET next_at=?1 WHERE delivered_at IS NULL AND next_at>?1"));
     q.bind(1, now);
@@ -497,6 +533,13 @@ void Store::retry_outbox_now(double now) {
 
 long long Store::outbox_pending() {
     Stmt q(stmt("SELECT count(*) FROM outbox WHERE delivered_at IS NULL"));
+    if (q.step() != SQLITE_ROW) fail("counting outbox");
+    return sqlite3_column_int64(q.raw(), 0);
+}
+
+long long Store::outbox_pending(const std::string& sink) {
+    Stmt q(stmt("SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND sink=?1"));
+    q.bind(1, sink);
     if (q.step() != SQLITE_ROW) fail("counting outbox");
     return sqlite3_column_int64(q.raw(), 0);
 }

@@ -64,11 +64,22 @@ public:
                            const std::string& args_json, const std::string& by, double now);
     nlohmann::json take_commands(const std::string& session, double now);
 
+    // outbox: one row per notification and sink. A row is settled once
+    // (delivered_at set): sent (a 2xx; last_error NULL), coalesced into a
+    // newer progress row, or failed for good (last_error says which). Until
+    // then it is pending, and next_at says when it may be tried (backoff).
     long long enqueue(const std::string& sink, const std::string& payload_json, double now);
-    nlohmann::json due_outbox(double now, int limit);
+    nlohmann::json due_outbox(double now, int limit);  // every sink's rows due at `now`, oldest first
+    // A sink's pending rows, oldest first: id, payload, attempts, next_at.
+    nlohmann::json outbox_queue(const std::string& sink, int limit);
+    // Settles every pending progress row of the sink that a newer pending
+    // progress row of the same session supersedes; returns how many.
+    int coalesce_progress(const std::string& sink, double now);
     void mark_delivered(long long id, double now);
-    void mark_failed(long long id, const std::string& error, double next_at);
-    long long outbox_pending();
+    void mark_failed(long long id, const std::string& error, double next_at);  // tried again at next_at
+    void mark_given_up(long long id, const std::string& error, double now);    // never tried again
+    long long outbox_pending();                      // every sink's
+    long long outbox_pending(const std::string& sink);
     void retry_outbox_now(double now);  // undelivered rows become due at once
 
     void kv_put(const std::string& key, const std::string& value_json, double now);

@@ -1,0 +1,405 @@
+// The outbox against a real loopback HTTP server (a small one, in this file):
+// order, exactly-once while running, progress coalescing and holding,
+// retries and permanent failures, the Telegram sink and its secret token.
+#include "helpers.h"
+#include "loop/loop.h"
+#include "services/http_client.h"
+#include "services/journal.h"
+#include "services/outbox.h"
+#include "services/store.h"
+
+#include <arpa/inet.h>
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <doctest/doctest.h>
+#include <functional>
+#include <mutex>
+#include <netinet/in.h>
+#include <nlohmann/json.hpp>
+#include <poll.h>
+#include <sqlite3.h>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
+
+using namespace orch;
+using json = nlohmann::json;
+
+namespace {
+
+double mono() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+struct Received {
+    std::string path;
+    json body;  // null when not JSON
+    double at;  // steady clock seconds
+};
+
+// One connection at a time on 127.0.0.1:<any free port>; `reply` picks the
+// status and body. Requests are recorded before the reply is written.
+class FakeHttp {
+public:
+    using Reply = std::function<std::pair<int, std::string>(const Received&, int nth)>;
+    explicit FakeHttp(Reply reply = {}) : reply_(std::move(reply)) {
+        fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        REQUIRE(listen(fd_, 16) == 0);
+        socklen_t n = sizeof a;
+        getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &n);
+        port_ = ntohs(a.sin_port);
+        thread_ = std::thread([this] { serve(); });
+    }
+    ~FakeHttp() {
+        stop_ = true;
+        thread_.join();
+        close(fd_);
+    }
+    std::string base() const { return "http://127.0.0.1:" + std::to_string(port_); }
+    std::vector<Received> got() {
+        std::lock_guard<std::mutex> l(mu_);
+        return got_;
+    }
+    size_t count() { return got().size(); }
+    std::atomic<double> delay{0};  // seconds before each reply: a slow sink
+
+private:
+    void serve() {
+        while (!stop_) {
+            pollfd p{fd_, POLLIN, 0};
+            if (poll(&p, 1, 50) <= 0) continue;
+            int c = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+            if (c < 0) continue;
+            handle(c);
+            close(c);
+        }
+    }
+    void handle(int c) {
+        std::string in;
+        char buf[4096];
+        size_t head_end = std::string::npos, need = 0;
+        for (;;) {
+            ssize_t r = read(c, buf, sizeof buf);
+            if (r <= 0) return;
+            in.append(buf, static_cast<size_t>(r));
+            if (head_end == std::string::npos && (head_end = in.find("\r\n\r\n")) != std::string::npos) {
+                std::string head = in.substr(0, head_end);
+                for (auto& ch : head) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+                auto cl = head.find("content-length:");
+                need = cl == std::string::npos ? 0 : std::stoul(head.substr(cl + 15));
+            }
+            if (head_end != std::string::npos && in.size() >= head_end + 4 + need) break;
+        }
+        auto sp1 = in.find(' '), sp2 = in.find(' ', sp1 + 1);
+        Received rec{in.substr(sp1 + 1, sp2 - sp1 - 1), json::parse(in.substr(head_end + 4), nullptr, false), mono()};
+        if (rec.body.is_discarded()) rec.body = nullptr;
+        int nth;
+        {
+            std::lock_guard<std::mutex> l(mu_);
+            got_.push_back(rec);
+            nth = static_cast<int>(got_.size());
+        }
+        auto [status, body] = reply_ ? reply_(rec, nth) : std::make_pair(200, std::string(R"({"ok":true})"));
+        if (delay > 0) std::this_thread::sleep_for(std::chrono::duration<double>(delay.load()));
+        std::string out = "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Type: application/json\r\n"
+                          "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+        [[maybe_unused]] auto w = write(c, out.data(), out.size());
+    }
+
+    int fd_ = -1, port_ = 0;
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+    std::mutex mu_;
+    std::vector<Received> got_;
+    Reply reply_;
+};
+
+// A loop, a store, a journal and an outbox in a temp dir.
+struct Rig {
+    std::string dir = testutil::temp_dir("outbox");
+    Loop loop;
+    Store store{dir + "/orch.db"};
+    Journal journal{make_logs(dir), &store, false};
+    HttpWorkers http{loop, 2};
+    Outbox outbox{loop, store, http, journal};
+
+    static std::string make_logs(const std::string& d) {
+        std::filesystem::create_directories(d + "/logs");
+        return d + "/logs";
+    }
+    // Drives the loop until done() or 60 s (a generous deadline, never a sleep).
+    bool run_until(const std::function<bool()>& done, double limit = 60) {
+        double deadline = mono() + limit;
+        while (mono() < deadline) {
+            if (done()) return true;
+            loop.run_once(0.05);
+        }
+        return done();
+    }
+    bool settled() { return !outbox.busy() && outbox.pending() == 0; }
+    long long notify(const json& payload) {
+        outbox.enqueue_all(payload.dump());
+        return row_count();
+    }
+    long long row_count() { return query("SELECT max(id) FROM outbox").at(0).get<long long>(); }
+    // Rows of the outbox table, each [id, sink, delivered_at, attempts, last_error]
+    json query(const std::string& sql) {
+        sqlite3* db;
+        REQUIRE(sqlite3_open_v2((dir + "/orch.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+        sqlite3_stmt* s;
+        REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK);
+        json out = json::array();
+        while (sqlite3_step(s) == SQLITE_ROW) {
+            for (int i = 0; i < sqlite3_column_count(s); ++i) {
+                auto t = sqlite3_column_type(s, i);
+                if (t == SQLITE_NULL) out.push_back(nullptr);
+                else if (t == SQLITE_INTEGER) out.push_back(sqlite3_column_int64(s, i));
+                else if (t == SQLITE_FLOAT) out.push_back(sqlite3_column_double(s, i));
+                else out.push_back(reinterpret_cast<const char*>(sqlite3_column_text(s, i)));
+            }
+        }
+        sqlite3_finalize(s);
+        sqlite3_close(db);
+        return out;
+    }
+    std::string daily_log() { return testutil::read(journal.daily_log_path()); }
+};
+
+json msg(const std::string& text, const std::string& type, const std::string& session = "s1") {
+    return json{{"message", text}, {"type", type}, {"session", session}};
+}
+
+std::vector<std::string> texts(const std::vector<Received>& got, const char* field = "message") {
+    std::vector<std::string> out;
+    for (auto& r : got) out.push_back(r.body.is_object() ? r.body.value(field, std::string("?")) : "-");
+    return out;
+}
+
+using V = std::vector<std::string>;
+
+}  // namespace
+
+TEST_CASE("outbox: a webhook gets each payload once, in order, as the body") {
+    FakeHttp sink;
+    Rig rig;
+    rig.outbox.add_sink("n8n", webhook_sink(sink.base() + "/webhook/orch"));
+    sink.delay = 0.2;  // slow: rows wait while one is in flight
+    for (int i = 1; i <= 6; ++i) rig.notify(msg("m" + std::to_string(i), i % 2 ? "info" : "success"));
+    // kicks while a row is in flight must not send it again
+    REQUIRE(rig.run_until([&] { return sink.count() >= 1; }));
+    for (int i = 0; i < 5; ++i) {
+        rig.outbox.kick();
+        rig.loop.run_once(0.01);
+    }
+    REQUIRE(rig.run_until([&] { return rig.settled(); }));
+    auto got = sink.got();
+    CHECK(texts(got) == V{"m1", "m2", "m3", "m4", "m5", "m6"});
+    CHECK(got[0].path == "/webhook/orch");
+    CHECK(got[0].body == msg("m1", "info"));  // the payload itself
+    CHECK(rig.query("SELECT count(*) FROM outbox WHERE delivered_at IS NULL OR last_error IS NOT NULL")[0] == 0);
+}
+
+TEST_CASE("outbox: progress rows are coalesced per session and held to one per interval; others never wait") {
+    FakeHttp sink;
+    Rig rig;
+    rig.outbox.add_sink("n8n", webhook_sink(sink.base()));
+    rig.outbox.set_progress_interval(3600);
+    rig.notify(msg("p1", "progress"));
+    REQUIRE(rig.run_until([&] { return rig.settled(); }));  // the first progress goes at once
+    long long p2 = rig.notify(msg("p2", "progress"));
+    rig.notify(msg("p3", "progress"));
+    rig.notify(msg("q", "question"));
+    rig.notify(msg("p4", "progress"));
+    long long p5 = rig.notify(msg("p5", "progress"));
+    rig.notify(msg("other", "progress", "s2"));
+    rig.notify(msg("e", "error"));
+    REQUIRE(rig.run_until([&] { return sink.count() == 3 && !rig.outbox.busy(); }));
+    CHECK(texts(sink.got()) == V{"p1", "q", "e"});
+    CHECK(rig.outbox.pending() == 2);  // p5 and s2's, held for the interval
+    json coalesced = rig.query("SELECT id FROM outbox WHERE last_error='coalesced: superseded by #" +
+                               std::to_string(p5) + "' AND delivered_at IS NOT NULL ORDER BY id");
+    CHECK(coalesced == json{p2, p2 + 1, p2 + 3});
+    // a finishing run kicks: the held rows go now, newest per session only
+    rig.outbox.kick();
+    REQUIRE(rig.run_until([&] { return rig.settled(); }));
+    CHECK(texts(sink.got()) == V{"p1", "q", "e", "p5", "other"});
+}
+
+TEST_CASE("outbox: a held progress row goes by itself once the interval has passed") {
+    FakeHttp sink;
+    Rig rig;
+    rig.outbox.add_sink("n8n", webhook_sink(sink.base()));
+    rig.outbox.set_progress_interval(1);
+    double t0 = mono();  // p1 goes after this, so p2 not before t0 + 1
+    rig.notify(msg("p1", "progress"));
+    REQUIRE(rig.run_until([&] { return sink.count() == 1; }));
+    rig.notify(msg("p2", "progress"));
+    rig.notify(msg("q", "question"));
+    REQUIRE(rig.run_until([&] { return rig.settled(); }));
+    auto got = sink.got();
+    REQUIRE(texts(got) == V{"p1", "q", "p2"});
+    CHECK(got[2].at - t0 >= 1.0);
+}
+
+TEST_CASE("outbox: a failing webhook is retried with backoff and later rows keep their place") {
+    FakeHttp sink([](const Received&, int nth) {
+        return nth <= 2 ? std::make_pair(503, std::string("down")) : std::make_pair(200, std::string("{}"));
+    });
+    Rig rig;
+    rig.outbox.add_sink("n8n", webhook_sink(sink.base()));
+    rig.notify(msg("r1", "info"));
+    rig.notify(msg("r2", "warning"));
+    rig.notify(msg("r3", "success"));
+    REQUIRE(rig.run_until([&] { return rig.settled(); }));
+    auto got = sink.got();
+    CHECK(texts(got) == V{"r1", "r1", "r1", "r2", "r3"});
+    CHECK(got[2].at - got[1].at >= 1.5);  // backoff 1 s, then 2 s
+    CHECK(rig.query("SELECT attempts FROM outbox ORDER BY id") == json{3, 1, 1});
+    std::string log = rig.daily_log();
+    CHECK(log.find("notification to n8n failed (HTTP 503); will retry") != std::string::npos);
+    CHECK(log.find("notifications to n8n are delivered again") != std::string::npos);
+}
+
+TEST_CASE("outbox: telegram sendMessage carries chat_id, text and the inline keyboard") {
+    const std::string token = "123456789:AAsecret-TOKEN_xyz";
+    FakeHttp api;
+    Rig rig;
+    rig.outbox.add_sink("telegram:42", telegram_sink(api.base() + "/", token, "42"));
+    rig.outbox.add_sink("telegram:@chan", telegram_sink(api.base(), token, "@chan"));
+    json q = msg("plain text", "question");
+    q["telegram_text"] = "Approve task 1?";
+    q["buttons"] = json::array({json::array({{{"text", "Approve"}, {"data", "approve:1"}},
+                                             {{"text", "Skip"}, {"data", "skip:1"}}}),
+                                json::array({{{"text", "Docs"}, {"url", "https://example.com"}}})});
+    rig.notify(q);
+    rig.notify(msg("done", "success"));
+    REQUIRE(rig.run_until([&] { return rig.settled(); }));
+    auto got = api.got();
+    REQUIRE(got.size() == 4);
+    for (auto& r : got) CHECK(r.path == "/bot" + token + "/sendMessage");
+    json want_kb = {{"inline_keyboard",
+                     {{{{"text", "Approve"}, {"callback_data", "approve:1"}}, {{"text", "Skip"}, {"callback_data", "skip:1"}}},
+                      {{{"text", "Docs"}, {"url", "https://example.com"}}}}}};
+    int seen = 0;
+    for (auto& r : got) {
+        CHECK(r.body["disable_web_page_preview"] == true);
+        if (r.body["text"] == "Approve task 1?") {
+            CHECK(r.body["reply_markup"] == want_kb);
+            ++seen;
+        } else {
+            CHECK(r.body["text"] == "done");
+            CHECK_FALSE(r.body.contains("reply_markup"));
+        }
+        CHECK((r.body["chat_id"] == 42 || r.body["chat_id"] == "@chan"));
+    }
+    CHECK(seen == 2);
+}
+
+TEST_CASE("outbox: telegram 429 waits retry_after; other 4xx fail for good; the token is never logged or stored") {
+    const std::string token = "987654321:AAhidden-Secret";
+    int rate_limited = 0;
+    FakeHttp api([&](const Received& r, int) -> std::pair<int, std::string> {
+        std::string text = r.body.value("text", "");
+        if (text == "slow" && rate_limited++ == 0)
+            return {429, R"({"ok":false,"error_code":429,"description":"Too Many Requests: retry after 1","parameters":{"retry_after":1}})"};
+        if (text == "bad")  // an error that echoes the request path
+            return {400, R"({"ok":false,"error_code":400,"description":"Bad Request: chat not found in )" + r.path + "\"}"};
+        return {200, R"({"ok":true,"result":{}})"};
+    });
+    Rig rig;
+    rig.outbox.add_sink("telegram:1", telegram_sink(api.base(), token, "1"));
+    long long slow = rig.notify(msg("slow", "warning"));
+    long long bad = rig.notify(msg("bad", "error"));
+    rig.notify(msg("after", "info"));
+    REQUIRE(rig.run_until([&] { return rig.settled(); }));
+    auto got = api.got();
+    CHECK(texts(got, "text") == V{"slow", "slow", "bad", "after"});
+    CHECK(got[1].at - got[0].at >= 0.9);
+    json row = rig.query("SELECT attempts, last_error FROM outbox WHERE id=" + std::to_string(bad));
+    CHECK(row[0] == 1);  // not retried
+    std::string err = row[1].get<std::string>();
+    CHECK(err.find("failed: HTTP 400: Bad Request: chat not found in /bot<redacted>/sendMessage") == 0);
+    CHECK(rig.query("SELECT last_error FROM outbox WHERE id=" + std::to_string(slow))[0].is_null());
+    std::string log = rig.daily_log();
+    CHECK(log.find("HTTP 429") != std::string::npos);
+    CHECK(log.find("failed for good") != std::string::npos);
+    CHECK(log.find("AAhidden") == std::string::npos);
+    CHECK(rig.query("SELECT count(*) FROM outbox WHERE last_error LIKE '%AAhidden%'")[0] == 0);
+}
+
+TEST_CASE("outbox: a network error that names the URL is stored without the token") {
+    const std::string token = "555:AAnever-Shown";
+    Rig rig;
+    rig.outbox.add_sink("telegram:1", telegram_sink("127.0.0.1:9", token, "1"));  // no scheme: the client names the URL
+    long long id = rig.notify(msg("x", "error"));
+    REQUIRE(rig.run_until([&] {
+        return rig.query("SELECT attempts FROM outbox WHERE id=" + std::to_string(id))[0].get<long long>() >= 1 &&
+               !rig.outbox.busy();
+    }));
+    std::string err = rig.query("SELECT last_error FROM outbox WHERE id=" + std::to_string(id))[0].get<std::string>();
+    CHECK(!err.empty());
+    CHECK(err.find("AAnever") == std::string::npos);
+    CHECK(rig.daily_log().find("AAnever") == std::string::npos);
+    CHECK(rig.outbox.pending() == 1);  // a network failure is retried
+    Sink s = telegram_sink("https://api.example", token, "1");
+    CHECK(s.shown_url() == "https://api.example/bot<redacted>/sendMessage");
+    CHECK(s.redact("at /bot555%3AAAnever-Shown/x") == "at /bot<redacted>/x");
+}
+
+TEST_CASE("outbox: sink_request and check_buttons") {
+    Sink tg = telegram_sink("http://x", "1:t", "-100123");
+    json body = json::parse(sink_request(tg, R"({"message":"hi"})").body);
+    CHECK(body["chat_id"] == -100123);
+    CHECK(body["text"] == "hi");
+    std::string emoji;
+    for (int i = 0; i < 3000; ++i) emoji += "\xF0\x9F\x93\x8A";  // 2 UTF-16 units each
+    body = json::parse(sink_request(tg, json{{"message", emoji}}.dump()).body);
+    std::string text = body["text"];
+    CHECK(text.size() == 2047 * 4 + 3);  // 4094 units + "…"
+    CHECK_THROWS_AS(sink_request(tg, R"({"type":"info"})"), std::invalid_argument);
+    CHECK_THROWS_AS(sink_request(tg, R"({"message":"m","buttons":[[{"text":"a"}]]})"), std::invalid_argument);
+    Sink hook = webhook_sink("http://y/hook");
+    CHECK(sink_request(hook, "{\"a\":1}").body == "{\"a\":1}");
+    CHECK(check_buttons(json::array()) == "");
+    CHECK(check_buttons(json::object()) == "");
+    CHECK(check_buttons(json::array({json::array({{{"text", "A"}, {"data", "a"}}})})) == "");
+    CHECK(check_buttons(json::array({{{"text", "A"}, {"data", "a"}}})) ==
+          "[1] must be a non-empty list of {text=, data=}");
+    CHECK(check_buttons(json::array({json::array({{{"text", "A"}, {"data", std::string(65, 'x')}}})})) ==
+          "[1][1].data must be a string of 1 to 64 bytes");
+    CHECK(check_buttons(json::array({json::array({{{"text", ""}, {"data", "a"}}})})) ==
+          "[1][1].text must be a non-empty string");
+    CHECK(check_buttons("x") == " must be a list of rows");
+}
+
+TEST_CASE("store: coalescing is per sink and session and survives payloads that are not JSON") {
+    std::string dir = testutil::temp_dir("outbox");
+    Store s(dir + "/orch.db");
+    auto p = [](const char* session, const char* type) {
+        json j = {{"type", type}};
+        if (session) j["session"] = session;
+        return j.dump();
+    };
+    long long a1 = s.enqueue("n8n", p("a", "progress"), 1);
+    long long junk = s.enqueue("n8n", "not json {", 1);
+    long long b1 = s.enqueue("n8n", p("b", "progress"), 1);
+    long long none1 = s.enqueue("n8n", p(nullptr, "progress"), 1);
+    long long other = s.enqueue("tg", p("a", "progress"), 1);
+    long long info = s.enqueue("n8n", p("a", "info"), 1);
+    long long a2 = s.enqueue("n8n", p("a", "progress"), 1);
+    long long none2 = s.enqueue("n8n", p(nullptr, "progress"), 1);
+    CHECK(s.coalesce_progress("n8n", 2) == 2);  // a1 and none1
+    std::vector<long long> left;
+    for (auto& r : s.outbox_queue("n8n", 50)) left.push_back(r["id"].get<long long>());
+    CHECK(left == std::vector<long long>{junk, b1, info, a2, none2});
+    CHECK(s.outbox_pending("tg") == 1);
+    CHECK(s.outbox_pending() == 6);
+    (void)a1, (void)none1, (void)other;
+    s.mark_given_up(info, "HTTP 400", 3);
+    CHECK(s.outbox_pending("n8n") == 4);
+}
