@@ -6,6 +6,9 @@
 #    run delivers every notification the earlier run queued, exactly once.
 # C: the same after a longer outage (a 15 s run): the retry backoff of the
 #    earlier run must not keep its notifications from the next run.
+# Progress notifications (task_started) are coalesced per session
+# (notify_coalesce.sh): each arrives at most once, and the newest one of a
+# session always does; every other type arrives exactly once.
 source "$(dirname "$0")/lib.bash"
 
 SINK=$ORCH_SRC/tests/cli/fixtures/notify_sink.py
@@ -19,25 +22,37 @@ start_sink() {
     wait_for test -s "$T/ready.$2"
 }
 
-# counts FILE SESSION: "event[:task] count" lines for one session's deliveries
+# counts FILE SESSION: "event[:task] count" lines for one session's deliveries;
+# progress ones as one line "progress newest=<event:task> ok" when none came
+# twice and the session's newest came (the newest is the last one sent)
 counts() {
-    python3 - "$1" "$2" <<'PY'
+    { python3 - "$1" "$2" <<'PY'
 import collections, json, sys
-c = collections.Counter()
+c, progress = collections.Counter(), []
 for line in open(sys.argv[1]):
     d = json.loads(line)
     b = d.get("body")
     assert isinstance(b, dict), d
     if b.get("session") != sys.argv[2]:
         continue
-    c[b.get("event", "?") + (":" + str(b["task"]) if b.get("task") is not None else "")] += 1
+    key = b.get("event", "?") + (":" + str(b["task"]) if b.get("task") is not None else "")
+    if b.get("type") == "progress":
+        progress.append((b["ts"], key))
+    else:
+        c[key] += 1
 for k in sorted(c):
     print(k, c[k])
+if progress:
+    keys = [k for _, k in progress]
+    twice = len(set(keys)) != len(keys)
+    print("progress newest=%s %s" % (max(progress)[1], "DUPLICATES" if twice else "ok"))
 PY
+    } | sort
 }
 expected_day() {  # expected_day TASK_IDS...: a day where every task completes
     { echo "session_completed 1"; echo "session_started 1"
-      for t in "$@"; do echo "task_completed:$t 1"; echo "task_started:$t 1"; done; } | sort
+      for t in "$@"; do echo "task_completed:$t 1"; done
+      echo "progress newest=task_started:${*: -1} ok"; } | sort
 }
 
 three_tasks() {
