@@ -86,8 +86,10 @@ local function progress_of()
   return { done = c.done, total = c.total }
 end
 
-local function note(t, text, kind, event)
-  orch.notify(text, { type = kind, session = s.id, task = t and t.id, event = event, progress = progress_of() })
+local function note(t, text, kind, event, extra)
+  local fields = { type = kind, session = s.id, task = t and t.id, event = event, progress = progress_of() }
+  for k, v in pairs(extra or {}) do fields[k] = v end
+  orch.notify(text, fields)
 end
 
 local function pause_session(reason)
@@ -203,7 +205,8 @@ end
 local function approve(t, why)
   S.set_task(s, t, { status = "waiting_approval" }, "approval_requested", { reason = why })
   S.set_status(s, "waiting_approval")
-  note(t, fmt.approval_needed(s, t, why), "question", "approval_requested")
+  note(t, fmt.approval_needed(s, t, why), "question", "approval_requested",
+    { buttons = fmt.approval_buttons(s, t) })
   local asked = orch.now()
   local d = orch.await_approval({ session = s.id, task = t.id, kind = "approval",
     prompt = string.format("Task %s (%s): [a]pprove, [s]kip or [p]ause? ", t.id, t.title),

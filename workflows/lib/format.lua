@@ -313,4 +313,23 @@ M.HELP = [[
 
 function M.help() return blocks("🤖 Orchestrator Commands", M.HELP) end
 
+-- The buttons under an approval request: rows of {text=, data=}, data being
+-- "<action>:<session>:<task>" (Telegram allows 64 bytes of callback data).
+function M.approval_buttons(s, t)
+  local function b(text, action)
+    return { text = text, data = (action .. ":" .. tostring(s.id) .. ":" .. tostring(t.id)):sub(1, 64) }
+  end
+  return { { b("✅ Approve", "approve"), b("⏭️ Skip", "skip") }, { b("⏸️ Pause", "pause") } }
+end
+
+-- rows of {text=, data=} -> the Bot API's reply_markup
+function M.inline_keyboard(rows)
+  local kb = {}
+  for i, row in ipairs(rows) do
+    kb[i] = {}
+    for j, btn in ipairs(row) do kb[i][j] = { text = btn.text, callback_data = btn.data } end
+  end
+  return { inline_keyboard = kb }
+end
+
 return M

@@ -1,0 +1,148 @@
+-- Specs for workflows/lib/telegram.lua against a recorded Bot API (a fake
+-- orch.http) and a recording control: who is served, what each update
+-- becomes, the offset, both polling behaviours. The round trip with a Bot
+-- API emulator is tests/telegram/bot_flow.sh.
+local T = require("orch.testing")
+local TG = require("lib.telegram")
+local describe, it, eq, ok = T.describe, T.it, T.eq, T.ok
+
+local CFG = { bot_token = "123:SECRET", chat_id = "500", allowed_users = "42, 43", api_base = "http://tg.test/",
+              poll_timeout = 25 }
+
+-- a Bot API that answers getUpdates from a queue and records every call
+local function fake_api(batches)
+  local api = { calls = {}, sent = {}, answered = {} }
+  api.http = function(req)
+    local method = req.url:match("/bot123:SECRET/(%w+)$")
+    local params = orch.json.decode(req.body)
+    api.calls[#api.calls + 1] = { method = method, params = params, url = req.url }
+    local result = true
+    if method == "getUpdates" then
+      result = table.remove(batches, 1) or {}
+    elseif method == "sendMessage" then
+      api.sent[#api.sent + 1] = params
+      result = { message_id = #api.sent }
+    elseif method == "answerCallbackQuery" then
+      api.answered[#api.answered + 1] = params
+    end
+    return { status = 200, body = orch.json.encode({ ok = true, result = result }) }
+  end
+  return api
+end
+
+local function fake_control(replies)
+  local c = { runs = {} }
+  c.run = function(cmd, params, by)
+    c.runs[#c.runs + 1] = { cmd = cmd, params = params, by = by }
+    return (replies or {})[cmd] or { status = "ok", message = "did " .. cmd }
+  end
+  return c
+end
+
+local function msg(id, from, chat, text)
+  return { update_id = id, message = { message_id = id, from = { id = from, username = "u" .. from },
+                                         chat = { id = chat }, text = text, date = 0 } }
+end
+
+describe("telegram: parsing", function()
+  it("reads commands with and without the bot's name and arguments", function()
+    eq({ TG.parse_command("/approve") }, { "approve", "" })
+    eq({ TG.parse_command("/answer@orch_bot  use  postgres ") }, { "answer", "use  postgres" })
+    eq({ TG.parse_command("/LOGS 20") }, { "logs", "20" })
+    eq({ TG.parse_command("hello there") }, { nil, "hello there" })
+  end)
+  it("reads callback data and refuses anything else", function()
+    eq({ TG.parse_callback("approve:20261124-071245:3") }, { "approve", "20261124-071245", "3" })
+    eq({ TG.parse_callback("approve:../x:1") }, {})
+    eq({ TG.parse_callback(nil) }, {})
+  end)
+end)
+
+describe("telegram: who is served", function()
+  it("serves allowed users and the configured chat, and nobody else", function()
+    local api, c = fake_api({}), fake_control()
+    local bot = TG.new(c, CFG, { http = api.http })
+    bot:handle(msg(1, 42, 42, "/status"))        -- allowed user, private chat
+    bot:handle(msg(2, 7, 500, "/status"))        -- anyone in the configured chat
+    bot:handle(msg(3, 666, 666, "/status"))      -- a stranger: nothing
+    bot:handle(msg(4, 666, 777, "/approve"))
+    eq(#c.runs, 2)
+    eq(#api.sent, 2)
+    eq(api.sent[1].chat_id, 42)
+    eq(api.sent[2].chat_id, 500)
+    eq(bot.refused, 2)
+    eq(c.runs[1].by, "telegram:42")
+  end)
+end)
+
+describe("telegram: odd updates", function()
+  it("ignores edits, answers stickers, cuts huge texts, helps with unknown commands", function()
+    local api, c = fake_api({}), fake_control()
+    local bot = TG.new(c, CFG, { http = api.http })
+    bot:handle({ update_id = 1, edited_message = { from = { id = 42 }, chat = { id = 42 }, text = "/approve" } })
+    eq(#c.runs, 0)
+    bot:handle({ update_id = 2, message = { from = { id = 42 }, chat = { id = 42 }, sticker = { file_id = "x" } } })
+    ok(api.sent[1].text:find("only understand text", 1, true))
+    bot:handle(msg(3, 42, 42, "/answer " .. string.rep("y", 100000)))
+    eq(c.runs[1].cmd, "answer")
+    ok(#c.runs[1].params.text <= TG.MAX_INPUT)
+    bot:handle(msg(4, 42, 42, "/frobnicate"))
+    ok(api.sent[#api.sent].text:find("Unknown command /frobnicate", 1, true))
+    bot:handle({ update_id = 5, channel_post = { chat = { id = 1 }, text = "hi" } })
+    local replies_before = #api.sent
+    bot:handle({ update_id = 6 })
+    eq(#api.sent, replies_before)
+  end)
+  it("turns plain text into an answer when a question waits, else a task", function()
+    local api = fake_api({})
+    local c = fake_control({ status = { status = "waiting_approval", waiting = { kind = "question" } } })
+    local bot = TG.new(c, CFG, { http = api.http })
+    bot:handle(msg(1, 42, 42, "use postgres"))
+    eq(c.runs[#c.runs].cmd, "answer")
+    eq(c.runs[#c.runs].params.text, "use postgres")
+    c = fake_control({ status = { status = "idle" } })
+    bot = TG.new(c, CFG, { http = api.http })
+    bot:handle(msg(2, 42, 42, "Create a pijama directory"))
+    eq(c.runs[#c.runs].cmd, "task")
+  end)
+  it("never puts the token in what it logs", function()
+    local bot = TG.new(fake_control(), CFG, { http = function() return nil, orch.err("io", "connection refused") end })
+    local _, err = bot:call("getUpdates", {})
+    ok(err and not err:find("SECRET", 1, true), err)
+  end)
+end)
+
+describe("telegram: polling", function()
+  it("advances the offset and drops repeats from an API that ignores it", function()
+    local batch = { msg(10, 42, 42, "/status"), msg(11, 42, 42, "/logs 5") }
+    local api, c = fake_api({ batch, batch, { msg(12, 42, 42, "/help") } }), fake_control()
+    local bot = TG.new(c, CFG, { http = api.http })
+    eq((bot:poll_once()), 2)
+    eq(bot.offset, 12)
+    eq((bot:poll_once()), 0)          -- the same two again: not handled twice
+    eq((bot:poll_once()), 1)
+    eq(#c.runs, 3)
+    eq(c.runs[2].params.lines, 5)
+    local polls = {}
+    for _, call in ipairs(api.calls) do
+      if call.method == "getUpdates" then polls[#polls + 1] = call.params end
+    end
+    eq(polls[2].offset, 12)            -- the offset is sent (long polling APIs honour it)
+    eq(polls[1].timeout, 25)
+    eq(orch.load_state("telegram:offset"), 13)
+  end)
+  it("answers button presses, refusing stale ones", function()
+    local api, c = fake_api({}), fake_control()
+    local bot = TG.new(c, CFG, { http = api.http })
+    bot:handle({ update_id = 1, callback_query = { id = "cb1", from = { id = 42 }, data = "approve:nosuch:1",
+                                                   message = { message_id = 3, chat = { id = 42 } } } })
+    eq(#c.runs, 0)
+    eq(api.answered[1].callback_query_id, "cb1")
+    ok(api.answered[1].text:find("no longer pending", 1, true))
+    bot:handle({ update_id = 2, callback_query = { id = "cb2", from = { id = 666 }, data = "approve:x:1",
+                                                   message = { message_id = 3, chat = { id = 666 } } } })
+    eq(#api.answered, 1)              -- a stranger's press gets nothing
+  end)
+end)
+
+return T.run()

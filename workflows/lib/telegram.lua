@@ -1,0 +1,228 @@
+-- telegram: the bot, speaking the Bot API directly (seeds 000/001/004).
+-- Long-polls getUpdates with an offset (kept in the state database, so a
+-- restart neither loses nor repeats a command), answers the commands through
+-- lib/control.lua, and answers inline-button presses. Only the configured
+-- users (TELEGRAM_ALLOWED_USERS) and chats (TELEGRAM_CHAT_ID) are served;
+-- anyone else gets nothing and is logged. Notifications (session start, task
+-- done, approvals with their buttons) go out through the host's outbox
+-- Telegram sink; this module only answers. Every text is lib/format's.
+--
+-- The token travels in every URL: never log a URL here.
+local fmt = require("lib.format")
+
+local M = {}
+
+M.MAX_TEXT = 4000           -- Telegram refuses messages over 4096 characters
+M.MAX_INPUT = 4000          -- longer incoming texts are cut before parsing
+M.SHORT_POLL_INTERVAL = 1   -- seconds between polls when the API does not hold requests
+M.PLAIN_TEXT = "task"       -- a message that is not a command: "task" (seed 004) or "help"
+
+local function ids(list)
+  local set = {}
+  for id in tostring(list or ""):gmatch("[^,%s]+") do set[id] = true end
+  return set
+end
+
+-- "/approve@my_bot now" -> "approve", "now"
+function M.parse_command(text)
+  local cmd, rest = text:match("^/([%a_]+)@?[%w_]*%s*(.-)%s*$")
+  if not cmd then return nil, text end
+  return cmd:lower(), rest
+end
+
+-- Callback data of the approval buttons (lib/format.approval_buttons):
+-- "<action>:<session>:<task>", at most 64 bytes.
+function M.parse_callback(data)
+  local action, session, task = tostring(data or ""):match("^(%a+):([%w_%-]+):([%w_%-%.]+)$")
+  return action, session, task
+end
+
+function M.new(control, cfg, deps)
+  local bot = {
+    control = control,
+    cfg = cfg,
+    users = ids(cfg.allowed_users),
+    chats = ids(cfg.chat_id),
+    base = cfg.api_base:gsub("/+$", "") .. "/bot" .. cfg.bot_token .. "/",
+    http = deps and deps.http or orch.http,
+    handled = 0,
+    refused = 0,
+  }
+  return setmetatable(bot, { __index = M })
+end
+
+-- A Bot API call -> result | nil, error text (never the URL)
+function M:call(method, params, timeout)
+  local r, err = self.http({ method = "POST", url = self.base .. method, body = orch.json.encode(params or {}),
+                             content_type = "application/json", timeout = timeout or 30 })
+  if not r then return nil, method .. ": " .. tostring(err and err.message or err) end
+  local body = orch.json.decode(r.body or "")
+  if type(body) ~= "table" then return nil, method .. ": HTTP " .. tostring(r.status) .. ", not JSON" end
+  if not body.ok then
+    return nil, method .. ": HTTP " .. tostring(r.status) .. ": " .. tostring(body.description or "failed"),
+      body.parameters and body.parameters.retry_after
+  end
+  return body.result
+end
+
+function M:send(chat_id, text, buttons)
+  local msg = { chat_id = chat_id, text = fmt.truncate(text, M.MAX_TEXT), disable_web_page_preview = true }
+  if buttons then msg.reply_markup = fmt.inline_keyboard(buttons) end
+  local _, err = self:call("sendMessage", msg)
+  if err then orch.log("warn", "telegram: " .. err) end
+end
+
+function M:allowed(from, chat)
+  local uid = from and from.id and tostring(math.floor(from.id))
+  local cid = chat and chat.id and tostring(math.floor(chat.id))
+  return (uid and self.users[uid]) or (cid and self.chats[cid]) or false
+end
+
+local function who(from)
+  if not from then return "unknown" end
+  return tostring(from.id and math.floor(from.id)) .. (from.username and (" @" .. tostring(from.username)) or "")
+end
+
+-- What a command does: control's reply, and the buttons to show with it.
+function M:command(cmd, arg, by)
+  local c = self.control
+  local params = {}
+  if cmd == "start" then
+    if arg ~= "" then params.task_file = arg end
+  elseif cmd == "answer" or cmd == "task" then
+    params.text = arg
+  elseif cmd == "logs" then
+    params.lines = tonumber(arg) or 10
+  elseif cmd == "progress" or cmd == "cancel" then
+    params.task = arg
+  elseif cmd == "approve" or cmd == "skip" or cmd == "pause" or cmd == "resume" or cmd == "status" then
+    if arg ~= "" then params.session = arg end
+  elseif cmd ~= "help" then
+    return { message = "Unknown command /" .. cmd .. "\n\n" .. fmt.help() }
+  end
+  local r = c.run(cmd, params, by)
+  local buttons
+  if cmd == "status" and r.waiting and r.waiting.kind == "approval" then
+    buttons = fmt.approval_buttons({ id = r.session_id }, { id = r.waiting.task })
+  end
+  return r, buttons
+end
+
+function M:on_message(msg, edited)
+  if not self:allowed(msg.from, msg.chat) then
+    self.refused = self.refused + 1
+    orch.log("warn", "telegram: ignored a message from user " .. who(msg.from) .. " in chat " ..
+      tostring(msg.chat and msg.chat.id) .. " (not in TELEGRAM_ALLOWED_USERS / TELEGRAM_CHAT_ID)")
+    return
+  end
+  if edited then return end  -- an edit of an old message is not a new command
+  local chat = msg.chat.id
+  if type(msg.text) ~= "string" then
+    return self:send(chat, "I only understand text. " .. "Send /help for the commands.")
+  end
+  local text = msg.text:sub(1, M.MAX_INPUT)
+  local by = "telegram:" .. tostring(math.floor(msg.from and msg.from.id or chat))
+  local cmd, arg = M.parse_command(text)
+  if not cmd then
+    -- plain text: the answer to a waiting question, else a new task (seed 004)
+    local st = self.control.run("status", {}, by)
+    if st.waiting and st.waiting.kind == "question" then cmd, arg = "answer", text
+    elseif M.PLAIN_TEXT == "task" then cmd, arg = "task", text
+    else cmd, arg = "help", "" end
+  end
+  orch.log("info", "telegram: /" .. cmd .. " from " .. who(msg.from))
+  local r, buttons = self:command(cmd, arg, by)
+  self:send(chat, r.message or r.status or "ok", buttons)
+end
+
+function M:on_callback(q)
+  local chat = q.message and q.message.chat
+  if not self:allowed(q.from, chat) then
+    self.refused = self.refused + 1
+    orch.log("warn", "telegram: ignored a button press from user " .. who(q.from))
+    return
+  end
+  local action, session, task = M.parse_callback(q.data)
+  local by = "telegram:" .. tostring(math.floor(q.from and q.from.id or 0))
+  local answer
+  if not action or (action ~= "approve" and action ~= "skip" and action ~= "pause") then
+    answer = "Unknown button"
+  else
+    local p = orch.pending_approval(session)
+    if not p or p.task_id ~= task then
+      answer = "This approval is no longer pending"
+    else
+      local r = self.control.run(action, { session = session }, by)
+      answer = r.message or r.status
+      if chat and r.status == "ok" then self:send(chat.id, r.message) end
+    end
+  end
+  local _, err = self:call("answerCallbackQuery", { callback_query_id = q.id, text = fmt.truncate(answer, 190) })
+  if err then orch.log("warn", "telegram: " .. err) end
+end
+
+function M:handle(update)
+  self.handled = self.handled + 1
+  if update.message then return self:on_message(update.message) end
+  if update.edited_message then return self:on_message(update.edited_message, true) end
+  if update.callback_query then return self:on_callback(update.callback_query) end
+  -- channel posts, polls, member updates...: nothing to do
+end
+
+-- One getUpdates round: handles what came, returns the count and whether
+-- the API held the request (long polling) or answered at once.
+function M:poll_once()
+  local timeout = self.cfg.poll_timeout
+  local started = orch.monotonic()
+  local updates, err, retry_after = self:call("getUpdates",
+    { offset = self.offset, timeout = timeout, allowed_updates = { "message", "edited_message", "callback_query" } },
+    timeout + 15)
+  if not updates then return nil, err, retry_after end
+  local n = 0
+  for _, u in ipairs(updates) do
+    local id = tonumber(u.update_id)
+    -- an API that ignores offset (the test emulator) sends old updates again
+    if id and (not self.offset or id >= self.offset) then
+      self.offset = id + 1
+      n = n + 1
+      local ok, herr = pcall(self.handle, self, u)
+      if not ok then orch.log("error", "telegram: update " .. tostring(id) .. " failed: " .. tostring(herr)) end
+    end
+  end
+  if n > 0 then orch.save_state("telegram:offset", self.offset) end
+  return n, orch.monotonic() - started
+end
+
+function M:run()
+  self.offset = orch.load_state("telegram:offset")
+  local backoff = 1
+  while not orch.interrupted() do
+    local n, info, retry_after = self:poll_once()
+    if n == nil then
+      orch.log("warn", "telegram: " .. tostring(info) .. "; retrying in " .. (retry_after or backoff) .. " s")
+      if not orch.sleep(retry_after or backoff) then return end
+      backoff = math.min(backoff * 2, 60)
+    else
+      backoff = 1
+      -- a server that answers at once (short polling, or poll_timeout = 0):
+      -- do not spin
+      if n == 0 and info < 0.5 then
+        if not orch.sleep(M.SHORT_POLL_INTERVAL) then return end
+      end
+    end
+  end
+end
+
+-- start(control): the poller, as a task of the server
+function M.start(control, cfg)
+  cfg = cfg or orch.config.telegram
+  local bot = M.new(control, cfg)
+  if next(bot.users) == nil and next(bot.chats) == nil then
+    orch.log("warn", "telegram: neither TELEGRAM_ALLOWED_USERS nor TELEGRAM_CHAT_ID is set: the bot answers nobody")
+  end
+  orch.log("info", "telegram: polling " .. cfg.api_base .. " (long poll " .. cfg.poll_timeout .. " s)")
+  orch.spawn(function() bot:run() end)
+  return bot
+end
+
+return M
