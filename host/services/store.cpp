@@ -491,20 +491,40 @@ json Store::outbox_queue(const std::string& sink, int limit) {
 }
 
 int Store::coalesce_progress(const std::string& sink, double now) {
-    // json_valid first: json_extract raises on a payload that is not JSON.
-    Stmt q(stmt(R"SQL(
+    // Read first: this runs on every delivery pass, and an UPDATE would take
+    // the write lock even when nothing matches. json_valid guards
+    // json_extract, which raises on a payload that is not JSON.
+    std::vector<std::pair<long long, long long>> superseded;  // row, the newer row
+    {
+        Stmt q(stmt(R"SQL(
 WITH p AS (
   SELECT id, CASE WHEN json_valid(payload) THEN CAST(json_extract(payload,'$.session') AS TEXT) END AS s
   FROM outbox
   WHERE sink=?1 AND delivered_at IS NULL
     AND CASE WHEN json_valid(payload) THEN json_extract(payload,'$.type') END = 'progress'),
 newest AS (SELECT s, max(id) AS top FROM p GROUP BY s)
-UPDATE outbox SET delivered_at=?2,
-  last_error='coalesced: superseded by #' || (SELECT n.top FROM p JOIN newest n ON p.s IS n.s WHERE p.id=outbox.id)
-WHERE id IN (SELECT p.id FROM p JOIN newest n ON p.s IS n.s WHERE p.id < n.top))SQL"));
-    q.bind(1, sink).bind(2, now);
-    if (q.step() != SQLITE_DONE) fail("coalescing progress notifications");
-    return sqlite3_changes(db_);
+SELECT p.id, n.top FROM p JOIN newest n ON p.s IS n.s WHERE p.id < n.top ORDER BY p.id)SQL"));
+        q.bind(1, sink);
+        int rc;
+        while ((rc = q.step()) == SQLITE_ROW)
+            superseded.emplace_back(sqlite3_column_int64(q.raw(), 0), sqlite3_column_int64(q.raw(), 1));
+        if (rc != SQLITE_DONE) fail("reading outbox");
+    }
+    if (superseded.empty()) return 0;
+    bool own = !in_transaction();
+    if (own) begin();
+    try {
+        for (auto& [id, by] : superseded) {
+            Stmt q(stmt("UPDATE outbox SET delivered_at=?2, last_error=?3 WHERE id=?1 AND delivered_at IS NULL"));
+            q.bind(1, id).bind(2, now).bind(3, "coalesced: superseded by #" + std::to_string(by));
+            if (q.step() != SQLITE_DONE) fail("coalescing progress notifications");
+        }
+        if (own) commit();
+    } catch (...) {
+        if (own) rollback();
+        throw;
+    }
+    return static_cast<int>(superseded.size());
 }
 
 void Store::mark_delivered(long long id, double now) {
