@@ -47,6 +47,8 @@ function M.new(control, cfg, deps)
     http = deps and deps.http or orch.http,
     handled = 0,
     refused = 0,
+    seen = {},
+    seen_order = {},
   }
   return setmetatable(bot, { __index = M })
 end
@@ -63,6 +65,14 @@ function M:call(method, params, timeout)
       body.parameters and body.parameters.retry_after
   end
   return body.result
+end
+
+-- the last 1000 update ids handled
+function M:remember(id)
+  self.seen[id] = true
+  local q = self.seen_order
+  q[#q + 1] = id
+  if #q > 1000 then self.seen[table.remove(q, 1)] = nil end
 end
 
 function M:send(chat_id, text, buttons)
@@ -181,8 +191,10 @@ function M:poll_once()
   local n = 0
   for _, u in ipairs(updates) do
     local id = tonumber(u.update_id)
-    -- an API that ignores offset (the test emulator) sends old updates again
-    if id and (not self.offset or id >= self.offset) then
+    -- An API that ignores offset sends old updates again: skip the ones seen.
+    -- Not "id < offset": Telegram restarts ids at random after a quiet week.
+    if id and not self.seen[id] then
+      self:remember(id)
       self.offset = id + 1
       n = n + 1
       local ok, herr = pcall(self.handle, self, u)
