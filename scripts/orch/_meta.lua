@@ -104,14 +104,81 @@ function orch.resolve_approval(id_or_session, action, text, by) end
 function orch.pending_approval(session) end
 
 ---Poll the commands other processes send to this session (pause, skip,
----resume...) and dispatch them to orch.on("command", fn).
----@param session_id string?
+---resume...) and dispatch them to orch.on("command", fn); "*" polls every
+---session's (serve). Handlers see cmd.session_id, cmd.command, cmd.args, cmd.by.
+---@param session_id string
 function orch.watch_session(session_id) end
 
----Call fn(payload) in a new task when the host dispatches `event` ("command").
+---Stop polling a session's commands.
+---@param session_id string
+function orch.unwatch_session(session_id) end
+
+---Queue a command (pause, skip, resume, cancel...) for a session's workflow,
+---in this process or another.
+---@param session_id string
+---@param command string
+---@param args? table
+---@param by? string
+---@return number id
+function orch.push_command(session_id, command, args, by) end
+
+---Call fn(payload) in a new task when the host dispatches `event` ("command",
+---"shutdown" in serve).
 ---@param event string
 ---@param fn fun(payload: table)
 function orch.on(event, fn) end
+
+---Remove a handler added with orch.on.
+---@param event string
+---@param fn function
+function orch.off(event, fn) end
+
+---@class orch.Request
+---@field id string request id (access log, 5xx bodies)
+---@field method string
+---@field path string percent-decoded
+---@field query string raw query string
+---@field args table<string,string> the decoded query
+---@field params table<string,string> from {name} segments of the pattern
+---@field headers table<string,string> lower-case names
+---@field body string
+---@field json any the decoded body, when it was JSON
+---@field remote string caller address:port
+
+---Register an HTTP route of `orch-host serve`. Only while the server
+---workflow (serve.lua) loads; later calls raise. `pattern` segments like
+---{name} match one plain segment (no "/", no "..", no leading dot). fn runs
+---as a task per request and returns a table (JSON, 200), table + status, a
+---string (text/plain), nil (204), nil + err (500), or orch.reply(...).
+---@param method "GET"|"POST"|"PUT"|"PATCH"|"DELETE"|"OPTIONS"
+---@param pattern string
+---@param fn fun(req: orch.Request): any, any
+function orch.route(method, pattern, fn) end
+
+---A reply with a status, a value (table -> JSON, string -> text/plain or
+---headers["Content-Type"]) and headers.
+---@param status integer
+---@param value? any
+---@param headers? table<string,string>
+function orch.reply(status, value, headers) end
+
+---Compare two secrets in time that does not depend on where they differ.
+---@param a string
+---@param b string
+---@return boolean
+function orch.secure_compare(a, b) end
+
+---@param query string "a=1&b=two%20words"
+---@return table<string,string>
+function orch.parse_query(query) end
+
+---Run another workflow (workflows/<name>) as a task of this process, with
+---args as its `...`. orch.wait(id) returns its result (the exit code).
+---@param name string
+---@param args? table
+---@return integer? task_id
+---@return orch.Error?
+function orch.start_workflow(name, args) end
 
 ---@param key string
 ---@param value any JSON-shaped
