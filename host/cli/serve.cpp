@@ -95,8 +95,8 @@ int cmd_serve(const Args& a) {
         app.interrupted = true;
         app.journal->log("info", std::string(name) + " received: stopping the server; running sessions pause");
         server.stop();  // waiting callers get 503; no new requests
-        rt->vm->dispatch("shutdown", json{{"signal", name}});
         rt->vm->cancel_all("interrupted");
+        rt->vm->dispatch("shutdown", json{{"signal", name}});  // after: cancel_all would cancel these too
         double grace = app.config.value("claude", json::object()).value("kill_grace", 3.0);
         deadline = Loop::now() + grace + 10;
     };

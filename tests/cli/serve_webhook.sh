@@ -128,6 +128,20 @@ expect_req 200 POST /webhook/command '{"secret":"'"$SECRET"'","command":"approve
 wait_for sj_true "s['id'] == '$SID2' and s['status'] == 'completed'"
 expect_eq "$(grep -c '^start u2' "$T/ledger")" 1 "u2 ran once"
 
+# --- an agent's question, answered over the webhook (claude --resume)
+export ORCH_QUESTIONS_DIR=$T/questions
+TASKS3=$T/tasks3.md
+task_md "$TASKS3" 1 "Pagination" documentation "Paginate. [key:q1] [fake:question]"
+expect_req 200 POST /webhook/command '{"secret":"'"$SECRET"'","command":"start","params":{"task_file":"'"$TASKS3"'"}}'
+SID3=$(rj "r['session_id']")
+wait_for sj_true "s['id'] == '$SID3' and s.get('pending_approval', {}).get('kind') == 'question'"
+expect_req 200 POST /webhook/status '{"secret":"'"$SECRET"'"}'
+expect_eq "$(rj "r['waiting']['kind']")" question "status shows the question"
+expect_req 409 POST /webhook/approve '{"secret":"'"$SECRET"'"}'
+expect_req 400 POST /webhook/answer '{"secret":"'"$SECRET"'"}'
+expect_req 200 POST /webhook/answer '{"secret":"'"$SECRET"'","text":"use pattern B"}'
+wait_for sj_true "s['id'] == '$SID3' and s['status'] == 'completed'"
+
 # --- the access log: method, path, status, latency, caller; never the secret
 ACCESS=$T/logs/webhook-access.log
 [ -s "$ACCESS" ] || fail "no access log"

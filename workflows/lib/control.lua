@@ -99,11 +99,11 @@ local function new_id()
   return candidate
 end
 
--- Runs the day's workflow as a task here; forgets it when it ends.
-local function launch(id, args, by, task_file)
+-- Runs the day's workflow (or `workflow`) as a task here; forgets it when it ends.
+local function launch(id, args, by, task_file, workflow)
   args.no_input = true
   args.started_by = by
-  local task, lerr = orch.start_workflow(cfg().server.session_workflow or "daily.lua", args)
+  local task, lerr = orch.start_workflow(workflow or cfg().server.session_workflow or "daily.lua", args)
   if not task then return nil, tostring(lerr) end
   M.live[id] = { task = task, task_file = task_file, by = by, started_at = orch.now() }
   orch.spawn(function()
@@ -116,8 +116,9 @@ local function launch(id, args, by, task_file)
 end
 
 -- start: a new session from a task file (params.task_file, else today's),
--- or a clear answer when one is already running here.
-function M.start(params, by)
+-- or a clear answer when one is already running here. opts.workflow (from
+-- lib/schedule, never from a request's params) runs another workflow file.
+function M.start(params, by, opts)
   params = params or {}
   local file = resolve_task_file(params) or default_task_file()
   for id, l in pairs(M.live) do
@@ -133,7 +134,7 @@ function M.start(params, by)
   if not doc then return err(400, tostring(perr)) end
   local id = new_id()
   local _, lerr = launch(id, { tasks = file, session_id = id, auto_approve = params.auto_approve == true },
-    by, file)
+    by, file, opts and opts.workflow)
   if lerr then return err(500, "cannot start the workflow: " .. lerr) end
   return { status = "started", session_id = id, total_tasks = #doc.tasks, task_file = file,
            message = string.format("Started session %s with %d task(s) from %s", id, #doc.tasks, file) }, 200
@@ -161,6 +162,10 @@ local function decide(action, params, by, text)
   local p = orch.pending_approval(s.id)
   if not p then return nil, s end
   if action == "answer" and p.kind ~= "question" then return nil, s end
+  if action == "approve" and p.kind == "question" then
+    return err(409, "Task " .. tostring(p.task_id) .. " asked a question: answer it (/answer <text>), " ..
+      "or /skip or /pause", { session_id = s.id, waiting = { kind = p.kind, task = p.task_id, prompt = p.prompt } })
+  end
   if not orch.resolve_approval(p.id, action, text or "", by) then
     return err(409, "someone else decided first", { session_id = s.id })
   end
