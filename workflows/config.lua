@@ -25,4 +25,10 @@ return {
     n8n_url = "",                          -- or N8N_NOTIFY_URL
   },
   budget = { max_cost_usd = 0, warn_at = 0.75 },
+  -- Sessions that `orch-host serve` starts by itself (workflows/lib/schedule.lua).
+  -- tz is required: "UTC" or a fixed offset such as "+01:00" (no DST rules).
+  -- schedules = {
+  --   { name = "weekdays", cron = "0 9 * * 1-5", tz = "UTC",
+  --     args = { task_file = "tasks/standing.md", auto_approve = false } },  -- no task_file: today's file
+  -- },
 }
