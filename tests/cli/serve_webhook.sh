@@ -124,6 +124,12 @@ expect_req 200 POST /webhook/pause '{"secret":"'"$SECRET"'"}'
 wait_for sj_true "s['id'] == '$SID2' and s['status'] == 'paused'"
 expect_req 200 POST /webhook/resume '{"secret":"'"$SECRET"'"}'
 wait_for sj_true "s['id'] == '$SID2' and s['status'] == 'waiting_approval' and s.get('pending_approval', {}).get('task_id') == '2'"
+# the same from a shell: `orch-host resume` hands the command to the server
+orch pause --by shell >/dev/null 2>&1 || fail "orch pause beside serve failed"
+wait_for sj_true "s['id'] == '$SID2' and s['status'] == 'paused'"
+orch resume >"$T/resume.out" 2>&1 || fail "orch resume beside serve failed: $(cat "$T/resume.out")"
+grep -q "Sent resume" "$T/resume.out" || fail "resume beside serve: $(cat "$T/resume.out")"
+wait_for sj_true "s['id'] == '$SID2' and s['status'] == 'waiting_approval' and s.get('pending_approval', {}).get('task_id') == '2'"
 expect_req 200 POST /webhook/command '{"secret":"'"$SECRET"'","command":"approve"}'
 wait_for sj_true "s['id'] == '$SID2' and s['status'] == 'completed'"
 expect_eq "$(grep -c '^start u2' "$T/ledger")" 1 "u2 ran once"
