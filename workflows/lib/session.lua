@@ -44,7 +44,7 @@ function M.new(doc, opts)
   local now = orch.now()
   local s = {
     id = opts.id or date_id(now), status = "running", task_file = opts.task_file,
-    workflow = opts.workflow, started_at = now, pid = opts.pid, date = doc.date,
+    workflow = opts.workflow, started_at = now, pid = opts.pid, date = doc.date, started_by = opts.started_by,
     tasks = {},
   }
   -- a second session in the same second gets a suffix
