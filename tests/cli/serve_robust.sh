@@ -17,6 +17,17 @@ serve_start --config "$T/config.lua"
 expect_req 200 GET /fast
 expect_eq "$(rj "r")" '{"ok": true}' "/fast"
 
+# --- bound to loopback only by default
+case $URL in http://127.0.0.1:*) ;; *) fail "default bind address: $URL" ;; esac
+python3 - "${URL##*:}" <<'PY' || fail "the listening socket is not on 127.0.0.1 only"
+import sys
+port = "%04X" % int(sys.argv[1])
+rows = [l.split() for l in open("/proc/net/tcp").readlines()[1:]] + \
+       [l.split() for l in open("/proc/net/tcp6").readlines()[1:]]
+listening = [r[1] for r in rows if r[1].endswith(":" + port) and r[3] == "0A"]
+assert listening == ["0100007F:" + port], listening
+PY
+
 # --- a Lua error: 500, request id, traceback in the log only
 expect_req 500 GET /boom
 RID=$(rj "r['request_id']")
