@@ -5,6 +5,10 @@
 # own C helpers (bench/bare_spawn.c, bench/maxrss.c) into a temp dir.
 #
 #   bench/run.sh            all four benchmarks, then the summary table
+#   bench/run.sh --serve    and then bench/serve.sh (`orch-host serve`: wrk on
+#                           the Lua webhook route vs bare cpp-httplib, idle RSS
+#                           with bot and schedule, RSS with 100 parked
+#                           sessions; ~2.5 min more, needs wrk). Also BENCH_SERVE=1.
 #
 #   1. serial    `orch-host run daily.lua` over N tasks (instant stand-in agent
 #                replaying a real stream-json run) vs bare_spawn -j 1
@@ -18,6 +22,14 @@
 # Exit 0 when everything ran (missed targets are reported, not fatal);
 # 1 when something could not run.
 set -uo pipefail
+
+SERVE=${BENCH_SERVE:-0}
+for arg in "$@"; do
+  case $arg in
+  --serve) SERVE=1 ;;
+  *) echo "usage: bench/run.sh [--serve]" >&2; exit 2 ;;
+  esac
+done
 
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=bench/common.sh
@@ -123,3 +135,11 @@ awk -v n="$N" -v j="$JOBS" -v mh="$mh" -v mb="$mb" -v ph="$ph" -v pb="$pb" -v sh
 function row(name, m, b, ratio, lim, tgt) {
   printf fmt, name, m, b, sprintf("%.2fx", ratio), tgt, (ratio <= lim) ? "PASS" : "MISS"
 }'
+
+# --- optional: the server (bench/serve.sh, its own temp dir and table) -------
+# It takes ORCH_HOST_BIN (or build/orch-host) and the orch-net.so beside it.
+if [[ $SERVE == 1 ]]; then
+  echo
+  echo "== orch-host serve (bench/serve.sh) =="
+  bash "$BENCH/serve.sh" || die "bench/serve.sh could not run"
+fi
