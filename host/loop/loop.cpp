@@ -81,10 +81,13 @@ void Loop::cancel_timer(TimerId id) {
 }
 
 void Loop::post(Callback cb) {
+    bool wake;
     {
         std::lock_guard<std::mutex> lock(post_mu_);
+        wake = posted_.empty();  // else a wake-up is on its way: the loop drains the whole queue
         posted_.push_back(std::move(cb));
     }
+    if (!wake) return;
     std::uint64_t one = 1;
     [[maybe_unused]] auto n = write(wakefd_, &one, sizeof one);
 }

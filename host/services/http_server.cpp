@@ -129,7 +129,8 @@ void HttpServer::handle(const orch_net_server_request& req, const orch_net_respo
     call->headers.reserve(req.n_headers);
     for (size_t i = 0; i < req.n_headers; ++i) {
         std::string name(req.headers[i].name, req.headers[i].name_len);
-        for (auto& ch : name) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
+        for (auto& ch : name)
+            if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');  // not tolower(): a locale call per byte
         call->headers.emplace_back(std::move(name), std::string(req.headers[i].value, req.headers[i].value_len));
     }
 
