@@ -37,6 +37,12 @@ struct VmState {
     int traceback_ref = LUA_NOREF;
     int error_mt_ref = LUA_NOREF;
     int route_window_task = 0;    // orch.route works only in this task's first slice (serve's workflow)
+    struct Chunk {
+        int ref = LUA_NOREF;
+        long long mtime_ns = 0;
+        long long size = 0;
+    };
+    std::map<std::string, Chunk> chunks;  // compiled workflow files (load_chunk)
     explicit VmState(App& a) : app(a) {}
 };
 

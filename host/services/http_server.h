@@ -91,6 +91,7 @@ public:
 
 private:
     void access(const ServerCall& c, int status, size_t bytes, double ms);
+    void flush_access_log();
 
     Loop& loop_;
     Journal* journal_;
@@ -107,6 +108,8 @@ private:
     std::set<ServerCall*> waiting_;  // calls whose thread waits for the loop
     std::mutex log_mu_;
     FILE* access_log_ = nullptr;
+    std::atomic<bool> flush_armed_{false};  // a flush is scheduled
+    std::uint64_t flush_timer_ = 0;         // loop thread only
 };
 
 }  // namespace orch

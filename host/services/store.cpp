@@ -13,7 +13,10 @@ using json = nlohmann::json;
 namespace {
 
 constexpr int k_application_id = 0x4f524348;  // "ORCH"
-constexpr int k_schema_version = 1;
+// 2: sessions_by_start (the latest session without a sort of every row: the
+// status route, /status and `sessions` ask for it all the time). Migrating
+// re-runs the schema, which is all IF NOT EXISTS.
+constexpr int k_schema_version = 2;
 
 const char* k_schema = R"SQL(
 CREATE TABLE IF NOT EXISTS sessions(
@@ -27,6 +30,7 @@ CREATE TABLE IF NOT EXISTS events(
   seq INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, session_id TEXT, task_id TEXT,
   event TEXT NOT NULL, data TEXT);
 CREATE INDEX IF NOT EXISTS events_by_session ON events(session_id, seq);
+CREATE INDEX IF NOT EXISTS sessions_by_start ON sessions(started_at);
 CREATE TABLE IF NOT EXISTS approvals(
   id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT, task_id TEXT, kind TEXT, prompt TEXT,
   status TEXT NOT NULL, action TEXT, text TEXT, by TEXT, created_at REAL, resolved_at REAL);

@@ -150,7 +150,10 @@ wait_for sj_true "s['id'] == '$SID3' and s['status'] == 'completed'"
 
 # --- the access log: method, path, status, latency, caller; never the secret
 ACCESS=$T/logs/webhook-access.log
-[ -s "$ACCESS" ] || fail "no access log"
+expect_req 200 GET /health
+# the log is flushed within a second: wait for the last request's line
+last_is_health() { tail -n 1 "$ACCESS" | grep -q '"GET /health" 200'; }
+wait_for last_is_health
 grep -qE '127\.0\.0\.1:[0-9]+ "POST /webhook/approve" 200 [0-9]+ [0-9.]+ms ' "$ACCESS" \
     || fail "access log line shape: $(tail -n 3 "$ACCESS")"
 grep -q '"GET /no/such/route" 404' "$ACCESS" || fail "404 not in the access log"

@@ -8,12 +8,36 @@
 using namespace orch;
 using json = nlohmann::json;
 
+TEST_CASE("store: a version 1 database gains the sessions index and keeps its rows") {
+    std::string dir = testutil::temp_dir("store-v1");
+    std::string db = dir + "/orch.db";
+    {
+        Store s(db);
+        s.save_session(json{{"id", "old"}, {"status", "paused"}, {"started_at", 1.0}});
+    }
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open(db.c_str(), &raw) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(raw, "DROP INDEX sessions_by_start; PRAGMA user_version=1", nullptr, nullptr, nullptr) ==
+            SQLITE_OK);
+    sqlite3_close(raw);
+    Store s(db);
+    CHECK(s.schema_version() == 2);
+    CHECK(s.latest_session_id().value() == "old");
+    REQUIRE(sqlite3_open(db.c_str(), &raw) == SQLITE_OK);
+    sqlite3_stmt* q = nullptr;
+    sqlite3_prepare_v2(raw, "SELECT count(*) FROM sqlite_master WHERE name='sessions_by_start'", -1, &q, nullptr);
+    REQUIRE(sqlite3_step(q) == SQLITE_ROW);
+    CHECK(sqlite3_column_int(q, 0) == 1);
+    sqlite3_finalize(q);
+    sqlite3_close(raw);
+}
+
 TEST_CASE("store: creates, migrates and reopens a database") {
     std::string dir = testutil::temp_dir("store");
     std::string db = dir + "/orch.db";
     {
         Store s(db);
-        CHECK(s.schema_version() == 1);
+        CHECK(s.schema_version() == 2);
         CHECK(s.integrity_check() == "ok");
         s.save_session(json{{"id", "s1"}, {"status", "running"}, {"started_at", 1.5}, {"extra", "x"}});
         s.save_task("s1", json{{"id", 1}, {"seq", 1}, {"title", "T"}, {"status", "pending"}, {"instruction", "do"}});
