@@ -95,7 +95,8 @@ orch.route("POST", "/api/orchestrate", function(req)
     return orch.reply(400, { error = "expected a JSON object body" })
   end
   body = body or {}
-  return api_start({ task_file = body.task_file, auto_approve = body.auto_approve == true, by = body.by }, req)
+  return api_start({ task_file = body.task_file, auto_approve = body.auto_approve == true, by = body.by,
+                     force = body.force == true }, req)
 end)
 
 orch.route("POST", "/api/quick-start", function(req)

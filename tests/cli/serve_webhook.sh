@@ -104,6 +104,10 @@ expect_eq "$(sj "[t['status'] for t in s['tasks']]")" '["completed", "skipped", 
 expect_eq "$(grep -c '^start t3' "$T/ledger")" 1 "task 3 ran once"
 expect_req 200 POST /webhook/status '{"secret":"'"$SECRET"'"}'
 expect_eq "$(rj "r['status']")" completed "webhook status at the end"
+# starting the finished file again is refused unless forced
+expect_req 409 POST /webhook/command '{"secret":"'"$SECRET"'","command":"start","params":{"task_file":"'"$TASKS"'"}}'
+expect_eq "$(rj "r['status'] == 'completed' and r['session_id'] == '$SID' and 'force' in r['message']")" true \
+    "start of a finished file"
 
 # --- logs: lines param, bounded
 expect_req 200 POST /webhook/logs '{"secret":"'"$SECRET"'","lines":3}'
@@ -122,6 +126,9 @@ SID2=$(rj "r['session_id']")
 wait_for sj_true "s['id'] == '$SID2' and s['status'] == 'waiting_approval'"
 expect_req 200 POST /webhook/pause '{"secret":"'"$SECRET"'"}'
 wait_for sj_true "s['id'] == '$SID2' and s['status'] == 'paused'"
+expect_req 409 POST /webhook/command '{"secret":"'"$SECRET"'","command":"start","params":{"task_file":"'"$TASKS2"'"}}'
+expect_eq "$(rj "r['status'] == 'paused' and r['session_id'] == '$SID2' and '/resume' in r['message']")" true \
+    "start of a paused file points to resume"
 expect_req 200 POST /webhook/resume '{"secret":"'"$SECRET"'"}'
 wait_for sj_true "s['id'] == '$SID2' and s['status'] == 'waiting_approval' and s.get('pending_approval', {}).get('task_id') == '2'"
 # the same from a shell: `orch-host resume` hands the command to the server

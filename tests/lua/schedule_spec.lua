@@ -78,7 +78,7 @@ describe("fire times", function()
     local ctl = run({ { cron = "0 9 * * 1-5", tz = "UTC" } }, c)
     eq(ctl.times(), { "2025-11-21 09:00:00", "2025-11-24 09:00:00", "2025-11-25 09:00:00" })
     eq(ctl.calls[1].by, "schedule:0 9 * * 1-5")
-    eq(ctl.calls[1].params, {})
+    eq(ctl.calls[1].params, { force = true })  -- a schedule runs its file again each time
     eq(ctl.calls[1].opts, nil)
     eq(c.logged("at 09:00 on Mon%-Fri %(0 9 %* %* 1%-5%), next fire 2025%-11%-21 09:00 UTC"), 1)
     eq(c.logged("next fire 2025%-11%-24 09:00 UTC"), 1)
@@ -93,7 +93,7 @@ describe("fire times", function()
                         args = { task_file = "tasks/standing.md", auto_approve = true } } }, c)
     eq(ctl.times(), { "2025-11-23 23:00:00", "2025-11-24 23:00:00" })  -- Mon and Tue 09:00 local
     eq(ctl.calls[1].by, "schedule:brisbane")
-    eq(ctl.calls[1].params, { task_file = "tasks/standing.md", auto_approve = true })
+    eq(ctl.calls[1].params, { task_file = "tasks/standing.md", auto_approve = true, force = true })
     eq(c.logged("next fire 2025%-11%-24 09:00 %+10:00"), 1)
   end)
 

@@ -115,6 +115,21 @@ local function launch(id, args, by, task_file, workflow)
   return task
 end
 
+local function same_file(a, b)
+  if a == nil or b == nil then return false end
+  local root = orch.root .. "/"
+  if a:sub(1, #root) == root then a = a:sub(#root + 1) end
+  if b:sub(1, #root) == root then b = b:sub(#root + 1) end
+  return a == b
+end
+
+-- the newest stored session over this task file (among the last 50)
+function M.prior_session(file)
+  for _, s in ipairs(orch.list_sessions(50)) do
+    if same_file(s.task_file, file) then return s end
+  end
+end
+
 -- start: a new session from a task file (params.task_file, else today's),
 -- or a clear answer when one is already running here. opts.workflow (from
 -- lib/schedule, never from a request's params) runs another workflow file.
@@ -126,6 +141,20 @@ function M.start(params, by, opts)
       return { status = "already_running", session_id = id,
                message = "A session is already running for " .. file .. " (session " .. id .. "). " ..
                  "Use /status, /pause or /resume." }, 409
+    end
+  end
+  -- the same file's latest session, unless params.force: a paused one is
+  -- resumed (not started over), a finished one is not run again by accident
+  if not params.force then
+    local prior = M.prior_session(file)
+    if prior and (prior.status == "paused" or ACTIVE[prior.status]) then
+      return { status = "paused", session_id = prior.id,
+               message = "Session " .. prior.id .. " for " .. file .. " is " .. tostring(prior.status) ..
+                 ": /resume continues it (or start with force to begin again)." }, 409
+    elseif prior and prior.status == "completed" then
+      return { status = "completed", session_id = prior.id,
+               message = "Session " .. prior.id .. " already ran every task of " .. file ..
+                 ". Edit the file or start with force to run it again." }, 409
     end
   end
   local text, rerr = orch.read_file(file)

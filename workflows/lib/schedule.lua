@@ -125,6 +125,9 @@ local function fire(e, control, log, due)
   local by = "schedule:" .. e.label
   local params = {}
   for k, v in pairs(e.args) do params[k] = v end
+  -- a schedule means to run its file again each time (a fixed task_file
+  -- every night); only a session still running for it stops the fire
+  params.force = true
   local ok, r = pcall(control.start, params, by, e.workflow and { workflow = e.workflow } or nil)
   local prefix = string.format("schedule %s: fire due %s: ", e.label, show(e, due))
   if not ok then

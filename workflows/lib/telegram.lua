@@ -98,6 +98,8 @@ function M:command(cmd, arg, by)
   local c = self.control
   local params = {}
   if cmd == "start" then
+    local file, force = arg:match("^(.-)%s*(force)$")
+    if force then arg, params.force = file, true end
     if arg ~= "" then params.task_file = arg end
   elseif cmd == "answer" or cmd == "task" then
     params.text = arg
