@@ -500,14 +500,26 @@ int Store::coalesce_progress(const std::string& sink, double now) {
     // json_extract, which raises on a payload that is not JSON.
     std::vector<std::pair<long long, long long>> superseded;  // row, the newer row
     {
+        // A pending progress row is superseded by a newer progress row of its
+        // session, or by a newer row of any type about the same task ("task 2
+        // started", held, must not arrive after "task 2 done").
         Stmt q(stmt(R"SQL(
 WITH p AS (
-  SELECT id, CASE WHEN json_valid(payload) THEN CAST(json_extract(payload,'$.session') AS TEXT) END AS s
+  SELECT id, CASE WHEN json_valid(payload) THEN CAST(json_extract(payload,'$.session') AS TEXT) END AS s,
+         CASE WHEN json_valid(payload) THEN CAST(json_extract(payload,'$.task') AS TEXT) END AS t
   FROM outbox
   WHERE sink=?1 AND delivered_at IS NULL
     AND CASE WHEN json_valid(payload) THEN json_extract(payload,'$.type') END = 'progress'),
-newest AS (SELECT s, max(id) AS top FROM p GROUP BY s)
-SELECT p.id, n.top FROM p JOIN newest n ON p.s IS n.s WHERE p.id < n.top ORDER BY p.id)SQL"));
+newest AS (SELECT s, max(id) AS top FROM p GROUP BY s),
+by_progress AS (SELECT p.id, n.top FROM p JOIN newest n ON p.s IS n.s WHERE p.id < n.top),
+by_task AS (
+  SELECT p.id, (SELECT min(o.id) FROM outbox o
+                WHERE o.sink=?1 AND o.id > p.id AND json_valid(o.payload)
+                  AND CAST(json_extract(o.payload,'$.session') AS TEXT) IS p.s
+                  AND CAST(json_extract(o.payload,'$.task') AS TEXT) = p.t) AS top
+  FROM p WHERE p.t IS NOT NULL)
+SELECT id, min(top) FROM (SELECT * FROM by_progress UNION ALL SELECT * FROM by_task WHERE top IS NOT NULL)
+GROUP BY id ORDER BY id)SQL"));
         q.bind(1, sink);
         int rc;
         while ((rc = q.step()) == SQLITE_ROW)

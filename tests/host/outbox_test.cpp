@@ -403,3 +403,22 @@ TEST_CASE("store: coalescing is per sink and session and survives payloads that 
     s.mark_given_up(info, "HTTP 400", 3);
     CHECK(s.outbox_pending("n8n") == 4);
 }
+
+TEST_CASE("store: a held progress row about a task is dropped once a newer row about that task exists") {
+    std::string dir = testutil::temp_dir("outbox-task");
+    Store s(dir + "/orch.db");
+    auto p = [](const char* type, const char* task) {
+        json j = {{"type", type}, {"session", "a"}};
+        if (task) j["task"] = task;
+        return j.dump();
+    };
+    long long started2 = s.enqueue("n8n", p("progress", "2"), 1);
+    long long done2 = s.enqueue("n8n", p("success", "2"), 1);      // "task 2 done" supersedes "task 2 started"
+    long long started3 = s.enqueue("n8n", p("progress", "3"), 1);  // nothing newer about task 3: it stays
+    long long other = s.enqueue("tg", p("success", "3"), 1);       // another sink's rows do not count
+    CHECK(s.coalesce_progress("n8n", 2) == 1);
+    std::vector<long long> left;
+    for (auto& r : s.outbox_queue("n8n", 50)) left.push_back(r["id"].get<long long>());
+    CHECK(left == std::vector<long long>{done2, started3});
+    (void)started2, (void)other;
+}
