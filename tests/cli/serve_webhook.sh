@@ -155,6 +155,24 @@ expect_req 400 POST /webhook/answer '{"secret":"'"$SECRET"'"}'
 expect_req 200 POST /webhook/answer '{"secret":"'"$SECRET"'","text":"use pattern B"}'
 wait_for sj_true "s['id'] == '$SID3' and s['status'] == 'completed'"
 
+# --- /progress and /cancel (seed 004): cancel a pending task, then the running one
+TASKS4=$T/tasks4.md
+task_md "$TASKS4" 1 "Long docs" documentation "Docs. [key:w1] [fake:slow:600]"
+task_md "$TASKS4" 2 "More docs" documentation "Docs. [key:w2]"
+expect_req 200 POST /webhook/command '{"secret":"'"$SECRET"'","command":"start","params":{"task_file":"'"$TASKS4"'"}}'
+SID4=$(rj "r['session_id']")
+wait_for grep -q '^start w1' "$T/ledger"
+expect_req 200 POST /webhook/command '{"secret":"'"$SECRET"'","command":"progress","params":{"task":"1"}}'
+expect_eq "$(rj "'task_started' in r['message'] and r['session_id'] == '$SID4'")" true "progress of task 1"
+expect_req 400 POST /webhook/command '{"secret":"'"$SECRET"'","command":"cancel"}'
+expect_req 404 POST /webhook/command '{"secret":"'"$SECRET"'","command":"cancel","params":{"task":"9"}}'
+expect_req 200 POST /webhook/command '{"secret":"'"$SECRET"'","command":"cancel","params":{"task":"2"}}'
+expect_req 200 POST /webhook/command '{"secret":"'"$SECRET"'","command":"cancel","params":{"task":"1"}}'
+wait_for sj_true "s['id'] == '$SID4' and s['status'] == 'completed'"
+expect_eq "$(sj "[t['status'] for t in s['tasks']]")" '["skipped", "skipped"]' "cancelled tasks"
+expect_eq "$(grep -c '^start w2' "$T/ledger")" 0 "a cancelled pending task ran"
+wait_for test -z "$(agent_pids)"
+
 # --- the access log: method, path, status, latency, caller; never the secret
 ACCESS=$T/logs/webhook-access.log
 expect_req 200 GET /health
