@@ -80,7 +80,7 @@ int cmd_serve(const Args& a) {
     }
     std::string where = "http://" + opts.host + ":" + std::to_string(server.port());
     app.journal->log("info", "serving " + where + " (" + wf + ")");
-    printf("orch-host serve: listening on %s\n", where.c_str());
+    printf("orch-host serve: listening on %s (pid %d)\n", where.c_str(), getpid());
     fflush(stdout);
     app.journal->event("server_started", "", "", json{{"url", where}, {"pid", getpid()}});
 

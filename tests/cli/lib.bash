@@ -244,14 +244,16 @@ finish() {
 
 # serve_start [ARGS...]: start `orch serve --port 0` in the background; sets
 # SERVE_PID (the host), SERVE_OUT and URL once it listens.
+SERVE_N=0
 serve_start() {
-    SERVE_OUT=$T/serve.out
+    SERVE_N=$((SERVE_N + 1))
+    SERVE_OUT=$T/serve.$SERVE_N.out   # one per server: bg_wait reads its own .rc
     bg_run "$SERVE_OUT" orch serve --port 0 "$@"
     SERVE_SUB=$BG_PID
     wait_for grep -q "listening on http://" "$SERVE_OUT"
     URL=$(sed -n 's/.*listening on \(http:\/\/[^ ]*\).*/\1/p' "$SERVE_OUT" | head -n1)
-    SERVE_PID=$(host_pid_of "$SERVE_SUB")
-    [ -n "$URL" ] || fail "no URL in serve output: $(cat "$SERVE_OUT")"
+    SERVE_PID=$(sed -n 's/.*listening on .*(pid \([0-9]*\)).*/\1/p' "$SERVE_OUT" | head -n1)
+    [ -n "$URL" ] && [ -n "$SERVE_PID" ] || fail "no URL or pid in serve output: $(cat "$SERVE_OUT")"
 }
 
 # req METHOD PATH [BODY [CURL ARGS...]]: one request; the body goes to
