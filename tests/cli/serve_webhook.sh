@@ -10,6 +10,7 @@ source "$(dirname "$0")/lib.bash"
 
 SECRET="webhook-secret-$RANDOM$RANDOM"
 export WEBHOOK_SECRET=$SECRET
+export ORCH_TASKS_DIR=$T/tasks   # /task writes its task files there
 export FAKE_CLAUDE_LEDGER=$T/ledger
 touch "$T/ledger"
 TASKS=$T/tasks.md
@@ -172,6 +173,18 @@ wait_for sj_true "s['id'] == '$SID4' and s['status'] == 'completed'"
 expect_eq "$(sj "[t['status'] for t in s['tasks']]")" '["skipped", "skipped"]' "cancelled tasks"
 expect_eq "$(grep -c '^start w2' "$T/ledger")" 0 "a cancelled pending task ran"
 wait_for test -z "$(agent_pids)"
+
+# --- /task: a one-task session from a sentence (seed 004), under ORCH_TASKS_DIR/adhoc
+expect_req 400 POST /webhook/command '{"secret":"'"$SECRET"'","command":"task","params":{"text":"   "}}'
+expect_req 200 POST /webhook/command '{"secret":"'"$SECRET"'","command":"task","params":{"text":"Create a pijama directory [key:z1]\nwith a README"}}'
+SID5=$(rj "r['session_id']")
+expect_eq "$(rj "r['total_tasks']")" 1 "/task makes one task"
+ls "$T"/tasks/adhoc/*.md >/dev/null 2>&1 || fail "/task wrote no task file under tasks/adhoc"
+wait_for sj_true "s['id'] == '$SID5' and s['status'] == 'waiting_approval'"
+expect_eq "$(sj "s['tasks'][0]['title']")" "Create a pijama directory [key:z1] with a README" "/task title"
+expect_req 200 POST /webhook/approve '{"secret":"'"$SECRET"'"}'
+wait_for sj_true "s['id'] == '$SID5' and s['status'] == 'completed'"
+expect_eq "$(grep -c '^start z1' "$T/ledger")" 1 "the /task task ran once"
 
 # --- the access log: method, path, status, latency, caller; never the secret
 ACCESS=$T/logs/webhook-access.log

@@ -325,8 +325,9 @@ function M.task(params, by)
   local dir = cfg().paths.tasks_dir .. "/adhoc"
   orch.make_dir(dir)
   local file = string.format("%s/%s-%d.md", dir, os.date("%Y%m%d-%H%M%S"), math.floor((orch.now() % 1) * 1e6))
-  local md = string.format("# Tasks for %s\n\n## Task 1: %s\n**Type:** general\n**Priority:** medium\n" ..
-    "**Requires Approval:** no\n\n**Description:**\n%s\n", os.date("%Y-%m-%d"), title, text)
+  local md = string.format("# Tasks - %s\n\n## Task 1: %s\n**Type:** general\n**Priority:** medium\n" ..
+    "**Requires Approval:** false\n**Description:** %s\n\n**Claude Instruction:**\n%s\n",
+    os.date("%Y-%m-%d"), title, title, text)
   local ok, werr = orch.write_file(file, md)
   if not ok then return err(500, "cannot write the task file: " .. tostring(werr)) end
   return M.start({ task_file = file, auto_approve = params.auto_approve }, by)
