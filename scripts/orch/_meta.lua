@@ -76,9 +76,12 @@ orch = {}
 function orch.run_claude(opts) end
 
 ---Send a notification: printed on the terminal now, and queued durably for
----every configured sink (n8n...). Never waits.
+---every configured sink (n8n, Telegram). Never waits. type "progress" is
+---coalesced; buttons become the Telegram message's inline keyboard
+---(rows of {text=, data=}, data at most 64 bytes); telegram_text replaces
+---the message for Telegram only.
 ---@param message string
----@param fields? {type?: string, session?: string, task?: string, progress?: {done: integer, total: integer}, quiet?: boolean}
+---@param fields? {type?: "info"|"success"|"error"|"question"|"progress"|"warning", session?: string, task?: string, event?: string, progress?: {done: integer, total: integer}, quiet?: boolean, buttons?: {text: string, data: string}[][], telegram_text?: string}
 ---@return integer sinks the number of sinks it was queued for
 function orch.notify(message, fields) end
 
