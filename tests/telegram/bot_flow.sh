@@ -49,12 +49,18 @@ expect_eq "$(grep -c . "$T/ledger")" 0 "agent runs before the button press"
 
 tg_callback "$TOKEN" $ME "$DATA" >/dev/null || fail "pressing Approve failed"
 tg_wait_call "$TOKEN" answerCallbackQuery 1 60 >/dev/null || fail "the button press was not answered"
+# the request loses its buttons and says who decided
+APPROVAL_ID=$(jq .message.message_id "$T/approval.json")
+tg_wait "$TOKEN" $ME "Approved by" 60 >/dev/null || fail "the approval request was not marked decided"
+tg_bot_messages "$TOKEN" $ME | jq -e --argjson id "$APPROVAL_ID" \
+    '.[] | select(.message_id == $id) | (.reply_markup == null or .reply_markup.inline_keyboard == null)' >/dev/null \
+    || fail "the approval request kept its buttons: $(tg_bot_messages "$TOKEN" $ME | jq -c --argjson id "$APPROVAL_ID" '.[] | select(.message_id == $id)')"
 tg_wait "$TOKEN" $ME "Task 1/1 Complete" 60 >"$T/done.json" || fail "no completion message"
 grep -q 'Progress: 1/1 (100%)' "$T/done.json" || fail "completion without progress: $(cat "$T/done.json")"
 wait_for sj_true "s['status'] == 'completed'"
 expect_eq "$(grep -c '^start b1' "$T/ledger")" 1 "the task ran once"
-# pressing the same button again: answered, nothing runs
-tg_callback "$TOKEN" $ME "$DATA" >/dev/null
+# pressing the same button again (a stale client still shows it): answered, nothing runs
+tg_callback "$TOKEN" $ME "$DATA" $ME "$APPROVAL_ID" >/dev/null || fail "the stale press could not be sent"
 tg_wait_call "$TOKEN" answerCallbackQuery 2 60 >/dev/null || fail "the stale press was not answered"
 expect_eq "$(grep -c '^start b1' "$T/ledger")" 1 "a stale press ran the task again"
 

@@ -322,6 +322,13 @@ function M.approval_buttons(s, t)
   return { { b("✅ Approve", "approve"), b("⏭️ Skip", "skip") }, { b("⏸️ Pause", "pause") } }
 end
 
+-- the line added under an approval request once someone decided
+function M.decided(action, from)
+  local who = from and (from.username and ("@" .. from.username) or from.first_name) or nil
+  local what = ({ approve = "✅ Approved", skip = "⏭️ Skipped", pause = "⏸️ Paused" })[action] or action
+  return what .. (who and (" by " .. tostring(who)) or "")
+end
+
 -- rows of {text=, data=} -> the Bot API's reply_markup
 function M.inline_keyboard(rows)
   local kb = {}

@@ -166,7 +166,16 @@ function M:on_callback(q)
     else
       local r = self.control.run(action, { session = session }, by)
       answer = r.message or r.status
-      if chat and r.status == "ok" then self:send(chat.id, r.message) end
+      if chat and r.status == "ok" then
+        -- the request itself loses its buttons and says what was decided
+        local m = q.message
+        if m and m.message_id and type(m.text) == "string" then
+          local _, eerr = self:call("editMessageText", { chat_id = chat.id, message_id = m.message_id,
+            text = fmt.truncate(m.text .. "\n\n" .. fmt.decided(action, q.from), M.MAX_TEXT) })
+          if eerr then orch.log("warn", "telegram: " .. eerr) end
+        end
+        self:send(chat.id, r.message)
+      end
     end
   end
   local _, err = self:call("answerCallbackQuery", { callback_query_id = q.id, text = fmt.truncate(answer, 190) })
