@@ -1,5 +1,7 @@
 // orch-net.so: the cpp-httplib (OpenSSL) side of host/net/net_api.h, loaded by
-// the host on its first HTTP request (host/services/http_client.cpp).
+// the host on its first HTTP request (host/services/http_client.cpp) or when
+// `serve` starts its server (host/services/http_server.cpp): the client's
+// fetch, and the server with its bounded pool.
 // Self-contained: it uses nothing from orchcore, and exports only
 // orch_net_api() (built with -fvisibility=hidden, linked with -z defs).
 #include "net_api.h"

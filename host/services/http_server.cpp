@@ -95,7 +95,6 @@ void HttpServer::start() {
     }
     orch_net_server_options o{opts_.host.c_str(), opts_.port, opts_.threads, opts_.queue, opts_.max_body,
                               opts_.io_timeout, 5.0, 100};
-    static_assert(sizeof(orch_net_server_handler) > 0);
     orch_net_server_handler h{this, trampoline};
     char msg[512] = {0};
     server_ = api_->server_start(&o, &h, msg, sizeof msg);
