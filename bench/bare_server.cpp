@@ -13,69 +13,18 @@
 //
 // Prints "bench_bare_server: listening on http://127.0.0.1:PORT" (the same
 // shape as orch-host serve) and serves until killed.
+#include "bounded_pool.h"
+
 #include <httplib.h>
 
-#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <deque>
 #include <fstream>
 #include <functional>
-#include <mutex>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
-
-namespace {
-
-// The same pool as net_module.cpp's BoundedPool: fixed threads, capped queue.
-class BoundedPool : public httplib::TaskQueue {
-public:
-    BoundedPool(size_t threads, size_t max_queued) : max_queued_(max_queued) {
-        for (size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { work(); });
-    }
-    void enqueue(std::function<void()> fn) override {
-        std::unique_lock<std::mutex> lock(mu_);
-        space_.wait(lock, [this] { return jobs_.size() < max_queued_; });
-        jobs_.push_back(std::move(fn));
-        lock.unlock();
-        ready_.notify_one();
-    }
-    void shutdown() override {
-        {
-            std::lock_guard<std::mutex> lock(mu_);
-            shutdown_ = true;
-        }
-        ready_.notify_all();
-        for (auto& t : workers_) t.join();
-    }
-
-private:
-    void work() {
-        for (;;) {
-            std::function<void()> fn;
-            {
-                std::unique_lock<std::mutex> lock(mu_);
-                ready_.wait(lock, [this] { return !jobs_.empty() || shutdown_; });
-                if (jobs_.empty()) return;
-                fn = std::move(jobs_.front());
-                jobs_.pop_front();
-            }
-            space_.notify_one();
-            fn();
-        }
-    }
-    size_t max_queued_;
-    std::mutex mu_;
-    std::condition_variable ready_, space_;
-    std::deque<std::function<void()>> jobs_;
-    std::vector<std::thread> workers_;
-    bool shutdown_ = false;
-};
-
-}  // namespace
 
 int main(int argc, char** argv) {
     int port = 0;
@@ -108,7 +57,7 @@ int main(int argc, char** argv) {
     }
 
     httplib::Server svr;
-    svr.new_task_queue = [threads] { return new BoundedPool(threads, 256); };
+    svr.new_task_queue = [threads] { return new orch_net::BoundedPool(threads, 256)  /* orch-net.so's pool */; };
     svr.set_payload_max_length(256 * 1024);
     svr.set_tcp_nodelay(true);
     svr.set_read_timeout(10, 0);

@@ -96,7 +96,7 @@ else
   note "cmake build of bench_bare_server failed (see below); compiling it directly"
   tail -5 "$WORK/cmake.log" >&2
   # shellcheck disable=SC2046
-  ${CXX:-c++} -std=c++20 -O2 -g -DNDEBUG -o "$WORK/bare_server" "$BENCH/bare_server.cpp" \
+  ${CXX:-c++} -std=c++20 -O2 -g -DNDEBUG -I"$ROOT/host/net" -o "$WORK/bare_server" "$BENCH/bare_server.cpp" \
     $(pkg-config --cflags --libs cpp-httplib) -pthread || die "cannot build bench/bare_server.cpp"
 fi
 

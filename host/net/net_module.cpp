@@ -4,6 +4,7 @@
 // fetch, and the server with its bounded pool.
 // Self-contained: it uses nothing from orchcore, and exports only
 // orch_net_api() (built with -fvisibility=hidden, linked with -z defs).
+#include "bounded_pool.h"
 #include "net_api.h"
 
 #include <httplib.h>
@@ -71,56 +72,6 @@ void fetch(const orch_net_request* r, const orch_net_response_sink* out) {
 
 // --- server -----------------------------------------------------------------
 
-// A fixed pool with a capped queue (httplib 0.11's ThreadPool queues without
-// bound): when `max_queued` connections wait, enqueue() blocks the accept
-// thread, so the kernel's listen backlog absorbs the rest and neither threads
-// nor memory grow with the number of connections.
-class BoundedPool : public httplib::TaskQueue {
-public:
-    BoundedPool(size_t threads, size_t max_queued) : max_queued_(max_queued) {
-        for (size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { work(); });
-    }
-    void enqueue(std::function<void()> fn) override {
-        std::unique_lock<std::mutex> lock(mu_);
-        // (shutdown() comes from the listener thread after its last enqueue,
-        // so every job accepted here is run: its socket gets closed)
-        space_.wait(lock, [this] { return jobs_.size() < max_queued_; });
-        jobs_.push_back(std::move(fn));
-        lock.unlock();
-        ready_.notify_one();
-    }
-    void shutdown() override {
-        {
-            std::lock_guard<std::mutex> lock(mu_);
-            shutdown_ = true;
-        }
-        ready_.notify_all();
-        for (auto& t : workers_) t.join();
-    }
-
-private:
-    void work() {
-        for (;;) {
-            std::function<void()> fn;
-            {
-                std::unique_lock<std::mutex> lock(mu_);
-                ready_.wait(lock, [this] { return !jobs_.empty() || shutdown_; });
-                if (jobs_.empty()) return;  // shut down and drained
-                fn = std::move(jobs_.front());
-                jobs_.pop_front();
-            }
-            space_.notify_one();
-            fn();
-        }
-    }
-    size_t max_queued_;
-    std::mutex mu_;
-    std::condition_variable ready_, space_;
-    std::deque<std::function<void()>> jobs_;
-    std::vector<std::thread> workers_;
-    bool shutdown_ = false;
-};
-
 struct Server {
     httplib::Server svr;
     orch_net_server_handler handler;
@@ -185,7 +136,7 @@ void* server_start(const orch_net_server_options* o, const orch_net_server_handl
         s->handler = *h;
         size_t threads = o->threads > 0 ? static_cast<size_t>(o->threads) : 8;
         size_t queue = o->queue > 0 ? static_cast<size_t>(o->queue) : 64;
-        s->svr.new_task_queue = [threads, queue] { return new BoundedPool(threads, queue); };
+        s->svr.new_task_queue = [threads, queue] { return new orch_net::BoundedPool(threads, queue); };
         s->svr.set_payload_max_length(o->max_body);
         s->svr.set_tcp_nodelay(true);
         time_t sec, usec;
