@@ -22,15 +22,6 @@ local EXIT = { ok = 0, failures = 1, bad_input = 2, paused = 3 }
 assert(policy.validate(ocfg))
 
 -- The session: continue a stored one, or start from today's task file.
-local function default_task_file()
-  local day = os.date("%Y-%m-%d")
-  for _, name in ipairs({ day .. "-tasks.md", day .. ".md" }) do
-    local p = cfg.paths.tasks_dir .. "/" .. name
-    if orch.file_info(p) then return p end
-  end
-  return cfg.paths.tasks_dir .. "/" .. day .. "-tasks.md"
-end
-
 local function open_session()
   if args.resume then
     local s = assert(S.load(args.session))
@@ -38,7 +29,7 @@ local function open_session()
     orch.notify(fmt.resumed(s), { type = "info", session = s.id, event = "session_resumed" })
     return s
   end
-  local file = args.tasks or default_task_file()
+  local file = args.tasks or S.today_file(cfg.paths.tasks_dir)
   local text, err = orch.read_file(file)
   if not text then
     return nil, "cannot read the task file: " .. tostring(err) ..

@@ -83,15 +83,6 @@ local function resolve_task_file(params)
   return f
 end
 
-local function default_task_file()
-  local day = os.date("%Y-%m-%d")
-  for _, name in ipairs({ day .. "-tasks.md", day .. ".md" }) do
-    local p = cfg().paths.tasks_dir .. "/" .. name
-    if orch.file_info(p) then return p end
-  end
-  return cfg().paths.tasks_dir .. "/" .. day .. "-tasks.md"
-end
-
 local function new_id()
   local id = os.date("%Y%m%d-%H%M%S", math.floor(orch.now()))
   local n, candidate = 1, id
@@ -135,7 +126,7 @@ end
 -- lib/schedule, never from a request's params) runs another workflow file.
 function M.start(params, by, opts)
   params = params or {}
-  local file = resolve_task_file(params) or default_task_file()
+  local file = resolve_task_file(params) or S.today_file(cfg().paths.tasks_dir)
   for id, l in pairs(M.live) do
     if l.task_file == file then
       return { status = "already_running", session_id = id,
@@ -185,7 +176,10 @@ function M.resume(params, by)
   return { status = "ok", session_id = s.id, message = "Resumed session " .. s.id }, 200
 end
 
-local function decide(action, params, by, text)
+-- decide: resolve the session's pending approval with `action`; describe(r,
+-- s) words the reply. -> reply, http status (decided, or refused) | nil,
+-- session (nothing waits that this action could decide)
+local function decide(action, params, by, text, describe)
   local s, e = load(params)
   if not s then return err(404, e) end
   local p = orch.pending_approval(s.id)
@@ -198,31 +192,25 @@ local function decide(action, params, by, text)
   if not orch.resolve_approval(p.id, action, text or "", by) then
     return err(409, "someone else decided first", { session_id = s.id })
   end
-  return { status = "ok", session_id = s.id, task = p.task_id, kind = p.kind }, s
+  local r = { status = "ok", session_id = s.id, task = p.task_id, kind = p.kind }
+  r.message = describe(r, s)
+  return r, 200
 end
--- decide -> reply, session (resolved) | reply, http status (failed) | nil, session (nothing waiting)
 
 function M.approve(params, by)
-  local r, x = decide("approve", params, by)
-  if r then
-    if r.status ~= "ok" then return r, x end
-    local task
-    for _, t in ipairs(x.tasks) do if t.id == r.task then task = t end end
-    r.message = "Executing task " .. tostring(r.task) .. (task and task.title and (": " .. task.title) or "")
-    return r, 200
-  end
-  local s = x
-  return err(409, "Nothing is waiting for approval in session " .. s.id .. " (status: " .. tostring(s.status) .. ")",
-    { session_id = s.id })
+  local r, x = decide("approve", params, by, nil, function(d, s)
+    local title
+    for _, t in ipairs(s.tasks) do if t.id == d.task then title = t.title end end
+    return "Executing task " .. tostring(d.task) .. (title and (": " .. title) or "")
+  end)
+  if r then return r, x end
+  return err(409, "Nothing is waiting for approval in session " .. x.id .. " (status: " .. tostring(x.status) .. ")",
+    { session_id = x.id })
 end
 
 function M.skip(params, by)
-  local r, s = decide("skip", params, by)
-  if r then
-    if r.status ~= "ok" then return r, s end
-    r.message = "Skipped task " .. tostring(r.task)
-    return r, 200
-  end
+  local r, s = decide("skip", params, by, nil, function(d) return "Skipped task " .. tostring(d.task) end)
+  if r then return r, s end
   local t = current_task(s)
   if ACTIVE[s.status] and t and t.status == "running" and M.live[s.id] then
     orch.push_command(s.id, "skip", {}, by)
@@ -234,12 +222,8 @@ function M.skip(params, by)
 end
 
 function M.pause(params, by)
-  local r, s = decide("pause", params, by)
-  if r then
-    if r.status ~= "ok" then return r, s end
-    r.message = "Paused session " .. r.session_id
-    return r, 200
-  end
+  local r, s = decide("pause", params, by, nil, function(d) return "Paused session " .. d.session_id end)
+  if r then return r, s end
   if not ACTIVE[s.status] then
     return { status = "ok", session_id = s.id, message = "Session " .. s.id .. " is " .. tostring(s.status) }, 200
   end
@@ -251,12 +235,8 @@ end
 function M.answer(params, by)
   local text = params and (params.text or params.answer)
   if type(text) ~= "string" or text:match("^%s*$") then return err(400, "answer: the text is missing") end
-  local r, s = decide("answer", params, by, text)
-  if r then
-    if r.status ~= "ok" then return r, s end
-    r.message = "Answer sent to task " .. tostring(r.task)
-    return r, 200
-  end
+  local r, s = decide("answer", params, by, text, function(d) return "Answer sent to task " .. tostring(d.task) end)
+  if r then return r, s end
   return err(409, "No question is waiting in session " .. s.id, { session_id = s.id })
 end
 

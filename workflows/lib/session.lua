@@ -66,6 +66,17 @@ function M.new(doc, opts)
   return s
 end
 
+-- today's task file under tasks_dir: YYYY-MM-DD-tasks.md or YYYY-MM-DD.md
+-- (the first that exists; the first name when neither does)
+function M.today_file(tasks_dir)
+  local day = os.date("%Y-%m-%d")
+  for _, name in ipairs({ day .. "-tasks.md", day .. ".md" }) do
+    local p = tasks_dir .. "/" .. name
+    if orch.file_info(p) then return p end
+  end
+  return tasks_dir .. "/" .. day .. "-tasks.md"
+end
+
 function M.load(id)
   local s = orch.load_session(id)
   if not s then return nil, "no session " .. tostring(id) end
