@@ -84,7 +84,7 @@ local function bearer(req)
 end
 
 local function api_start(params, req)
-  local r, http = control.start(params, caller(params, req, "api"))
+  local r, http = control.run("start", params, caller(params, req, "api"))
   if r.status == "started" then r.message = "Orchestration started successfully" end
   return orch.reply(http, r)
 end

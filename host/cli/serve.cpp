@@ -41,6 +41,7 @@ int cmd_serve(const Args& a) {
     opts.queue = scfg.value("queue", 256);
     opts.max_body = static_cast<size_t>(scfg.value("max_body_kb", 256.0) * 1024);
     opts.handler_timeout = scfg.value("handler_timeout", 10.0);
+    opts.header_timeout = scfg.value("header_timeout", 10.0);
     std::string logs_dir = app.path_from_root(app.config["paths"].value("logs_dir", std::string("logs")));
     opts.access_log = logs_dir + "/webhook-access.log";
 

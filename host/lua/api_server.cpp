@@ -44,6 +44,13 @@ void push_request(lua_State* L, const ServerCall& c) {
     }
 }
 
+// lua_cpcall body: the request table, left in the registry (cpcall keeps no results)
+int l_build_request(lua_State* L) {
+    push_request(L, *static_cast<const ServerCall*>(lua_touserdata(L, 1)));
+    lua_setfield(L, LUA_REGISTRYINDEX, "orch.request");
+    return 0;
+}
+
 ServerReply error_reply(int status, const std::string& msg, const std::string& request_id) {
     ServerReply r;
     r.status = status;
@@ -167,7 +174,20 @@ void Vm::handle_request(std::shared_ptr<ServerCall> call) {
         call->reply(error_reply(500, "no router (scripts/orch/init.lua did not load)", call->id));
         return;
     }
-    push_request(L, *call);
+    // the request's conversion to Lua runs protected: whatever it holds, a
+    // failure is this request's 500, never the server's end
+    if (lua_cpcall(L, l_build_request, call.get()) != 0) {
+        std::string msg = lua_isstring(L, -1) ? lua_tostring(L, -1) : "error";
+        lua_pop(L, 2);  // the message, the router
+        if (vm.app.journal)
+            vm.app.journal->log("error", "webhook " + call->method + " " + call->path.substr(0, 80) + " [" +
+                                             call->id + "]: cannot convert the request: " + msg);
+        call->reply(error_reply(500, "cannot convert the request; see the log for request " + call->id, call->id));
+        return;
+    }
+    lua_getfield(L, LUA_REGISTRYINDEX, "orch.request");
+    lua_pushnil(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, "orch.request");
     std::string name = "http " + call->method + " " + call->path.substr(0, 80) + " [" + call->id + "]";
     spawn_task(vm, name, 1, true, [&vm, call](Task& t) {
         if (!t.error.empty()) {  // the traceback is in the log, under the request id

@@ -1,5 +1,7 @@
 #include "lua/value.h"
 
+#include "services/json_depth.h"
+
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -21,6 +23,8 @@ bool is_null(lua_State* L, int idx) {
 json convert(lua_State* L, int idx, const std::string& what, std::vector<const void*>& seen);
 
 json convert_table(lua_State* L, int idx, const std::string& what, std::vector<const void*>& seen) {
+    if (seen.size() >= static_cast<size_t>(k_max_json_depth))
+        throw ConvertError(what + ": tables nested deeper than " + std::to_string(k_max_json_depth) + " levels");
     const void* p = lua_topointer(L, idx);
     for (const void* s : seen)
         if (s == p) throw ConvertError(what + ": cycle in table");
@@ -103,8 +107,16 @@ json to_json(lua_State* L, int idx, const std::string& what) {
     return convert(L, idx, what, seen);
 }
 
-void push_json(lua_State* L, const json& j) {
-    luaL_checkstack(L, 4, "json too deep");
+namespace {
+
+// Input is refused past k_max_json_depth before it is parsed (json_depth.h),
+// so the recursion is bounded; deeper values built in C++ become nil rather
+// than overflow anything.
+void push_value(lua_State* L, const json& j, int depth) {
+    if (depth > k_max_json_depth + 8 || !lua_checkstack(L, 4)) {
+        lua_pushnil(L);
+        return;
+    }
     switch (j.type()) {
     case json::value_t::null: push_null(L); break;
     case json::value_t::boolean: lua_pushboolean(L, j.get<bool>()); break;
@@ -120,7 +132,7 @@ void push_json(lua_State* L, const json& j) {
         lua_createtable(L, static_cast<int>(j.size()), 0);
         int i = 1;
         for (const auto& v : j) {
-            push_json(L, v);
+            push_value(L, v, depth + 1);
             lua_rawseti(L, -2, i++);
         }
         luaL_getmetatable(L, k_array_mt);
@@ -132,7 +144,7 @@ void push_json(lua_State* L, const json& j) {
         for (const auto& [k, v] : j.items()) {
             if (v.is_null()) continue;
             lua_pushlstring(L, k.data(), k.size());
-            push_json(L, v);
+            push_value(L, v, depth + 1);
             lua_rawset(L, -3);
         }
         break;
@@ -140,6 +152,10 @@ void push_json(lua_State* L, const json& j) {
     default: lua_pushnil(L);
     }
 }
+
+}  // namespace
+
+void push_json(lua_State* L, const json& j) { push_value(L, j, 0); }
 
 void install_json_support(lua_State* L) {
     luaL_newmetatable(L, k_array_mt);
@@ -175,6 +191,11 @@ int l_json_decode(lua_State* L) {
     size_t len;
     const char* s = luaL_checklstring(L, 1, &len);
     std::string err;
+    if (json_too_deep(std::string_view(s, len))) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "too deeply nested (more than %d levels)", k_max_json_depth);
+        return 2;
+    }
     try {
         json j = json::parse(s, s + len);
         push_json(L, j);

@@ -38,7 +38,7 @@
 extern "C" {
 #endif
 
-#define ORCH_NET_ABI 2
+#define ORCH_NET_ABI 3
 #define ORCH_NET_API_SYMBOL "orch_net_api"
 
 struct orch_net_header {
@@ -103,6 +103,7 @@ struct orch_net_server_options {
     double io_timeout;         /* seconds: read and write of one request */
     double keep_alive_timeout; /* seconds an idle keep-alive connection holds a worker */
     int keep_alive_max;        /* requests per connection */
+    double head_timeout;       /* seconds for a request line and headers to arrive; then 408 */
 };
 
 struct orch_net_api_table {

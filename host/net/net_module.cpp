@@ -5,14 +5,17 @@
 // Self-contained: it uses nothing from orchcore, and exports only
 // orch_net_api() (built with -fvisibility=hidden, linked with -z defs).
 #include "bounded_pool.h"
+#include "gate.h"
 #include "net_api.h"
 
 #include <httplib.h>
 
 #include <condition_variable>
 #include <cstdio>
+#include <poll.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <deque>
 #include <exception>
 #include <mutex>
@@ -72,13 +75,71 @@ void fetch(const orch_net_request* r, const orch_net_response_sink* out) {
 
 // --- server -----------------------------------------------------------------
 
+// httplib's accept loop hands each connection to process_and_close_socket()
+// (through the task queue, here run inline on the accept thread): this server
+// passes it to the gate instead, and a worker later serves it request by
+// request through the protected process_request().
+class GatedServer : public httplib::Server {
+public:
+    std::function<void(int)> on_accept;
+    bool serve_one(httplib::Stream& s, bool close_connection, bool& closed) {
+        return process_request(s, close_connection, closed, nullptr);
+    }
+
+private:
+    bool process_and_close_socket(socket_t sock) override {
+        on_accept(sock);
+        return true;
+    }
+};
+
+struct InlineQueue : httplib::TaskQueue {
+    void enqueue(std::function<void()> fn) override { fn(); }
+    void shutdown() override {}
+};
+
+// Paths longer than this get 414 before httplib's regex routing, whose
+// libstdc++ matcher recurses once per character (an 8 KB path grew each
+// worker's stack to 4.5 MB).
+constexpr size_t k_max_path = 1024;
+
+thread_local bool t_close_after = false;  // this request's connection must not be kept
+
 struct Server {
-    httplib::Server svr;
+    GatedServer svr;
     orch_net_server_handler handler;
     std::thread listener;
     int port = 0;
     int sock = -1;  // the listening socket
+    double io_timeout = 10;
+    int keep_alive_max = 100;
+    std::unique_ptr<orch_net::BoundedPool> pool;
+    std::unique_ptr<orch_net::ConnGate> gate;
+    std::atomic<bool> stopping{false};
 };
+
+// A worker's turn with a connection whose request head has arrived: serve
+// it, and the next ones while they are already there; a kept-alive
+// connection then goes back to the gate, so an idle or slow client holds no
+// worker.
+void serve_connection(Server* s, int fd) {
+    orch_net::SockStream strm(fd, s->io_timeout, s->io_timeout);
+    for (int served = 1;; ++served) {
+        strm.arm(s->io_timeout);  // the whole request, head and body
+        bool last = s->stopping || served >= s->keep_alive_max;
+        bool closed = false;
+        t_close_after = false;
+        bool ok = s->svr.serve_one(strm, last, closed);
+        if (!ok || closed || last || t_close_after || s->stopping) break;
+        if (strm.buffered() > 0) continue;  // pipelined: the next head is (partly) read
+        pollfd p{fd, POLLIN, 0};
+        if (poll(&p, 1, 2) > 0 && orch_net::head_ready(fd, 16384)) continue;
+        s->gate->add(fd, false);
+        return;
+    }
+    shutdown(fd, SHUT_RDWR);
+    close(fd);
+}
 
 void set_timeout(double secs, time_t& s, time_t& us) {
     s = static_cast<time_t>(secs);
@@ -136,7 +197,18 @@ void* server_start(const orch_net_server_options* o, const orch_net_server_handl
         s->handler = *h;
         size_t threads = o->threads > 0 ? static_cast<size_t>(o->threads) : 8;
         size_t queue = o->queue > 0 ? static_cast<size_t>(o->queue) : 64;
-        s->svr.new_task_queue = [threads, queue] { return new orch_net::BoundedPool(threads, queue); };
+        s->pool = std::make_unique<orch_net::BoundedPool>(threads, queue);
+        s->io_timeout = o->io_timeout;
+        s->keep_alive_max = o->keep_alive_max > 0 ? o->keep_alive_max : 100;
+        orch_net::ConnGate::Options g;
+        g.head_timeout = o->head_timeout > 0 ? o->head_timeout : 10;
+        g.idle_timeout = o->keep_alive_timeout > 0 ? o->keep_alive_timeout : 5;
+        s->gate = std::make_unique<orch_net::ConnGate>(g, [raw](int fd) {
+            raw->pool->enqueue([raw, fd] { serve_connection(raw, fd); });
+        });
+        if (!s->gate->start()) return fail("cannot start the connection gate (epoll)");
+        s->svr.on_accept = [raw](int fd) { raw->gate->add(fd, true); };
+        s->svr.new_task_queue = [] { return new InlineQueue; };
         s->svr.set_payload_max_length(o->max_body);
         s->svr.set_tcp_nodelay(true);
         time_t sec, usec;
@@ -159,11 +231,27 @@ void* server_start(const orch_net_server_options* o, const orch_net_server_handl
         // read the body until EOF; it is an empty body. The pre-routing
         // handler runs before the body is read.
         s->svr.set_pre_routing_handler([raw](const httplib::Request& req, httplib::Response& res) {
+            using R = httplib::Server::HandlerResponse;
+            if (req.path.size() > k_max_path) {
+                res.status = 414;
+                res.set_content(reason_json(414), "application/json");
+                return R::Handled;
+            }
+            // Only chunked is read (httplib); any other coding would be read
+            // until EOF. The body is left unread, so the connection closes.
+            if (req.has_header("Transfer-Encoding") &&
+                strcasecmp(req.get_header_value("Transfer-Encoding").c_str(), "chunked") != 0) {
+                res.status = 501;
+                res.set_content("{\"error\":\"Transfer-Encoding other than chunked\"}", "application/json");
+                res.set_header("Connection", "close");
+                t_close_after = true;
+                return R::Handled;
+            }
             bool has_body_method = req.method == "POST" || req.method == "PUT" || req.method == "PATCH";
             if (!has_body_method || req.has_header("Content-Length") || req.has_header("Transfer-Encoding"))
-                return httplib::Server::HandlerResponse::Unhandled;
+                return R::Unhandled;
             serve(raw, req, res);
-            return httplib::Server::HandlerResponse::Handled;
+            return R::Handled;
         });
         // statuses httplib answers itself (413, 400 on a broken request): JSON too
         s->svr.set_error_handler([](const httplib::Request&, httplib::Response& res) {
@@ -210,8 +298,11 @@ int server_port(void* server) { return static_cast<Server*>(server)->port; }
 void server_stop(void* server) {
     auto* s = static_cast<Server*>(server);
     try {
+        s->stopping = true;
         s->svr.stop();
         if (s->listener.joinable()) s->listener.join();
+        s->gate->stop();       // closes the connections between requests
+        s->pool->shutdown();   // the requests in hand finish; their sockets close
     } catch (...) {
     }
     delete s;

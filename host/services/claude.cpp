@@ -1,4 +1,5 @@
 #include "services/claude.h"
+#include "services/json_depth.h"
 
 #include "services/process_run.h"
 
@@ -106,6 +107,7 @@ struct ClaudeRun::State {
             return;
         }
         if (!wanted(kind)) return;  // e.g. tool results (file contents) nobody reads
+        if (json_too_deep(std::string_view(p, n))) { ++garbage; return; }
         json ev = json::parse(p, p + n, nullptr, false);
         if (ev.is_discarded() || !ev.is_object()) { ++garbage; return; }
         const auto type = ev.value("type", "");

@@ -3,9 +3,12 @@
 #include "loop/loop.h"
 #include "net/net_api.h"
 #include "services/http_client.h"
+#include "services/json_depth.h"
 #include "services/journal.h"
 
+#include <cctype>
 #include <chrono>
+#include <cstring>
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -21,19 +24,21 @@ namespace {
 ServerReply json_reply(int status, const json& body) {
     ServerReply r;
     r.status = status;
-    r.body = body.dump();
+    r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
     return r;
 }
 
-// nlohmann's message minus its prefix and the "last read: '...'" excerpt,
-// which would echo a piece of the body (a secret, say) into logs.
-std::string parse_reason(const std::string& what) {
-    std::string s = what;
+// Where and what, in our words: nlohmann's message quotes the text it read
+// last, which would echo a piece of the body (a secret, say) to the caller
+// and into logs. Only the part before that excerpt is kept, cut to its
+// vocabulary (letters, digits, spaces and a few marks), so nothing of the
+// body can pass.
+std::string parse_reason(const json::parse_error& e) {
+    std::string s = e.what();
     if (auto p = s.find("] "); s.rfind("[json.exception", 0) == 0 && p != std::string::npos) s = s.substr(p + 2);
-    if (auto p = s.find("; last read:"); p != std::string::npos) {
-        auto rest = s.find(';', p + 12);
-        s = s.substr(0, p) + (rest == std::string::npos ? "" : s.substr(rest));
-    }
+    if (auto p = s.find("; last read"); p != std::string::npos) s.resize(p);
+    for (auto& ch : s)
+        if (!isalnum(static_cast<unsigned char>(ch)) && !strchr(" ,:-+()_.'[]{}<>", ch)) ch = '?';
     return s;
 }
 
@@ -94,7 +99,7 @@ void HttpServer::start() {
         if (!access_log_) throw std::runtime_error("cannot open the access log " + opts_.access_log);
     }
     orch_net_server_options o{opts_.host.c_str(), opts_.port, opts_.threads, opts_.queue, opts_.max_body,
-                              opts_.io_timeout, 5.0, 100};
+                              opts_.io_timeout, 5.0, 100, opts_.header_timeout};
     orch_net_server_handler h{this, trampoline};
     char msg[512] = {0};
     server_ = api_->server_start(&o, &h, msg, sizeof msg);
@@ -142,10 +147,20 @@ void HttpServer::handle(const orch_net_server_request& req, const orch_net_respo
         r = json_reply(503, {{"error", "the server is shutting down"}, {"request_id", call->id}});
         answered = true;
     } else if (!call->body.empty() && looks_json(*call)) {
-        try {
-            call->json = std::make_unique<json>(json::parse(call->body));
-        } catch (const json::exception& e) {
-            r = json_reply(400, {{"error", "malformed JSON: " + parse_reason(e.what())}, {"request_id", call->id}});
+        std::string err = json_too_deep(call->body)
+                              ? "JSON too deeply nested (more than " + std::to_string(k_max_json_depth) + " levels)"
+                              : "";
+        if (err.empty()) {
+            try {
+                call->json = std::make_unique<json>(json::parse(call->body));
+            } catch (const json::parse_error& e) {
+                err = "malformed JSON: " + parse_reason(e);
+            } catch (const json::exception& e) {
+                err = "malformed JSON";
+            }
+        }
+        if (!err.empty()) {
+            r = json_reply(400, {{"error", err}, {"request_id", call->id}});
             answered = true;
         }
     }

@@ -66,7 +66,8 @@ struct ServerOptions {
     int queue = 256;
     size_t max_body = 256 * 1024;
     double handler_timeout = 10;   // seconds for the loop to answer
-    double io_timeout = 10;        // seconds to read or write one request
+    double io_timeout = 10;        // seconds to read one whole request, or to write a reply
+    double header_timeout = 10;    // seconds for the request line and headers to arrive (408)
     std::string access_log;        // file path; empty: none
 };
 

@@ -1,4 +1,5 @@
 #include "services/outbox.h"
+#include "services/json_depth.h"
 
 #include "loop/loop.h"
 #include "services/journal.h"
@@ -90,7 +91,7 @@ Outcome classify(const Sink& sink, const HttpResponse& res, long long attempts) 
     if (res.status == 0) return {Outcome::retry, backoff, sink.redact(res.error.empty() ? "no response" : res.error)};
     std::string err = "HTTP " + std::to_string(res.status);
     if (sink.kind != SinkKind::telegram) return {Outcome::retry, backoff, err};
-    json body = json::parse(res.body, nullptr, false);
+    json body = json_too_deep(res.body) ? json() : json::parse(res.body, nullptr, false);
     if (body.is_object()) {
         std::string desc = string_field(body, "description");
         if (!desc.empty()) err += ": " + desc.substr(0, 300);

@@ -54,6 +54,7 @@ M.defaults = {
     queue = 256,                         -- accepted connections waiting for a thread
     max_body_kb = 256,                   -- larger request bodies get 413
     handler_timeout = 10,                -- seconds a Lua handler may take before 503
+    header_timeout = 10,                 -- seconds for a request's line and headers to arrive, else 408
     workflow = "serve.lua",              -- registers the routes, the bot and the schedules
   },
   telegram = {
@@ -206,6 +207,7 @@ local function validate(cfg, file, sources)
   if cfg.server.queue < 1 then fail("server.queue", "must be >= 1") end
   if cfg.server.max_body_kb <= 0 then fail("server.max_body_kb", "must be > 0") end
   if cfg.server.handler_timeout <= 0 then fail("server.handler_timeout", "must be > 0") end
+  if cfg.server.header_timeout <= 0 then fail("server.header_timeout", "must be > 0") end
   for i, sc in ipairs(cfg.schedules) do
     if type(sc) ~= "table" or type(sc.cron) ~= "string" then
       fail("schedules", string.format("entry %d must be a table with a cron string", i))

@@ -329,6 +329,22 @@ M.commands = { start = M.start, status = M.status, approve = M.approve, pause = 
   skip = M.skip, logs = M.logs, answer = M.answer, help = M.help, progress = M.progress, cancel = M.cancel,
   task = M.task }
 
+-- The parameters commands read, by type: a request's JSON is the caller's,
+-- so a table where a task id belongs is a 400 naming the field, not a
+-- handler error. ("id": a string or a number.)
+local PARAM_TYPES = { session = "id", task = "id", task_file = "string", tasks = "string", text = "string",
+  answer = "string", description = "string", lines = "id", limit = "id" }
+
+local function check_params(params)
+  for k, want in pairs(PARAM_TYPES) do
+    local v, t = params[k], type(params[k])
+    if v ~= nil and not (t == want or (want == "id" and (t == "string" or t == "number"))) then
+      return string.format("params.%s must be a %s, not a %s", k, want == "id" and "string or number" or want,
+        v == orch.json.null and "null" or t)
+    end
+  end
+end
+
 -- run(command, params, by) -> reply, http status
 function M.run(command, params, by)
   local fn = M.commands[command]
@@ -339,6 +355,8 @@ function M.run(command, params, by)
     return err(400, "unknown command '" .. tostring(command) .. "' (known: " .. table.concat(names, ", ") .. ")")
   end
   if params ~= nil and type(params) ~= "table" then return err(400, "params must be an object") end
+  local bad = check_params(params or {})
+  if bad then return err(400, command .. ": " .. bad) end
   return fn(params or {}, by)
 end
 
