@@ -38,10 +38,13 @@ void address_of(const sockaddr_storage& ss, std::string& ip, int& port) {
 // line ended by a bare LF, which httplib skips as invalid.
 bool has_head_end(const char* p, size_t n) { return memmem(p, n, "\n\r\n", 3) != nullptr; }
 
-#define K_408_BODY "{\"error\":\"request head not complete in time\"}"
-const std::string k_408 = "HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nContent-Length: " +
-                          std::to_string(sizeof K_408_BODY - 1) + "\r\nConnection: close\r\n\r\n" K_408_BODY;
-#undef K_408_BODY
+std::string answer(const char* status, const std::string& body) {
+    return std::string("HTTP/1.1 ") + status + "\r\nContent-Type: application/json\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+}
+
+const std::string k_408 = answer("408 Request Timeout", "{\"error\":\"request head not complete in time\"}");
+const std::string k_400 = answer("400 Bad Request", "{\"error\":\"request head cut short\"}");
 
 }  // namespace
 
@@ -185,7 +188,7 @@ void ConnGate::run() {
                 }
                 take_incoming();
             } else {
-                check(evs[i].data.fd);
+                check(evs[i].data.fd, (evs[i].events & (EPOLLRDHUP | EPOLLHUP)) != 0);
             }
         }
         if (Clock::now() - last_scan >= std::chrono::milliseconds(100)) {
@@ -211,24 +214,27 @@ void ConnGate::take_incoming() {
         epoll_event ev{};
         ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;  // edge: one wakeup per arrival, peeking consumes nothing
         ev.data.fd = fd;
-        if (epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev) != 0) drop(fd, false);
+        if (epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev) != 0) drop(fd, {});
         // (data already queued is reported by the ADD itself)
     }
 }
 
-void ConnGate::check(int fd) {
+void ConnGate::check(int fd, bool peer_done) {
     auto it = conns_.find(fd);
     if (it == conns_.end()) return;  // an event for a socket handed on in this batch
     ssize_t n;
     do n = recv(fd, peek_.data(), peek_.size(), MSG_PEEK | MSG_DONTWAIT); while (n < 0 && errno == EINTR);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) return drop(fd, false);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) return drop(fd, {});
     if (n < 0) return;
     Conn& c = it->second;
     if (!c.got_bytes) {
         c.got_bytes = true;
         c.first_byte = Clock::now();
     }
-    if (static_cast<size_t>(n) < peek_.size() && !has_head_end(peek_.data(), static_cast<size_t>(n))) return;
+    if (static_cast<size_t>(n) < peek_.size() && !has_head_end(peek_.data(), static_cast<size_t>(n))) {
+        if (peer_done) drop(fd, k_400);  // the client has stopped sending: this head will never end
+        return;
+    }
     epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr);
     conns_.erase(it);
     ready_(fd);
@@ -243,13 +249,13 @@ void ConnGate::expire() {
         auto deadline = c.got_bytes ? c.first_byte + head : c.since + (c.fresh ? head : idle);
         if (now >= deadline) late.emplace_back(fd, c.got_bytes);
     }
-    for (auto [fd, started] : late) drop(fd, started);
+    for (auto [fd, started] : late) drop(fd, started ? k_408 : std::string());
 }
 
-void ConnGate::drop(int fd, bool send_408) {
+void ConnGate::drop(int fd, const std::string& answer) {
     epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr);
-    if (send_408) {
-        ssize_t rc = send(fd, k_408.data(), k_408.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (!answer.empty()) {
+        ssize_t rc = send(fd, answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
         (void)rc;
     }
     close_socket(fd);

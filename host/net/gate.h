@@ -88,9 +88,9 @@ private:
     };
     void run();
     void take_incoming();
-    void check(int fd);
+    void check(int fd, bool peer_done);
     void expire();
-    void drop(int fd, bool send_408);
+    void drop(int fd, const std::string& answer);  // answer: bytes sent first, if any
 
     Options opts_;
     Ready ready_;

@@ -241,7 +241,7 @@ void* server_start(const orch_net_server_options* o, const orch_net_server_handl
             // until EOF. The body is left unread, so the connection closes.
             if (req.has_header("Transfer-Encoding") &&
                 strcasecmp(req.get_header_value("Transfer-Encoding").c_str(), "chunked") != 0) {
-                res.status = 501;
+                res.status = 400;  // RFC 9112 6.3: 400, then close
                 res.set_content("{\"error\":\"Transfer-Encoding other than chunked\"}", "application/json");
                 res.set_header("Connection", "close");
                 t_close_after = true;

@@ -1,6 +1,7 @@
 // What this LuaJIT build does with errors crossing C++ (style.md "Measured
 // here"), and the one JSON converter.
 #include "lua/value.h"
+#include "services/json_depth.h"
 
 #include <doctest/doctest.h>
 #include <lua.hpp>
@@ -82,4 +83,27 @@ TEST_CASE("value: unsupported values name the field") {
     lua_pop(s.L, 1);
     luaL_dostring(s.L, "local t = {} t.self = t return t");
     CHECK_THROWS_WITH_AS(to_json(s.L, -1, "value"), doctest::Contains("cycle"), ConvertError);
+}
+
+TEST_CASE("value: nesting is bounded both ways, without recursion a caller controls") {
+    State s;
+    std::string deep = std::string(8000, '[') + std::string(8000, ']');
+    CHECK(json_too_deep(deep));
+    CHECK(json_too_deep(std::string(4000, '{').append("\"a\":1")));  // unclosed counts too
+    std::string ok = std::string(k_max_json_depth, '[') + std::string(k_max_json_depth, ']');
+    CHECK_FALSE(json_too_deep(ok));
+    CHECK_FALSE(json_too_deep("[\"" + std::string(5000, '[') + "\"]"));  // brackets in a string
+    CHECK_FALSE(json_too_deep("[\"\\\"" + std::string(5000, '{') + "\"]"));  // after an escaped quote
+
+    // a table nested deeper than the bound is an error naming the value, not a C stack overflow
+    luaL_dostring(s.L, "local t = {} local c = t for i = 1, 100000 do c.x = {} c = c.x end return t");
+    CHECK_THROWS_WITH_AS(to_json(s.L, -1, "value"), doctest::Contains("nested deeper than 256"), ConvertError);
+    lua_pop(s.L, 1);
+
+    // the deepest text that is let in converts to Lua and back
+    json j = json::parse(ok);
+    int top = lua_gettop(s.L);
+    push_json(s.L, j);
+    CHECK(lua_gettop(s.L) == top + 1);
+    CHECK(to_json(s.L, -1, "value") == j);
 }
