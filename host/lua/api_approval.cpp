@@ -3,8 +3,8 @@
 // (`orch-host approve`, writing the approvals table), a webhook or Telegram
 // handler (orch.resolve_approval), or an answer file. The first resolver wins
 // exactly once: the row moves pending -> resolved in one UPDATE.
-// orch.watch_session(id) also polls the commands table for that session and
-// dispatches each command to orch.on("command", fn) handlers.
+// The same poll takes the commands of the sessions api_command.cpp watches
+// and dispatches each to orch.on("command", fn) handlers.
 #include "lua/internal.h"
 #include "lua/value.h"
 
@@ -44,8 +44,6 @@ Control& control() {
     static Control c;
     return c;
 }
-
-void schedule_poll(VmState& vm);
 
 void complete(VmState& vm, long long approval_id, const json& decision) {
     Control& c = control();
@@ -173,15 +171,19 @@ void poll(VmState& vm) {
     } catch (const std::exception& e) {
         if (app.journal) app.journal->log("warn", std::string("control poll: ") + e.what());
     }
-    schedule_poll(vm);
+    schedule_control_poll(vm);
 }
 
-void schedule_poll(VmState& vm) {
+}  // namespace
+
+void schedule_control_poll(VmState& vm) {
     Control& c = control();
     if (c.poll_timer || (c.waiting.empty() && vm.app.watched_sessions.empty())) return;
     double every = vm.app.config.value("control", json::object()).value("poll_interval", 0.2);
     c.poll_timer = vm.app.loop.add_timer(every, [&vm] { poll(vm); });
 }
+
+namespace {
 
 // orch.await_approval{session=, task=, kind="approval"|"question", prompt=,
 //   timeout=, terminal=, answer_file=} -> {action=, text=, by=, id=} | nil, err  [yields]
@@ -231,7 +233,7 @@ int l_await_approval(lua_State* L) {
         c.stdin_watched = true;
         app.loop.watch(0, EPOLLIN, [&vm](std::uint32_t) { on_stdin(vm); });
     }
-    schedule_poll(vm);
+    schedule_control_poll(vm);
     return yield_waiting(L, t, [&vm, id](const std::string& reason) {
         try {
             vm.app.store->resolve_approval(id, "withdraw", reason, "host", wall_now());
@@ -284,57 +286,9 @@ int l_pending_approval(lua_State* L) {
     return luaL_error(L, "orch.pending_approval: %s", err.c_str());
 }
 
-// orch.watch_session(id | "*"): poll commands for this session ("*": for
-// every session) -- pause, resume, skip, answer... sent by other processes
-// -- and dispatch them to orch.on("command", fn) handlers, which see
-// cmd.session. Several sessions may be watched at once (serve).
-int l_watch_session(lua_State* L) {
-    VmState& vm = vm_of(L);
-    std::string id = luaL_checkstring(L, 1);
-    vm.app.watched_sessions.insert(id);
-    if (id != "*") vm.app.control_session = id;
-    schedule_poll(vm);
-    return 0;
-}
-
-// orch.push_command(session_id, command [, args [, by]]) -> id
-// Queues a command (pause, skip, resume, ...) for the session's workflow, in
-// this process or another; its orch.on("command") handler gets it at the
-// next poll.
-int l_push_command(lua_State* L) {
-    VmState& vm = vm_of(L);
-    std::string session = luaL_checkstring(L, 1);
-    std::string command = luaL_checkstring(L, 2);
-    json args = lua_isnoneornil(L, 3) ? json::object() : to_json(L, 3, "orch.push_command: args");
-    std::string by = luaL_optstring(L, 4, "lua");
-    if (!vm.app.store) return luaL_error(L, "orch.push_command: the state database is not open");
-    long long id = 0;
-    std::string err;
-    try {
-        id = vm.app.store->push_command(session, command, args.dump(), by, wall_now());
-    } catch (const std::exception& e) {
-        err = e.what();
-    }
-    if (!err.empty()) return luaL_error(L, "orch.push_command: %s", err.c_str());
-    schedule_poll(vm);
-    lua_pushnumber(L, static_cast<double>(id));
-    return 1;
-}
-
-// orch.unwatch_session(id): stop polling that session's commands
-int l_unwatch_session(lua_State* L) {
-    VmState& vm = vm_of(L);
-    std::string id = luaL_checkstring(L, 1);
-    vm.app.watched_sessions.erase(id);
-    if (vm.app.control_session == id) vm.app.control_session.clear();
-    return 0;
-}
-
 const luaL_Reg k_approval_functions[] = {
     {"await_approval", l_await_approval}, {"resolve_approval", l_resolve_approval},
-    {"pending_approval", l_pending_approval}, {"watch_session", l_watch_session},
-    {"unwatch_session", l_unwatch_session},
-    {"push_command", l_push_command},
+    {"pending_approval", l_pending_approval},
     {nullptr, nullptr},
 };
 
