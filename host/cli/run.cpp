@@ -62,6 +62,10 @@ void recover_after_crash(App& app) {
             if (int n = kill_orphaned_agents())
                 app.journal->log("warn", "stopped " + std::to_string(n) + " agent process(es) left by a host that died");
     }
+    // We hold the run lock, so whoever waited for a pending approval died
+    // with the host that held it before: the session that resumes asks again.
+    if (int n = app.store->withdraw_pending_approvals("its host stopped", wall_now()))
+        app.journal->log("info", "closed " + std::to_string(n) + " approval(s) left pending by a host that stopped");
     app.store->retry_outbox_now(wall_now());  // what an earlier run could not deliver goes first
 }
 

@@ -18,8 +18,9 @@ namespace {
 constexpr int k_application_id = 0x4f524348;  // "ORCH"
 // 2: sessions_by_start (the latest session without a sort of every row: the
 // status route, /status and `sessions` ask for it all the time). Migrating
-// re-runs the schema, which is all IF NOT EXISTS.
-constexpr int k_schema_version = 2;
+// re-runs the schema, which is all IF NOT EXISTS. 3: approvals.taken_at
+// (added to older tables by migrate()).
+constexpr int k_schema_version = 3;
 
 const char* k_schema = R"SQL(
 CREATE TABLE IF NOT EXISTS sessions(
@@ -36,7 +37,8 @@ CREATE INDEX IF NOT EXISTS events_by_session ON events(session_id, seq);
 CREATE INDEX IF NOT EXISTS sessions_by_start ON sessions(started_at);
 CREATE TABLE IF NOT EXISTS approvals(
   id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT, task_id TEXT, kind TEXT, prompt TEXT,
-  status TEXT NOT NULL, action TEXT, text TEXT, by TEXT, created_at REAL, resolved_at REAL);
+  status TEXT NOT NULL, action TEXT, text TEXT, by TEXT, created_at REAL, resolved_at REAL,
+  taken_at REAL);
 CREATE TABLE IF NOT EXISTS commands(
   id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT, command TEXT NOT NULL, args TEXT,
   by TEXT, created_at REAL, consumed_at REAL);
@@ -170,6 +172,14 @@ void Store::migrate() {
     exec("BEGIN IMMEDIATE");
     try {
         exec(k_schema);
+        bool has_taken_at = false;
+        {
+            Stmt q(stmt("SELECT count(*) FROM pragma_table_info('approvals') WHERE name='taken_at'"));
+            has_taken_at = q.step() == SQLITE_ROW && sqlite3_column_int(q.raw(), 0) > 0;
+        }
+        if (!has_taken_at)  // every decision of an older host was delivered or lost with it
+            exec("ALTER TABLE approvals ADD COLUMN taken_at REAL; "
+                 "UPDATE approvals SET taken_at=resolved_at WHERE status<>'pending'");
         exec(("PRAGMA application_id=" + std::to_string(k_application_id)).c_str());
         exec(("PRAGMA user_version=" + std::to_string(k_schema_version)).c_str());
         exec("COMMIT");

@@ -27,6 +27,32 @@ bool Store::resolve_approval(long long id, const std::string& action, const std:
     return sqlite3_changes(db_) == 1;
 }
 
+bool Store::take_approval(long long id, double now) {
+    Stmt q(stmt("UPDATE approvals SET taken_at=?2 WHERE id=?1 AND status<>'pending' AND taken_at IS NULL"));
+    q.bind(1, id).bind(2, now);
+    if (q.step() != SQLITE_DONE) fail("taking approval");
+    return sqlite3_changes(db_) == 1;
+}
+
+std::optional<json> Store::untaken_decision(const std::string& session, const std::string& task,
+                                            const std::string& kind, const std::string& prompt) {
+    Stmt q(stmt("SELECT * FROM approvals WHERE status='resolved' AND taken_at IS NULL AND session_id=?1 "
+                "AND task_id=?2 AND kind=?3 AND prompt=?4 ORDER BY id DESC LIMIT 1"));
+    q.bind(1, session).bind(2, task).bind(3, kind).bind(4, prompt);
+    int rc = q.step();
+    if (rc == SQLITE_ROW) return row_object(q.raw());
+    if (rc != SQLITE_DONE) fail("reading approvals");
+    return std::nullopt;
+}
+
+int Store::withdraw_pending_approvals(const std::string& reason, double now) {
+    Stmt q(stmt("UPDATE approvals SET status='withdrawn', action='withdraw', text=?1, by='host', resolved_at=?2, "
+                "taken_at=?2 WHERE status='pending'"));
+    q.bind(1, reason).bind(2, now);
+    if (q.step() != SQLITE_DONE) fail("withdrawing approvals");
+    return sqlite3_changes(db_);
+}
+
 std::optional<json> Store::get_approval(long long id) {
     Stmt q(stmt("SELECT * FROM approvals WHERE id=?1"));
     q.bind(1, id);
