@@ -25,7 +25,10 @@ assert(policy.validate(ocfg))
 local function open_session()
   if args.resume then
     local s = assert(S.load(args.session))
-    S.set_status(s, "running", { pid = orch.pid, resumed_at = orch.now() }, "session_resumed")
+    -- the flags the session was started with, unless this resume gives one
+    if args.auto_approve == nil then args.auto_approve = s.auto_approve == true end
+    S.set_status(s, "running", { pid = orch.pid, resumed_at = orch.now(), auto_approve = args.auto_approve == true,
+                                 no_input = args.no_input == true }, "session_resumed")
     orch.notify(fmt.resumed(s), { type = "info", session = s.id, event = "session_resumed" })
     return s
   end
@@ -38,7 +41,8 @@ local function open_session()
   local doc, perr = tasks_md.parse(text, file)
   if not doc then return nil, tostring(perr) end
   local s = S.new(doc, { id = args.session_id, task_file = file, workflow = "workflows/daily.lua", pid = orch.pid,
-                         started_by = args.started_by })
+                         started_by = args.started_by, auto_approve = args.auto_approve == true,
+                         no_input = args.no_input == true })
   orch.notify(fmt.session_started(s), { type = "info", session = s.id, event = "session_started" })
   return s
 end
