@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A session keeps the flags it was started with: after `run --auto-approve`
-# and a kill -9, a plain `run --resume` and then a plain `resume` go on
+# and a kill -9, a plain `run daily.lua --resume` and then a plain `resume` go on
 # without waiting for approval (the tasks' type asks for one otherwise).
 # An explicit flag on resume overrides the stored one (--auto-approve=false too).
 source "$(dirname "$0")/lib.bash"
@@ -28,7 +28,7 @@ bg_run "$T/run1.out" orch run daily.lua --tasks "$TASKS" --auto-approve --no-inp
 kill_when_running 1 "$BG_PID" "$T/run1.out"
 check_eq "$(sj "[s.get('auto_approve'), s.get('no_input')]")" "[true, true]" "the flags stored with the session"
 
-bg_run "$T/run2.out" orch run --resume
+bg_run "$T/run2.out" orch run daily.lua --resume
 SUB=$BG_PID
 wait_for sj_true "s['tasks'][1]['status'] == 'running' or 'pending_approval' in s or s['status'] == 'completed'"
 check_eq "$(sj "s.get('pending_approval')")" null "run --resume: a wait for approval"
