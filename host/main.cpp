@@ -18,7 +18,9 @@ Usage: orch-host <command> [options]
   serve [--host H] [--port N]
                         the webhook server, Telegram bot and schedules (workflows/serve.lua);
                         sessions started remotely run inside it
-  resume [SESSION]      continue a paused or interrupted session (also: run --resume)
+  resume [SESSION] [--auto-approve[=false]] [--no-input[=false]]
+                        continue a paused or interrupted session with the flags it was
+                        started with, unless given again (also: run --resume)
   status [SESSION] [--json]
                         the session, each task's state, durations, cost, tokens
   sessions [--json]     recent sessions

@@ -25,7 +25,10 @@ assert(policy.validate(ocfg))
 local function open_session()
   if args.resume then
     local s = assert(S.load(args.session))
-    S.set_status(s, "running", { pid = orch.pid, resumed_at = orch.now() }, "session_resumed")
+    -- the flags the session was started with, unless this resume gives one
+    if args.auto_approve == nil then args.auto_approve = s.auto_approve == true end
+    S.set_status(s, "running", { pid = orch.pid, resumed_at = orch.now(), auto_approve = args.auto_approve == true,
+                                 no_input = args.no_input == true }, "session_resumed")
     orch.notify(fmt.resumed(s), { type = "info", session = s.id, event = "session_resumed" })
     return s
   end
@@ -38,7 +41,8 @@ local function open_session()
   local doc, perr = tasks_md.parse(text, file)
   if not doc then return nil, tostring(perr) end
   local s = S.new(doc, { id = args.session_id, task_file = file, workflow = "workflows/daily.lua", pid = orch.pid,
-                         started_by = args.started_by })
+                         started_by = args.started_by, auto_approve = args.auto_approve == true,
+                         no_input = args.no_input == true })
   orch.notify(fmt.session_started(s), { type = "info", session = s.id, event = "session_started" })
   return s
 end
@@ -142,7 +146,8 @@ end
 
 -- Run one task to an outcome: "completed" | "failed" | "skipped" | "paused".
 local function execute(t)
-  S.set_task(s, t, { status = "running", started_at = orch.now(), error = orch.json.null }, "task_started")
+  S.set_task(s, t, { status = "running", started_at = orch.now(), error = orch.json.null,
+                     approval_reason = orch.json.null }, "task_started")
   note(t, fmt.task_started(s, t), "progress", "task_started")
   local r, log = run_agent(t, prompt_for(t))
   local cost, tokens = r.cost_usd or 0, r.tokens or 0
@@ -193,15 +198,20 @@ local function execute(t)
 end
 
 -- Ask before a task when the policy (or a checkpoint) says so.
+-- approval_reason stays on the task while it waits, so a session resumed
+-- after its host died asks the same again (see step).
 local function approve(t, why)
-  S.set_task(s, t, { status = "waiting_approval" }, "approval_requested", { reason = why })
+  local req = { session = s.id, task = t.id, kind = "approval", timeout = ocfg.approval_timeout,
+    prompt = string.format("Task %s (%s): [a]pprove, [s]kip or [p]ause? ", t.id, t.title) }
+  S.set_task(s, t, { status = "waiting_approval", approval_reason = why }, "approval_requested", { reason = why })
   S.set_status(s, "waiting_approval")
-  note(t, fmt.approval_needed(s, t, why), "question", "approval_requested",
-    { buttons = fmt.approval_buttons(s, t) })
+  -- decided while the host was down: await_approval returns it at once, nobody is asked
+  if not orch.recorded_decision(req) then
+    note(t, fmt.approval_needed(s, t, why), "question", "approval_requested",
+      { buttons = fmt.approval_buttons(s, t) })
+  end
   local asked = orch.now()
-  local d = orch.await_approval({ session = s.id, task = t.id, kind = "approval",
-    prompt = string.format("Task %s (%s): [a]pprove, [s]kip or [p]ause? ", t.id, t.title),
-    timeout = ocfg.approval_timeout })
+  local d = orch.await_approval(req)
   orch.emit("approval_resolved", { session = s.id, task = t.id, action = d.action, by = d.by,
     waited_s = orch.now() - asked })
   t.approval_wait_s = (t.approval_wait_s or 0) + (orch.now() - asked)
@@ -222,6 +232,11 @@ local function step(t)
   local ask, why = policy.needs_approval(t, ocfg, { auto_approve = args.auto_approve })
   if checkpoint then ask, why = true, checkpoint end
   checkpoint = nil
+  -- the host stopped while this task waited for approval (a checkpoint too):
+  -- ask the same again, so a decision given meanwhile applies
+  if t.status == "waiting_approval" and t.approval_reason and not args.auto_approve then
+    ask, why = true, t.approval_reason
+  end
   local outcome
   if ask then
     local action, d = approve(t, why)

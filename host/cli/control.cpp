@@ -1,7 +1,9 @@
 // orch-host approve|skip|pause|answer [TEXT] [--session ID] [--by NAME]
 // A pending approval is resolved in the database (the waiting session sees it
 // within its poll interval); otherwise the command is queued for the running
-// session (pause, skip of the running task).
+// session (pause, skip of the running task). While no host runs (the run
+// lock is free), approve or skip of a pending approval is kept for the
+// session to apply when it resumes; anything else is refused.
 #include "cli/runtime.h"
 
 #include "services/journal.h"
@@ -26,6 +28,8 @@ std::string caller(const Args& a) {
 
 }  // namespace
 
+bool waits_while_down(const json& approval) { return approval.value("kind", std::string()) == "approval"; }
+
 int cmd_control(const Args& a) {
     auto rt = make_runtime(a, Services::Full);
     App& app = rt->app;
@@ -44,6 +48,9 @@ int cmd_control(const Args& a) {
     }
     std::string by = caller(a);
     auto pending = store.pending_approval(sid);
+    RunLock probe(lock_path(app));
+    bool live = probe.held_by_other();
+    if (pending && !live && (cmd == "pause" || !waits_while_down(*pending))) pending.reset();  // refused below
     if (pending && cmd != "resume") {
         std::string kind = pending->value("kind", std::string("approval"));
         std::string action = cmd == "answer" ? "answer" : cmd;
@@ -55,15 +62,16 @@ int cmd_control(const Args& a) {
         }
         long long id = (*pending)["id"].get<long long>();
         if (store.resolve_approval(id, action, text, by, wall_now())) {
-            printf("%s: task %s of session %s (%s)\n", action.c_str(),
-                   pending->value("task_id", std::string("?")).c_str(), sid.c_str(), by.c_str());
+            printf("%s: task %s of session %s (%s)%s\n", action.c_str(),
+                   pending->value("task_id", std::string("?")).c_str(), sid.c_str(), by.c_str(),
+                   live ? "" : "; the session is not running: this applies when it resumes (orch-host resume)");
             return k_exit_ok;
         }
-        fprintf(stderr, "orch-host %s: the approval was already resolved by someone else\n", cmd.c_str());
+        fprintf(stderr, "orch-host %s: the approval is no longer pending (someone else decided, or a host took "
+                        "the session over)\n", cmd.c_str());
         return k_exit_task_failures;
     }
-    RunLock probe(lock_path(app));
-    if (!probe.held_by_other()) {
+    if (!live) {
         auto s = store.load_session(sid);
         std::string status = s ? s->value("status", std::string("?")) : "?";
         fprintf(stderr, "orch-host %s: session %s is not running (status: %s)%s\n", cmd.c_str(), sid.c_str(),

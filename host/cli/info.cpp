@@ -74,7 +74,8 @@ json session_view(App& app, const std::string& sid, bool& found) {
     RunLock probe(lock_path(app));
     bool live = probe.held_by_other();
     out["host_alive"] = live;
-    if (auto p = app.store->pending_approval(sid)) out["pending_approval"] = *p;
+    if (auto p = app.store->pending_approval(sid))
+        if (live || waits_while_down(*p)) out["pending_approval"] = *p;
     double cost = 0;
     long long tokens = 0, done = 0;
     for (auto& t : out["tasks"]) {
@@ -115,9 +116,14 @@ void print_session(const json& s) {
     }
     if (s.contains("pending_approval")) {
         auto& p = s["pending_approval"];
-        printf("\nWaiting   %s for task %s since %s: orch-host approve | skip | pause%s\n",
-               str(p, "kind", "approval").c_str(), str(p, "task_id").c_str(),
-               clock_time(num(p, "created_at")).c_str(), str(p, "kind") == "question" ? " | answer TEXT" : "");
+        if (live)
+            printf("\nWaiting   %s for task %s since %s: orch-host approve | skip | pause%s\n",
+                   str(p, "kind", "approval").c_str(), str(p, "task_id").c_str(),
+                   clock_time(num(p, "created_at")).c_str(), str(p, "kind") == "question" ? " | answer TEXT" : "");
+        else
+            printf("\nWaiting   %s for task %s since %s: orch-host approve | skip (applied when it resumes)\n",
+                   str(p, "kind", "approval").c_str(), str(p, "task_id").c_str(),
+                   clock_time(num(p, "created_at")).c_str());
     }
 }
 

@@ -1,5 +1,7 @@
 // orch-host run WORKFLOW [--tasks FILE] [--auto-approve] [--no-input]
-// orch-host resume [SESSION]
+// orch-host resume [SESSION] [--auto-approve[=false]] [--no-input[=false]]
+//   (or run [WORKFLOW] --resume [--session ID]): the session's workflow and
+//   task file, and the flags it was started with unless given again
 #include "cli/runtime.h"
 
 #include "services/journal.h"
@@ -9,6 +11,7 @@
 #include <csignal>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,6 +28,16 @@ std::string resolve_workflow(const App& app, const std::string& name) {
         return realpath(name.c_str(), buf) ? buf : name;
     }
     return resolve_workflow_path(app, name);
+}
+
+// --NAME or --NAME=true|false; `dflt` when not given
+bool flag(const Args& a, const std::string& name, bool dflt) {
+    if (!a.has(name)) return dflt;
+    std::string v = a.get(name);
+    if (v.empty() || v == "true") return true;
+    if (v == "false") return false;
+    throw std::runtime_error("--" + name + "=" + v + ": expected --" + name + ", --" + name + "=true or --" + name +
+                             "=false");
 }
 
 int exit_code_of(const json& result) {
@@ -62,6 +75,10 @@ void recover_after_crash(App& app) {
             if (int n = kill_orphaned_agents())
                 app.journal->log("warn", "stopped " + std::to_string(n) + " agent process(es) left by a host that died");
     }
+    // We hold the run lock, so whoever waited for a pending approval died
+    // with the host that held it before: the session that resumes asks again.
+    if (int n = app.store->withdraw_pending_approvals("its host stopped", wall_now()))
+        app.journal->log("info", "closed " + std::to_string(n) + " approval(s) left pending by a host that stopped");
     app.store->retry_outbox_now(wall_now());  // what an earlier run could not deliver goes first
 }
 
@@ -122,8 +139,8 @@ int cmd_run(const Args& a) {
         char buf[4096];
         args["tasks"] = t[0] == '/' ? t : (realpath(t.c_str(), buf) ? std::string(buf) : rt->app.root + "/" + t);
     }
-    args["auto_approve"] = a.has("auto-approve");
-    args["no_input"] = a.has("no-input");
+    args["auto_approve"] = flag(a, "auto-approve", false);
+    args["no_input"] = flag(a, "no-input", false);
     if (a.has("session")) args["session"] = a.get("session");
     json extra = json::array();
     for (size_t i = 1; i < a.positional.size(); ++i) extra.push_back(a.positional[i]);
@@ -134,7 +151,8 @@ int cmd_run(const Args& a) {
 int cmd_resume(const Args& a) {
     auto rt = make_runtime(a, Services::Full);
     App& app = rt->app;
-    std::string sid = a.positional.empty() ? app.store->latest_session_id().value_or("") : a.positional[0];
+    std::string sid = a.command == "resume" && !a.positional.empty() ? a.positional[0] : a.get("session");
+    if (sid.empty()) sid = app.store->latest_session_id().value_or("");
     if (sid.empty()) {
         fprintf(stderr, "orch-host: no session to resume (nothing has run yet)\n");
         return k_exit_bad_input;
@@ -156,8 +174,11 @@ int cmd_resume(const Args& a) {
         return k_exit_ok;
     }
     std::string wf = s->value("workflow", std::string("workflows/daily.lua"));
-    json args{{"resume", true}, {"session", sid}, {"auto_approve", a.has("auto-approve")},
-              {"no_input", a.has("no-input")}, {"argv", json::array()}};
+    // the workflow stored the session's flags with it; a flag given here wins.
+    // auto_approve is the workflow's to default (serve resumes sessions too).
+    bool no_input = flag(a, "no-input", s->value("no_input", json()) == true);
+    json args{{"resume", true}, {"session", sid}, {"no_input", no_input}, {"argv", json::array()}};
+    if (a.has("auto-approve")) args["auto_approve"] = flag(a, "auto-approve", true);
     if (s->contains("task_file")) args["tasks"] = (*s)["task_file"];
     return run_workflow(*rt, app.path_from_root(wf), args);
 }

@@ -34,9 +34,16 @@ private:
 
 std::string lock_path(const App& app);
 
-// Shared by run and serve (run.cpp): become the agents' subreaper, stop the
-// agents a crashed host left, retry undelivered notifications first.
+// Shared by run and serve (run.cpp), with the run lock held: become the
+// agents' subreaper, stop the agents a crashed host left, withdraw the
+// approvals it left pending, retry undelivered notifications first.
 void recover_after_crash(App& app);
+
+// Whether a pending approval still waits while no host runs: a decision on
+// it is kept, and the session applies it when it resumes and asks the same
+// again. An agent's question does not: the resumed task starts its agent
+// again, which asks anew (control.cpp, info.cpp).
+bool waits_while_down(const nlohmann::json& approval);
 // Give queued notifications up to notify.flush_seconds to go out.
 void flush_outbox(App& app);
 // workflows/<name>[.lua] under the project, or a path relative to it (vm.cpp).

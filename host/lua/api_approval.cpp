@@ -3,8 +3,10 @@
 // (`orch-host approve`, writing the approvals table), a webhook or Telegram
 // handler (orch.resolve_approval), or an answer file. The first resolver wins
 // exactly once: the row moves pending -> resolved in one UPDATE.
-// orch.watch_session(id) also polls the commands table for that session and
-// dispatches each command to orch.on("command", fn) handlers.
+// A decision given while no host waited (it had died) is handed to the next
+// request for the same session, task, kind and prompt, without waiting.
+// The same poll takes the commands of the sessions api_command.cpp watches
+// and dispatches each to orch.on("command", fn) handlers.
 #include "lua/internal.h"
 #include "lua/value.h"
 
@@ -45,14 +47,17 @@ Control& control() {
     return c;
 }
 
-void schedule_poll(VmState& vm);
-
 void complete(VmState& vm, long long approval_id, const json& decision) {
     Control& c = control();
     auto it = c.waiting.find(approval_id);
     if (it == c.waiting.end()) return;
     Waiting w = it->second;
     c.waiting.erase(it);
+    try {  // the decision is delivered: a resumed session must not get it again
+        vm.app.store->take_approval(approval_id, wall_now());
+    } catch (const std::exception& e) {
+        if (vm.app.journal) vm.app.journal->log("warn", std::string("approval: ") + e.what());
+    }
     if (w.timeout_timer) vm.app.loop.cancel_timer(w.timeout_timer);
     bool any_terminal = false;
     for (auto& [id, other] : c.waiting) any_terminal |= other.terminal;
@@ -173,24 +178,65 @@ void poll(VmState& vm) {
     } catch (const std::exception& e) {
         if (app.journal) app.journal->log("warn", std::string("control poll: ") + e.what());
     }
-    schedule_poll(vm);
+    schedule_control_poll(vm);
 }
 
-void schedule_poll(VmState& vm) {
+}  // namespace
+
+void schedule_control_poll(VmState& vm) {
     Control& c = control();
     if (c.poll_timer || (c.waiting.empty() && vm.app.watched_sessions.empty())) return;
     double every = vm.app.config.value("control", json::object()).value("poll_interval", 0.2);
     c.poll_timer = vm.app.loop.add_timer(every, [&vm] { poll(vm); });
 }
 
+namespace {
+
+// What a person is asked. Asked again (a resumed session), it gets at once
+// the decision given while no host waited, which no waiter took.
+struct Request {
+    std::string session, task, kind, prompt;
+};
+
+Request read_request(lua_State* L) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    return {opt_string(L, 1, "session"), opt_string(L, 1, "task"), opt_string(L, 1, "kind", "approval"),
+            opt_string(L, 1, "prompt")};
+}
+
+// That decision's row (only for a session's requests), unless a waiter of
+// this process has it coming at its next poll. Throws StoreError.
+std::optional<json> untaken_decision(App& app, const Request& r) {
+    if (r.session.empty()) return std::nullopt;
+    auto row = app.store->untaken_decision(r.session, r.task, r.kind, r.prompt);
+    if (row && control().waiting.count((*row)["id"].get<long long>())) return std::nullopt;
+    return row;
+}
+
+// Takes that decision (true, in *given), or opens a pending row (its id in
+// *id). Throws StoreError.
+bool take_or_open(App& app, const Request& r, std::optional<json>* given, long long* id) {
+    *given = untaken_decision(app, r);
+    if (*given && app.store->take_approval((**given)["id"].get<long long>(), wall_now())) {
+        if (app.journal)
+            app.journal->log("info", "task " + r.task + ": " + (*given)->value("action", std::string()) + " by " +
+                                         (*given)->value("by", std::string()) + ", given while no host waited");
+        return true;
+    }
+    *id = app.store->open_approval(r.session, r.task, r.kind, r.prompt, wall_now());
+    return false;
+}
+
+void push_decision(lua_State* L, const json& row) {
+    push_json(L, decision_from_row(row));
+    lua_pushnumber(L, static_cast<double>(row["id"].get<long long>()));
+    lua_setfield(L, -2, "id");
+}
+
 // orch.await_approval{session=, task=, kind="approval"|"question", prompt=,
 //   timeout=, terminal=, answer_file=} -> {action=, text=, by=, id=} | nil, err  [yields]
 int l_await_approval(lua_State* L) {
-    luaL_checktype(L, 1, LUA_TTABLE);
-    std::string session = opt_string(L, 1, "session");
-    std::string task = opt_string(L, 1, "task");
-    std::string kind = opt_string(L, 1, "kind", "approval");
-    std::string prompt = opt_string(L, 1, "prompt");
+    Request r = read_request(L);
     double timeout = opt_number(L, 1, "timeout", 0);
     if (timeout < 0) return luaL_error(L, "orch.await_approval: timeout must be >= 0");
     VmState& vm = vm_of(L);
@@ -201,15 +247,21 @@ int l_await_approval(lua_State* L) {
     Task& t = require_task(L, "orch.await_approval");
     if (!app.store) return luaL_error(L, "orch.await_approval: the state database is not open");
     long long id = 0;
+    std::optional<json> given;
+    bool taken = false;
     std::string err;
     try {
-        id = app.store->open_approval(session, task, kind, prompt, wall_now());
+        taken = take_or_open(app, r, &given, &id);
     } catch (const std::exception& e) {
         err = e.what();
     }
     if (!err.empty()) return luaL_error(L, "orch.await_approval: %s", err.c_str());
+    if (taken) {
+        push_decision(L, *given);
+        return 1;
+    }
     Control& c = control();
-    Waiting w{t.id, kind, prompt, answer_file, 0, terminal};
+    Waiting w{t.id, r.kind, r.prompt, answer_file, 0, terminal};
     if (timeout > 0)
         w.timeout_timer = app.loop.add_timer(timeout, [&vm, id] {
             Control& cc = control();
@@ -221,9 +273,9 @@ int l_await_approval(lua_State* L) {
         });
     c.waiting.emplace(id, w);
     if (terminal) {  // the question, on the terminal; the answer is read by on_stdin
-        std::string shown = prompt.empty() ? std::string(kind == "question" ? "Your answer: "
-                                                                            : "[a]pprove, [s]kip or [p]ause? ")
-                                           : prompt;
+        std::string shown = r.prompt.empty() ? std::string(r.kind == "question" ? "Your answer: "
+                                                                                : "[a]pprove, [s]kip or [p]ause? ")
+                                             : r.prompt;
         fprintf(stdout, "%s", shown.c_str());
         fflush(stdout);
     }
@@ -231,7 +283,7 @@ int l_await_approval(lua_State* L) {
         c.stdin_watched = true;
         app.loop.watch(0, EPOLLIN, [&vm](std::uint32_t) { on_stdin(vm); });
     }
-    schedule_poll(vm);
+    schedule_control_poll(vm);
     return yield_waiting(L, t, [&vm, id](const std::string& reason) {
         try {
             vm.app.store->resolve_approval(id, "withdraw", reason, "host", wall_now());
@@ -239,6 +291,26 @@ int l_await_approval(lua_State* L) {
         }
         complete(vm, id, json{{"action", "cancelled"}, {"text", reason}, {"by", "host"}});
     });
+}
+
+// orch.recorded_decision{session=, task=, kind=, prompt=} -> {action=, text=, by=, id=} | nil
+// The decision orch.await_approval with these fields would return at once
+// (given while no host waited); nothing is taken.
+int l_recorded_decision(lua_State* L) {
+    Request r = read_request(L);
+    VmState& vm = vm_of(L);
+    if (!vm.app.store) return luaL_error(L, "orch.recorded_decision: the state database is not open");
+    std::optional<json> row;
+    std::string err;
+    try {
+        row = untaken_decision(vm.app, r);
+    } catch (const std::exception& e) {
+        err = e.what();
+    }
+    if (!err.empty()) return luaL_error(L, "orch.recorded_decision: %s", err.c_str());
+    if (row) push_decision(L, *row);
+    else lua_pushnil(L);
+    return 1;
 }
 
 // orch.resolve_approval(id | session_id, action, text, by) -> true | false
@@ -284,57 +356,10 @@ int l_pending_approval(lua_State* L) {
     return luaL_error(L, "orch.pending_approval: %s", err.c_str());
 }
 
-// orch.watch_session(id | "*"): poll commands for this session ("*": for
-// every session) -- pause, resume, skip, answer... sent by other processes
-// -- and dispatch them to orch.on("command", fn) handlers, which see
-// cmd.session. Several sessions may be watched at once (serve).
-int l_watch_session(lua_State* L) {
-    VmState& vm = vm_of(L);
-    std::string id = luaL_checkstring(L, 1);
-    vm.app.watched_sessions.insert(id);
-    if (id != "*") vm.app.control_session = id;
-    schedule_poll(vm);
-    return 0;
-}
-
-// orch.push_command(session_id, command [, args [, by]]) -> id
-// Queues a command (pause, skip, resume, ...) for the session's workflow, in
-// this process or another; its orch.on("command") handler gets it at the
-// next poll.
-int l_push_command(lua_State* L) {
-    VmState& vm = vm_of(L);
-    std::string session = luaL_checkstring(L, 1);
-    std::string command = luaL_checkstring(L, 2);
-    json args = lua_isnoneornil(L, 3) ? json::object() : to_json(L, 3, "orch.push_command: args");
-    std::string by = luaL_optstring(L, 4, "lua");
-    if (!vm.app.store) return luaL_error(L, "orch.push_command: the state database is not open");
-    long long id = 0;
-    std::string err;
-    try {
-        id = vm.app.store->push_command(session, command, args.dump(), by, wall_now());
-    } catch (const std::exception& e) {
-        err = e.what();
-    }
-    if (!err.empty()) return luaL_error(L, "orch.push_command: %s", err.c_str());
-    schedule_poll(vm);
-    lua_pushnumber(L, static_cast<double>(id));
-    return 1;
-}
-
-// orch.unwatch_session(id): stop polling that session's commands
-int l_unwatch_session(lua_State* L) {
-    VmState& vm = vm_of(L);
-    std::string id = luaL_checkstring(L, 1);
-    vm.app.watched_sessions.erase(id);
-    if (vm.app.control_session == id) vm.app.control_session.clear();
-    return 0;
-}
-
 const luaL_Reg k_approval_functions[] = {
-    {"await_approval", l_await_approval}, {"resolve_approval", l_resolve_approval},
-    {"pending_approval", l_pending_approval}, {"watch_session", l_watch_session},
-    {"unwatch_session", l_unwatch_session},
-    {"push_command", l_push_command},
+    {"await_approval", l_await_approval}, {"recorded_decision", l_recorded_decision},
+    {"resolve_approval", l_resolve_approval},
+    {"pending_approval", l_pending_approval},
     {nullptr, nullptr},
 };
 

@@ -85,6 +85,10 @@ void install_prelude_searcher(lua_State* L);
 // Stop Lua that runs longer than limit_seconds without yielding.
 void install_runaway_hook(lua_State* L, double limit_seconds);
 
+// Approvals and watched sessions' commands share one poll timer: starts it
+// unless it runs or nothing waits (api_approval.cpp).
+void schedule_control_poll(VmState& vm);
+
 // Option helpers for table arguments.
 std::string opt_string(lua_State* L, int t, const char* key, const std::string& dflt = {});
 double opt_number(lua_State* L, int t, const char* key, double dflt);
@@ -93,6 +97,7 @@ bool opt_bool(lua_State* L, int t, const char* key, bool dflt);
 // api families: each adds its functions to the table on top of the stack.
 void register_claude_api(lua_State* L);
 void register_approval_api(lua_State* L);
+void register_command_api(lua_State* L);
 void register_state_api(lua_State* L);
 void register_notify_api(lua_State* L);
 void register_exec_api(lua_State* L);

@@ -216,6 +216,7 @@ Vm::Vm(App& app) : st_(std::make_unique<VmState>(app)) {
     register_json_api(L);
     register_claude_api(L);
     register_approval_api(L);
+    register_command_api(L);
     register_state_api(L);
     register_notify_api(L);
     register_exec_api(L);

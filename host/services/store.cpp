@@ -1,4 +1,5 @@
 #include "services/store.h"
+#include "services/store_sql.h"
 
 #include <cstring>
 #include <fstream>
@@ -9,14 +10,17 @@
 namespace orch {
 
 using json = nlohmann::json;
+using store_sql::Stmt;
+using store_sql::row_object;
 
 namespace {
 
 constexpr int k_application_id = 0x4f524348;  // "ORCH"
 // 2: sessions_by_start (the latest session without a sort of every row: the
 // status route, /status and `sessions` ask for it all the time). Migrating
-// re-runs the schema, which is all IF NOT EXISTS.
-constexpr int k_schema_version = 2;
+// re-runs the schema, which is all IF NOT EXISTS. 3: approvals.taken_at
+// (added to older tables by migrate()).
+constexpr int k_schema_version = 3;
 
 const char* k_schema = R"SQL(
 CREATE TABLE IF NOT EXISTS sessions(
@@ -33,7 +37,8 @@ CREATE INDEX IF NOT EXISTS events_by_session ON events(session_id, seq);
 CREATE INDEX IF NOT EXISTS sessions_by_start ON sessions(started_at);
 CREATE TABLE IF NOT EXISTS approvals(
   id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT, task_id TEXT, kind TEXT, prompt TEXT,
-  status TEXT NOT NULL, action TEXT, text TEXT, by TEXT, created_at REAL, resolved_at REAL);
+  status TEXT NOT NULL, action TEXT, text TEXT, by TEXT, created_at REAL, resolved_at REAL,
+  taken_at REAL);
 CREATE TABLE IF NOT EXISTS commands(
   id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT, command TEXT NOT NULL, args TEXT,
   by TEXT, created_at REAL, consumed_at REAL);
@@ -56,64 +61,6 @@ bool looks_like_sqlite(const std::string& path, bool& exists, bool& empty) {
     char head[16] = {};
     f.read(head, 16);
     return std::memcmp(head, "SQLite format 3\0", 16) == 0;
-}
-
-class Stmt {
-public:
-    explicit Stmt(sqlite3_stmt* s) : s_(s) {}
-    ~Stmt() { sqlite3_reset(s_); sqlite3_clear_bindings(s_); }
-    Stmt& bind(int i, const std::string& v) {
-        sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-        return *this;
-    }
-    Stmt& bind(int i, double v) { sqlite3_bind_double(s_, i, v); return *this; }
-    Stmt& bind(int i, long long v) { sqlite3_bind_int64(s_, i, v); return *this; }
-    Stmt& bind_json(int i, const json& j) {
-        if (j.is_null()) sqlite3_bind_null(s_, i);
-        else if (j.is_string()) bind(i, j.get<std::string>());
-        else if (j.is_number_integer()) bind(i, j.get<long long>());
-        else if (j.is_number()) bind(i, j.get<double>());
-        else if (j.is_boolean()) bind(i, static_cast<long long>(j.get<bool>()));
-        else bind(i, j.dump());
-        return *this;
-    }
-    int step() { return sqlite3_step(s_); }
-    sqlite3_stmt* raw() { return s_; }
-
-private:
-    sqlite3_stmt* s_;
-};
-
-json column(sqlite3_stmt* s, int i) {
-    switch (sqlite3_column_type(s, i)) {
-    case SQLITE_INTEGER: return sqlite3_column_int64(s, i);
-    case SQLITE_FLOAT: return sqlite3_column_double(s, i);
-    case SQLITE_TEXT:
-        return std::string(reinterpret_cast<const char*>(sqlite3_column_text(s, i)),
-                           static_cast<size_t>(sqlite3_column_bytes(s, i)));
-    default: return nullptr;
-    }
-}
-
-// Row to object; a column named "data" holding JSON is merged in.
-json row_object(sqlite3_stmt* s) {
-    json o = json::object();
-    int n = sqlite3_column_count(s);
-    for (int i = 0; i < n; ++i) {
-        std::string name = sqlite3_column_name(s, i);
-        json v = column(s, i);
-        if ((name == "data" || name == "args" || name == "payload") && v.is_string()) {
-            json d = json::parse(v.get<std::string>(), nullptr, false);
-            if (name == "data" && d.is_object()) {
-                for (auto& [k, val] : d.items())
-                    if (!o.contains(k)) o[k] = val;
-                continue;
-            }
-            if (!d.is_discarded()) v = d;
-        }
-        if (!v.is_null()) o[name] = v;
-    }
-    return o;
 }
 
 }  // namespace
@@ -225,6 +172,14 @@ void Store::migrate() {
     exec("BEGIN IMMEDIATE");
     try {
         exec(k_schema);
+        bool has_taken_at = false;
+        {
+            Stmt q(stmt("SELECT count(*) FROM pragma_table_info('approvals') WHERE name='taken_at'"));
+            has_taken_at = q.step() == SQLITE_ROW && sqlite3_column_int(q.raw(), 0) > 0;
+        }
+        if (!has_taken_at)  // every decision of an older host was delivered or lost with it
+            exec("ALTER TABLE approvals ADD COLUMN taken_at REAL; "
+                 "UPDATE approvals SET taken_at=resolved_at WHERE status<>'pending'");
         exec(("PRAGMA application_id=" + std::to_string(k_application_id)).c_str());
         exec(("PRAGMA user_version=" + std::to_string(k_schema_version)).c_str());
         exec("COMMIT");
@@ -399,69 +354,6 @@ json Store::recent_events(const std::string& session, const std::string& task, i
     int rc;
     while ((rc = q.step()) == SQLITE_ROW) out.push_back(row_object(q.raw()));
     if (rc != SQLITE_DONE) fail("reading events");
-    return out;
-}
-
-long long Store::open_approval(const std::string& session, const std::string& task, const std::string& kind,
-                               const std::string& prompt, double now) {
-    Stmt q(stmt("INSERT INTO approvals(session_id,task_id,kind,prompt,status,created_at) "
-                "VALUES(?1,?2,?3,?4,'pending',?5)"));
-    q.bind(1, session).bind(2, task).bind(3, kind).bind(4, prompt).bind(5, now);
-    if (q.step() != SQLITE_DONE) fail("opening approval");
-    return sqlite3_last_insert_rowid(db_);
-}
-
-bool Store::resolve_approval(long long id, const std::string& action, const std::string& text,
-                             const std::string& by, double now) {
-    Stmt q(stmt("UPDATE approvals SET status=CASE WHEN ?2='withdraw' THEN 'withdrawn' ELSE 'resolved' END, "
-                "action=?2, text=?3, by=?4, resolved_at=?5 WHERE id=?1 AND status='pending'"));
-    q.bind(1, id).bind(2, action).bind(3, text).bind(4, by).bind(5, now);
-    if (q.step() != SQLITE_DONE) fail("resolving approval");
-    return sqlite3_changes(db_) == 1;
-}
-
-std::optional<json> Store::get_approval(long long id) {
-    Stmt q(stmt("SELECT * FROM approvals WHERE id=?1"));
-    q.bind(1, id);
-    int rc = q.step();
-    if (rc == SQLITE_ROW) return row_object(q.raw());
-    if (rc != SQLITE_DONE) fail("reading approval");
-    return std::nullopt;
-}
-
-std::optional<json> Store::pending_approval(const std::string& session) {
-    Stmt q(stmt("SELECT * FROM approvals WHERE status='pending' AND (?1 IS NULL OR session_id=?1) "
-                "ORDER BY id DESC LIMIT 1"));
-    if (!session.empty()) q.bind(1, session);
-    int rc = q.step();
-    if (rc == SQLITE_ROW) return row_object(q.raw());
-    if (rc != SQLITE_DONE) fail("reading approvals");
-    return std::nullopt;
-}
-
-long long Store::push_command(const std::string& session, const std::string& command, const std::string& args_json,
-                              const std::string& by, double now) {
-    Stmt q(stmt("INSERT INTO commands(session_id,command,args,by,created_at) VALUES(?1,?2,?3,?4,?5)"));
-    q.bind(1, session).bind(2, command).bind(3, args_json).bind(4, by).bind(5, now);
-    if (q.step() != SQLITE_DONE) fail("queueing command");
-    return sqlite3_last_insert_rowid(db_);
-}
-
-json Store::take_commands(const std::string& session, double now) {
-    json out = json::array();
-    {
-        Stmt q(stmt("SELECT id,session_id,command,args,by,created_at FROM commands "
-                    "WHERE consumed_at IS NULL AND (?1='*' OR session_id=?1) ORDER BY id"));
-        q.bind(1, session);
-        int rc;
-        while ((rc = q.step()) == SQLITE_ROW) out.push_back(row_object(q.raw()));
-        if (rc != SQLITE_DONE) fail("reading commands");
-    }
-    for (auto& c : out) {
-        Stmt q(stmt("UPDATE commands SET consumed_at=?2 WHERE id=?1"));
-        q.bind(1, c["id"].get<long long>()).bind(2, now);
-        if (q.step() != SQLITE_DONE) fail("consuming command");
-    }
     return out;
 }
 

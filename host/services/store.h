@@ -52,11 +52,21 @@ public:
                          const std::string& event, const std::string& data_json);
     nlohmann::json recent_events(const std::string& session, const std::string& task, int limit);
 
-    // approvals: the first resolver wins (status pending -> resolved, once).
+    // approvals: a request goes pending -> resolved (the first resolver
+    // wins, once) or withdrawn (timeout, cancel, its host stopped). A
+    // resolved decision is taken (taken_at) once a waiter has it; one that no
+    // waiter took (its host had died) goes to the next request with the same
+    // session, task, kind and prompt: untaken_decision finds it.
     long long open_approval(const std::string& session, const std::string& task,
                             const std::string& kind, const std::string& prompt, double now);
     bool resolve_approval(long long id, const std::string& action, const std::string& text,
                           const std::string& by, double now);
+    bool take_approval(long long id, double now);  // false: pending, or taken already
+    std::optional<nlohmann::json> untaken_decision(const std::string& session, const std::string& task,
+                                                   const std::string& kind, const std::string& prompt);
+    // Every pending row, by the host that holds the run lock: their waiters
+    // died with the host that held it before. Returns how many.
+    int withdraw_pending_approvals(const std::string& reason, double now);
     std::optional<nlohmann::json> get_approval(long long id);
     std::optional<nlohmann::json> pending_approval(const std::string& session);
 

@@ -88,10 +88,20 @@ function orch.notify(message, fields) end
 ---Wait for a person: approve / skip / pause (or an answer for kind "question"),
 ---from the terminal, `orch-host approve|skip|pause|answer`, a webhook, Telegram
 ---or the answer file, whichever comes first.
+---A decision given while no host waited (`orch-host approve` after the host
+---died) is returned at once to the next request of the same session, task,
+---kind and prompt: a resumed session that asks the same again gets it.
 ---@async
 ---@param opts {session?: string, task?: string, kind?: "approval"|"question", prompt?: string, timeout?: number, terminal?: boolean, answer_file?: string}
 ---@return orch.Decision
 function orch.await_approval(opts) end
+
+---The decision orch.await_approval with these fields would return at once
+---(given while no host waited), or nil; it does not take it. Lets a workflow
+---skip asking for a decision it already has.
+---@param opts {session: string, task?: string, kind?: "approval"|"question", prompt?: string}
+---@return orch.Decision?
+function orch.recorded_decision(opts) end
 
 ---Resolve a pending approval (by id, or the latest of a session). False when
 ---nothing was pending or someone else resolved it first.

@@ -21,7 +21,7 @@ TEST_CASE("store: a version 1 database gains the sessions index and keeps its ro
             SQLITE_OK);
     sqlite3_close(raw);
     Store s(db);
-    CHECK(s.schema_version() == 2);
+    CHECK(s.schema_version() == 3);
     CHECK(s.latest_session_id().value() == "old");
     REQUIRE(sqlite3_open(db.c_str(), &raw) == SQLITE_OK);
     sqlite3_stmt* q = nullptr;
@@ -37,7 +37,7 @@ TEST_CASE("store: creates, migrates and reopens a database") {
     std::string db = dir + "/orch.db";
     {
         Store s(db);
-        CHECK(s.schema_version() == 2);
+        CHECK(s.schema_version() == 3);
         CHECK(s.integrity_check() == "ok");
         s.save_session(json{{"id", "s1"}, {"status", "running"}, {"started_at", 1.5}, {"extra", "x"}});
         s.save_task("s1", json{{"id", 1}, {"seq", 1}, {"title", "T"}, {"status", "pending"}, {"instruction", "do"}});
@@ -85,6 +85,66 @@ TEST_CASE("store: an approval is resolved exactly once") {
     CHECK(row["action"] == "approve");
     CHECK(row["by"] == "cli");
     CHECK_FALSE(a.pending_approval("s"));
+}
+
+TEST_CASE("store: a decision no waiter took goes to the same request, once") {
+    std::string dir = testutil::temp_dir("store");
+    Store s(dir + "/orch.db");
+    long long delivered = s.open_approval("s", "1", "approval", "ok?", 1);
+    CHECK(s.resolve_approval(delivered, "pause", "", "cli", 2));
+    CHECK(s.take_approval(delivered, 3));
+    CHECK_FALSE(s.untaken_decision("s", "1", "approval", "ok?"));  // delivered: never again
+    long long kept = s.open_approval("s", "1", "approval", "ok?", 4);
+    CHECK_FALSE(s.take_approval(kept, 5));  // pending: nothing to take
+    CHECK(s.resolve_approval(kept, "approve", "", "cli", 6));  // its host had died
+    CHECK_FALSE(s.untaken_decision("s", "1", "approval", "other prompt"));
+    CHECK_FALSE(s.untaken_decision("s", "2", "approval", "ok?"));
+    CHECK_FALSE(s.untaken_decision("s", "1", "question", "ok?"));
+    CHECK(s.untaken_decision("s", "1", "approval", "ok?").value()["id"] == kept);
+    CHECK(s.take_approval(kept, 7));
+    CHECK_FALSE(s.take_approval(kept, 8));
+    CHECK_FALSE(s.untaken_decision("s", "1", "approval", "ok?"));
+}
+
+TEST_CASE("store: the run lock's new holder withdraws every pending approval") {
+    std::string dir = testutil::temp_dir("store");
+    Store s(dir + "/orch.db");
+    long long a = s.open_approval("s", "1", "approval", "ok?", 1);
+    long long b = s.open_approval("t", "2", "question", "which?", 1);
+    long long done = s.open_approval("s", "0", "approval", "ok?", 1);
+    CHECK(s.resolve_approval(done, "approve", "", "cli", 2));
+    CHECK(s.withdraw_pending_approvals("its host stopped", 3) == 2);
+    CHECK_FALSE(s.pending_approval(""));
+    CHECK(s.get_approval(a).value()["status"] == "withdrawn");
+    CHECK(s.get_approval(b).value()["text"] == "its host stopped");
+    CHECK(s.get_approval(done).value()["status"] == "resolved");
+    CHECK_FALSE(s.resolve_approval(a, "approve", "", "cli", 4));  // too late: refused, not lost
+    CHECK(s.withdraw_pending_approvals("again", 5) == 0);
+}
+
+TEST_CASE("store: a version 2 database gains approvals.taken_at; its old decisions count as taken") {
+    std::string dir = testutil::temp_dir("store-v2");
+    std::string db = dir + "/orch.db";
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open(db.c_str(), &raw) == SQLITE_OK);
+    // the version 2 approvals table, with a decision and a pending row
+    REQUIRE(sqlite3_exec(raw,
+                         "CREATE TABLE approvals(id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT, task_id TEXT, "
+                         "kind TEXT, prompt TEXT, status TEXT NOT NULL, action TEXT, text TEXT, by TEXT, "
+                         "created_at REAL, resolved_at REAL);"
+                         "INSERT INTO approvals(session_id,task_id,kind,prompt,status,action,by,created_at,resolved_at) "
+                         "VALUES('s','1','approval','ok?','resolved','approve','cli',1,2);"
+                         "INSERT INTO approvals(session_id,task_id,kind,prompt,status,created_at) "
+                         "VALUES('s','2','approval','ok?','pending',3);"
+                         "PRAGMA application_id=1330791240; PRAGMA user_version=2",
+                         nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(raw);
+    Store s(db);
+    CHECK(s.schema_version() == 3);
+    CHECK_FALSE(s.untaken_decision("s", "1", "approval", "ok?"));
+    CHECK(s.get_approval(1).value()["taken_at"] == 2.0);
+    CHECK(s.pending_approval("s").value()["id"] == 2);
+    CHECK_FALSE(s.get_approval(2).value().contains("taken_at"));
 }
 
 TEST_CASE("store: commands are taken once") {

@@ -39,13 +39,14 @@ local function date_id(now)
   return os.date("%Y%m%d-%H%M%S", math.floor(now))
 end
 
--- new(doc, {task_file=, workflow=}) -> session, saved with every task pending
+-- new(doc, {task_file=, workflow=, auto_approve=, no_input=, ...}) -> session,
+-- saved with every task pending; a plain resume reuses its flags
 function M.new(doc, opts)
   local now = orch.now()
   local s = {
     id = opts.id or date_id(now), status = "running", task_file = opts.task_file,
     workflow = opts.workflow, started_at = now, pid = opts.pid, date = doc.date, started_by = opts.started_by,
-    tasks = {},
+    auto_approve = opts.auto_approve, no_input = opts.no_input, tasks = {},
   }
   -- a second session in the same second gets a suffix
   if orch.load_session(s.id) then s.id = s.id .. "-" .. tostring(math.floor((now % 1) * 1000)) end

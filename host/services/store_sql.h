@@ -1,0 +1,70 @@
+// Internal to host/services/store*.cpp: a cached statement's bindings and
+// the row -> JSON conversion every query uses. Not part of the Store API.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <sqlite3.h>
+#include <string>
+
+namespace orch::store_sql {
+
+using json = nlohmann::json;
+
+class Stmt {
+public:
+    explicit Stmt(sqlite3_stmt* s) : s_(s) {}
+    ~Stmt() { sqlite3_reset(s_); sqlite3_clear_bindings(s_); }
+    Stmt& bind(int i, const std::string& v) {
+        sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+        return *this;
+    }
+    Stmt& bind(int i, double v) { sqlite3_bind_double(s_, i, v); return *this; }
+    Stmt& bind(int i, long long v) { sqlite3_bind_int64(s_, i, v); return *this; }
+    Stmt& bind_json(int i, const json& j) {
+        if (j.is_null()) sqlite3_bind_null(s_, i);
+        else if (j.is_string()) bind(i, j.get<std::string>());
+        else if (j.is_number_integer()) bind(i, j.get<long long>());
+        else if (j.is_number()) bind(i, j.get<double>());
+        else if (j.is_boolean()) bind(i, static_cast<long long>(j.get<bool>()));
+        else bind(i, j.dump());
+        return *this;
+    }
+    int step() { return sqlite3_step(s_); }
+    sqlite3_stmt* raw() { return s_; }
+
+private:
+    sqlite3_stmt* s_;
+};
+
+inline json column(sqlite3_stmt* s, int i) {
+    switch (sqlite3_column_type(s, i)) {
+    case SQLITE_INTEGER: return sqlite3_column_int64(s, i);
+    case SQLITE_FLOAT: return sqlite3_column_double(s, i);
+    case SQLITE_TEXT:
+        return std::string(reinterpret_cast<const char*>(sqlite3_column_text(s, i)),
+                           static_cast<size_t>(sqlite3_column_bytes(s, i)));
+    default: return nullptr;
+    }
+}
+
+// Row to object; a column named "data" holding JSON is merged in.
+inline json row_object(sqlite3_stmt* s) {
+    json o = json::object();
+    int n = sqlite3_column_count(s);
+    for (int i = 0; i < n; ++i) {
+        std::string name = sqlite3_column_name(s, i);
+        json v = column(s, i);
+        if ((name == "data" || name == "args" || name == "payload") && v.is_string()) {
+            json d = json::parse(v.get<std::string>(), nullptr, false);
+            if (name == "data" && d.is_object()) {
+                for (auto& [k, val] : d.items())
+                    if (!o.contains(k)) o[k] = val;
+                continue;
+            }
+            if (!d.is_discarded()) v = d;
+        }
+        if (!v.is_null()) o[name] = v;
+    }
+    return o;
+}
+
+}  // namespace orch::store_sql
