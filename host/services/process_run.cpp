@@ -11,6 +11,17 @@
 
 namespace orch {
 
+// fn(run, args...) as a loop, reaper or timer callback: it runs only while the
+// run is alive, and holds a reference for the whole call, so whatever finishes
+// the run inside it (the done callback drops the caller's reference, self_ is
+// released) cannot free the run under the code that is still running.
+template <typename Fn>
+auto ProcessRun::while_alive(Fn fn) {
+    return [w = weak_from_this(), fn](auto... args) {
+        if (auto self = w.lock()) fn(*self, args...);
+    };
+}
+
 std::shared_ptr<ProcessRun> ProcessRun::start(Loop& loop, Reaper& reaper, SpawnSpec spec,
                                               std::string stdin_data, RunLimits limits,
                                               std::string tag_env, RawFn on_raw, LineFn on_line,
@@ -27,20 +38,21 @@ std::shared_ptr<ProcessRun> ProcessRun::start(Loop& loop, Reaper& reaper, SpawnS
     run->started_ = Loop::now();
     run->child_ = spawn_child(spec);
     run->self_ = run;
-    ProcessRun* r = run.get();
-    reaper.on_exit(r->child_.pid, [r](int st) { r->on_exited(st); });
-    loop.watch(r->child_.out_fd, EPOLLIN, [r](std::uint32_t) { r->on_stdout(); });
-    loop.watch(r->child_.err_fd, EPOLLIN, [r](std::uint32_t) { r->on_stderr(); });
-    if (r->child_.in_fd >= 0) {
-        r->on_stdin_writable();
-        if (r->child_.in_fd >= 0)
-            loop.watch(r->child_.in_fd, EPOLLOUT, [r](std::uint32_t) { r->on_stdin_writable(); });
+    ProcessRun& r = *run;
+    reaper.on_exit(r.child_.pid, r.while_alive([](ProcessRun& p, int st) { p.on_exited(st); }));
+    loop.watch(r.child_.out_fd, EPOLLIN, r.while_alive([](ProcessRun& p, std::uint32_t) { p.on_stdout(); }));
+    loop.watch(r.child_.err_fd, EPOLLIN, r.while_alive([](ProcessRun& p, std::uint32_t) { p.on_stderr(); }));
+    if (r.child_.in_fd >= 0) {
+        r.on_stdin_writable();
+        if (r.child_.in_fd >= 0)
+            loop.watch(r.child_.in_fd, EPOLLOUT,
+                       r.while_alive([](ProcessRun& p, std::uint32_t) { p.on_stdin_writable(); }));
     }
     if (limits.timeout > 0)
-        r->timeout_timer_ = loop.add_timer(limits.timeout, [r] {
-            r->timeout_timer_ = 0;
-            r->stop_tree(true, "timeout");
-        });
+        r.timeout_timer_ = loop.add_timer(limits.timeout, r.while_alive([](ProcessRun& p) {
+            p.timeout_timer_ = 0;
+            p.stop_tree(true, "timeout");
+        }));
     return run;
 }
 
@@ -130,8 +142,8 @@ void ProcessRun::on_exited(int st) {
     if (child_.out_fd >= 0) on_stdout();
     if (child_.err_fd >= 0) on_stderr();
     close_fd(child_.in_fd);
-    if (child_.out_fd >= 0) close_fd(child_.out_fd);
-    if (child_.err_fd >= 0) close_fd(child_.err_fd);
+    close_fd(child_.out_fd);
+    close_fd(child_.err_fd);
     maybe_finish();
 }
 
@@ -144,7 +156,7 @@ void ProcessRun::stop_tree(bool timed_out, const std::string& reason) {
         out_.cancel_reason = reason;
     }
     signal_all(find_tree(exited_ ? -1 : child_.pid, tag_env_), SIGTERM);
-    kill_timer_ = loop_.add_timer(limits_.kill_grace, [this] { kill_stragglers(40); });
+    kill_timer_ = loop_.add_timer(limits_.kill_grace, while_alive([](ProcessRun& p) { p.kill_stragglers(40); }));
 }
 
 // SIGKILL what is left of the tree and check again until it is gone, so a
@@ -154,7 +166,8 @@ void ProcessRun::kill_stragglers(int tries_left) {
     auto left = find_tree(exited_ ? -1 : child_.pid, tag_env_);
     if (!left.empty() && tries_left > 0) {
         signal_all(left, SIGKILL);
-        kill_timer_ = loop_.add_timer(0.05, [this, tries_left] { kill_stragglers(tries_left - 1); });
+        kill_timer_ = loop_.add_timer(
+            0.05, while_alive([tries_left](ProcessRun& p) { p.kill_stragglers(tries_left - 1); }));
         return;
     }
     stragglers_checked_ = true;

@@ -49,6 +49,7 @@ public:
 
 private:
     ProcessRun(Loop& loop, Reaper& reaper) : loop_(loop), reaper_(reaper) {}
+    template <typename Fn> auto while_alive(Fn fn);
     void on_stdout();
     void on_stderr();
     void on_stdin_writable();

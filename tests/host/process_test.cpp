@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <unistd.h>
 
 using namespace orch;
 using json = nlohmann::json;
@@ -85,6 +86,38 @@ TEST_CASE("process: a timeout stops the whole tree, including a setsid child tha
     REQUIRE(run_until(loop, [&] { return done; }));
     CHECK(out.timed_out);
     CHECK(find_tree(-1, tag).empty());
+}
+
+// The exit callback can see pipes whose EOF the loop has not read yet: it reads
+// them itself, and the stderr EOF is what finishes the run (the done callback
+// drops the last reference). Nothing may touch the run after that. The child is
+// left a zombie and reaped by hand, so the loop cannot read the EOFs first.
+TEST_CASE("process: a run finished by the stderr EOF its exit callback reads is not touched afterwards") {
+    Loop loop;
+    Reaper reaper(loop);
+    SpawnSpec s;
+    s.argv = {"sh", "-c", "echo out; echo err >&2"};
+    int finished = 0;
+    RunOutcome out;
+    pid_t pid = ProcessRun::start(loop, reaper, s, "", RunLimits{}, "", nullptr, nullptr,
+                                  [&](const RunOutcome& o) { out = o; ++finished; })
+                    ->pid();  // the caller keeps no reference, as ClaudeRun drops its own
+    auto zombie = [pid] {
+        std::string st = testutil::read("/proc/" + std::to_string(pid) + "/stat");
+        auto paren = st.rfind(')');
+        return paren != std::string::npos && paren + 2 < st.size() && st[paren + 2] == 'Z';
+    };
+    double end = Loop::now() + 60;
+    while (!zombie() && Loop::now() < end) usleep(10000);
+    REQUIRE(zombie());
+    reaper.reap_now();  // on_exited with stdout and stderr still unread
+    CHECK(finished == 1);
+    CHECK(out.exit_code == 0);
+    CHECK(out.lines == 1);
+    CHECK(out.stdout_bytes == 4);
+    CHECK(out.stderr_tail == "err\n");
+    run_until(loop, [] { return false; }, 0.2);  // nothing left to fire for the dead run
+    CHECK(finished == 1);
 }
 
 TEST_CASE("claude: a successful run reports result, cost and tokens") {
