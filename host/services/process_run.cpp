@@ -8,6 +8,7 @@
 #include <sys/epoll.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <utility>
 
 namespace orch {
 
@@ -51,7 +52,7 @@ std::shared_ptr<ProcessRun> ProcessRun::start(Loop& loop, Reaper& reaper, SpawnS
     if (limits.timeout > 0)
         r.timeout_timer_ = loop.add_timer(limits.timeout, r.while_alive([](ProcessRun& p) {
             p.timeout_timer_ = 0;
-            p.stop_tree(true, "timeout");
+            p.stop_tree(Stop::Timeout, "timeout");
         }));
     return run;
 }
@@ -137,6 +138,16 @@ void ProcessRun::on_exited(int st) {
     exited_ = true;
     if (WIFEXITED(st)) out_.exit_code = WEXITSTATUS(st);
     if (WIFSIGNALED(st)) out_.signal = WTERMSIG(st);
+    // What it started and left running (a dev server, a setsid'd background
+    // job) is stopped now, however the process ended: a run that is over
+    // leaves nothing behind.
+    if (!stopping_ && !tag_env_.empty()) {
+        auto left = find_tree(-1, tag_env_);
+        if (!left.empty()) {
+            out_.leftovers = static_cast<long long>(left.size());
+            stop_tree(Stop::Leftovers, "");
+        }
+    }
     // Whatever the process wrote before exiting is in the pipes now; a
     // descendant that keeps them open must not keep the run alive.
     if (child_.out_fd >= 0) on_stdout();
@@ -147,45 +158,49 @@ void ProcessRun::on_exited(int st) {
     maybe_finish();
 }
 
-void ProcessRun::stop_tree(bool timed_out, const std::string& reason) {
+void ProcessRun::stop_tree(Stop why, const std::string& reason) {
     if (done_ || stopping_) return;
     stopping_ = true;
-    if (timed_out) out_.timed_out = true;
-    else {
+    if (why == Stop::Timeout) out_.timed_out = true;
+    if (why == Stop::Cancel) {
         out_.cancelled = true;
         out_.cancel_reason = reason;
     }
+    if (timeout_timer_) loop_.cancel_timer(std::exchange(timeout_timer_, 0));
     signal_all(find_tree(exited_ ? -1 : child_.pid, tag_env_), SIGTERM);
-    kill_timer_ = loop_.add_timer(limits_.kill_grace, while_alive([](ProcessRun& p) { p.kill_stragglers(40); }));
+    kill_at_ = Loop::now() + limits_.kill_grace;
+    check_timer_ = loop_.add_timer(0.05, while_alive([](ProcessRun& p) { p.check_tree(); }));
 }
 
-// SIGKILL what is left of the tree and check again until it is gone, so a
-// stopped run is reported only once nothing of it survives.
-void ProcessRun::kill_stragglers(int tries_left) {
-    kill_timer_ = 0;
+// After the SIGTERM: look again until nothing of the tree is left; past the
+// grace, SIGKILL what remains. The run is reported only once the tree is gone
+// (or after kill_rounds_ SIGKILLs, so a process stuck in the kernel cannot
+// hold it forever).
+void ProcessRun::check_tree() {
+    check_timer_ = 0;
     auto left = find_tree(exited_ ? -1 : child_.pid, tag_env_);
-    if (!left.empty() && tries_left > 0) {
-        signal_all(left, SIGKILL);
-        kill_timer_ = loop_.add_timer(
-            0.05, while_alive([tries_left](ProcessRun& p) { p.kill_stragglers(tries_left - 1); }));
+    double now = Loop::now();
+    bool killing = now >= kill_at_;
+    if (left.empty() || (killing && kill_rounds_ <= 0)) {
+        tree_gone_ = true;
+        maybe_finish();
         return;
     }
-    stragglers_checked_ = true;
-    maybe_finish();
+    if (killing) {
+        signal_all(left, SIGKILL);
+        --kill_rounds_;
+    }
+    check_timer_ = loop_.add_timer(killing ? 0.05 : 0.1, while_alive([](ProcessRun& p) { p.check_tree(); }));
 }
 
-void ProcessRun::cancel(const std::string& reason) { stop_tree(false, reason); }
+void ProcessRun::cancel(const std::string& reason) { stop_tree(Stop::Cancel, reason); }
 
 void ProcessRun::maybe_finish() {
     if (done_ || !exited_ || child_.out_fd >= 0 || child_.err_fd >= 0) return;
-    // After a stop, finish only when nothing of the tree is left.
-    if (stopping_ && !stragglers_checked_) {
-        if (kill_timer_ == 0 || !find_tree(-1, tag_env_).empty()) return;
-        loop_.cancel_timer(kill_timer_);
-        kill_timer_ = 0;
-    }
+    if (stopping_ && !tree_gone_) return;  // check_tree() comes back once the tree is gone
     done_ = true;
-    if (timeout_timer_) loop_.cancel_timer(timeout_timer_);
+    for (auto* t : {&timeout_timer_, &check_timer_})
+        if (*t) loop_.cancel_timer(std::exchange(*t, 0));
     out_.seconds = Loop::now() - started_;
     auto keep = std::move(self_);
     auto cb = std::move(on_done_);

@@ -1,6 +1,8 @@
 // One child process driven by the loop: writes stdin, splits stdout into
-// lines, keeps a stderr tail, enforces a timeout, and on cancel or timeout
-// stops the whole tree (SIGTERM, then SIGKILL after a grace period). Lua-free;
+// lines, keeps a stderr tail, enforces a timeout, and stops the whole tree
+// (SIGTERM, then SIGKILL after a grace period) on cancel or timeout, and
+// when the process exits leaving tagged processes behind:
+// a run is reported done only once nothing it started is left. Lua-free;
 // used by run_claude (stream-json) and exec (captured output).
 #pragma once
 #include "services/process.h"
@@ -19,6 +21,7 @@ struct RunOutcome {
     bool timed_out = false;
     bool cancelled = false;
     std::string cancel_reason;
+    long long leftovers = 0;  // processes still running when it exited (then stopped)
     std::string stderr_tail;  // last 16 KB
     long long stdout_bytes = 0;
     long long lines = 0;
@@ -48,15 +51,16 @@ public:
     bool finished() const { return done_; }
 
 private:
+    enum class Stop { Timeout, Cancel, Leftovers };
     ProcessRun(Loop& loop, Reaper& reaper) : loop_(loop), reaper_(reaper) {}
     template <typename Fn> auto while_alive(Fn fn);
     void on_stdout();
     void on_stderr();
     void on_stdin_writable();
     void on_exited(int status);
-    void stop_tree(bool timed_out, const std::string& reason);
+    void stop_tree(Stop why, const std::string& reason);
+    void check_tree();
     void maybe_finish();
-    void kill_stragglers(int tries_left);
     void close_fd(int& fd);
 
     Loop& loop_;
@@ -73,8 +77,10 @@ private:
     DoneFn on_done_;
     RunOutcome out_;
     double started_ = 0;
-    std::uint64_t timeout_timer_ = 0, kill_timer_ = 0;
-    bool exited_ = false, stopping_ = false, done_ = false, stragglers_checked_ = false;
+    std::uint64_t timeout_timer_ = 0, check_timer_ = 0;
+    double kill_at_ = 0;    // when a stop turns from SIGTERM to SIGKILL
+    int kill_rounds_ = 40;  // SIGKILL rounds, 50 ms apart, before the run is reported anyway
+    bool exited_ = false, stopping_ = false, done_ = false, tree_gone_ = false;
     std::shared_ptr<ProcessRun> self_;  // keeps the run alive until done
 };
 

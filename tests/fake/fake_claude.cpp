@@ -714,8 +714,9 @@ std::string fresh_fake_file() {
     _exit(0);
 }
 
-[[noreturn]] void run_tree(double secs) {
-    std::string survivor = g_cwd + "/tree-survivor.txt";
+// A child in its own session that ignores SIGTERM and SIGHUP, has its stdio on
+// /dev/null, sleeps `secs` and then creates `survivor`. Returns its pid.
+pid_t spawn_survivor(double secs, const std::string& survivor) {
     pid_t pid = fork();
     if (pid == 0) {
         setsid();
@@ -739,6 +740,11 @@ std::string fresh_fake_file() {
         }
         _exit(0);
     }
+    return pid;
+}
+
+[[noreturn]] void run_tree(double secs) {
+    spawn_survivor(secs, g_cwd + "/tree-survivor.txt");
     signal(SIGTERM, SIG_IGN);
     emit_init();
     Msg m;
@@ -972,6 +978,11 @@ int main(int argc, char** argv) {
         run_success("done");
     }
     if (mode == "tree") run_tree(num);
+    if (mode == "detach") {
+        pid_t child = spawn_survivor(num, g_cwd + "/detached-survivor.txt");
+        append_line((g_cwd + "/detached.pid").c_str(), std::to_string(child));
+        mode = "success";
+    }
 
     if (mode == "success" || mode == "question" || mode == "denied" || mode == "tool" ||
         mode == "fail" || mode == "error_max_turns" || mode == "slow" || mode == "flood" ||

@@ -120,6 +120,28 @@ TEST_CASE("process: a run finished by the stderr EOF its exit callback reads is 
     CHECK(finished == 1);
 }
 
+TEST_CASE("process: a run that exits 0 leaving a setsid child that ignores SIGTERM stops it first") {
+    Loop loop;
+    Reaper reaper(loop);
+    become_subreaper();
+    std::string dir = testutil::temp_dir("leftover");
+    SpawnSpec s;
+    s.argv = {"sh", "-c", "setsid sh -c 'trap \"\" TERM; sleep 30; touch survivor' & exit 0"};
+    s.cwd = dir;
+    RunLimits lim;
+    lim.kill_grace = 0.5;
+    std::string tag = "ORCH_AGENT_ID=doctest-leftover-" + std::to_string(getpid());
+    RunOutcome out;
+    bool done = false;
+    ProcessRun::start(loop, reaper, s, "", lim, tag, nullptr, nullptr, [&](const RunOutcome& o) { out = o; done = true; });
+    REQUIRE(run_until(loop, [&] { return done; }));
+    CHECK(out.exit_code == 0);
+    CHECK_FALSE(out.timed_out);
+    CHECK_FALSE(out.cancelled);
+    CHECK(out.leftovers >= 1);
+    CHECK(find_tree(-1, tag).empty());
+}
+
 TEST_CASE("claude: a successful run reports result, cost and tokens") {
     Loop loop;
     Reaper reaper(loop);
