@@ -34,8 +34,11 @@ private:
 
 std::string lock_path(const App& app);
 
-// Shared by run and serve (run.cpp): become the agents' subreaper, stop the
-// agents a crashed host left, retry undelivered notifications first.
+// Every command (make_runtime): stop the agents a crashed host of this state
+// left running, unless a live host holds the run lock.
+void stop_leftover_agents(App& app);
+// Shared by run and serve (run.cpp): become the agents' subreaper, retry
+// undelivered notifications first.
 void recover_after_crash(App& app);
 // Give queued notifications up to notify.flush_seconds to go out.
 void flush_outbox(App& app);

@@ -238,7 +238,7 @@ std::shared_ptr<ClaudeRun> ClaudeRun::start(Loop& loop, Reaper& reaper, ClaudeOp
     State* s = st.get();
     try {
         st->proc = ProcessRun::start(
-            loop, reaper, spec, st->opts.prompt, lim, "ORCH_AGENT_ID=" + st->opts.agent_tag,
+            loop, reaper, spec, st->opts.prompt, lim, st->opts.agent_tag,
             [s](const char* p, size_t n) { s->write_log(p, n); },
             [s](const char* p, size_t n) { s->on_line(p, n); },
             [st](const RunOutcome& o) { st->finish(o); });

@@ -24,13 +24,14 @@ bool run_until(Loop& loop, F done, double limit = 60) {
 }
 
 json run_fake(Loop& loop, Reaper& reaper, const std::string& prompt, double timeout = 30,
-              ClaudeRun::EventFn on_event = nullptr) {
+              ClaudeRun::EventFn on_event = nullptr, std::string* tag = nullptr) {
     ClaudeOptions o;
     o.binary = FAKE_CLAUDE;
     o.prompt = prompt;
     o.timeout = timeout;
     o.kill_grace = 1;
-    o.agent_tag = "doctest-" + std::to_string(getpid()) + "-" + std::to_string(rand());
+    o.agent_tag = "ORCH_AGENT_ID=doctest-" + std::to_string(getpid()) + "-" + std::to_string(rand());
+    if (tag) *tag = o.agent_tag;
     json out;
     bool done = false;
     auto run = ClaudeRun::start(loop, reaper, o, on_event, [&](json r) { out = std::move(r); done = true; });
@@ -140,6 +141,42 @@ TEST_CASE("process: a run that exits 0 leaving a setsid child that ignores SIGTE
     CHECK_FALSE(out.cancelled);
     CHECK(out.leftovers >= 1);
     CHECK(find_tree(-1, tag).empty());
+}
+
+TEST_CASE("process: a dead host's agents are stopped for its own state only, a live host's never") {
+    Loop loop;
+    Reaper reaper(loop);
+    // a "host" that starts a tagged sleeper and dies: sh's pid is the tag's host pid
+    std::string state = testutil::temp_dir("state") + "/orch.db";
+    auto spawn_tagged = [&](const std::string& host_pid, const std::string& st) {
+        SpawnSpec s;
+        s.argv = {"sh", "-c", "ORCH_AGENT_ID=" + host_pid + "-claude1@" + st + " setsid sleep 30 & echo $!"};
+        return s;
+    };
+    std::string out;
+    bool done = false;
+    auto run_sh = [&](SpawnSpec s) {
+        out.clear();
+        done = false;
+        ProcessRun::start(loop, reaper, s, "", RunLimits{}, "", [&](const char* p, size_t n) { out.append(p, n); },
+                          nullptr, [&](const RunOutcome&) { done = true; });
+        REQUIRE(run_until(loop, [&] { return done; }));
+        return static_cast<pid_t>(std::stol(out));
+    };
+    pid_t dead_host = run_sh(spawn_tagged("1999999999", state));   // no such pid: that host is gone
+    pid_t other_state = run_sh(spawn_tagged("1999999999", state + "-other"));
+    pid_t live_host = run_sh(spawn_tagged(std::to_string(getpid()), state));
+    CHECK(kill_orphaned_agents(state) == 1);
+    auto gone = [](pid_t p) {
+        std::string st = testutil::read("/proc/" + std::to_string(p) + "/stat");
+        auto paren = st.rfind(')');
+        return st.empty() || (paren != std::string::npos && st[paren + 2] == 'Z');
+    };
+    CHECK(run_until(loop, [&] { return gone(dead_host); }));
+    CHECK_FALSE(gone(other_state));
+    CHECK_FALSE(gone(live_host));
+    kill(other_state, SIGKILL);
+    kill(live_host, SIGKILL);
 }
 
 TEST_CASE("claude: a successful run reports result, cost and tokens") {
