@@ -166,7 +166,9 @@ void ProcessRun::stop_tree(Stop why, const std::string& reason) {
         out_.cancelled = true;
         out_.cancel_reason = reason;
     }
-    if (timeout_timer_) loop_.cancel_timer(std::exchange(timeout_timer_, 0));
+    if (why == Stop::Ended) out_.ended = true;
+    for (auto* t : {&timeout_timer_, &end_timer_})
+        if (*t) loop_.cancel_timer(std::exchange(*t, 0));
     signal_all(find_tree(exited_ ? -1 : child_.pid, tag_env_), SIGTERM);
     kill_at_ = Loop::now() + limits_.kill_grace;
     check_timer_ = loop_.add_timer(0.05, while_alive([](ProcessRun& p) { p.check_tree(); }));
@@ -193,13 +195,23 @@ void ProcessRun::check_tree() {
     check_timer_ = loop_.add_timer(killing ? 0.05 : 0.1, while_alive([](ProcessRun& p) { p.check_tree(); }));
 }
 
-void ProcessRun::cancel(const std::string& reason) { stop_tree(Stop::Cancel, reason); }
+void ProcessRun::cancel(const std::string& reason) { stop_tree(ending_ ? Stop::Ended : Stop::Cancel, reason); }
+
+void ProcessRun::end_after(double grace) {
+    if (done_ || stopping_ || ending_) return;
+    ending_ = true;
+    if (timeout_timer_) loop_.cancel_timer(std::exchange(timeout_timer_, 0));
+    end_timer_ = loop_.add_timer(grace, while_alive([](ProcessRun& p) {
+        p.end_timer_ = 0;
+        if (!p.exited_) p.stop_tree(Stop::Ended, "");
+    }));
+}
 
 void ProcessRun::maybe_finish() {
     if (done_ || !exited_ || child_.out_fd >= 0 || child_.err_fd >= 0) return;
     if (stopping_ && !tree_gone_) return;  // check_tree() comes back once the tree is gone
     done_ = true;
-    for (auto* t : {&timeout_timer_, &check_timer_})
+    for (auto* t : {&timeout_timer_, &check_timer_, &end_timer_})
         if (*t) loop_.cancel_timer(std::exchange(*t, 0));
     out_.seconds = Loop::now() - started_;
     auto keep = std::move(self_);

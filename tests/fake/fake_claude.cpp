@@ -264,6 +264,7 @@ const char* g_ledger = nullptr;
 std::string g_ledger_key;
 
 bool stream() { return g_opt.fmt == Fmt::Stream; }
+bool g_linger = false;     // stay alive after the result line (mode linger)
 
 void ledger(const char* what) {
     if (g_ledger) append_line(g_ledger, std::string(what) + " " + g_ledger_key);
@@ -430,6 +431,7 @@ struct Result {
         s += "}";
         out_line(s);
     }
+    if (g_linger) sleep_forever();
     _exit(r.is_error ? 1 : 0);
 }
 
@@ -981,6 +983,10 @@ int main(int argc, char** argv) {
     if (mode == "detach") {
         pid_t child = spawn_survivor(num, g_cwd + "/detached-survivor.txt");
         append_line((g_cwd + "/detached.pid").c_str(), std::to_string(child));
+        mode = "success";
+    }
+    if (mode == "linger") {
+        g_linger = true;
         mode = "success";
     }
 

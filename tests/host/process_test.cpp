@@ -221,6 +221,46 @@ TEST_CASE("claude: a hanging agent times out") {
     CHECK(r["error"].get<std::string>().find("timed out") != std::string::npos);
 }
 
+TEST_CASE("claude: the result line ends the run; an agent that stays after it is stopped and its result counts") {
+    Loop loop;
+    Reaper reaper(loop);
+    std::string tag;
+    json r = run_fake(loop, reaper, "[fake:linger]", 600, nullptr, &tag);
+    CHECK(r["ok"] == true);
+    CHECK(r["result"] == "done");
+    CHECK(r["cost_usd"].get<double>() > 0);
+    CHECK(r["tokens"].get<long long>() == 6595);
+    CHECK(r["timed_out"] == false);
+    CHECK(r["stopped_after_result"] == true);
+    CHECK(find_tree(-1, tag).empty());
+}
+
+TEST_CASE("claude: absurd numbers in the result are refused with a warning; the text is kept as given") {
+    Loop loop;
+    Reaper reaper(loop);
+    std::string path = testutil::temp_dir("absurd") + "/result.ndjson";
+    testutil::write(path, R"({"type":"result","subtype":"success","is_error":false,"duration_ms":1e300,)"
+                          R"("num_turns":-3,"result":"done\u0000 and \u001b[2J","session_id":"s1",)"
+                          R"("total_cost_usd":1e308,"usage":{"input_tokens":9200000000000000000,)"
+                          R"("output_tokens":5,"cache_read_input_tokens":18446744073709551615},)"
+                          R"("permission_denials":[]})"
+                          "\n");
+    json r = run_fake(loop, reaper, "[fake:replay:" + path + "]");
+    CHECK(r["ok"] == true);
+    CHECK(r["cost_usd"].get<double>() == 0);
+    CHECK(r["tokens"].get<long long>() == 5);
+    CHECK(r["usage"]["input_tokens"] == 0);
+    CHECK(r["usage"]["output_tokens"] == 5);
+    CHECK(r["duration_ms"] == 0);
+    CHECK(r["num_turns"] == 0);
+    CHECK(r["result"].get<std::string>() == std::string("done\0 and \x1b[2J", 14));
+    std::string w = r["warnings"].dump();
+    CAPTURE(w);
+    for (const char* field : {"total_cost_usd = 1e+308", "input_tokens = 9200000000000000000", "cache_read_input_tokens",
+                              "duration_ms", "num_turns = -3"})
+        CHECK(w.find(field) != std::string::npos);
+}
+
 TEST_CASE("claude: a policy violation from on_event stops the agent") {
     Loop loop;
     Reaper reaper(loop);
