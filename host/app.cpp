@@ -60,9 +60,21 @@ std::string App::path_from_root(const std::string& p) const {
     return root + "/" + p;
 }
 
-void App::open_services(bool read_only_store) {
+std::string App::state_db_path() const {
     auto paths = config.value("paths", nlohmann::json::object());
     std::string db = path_from_root(paths.value("state_db", std::string("state/orch.db")));
+    std::error_code ec;
+    auto canon = fs::weakly_canonical(db, ec);
+    return ec ? db : canon.string();
+}
+
+std::string App::next_agent_tag(const std::string& kind) {
+    return agent_tag(kind + std::to_string(++run_serial), state_db_path());
+}
+
+void App::open_services(bool read_only_store) {
+    auto paths = config.value("paths", nlohmann::json::object());
+    std::string db = state_db_path();
     std::string logs = path_from_root(paths.value("logs_dir", std::string("logs")));
     std::error_code ec;
     if (!read_only_store) {

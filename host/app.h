@@ -49,6 +49,10 @@ struct App {
     // Opens store, journal, outbox from the config's paths. Throws on failure.
     void open_services(bool read_only_store = false);
     std::string path_from_root(const std::string& p) const;
+    // paths.state_db, absolute and without symlinks or "..": one spelling per database.
+    std::string state_db_path() const;
+    // The environment tag of the next process this host starts (process.h agent_tag).
+    std::string next_agent_tag(const std::string& kind);
 };
 
 }  // namespace orch

@@ -65,16 +65,7 @@ void flush_outbox(App& app) {
 }
 
 void recover_after_crash(App& app) {
-    become_subreaper();
-    // A latest session still marked running means its host died: its agents'
-    // escaped children may still be at work. (Only then: the scan reads /proc.)
-    if (auto last = app.store->latest_session_id()) {
-        auto s = app.store->load_session(*last);
-        std::string st = s ? s->value("status", std::string()) : "";
-        if (st == "running" || st == "waiting_approval")
-            if (int n = kill_orphaned_agents())
-                app.journal->log("warn", "stopped " + std::to_string(n) + " agent process(es) left by a host that died");
-    }
+    become_subreaper();  // what a dead host left was stopped by make_runtime (stop_leftover_agents)
     // We hold the run lock, so whoever waited for a pending approval died
     // with the host that held it before: the session that resumes asks again.
     if (int n = app.store->withdraw_pending_approvals("its host stopped", wall_now()))

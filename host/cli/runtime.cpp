@@ -1,7 +1,9 @@
 #include "cli/runtime.h"
 
+#include "services/journal.h"
 #include "services/store.h"
 
+#include <cstdio>
 #include <fcntl.h>
 #include <fstream>
 #include <sstream>
@@ -24,13 +26,25 @@ std::unique_ptr<Runtime> make_runtime(const Args& a, Services services) {
     rt->config_file = a.get("config", "workflows/config.lua");
     rt->vm->load_config(app.path_from_root(rt->config_file), a.has("config"));
     if (services != Services::None) app.open_services(services == Services::ReadOnly);
+    stop_leftover_agents(app);
     return rt;
 }
 
-std::string lock_path(const App& app) {
-    std::string db = app.path_from_root(
-        app.config.value("paths", nlohmann::json::object()).value("state_db", std::string("state/orch.db")));
-    return db + ".lock";
+std::string lock_path(const App& app) { return app.state_db_path() + ".lock"; }
+
+// A host of this state that died (kill -9, OOM) may have left its agents'
+// escaped children at work: every command that starts on the state stops
+// them. Not while the run lock is held: its owner is alive and these are its
+// agents. (Only tags whose host is gone count, so a run that takes the lock
+// meanwhile is safe too.)
+void stop_leftover_agents(App& app) {
+    RunLock probe(lock_path(app));
+    if (probe.held_by_other()) return;
+    int n = kill_orphaned_agents(app.state_db_path());
+    if (n == 0) return;
+    std::string msg = "stopped " + std::to_string(n) + " agent process(es) left by a host that died";
+    if (app.journal) app.journal->log("warn", msg);
+    else fprintf(stderr, "orch-host: %s\n", msg.c_str());
 }
 
 RunLock::~RunLock() {

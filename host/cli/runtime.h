@@ -34,9 +34,12 @@ private:
 
 std::string lock_path(const App& app);
 
+// Every command (make_runtime): stop the agents a crashed host of this state
+// left running, unless a live host holds the run lock.
+void stop_leftover_agents(App& app);
 // Shared by run and serve (run.cpp), with the run lock held: become the
-// agents' subreaper, stop the agents a crashed host left, withdraw the
-// approvals it left pending, retry undelivered notifications first.
+// agents' subreaper, withdraw the approvals a crashed host left pending,
+// retry undelivered notifications first.
 void recover_after_crash(App& app);
 
 // Whether a pending approval still waits while no host runs: a decision on

@@ -8,7 +8,6 @@
 #include "services/journal.h"
 
 #include <nlohmann/json.hpp>
-#include <unistd.h>
 
 namespace orch {
 
@@ -84,7 +83,7 @@ ClaudeOptions read_options(lua_State* L, App& app) {
     o.kill_grace = opt_number(L, 1, "kill_grace", 3);
     o.max_turns = static_cast<int>(opt_number(L, 1, "max_turns", 0));
     o.max_log_bytes = static_cast<long long>(opt_number(L, 1, "max_log_bytes", 64.0 * 1024 * 1024));
-    o.agent_tag = std::to_string(getpid()) + "-" + std::to_string(++app.run_serial);
+    o.agent_tag = app.next_agent_tag("claude");
     return o;
 }
 

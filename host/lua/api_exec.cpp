@@ -52,7 +52,7 @@ int l_exec(lua_State* L) {
     Task& t = require_task(L, "orch.exec");
     VmState& vm = vm_of(L);
     int id = t.id;
-    std::string tag = "ORCH_AGENT_ID=" + std::to_string(getpid()) + "-exec" + std::to_string(++app.run_serial);
+    std::string tag = app.next_agent_tag("exec");
     std::shared_ptr<ProcessRun> run;
     std::string err;
     try {

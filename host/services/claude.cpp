@@ -4,6 +4,8 @@
 #include "services/process_run.h"
 
 #include <cerrno>
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 #include <map>
@@ -30,6 +32,16 @@ std::vector<std::string> claude_argv(const ClaudeOptions& o) {
     a.insert(a.end(), o.extra_args.begin(), o.extra_args.end());
     return a;
 }
+
+namespace {
+
+std::string short_number(double v) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "%g", v);
+    return buf;
+}
+
+}  // namespace
 
 struct ClaudeRun::State {
     ClaudeOptions opts;
@@ -111,17 +123,17 @@ struct ClaudeRun::State {
         json ev = json::parse(p, p + n, nullptr, false);
         if (ev.is_discarded() || !ev.is_object()) { ++garbage; return; }
         const auto type = ev.value("type", "");
-        if (type == "result") result = ev;
+        if (type == "result") {
+            // The result line ends the run: the CLI exits right after it. One
+            // that does not gets the grace, then its tree is stopped, and the
+            // result still counts.
+            result = ev;
+            proc->end_after(opts.kill_grace);
+        }
         if (type == "assistant") {
             auto m = ev.find("message");
-            if (m != ev.end() && m->is_object() && m->contains("usage") && (*m)["usage"].is_object()) {
-                const json& u = (*m)["usage"];
-                long long n = 0;
-                for (const char* k : {"input_tokens", "output_tokens", "cache_creation_input_tokens",
-                                      "cache_read_input_tokens"})
-                    if (u.contains(k) && u[k].is_number()) n += u[k].get<long long>();
-                stream_tokens[m->value("id", std::string())] = n;
-            }
+            if (m != ev.end() && m->is_object() && m->contains("usage") && (*m)["usage"].is_object())
+                stream_tokens[m->value("id", std::string())] = token_sum((*m)["usage"], "an assistant message");
         }
         if (type == "system" && ev.contains("session_id") && ev["session_id"].is_string())
             session_id = ev["session_id"].get<std::string>();
@@ -134,17 +146,40 @@ struct ClaudeRun::State {
         }
     }
 
+    std::vector<std::string> warnings;  // refused numbers, processes stopped: logged by orch.run_claude
+
+    void warn(const std::string& w) {
+        for (const auto& x : warnings)
+            if (x == w) return;
+        warnings.push_back(w);
+    }
+
+    // A number from the CLI's output, or 0 when it is missing. One that is not a
+    // finite value in 0..max (1e308 dollars, 9.2e18 tokens) is refused: 0, and a
+    // warning naming the field, so one broken line cannot blow up the totals.
+    double checked(const json& j, const char* key, double max, const char* where) {
+        auto it = j.find(key);
+        if (it == j.end() || !it->is_number()) return 0;
+        double v = it->get<double>();
+        if (std::isfinite(v) && v >= 0 && v <= max) return v;
+        warn(std::string("claude's ") + where + ": " + key + " = " + it->dump() + " refused (expected 0.." +
+             short_number(max) + "); counted as 0");
+        return 0;
+    }
+
+    long long token_sum(const json& usage, const char* where) {
+        double n = 0;
+        for (const char* k : k_token_fields) n += checked(usage, k, k_max_tokens, where);
+        return static_cast<long long>(n);
+    }
+
+    static constexpr const char* k_token_fields[] = {"input_tokens", "output_tokens", "cache_creation_input_tokens",
+                                                     "cache_read_input_tokens"};
+    static constexpr double k_max_tokens = 1e12;  // per field and run; a real run is far below
+    static constexpr double k_max_cost = 1e4;     // USD per run
+
     void finish(const RunOutcome& o);
 };
-
-namespace {
-
-long long num(const json& j, const char* k) {
-    auto it = j.find(k);
-    return it != j.end() && it->is_number() ? it->get<long long>() : 0;
-}
-
-}  // namespace
 
 void ClaudeRun::State::finish(const RunOutcome& o) {
     if (log_fd >= 0) ::close(log_fd);
@@ -168,15 +203,22 @@ void ClaudeRun::State::finish(const RunOutcome& o) {
     r["have_result"] = have_result;
     json denials = json::array();
     if (have_result) {
-        for (const char* k : {"subtype", "result", "num_turns", "duration_ms", "is_error", "stop_reason",
-                              "api_error_status", "terminal_reason", "errors"})
+        for (const char* k : {"subtype", "result", "is_error", "stop_reason", "api_error_status", "terminal_reason",
+                              "errors"})
             if (result.contains(k)) r[k] = result[k];
+        for (auto [k, max] : {std::pair{"num_turns", 1e6}, std::pair{"duration_ms", 1e10}})
+            if (result.contains(k)) r[k] = static_cast<long long>(checked(result, k, max, "result"));
         if (result.contains("session_id")) r["session_id"] = result["session_id"];
-        r["cost_usd"] = result.value("total_cost_usd", 0.0);
+        r["cost_usd"] = checked(result, "total_cost_usd", k_max_cost, "result");
         json usage = result.value("usage", json::object());
+        if (!usage.is_object()) usage = json::object();
+        for (auto& [k, v] : usage.items()) {
+            if (!v.is_number()) continue;
+            double c = checked(usage, k.c_str(), k_max_tokens, "result usage");
+            v = v.is_number_float() ? json(c) : json(static_cast<long long>(c));
+        }
         r["usage"] = usage;
-        r["tokens"] = num(usage, "input_tokens") + num(usage, "output_tokens") +
-                      num(usage, "cache_creation_input_tokens") + num(usage, "cache_read_input_tokens");
+        r["tokens"] = token_sum(usage, "result usage");
         if (result.contains("permission_denials") && result["permission_denials"].is_array())
             denials = result["permission_denials"];
     } else {
@@ -195,13 +237,13 @@ void ClaudeRun::State::finish(const RunOutcome& o) {
     if (!violation.empty()) err = "policy violation: " + violation;
     else if (o.timed_out) err = "timed out after " + std::to_string(static_cast<long>(opts.timeout)) + " s";
     else if (o.cancelled) err = "stopped: " + o.cancel_reason;
-    else if (o.signal) err = std::string("claude killed by signal ") + strsignal(o.signal);
+    else if (o.signal && !o.ended) err = std::string("claude killed by signal ") + strsignal(o.signal);
     else if (is_error) {
         err = result.contains("result") && result["result"].is_string() ? result["result"].get<std::string>()
                                                                         : result.value("subtype", "error");
         if (result.contains("errors") && result["errors"].is_array() && !result["errors"].empty())
             err = result["errors"][0].is_string() ? result["errors"][0].get<std::string>() : err;
-    } else if (o.exit_code != 0) {
+    } else if (o.exit_code != 0 && !o.ended) {
         std::string tail = o.stderr_tail.substr(o.stderr_tail.size() > 300 ? o.stderr_tail.size() - 300 : 0);
         while (!tail.empty() && (tail.back() == '\n' || tail.back() == ' ')) tail.pop_back();
         err = "claude exited with code " + std::to_string(o.exit_code) + (tail.empty() ? "" : ": " + tail);
@@ -213,6 +255,15 @@ void ClaudeRun::State::finish(const RunOutcome& o) {
         err = "permission denied: " + denials[0].value("tool_name", std::string("tool"));
     }
     if (!violation.empty()) r["violation"] = violation;
+    if (o.ended) {
+        r["stopped_after_result"] = true;
+        warn("claude did not exit within " + short_number(opts.kill_grace) + " s of its result line; stopped it");
+    }
+    if (o.leftovers > 0) {
+        r["leftovers_stopped"] = o.leftovers;
+        warn("claude exited leaving " + std::to_string(o.leftovers) + " process(es) running; stopped them");
+    }
+    if (!warnings.empty()) r["warnings"] = warnings;
     r["ok"] = err.empty();
     if (!err.empty()) r["error"] = err;
     auto cb = std::move(on_done);
@@ -240,7 +291,7 @@ std::shared_ptr<ClaudeRun> ClaudeRun::start(Loop& loop, Reaper& reaper, ClaudeOp
     State* s = st.get();
     try {
         st->proc = ProcessRun::start(
-            loop, reaper, spec, st->opts.prompt, lim, "ORCH_AGENT_ID=" + st->opts.agent_tag,
+            loop, reaper, spec, st->opts.prompt, lim, st->opts.agent_tag,
             [s](const char* p, size_t n) { s->write_log(p, n); },
             [s](const char* p, size_t n) { s->on_line(p, n); },
             [st](const RunOutcome& o) { st->finish(o); });

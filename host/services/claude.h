@@ -28,7 +28,7 @@ struct ClaudeOptions {
     std::vector<std::string> extra_args;
     std::vector<std::string> env;  // "K=V"
     std::string log_path;          // raw stream goes here ("" = none)
-    std::string agent_tag;         // unique per run, for tree kills
+    std::string agent_tag;         // "K=V" unique per run, for tree kills (process.h agent_tag)
     std::vector<std::string> event_types;  // stream types on_event wants ({} = all); result/system always parsed
     double timeout = 0;
     double kill_grace = 3.0;

@@ -219,14 +219,19 @@ void Reaper::reap_now() {
 
 void become_subreaper() { prctl(PR_SET_CHILD_SUBREAPER, 1); }
 
-int kill_orphaned_agents() {
-    // Tags are "<host pid>-<serial>": a tagged process whose host is gone was
-    // left by a host that died (kill -9); descendants that setsid()'d away
-    // escape PR_SET_PDEATHSIG, so they are found here by their environment.
+namespace {
+const std::string k_tag_key = "ORCH_AGENT_ID=";
+}
+
+std::string agent_tag(const std::string& run, const std::string& state) {
+    return k_tag_key + std::to_string(getpid()) + "-" + run + "@" + state;
+}
+
+int kill_orphaned_agents(const std::string& state) {
     DIR* d = opendir("/proc");
     if (!d) return 0;
     int killed = 0;
-    const std::string key = "ORCH_AGENT_ID=";
+    const std::string suffix = "@" + state;
     const pid_t self = getpid();
     while (dirent* e = readdir(d)) {
         char* end;
@@ -235,8 +240,10 @@ int kill_orphaned_agents() {
         std::ifstream f(std::string("/proc/") + e->d_name + "/environ", std::ios::binary);
         std::string entry;
         while (std::getline(f, entry, '\0')) {
-            if (entry.compare(0, key.size(), key) != 0) continue;
-            long host = std::strtol(entry.c_str() + key.size(), nullptr, 10);
+            if (entry.compare(0, k_tag_key.size(), k_tag_key) != 0) continue;
+            auto at = entry.find('@');
+            if (at == std::string::npos || entry.compare(at, std::string::npos, suffix) != 0) break;
+            long host = std::strtol(entry.c_str() + k_tag_key.size(), nullptr, 10);
             if (host > 0 && kill(static_cast<pid_t>(host), 0) != 0 && errno == ESRCH) {
                 kill(static_cast<pid_t>(pid), SIGKILL);
                 ++killed;

@@ -1,8 +1,7 @@
 // Child processes: spawn with pipes, reap on SIGCHLD, and kill a whole agent
-// tree. Lua-free. Agents are tagged with ORCH_AGENT_ID=<tag> in their
-// environment so descendants that setsid() away (claude's Bash tool does, see
-// claude-cli.md) are still found; the host is a child subreaper so orphans
-// come back to it instead of init.
+// tree. Lua-free. Agents are tagged in their environment (agent_tag) so
+// descendants that setsid() away (claude's Bash tool does) are still found;
+// the host is a child subreaper so orphans come back to it instead of init.
 #pragma once
 #include <functional>
 #include <string>
@@ -50,8 +49,15 @@ private:
     std::unordered_map<pid_t, std::function<void(int)>> waiting_;
 };
 
-// SIGKILL agent processes left by a host that died; returns how many.
-int kill_orphaned_agents();
+// The environment entry that tags a process the host starts:
+// ORCH_AGENT_ID=<host pid>-<run>@<state>, <state> being the path of the
+// host's state database. Every descendant inherits it.
+std::string agent_tag(const std::string& run, const std::string& state);
+
+// SIGKILL the processes tagged for `state` whose host is gone (a host that
+// died leaves them: setsid()'d descendants escape PR_SET_PDEATHSIG); returns
+// how many.
+int kill_orphaned_agents(const std::string& state);
 
 // Make this process a child subreaper (orphaned descendants reparent here).
 void become_subreaper();

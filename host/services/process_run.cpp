@@ -8,8 +8,20 @@
 #include <sys/epoll.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <utility>
 
 namespace orch {
+
+// fn(run, args...) as a loop, reaper or timer callback: it runs only while the
+// run is alive, and holds a reference for the whole call, so whatever finishes
+// the run inside it (the done callback drops the caller's reference, self_ is
+// released) cannot free the run under the code that is still running.
+template <typename Fn>
+auto ProcessRun::while_alive(Fn fn) {
+    return [w = weak_from_this(), fn](auto... args) {
+        if (auto self = w.lock()) fn(*self, args...);
+    };
+}
 
 std::shared_ptr<ProcessRun> ProcessRun::start(Loop& loop, Reaper& reaper, SpawnSpec spec,
                                               std::string stdin_data, RunLimits limits,
@@ -27,20 +39,21 @@ std::shared_ptr<ProcessRun> ProcessRun::start(Loop& loop, Reaper& reaper, SpawnS
     run->started_ = Loop::now();
     run->child_ = spawn_child(spec);
     run->self_ = run;
-    ProcessRun* r = run.get();
-    reaper.on_exit(r->child_.pid, [r](int st) { r->on_exited(st); });
-    loop.watch(r->child_.out_fd, EPOLLIN, [r](std::uint32_t) { r->on_stdout(); });
-    loop.watch(r->child_.err_fd, EPOLLIN, [r](std::uint32_t) { r->on_stderr(); });
-    if (r->child_.in_fd >= 0) {
-        r->on_stdin_writable();
-        if (r->child_.in_fd >= 0)
-            loop.watch(r->child_.in_fd, EPOLLOUT, [r](std::uint32_t) { r->on_stdin_writable(); });
+    ProcessRun& r = *run;
+    reaper.on_exit(r.child_.pid, r.while_alive([](ProcessRun& p, int st) { p.on_exited(st); }));
+    loop.watch(r.child_.out_fd, EPOLLIN, r.while_alive([](ProcessRun& p, std::uint32_t) { p.on_stdout(); }));
+    loop.watch(r.child_.err_fd, EPOLLIN, r.while_alive([](ProcessRun& p, std::uint32_t) { p.on_stderr(); }));
+    if (r.child_.in_fd >= 0) {
+        r.on_stdin_writable();
+        if (r.child_.in_fd >= 0)
+            loop.watch(r.child_.in_fd, EPOLLOUT,
+                       r.while_alive([](ProcessRun& p, std::uint32_t) { p.on_stdin_writable(); }));
     }
     if (limits.timeout > 0)
-        r->timeout_timer_ = loop.add_timer(limits.timeout, [r] {
-            r->timeout_timer_ = 0;
-            r->stop_tree(true, "timeout");
-        });
+        r.timeout_timer_ = loop.add_timer(limits.timeout, r.while_alive([](ProcessRun& p) {
+            p.timeout_timer_ = 0;
+            p.stop_tree(Stop::Timeout, "timeout");
+        }));
     return run;
 }
 
@@ -125,54 +138,81 @@ void ProcessRun::on_exited(int st) {
     exited_ = true;
     if (WIFEXITED(st)) out_.exit_code = WEXITSTATUS(st);
     if (WIFSIGNALED(st)) out_.signal = WTERMSIG(st);
+    // What it started and left running (a dev server, a setsid'd background
+    // job) is stopped now, however the process ended: a run that is over
+    // leaves nothing behind.
+    if (!stopping_ && !tag_env_.empty()) {
+        auto left = find_tree(-1, tag_env_);
+        if (!left.empty()) {
+            out_.leftovers = static_cast<long long>(left.size());
+            stop_tree(Stop::Leftovers, "");
+        }
+    }
     // Whatever the process wrote before exiting is in the pipes now; a
     // descendant that keeps them open must not keep the run alive.
     if (child_.out_fd >= 0) on_stdout();
     if (child_.err_fd >= 0) on_stderr();
     close_fd(child_.in_fd);
-    if (child_.out_fd >= 0) close_fd(child_.out_fd);
-    if (child_.err_fd >= 0) close_fd(child_.err_fd);
+    close_fd(child_.out_fd);
+    close_fd(child_.err_fd);
     maybe_finish();
 }
 
-void ProcessRun::stop_tree(bool timed_out, const std::string& reason) {
+void ProcessRun::stop_tree(Stop why, const std::string& reason) {
     if (done_ || stopping_) return;
     stopping_ = true;
-    if (timed_out) out_.timed_out = true;
-    else {
+    if (why == Stop::Timeout) out_.timed_out = true;
+    if (why == Stop::Cancel) {
         out_.cancelled = true;
         out_.cancel_reason = reason;
     }
+    if (why == Stop::Ended) out_.ended = true;
+    for (auto* t : {&timeout_timer_, &end_timer_})
+        if (*t) loop_.cancel_timer(std::exchange(*t, 0));
     signal_all(find_tree(exited_ ? -1 : child_.pid, tag_env_), SIGTERM);
-    kill_timer_ = loop_.add_timer(limits_.kill_grace, [this] { kill_stragglers(40); });
+    kill_at_ = Loop::now() + limits_.kill_grace;
+    check_timer_ = loop_.add_timer(0.05, while_alive([](ProcessRun& p) { p.check_tree(); }));
 }
 
-// SIGKILL what is left of the tree and check again until it is gone, so a
-// stopped run is reported only once nothing of it survives.
-void ProcessRun::kill_stragglers(int tries_left) {
-    kill_timer_ = 0;
+// After the SIGTERM: look again until nothing of the tree is left; past the
+// grace, SIGKILL what remains. The run is reported only once the tree is gone
+// (or after kill_rounds_ SIGKILLs, so a process stuck in the kernel cannot
+// hold it forever).
+void ProcessRun::check_tree() {
+    check_timer_ = 0;
     auto left = find_tree(exited_ ? -1 : child_.pid, tag_env_);
-    if (!left.empty() && tries_left > 0) {
-        signal_all(left, SIGKILL);
-        kill_timer_ = loop_.add_timer(0.05, [this, tries_left] { kill_stragglers(tries_left - 1); });
+    double now = Loop::now();
+    bool killing = now >= kill_at_;
+    if (left.empty() || (killing && kill_rounds_ <= 0)) {
+        tree_gone_ = true;
+        maybe_finish();
         return;
     }
-    stragglers_checked_ = true;
-    maybe_finish();
+    if (killing) {
+        signal_all(left, SIGKILL);
+        --kill_rounds_;
+    }
+    check_timer_ = loop_.add_timer(killing ? 0.05 : 0.1, while_alive([](ProcessRun& p) { p.check_tree(); }));
 }
 
-void ProcessRun::cancel(const std::string& reason) { stop_tree(false, reason); }
+void ProcessRun::cancel(const std::string& reason) { stop_tree(ending_ ? Stop::Ended : Stop::Cancel, reason); }
+
+void ProcessRun::end_after(double grace) {
+    if (done_ || stopping_ || ending_) return;
+    ending_ = true;
+    if (timeout_timer_) loop_.cancel_timer(std::exchange(timeout_timer_, 0));
+    end_timer_ = loop_.add_timer(grace, while_alive([](ProcessRun& p) {
+        p.end_timer_ = 0;
+        if (!p.exited_) p.stop_tree(Stop::Ended, "");
+    }));
+}
 
 void ProcessRun::maybe_finish() {
     if (done_ || !exited_ || child_.out_fd >= 0 || child_.err_fd >= 0) return;
-    // After a stop, finish only when nothing of the tree is left.
-    if (stopping_ && !stragglers_checked_) {
-        if (kill_timer_ == 0 || !find_tree(-1, tag_env_).empty()) return;
-        loop_.cancel_timer(kill_timer_);
-        kill_timer_ = 0;
-    }
+    if (stopping_ && !tree_gone_) return;  // check_tree() comes back once the tree is gone
     done_ = true;
-    if (timeout_timer_) loop_.cancel_timer(timeout_timer_);
+    for (auto* t : {&timeout_timer_, &check_timer_, &end_timer_})
+        if (*t) loop_.cancel_timer(std::exchange(*t, 0));
     out_.seconds = Loop::now() - started_;
     auto keep = std::move(self_);
     auto cb = std::move(on_done_);

@@ -1,6 +1,8 @@
 // One child process driven by the loop: writes stdin, splits stdout into
-// lines, keeps a stderr tail, enforces a timeout, and on cancel or timeout
-// stops the whole tree (SIGTERM, then SIGKILL after a grace period). Lua-free;
+// lines, keeps a stderr tail, enforces a timeout, and stops the whole tree
+// (SIGTERM, then SIGKILL after a grace period) on cancel or timeout, after
+// end_after(), and when the process exits leaving tagged processes behind:
+// a run is reported done only once nothing it started is left. Lua-free;
 // used by run_claude (stream-json) and exec (captured output).
 #pragma once
 #include "services/process.h"
@@ -19,6 +21,8 @@ struct RunOutcome {
     bool timed_out = false;
     bool cancelled = false;
     std::string cancel_reason;
+    bool ended = false;       // stopped after end_after(): the output was complete
+    long long leftovers = 0;  // processes still running when it exited (then stopped)
     std::string stderr_tail;  // last 16 KB
     long long stdout_bytes = 0;
     long long lines = 0;
@@ -44,18 +48,25 @@ public:
                                              std::string tag_env, RawFn on_raw, LineFn on_line,
                                              DoneFn on_done);
     void cancel(const std::string& reason);
+    // The caller has all the output it needs: if the process has not exited
+    // `grace` seconds from now, its tree is stopped and the outcome says
+    // `ended` (not cancelled, not timed out). The timeout no longer applies,
+    // and a later cancel() stops it the same way.
+    void end_after(double grace);
     pid_t pid() const { return child_.pid; }
     bool finished() const { return done_; }
 
 private:
+    enum class Stop { Timeout, Cancel, Ended, Leftovers };
     ProcessRun(Loop& loop, Reaper& reaper) : loop_(loop), reaper_(reaper) {}
+    template <typename Fn> auto while_alive(Fn fn);
     void on_stdout();
     void on_stderr();
     void on_stdin_writable();
     void on_exited(int status);
-    void stop_tree(bool timed_out, const std::string& reason);
+    void stop_tree(Stop why, const std::string& reason);
+    void check_tree();
     void maybe_finish();
-    void kill_stragglers(int tries_left);
     void close_fd(int& fd);
 
     Loop& loop_;
@@ -72,8 +83,10 @@ private:
     DoneFn on_done_;
     RunOutcome out_;
     double started_ = 0;
-    std::uint64_t timeout_timer_ = 0, kill_timer_ = 0;
-    bool exited_ = false, stopping_ = false, done_ = false, stragglers_checked_ = false;
+    std::uint64_t timeout_timer_ = 0, check_timer_ = 0, end_timer_ = 0;
+    double kill_at_ = 0;    // when a stop turns from SIGTERM to SIGKILL
+    int kill_rounds_ = 40;  // SIGKILL rounds, 50 ms apart, before the run is reported anyway
+    bool exited_ = false, ending_ = false, stopping_ = false, done_ = false, tree_gone_ = false;
     std::shared_ptr<ProcessRun> self_;  // keeps the run alive until done
 };
 

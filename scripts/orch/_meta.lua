@@ -23,7 +23,7 @@
 ---@field extra_args? string[]           more command-line flags
 ---@field env? table<string,string>      extra environment for the agent
 ---@field log_path? string               the raw stream-json goes here
----@field kill_grace? number             seconds between SIGTERM and SIGKILL
+---@field kill_grace? number             seconds between SIGTERM and SIGKILL, and how long the agent may stay after its result line
 ---@field max_log_bytes? integer
 ---@field binary? string                 the claude executable (default config.claude.path)
 ---@field on_event? fun(ev: table): string?  each stream line; return a string to stop the agent as a policy violation
@@ -52,6 +52,9 @@
 ---@field log_error? string              the output log could not be written (disk full...)
 ---@field stderr? string                 the last 16 KB of stderr
 ---@field garbage_lines integer
+---@field stopped_after_result? boolean  it did not exit after its result line and was stopped (the result counts)
+---@field leftovers_stopped? integer     processes it left running when it exited; they were stopped
+---@field warnings? string[]             refused numbers (cost 1e308...), leftovers: orch.run_claude logs each
 
 ---@class orch.Decision
 ---@field action "approve"|"skip"|"pause"|"answer"|"timeout"|"cancelled"
@@ -266,7 +269,8 @@ function orch.is_interactive() end
 ---@return boolean true once SIGINT/SIGTERM asked the host to stop
 function orch.interrupted() end
 
----Run another process through the host (timed out, killed as a tree).
+---Run another process through the host (timed out, killed as a tree; what it
+---leaves running when it exits is stopped too).
 ---@async
 ---@param opts {cmd: string[], cwd?: string, timeout?: number, stdin?: string, env?: table<string,string>, max_output?: integer}
 ---@return {ok: boolean, code?: integer, signal?: integer, stdout: string, stderr: string, timed_out: boolean, cancelled: boolean, truncated: boolean}?

@@ -48,7 +48,9 @@ function orch.run_claude(opts)
   o.env = merged(c.env, o.env)
   if o.kill_grace == nil then o.kill_grace = c.kill_grace end
   if o.max_log_bytes == nil and c.max_log_mb then o.max_log_bytes = c.max_log_mb * 1024 * 1024 end
-  return orch.raw_run_claude(o)
+  local r = orch.raw_run_claude(o)
+  for _, w in ipairs(r.warnings or {}) do orch.log("warn", w) end
+  return r
 end
 
 -- orch.notify(message [, fields]) : to the terminal now, and through the

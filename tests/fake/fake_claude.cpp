@@ -264,6 +264,7 @@ const char* g_ledger = nullptr;
 std::string g_ledger_key;
 
 bool stream() { return g_opt.fmt == Fmt::Stream; }
+bool g_linger = false;     // stay alive after the result line (mode linger)
 
 void ledger(const char* what) {
     if (g_ledger) append_line(g_ledger, std::string(what) + " " + g_ledger_key);
@@ -430,6 +431,7 @@ struct Result {
         s += "}";
         out_line(s);
     }
+    if (g_linger) sleep_forever();
     _exit(r.is_error ? 1 : 0);
 }
 
@@ -714,8 +716,9 @@ std::string fresh_fake_file() {
     _exit(0);
 }
 
-[[noreturn]] void run_tree(double secs) {
-    std::string survivor = g_cwd + "/tree-survivor.txt";
+// A child in its own session that ignores SIGTERM and SIGHUP, has its stdio on
+// /dev/null, sleeps `secs` and then creates `survivor`. Returns its pid.
+pid_t spawn_survivor(double secs, const std::string& survivor) {
     pid_t pid = fork();
     if (pid == 0) {
         setsid();
@@ -739,6 +742,11 @@ std::string fresh_fake_file() {
         }
         _exit(0);
     }
+    return pid;
+}
+
+[[noreturn]] void run_tree(double secs) {
+    spawn_survivor(secs, g_cwd + "/tree-survivor.txt");
     signal(SIGTERM, SIG_IGN);
     emit_init();
     Msg m;
@@ -972,6 +980,15 @@ int main(int argc, char** argv) {
         run_success("done");
     }
     if (mode == "tree") run_tree(num);
+    if (mode == "detach") {
+        pid_t child = spawn_survivor(num, g_cwd + "/detached-survivor.txt");
+        append_line((g_cwd + "/detached.pid").c_str(), std::to_string(child));
+        mode = "success";
+    }
+    if (mode == "linger") {
+        g_linger = true;
+        mode = "success";
+    }
 
     if (mode == "success" || mode == "question" || mode == "denied" || mode == "tool" ||
         mode == "fail" || mode == "error_max_turns" || mode == "slow" || mode == "flood" ||

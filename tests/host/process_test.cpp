@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <unistd.h>
 
 using namespace orch;
 using json = nlohmann::json;
@@ -23,13 +24,14 @@ bool run_until(Loop& loop, F done, double limit = 60) {
 }
 
 json run_fake(Loop& loop, Reaper& reaper, const std::string& prompt, double timeout = 30,
-              ClaudeRun::EventFn on_event = nullptr) {
+              ClaudeRun::EventFn on_event = nullptr, std::string* tag = nullptr) {
     ClaudeOptions o;
     o.binary = FAKE_CLAUDE;
     o.prompt = prompt;
     o.timeout = timeout;
     o.kill_grace = 1;
-    o.agent_tag = "doctest-" + std::to_string(getpid()) + "-" + std::to_string(rand());
+    o.agent_tag = "ORCH_AGENT_ID=doctest-" + std::to_string(getpid()) + "-" + std::to_string(rand());
+    if (tag) *tag = o.agent_tag;
     json out;
     bool done = false;
     auto run = ClaudeRun::start(loop, reaper, o, on_event, [&](json r) { out = std::move(r); done = true; });
@@ -87,6 +89,96 @@ TEST_CASE("process: a timeout stops the whole tree, including a setsid child tha
     CHECK(find_tree(-1, tag).empty());
 }
 
+// The exit callback can see pipes whose EOF the loop has not read yet: it reads
+// them itself, and the stderr EOF is what finishes the run (the done callback
+// drops the last reference). Nothing may touch the run after that. The child is
+// left a zombie and reaped by hand, so the loop cannot read the EOFs first.
+TEST_CASE("process: a run finished by the stderr EOF its exit callback reads is not touched afterwards") {
+    Loop loop;
+    Reaper reaper(loop);
+    SpawnSpec s;
+    s.argv = {"sh", "-c", "echo out; echo err >&2"};
+    int finished = 0;
+    RunOutcome out;
+    pid_t pid = ProcessRun::start(loop, reaper, s, "", RunLimits{}, "", nullptr, nullptr,
+                                  [&](const RunOutcome& o) { out = o; ++finished; })
+                    ->pid();  // the caller keeps no reference, as ClaudeRun drops its own
+    auto zombie = [pid] {
+        std::string st = testutil::read("/proc/" + std::to_string(pid) + "/stat");
+        auto paren = st.rfind(')');
+        return paren != std::string::npos && paren + 2 < st.size() && st[paren + 2] == 'Z';
+    };
+    double end = Loop::now() + 60;
+    while (!zombie() && Loop::now() < end) usleep(10000);
+    REQUIRE(zombie());
+    reaper.reap_now();  // on_exited with stdout and stderr still unread
+    CHECK(finished == 1);
+    CHECK(out.exit_code == 0);
+    CHECK(out.lines == 1);
+    CHECK(out.stdout_bytes == 4);
+    CHECK(out.stderr_tail == "err\n");
+    run_until(loop, [] { return false; }, 0.2);  // nothing left to fire for the dead run
+    CHECK(finished == 1);
+}
+
+TEST_CASE("process: a run that exits 0 leaving a setsid child that ignores SIGTERM stops it first") {
+    Loop loop;
+    Reaper reaper(loop);
+    become_subreaper();
+    std::string dir = testutil::temp_dir("leftover");
+    SpawnSpec s;
+    s.argv = {"sh", "-c", "setsid sh -c 'trap \"\" TERM; sleep 30; touch survivor' & exit 0"};
+    s.cwd = dir;
+    RunLimits lim;
+    lim.kill_grace = 0.5;
+    std::string tag = "ORCH_AGENT_ID=doctest-leftover-" + std::to_string(getpid());
+    RunOutcome out;
+    bool done = false;
+    ProcessRun::start(loop, reaper, s, "", lim, tag, nullptr, nullptr, [&](const RunOutcome& o) { out = o; done = true; });
+    REQUIRE(run_until(loop, [&] { return done; }));
+    CHECK(out.exit_code == 0);
+    CHECK_FALSE(out.timed_out);
+    CHECK_FALSE(out.cancelled);
+    CHECK(out.leftovers >= 1);
+    CHECK(find_tree(-1, tag).empty());
+}
+
+TEST_CASE("process: a dead host's agents are stopped for its own state only, a live host's never") {
+    Loop loop;
+    Reaper reaper(loop);
+    // a "host" that starts a tagged sleeper and dies: sh's pid is the tag's host pid
+    std::string state = testutil::temp_dir("state") + "/orch.db";
+    auto spawn_tagged = [&](const std::string& host_pid, const std::string& st) {
+        SpawnSpec s;
+        s.argv = {"sh", "-c", "ORCH_AGENT_ID=" + host_pid + "-claude1@" + st + " setsid sleep 30 & echo $!"};
+        return s;
+    };
+    std::string out;
+    bool done = false;
+    auto run_sh = [&](SpawnSpec s) {
+        out.clear();
+        done = false;
+        ProcessRun::start(loop, reaper, s, "", RunLimits{}, "", [&](const char* p, size_t n) { out.append(p, n); },
+                          nullptr, [&](const RunOutcome&) { done = true; });
+        REQUIRE(run_until(loop, [&] { return done; }));
+        return static_cast<pid_t>(std::stol(out));
+    };
+    pid_t dead_host = run_sh(spawn_tagged("1999999999", state));   // no such pid: that host is gone
+    pid_t other_state = run_sh(spawn_tagged("1999999999", state + "-other"));
+    pid_t live_host = run_sh(spawn_tagged(std::to_string(getpid()), state));
+    CHECK(kill_orphaned_agents(state) == 1);
+    auto gone = [](pid_t p) {
+        std::string st = testutil::read("/proc/" + std::to_string(p) + "/stat");
+        auto paren = st.rfind(')');
+        return st.empty() || (paren != std::string::npos && st[paren + 2] == 'Z');
+    };
+    CHECK(run_until(loop, [&] { return gone(dead_host); }));
+    CHECK_FALSE(gone(other_state));
+    CHECK_FALSE(gone(live_host));
+    kill(other_state, SIGKILL);
+    kill(live_host, SIGKILL);
+}
+
 TEST_CASE("claude: a successful run reports result, cost and tokens") {
     Loop loop;
     Reaper reaper(loop);
@@ -127,6 +219,46 @@ TEST_CASE("claude: a hanging agent times out") {
     CHECK(r["ok"] == false);
     CHECK(r["timed_out"] == true);
     CHECK(r["error"].get<std::string>().find("timed out") != std::string::npos);
+}
+
+TEST_CASE("claude: the result line ends the run; an agent that stays after it is stopped and its result counts") {
+    Loop loop;
+    Reaper reaper(loop);
+    std::string tag;
+    json r = run_fake(loop, reaper, "[fake:linger]", 600, nullptr, &tag);
+    CHECK(r["ok"] == true);
+    CHECK(r["result"] == "done");
+    CHECK(r["cost_usd"].get<double>() > 0);
+    CHECK(r["tokens"].get<long long>() == 6595);
+    CHECK(r["timed_out"] == false);
+    CHECK(r["stopped_after_result"] == true);
+    CHECK(find_tree(-1, tag).empty());
+}
+
+TEST_CASE("claude: absurd numbers in the result are refused with a warning; the text is kept as given") {
+    Loop loop;
+    Reaper reaper(loop);
+    std::string path = testutil::temp_dir("absurd") + "/result.ndjson";
+    testutil::write(path, R"({"type":"result","subtype":"success","is_error":false,"duration_ms":1e300,)"
+                          R"("num_turns":-3,"result":"done\u0000 and \u001b[2J","session_id":"s1",)"
+                          R"("total_cost_usd":1e308,"usage":{"input_tokens":9200000000000000000,)"
+                          R"("output_tokens":5,"cache_read_input_tokens":18446744073709551615},)"
+                          R"("permission_denials":[]})"
+                          "\n");
+    json r = run_fake(loop, reaper, "[fake:replay:" + path + "]");
+    CHECK(r["ok"] == true);
+    CHECK(r["cost_usd"].get<double>() == 0);
+    CHECK(r["tokens"].get<long long>() == 5);
+    CHECK(r["usage"]["input_tokens"] == 0);
+    CHECK(r["usage"]["output_tokens"] == 5);
+    CHECK(r["duration_ms"] == 0);
+    CHECK(r["num_turns"] == 0);
+    CHECK(r["result"].get<std::string>() == std::string("done\0 and \x1b[2J", 14));
+    std::string w = r["warnings"].dump();
+    CAPTURE(w);
+    for (const char* field : {"total_cost_usd = 1e+308", "input_tokens = 9200000000000000000", "cache_read_input_tokens",
+                              "duration_ms", "num_turns = -3"})
+        CHECK(w.find(field) != std::string::npos);
 }
 
 TEST_CASE("claude: a policy violation from on_event stops the agent") {

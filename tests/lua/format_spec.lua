@@ -205,6 +205,26 @@ describe("format helpers", function()
     has(text, "\n\n" .. string.rep("word ", 59) .. "word…\n\n")
   end)
 
+  it("control bytes from an agent are escaped in every message and in the report", function()
+    local raw = "done\0 NUL, \27[2Jclear, bell\7, cr\r, del\127, c1 \194\155, caf\195\169\tok\nline 2"
+    local shown = "done\\x00 NUL, \\x1b[2Jclear, bell\\x07, cr\\x0d, del\\x7f, c1 \\u009b, caf\195\169\tok\nline 2"
+    eq(F.printable(raw), shown)
+    eq(F.printable("plain ✅ text"), "plain ✅ text")
+    local s = session("running")
+    s.tasks[1].title = "evil\27]0;title\7"
+    s.tasks[1].result = raw
+    local texts = { F.task_completed(s, s.tasks[1], { result = raw }), F.task_failed(s, s.tasks[1], { error = raw }),
+      F.question(s, s.tasks[1], raw), F.logs({ raw }), F.session_started(s),
+      require("lib.report").render(s, T0 + 600) }
+    for i, text in ipairs(texts) do
+      ok(not text:find("[%z\1-\8\11-\31\127]") and not text:find("\194[\128-\159]"),
+        "raw control bytes in text " .. i .. ": " .. text)
+    end
+    has(texts[1], "done\\x00 NUL, \\x1b[2Jclear")
+    has(texts[6], "done\\x00 NUL, \\x1b[2Jclear")
+    has(texts[6], "evil\\x1b]0;title\\x07")
+  end)
+
   it("is deterministic and loads as a pure module (no os.time, io, globals)", function()
     local pure = T.load_pure("workflows/lib/format.lua")
     eq(pure.status(session(), T0 + 300), F.status(session(), T0 + 300))

@@ -172,10 +172,21 @@ local function stats(t, r)
   return #parts > 0 and concat(parts, " · ") or nil
 end
 
-local function blocks(...) -- joins the non-empty blocks with blank lines
+-- Control bytes shown as escapes: NUL, ESC, BEL, CR, DEL... as \xNN, the C1
+-- controls (U+0080..U+009F) as \uNNNN. Newlines and tabs stay. An agent's text
+-- reaches terminals, chats and Markdown files; raw, it could clear a screen or
+-- cut a message short. Every message goes through here (blocks), and the report.
+function M.printable(s)
+  s = tostring(s or "")
+  if not s:find("[%z\1-\8\11-\31\127\194]") then return s end
+  s = s:gsub("[%z\1-\8\11-\31\127]", function(c) return format("\\x%02x", c:byte()) end)
+  return (s:gsub("\194([\128-\159])", function(c) return format("\\u%04x", c:byte()) end))
+end
+
+local function blocks(...) -- joins the non-empty blocks with blank lines: every message
   local out, b = {}
   for i = 1, select("#", ...) do b = select(i, ...) if b and b ~= "" then out[#out + 1] = b end end
-  return concat(out, "\n\n")
+  return M.printable(concat(out, "\n\n"))
 end
 
 function M.session_started(s)

@@ -43,7 +43,7 @@ function M.render(s, now)
       if t.output_log then add("") add("Output log: `" .. t.output_log .. "`") end
     end
   end
-  return table.concat(out, "\n") .. "\n"
+  return fmt.printable(table.concat(out, "\n") .. "\n")
 end
 
 -- write(s, dir) -> path | nil
