@@ -38,8 +38,12 @@ public:
             shutdown_ = true;
         }
         ready_.notify_all();
-        for (auto& t : workers_) t.join();
+        for (auto& t : workers_)
+            if (t.joinable()) t.join();
     }
+    // A pool dropped without shutdown() (a server that failed to bind) still
+    // joins its workers: a joinable std::thread's destructor ends the process.
+    ~BoundedPool() override { shutdown(); }
 
 private:
     void work() {
