@@ -1,12 +1,18 @@
 #include "cli/cli.h"
 
+#include "services/file_read.h"
+
 #include <cstdlib>
-#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <sys/stat.h>
 #include <unistd.h>
 
 namespace orch {
+
+namespace {
+constexpr size_t k_dotenv_limit = 1u << 20;  // a .env is a few lines
+}  // namespace
 
 bool Args::has(const std::string& name) const {
     for (auto& [k, v] : options)
@@ -89,8 +95,13 @@ std::string find_root(const Args& a) {
 }
 
 void load_dotenv(const std::string& path) {
-    std::ifstream f(path);
-    if (!f) return;  // optional
+    std::string text;
+    ReadError err;
+    if (!read_file_limited(path, k_dotenv_limit, text, err)) {
+        if (err.code == "not_found") return;  // optional
+        throw std::runtime_error(err.message);
+    }
+    std::istringstream f(text);
     std::string line;
     int n = 0;
     while (std::getline(f, line)) {

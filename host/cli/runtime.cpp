@@ -1,12 +1,11 @@
 #include "cli/runtime.h"
 
+#include "services/file_read.h"
 #include "services/journal.h"
 #include "services/store.h"
 
 #include <cstdio>
 #include <fcntl.h>
-#include <fstream>
-#include <sstream>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -65,11 +64,11 @@ bool RunLock::acquire(const std::string& note) {
     return true;
 }
 
-std::string RunLock::holder() const {
-    std::ifstream f(path_);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
+std::string RunLock::holder() const {  // the note acquire() wrote; "" if unreadable
+    std::string note;
+    ReadError err;
+    read_file_limited(path_, 4096, note, err);
+    return note;
 }
 
 bool RunLock::held_by_other() {

@@ -10,6 +10,7 @@
 #include "lua/internal.h"
 #include "lua/value.h"
 
+#include "services/file_read.h"
 #include "services/journal.h"
 #include "services/store.h"
 
@@ -24,6 +25,8 @@ namespace orch {
 using json = nlohmann::json;
 
 namespace {
+
+constexpr size_t k_answer_limit = 1u << 20;  // an answer is a few lines
 
 struct Waiting {
     int task_id;
@@ -149,16 +152,18 @@ void poll(VmState& vm) {
             if (row && row->value("status", std::string()) != "pending") resolved.emplace_back(id, *row);
             else if (!w.answer_file.empty()) {
                 struct stat st;
-                if (stat(w.answer_file.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-                    FILE* f = fopen(w.answer_file.c_str(), "rb");
+                // an empty file is still being written; a FIFO or a directory is refused
+                if (stat(w.answer_file.c_str(), &st) == 0 && (st.st_size > 0 || !S_ISREG(st.st_mode))) {
                     std::string text;
-                    if (f) {
-                        char b[8192];
-                        size_t k;
-                        while ((k = fread(b, 1, sizeof b, f)) > 0 && text.size() < (1u << 20)) text.append(b, k);
-                        fclose(f);
-                    }
-                    if (app.store->resolve_approval(id, "answer", text, "answer_file", wall_now())) {
+                    ReadError err;
+                    if (!read_file_limited(w.answer_file, k_answer_limit, text, err)) {
+                        // set aside, so the next poll does not refuse it again
+                        std::string refused =
+                            w.answer_file + ".refused-" + std::to_string(static_cast<long long>(wall_now()));
+                        rename(w.answer_file.c_str(), refused.c_str());
+                        if (app.journal)
+                            app.journal->log("warn", "answer file refused: " + err.message + " (moved to " + refused + ")");
+                    } else if (app.store->resolve_approval(id, "answer", text, "answer_file", wall_now())) {
                         // consumed: a later question must not find the same answer
                         std::string used = w.answer_file + ".answered-" + std::to_string(static_cast<long long>(wall_now()));
                         rename(w.answer_file.c_str(), used.c_str());

@@ -2,6 +2,7 @@
 // orch.write_file (atomic), orch.append_file, orch.list_dir, orch.file_info,
 // orch.make_dir. Relative paths resolve under the project root.
 #include "lua/internal.h"
+#include "services/file_read.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -24,32 +25,15 @@ std::string resolve(lua_State* L, const char* p) {
     return app_of(L).path_from_root(path);
 }
 
-// orch.read_file(path [, max_bytes]) -> text | nil, err
+// orch.read_file(path [, max_bytes]) -> text | nil, err   (regular files only; never blocks)
 int l_read_file(lua_State* L) {
     std::string path = resolve(L, luaL_checkstring(L, 1));
-    double max = luaL_optnumber(L, 2, 64.0 * 1024 * 1024);
-    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return return_error(L, errno == ENOENT ? "not_found" : "io", path + ": " + std::strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-        close(fd);
-        return return_error(L, "io", path + ": is a directory");
-    }
-    if (fstat(fd, &st) == 0 && static_cast<double>(st.st_size) > max) {
-        close(fd);
-        return return_error(L, "too_large", path + ": " + std::to_string(st.st_size) + " bytes is over the limit of " +
-                                                std::to_string(static_cast<long long>(max)) + " bytes");
-    }
+    double max = luaL_optnumber(L, 2, static_cast<double>(k_read_limit_default));
+    if (!(max >= 0)) luaL_argerror(L, 2, "max_bytes must be >= 0");
+    size_t limit = max >= 9.0e15 ? static_cast<size_t>(9e15) : static_cast<size_t>(max);
     std::string data;
-    char buf[65536];
-    ssize_t n;
-    while ((n = read(fd, buf, sizeof buf)) > 0) {
-        data.append(buf, static_cast<size_t>(n));
-        if (static_cast<double>(data.size()) > max) break;
-    }
-    int e = errno;
-    close(fd);
-    if (n < 0) return return_error(L, "io", path + ": " + std::strerror(e));
+    ReadError err;
+    if (!read_file_limited(path, limit, data, err)) return return_error(L, err.code, err.message);
     lua_pushlstring(L, data.data(), data.size());
     return 1;
 }

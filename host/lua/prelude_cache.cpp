@@ -5,11 +5,10 @@
 // modules are never loaded from bytecode. Any cache problem falls back to the
 // source, silently.
 #include "lua/internal.h"
+#include "services/file_read.h"
 
 #include <cerrno>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -32,11 +31,11 @@ bool source_key(const std::string& path, Key& k) {
     return true;
 }
 
-std::string read_all(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    std::ostringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
+std::string read_all(const std::string& path) {  // "" when it cannot be read
+    std::string text;
+    ReadError err;
+    read_file_limited(path, k_read_limit_default, text, err);
+    return text;
 }
 
 int dump_writer(lua_State*, const void* p, size_t n, void* ud) {
@@ -82,7 +81,12 @@ int l_prelude_searcher(lua_State* L) {
             return 1;
         lua_settop(L, 1);
     }
-    std::string text = read_all(src);
+    std::string text;
+    ReadError err;
+    if (!read_file_limited(src, k_read_limit_default, text, err)) {
+        lua_pushstring(L, err.message.c_str());
+        return lua_error(L);
+    }
     if (luaL_loadbuffer(L, text.data(), text.size(), chunkname.c_str()) != 0)
         return lua_error(L);  // a syntax error in the prelude: report it as is
     if (!cached.empty()) {

@@ -5,10 +5,9 @@
 
 #include "lua/internal.h"
 #include "lua/value.h"
+#include "services/file_read.h"
 
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <stdexcept>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -100,11 +99,10 @@ void set_package_path(lua_State* L, const App& app) {
 }
 
 std::string read_text(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) throw std::runtime_error(path + ": cannot read");
-    std::ostringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
+    std::string text;
+    ReadError err;
+    if (!read_file_limited(path, k_read_limit_default, text, err)) throw std::runtime_error(err.message);
+    return text;
 }
 
 void load_chunk_text(lua_State* L, const std::string& path, const std::string& display) {

@@ -335,6 +335,8 @@ function orch.global(name, value) end
 function orch.err(code, message, fields) end
 
 ---Files (relative paths are under the project root).
+---read_file reads regular files only (a FIFO, device or directory is an "io"
+---error, and never waited on); over max_bytes (default 64 MB) is "too_large".
 ---@param path string
 ---@param max_bytes? integer
 ---@return string?

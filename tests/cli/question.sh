@@ -4,6 +4,8 @@
 # resumes the same claude session with the answer and the task completes.
 # B: the answer comes from the answer file agent_questions/<task>-answer.md.
 # C: an answer file used once must not answer a later question by itself.
+# D: an answer file over the limit (1 MB) is set aside with a warning, not
+#    cut short; the question stays open for another answer.
 #
 # The answer file lives under paths.questions_dir, which defaults to
 # "agent_questions" under the project root and has no environment override;
@@ -113,5 +115,21 @@ else
     [ "$rc" = 0 ] || { cat "$T/c.out" >&2; fail "C: expected exit 0, got $rc"; }
     check_eq "$(sj "s['tasks'][0]['result']")" "Resumed with answer: fresh answer" "C: task 1 result"
 fi
+
+# ------------------------------- D: an answer file over the limit is refused
+TASKS=$T/d.md
+task_md "$TASKS" 1 "Paginate once more" backend "Add even more pagination. [fake:question] [key:d1]"
+bg_run "$T/d.out" orch --config "$T/config.lua" run daily.lua --tasks "$TASKS" --auto-approve --no-input
+SID=$(session_id_for "$TASKS")
+wait_for asking "$SID"
+head -c 2097152 /dev/zero | tr '\0' y >"$QDIR/1-answer.tmp" && mv "$QDIR/1-answer.tmp" "$QDIR/1-answer.md"
+wait_for compgen -G "$QDIR/1-answer.md.refused-*"
+check "D: the question is still open after the refused file" asking "$SID"
+check "D: the refusal is logged, naming the file and its size" grep -qF \
+    "answer file refused: $QDIR/1-answer.md: 2097152 bytes is over the limit of 1048576 bytes" "$T/logs/$(date +%F).log"
+orch answer "short answer" >/dev/null 2>&1 || fail "D: orch answer failed"
+rc=$(bg_wait "$T/d.out")
+[ "$rc" = 0 ] || { cat "$T/d.out" >&2; fail "D: expected exit 0, got $rc"; }
+check_eq "$(sj "s['tasks'][0]['result']")" "Resumed with answer: short answer" "D: task 1 result"
 
 finish

@@ -1,0 +1,57 @@
+// read_file_limited: regular files only, never blocking, never past the limit.
+#include "helpers.h"
+#include "services/file_read.h"
+
+#include <doctest/doctest.h>
+#include <filesystem>
+#include <sys/stat.h>
+#include <unistd.h>
+
+using namespace orch;
+
+TEST_CASE("read_file_limited reads a regular file up to and at its limit") {
+    std::string dir = testutil::temp_dir("read");
+    testutil::write(dir + "/ten", "0123456789");
+    std::string out;
+    ReadError err;
+    CHECK(read_file_limited(dir + "/ten", 10, out, err));
+    CHECK(out == "0123456789");
+    CHECK_FALSE(read_file_limited(dir + "/ten", 9, out, err));
+    CHECK(err.code == "too_large");
+    CHECK(err.message == dir + "/ten: 10 bytes is over the limit of 9 bytes");
+    CHECK(out.empty());
+    testutil::write(dir + "/empty", "");
+    CHECK(read_file_limited(dir + "/empty", 0, out, err));
+    CHECK(out.empty());
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("read_file_limited refuses what is not a regular file, naming it") {
+    std::string dir = testutil::temp_dir("read");
+    std::string out = "stale";
+    ReadError err;
+    REQUIRE(mkfifo((dir + "/fifo").c_str(), 0600) == 0);  // no writer: a blocking open would hang here
+    CHECK_FALSE(read_file_limited(dir + "/fifo", 100, out, err));
+    CHECK(err.code == "io");
+    CHECK(err.message == dir + "/fifo: not a regular file: a FIFO");
+    CHECK(out.empty());
+    CHECK_FALSE(read_file_limited("/dev/zero", 100, out, err));
+    CHECK(err.message == "/dev/zero: not a regular file: a character device");
+    CHECK_FALSE(read_file_limited(dir, 100, out, err));
+    CHECK(err.message == dir + ": not a regular file: a directory");
+    CHECK_FALSE(read_file_limited(dir + "/missing", 100, out, err));
+    CHECK(err.code == "not_found");
+    CHECK(err.message.find(dir + "/missing: ") == 0);
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("read_file_limited stops at limit + 1 when the size says nothing") {
+    // /proc files are regular with st_size 0: only reading finds their length
+    std::string out;
+    ReadError err;
+    CHECK_FALSE(read_file_limited("/proc/self/status", 16, out, err));
+    CHECK(err.code == "too_large");
+    CHECK(err.message == "/proc/self/status: more than 16 bytes is over the limit of 16 bytes");
+    CHECK(read_file_limited("/proc/self/status", k_read_limit_default, out, err));
+    CHECK(out.find("Name:") == 0);
+}
