@@ -1,7 +1,7 @@
 // orch-host test SPEC.lua...: runs Lua specs inside the real host (the same
 // sandbox, orch table and loop as workflows), each spec file as a task. A
 // spec uses require("orch.testing"); the exit code is the failure count
-// (capped), so ctest sees failures.
+// (capped), so ctest sees failures, and each failing spec is named on stderr.
 #include "cli/runtime.h"
 
 #include "services/store.h"
@@ -37,9 +37,16 @@ int cmd_test(const Args& a) {
         }
         app.loop.run([&] { return !rt->vm->task_running(id); });
         json r = rt->vm->task_result(id);
-        if (r.is_number_integer()) failures += r.get<int>();
-        else if (r.is_object() && r.contains("error")) {
+        if (r.is_number_integer() && r.get<int>() == 0) continue;
+        if (r.is_number_integer() && r.get<int>() > 0) {
+            fprintf(stderr, "not ok - %s: %d failed\n", spec.c_str(), r.get<int>());
+            failures += r.get<int>();
+        } else if (r.is_object() && r.contains("error")) {
             fprintf(stderr, "not ok - %s aborted: %s\n", spec.c_str(), r["error"].dump().c_str());
+            ++failures;
+        } else {  // the runner always returns a count: anything else is a broken run
+            fprintf(stderr, "not ok - %s: the spec runner returned %s, not a failure count\n", spec.c_str(),
+                    r.dump().c_str());
             ++failures;
         }
     }

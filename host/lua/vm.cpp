@@ -1,5 +1,5 @@
 // Creates the lua_State: libraries opened one by one (no io, no ffi, no
-// debug), package.path on scripts/ and workflows/, the orch table, the Lua
+// debug, no jit), package.path on scripts/ and workflows/, the orch table, the Lua
 // prelude, strict globals.
 #include "lua/vm.h"
 
@@ -7,6 +7,7 @@
 #include "lua/value.h"
 #include "services/file_read.h"
 
+#include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <sys/stat.h>
@@ -34,6 +35,14 @@ int error_tostring(lua_State* L) {
     return 1;
 }
 
+// t[k] = nil for each key, t at the top of the stack
+void drop_fields(lua_State* L, std::initializer_list<const char*> keys) {
+    for (const char* k : keys) {
+        lua_pushnil(L);
+        lua_setfield(L, -2, k);
+    }
+}
+
 void sandbox(lua_State* L) {
     open_lib(L, "", luaopen_base);
     open_lib(L, LUA_LOADLIBNAME, luaopen_package);
@@ -41,7 +50,7 @@ void sandbox(lua_State* L) {
     open_lib(L, LUA_STRLIBNAME, luaopen_string);
     open_lib(L, LUA_MATHLIBNAME, luaopen_math);
     open_lib(L, LUA_BITLIBNAME, luaopen_bit);
-    open_lib(L, LUA_JITLIBNAME, luaopen_jit);
+    open_lib(L, LUA_JITLIBNAME, luaopen_jit);  // sets the JIT up; the host drives it with luaJIT_setmode
     open_lib(L, LUA_OSLIBNAME, luaopen_os);
     open_lib(L, LUA_DBLIBNAME, luaopen_debug);
     // os: only the clock and the environment
@@ -53,31 +62,23 @@ void sandbox(lua_State* L) {
     }
     lua_setglobal(L, "os");
     lua_pop(L, 1);
-    // debug.traceback stays private (the error handler uses luaL_traceback)
-    lua_pushnil(L);
-    lua_setglobal(L, "debug");
-    for (const char* k : {"dofile", "loadfile"}) {
-        lua_pushnil(L);
-        lua_setglobal(L, k);
-    }
+    // debug.traceback stays private (the error handler uses luaL_traceback).
+    // jit goes too: jit.on() would compile loops, and compiled code never
+    // calls the runaway hook.
+    lua_pushvalue(L, LUA_GLOBALSINDEX);
+    drop_fields(L, {"debug", "jit", "dofile", "loadfile"});
+    lua_pop(L, 1);
     lua_getglobal(L, "package");
     lua_pushstring(L, "");
     lua_setfield(L, -2, "cpath");
-    lua_pushnil(L);
-    lua_setfield(L, -2, "loadlib");
+    drop_fields(L, {"loadlib"});
     lua_getfield(L, -1, "loaded");
-    for (const char* k : {"io", "debug", "ffi"}) {
-        lua_pushnil(L);
-        lua_setfield(L, -2, k);
-    }
-    lua_getfield(L, -1, "os");  // package.loaded.os -> the reduced os
-    lua_pop(L, 1);
-    lua_getglobal(L, "os");
+    drop_fields(L, {"io", "debug", "ffi", "jit", "jit.opt"});
+    lua_getglobal(L, "os");  // package.loaded.os -> the reduced os
     lua_setfield(L, -2, "os");
     lua_pop(L, 1);  // loaded
     lua_getfield(L, -1, "preload");
-    lua_pushnil(L);
-    lua_setfield(L, -2, "ffi");
+    drop_fields(L, {"ffi", "jit.util", "jit.profile"});
     lua_pop(L, 1);
     // keep the preload and Lua-file searchers, drop the C ones
     lua_getfield(L, -1, "loaders");

@@ -6,6 +6,10 @@
 --   end)
 --   T.run() -> failures        prints TAP: "ok N - name" / "not ok N - name: reason"
 --
+-- A spec only registers tests (describe/it) and returns nothing; its runner
+-- (scripts/orch/test_runner.lua, tests/lua/run_plain.lua) calls run(). A spec
+-- that runs itself is still counted: totals() adds up every run().
+--
 -- eq(actual, expected, msg) compares deeply and names the first difference by
 -- path ("value.tasks[2].title: expected "a", got "b""). ok(v, msg) wants a truthy
 -- v. raises(fn, pattern) wants fn to fail with a message containing pattern (a
@@ -21,6 +25,7 @@ M.output = print
 M.read_file = nil
 
 local tests, prefix = {}, {}
+local ran, failed = 0, 0  -- over every run()
 
 function M.it(name, fn)
   local full = #prefix > 0 and (table.concat(prefix, " > ") .. " > " .. name) or name
@@ -131,7 +136,7 @@ end
 
 -- Runs every registered test, prints TAP and a summary, returns the failure count.
 function M.run()
-  local failures, out = 0, M.output
+  local failures, out, tests_run = 0, M.output, tests
   for i, t in ipairs(tests) do
     local ok, err = pcall(t.fn)
     if ok then
@@ -144,7 +149,11 @@ function M.run()
   out("1.." .. #tests)
   out(string.format("# %d tests, %d passed, %d failed", #tests, #tests - failures, failures))
   tests = {}
+  ran, failed = ran + #tests_run, failed + failures
   return failures
 end
+
+-- tests run and failed by every run() so far, tests registered and not yet run
+function M.totals() return ran, failed, #tests end
 
 return M

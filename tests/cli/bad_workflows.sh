@@ -143,7 +143,20 @@ expect_out "error in on_event: the error is reported" "bad on_event handler"
 # (BAD_RUN_LIMIT) keeps a hung host from hanging the test.
 printf 'local n = 0\nwhile true do n = n + 1 end\n' >"$W/spin_jit.lua"
 printf 'local n = 0\nwhile true do n = n + #tostring(n) end\n' >"$W/spin_interp.lua"
-for wf in spin_interp spin_jit; do
+# a workflow that turns the JIT on if it can reach it, then spins (a compiled
+# loop never calls the hook): the JIT is out of workflows' reach
+cat >"$W/spin_jit_on.lua" <<'EOF'
+local ways = { function() return jit end, function() return rawget(_G, "jit") end,
+  function() return package.loaded.jit end, function() return require("jit") end }
+for _, way in ipairs(ways) do
+  local got, j = pcall(way)
+  if got and type(j) == "table" then j.on() end
+end
+pcall(function() require("jit.opt").start("hotloop=1") end)
+local n = 0
+while true do n = n + 1 end
+EOF
+for wf in spin_interp spin_jit spin_jit_on; do
     start=$SECONDS
     BAD_RUN_LIMIT=40 ORCH_LUA_MAX_RUN_SECONDS=2 orch run "$wf.lua" --no-input
     expect_rc "runaway loop ($wf) stopped by lua.max_run_seconds" 2

@@ -82,6 +82,23 @@ describe("tasks", function()
     eq(okw, false)
     ok(tostring(err):find("runaway", 1, true), tostring(err))
   end)
+  it("the JIT is out of reach, so nothing turns off the runaway guard", function()
+    eq(rawget(_G, "jit"), nil)
+    for _, name in ipairs({ "jit", "jit.opt", "jit.util", "jit.profile" }) do
+      eq(package.loaded[name], nil, name)
+      eq(package.preload[name], nil, name)
+      raises(function() return require(name) end, "module '" .. name .. "' not found")
+    end
+    local id = orch.spawn(function()
+      pcall(function() jit.on() end)
+      pcall(function() require("jit").on() end)
+      local n = 0
+      while true do n = n + 1 end
+    end)
+    local okw, err = orch.wait(id)
+    eq(okw, false)
+    ok(tostring(err):find("runaway", 1, true), tostring(err))
+  end)
 end)
 
 describe("run_claude", function()

@@ -26,14 +26,24 @@ setmetatable(_G, {
   __index = function(_, k) error("read of undeclared global '" .. tostring(k) .. "'", 2) end,
 })
 
+-- the rules of scripts/orch/test_runner.lua: a spec that raises, returns
+-- something or defines no tests fails
 for _, path in ipairs(files) do
+  local ran, _, pending = T.totals()
   local chunk, err = loadfile(path)
   if chunk then
     local ok, e = pcall(chunk)
-    if not ok then T.it(path .. " (loading)", function() error(e, 0) end) end
+    if not ok then T.it(path .. " (loading)", function() error(e, 0) end)
+    elseif e ~= nil then T.it(path .. " (result)", function() error("the spec returned " .. tostring(e), 0) end) end
   else
     T.it(path .. " (cannot load)", function() error(err, 0) end)
   end
+  local ran2, _, pending2 = T.totals()
+  if ran2 + pending2 == ran + pending then
+    T.it(path .. " (no tests)", function() error("the spec defines no tests", 0) end)
+  end
 end
 
-exit(T.run() == 0 and 0 or 1)
+T.run()
+local _, failed = T.totals()
+exit(failed == 0 and 0 or 1)

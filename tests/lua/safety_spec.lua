@@ -52,3 +52,117 @@ describe("paths", function()
   end)
 end)
 
+
+-- What the shell would run, however it is wrapped: each command with the rule
+-- that must stop it.
+local STOPPED = {
+  { "bash -c 'git commit -m x'", "git commit" },
+  { "sh -c \"git push origin main\"", "git push" },
+  { "zsh -c 'cd x && git add -A'", "git add" },
+  { "bash -lc 'git commit -am y'", "git commit" },
+  { "bash -o pipefail -c 'git push'", "git push" },
+  { "sh -c \"bash -c 'git commit -m nested'\"", "git commit" },
+  { "eval git commit -m x", "git commit" },
+  { "eval \"git push\"", "git push" },
+  { "env git push", "git push" },
+  { "env -i PATH=/usr/bin GIT_DIR=.git git commit -m x", "git commit" },
+  { "env -u HOME -- git push", "git push" },
+  { "env -S 'git commit -m x'", "git commit" },
+  { "command git commit -m x", "git commit" },
+  { "command -p git push", "git push" },
+  { "builtin exec git push", "git push" },
+  { "exec -a name git commit", "git commit" },
+  { "sudo git push", "git push" },
+  { "sudo -u root -E git commit -m x", "git commit" },
+  { "sudo -- git add .", "git add" },
+  { "ls | xargs git add", "git add" },
+  { "find . -name '*.ts' | xargs -0 -I {} git add {}", "git add" },
+  { "xargs -n 1 -P 4 git push < remotes", "git push" },
+  { "nice git commit -m x", "git commit" },
+  { "nice -n 10 git push", "git push" },
+  { "nice -10 git push", "git push" },
+  { "timeout 30 git push", "git push" },
+  { "timeout -k 5 -s KILL 30s git push", "git push" },
+  { "timeout --signal=TERM 10 git commit -m x", "git commit" },
+  { "nohup git push &", "git push" },
+  { "time git commit -m x", "git commit" },
+  { "stdbuf -o0 git push", "git push" },
+  { "GIT_DIR=.git git commit", "git commit" },
+  { "A=1 B='two words' git push", "git push" },
+  { "GIT_DIR=.git env GIT_WORK_TREE=. nice -n 5 timeout 60 sudo -u me git commit", "git commit" },
+  { "g'i't commit -m x", "git commit" },
+  { "\"git\" push", "git push" },
+  { "\\git add .", "git add" },
+  { "$'git' push", "git push" },
+  { "$'\\x67it' push", "git push" },
+  { "git $(echo commit) -m x", "git with a subcommand that is not plain text" },
+  { "git \"$SUB\" -m x", "git with a subcommand that is not plain text" },
+  { "echo \"$(git commit -m x)\"", "git commit" },
+  { "echo `git push`", "git push" },
+  { "cat <(git push)", "git push" },
+  { "(git commit -m x)", "git commit" },
+  { "{ git push; }", "git push" },
+  { "if true; then git commit -m x; fi", "git commit" },
+  { "for r in a b; do git push $r; done", "git push" },
+  { "! git commit -m x", "git commit" },
+  { "true || git push", "git push" },
+  { "git status |& git add -A", "git add" },
+  { "echo ok\ngit commit -m x", "git commit" },
+  { ">/dev/null 2>&1 git push", "git push" },
+  { "echo 'git commit -m x' | bash", "git commit" },
+  { "printf 'git push\\n' | sh", "git push" },
+  { "bash <<< 'git commit -m x'", "git commit" },
+  { "sh <<'EOF'\ngit push\nEOF", "git push" },
+  { "cat <<EOF\n$(git push)\nEOF", "git push" },
+  { "find . -name x -exec git add {} \\;", "git add" },
+  { "rm -r -f build", "rm -rf" },
+  { "rm -rf build", "rm -rf" },
+  { "rm -fr build", "rm -rf" },
+  { "rm -Rf build", "rm -rf" },
+  { "rm -R -f build", "rm -rf" },
+  { "rm --recursive --force build", "rm -rf" },
+  { "rm --rec --for build", "rm -rf" },
+  { "rm -r build -f", "rm -rf" },
+  { "rm -v -r -i -f build", "rm -rf" },
+  { "/bin/rm -r -f build", "rm -rf" },
+  { "sudo rm -r -f /", "rm -rf" },
+  { "bash -c 'rm -r -f src'", "rm -rf" },
+  { "r''m -rf src", "rm -rf" },
+  { "env npx prisma migrate deploy", "database migration" },
+  { "bash -c \"npx supabase db 'push'\"", "database migration" },
+  { "timeout 60 python manage.py migrate", "database migration" },
+  { string.rep("$(", 12) .. "git push" .. string.rep(")", 12), "cannot be checked" },
+  { "bash -c \"" .. string.rep("eval ", 12) .. "git push\"", "cannot be checked" },
+  { "bash -c \"" .. string.rep("eval ", 3) .. "git push\"", "git push" },
+}
+
+-- Near misses: commands that mention the words but run nothing forbidden.
+local ALLOWED = {
+  "git status", "git log --oneline", "git diff --stat HEAD~1", "git show HEAD:README.md",
+  "echo \"git commit\"", "echo 'git push' > notes.txt", "printf '%s\\n' 'git add'",
+  "grep -r pattern src", "grep -rn 'git commit' docs", "rm -f file", "rm -r", "rm file.txt", "rm -i -v a b",
+  "rm -- -rf", "rm -f -- -r", "ls -R", "cp -rf a b", "chmod -R 755 dir", "mkdir -p x && cd x",
+  "git commit-graph verify", "npm run commit-lint", "bash script.sh", "sh -c 'npm test'",
+  "env", "env | sort", "command -v git", "sudo -l", "timeout 5 npm test", "nice make -j2",
+  "xargs echo < list", "find . -name '*.lua' -exec grep -l commit {} \\;", "echo $(git rev-parse HEAD)",
+  "cat <<'EOF'\ngit commit -m x\nEOF", "cat > notes.md <<EOF\nrun git push later\nEOF",
+  "# git push\ngit status", "git log --grep 'rm -rf'", "echo done # then git commit",
+  "npx supabase migration new baptisms", "A=1 B=2 npm test",
+}
+
+describe("shell", function()
+  for _, case in ipairs(STOPPED) do
+    it("stops " .. case[1]:gsub("\n", "\\n"):sub(1, 60), function()
+      local reason = safety.check(bash(case[1]), {})
+      ok(reason, "should stop: " .. case[1])
+      ok(reason:find("forbidden command (" .. case[2], 1, true), reason)
+    end)
+  end
+  it("lets near misses through", function()
+    for _, cmd in ipairs(ALLOWED) do eq(safety.check(bash(cmd), {}), nil, "should allow: " .. cmd) end
+  end)
+  it("shell_words loads as a pure module (no io/os/debug, no globals)", function()
+    local pure = T.load_pure("workflows/lib/shell_words.lua")
+    eq(pure.commands("a 'b c'; d"), { { "a", "b c" }, { "d" } })
+  end)
+end)

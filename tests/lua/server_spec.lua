@@ -46,4 +46,3 @@ describe("orch.route", function()
   end)
 end)
 
-return T.run()

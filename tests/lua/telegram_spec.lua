@@ -153,4 +153,3 @@ describe("telegram: polling", function()
   end)
 end)
 
-return T.run()

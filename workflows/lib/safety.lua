@@ -4,18 +4,24 @@
 -- refuses), this live check on every tool_use in the stream (the host stops
 -- the agent's whole process tree), and the working directory it gives agents.
 --
--- M.check(event, opts) -> nil | reason    opts = {allowed_root=, rules=}
+-- M.check(event, opts) -> nil | reason    opts = {allowed_root=, rules=, git=}
+--
+-- A Bash command is read as the shell would read it (lib/shell_runs): every
+-- simple command it would run, through quotes, substitutions, variable
+-- assignments, wrappers (env, sudo, nice, timeout, xargs, ...) and the
+-- strings given to bash -c, sh -c, eval. Text the checker cannot read (nested
+-- too deeply) is refused.
+local shell_runs = require("lib.shell_runs")
+
 local M = {}
 
 -- git subcommands an agent may not run; "reset" only with --hard.
 M.forbidden_git = { commit = "git commit", push = "git push", add = "git add", stage = "git add",
                     ["reset --hard"] = "git reset --hard", ["rm"] = "git rm" }
 
--- Lua patterns matched against each shell command (lower-cased, spaces collapsed).
+-- Lua patterns matched against each command it would run (its words joined by
+-- one space, lower-cased). rm -rf has its own check (rm_rf below).
 M.forbidden_commands = {
-  { "rm -rf", "%f[%w]rm%s+%-[a-z]*r[a-z]*f" },
-  { "rm -rf", "%f[%w]rm%s+%-[a-z]*f[a-z]*r" },
-  { "rm -rf", "%f[%w]rm%s+%-%-recursive" },
   { "database migration", "supabase%s+db%s+push" },
   { "database migration", "supabase%s+db%s+reset" },
   { "database migration", "supabase%s+migration%s+up" },
@@ -32,46 +38,65 @@ M.forbidden_commands = {
 local git_valued = { ["-c"] = true, ["-C"] = true, ["--git-dir"] = true, ["--work-tree"] = true,
                      ["--namespace"] = true, ["--exec-path"] = true }
 
--- The git subcommand of one simple command (its words), if it is git.
-local function git_subcommand(words)
-  local i = 1
-  while words[i] and words[i]:find("^%w+=") do i = i + 1 end  -- VAR=x git ...
-  local prog = words[i] and words[i]:match("([^/]+)$")
-  if prog ~= "git" then return nil end
-  i = i + 1
-  while words[i] and words[i]:sub(1, 1) == "-" do
-    i = i + (git_valued[words[i]] and 2 or 1)
+-- The git subcommand of a run {git, ...}; "?" when it is not plain text (a
+-- substitution, variable or pattern: the shell decides what it is).
+local function git_subcommand(run)
+  local i = 2
+  while run[i] and run[i]:sub(1, 1) == "-" do
+    i = i + (git_valued[run[i]] and 2 or 1)
   end
-  local sub = words[i]
+  local sub = run[i]
+  if sub and sub:find("[$`{*?%[]") then return "?" end
   if sub == "reset" then
-    for j = i + 1, #words do if words[j] == "--hard" then return "reset --hard" end end
+    for j = i + 1, #run do if run[j] == "--hard" then return "reset --hard" end end
   end
   return sub
 end
 
--- Shell text -> simple commands (split on ; & | && || newlines and $( ` ).
-local function simple_commands(cmd)
-  local out = {}
-  for part in (cmd .. "\n"):gmatch("([^;&|\n`()]*)[;&|\n`()]") do
-    local words = {}
-    for w in part:gmatch("%S+") do words[#words + 1] = (w:gsub("^[\"']", ""):gsub("[\"']$", "")) end
-    if #words > 0 then out[#out + 1] = words end
+-- rm both recursive and forced, however the flags are spelt: -rf, -fr, -r -f,
+-- -R, --recursive --force (or their unambiguous prefixes), before or after the
+-- operands; not after "--".
+local function rm_rf(run)
+  local r, f = false, false
+  for j = 2, #run do
+    local w = run[j]
+    if w == "--" then break end
+    local long = w:match("^%-%-(.+)$")
+    if long then
+      r = r or ("recursive"):sub(1, #long) == long
+      f = f or ("force"):sub(1, #long) == long
+    elseif w:match("^%-%a+$") then
+      r = r or w:find("[rR]") ~= nil
+      f = f or w:find("f", 2, true) ~= nil
+    end
   end
-  return out
+  return r and f
+end
+
+-- What a run is forbidden as, or nil.
+local function check_run(run, opts)
+  local prog = shell_runs.program(run[1])
+  if prog == "git" then
+    local sub = git_subcommand(run)
+    if sub == "?" then return "git with a subcommand that is not plain text" end
+    local what = sub and (opts.git or M.forbidden_git)[sub]
+    if what then return what end
+  elseif prog == "rm" and rm_rf(run) then
+    return "rm -rf"
+  end
+  local text = table.concat(run, " "):lower():gsub("%s+", " ")
+  for _, rule in ipairs(opts.rules or M.forbidden_commands) do
+    if text:find(rule[2]) then return rule[1] end
+  end
 end
 
 local function check_command(command, opts)
-  for _, words in ipairs(simple_commands(command)) do
-    local sub = git_subcommand(words)
-    local what = sub and (opts.git or M.forbidden_git)[sub]
-    if what then return string.format("forbidden command (%s): %s", what, command:sub(1, 200)) end
+  local runs, err = shell_runs.runs(command)
+  local what = not runs and ("cannot be checked: " .. err) or nil
+  for _, run in ipairs(runs or {}) do
+    what = what or check_run(run, opts)
   end
-  local cmd = command:lower():gsub("%s+", " ")
-  for _, rule in ipairs(opts.rules or M.forbidden_commands) do
-    if cmd:find(rule[2]) then
-      return string.format("forbidden command (%s): %s", rule[1], command:sub(1, 200))
-    end
-  end
+  if what then return string.format("forbidden command (%s): %s", what, command:sub(1, 200)) end
 end
 
 local path_tools = { Write = "file_path", Edit = "file_path", MultiEdit = "file_path", NotebookEdit = "notebook_path" }
