@@ -157,8 +157,7 @@ echo "     (flood: ${PEAK_KB:-?} kB peak RSS, $((SECONDS - start)) s)"
 expect_rc "claude floods 100 MB" 0
 status_json
 expect_eq "claude floods 100 MB: task completed" "$(sj '.tasks[0].status')" "completed"
-if ldd "$ORCH_HOST" 2>/dev/null | grep -q libasan; then
-    # ASan keeps freed memory in quarantine (256 MB) and adds its shadow
+if sanitized_build; then
     bad_skip "claude floods 100 MB: host peak RSS under 100 MB" "AddressSanitizer build (scripts/sanitize.sh)"
 else
     expect_true "claude floods 100 MB: host peak RSS under 100 MB" "peak ${PEAK_KB:-unknown} kB" \

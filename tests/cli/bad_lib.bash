@@ -8,6 +8,7 @@
 # that undoes mounts/attributes, kills background jobs and removes the dir,
 # and small assertion helpers that count failures instead of stopping at the
 # first one. Call bad_finish at the end: exit 1 if anything failed.
+. "$(dirname "${BASH_SOURCE[0]}")/sanitized.bash"
 
 set -u
 : "${ORCH_HOST:?set ORCH_HOST to the orch-host binary}"

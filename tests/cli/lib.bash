@@ -204,6 +204,8 @@ _kill_agents_in() {
 no_agents() { [ -z "$(agent_pids)" ]; }
 some_agent() { [ -n "$(agent_pids)" ]; }
 
+. "$(dirname "${BASH_SOURCE[0]}")/sanitized.bash"
+
 # A free loopback TCP port (bound and released; good enough with SO_REUSEADDR servers)
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
