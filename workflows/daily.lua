@@ -33,7 +33,7 @@ local function open_session()
     return s
   end
   local file = args.tasks or S.today_file(cfg.paths.tasks_dir)
-  local text, err = orch.read_file(file)
+  local text, err = orch.read_file(file, tasks_md.DEFAULT_MAX_BYTES)
   if not text then
     return nil, "cannot read the task file: " .. tostring(err) ..
       (args.tasks and "" or "\n(no --tasks given: looked for today's file under " .. cfg.paths.tasks_dir .. "/)")

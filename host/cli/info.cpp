@@ -17,10 +17,25 @@ using json = nlohmann::json;
 
 namespace {
 
+// A field for the terminal table: control bytes (an agent's or a task
+// file's ESC, NUL, newline) shown as \xNN, as lib/format's printable() does
+// in messages, so a value can neither break the table nor drive the terminal.
 std::string str(const json& o, const char* k, const std::string& d = "") {
     auto it = o.find(k);
     if (it == o.end() || it->is_null()) return d;
-    return it->is_string() ? it->get<std::string>() : it->dump();
+    std::string v = it->is_string() ? it->get<std::string>() : it->dump();
+    std::string out;
+    out.reserve(v.size());
+    for (unsigned char c : v) {
+        if (c >= 0x20 && c != 0x7f) {
+            out += static_cast<char>(c);
+            continue;
+        }
+        char esc[8];
+        snprintf(esc, sizeof esc, "\\x%02x", c);
+        out += esc;
+    }
+    return out;
 }
 
 double num(const json& o, const char* k) {

@@ -66,6 +66,10 @@ bool looks_like_sqlite(const std::string& path, bool& exists, bool& empty) {
 }  // namespace
 
 Store::Store(const std::string& path, bool read_only) : path_(path) {
+    struct stat st;
+    if (stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))  // a FIFO would block the open below
+        throw StoreError(path + ": not a regular file; refusing to use it as the state database. "
+                         "Set paths.state_db (ORCH_STATE_DB) to a file.");
     bool exists, empty;
     if (!looks_like_sqlite(path, exists, empty))
         throw StoreError(path + ": not an orch-host database (the file is not SQLite); refusing to touch it. "

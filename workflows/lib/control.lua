@@ -148,7 +148,7 @@ function M.start(params, by, opts)
                  ". Edit the file or start with force to run it again." }, 409
     end
   end
-  local text, rerr = orch.read_file(file)
+  local text, rerr = orch.read_file(file, tasks_md.DEFAULT_MAX_BYTES)
   if not text then return err(400, "cannot read the task file: " .. tostring(rerr)) end
   local doc, perr = tasks_md.parse(text, file)
   if not doc then return err(400, tostring(perr)) end
