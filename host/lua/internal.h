@@ -107,6 +107,9 @@ void register_log_api(lua_State* L);
 void register_fs_api(lua_State* L);
 void register_server_api(lua_State* L);
 
+// Opens the libraries workflows may use and removes the rest (vm_sandbox.cpp).
+void sandbox(lua_State* L);
+
 // Loads a workflow file as a function on top of L (syntax errors raise
 // std::runtime_error naming the file and line); vm.cpp.
 void load_chunk(lua_State* L, const std::string& path, const std::string& display);
