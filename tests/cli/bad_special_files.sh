@@ -48,7 +48,7 @@ refused "tasks: /dev/zero" "/dev/zero: not a regular file: a character device"
 truncate -s 100M "$T/sparse.md"
 fresh_state
 run_tasks "$T/sparse.md"
-refused "tasks: 100 MB" "$T/sparse.md: 104857600 bytes is over the limit of 67108864 bytes"
+refused "tasks: 100 MB" "$T/sparse.md: 104857600 bytes is over the limit of 5242880 bytes"  # the parser's limit
 
 # --- the config --------------------------------------------------------------
 fresh_state
