@@ -44,11 +44,11 @@ fresh_state
 run_tasks /dev/zero
 refused "tasks: /dev/zero" "/dev/zero: not a regular file: a character device"
 
-# 100 MB that take no disk space: over the 64 MB limit by their size alone
+# 100 MB that take no disk space: over the task parser's 5 MB limit by their size alone
 truncate -s 100M "$T/sparse.md"
 fresh_state
 run_tasks "$T/sparse.md"
-refused "tasks: 100 MB" "$T/sparse.md: 104857600 bytes is over the limit of 5242880 bytes"  # the parser's limit
+refused "tasks: 100 MB" "$T/sparse.md: 104857600 bytes is over the limit of 5242880 bytes"
 
 # --- the config --------------------------------------------------------------
 fresh_state
