@@ -222,10 +222,20 @@ function firstUserText(body) {
   return stripped || all;
 }
 
+// The CLI names its working directory in the environment block: in the
+// system prompt (2.1.197), or in a message of role "system" before the first
+// answer (2.1.332).
 function cwdOf(body) {
-  const sys = typeof body.system === 'string' ? body.system : textOf(body.system);
-  const m = /Primary working directory:\s*(\S[^\n]*)/.exec(sys) || /(?:^|\n)\s*CWD:\s*(\S[^\n]*)/.exec(sys);
-  return m ? m[1].trim() : null;
+  const texts = [typeof body.system === 'string' ? body.system : textOf(body.system)];
+  for (const m of Array.isArray(body.messages) ? body.messages : []) {
+    if (!m || m.role === 'assistant') break;
+    if (m.role === 'system') texts.push(textOf(m.content));
+  }
+  for (const text of texts) {
+    const m = /Primary working directory:\s*(\S[^\n]*)/.exec(text) || /(?:^|\n)\s*CWD:\s*(\S[^\n]*)/.exec(text);
+    if (m) return m[1].trim();
+  }
+  return null;
 }
 
 function lastToolResults(body) {

@@ -47,7 +47,7 @@ set -euo pipefail
 
 ROOT="${ORCH_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 ORCH_HOST="${ORCH_HOST:-$ROOT/build/orch-host}"
-CLAUDE="$ROOT/.deps/npm/node_modules/.bin/claude"
+CLAUDE="${CLAUDE_BIN:-$ROOT/.deps/npm/node_modules/.bin/claude}"  # CLAUDE_BIN: another claude (e.g. the latest) to try
 T0=$(date +%s.%N)
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
