@@ -9,15 +9,19 @@
 -- tests/lua/boundary_spec.lua loads this file and compares the std with the
 -- live VM's globals, and _meta.lua with the live orch table.
 
--- scripts/orch/_meta.lua's text: luacheck reads it beside this file; the
--- boundary spec, which has no io, passes it in as meta_text.
+-- scripts/orch/_meta.lua's text: luacheck reads it beside this file, which it
+-- finds as luacheck does, from the current folder up; the boundary spec, which
+-- has no io, passes it in as meta_text.
 local meta = meta_text  -- luacheck: ignore 113
-if not meta then
-  local dir = debug.getinfo(1, "S").source:match("^@(.-)[^/]*$") or ""
-  local f = assert(io.open(dir .. "scripts/orch/_meta.lua", "rb"))
-  meta = f:read("*a")
-  f:close()
+local dir = ""
+while not meta and #dir < 60 do
+  local rc = io.open(dir .. ".luacheckrc")
+  local f = rc and io.open(dir .. "scripts/orch/_meta.lua", "rb")
+  if rc then rc:close() end
+  if f then meta = f:read("*a"); f:close() end
+  dir = dir .. "../"
 end
+assert(meta, ".luacheckrc: scripts/orch/_meta.lua not found (run luacheck inside the repository)")
 
 local function names(...)
   local t = {}
