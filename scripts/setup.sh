@@ -11,6 +11,7 @@ packages=(g++ cmake make pkg-config ccache git python3 sqlite3
           libluajit2-5.1-dev libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev
           doctest-dev libsqlite3-dev libssl-dev
           curl jq   # the shell tests' HTTP client and JSON reader
+          lua-check # luacheck: tests/cli/luacheck.sh
           wrk)      # wrk: bench/serve.sh (the webhook server benchmark)
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)

@@ -167,7 +167,10 @@ local function execute(t)
     local d = orch.await_approval({ session = s.id, task = t.id, kind = "question", prompt = q,
       answer_file = afile })
     S.set_status(s, "running")
-    if d.action ~= "answer" then r = { ok = false, cancelled = true, cancel_reason = d.action, error = d.text }; break end
+    if d.action ~= "answer" then
+      r = { ok = false, cancelled = true, cancel_reason = d.action, error = d.text }
+      break
+    end
     S.set_task(s, t, { status = "running" }, "question_answered", { by = d.by })
     r, log = run_agent(t, d.text, r.session_id)
     cost, tokens = cost + (r.cost_usd or 0), tokens + (r.tokens or 0)

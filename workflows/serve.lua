@@ -48,7 +48,9 @@ orch.route("POST", "/webhook/command", function(req)
       "resume, skip, logs, answer, help, task, progress, cancel)" })
   end
   local params = body.params == nil and {} or body.params
-  if type(params) ~= "table" then return orch.reply(400, { status = "error", error = "\"params\" must be an object" }) end
+  if type(params) ~= "table" then
+    return orch.reply(400, { status = "error", error = "\"params\" must be an object" })
+  end
   return reply(control.run(body.command, params, caller(params, req, "webhook")))
 end)
 

@@ -88,6 +88,11 @@ function orch.run_claude(opts) end
 ---@return integer sinks the number of sinks it was queued for
 function orch.notify(message, fields) end
 
+---The notification sinks configured, by name ("n8n", "telegram:<chat id>"):
+---where orch.notify queues a message besides the terminal.
+---@return string[]
+function orch.notify_sinks() end
+
 ---Wait for a person: approve / skip / pause (or an answer for kind "question"),
 ---from the terminal, `orch-host approve|skip|pause|answer`, a webhook, Telegram
 ---or the answer file, whichever comes first.

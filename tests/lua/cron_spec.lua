@@ -402,7 +402,8 @@ local function naive(spec, t, off)
     set[k] = {}
     for _, v in ipairs(spec[k]) do set[k][v] = true end
   end
-  local dom, dow, day = set.dom[c.day], set.dow[c.wday - 1], nil
+  local dom, dow = set.dom[c.day], set.dow[c.wday - 1]
+  local day
   if spec.dom_star or spec.dow_star then day = dom and dow else day = dom or dow end
   return (set.minute[c.min] and set.hour[c.hour] and set.month[c.month] and day) and true or false
 end

@@ -110,7 +110,8 @@ describe("format: other messages", function()
 
   it("session_completed sums done/failed/skipped, cost, tokens and duration", function()
     local s = session("completed")
-    s.tasks[2].status, s.tasks[2].cost_usd, s.tasks[2].tokens = "failed", 1.5, { input_tokens = 100, output_tokens = 55 }
+    s.tasks[2].status, s.tasks[2].cost_usd = "failed", 1.5
+    s.tasks[2].tokens = { input_tokens = 100, output_tokens = 55 }
     s.tasks[3].status = "skipped"
     eq(F.session_completed(s, T0 + 3725), lines("🏁 Session Complete", "", "Session: 20251120-093015", "",
       "✅ Done: 1", "❌ Failed: 1", "⏭️ Skipped: 1", "", "Failed:", "• Task 2 - Create baptisms server actions",

@@ -68,10 +68,10 @@ describe("tasks", function()
     ok(tostring(e3):find("it broke", 1, true), tostring(e3))
   end)
   it("a global write is an error, orch.global declares one", function()
-    local _, err = orch.wait(orch.spawn(function() undeclared_thing = 1 end))
+    local _, err = orch.wait(orch.spawn(function() undeclared_thing = 1 end))  -- luacheck: ignore 111
     ok(tostring(err):find("assignment to undeclared global 'undeclared_thing'", 1, true), tostring(err))
     orch.global("declared_thing", 5)
-    eq(declared_thing, 5)
+    eq(declared_thing, 5)  -- luacheck: ignore 113
   end)
   it("a runaway loop is stopped and cannot be swallowed by pcall", function()
     local id = orch.spawn(function()
@@ -90,7 +90,7 @@ describe("tasks", function()
       raises(function() return require(name) end, "module '" .. name .. "' not found")
     end
     local id = orch.spawn(function()
-      pcall(function() jit.on() end)
+      pcall(function() jit.on() end)  -- luacheck: ignore 113
       pcall(function() require("jit").on() end)
       local n = 0
       while true do n = n + 1 end

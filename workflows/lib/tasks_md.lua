@@ -225,15 +225,18 @@ local function parse_impl(text, file, opts)
         local y, mo, d = match(doc.title, "^[Tt]asks%s*[-:]%s*(%d%d%d%d)%-(%d%d)%-(%d%d)$")
         doc.date = y and (y .. "-" .. mo .. "-" .. d)
         mo, d = tonumber(mo), tonumber(d)
-        if y and (mo < 1 or mo > 12 or d < 1 or d > 31) then fail("bad_date", file, ln, nil, "invalid date %q", doc.date) end
+        if y and (mo < 1 or mo > 12 or d < 1 or d > 31) then
+          fail("bad_date", file, ln, nil, "invalid date %q", doc.date)
+        end
       end
       return
     end
     if not find(line, "%S") then return end
     if mode == "between" then
       if is_separator(line) then return end
-      fail("unexpected_text", file, ln, tasks[#tasks], "unexpected text after the task's '---' (want '## Task N: Title'): %q",
-        sub(line, 1, 60))
+      fail("unexpected_text", file, ln, tasks[#tasks],
+           "unexpected text after the task's '---' (want '## Task N: Title'): %q",
+           sub(line, 1, 60))
     end
     if is_separator(line) then finish_task() mode = "between" return end
     local name, value = field_of(line)
@@ -259,7 +262,9 @@ local function parse_impl(text, file, opts)
     handle(line, ln)
   end
   finish_task()
-  if #tasks == 0 then fail("no_tasks", file, math.max(ln, 1), nil, "no tasks by end of file (want '## Task N: Title')") end
+  if #tasks == 0 then
+    fail("no_tasks", file, math.max(ln, 1), nil, "no tasks by end of file (want '## Task N: Title')")
+  end
   return doc
 end
 
