@@ -18,7 +18,8 @@ note() { echo "bench: $*" >&2; }
 [[ -x $ORCH_BIN ]] || die "$ORCH_BIN: not built (the lead builds build/orch-host)"
 [[ -x $FAKE_BIN ]] || die "$FAKE_BIN: not built (the lead builds build/fake_claude)"
 command -v "$CC" >/dev/null || die "no C compiler ($CC) for the baseline programs"
-command -v luajit >/dev/null || die "luajit not found (the start-up baseline)"
+command -v luajit >/dev/null ||
+  die "luajit not found (the start-up baseline): run 'bash scripts/setup.sh', which installs Debian's luajit2 (not 'luajit': it conflicts with libluajit2-5.1-dev, the build's LuaJIT)"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/orch-bench.XXXXXX") || die "mktemp failed"
 if [[ ${BENCH_KEEP:-} == 1 ]]; then note "keeping $WORK"; else trap 'rm -rf "$WORK"' EXIT; fi
