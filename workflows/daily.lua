@@ -49,8 +49,7 @@ end
 
 local s, err = open_session()
 if not s then
-  orch.log("error", err)
-  orch.print("error: " .. err)
+  orch.log("error", err)  -- the daily log, and stderr as "error: ..." (once: not orch.print too)
   return EXIT.bad_input
 end
 
