@@ -31,9 +31,8 @@ echo "measuring: $ORCH_BIN ($(date -r "$ORCH_BIN" '+%F %T')), $FAKE_BIN ($(date 
 ORCH_BIN=$WORK/orch-host FAKE_BIN=$WORK/fake_claude
 
 # --- inputs -----------------------------------------------------------------
-SAMPLE_SHARED=$ROOT/../shared/claude-cli-samples/stream-json.txt
-if [[ -r $SAMPLE_SHARED ]]; then cp "$SAMPLE_SHARED" "$WORK/stream-json.txt"
-else cp "$BENCH/stream-json.txt" "$WORK/stream-json.txt" || die "no stream-json sample"; fi
+# a recorded stream-json run of the real CLI, replayed by the stand-in
+cp "$BENCH/stream-json.txt" "$WORK/stream-json.txt" || die "no stream-json sample"
 
 "$CC" -O2 -o "$WORK/bare_spawn" "$BENCH/bare_spawn.c" || die "cannot compile bare_spawn.c"
 "$CC" -O2 -o "$WORK/maxrss" "$BENCH/maxrss.c" || die "cannot compile maxrss.c"

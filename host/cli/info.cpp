@@ -180,7 +180,7 @@ int cmd_status(const Args& a) {
         return k_exit_bad_input;
     }
     if (as_json) {
-        // one object: the session's fields and its tasks, as seed 001's state.json
+        // one object: the session's fields and its tasks, as the state file of the task file's day (session fields, then tasks)
         s["session_id"] = s["id"];
         printf("%s\n", s.dump(2, ' ', false, json::error_handler_t::replace).c_str());
     } else {
