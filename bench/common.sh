@@ -18,7 +18,8 @@ note() { echo "bench: $*" >&2; }
 [[ -x $ORCH_BIN ]] || die "$ORCH_BIN: not built (the lead builds build/orch-host)"
 [[ -x $FAKE_BIN ]] || die "$FAKE_BIN: not built (the lead builds build/fake_claude)"
 command -v "$CC" >/dev/null || die "no C compiler ($CC) for the baseline programs"
-command -v luajit >/dev/null || die "luajit not found (the start-up baseline)"
+command -v luajit >/dev/null ||
+  die "luajit not found (the start-up baseline): run 'bash scripts/setup.sh', which installs Debian's luajit2 (not 'luajit': it conflicts with libluajit2-5.1-dev, the build's LuaJIT)"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/orch-bench.XXXXXX") || die "mktemp failed"
 if [[ ${BENCH_KEEP:-} == 1 ]]; then note "keeping $WORK"; else trap 'rm -rf "$WORK"' EXIT; fi
@@ -30,9 +31,8 @@ echo "measuring: $ORCH_BIN ($(date -r "$ORCH_BIN" '+%F %T')), $FAKE_BIN ($(date 
 ORCH_BIN=$WORK/orch-host FAKE_BIN=$WORK/fake_claude
 
 # --- inputs -----------------------------------------------------------------
-SAMPLE_SHARED=$ROOT/../shared/claude-cli-samples/stream-json.txt
-if [[ -r $SAMPLE_SHARED ]]; then cp "$SAMPLE_SHARED" "$WORK/stream-json.txt"
-else cp "$BENCH/stream-json.txt" "$WORK/stream-json.txt" || die "no stream-json sample"; fi
+# a recorded stream-json run of the real CLI, replayed by the stand-in
+cp "$BENCH/stream-json.txt" "$WORK/stream-json.txt" || die "no stream-json sample"
 
 "$CC" -O2 -o "$WORK/bare_spawn" "$BENCH/bare_spawn.c" || die "cannot compile bare_spawn.c"
 "$CC" -O2 -o "$WORK/maxrss" "$BENCH/maxrss.c" || die "cannot compile maxrss.c"

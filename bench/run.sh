@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/run.sh: orch-host's overhead, each benchmark against a baseline
-# measured in the same run (design.md §5-7). No installs, no builds of build/:
+# measured in the same run (the targets in the summary table). No installs, no builds of build/:
 # it uses build/orch-host and build/fake_claude as they are, and compiles its
 # own C helpers (bench/bare_spawn.c, bench/maxrss.c) into a temp dir.
 #

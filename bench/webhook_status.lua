@@ -1,6 +1,6 @@
 -- bench/webhook_status.lua: wrk script for bench/serve.sh. Every request is
--- POST {"secret": ...} with Content-Type: application/json -- seed 001's
--- status call, which `orch-host serve` runs through the Lua route
+-- POST {"secret": ...} with Content-Type: application/json -- the webhook
+-- API's status call, which `orch-host serve` runs through the Lua route
 -- (workflows/serve.lua) and the bare server answers with a fixed body.
 -- BENCH_SECRET (default "x") must match the server's WEBHOOK_SECRET.
 -- No response() hook: it would make wrk parse every reply, client CPU taken

@@ -33,7 +33,7 @@
 #         prints the `export` lines, then keeps serving until Ctrl-C / SIGTERM.
 #         (Paste the exports into another shell to run claude by hand.)
 #
-# THE ENVIRONMENT (what the real claude 2.1.x needs; see /work/shared/claude-cli.md):
+# THE ENVIRONMENT (what the real claude 2.1.x needs):
 #   ANTHROPIC_BASE_URL=http://127.0.0.1:<port>   the fake
 #   ANTHROPIC_API_KEY=offline-model              any value; without one: "Not logged in"
 #   CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1   no DNS for api.anthropic.com, no side requests

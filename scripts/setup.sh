@@ -12,7 +12,10 @@ packages=(g++ cmake make pkg-config ccache git python3 sqlite3
           doctest-dev libsqlite3-dev libssl-dev
           curl jq   # the shell tests' HTTP client and JSON reader
           lua-check # luacheck: tests/cli/luacheck.sh
-          wrk)      # wrk: bench/serve.sh (the webhook server benchmark)
+          wrk       # bench/serve.sh (the webhook server benchmark)
+          luajit2)  # /usr/bin/luajit, bench/run.sh's start-up baseline: the interpreter
+                    # of the build's OpenResty LuaJIT (Debian's `luajit` conflicts with
+                    # libluajit2-5.1-dev and would remove it)
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 

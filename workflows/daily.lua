@@ -1,4 +1,5 @@
--- daily.lua: a developer's day, one task at a time (seeds 000/001).
+-- daily.lua: a developer's day, one task at a time, from the markdown day
+-- file (docs/task-file-markdown.md).
 -- Reads the task file, asks for approval where the policy says so, runs each
 -- task through the real `claude -p`, reports progress, and writes the
 -- end-of-day report. Every rule here is policy: edit it freely.
@@ -49,8 +50,7 @@ end
 
 local s, err = open_session()
 if not s then
-  orch.log("error", err)
-  orch.print("error: " .. err)
+  orch.log("error", err)  -- the daily log, and stderr as "error: ..." (once: not orch.print too)
   return EXIT.bad_input
 end
 
@@ -157,7 +157,7 @@ local function execute(t)
     local q = question_in(r)
     S.set_task(s, t, { status = "waiting_approval", question = q }, "question_asked", { question = q })
     S.set_status(s, "waiting_approval")
-    -- seed 002: the question in agent_questions/<task>.md, the answer in <task>-answer.md
+    -- an agent's question: the question in agent_questions/<task>.md, the answer in <task>-answer.md
     local qfile = string.format("%s/%s.md", cfg.paths.questions_dir, t.id)
     local afile = string.format("%s/%s-answer.md", cfg.paths.questions_dir, t.id)
     if orch.file_info(afile) then orch.rename(afile, afile .. ".stale-" .. math.floor(orch.now())) end

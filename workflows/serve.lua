@@ -1,6 +1,7 @@
 -- serve.lua: what `orch-host serve` does (config server.workflow). Registers
--- the HTTP routes -- seed 001's /webhook/* API with the secret in the JSON
--- body, seed 003's /api/* REST API with a Bearer token, /health -- then
+-- the HTTP routes -- the webhook API (/webhook/*, docs/webhook-api.md) with
+-- the secret in the JSON body, the REST API (/api/*, docs/rest-api.md) with a
+-- Bearer token, /health -- then
 -- starts the Telegram bot and the schedules. Sessions started from any of
 -- them run inside this process (lib/control.lua). Routes can be added or
 -- changed here; orch.route works only at the top level of this file (and the
@@ -10,7 +11,7 @@ local control = require("lib.control")
 local cfg = orch.config
 local started = orch.monotonic()
 
--- Seed 001: {"command": ..., "secret": ..., "params": {...}}. A missing or
+-- The webhook API: {"command": ..., "secret": ..., "params": {...}}. A missing or
 -- wrong secret (or none configured) gets 401 and runs nothing.
 local function webhook_auth(req)
   local body = req.json
@@ -72,7 +73,7 @@ orch.route("GET", "/health", function()
            sessions_running = (function() local n = 0 for _ in pairs(control.live) do n = n + 1 end return n end)() }
 end)
 
--- Seed 003: Authorization: Bearer ORCHESTRATOR_AUTH_TOKEN
+-- The REST API: Authorization: Bearer ORCHESTRATOR_AUTH_TOKEN
 local function bearer(req)
   local token = cfg.server.auth_token
   if token == "" then

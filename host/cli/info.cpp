@@ -108,11 +108,14 @@ json session_view(App& app, const std::string& sid, bool& found) {
 void print_session(const json& s) {
     std::string status = str(s, "status");
     bool live = s.value("host_alive", false);
-    if ((status == "running" || status == "waiting_approval") && !live) status += " (host not running: resume it)";
+    bool active = status == "running" || status == "waiting_approval";
+    if (active && !live) status += " (host not running: resume it)";
     printf("Session   %s  %s\n", str(s, "id").c_str(), status.c_str());
     printf("Task file %s\n", str(s, "task_file", "-").c_str());
+    // runtime: to the finish; a session a live host runs grows until now, one
+    // whose host is gone (or that is paused) stopped at its last update
     double started = num(s, "started_at"), end = num(s, "finished_at");
-    if (end <= 0) end = num(s, "updated_at");
+    if (end <= 0) end = active && live ? wall_now() : num(s, "updated_at");
     printf("Started   %s   runtime %s\n", clock_time(started).c_str(), duration(end - started).c_str());
     printf("Progress  %lld/%zu completed   cost $%.4f   %lld tokens\n\n", s.value("completed_tasks", 0LL),
            s["tasks"].size(), num(s, "cost_usd"), s.value("tokens", 0LL));
@@ -177,7 +180,7 @@ int cmd_status(const Args& a) {
         return k_exit_bad_input;
     }
     if (as_json) {
-        // one object: the session's fields and its tasks, as seed 001's state.json
+        // one object: the session's fields and its tasks, as the state file of the task file's day (session fields, then tasks)
         s["session_id"] = s["id"];
         printf("%s\n", s.dump(2, ' ', false, json::error_handler_t::replace).c_str());
     } else {

@@ -121,7 +121,7 @@ int run_workflow(Runtime& rt, const std::string& workflow_path, json args) {
 }
 
 int cmd_run(const Args& a) {
-    if (a.has("resume")) return cmd_resume(a);  // the seeds' `--resume`
+    if (a.has("resume")) return cmd_resume(a);  // `run --resume`, the older spelling of `resume`
     auto rt = make_runtime(a, Services::Full);
     std::string wf = resolve_workflow(rt->app, a.positional.empty() ? "daily.lua" : a.positional[0]);
     json args = json::object();

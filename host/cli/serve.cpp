@@ -1,5 +1,5 @@
 // orch-host serve [--host H] [--port N]: the long-running process of the
-// seeds' webhook server. One loop runs the HTTP server (routes in Lua), the
+// webhook and REST server (docs/webhook-api.md, docs/rest-api.md). One loop runs the HTTP server (routes in Lua), the
 // Telegram poller, the schedules and every session they start; all of it is
 // workflows/serve.lua (config server.workflow), which registers its routes at
 // load time. Holds the run lock, so a cron `orch-host run` cannot start a

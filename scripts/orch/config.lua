@@ -1,6 +1,6 @@
 -- The configuration: defaults, workflows/config.lua on top, then the
--- environment (and .env, loaded by the host) on top of that, with the seeds'
--- variable names so existing .env files work unchanged. Every value is
+-- environment (and .env, loaded by the host) on top of that, with the variable
+-- names of docs/config.md. Every value is
 -- checked against the defaults' types; an unknown key or a wrong type is an
 -- error naming the file and the key. The result records where each value
 -- came from in `_sources` (shown by `orch-host doctor`).
@@ -8,7 +8,7 @@ local M = {}
 
 M.defaults = {
   orchestrator = {
-    approval_mode = "required",          -- required | auto | manual (seed 001)
+    approval_mode = "required",          -- required | auto | manual
     checkpoint_after = { "database", "deployment" },
     auto_approve = { "documentation", "testing" },
     pause_stops_agent = false,           -- pause: stop the running agent now, or after its task

@@ -2,7 +2,7 @@
 --
 --   local T = require("orch.testing")
 --   T.describe("tasks_md", function()
---     T.it("parses the seed", function() T.eq(actual, expected) end)
+--     T.it("parses the example", function() T.eq(actual, expected) end)
 --   end)
 --   T.run() -> failures        prints TAP: "ok N - name" / "not ok N - name: reason"
 --

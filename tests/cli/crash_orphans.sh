@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # kill -9 of the host while an agent's tool child runs in its own session
-# (the real CLI starts Bash tools with setsid, see claude-cli.md). The agent
+# (the real CLI starts Bash tools with setsid). The agent
 # itself dies with the host (PDEATHSIG), but its escaped child must not keep
 # working on the project: at the latest, `resume` must find and stop what the
 # crashed run left behind before it starts the task again.

@@ -39,7 +39,7 @@ wait_for asking "$SID"
 check_eq "$(sj "s['pending_approval'].get('prompt')")" "$QUESTION" "A: the pending question's text"
 check_eq "$(sj "s['tasks'][0].get('question')")" "$QUESTION" "A: the task's question"
 check_eq "$(sj "s['host_alive']")" true "A: host_alive while asking"
-# like an approval wait, a question wait shows on the session (seed 001 state.json)
+# like an approval wait, a question wait shows on the session (status waiting_approval)
 check_eq "$(sj "s['status']")" waiting_approval "A: session status while the agent asks"
 check_eq "$(task_status 2)" pending "A: task 2 while task 1 asks"
 # approve is for approvals; skip/approve of a question are the CLI's business,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Seed 003's REST API on the serve port, with Authorization: Bearer:
+# The REST API (docs/rest-api.md) on the serve port, with Authorization: Bearer:
 # POST /api/orchestrate, POST /api/quick-start (today's task file),
 # GET /api/status/{session_id}, GET /api/sessions. Wrong, missing or
 # malformed tokens get 401 and start nothing; no token configured disables

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# orch-host serve, seed 001's webhook API over loopback with a real client:
+# orch-host serve, the webhook API (docs/webhook-api.md) over loopback with a real client:
 # every route with the right secret, a wrong one and a bad body; a session
 # started by a webhook waits at a checkpoint and /webhook/approve makes it
 # go on; `orch-host approve` from a shell resolves the next approval exactly
@@ -75,7 +75,7 @@ expect_eq "$(orch sessions --json | python3 -c 'import json,sys; print(len(json.
 
 expect_req 200 POST /webhook/status '{"secret":"'"$SECRET"'"}'
 expect_eq "$(rj "[r['task'], r['total'], r['status'], r['waiting']['task']]")" '[1, 3, "waiting_approval", "1"]' \
-    "seed 001 status fields"
+    "status fields"
 expect_eq "$(rj "'Waiting for approval' in r['message']")" true "status message text"
 expect_eq "$(grep -c . "$T/ledger")" 0 "agent runs before approval"
 
@@ -156,7 +156,7 @@ expect_req 400 POST /webhook/answer '{"secret":"'"$SECRET"'"}'
 expect_req 200 POST /webhook/answer '{"secret":"'"$SECRET"'","text":"use pattern B"}'
 wait_for sj_true "s['id'] == '$SID3' and s['status'] == 'completed'"
 
-# --- /progress and /cancel (seed 004): cancel a pending task, then the running one
+# --- /progress and /cancel: cancel a pending task, then the running one
 TASKS4=$T/tasks4.md
 task_md "$TASKS4" 1 "Long docs" documentation "Docs. [key:w1] [fake:slow:600]"
 task_md "$TASKS4" 2 "More docs" documentation "Docs. [key:w2]"
@@ -174,7 +174,7 @@ expect_eq "$(sj "[t['status'] for t in s['tasks']]")" '["skipped", "skipped"]' "
 expect_eq "$(grep -c '^start w2' "$T/ledger")" 0 "a cancelled pending task ran"
 wait_for test -z "$(agent_pids)"
 
-# --- /task: a one-task session from a sentence (seed 004), under ORCH_TASKS_DIR/adhoc
+# --- /task: a one-task session from a sentence, under ORCH_TASKS_DIR/adhoc
 expect_req 400 POST /webhook/command '{"secret":"'"$SECRET"'","command":"task","params":{"text":"   "}}'
 expect_req 200 POST /webhook/command '{"secret":"'"$SECRET"'","command":"task","params":{"text":"Create a pijama directory [key:z1]\nwith a README"}}'
 SID5=$(rj "r['session_id']")

@@ -2,7 +2,7 @@
 // orch-host's tests and benchmarks instead of the real 250-380 MB binary.
 //
 // It prints the same output shapes as the real CLI 2.1.197 (see
-// /work/shared/claude-cli.md and claude-cli-samples/), with fresh session_id/uuid
+// docs/stream-json.md and bench/stream-json.txt, a recorded run), with fresh session_id/uuid
 // values per run and cwd = the real cwd. What it does is chosen by a marker in the
 // prompt, `[fake:MODE]` or `[fake:MODE:ARG]` (first one wins), else the env var
 // FAKE_CLAUDE_MODE, else `success`. See tests/fake/README.md for the list of modes.

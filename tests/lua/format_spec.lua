@@ -1,4 +1,4 @@
--- Specs for workflows/lib/format.lua: seed 001's Telegram messages, deterministic.
+-- Specs for workflows/lib/format.lua: the bot's Telegram messages, deterministic.
 local T = require("orch.testing")
 local F = require("lib.format")
 local describe, it, eq, ok = T.describe, T.it, T.eq, T.ok
@@ -21,8 +21,8 @@ local function lines(...) return table.concat({ ... }, "\n") end
 
 local function has(text, piece) ok(text:find(piece, 1, true), "missing " .. piece .. " in:\n" .. text) end
 
-describe("format: the seed 001 Telegram flow", function()
-  it("session_started lists the tasks as in the seed", function()
+describe("format: the Telegram flow", function()
+  it("session_started lists the tasks", function()
     local s = session()
     for _, t in ipairs(s.tasks) do t.status = "pending" end
     eq(F.session_started(s), lines("🤖 Orchestrator Starting...", "",
@@ -47,7 +47,7 @@ describe("format: the seed 001 Telegram flow", function()
         "/approve to continue, /skip to skip, /pause to pause"))
   end)
 
-  it("status matches the seed's /status reply", function()
+  it("status is the /status reply", function()
     eq(F.status(session(), T0 + 300), lines("📊 Orchestrator Status", "",
       "Session: 20251120-093015", "Status: ⏸️ Waiting for approval", "",
       "Progress: 1/3 tasks (33%)", "✅ Completed: 1", "⏳ Pending: 2", "",
@@ -55,7 +55,7 @@ describe("format: the seed 001 Telegram flow", function()
       "/approve /skip /pause"))
   end)
 
-  it("paused and resumed match the seed", function()
+  it("paused and resumed read as they should", function()
     eq(F.paused(session("paused")), lines("⏸️ Orchestrator Paused", "", "Current: Task 2/3", "Completed: 1/3", "",
       "State saved. Use /resume to continue."))
     eq(F.resumed(session()), lines("▶️ Orchestrator Resumed", "", "Continuing from: Task 2/3",

@@ -4,8 +4,8 @@ local policy = require("lib.policy")
 local tasks_md = require("lib.tasks_md")
 local describe, it, eq, ok = T.describe, T.it, T.eq, T.ok
 
--- The orchestrator section of seed 001's config.yaml.
-local function seed_cfg(mode)
+-- The orchestrator section of the default config (scripts/orch/config.lua).
+local function default_cfg(mode)
   return { approval_mode = mode, checkpoint_after = { "database", "deployment" },
     auto_approve = { "documentation", "testing" } }
 end
@@ -29,13 +29,13 @@ describe("policy.needs_approval", function()
     local mode, ty, ra, want = row[1], row[2], row[3], row[4]
     it(string.format("%s mode, type %s, Requires Approval %s -> %s", mode, tostring(ty), tostring(ra),
       want and "ask" or "run"), function()
-      eq(ask(task(ty, ra), seed_cfg(mode)), want)
+      eq(ask(task(ty, ra), default_cfg(mode)), want)
     end)
   end
 
   it("--auto-approve never asks, in any mode, whatever the task says", function()
     for _, mode in ipairs({ "required", "manual", "auto" }) do
-      local yes, why = policy.needs_approval(task("database", true), seed_cfg(mode), { auto_approve = true })
+      local yes, why = policy.needs_approval(task("database", true), default_cfg(mode), { auto_approve = true })
       eq({ yes, why }, { false, "--auto-approve: no prompts" }, mode)
     end
   end)
@@ -53,13 +53,13 @@ describe("policy.needs_approval", function()
   end)
 
   it("says why", function()
-    local _, why = policy.needs_approval(task("backend", false), seed_cfg("required"))
+    local _, why = policy.needs_approval(task("backend", false), default_cfg("required"))
     eq(why, "required mode: type 'backend' is not in auto_approve")
-    _, why = policy.needs_approval(task("documentation", false), seed_cfg("required"))
+    _, why = policy.needs_approval(task("documentation", false), default_cfg("required"))
     eq(why, "required mode: type 'documentation' is in auto_approve")
-    _, why = policy.needs_approval(task("documentation", true), seed_cfg("auto"))
+    _, why = policy.needs_approval(task("documentation", true), default_cfg("auto"))
     eq(why, "the task says Requires Approval: true")
-    _, why = policy.needs_approval(task("x", false), seed_cfg("manual"))
+    _, why = policy.needs_approval(task("x", false), default_cfg("manual"))
     eq(why, "manual mode: every task is approved by hand")
   end)
 
@@ -73,24 +73,24 @@ end)
 describe("policy.checkpoint_after", function()
   it("pauses after a listed type in every mode, case-insensitively", function()
     for _, mode in ipairs({ "required", "manual", "auto" }) do
-      eq(policy.checkpoint_after(task("database"), seed_cfg(mode)), true, mode)
-      eq(policy.checkpoint_after(task("Deployment"), seed_cfg(mode)), true, mode)
-      eq(policy.checkpoint_after(task("backend"), seed_cfg(mode)), false, mode)
+      eq(policy.checkpoint_after(task("database"), default_cfg(mode)), true, mode)
+      eq(policy.checkpoint_after(task("Deployment"), default_cfg(mode)), true, mode)
+      eq(policy.checkpoint_after(task("backend"), default_cfg(mode)), false, mode)
     end
   end)
 
   it("never pauses with --auto-approve", function()
-    eq(policy.checkpoint_after(task("database"), seed_cfg("manual"), { auto_approve = true }), false)
+    eq(policy.checkpoint_after(task("database"), default_cfg("manual"), { auto_approve = true }), false)
   end)
 
   it("'*' pauses after every task; a task with no type matches only '*'", function()
-    eq(policy.checkpoint_after(task(nil), seed_cfg("required")), false)
+    eq(policy.checkpoint_after(task(nil), default_cfg("required")), false)
     eq(policy.checkpoint_after(task(nil), { checkpoint_after = { "*" } }), true)
     eq(policy.checkpoint_after(task("x"), { checkpoint_after = { "*" } }), true)
   end)
 
   it("says why, and pauses on an invalid config", function()
-    local yes, why = policy.checkpoint_after(task("database"), seed_cfg("auto"))
+    local yes, why = policy.checkpoint_after(task("database"), default_cfg("auto"))
     eq({ yes, why }, { true, "type 'database' is in checkpoint_after" })
     yes, why = policy.checkpoint_after(task("x"), { checkpoint_after = "database" })
     eq(yes, true)
@@ -98,12 +98,12 @@ describe("policy.checkpoint_after", function()
   end)
 end)
 
-describe("policy on the seed 001 day", function()
-  local doc = assert(tasks_md.parse(T.read_fixture("seed001-example.md"), "seed001-example.md"))
+describe("policy on the example day", function()
+  local doc = assert(tasks_md.parse(T.read_fixture("example-day.md"), "example-day.md"))
   local function plan(mode, opts)
     local out = {}
     for i, t in ipairs(doc.tasks) do
-      out[i] = { ask = ask(t, seed_cfg(mode), opts), pause = (policy.checkpoint_after(t, seed_cfg(mode), opts)) }
+      out[i] = { ask = ask(t, default_cfg(mode), opts), pause = (policy.checkpoint_after(t, default_cfg(mode), opts)) }
     end
     return out
   end
@@ -123,9 +123,9 @@ describe("policy on the seed 001 day", function()
 end)
 
 describe("policy.validate", function()
-  it("accepts nil, the seed config and each mode", function()
+  it("accepts nil, the default config and each mode", function()
     eq(policy.validate(nil), true)
-    for _, mode in ipairs({ "required", "auto", "manual" }) do eq(policy.validate(seed_cfg(mode)), true) end
+    for _, mode in ipairs({ "required", "auto", "manual" }) do eq(policy.validate(default_cfg(mode)), true) end
     eq(policy.validate({ extra_setting = 1 }), true)
   end)
 
@@ -152,6 +152,6 @@ end)
 describe("policy module", function()
   it("loads as a pure module (no io/os/debug, no globals)", function()
     local pure = T.load_pure("workflows/lib/policy.lua")
-    eq(pure.needs_approval(task("backend", false), seed_cfg("required")), true)
+    eq(pure.needs_approval(task("backend", false), default_cfg("required")), true)
   end)
 end)

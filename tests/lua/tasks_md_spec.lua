@@ -1,4 +1,4 @@
--- Specs for workflows/lib/tasks_md.lua (the seed 000/001 markdown task format).
+-- Specs for workflows/lib/tasks_md.lua (the markdown day file, docs/task-file-markdown.md).
 local T = require("orch.testing")
 local tasks_md = require("lib.tasks_md")
 local describe, it, eq, ok = T.describe, T.it, T.eq, T.ok
@@ -8,7 +8,7 @@ local function strip_lines(doc)
   return doc
 end
 
-local SEED_TASKS = {
+local EXAMPLE_TASKS = {
   { id = 1, line = 3, title = "Create baptisms migration", type = "database", priority = "high",
     requires_approval = true,
     description = "Create database migration for baptisms table following wedding pattern",
@@ -34,17 +34,17 @@ local SEED_TASKS = {
       .. "entity grid display." },
 }
 
-describe("tasks_md.parse: the seed 001 example", function()
-  local text = T.read_fixture("seed001-example.md")
+describe("tasks_md.parse: the example day", function()
+  local text = T.read_fixture("example-day.md")
 
   it("yields the date, the title and three tasks with every field", function()
-    local doc, err = tasks_md.parse(text, "seed001-example.md")
+    local doc, err = tasks_md.parse(text, "example-day.md")
     eq(err, nil)
-    eq(doc, { title = "Tasks - 2025-11-20", date = "2025-11-20", tasks = SEED_TASKS })
+    eq(doc, { title = "Tasks - 2025-11-20", date = "2025-11-20", tasks = EXAMPLE_TASKS })
   end)
 
   it("renders back byte for byte", function()
-    eq(tasks_md.render(assert(tasks_md.parse(text, "seed"))), text)
+    eq(tasks_md.render(assert(tasks_md.parse(text, "example"))), text)
   end)
 
   it("accepts CRLF line endings and a UTF-8 BOM", function()
@@ -54,7 +54,7 @@ describe("tasks_md.parse: the seed 001 example", function()
 
   it("loads as a pure module (no io/os/debug, no globals)", function()
     local pure = T.load_pure("workflows/lib/tasks_md.lua")
-    eq(assert(pure.parse(text, "seed")).tasks, SEED_TASKS)
+    eq(assert(pure.parse(text, "example")).tasks, EXAMPLE_TASKS)
   end)
 end)
 

@@ -1,4 +1,4 @@
--- control: what the remote commands mean (seeds 000/001/003/004), shared by
+-- control: what the remote commands mean (docs/webhook-api.md), shared by
 -- the webhook routes, the Telegram bot and the schedules in serve.lua. Each
 -- command takes (params, by) and returns a reply table -- status = "ok" |
 -- "error" | "already_running" | ..., message = text for a person (the
@@ -55,7 +55,7 @@ local function current_task(s)
   for i, t in ipairs(s.tasks) do if not S.FINISHED[t.status] then return t, i end end
 end
 
--- status: seed 001's {task, total, status} plus what a dashboard wants.
+-- status: {task, total, status} plus what a dashboard wants.
 function M.status(params)
   local s, e = load(params)
   if not s then return { status = "idle", message = e, running = false }, 200 end
@@ -255,7 +255,7 @@ function M.logs(params)
            message = fmt.logs(lines, { path = path }) }, 200
 end
 
--- progress: the last events of one task (seed 004's /progress <task_id>)
+-- progress: the last events of one task (the bot's /progress <task_id>)
 function M.progress(params)
   local task = params and params.task
   if not task or task == "" then return err(400, "progress: which task? (/progress <task_id>)") end
@@ -296,7 +296,7 @@ function M.cancel(params, by)
   return err(404, "No task " .. tostring(task) .. " in session " .. s.id)
 end
 
--- task: a one-task session from a sentence (seed 004's /task <description>)
+-- task: a one-task session from a sentence (the bot's /task <description>)
 function M.task(params, by)
   local text = params and (params.text or params.description)
   if type(text) ~= "string" or text:match("^%s*$") then return err(400, "task: describe the task (/task <text>)") end

@@ -1,22 +1,22 @@
--- policy: when a human must approve, after seeds 000/001 (config.yaml `orchestrator:`
--- section, the per-task **Requires Approval:** field and the --auto-approve flag).
+-- policy: when a human must approve, from the config's `orchestrator`
+-- section (docs/config.md), the per-task **Requires Approval:** field and the --auto-approve flag).
 --
 --   cfg  = { approval_mode = "required" | "auto" | "manual"   (default "required"),
 --            checkpoint_after = { types }, auto_approve = { types } }
 --   opts = { auto_approve = true }                            (the --auto-approve flag)
 --
--- The reading of the seeds this module implements (each rule is tested):
---  1. --auto-approve means "run with auto-approve (no prompts)" (seed 000): never
+-- The rules this module implements (each rule is tested):
+--  1. --auto-approve means "run with auto-approve (no prompts)": never
 --     ask and never checkpoint, whatever the mode or the task file says. It is the
 --     operator's explicit choice for this run, so it outranks both.
 --  2. manual: ask before every task, no exceptions; the auto_approve list and
 --     "Requires Approval: false" do not apply. A human steps through the day.
---  3. required (the default, seed 001): ask before every task unless its type is
+--  3. required (the default): ask before every task unless its type is
 --     in auto_approve ("Auto-approve these task types").
 --  4. auto: run without asking.
 --  5. "Requires Approval: true" asks in every mode, even for an auto_approve type
 --     and in auto mode. "Requires Approval: false" never removes an approval the
---     mode demands: task files are often generated (seed 001 "Generated Tasks")
+--     mode demands: task files are often generated (by a script or an agent)
 --     while the config is the operator's, so a task file may raise the bar, never
 --     lower it. In effect false just means "this task adds no approval of its own".
 --  6. checkpoint_after: after a task whose type is listed ("Always pause after
@@ -25,7 +25,7 @@
 --     last task of a session is the workflow's choice.
 --  7. A checkpoint after task N and an approval before task N+1 are one human
 --     decision: the workflow asks once ("✅ Task 1/3 Complete! ... /approve to
---     continue", seed 001).
+--     continue").
 --  Types compare case-insensitively; "*" in a list matches every type; a task with
 --  no type matches only "*". An invalid cfg makes both questions answer true with
 --  the reason (fail safe: never run unapproved because of a typo); call

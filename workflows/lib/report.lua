@@ -1,4 +1,4 @@
--- report: the end-of-day report, results/YYYY-MM-DD-report.md (seed 002):
+-- report: the end-of-day report, results/YYYY-MM-DD-report.md:
 -- what was done, what failed, durations, cost, tokens, time to approval.
 local fmt = require("lib.format")
 local M = {}

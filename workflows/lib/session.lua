@@ -1,5 +1,6 @@
 -- session: a day's session and its tasks as rows in the host's state
--- database, in seed 001's state.json vocabulary. Every change is committed
+-- database, with the task states pending, running, waiting_approval,
+-- completed, failed, skipped, paused. Every change is committed
 -- (with its event) before the workflow moves on, so a crash loses nothing
 -- that was reported done.
 local M = {}

@@ -1,4 +1,4 @@
--- tasks_md: the markdown task file format of seeds 000/001.
+-- tasks_md: the markdown day file (docs/task-file-markdown.md).
 --   # Tasks - 2025-11-20          optional: doc.title (and doc.date when dated)
 --   ## Task 1: Title              a task: whole-number id, non-empty title
 --   **Type:** database            free-form, lower-cased
@@ -282,7 +282,7 @@ local function one_line(v, what)
   return v
 end
 
--- Writes the seed 001 layout: render(parse(seed example)) is byte-identical.
+-- Writes the canonical layout: render(parse(tasks/example-tasks.md)) is byte-identical.
 function M.render(doc)
   local out = {}
   local function add(...) for i = 1, select("#", ...) do out[#out + 1] = select(i, ...) end end

@@ -1,4 +1,4 @@
--- telegram: the bot, speaking the Bot API directly (seeds 000/001/004).
+-- telegram: the bot, speaking the Bot API directly (docs/telegram.md).
 -- Long-polls getUpdates with an offset (kept in the state database, so a
 -- restart neither loses nor repeats a command), answers the commands through
 -- lib/control.lua, and answers inline-button presses. Only the configured
@@ -15,7 +15,7 @@ local M = {}
 M.MAX_TEXT = 4000           -- Telegram refuses messages over 4096 characters
 M.MAX_INPUT = 4000          -- longer incoming texts are cut before parsing
 M.SHORT_POLL_INTERVAL = 1   -- seconds between polls when the API does not hold requests
-M.PLAIN_TEXT = "task"       -- a message that is not a command: "task" (seed 004) or "help"
+M.PLAIN_TEXT = "task"       -- a message that is not a command: "task" (a one-task session) or "help"
 
 local function ids(list)
   local set = {}
@@ -136,7 +136,7 @@ function M:on_message(msg, edited)
   local by = "telegram:" .. tostring(math.floor(msg.from and msg.from.id or chat))
   local cmd, arg = M.parse_command(text)
   if not cmd then
-    -- plain text: the answer to a waiting question, else a new task (seed 004)
+    -- plain text: the answer to a waiting question, else a new one-task session
     local st = self.control.run("status", {}, by)
     if st.waiting and st.waiting.kind == "question" then cmd, arg = "answer", text
     elseif M.PLAIN_TEXT == "task" then cmd, arg = "task", text
