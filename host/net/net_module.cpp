@@ -227,7 +227,7 @@ void* server_start(const orch_net_server_options* o, const orch_net_server_handl
         s->svr.Delete(".*", handler);
         s->svr.Options(".*", handler);
         // A POST without a body and without Content-Length (`curl -X POST
-        // URL`, as seed 003 documents) is a 400 to httplib 0.11, which would
+        // URL`, as the REST API's quick-start documents) is a 400 to httplib 0.11, which would
         // read the body until EOF; it is an empty body. The pre-routing
         // handler runs before the body is read.
         s->svr.set_pre_routing_handler([raw](const httplib::Request& req, httplib::Response& res) {

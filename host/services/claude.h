@@ -1,7 +1,7 @@
 // Runs `claude -p --output-format stream-json --verbose ...` through
 // ProcessRun: writes the raw stream to the task's output log, parses each
 // line, hands events to a callback, and summarises the final result the way
-// claude-cli.md says to judge it (exit 0 AND is_error false AND no denials).
+// a run is judged: exit 0 AND is_error false AND no permission denials.
 // Lua-free: options and results are JSON-shaped.
 #pragma once
 #include <functional>

@@ -40,7 +40,7 @@ std::string iso_time(double t) {
 
 namespace {
 
-// logs/YYYY-MM-DD.log, the seeds' daily log name.
+// logs/YYYY-MM-DD.log, the daily log's name.
 struct DayFileName {
     static spdlog::filename_t calc_filename(const spdlog::filename_t& dir, const tm& now_tm) {
         char buf[32];

@@ -1,4 +1,4 @@
-// Logs, as the seeds list them: the daily log (logs/YYYY-MM-DD.log, spdlog),
+// The logs: the daily log (logs/YYYY-MM-DD.log, spdlog),
 // the NDJSON event stream (logs/events.ndjson, one object per line, mirrored
 // into the events table) and the terminal. Lua-free. A log that cannot be
 // written (disk full, read-only) is reported once and never stops the run.

@@ -1,4 +1,4 @@
--- safety: what an agent must not do (seeds 002/004: no git stage/commit/push,
+-- safety: what an agent must not do (no git stage/commit/push,
 -- no database migrations run, no deletes, nothing outside the project).
 -- The host enforces it three ways: claude.disallowed_tools in config (claude
 -- refuses), this live check on every tool_use in the stream (the host stops
