@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set-up for a fresh Debian 12 machine: system packages, the pinned claude CLI
-# (npm, for the end-to-end tests and the demo), and the cmake build.
+# (npm, for the end-to-end tests and the demo), the test tools (the Bot API
+# emulator, n8n), and the cmake build.
 # Idempotent and quick when nothing changed: packages already present are not
 # reinstalled, npm is skipped when the pinned version is there, and the build
 # is incremental (ccache).
@@ -34,6 +35,8 @@ fi
 if [ "${ORCH_SKIP_NPM:-0}" != 1 ]; then
   bash scripts/install-claude.sh >/dev/null
   bash tests/telegram/install.sh >/dev/null   # Bot API emulator for tests/telegram
+  # n8n for tests/n8n (about 2 GB, minutes the first time; cached outside the clone)
+  [ "${ORCH_SKIP_N8N:-0}" = 1 ] || bash tests/n8n/install.sh >/dev/null
 fi
 
 build_type=${CMAKE_BUILD_TYPE:-RelWithDebInfo}
