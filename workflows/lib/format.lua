@@ -1,5 +1,6 @@
 -- format: every user-facing message in the bot's Telegram style (docs/telegram.md):
--- plain text (no parse_mode), emoji first line, blocks split by blank lines, a commands line last. s = {id=, status=, task_file=, started_at=,
+-- plain text (no parse_mode), emoji first line, blocks split by blank lines, a
+-- commands line last. s = {id=, status=, task_file=, started_at=,
 -- completed_at=, tasks={ {id=, title=, type=, priority=, description=, status=,
 -- started_at=, completed_at=, cost_usd=, tokens=} }} (statuses: pending running
 -- waiting_approval completed failed skipped paused; s.status picks the commands
