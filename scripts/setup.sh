@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 packages=(g++ cmake make pkg-config ccache git python3 sqlite3
           libluajit2-5.1-dev libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev
-          doctest-dev libsqlite3-dev libssl-dev
+          doctest-dev libsqlite3-dev libssl-dev libcli11-dev
           curl jq   # the shell tests' HTTP client and JSON reader
           wrk)      # wrk: bench/serve.sh (the webhook server benchmark)
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
