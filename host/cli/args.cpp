@@ -58,7 +58,7 @@ CLI::Option* add_count(CLI::App* c, const std::string& name, const std::string& 
 void add_positional(CLI::App* c, const std::string& name, const std::string& help, bool many = false,
                     bool required = false) {
     auto* o = c->add_option(name)->description(help)->type_name("");
-    if (many) o->expected(required ? 1 : 0, -1);
+    if (many) o->expected(required ? 1 : 0, -1)->allow_extra_args();  // without it: only the first
     if (required) o->required();
 }
 

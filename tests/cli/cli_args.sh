@@ -56,6 +56,16 @@ refused "help of an unknown command" "frobnicate" orch help frobnicate
 refused "resume --tasks" "--tasks" orch resume --tasks "$TASKS"
 check_eq "$(orch sessions | grep -c .)" 2 "sessions after the refused commands: still two"
 
+# --- several words where a command takes them: read, not refused
+rc=0
+orch answer two words --session no-such-session >"$T/out" 2>"$T/err" || rc=$?
+check_eq "$rc" 1 "answer TWO WORDS: exit code (the session is not running) ($(cat "$T/err"))"
+rc=0
+orch test --no-state "$ORCH_SRC/tests/cli/fixtures/specs/passes.lua" "$ORCH_SRC/tests/cli/fixtures/specs/passes.lua" \
+    >"$T/out" 2>"$T/err" || rc=$?
+check_eq "$rc" 0 "test SPEC SPEC: exit code ($(cat "$T/err"))"
+check_eq "$(grep -c '^ok 1 - one is one' "$T/out")" 2 "test SPEC SPEC: both specs ran"
+
 # --- the version, the help
 for v in --version -V; do
     rc=0
