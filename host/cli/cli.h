@@ -1,21 +1,28 @@
 // Command-line commands. Each returns the process exit code (app.h ExitCode).
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace orch {
 
+// A command line as the command table (cli/args.cpp) read it.
 struct Args {
     std::string command;
+    int (*run)(const Args&) = nullptr;  // the command's cmd_* function
     std::vector<std::string> positional;
-    std::vector<std::pair<std::string, std::string>> options;  // --name[=value]
+    // each given option by its first long name: {"limit", "5"}; a flag's value
+    // is "true" (or "false" for --auto-approve=false and --no-input=false)
+    std::vector<std::pair<std::string, std::string>> options;
     bool has(const std::string& name) const;
     std::string get(const std::string& name, const std::string& dflt = "") const;
 };
 
-Args parse_args(int argc, char** argv);  // throws std::runtime_error on bad usage
-
-struct Context;  // root, config path: see cli_common.cpp
+// Reads argv against the command table into `out`. Returns an exit code when
+// the parse ends the run, having printed what it had to: the help or the
+// version (0), an error naming the unknown flag, missing or bad value or
+// extra argument, with a hint (2); nullopt when `out.run` should run.
+std::optional<int> parse_args(int argc, char** argv, Args& out);
 
 int cmd_run(const Args& a);
 int cmd_resume(const Args& a);

@@ -26,41 +26,6 @@ std::string Args::get(const std::string& name, const std::string& dflt) const {
     return dflt;
 }
 
-Args parse_args(int argc, char** argv) {
-    // Options that take a value as the next argument when not written --k=v.
-    static const char* k_valued[] = {"tasks", "root", "config", "session", "lines", "task", "by", "workflow", "host", "port"};
-    Args a;
-    for (int i = 1; i < argc; ++i) {
-        std::string s = argv[i];
-        if (s == "--") {
-            for (++i; i < argc; ++i) a.positional.emplace_back(argv[i]);
-            break;
-        }
-        if (s.rfind("--", 0) == 0 && s.size() > 2) {
-            std::string name = s.substr(2), value;
-            auto eq = name.find('=');
-            if (eq != std::string::npos) {
-                value = name.substr(eq + 1);
-                name = name.substr(0, eq);
-            } else {
-                for (const char* v : k_valued)
-                    if (name == v) {
-                        if (i + 1 >= argc) throw std::runtime_error("--" + name + " needs a value");
-                        value = argv[++i];
-                    }
-            }
-            a.options.emplace_back(name, value);
-        } else if (s == "-h") {
-            a.options.emplace_back("help", "");
-        } else if (a.command.empty()) {
-            a.command = s;
-        } else {
-            a.positional.push_back(s);
-        }
-    }
-    return a;
-}
-
 namespace {
 bool is_dir(const std::string& p) {
     struct stat st;

@@ -191,7 +191,7 @@ int cmd_status(const Args& a) {
 
 int cmd_sessions(const Args& a) {
     auto rt = status_runtime(a);
-    json list = rt->app.store ? rt->app.store->list_sessions(std::stoi(a.get("lines", "20"))) : json::array();
+    json list = rt->app.store ? rt->app.store->list_sessions(std::stoi(a.get("limit", "20"))) : json::array();
     if (a.has("json")) {
         printf("%s\n", list.dump(2).c_str());
         return k_exit_ok;

@@ -27,16 +27,7 @@ int cmd_serve(const Args& a) {
     ServerOptions opts;
     opts.host = a.has("host") ? a.get("host") : scfg.value("host", std::string("127.0.0.1"));
     opts.port = scfg.value("port", 5000);
-    if (a.has("port")) {
-        std::string p = a.get("port");
-        char* end = nullptr;
-        long v = strtol(p.c_str(), &end, 10);
-        if (p.empty() || *end || v < 0 || v > 65535) {
-            fprintf(stderr, "orch-host serve: --port must be a number 0..65535 (got '%s')\n", p.c_str());
-            return k_exit_bad_input;
-        }
-        opts.port = static_cast<int>(v);
-    }
+    if (a.has("port")) opts.port = std::stoi(a.get("port"));  // the parser checked 0..65535
     opts.threads = scfg.value("threads", 16);
     opts.queue = scfg.value("queue", 256);
     opts.max_body = static_cast<size_t>(scfg.value("max_body_kb", 256.0) * 1024);

@@ -1,0 +1,243 @@
+// The command table: every command with its one-line help, its positional
+// arguments and its flags, and the parser (CLI11) that reads argv against it
+// into an Args. Only this file includes CLI11 (a large header-only library).
+// What the parser does not know is an error naming it: an unknown flag or
+// command, a missing or bad value, an extra argument.
+#include "app.h"
+#include "cli/cli.h"
+
+#include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+
+namespace orch {
+
+namespace {
+
+const char* k_about = "run Lua workflows that drive Claude Code agents";
+const char* k_footer =
+    "`orch-host help CMD` or `orch-host CMD --help`: a command's arguments and flags.\n"
+    "--root and --config may also follow the command.\n"
+    "Exit codes: 0 done, 1 tasks failed, 2 bad input, 3 paused, 4 another run is active, 5 state error";
+
+// --auto-approve and --no-input: alone, or =true / =false
+void add_switch(CLI::App* c, const std::string& name, const std::string& help) {
+    auto check = [name](std::string& v) -> std::string {
+        if (v == "true" || v == "false") return "";
+        return "expected --" + name + ", --" + name + "=true or --" + name + "=false, got --" + name + "=" + v;
+    };
+    c->add_flag("--" + name)->description(help + " (--" + name + "=false: not)")->check(CLI::Validator(check, ""));
+}
+
+void add_flag(CLI::App* c, const std::string& name, const std::string& help) {
+    c->add_flag(name)->description(help)->disable_flag_override();  // `--json=false` is refused, not read as --json
+}
+
+CLI::Option* add_value(CLI::App* c, const std::string& name, const std::string& type, const std::string& help) {
+    return c->add_option(name)->description(help)->type_name(type);
+}
+
+// a whole number lo..hi
+CLI::Validator number_in(long lo, long hi) {
+    auto check = [lo, hi](std::string& v) -> std::string {
+        char* end = nullptr;
+        errno = 0;
+        long n = strtol(v.c_str(), &end, 10);
+        if (v.empty() || *end || errno || n < lo || n > hi)
+            return "expected a number " + std::to_string(lo) + ".." + std::to_string(hi) + ", got '" + v + "'";
+        return "";
+    };
+    return CLI::Validator(check, "");
+}
+
+CLI::Option* add_count(CLI::App* c, const std::string& name, const std::string& help) {
+    return add_value(c, name, "N", help)->check(number_in(0, 1000000));
+}
+
+void add_positional(CLI::App* c, const std::string& name, const std::string& help, bool many = false,
+                    bool required = false) {
+    auto* o = c->add_option(name)->description(help)->type_name("");
+    if (many) o->expected(required ? 1 : 0, -1)->allow_extra_args();  // without it: only the first
+    if (required) o->required();
+}
+
+void add_control(CLI::App* c, const char* text_help, bool text_required) {
+    add_positional(c, "TEXT", text_help, true, text_required);
+    add_value(c, "--session", "ID", "the session (default: the latest)");
+    add_value(c, "--by", "NAME", "who decides, as recorded (default: cli:$USER)");
+}
+
+struct Command {
+    const char* name;
+    const char* help;
+    int (*run)(const Args&);
+    void (*define)(CLI::App*);  // its positional arguments and flags
+};
+
+int cmd_version(const Args&) {
+    printf("orch-host %s\n", ORCH_VERSION);
+    return k_exit_ok;
+}
+
+const Command k_commands[] = {
+    {"run", "run a workflow (default daily.lua, looked up in workflows/)", cmd_run,
+     [](CLI::App* c) {
+         add_positional(c, "WORKFLOW", "a workflow file, or a name under workflows/ (default daily.lua)");
+         add_positional(c, "ARGS", "the workflow's own arguments (after --, they may start with -)", true);
+         add_value(c, "--tasks", "FILE", "the task file (default: today's, tasks/YYYY-MM-DD-tasks.md)");
+         add_switch(c, "auto-approve", "approve every task without asking");
+         add_switch(c, "no-input", "never prompt on the terminal: wait for approve|skip|pause");
+         add_flag(c, "--resume", "continue a session instead, as `orch-host resume` does");
+         add_value(c, "--session", "ID", "with --resume: the session (default: the latest)");
+     }},
+    {"serve", "the webhook server, Telegram bot and schedules (workflows/serve.lua)", cmd_serve,
+     [](CLI::App* c) {
+         add_value(c, "--host", "H", "the address to listen on (default: server.host, 127.0.0.1)");
+         add_value(c, "--port", "N", "the port, 0 for any free one (default: server.port, 5000)")
+             ->check(number_in(0, 65535));
+     }},
+    {"resume", "continue a paused or interrupted session, with the flags it was started with unless given again",
+     cmd_resume,
+     [](CLI::App* c) {
+         add_positional(c, "SESSION", "the session (default: the latest)");
+         add_value(c, "--session", "ID", "the same as SESSION");
+         add_switch(c, "auto-approve", "approve every task without asking");
+         add_switch(c, "no-input", "never prompt on the terminal: wait for approve|skip|pause");
+     }},
+    {"status", "the session, each task's state, durations, cost, tokens", cmd_status,
+     [](CLI::App* c) {
+         add_positional(c, "SESSION", "the session (default: the latest)");
+         add_flag(c, "--json", "one JSON object: the session's fields and its tasks");
+     }},
+    {"sessions", "recent sessions, newest first", cmd_sessions,
+     [](CLI::App* c) {
+         add_count(c, "--limit,--lines", "at most N sessions (default 20)");
+         add_flag(c, "--json", "a JSON array");
+     }},
+    {"approve", "approve what the session waits for (a question: answer it with TEXT)", cmd_control,
+     [](CLI::App* c) { add_control(c, "a note kept with the decision (a question's answer)", false); }},
+    {"skip", "skip the waiting or running task", cmd_control,
+     [](CLI::App* c) { add_control(c, "a note kept with the decision", false); }},
+    {"pause", "pause the session (`orch-host resume` continues it)", cmd_control,
+     [](CLI::App* c) { add_control(c, "a note kept with the decision", false); }},
+    {"answer", "answer an agent's question", cmd_control,
+     [](CLI::App* c) { add_control(c, "the answer (several words are joined with spaces)", true); }},
+    {"tail-events", "the NDJSON event stream", cmd_tail_events,
+     [](CLI::App* c) {
+         add_value(c, "--task", "ID", "only this task's events");
+         add_count(c, "--lines", "the last N lines (default 20)");
+         add_flag(c, "--follow", "then print new events as they come (Ctrl-C ends)");
+     }},
+    {"logs", "today's daily log", cmd_logs,
+     [](CLI::App* c) {
+         add_count(c, "--lines", "the last N lines (default 30)");
+         add_flag(c, "--follow", "then print new lines as they come (Ctrl-C ends)");
+     }},
+    {"doctor", "effective config, claude CLI, folders, database health", cmd_doctor, [](CLI::App*) {}},
+    {"test", "run Lua specs inside the host", cmd_test,
+     [](CLI::App* c) {
+         add_positional(c, "SPEC", "spec files (tests/lua/*_spec.lua)", true, true);
+         add_flag(c, "--no-state", "without the state database");
+     }},
+    {"version", "print the version", cmd_version, [](CLI::App*) {}},
+};
+
+// the parsed values, by each option's first long name (positionals in order)
+void collect(const CLI::App& from, Args& a) {
+    for (const CLI::Option* o : from.get_options()) {
+        if (o->count() == 0 || o == from.get_help_ptr() || o == from.get_version_ptr()) continue;
+        if (o->get_positional()) {
+            for (const auto& r : o->results()) a.positional.push_back(r);
+        } else {
+            a.options.emplace_back(o->get_single_name(), o->results().back());
+        }
+    }
+}
+
+// "unknown flag --x", "unexpected argument y" for each argument left over
+std::string extras_message(const std::vector<std::string>& extras) {
+    std::string m;
+    for (const auto& x : extras) {
+        if (!m.empty()) m += "; ";
+        m += (x.size() > 1 && x[0] == '-' ? "unknown flag " : "unexpected argument ") + x;
+    }
+    return m;
+}
+
+}  // namespace
+
+std::optional<int> parse_args(int argc, char** argv, Args& out) {
+    CLI::App app(std::string("orch-host ") + ORCH_VERSION + ": " + k_about, "orch-host");
+    app.set_version_flag("-V,--version", std::string("orch-host ") + ORCH_VERSION);
+    app.footer(k_footer);
+    app.get_formatter()->column_width(24);
+    app.get_formatter()->label("Subcommands", "Commands");
+    app.get_formatter()->label("SUBCOMMAND", "COMMAND");
+    app.get_formatter()->label("Positionals", "Arguments");
+    app.require_subcommand(0, 1);
+    app.add_option("--root", "the project folder (default: $ORCH_ROOT, or the nearest folder upward with workflows/)")
+        ->type_name("DIR");
+    app.add_option("--config", "the config file (default workflows/config.lua)")->type_name("FILE");
+    for (const Command& cmd : k_commands) {
+        CLI::App* c = app.add_subcommand(cmd.name, cmd.help);
+        c->fallthrough();  // --root and --config after the command
+        c->group("Commands");
+        cmd.define(c);
+    }
+    CLI::App* help = app.add_subcommand("help", "this help, or a command's: help CMD");
+    help->group("Commands");
+    add_positional(help, "CMD", "the command");
+
+    if (argc < 2) {  // no command: the usage, as an error
+        fprintf(stderr, "%s", app.help().c_str());
+        return k_exit_bad_input;
+    }
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp&) {
+        printf("%s", app.help().c_str());  // the command's, when one was given
+        return k_exit_ok;
+    } catch (const CLI::CallForVersion&) {
+        printf("%s\n", app.version().c_str());
+        return k_exit_ok;
+    } catch (const CLI::ParseError& e) {
+        const auto& used = app.get_subcommands();
+        std::string cmd = used.empty() ? "" : used[0]->get_name();
+        std::vector<std::string> extras = app.remaining();
+        if (!used.empty())
+            for (const auto& x : used[0]->remaining()) extras.push_back(x);
+        std::string what = e.what();
+        if (dynamic_cast<const CLI::ExtrasError*>(&e) && !extras.empty())
+            what = cmd.empty() && extras[0][0] != '-' ? "unknown command " + extras[0] : extras_message(extras);
+        fprintf(stderr, "orch-host%s%s: %s\nsee orch-host %s--help\n", cmd.empty() ? "" : " ", cmd.c_str(),
+                what.c_str(), cmd.empty() ? "" : (cmd + " ").c_str());
+        return k_exit_bad_input;
+    }
+    const auto& used = app.get_subcommands();
+    if (used.empty() || used[0] == help) {
+        std::string name = used.empty() || help->get_option("CMD")->count() == 0
+                               ? ""
+                               : help->get_option("CMD")->results()[0];
+        if (name.empty()) {  // the general help (app.help() would give help's own)
+            printf("%s", app.get_formatter()->make_help(&app, "orch-host", CLI::AppFormatMode::Normal).c_str());
+            return used.empty() ? k_exit_bad_input : k_exit_ok;
+        }
+        try {
+            printf("%s", app.get_subcommand(name)->help("orch-host").c_str());
+            return k_exit_ok;
+        } catch (const CLI::OptionNotFound&) {
+            fprintf(stderr, "orch-host help: unknown command %s\nsee orch-host --help\n", name.c_str());
+            return k_exit_bad_input;
+        }
+    }
+    out = Args{};
+    out.command = used[0]->get_name();
+    for (const Command& cmd : k_commands)
+        if (out.command == cmd.name) out.run = cmd.run;
+    collect(app, out);
+    collect(*used[0], out);
+    return std::nullopt;
+}
+
+}  // namespace orch
