@@ -38,8 +38,11 @@ std::string lock_path(const App& app) { return app.state_db_path() + ".lock"; }
 // meanwhile is safe too.)
 void stop_leftover_agents(App& app) {
     RunLock probe(lock_path(app));
-    if (probe.held_by_other()) return;
+    // the /proc scan only after a host died holding the lock: every command
+    // runs this, and a clean end leaves no note
+    if (probe.held_by_other() || probe.holder().empty()) return;
     int n = kill_orphaned_agents(app.state_db_path());
+    probe.clear_if_free();
     if (n == 0) return;
     std::string msg = "stopped " + std::to_string(n) + " agent process(es) left by a host that died";
     if (app.journal) app.journal->log("warn", msg);
@@ -47,7 +50,16 @@ void stop_leftover_agents(App& app) {
 }
 
 RunLock::~RunLock() {
-    if (fd_ >= 0) close(fd_);  // releases the flock
+    if (fd_ < 0) return;
+    [[maybe_unused]] int rc = ftruncate(fd_, 0);  // no note: this host ended cleanly
+    close(fd_);                                   // releases the flock
+}
+
+void RunLock::clear_if_free() {
+    int fd = open(path_.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) return;
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) [[maybe_unused]] int rc = ftruncate(fd, 0);
+    close(fd);  // releases the flock
 }
 
 bool RunLock::acquire(const std::string& note) {

@@ -19,14 +19,18 @@ enum class Services { None, ReadOnly, Full };
 // Throws std::runtime_error (config errors name the file and field).
 std::unique_ptr<Runtime> make_runtime(const Args& a, Services services);
 
-// An exclusive lock on state/run.lock, so overlapping runs are refused.
+// An exclusive lock on state/run.lock, so overlapping runs are refused. The
+// holder's note stays in the file until it releases the lock cleanly: a note
+// in a free lock means its host died holding it (kill -9, OOM, a second
+// Ctrl-C).
 class RunLock {
 public:
     explicit RunLock(std::string path) : path_(std::move(path)) {}
-    ~RunLock();
+    ~RunLock();                             // a clean release: the note is cleared
     bool acquire(const std::string& note);  // false when another process holds it
     std::string holder() const;             // the note the holder wrote
     bool held_by_other();                   // probe without keeping it
+    void clear_if_free();                   // a dead holder's note, once its leftovers are gone
 private:
     std::string path_;
     int fd_ = -1;

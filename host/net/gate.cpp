@@ -114,11 +114,14 @@ void SockStream::get_local_ip_and_port(std::string& ip, int& port) const {
     if (getsockname(fd_, reinterpret_cast<sockaddr*>(&ss), &len) == 0) address_of(ss, ip, port);
 }
 
-bool head_ready(int fd, size_t max_head) {
-    thread_local std::vector<char> buf;
-    buf.resize(max_head);
-    ssize_t n = recv(fd, buf.data(), buf.size(), MSG_PEEK | MSG_DONTWAIT);
-    return n > 0 && (static_cast<size_t>(n) >= max_head || has_head_end(buf.data(), static_cast<size_t>(n)));
+Head peek_head(int fd) {
+    thread_local std::vector<char> buf(k_max_head);
+    ssize_t n;
+    do n = recv(fd, buf.data(), buf.size(), MSG_PEEK | MSG_DONTWAIT); while (n < 0 && errno == EINTR);
+    if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK ? Head::empty : Head::closed;
+    if (n == 0) return Head::closed;
+    auto k = static_cast<size_t>(n);
+    return k >= buf.size() || has_head_end(buf.data(), k) ? Head::complete : Head::partial;
 }
 
 // --- ConnGate ---------------------------------------------------------------
@@ -131,7 +134,6 @@ bool ConnGate::start() {
     ev.events = EPOLLIN;
     ev.data.fd = wake_;
     if (epoll_ctl(ep_, EPOLL_CTL_ADD, wake_, &ev) != 0) return false;
-    peek_.resize(opts_.max_head);
     thread_ = std::thread([this] { run(); });
     return true;
 }
@@ -222,16 +224,15 @@ void ConnGate::take_incoming() {
 void ConnGate::check(int fd, bool peer_done) {
     auto it = conns_.find(fd);
     if (it == conns_.end()) return;  // an event for a socket handed on in this batch
-    ssize_t n;
-    do n = recv(fd, peek_.data(), peek_.size(), MSG_PEEK | MSG_DONTWAIT); while (n < 0 && errno == EINTR);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) return drop(fd, {});
-    if (n < 0) return;
+    Head h = peek_head(fd);
+    if (h == Head::closed) return drop(fd, {});
+    if (h == Head::empty) return;
     Conn& c = it->second;
     if (!c.got_bytes) {
         c.got_bytes = true;
         c.first_byte = Clock::now();
     }
-    if (static_cast<size_t>(n) < peek_.size() && !has_head_end(peek_.data(), static_cast<size_t>(n))) {
+    if (h == Head::partial) {
         if (peer_done) drop(fd, k_400);  // the client has stopped sending: this head will never end
         return;
     }

@@ -58,16 +58,21 @@ private:
     size_t off_ = 0, end_ = 0;
 };
 
-// True when fd's receive queue already holds a complete request head (or
-// max_head bytes without one, which the worker will refuse).
-bool head_ready(int fd, size_t max_head);
+// Bytes peeked for the end of a request head; a longer head goes to a
+// worker as it is, and httplib refuses it.
+constexpr size_t k_max_head = 16384;
+
+// What fd's receive queue holds, peeked (nothing consumed): `closed` (EOF or
+// an error), `empty` (nothing yet), `partial` (part of a head) or `complete`
+// (a whole head, or k_max_head bytes without its end).
+enum class Head { closed, empty, partial, complete };
+Head peek_head(int fd);
 
 class ConnGate {
 public:
     struct Options {
         double head_timeout = 10;  // seconds from the first byte (or accept) to the blank line
         double idle_timeout = 5;   // seconds a kept-alive connection may wait for its next request
-        size_t max_head = 16384;   // bytes peeked for the end of the head
         size_t max_conns = 4096;   // connections held at once; more are closed at once
     };
     using Ready = std::function<void(int fd)>;  // on the gate thread; takes the socket
@@ -101,7 +106,6 @@ private:
     std::vector<std::pair<int, bool>> incoming_;
     bool stopped_ = false;                  // under mu_
     std::unordered_map<int, Conn> conns_;   // gate thread only
-    std::vector<char> peek_;
 };
 
 }  // namespace orch_net

@@ -133,7 +133,7 @@ void serve_connection(Server* s, int fd) {
         if (!ok || closed || last || t_close_after || s->stopping) break;
         if (strm.buffered() > 0) continue;  // pipelined: the next head is (partly) read
         pollfd p{fd, POLLIN, 0};
-        if (poll(&p, 1, 2) > 0 && orch_net::head_ready(fd, 16384)) continue;
+        if (poll(&p, 1, 2) > 0 && orch_net::peek_head(fd) == orch_net::Head::complete) continue;
         s->gate->add(fd, false);
         return;
     }
