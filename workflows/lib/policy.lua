@@ -40,11 +40,11 @@ local M = {}
 M.MODES = { required = true, auto = true, manual = true }
 M.DEFAULT_MODE = "required"
 
-local err_mt = { __tostring = function(e) return e.message end }
+local errors = require("orch.errors")
 
 local function bad(field, fmt, ...)
-  return nil, setmetatable({ code = "bad_config", field = field,
-    message = "approval config: " .. field .. ": " .. string.format(fmt, ...) }, err_mt)
+  return nil, errors.new("bad_config", "approval config: " .. field .. ": " .. string.format(fmt, ...),
+    { field = field })
 end
 
 local function check_list(cfg, field)

@@ -29,7 +29,7 @@ local KNOWN_LIST = "Type, Priority, Requires Approval, Description, Acceptance C
 local PRIORITIES = { high = true, medium = true, low = true }
 local BOOLS = { ["true"] = true, yes = true, ["false"] = false, no = false }
 
-local err_mt = { __tostring = function(e) return e.message end }
+local errors = require("orch.errors")
 -- No lazy patterns on untrusted lines: "(.-)%s*$" is quadratic on long blank runs.
 local function trim(s)
   local i, j = find(s, "%S"), #s
@@ -43,9 +43,7 @@ end
 local function fail(code, file, line, task, fmt, ...)
   local where = line and (file .. ":" .. line) or file
   local who = task and format("task %s%s: ", tostring(task.id), task.title and (" '" .. task.title .. "'") or "") or ""
-  local e = { code = code, file = file, line = line, task = task and task.id,
-    message = where .. ": " .. who .. format(fmt, ...) }
-  error(setmetatable(e, err_mt), 0)
+  error(errors.new(code, where .. ": " .. who .. format(fmt, ...), { file = file, line = line, task = task and task.id }), 0)
 end
 
 -- Lead byte -> number of continuation bytes and the range allowed for the first
@@ -272,7 +270,7 @@ function M.parse(text, filename, opts)
   filename = filename or "<tasks>"
   local ok, res = pcall(parse_impl, text, filename, opts or {})
   if ok then return res end
-  if getmetatable(res) == err_mt then return nil, res end
+  if errors.is(res) then return nil, res end
   error(res, 0)
 end
 
