@@ -16,7 +16,8 @@ end
 -- Tasks from `from` on raise when anything reads them: what a walk would do.
 local function poison(s, from)
   for i = from, #s.tasks do
-    s.tasks[i] = setmetatable({}, { __index = function(_, k) error("walked the session: task " .. i .. "." .. k, 2) end })
+    local function walked_into(_, k) error("walked the session: task " .. i .. "." .. k, 2) end
+    s.tasks[i] = setmetatable({}, { __index = walked_into })
   end
 end
 

@@ -87,11 +87,9 @@ function M.thousands(n) -- 123456 -> "123,456"
   return (format("%.0f", floor(n)):reverse():gsub("(%d%d%d)", "%1,"):reverse():gsub("^(%-?),", "%1"))
 end
 
-function M.tokens(v) -- a number, or a usage table {input_tokens=, output_tokens=, ...}
-  if type(v) ~= "table" then return type(v) == "number" and v or nil end
-  local sum = 0
-  for _, x in pairs(v) do if type(x) == "number" then sum = sum + x end end
-  return sum
+function M.tokens(v) -- a number, or a usage table {input_tokens=, output_tokens=, ...}; nil for neither
+  if type(v) ~= "table" and type(v) ~= "number" then return nil end
+  return S.tokens(v)
 end
 
 function M.clock(epoch, utc_offset) -- "9:30 AM", epoch shifted by utc_offset seconds
@@ -247,10 +245,9 @@ end
 
 function M.session_completed(s, now) -- totals over s.tasks; duration up to completed_at or now
   local c = counts(s)
-  local cost, tok, failed = 0, 0, {}
-  for _, t in ipairs(s.tasks or {}) do
-    cost = cost + (tonumber(t.cost_usd) or 0)
-    tok = tok + (M.tokens(t.tokens) or 0)
+  local cost, tok = S.totals(s)
+  local failed = {}
+  for _, t in ipairs(s.tasks or {}) do -- the end of a session: one walk for the failed ones
     if t.status == "failed" and #failed < 10 then
       failed[#failed + 1] = format("• Task %s - %s", tostring(t.id or "?"), title_of(t))
     end

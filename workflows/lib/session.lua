@@ -19,6 +19,14 @@ M.ACTIVE = { running = true, waiting_approval = true, paused = true }
 -- s._cursor (no task before it is unfinished). Keys starting with "_" are not
 -- stored. The functions below also take a plain {tasks=} table (tests, lib/format
 -- on its own): they walk it then.
+-- tokens(v) -> a number: v itself, or the sum of a usage table {input_tokens=, output_tokens=, ...}
+function M.tokens(v)
+  if type(v) ~= "table" then return tonumber(v) or 0 end
+  local sum = 0
+  for _, x in pairs(v) do if type(x) == "number" then sum = sum + x end end
+  return sum
+end
+
 local function index(s)
   local c = { total = #s.tasks, done = 0 }
   local cost, tokens, by_id, active = 0, 0, {}, {}
@@ -29,7 +37,7 @@ local function index(s)
     if M.FINISHED[st] then c.done = c.done + 1 end
     if M.ACTIVE[st] then active[t] = true end
     cost = cost + (tonumber(t.cost_usd) or 0)
-    tokens = tokens + (tonumber(t.tokens) or 0)
+    tokens = tokens + M.tokens(t.tokens)
     if t.id ~= nil then by_id[tostring(t.id)] = t end
   end
   s._counts, s._cost, s._tokens, s._by_id, s._active, s._cursor = c, cost, tokens, by_id, active, 1
@@ -46,7 +54,7 @@ local function account(s, t, old_status, old_cost, old_tokens)
     if not M.FINISHED[st] and t.seq and t.seq < s._cursor then s._cursor = t.seq end
   end
   s._cost = s._cost + (tonumber(t.cost_usd) or 0) - old_cost
-  s._tokens = s._tokens + (tonumber(t.tokens) or 0) - old_tokens
+  s._tokens = s._tokens + M.tokens(t.tokens) - old_tokens
 end
 
 -- new_id([base]) -> "YYYYmmdd-HHMMSS" (now), or base, with "-2", "-3", ...
@@ -130,7 +138,7 @@ M.index = index
 -- apply(s, t, fields): the change in memory, the model kept up to date;
 -- fields[k] == null (orch.json.null) clears k
 function M.apply(s, t, fields, null)
-  local old_status, old_cost, old_tokens = t.status or "pending", tonumber(t.cost_usd) or 0, tonumber(t.tokens) or 0
+  local old_status, old_cost, old_tokens = t.status or "pending", tonumber(t.cost_usd) or 0, M.tokens(t.tokens)
   for k, v in pairs(fields) do
     if v == null then t[k] = nil else t[k] = v end
   end
@@ -182,7 +190,7 @@ function M.totals(s)
   local cost, tokens = 0, 0
   for _, t in ipairs(s.tasks or {}) do
     cost = cost + (tonumber(t.cost_usd) or 0)
-    tokens = tokens + (tonumber(t.tokens) or 0)
+    tokens = tokens + M.tokens(t.tokens)
   end
   return cost, tokens
 end
