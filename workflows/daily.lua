@@ -60,7 +60,7 @@ local function on_command(cmd)
   orch.log("info", "command " .. cmd.command .. " from " .. tostring(cmd.by))
   local cargs = type(cmd.args) == "string" and orch.json.decode(cmd.args) or cmd.args or {}
   if cmd.command == "pause" then
-    want.pause = "paused by " .. tostring(cmd.by)
+    want.pause = fmt.paused_by(cmd.by)
     if ocfg.pause_stops_agent and current then orch.cancel(main_task, "pause") end
   elseif cmd.command == "skip" and current and (cargs.task == nil or cargs.task == current.id) then
     orch.cancel(main_task, "skip")
@@ -257,13 +257,13 @@ local function step(t)
       outcome = "skipped"
     elseif action ~= "approve" and action ~= "answer" then
       S.set_task(s, t, { status = "pending" })
-      return pause_session(action == "pause" and ("paused by " .. tostring(d.by)) or tostring(d.text or action))
+      return pause_session(action == "pause" and fmt.paused_by(d.by) or tostring(d.text or action))
     end
   end
   outcome = outcome or execute(t)
   if outcome == "paused" then return pause_session(want.pause or "interrupted") end
   if outcome == "completed" and policy.checkpoint_after(t, ocfg, { auto_approve = args.auto_approve }) then
-    checkpoint = "checkpoint after " .. tostring(t.type) .. " task " .. t.id
+    checkpoint = fmt.checkpoint_reason(t)
   end
   local cost = S.totals(s)
   local over, budget = policy.budget(cost, cfg.budget, s.budget_warned)

@@ -337,6 +337,10 @@ end
 
 function M.tool_line(doing) return "   ↳ " .. doing end
 
+-- why a session paused or a task waits (shown as "Why: ..." and in status)
+function M.paused_by(by) return "paused by " .. tostring(by) end
+function M.checkpoint_reason(t) return "checkpoint after " .. tostring(t.type) .. " task " .. tostring(t.id) end
+
 function M.approval_prompt(t)
   return format("Task %s (%s): [a]pprove, [s]kip or [p]ause? ", tostring(t.id), tostring(t.title))
 end
