@@ -35,10 +35,7 @@ local function open_session()
   end
   local file = args.tasks or S.today_file(cfg.paths.tasks_dir)
   local text, err = orch.read_file(file, tasks_md.DEFAULT_MAX_BYTES)
-  if not text then
-    return nil, "cannot read the task file: " .. tostring(err) ..
-      (args.tasks and "" or "\n(no --tasks given: looked for today's file under " .. cfg.paths.tasks_dir .. "/)")
-  end
+  if not text then return nil, fmt.unreadable_tasks(err, not args.tasks and cfg.paths.tasks_dir or nil) end
   local doc, perr = tasks_md.parse(text, file)
   if not doc then return nil, tostring(perr) end
   local s = S.new(doc, { id = args.session_id, task_file = file, workflow = "workflows/daily.lua", pid = orch.pid,
@@ -63,7 +60,7 @@ local function on_command(cmd)
   orch.log("info", "command " .. cmd.command .. " from " .. tostring(cmd.by))
   local cargs = type(cmd.args) == "string" and orch.json.decode(cmd.args) or cmd.args or {}
   if cmd.command == "pause" then
-    want.pause = "paused by " .. tostring(cmd.by)
+    want.pause = fmt.paused_by(cmd.by)
     if ocfg.pause_stops_agent and current then orch.cancel(main_task, "pause") end
   elseif cmd.command == "skip" and current and (cargs.task == nil or cargs.task == current.id) then
     orch.cancel(main_task, "skip")
@@ -99,21 +96,15 @@ local function watcher(t)
   local pos, total = S.position(s, t)
   local started = orch.monotonic()
   local doing = "starting"
-  local function draw()
-    orch.status_line(string.format("▶ Task %d/%d · %s · %s", pos, total,
-      fmt.duration(orch.monotonic() - started), doing))
-  end
+  local function draw() orch.status_line(fmt.status_line(pos, total, orch.monotonic() - started, doing)) end
   local stop = orch.every(1, draw)
   local function on_event(ev)
     if ev.type == "assistant" and type(ev.message) == "table" then
       for _, b in ipairs(ev.message.content or {}) do
+        doing = fmt.agent_doing(b) or doing
         if b.type == "tool_use" then
-          local input = b.input or {}
-          doing = b.name .. " " .. tostring(input.file_path or input.command or input.pattern or ""):sub(1, 80)
-          orch.print("   ↳ " .. doing)
+          orch.print(fmt.tool_line(doing))
           orch.emit("agent_tool", { session = s.id, task = t.id, tool = b.name })
-        elseif b.type == "text" and b.text then
-          doing = "💬 " .. b.text:gsub("%s+", " "):sub(1, 80)
         end
       end
       draw()
@@ -124,9 +115,10 @@ local function watcher(t)
   return on_event, function() stop(); orch.status_line(nil) end
 end
 
-local function run_agent(t, prompt, resume_id)
+local function run_agent(t, prompt, resume_id, try)
   current = t
-  local log = string.format("%s/task-%s-%s-output.log", cfg.paths.logs_dir, s.id, t.id)
+  local log = string.format("%s/task-%s-%s%s-output.log", cfg.paths.logs_dir, s.id, t.id,
+    (try or 1) > 1 and ("-try" .. try) or "")
   local on_event, done = watcher(t)
   orch.emit("claude_started", { session = s.id, task = t.id, resume = resume_id })
   local r = orch.run_claude({ prompt = prompt, resume = resume_id, log_path = log, on_event = on_event,
@@ -144,12 +136,9 @@ local function question_in(r)
   return r.ok and type(r.result) == "string" and r.result:match("QUESTION:%s*(.-)%s*$")
 end
 
--- Run one task to an outcome: "completed" | "failed" | "skipped" | "paused".
-local function execute(t)
-  S.set_task(s, t, { status = "running", started_at = orch.now(), error = orch.json.null,
-                     approval_reason = orch.json.null }, "task_started")
-  note(t, fmt.task_started(s, t), "progress", "task_started")
-  local r, log = run_agent(t, prompt_for(t))
+-- One run of a task's agent, its questions answered: -> result, log, cost, tokens
+local function attempt(t, try)
+  local r, log = run_agent(t, prompt_for(t), nil, try)
   local cost, tokens = r.cost_usd or 0, r.tokens or 0
   local asked = 0
   while question_in(r) and asked < 5 do
@@ -161,8 +150,7 @@ local function execute(t)
     local qfile = string.format("%s/%s.md", cfg.paths.questions_dir, t.id)
     local afile = string.format("%s/%s-answer.md", cfg.paths.questions_dir, t.id)
     if orch.file_info(afile) then orch.rename(afile, afile .. ".stale-" .. math.floor(orch.now())) end
-    orch.write_file(qfile, string.format("# Question from task %s (%s)\n\nSession %s\n\n%s\n\n" ..
-      "Answer with `orch-host answer TEXT` or by writing %s\n", t.id, t.title, s.id, q, afile))
+    orch.write_file(qfile, fmt.question_file(s, t, q, afile))
     note(t, fmt.question(s, t, q), "question", "question_asked")
     local d = orch.await_approval({ session = s.id, task = t.id, kind = "question", prompt = q,
       answer_file = afile })
@@ -172,8 +160,29 @@ local function execute(t)
       break
     end
     S.set_task(s, t, { status = "running" }, "question_answered", { by = d.by })
-    r, log = run_agent(t, d.text, r.session_id)
+    r, log = run_agent(t, d.text, r.session_id, try)
     cost, tokens = cost + (r.cost_usd or 0), tokens + (r.tokens or 0)
+  end
+  return r, log, cost, tokens
+end
+
+-- Run one task to an outcome: "completed" | "failed" | "skipped" | "paused".
+-- A failed run goes again while the policy says so (orchestrator.retry_failed).
+local function execute(t)
+  S.set_task(s, t, { status = "running", started_at = orch.now(), error = orch.json.null,
+                     approval_reason = orch.json.null }, "task_started")
+  note(t, fmt.task_started(s, t), "progress", "task_started")
+  local r, log, cost, tokens = attempt(t, 1)
+  local tries = 0
+  while policy.retry(r, tries, ocfg) and not want.pause and not orch.interrupted() do
+    tries = tries + 1
+    S.set_task(s, t, { attempts = tries + 1 }, "task_retried",
+      { attempt = tries + 1, of = ocfg.retry_failed + 1, error = r.error })
+    note(t, fmt.task_retrying(s, t, { error = r.error, attempt = tries + 1, of = ocfg.retry_failed + 1 }),
+      "warning", "task_retried")
+    local c, k
+    r, log, c, k = attempt(t, tries + 1)
+    cost, tokens = cost + c, tokens + k
   end
   local fields = { completed_at = orch.now(), cost_usd = cost, tokens = tokens, output_log = log,
                    claude_session = r.session_id, num_turns = r.num_turns, result = r.result }
@@ -205,7 +214,7 @@ end
 -- after its host died asks the same again (see step).
 local function approve(t, why)
   local req = { session = s.id, task = t.id, kind = "approval", timeout = ocfg.approval_timeout,
-    prompt = string.format("Task %s (%s): [a]pprove, [s]kip or [p]ause? ", t.id, t.title) }
+    prompt = fmt.approval_prompt(t) }
   S.set_task(s, t, { status = "waiting_approval", approval_reason = why }, "approval_requested", { reason = why })
   S.set_status(s, "waiting_approval")
   -- decided while the host was down: await_approval returns it at once, nobody is asked
@@ -248,23 +257,22 @@ local function step(t)
       outcome = "skipped"
     elseif action ~= "approve" and action ~= "answer" then
       S.set_task(s, t, { status = "pending" })
-      return pause_session(action == "pause" and ("paused by " .. tostring(d.by)) or tostring(d.text or action))
+      return pause_session(action == "pause" and fmt.paused_by(d.by) or tostring(d.text or action))
     end
   end
   outcome = outcome or execute(t)
   if outcome == "paused" then return pause_session(want.pause or "interrupted") end
   if outcome == "completed" and policy.checkpoint_after(t, ocfg, { auto_approve = args.auto_approve }) then
-    checkpoint = "checkpoint after " .. tostring(t.type) .. " task " .. t.id
+    checkpoint = fmt.checkpoint_reason(t)
   end
   local cost = S.totals(s)
-  local budget = tonumber(cfg.budget.max_cost_usd) or 0
-  if budget > 0 and cost >= budget then
-    note(nil, string.format("💸 Budget reached: $%.2f of $%.2f. Pausing.", cost, budget), "warning", "budget")
+  local over, budget = policy.budget(cost, cfg.budget, s.budget_warned)
+  if over == "pause" then
+    note(nil, fmt.budget_reached(cost, budget), "warning", "budget")
     return pause_session("budget")
-  elseif budget > 0 and cost >= budget * cfg.budget.warn_at and not s.budget_warned then
+  elseif over == "warn" then
     s.budget_warned = true
-    note(nil, string.format("⚠️ %d%% of the day's budget used ($%.2f of $%.2f)", math.floor(cost / budget * 100),
-      cost, budget), "warning", "budget_warning")
+    note(nil, fmt.budget_warning(cost, budget), "warning", "budget_warning")
   end
 end
 

@@ -7,6 +7,7 @@
 -- changed here; orch.route works only at the top level of this file (and the
 -- modules it requires), before the server opens.
 local control = require("lib.control")
+local S = require("lib.session")
 
 local cfg = orch.config
 local started = orch.monotonic()
@@ -115,10 +116,9 @@ orch.route("GET", "/api/status/{session_id}", function(req)
   if denied then return denied end
   local s = orch.load_session(req.params.session_id)
   if not s then return orch.reply(404, { error = "no session " .. req.params.session_id }) end
-  local c = { completed = 0, failed = 0, running = 0, waiting_approval = 0, pending = 0, skipped = 0, paused = 0 }
+  local c = S.counts(s)
   local tasks = {}
   for i, t in ipairs(s.tasks) do
-    c[t.status] = (c[t.status] or 0) + 1
     tasks[i] = { id = t.id, title = t.title, type = t.type, status = t.status, cost_usd = t.cost_usd,
                  tokens = t.tokens, started_at = t.started_at, completed_at = t.completed_at, error = t.error }
   end

@@ -333,6 +333,8 @@ function orch.every(seconds, fn) end
 ---@param value any
 function orch.global(name, value) end
 
+---The one error constructor (scripts/orch/errors.lua, `require("orch.errors").new`,
+---which pure modules use): fields, when given, becomes the error.
 ---@param code string
 ---@param message string
 ---@param fields? table

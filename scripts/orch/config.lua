@@ -13,7 +13,7 @@ M.defaults = {
     auto_approve = { "documentation", "testing" },
     pause_stops_agent = false,           -- pause: stop the running agent now, or after its task
     approval_timeout = 0,                -- seconds; 0 waits forever
-    retry_failed = 0,                    -- extra attempts for a failed agent run
+    retry_failed = 0,                    -- a failed task runs again up to this many times (ORCH_RETRY_FAILED)
   },
   claude = {
     path = "claude",                     -- CLAUDE_CLI_PATH
@@ -85,6 +85,7 @@ M.env = {
   { "CLAUDE_ALLOWED_ROOT", "claude.allowed_root" },
   { "CLAUDE_SKIP_PERMISSIONS", "claude.permission_mode", "skip" },
   { "APPROVAL_MODE", "orchestrator.approval_mode" },
+  { "ORCH_RETRY_FAILED", "orchestrator.retry_failed", "number" },
   { "N8N_NOTIFY_URL", "notify.n8n_url" },
   { "WEBHOOK_SECRET", "server.secret" },
   { "HOST", "server.host" },

@@ -4,12 +4,11 @@
 -- annotated reference of every function.
 local orch = package.loaded.orch
 
--- orch.err(code, message [, fields]) -> an error value with __tostring
-function orch.err(code, message, fields)
-  local e = fields or {}
-  e.code, e.message = code, message
-  return setmetatable(e, orch.error_mt)
-end
+-- orch.err(code, message [, fields]) -> an error value with __tostring: the one
+-- constructor (scripts/orch/errors.lua), with the host's own metatable
+local errors = require("orch.errors")
+errors.mt = orch.error_mt
+orch.err = errors.new
 
 local function list(v)
   if v == nil or v == "" then return nil end

@@ -114,18 +114,34 @@ function M.read_fixture(name)
   return text
 end
 
--- The globals a pure module may read (no io, os, debug, require, load).
+-- The globals a pure module may read (no io, os, debug, load; require only of pure modules).
 M.PURE_GLOBALS = { "assert", "error", "getmetatable", "ipairs", "next", "pairs", "pcall",
   "rawequal", "rawget", "rawlen", "rawset", "select", "setmetatable", "tonumber", "tostring",
   "type", "unpack", "xpcall", "string", "table", "math", "bit" }
 
+-- The file of a module that a pure module may require: lib.x and orch.x.
+local function pure_path(name)
+  local lib = name:match("^lib%.([%w_]+)$")
+  if lib then return "workflows/lib/" .. lib .. ".lua" end
+  local o = name:match("^orch%.([%w_]+)$")
+  if o then return "scripts/orch/" .. o .. ".lua" end
+end
+
 -- Loads a module file in an environment holding only PURE_GLOBALS, where any other
--- global read or any global write raises; returns what the module returns.
-function M.load_pure(path)
+-- global read or any global write raises; returns what the module returns. Its
+-- `require` loads lib.x / orch.x the same way (pure all the way down), once each.
+function M.load_pure(path, loaded)
   if not M.read_file then error("orch.testing: read_file was not injected by the runner", 2) end
+  loaded = loaded or {}
   local src = assert(M.read_file(path))
   local env = {}
   for _, k in ipairs(M.PURE_GLOBALS) do env[k] = rawget(_G, k) end
+  env.require = function(name)
+    local file = pure_path(tostring(name))
+    if not file then error(path .. " requires '" .. tostring(name) .. "', not a pure module", 2) end
+    if loaded[file] == nil then loaded[file] = M.load_pure(file, loaded) end
+    return loaded[file]
+  end
   setmetatable(env, {
     __index = function(_, k) error(path .. " reads global '" .. tostring(k) .. "'", 2) end,
     __newindex = function(_, k) error(path .. " writes global '" .. tostring(k) .. "'", 2) end,

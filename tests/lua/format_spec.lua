@@ -232,3 +232,33 @@ describe("format helpers", function()
     eq(pure.session_completed(session(), T0 + 60), F.session_completed(session(), T0 + 60))
   end)
 end)
+
+describe("format: the one place for texts", function()
+  it("reply fills a named reply and refuses an unknown name", function()
+    eq(F.reply("started", "20251120-093015", 3, "tasks/x.md"),
+      "Started session 20251120-093015 with 3 task(s) from tasks/x.md")
+    eq(F.reply("nothing_to_skip", "s1", nil), "Nothing to skip in session s1 (status: nil)")
+    T.raises(function() F.reply("no_such_reply") end, "no reply 'no_such_reply'")
+  end)
+
+  it("daily.lua, lib/control, lib/schedule and lib/report hold no message text of their own", function()
+    -- every message has an emoji or other non-ASCII character somewhere; the
+    -- policy files are plain ASCII, so a text moved back into one shows here
+    for _, f in ipairs({ "workflows/daily.lua", "workflows/lib/control.lua", "workflows/lib/schedule.lua",
+                         "workflows/lib/report.lua" }) do
+      local src = assert(T.read_file(f))
+      eq(src:find("[\128-\255]"), nil, f .. " has a non-ASCII text")
+    end
+  end)
+
+  it("the budget, retry and /progress texts", function()
+    eq(F.budget_reached(2, 2), "💸 Budget reached: $2.00 of $2.00. Pausing.")
+    eq(F.budget_warning(1.5, 2), "⚠️ 75% of the day's budget used ($1.50 of $2.00)")
+    local s = session("running")
+    eq(F.task_retrying(s, s.tasks[2], { error = "API Error: 500", attempt = 2, of = 3 }),
+      lines("🔁 Retrying Task 2/3 (attempt 2 of 3)", "📝 Create baptisms server actions", "Type: backend", "",
+        "Last error: API Error: 500", "", "/skip to skip it, /pause to pause"))
+    eq(F.task_events("2", { { ts = T0, event = "task_started" } }), "📈 Task 2\n[09:30:00] task_started")
+    eq(F.task_events("2", {}), "No events for task 2")
+  end)
+end)

@@ -42,17 +42,10 @@ end
 
 local function load(params)
   local id = M.session_id(params)
-  if not id then return nil, "no session yet: start one with the start command" end
+  if not id then return nil, fmt.reply("no_session_yet") end
   local s = S.load(id)
-  if not s then return nil, "no session " .. id end
+  if not s then return nil, fmt.reply("no_session", id) end
   return s
-end
-
-local function current_task(s)
-  for _, st in ipairs({ "running", "waiting_approval", "paused" }) do
-    for i, t in ipairs(s.tasks) do if t.status == st then return t, i end end
-  end
-  for i, t in ipairs(s.tasks) do if not S.FINISHED[t.status] then return t, i end end
 end
 
 -- status: {task, total, status} plus what a dashboard wants.
@@ -61,7 +54,7 @@ function M.status(params)
   if not s then return { status = "idle", message = e, running = false }, 200 end
   local c = S.counts(s)
   local cost, tokens = S.totals(s)
-  local t, pos = current_task(s)
+  local t, pos = S.current(s)
   local out = {
     session_id = s.id, status = s.status, task = pos or c.done, total = c.total, done = c.done,
     completed = c.completed, failed = c.failed, skipped = c.skipped, pending = c.pending,
@@ -81,13 +74,6 @@ local function resolve_task_file(params)
   f = tostring(f)
   if f:sub(1, 1) ~= "/" then f = orch.root .. "/" .. f end
   return f
-end
-
-local function new_id()
-  local id = os.date("%Y%m%d-%H%M%S", math.floor(orch.now()))
-  local n, candidate = 1, id
-  while orch.load_session(candidate) do n = n + 1; candidate = id .. "-" .. n end
-  return candidate
 end
 
 -- Runs the day's workflow (or `workflow`) as a task here; forgets it when it ends.
@@ -129,9 +115,7 @@ function M.start(params, by, opts)
   local file = resolve_task_file(params) or S.today_file(cfg().paths.tasks_dir)
   for id, l in pairs(M.live) do
     if l.task_file == file then
-      return { status = "already_running", session_id = id,
-               message = "A session is already running for " .. file .. " (session " .. id .. "). " ..
-                 "Use /status, /pause or /resume." }, 409
+      return { status = "already_running", session_id = id, message = fmt.reply("already_running", file, id) }, 409
     end
   end
   -- the same file's latest session, unless params.force: a paused one is
@@ -140,24 +124,22 @@ function M.start(params, by, opts)
     local prior = M.prior_session(file)
     if prior and (prior.status == "paused" or ACTIVE[prior.status]) then
       return { status = "paused", session_id = prior.id,
-               message = "Session " .. prior.id .. " for " .. file .. " is " .. tostring(prior.status) ..
-                 ": /resume continues it (or start with force to begin again)." }, 409
+               message = fmt.reply("prior_active", prior.id, file, prior.status) }, 409
     elseif prior and prior.status == "completed" then
-      return { status = "completed", session_id = prior.id,
-               message = "Session " .. prior.id .. " already ran every task of " .. file ..
-                 ". Edit the file or start with force to run it again." }, 409
+      return { status = "completed", session_id = prior.id, message = fmt.reply("prior_completed", prior.id, file) },
+        409
     end
   end
   local text, rerr = orch.read_file(file, tasks_md.DEFAULT_MAX_BYTES)
-  if not text then return err(400, "cannot read the task file: " .. tostring(rerr)) end
+  if not text then return err(400, fmt.unreadable_tasks(rerr)) end
   local doc, perr = tasks_md.parse(text, file)
   if not doc then return err(400, tostring(perr)) end
-  local id = new_id()
+  local id = S.new_id()
   local _, lerr = launch(id, { tasks = file, session_id = id, auto_approve = params.auto_approve == true },
     by, file, opts and opts.workflow)
-  if lerr then return err(500, "cannot start the workflow: " .. lerr) end
+  if lerr then return err(500, fmt.reply("cannot_start", lerr)) end
   return { status = "started", session_id = id, total_tasks = #doc.tasks, task_file = file,
-           message = string.format("Started session %s with %d task(s) from %s", id, #doc.tasks, file) }, 200
+           message = fmt.reply("started", id, #doc.tasks, file) }, 200
 end
 
 -- resume: a paused session continues here; a running one gets the command.
@@ -166,14 +148,14 @@ function M.resume(params, by)
   if not s then return err(404, e) end
   if M.live[s.id] then
     orch.push_command(s.id, "resume", {}, by)
-    return { status = "ok", session_id = s.id, message = "Resuming session " .. s.id }, 200
+    return { status = "ok", session_id = s.id, message = fmt.reply("resuming", s.id) }, 200
   end
   if s.status == "completed" then
-    return { status = "ok", session_id = s.id, message = "Session " .. s.id .. " is already completed." }, 200
+    return { status = "ok", session_id = s.id, message = fmt.reply("already_completed", s.id) }, 200
   end
   local _, lerr = launch(s.id, { resume = true, session = s.id, tasks = s.task_file }, by, s.task_file)
-  if lerr then return err(500, "cannot resume: " .. lerr) end
-  return { status = "ok", session_id = s.id, message = "Resumed session " .. s.id }, 200
+  if lerr then return err(500, fmt.reply("cannot_resume", lerr)) end
+  return { status = "ok", session_id = s.id, message = fmt.reply("resumed", s.id) }, 200
 end
 
 -- decide: resolve the session's pending approval with `action`; describe(r,
@@ -186,11 +168,11 @@ local function decide(action, params, by, text, describe)
   if not p then return nil, s end
   if action == "answer" and p.kind ~= "question" then return nil, s end
   if action == "approve" and p.kind == "question" then
-    return err(409, "Task " .. tostring(p.task_id) .. " asked a question: answer it (/answer <text>), " ..
-      "or /skip or /pause", { session_id = s.id, waiting = { kind = p.kind, task = p.task_id, prompt = p.prompt } })
+    return err(409, fmt.reply("approve_question", p.task_id),
+      { session_id = s.id, waiting = { kind = p.kind, task = p.task_id, prompt = p.prompt } })
   end
   if not orch.resolve_approval(p.id, action, text or "", by) then
-    return err(409, "someone else decided first", { session_id = s.id })
+    return err(409, fmt.reply("decided_first"), { session_id = s.id })
   end
   local r = { status = "ok", session_id = s.id, task = p.task_id, kind = p.kind }
   r.message = describe(r, s)
@@ -199,45 +181,40 @@ end
 
 function M.approve(params, by)
   local r, x = decide("approve", params, by, nil, function(d, s)
-    local title
-    for _, t in ipairs(s.tasks) do if t.id == d.task then title = t.title end end
-    return "Executing task " .. tostring(d.task) .. (title and (": " .. title) or "")
+    local t = S.task(s, d.task)
+    return fmt.executing(d.task, t and t.title)
   end)
   if r then return r, x end
-  return err(409, "Nothing is waiting for approval in session " .. x.id .. " (status: " .. tostring(x.status) .. ")",
-    { session_id = x.id })
+  return err(409, fmt.reply("nothing_to_approve", x.id, x.status), { session_id = x.id })
 end
 
 function M.skip(params, by)
-  local r, s = decide("skip", params, by, nil, function(d) return "Skipped task " .. tostring(d.task) end)
+  local r, s = decide("skip", params, by, nil, function(d) return fmt.reply("skipped", d.task) end)
   if r then return r, s end
-  local t = current_task(s)
+  local t = S.current(s)
   if ACTIVE[s.status] and t and t.status == "running" and M.live[s.id] then
     orch.push_command(s.id, "skip", {}, by)
-    return { status = "ok", session_id = s.id, task = t.id,
-             message = "Skipping task " .. tostring(t.id) .. ": stopping its agent" }, 200
+    return { status = "ok", session_id = s.id, task = t.id, message = fmt.reply("skipping", t.id) }, 200
   end
-  return err(409, "Nothing to skip in session " .. s.id .. " (status: " .. tostring(s.status) .. ")",
-    { session_id = s.id })
+  return err(409, fmt.reply("nothing_to_skip", s.id, s.status), { session_id = s.id })
 end
 
 function M.pause(params, by)
-  local r, s = decide("pause", params, by, nil, function(d) return "Paused session " .. d.session_id end)
+  local r, s = decide("pause", params, by, nil, function(d) return fmt.reply("paused", d.session_id) end)
   if r then return r, s end
   if not ACTIVE[s.status] then
-    return { status = "ok", session_id = s.id, message = "Session " .. s.id .. " is " .. tostring(s.status) }, 200
+    return { status = "ok", session_id = s.id, message = fmt.reply("session_is", s.id, s.status) }, 200
   end
   orch.push_command(s.id, "pause", {}, by)
-  return { status = "ok", session_id = s.id,
-           message = "Pausing session " .. s.id .. " after the running task" }, 200
+  return { status = "ok", session_id = s.id, message = fmt.reply("pausing", s.id) }, 200
 end
 
 function M.answer(params, by)
   local text = params and (params.text or params.answer)
-  if type(text) ~= "string" or text:match("^%s*$") then return err(400, "answer: the text is missing") end
-  local r, s = decide("answer", params, by, text, function(d) return "Answer sent to task " .. tostring(d.task) end)
+  if type(text) ~= "string" or text:match("^%s*$") then return err(400, fmt.reply("answer_missing")) end
+  local r, s = decide("answer", params, by, text, function(d) return fmt.reply("answer_sent", d.task) end)
   if r then return r, s end
-  return err(409, "No question is waiting in session " .. s.id, { session_id = s.id })
+  return err(409, fmt.reply("no_question", s.id), { session_id = s.id })
 end
 
 -- logs: the last `lines` lines of today's log (1..200, default 20)
@@ -258,58 +235,61 @@ end
 -- progress: the last events of one task (the bot's /progress <task_id>)
 function M.progress(params)
   local task = params and params.task
-  if not task or task == "" then return err(400, "progress: which task? (/progress <task_id>)") end
+  if not task or task == "" then return err(400, fmt.reply("progress_which")) end
   local sid = M.session_id(params)
   local evs = orch.recent_events({ session = sid, task = tostring(task), limit = 10 })
-  local lines = {}
-  for _, e in ipairs(evs) do
-    lines[#lines + 1] = string.format("[%s] %s", os.date("%H:%M:%S", math.floor(e.ts or 0)), tostring(e.event))
-  end
   return { status = "ok", session_id = sid, task = task, events = evs,
-           message = #lines > 0 and ("📈 Task " .. task .. "\n" .. table.concat(lines, "\n"))
-             or ("No events for task " .. task) }, 200
+           message = fmt.task_events(task, evs, function(ts) return os.date("%H:%M:%S", math.floor(ts)) end) },
+    200
 end
 
 -- cancel: stop a task (the running one gets its agent stopped; a pending
 -- one is skipped when its turn comes)
 function M.cancel(params, by)
   local task = params and params.task
-  if not task or task == "" then return err(400, "cancel: which task? (/cancel <task_id>)") end
+  if not task or task == "" then return err(400, fmt.reply("cancel_which")) end
   local s, e = load(params)
   if not s then return err(404, e) end
-  for _, t in ipairs(s.tasks) do
-    if t.id == tostring(task) then
-      if S.FINISHED[t.status] then
-        return { status = "ok", session_id = s.id, message = "Task " .. t.id .. " is already " .. t.status }, 200
-      end
-      local p = orch.pending_approval(s.id)
-      if p and p.task_id == t.id then
-        orch.resolve_approval(p.id, "skip", "cancelled", by)
-      elseif t.status == "running" then
-        orch.push_command(s.id, "skip", { task = t.id }, by)
-      else
-        orch.push_command(s.id, "cancel", { task = t.id }, by)
-      end
-      return { status = "ok", session_id = s.id, message = "Cancellation requested for task " .. t.id }, 200
-    end
+  local t = S.task(s, task)
+  if not t then return err(404, fmt.reply("no_task", task, s.id)) end
+  if S.FINISHED[t.status] then
+    return { status = "ok", session_id = s.id, message = fmt.reply("task_already", t.id, t.status) }, 200
   end
-  return err(404, "No task " .. tostring(task) .. " in session " .. s.id)
+  local p = orch.pending_approval(s.id)
+  if p and p.task_id == t.id then
+    orch.resolve_approval(p.id, "skip", "cancelled", by)
+  elseif t.status == "running" then
+    orch.push_command(s.id, "skip", { task = t.id }, by)
+  else
+    orch.push_command(s.id, "cancel", { task = t.id }, by)
+  end
+  return { status = "ok", session_id = s.id, message = fmt.reply("cancel_requested", t.id) }, 200
+end
+
+-- adhoc_doc(text, date) -> the task file of /task as a tasks_md doc: one
+-- general task, titled with the text on one line (80 characters), the text
+-- itself as the instruction (fenced when a line of it would read as markdown
+-- structure: lib/tasks_md.literal)
+function M.adhoc_doc(text, date)
+  text = fmt.truncate((text:gsub("\r\n?", "\n")), 2000)
+  local title = fmt.truncate(text:gsub("%s+", " "):match("^%s*(.-)%s*$"), 80)
+  return { title = "Tasks - " .. date, date = date, tasks = { { id = 1, title = title, type = "general",
+    priority = "medium", requires_approval = false, description = title, acceptance_criteria = {},
+    instruction = tasks_md.literal(text) } } }
 end
 
 -- task: a one-task session from a sentence (the bot's /task <description>)
 function M.task(params, by)
   local text = params and (params.text or params.description)
-  if type(text) ~= "string" or text:match("^%s*$") then return err(400, "task: describe the task (/task <text>)") end
-  text = text:gsub("[\r\n]+", " "):sub(1, 2000)
-  local title = text:sub(1, 80)
+  if type(text) ~= "string" or text:match("^%s*$") then return err(400, fmt.reply("task_missing")) end
   local dir = cfg().paths.tasks_dir .. "/adhoc"
-  orch.make_dir(dir)
   local file = string.format("%s/%s-%d.md", dir, os.date("%Y%m%d-%H%M%S"), math.floor((orch.now() % 1) * 1e6))
-  local md = string.format("# Tasks - %s\n\n## Task 1: %s\n**Type:** general\n**Priority:** medium\n" ..
-    "**Requires Approval:** false\n**Description:** %s\n\n**Claude Instruction:**\n%s\n",
-    os.date("%Y-%m-%d"), title, title, text)
+  local md = tasks_md.render(M.adhoc_doc(text, os.date("%Y-%m-%d")))
+  local _, perr = tasks_md.parse(md, file)  -- what start will read: refused before anything is written
+  if perr then return err(400, tostring(perr)) end
+  orch.make_dir(dir)
   local ok, werr = orch.write_file(file, md)
-  if not ok then return err(500, "cannot write the task file: " .. tostring(werr)) end
+  if not ok then return err(500, fmt.reply("cannot_write_tasks", werr)) end
   return M.start({ task_file = file, auto_approve = params.auto_approve }, by)
 end
 
@@ -352,9 +332,9 @@ function M.run(command, params, by)
     local names = {}
     for k in pairs(M.commands) do names[#names + 1] = k end
     table.sort(names)
-    return err(400, "unknown command '" .. tostring(command) .. "' (known: " .. table.concat(names, ", ") .. ")")
+    return err(400, fmt.reply("unknown_command", command, table.concat(names, ", ")))
   end
-  if params ~= nil and type(params) ~= "table" then return err(400, "params must be an object") end
+  if params ~= nil and type(params) ~= "table" then return err(400, fmt.reply("params_object")) end
   local bad = check_params(params or {})
   if bad then return err(400, command .. ": " .. bad) end
   return fn(params or {}, by)

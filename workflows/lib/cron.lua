@@ -27,9 +27,9 @@
 local M = {}
 local floor, fmt, concat = math.floor, string.format, table.concat
 
-local err_mt = { __tostring = function(e) return e.message end }
+local errors = require("orch.errors")
 local function fail(code, message, field, token)
-  return nil, setmetatable({ code = code, message = message, field = field, token = token }, err_mt)
+  return nil, errors.new(code, message, { field = field, token = token })
 end
 
 local MONTHS = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" }

@@ -7,7 +7,9 @@
 -- line). r = {summary=|result=, error=, exit_code=, timed_out=, timeout=,
 -- duration_ms=, cost_usd=, tokens=|usage=}. A message about task t counts t as
 -- finished. Times are epoch seconds; `now` is a parameter (no os.time), so output
--- is deterministic. Pure: no io/os/debug, no globals.
+-- is deterministic. Pure: no io/os/debug, no globals; the session model's
+-- functions (position, counts, current) are lib/session's, pure as well.
+local S = require("lib.session")
 local M = {}
 
 local format, concat, floor = string.format, table.concat, math.floor
@@ -29,7 +31,7 @@ local COMMANDS = { -- by session status: long form, short form
   running = { "/status for details, /pause to pause, /logs for logs", "/pause /logs /help" },
   done = { "/logs for details, /start for a new session", "/logs /start /help" },
 }
-local FINISHED = { completed = true, failed = true, skipped = true, cancelled = true }
+local FINISHED = S.FINISHED
 
 local function commands(s, short)
   return (COMMANDS[s.status] or (FINISHED[s.status] and COMMANDS.done) or COMMANDS.running)[short and 2 or 1]
@@ -85,11 +87,9 @@ function M.thousands(n) -- 123456 -> "123,456"
   return (format("%.0f", floor(n)):reverse():gsub("(%d%d%d)", "%1,"):reverse():gsub("^(%-?),", "%1"))
 end
 
-function M.tokens(v) -- a number, or a usage table {input_tokens=, output_tokens=, ...}
-  if type(v) ~= "table" then return type(v) == "number" and v or nil end
-  local sum = 0
-  for _, x in pairs(v) do if type(x) == "number" then sum = sum + x end end
-  return sum
+function M.tokens(v) -- a number, or a usage table {input_tokens=, output_tokens=, ...}; nil for neither
+  if type(v) ~= "table" and type(v) ~= "number" then return nil end
+  return S.tokens(v)
 end
 
 function M.clock(epoch, utc_offset) -- "9:30 AM", epoch shifted by utc_offset seconds
@@ -98,56 +98,18 @@ function M.clock(epoch, utc_offset) -- "9:30 AM", epoch shifted by utc_offset se
   return format("%d:%02d %s", (h + 11) % 12 + 1, m, h < 12 and "AM" or "PM")
 end
 
-local function same(a, b) return a == b or (a.id ~= nil and a.id == b.id) end
-
-local function position(s, t) -- index of t in s.tasks (or its id), total
-  local tasks = s.tasks or {}
-  local k = tonumber(t.seq)  -- lib/session numbers tasks: no scan needed
-  if k and tasks[k] and same(tasks[k], t) then return k, #tasks end
-  for i, x in ipairs(tasks) do if same(x, t) then return i, #tasks end end
-  return t.id or "?", #tasks
+-- position, counts, current and next task: the session model's (lib/session),
+-- O(1) on a session it built, a walk over a plain table
+local function position(s, t)
+  local i, n = S.position(s, t)
+  return i or t.id or "?", n
 end
 
--- counts by status; `done_task` counts as `done_as` whatever its status says.
-local function counts(s, done_task, done_as)
-  if s._counts then -- kept up to date by lib/session: no scan needed
-    local c = {}
-    for k, v in pairs(s._counts) do c[k] = v end
-    for st in pairs(STATUS) do c[st] = c[st] or 0 end
-    if done_task and done_as then
-      local was = done_task.status or "pending"
-      c[was] = (c[was] or 0) - 1
-      c[done_as] = (c[done_as] or 0) + 1
-      if FINISHED[was] then c.done = c.done - 1 end
-      if FINISHED[done_as] then c.done = c.done + 1 end
-    end
-    return c
-  end
-  local c = { total = 0, done = 0 }
-  for st in pairs(STATUS) do c[st] = 0 end
-  for _, x in ipairs(s.tasks or {}) do
-    local st = (done_task and same(x, done_task)) and done_as or x.status or "pending"
-    c[st] = (c[st] or 0) + 1
-    c.total = c.total + 1
-    if FINISHED[st] then c.done = c.done + 1 end
-  end
-  return c
-end
+local function counts(s, done_task, done_as) return S.counts(s, done_task, done_as) end
 
-local function current(s) -- the running task, else the one waiting, paused, pending
-  for _, want in ipairs({ "running", "waiting_approval", "paused", "pending" }) do
-    for _, x in ipairs(s.tasks or {}) do if (x.status or "pending") == want then return x end end
-  end
-end
+local function current(s) return (S.current(s)) end
 
-local function next_after(s, t)
-  local tasks = s.tasks or {}
-  local i = tonumber((position(s, t))) or #tasks
-  for k = i + 1, #tasks do
-    local x = tasks[k]
-    if not FINISHED[x.status or "pending"] then return x end
-  end
-end
+local function next_after(s, t) return S.next_unfinished(s, t) end
 
 local function title_of(t) return M.truncate(t.title or ("Task " .. tostring(t.id)), 120) end
 
@@ -226,6 +188,12 @@ function M.task_failed(s, t, r)
     "/logs for details, /skip to skip it, /pause to pause")
 end
 
+-- a failed run that goes again (orchestrator.retry_failed); r = {error=, attempt=, of=}
+function M.task_retrying(s, t, r)
+  return blocks(task_block(s, t, "🔁 Retrying", format(" (attempt %d of %d)", r.attempt, r.of)),
+    r.error and ("Last error: " .. excerpt(r.error)), "/skip to skip it, /pause to pause")
+end
+
 function M.approval_needed(s, t, reason)
   local head = task_block(s, t, "⏸️ Approval needed:")
   if t.priority then head = head .. (t.type and " · " or "\n") .. "Priority: " .. t.priority end
@@ -277,10 +245,9 @@ end
 
 function M.session_completed(s, now) -- totals over s.tasks; duration up to completed_at or now
   local c = counts(s)
-  local cost, tok, failed = 0, 0, {}
-  for _, t in ipairs(s.tasks or {}) do
-    cost = cost + (tonumber(t.cost_usd) or 0)
-    tok = tok + (M.tokens(t.tokens) or 0)
+  local cost, tok = S.totals(s)
+  local failed = {}
+  for _, t in ipairs(s.tasks or {}) do -- the end of a session: one walk for the failed ones
     if t.status == "failed" and #failed < 10 then
       failed[#failed + 1] = format("• Task %s - %s", tostring(t.id or "?"), title_of(t))
     end
@@ -348,6 +315,120 @@ function M.inline_keyboard(rows)
     for j, btn in ipairs(row) do kb[i][j] = { text = btn.text, callback_data = btn.data } end
   end
   return { inline_keyboard = kb }
+end
+
+-- Texts of daily.lua: the live line, the terminal prompt, the question file, the budget.
+
+-- "▶ Task 2/3 · 1m 05s · Edit src/x.ts"
+function M.status_line(pos, total, secs, doing)
+  return format("▶ Task %s/%d · %s · %s", tostring(pos), total, M.duration(secs), doing)
+end
+
+-- what an agent's content block says it is doing, or nil: a tool and its
+-- target, or its words (80 characters each)
+function M.agent_doing(b)
+  if b.type == "tool_use" then
+    local input = type(b.input) == "table" and b.input or {}
+    return tostring(b.name) .. " " .. tostring(input.file_path or input.command or input.pattern or ""):sub(1, 80)
+  elseif b.type == "text" and b.text then
+    return "💬 " .. b.text:gsub("%s+", " "):sub(1, 80)
+  end
+end
+
+function M.tool_line(doing) return "   ↳ " .. doing end
+
+-- why a session paused or a task waits (shown as "Why: ..." and in status)
+function M.paused_by(by) return "paused by " .. tostring(by) end
+function M.checkpoint_reason(t) return "checkpoint after " .. tostring(t.type) .. " task " .. tostring(t.id) end
+
+function M.approval_prompt(t)
+  return format("Task %s (%s): [a]pprove, [s]kip or [p]ause? ", tostring(t.id), tostring(t.title))
+end
+
+-- agent_questions/<task>.md: the question and how to answer it
+function M.question_file(s, t, q, answer_file)
+  return format("# Question from task %s (%s)\n\nSession %s\n\n%s\n\n" ..
+    "Answer with `orch-host answer TEXT` or by writing %s\n", tostring(t.id), tostring(t.title), tostring(s.id),
+    q, answer_file)
+end
+
+function M.budget_reached(cost, budget) return format("💸 Budget reached: $%.2f of $%.2f. Pausing.", cost, budget) end
+
+function M.budget_warning(cost, budget)
+  return format("⚠️ %d%% of the day's budget used ($%.2f of $%.2f)", floor(cost / budget * 100), cost, budget)
+end
+
+-- the task file could not be read; `dir` when none was named (today's was looked for)
+function M.unreadable_tasks(err, dir)
+  return "cannot read the task file: " .. tostring(err) ..
+    (dir and ("\n(no --tasks given: looked for today's file under " .. dir .. "/)") or "")
+end
+
+-- a schedule's start that failed (lib/schedule)
+function M.schedule_failed(label, why) return format("⏰ Scheduled start '%s' failed: %s", label, why) end
+
+-- Replies to commands (lib/control): reply(key, ...) fills M.REPLY[key]'s %s/%d.
+M.REPLY = {
+  no_session_yet = "no session yet: start one with the start command",
+  no_session = "no session %s",
+  already_running = "A session is already running for %s (session %s). Use /status, /pause or /resume.",
+  prior_active = "Session %s for %s is %s: /resume continues it (or start with force to begin again).",
+  prior_completed = "Session %s already ran every task of %s. Edit the file or start with force to run it again.",
+  cannot_start = "cannot start the workflow: %s",
+  started = "Started session %s with %d task(s) from %s",
+  resuming = "Resuming session %s",
+  already_completed = "Session %s is already completed.",
+  cannot_resume = "cannot resume: %s",
+  resumed = "Resumed session %s",
+  approve_question = "Task %s asked a question: answer it (/answer <text>), or /skip or /pause",
+  decided_first = "someone else decided first",
+  nothing_to_approve = "Nothing is waiting for approval in session %s (status: %s)",
+  skipped = "Skipped task %s",
+  skipping = "Skipping task %s: stopping its agent",
+  nothing_to_skip = "Nothing to skip in session %s (status: %s)",
+  paused = "Paused session %s",
+  session_is = "Session %s is %s",
+  pausing = "Pausing session %s after the running task",
+  answer_missing = "answer: the text is missing",
+  answer_sent = "Answer sent to task %s",
+  no_question = "No question is waiting in session %s",
+  progress_which = "progress: which task? (/progress <task_id>)",
+  no_events = "No events for task %s",
+  cancel_which = "cancel: which task? (/cancel <task_id>)",
+  task_already = "Task %s is already %s",
+  cancel_requested = "Cancellation requested for task %s",
+  no_task = "No task %s in session %s",
+  task_missing = "task: describe the task (/task <text>)",
+  cannot_write_tasks = "cannot write the task file: %s",
+  unknown_command = "unknown command '%s' (known: %s)",
+  params_object = "params must be an object",
+}
+
+function M.reply(key, ...)
+  local text = M.REPLY[key] or error("format.reply: no reply '" .. tostring(key) .. "'", 2)
+  local args = { ... }
+  for i = 1, select("#", ...) do
+    if type(args[i]) ~= "number" then args[i] = tostring(args[i]) end
+  end
+  return format(text, unpack(args, 1, select("#", ...)))
+end
+
+-- the reply to /approve: "Executing task 2: Title"
+function M.executing(task_id, title)
+  return "Executing task " .. tostring(task_id) .. (title and (": " .. title) or "")
+end
+
+-- the reply to /progress: a task's recent events, {event=, ts=} oldest first;
+-- hms(epoch) -> "09:30:00" (default: UTC; lib/control passes the machine's clock)
+function M.task_events(task, events, hms)
+  hms = hms or function(ts)
+    local x = floor(ts) % 86400
+    return format("%02d:%02d:%02d", floor(x / 3600), floor(x % 3600 / 60), x % 60)
+  end
+  local lines = {}
+  for _, e in ipairs(events) do lines[#lines + 1] = format("[%s] %s", hms(e.ts or 0), tostring(e.event)) end
+  if #lines == 0 then return M.reply("no_events", task) end
+  return "📈 Task " .. tostring(task) .. "\n" .. concat(lines, "\n")
 end
 
 return M

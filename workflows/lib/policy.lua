@@ -1,8 +1,9 @@
--- policy: when a human must approve, from the config's `orchestrator`
--- section (docs/config.md), the per-task **Requires Approval:** field and the --auto-approve flag).
+-- policy: when a human must approve, when the budget stops the day and when a
+-- failed task runs again, from the config's `orchestrator` and `budget` sections
+-- (docs/config.md), the per-task **Requires Approval:** field and the --auto-approve flag.
 --
 --   cfg  = { approval_mode = "required" | "auto" | "manual"   (default "required"),
---            checkpoint_after = { types }, auto_approve = { types } }
+--            checkpoint_after = { types }, auto_approve = { types }, retry_failed = n }
 --   opts = { auto_approve = true }                            (the --auto-approve flag)
 --
 -- The rules this module implements (each rule is tested):
@@ -26,6 +27,12 @@
 --  7. A checkpoint after task N and an approval before task N+1 are one human
 --     decision: the workflow asks once ("✅ Task 1/3 Complete! ... /approve to
 --     continue").
+--  8. budget (config `budget` = { max_cost_usd=, warn_at= }): once the session's cost
+--     reaches max_cost_usd the day pauses before the next task; from warn_at (a share,
+--     0.75) of it, a warning is sent once. max_cost_usd 0 (or unset) is no budget.
+--  9. retry_failed (orchestrator section): a task whose agent run failed runs again,
+--     from its prompt, up to retry_failed more times before it counts as failed. A
+--     run stopped on purpose (skip, pause, interrupt) is never retried.
 --  Types compare case-insensitively; "*" in a list matches every type; a task with
 --  no type matches only "*". An invalid cfg makes both questions answer true with
 --  the reason (fail safe: never run unapproved because of a typo); call
@@ -33,6 +40,8 @@
 --
 -- M.needs_approval(task, cfg, opts)   -> bool, reason
 -- M.checkpoint_after(task, cfg, opts) -> bool, reason
+-- M.budget(cost, bcfg, warned)        -> "pause" | "warn" | nil, max_cost_usd
+-- M.retry(r, tries, cfg)               -> bool: run again after `tries` retries of result r
 -- M.validate(cfg)                     -> true | nil, err {code="bad_config", field=, message=}
 -- Pure: no io/os/debug, no globals.
 local M = {}
@@ -40,11 +49,11 @@ local M = {}
 M.MODES = { required = true, auto = true, manual = true }
 M.DEFAULT_MODE = "required"
 
-local err_mt = { __tostring = function(e) return e.message end }
+local errors = require("orch.errors")
 
 local function bad(field, fmt, ...)
-  return nil, setmetatable({ code = "bad_config", field = field,
-    message = "approval config: " .. field .. ": " .. string.format(fmt, ...) }, err_mt)
+  return nil, errors.new("bad_config", "approval config: " .. field .. ": " .. string.format(fmt, ...),
+    { field = field })
 end
 
 local function check_list(cfg, field)
@@ -74,6 +83,10 @@ function M.validate(cfg)
   local mode = cfg.approval_mode
   if mode ~= nil and not M.MODES[mode] then
     return bad("approval_mode", "must be one of required, auto, manual (got %q)", tostring(mode))
+  end
+  local retry = cfg.retry_failed
+  if retry ~= nil and (type(retry) ~= "number" or retry < 0 or retry % 1 ~= 0) then
+    return bad("retry_failed", "must be a whole number of retries >= 0 (got %s)", tostring(retry))
   end
   local ok, err = check_list(cfg, "checkpoint_after")
   if not ok then return nil, err end
@@ -118,6 +131,21 @@ function M.checkpoint_after(task, cfg, opts)
     return true, "type " .. type_name(task) .. " is in checkpoint_after"
   end
   return false, "type " .. type_name(task) .. " is not in checkpoint_after"
+end
+
+function M.budget(cost, bcfg, warned)
+  bcfg = bcfg or {}
+  local max = tonumber(bcfg.max_cost_usd) or 0
+  if max <= 0 then return nil, max end
+  cost = tonumber(cost) or 0
+  if cost >= max then return "pause", max end
+  if not warned and cost >= max * (tonumber(bcfg.warn_at) or 1) then return "warn", max end
+  return nil, max
+end
+
+function M.retry(r, tries, cfg)
+  if r.ok or r.cancelled then return false end
+  return (tries or 0) < (tonumber((cfg or {}).retry_failed) or 0)
 end
 
 return M

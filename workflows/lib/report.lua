@@ -1,6 +1,7 @@
 -- report: the end-of-day report, results/YYYY-MM-DD-report.md:
 -- what was done, what failed, durations, cost, tokens, time to approval.
 local fmt = require("lib.format")
+local S = require("lib.session")
 local M = {}
 
 local function cell(v) return (tostring(v or ""):gsub("|", "\\|"):gsub("\n", " ")) end
@@ -8,16 +9,13 @@ local function cell(v) return (tostring(v or ""):gsub("|", "\\|"):gsub("\n", " "
 function M.render(s, now)
   local out = {}
   local function add(line) out[#out + 1] = line end
-  local done, failed, skipped, cost, tokens, wait, waits = 0, 0, 0, 0, 0, 0, 0
+  local c = S.counts(s)
+  local done, failed, skipped, total = c.completed, c.failed, c.skipped, c.total
+  local cost, tokens = S.totals(s)
+  local wait, waits = 0, 0
   for _, t in ipairs(s.tasks) do
-    if t.status == "completed" then done = done + 1 end
-    if t.status == "failed" then failed = failed + 1 end
-    if t.status == "skipped" then skipped = skipped + 1 end
-    cost = cost + (tonumber(t.cost_usd) or 0)
-    tokens = tokens + (tonumber(t.tokens) or 0)
     if t.approval_wait_s then wait, waits = wait + t.approval_wait_s, waits + 1 end
   end
-  local total = #s.tasks
   add("# Report " .. os.date("%Y-%m-%d", math.floor(s.started_at or now)) .. " (session " .. s.id .. ")")
   add("")
   add("- Task file: `" .. tostring(s.task_file) .. "`")

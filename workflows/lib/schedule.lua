@@ -19,6 +19,7 @@
 -- skipped, and only the next fire after now runs. The loop ends when the host is
 -- interrupted or the sleep is cancelled (serve's shutdown).
 local cron = require("lib.cron")
+local fmt = require("lib.format")
 
 local M = {}
 
@@ -142,7 +143,7 @@ local function fire(e, control, log, due)
   else
     local msg = tostring(r.message or r.error or r.status)
     log("warn", prefix .. "could not start: " .. msg)
-    pcall(orch.notify, string.format("⏰ Scheduled start '%s' failed: %s", e.label, msg),
+    pcall(orch.notify, fmt.schedule_failed(e.label, msg),
       { type = "warning", event = "schedule_failed" })
   end
 end

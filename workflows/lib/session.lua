@@ -5,39 +5,65 @@
 -- that was reported done.
 local M = {}
 
-M.FINISHED = { completed = true, failed = true, skipped = true }
+-- Task statuses. FINISHED ones are done for good (counted in `done`, never run
+-- again); ACTIVE ones are a task in hand, the current task when one is.
+M.STATUSES = { "pending", "running", "waiting_approval", "paused", "completed", "failed", "skipped", "cancelled" }
+M.FINISHED = { completed = true, failed = true, skipped = true, cancelled = true }
+M.ACTIVE_ORDER = { "running", "waiting_approval", "paused" }
+M.ACTIVE = { running = true, waiting_approval = true, paused = true }
 
--- Running counts and totals (s._counts, s._cost, s._tokens), so a step of a
--- long day costs the same as a step of a short one. Keys starting with "_"
--- are not stored.
-local function recount(s)
+-- The model of a session that new/load built (s._counts set), kept up to date
+-- by set_task in O(1) per change, so a step of a long day costs what a step of
+-- a short one does: s._counts (total, done, one per status), s._cost,
+-- s._tokens, s._by_id (id -> task), s._active (task -> true while ACTIVE),
+-- s._cursor (no task before it is unfinished). Keys starting with "_" are not
+-- stored. The functions below also take a plain {tasks=} table (tests, lib/format
+-- on its own): they walk it then.
+-- tokens(v) -> a number: v itself, or the sum of a usage table {input_tokens=, output_tokens=, ...}
+function M.tokens(v)
+  if type(v) ~= "table" then return tonumber(v) or 0 end
+  local sum = 0
+  for _, x in pairs(v) do if type(x) == "number" then sum = sum + x end end
+  return sum
+end
+
+local function index(s)
   local c = { total = #s.tasks, done = 0 }
-  local cost, tokens = 0, 0
+  local cost, tokens, by_id, active = 0, 0, {}, {}
   for i, t in ipairs(s.tasks) do
     t.seq = t.seq or i
     local st = t.status or "pending"
     c[st] = (c[st] or 0) + 1
     if M.FINISHED[st] then c.done = c.done + 1 end
+    if M.ACTIVE[st] then active[t] = true end
     cost = cost + (tonumber(t.cost_usd) or 0)
-    tokens = tokens + (tonumber(t.tokens) or 0)
+    tokens = tokens + M.tokens(t.tokens)
+    if t.id ~= nil then by_id[tostring(t.id)] = t end
   end
-  s._counts, s._cost, s._tokens = c, cost, tokens
+  s._counts, s._cost, s._tokens, s._by_id, s._active, s._cursor = c, cost, tokens, by_id, active, 1
 end
 
 local function account(s, t, old_status, old_cost, old_tokens)
-  local c = s._counts
-  if t.status ~= old_status then
+  local c, st = s._counts, t.status or "pending"
+  if st ~= old_status then
     c[old_status] = (c[old_status] or 1) - 1
-    c[t.status] = (c[t.status] or 0) + 1
+    c[st] = (c[st] or 0) + 1
     if M.FINISHED[old_status] then c.done = c.done - 1 end
-    if M.FINISHED[t.status] then c.done = c.done + 1 end
+    if M.FINISHED[st] then c.done = c.done + 1 end
+    s._active[t] = M.ACTIVE[st] or nil
+    if not M.FINISHED[st] and t.seq and t.seq < s._cursor then s._cursor = t.seq end
   end
   s._cost = s._cost + (tonumber(t.cost_usd) or 0) - old_cost
-  s._tokens = s._tokens + (tonumber(t.tokens) or 0) - old_tokens
+  s._tokens = s._tokens + M.tokens(t.tokens) - old_tokens
 end
 
-local function date_id(now)
-  return os.date("%Y%m%d-%H%M%S", math.floor(now))
+-- new_id([base]) -> "YYYYmmdd-HHMMSS" (now), or base, with "-2", "-3", ...
+-- while a stored session has it: the one session-id generator
+function M.new_id(base)
+  local id = base or os.date("%Y%m%d-%H%M%S", math.floor(orch.now()))
+  local n, candidate = 1, id
+  while orch.load_session(candidate) do n = n + 1; candidate = id .. "-" .. n end
+  return candidate
 end
 
 -- new(doc, {task_file=, workflow=, auto_approve=, no_input=, ...}) -> session,
@@ -45,12 +71,10 @@ end
 function M.new(doc, opts)
   local now = orch.now()
   local s = {
-    id = opts.id or date_id(now), status = "running", task_file = opts.task_file,
+    id = M.new_id(opts.id), status = "running", task_file = opts.task_file,
     workflow = opts.workflow, started_at = now, pid = opts.pid, date = doc.date, started_by = opts.started_by,
     auto_approve = opts.auto_approve, no_input = opts.no_input, tasks = {},
   }
-  -- a second session in the same second gets a suffix
-  if orch.load_session(s.id) then s.id = s.id .. "-" .. tostring(math.floor((now % 1) * 1000)) end
   for i, t in ipairs(doc.tasks) do
     s.tasks[i] = {
       id = tostring(t.id), seq = i, title = t.title, type = t.type, priority = t.priority,
@@ -59,7 +83,7 @@ function M.new(doc, opts)
       line = t.line, status = "pending",
     }
   end
-  recount(s)
+  index(s)
   orch.atomically(function()
     M.save(s)
     for _, t in ipairs(s.tasks) do orch.save_task(s.id, t) end
@@ -82,7 +106,7 @@ end
 function M.load(id)
   local s = orch.load_session(id)
   if not s then return nil, "no session " .. tostring(id) end
-  recount(s)
+  index(s)
   return s
 end
 
@@ -108,13 +132,22 @@ function M.set_status(s, status, fields, event)
   end)
 end
 
--- set_task(s, t, fields, event, event_fields): update, save and record in one commit
-function M.set_task(s, t, fields, event, event_fields)
-  local old_status, old_cost, old_tokens = t.status or "pending", tonumber(t.cost_usd) or 0, tonumber(t.tokens) or 0
+-- index(s): builds the model of s (one walk; new and load do it)
+M.index = index
+
+-- apply(s, t, fields): the change in memory, the model kept up to date;
+-- fields[k] == null (orch.json.null) clears k
+function M.apply(s, t, fields, null)
+  local old_status, old_cost, old_tokens = t.status or "pending", tonumber(t.cost_usd) or 0, M.tokens(t.tokens)
   for k, v in pairs(fields) do
-    if v == orch.json.null then t[k] = nil else t[k] = v end  -- null clears a field
+    if v == null then t[k] = nil else t[k] = v end
   end
   if s._counts then account(s, t, old_status, old_cost, old_tokens) end
+end
+
+-- set_task(s, t, fields, event, event_fields): update, save and record in one commit
+function M.set_task(s, t, fields, event, event_fields)
+  M.apply(s, t, fields, orch.json.null)
   s.last_activity = orch.now()
   orch.atomically(function()
     orch.update_task(s.id, t.id, fields)  -- only what changed: a step stays cheap
@@ -126,31 +159,92 @@ function M.set_task(s, t, fields, event, event_fields)
   end)
 end
 
-function M.counts(s)
-  if not s._counts then recount(s) end
+-- counts(s [, t, as]) -> {total=, done=, <status>=n for every status}: a copy;
+-- with t and as, t counts as status `as` whatever its status says (a message
+-- about a task that is finishing)
+function M.counts(s, t, as)
   local c = {}
-  for k, v in pairs(s._counts) do c[k] = v end
-  for _, st in ipairs({ "completed", "failed", "skipped", "pending" }) do c[st] = c[st] or 0 end
+  if s._counts then
+    for k, v in pairs(s._counts) do c[k] = v end
+  else
+    c.total, c.done = #(s.tasks or {}), 0
+    for _, x in ipairs(s.tasks or {}) do
+      local st = x.status or "pending"
+      c[st] = (c[st] or 0) + 1
+      if M.FINISHED[st] then c.done = c.done + 1 end
+    end
+  end
+  for _, st in ipairs(M.STATUSES) do c[st] = c[st] or 0 end
+  if t and as then
+    local was = t.status or "pending"
+    c[was], c[as] = (c[was] or 0) - 1, (c[as] or 0) + 1
+    if M.FINISHED[was] then c.done = c.done - 1 end
+    if M.FINISHED[as] then c.done = c.done + 1 end
+  end
   return c
 end
 
+-- totals(s) -> cost_usd, tokens over the session's tasks
 function M.totals(s)
-  if not s._counts then recount(s) end
-  return s._cost, s._tokens
+  if s._counts then return s._cost, s._tokens end
+  local cost, tokens = 0, 0
+  for _, t in ipairs(s.tasks or {}) do
+    cost = cost + (tonumber(t.cost_usd) or 0)
+    tokens = tokens + M.tokens(t.tokens)
+  end
+  return cost, tokens
 end
 
--- position of t in the session, for "Task 2/3"
+local function same(a, b) return a == b or (a.id ~= nil and tostring(a.id) == tostring(b.id)) end
+
+-- position(s, t) -> index of t (or of the task with its id) | nil, number of tasks: "Task 2/3"
 function M.position(s, t)
-  if t.seq and s.tasks[t.seq] == t then return t.seq, #s.tasks end
-  for i, x in ipairs(s.tasks) do if x == t then return i, #s.tasks end end
-  return 0, #s.tasks
+  local tasks = s.tasks or {}
+  local k = tonumber(t.seq)
+  if k and tasks[k] and same(tasks[k], t) then return k, #tasks end
+  for i, x in ipairs(tasks) do if same(x, t) then return i, #tasks end end
+  return nil, #tasks
 end
 
+-- task(s, id) -> the task with this id | nil
+function M.task(s, id)
+  if id == nil then return nil end
+  if s._by_id then return s._by_id[tostring(id)] end
+  for _, t in ipairs(s.tasks or {}) do if tostring(t.id) == tostring(id) then return t end end
+end
+
+-- current(s) -> task, index | nil: the running task, else the one waiting,
+-- else the paused one, else the first unfinished
+function M.current(s)
+  local tasks = s.tasks or {}
+  if s._counts then
+    for _, want in ipairs(M.ACTIVE_ORDER) do
+      local best
+      for t in pairs(s._active) do
+        if t.status == want and (not best or t.seq < best.seq) then best = t end
+      end
+      if best then return best, best.seq end
+    end
+    local i = s._cursor
+    while tasks[i] and M.FINISHED[tasks[i].status] do i = i + 1 end
+    s._cursor = i
+    if tasks[i] then return tasks[i], i end
+    return nil
+  end
+  for _, want in ipairs(M.ACTIVE_ORDER) do
+    for i, t in ipairs(tasks) do if t.status == want then return t, i end end
+  end
+  for i, t in ipairs(tasks) do if not M.FINISHED[t.status or "pending"] then return t, i end end
+end
+
+-- next_unfinished(s, after) -> the first unfinished task after `after` (from
+-- the start when nil) | nil
 function M.next_unfinished(s, after)
-  local seen = after == nil
-  for _, t in ipairs(s.tasks) do
-    if seen and not M.FINISHED[t.status] then return t end
-    if t == after then seen = true end
+  local tasks = s.tasks or {}
+  local i = after and M.position(s, after) or 0
+  if not i then i = #tasks end
+  for k = i + 1, #tasks do
+    if not M.FINISHED[tasks[k].status or "pending"] then return tasks[k] end
   end
 end
 

@@ -13,6 +13,7 @@
 --          description=, acceptance_criteria={...}, instruction=, line=} }}
 --   err = {code=, message="file:line: task N 'Title': ...", file=, line=, task=}
 -- M.render(doc) -> text; parse(render(doc)) equals doc except for `line`.
+-- M.literal(text) -> text as a multi-line field's value that reads back as is.
 -- Pure: text in, tables out; no io/os/debug, no globals; linear time.
 local M = {}
 
@@ -29,7 +30,7 @@ local KNOWN_LIST = "Type, Priority, Requires Approval, Description, Acceptance C
 local PRIORITIES = { high = true, medium = true, low = true }
 local BOOLS = { ["true"] = true, yes = true, ["false"] = false, no = false }
 
-local err_mt = { __tostring = function(e) return e.message end }
+local errors = require("orch.errors")
 -- No lazy patterns on untrusted lines: "(.-)%s*$" is quadratic on long blank runs.
 local function trim(s)
   local i, j = find(s, "%S"), #s
@@ -43,9 +44,8 @@ end
 local function fail(code, file, line, task, fmt, ...)
   local where = line and (file .. ":" .. line) or file
   local who = task and format("task %s%s: ", tostring(task.id), task.title and (" '" .. task.title .. "'") or "") or ""
-  local e = { code = code, file = file, line = line, task = task and task.id,
-    message = where .. ": " .. who .. format(fmt, ...) }
-  error(setmetatable(e, err_mt), 0)
+  error(errors.new(code, where .. ": " .. who .. format(fmt, ...),
+    { file = file, line = line, task = task and task.id }), 0)
 end
 
 -- Lead byte -> number of continuation bytes and the range allowed for the first
@@ -272,7 +272,7 @@ function M.parse(text, filename, opts)
   filename = filename or "<tasks>"
   local ok, res = pcall(parse_impl, text, filename, opts or {})
   if ok then return res end
-  if getmetatable(res) == err_mt then return nil, res end
+  if errors.is(res) then return nil, res end
   error(res, 0)
 end
 
@@ -280,6 +280,23 @@ local function one_line(v, what)
   v = tostring(v)
   if find(v, "[\r\n]") then error("tasks_md.render: " .. what .. " must be a single line", 2) end
   return v
+end
+
+-- literal(text) -> a value for a multi-line field (description, instruction)
+-- that parse reads back unchanged: the text itself (trimmed) when no line of it
+-- would read as a task heading, a separator, a **Field:** or a code fence;
+-- else the text inside a ``` fence longer than any backtick run in it.
+function M.literal(text)
+  text = trim((tostring(text):gsub("\r\n?", "\n")))
+  local plain = true
+  for line in (text .. "\n"):gmatch("([^\n]*)\n") do
+    if is_task_heading(line) or is_separator(line) or field_of(line) or fence_of(line) then plain = false break end
+  end
+  if plain then return text end
+  local longest = 2
+  for run in text:gmatch("`+") do if #run > longest then longest = #run end end
+  local fence = string.rep("`", longest + 1)
+  return fence .. "\n" .. text .. "\n" .. fence
 end
 
 -- Writes the canonical layout: render(parse(tasks/example-tasks.md)) is byte-identical.

@@ -1,0 +1,94 @@
+-- Specs for the session model of workflows/lib/session.lua: statuses, counts,
+-- totals, position, current task and ids, kept up to date per change without
+-- walking the session (a day of N tasks costs N steps, not N^2).
+local T = require("orch.testing")
+local S = require("lib.session")
+local F = require("lib.format")
+local describe, it, eq, ok = T.describe, T.it, T.eq, T.ok
+
+local function session(n)
+  local s = { id = "20251120-093015", status = "running", started_at = 1763631000, tasks = {} }
+  for i = 1, n do s.tasks[i] = { id = tostring(i), title = "Task " .. i, type = "backend", status = "pending" } end
+  S.index(s)
+  return s
+end
+
+-- Tasks from `from` on raise when anything reads them: what a walk would do.
+local function poison(s, from)
+  for i = from, #s.tasks do
+    local function walked_into(_, k) error("walked the session: task " .. i .. "." .. k, 2) end
+    s.tasks[i] = setmetatable({}, { __index = walked_into })
+  end
+end
+
+-- the model, recomputed by a walk of a plain copy
+local function walked(s)
+  local plain = { tasks = {} }
+  for i, t in ipairs(s.tasks) do plain.tasks[i] = t end
+  local cur, at = S.current(plain)
+  local cost, tokens = S.totals(plain)
+  return { counts = S.counts(plain), cost = cost, tokens = tokens, current = cur and cur.id, at = at }
+end
+
+local function model(s)
+  local cur, at = S.current(s)
+  local cost, tokens = S.totals(s)
+  return { counts = S.counts(s), cost = cost, tokens = tokens, current = cur and cur.id, at = at }
+end
+
+describe("session model", function()
+  it("has one FINISHED set, which lib/format uses", function()
+    eq(S.FINISHED, { completed = true, failed = true, skipped = true, cancelled = true })
+    for _, st in ipairs({ "completed", "failed", "skipped", "cancelled" }) do
+      eq(F.status({ id = "x", status = st, tasks = {} }):match("[^\n]+$"), "/logs /start /help", st)
+    end
+  end)
+
+  it("stays equal to a recount through a day's changes", function()
+    local s = session(6)
+    local steps = {
+      { 1, { status = "running" } }, { 1, { status = "completed", cost_usd = 0.5, tokens = 100 } },
+      { 2, { status = "waiting_approval" } }, { 2, { status = "skipped" } },
+      { 3, { status = "running" } }, { 4, { status = "paused" } }, { 3, { status = "failed", cost_usd = 0.25 } },
+      { 4, { status = "pending" } }, { 1, { status = "pending" } }, { 5, { status = "cancelled", tokens = 7 } },
+      { 1, { status = "completed", cost_usd = 1 } },
+    }
+    for k, st in ipairs(steps) do
+      S.apply(s, s.tasks[st[1]], st[2])
+      eq(model(s), walked(s), "after step " .. k)
+    end
+    eq(S.counts(s).done, 4)
+    eq({ S.totals(s) }, { 1.25, 107 })
+    eq(S.current(s).id, "4")
+  end)
+
+  it("position, task lookup and the next task", function()
+    local s = session(3)
+    eq({ S.position(s, s.tasks[2]) }, { 2, 3 })
+    eq({ S.position(s, { id = "3" }) }, { 3, 3 })
+    eq({ S.position(s, { id = "9" }) }, { nil, 3 })
+    eq(S.task(s, 2), s.tasks[2])
+    S.apply(s, s.tasks[2], { status = "completed" })
+    eq(S.next_unfinished(s, s.tasks[1]).id, "3")
+    eq(S.next_unfinished(s, s.tasks[3]), nil)
+  end)
+
+  it("a step reads only the tasks it is about (no walk per task)", function()
+    local s = session(1000)
+    S.apply(s, s.tasks[1], { status = "completed", cost_usd = 0.1, tokens = 10 })
+    poison(s, 4)  -- task 3 is the next one: a message about task 2 may read it
+    local t = s.tasks[2]
+    S.apply(s, t, { status = "running", started_at = 1763631100 })
+    eq({ S.position(s, t) }, { 2, 1000 })
+    eq(S.current(s), t)
+    eq(S.counts(s).done, 1)
+    eq({ S.totals(s) }, { 0.1, 10 })
+    ok(F.task_started(s, t):find("Task 2/1000", 1, true))
+    ok(F.status(s, 1763631200):find("Current: Task 2", 1, true))
+    ok(F.paused(s):find("Current: Task 2/1000", 1, true))
+    S.apply(s, t, { status = "failed", completed_at = 1763631160, cost_usd = 0.2 })
+    ok(F.task_failed(s, t, { error = "boom" }):find("Progress: 2/1000", 1, true))
+    ok(F.task_completed(s, t, {}):find("Next: Task 3/1000", 1, true))
+    eq({ S.totals(s) }, { 0.30000000000000004, 10 })
+  end)
+end)
