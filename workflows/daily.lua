@@ -6,7 +6,8 @@
 --
 -- args (from `orch-host run daily.lua ...`, or lib/control.lua in serve):
 -- tasks=, auto_approve=, resume=, session= (to resume), session_id= (for a
--- new one), interactive=, started_by=
+-- new one), interactive=, started_by=; workflow= (set by the host: this
+-- file, as it runs; the session stores it, so a resume runs the same one)
 local args = ...
 local tasks_md = require("lib.tasks_md")
 local policy = require("lib.policy")
@@ -38,7 +39,8 @@ local function open_session()
   if not text then return nil, fmt.unreadable_tasks(err, not args.tasks and cfg.paths.tasks_dir or nil) end
   local doc, perr = tasks_md.parse(text, file)
   if not doc then return nil, tostring(perr) end
-  local s = S.new(doc, { id = args.session_id, task_file = file, workflow = "workflows/daily.lua", pid = orch.pid,
+  local s = S.new(doc, { id = args.session_id, task_file = file, pid = orch.pid,
+                         workflow = args.workflow or "workflows/daily.lua",
                          started_by = args.started_by, auto_approve = args.auto_approve == true,
                          no_input = args.no_input == true })
   orch.notify(fmt.session_started(s), { type = "info", session = s.id, event = "session_started" })

@@ -116,8 +116,8 @@ const Command k_commands[] = {
          add_count(c, "--limit,--lines", "at most N sessions (default 20)");
          add_flag(c, "--json", "a JSON array");
      }},
-    {"approve", "approve what the session waits for (a question: answer it with TEXT)", cmd_control,
-     [](CLI::App* c) { add_control(c, "a note kept with the decision (a question's answer)", false); }},
+    {"approve", "approve what the session waits for (an agent's question: answer it)", cmd_control,
+     [](CLI::App* c) { add_control(c, "a note kept with the decision", false); }},
     {"skip", "skip the waiting or running task", cmd_control,
      [](CLI::App* c) { add_control(c, "a note kept with the decision", false); }},
     {"pause", "pause the session (`orch-host resume` continues it)", cmd_control,

@@ -1,7 +1,5 @@
 // orch-host run WORKFLOW [--tasks FILE] [--auto-approve] [--no-input]
-// orch-host resume [SESSION] [--auto-approve[=false]] [--no-input[=false]]
-//   (or run [WORKFLOW] --resume [--session ID]): the session's workflow and
-//   task file, and the flags it was started with unless given again
+// (resume and run --resume: control.cpp, decided by workflows/lib/control.lua)
 #include "cli/runtime.h"
 
 #include "services/journal.h"
@@ -130,41 +128,6 @@ int cmd_run(const Args& a) {
     for (size_t i = 1; i < a.positional.size(); ++i) extra.push_back(a.positional[i]);
     args["argv"] = extra;
     return run_workflow(*rt, wf, args);
-}
-
-int cmd_resume(const Args& a) {
-    auto rt = make_runtime(a, Services::Full);
-    App& app = rt->app;
-    std::string sid = a.command == "resume" && !a.positional.empty() ? a.positional[0] : a.get("session");
-    if (sid.empty()) sid = app.store->latest_session_id().value_or("");
-    if (sid.empty()) {
-        fprintf(stderr, "orch-host: no session to resume (nothing has run yet)\n");
-        return k_exit_bad_input;
-    }
-    auto s = app.store->load_session(sid);
-    if (!s) {
-        fprintf(stderr, "orch-host: no session %s\n", sid.c_str());
-        return k_exit_bad_input;
-    }
-    RunLock probe(lock_path(app));
-    if (probe.held_by_other()) {
-        app.store->push_command(sid, "resume", "{}", "cli", wall_now());
-        printf("Sent resume to the running session %s.\n", sid.c_str());
-        return k_exit_ok;
-    }
-    std::string status = s->value("status", std::string());
-    if (status == "completed") {
-        printf("Session %s is already completed; nothing to resume.\n", sid.c_str());
-        return k_exit_ok;
-    }
-    std::string wf = s->value("workflow", std::string("workflows/daily.lua"));
-    // the workflow stored the session's flags with it; a flag given here wins.
-    // auto_approve is the workflow's to default (serve resumes sessions too).
-    bool no_input = flag(a, "no-input", s->value("no_input", json()) == true);
-    json args{{"resume", true}, {"session", sid}, {"no_input", no_input}, {"argv", json::array()}};
-    if (a.has("auto-approve")) args["auto_approve"] = flag(a, "auto-approve", true);
-    if (s->contains("task_file")) args["tasks"] = (*s)["task_file"];
-    return run_workflow(*rt, app.path_from_root(wf), args);
 }
 
 }  // namespace orch

@@ -1,12 +1,9 @@
 #include "cli/runtime.h"
 
-#include "services/file_read.h"
 #include "services/journal.h"
 #include "services/store.h"
 
 #include <cstdio>
-#include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,7 +26,11 @@ std::unique_ptr<Runtime> make_runtime(const Args& a, Services services) {
     return rt;
 }
 
-std::string lock_path(const App& app) { return app.state_db_path() + ".lock"; }
+bool waits_while_down(const nlohmann::json& approval) {
+    return approval.value("kind", std::string()) == "approval";
+}
+
+std::string lock_path(const App& app) { return run_lock_path(app.state_db_path()); }
 
 // A host of this state that died (kill -9, OOM) may have left its agents'
 // escaped children at work: every command that starts on the state stops
@@ -47,48 +48,6 @@ void stop_leftover_agents(App& app) {
     std::string msg = "stopped " + std::to_string(n) + " agent process(es) left by a host that died";
     if (app.journal) app.journal->log("warn", msg);
     else fprintf(stderr, "orch-host: %s\n", msg.c_str());
-}
-
-RunLock::~RunLock() {
-    if (fd_ < 0) return;
-    [[maybe_unused]] int rc = ftruncate(fd_, 0);  // no note: this host ended cleanly
-    close(fd_);                                   // releases the flock
-}
-
-void RunLock::clear_if_free() {
-    int fd = open(path_.c_str(), O_RDWR | O_CLOEXEC);
-    if (fd < 0) return;
-    if (flock(fd, LOCK_EX | LOCK_NB) == 0) [[maybe_unused]] int rc = ftruncate(fd, 0);
-    close(fd);  // releases the flock
-}
-
-bool RunLock::acquire(const std::string& note) {
-    fd_ = open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0) return true;  // cannot lock (read-only folder): the store will report it
-    if (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-        close(fd_);
-        fd_ = -1;
-        return false;
-    }
-    if (ftruncate(fd_, 0) == 0) {
-        [[maybe_unused]] auto n = pwrite(fd_, note.data(), note.size(), 0);
-    }
-    return true;
-}
-
-std::string RunLock::holder() const {  // the note acquire() wrote; "" if unreadable
-    std::string note;
-    ReadError err;
-    read_file_limited(path_, 4096, note, err);
-    return note;
-}
-
-bool RunLock::held_by_other() {
-    int fd = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return false;
-    bool held = flock(fd, LOCK_SH | LOCK_NB) != 0;
-    close(fd);
-    return held;
 }
 
 }  // namespace orch

@@ -3,6 +3,7 @@
 #include "app.h"
 #include "cli/cli.h"
 #include "lua/vm.h"
+#include "services/run_lock.h"
 
 #include <memory>
 
@@ -19,23 +20,6 @@ enum class Services { None, ReadOnly, Full };
 // Throws std::runtime_error (config errors name the file and field).
 std::unique_ptr<Runtime> make_runtime(const Args& a, Services services);
 
-// An exclusive lock on state/run.lock, so overlapping runs are refused. The
-// holder's note stays in the file until it releases the lock cleanly: a note
-// in a free lock means its host died holding it (kill -9, OOM, a second
-// Ctrl-C).
-class RunLock {
-public:
-    explicit RunLock(std::string path) : path_(std::move(path)) {}
-    ~RunLock();                             // a clean release: the note is cleared
-    bool acquire(const std::string& note);  // false when another process holds it
-    std::string holder() const;             // the note the holder wrote
-    bool held_by_other();                   // probe without keeping it
-    void clear_if_free();                   // a dead holder's note, once its leftovers are gone
-private:
-    std::string path_;
-    int fd_ = -1;
-};
-
 std::string lock_path(const App& app);
 
 // Every command (make_runtime): stop the agents a crashed host of this state
@@ -49,8 +33,12 @@ void recover_after_crash(App& app);
 // Whether a pending approval still waits while no host runs: a decision on
 // it is kept, and the session applies it when it resumes and asks the same
 // again. An agent's question does not: the resumed task starts its agent
-// again, which asks anew (control.cpp, info.cpp).
+// again, which asks anew. `status` shows such a wait (info.cpp); the decision
+// itself is workflows/lib/control.lua's (the same rule, for every caller).
 bool waits_while_down(const nlohmann::json& approval);
+// Runs the workflow file at `workflow_path` with `args` under the run lock (a
+// second host is refused, exit 4), until it ends; its exit code (run.cpp).
+int run_workflow(Runtime& rt, const std::string& workflow_path, nlohmann::json args);
 // Give queued notifications up to notify.flush_seconds to go out.
 void flush_outbox(App& app);
 // workflows/<name>[.lua] under the project, or a path relative to it (vm.cpp).

@@ -1,11 +1,13 @@
 // Commands between processes: orch.push_command queues pause, skip, resume,
 // ... for a session (a row in the commands table); the process that watches
 // that session takes it at its next control poll (api_approval.cpp) and
-// dispatches it to orch.on("command", fn) handlers.
+// dispatches it to orch.on("command", fn) handlers. orch.host_running says
+// whether such another process is alive.
 #include "lua/internal.h"
 #include "lua/value.h"
 
 #include "services/journal.h"
+#include "services/run_lock.h"
 #include "services/store.h"
 
 #include <nlohmann/json.hpp>
@@ -62,10 +64,31 @@ int l_unwatch_session(lua_State* L) {
     return 0;
 }
 
+// orch.host_running() -> boolean
+// Whether another live host (`orch-host run` or `serve`, in another process)
+// holds this state's run lock: commands for its sessions go through
+// orch.push_command and the approvals table. This process's own lock does not
+// count.
+int l_host_running(lua_State* L) {
+    VmState& vm = vm_of(L);
+    std::string err;
+    bool held = false;
+    try {
+        RunLock probe(run_lock_path(vm.app.state_db_path()));
+        held = probe.held_by_other();
+    } catch (const std::exception& e) {
+        err = e.what();
+    }
+    if (!err.empty()) return luaL_error(L, "orch.host_running: %s", err.c_str());
+    lua_pushboolean(L, held);
+    return 1;
+}
+
 const luaL_Reg k_command_functions[] = {
     {"watch_session", l_watch_session},
     {"unwatch_session", l_unwatch_session},
     {"push_command", l_push_command},
+    {"host_running", l_host_running},
     {nullptr, nullptr},
 };
 

@@ -131,7 +131,8 @@ int l_secure_compare(lua_State* L) {
 
 // orch.start_workflow(name, args) -> task id | nil, err
 // Runs workflows/<name> (daily.lua, ...) as a new task in this process, with
-// args as its `...`; orch.wait(id) gives its result.
+// args as its `...` (args.workflow: the file, as the host resolved it);
+// orch.wait(id) gives its result.
 int l_start_workflow(lua_State* L) {
     std::string name = luaL_checkstring(L, 1);
     if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
@@ -146,7 +147,7 @@ int l_start_workflow(lua_State* L) {
         err = e.what();
     }
     if (!err.empty()) return return_error(L, "bad_workflow", err);
-    push_json(vm.L, args);
+    push_workflow_args(vm.L, args, display);
     int id = spawn_task(vm, display, 1);
     lua_pushinteger(L, id);
     return 1;

@@ -113,6 +113,10 @@ void sandbox(lua_State* L);
 // Loads a workflow file as a function on top of L (syntax errors raise
 // std::runtime_error naming the file and line); vm.cpp.
 void load_chunk(lua_State* L, const std::string& path, const std::string& display);
+// Pushes a workflow's args (an object) with args.workflow = `display`, the
+// file that runs (relative to the project root, else absolute): what a
+// session stores to be resumed with the same workflow; vm.cpp.
+void push_workflow_args(lua_State* L, nlohmann::json args, const std::string& display);
 // workflows/<name>[.lua] under the project, or a path relative to it.
 std::string resolve_workflow_path(const App& app, const std::string& name);
 

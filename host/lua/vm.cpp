@@ -283,12 +283,17 @@ std::string resolve_workflow_path(const App& app, const std::string& name) {
     throw std::runtime_error(name + ": no such workflow (looked in " + app.root + "/workflows/)");
 }
 
+void push_workflow_args(lua_State* L, json args, const std::string& display) {
+    if (args.is_object()) args["workflow"] = display;
+    push_json(L, args);
+}
+
 int Vm::start_workflow(const std::string& path, const json& args, bool route_window) {
     lua_State* L = st_->L;
     std::string display = path;
     if (display.rfind(st_->app.root + "/", 0) == 0) display = display.substr(st_->app.root.size() + 1);
     load_chunk(L, path, display);
-    push_json(L, args);
+    push_workflow_args(L, args, display);
     int id = spawn_task(*st_, display, 1);
     if (route_window) st_->route_window_task = id;
     return id;

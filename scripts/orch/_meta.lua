@@ -143,6 +143,13 @@ function orch.unwatch_session(session_id) end
 ---@return number id
 function orch.push_command(session_id, command, args, by) end
 
+---Whether another live host (`orch-host run` or `serve`, in another process)
+---holds this state's run lock, so its sessions take commands through
+---orch.push_command and decisions through the approvals table. The lock this
+---process holds itself does not count (false in the host that runs).
+---@return boolean
+function orch.host_running() end
+
 ---Call fn(payload) in a new task when the host dispatches `event` ("command",
 ---"shutdown" in serve).
 ---@param event string

@@ -56,6 +56,7 @@ M.defaults = {
     handler_timeout = 10,                -- seconds a Lua handler may take before 503
     header_timeout = 10,                 -- seconds for a request's line and headers to arrive, else 408
     workflow = "serve.lua",              -- registers the routes, the bot and the schedules
+    session_workflow = "daily.lua",      -- what the start command runs for a session
   },
   telegram = {
     bot_token = "",                      -- TELEGRAM_BOT_TOKEN
@@ -209,6 +210,11 @@ local function validate(cfg, file, sources)
   if cfg.server.max_body_kb <= 0 then fail("server.max_body_kb", "must be > 0") end
   if cfg.server.handler_timeout <= 0 then fail("server.handler_timeout", "must be > 0") end
   if cfg.server.header_timeout <= 0 then fail("server.header_timeout", "must be > 0") end
+  for _, key in ipairs({ "workflow", "session_workflow" }) do
+    if not cfg.server[key]:match("%S") then
+      fail("server." .. key, "must name a workflow file (workflows/<name>, or a path under the project)")
+    end
+  end
   for i, sc in ipairs(cfg.schedules) do
     if type(sc) ~= "table" or type(sc.cron) ~= "string" then
       fail("schedules", string.format("entry %d must be a table with a cron string", i))

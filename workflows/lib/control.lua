@@ -12,10 +12,21 @@ local M = {}
 
 -- Sessions running in this process: id -> {task=, task_file=, by=, started_at=}
 M.live = {}
+-- (the command line runs none: its commands reach a session another host
+-- runs through orch.push_command and the approvals table, see running())
 
 local ACTIVE = { running = true, waiting_approval = true }
 
 local function cfg() return orch.config end
+
+-- Whether a host runs session s: this process, or another one that holds the
+-- run lock (`orch-host approve` beside `run` or `serve`).
+local function running(s) return M.live[s.id] ~= nil or (ACTIVE[s.status] and orch.host_running()) end
+
+local function not_running(s, what)
+  return { status = "error", session_id = s.id,
+           message = fmt.reply("not_running", s.id, s.status) .. (what and ("; " .. what) or "") }, 409
+end
 
 local function err(http, message, fields)
   local r = { status = "error", message = message }
@@ -80,7 +91,7 @@ end
 local function launch(id, args, by, task_file, workflow)
   args.no_input = true
   args.started_by = by
-  local task, lerr = orch.start_workflow(workflow or cfg().server.session_workflow or "daily.lua", args)
+  local task, lerr = orch.start_workflow(workflow or cfg().server.session_workflow, args)
   if not task then return nil, tostring(lerr) end
   M.live[id] = { task = task, task_file = task_file, by = by, started_at = orch.now() }
   orch.spawn(function()
@@ -142,18 +153,41 @@ function M.start(params, by, opts)
            message = fmt.reply("started", id, #doc.tasks, file) }, 200
 end
 
--- resume: a paused session continues here; a running one gets the command.
-function M.resume(params, by)
+-- What resuming session s runs: the workflow it stored, its task file and the
+-- flags it was started with, unless params give one (params.auto_approve,
+-- params.no_input: booleans). auto_approve is the workflow's to default.
+function M.resume_args(s, params)
+  local args = { resume = true, session = s.id, tasks = s.task_file, no_input = s.no_input == true }
+  if type(params.no_input) == "boolean" then args.no_input = params.no_input end
+  if type(params.auto_approve) == "boolean" then args.auto_approve = params.auto_approve end
+  return s.workflow or cfg().server.session_workflow, args
+end
+
+-- resume: a completed session has nothing to resume; one running here gets
+-- the command, and so does the host running in another process (lib/control's
+-- watch resumes it there); else it continues here: as a task
+-- of this process, or with opts.run(workflow, args) (the command line runs
+-- it itself, under the run lock).
+function M.resume(params, by, opts)
   local s, e = load(params)
   if not s then return err(404, e) end
+  if s.status == "completed" then
+    return { status = "ok", session_id = s.id, message = fmt.reply("already_completed", s.id) }, 200
+  end
   if M.live[s.id] then
     orch.push_command(s.id, "resume", {}, by)
     return { status = "ok", session_id = s.id, message = fmt.reply("resuming", s.id) }, 200
   end
-  if s.status == "completed" then
-    return { status = "ok", session_id = s.id, message = fmt.reply("already_completed", s.id) }, 200
+  if orch.host_running() then
+    orch.push_command(s.id, "resume", {}, by)
+    return { status = "ok", session_id = s.id, message = fmt.reply("resume_sent", s.id) }, 200
   end
-  local _, lerr = launch(s.id, { resume = true, session = s.id, tasks = s.task_file }, by, s.task_file)
+  local workflow, args = M.resume_args(s, params)
+  if opts and opts.run then
+    opts.run(workflow, args)
+    return { status = "ok", session_id = s.id, message = fmt.reply("resuming", s.id) }, 200
+  end
+  local _, lerr = launch(s.id, args, by, s.task_file, workflow)
   if lerr then return err(500, fmt.reply("cannot_resume", lerr)) end
   return { status = "ok", session_id = s.id, message = fmt.reply("resumed", s.id) }, 200
 end
@@ -166,6 +200,12 @@ local function decide(action, params, by, text, describe)
   if not s then return err(404, e) end
   local p = orch.pending_approval(s.id)
   if not p then return nil, s end
+  -- While no host runs the session, a decision on an approval is kept: the
+  -- resumed session asks the same again and takes it at once. A question is
+  -- not (the resumed task starts its agent again, which asks anew), and
+  -- pause has nothing to pause.
+  local up = running(s)
+  if not up and (action == "pause" or p.kind ~= "approval") then return nil, s end
   if action == "answer" and p.kind ~= "question" then return nil, s end
   if action == "approve" and p.kind == "question" then
     return err(409, fmt.reply("approve_question", p.task_id),
@@ -175,24 +215,26 @@ local function decide(action, params, by, text, describe)
     return err(409, fmt.reply("decided_first"), { session_id = s.id })
   end
   local r = { status = "ok", session_id = s.id, task = p.task_id, kind = p.kind }
-  r.message = describe(r, s)
+  r.message = up and describe(r, s) or fmt.reply("recorded", action, p.task_id, s.id)
   return r, 200
 end
 
 function M.approve(params, by)
-  local r, x = decide("approve", params, by, nil, function(d, s)
+  local r, x = decide("approve", params, by, params.text, function(d, s)
     local t = S.task(s, d.task)
     return fmt.executing(d.task, t and t.title)
   end)
   if r then return r, x end
+  if not running(x) then return not_running(x, "nothing is waiting for approval") end
   return err(409, fmt.reply("nothing_to_approve", x.id, x.status), { session_id = x.id })
 end
 
 function M.skip(params, by)
-  local r, s = decide("skip", params, by, nil, function(d) return fmt.reply("skipped", d.task) end)
+  local r, s = decide("skip", params, by, params.text, function(d) return fmt.reply("skipped", d.task) end)
   if r then return r, s end
+  if not running(s) then return not_running(s, "nothing to skip") end
   local t = S.current(s)
-  if ACTIVE[s.status] and t and t.status == "running" and M.live[s.id] then
+  if ACTIVE[s.status] and t and t.status == "running" then
     orch.push_command(s.id, "skip", {}, by)
     return { status = "ok", session_id = s.id, task = t.id, message = fmt.reply("skipping", t.id) }, 200
   end
@@ -200,11 +242,12 @@ function M.skip(params, by)
 end
 
 function M.pause(params, by)
-  local r, s = decide("pause", params, by, nil, function(d) return fmt.reply("paused", d.session_id) end)
+  local r, s = decide("pause", params, by, params.text, function(d) return fmt.reply("paused", d.session_id) end)
   if r then return r, s end
   if not ACTIVE[s.status] then
     return { status = "ok", session_id = s.id, message = fmt.reply("session_is", s.id, s.status) }, 200
   end
+  if not running(s) then return not_running(s, "nothing to pause") end
   orch.push_command(s.id, "pause", {}, by)
   return { status = "ok", session_id = s.id, message = fmt.reply("pausing", s.id) }, 200
 end
@@ -214,6 +257,7 @@ function M.answer(params, by)
   if type(text) ~= "string" or text:match("^%s*$") then return err(400, fmt.reply("answer_missing")) end
   local r, s = decide("answer", params, by, text, function(d) return fmt.reply("answer_sent", d.task) end)
   if r then return r, s end
+  if not running(s) then return not_running(s, "no question is waiting") end
   return err(409, fmt.reply("no_question", s.id), { session_id = s.id })
 end
 
@@ -325,8 +369,9 @@ local function check_params(params)
   end
 end
 
--- run(command, params, by) -> reply, http status
-function M.run(command, params, by)
+-- run(command, params, by [, opts]) -> reply, http status
+-- (opts: for the command, e.g. resume's opts.run)
+function M.run(command, params, by, opts)
   local fn = M.commands[command]
   if not fn then
     local names = {}
@@ -337,7 +382,7 @@ function M.run(command, params, by)
   if params ~= nil and type(params) ~= "table" then return err(400, fmt.reply("params_object")) end
   local bad = check_params(params or {})
   if bad then return err(400, command .. ": " .. bad) end
-  return fn(params or {}, by)
+  return fn(params or {}, by, opts)
 end
 
 -- Commands for sessions not running here (`orch-host resume` while the

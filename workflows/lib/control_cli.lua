@@ -1,0 +1,36 @@
+-- control_cli: `orch-host approve|skip|pause|answer [TEXT]` and
+-- `orch-host resume [SESSION]` (host/cli/control.cpp calls run(req) and acts
+-- on what it returns). The decisions are lib/control's, the same as for the
+-- webhook, Telegram and the schedules; this maps the command line onto them
+-- and the reply onto an exit code. Policy: edit freely.
+local control = require("lib.control")
+
+local M = {}
+
+local EXIT = { ok = 0, refused = 1, bad_input = 2 }
+
+-- The exit code of a reply's HTTP status: 2xx ok; 400 (bad input: no answer
+-- text, a bad parameter) 2; anything else refused (1): nothing waits, no such
+-- session, someone decided first, a question waits where an approval was
+-- expected.
+function M.exit_code(http)
+  if http >= 200 and http < 300 then return EXIT.ok end
+  if http == 400 then return EXIT.bad_input end
+  return EXIT.refused
+end
+
+-- run{command=, session=, text=, by=, auto_approve=, no_input=} ->
+-- {exit=, message=, http=, [run = {workflow=, args=}]}
+-- session: the one named, else the newest (lib/control); text: approve's,
+-- skip's and answer's words; auto_approve, no_input: resume's flags when
+-- given. `run`: resume here, under the run lock, with these args.
+function M.run(req)
+  local params = { session = req.session, text = req.text }
+  if req.command == "resume" then params.auto_approve, params.no_input = req.auto_approve, req.no_input end
+  local plan
+  local opts = { run = function(workflow, args) plan = { workflow = workflow, args = args } end }
+  local reply, http = control.run(req.command, params, req.by, opts)
+  return { exit = M.exit_code(http), message = reply.message, http = http, run = plan }
+end
+
+return M
