@@ -68,6 +68,7 @@ end
 
 -- Telegram chat ids are integers; "@channel" names stay strings.
 function M.chat_id(chat)
+  if type(chat) == "number" then return chat end
   local s = tostring(chat)
   if #s < 19 and s:match("^%-?%d+$") then return tonumber(s) end
   return s
