@@ -90,15 +90,6 @@ function orch.run_claude(opts) end
 ---@return integer sinks the number of sinks it was queued for
 function orch.notify(message, fields) end
 
----Queue ready requests in the outbox, one row per sink, in one transaction
----(orch.notify calls it). A row: {sink=, type=, session=, task=,
----request={method=, url=, headers=, body=, timeout=}}; "{secret}" in url or a
----header stands for the sink's secret. An unknown sink or a malformed request
----raises and nothing is queued.
----@param rows table[]
----@return integer queued
-function orch.raw_notify(rows) end
-
 ---The notification sinks configured (notify.sinks, the n8n and Telegram
 ---defaults among them), by name ("n8n", "telegram:<chat id>", your own),
 ---sorted.
