@@ -185,9 +185,13 @@ function M.resolve(cfg, fail)
     else
       s.url, s.headers, s.secret = spec.url, spec.headers, spec.secret or ""
       if type(s.url) ~= "string" or not s.url:match("^https?://") then fail(key .. ".url", "must be an http(s) URL") end
-      if s.headers ~= nil and type(s.headers) ~= "table" then fail(key .. ".headers", "must be a table of name = value") end
+      if s.headers ~= nil and type(s.headers) ~= "table" then
+        fail(key .. ".headers", "must be a table of name = value")
+      end
       for h, v in pairs(s.headers or {}) do
-        if type(h) ~= "string" or type(v) ~= "string" then fail(key .. ".headers", "names and values must be strings") end
+        if type(h) ~= "string" or type(v) ~= "string" then
+          fail(key .. ".headers", "names and values must be strings")
+        end
       end
       if type(s.secret) ~= "string" then fail(key .. ".secret", "must be a string") end
     end
@@ -209,13 +213,18 @@ function M.resolve(cfg, fail)
     local key = "notify.routes[" .. i .. "]"
     if type(r) ~= "table" then fail(key, "must be a table { types =, when =, sinks = }") end
     for k in pairs(r) do
-      if k ~= "types" and k ~= "when" and k ~= "sinks" then fail(key .. "." .. tostring(k), "is not a key of a route") end
+      if k ~= "types" and k ~= "when" and k ~= "sinks" then
+        fail(key .. "." .. tostring(k), "is not a key of a route")
+      end
     end
     if r.types ~= nil then
-      if type(r.types) ~= "table" or r.types[1] == nil then fail(key .. ".types", "must be a list of message types") end
+      if type(r.types) ~= "table" or r.types[1] == nil then
+        fail(key .. ".types", "must be a list of message types")
+      end
       for _, t in ipairs(r.types) do
         if not TYPES[t] then
-          fail(key .. ".types", "has '" .. tostring(t) .. "' (known: info, progress, success, error, warning, question)")
+          fail(key .. ".types",
+            "has '" .. tostring(t) .. "' (known: info, progress, success, error, warning, question)")
         end
       end
     end
