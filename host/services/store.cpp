@@ -173,22 +173,23 @@ int Store::schema_version() {
     return sqlite3_column_int(s.raw(), 0);
 }
 
+bool Store::has_column(const char* table, const char* column) {
+    Stmt q(dynamic_stmt(std::string("SELECT count(*) FROM pragma_table_info('") + table + "') WHERE name='" + column +
+                        "'"));
+    return q.step() == SQLITE_ROW && sqlite3_column_int(q.raw(), 0) > 0;
+}
+
 void Store::migrate() {
     exec("BEGIN IMMEDIATE");
     try {
         exec(k_schema);
-        auto has = [this](const char* table, const char* column) {
-            Stmt q(dynamic_stmt(std::string("SELECT count(*) FROM pragma_table_info('") + table + "') WHERE name='" +
-                                column + "'"));
-            return q.step() == SQLITE_ROW && sqlite3_column_int(q.raw(), 0) > 0;
-        };
-        if (!has("approvals", "taken_at"))  // every decision of an older host was delivered or lost with it
+        if (!has_column("approvals", "taken_at"))  // every decision of an older host was delivered or lost with it
             exec("ALTER TABLE approvals ADD COLUMN taken_at REAL; "
                  "UPDATE approvals SET taken_at=resolved_at WHERE status<>'pending'");
-        if (!has("outbox", "dead_at"))  // an older host's "failed for good" rows are dead
+        if (!has_column("outbox", "dead_at"))  // an older host's "failed for good" rows are dead
             exec("ALTER TABLE outbox ADD COLUMN dead_at REAL; "
                  "UPDATE outbox SET dead_at=delivered_at WHERE last_error LIKE 'failed: %'");
-        if (!has("outbox", "refusals")) exec("ALTER TABLE outbox ADD COLUMN refusals INTEGER NOT NULL DEFAULT 0");
+        if (!has_column("outbox", "refusals")) exec("ALTER TABLE outbox ADD COLUMN refusals INTEGER NOT NULL DEFAULT 0");
         exec(("PRAGMA application_id=" + std::to_string(k_application_id)).c_str());
         exec(("PRAGMA user_version=" + std::to_string(k_schema_version)).c_str());
         exec("COMMIT");

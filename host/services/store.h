@@ -106,6 +106,7 @@ private:
     sqlite3_stmt* dynamic_stmt(const std::string& sql);  // cached by text
     void exec(const char* sql);
     void migrate();
+    bool has_column(const char* table, const char* column);
     [[noreturn]] void fail(const std::string& what);
 
     std::string path_;

@@ -108,10 +108,7 @@ void Store::mark_dead(long long id, const std::string& error, double now, bool r
 
 json Store::outbox_dead(int limit) {
     json out = json::array();
-    {  // a database of an older orch-host, opened read-only, has no dead_at yet
-        Stmt c(stmt("SELECT count(*) FROM pragma_table_info('outbox') WHERE name='dead_at'"));
-        if (c.step() != SQLITE_ROW || sqlite3_column_int(c.raw(), 0) == 0) return out;
-    }
+    if (!has_column("outbox", "dead_at")) return out;  // an older host's database, opened read-only
     Stmt q(dynamic_stmt(
         "SELECT id,sink,dead_at,attempts,last_error,"
         "CASE WHEN json_valid(payload) THEN json_extract(payload,'$.type') END AS type,"
@@ -125,8 +122,7 @@ json Store::outbox_dead(int limit) {
 }
 
 long long Store::outbox_dead_count() {
-    json rows = outbox_dead(1);
-    if (rows.empty()) return 0;
+    if (!has_column("outbox", "dead_at")) return 0;
     Stmt q(dynamic_stmt("SELECT count(*) FROM outbox WHERE dead_at IS NOT NULL"));
     if (q.step() != SQLITE_ROW) fail("counting outbox");
     return sqlite3_column_int64(q.raw(), 0);
