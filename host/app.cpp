@@ -22,34 +22,22 @@ App::~App() {
 
 namespace {
 
-std::string config_text(const nlohmann::json& section, const char* key, const char* fallback = "") {
-    auto it = section.find(key);
-    if (it == section.end() || it->is_null()) return fallback;
-    return it->is_string() ? it->get<std::string>() : it->dump();  // a chat id written as a number
-}
-
-// notify.n8n_url -> sink "n8n"; telegram.bot_token with telegram.chat_id (a
-// comma-separated list) -> one sink "telegram:<chat>" per chat.
+// The sinks of notify.sinks, as scripts/orch/config.lua resolved them (the
+// n8n and telegram.chat_id defaults among them): the host needs each one's
+// name and secret only; Lua builds the requests (scripts/orch/notify.lua).
 void add_sinks(Outbox& outbox, const nlohmann::json& config) {
     auto notify = config.value("notify", nlohmann::json::object());
-    std::string n8n = config_text(notify, "n8n_url");
-    if (!n8n.empty()) outbox.add_sink("n8n", webhook_sink(n8n));
     auto interval = notify.find("progress_interval");
     if (interval != notify.end() && interval->is_number()) outbox.set_progress_interval(interval->get<double>());
-    auto tg = config.value("telegram", nlohmann::json::object());
-    std::string token = config_text(tg, "bot_token");
-    std::string chats = config_text(tg, "chat_id");
-    std::string base = config_text(tg, "api_base", "https://api.telegram.org");
-    if (token.empty() || chats.empty()) return;
-    size_t start = 0;
-    while (start <= chats.size()) {
-        size_t end = chats.find(',', start);
-        if (end == std::string::npos) end = chats.size();
-        std::string chat = chats.substr(start, end - start);
-        chat.erase(0, chat.find_first_not_of(" \t"));
-        chat.erase(chat.find_last_not_of(" \t") + 1);
-        if (!chat.empty()) outbox.add_sink("telegram:" + chat, telegram_sink(base, token, chat));
-        start = end + 1;
+    auto attempts = notify.find("max_attempts");
+    if (attempts != notify.end() && attempts->is_number()) outbox.set_max_attempts(attempts->get<long long>());
+    auto sinks = notify.find("sinks");
+    if (sinks == notify.end() || !sinks->is_object()) return;
+    for (auto& [name, spec] : sinks->items()) {
+        Sink sink;
+        if (spec.is_object() && spec.contains("secret") && spec["secret"].is_string())
+            sink.secret = spec["secret"].get<std::string>();
+        outbox.add_sink(name, std::move(sink));
     }
 }
 

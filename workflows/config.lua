@@ -23,6 +23,13 @@ return {
   },
   notify = {
     n8n_url = "",                          -- or N8N_NOTIFY_URL
+    -- More sinks, and which sinks get what (README, "Notifications"); without
+    -- routes every message goes to n8n and the TELEGRAM_CHAT_ID chats.
+    -- sinks = { oncall = { kind = "telegram", chat_id = -100200300 } },
+    -- routes = {
+    --   { types = { "progress" }, sinks = { "n8n" } },              -- progress only to n8n
+    --   { types = { "error" }, sinks = { "default", "oncall" } },   -- failures also to on-call
+    -- },
   },
   budget = { max_cost_usd = 0, warn_at = 0.75 },
   -- Sessions that `orch-host serve` starts by itself (workflows/lib/schedule.lua).

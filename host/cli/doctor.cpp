@@ -110,6 +110,12 @@ int cmd_doctor(const Args& a) {
             check(true, "schema", "version " + std::to_string(store.schema_version()));
             check(true, "sessions", std::to_string(store.list_sessions(1000).size()));
             check(true, "outbox pending", std::to_string(store.outbox_pending()));
+            long long dead = store.outbox_dead_count();
+            printf("  %s %-22s %s\n", dead ? "note" : "ok  ", "outbox dead",
+                   dead ? (std::to_string(dead) + " notification(s) a sink refused for good; the newest:").c_str() : "0");
+            for (auto& d : store.outbox_dead(3))
+                printf("       #%lld to %s: %s\n", d.value("id", 0LL), d.value("sink", std::string()).c_str(),
+                       d.value("last_error", std::string()).substr(0, 160).c_str());
         } catch (const std::exception& e) {
             check(false, "state_db", e.what());
         }

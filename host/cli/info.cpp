@@ -145,6 +145,16 @@ void print_session(const json& s) {
     }
 }
 
+// Notifications a sink refused for good (outbox dead rows): how many, and the
+// newest few with their reason. Nothing when there are none.
+void print_dead_notifications(const json& dead, long long count) {
+    if (count == 0) return;
+    printf("\nNotifications  %lld dead (a sink refused them; not retried):\n", count);
+    for (auto& d : dead)
+        printf("  #%s to %s  %s  %s  %s\n", str(d, "id").c_str(), str(d, "sink").c_str(), str(d, "type", "-").c_str(),
+               clock_time(num(d, "dead_at")).c_str(), str(d, "last_error").substr(0, 160).c_str());
+}
+
 }  // namespace
 
 namespace {
@@ -171,6 +181,7 @@ int cmd_status(const Args& a) {
     if (sid.empty()) {
         if (as_json) printf("{\"session\":null,\"tasks\":[]}\n");
         else printf("No sessions yet. Start one with: orch-host run daily.lua\n");
+        if (!as_json) print_dead_notifications(app.store->outbox_dead(5), app.store->outbox_dead_count());
         return k_exit_ok;
     }
     bool found;
@@ -182,9 +193,12 @@ int cmd_status(const Args& a) {
     if (as_json) {
         // one object: the session's fields and its tasks, as the state file of the task file's day (session fields, then tasks)
         s["session_id"] = s["id"];
+        if (long long n = app.store->outbox_dead_count())
+            s["dead_notifications"] = {{"count", n}, {"newest", app.store->outbox_dead(5)}};
         printf("%s\n", s.dump(2, ' ', false, json::error_handler_t::replace).c_str());
     } else {
         print_session(s);
+        print_dead_notifications(app.store->outbox_dead(5), app.store->outbox_dead_count());
     }
     return k_exit_ok;
 }

@@ -1,9 +1,10 @@
-// orch.raw_notify(payload) -> number of sinks queued. The payload (a table)
-// is written to the outbox once per configured sink (n8n, each Telegram
-// chat); delivery happens later from the loop (services/outbox), which
-// coalesces progress rows. orch.notify in scripts/orch/init.lua builds the
-// payload and prints to the terminal. payload.buttons (Telegram's inline
-// keyboard) is checked here, so a malformed one is the caller's error.
+// orch.raw_notify(rows) -> number of rows queued. Each row is a ready
+// request for one sink, built by orch.notify (scripts/orch/notify.lua):
+// {sink=, type=, session=, task=, request={method=, url=, headers=, body=}}
+// (services/outbox.h has the format). The rows are written to the outbox in
+// one transaction; delivery happens later from the loop. A row for a sink
+// that is not configured, or with a malformed request, is the caller's error
+// and nothing is queued.
 #include "lua/internal.h"
 #include "lua/value.h"
 
@@ -15,23 +16,29 @@ namespace orch {
 
 namespace {
 
-// orch.raw_notify(payload) -> count
+// orch.raw_notify(rows) -> count
 int l_raw_notify(lua_State* L) {
     luaL_checktype(L, 1, LUA_TTABLE);
     App& app = app_of(L);
-    if (!app.outbox) {
-        lua_pushinteger(L, 0);
-        return 1;
-    }
     std::string err;
     int n = 0;
     try {
-        nlohmann::json payload = to_json(L, 1, "payload");
-        if (auto b = payload.find("buttons"); b != payload.end()) {
-            std::string bad = check_buttons(*b);
-            if (!bad.empty()) throw std::invalid_argument("buttons" + bad);
+        nlohmann::json rows = to_json(L, 1, "rows");
+        std::vector<OutboxRow> out;
+        if (rows.is_array()) {
+            for (size_t i = 0; i < rows.size(); ++i) {
+                nlohmann::json& r = rows[i];
+                std::string at = "rows[" + std::to_string(i + 1) + "]";
+                if (!r.is_object() || !r.contains("sink") || !r["sink"].is_string())
+                    throw std::invalid_argument(at + ".sink must be a sink's name");
+                std::string sink = r["sink"].get<std::string>();
+                r.erase("sink");
+                out.push_back({sink, r.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
+            }
+        } else if (!rows.empty()) {
+            throw std::invalid_argument("rows must be a list");
         }
-        n = app.outbox->enqueue_all(payload.dump());
+        if (app.outbox) n = app.outbox->enqueue(out);
     } catch (const std::exception& e) {
         err = e.what();
     }
@@ -40,22 +47,8 @@ int l_raw_notify(lua_State* L) {
     return 1;
 }
 
-// orch.notify_sinks() -> { name... }
-int l_notify_sinks(lua_State* L) {
-    App& app = app_of(L);
-    lua_newtable(L);
-    if (!app.outbox) return 1;
-    int i = 1;
-    for (auto& name : app.outbox->sink_names()) {
-        lua_pushstring(L, name.c_str());
-        lua_rawseti(L, -2, i++);
-    }
-    return 1;
-}
-
 const luaL_Reg k_notify_functions[] = {
     {"raw_notify", l_raw_notify},
-    {"notify_sinks", l_notify_sinks},
     {nullptr, nullptr},
 };
 

@@ -18,8 +18,7 @@ using json = nlohmann::json;
 namespace {
 
 constexpr double k_inf = std::numeric_limits<double>::infinity();
-constexpr size_t k_telegram_max_text = 4096;  // UTF-16 code units, as Telegram counts
-constexpr int k_queue_window = 50;            // rows of one sink looked at per pass
+constexpr int k_queue_window = 50;  // rows of one sink looked at per pass
 
 void replace_all(std::string& text, const std::string& what, const std::string& with) {
     if (what.empty()) return;
@@ -27,48 +26,9 @@ void replace_all(std::string& text, const std::string& what, const std::string& 
         text.replace(pos, what.size(), with);
 }
 
-// The longest prefix of UTF-8 `s` within `max_units` UTF-16 units, with "…"
-// when something was cut.
-std::string cut_utf16(const std::string& s, size_t max_units) {
-    size_t units = 0, i = 0, keep = 0;
-    while (i < s.size()) {
-        auto c = static_cast<unsigned char>(s[i]);
-        size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-        units += len == 4 ? 2 : 1;
-        i += len;
-        if (units <= max_units - 1) keep = std::min(i, s.size());
-    }
-    if (units <= max_units) return s;
-    return s.substr(0, keep) + "\xE2\x80\xA6";
-}
-
-// Telegram chat ids are integers; "@channel" names stay strings.
-json chat_json(const std::string& chat) {
-    bool digits = !chat.empty() && chat.size() < 19;
-    for (size_t i = 0; i < chat.size(); ++i)
-        if (!(std::isdigit(static_cast<unsigned char>(chat[i])) || (i == 0 && chat[i] == '-' && chat.size() > 1)))
-            digits = false;
-    return digits ? json(std::stoll(chat)) : json(chat);
-}
-
 std::string string_field(const json& o, const char* key) {
     auto it = o.find(key);
     return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-json inline_keyboard(const json& buttons) {
-    json rows = json::array();
-    for (auto& row : buttons) {
-        json out = json::array();
-        for (auto& b : row) {
-            json x = {{"text", b["text"]}};
-            if (b.contains("data")) x["callback_data"] = b["data"];
-            else x["url"] = b["url"];
-            out.push_back(std::move(x));
-        }
-        rows.push_back(std::move(out));
-    }
-    return json{{"inline_keyboard", std::move(rows)}};
 }
 
 bool is_progress(const json& row) {
@@ -77,35 +37,46 @@ bool is_progress(const json& row) {
 }
 
 struct Outcome {
-    enum What { sent, retry, give_up } what;
+    enum What { sent, retry, dead } what;
     double delay = 0;
     std::string error;  // redacted
+    bool refused = false;  // counts towards max_attempts
 };
 
-// What a response means for the row. Telegram: 429 waits retry_after, other
-// 4xx will never succeed (bad chat, blocked bot, bad token). A webhook
-// retries every failure, as it always did.
+// How long a 429 asks to wait: the JSON body's parameters.retry_after (the
+// Bot API), else a Retry-After header in seconds; `fallback` when neither.
+double retry_after(const HttpResponse& res, const json& body, double fallback) {
+    if (body.is_object()) {
+        auto p = body.find("parameters");
+        if (p != body.end() && p->is_object() && p->contains("retry_after") && (*p)["retry_after"].is_number())
+            return std::clamp((*p)["retry_after"].get<double>(), 1.0, 3600.0);
+    }
+    for (auto& [k, v] : res.headers) {
+        std::string name = k;
+        for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (name != "retry-after") continue;
+        char* end = nullptr;
+        double s = std::strtod(v.c_str(), &end);
+        if (end != v.c_str() && std::isfinite(s)) return std::clamp(s, 1.0, 3600.0);
+    }
+    return fallback;
+}
+
+// What an answer means for the row (the table in outbox.h).
 Outcome classify(const Sink& sink, const HttpResponse& res, long long attempts) {
     double backoff = std::min(300.0, std::pow(2.0, static_cast<double>(std::min(attempts, 10LL))));
     if (res.status >= 200 && res.status < 300) return {Outcome::sent, 0, {}};
     if (res.status == 0) return {Outcome::retry, backoff, sink.redact(res.error.empty() ? "no response" : res.error)};
     std::string err = "HTTP " + std::to_string(res.status);
-    if (sink.kind != SinkKind::telegram) return {Outcome::retry, backoff, err};
     json body = json_too_deep(res.body) ? json() : json::parse(res.body, nullptr, false);
-    if (body.is_object()) {
+    if (body.is_object()) {  // the Bot API says what is wrong in "description"
         std::string desc = string_field(body, "description");
         if (!desc.empty()) err += ": " + desc.substr(0, 300);
     }
-    if (res.status == 429) {
-        double after = backoff;
-        auto p = body.is_object() ? body.find("parameters") : body.end();
-        if (body.is_object() && p != body.end() && p->is_object() && p->contains("retry_after") &&
-            (*p)["retry_after"].is_number())
-            after = std::clamp((*p)["retry_after"].get<double>(), 1.0, 3600.0);
-        return {Outcome::retry, after, sink.redact(err)};
-    }
-    if (res.status >= 400 && res.status < 500) return {Outcome::give_up, 0, sink.redact(err)};
-    return {Outcome::retry, backoff, sink.redact(err)};
+    err = sink.redact(err);
+    if (res.status == 429) return {Outcome::retry, retry_after(res, body, backoff), err};
+    if (res.status >= 400 && res.status < 500) return {Outcome::dead, 0, err};
+    return {Outcome::retry, backoff, err, true};
 }
 
 }  // namespace
@@ -121,70 +92,36 @@ std::string Sink::redact(std::string text) const {
     return text;
 }
 
-Sink webhook_sink(std::string url) {
-    Sink s;
-    s.url = std::move(url);
-    return s;
-}
-
-Sink telegram_sink(std::string api_base, const std::string& token, std::string chat_id) {
-    while (!api_base.empty() && api_base.back() == '/') api_base.pop_back();
-    Sink s;
-    s.kind = SinkKind::telegram;
-    s.url = api_base + "/bot" + token + "/sendMessage";
-    s.chat_id = std::move(chat_id);
-    s.secret = token;
-    return s;
-}
-
-std::string check_buttons(const json& buttons) {
-    if (buttons.is_null() || (buttons.is_object() && buttons.empty())) return "";
-    if (!buttons.is_array()) return " must be a list of rows";
-    for (size_t r = 0; r < buttons.size(); ++r) {
-        const json& row = buttons[r];
-        std::string at = "[" + std::to_string(r + 1) + "]";
-        if (!row.is_array() || row.empty()) return at + " must be a non-empty list of {text=, data=}";
-        for (size_t c = 0; c < row.size(); ++c) {
-            const json& b = row[c];
-            std::string here = at + "[" + std::to_string(c + 1) + "]";
-            if (!b.is_object()) return here + " must be a table {text=, data=}";
-            if (string_field(b, "text").empty()) return here + ".text must be a non-empty string";
-            if (b.contains("data")) {
-                size_t n = b["data"].is_string() ? b["data"].get<std::string>().size() : 0;
-                if (n < 1 || n > 64) return here + ".data must be a string of 1 to 64 bytes";
-            } else if (string_field(b, "url").empty()) {
-                return here + " needs data= (or url=)";
-            }
+HttpRequest row_request(const Sink& sink, const json& payload) {
+    auto bad = [](const std::string& what) { throw std::invalid_argument("request." + what); };
+    if (!payload.is_object() || !payload.contains("request") || !payload["request"].is_object())
+        throw std::invalid_argument("request must be a table {method=, url=, headers=, body=}");
+    const json& r = payload["request"];
+    HttpRequest req;
+    req.method = r.contains("method") ? (r["method"].is_string() ? r["method"].get<std::string>() : "") : "POST";
+    if (req.method.empty()) bad("method must be a string");
+    req.url = string_field(r, "url");
+    if (req.url.empty()) bad("url must be a non-empty string");
+    replace_all(req.url, "{secret}", sink.secret);
+    if (r.contains("body") && !r["body"].is_string()) bad("body must be a string");
+    req.body = string_field(r, "body");
+    req.timeout = 10;
+    if (r.contains("timeout")) {
+        if (!r["timeout"].is_number() || r["timeout"].get<double>() <= 0) bad("timeout must be a number > 0");
+        req.timeout = r["timeout"].get<double>();
+    }
+    if (r.contains("headers") && !r["headers"].is_null()) {
+        if (!r["headers"].is_object()) bad("headers must be a table of name = value");
+        for (auto& [k, v] : r["headers"].items()) {
+            if (!v.is_string()) bad("headers." + k + " must be a string");
+            std::string value = v.get<std::string>();
+            replace_all(value, "{secret}", sink.secret);
+            std::string lower = k;
+            for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            if (lower == "content-type") req.content_type = value;
+            else req.headers.emplace_back(k, value);
         }
     }
-    return "";
-}
-
-HttpRequest sink_request(const Sink& sink, const std::string& payload_json) {
-    HttpRequest req;
-    req.method = "POST";
-    req.url = sink.url;
-    req.timeout = 10;
-    for (auto& [k, v] : sink.headers) req.headers.emplace_back(k, v);
-    if (sink.kind == SinkKind::webhook) {
-        req.body = payload_json;
-        return req;
-    }
-    json p = json::parse(payload_json, nullptr, false);
-    if (!p.is_object()) throw std::invalid_argument("the payload is not a JSON object");
-    std::string text = string_field(p, "telegram_text");
-    if (text.empty()) text = string_field(p, "message");
-    if (text.empty()) throw std::invalid_argument("nothing to send: no message or telegram_text");
-    json body = {{"chat_id", chat_json(sink.chat_id)},
-                 {"text", cut_utf16(text, k_telegram_max_text)},
-                 {"disable_web_page_preview", true}};
-    auto buttons = p.find("buttons");
-    if (buttons != p.end() && buttons->is_array() && !buttons->empty()) {
-        std::string bad = check_buttons(*buttons);
-        if (!bad.empty()) throw std::invalid_argument("buttons" + bad);
-        body["reply_markup"] = inline_keyboard(*buttons);
-    }
-    req.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
     return req;
 }
 
@@ -215,20 +152,31 @@ long long Outbox::pending() {
     return n;
 }
 
-int Outbox::enqueue_all(const std::string& payload_json) {
-    if (sinks_.empty()) return 0;
+int Outbox::enqueue(const std::vector<OutboxRow>& rows) {
+    for (size_t i = 0; i < rows.size(); ++i) {  // all checked before any is written
+        std::string at = "rows[" + std::to_string(i + 1) + "]";
+        auto it = sinks_.find(rows[i].sink);
+        if (it == sinks_.end()) throw std::invalid_argument(at + ": no sink named '" + rows[i].sink + "'");
+        json p = json::parse(rows[i].payload_json, nullptr, false);
+        try {
+            row_request(it->second.sink, p);
+        } catch (const std::invalid_argument& e) {
+            throw std::invalid_argument(at + "." + e.what());
+        }
+    }
+    if (rows.empty()) return 0;
     double now = wall_now();
-    bool own = !store_.in_transaction() && sinks_.size() > 1;  // one commit for all sinks
+    bool own = !store_.in_transaction() && rows.size() > 1;  // one commit for all rows
     if (own) store_.begin();
     try {
-        for (auto& [name, st] : sinks_) newest_id_ = std::max(newest_id_, store_.enqueue(name, payload_json, now));
+        for (auto& r : rows) newest_id_ = std::max(newest_id_, store_.enqueue(r.sink, r.payload_json, now));
         if (own) store_.commit();
     } catch (...) {
         if (own) store_.rollback();
         throw;
     }
     wake();
-    return static_cast<int>(sinks_.size());
+    return static_cast<int>(rows.size());
 }
 
 void Outbox::kick() {
@@ -296,49 +244,50 @@ double Outbox::pick(const std::string& name, SinkState& st) {
 }
 
 bool Outbox::send(const std::string& name, SinkState& st, const json& row, bool progress) {
-    long long id = row["id"].get<long long>();
-    long long attempts = row.value("attempts", 0LL);
-    const json& p = row["payload"];  // parsed by the store (text when it was not JSON)
+    Attempt a{row["id"].get<long long>(), row.value("attempts", 0LL), row.value("refusals", 0LL)};
     HttpRequest req;
     try {
-        req = sink_request(st.sink, p.is_string() ? p.get<std::string>() : p.dump());
+        req = row_request(st.sink, row["payload"]);  // parsed by the store (text when it was not JSON)
     } catch (const std::exception& e) {
-        std::string err = st.sink.redact(e.what());
-        store_.mark_given_up(id, err, wall_now());
-        journal_.log("error", "notification #" + std::to_string(id) + " to " + name + " cannot be sent (" + err +
-                                  "); dropped");
+        dead(name, a.id, "cannot be sent: " + st.sink.redact(e.what()));
         return false;
     }
     if (progress) st.last_progress = Loop::now();
     st.busy = true;
-    st.request = http_.submit(std::move(req), [this, name, id, attempts](HttpResponse res) {
-        finish(name, id, attempts, res);
-    });
+    st.request = http_.submit(std::move(req), [this, name, a](HttpResponse res) { finish(name, a, res); });
     return true;
 }
 
-void Outbox::finish(const std::string& name, long long id, long long attempts, const HttpResponse& res) {
+void Outbox::dead(const std::string& name, long long id, const std::string& why, bool refused) {
+    store_.mark_dead(id, why, wall_now(), refused);
+    journal_.log("error", "notification #" + std::to_string(id) + " to " + name + " failed for good (" + why +
+                              "); not retried (dead: orch-host status shows it)");
+}
+
+void Outbox::finish(const std::string& name, const Attempt& a, const HttpResponse& res) {
     auto it = sinks_.find(name);
     if (it == sinks_.end()) return;
     SinkState& st = it->second;
     st.busy = false;
     st.request = 0;
-    Outcome o = classify(st.sink, res, attempts);
+    Outcome o = classify(st.sink, res, a.attempts);
     try {
         double now = wall_now();
+        if (o.what == Outcome::retry && o.refused && a.refusals + 1 >= max_attempts_) {
+            o.what = Outcome::dead;
+            o.error += " (" + std::to_string(a.refusals + 1) + " refusals; notify.max_attempts)";
+        }
         if (o.what == Outcome::sent) {
-            store_.mark_delivered(id, now);
+            store_.mark_delivered(a.id, now);
             if (st.failing) journal_.log("info", "notifications to " + name + " are delivered again");
             st.failing = false;
         } else if (o.what == Outcome::retry) {
-            store_.mark_failed(id, o.error, now + o.delay);
+            store_.mark_failed(a.id, o.error, now + o.delay, o.refused);
             if (!st.failing)
                 journal_.log("warn", "notification to " + name + " failed (" + o.error + "); will retry");
             st.failing = true;
         } else {
-            store_.mark_given_up(id, o.error, now);
-            journal_.log("error", "notification #" + std::to_string(id) + " to " + name + " failed for good (" +
-                                      o.error + "); not retried");
+            dead(name, a.id, o.error, o.refused);
         }
     } catch (const std::exception& e) {
         journal_.log("error", "notifications to " + name + ": " + st.sink.redact(e.what()));

@@ -1,16 +1,34 @@
-// Durable notification delivery: orch.notify writes outbox rows (one per
-// sink); this service POSTs them from the loop and never blocks a workflow.
-// Lua-free.
+// Durable notification delivery: orch.notify (Lua: scripts/orch/notify.lua)
+// decides the sinks of a message and builds each sink's HTTP request; this
+// service stores those ready requests as outbox rows, one per sink, and sends
+// them from the loop without ever blocking a workflow. It knows no message
+// format. Lua-free.
+//
+// A row's payload (JSON):
+//   request  {method=, url=, headers={name=value}, body= (a string), timeout=}
+//            "{secret}" in url or a header value stands for the sink's
+//            secret, put in at delivery (so it is never stored)
+//   type     info | progress | success | error | warning | question
+//   session, task   for coalescing (below), when the message had them
 //
 // Per sink, rows go one at a time in the order they were written, so a sink
-// sees them in order and a row in flight is never picked again. A row is
-// settled only by a 2xx (sent), by coalescing (below) or by a permanent
-// failure; anything else (network error, 5xx, 429) leaves it pending and the
-// sink waits (exponential backoff up to 5 minutes, or Telegram's
-// retry_after) before trying that same row again. Rows survive restarts, so a
-// sink that was down gets every message when it comes back.
+// sees them in order and a row in flight is never picked again. What an
+// answer means:
+//   2xx                 sent
+//   no answer           retried with backoff (1, 2, 4 ... up to 300 s) for
+//                       as long as it takes: a sink that is down gets every
+//                       row once it is back (rows survive restarts)
+//   429                 retried after the answer's retry_after (a JSON body's
+//                       parameters.retry_after, as the Bot API sends it, or
+//                       the Retry-After header), else the backoff
+//   other 4xx           dead at once: the sink refuses this row
+//   5xx and the rest    retried with backoff; the max_attempts-th such
+//                       answer makes the row dead
+// A dead row is settled with its reason (store.h) and shown by `status` and
+// `doctor`; the rows behind it go on. While a row waits for its backoff the
+// rows after it keep their place.
 //
-// Progress rows (payload type "progress") are the exception: only the
+// Progress rows (type "progress") are the exception to "in order": only the
 // newest pending one per sink and session matters, and a sink gets at most
 // one per progress interval. Older pending ones are coalesced (settled, never
 // sent); the newest is held until the interval has passed. Every other type
@@ -31,42 +49,22 @@ class Loop;
 class Store;
 class Journal;
 
-enum class SinkKind { webhook, telegram };
-
-// Where one sink's rows go. A webhook (n8n) gets the payload JSON itself as
-// the body, exactly as orch.notify built it:
-//   message  the text (string)
-//   type     info | progress | success | error | warning | question
-//   ts       epoch seconds when notify was called
-//   session, task, event   ids and the event name, when the workflow gave them
-//   progress {done=, total=}, telegram_text, buttons, and any other field
-//            the workflow passed to orch.notify
-// A Telegram sink sends sendMessage to one chat (see sink_request).
+// One sink as the host knows it. The secret (a bot token, say) is put in for
+// "{secret}" at delivery and removed from every log line and stored error.
 struct Sink {
-    SinkKind kind = SinkKind::webhook;
-    std::string url;  // what is POSTed to; for Telegram it holds the bot token
-    std::map<std::string, std::string> headers;
-    std::string chat_id;  // telegram
-    std::string secret;   // never in a log line or a stored error: redact() removes it
-
-    std::string shown_url() const { return redact(url); }
+    std::string secret;
     std::string redact(std::string text) const;
 };
 
-Sink webhook_sink(std::string url);
-// POSTs {api_base}/bot{token}/sendMessage (api_base: a Bot API emulator in tests).
-Sink telegram_sink(std::string api_base, const std::string& token, std::string chat_id);
+// The HTTP request a row's payload describes, the secret put in. Throws
+// std::invalid_argument naming the field that is missing or wrong.
+HttpRequest row_request(const Sink& sink, const nlohmann::json& payload);
 
-// The request that delivers one payload to a sink. Telegram: the body is
-// {chat_id, text, disable_web_page_preview: true, reply_markup?}, text being
-// payload.telegram_text or payload.message (cut to Telegram's 4096), and
-// reply_markup the inline keyboard made from payload.buttons. Throws
-// std::invalid_argument when there is nothing to send.
-HttpRequest sink_request(const Sink& sink, const std::string& payload_json);
-
-// payload.buttons: a list of rows, each a list of {text=, data=} (or
-// {text=, url=}). Returns "" when usable, else what is wrong.
-std::string check_buttons(const nlohmann::json& buttons);
+// One row to queue: the sink's name and the payload above.
+struct OutboxRow {
+    std::string sink;
+    std::string payload_json;
+};
 
 class Outbox {
 public:
@@ -75,13 +73,16 @@ public:
     Outbox(const Outbox&) = delete;
     Outbox& operator=(const Outbox&) = delete;
 
-    void add_sink(const std::string& name, Sink sink);
+    void add_sink(const std::string& name, Sink sink = {});
     bool has_sinks() const { return !sinks_.empty(); }
     std::vector<std::string> sink_names() const;
     void set_progress_interval(double seconds) { interval_ = seconds > 0 ? seconds : 0; }
+    void set_max_attempts(long long n) { max_attempts_ = n > 0 ? n : 1; }
 
-    // Queue one payload for every configured sink; returns rows written.
-    int enqueue_all(const std::string& payload_json);
+    // Queue rows (one transaction); returns how many. Throws
+    // std::invalid_argument for a sink that is not configured or a payload
+    // whose request is malformed: nothing is queued then.
+    int enqueue(const std::vector<OutboxRow>& rows);
     // Deliver now what is queued: rows waiting for a backoff are tried at
     // once and held progress rows go (still coalesced). For a run that
     // starts or finishes; new rows need no kick.
@@ -97,11 +98,15 @@ private:
         double last_progress = -std::numeric_limits<double>::infinity();  // Loop::now() of the last progress sent
         bool failing = false;       // logged once per outage
     };
+    struct Attempt {
+        long long id = 0, attempts = 0, refusals = 0;
+    };
     void wake();  // pump on the next loop turn
     void pump();
     double pick(const std::string& name, SinkState& st);
     bool send(const std::string& name, SinkState& st, const nlohmann::json& row, bool progress);
-    void finish(const std::string& name, long long id, long long attempts, const HttpResponse& res);
+    void finish(const std::string& name, const Attempt& a, const HttpResponse& res);
+    void dead(const std::string& name, long long id, const std::string& why, bool refused = false);
     void arm(double seconds);
 
     Loop& loop_;
@@ -110,6 +115,7 @@ private:
     Journal& journal_;
     std::map<std::string, SinkState> sinks_;
     double interval_ = 5;
+    long long max_attempts_ = 8;
     long long newest_id_ = 0;       // the newest row id written or seen
     long long release_upto_ = 0;    // progress rows up to this id skip the interval (kick)
     std::uint64_t timer_ = 0;

@@ -19,8 +19,9 @@ constexpr int k_application_id = 0x4f524348;  // "ORCH"
 // 2: sessions_by_start (the latest session without a sort of every row: the
 // status route, /status and `sessions` ask for it all the time). Migrating
 // re-runs the schema, which is all IF NOT EXISTS. 3: approvals.taken_at
-// (added to older tables by migrate()).
-constexpr int k_schema_version = 3;
+// (added to older tables by migrate()). 4: outbox.dead_at and
+// outbox.refusals (dead-lettered notifications; added the same way).
+constexpr int k_schema_version = 4;
 
 const char* k_schema = R"SQL(
 CREATE TABLE IF NOT EXISTS sessions(
@@ -43,11 +44,11 @@ CREATE TABLE IF NOT EXISTS commands(
   id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT, command TEXT NOT NULL, args TEXT,
   by TEXT, created_at REAL, consumed_at REAL);
 -- outbox: delivered_at is set once a row is settled: sent, coalesced or
--- failed for good (last_error says which; store.h)
+-- dead (dead_at too; last_error says which; store.h)
 CREATE TABLE IF NOT EXISTS outbox(
   id INTEGER PRIMARY KEY AUTOINCREMENT, sink TEXT NOT NULL, payload TEXT NOT NULL,
   created_at REAL, attempts INTEGER NOT NULL DEFAULT 0, next_at REAL, delivered_at REAL,
-  last_error TEXT);
+  last_error TEXT, dead_at REAL, refusals INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox(delivered_at, next_at);
 CREATE TABLE IF NOT EXISTS kv(key TEXT PRIMARY KEY, value TEXT, updated_at REAL);
 )SQL";
@@ -172,18 +173,23 @@ int Store::schema_version() {
     return sqlite3_column_int(s.raw(), 0);
 }
 
+bool Store::has_column(const char* table, const char* column) {
+    Stmt q(dynamic_stmt(std::string("SELECT count(*) FROM pragma_table_info('") + table + "') WHERE name='" + column +
+                        "'"));
+    return q.step() == SQLITE_ROW && sqlite3_column_int(q.raw(), 0) > 0;
+}
+
 void Store::migrate() {
     exec("BEGIN IMMEDIATE");
     try {
         exec(k_schema);
-        bool has_taken_at = false;
-        {
-            Stmt q(stmt("SELECT count(*) FROM pragma_table_info('approvals') WHERE name='taken_at'"));
-            has_taken_at = q.step() == SQLITE_ROW && sqlite3_column_int(q.raw(), 0) > 0;
-        }
-        if (!has_taken_at)  // every decision of an older host was delivered or lost with it
+        if (!has_column("approvals", "taken_at"))  // every decision of an older host was delivered or lost with it
             exec("ALTER TABLE approvals ADD COLUMN taken_at REAL; "
                  "UPDATE approvals SET taken_at=resolved_at WHERE status<>'pending'");
+        if (!has_column("outbox", "dead_at"))  // an older host's "failed for good" rows are dead
+            exec("ALTER TABLE outbox ADD COLUMN dead_at REAL; "
+                 "UPDATE outbox SET dead_at=delivered_at WHERE last_error LIKE 'failed: %'");
+        if (!has_column("outbox", "refusals")) exec("ALTER TABLE outbox ADD COLUMN refusals INTEGER NOT NULL DEFAULT 0");
         exec(("PRAGMA application_id=" + std::to_string(k_application_id)).c_str());
         exec(("PRAGMA user_version=" + std::to_string(k_schema_version)).c_str());
         exec("COMMIT");

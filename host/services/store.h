@@ -76,18 +76,24 @@ public:
 
     // outbox: one row per notification and sink. A row is settled once
     // (delivered_at set): sent (a 2xx; last_error NULL), coalesced into a
-    // newer progress row, or failed for good (last_error says which). Until
-    // then it is pending, and next_at says when it may be tried (backoff).
+    // newer progress row, or dead: failed for good (dead_at set too,
+    // last_error "failed: <why>"). Until then it is pending, next_at says
+    // when it may be tried (backoff) and refusals counts the answers that
+    // count towards notify.max_attempts.
     long long enqueue(const std::string& sink, const std::string& payload_json, double now);
     nlohmann::json due_outbox(double now, int limit);  // every sink's rows due at `now`, oldest first
-    // A sink's pending rows, oldest first: id, payload, attempts, next_at.
+    // A sink's pending rows, oldest first: id, payload, attempts, next_at, refusals.
     nlohmann::json outbox_queue(const std::string& sink, int limit);
     // Settles every pending progress row of the sink that a newer pending
     // progress row of the same session supersedes; returns how many.
     int coalesce_progress(const std::string& sink, double now);
     void mark_delivered(long long id, double now);
-    void mark_failed(long long id, const std::string& error, double next_at);  // tried again at next_at
-    void mark_given_up(long long id, const std::string& error, double now);    // never tried again
+    // tried again at next_at; `refused` counts towards notify.max_attempts
+    void mark_failed(long long id, const std::string& error, double next_at, bool refused = false);
+    void mark_dead(long long id, const std::string& error, double now, bool refused = false);  // never tried again
+    // The newest dead rows: id, sink, dead_at, attempts, last_error, type, session.
+    nlohmann::json outbox_dead(int limit);
+    long long outbox_dead_count();
     long long outbox_pending();                      // every sink's
     long long outbox_pending(const std::string& sink);
     void retry_outbox_now(double now);  // undelivered rows become due at once
@@ -100,6 +106,7 @@ private:
     sqlite3_stmt* dynamic_stmt(const std::string& sql);  // cached by text
     void exec(const char* sql);
     void migrate();
+    bool has_column(const char* table, const char* column);
     [[noreturn]] void fail(const std::string& what);
 
     std::string path_;

@@ -29,7 +29,7 @@ json Store::due_outbox(double now, int limit) {
 
 json Store::outbox_queue(const std::string& sink, int limit) {
     json out = json::array();
-    Stmt q(stmt("SELECT id,payload,attempts,next_at FROM outbox WHERE sink=?1 AND delivered_at IS NULL "
+    Stmt q(stmt("SELECT id,payload,attempts,next_at,refusals FROM outbox WHERE sink=?1 AND delivered_at IS NULL "
                 "ORDER BY id LIMIT ?2"));
     q.bind(1, sink).bind(2, static_cast<long long>(limit));
     int rc;
@@ -93,16 +93,39 @@ void Store::mark_delivered(long long id, double now) {
     if (q.step() != SQLITE_DONE) fail("updating outbox");
 }
 
-void Store::mark_failed(long long id, const std::string& error, double next_at) {
-    Stmt q(stmt("UPDATE outbox SET attempts=attempts+1, last_error=?2, next_at=?3 WHERE id=?1"));
-    q.bind(1, id).bind(2, error).bind(3, next_at);
+void Store::mark_failed(long long id, const std::string& error, double next_at, bool refused) {
+    Stmt q(stmt("UPDATE outbox SET attempts=attempts+1, refusals=refusals+?4, last_error=?2, next_at=?3 WHERE id=?1"));
+    q.bind(1, id).bind(2, error).bind(3, next_at).bind(4, refused ? 1LL : 0LL);
     if (q.step() != SQLITE_DONE) fail("updating outbox");
 }
 
-void Store::mark_given_up(long long id, const std::string& error, double now) {
-    Stmt q(stmt("UPDATE outbox SET attempts=attempts+1, last_error=?2, delivered_at=?3 WHERE id=?1"));
-    q.bind(1, id).bind(2, "failed: " + error).bind(3, now);
+void Store::mark_dead(long long id, const std::string& error, double now, bool refused) {
+    Stmt q(stmt("UPDATE outbox SET attempts=attempts+1, refusals=refusals+?4, last_error=?2, delivered_at=?3, "
+                "dead_at=?3 WHERE id=?1"));
+    q.bind(1, id).bind(2, "failed: " + error).bind(3, now).bind(4, refused ? 1LL : 0LL);
     if (q.step() != SQLITE_DONE) fail("updating outbox");
+}
+
+json Store::outbox_dead(int limit) {
+    json out = json::array();
+    if (!has_column("outbox", "dead_at")) return out;  // an older host's database, opened read-only
+    Stmt q(dynamic_stmt(
+        "SELECT id,sink,dead_at,attempts,last_error,"
+        "CASE WHEN json_valid(payload) THEN json_extract(payload,'$.type') END AS type,"
+        "CASE WHEN json_valid(payload) THEN CAST(json_extract(payload,'$.session') AS TEXT) END AS session "
+        "FROM outbox WHERE dead_at IS NOT NULL ORDER BY id DESC LIMIT ?1"));
+    q.bind(1, static_cast<long long>(limit));
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) out.push_back(row_object(q.raw()));
+    if (rc != SQLITE_DONE) fail("reading outbox");
+    return out;
+}
+
+long long Store::outbox_dead_count() {
+    if (!has_column("outbox", "dead_at")) return 0;
+    Stmt q(dynamic_stmt("SELECT count(*) FROM outbox WHERE dead_at IS NOT NULL"));
+    if (q.step() != SQLITE_ROW) fail("counting outbox");
+    return sqlite3_column_int64(q.raw(), 0);
 }
 
 void Store::retry_outbox_now(double now) {

@@ -79,17 +79,20 @@ orch = {}
 function orch.run_claude(opts) end
 
 ---Send a notification: printed on the terminal now, and queued durably for
----every configured sink (n8n, Telegram). Never waits. type "progress" is
----coalesced; buttons become the Telegram message's inline keyboard
----(rows of {text=, data=}, data at most 64 bytes); telegram_text replaces
----the message for Telegram only.
+---the sinks notify.routes picks (by default n8n and every telegram.chat_id
+---chat). Never waits. type "progress" is coalesced; buttons become the
+---Telegram message's inline keyboard (rows of {text=, data=} or {text=, url=},
+---data at most 64 bytes); telegram_text replaces the message for Telegram
+---only. Each sink's request is built in Lua (scripts/orch/notify.lua); a
+---malformed buttons table raises.
 ---@param message string
 ---@param fields? {type?: "info"|"success"|"error"|"question"|"progress"|"warning", session?: string, task?: string, event?: string, progress?: {done: integer, total: integer}, quiet?: boolean, buttons?: {text: string, data: string}[][], telegram_text?: string}
 ---@return integer sinks the number of sinks it was queued for
 function orch.notify(message, fields) end
 
----The notification sinks configured, by name ("n8n", "telegram:<chat id>"):
----where orch.notify queues a message besides the terminal.
+---The notification sinks configured (notify.sinks, the n8n and Telegram
+---defaults among them), by name ("n8n", "telegram:<chat id>", your own),
+---sorted.
 ---@return string[]
 function orch.notify_sinks() end
 

@@ -44,6 +44,9 @@ M.defaults = {
     console = true,
     flush_seconds = 3,                   -- how long a finishing run waits for deliveries
     progress_interval = 5,               -- seconds: progress updates closer than this are coalesced
+    max_attempts = 8,                    -- 5xx answers before a row is parked as dead (4xx: at once)
+    sinks = {},                          -- name = { kind = "telegram", chat_id = } | { kind = "webhook", url = }
+    routes = {},                         -- { { types = { "error" }, when = fn, sinks = { "default", name } } }
   },
   server = {
     host = "127.0.0.1",                  -- HOST (0.0.0.0 exposes the server: set a secret)
@@ -140,7 +143,7 @@ local function merge(base, user, prefix, file, sources)
     else
       local want = is_list(d) and "list" or type(d)
       local got = is_list(v) and "list" or type(v)
-      if key == "claude.env" and type(v) == "table" then got = "list" end
+      if (key == "claude.env" or key == "notify.sinks") and type(v) == "table" then got = "list" end
       if want ~= got then
         error(string.format("%s: '%s' must be a %s, got %s", file, key, want, got), 0)
       end
@@ -224,6 +227,7 @@ local function validate(cfg, file, sources)
   if lv ~= "debug" and lv ~= "info" and lv ~= "warn" and lv ~= "error" then
     fail("log.level", "must be debug, info, warn or error (got '" .. tostring(lv) .. "')")
   end
+  require("orch.notify").resolve(cfg, fail)  -- notify.sinks and notify.routes
 end
 
 -- load(path, root [, getenv [, must_exist]]) -> cfg | nil, message

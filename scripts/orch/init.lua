@@ -3,6 +3,7 @@
 -- registered; extends the same `orch` table. See _meta.lua for the
 -- annotated reference of every function.
 local orch = package.loaded.orch
+local notify = require("orch.notify")
 
 -- orch.err(code, message [, fields]) -> an error value with __tostring: the one
 -- constructor (scripts/orch/errors.lua), with the host's own metatable
@@ -53,17 +54,29 @@ function orch.run_claude(opts)
 end
 
 -- orch.notify(message [, fields]) : to the terminal now, and through the
--- outbox to every configured sink (n8n, ...), durably. fields: type=
--- ("info"|"success"|"error"|"question"|"progress"|"warning"), session=, task=,
--- progress={done=, total=}, plus anything the sink should see.
+-- outbox to the sinks notify.routes picks (scripts/orch/notify.lua builds
+-- each sink's request), durably. fields: type= ("info"|"success"|"error"|
+-- "question"|"progress"|"warning"), session=, task=, progress={done=, total=},
+-- buttons= (Telegram's inline keyboard), telegram_text=, plus anything a
+-- webhook should see. Returns the number of rows queued.
 function orch.notify(message, fields)
   if type(message) ~= "string" then error("orch.notify: message must be a string", 2) end
   local payload = { message = message, type = "info", ts = orch.now() }
   for k, v in pairs(fields or {}) do payload[k] = v end
+  local bad = notify.check_buttons(payload.buttons)
+  if bad then error("orch.notify: buttons" .. bad, 2) end
   local cfg = (orch.config or {}).notify or {}
   if cfg.console ~= false and not payload.quiet then orch.print(message) end
   payload.quiet = nil
-  return orch.raw_notify(payload)
+  return orch.raw_notify(notify.rows(payload, cfg))
+end
+
+-- orch.notify_sinks() -> the names of the configured sinks, sorted
+function orch.notify_sinks()
+  local out = {}
+  for name in pairs(((orch.config or {}).notify or {}).sinks or {}) do out[#out + 1] = name end
+  table.sort(out)
+  return out
 end
 
 -- orch.step(key, fn, ...) -> fn's result, recorded: after a restart the

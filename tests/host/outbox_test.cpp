@@ -1,6 +1,9 @@
 // The outbox against a real loopback HTTP server (a small one, in this file):
 // order, exactly-once while running, progress coalescing and holding,
-// retries and permanent failures, the Telegram sink and its secret token.
+// retries, dead rows that never block the rows behind them, and a sink's
+// secret (put in at delivery, never logged or stored). The rows are ready
+// requests, as orch.notify builds them (the Telegram and webhook formats are
+// tested in Lua: tests/lua/notify_spec.lua).
 #include "helpers.h"
 #include "loop/loop.h"
 #include "services/http_client.h"
@@ -14,6 +17,7 @@
 #include <chrono>
 #include <doctest/doctest.h>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <netinet/in.h>
 #include <nlohmann/json.hpp>
@@ -142,8 +146,21 @@ struct Rig {
         return done();
     }
     bool settled() { return !outbox.busy() && outbox.pending() == 0; }
+    std::map<std::string, std::string> urls;  // sink -> where its rows go
+    void add(const std::string& name, const std::string& url, const std::string& secret = "") {
+        urls[name] = url;
+        outbox.add_sink(name, Sink{secret});
+    }
+    // One row per sink added: a webhook request whose body is the payload.
     long long notify(const json& payload) {
-        outbox.enqueue_all(payload.dump());
+        std::vector<OutboxRow> rows;
+        for (auto& [name, url] : urls) {
+            json row = {{"type", payload.value("type", "info")},
+                        {"request", {{"method", "POST"}, {"url", url}, {"body", payload.dump()}}}};
+            if (payload.contains("session")) row["session"] = payload["session"];
+            rows.push_back({name, row.dump()});
+        }
+        outbox.enqueue(rows);
         return row_count();
     }
     long long row_count() { return query("SELECT max(id) FROM outbox").at(0).get<long long>(); }
@@ -187,7 +204,7 @@ using V = std::vector<std::string>;
 TEST_CASE("outbox: a webhook gets each payload once, in order, as the body") {
     FakeHttp sink;
     Rig rig;
-    rig.outbox.add_sink("n8n", webhook_sink(sink.base() + "/webhook/orch"));
+    rig.add("n8n", sink.base() + "/webhook/orch");
     sink.delay = 0.2;  // slow: rows wait while one is in flight
     for (int i = 1; i <= 6; ++i) rig.notify(msg("m" + std::to_string(i), i % 2 ? "info" : "success"));
     // kicks while a row is in flight must not send it again
@@ -207,7 +224,7 @@ TEST_CASE("outbox: a webhook gets each payload once, in order, as the body") {
 TEST_CASE("outbox: progress rows are coalesced per session and held to one per interval; others never wait") {
     FakeHttp sink;
     Rig rig;
-    rig.outbox.add_sink("n8n", webhook_sink(sink.base()));
+    rig.add("n8n", sink.base());
     rig.outbox.set_progress_interval(3600);
     rig.notify(msg("p1", "progress"));
     REQUIRE(rig.run_until([&] { return rig.settled(); }));  // the first progress goes at once
@@ -233,7 +250,7 @@ TEST_CASE("outbox: progress rows are coalesced per session and held to one per i
 TEST_CASE("outbox: a held progress row goes by itself once the interval has passed") {
     FakeHttp sink;
     Rig rig;
-    rig.outbox.add_sink("n8n", webhook_sink(sink.base()));
+    rig.add("n8n", sink.base());
     rig.outbox.set_progress_interval(1);
     double t0 = mono();  // p1 goes after this, so p2 not before t0 + 1
     rig.notify(msg("p1", "progress"));
@@ -251,7 +268,7 @@ TEST_CASE("outbox: a failing webhook is retried with backoff and later rows keep
         return nth <= 2 ? std::make_pair(503, std::string("down")) : std::make_pair(200, std::string("{}"));
     });
     Rig rig;
-    rig.outbox.add_sink("n8n", webhook_sink(sink.base()));
+    rig.add("n8n", sink.base());
     rig.notify(msg("r1", "info"));
     rig.notify(msg("r2", "warning"));
     rig.notify(msg("r3", "success"));
@@ -265,46 +282,29 @@ TEST_CASE("outbox: a failing webhook is retried with backoff and later rows keep
     CHECK(log.find("notifications to n8n are delivered again") != std::string::npos);
 }
 
-TEST_CASE("outbox: telegram sendMessage carries chat_id, text and the inline keyboard") {
+TEST_CASE("outbox: the sink's secret is put in for {secret} at delivery and never stored") {
     const std::string token = "123456789:AAsecret-TOKEN_xyz";
     FakeHttp api;
     Rig rig;
-    rig.outbox.add_sink("telegram:42", telegram_sink(api.base() + "/", token, "42"));
-    rig.outbox.add_sink("telegram:@chan", telegram_sink(api.base(), token, "@chan"));
-    json q = msg("plain text", "question");
-    q["telegram_text"] = "Approve task 1?";
-    q["buttons"] = json::array({json::array({{{"text", "Approve"}, {"data", "approve:1"}},
-                                             {{"text", "Skip"}, {"data", "skip:1"}}}),
-                                json::array({{{"text", "Docs"}, {"url", "https://example.com"}}})});
-    rig.notify(q);
-    rig.notify(msg("done", "success"));
+    rig.add("tg", api.base() + "/bot{secret}/sendMessage", token);
+    json row = {{"type", "info"},
+                {"request", {{"url", api.base() + "/bot{secret}/sendMessage"},
+                             {"headers", {{"X-Key", "k={secret}"}, {"Content-Type", "application/json"}}},
+                             {"body", R"({"text":"hi"})"}}}};
+    rig.outbox.enqueue({{"tg", row.dump()}});
     REQUIRE(rig.run_until([&] { return rig.settled(); }));
     auto got = api.got();
-    REQUIRE(got.size() == 4);
-    for (auto& r : got) CHECK(r.path == "/bot" + token + "/sendMessage");
-    json want_kb = {{"inline_keyboard",
-                     {{{{"text", "Approve"}, {"callback_data", "approve:1"}}, {{"text", "Skip"}, {"callback_data", "skip:1"}}},
-                      {{{"text", "Docs"}, {"url", "https://example.com"}}}}}};
-    int seen = 0;
-    for (auto& r : got) {
-        CHECK(r.body["disable_web_page_preview"] == true);
-        if (r.body["text"] == "Approve task 1?") {
-            CHECK(r.body["reply_markup"] == want_kb);
-            ++seen;
-        } else {
-            CHECK(r.body["text"] == "done");
-            CHECK_FALSE(r.body.contains("reply_markup"));
-        }
-        CHECK((r.body["chat_id"] == 42 || r.body["chat_id"] == "@chan"));
-    }
-    CHECK(seen == 2);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].path == "/bot" + token + "/sendMessage");  // POST is the default method
+    CHECK(got[0].body == json{{"text", "hi"}});
+    CHECK(rig.query("SELECT count(*) FROM outbox WHERE payload LIKE '%AAsecret%'")[0] == 0);
 }
 
-TEST_CASE("outbox: telegram 429 waits retry_after; other 4xx fail for good; the token is never logged or stored") {
+TEST_CASE("outbox: 429 waits retry_after; other 4xx park the row as dead; the token is never logged or stored") {
     const std::string token = "987654321:AAhidden-Secret";
     int rate_limited = 0;
     FakeHttp api([&](const Received& r, int) -> std::pair<int, std::string> {
-        std::string text = r.body.value("text", "");
+        std::string text = r.body.value("message", "");
         if (text == "slow" && rate_limited++ == 0)
             return {429, R"({"ok":false,"error_code":429,"description":"Too Many Requests: retry after 1","parameters":{"retry_after":1}})"};
         if (text == "bad")  // an error that echoes the request path
@@ -312,18 +312,19 @@ TEST_CASE("outbox: telegram 429 waits retry_after; other 4xx fail for good; the 
         return {200, R"({"ok":true,"result":{}})"};
     });
     Rig rig;
-    rig.outbox.add_sink("telegram:1", telegram_sink(api.base(), token, "1"));
+    rig.add("telegram:1", api.base() + "/bot{secret}/sendMessage", token);
     long long slow = rig.notify(msg("slow", "warning"));
     long long bad = rig.notify(msg("bad", "error"));
     rig.notify(msg("after", "info"));
     REQUIRE(rig.run_until([&] { return rig.settled(); }));
     auto got = api.got();
-    CHECK(texts(got, "text") == V{"slow", "slow", "bad", "after"});
+    CHECK(texts(got) == V{"slow", "slow", "bad", "after"});
     CHECK(got[1].at - got[0].at >= 0.9);
-    json row = rig.query("SELECT attempts, last_error FROM outbox WHERE id=" + std::to_string(bad));
+    json row = rig.query("SELECT attempts, last_error, dead_at IS NOT NULL FROM outbox WHERE id=" + std::to_string(bad));
     CHECK(row[0] == 1);  // not retried
     std::string err = row[1].get<std::string>();
     CHECK(err.find("failed: HTTP 400: Bad Request: chat not found in /bot<redacted>/sendMessage") == 0);
+    CHECK(row[2] == 1);
     CHECK(rig.query("SELECT last_error FROM outbox WHERE id=" + std::to_string(slow))[0].is_null());
     std::string log = rig.daily_log();
     CHECK(log.find("HTTP 429") != std::string::npos);
@@ -332,10 +333,36 @@ TEST_CASE("outbox: telegram 429 waits retry_after; other 4xx fail for good; the 
     CHECK(rig.query("SELECT count(*) FROM outbox WHERE last_error LIKE '%AAhidden%'")[0] == 0);
 }
 
-TEST_CASE("outbox: a network error that names the URL is stored without the token") {
+TEST_CASE("outbox: a row a sink answers 500 for is dead after max_attempts; the rows behind it are delivered") {
+    FakeHttp sink([](const Received& r, int) {
+        return r.body.value("message", "") == "poison" ? std::make_pair(500, std::string("{}"))
+                                                       : std::make_pair(200, std::string("{}"));
+    });
+    Rig rig;
+    rig.add("n8n", sink.base());
+    rig.outbox.set_max_attempts(2);
+    rig.notify(msg("first", "info"));
+    long long poison = rig.notify(msg("poison", "info"));
+    rig.notify(msg("behind", "success"));
+    REQUIRE(rig.run_until([&] { return rig.settled(); }));
+    CHECK(texts(sink.got()) == V{"first", "poison", "poison", "behind"});
+    json dead = rig.store.outbox_dead(10);
+    REQUIRE(dead.size() == 1);
+    CHECK(dead[0]["id"] == poison);
+    CHECK(dead[0]["sink"] == "n8n");
+    CHECK(dead[0]["type"] == "info");
+    CHECK(dead[0]["last_error"] == "failed: HTTP 500 (2 refusals; notify.max_attempts)");
+    CHECK(rig.store.outbox_dead_count() == 1);
+    CHECK(rig.query("SELECT attempts, refusals FROM outbox WHERE id=" + std::to_string(poison)) == json{2, 2});
+    CHECK(rig.daily_log().find("notification #" + std::to_string(poison) + " to n8n failed for good (HTTP 500") !=
+          std::string::npos);
+}
+
+TEST_CASE("outbox: a network error is retried without end and stored without the secret") {
     const std::string token = "555:AAnever-Shown";
     Rig rig;
-    rig.outbox.add_sink("telegram:1", telegram_sink("127.0.0.1:9", token, "1"));  // no scheme: the client names the URL
+    rig.add("telegram:1", "127.0.0.1:9/bot{secret}/x", token);  // no scheme: the client names the URL
+    rig.outbox.set_max_attempts(1);
     long long id = rig.notify(msg("x", "error"));
     REQUIRE(rig.run_until([&] {
         return rig.query("SELECT attempts FROM outbox WHERE id=" + std::to_string(id))[0].get<long long>() >= 1 &&
@@ -345,36 +372,38 @@ TEST_CASE("outbox: a network error that names the URL is stored without the toke
     CHECK(!err.empty());
     CHECK(err.find("AAnever") == std::string::npos);
     CHECK(rig.daily_log().find("AAnever") == std::string::npos);
-    CHECK(rig.outbox.pending() == 1);  // a network failure is retried
-    Sink s = telegram_sink("https://api.example", token, "1");
-    CHECK(s.shown_url() == "https://api.example/bot<redacted>/sendMessage");
-    CHECK(s.redact("at /bot555%3AAAnever-Shown/x") == "at /bot<redacted>/x");
+    CHECK(rig.outbox.pending() == 1);  // a network failure is retried, whatever max_attempts says
+    Sink s{token};
+    CHECK(s.redact("at /bot555%3AAAnever-Shown/x and 555:AAnever-Shown") == "at /bot<redacted>/x and <redacted>");
 }
 
-TEST_CASE("outbox: sink_request and check_buttons") {
-    Sink tg = telegram_sink("http://x", "1:t", "-100123");
-    json body = json::parse(sink_request(tg, R"({"message":"hi"})").body);
-    CHECK(body["chat_id"] == -100123);
-    CHECK(body["text"] == "hi");
-    std::string emoji;
-    for (int i = 0; i < 3000; ++i) emoji += "\xF0\x9F\x93\x8A";  // 2 UTF-16 units each
-    body = json::parse(sink_request(tg, json{{"message", emoji}}.dump()).body);
-    std::string text = body["text"];
-    CHECK(text.size() == 2047 * 4 + 3);  // 4094 units + "…"
-    CHECK_THROWS_AS(sink_request(tg, R"({"type":"info"})"), std::invalid_argument);
-    CHECK_THROWS_AS(sink_request(tg, R"({"message":"m","buttons":[[{"text":"a"}]]})"), std::invalid_argument);
-    Sink hook = webhook_sink("http://y/hook");
-    CHECK(sink_request(hook, "{\"a\":1}").body == "{\"a\":1}");
-    CHECK(check_buttons(json::array()) == "");
-    CHECK(check_buttons(json::object()) == "");
-    CHECK(check_buttons(json::array({json::array({{{"text", "A"}, {"data", "a"}}})})) == "");
-    CHECK(check_buttons(json::array({{{"text", "A"}, {"data", "a"}}})) ==
-          "[1] must be a non-empty list of {text=, data=}");
-    CHECK(check_buttons(json::array({json::array({{{"text", "A"}, {"data", std::string(65, 'x')}}})})) ==
-          "[1][1].data must be a string of 1 to 64 bytes");
-    CHECK(check_buttons(json::array({json::array({{{"text", ""}, {"data", "a"}}})})) ==
-          "[1][1].text must be a non-empty string");
-    CHECK(check_buttons("x") == " must be a list of rows");
+TEST_CASE("outbox: enqueue refuses an unknown sink or a malformed request and queues nothing") {
+    Rig rig;
+    rig.add("n8n", "http://127.0.0.1:9/");
+    json good = {{"request", {{"url", "http://127.0.0.1:9/"}, {"body", "{}"}}}};
+    auto refused = [&](std::vector<OutboxRow> rows) {
+        try {
+            rig.outbox.enqueue(rows);
+        } catch (const std::invalid_argument& e) {
+            return std::string(e.what());
+        }
+        return std::string("accepted");
+    };
+    CHECK(refused({{"n8n", good.dump()}, {"other", good.dump()}}) == "rows[2]: no sink named 'other'");
+    CHECK(refused({{"n8n", R"({"type":"info"})"}}) ==
+          "rows[1].request must be a table {method=, url=, headers=, body=}");
+    CHECK(refused({{"n8n", R"({"request":{"url":""}})"}}) == "rows[1].request.url must be a non-empty string");
+    CHECK(refused({{"n8n", R"({"request":{"url":"http://x","body":{}}})"}}) == "rows[1].request.body must be a string");
+    CHECK(refused({{"n8n", R"({"request":{"url":"http://x","headers":{"A":1}}})"}}) ==
+          "rows[1].request.headers.A must be a string");
+    CHECK(rig.query("SELECT count(*) FROM outbox")[0] == 0);
+    HttpRequest req = row_request(Sink{"k"}, json::parse(R"({"request":{"method":"PUT","url":"http://h/{secret}",
+        "headers":{"Content-Type":"text/plain","X":"y"},"body":"b","timeout":3}})"));
+    CHECK(req.method == "PUT");
+    CHECK(req.url == "http://h/k");
+    CHECK(req.content_type == "text/plain");
+    CHECK(req.headers == std::vector<std::pair<std::string, std::string>>{{"X", "y"}});
+    CHECK(req.timeout == 3);
 }
 
 TEST_CASE("store: coalescing is per sink and session and survives payloads that are not JSON") {
@@ -400,7 +429,7 @@ TEST_CASE("store: coalescing is per sink and session and survives payloads that 
     CHECK(s.outbox_pending("tg") == 1);
     CHECK(s.outbox_pending() == 6);
     (void)a1, (void)none1, (void)other;
-    s.mark_given_up(info, "HTTP 400", 3);
+    s.mark_dead(info, "HTTP 400", 3);
     CHECK(s.outbox_pending("n8n") == 4);
 }
 

@@ -21,7 +21,7 @@ TEST_CASE("store: a version 1 database gains the sessions index and keeps its ro
             SQLITE_OK);
     sqlite3_close(raw);
     Store s(db);
-    CHECK(s.schema_version() == 3);
+    CHECK(s.schema_version() == 4);
     CHECK(s.latest_session_id().value() == "old");
     REQUIRE(sqlite3_open(db.c_str(), &raw) == SQLITE_OK);
     sqlite3_stmt* q = nullptr;
@@ -37,7 +37,7 @@ TEST_CASE("store: creates, migrates and reopens a database") {
     std::string db = dir + "/orch.db";
     {
         Store s(db);
-        CHECK(s.schema_version() == 3);
+        CHECK(s.schema_version() == 4);
         CHECK(s.integrity_check() == "ok");
         s.save_session(json{{"id", "s1"}, {"status", "running"}, {"started_at", 1.5}, {"extra", "x"}});
         s.save_task("s1", json{{"id", 1}, {"seq", 1}, {"title", "T"}, {"status", "pending"}, {"instruction", "do"}});
@@ -140,11 +140,45 @@ TEST_CASE("store: a version 2 database gains approvals.taken_at; its old decisio
                          nullptr, nullptr, nullptr) == SQLITE_OK);
     sqlite3_close(raw);
     Store s(db);
-    CHECK(s.schema_version() == 3);
+    CHECK(s.schema_version() == 4);
     CHECK_FALSE(s.untaken_decision("s", "1", "approval", "ok?"));
     CHECK(s.get_approval(1).value()["taken_at"] == 2.0);
     CHECK(s.pending_approval("s").value()["id"] == 2);
     CHECK_FALSE(s.get_approval(2).value().contains("taken_at"));
+}
+
+TEST_CASE("store: a version 3 outbox gains dead_at and refusals; its failed-for-good rows are dead") {
+    std::string dir = testutil::temp_dir("store-v3");
+    std::string db = dir + "/orch.db";
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open(db.c_str(), &raw) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(raw,
+                         "CREATE TABLE outbox(id INTEGER PRIMARY KEY AUTOINCREMENT, sink TEXT NOT NULL, "
+                         "payload TEXT NOT NULL, created_at REAL, attempts INTEGER NOT NULL DEFAULT 0, next_at REAL, "
+                         "delivered_at REAL, last_error TEXT);"
+                         "INSERT INTO outbox(sink,payload,attempts,delivered_at,last_error) "
+                         "VALUES('tg','{\"type\":\"error\"}',1,5,'failed: HTTP 400: Bad Request');"
+                         "INSERT INTO outbox(sink,payload,attempts,delivered_at) VALUES('tg','{}',1,6);"
+                         "INSERT INTO outbox(sink,payload) VALUES('tg','{}');"
+                         "PRAGMA application_id=1330791240; PRAGMA user_version=3",
+                         nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(raw);
+    {
+        Store ro(db, true);  // status on a database no newer host has written yet
+        CHECK(ro.outbox_dead(10).empty());
+        CHECK(ro.outbox_dead_count() == 0);
+    }
+    for (int open = 0; open < 2; ++open) {  // the second open finds nothing to do
+        Store s(db);
+        CHECK(s.schema_version() == 4);
+        json dead = s.outbox_dead(10);
+        REQUIRE(dead.size() == 1);
+        CHECK(dead[0]["id"] == 1);
+        CHECK(dead[0]["type"] == "error");
+        CHECK(dead[0]["dead_at"] == 5.0);
+        CHECK(s.outbox_queue("tg", 10)[0]["refusals"] == 0);
+        CHECK(s.outbox_pending() == 1);
+    }
 }
 
 TEST_CASE("store: commands are taken once") {

@@ -307,16 +307,6 @@ function M.decided(action, from)
   return what .. (who and (" by " .. tostring(who)) or "")
 end
 
--- rows of {text=, data=} -> the Bot API's reply_markup
-function M.inline_keyboard(rows)
-  local kb = {}
-  for i, row in ipairs(rows) do
-    kb[i] = {}
-    for j, btn in ipairs(row) do kb[i][j] = { text = btn.text, callback_data = btn.data } end
-  end
-  return { inline_keyboard = kb }
-end
-
 -- Texts of daily.lua: the live line, the terminal prompt, the question file, the budget.
 
 -- "▶ Task 2/3 · 1m 05s · Edit src/x.ts"

@@ -5,14 +5,16 @@
 -- users (TELEGRAM_ALLOWED_USERS) and chats (TELEGRAM_CHAT_ID) are served;
 -- anyone else gets nothing and is logged. Notifications (session start, task
 -- done, approvals with their buttons) go out through the host's outbox
--- Telegram sink; this module only answers. Every text is lib/format's.
+-- (orch.notify); this module only answers, with the same sendMessage body
+-- (orch.notify's telegram_message: the 4096 cut, the keyboard). Every text
+-- is lib/format's.
 --
 -- The token travels in every URL: never log a URL here.
 local fmt = require("lib.format")
+local notify = require("orch.notify")
 
 local M = {}
 
-M.MAX_TEXT = 4000           -- Telegram refuses messages over 4096 characters
 M.MAX_INPUT = 4000          -- longer incoming texts are cut before parsing
 M.SHORT_POLL_INTERVAL = 1   -- seconds between polls when the API does not hold requests
 M.PLAIN_TEXT = "task"       -- a message that is not a command: "task" (a one-task session) or "help"
@@ -76,9 +78,7 @@ function M:remember(id)
 end
 
 function M:send(chat_id, text, buttons)
-  local msg = { chat_id = chat_id, text = fmt.truncate(text, M.MAX_TEXT), disable_web_page_preview = true }
-  if buttons then msg.reply_markup = fmt.inline_keyboard(buttons) end
-  local _, err = self:call("sendMessage", msg)
+  local _, err = self:call("sendMessage", notify.telegram_message(chat_id, text, buttons))
   if err then orch.log("warn", "telegram: " .. err) end
 end
 
@@ -171,7 +171,7 @@ function M:on_callback(q)
         local m = q.message
         if m and m.message_id and type(m.text) == "string" then
           local _, eerr = self:call("editMessageText", { chat_id = chat.id, message_id = m.message_id,
-            text = fmt.truncate(m.text .. "\n\n" .. fmt.decided(action, q.from), M.MAX_TEXT) })
+            text = notify.cut_utf16(m.text .. "\n\n" .. fmt.decided(action, q.from)) })
           if eerr then orch.log("warn", "telegram: " .. eerr) end
         end
         self:send(chat.id, r.message)
