@@ -482,7 +482,7 @@ if want 4; then
   sf=$(med "${ST_RPS_F[@]}") se=$(med "${ST_RPS_E[@]}") pf=$(med "${ST_P99_F[@]}") pe=$(med "${ST_P99_E[@]}")
   awk -v sf="$sf" -v se="$se" -v pf="$pf" -v pe="$pe" -v n="$STATUS_TASKS" -v t="${ST_TIMEOUTS:-0}" -v fmt="$fmt" 'BEGIN {
     printf fmt, "POST /webhook/status, " n "-task session, req/s", sprintf("%.0f req/s", sf), sprintf("%.0f req/s (no session)", se),
-      sprintf("%.2fx", sf / se), "-", "-"
+      sprintf("%.3fx", sf / se), "-", "-"
     printf fmt, "POST /webhook/status, " n "-task session, p99", sprintf("%.2f ms%s", pf / 1e3, t > 0 ? " (" t " timeouts)" : ""), sprintf("%.2f ms (no session)", pe / 1e3),
       sprintf("%.2fx", pf / pe), "-", "-" }' | rows
 fi

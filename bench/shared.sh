@@ -22,5 +22,5 @@ gen_tasks() {
 summary_row() {
   local IFS=$'\t'
   [[ -n ${BENCH_SUMMARY:-} ]] && echo "$*" >>"$BENCH_SUMMARY"
-  printf '%-44s %-26s %-30s %-8s %-9s %s\n' "$@"
+  printf '%-50s %-26s %-30s %-8s %-9s %s\n' "$@"
 }
