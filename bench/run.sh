@@ -143,6 +143,7 @@ awk -v ch="$ch" -v cb="$cb" -v n="$N" -v hh="$hh" 'BEGIN {
   printf "  the host'"'"'s own VmHWM (polled) in the serial runs: %.1f MB\n", hh / 1024 }'
 
 export BENCH_SUMMARY=$WORK/summary.tsv
+FAILED=0  # a script called below could not run: the table is printed, then exit 1
 : >"$BENCH_SUMMARY"
 echo
 echo "rows (also in the summary below):"
@@ -181,7 +182,8 @@ if [[ ${#SERVE_ONLY[@]} -gt 0 ]]; then
   echo
   echo "== orch-host serve (bench/serve.sh, sections $only) =="
   if command -v wrk >/dev/null; then
-    BENCH_SERVE_ONLY=$only bash "$BENCH/serve.sh" || die "bench/serve.sh could not run"
+    BENCH_SERVE_ONLY=$only bash "$BENCH/serve.sh" ||
+      { note "bench/serve.sh could not run"; FAILED=1; summary_row "bench/serve.sh (sections $only)" "could not run" "-" "-" "-" "-"; }
   else
     summary_row "POST /webhook/status, 1000-task session" "not measured (no wrk)" "-" "-" "-" "-"
   fi
@@ -194,9 +196,12 @@ if [[ -f $BENCH/approve_latency.sh ]]; then
   before=$(wc -l <"$BENCH_SUMMARY")
   bash "$BENCH/approve_latency.sh" 2>&1 | tee "$WORK/approve.out"
   rc=${PIPESTATUS[0]}
-  [[ $rc == 0 ]] || die "bench/approve_latency.sh could not run (exit $rc)"
   # a script that prints its figures but adds no row: its last p50/p99 line
-  if [[ $(wc -l <"$BENCH_SUMMARY") == "$before" ]]; then
+  if [[ $rc != 0 ]]; then
+    note "bench/approve_latency.sh could not run (exit $rc)"
+    FAILED=1
+    summary_row "approve -> agent started, p50/p99" "could not run (exit $rc)" "-" "-" "-" "-"
+  elif [[ $(wc -l <"$BENCH_SUMMARY") == "$before" ]]; then
     summary_row "approve -> agent started, p50/p99" "$(grep -i 'p50\|p99' "$WORK/approve.out" | tail -1 | cut -c1-60)" \
       "-" "-" "-" "see above"
   fi
@@ -210,3 +215,4 @@ echo "summary (load now: $(cut -d' ' -f1-3 /proc/loadavg); cores: $(nproc)):"
 summary() { BENCH_SUMMARY='' summary_row "$@"; }
 summary bar measured baseline ratio target result
 while IFS=$'\t' read -r -a f; do summary "${f[@]}"; done <"$BENCH_SUMMARY"
+exit "$FAILED"
