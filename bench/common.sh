@@ -1,8 +1,11 @@
 # bench/common.sh: setup shared by bench/run.sh and bench/breakdown.sh
 # (sourced, not run). Defines ROOT, ORCH_BIN, FAKE_BIN, N, RUNS, JOBS, WORK,
 # TASKS, AGENT_ARGV, BARE_ENV and the helpers die, note, fresh, ns, median,
-# host, bare, check_host_run; compiles the C helpers into $WORK.
+# host, bare, check_host_run (and gen_tasks, summary_row from shared.sh);
+# compiles the C helpers into $WORK.
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=bench/shared.sh
+source "$BENCH/shared.sh"
 ROOT=$(dirname "$BENCH")
 ORCH_BIN=${ORCH_HOST_BIN:-$ROOT/build/orch-host}
 FAKE_BIN=${FAKE_CLAUDE_BIN:-$ROOT/build/fake_claude}
@@ -37,18 +40,6 @@ cp "$BENCH/stream-json.txt" "$WORK/stream-json.txt" || die "no stream-json sampl
 "$CC" -O2 -o "$WORK/bare_spawn" "$BENCH/bare_spawn.c" || die "cannot compile bare_spawn.c"
 "$CC" -O2 -o "$WORK/maxrss" "$BENCH/maxrss.c" || die "cannot compile maxrss.c"
 
-# N tasks that need no approval (documentation is auto-approved; --auto-approve anyway)
-gen_tasks() {
-  awk -v n="$1" 'BEGIN {
-    print "# Tasks - 2025-11-20\n"
-    for (i = 1; i <= n; i++) {
-      printf "## Task %d: Benchmark task %d\n**Type:** documentation\n**Priority:** low\n", i, i
-      printf "**Requires Approval:** false\n**Description:** Stand-in task %d for the host overhead benchmark\n", i
-      printf "**Acceptance Criteria:**\n- The agent replays a recorded stream\n\n"
-      printf "**Claude Instruction:**\nDocument module %d. Keep it short.\n\n---\n\n", i
-    }
-  }'
-}
 TASKS=$WORK/tasks.md
 gen_tasks "$N" >"$TASKS"
 gen_tasks 2 >"$WORK/tasks-2.md"

@@ -9,7 +9,9 @@
  * reaped (for orch-host: the agents it ran). To tell the two apart it also
  * polls the child's own VmHWM in /proc every 10 ms and writes the last value
  * seen as "own_hwm_kb" (a lower bound of the child's own peak, usually exact
- * since the peak is reached long before exit).
+ * since the peak is reached long before exit). "own_cpu_s" is the child's
+ * own user+sys CPU, its reaped descendants excluded (utime and stime of
+ * /proc/PID/stat, read while the exited child is still a zombie).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -46,10 +48,29 @@ int main(int argc, char **argv) {
 #else
     int pidfd = -1;
 #endif
+    double own_cpu = -1;
+    char stat_path[64];
+    snprintf(stat_path, sizeof stat_path, "/proc/%d/stat", (int)pid);
+    long tick = sysconf(_SC_CLK_TCK);
     for (;;) {
-        pid_t r = wait4(pid, &st, WNOHANG, &ru);
-        if (r == pid) break;
-        if (r < 0 && errno != EINTR) { perror("maxrss: wait4"); return 2; }
+        siginfo_t si;
+        memset(&si, 0, sizeof si);
+        int r = waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT);
+        if (r < 0 && errno != EINTR) { perror("maxrss: waitid"); return 2; }
+        if (r == 0 && si.si_pid == pid) {
+            FILE *p = fopen(stat_path, "r");
+            char buf[1024];
+            if (p && fgets(buf, sizeof buf, p)) {
+                char *q = strrchr(buf, ')');
+                unsigned long ut, stt;
+                /* after ") ": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
+                if (q && sscanf(q + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &stt) == 2)
+                    own_cpu = (double)(ut + stt) / (double)tick;
+            }
+            if (p) fclose(p);
+            if (wait4(pid, &st, 0, &ru) != pid) { perror("maxrss: wait4"); return 2; }
+            break;
+        }
         FILE *p = fopen(path, "r");
         if (p) {
             char line[256];
@@ -69,9 +90,9 @@ int main(int argc, char **argv) {
     clock_gettime(CLOCK_MONOTONIC, &t1);
     FILE *f = fopen(argv[1], "w");
     if (!f) { perror(argv[1]); return 2; }
-    fprintf(f, "maxrss_kb %ld own_hwm_kb %ld wall_s %.6f user_s %.3f sys_s %.3f\n", ru.ru_maxrss, own_hwm,
+    fprintf(f, "maxrss_kb %ld own_hwm_kb %ld wall_s %.6f user_s %.3f sys_s %.3f own_cpu_s %.3f\n", ru.ru_maxrss, own_hwm,
             (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
-            ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6, ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
+            ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6, ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, own_cpu);
     fclose(f);
     if (WIFEXITED(st)) return WEXITSTATUS(st);
     return 128 + WTERMSIG(st);

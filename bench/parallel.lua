@@ -38,6 +38,7 @@ local function execute(t)
   local log = string.format("%s/task-%s-%s-output.log", cfg.paths.logs_dir, s.id, t.id)
   orch.emit("claude_started", { session = s.id, task = t.id })
   local r = orch.run_claude({ prompt = prompt_for(t), log_path = log, on_event = on_event,
+                              event_types = { "assistant" },  -- as daily.lua
                               env = { ORCH_SESSION_ID = s.id, ORCH_TASK_ID = t.id } })
   orch.emit("claude_finished", { session = s.id, task = t.id, ok = r.ok, exit_code = r.exit_code,
     error = r.error, cost_usd = r.cost_usd, tokens = r.tokens, duration_ms = r.duration_ms })

@@ -1,24 +1,32 @@
 #!/usr/bin/env bash
-# bench/run.sh: orch-host's overhead, each benchmark against a baseline
-# measured in the same run (the targets in the summary table). No installs, no builds of build/:
-# it uses build/orch-host and build/fake_claude as they are, and compiles its
-# own C helpers (bench/bare_spawn.c, bench/maxrss.c) into a temp dir.
+# bench/run.sh: every bar of orch-host's overhead, each against a baseline
+# measured in the same run, then one summary table (bar, measured, baseline,
+# ratio, target, pass/miss). No installs, no builds of build/: it uses
+# build/orch-host and build/fake_claude as they are, and compiles its own C
+# helpers (bench/bare_spawn.c, bench/maxrss.c) into a temp dir.
 #
-#   bench/run.sh            all four benchmarks, then the summary table
-#   bench/run.sh --serve    and then bench/serve.sh (`orch-host serve`: wrk on
-#                           the Lua webhook route vs bare cpp-httplib, idle RSS
-#                           with bot and schedule, RSS with 100 parked
-#                           sessions; ~2.5 min more, needs wrk). Also BENCH_SERVE=1.
+#   bench/run.sh            the bars below, then the summary table
+#   bench/run.sh --serve    and the whole of bench/serve.sh (its throughput,
+#                           idle RSS and parked-session sections too; ~2.5 min
+#                           more). Also BENCH_SERVE=1.
 #
 #   1. serial    `orch-host run daily.lua` over N tasks (instant stand-in agent
 #                replaying a real stream-json run) vs bare_spawn -j 1
 #   2. parallel  `orch-host run bench/parallel.lua` (8 workers) vs bare_spawn -j 8
-#   3. startup   `orch-host run bench/trivial.lua` vs `luajit -e ''`
-#   4. peak RSS  of the serial runs (bench/maxrss: fork/exec/wait4 ru_maxrss)
+#   3. scaling   daily.lua's own CPU per task (the agents excluded) at 100,
+#                1000 and 10,000 tasks in one session: flat is O(1) per task
+#   4. startup   `orch-host run bench/trivial.lua` vs `luajit -e ''`
+#   5. peak RSS  of the serial runs (bench/maxrss: fork/exec/wait4 ru_maxrss)
+#   6. status    POST /webhook/status with a 1000-task session stored vs the
+#                empty answer (bench/serve.sh section 4; needs wrk)
+#   7. approve   `orch-host approve` -> the agent started, p50/p99
+#                (bench/approve_latency.sh, when it exists)
 #
 # Knobs (environment): BENCH_TASKS (1000), BENCH_RUNS (3, median reported),
-# BENCH_JOBS (8), BENCH_STARTUP_RUNS (200), BENCH_KEEP=1 keeps the temp dir,
+# BENCH_JOBS (8), BENCH_STARTUP_RUNS (200), BENCH_SCALE ("100 1000 10000";
+# empty skips 3), BENCH_STATUS=0 skips 6, BENCH_KEEP=1 keeps the temp dir,
 # ORCH_HOST_BIN / FAKE_CLAUDE_BIN to measure other builds, CC (cc).
+# Scripts it calls append their rows to $BENCH_SUMMARY (bench/shared.sh).
 # Exit 0 when everything ran (missed targets are reported, not fatal);
 # 1 when something could not run.
 set -uo pipefail
@@ -35,7 +43,7 @@ BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=bench/common.sh
 source "$BENCH/common.sh"
 
-# --- 1 & 4: serial ----------------------------------------------------------
+# --- 1 & 5: serial ----------------------------------------------------------
 # Sides interleaved (bare, host, bare, host, ...) so drift in machine load
 # hits both alike. Both run under bench/maxrss, which also gives their CPU
 # time (user+sys, the agents included). State folders are removed only at
@@ -80,10 +88,25 @@ for r in $(seq "$RUNS"); do
   echo "parallel run $r: host ${PAR_H[-1]} us | bare ${PAR_B[-1]} us"
 done
 
-# --- 3: start-up ------------------------------------------------------------
+# --- 3: per-task host CPU against the session's size --------------------------
+# The host's own CPU (bench/maxrss own_cpu_s: utime+stime of the host process,
+# the agents excluded), divided by the tasks; one run per size. The smallest
+# size carries the start-up (~10 ms) spread over its tasks.
+declare -a SCALE_N SCALE_CPU
+for n in ${BENCH_SCALE-100 1000 10000}; do
+  gen_tasks "$n" >"$WORK/scale.md"
+  fresh "scale-$n"
+  "$WORK/maxrss" "$WORK/rss-scale-$n" "$ORCH_BIN" --root "$ROOT" run daily.lua --tasks "$WORK/scale.md" --auto-approve \
+    --no-input >"$WORK/scale.out" 2>&1 || { tail "$WORK/scale.out" >&2; die "daily.lua on $n tasks failed"; }
+  SCALE_N+=("$n")
+  SCALE_CPU+=("$(awk -v n="$n" '{ printf "%.4f", $12 * 1e3 / n }' "$WORK/rss-scale-$n")")
+  echo "scaling  $n tasks: host CPU ${SCALE_CPU[-1]} ms/task (wall $(awk '{ print $6 }' "$WORK/rss-scale-$n") s)"
+done
+
+# --- 4: start-up ------------------------------------------------------------
 fresh startup
 host run "$BENCH/trivial.lua" --no-input >"$WORK/trivial.out" 2>&1 || { cat "$WORK/trivial.out" >&2; die "trivial.lua failed"; }
-START_METHOD=hyperfine
+START_METHOD="hyperfine, median of $SRUNS"
 if command -v hyperfine >/dev/null &&
   hyperfine -N --warmup 10 --runs "$SRUNS" --export-csv "$WORK/hf.csv" \
     "$ORCH_BIN --root $ROOT run $BENCH/trivial.lua --no-input" "luajit -e ''" >"$WORK/hf.out" 2>&1; then
@@ -91,15 +114,15 @@ if command -v hyperfine >/dev/null &&
   ST_H=$(awk -F, 'NR == 2 { printf "%d", $4 * 1e6 }' "$WORK/hf.csv")
   ST_B=$(awk -F, 'NR == 3 { printf "%d", $4 * 1e6 }' "$WORK/hf.csv")
 else
-  START_METHOD="loop of $SRUNS (mean)"
+  START_METHOD="loop of $SRUNS, mean"
   loop_us() { local t0 t1; t0=$(ns); for _ in $(seq "$SRUNS"); do "$@" >/dev/null 2>&1 || return 1; done; t1=$(ns); echo $(( (t1 - t0) / 1000 / SRUNS )); }
   ST_H=$(loop_us "$ORCH_BIN" --root "$ROOT" run "$BENCH/trivial.lua" --no-input) || die "trivial.lua failed in the loop"
   ST_B=$(loop_us luajit -e '') || die "luajit failed"
 fi
 echo "start-up ($START_METHOD): host $ST_H us | luajit $ST_B us"
-echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "load after the host runs: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-# --- summary ----------------------------------------------------------------
+# --- summary rows -------------------------------------------------------------
 mh=$(printf '%s\n' "${SER_H[@]}" | median); mb=$(printf '%s\n' "${SER_B[@]}" | median)
 ph=$(printf '%s\n' "${PAR_H[@]}" | median); pb=$(printf '%s\n' "${PAR_B[@]}" | median)
 rh=$(printf '%s\n' "${RSS_H[@]}" | median); rb=$(printf '%s\n' "${RSS_B[@]}" | median)
@@ -114,32 +137,82 @@ echo "  parallel host: ${PAR_H[*]}  bare: ${PAR_B[*]}"
 echo "  start-up host: $ST_H  luajit: $ST_B"
 echo "  peak RSS host (ru_maxrss, host and its agents): ${RSS_H[*]}  host's own VmHWM: ${HWM_H[*]}"
 echo "  peak RSS bare loop (ru_maxrss, loop and its agents): ${RSS_B[*]}"
-echo
-awk -v n="$N" -v j="$JOBS" -v mh="$mh" -v mb="$mb" -v ph="$ph" -v pb="$pb" -v sh="$ST_H" -v sb="$ST_B" \
-  -v rh="$rh" -v rb="$rb" -v hh="$hh" -v ch="$ch" -v cb="$cb" 'BEGIN {
-  fmt = "%-36s %-24s %-24s %-7s %-9s %s\n"
-  printf fmt, "benchmark", "measured", "baseline", "ratio", "target", "result"
-  row("host overhead, serial (" n " tasks)", sprintf("%.3f s (%.3f ms/task)", mh / 1e6, mh / 1e3 / n),
-      sprintf("%.3f s (%.3f ms/task)", mb / 1e6, mb / 1e3 / n), mh / mb, 1.05, "<= 1.05x")
-  row("host overhead, " j " at a time", sprintf("%.3f s (%.3f ms/task)", ph / 1e6, ph / 1e3 / n),
-      sprintf("%.3f s (%.3f ms/task)", pb / 1e6, pb / 1e3 / n), ph / pb, 1.05, "<= 1.05x")
-  row("start-up: run trivial.lua", sprintf("%.2f ms", sh / 1e3), sprintf("%.2f ms (luajit)", sb / 1e3),
-      sh / sb, 2, "<= 2x")
-  r = rh / rb
-  printf fmt, "peak RSS, " n "-task serial session", sprintf("%.1f MB", rh / 1024), sprintf("%.1f MB (bare loop)", rb / 1024),
-      sprintf("%.2fx", r), "< 15 MB", (rh < 15 * 1024) ? "PASS" : "MISS"
-  printf "(peak RSS: ru_maxrss of the host and its agents; the host'"'"'s own VmHWM, polled: %.1f MB)\n", hh / 1024
-  printf "(serial CPU time, user+sys with the agents: host %.3f s vs bare %.3f s = %.2fx; %.3f ms/task more)\n", \
+awk -v ch="$ch" -v cb="$cb" -v n="$N" -v hh="$hh" 'BEGIN {
+  printf "  serial CPU time, user+sys with the agents: host %.3f s vs bare %.3f s = %.2fx; %.3f ms/task more\n", \
     ch / 1e6, cb / 1e6, ch / cb, (ch - cb) / 1e3 / n
-}
-function row(name, m, b, ratio, lim, tgt) {
-  printf fmt, name, m, b, sprintf("%.2fx", ratio), tgt, (ratio <= lim) ? "PASS" : "MISS"
-}'
+  printf "  the host'"'"'s own VmHWM (polled) in the serial runs: %.1f MB\n", hh / 1024 }'
 
-# --- optional: the server (bench/serve.sh, its own temp dir and table) -------
-# It takes ORCH_HOST_BIN (or build/orch-host) and the orch-net.so beside it.
-if [[ $SERVE == 1 ]]; then
-  echo
-  echo "== orch-host serve (bench/serve.sh) =="
-  bash "$BENCH/serve.sh" || die "bench/serve.sh could not run"
+export BENCH_SUMMARY=$WORK/summary.tsv
+FAILED=0  # a script called below could not run: the table is printed, then exit 1
+: >"$BENCH_SUMMARY"
+echo
+echo "rows (also in the summary below):"
+# ratio_row BAR MEASURED_NUM BASE_NUM MEASURED_TEXT BASE_TEXT LIMIT: ratio = measured / baseline, PASS when <= LIMIT
+ratio_row() {
+  local r
+  r=$(awk -v a="$2" -v b="$3" 'BEGIN { printf "%.2f", a / b }')
+  summary_row "$1" "$4" "$5" "${r}x" "<= ${6}x" "$(awk -v r="$r" -v l="$6" 'BEGIN { print (r <= l) ? "PASS" : "MISS" }')"
+}
+ratio_row "host overhead, serial ($N tasks)" "$mh" "$mb" \
+  "$(awk -v v="$mh" -v n="$N" 'BEGIN { printf "%.3f s (%.3f ms/task)", v / 1e6, v / 1e3 / n }')" \
+  "$(awk -v v="$mb" -v n="$N" 'BEGIN { printf "%.3f s bare_spawn -j 1", v / 1e6 }')" 1.1
+ratio_row "host overhead, $JOBS at a time ($N tasks)" "$ph" "$pb" \
+  "$(awk -v v="$ph" -v n="$N" 'BEGIN { printf "%.3f s (%.3f ms/task)", v / 1e6, v / 1e3 / n }')" \
+  "$(awk -v v="$pb" -v j="$JOBS" 'BEGIN { printf "%.3f s bare_spawn -j %d", v / 1e6, j }')" 1.1
+if [[ ${#SCALE_N[@]} -ge 2 ]]; then
+  lo=${SCALE_CPU[0]} hi=${SCALE_CPU[-1]}
+  ratio_row "host CPU per task, ${SCALE_N[-1]} vs ${SCALE_N[0]} tasks" "$hi" "$lo" \
+    "$(IFS=/; echo "${SCALE_CPU[*]} ms")" "$(IFS=/; echo "at ${SCALE_N[*]} tasks")" 1.2
+else
+  summary_row "host CPU per task, 100 to 10,000 tasks" "not measured (BENCH_SCALE)" "-" "-" "<= 1.2x" "-"
 fi
+ratio_row "start-up: run trivial.lua" "$ST_H" "$ST_B" \
+  "$(awk -v v="$ST_H" 'BEGIN { printf "%.2f ms", v / 1e3 }')" \
+  "$(awk -v v="$ST_B" 'BEGIN { printf "%.2f ms luajit -e '"''"'", v / 1e3 }')" 1.5
+summary_row "peak RSS, $N-task serial session" "$(awk -v v="$rh" 'BEGIN { printf "%.1f MB", v / 1024 }')" \
+  "$(awk -v v="$rb" 'BEGIN { printf "%.1f MB bare loop", v / 1024 }')" "$(awk -v a="$rh" -v b="$rb" 'BEGIN { printf "%.2fx", a / b }')" \
+  "< 15 MB" "$(awk -v v="$rh" 'BEGIN { print (v < 15 * 1024) ? "PASS" : "MISS" }')"
+
+# --- 6: /webhook/status of a 1000-task session (bench/serve.sh section 4) ------
+SERVE_ONLY=()
+[[ $SERVE == 1 ]] && SERVE_ONLY+=(1 2 3)
+[[ ${BENCH_STATUS:-1} == 1 ]] && SERVE_ONLY+=(4)
+if [[ ${#SERVE_ONLY[@]} -gt 0 ]]; then
+  only=$(IFS=,; echo "${SERVE_ONLY[*]}")
+  echo
+  echo "== orch-host serve (bench/serve.sh, sections $only) =="
+  if command -v wrk >/dev/null; then
+    BENCH_SERVE_ONLY=$only bash "$BENCH/serve.sh" ||
+      { note "bench/serve.sh could not run"; FAILED=1; summary_row "bench/serve.sh (sections $only)" "could not run" "-" "-" "-" "-"; }
+  else
+    summary_row "POST /webhook/status, 1000-task session" "not measured (no wrk)" "-" "-" "-" "-"
+  fi
+fi
+
+# --- 7: approve -> agent started (bench/approve_latency.sh) -----------------------
+echo
+if [[ -f $BENCH/approve_latency.sh ]]; then
+  echo "== orch-host approve -> agent started (bench/approve_latency.sh) =="
+  before=$(wc -l <"$BENCH_SUMMARY")
+  bash "$BENCH/approve_latency.sh" 2>&1 | tee "$WORK/approve.out"
+  rc=${PIPESTATUS[0]}
+  # a script that prints its figures but adds no row: its last p50/p99 line
+  if [[ $rc != 0 ]]; then
+    note "bench/approve_latency.sh could not run (exit $rc)"
+    FAILED=1
+    summary_row "approve -> agent started, p50/p99" "could not run (exit $rc)" "-" "-" "-" "-"
+  elif [[ $(wc -l <"$BENCH_SUMMARY") == "$before" ]]; then
+    summary_row "approve -> agent started, p50/p99" "$(grep -i 'p50\|p99' "$WORK/approve.out" | tail -1 | cut -c1-60)" \
+      "-" "-" "-" "see above"
+  fi
+else
+  summary_row "approve -> agent started, p50/p99" "not measured" "-" "-" "-" "-"
+fi
+
+# --- the table --------------------------------------------------------------
+echo
+echo "summary (load now: $(cut -d' ' -f1-3 /proc/loadavg); cores: $(nproc)):"
+summary() { BENCH_SUMMARY='' summary_row "$@"; }
+summary bar measured baseline ratio target result
+while IFS=$'\t' read -r -a f; do summary "${f[@]}"; done <"$BENCH_SUMMARY"
+exit "$FAILED"

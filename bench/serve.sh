@@ -27,18 +27,27 @@
 #                  sessions` shows 100 waiting_approval): VmRSS (target
 #                  < 25 MB; baseline: the same process before the starts),
 #                  and its CPU while they wait.
+#   4. status      POST /webhook/status with a finished session of
+#                  BENCH_STATUS_TASKS (1000) tasks stored (daily.lua run
+#                  first with the stand-in agent) vs the same server
+#                  answering with no session stored (the empty answer):
+#                  req/s and p99 of both, interleaved. No target: the issue
+#                  asks for the two figures.
 #
 # Knobs (environment): BENCH_SERVE_RUNS (3, median reported),
 # BENCH_SERVE_SECONDS (10, per wrk run), BENCH_SERVE_WARMUP (3),
 # BENCH_SERVE_CONNECTIONS (16), BENCH_SERVE_THREADS (2, wrk's),
 # BENCH_SERVE_IDLE (5), BENCH_SERVE_SESSIONS (100), BENCH_KEEP=1 keeps the
 # temp dir, ORCH_HOST_BIN (its orch-net.so is taken from the same folder),
-# BENCH_BARE_SERVER_BIN (skip the build), BENCH_SERVE_ONLY=1,2,3 (a subset).
+# BENCH_BARE_SERVER_BIN (skip the build), BENCH_SERVE_ONLY=1,2,3,4 (a subset),
+# BENCH_STATUS_TASKS (1000). Rows go to $BENCH_SUMMARY too (bench/shared.sh).
 # Exit 0 when everything ran (missed targets are reported, not fatal); 1 when
 # something could not run.
 set -uo pipefail
 
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=bench/shared.sh
+source "$BENCH/shared.sh"
 ROOT=$(dirname "$BENCH")
 ORCH_BIN=${ORCH_HOST_BIN:-$ROOT/build/orch-host}
 NET_SO=$(dirname "$ORCH_BIN")/orch-net.so
@@ -50,7 +59,8 @@ CONNS=${BENCH_SERVE_CONNECTIONS:-16}
 WTHREADS=${BENCH_SERVE_THREADS:-2}
 IDLE=${BENCH_SERVE_IDLE:-5}
 NSESS=${BENCH_SERVE_SESSIONS:-100}
-ONLY=${BENCH_SERVE_ONLY:-1,2,3}
+ONLY=${BENCH_SERVE_ONLY:-1,2,3,4}
+STATUS_TASKS=${BENCH_STATUS_TASKS:-1000}
 SECRET=bench-secret
 
 die() { echo "bench/serve: $*" >&2; exit 1; }
@@ -87,7 +97,9 @@ ORCH_BIN=$WORK/orch-host
 # --- the baseline server ------------------------------------------------------
 # Its CMake target, configured in a temp build dir (never build/, which others
 # build at the same time); straight c++ with pkg-config's flags if that fails.
-if [[ -n ${BENCH_BARE_SERVER_BIN:-} ]]; then
+if ! want 1; then
+  :  # only section 1 runs it
+elif [[ -n ${BENCH_BARE_SERVER_BIN:-} ]]; then
   cp "$BENCH_BARE_SERVER_BIN" "$WORK/bare_server" || die "cannot copy $BENCH_BARE_SERVER_BIN"
 elif cmake -S "$ROOT" -B "$WORK/cmake" -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$WORK/cmake.log" 2>&1 &&
   cmake --build "$WORK/cmake" --target bench_bare_server >>"$WORK/cmake.log" 2>&1; then
@@ -359,6 +371,47 @@ EOF
     echo "Bot API stand-in saw (method: calls): $(cat "$WORK/botapi-counts.json" 2>/dev/null)"
   fi
 fi
+# --- 4: /webhook/status of a 1000-task session vs the empty answer -------------
+ST_RPS_F=() ST_RPS_E=() ST_P99_F=() ST_P99_E=()
+if want 4; then
+  [[ -x $FAKE_BIN ]] || die "$FAKE_BIN: not built (section 4 runs a session first)"
+  R4=$(make_root root-status)
+  gen_tasks "$STATUS_TASKS" >"$WORK/status-tasks.md"
+  s4=$WORK/state-full
+  mkdir -p "$s4/logs" "$s4/results" "$s4/cwd"
+  ORCH_STATE_DB="$s4/orch.db" ORCH_LOGS_DIR="$s4/logs" ORCH_RESULTS_DIR="$s4/results" CLAUDE_BASE_CWD="$s4/cwd" \
+    FAKE_CLAUDE_REPLAY="$BENCH/stream-json.txt" "$ORCH_BIN" --root "$R4" run daily.lua --tasks "$WORK/status-tasks.md" \
+    --auto-approve --no-input >"$WORK/status-run.out" 2>&1 || { tail "$WORK/status-run.out" >&2; die "daily.lua on $STATUS_TASKS tasks failed"; }
+  start_serve full "$R4"
+  FPID=$SPID FPORT=$SPORT
+  start_serve empty "$R4"
+  EPID=$SPID EPORT=$SPORT
+  post() { curl -s -X POST -H 'Content-Type: application/json' -d "{\"secret\":\"$SECRET\"}" "http://127.0.0.1:$1/webhook/status"; }
+  fbody=$(post "$FPORT") ebody=$(post "$EPORT")
+  [[ $fbody == *"$STATUS_TASKS"* ]] || die "the answer with a $STATUS_TASKS-task session does not mention it: ${fbody:0:300}"
+  echo "with the session (${#fbody} bytes): ${fbody:0:200}"
+  echo "empty (${#ebody} bytes): $ebody"
+  run_wrk "$FPORT" "$WARM" "$WORK/warm-full.txt"
+  run_wrk "$EPORT" "$WARM" "$WORK/warm-empty.txt"
+  for r in $(seq "$RUNS"); do
+    for side in empty full; do
+      if [[ $side == full ]]; then port=$FPORT; else port=$EPORT; fi
+      f=$WORK/wrk-st-$side-$r.txt
+      run_wrk "$port" "$SECS" "$f" || { cat "$f" >&2; die "wrk failed"; }
+      # a slow answer is a result here, not a void run: wrk's timeouts (2 s)
+      # are counted and reported, other errors are not expected
+      bad=$(wrk_bad "$f") tmo=$(awk '/Socket errors/ { gsub(/,/, ""); print $NF }' "$f")
+      (( bad - ${tmo:-0} == 0 )) || { cat "$f" >&2; die "status $side: $bad non-2xx answers or socket errors"; }
+      ST_TIMEOUTS=$(( ${ST_TIMEOUTS:-0} + ${tmo:-0} ))
+      if [[ $side == full ]]; then ST_RPS_F+=("$(wrk_rps "$f")") ST_P99_F+=("$(wrk_p99 "$f")")
+      else ST_RPS_E+=("$(wrk_rps "$f")") ST_P99_E+=("$(wrk_p99 "$f")"); fi
+      echo "status run $r $side: $(wrk_rps "$f") req/s, p99 $(wrk_p99 "$f") us, ${tmo:-0} timeouts (load $(load))"
+    done
+  done
+  stop_pid "$FPID"
+  stop_pid "$EPID"
+fi
+
 echo "load after: $(load)"
 
 # --- summary ----------------------------------------------------------------
@@ -373,11 +426,20 @@ want 1 && {
 }
 [[ ${#IDLE_R[@]} -gt 0 ]] && echo "  idle RSS KB (bot: $TG_ON, schedule: $SCHED_ON): ${IDLE_R[*]}"
 [[ ${#REQ_R[@]} -gt 0 ]] && echo "  RSS KB after requests: ${REQ_R[*]}"
+want 4 && echo "  status with a $STATUS_TASKS-task session: req/s ${ST_RPS_F[*]}, p99 us ${ST_P99_F[*]}; empty: req/s ${ST_RPS_E[*]}, p99 us ${ST_P99_E[*]}"
 [[ ${#SESS_R[@]} -gt 0 ]] && echo "  RSS KB with $NSESS parked: ${SESS_R[*]} (before: ${BASE_R[*]}); CPU % while parked: ${SESS_CPU[*]}"
 echo
 
-fmt="%-44s %-22s %-26s %-7s %-10s %s\n"
-printf "$fmt" benchmark measured baseline ratio target result
+# rows as tab-separated fields, through summary_row (bench/shared.sh);
+# a line without tabs (a note) is printed as it is
+fmt="%s\t%s\t%s\t%s\t%s\t%s\n"
+rows() {
+  local f
+  while IFS=$'\t' read -r -a f; do
+    if [[ ${#f[@]} -ge 6 ]]; then summary_row "${f[@]}"; else printf '%s\n' "${f[*]}"; fi
+  done
+}
+BENCH_SUMMARY='' summary_row benchmark measured baseline ratio target result
 if want 1; then
   rh=$(med "${RPS_H[@]}") rb=$(med "${RPS_B[@]}") ph=$(med "${P99_H[@]}") pb=$(med "${P99_B[@]}")
   ch=$(med "${CPU_H[@]}") cb=$(med "${CPU_B[@]}")
@@ -386,7 +448,7 @@ if want 1; then
       sprintf("%.2fx", rh / rb), ">= 0.8x", (rh / rb >= 0.8) ? "PASS" : "MISS"
     printf fmt, "POST /webhook/status, p99 (" c " conns)", sprintf("%.2f ms", ph / 1e3), sprintf("%.2f ms (bare httplib)", pb / 1e3),
       sprintf("%.2fx", ph / pb), "< 2 ms", (ph < 2000) ? "PASS" : "MISS"
-  }'
+  }' | rows
 fi
 if [[ ${#IDLE_R[@]} -gt 0 ]]; then
   what="idle RSS, serve"
@@ -396,12 +458,12 @@ if [[ ${#IDLE_R[@]} -gt 0 ]]; then
   ir=$(med "${IDLE_R[@]}")
   awk -v m="$ir" -v b="$base" -v w="$what" -v fmt="$fmt" 'BEGIN {
     printf fmt, w, sprintf("%.1f MB", m / 1024), (b > 0) ? sprintf("%.1f MB (bare httplib)", b / 1024) : "-",
-      (b > 0) ? sprintf("%.2fx", m / b) : "-", "< 15 MB", (m < 15 * 1024) ? "PASS" : "MISS" }'
+      (b > 0) ? sprintf("%.2fx", m / b) : "-", "< 15 MB", (m < 15 * 1024) ? "PASS" : "MISS" }' | rows
   if [[ ${#REQ_R[@]} -gt 0 ]]; then
     qr=$(med "${REQ_R[@]}")
     awk -v m="$qr" -v b="$base" -v fmt="$fmt" 'BEGIN {
       printf fmt, "  same, idle again after a 2 s wrk burst", sprintf("%.1f MB", m / 1024), (b > 0) ? sprintf("%.1f MB (bare, idle)", b / 1024) : "-",
-        (b > 0) ? sprintf("%.2fx", m / b) : "-", "< 15 MB", (m < 15 * 1024) ? "PASS" : "MISS" }'
+        (b > 0) ? sprintf("%.2fx", m / b) : "-", "< 15 MB", (m < 15 * 1024) ? "PASS" : "MISS" }' | rows
   fi
 fi
 if [[ ${#SESS_R[@]} -gt 0 ]]; then
@@ -409,12 +471,20 @@ if [[ ${#SESS_R[@]} -gt 0 ]]; then
   awk -v m="$sr" -v b="$br" -v n="$NSESS" -v fmt="$fmt" 'BEGIN {
     printf fmt, "RSS, " n " sessions waiting for approval", sprintf("%.1f MB", m / 1024), sprintf("%.1f MB (same, 0 sessions)", b / 1024),
       sprintf("%.2fx", m / b), "< 25 MB", (m < 25 * 1024) ? "PASS" : "MISS"
-    printf "(%.0f KB per parked session)\n", (m - b) / n }'
+    printf "(%.0f KB per parked session)\n", (m - b) / n }' | rows
 fi
 if want 1; then
   awk -v ch="$ch" -v cb="$cb" -v pi="${PLAIN_IDLE:-0}" 'BEGIN {
     printf "(server CPU per request, all threads: serve %.1f us vs bare %.1f us = %.2fx; idle RSS of serve without bot/schedule %.1f MB)\n",
       ch, cb, ch / cb, pi / 1024 }'
+fi
+if want 4; then
+  sf=$(med "${ST_RPS_F[@]}") se=$(med "${ST_RPS_E[@]}") pf=$(med "${ST_P99_F[@]}") pe=$(med "${ST_P99_E[@]}")
+  awk -v sf="$sf" -v se="$se" -v pf="$pf" -v pe="$pe" -v n="$STATUS_TASKS" -v t="${ST_TIMEOUTS:-0}" -v fmt="$fmt" 'BEGIN {
+    printf fmt, "POST /webhook/status, " n "-task session, req/s", sprintf("%.0f req/s", sf), sprintf("%.0f req/s (no session)", se),
+      sprintf("%.3fx", sf / se), "-", "-"
+    printf fmt, "POST /webhook/status, " n "-task session, p99", sprintf("%.2f ms%s", pf / 1e3, t > 0 ? " (" t " timeouts)" : ""), sprintf("%.2f ms (no session)", pe / 1e3),
+      sprintf("%.2fx", pf / pe), "-", "-" }' | rows
 fi
 [[ ${#SESS_CPU[@]} -gt 0 ]] && echo "(CPU of serve while $NSESS sessions wait: $(med "${SESS_CPU[@]}")% of a core)"
 exit 0

@@ -7,6 +7,8 @@
 #include "cli/cli.h"
 
 #include <CLI/CLI.hpp>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -180,19 +182,26 @@ std::optional<int> parse_args(int argc, char** argv, Args& out) {
     app.add_option("--root", "the project folder (default: $ORCH_ROOT, or the nearest folder upward with workflows/)")
         ->type_name("DIR");
     app.add_option("--config", "the config file (default workflows/config.lua)")->type_name("FILE");
-    // Only the commands argv names get their options (all of them for a
-    // help): building every command's options and validators cost a third of
-    // `run trivial.lua`'s start-up instructions.
+    // Only the commands argv names exist, with their options (all of them
+    // for a help, and when argv names none: the usage lists them). CLI11
+    // matches a command only by a word equal to its name, so the parse is the
+    // same; building every command (options, validators, formatters) cost a
+    // quarter of `run trivial.lua`'s start-up instructions.
     bool all = argc < 2;
     for (int i = 1; i < argc && !all; ++i)
         all = !strcmp(argv[i], "help") || !strcmp(argv[i], "--help") || !strcmp(argv[i], "-h");
+    auto named = [&](const Command& cmd) {
+        for (int i = 1; i < argc; ++i)
+            if (!strcmp(cmd.name, argv[i])) return true;
+        return false;
+    };
+    if (!all) all = std::none_of(std::begin(k_commands), std::end(k_commands), named);
     for (const Command& cmd : k_commands) {
+        if (!all && !named(cmd)) continue;
         CLI::App* c = app.add_subcommand(cmd.name, cmd.help);
         c->fallthrough();  // --root and --config after the command
         c->group("Commands");
-        bool named = all;
-        for (int i = 1; i < argc && !named; ++i) named = !strcmp(cmd.name, argv[i]);
-        if (named) cmd.define(c);
+        cmd.define(c);
     }
     CLI::App* help = app.add_subcommand("help", "this help, or a command's: help CMD");
     help->group("Commands");

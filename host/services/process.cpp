@@ -163,9 +163,14 @@ bool environ_has(const std::string& pid_dir, const std::string& tag) {
     return false;
 }
 
+long long g_proc_scans = 0;
+
 }  // namespace
 
+long long proc_scans() { return g_proc_scans; }
+
 std::vector<pid_t> find_tree(pid_t root, const std::string& tag_env) {
+    ++g_proc_scans;
     std::unordered_map<pid_t, std::vector<pid_t>> children;
     std::vector<pid_t> found;
     DIR* d = opendir("/proc");
@@ -215,6 +220,36 @@ void Reaper::reap_now() {
         waiting_.erase(it);
         cb(st);
     }
+}
+
+bool Reaper::may_have_strays() const {
+    int subreaper = 0;
+    if (prctl(PR_GET_CHILD_SUBREAPER, &subreaper) != 0 || !subreaper) return true;
+    DIR* d = opendir("/proc/self/task");
+    if (!d) return true;
+    bool strays = false;
+    while (dirent* e = readdir(d)) {
+        if (e->d_name[0] == '.') continue;
+        // a thread that ends meanwhile also makes this true: one walk more
+        int fd = open((std::string("/proc/self/task/") + e->d_name + "/children").c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) { strays = true; break; }
+        std::string pids;
+        char buf[4096];
+        ssize_t n;
+        while ((n = read(fd, buf, sizeof buf)) > 0) pids.append(buf, static_cast<size_t>(n));
+        close(fd);
+        if (n < 0) { strays = true; break; }
+        for (const char* p = pids.c_str();;) {
+            char* end;
+            long pid = std::strtol(p, &end, 10);
+            if (end == p) break;
+            if (!waiting_.count(static_cast<pid_t>(pid))) strays = true;
+            p = end;
+        }
+        if (strays) break;
+    }
+    closedir(d);
+    return strays;
 }
 
 void become_subreaper() { prctl(PR_SET_CHILD_SUBREAPER, 1); }

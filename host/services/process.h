@@ -35,6 +35,8 @@ Child spawn_child(const SpawnSpec& spec);
 // Pids of `root`'s descendants (by ppid) and of every process whose
 // environment holds `tag_env` ("ORCH_AGENT_ID=x"); root itself included.
 std::vector<pid_t> find_tree(pid_t root, const std::string& tag_env);
+// How many times this process has walked /proc in find_tree (for tests).
+long long proc_scans();
 void signal_all(const std::vector<pid_t>& pids, int signo);
 
 // Reaps children on SIGCHLD and calls the callback registered for the pid.
@@ -44,6 +46,12 @@ public:
     void on_exit(pid_t pid, std::function<void(int wait_status)> cb);
     void forget(pid_t pid) { waiting_.erase(pid); }
     void reap_now();
+    // False only when nothing a run started can be running unseen: the host
+    // is a child subreaper (a dead process's descendants are reparented to
+    // it at once) and each of its children is one registered here. Then a
+    // run that has exited left nothing behind, without a walk of /proc.
+    // True when the kernel cannot tell (no /proc/self/task/*/children).
+    bool may_have_strays() const;
 
 private:
     std::unordered_map<pid_t, std::function<void(int)>> waiting_;

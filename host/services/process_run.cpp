@@ -140,8 +140,9 @@ void ProcessRun::on_exited(int st) {
     if (WIFSIGNALED(st)) out_.signal = WTERMSIG(st);
     // What it started and left running (a dev server, a setsid'd background
     // job) is stopped now, however the process ended: a run that is over
-    // leaves nothing behind.
-    if (!stopping_ && !tag_env_.empty()) {
+    // leaves nothing behind. Only when the host may have such processes:
+    // a walk of /proc costs two file reads per process on the machine.
+    if (!stopping_ && !tag_env_.empty() && reaper_.may_have_strays()) {
         auto left = find_tree(-1, tag_env_);
         if (!left.empty()) {
             out_.leftovers = static_cast<long long>(left.size());

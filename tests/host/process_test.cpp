@@ -7,6 +7,7 @@
 #include <csignal>
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
+#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 
@@ -177,6 +178,40 @@ TEST_CASE("process: a dead host's agents are stopped for its own state only, a l
     CHECK_FALSE(gone(live_host));
     kill(other_state, SIGKILL);
     kill(live_host, SIGKILL);
+}
+
+TEST_CASE("process: a subreaper host walks /proc after a tagged run only when the run left children behind") {
+    Loop loop;
+    Reaper reaper(loop);
+    become_subreaper();
+    // what earlier cases killed and this process adopted must be gone first
+    double end = Loop::now() + 60;
+    for (int st; Loop::now() < end;) {
+        pid_t p = waitpid(-1, &st, WNOHANG);
+        if (p < 0) break;  // no children left
+        if (p == 0) usleep(10000);
+    }
+    REQUIRE_FALSE(reaper.may_have_strays());
+    std::string tag = "ORCH_AGENT_ID=doctest-strays-" + std::to_string(getpid());
+    auto run = [&](const std::string& script) {
+        SpawnSpec s;
+        s.argv = {"sh", "-c", script};
+        RunLimits lim;
+        lim.kill_grace = 0.5;
+        RunOutcome out;
+        bool done = false;
+        ProcessRun::start(loop, reaper, s, "", lim, tag, nullptr, nullptr, [&](const RunOutcome& o) { out = o; done = true; });
+        REQUIRE(run_until(loop, [&] { return done; }));
+        return out;
+    };
+    long long before = proc_scans();
+    RunOutcome clean = run("exit 0");
+    CHECK(clean.leftovers == 0);
+    CHECK(proc_scans() == before);  // each exit walked /proc (two reads per process) before
+    RunOutcome left = run("setsid sleep 30 & exit 0");
+    CHECK(left.leftovers >= 1);
+    CHECK(proc_scans() > before);
+    CHECK(find_tree(-1, tag).empty());
 }
 
 TEST_CASE("claude: a successful run reports result, cost and tokens") {
