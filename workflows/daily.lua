@@ -129,15 +129,18 @@ local function run_agent(t, prompt, resume_id)
   local log = string.format("%s/task-%s-%s-output.log", cfg.paths.logs_dir, s.id, t.id)
   local on_event, done = watcher(t)
   orch.emit("claude_started", { session = s.id, task = t.id, resume = resume_id })
-  local r = orch.run_claude({ prompt = prompt, resume = resume_id, log_path = log, on_event = on_event,
-                              event_types = { "assistant" },
-                              env = { ORCH_SESSION_ID = s.id, ORCH_TASK_ID = t.id } })
+  local r, rerr = orch.run_claude({ prompt = prompt, resume = resume_id, log_path = log, on_event = on_event,
+                                    event_types = { "assistant" },
+                                    env = { ORCH_SESSION_ID = s.id, ORCH_TASK_ID = t.id } })
   done()
+  -- cancelled (skip, pause, interrupted): the stopped run's result is rerr.result
+  local stopped = not r and rerr.reason
+  r = r or rerr.result or { ok = false, error = tostring(rerr) }
   current = nil
   orch.emit("claude_finished", { session = s.id, task = t.id, ok = r.ok, exit_code = r.exit_code,
     error = r.error, cost_usd = r.cost_usd, tokens = r.tokens, duration_ms = r.duration_ms })
   if r.log_error then orch.log("warn", "task " .. t.id .. ": output log not written: " .. r.log_error) end
-  return r, log
+  return r, log, stopped
 end
 
 local function question_in(r)
@@ -149,7 +152,7 @@ local function execute(t)
   S.set_task(s, t, { status = "running", started_at = orch.now(), error = orch.json.null,
                      approval_reason = orch.json.null }, "task_started")
   note(t, fmt.task_started(s, t), "progress", "task_started")
-  local r, log = run_agent(t, prompt_for(t))
+  local r, log, stopped = run_agent(t, prompt_for(t))
   local cost, tokens = r.cost_usd or 0, r.tokens or 0
   local asked = 0
   while question_in(r) and asked < 5 do
@@ -164,15 +167,16 @@ local function execute(t)
     orch.write_file(qfile, string.format("# Question from task %s (%s)\n\nSession %s\n\n%s\n\n" ..
       "Answer with `orch-host answer TEXT` or by writing %s\n", t.id, t.title, s.id, q, afile))
     note(t, fmt.question(s, t, q), "question", "question_asked")
-    local d = orch.await_approval({ session = s.id, task = t.id, kind = "question", prompt = q,
+    local d, derr = orch.await_approval({ session = s.id, task = t.id, kind = "question", prompt = q,
       answer_file = afile })
     S.set_status(s, "running")
-    if d.action ~= "answer" then
-      r = { ok = false, cancelled = true, cancel_reason = d.action, error = d.text }
+    if not d or d.action ~= "answer" then  -- skipped, paused or cancelled (interrupted) instead
+      stopped = d and d.action or derr.reason
+      r = { ok = false, error = d and d.text or derr.message }
       break
     end
     S.set_task(s, t, { status = "running" }, "question_answered", { by = d.by })
-    r, log = run_agent(t, d.text, r.session_id)
+    r, log, stopped = run_agent(t, d.text, r.session_id)
     cost, tokens = cost + (r.cost_usd or 0), tokens + (r.tokens or 0)
   end
   local fields = { completed_at = orch.now(), cost_usd = cost, tokens = tokens, output_log = log,
@@ -184,7 +188,7 @@ local function execute(t)
       duration_ms = (t.completed_at - t.started_at) * 1000 }), "success", "task_completed")
     return "completed"
   end
-  local reason = r.cancelled and r.cancel_reason
+  local reason = stopped
   if reason == "skip" or reason == "skipped" then
     fields.status, fields.error = "skipped", "skipped while running"
   elseif reason == "interrupted" or reason == "pause" then
@@ -214,7 +218,9 @@ local function approve(t, why)
       { buttons = fmt.approval_buttons(s, t) })
   end
   local asked = orch.now()
-  local d = orch.await_approval(req)
+  local d, aerr = orch.await_approval(req)
+  -- cancelled (the host is stopping): the task waits again when the session resumes
+  if not d then d = { action = "cancelled", text = aerr.reason, by = "host" } end
   orch.emit("approval_resolved", { session = s.id, task = t.id, action = d.action, by = d.by,
     waited_s = orch.now() - asked })
   t.approval_wait_s = (t.approval_wait_s or 0) + (orch.now() - asked)

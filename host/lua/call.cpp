@@ -103,15 +103,11 @@ void finish_task(VmState& vm, Task& t) {
         luaL_unref(vm.L, LUA_REGISTRYINDEX, old->second.result_ref);
         vm.tasks.erase(old);
     }
-    for (int j : joiners) {
-        resume_task(vm, j, [&vm, id](lua_State* co) {
+    for (int j : joiners) {  // queued: the finishing task's caller goes on first
+        wake_task(vm, j, [&vm, id](lua_State* co) {
             Task* done = find_task(vm, id);
-            if (!done) { lua_pushboolean(co, 0); lua_pushstring(co, "task vanished"); return 2; }
-            if (!done->error.empty()) {
-                lua_pushboolean(co, 0);
-                push_error(co, "task_failed", done->error);
-                return 2;
-            }
+            if (!done) return return_error(co, "not_found", "orch.wait: task " + std::to_string(id) + " vanished");
+            if (!done->error.empty()) return return_error(co, "task_failed", done->error);
             lua_pushboolean(co, 1);
             lua_rawgeti(co, LUA_REGISTRYINDEX, done->result_ref);
             return 2;
@@ -151,6 +147,23 @@ int yield_waiting(lua_State* L, Task& t, std::function<void(const std::string&)>
     t.waiting = true;
     t.cancel_op = std::move(cancel_op);
     return lua_yield(L, 0);
+}
+
+bool wake_task(VmState& vm, int task_id, std::function<int(lua_State* co)> push) {
+    Task* t = find_task(vm, task_id);
+    if (!t || t->done || !t->waiting) return false;
+    t->waiting = false;
+    t->cancel_op = nullptr;  // callers run a copy of it
+    vm.app.loop.add_timer(0, [&vm, task_id, push = std::move(push)] { resume_task(vm, task_id, push); });
+    return true;
+}
+
+int push_cancelled(lua_State* co, const std::string& reason) {
+    lua_pushnil(co);
+    push_error(co, "cancelled", "cancelled: " + reason);
+    lua_pushlstring(co, reason.data(), reason.size());
+    lua_setfield(co, -2, "reason");
+    return 2;
 }
 
 void push_error(lua_State* L, const std::string& code, const std::string& message) {
