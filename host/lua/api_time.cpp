@@ -55,8 +55,9 @@ int l_spawn(lua_State* L) {
     return 1;
 }
 
-// orch.wait(task_id [, timeout]) -> true, result | nil, err   [yields]
-// err.code: "task_failed" (its error in err.message), "timeout", "cancelled"
+// orch.wait(task_id [, timeout]) -> true, result | false, err | nil, err  [yields]
+// false: the task failed (err.code "task_failed", its error in err.message)
+// or the timeout passed ("timeout"); nil: this wait was cancelled ("cancelled").
 int l_wait(lua_State* L) {
     int target = static_cast<int>(luaL_checkinteger(L, 1));
     double timeout = luaL_optnumber(L, 2, 0);
@@ -66,7 +67,7 @@ int l_wait(lua_State* L) {
     if (!other) return luaL_error(L, "orch.wait: no task %d", target);
     if (other->id == t.id) return luaL_error(L, "orch.wait: a task cannot wait for itself");
     if (other->done) {
-        if (!other->error.empty()) return return_error(L, "task_failed", other->error);
+        if (!other->error.empty()) return push_failure(L, "task_failed", other->error);
         lua_pushboolean(L, 1);
         lua_rawgeti(L, LUA_REGISTRYINDEX, other->result_ref);
         return 2;
@@ -84,7 +85,7 @@ int l_wait(lua_State* L) {
     TimerId timer = 0;
     if (timeout > 0)
         timer = vm.app.loop.add_timer(timeout, [give_up] {
-            give_up([](lua_State* co) { return return_error(co, "timeout", "orch.wait: timed out"); });
+            give_up([](lua_State* co) { return push_failure(co, "timeout", "orch.wait: timed out"); });
         });
     return yield_waiting(L, t, [&vm, timer, give_up](const std::string& reason) {
         if (timer) vm.app.loop.cancel_timer(timer);

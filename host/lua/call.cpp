@@ -106,8 +106,8 @@ void finish_task(VmState& vm, Task& t) {
     for (int j : joiners) {  // queued: the finishing task's caller goes on first
         wake_task(vm, j, [&vm, id](lua_State* co) {
             Task* done = find_task(vm, id);
-            if (!done) return return_error(co, "not_found", "orch.wait: task " + std::to_string(id) + " vanished");
-            if (!done->error.empty()) return return_error(co, "task_failed", done->error);
+            if (!done) return push_failure(co, "not_found", "orch.wait: task " + std::to_string(id) + " vanished");
+            if (!done->error.empty()) return push_failure(co, "task_failed", done->error);
             lua_pushboolean(co, 1);
             lua_rawgeti(co, LUA_REGISTRYINDEX, done->result_ref);
             return 2;
@@ -175,6 +175,12 @@ void push_error(lua_State* L, const std::string& code, const std::string& messag
     VmState& vm = vm_of(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, vm.error_mt_ref);
     lua_setmetatable(L, -2);
+}
+
+int push_failure(lua_State* L, const std::string& code, const std::string& message) {
+    lua_pushboolean(L, 0);
+    push_error(L, code, message);
+    return 2;
 }
 
 int return_error(lua_State* L, const std::string& code, const std::string& message) {

@@ -92,6 +92,7 @@ int push_cancelled(lua_State* co, const std::string& reason);
 // Push an error table {code=, message=, ...} with __tostring.
 void push_error(lua_State* L, const std::string& code, const std::string& message);
 int return_error(lua_State* L, const std::string& code, const std::string& message);  // nil, err
+int push_failure(lua_State* L, const std::string& code, const std::string& message);  // false, err (orch.wait)
 
 // Protected call of the function below nargs args; logs and returns false on error.
 bool call_protected(VmState& vm, int nargs, int nresults, const std::string& what, std::string* err = nullptr);

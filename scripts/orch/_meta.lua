@@ -324,7 +324,7 @@ function orch.spawn(fn, ...) end
 ---@async
 ---@param task_id integer
 ---@param timeout? number
----@return true? ok                    nil when there is no result: err.code "task_failed", "timeout", "cancelled"
+---@return boolean? ok                 false: the task failed (err.code "task_failed") or the timeout passed ("timeout"); nil: this wait was cancelled ("cancelled")
 ---@return any result_or_error
 function orch.wait(task_id, timeout) end
 
