@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <sys/epoll.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -38,6 +39,10 @@ Approvals::~Approvals() {
     if (fallback_timer_) loop_.cancel_timer(fallback_timer_);
     if (wake_) loop_.unwatch(wake_->fd());
     if (stdin_watched_) loop_.unwatch(0);
+    if (inotify_fd_ >= 0) {
+        loop_.unwatch(inotify_fd_);
+        close(inotify_fd_);
+    }
 }
 
 std::optional<json> Approvals::recorded(const Request& r) {
@@ -77,6 +82,7 @@ std::optional<json> Approvals::await(const Request& r, const WaitOptions& w, OnD
         fflush(stdout);
     }
     update_stdin_watch();
+    update_answer_watch();
     arm();
     return std::nullopt;
 }
@@ -110,6 +116,7 @@ void Approvals::finish(long long id, json decision, bool deliver) {
     }
     if (w.timeout_timer) loop_.cancel_timer(w.timeout_timer);
     update_stdin_watch();
+    if (!w.answer_file.empty()) update_answer_watch();
     decision["id"] = id;
     if (deliver && w.done) w.done(decision);
 }
@@ -139,6 +146,35 @@ void Approvals::update_stdin_watch() {
     } else if (!any_terminal && stdin_watched_) {
         loop_.unwatch(0);
         stdin_watched_ = false;
+    }
+}
+
+void Approvals::update_answer_watch() {
+    bool any = false;
+    for (auto& [id, w] : waiting_) any |= !w.answer_file.empty();
+    if (!any) {
+        if (inotify_fd_ >= 0) {
+            loop_.unwatch(inotify_fd_);
+            close(inotify_fd_);
+            inotify_fd_ = -1;
+        }
+        return;
+    }
+    if (inotify_fd_ < 0) {
+        inotify_fd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        if (inotify_fd_ < 0) return;  // the fallback look still finds the files
+        loop_.watch(inotify_fd_, EPOLLIN, [this](std::uint32_t) {
+            char buf[4096];
+            while (read(inotify_fd_, buf, sizeof buf) > 0) {
+            }
+            check();
+        });
+    }
+    for (auto& [id, w] : waiting_) {  // a folder watched twice keeps one watch
+        if (w.answer_file.empty()) continue;
+        size_t slash = w.answer_file.rfind('/');
+        std::string dir = slash == std::string::npos ? "." : w.answer_file.substr(0, slash ? slash : 1);
+        inotify_add_watch(inotify_fd_, dir.c_str(), IN_CLOSE_WRITE | IN_MOVED_TO);
     }
 }
 

@@ -13,9 +13,9 @@
 //
 // Other processes' writes arrive without a polling delay: the store pokes
 // this process's wake socket after it commits them (services/wake.h) and the
-// service reads the store at once. A slow fallback look every
-// `fallback_seconds` (config control.poll_interval) covers a lost poke and
-// answer files, which nobody pokes.
+// service reads the store at once; an answer file is seen when it is
+// written (inotify on its folder). A slow fallback look every
+// `fallback_seconds` (config control.poll_interval) covers a lost poke.
 //
 // Callbacks (OnDecision, OnCommand) run on the loop thread inside whichever
 // call decided (resolve, a poke, the timer, a terminal line): they must not
@@ -102,6 +102,7 @@ private:
     void check_answer_file(long long id, const Waiter& w, std::vector<std::pair<long long, nlohmann::json>>& out);
     void read_stdin();
     void update_stdin_watch();
+    void update_answer_watch();  // inotify on the answer files' folders while any waiter has one
     void arm();  // the wake socket and the fallback timer, while anything waits or is watched
 
     Loop& loop_;
@@ -114,6 +115,7 @@ private:
     std::unique_ptr<WakeListener> wake_;
     bool wake_failed_ = false;
     TimerId fallback_timer_ = 0;
+    int inotify_fd_ = -1;
     bool stdin_watched_ = false;
     bool stdin_closed_ = false;
     std::string stdin_buf_;

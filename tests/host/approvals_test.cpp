@@ -166,3 +166,24 @@ TEST_CASE("wake: a dead listener's socket is removed by the next poke; a long pa
     CHECK(poke_waiters(long_db) == 1);
     CHECK(far.drain() == 1);
 }
+
+TEST_CASE("approvals: an answer file is taken when it is written, and set aside once used") {
+    std::string dir = testutil::temp_dir("approvals-file");
+    Loop loop;
+    Store store(dir + "/orch.db");
+    Approvals svc(loop, store, nullptr, k_fallback);
+    std::optional<json> got;
+    long long id = 0;
+    Approvals::WaitOptions w;
+    w.answer_file = dir + "/1-answer.md";
+    svc.await({"s5", "1", "question", "which?"}, w, [&](const json& d) { got = d; }, &id);
+    run_until(loop, [] { return false; }, 0.1);
+    CHECK_FALSE(got);
+    testutil::write(w.answer_file, "use B\n");
+    REQUIRE(run_until(loop, [&] { return got.has_value(); }));
+    CHECK((*got)["action"] == "answer");
+    CHECK((*got)["text"] == "use B\n");
+    CHECK((*got)["by"] == "answer_file");
+    struct stat st;
+    CHECK(stat(w.answer_file.c_str(), &st) != 0);  // renamed to .answered-<time>
+}
