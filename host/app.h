@@ -42,7 +42,6 @@ struct App {
     bool interactive = false;     // stdin and stdout are terminals and prompts are allowed
     bool interrupted = false;     // SIGINT/SIGTERM seen
     std::string control_session;  // the session this process drives (event tags; `run`)
-    std::set<std::string> watched_sessions;  // whose commands this process polls ("*": all)
     std::uint64_t run_serial = 0; // makes agent tags unique
     std::string state_error;      // a state database failure seen inside Lua (exit 5)
 

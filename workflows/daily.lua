@@ -123,10 +123,14 @@ local function run_agent(t, prompt, resume_id, try)
     (try or 1) > 1 and ("-try" .. try) or "")
   local on_event, done = watcher(t)
   orch.emit("claude_started", { session = s.id, task = t.id, resume = resume_id })
-  local r = orch.run_claude({ prompt = prompt, resume = resume_id, log_path = log, on_event = on_event,
-                              event_types = { "assistant" },
-                              env = { ORCH_SESSION_ID = s.id, ORCH_TASK_ID = t.id } })
+  local r, rerr = orch.run_claude({ prompt = prompt, resume = resume_id, log_path = log, on_event = on_event,
+                                    event_types = { "assistant" },
+                                    env = { ORCH_SESSION_ID = s.id, ORCH_TASK_ID = t.id } })
   done()
+  if not r then  -- cancelled (skip, pause, interrupted): the stopped run's result is rerr.result
+    r = rerr.result or { ok = false, error = tostring(rerr) }
+    r.cancelled, r.cancel_reason = true, rerr.reason
+  end
   current = nil
   orch.emit("claude_finished", { session = s.id, task = t.id, ok = r.ok, exit_code = r.exit_code,
     error = r.error, cost_usd = r.cost_usd, tokens = r.tokens, duration_ms = r.duration_ms })
@@ -154,11 +158,12 @@ local function attempt(t, try)
     if orch.file_info(afile) then orch.rename(afile, afile .. ".stale-" .. math.floor(orch.now())) end
     orch.write_file(qfile, fmt.question_file(s, t, q, afile))
     note(t, fmt.question(s, t, q), "question", "question_asked")
-    local d = orch.await_approval({ session = s.id, task = t.id, kind = "question", prompt = q,
+    local d, derr = orch.await_approval({ session = s.id, task = t.id, kind = "question", prompt = q,
       answer_file = afile })
     S.set_status(s, "running")
-    if d.action ~= "answer" then
-      r = { ok = false, cancelled = true, cancel_reason = d.action, error = d.text }
+    if not d or d.action ~= "answer" then  -- skipped, paused or cancelled (interrupted) instead
+      r = { ok = false, cancelled = true, cancel_reason = d and d.action or derr.reason,
+            error = d and d.text or derr.message }
       break
     end
     S.set_task(s, t, { status = "running" }, "question_answered", { by = d.by })
@@ -225,7 +230,9 @@ local function approve(t, why)
       { buttons = fmt.approval_buttons(s, t) })
   end
   local asked = orch.now()
-  local d = orch.await_approval(req)
+  local d, aerr = orch.await_approval(req)
+  -- cancelled (the host is stopping): the task waits again when the session resumes
+  if not d then d = { action = "cancelled", text = aerr.reason, by = "host" } end
   orch.emit("approval_resolved", { session = s.id, task = t.id, action = d.action, by = d.by,
     waited_s = orch.now() - asked })
   t.approval_wait_s = (t.approval_wait_s or 0) + (orch.now() - asked)

@@ -101,7 +101,7 @@ std::string call_on_event(VmState& vm, int fn_ref, const nlohmann::json& ev) {
     return out;
 }
 
-// orch.raw_run_claude(opts) -> result table  [yields]
+// orch.raw_run_claude(opts) -> result table | nil, err (cancelled: err.result is the run's)  [yields]
 int l_raw_run_claude(lua_State* L) {
     luaL_checktype(L, 1, LUA_TTABLE);
     VmState& vm = vm_of(L);
@@ -122,8 +122,14 @@ int l_raw_run_claude(lua_State* L) {
         run = ClaudeRun::start(app.loop, app.reaper, opts, on_event, [&vm, id, fn_ref](nlohmann::json r) {
             if (fn_ref != LUA_NOREF) luaL_unref(vm.L, LUA_REGISTRYINDEX, fn_ref);
             resume_task(vm, id, [&r](lua_State* co) {
+                if (!r.value("cancelled", false)) {
+                    push_json(co, r);
+                    return 1;
+                }
+                push_cancelled(co, r.value("cancel_reason", std::string()));
                 push_json(co, r);
-                return 1;
+                lua_setfield(co, -2, "result");  // cost, tokens, session of the stopped run
+                return 2;
             });
         });
     } catch (const std::exception& e) {

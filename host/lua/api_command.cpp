@@ -1,14 +1,14 @@
-// Commands between processes: orch.push_command queues pause, skip, resume,
-// ... for a session (a row in the commands table); the process that watches
-// that session takes it at its next control poll (api_approval.cpp) and
-// dispatches it to orch.on("command", fn) handlers. orch.host_running says
-// whether such another process is alive.
+// Commands between processes, over the approvals service
+// (services/approvals.h): orch.push_command queues pause, skip, resume, ...
+// for a session (a row in the commands table, which wakes the hosts that
+// watch it at once); the process that watches that session dispatches each
+// to orch.on("command", fn) handlers. orch.host_running says whether such
+// another process is alive.
 #include "lua/internal.h"
 #include "lua/value.h"
 
-#include "services/journal.h"
+#include "services/approvals.h"
 #include "services/run_lock.h"
-#include "services/store.h"
 
 #include <nlohmann/json.hpp>
 
@@ -18,49 +18,45 @@ using json = nlohmann::json;
 
 namespace {
 
-// orch.watch_session(id | "*"): poll commands for this session ("*": for
-// every session) -- pause, resume, skip, answer... sent by other processes
-// -- and dispatch them to orch.on("command", fn) handlers, which see
+// orch.watch_session(id | "*"): take this session's commands ("*": every
+// session's) -- pause, resume, skip, answer... sent by other processes --
+// and dispatch them to orch.on("command", fn) handlers, which see
 // cmd.session. Several sessions may be watched at once (serve).
 int l_watch_session(lua_State* L) {
-    VmState& vm = vm_of(L);
     std::string id = luaL_checkstring(L, 1);
-    vm.app.watched_sessions.insert(id);
-    if (id != "*") vm.app.control_session = id;
-    schedule_control_poll(vm);
+    App& app = vm_of(L).app;
+    if (id != "*") app.control_session = id;
+    if (app.store) approvals_of(L, "orch.watch_session").watch(id);  // no database: no other process to hear
     return 0;
 }
 
 // orch.push_command(session_id, command [, args [, by]]) -> id
 // Queues a command (pause, skip, resume, ...) for the session's workflow, in
-// this process or another; its orch.on("command") handler gets it at the
-// next poll.
+// this process or another; its orch.on("command") handler gets it at once.
 int l_push_command(lua_State* L) {
-    VmState& vm = vm_of(L);
     std::string session = luaL_checkstring(L, 1);
     std::string command = luaL_checkstring(L, 2);
     json args = lua_isnoneornil(L, 3) ? json::object() : to_json(L, 3, "orch.push_command: args");
     std::string by = luaL_optstring(L, 4, "lua");
-    if (!vm.app.store) return luaL_error(L, "orch.push_command: the state database is not open");
+    Approvals& svc = approvals_of(L, "orch.push_command");
     long long id = 0;
     std::string err;
     try {
-        id = vm.app.store->push_command(session, command, args.dump(), by, wall_now());
+        id = svc.push_command(session, command, args.dump(), by);
     } catch (const std::exception& e) {
         err = e.what();
     }
     if (!err.empty()) return luaL_error(L, "orch.push_command: %s", err.c_str());
-    schedule_control_poll(vm);
     lua_pushnumber(L, static_cast<double>(id));
     return 1;
 }
 
-// orch.unwatch_session(id): stop polling that session's commands
+// orch.unwatch_session(id): stop taking that session's commands
 int l_unwatch_session(lua_State* L) {
-    VmState& vm = vm_of(L);
     std::string id = luaL_checkstring(L, 1);
-    vm.app.watched_sessions.erase(id);
-    if (vm.app.control_session == id) vm.app.control_session.clear();
+    App& app = vm_of(L).app;
+    if (app.control_session == id) app.control_session.clear();
+    if (app.store) approvals_of(L, "orch.unwatch_session").unwatch(id);
     return 0;
 }
 

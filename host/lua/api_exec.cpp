@@ -1,5 +1,6 @@
 // orch.exec{cmd={...}, cwd=, timeout=, stdin=, env={K=V}, max_output=}
-//   -> {code=, signal=, stdout=, stderr=, timed_out=, cancelled=} | nil, err  [yields]
+//   -> {ok=, code=, signal=, stdout=, stderr=, timed_out=, truncated=} | nil, err  [yields]
+// Cancelled (orch.cancel): nil, {code="cancelled", reason=, result=<that table>}.
 // Other processes (git, tests, linters) through the host, so they are timed
 // out and killed as a tree like agents are.
 #include "lua/internal.h"
@@ -15,6 +16,27 @@ struct Captured {
     size_t max = 8u << 20;
     bool truncated = false;
 };
+
+void push_outcome(lua_State* co, const RunOutcome& o, const Captured& cap) {
+    lua_createtable(co, 0, 8);
+    if (o.signal) {
+        lua_pushinteger(co, o.signal);
+        lua_setfield(co, -2, "signal");
+    } else {
+        lua_pushinteger(co, o.exit_code);
+        lua_setfield(co, -2, "code");
+    }
+    lua_pushlstring(co, cap.out.data(), cap.out.size());
+    lua_setfield(co, -2, "stdout");
+    lua_pushlstring(co, o.stderr_tail.data(), o.stderr_tail.size());
+    lua_setfield(co, -2, "stderr");
+    lua_pushboolean(co, o.timed_out);
+    lua_setfield(co, -2, "timed_out");
+    lua_pushboolean(co, cap.truncated);
+    lua_setfield(co, -2, "truncated");
+    lua_pushboolean(co, !o.signal && o.exit_code == 0 && !o.timed_out && !o.cancelled);
+    lua_setfield(co, -2, "ok");
+}
 
 int l_exec(lua_State* L) {
     luaL_checktype(L, 1, LUA_TTABLE);
@@ -68,22 +90,11 @@ int l_exec(lua_State* L) {
             nullptr,
             [&vm, id, cap](const RunOutcome& o) {
                 resume_task(vm, id, [&](lua_State* co) {
-                    lua_createtable(co, 0, 8);
-                    if (o.signal) { lua_pushinteger(co, o.signal); lua_setfield(co, -2, "signal"); }
-                    else { lua_pushinteger(co, o.exit_code); lua_setfield(co, -2, "code"); }
-                    lua_pushlstring(co, cap->out.data(), cap->out.size());
-                    lua_setfield(co, -2, "stdout");
-                    lua_pushlstring(co, o.stderr_tail.data(), o.stderr_tail.size());
-                    lua_setfield(co, -2, "stderr");
-                    lua_pushboolean(co, o.timed_out);
-                    lua_setfield(co, -2, "timed_out");
-                    lua_pushboolean(co, o.cancelled);
-                    lua_setfield(co, -2, "cancelled");
-                    lua_pushboolean(co, cap->truncated);
-                    lua_setfield(co, -2, "truncated");
-                    lua_pushboolean(co, !o.signal && o.exit_code == 0 && !o.timed_out && !o.cancelled);
-                    lua_setfield(co, -2, "ok");
-                    return 1;
+                    if (o.cancelled) push_cancelled(co, o.cancel_reason);
+                    push_outcome(co, o, *cap);
+                    if (!o.cancelled) return 1;
+                    lua_setfield(co, -2, "result");  // what it had done before it was stopped
+                    return 2;
                 });
             });
     } catch (const std::exception& e) {

@@ -59,11 +59,7 @@ int l_http(lua_State* L) {
     });
     return yield_waiting(L, t, [&vm, id, job](const std::string& reason) {
         vm.app.http->cancel(job);
-        resume_task(vm, id, [&reason](lua_State* co) {
-            lua_pushnil(co);
-            push_error(co, "cancelled", "cancelled: " + reason);
-            return 2;
-        });
+        wake_task(vm, id, [reason](lua_State* co) { return push_cancelled(co, reason); });
     });
 }
 

@@ -4,17 +4,11 @@
 
 #include "services/journal.h"
 
+#include <algorithm>
+
 namespace orch {
 
 namespace {
-
-int push_cancelled(lua_State* co, const std::string& reason) {
-    lua_pushnil(co);
-    push_error(co, "cancelled", "cancelled: " + reason);
-    lua_pushstring(co, reason.c_str());
-    lua_setfield(co, -2, "reason");
-    return 2;
-}
 
 // orch.now() -> epoch seconds (float)
 int l_now(lua_State* L) {
@@ -40,7 +34,7 @@ int l_sleep(lua_State* L) {
     });
     return yield_waiting(L, t, [&vm, id, timer](const std::string& reason) {
         vm.app.loop.cancel_timer(timer);
-        resume_task(vm, id, [&reason](lua_State* co) { return push_cancelled(co, reason); });
+        wake_task(vm, id, [reason](lua_State* co) { return push_cancelled(co, reason); });
     });
 }
 
@@ -61,7 +55,9 @@ int l_spawn(lua_State* L) {
     return 1;
 }
 
-// orch.wait(task_id [, timeout]) -> true, result | false, err   [yields]
+// orch.wait(task_id [, timeout]) -> true, result | false, err | nil, err  [yields]
+// false: the task failed (err.code "task_failed", its error in err.message)
+// or the timeout passed ("timeout"); nil: this wait was cancelled ("cancelled").
 int l_wait(lua_State* L) {
     int target = static_cast<int>(luaL_checkinteger(L, 1));
     double timeout = luaL_optnumber(L, 2, 0);
@@ -71,36 +67,35 @@ int l_wait(lua_State* L) {
     if (!other) return luaL_error(L, "orch.wait: no task %d", target);
     if (other->id == t.id) return luaL_error(L, "orch.wait: a task cannot wait for itself");
     if (other->done) {
-        if (!other->error.empty()) {
-            lua_pushboolean(L, 0);
-            push_error(L, "task_failed", other->error);
-            return 2;
-        }
+        if (!other->error.empty()) return push_failure(L, "task_failed", other->error);
         lua_pushboolean(L, 1);
         lua_rawgeti(L, LUA_REGISTRYINDEX, other->result_ref);
         return 2;
     }
     other->joiners.push_back(t.id);
     int id = t.id;
-    TimerId timer = 0;
-    auto give_up = [&vm, id, target](const std::string& code, const std::string& msg) {
-        if (Task* o = find_task(vm, target))
-            std::erase(o->joiners, id);
-        resume_task(vm, id, [&](lua_State* co) {
-            lua_pushboolean(co, 0);
-            push_error(co, code, msg);
-            return 2;
-        });
+    // Gives up unless the target already woke this task (it finished: then
+    // this task is no longer among its joiners, and the timer is stale).
+    auto give_up = [&vm, id, target](std::function<int(lua_State*)> push) {
+        Task* o = find_task(vm, target);
+        if (!o || std::find(o->joiners.begin(), o->joiners.end(), id) == o->joiners.end()) return;
+        std::erase(o->joiners, id);
+        wake_task(vm, id, std::move(push));
     };
+    TimerId timer = 0;
     if (timeout > 0)
-        timer = vm.app.loop.add_timer(timeout, [give_up] { give_up("timeout", "orch.wait: timed out"); });
+        timer = vm.app.loop.add_timer(timeout, [give_up] {
+            give_up([](lua_State* co) { return push_failure(co, "timeout", "orch.wait: timed out"); });
+        });
     return yield_waiting(L, t, [&vm, timer, give_up](const std::string& reason) {
         if (timer) vm.app.loop.cancel_timer(timer);
-        give_up("cancelled", "cancelled: " + reason);
+        give_up([reason](lua_State* co) { return push_cancelled(co, reason); });
     });
 }
 
-// orch.cancel(task_id [, reason]) -> true if the task was waiting and got cancelled
+// orch.cancel(task_id [, reason]) -> true if the task was waiting and got cancelled.
+// The cancelled task's wait returns nil, {code="cancelled", reason=} on a
+// later loop turn, never inside this call.
 int l_cancel(lua_State* L) {
     int target = static_cast<int>(luaL_checkinteger(L, 1));
     std::string reason = luaL_optstring(L, 2, "cancelled");

@@ -103,15 +103,11 @@ void finish_task(VmState& vm, Task& t) {
         luaL_unref(vm.L, LUA_REGISTRYINDEX, old->second.result_ref);
         vm.tasks.erase(old);
     }
-    for (int j : joiners) {
-        resume_task(vm, j, [&vm, id](lua_State* co) {
+    for (int j : joiners) {  // queued: the finishing task's caller goes on first
+        wake_task(vm, j, [&vm, id](lua_State* co) {
             Task* done = find_task(vm, id);
-            if (!done) { lua_pushboolean(co, 0); lua_pushstring(co, "task vanished"); return 2; }
-            if (!done->error.empty()) {
-                lua_pushboolean(co, 0);
-                push_error(co, "task_failed", done->error);
-                return 2;
-            }
+            if (!done) return push_failure(co, "not_found", "orch.wait: task " + std::to_string(id) + " vanished");
+            if (!done->error.empty()) return push_failure(co, "task_failed", done->error);
             lua_pushboolean(co, 1);
             lua_rawgeti(co, LUA_REGISTRYINDEX, done->result_ref);
             return 2;
@@ -153,6 +149,23 @@ int yield_waiting(lua_State* L, Task& t, std::function<void(const std::string&)>
     return lua_yield(L, 0);
 }
 
+bool wake_task(VmState& vm, int task_id, std::function<int(lua_State* co)> push) {
+    Task* t = find_task(vm, task_id);
+    if (!t || t->done || !t->waiting) return false;
+    t->waiting = false;
+    t->cancel_op = nullptr;  // callers run a copy of it
+    vm.app.loop.add_timer(0, [&vm, task_id, push = std::move(push)] { resume_task(vm, task_id, push); });
+    return true;
+}
+
+int push_cancelled(lua_State* co, const std::string& reason) {
+    lua_pushnil(co);
+    push_error(co, "cancelled", "cancelled: " + reason);
+    lua_pushlstring(co, reason.data(), reason.size());
+    lua_setfield(co, -2, "reason");
+    return 2;
+}
+
 void push_error(lua_State* L, const std::string& code, const std::string& message) {
     lua_createtable(L, 0, 2);
     lua_pushlstring(L, code.data(), code.size());
@@ -162,6 +175,12 @@ void push_error(lua_State* L, const std::string& code, const std::string& messag
     VmState& vm = vm_of(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, vm.error_mt_ref);
     lua_setmetatable(L, -2);
+}
+
+int push_failure(lua_State* L, const std::string& code, const std::string& message) {
+    lua_pushboolean(L, 0);
+    push_error(L, code, message);
+    return 2;
 }
 
 int return_error(lua_State* L, const std::string& code, const std::string& message) {

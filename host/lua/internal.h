@@ -7,9 +7,12 @@
 #include <nlohmann/json_fwd.hpp>
 #include <deque>
 #include <map>
+#include <memory>
 #include <string>
 
 namespace orch {
+
+class Approvals;
 
 struct Task {
     int id = 0;
@@ -43,6 +46,7 @@ struct VmState {
         long long size = 0;
     };
     std::map<std::string, Chunk> chunks;  // compiled workflow files (load_chunk)
+    std::shared_ptr<Approvals> approvals;  // services/approvals.h, opened on first use (approvals_of)
     explicit VmState(App& a) : app(a) {}
 };
 
@@ -72,9 +76,23 @@ ResumeStatus resume_task(VmState& vm, int task_id, const std::function<int(lua_S
 // Mark the current task as waiting with a cancel hook and yield.
 int yield_waiting(lua_State* L, Task& t, std::function<void(const std::string&)> cancel_op);
 
+// Ends a task's wait from anywhere (another task's orch.cancel or
+// orch.resolve_approval, a finished task's joiners, a cancel hook): the task
+// stops waiting at once (a second wake or an orch.cancel finds nothing to
+// do), and its resumption with `push`'s values is queued on the loop, so it
+// never runs inside the caller. false when the task was not waiting.
+bool wake_task(VmState& vm, int task_id, std::function<int(lua_State* co)> push);
+
+// The one shape of a cancelled wait, for every waiting primitive: pushes
+// nil, {code="cancelled", message="cancelled: <reason>", reason=<reason>}
+// and returns 2. A wait with partial results (exec, run_claude) sets them
+// as err.result on the table on top.
+int push_cancelled(lua_State* co, const std::string& reason);
+
 // Push an error table {code=, message=, ...} with __tostring.
 void push_error(lua_State* L, const std::string& code, const std::string& message);
 int return_error(lua_State* L, const std::string& code, const std::string& message);  // nil, err
+int push_failure(lua_State* L, const std::string& code, const std::string& message);  // false, err (orch.wait)
 
 // Protected call of the function below nargs args; logs and returns false on error.
 bool call_protected(VmState& vm, int nargs, int nresults, const std::string& what, std::string* err = nullptr);
@@ -85,9 +103,9 @@ void install_prelude_searcher(lua_State* L);
 // Stop Lua that runs longer than limit_seconds without yielding.
 void install_runaway_hook(lua_State* L, double limit_seconds);
 
-// Approvals and watched sessions' commands share one poll timer: starts it
-// unless it runs or nothing waits (api_approval.cpp).
-void schedule_control_poll(VmState& vm);
+// The approvals and commands service of this VM (api_approval.cpp), or
+// raise "<fname>: the state database is not open".
+Approvals& approvals_of(lua_State* L, const char* fname);
 
 // Option helpers for table arguments.
 std::string opt_string(lua_State* L, int t, const char* key, const std::string& dflt = {});

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <utility>
 
 namespace orch {
 
@@ -213,8 +214,12 @@ void Store::begin() {
 void Store::commit() {
     Stmt q(stmt("COMMIT"));
     if (q.step() != SQLITE_DONE) fail("committing");
+    if (std::exchange(wake_at_commit_, false)) wake_waiters();
 }
-void Store::rollback() { sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr); }
+void Store::rollback() {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    wake_at_commit_ = false;
+}
 
 namespace {
 // Split a record into known columns and the rest (stored as JSON).

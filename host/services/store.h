@@ -70,6 +70,9 @@ public:
     std::optional<nlohmann::json> get_approval(long long id);
     std::optional<nlohmann::json> pending_approval(const std::string& session);
 
+    // A decision or a command reaches the hosts that wait on this database at
+    // once: after it commits, resolve_approval and push_command poke them
+    // (services/wake.h); inside a transaction, at commit().
     long long push_command(const std::string& session, const std::string& command,
                            const std::string& args_json, const std::string& by, double now);
     nlohmann::json take_commands(const std::string& session, double now);
@@ -108,6 +111,9 @@ private:
     void migrate();
     bool has_column(const char* table, const char* column);
     [[noreturn]] void fail(const std::string& what);
+    void wake_waiters();  // now, or at commit() inside a transaction
+
+    bool wake_at_commit_ = false;
 
     std::string path_;
     sqlite3* db_ = nullptr;

@@ -1,7 +1,9 @@
 // The control tables of the store: approvals (decisions people give to a
 // waiting session) and commands (pause, skip, ... sent to a running one).
+// Both wake the hosts that wait on this database once committed (wake.h).
 #include "services/store.h"
 #include "services/store_sql.h"
+#include "services/wake.h"
 
 namespace orch {
 
@@ -24,7 +26,14 @@ bool Store::resolve_approval(long long id, const std::string& action, const std:
                 "action=?2, text=?3, by=?4, resolved_at=?5 WHERE id=?1 AND status='pending'"));
     q.bind(1, id).bind(2, action).bind(3, text).bind(4, by).bind(5, now);
     if (q.step() != SQLITE_DONE) fail("resolving approval");
-    return sqlite3_changes(db_) == 1;
+    if (sqlite3_changes(db_) != 1) return false;
+    wake_waiters();
+    return true;
+}
+
+void Store::wake_waiters() {
+    if (in_transaction()) wake_at_commit_ = true;
+    else poke_waiters(path_);
 }
 
 bool Store::take_approval(long long id, double now) {
@@ -77,7 +86,9 @@ long long Store::push_command(const std::string& session, const std::string& com
     Stmt q(stmt("INSERT INTO commands(session_id,command,args,by,created_at) VALUES(?1,?2,?3,?4,?5)"));
     q.bind(1, session).bind(2, command).bind(3, args_json).bind(4, by).bind(5, now);
     if (q.step() != SQLITE_DONE) fail("queueing command");
-    return sqlite3_last_insert_rowid(db_);
+    long long id = sqlite3_last_insert_rowid(db_);
+    wake_waiters();
+    return id;
 }
 
 json Store::take_commands(const std::string& session, double now) {

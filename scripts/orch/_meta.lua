@@ -8,6 +8,19 @@
 ---@field code string      machine-readable kind: "timeout", "cancelled", "not_found", "io", "http", ...
 ---@field message string   human-readable, also what tostring(err) gives
 ---@field reason? string   for "cancelled": why
+---@field result? table    for "cancelled" exec and run_claude: what the stopped run had (cost, tokens, stdout...)
+
+-- CANCELLATION, one shape for every waiting primitive (orch.sleep,
+-- orch.wait, orch.exec, orch.run_claude, orch.http, orch.await_approval):
+-- a wait that orch.cancel (or the host stopping: reason "interrupted") ends
+-- returns
+--     nil, {code = "cancelled", message = "cancelled: <reason>", reason = <reason>}
+-- so `local r, err = orch.X(...); if not r and err.code == "cancelled" then`
+-- is the one test. exec and run_claude add err.result, the stopped run's
+-- own result table (its cost and tokens still count). orch.cancel returns
+-- at once: the cancelled task runs on a later loop turn, never inside the
+-- call. The same holds for every wake-up of one task by another
+-- (orch.resolve_approval, a finished task's orch.wait callers).
 
 ---@class orch.ClaudeOptions
 ---@field prompt string                  the task prompt (sent on stdin)
@@ -45,8 +58,6 @@
 ---@field subtype? string
 ---@field permission_denials table[]
 ---@field timed_out boolean
----@field cancelled boolean
----@field cancel_reason? string
 ---@field violation? string
 ---@field log_path? string
 ---@field log_error? string              the output log could not be written (disk full...)
@@ -57,9 +68,9 @@
 ---@field warnings? string[]             refused numbers (cost 1e308...), leftovers: orch.run_claude logs each
 
 ---@class orch.Decision
----@field action "approve"|"skip"|"pause"|"answer"|"timeout"|"cancelled"
----@field text? string                   the answer, or why it was cancelled
----@field by string                      "terminal", "cli:alice", "telegram", "webhook", "answer_file", "timer", "host"
+---@field action "approve"|"skip"|"pause"|"answer"|"timeout"
+---@field text? string                   the answer
+---@field by string                      "terminal", "cli:alice", "telegram", "webhook", "answer_file", "timer"
 ---@field id integer                     the approvals row
 
 ---@class orch
@@ -75,7 +86,8 @@ orch = {}
 ---Options left out come from config.claude.
 ---@async
 ---@param opts orch.ClaudeOptions
----@return orch.ClaudeResult
+---@return orch.ClaudeResult?
+---@return orch.Error? err  cancelled only (see CANCELLATION); err.result is the stopped run's result
 function orch.run_claude(opts) end
 
 ---Send a notification: printed on the terminal now, and queued durably for
@@ -104,7 +116,8 @@ function orch.notify_sinks() end
 ---kind and prompt: a resumed session that asks the same again gets it.
 ---@async
 ---@param opts {session?: string, task?: string, kind?: "approval"|"question", prompt?: string, timeout?: number, terminal?: boolean, answer_file?: string}
----@return orch.Decision
+---@return orch.Decision?
+---@return orch.Error? err  cancelled (see CANCELLATION): the request is withdrawn
 function orch.await_approval(opts) end
 
 ---The decision orch.await_approval with these fields would return at once
@@ -115,7 +128,8 @@ function orch.await_approval(opts) end
 function orch.recorded_decision(opts) end
 
 ---Resolve a pending approval (by id, or the latest of a session). False when
----nothing was pending or someone else resolved it first.
+---nothing was pending or someone else resolved it first. The waiting task
+---gets the decision on a later loop turn, not inside this call.
 ---@param id_or_session integer|string
 ---@param action string
 ---@param text? string
@@ -127,13 +141,14 @@ function orch.resolve_approval(id_or_session, action, text, by) end
 ---@return table? row the pending approval, if any
 function orch.pending_approval(session) end
 
----Poll the commands other processes send to this session (pause, skip,
----resume...) and dispatch them to orch.on("command", fn); "*" polls every
----session's (serve). Handlers see cmd.session_id, cmd.command, cmd.args, cmd.by.
+---Take the commands other processes send to this session (pause, skip,
+---resume...) and dispatch them to orch.on("command", fn); "*" takes every
+---session's (serve). A command arrives at once (the writer pokes this
+---host's wake socket), or at the latest after config.control.poll_interval. Handlers see cmd.session_id, cmd.command, cmd.args, cmd.by.
 ---@param session_id string
 function orch.watch_session(session_id) end
 
----Stop polling a session's commands.
+---Stop taking a session's commands.
 ---@param session_id string
 function orch.unwatch_session(session_id) end
 
@@ -288,7 +303,7 @@ function orch.interrupted() end
 ---leaves running when it exits is stopped too).
 ---@async
 ---@param opts {cmd: string[], cwd?: string, timeout?: number, stdin?: string, env?: table<string,string>, max_output?: integer}
----@return {ok: boolean, code?: integer, signal?: integer, stdout: string, stderr: string, timed_out: boolean, cancelled: boolean, truncated: boolean}?
+---@return {ok: boolean, code?: integer, signal?: integer, stdout: string, stderr: string, timed_out: boolean, truncated: boolean}?
 ---@return orch.Error?
 function orch.exec(opts) end
 
@@ -319,11 +334,12 @@ function orch.spawn(fn, ...) end
 ---@async
 ---@param task_id integer
 ---@param timeout? number
----@return boolean ok
+---@return boolean? ok                 false: the task failed (err.code "task_failed") or the timeout passed ("timeout"); nil: this wait was cancelled ("cancelled")
 ---@return any result_or_error
 function orch.wait(task_id, timeout) end
 
----Cancel what a task waits for; its wait returns nil, {code="cancelled"}.
+---Cancel what a task waits for; its wait returns nil, {code="cancelled",
+---reason=} (see CANCELLATION) on a later loop turn: this call returns first.
 ---@param task_id integer
 ---@param reason? string
 ---@return boolean

@@ -70,7 +70,7 @@ M.defaults = {
   },
   schedules = {},                        -- { { cron = "0 9 * * 1-5", tz = "UTC", workflow = "daily.lua", args = {} } }
   budget = { max_cost_usd = 0, warn_at = 0.75 },
-  control = { poll_interval = 0.2 },
+  control = { poll_interval = 2 },      -- seconds; a fallback look (decisions, commands, answer files arrive at once)
   log = { level = "info" },
   lua = {
     max_run_seconds = 30,                -- Lua that runs this long without waiting is stopped

@@ -26,7 +26,8 @@ end
 
 -- orch.run_claude{prompt=, cwd=, timeout=, model=, max_turns=, allowed_tools=,
 --   disallowed_tools=, permission_mode=, resume=, append_system_prompt=,
---   log_path=, env=, extra_args=, on_event=fn} -> result   [yields]
+--   log_path=, env=, extra_args=, on_event=fn} -> result | nil, err   [yields]
+-- Cancelled: nil, {code="cancelled", reason=, result=<the stopped run's result>}.
 -- Options left out come from config.claude.
 function orch.run_claude(opts)
   if type(opts) ~= "table" then error("orch.run_claude: expected a table of options", 2) end
@@ -48,9 +49,9 @@ function orch.run_claude(opts)
   o.env = merged(c.env, o.env)
   if o.kill_grace == nil then o.kill_grace = c.kill_grace end
   if o.max_log_bytes == nil and c.max_log_mb then o.max_log_bytes = c.max_log_mb * 1024 * 1024 end
-  local r = orch.raw_run_claude(o)
-  for _, w in ipairs(r.warnings or {}) do orch.log("warn", w) end
-  return r
+  local r, err = orch.raw_run_claude(o)
+  for _, w in ipairs((r or err.result or {}).warnings or {}) do orch.log("warn", w) end
+  return r, err
 end
 
 -- orch.notify(message [, fields]) : to the terminal now, and through the
