@@ -9,6 +9,8 @@ export FAKE_CLAUDE_LEDGER=$T/ledger
 touch "$T/ledger"
 
 # kill_when_running N SUB OUT: once task N's agent works, kill -9 the host of SUB
+# (the agents run 12 s: a loaded machine takes seconds per status poll, and
+# the kill must land while the agent still works)
 kill_when_running() {
     wait_for sj_true "s['tasks'][$1 - 1]['status'] == 'running' and s['host_alive'] is True"
     wait_for task_log_has "$1" "working"
@@ -23,7 +25,7 @@ kill_when_running() {
 asked_or_ended() { [ -s "$1.rc" ] || sj_true "'pending_approval' in s and s['host_alive'] is True"; }
 
 TASKS=$T/tasks.md
-for i in 1 2 3; do task_md "$TASKS" $i "Step $i" backend "Do step $i. [fake:slow:4] [key:t$i]"; done
+for i in 1 2 3; do task_md "$TASKS" $i "Step $i" backend "Do step $i. [fake:slow:12] [key:t$i]"; done
 bg_run "$T/run1.out" orch run daily.lua --tasks "$TASKS" --auto-approve --no-input
 kill_when_running 1 "$BG_PID" "$T/run1.out"
 check_eq "$(sj "[s.get('auto_approve'), s.get('no_input')]")" "[true, true]" "the flags stored with the session"
@@ -62,7 +64,7 @@ check_eq "$(task_status 1)" completed "resume --auto-approve: task 1"
 
 # ... and --auto-approve=false turns a stored one off
 TASKS=$T/off.md
-task_md "$TASKS" 1 "Auto" backend "Work a while. [fake:slow:4] [key:o1]"
+task_md "$TASKS" 1 "Auto" backend "Work a while. [fake:slow:12] [key:o1]"
 bg_run "$T/o1.out" orch run daily.lua --tasks "$TASKS" --auto-approve --no-input
 kill_when_running 1 "$BG_PID" "$T/o1.out"
 bg_run "$T/o2.out" orch resume --auto-approve=false
