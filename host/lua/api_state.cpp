@@ -103,12 +103,15 @@ int l_update_task(lua_State* L) {
     });
 }
 
-// orch.load_session(id) -> session (with .tasks) | nil
+// orch.load_session(id [, {tasks = false}]) -> session (with .tasks) | nil;
+// tasks = false: the row alone, with its .summary when one is stored
 int l_load_session(lua_State* L) {
     std::string id = luaL_checkstring(L, 1);
+    if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
+    bool tasks = lua_isnoneornil(L, 2) || opt_bool(L, 2, "tasks", true);
     Store& s = store_of(L, "orch.load_session");
     return guarded(L, "orch.load_session", [&] {
-        auto j = s.load_session(id);
+        auto j = tasks ? s.load_session(id) : s.load_session_row(id);
         if (!j) lua_pushnil(L);
         else push_json(L, *j);
         return 1;

@@ -304,16 +304,20 @@ void Store::update_task(const std::string& session_id, const std::string& id, co
     if (changes != 1) throw StoreError(path_ + ": no task " + id + " in session " + session_id);
 }
 
+std::optional<json> Store::load_session_row(const std::string& id) {
+    Stmt q(stmt("SELECT * FROM sessions WHERE id=?1"));
+    q.bind(1, id);
+    int rc = q.step();
+    if (rc == SQLITE_DONE) return std::nullopt;
+    if (rc != SQLITE_ROW) fail("loading session");
+    return row_object(q.raw());
+}
+
 std::optional<json> Store::load_session(const std::string& id) {
-    json s;
-    {
-        Stmt q(stmt("SELECT * FROM sessions WHERE id=?1"));
-        q.bind(1, id);
-        int rc = q.step();
-        if (rc == SQLITE_DONE) return std::nullopt;
-        if (rc != SQLITE_ROW) fail("loading session");
-        s = row_object(q.raw());
-    }
+    auto row = load_session_row(id);
+    if (!row) return row;
+    json& s = *row;
+    s.erase("summary");
     json tasks = json::array();
     Stmt q(stmt("SELECT * FROM tasks WHERE session_id=?1 ORDER BY seq, rowid"));
     q.bind(1, id);
@@ -325,7 +329,7 @@ std::optional<json> Store::load_session(const std::string& id) {
     }
     if (rc != SQLITE_DONE) fail("loading tasks");
     s["tasks"] = std::move(tasks);
-    return s;
+    return row;
 }
 
 std::optional<std::string> Store::latest_session_id() {
@@ -343,7 +347,10 @@ json Store::list_sessions(int limit) {
                 "FROM sessions s ORDER BY started_at DESC, rowid DESC LIMIT ?1"));
     q.bind(1, static_cast<long long>(limit));
     int rc;
-    while ((rc = q.step()) == SQLITE_ROW) out.push_back(row_object(q.raw()));
+    while ((rc = q.step()) == SQLITE_ROW) {
+        out.push_back(row_object(q.raw()));
+        out.back().erase("summary");
+    }
     if (rc != SQLITE_DONE) fail("listing sessions");
     return out;
 }

@@ -45,6 +45,9 @@ public:
     // Changes only the given fields of an existing task (null clears one).
     void update_task(const std::string& session_id, const std::string& id, const nlohmann::json& fields);
     std::optional<nlohmann::json> load_session(const std::string& id);  // with "tasks"
+    // The row alone, with the "summary" the session model keeps in it (counts,
+    // totals, current task); load_session and list_sessions leave it out.
+    std::optional<nlohmann::json> load_session_row(const std::string& id);
     std::optional<std::string> latest_session_id();
     nlohmann::json list_sessions(int limit);
 

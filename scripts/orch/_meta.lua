@@ -257,9 +257,12 @@ function orch.save_task(session_id, task) end
 ---@param fields table
 function orch.update_task(session_id, task_id, fields) end
 
+---With opts.tasks = false, the session row alone (no .tasks), with the
+---.summary lib/session stores in it when there is one (status reads only that).
 ---@param id string
+---@param opts? {tasks?: boolean}
 ---@return table? session with .tasks
-function orch.load_session(id) end
+function orch.load_session(id, opts) end
 
 ---@return string?
 function orch.latest_session() end

@@ -239,3 +239,20 @@ TEST_CASE("store: update_task changes only the given fields, null clears") {
     CHECK_FALSE(t.contains("error"));
     CHECK_THROWS_WITH_AS(s.update_task("s", "9", json{{"status", "x"}}), doctest::Contains("no task 9"), StoreError);
 }
+
+TEST_CASE("store: the session row alone keeps its summary, a full load and a listing leave it out") {
+    std::string dir = testutil::temp_dir("store");
+    Store s(dir + "/orch.db");
+    s.save_session(json{{"id", "s"}, {"status", "running"}, {"summary", {{"counts", {{"total", 1}}}}}});
+    s.save_task("s", json{{"id", "1"}, {"status", "pending"}});
+    auto row = s.load_session_row("s");
+    REQUIRE(row);
+    CHECK((*row)["summary"]["counts"]["total"] == 1);
+    CHECK_FALSE(row->contains("tasks"));
+    auto full = s.load_session("s");
+    REQUIRE(full);
+    CHECK_FALSE(full->contains("summary"));
+    CHECK((*full)["tasks"].size() == 1);
+    CHECK_FALSE(s.list_sessions(5).at(0).contains("summary"));
+    CHECK_FALSE(s.load_session_row("none"));
+}

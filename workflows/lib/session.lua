@@ -17,8 +17,9 @@ M.ACTIVE = { running = true, waiting_approval = true, paused = true }
 -- a short one does: s._counts (total, done, one per status), s._cost,
 -- s._tokens, s._by_id (id -> task), s._active (task -> true while ACTIVE),
 -- s._cursor (no task before it is unfinished). Keys starting with "_" are not
--- stored. The functions below also take a plain {tasks=} table (tests, lib/format
--- on its own): they walk it then.
+-- stored; save stores the model's summary in the session row, which
+-- load_summary reads back without the tasks (status). The functions below also
+-- take a plain {tasks=} table (tests, lib/format on its own): they walk it then.
 -- tokens(v) -> a number: v itself, or the sum of a usage table {input_tokens=, output_tokens=, ...}
 function M.tokens(v)
   if type(v) ~= "table" then return tonumber(v) or 0 end
@@ -110,12 +111,38 @@ function M.load(id)
   return s
 end
 
--- the session row without its tasks
+-- summary(s) -> what the model says without the tasks, stored in the session
+-- row by save: {counts=, cost_usd=, tokens=, current={id=, title=, type=,
+-- status=} | nil, position= (current's)}
+local function summary(s)
+  local counts = {}
+  for k, v in pairs(s._counts) do counts[k] = v end
+  local t, pos = M.current(s)
+  return { counts = counts, cost_usd = s._cost, tokens = s._tokens, position = pos,
+           current = t and { id = t.id, title = t.title, type = t.type, status = t.status } or nil }
+end
+
+-- load_summary(id) -> the session row, its model read from the summary the row
+-- stores (counts, totals, current and position; no tasks: s.tasks is nil) |
+-- nil, err. A row saved without one (by an older host) is loaded whole.
+function M.load_summary(id)
+  local s = orch.load_session(id, { tasks = false })
+  if not s then return nil, "no session " .. tostring(id) end
+  local sum = s.summary
+  s.summary = nil
+  if type(sum) ~= "table" or type(sum.counts) ~= "table" then return M.load(id) end
+  s._counts, s._cost, s._tokens = sum.counts, tonumber(sum.cost_usd) or 0, tonumber(sum.tokens) or 0
+  s._current, s._position = sum.current or false, sum.position
+  return s
+end
+
+-- the session row without its tasks, with the model's summary when there is one
 function M.save(s)
   local row = {}
   for k, v in pairs(s) do
     if k ~= "tasks" and type(k) == "string" and k:sub(1, 1) ~= "_" then row[k] = v end
   end
+  row.summary = s._counts and summary(s) or nil
   orch.save_session(row)
 end
 
@@ -145,12 +172,14 @@ function M.apply(s, t, fields, null)
   if s._counts then account(s, t, old_status, old_cost, old_tokens) end
 end
 
--- set_task(s, t, fields, event, event_fields): update, save and record in one commit
+-- set_task(s, t, fields, event, event_fields): update, save (the task and the
+-- session row with its summary) and record in one commit
 function M.set_task(s, t, fields, event, event_fields)
   M.apply(s, t, fields, orch.json.null)
   s.last_activity = orch.now()
   orch.atomically(function()
     orch.update_task(s.id, t.id, fields)  -- only what changed: a step stays cheap
+    M.save(s)
     if event then
       local e = { session = s.id, task = t.id, status = t.status }
       for k, v in pairs(event_fields or {}) do e[k] = v end
@@ -199,6 +228,10 @@ local function same(a, b) return a == b or (a.id ~= nil and tostring(a.id) == to
 
 -- position(s, t) -> index of t (or of the task with its id) | nil, number of tasks: "Task 2/3"
 function M.position(s, t)
+  if s._current ~= nil and not s.tasks then  -- load_summary's: its current task only
+    if s._current and same(s._current, t) then return s._position, s._counts.total end
+    return nil, s._counts.total
+  end
   local tasks = s.tasks or {}
   local k = tonumber(t.seq)
   if k and tasks[k] and same(tasks[k], t) then return k, #tasks end
@@ -216,6 +249,10 @@ end
 -- current(s) -> task, index | nil: the running task, else the one waiting,
 -- else the paused one, else the first unfinished
 function M.current(s)
+  if s._current ~= nil and not s.tasks then  -- load_summary's
+    if s._current then return s._current, s._position end
+    return nil
+  end
   local tasks = s.tasks or {}
   if s._counts then
     for _, want in ipairs(M.ACTIVE_ORDER) do
