@@ -60,9 +60,11 @@ void recover_after_crash(App& app) {
     // We hold the run lock, so whoever waited for a pending approval died
     // with the host that held it before: the session that resumes asks again.
     // At the store's first use: a run that never touches the state leaves it
-    // for the next.
+    // for the next. That use may be the journal's last flush, in ~App, when
+    // app.journal is already gone.
     app.store->when_open([&app] {
-        if (int n = app.store->withdraw_pending_approvals("its host stopped", wall_now()))
+        int n = app.store->withdraw_pending_approvals("its host stopped", wall_now());
+        if (n && app.journal)
             app.journal->log("info", "closed " + std::to_string(n) + " approval(s) left pending by a host that stopped");
         app.store->retry_outbox_now(wall_now());  // what an earlier run could not deliver goes first
     });

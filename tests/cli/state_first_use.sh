@@ -22,6 +22,13 @@ expect_eq "$(sqlite3 "$DB" "SELECT status FROM approvals")" pending "a run that 
 run "$T/uses_state.lua" || fail "state run: $(cat "$T/out")"
 expect_eq "$(sqlite3 "$DB" "SELECT status FROM approvals")" withdrawn "after a run that used the state"
 
+# --- the first use is the journal's last flush, at exit (orch.emit, then return)
+sqlite3 "$DB" "UPDATE approvals SET status='pending'"
+printf 'orch.emit("hello", { x = 1 })\nreturn 0\n' >"$T/emits.lua"
+run "$T/emits.lua" || fail "emit-only run: exit $?: $(cat "$T/out")"
+expect_eq "$(sqlite3 "$DB" "SELECT status FROM approvals")" withdrawn "after a run whose only use was an event"
+expect_eq "$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE event='hello'")" 1 "the event is recorded"
+
 # --- damaged after the header page: only the use fails
 python3 - "$DB" <<'EOF'
 import sys
