@@ -69,7 +69,7 @@ void App::open_services(bool read_only_store) {
         fs::create_directories(fs::path(db).parent_path(), ec);
         fs::create_directories(logs, ec);
     }
-    store = std::make_unique<Store>(db, read_only_store);
+    store = std::make_unique<Store>(db, read_only_store, /*defer=*/true);  // opened at its first use
     if (!read_only_store) {
         journal = std::make_unique<Journal>(logs, store.get(), false);
         journal->set_flush_scheduler([this] {

@@ -38,7 +38,7 @@ struct App {
     std::unique_ptr<Journal> journal;
     std::unique_ptr<HttpWorkers> http;
     std::unique_ptr<Outbox> outbox;
-    nlohmann::json config = nlohmann::json::object();  // effective config, from Lua
+    nlohmann::json config = nlohmann::json::object();  // the effective config's sections the host reads (Vm::load_config)
     bool interactive = false;     // stdin and stdout are terminals and prompts are allowed
     bool interrupted = false;     // SIGINT/SIGTERM seen
     std::string control_session;  // the session this process drives (event tags; `run`)

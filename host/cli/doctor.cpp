@@ -70,7 +70,8 @@ int cmd_doctor(const Args& a) {
     check(true, "root", app.root);
     check(true, "config", app.path_from_root(rt->config_file));
     printf("\nEffective config (secrets masked)\n");
-    print_config(app.config, "", app.config.value("_sources", json::object()));
+    json whole = rt->vm->config_json();
+    print_config(whole, "", whole.value("_sources", json::object()));
 
     printf("\nClaude CLI\n");
     auto claude = app.config.value("claude", json::object());

@@ -59,9 +59,15 @@ void recover_after_crash(App& app) {
     become_subreaper();  // what a dead host left was stopped by make_runtime (stop_leftover_agents)
     // We hold the run lock, so whoever waited for a pending approval died
     // with the host that held it before: the session that resumes asks again.
-    if (int n = app.store->withdraw_pending_approvals("its host stopped", wall_now()))
-        app.journal->log("info", "closed " + std::to_string(n) + " approval(s) left pending by a host that stopped");
-    app.store->retry_outbox_now(wall_now());  // what an earlier run could not deliver goes first
+    // At the store's first use: a run that never touches the state leaves it
+    // for the next. That use may be the journal's last flush, in ~App, when
+    // app.journal is already gone.
+    app.store->when_open([&app] {
+        int n = app.store->withdraw_pending_approvals("its host stopped", wall_now());
+        if (n && app.journal)
+            app.journal->log("info", "closed " + std::to_string(n) + " approval(s) left pending by a host that stopped");
+        app.store->retry_outbox_now(wall_now());  // what an earlier run could not deliver goes first
+    });
 }
 
 int run_workflow(Runtime& rt, const std::string& workflow_path, json args) {

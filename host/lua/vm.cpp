@@ -18,6 +18,9 @@ using json = nlohmann::json;
 
 namespace {
 
+// The config sections C++ reads (App::config): grep app.config before adding one.
+constexpr const char* k_host_config_keys[] = {"claude", "control", "lua", "notify", "paths", "server"};
+
 int error_tostring(lua_State* L) {
     lua_getfield(L, 1, "message");
     if (lua_type(L, -1) != LUA_TSTRING) {
@@ -227,7 +230,16 @@ void Vm::load_config(const std::string& config_file, bool must_exist) {
         throw std::runtime_error(msg);
     }
     lua_pop(L, 1);
-    st_->app.config = to_json(L, -1, "config");
+    // Only the sections the host reads cross (converting the whole table was
+    // ~0.1 M instructions of every start); Lua keeps all of it as orch.config
+    // and config_json() gives it whole.
+    json host_cfg = json::object();
+    for (const char* key : k_host_config_keys) {
+        lua_getfield(L, -1, key);
+        if (!lua_isnil(L, -1)) host_cfg[key] = to_json(L, -1, std::string("config.") + key);
+        lua_pop(L, 1);
+    }
+    st_->app.config = std::move(host_cfg);
     auto lua_cfg = st_->app.config.value("lua", json::object());
     // Compiled traces never call hooks, so with the JIT on an endless loop
     // cannot be stopped; workflows wait far more than they compute, so the
@@ -239,6 +251,21 @@ void Vm::load_config(const std::string& config_file, bool must_exist) {
     lua_pushvalue(L, -2);
     lua_setfield(L, -2, "config");
     lua_pop(L, 2);
+}
+
+json Vm::config_json() {
+    lua_State* L = st_->L;
+    lua_getglobal(L, "orch");
+    lua_getfield(L, -1, "config");
+    json out;
+    try {
+        out = to_json(L, -1, "config");
+    } catch (...) {
+        lua_pop(L, 2);
+        throw;
+    }
+    lua_pop(L, 2);
+    return out;
 }
 
 // Compiled once per version of the file: serve starts daily.lua for every

@@ -19,7 +19,11 @@ public:
 
     // Runs scripts/orch/config.lua's load(); fills app.config. Throws
     // std::runtime_error naming the file and field on a bad config.
+    // app.config gets the sections the host reads (claude, control, lua,
+    // notify, paths, server); Lua has all of it as orch.config.
     void load_config(const std::string& config_file, bool must_exist = false);
+    // The whole effective config (every section and _sources), for doctor.
+    nlohmann::json config_json();
     // Starts `path` (a workflow file) as a task with `args` as its first
     // argument. Returns the task id. Throws on syntax errors (message names
     // the file and line).

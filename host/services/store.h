@@ -3,6 +3,7 @@
 // transaction unless wrapped in a Transaction. Errors throw StoreError with
 // the database path in the message.
 #pragma once
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
@@ -24,13 +25,20 @@ public:
 class Store {
 public:
     // Opens (creating when absent) and migrates. Refuses, without touching it,
-    // a file that is not SQLite or is SQLite of another application.
-    explicit Store(const std::string& path, bool read_only = false);
+    // a file that is not SQLite or is SQLite of another application. With
+    // `defer`, a file whose header already names an orch-host database of
+    // this schema version is opened (and checked) at its first use instead:
+    // a command that never touches the state does not pay for SQLite reading
+    // the schema, and a problem with the file is reported where it is used.
+    explicit Store(const std::string& path, bool read_only = false, bool defer = false);
     ~Store();
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
 
     const std::string& path() const { return path_; }
+    // fn runs once the database is open: now, or at the deferred open. If it
+    // throws, the open fails with its error and the next use tries both again.
+    void when_open(std::function<void()> fn);
     int schema_version();
     std::string integrity_check();  // "ok" or the first problem
 
@@ -108,6 +116,11 @@ public:
     std::optional<std::string> kv_get(const std::string& key);
 
 private:
+    void open();  // store_open.cpp
+    void close();
+    void ensure_open() {
+        if (!db_) open();
+    }
     sqlite3_stmt* stmt(const char* sql);
     sqlite3_stmt* dynamic_stmt(const std::string& sql);  // cached by text
     void exec(const char* sql);
@@ -119,6 +132,8 @@ private:
     bool wake_at_commit_ = false;
 
     std::string path_;
+    bool read_only_ = false;
+    std::function<void()> on_open_;  // when_open's, until the open succeeds
     sqlite3* db_ = nullptr;
     std::vector<std::pair<const char*, sqlite3_stmt*>> cache_;
     std::map<std::string, sqlite3_stmt*> dynamic_;
