@@ -162,25 +162,36 @@ int l_atomically(lua_State* L) {
     Store& s = store_of(L, "orch.atomically");
     int top = lua_gettop(L);
     std::string err;
+    Journal* journal = app_of(L).journal.get();
+    bool begun = false;
     try {
-        if (app_of(L).journal) app_of(L).journal->flush();  // earlier events keep their order
         s.begin();
+        begun = true;
+        // events batched earlier go first in this commit: their order kept, no commit of their own
+        if (journal) journal->flush_into_transaction();
     } catch (const StoreError& e) {
         err = e.what();
         app_of(L).state_error = err;
     } catch (const std::exception& e) {
         err = e.what();
     }
-    if (!err.empty()) return luaL_error(L, "orch.atomically: %s", err.c_str());
+    if (!err.empty()) {
+        if (begun) s.rollback();
+        if (begun && journal) journal->end_transaction(false);
+        return luaL_error(L, "orch.atomically: %s", err.c_str());
+    }
     int rc = lua_pcall(L, top - 1, LUA_MULTRET, 0);
     if (rc != 0) {
         s.rollback();
+        if (journal) journal->end_transaction(false);
         return lua_error(L);
     }
     try {
         s.commit();
+        if (journal) journal->end_transaction(true);
     } catch (const std::exception& e) {
         s.rollback();
+        if (journal) journal->end_transaction(false);
         err = e.what();
         app_of(L).state_error = err;
     }

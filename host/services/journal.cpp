@@ -28,13 +28,20 @@ double wall_now() {
 std::string iso_time(double t) {
     time_t secs = static_cast<time_t>(std::floor(t));
     int ms = static_cast<int>((t - std::floor(t)) * 1000);
-    tm lt;
-    localtime_r(&secs, &lt);
+    // localtime_r costs more than the rest of an event: once per second
+    thread_local time_t last_secs = -1;
+    thread_local char date[32];
+    thread_local char zone[16];
+    if (secs != last_secs) {
+        tm lt;
+        localtime_r(&secs, &lt);
+        strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &lt);
+        long off = lt.tm_gmtoff / 60;
+        snprintf(zone, sizeof zone, "%c%02ld:%02ld", off < 0 ? '-' : '+', std::labs(off) / 60, std::labs(off) % 60);
+        last_secs = secs;
+    }
     char buf[64];
-    size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &lt);
-    long off = lt.tm_gmtoff / 60;
-    snprintf(buf + n, sizeof buf - n, ".%03d%c%02ld:%02ld", ms, off < 0 ? '-' : '+', std::labs(off) / 60,
-             std::labs(off) % 60);
+    snprintf(buf, sizeof buf, "%s.%03d%s", date, ms, zone);
     return buf;
 }
 
@@ -99,6 +106,22 @@ void Journal::flush() {
     }
 }
 
+void Journal::flush_into_transaction() {
+    if (pending_.empty() || !store_) return;
+    for (auto& e : pending_) store_->add_event(e.ts, e.session, e.task, e.name, e.data);
+    in_flight_ = std::move(pending_);
+    pending_.clear();
+}
+
+void Journal::end_transaction(bool committed) {
+    if (!committed && !in_flight_.empty()) {
+        if (pending_.empty() && schedule_flush_) schedule_flush_();
+        pending_.insert(pending_.begin(), std::make_move_iterator(in_flight_.begin()),
+                        std::make_move_iterator(in_flight_.end()));
+    }
+    in_flight_.clear();
+}
+
 std::string Journal::daily_log_path() const {
     time_t t = time(nullptr);
     tm lt;
@@ -125,28 +148,74 @@ void Journal::log(const std::string& level, const std::string& msg) {
         fprintf(stderr, "%s%s\n", rank >= 3 ? "error: " : rank == 2 ? "warning: " : "", msg.c_str());
 }
 
+// The events row's data (`data` itself) and the NDJSON line (the fields
+// ts, event, session, task, then data's other keys, all sorted as a JSON
+// object is) from one serialisation of each value, by one serializer:
+// into `scratch`, then cut into row and line.
+void event_texts(double now, const std::string& name, const std::string& session, const std::string& task,
+                 const json& data, std::string& row, std::string& line) {
+    std::string scratch;
+    nlohmann::detail::serializer<json> ser(nlohmann::detail::output_adapter<char, std::string>(scratch), ' ',
+                                           json::error_handler_t::replace);
+    struct Piece { const char* key; size_t from, to; };
+    Piece fixed[4];
+    size_t nfixed = 0;
+    auto add_fixed = [&](const char* key, const std::string& v) {  // called in key order
+        size_t from = scratch.size();
+        ser.dump(json(v), false, false, 0);
+        fixed[nfixed++] = {key, from, scratch.size()};
+    };
+    add_fixed("event", name);  // event < session < task < ts
+    if (!session.empty()) add_fixed("session", session);
+    if (!task.empty()) add_fixed("task", task);
+    add_fixed("ts", iso_time(now));
+    size_t next = 0;
+    line.push_back('{');
+    auto put_fixed = [&](size_t i) {
+        if (line.size() > 1) line.push_back(',');
+        line.push_back('"');
+        line += fixed[i].key;
+        line += "\":";
+        line.append(scratch, fixed[i].from, fixed[i].to - fixed[i].from);
+    };
+    if (data.is_object()) {
+        row.push_back('{');
+        for (auto& [k, v] : data.items()) {
+            size_t from = scratch.size();
+            ser.dump(json(k), false, false, 0);
+            scratch.push_back(':');
+            ser.dump(v, false, false, 0);
+            if (row.size() > 1) row.push_back(',');
+            row.append(scratch, from, std::string::npos);
+            while (next < nfixed && k.compare(fixed[next].key) > 0) put_fixed(next++);
+            if (next < nfixed && k == fixed[next].key) continue;  // the event's own field wins
+            if (line.size() > 1) line.push_back(',');
+            line.append(scratch, from, std::string::npos);
+        }
+        row.push_back('}');
+    } else {
+        row = data.is_null() ? "{}" : data.dump(-1, ' ', false, json::error_handler_t::replace);
+    }
+    while (next < nfixed) put_fixed(next++);
+    line.push_back('}');
+}
+
 void Journal::event(const std::string& name, const std::string& session, const std::string& task,
                     const json& data) {
     double now = wall_now();
-    json line = json::object();
-    line["ts"] = iso_time(now);
-    line["event"] = name;
-    if (!session.empty()) line["session"] = session;
-    if (!task.empty()) line["task"] = task;
-    if (data.is_object())
-        for (auto& [k, v] : data.items())
-            if (!line.contains(k)) line[k] = v;
-    std::string text = line.dump(-1, ' ', false, json::error_handler_t::replace);
+    std::string row, text;
+    event_texts(now, name, session, task, data, row, text);
     if (logger_) {  // the daily log reads as a story: one line per event
         std::string brief = name;
         if (!task.empty()) brief += " task " + task;
         if (data.is_object())
-            for (const char* k : {"status", "action", "by", "error", "reason"})
-                if (data.contains(k) && data[k].is_string()) brief += " " + std::string(k) + "=" + data[k].get<std::string>();
+            for (const char* k : {"status", "action", "by", "error", "reason"}) {
+                auto it = data.find(k);
+                if (it != data.end() && it->is_string()) brief += " " + std::string(k) + "=" + it->get<std::string>();
+            }
         logger_->info(brief);
     }
     if (store_) {
-        std::string row = data.is_null() ? "{}" : data.dump(-1, ' ', false, json::error_handler_t::replace);
         if (store_->in_transaction() || !schedule_flush_) {
             flush();
             store_->add_event(now, session, task, name, row);

@@ -33,6 +33,12 @@ public:
     // together on the next loop turn (set by App); flush() writes them now.
     void set_flush_scheduler(std::function<void()> f) { schedule_flush_ = std::move(f); }
     void flush();
+    // Inside a transaction its caller commits (orch.atomically): the batched
+    // rows go into it, ahead of its own writes, so they commit with it rather
+    // than in a commit of their own; end_transaction(false) (rolled back)
+    // batches them again.
+    void flush_into_transaction();
+    void end_transaction(bool committed);
 
 private:
     void warn_once(const std::string& what);
@@ -48,11 +54,18 @@ private:
         std::string session, task, name, data;
     };
     std::vector<Pending> pending_;
+    std::vector<Pending> in_flight_;  // written by flush_into_transaction, not yet committed
     std::function<void()> schedule_flush_;
 };
 
 // ISO-8601 local time with offset, e.g. 2025-11-20T09:30:15.123+01:00
 std::string iso_time(double epoch_seconds);
 double wall_now();
+// One event's texts (Journal::event): `row`, the events row's data (data as
+// JSON, {} when null), and `line`, the NDJSON line without its newline: an
+// object of ts (iso_time(now)), event, session and task (when not empty) and
+// data's other keys, sorted by key.
+void event_texts(double now, const std::string& name, const std::string& session, const std::string& task,
+                 const nlohmann::json& data, std::string& row, std::string& line);
 
 }  // namespace orch
