@@ -31,7 +31,7 @@ std::string iso_time(double t) {
     // localtime_r costs more than the rest of an event: once per second
     thread_local time_t last_secs = -1;
     thread_local char date[32];
-    thread_local char zone[16];
+    thread_local char zone[40];  // "+HH:MM", room for any long the compiler sees
     if (secs != last_secs) {
         tm lt;
         localtime_r(&secs, &lt);
