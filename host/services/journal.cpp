@@ -40,7 +40,7 @@ std::string iso_time(double t) {
         snprintf(zone, sizeof zone, "%c%02ld:%02ld", off < 0 ? '-' : '+', std::labs(off) / 60, std::labs(off) % 60);
         last_secs = secs;
     }
-    char buf[64];
+    char buf[sizeof date + sizeof zone + 8];
     snprintf(buf, sizeof buf, "%s.%03d%s", date, ms, zone);
     return buf;
 }
