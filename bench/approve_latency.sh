@@ -19,6 +19,7 @@ set -uo pipefail
 
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$BENCH")
+source "$BENCH/shared.sh"  # summary_row
 ORCH_BIN=${ORCH_HOST_BIN:-$ROOT/build/orch-host}
 FAKE_BIN=${FAKE_CLAUDE_BIN:-$ROOT/build/fake_claude}
 BASE_BIN=${BASE_ORCH_HOST_BIN:-}
@@ -134,6 +135,9 @@ side new "$WORK/orch-host" "$ROOT" >"$WORK/new.ms" || die "the run of this build
 NEW50=$(pct 50 <"$WORK/new.ms") NEW99=$(pct 99 <"$WORK/new.ms")
 printf '%-10s approve -> agent started: p50 %8s ms   p99 %8s ms   (orch-host approve itself: p50 %s ms)\n' \
   "this" "$NEW50" "$NEW99" "$(pct 50 2 <"$WORK/new.ms")"
+if [[ -z $BASE_BIN ]]; then
+  summary_row "approve -> agent started, p50 / p99" "$NEW50 / $NEW99 ms" "-" "-" "-" "-"
+fi
 if [[ -n $BASE_BIN ]]; then
   side base "$WORK/base/orch-host" "$BASE_ROOT" >"$WORK/base.ms" || die "the run of the baseline failed"
   B50=$(pct 50 <"$WORK/base.ms") B99=$(pct 99 <"$WORK/base.ms")
@@ -142,3 +146,5 @@ if [[ -n $BASE_BIN ]]; then
   awk -v a="$B50" -v b="$NEW50" -v c="$B99" -v d="$NEW99" \
     'BEGIN { printf "ratio baseline / this: p50 %.1fx, p99 %.1fx\n", a / b, c / d }'
 fi
+[[ -z $BASE_BIN ]] || summary_row "approve -> agent started, p50 / p99" "$NEW50 / $NEW99 ms" "$B50 / $B99 ms (baseline)" \
+  "$(awk -v a="$NEW50" -v b="$B50" 'BEGIN { printf "%.3fx", a / b }')" "-" "-"
