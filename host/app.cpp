@@ -72,6 +72,7 @@ void App::open_services(bool read_only_store) {
     store = std::make_unique<Store>(db, read_only_store, /*defer=*/true);  // opened at its first use
     if (!read_only_store) {
         journal = std::make_unique<Journal>(logs, store.get(), false);
+        journal->set_file_level(config.value("log", nlohmann::json::object()).value("level", std::string("info")));
         journal->set_flush_scheduler([this] {
             loop.add_timer(0, [this] {
                 try {

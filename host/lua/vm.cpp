@@ -19,7 +19,7 @@ using json = nlohmann::json;
 namespace {
 
 // The config sections C++ reads (App::config): grep app.config before adding one.
-constexpr const char* k_host_config_keys[] = {"claude", "control", "lua", "notify", "paths", "server"};
+constexpr const char* k_host_config_keys[] = {"claude", "control", "log", "lua", "notify", "paths", "server"};
 
 int error_tostring(lua_State* L) {
     lua_getfield(L, 1, "message");

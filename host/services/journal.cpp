@@ -130,6 +130,7 @@ std::string Journal::daily_log_path() const {
 }
 
 void Journal::set_console_level(const std::string& level) { console_level_ = level_rank(level); }
+void Journal::set_file_level(const std::string& level) { file_level_ = level_rank(level); }
 
 void Journal::warn_once(const std::string& what) {
     static std::set<std::string> seen;
@@ -139,7 +140,7 @@ void Journal::warn_once(const std::string& what) {
 
 void Journal::log(const std::string& level, const std::string& msg) {
     int rank = level_rank(level);
-    if (logger_) {
+    if (logger_ && rank >= file_level_) {
         static const spdlog::level::level_enum levels[] = {spdlog::level::debug, spdlog::level::info,
                                                            spdlog::level::warn, spdlog::level::err};
         logger_->log(levels[rank], msg);

@@ -29,6 +29,9 @@ public:
     std::string events_path() const { return dir_ + "/events.ndjson"; }
     void set_store(Store* s) { store_ = s; }
     void set_console_level(const std::string& level);
+    // log.level: the daily log keeps lines at this level and above (debug |
+    // info | warn | error); the terminal's level is set apart.
+    void set_file_level(const std::string& level);
     // Event rows written outside a transaction are batched and committed
     // together on the next loop turn (set by App); flush() writes them now.
     void set_flush_scheduler(std::function<void()> f) { schedule_flush_ = std::move(f); }
@@ -49,6 +52,7 @@ private:
     int events_fd_ = -1;
     bool events_failed_ = false;
     int console_level_;
+    int file_level_ = 1;  // info
     struct Pending {
         double ts;
         std::string session, task, name, data;
