@@ -109,12 +109,14 @@ M.env = {
   { "ORCH_LUA_MAX_RUN_SECONDS", "lua.max_run_seconds", "number" },
 }
 
+-- a deep copy of a plain table (the defaults, before a config goes on top)
 local function copy(v)
   if type(v) ~= "table" then return v end
   local out = {}
   for k, x in pairs(v) do out[k] = copy(x) end
   return out
 end
+M.copy = copy
 
 local function is_list(t)
   return type(t) == "table" and (next(t) == nil or t[1] ~= nil)

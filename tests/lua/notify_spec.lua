@@ -5,12 +5,7 @@ local C = require("orch.config")
 local N = require("orch.notify")
 local describe, it, eq, ok, raises = T.describe, T.it, T.eq, T.ok, T.raises
 
-local function copy(v)
-  if type(v) ~= "table" then return v end
-  local out = {}
-  for k, x in pairs(v) do out[k] = copy(x) end
-  return out
-end
+local copy = C.copy
 
 -- the defaults with `notify` and `telegram` fields on top, resolved
 local function config(notify, telegram)
