@@ -38,6 +38,7 @@ M.defaults = {
     state_db = "state/orch.db",
     results_dir = "results",
     questions_dir = "agent_questions",
+    feedback_dir = "feedback",           -- feedback/YYYY-MM-DD.md and instructions.md (ORCH_FEEDBACK_DIR)
   },
   notify = {
     n8n_url = "",                        -- N8N_NOTIFY_URL
@@ -105,6 +106,7 @@ M.env = {
   { "ORCH_TASKS_DIR", "paths.tasks_dir" },
   { "ORCH_RESULTS_DIR", "paths.results_dir" },
   { "ORCH_QUESTIONS_DIR", "paths.questions_dir" },
+  { "ORCH_FEEDBACK_DIR", "paths.feedback_dir" },
   { "LOG_LEVEL", "log.level", "lower" },
   { "ORCH_LUA_MAX_RUN_SECONDS", "lua.max_run_seconds", "number" },
 }

@@ -14,6 +14,8 @@
 --   err = {code=, message="file:line: task N 'Title': ...", file=, line=, task=}
 -- M.render(doc) -> text; parse(render(doc)) equals doc except for `line`.
 -- M.literal(text) -> text as a multi-line field's value that reads back as is.
+-- M.trim(s), M.utf8_error(text, file) -> err | nil: shared with the other pure
+--   parsers of user files (lib/feedback).
 -- Pure: text in, tables out; no io/os/debug, no globals; linear time.
 local M = {}
 
@@ -266,6 +268,15 @@ local function parse_impl(text, file, opts)
     fail("no_tasks", file, math.max(ln, 1), nil, "no tasks by end of file (want '## Task N: Title')")
   end
   return doc
+end
+
+M.trim = trim
+
+function M.utf8_error(text, file)
+  local ok, err = pcall(check_utf8, text, file)
+  if ok then return nil end
+  if errors.is(err) then return err end
+  error(err, 0)
 end
 
 function M.parse(text, filename, opts)

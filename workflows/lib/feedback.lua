@@ -1,0 +1,296 @@
+-- feedback: the user's daily feedback files and the standing instructions they
+-- leave for the next days' agents (docs/feedback.md).
+--   feedback/YYYY-MM-DD.md:
+--     # Feedback - 2025-11-18           optional: doc.title (and doc.date)
+--     ## task-001: Title                a task section ("## Task 3: ..." is task "3")
+--     ## Orchestrator Performance       a heading without ':' is a general section
+--     Rating: 4/5                       1..5, once per task section
+--     ✅ what went well                 ⚠️ what to improve (list markers "- " allowed)
+--     Action: text                      default scope: the task's module, else its
+--     Action (module: auth): text       type, else global; or named: global,
+--                                       module: NAME, type: NAME, task: ID
+--   Any other line is free text, kept in the file and not read.
+-- M.parse(text, file, opts) -> doc | nil, err     (opts.max_bytes, default 1 MB)
+--   doc = {file=, title=, date=, sections={ {id=, title=, line=, rating=,
+--          went_well={...}, to_improve={...}, actions={ {text=, scope=, value=, line=} }} }}
+--   err = {code=, message="file:line: Field: ...", file=, line=, field=}
+-- M.parse_instructions / M.render_instructions: feedback/instructions.md, the
+--   standing instructions (lib/instructions_md, re-exported here).
+-- M.absorb(instructions, doc, date [, tasks]) -> instructions, added
+-- M.applicable(instructions, task) -> { item, ... }
+-- M.for_day(cfg, date [, opts]) -> instructions | nil, err   (reads and writes files)
+-- Everything but for_day is pure: text in, tables out; linear time.
+local M = {}
+
+local errors = require("orch.errors")
+local tasks_md = require("lib.tasks_md")
+local imd = require("lib.instructions_md")
+
+local byte, sub, find, match, lower, format = string.byte, string.sub, string.find, string.match,
+  string.lower, string.format
+local trim = tasks_md.trim
+
+M.DEFAULT_MAX_BYTES = 1024 * 1024
+M.DEFAULT_DIR = "feedback"
+M.INSTRUCTIONS_FILE = "instructions.md"
+M.parse_instructions, M.render_instructions = imd.parse, imd.render
+M.new_instructions, M.scope_label = imd.new, imd.label
+
+local CHECK = "\226\156\133"    -- ✅ U+2705
+local WARN = "\226\154\160"     -- ⚠ U+26A0 (then U+FE0F, the emoji form, or not)
+local VS16 = "\239\184\143"
+
+local function fail(code, file, line, field, fmt, ...)
+  local where = line and (file .. ":" .. line) or file
+  error(errors.new(code, where .. ": " .. (field and (field .. ": ") or "") .. format(fmt, ...),
+    { file = file, line = line, field = field }), 0)
+end
+
+M.parse_scope, M.valid_date = imd.parse_scope, imd.valid_date
+local valid_date = imd.valid_date
+local SCOPES = "global, module: NAME, type: NAME or task: ID"
+
+local function parse_impl(text, file, opts)
+  if type(text) ~= "string" then fail("bad_input", file, nil, nil, "text must be a string, not %s", type(text)) end
+  local max = opts.max_bytes or M.DEFAULT_MAX_BYTES
+  if #text > max then
+    fail("too_large", file, nil, nil, "file is %d bytes, over the limit of %d bytes", #text, max)
+  end
+  if sub(text, 1, 3) == "\239\187\191" then text = sub(text, 4) end
+  local bad = tasks_md.utf8_error(text, file)
+  if bad then error(bad, 0) end
+
+  local doc, seen = { file = file, sections = {} }, {}
+  local cur -- the section lines go to (a general one is opened for text before any heading)
+  local function section(ln)
+    if not cur then
+      cur = { line = ln, went_well = {}, to_improve = {}, actions = {} }
+      doc.sections[#doc.sections + 1] = cur
+    end
+    return cur
+  end
+
+  local function heading(rest, ln)
+    rest = trim(rest)
+    if rest == "" then fail("bad_heading", file, ln, "heading", "empty '## ' heading (want '## task-id: Title')") end
+    cur = nil
+    local s = section(ln)
+    local colon = find(rest, ":", 1, true)
+    if not colon then s.title = rest return end
+    local id, title = trim(sub(rest, 1, colon - 1)), trim(sub(rest, colon + 1))
+    if id == "" then fail("bad_id", file, ln, "task id", "heading %q has no task id before ':'", rest) end
+    id = match(id, "^[Tt][Aa][Ss][Kk]%s+(%d+)$") or id
+    if not match(id, "^[%w][%w._-]*$") or #id > 64 then
+      fail("bad_id", file, ln, "task id", "%q is not a task id (letters, digits, '.', '_', '-'; a heading "
+        .. "without ':' is a general section)", sub(id, 1, 60))
+    end
+    if seen[id] then fail("duplicate_id", file, ln, "task id", "task %s has a section already (line %d)", id, seen[id]) end
+    seen[id] = ln
+    s.id, s.title = id, title ~= "" and title or nil
+  end
+
+  local function action(rest, ln)
+    local scope, value
+    if byte(rest, 1) == 40 then -- "(scope): text"
+      local close = find(rest, ")", 1, true)
+      if not close then fail("bad_action", file, ln, "Action", "'(' without ')' (want 'Action (%s): text')", SCOPES) end
+      local named = sub(rest, 2, close - 1)
+      scope, value = M.parse_scope(named)
+      if not scope then
+        fail("unknown_scope", file, ln, "Action", "unknown scope %q (want %s)", sub(trim(named), 1, 60), SCOPES)
+      end
+      rest = match(rest, "^%s*:(.*)$", close + 1)
+      if not rest then fail("bad_action", file, ln, "Action", "no ':' after the scope (want 'Action (%s): text')", named) end
+    else
+      rest = sub(rest, 2)
+    end
+    local text = trim(rest)
+    if text == "" then fail("empty_field", file, ln, "Action", "empty instruction") end
+    local list = section(ln).actions
+    list[#list + 1] = { text = text, scope = scope, value = value, line = ln }
+  end
+
+  local function handle(line, ln)
+    if byte(line, 1) == 35 then -- '#'
+      if find(line, "^##%s") or line == "##" then return heading(sub(line, 3), ln) end
+      if not doc.title and find(line, "^#%s") then
+        doc.title = trim(sub(line, 2))
+        local d = match(doc.title, "^[Ff]eedback%s*[-:]%s*(%d%d%d%d%-%d%d%-%d%d)$")
+        if d and not valid_date(d) then fail("bad_date", file, ln, "title", "invalid date %q", d) end
+        doc.date = d
+      end
+      return
+    end
+    local i = find(line, "%S")
+    if not i then return end
+    local body = match(line, "^[-*+]%s+(.*)$", i) or sub(line, i)
+    local b = byte(body, 1)
+    if b == 226 then -- the lead byte of ✅ and ⚠
+      local mark = sub(body, 1, 3)
+      if mark ~= CHECK and mark ~= WARN then return end
+      local rest = sub(body, 4)
+      if mark == WARN and sub(rest, 1, 3) == VS16 then rest = sub(rest, 4) end
+      local text, field = trim(rest), mark == CHECK and "\226\156\133" or "\226\154\160\239\184\143"
+      if text == "" then fail("empty_field", file, ln, field, "nothing after the mark") end
+      local list = mark == CHECK and section(ln).went_well or section(ln).to_improve
+      list[#list + 1] = text
+    elseif b == 82 or b == 114 then -- R r
+      local rest = match(body, "^[Rr][Aa][Tt][Ii][Nn][Gg]%s*:(.*)$")
+      if not rest then return end
+      rest = trim(rest)
+      local n = tonumber(match(rest, "^(%d+)%s*/%s*5$"))
+      if not n or n < 1 or n > 5 then
+        fail("bad_rating", file, ln, "Rating", "%q is not N/5 with N from 1 to 5", sub(rest, 1, 60))
+      end
+      if not (cur and cur.id) then fail("misplaced_rating", file, ln, "Rating", "outside a '## task-id: Title' section") end
+      if cur.rating then fail("duplicate_field", file, ln, "Rating", "given twice in this section (first at line %d)", cur.rating_line) end
+      cur.rating, cur.rating_line = n, ln
+    elseif b == 65 or b == 97 then -- A a
+      local rest = match(body, "^[Aa][Cc][Tt][Ii][Oo][Nn]%s*([(:].*)$")
+      if rest then return action(rest, ln) end
+    end
+  end
+
+  local pos, n, ln = 1, #text, 0
+  while pos <= n do
+    local e = find(text, "\n", pos, true)
+    local line
+    if e then line, pos = sub(text, pos, e - 1), e + 1 else line, pos = sub(text, pos), n + 1 end
+    ln = ln + 1
+    if byte(line, -1) == 13 then line = sub(line, 1, -2) end
+    handle(line, ln)
+  end
+  for _, s in ipairs(doc.sections) do s.rating_line = nil end
+  return doc
+end
+
+function M.parse(text, file, opts)
+  file = file or "<feedback>"
+  local ok, res = pcall(parse_impl, text, file, opts or {})
+  if ok then return res end
+  if errors.is(res) then return nil, res end
+  error(res, 0)
+end
+
+-- tasks: a list of task records (or a map id -> task); by id as a string
+local function by_id(tasks)
+  local out = {}
+  for k, t in pairs(tasks or {}) do
+    if type(t) == "table" then out[tostring(t.id ~= nil and t.id or k)] = t end
+  end
+  return out
+end
+
+-- The scope an Action without one gets: its task's module, else its type, else global.
+local function default_scope(t)
+  if t and type(t.module) == "string" and t.module ~= "" then return "module", lower(t.module) end
+  if t and type(t.type) == "string" and t.type ~= "" then return "type", lower(t.type) end
+  return "global"
+end
+
+-- absorb(instructions, doc, date [, tasks]) -> instructions, added: the doc's
+-- Actions join the instructions (in place), except those already there in the
+-- same scope (compared ignoring case, spacing and a final '.'); date is marked absorbed.
+function M.absorb(instr, doc, date, tasks)
+  local known, ids, added = {}, by_id(tasks), 0
+  for _, it in ipairs(instr.items) do known[imd.key(it)] = true end
+  for _, s in ipairs(doc.sections) do
+    for _, a in ipairs(s.actions) do
+      local scope, value = a.scope, a.value
+      if not scope then
+        if s.id then scope, value = default_scope(ids[s.id]) else scope = "global" end
+      end
+      local item = { text = a.text, scope = scope, value = value,
+        source = format("%s:%d", doc.file, a.line), date = date }
+      local k = imd.key(item)
+      if not known[k] then
+        known[k] = true
+        instr.items[#instr.items + 1] = item
+        added = added + 1
+      end
+    end
+  end
+  imd.mark_absorbed(instr, date)
+  return instr, added
+end
+
+-- applicable(instructions, task) -> the items for this task: global ones, then
+-- its module's (a task without a module: its type's), its type's and its id's;
+-- each text once.
+function M.applicable(instr, t)
+  local module = type(t.module) == "string" and t.module ~= "" and t.module or t.type
+  local want = { global = { [""] = true },
+    module = { [lower(tostring(module or ""))] = module ~= nil },
+    type = { [lower(tostring(t.type or ""))] = t.type ~= nil },
+    task = { [tostring(t.id)] = t.id ~= nil } }
+  local out, seen = {}, {}
+  for _, scope in ipairs(imd.SCOPE_ORDER) do
+    for _, it in ipairs(instr and instr.items or {}) do
+      if it.scope == scope and want[scope][it.value or ""] then
+        local k = imd.norm(it.text)
+        if not seen[k] then seen[k] = true out[#out + 1] = it end
+      end
+    end
+  end
+  return out
+end
+
+-- The tasks of a past day for default scopes: its markdown day file, if any.
+local function day_tasks(cfg, date)
+  local dir = cfg.paths and cfg.paths.tasks_dir or "tasks"
+  local text = orch.read_file(dir .. "/" .. date .. ".md", tasks_md.DEFAULT_MAX_BYTES)
+  local doc = text and tasks_md.parse(text, date .. ".md")
+  return doc and doc.tasks or nil
+end
+
+-- for_day(cfg, date [, opts]) -> instructions | nil, err: reads
+-- <paths.feedback_dir>/instructions.md, absorbs every YYYY-MM-DD.md there dated
+-- before `date` and not absorbed yet (oldest first), and writes the file back
+-- (atomically) when any was. A bad file stops it with its error and nothing is
+-- written. opts.tasks_for(date) -> tasks of that day (default: tasks/<date>.md).
+function M.for_day(cfg, date, opts)
+  opts = opts or {}
+  if not valid_date(date) then
+    return nil, errors.new("bad_date", format("feedback.for_day: date %q is not YYYY-MM-DD", tostring(date)))
+  end
+  local dir = cfg.paths and cfg.paths.feedback_dir or M.DEFAULT_DIR
+  local path = dir .. "/" .. M.INSTRUCTIONS_FILE
+  local text, err = orch.read_file(path, M.DEFAULT_MAX_BYTES)
+  local instr
+  if text then
+    instr, err = imd.parse(text, path)
+    if not instr then return nil, err end
+  elseif err.code == "not_found" then
+    instr = imd.new()
+  else
+    return nil, err
+  end
+  local names, lerr = orch.list_dir(dir)
+  if not names then
+    if lerr.code == "not_found" then return instr end
+    return nil, lerr
+  end
+  local done, due = {}, {}
+  for _, d in ipairs(instr.absorbed) do done[d] = true end
+  for _, name in ipairs(names) do
+    local d = match(name, "^(%d%d%d%d%-%d%d%-%d%d)%.md$")
+    if d and d < date and not done[d] and valid_date(d) then due[#due + 1] = d end
+  end
+  if #due == 0 then return instr end
+  table.sort(due)
+  for _, d in ipairs(due) do
+    local file = dir .. "/" .. d .. ".md"
+    local ftext, ferr = orch.read_file(file, M.DEFAULT_MAX_BYTES)
+    if not ftext then return nil, ferr end
+    local doc, perr = M.parse(ftext, file)
+    if not doc then return nil, perr end
+    local tasks
+    if opts.tasks_for then tasks = opts.tasks_for(d) else tasks = day_tasks(cfg, d) end
+    M.absorb(instr, doc, d, tasks)
+  end
+  local ok, werr = orch.write_file(path, imd.render(instr))
+  if not ok then return nil, werr end
+  return instr
+end
+
+return M
