@@ -23,7 +23,8 @@ describe("feedback.parse: a good file", function()
         actions = { { text = "Make testing mandatory in agent instructions", line = 15 },
           { text = "Add PAGINATION.md to the context of pagination tasks", scope = "type", value = "backend",
             line = 16 } } },
-      { id = "3", title = "Auth login", line = 18, rating = 2, went_well = {}, to_improve = { "Skipped the error paths" },
+      { id = "3", title = "Auth login", line = 18, rating = 2, went_well = {},
+        to_improve = { "Skipped the error paths" },
         actions = { { text = "always run the auth tests", scope = "module", value = "auth", line = 21 },
           { text = "re-read the login spec first", scope = "task", value = "3", line = 22 } } },
       { title = "Orchestrator Performance", line = 24, went_well = {}, to_improve = {},
@@ -154,6 +155,16 @@ describe("instructions file: parse and render", function()
     end)
   end
 
+  it("reads a long Absorbed line in one pass (sorted once, each date once)", function()
+    local dates = {}
+    for i = 0, 29999 do -- newest first
+      dates[30000 - i] = string.format("%04d-%02d-%02d", 1000 + math.floor(i / 336), math.floor(i % 336 / 28) + 1, i % 28 + 1)
+    end
+    local doc = assert(imd.parse("Absorbed: " .. table.concat(dates, ", ") .. ", " .. dates[1] .. "\n", src))
+    eq(#doc.absorbed, 30000)
+    ok(doc.absorbed[1] < doc.absorbed[30000])
+  end)
+
   it("refuses invalid UTF-8", function()
     local _, err = imd.parse("## Global\n- caf\233\n", src)
     eq({ err.code, err.line }, { "bad_utf8", 2 })
@@ -164,7 +175,8 @@ describe("feedback.absorb", function()
   local TASKS = { { id = "task-001", module = "docs" }, { id = "task-002", module = "Api", type = "backend" },
     { id = 3, type = "frontend" } }
 
-  it("turns Actions into instructions: named scope, else the task's module, else global; with file:line and date", function()
+  it("turns Actions into instructions: the named scope, else the task's module, else global; "
+    .. "with file:line and date", function()
     local instr, added = feedback.absorb(imd.new(), assert(feedback.parse(DAY, F)), "2025-11-18", TASKS)
     eq(added, 5)
     eq(instr.absorbed, { "2025-11-18" })
@@ -173,7 +185,8 @@ describe("feedback.absorb", function()
         source = F .. ":15", date = "2025-11-18" },
       { text = "Add PAGINATION.md to the context of pagination tasks", scope = "type", value = "backend",
         source = F .. ":16", date = "2025-11-18" },
-      { text = "always run the auth tests", scope = "module", value = "auth", source = F .. ":21", date = "2025-11-18" },
+      { text = "always run the auth tests", scope = "module", value = "auth", source = F .. ":21",
+        date = "2025-11-18" },
       { text = "re-read the login spec first", scope = "task", value = "3", source = F .. ":22", date = "2025-11-18" },
       { text = "Keep replies short.", scope = "global", source = F .. ":27", date = "2025-11-18" },
     })
@@ -198,11 +211,13 @@ end)
 
 describe("feedback.applicable and the prompt", function()
   local instr = assert(imd.parse(table.concat({ "## Global", "- g1", "## Module: auth", "- m-auth",
-    "## Type: backend", "- t-backend", "## Type: frontend", "- t-frontend", "## Task: 7", "- task-7", "- g1", "" }, "\n"), "i.md"))
+    "## Type: backend", "- t-backend", "## Type: frontend", "- t-frontend", "## Task: 7", "- task-7", "- g1", "" },
+    "\n"), "i.md"))
   local function texts(list) local out = {} for i, x in ipairs(list) do out[i] = x.text end return out end
 
   it("gives global, the task's module, type and id, each once", function()
-    eq(texts(feedback.applicable(instr, { id = 7, module = "Auth", type = "backend" })), { "g1", "m-auth", "t-backend", "task-7" })
+    eq(texts(feedback.applicable(instr, { id = 7, module = "Auth", type = "backend" })),
+      { "g1", "m-auth", "t-backend", "task-7" })
     eq(texts(feedback.applicable(instr, { id = "x", type = "frontend" })), { "g1", "t-frontend" })
     eq(texts(feedback.applicable(instr, { id = "x", type = "auth" })), { "g1", "m-auth" })
     eq(texts(feedback.applicable(instr, { id = 8 })), { "g1" })

@@ -84,7 +84,9 @@ local function parse_impl(text, file, opts)
       fail("bad_id", file, ln, "task id", "%q is not a task id (letters, digits, '.', '_', '-'; a heading "
         .. "without ':' is a general section)", sub(id, 1, 60))
     end
-    if seen[id] then fail("duplicate_id", file, ln, "task id", "task %s has a section already (line %d)", id, seen[id]) end
+    if seen[id] then
+      fail("duplicate_id", file, ln, "task id", "task %s has a section already (line %d)", id, seen[id])
+    end
     seen[id] = ln
     s.id, s.title = id, title ~= "" and title or nil
   end
@@ -100,14 +102,16 @@ local function parse_impl(text, file, opts)
         fail("unknown_scope", file, ln, "Action", "unknown scope %q (want %s)", sub(trim(named), 1, 60), SCOPES)
       end
       rest = match(rest, "^%s*:(.*)$", close + 1)
-      if not rest then fail("bad_action", file, ln, "Action", "no ':' after the scope (want 'Action (%s): text')", named) end
+      if not rest then
+        fail("bad_action", file, ln, "Action", "no ':' after the scope (want 'Action (%s): text')", trim(named))
+      end
     else
       rest = sub(rest, 2)
     end
-    local text = trim(rest)
-    if text == "" then fail("empty_field", file, ln, "Action", "empty instruction") end
+    local what = trim(rest)
+    if what == "" then fail("empty_field", file, ln, "Action", "empty instruction") end
     local list = section(ln).actions
-    list[#list + 1] = { text = text, scope = scope, value = value, line = ln }
+    list[#list + 1] = { text = what, scope = scope, value = value, line = ln }
   end
 
   local function handle(line, ln)
@@ -130,10 +134,10 @@ local function parse_impl(text, file, opts)
       if mark ~= CHECK and mark ~= WARN then return end
       local rest = sub(body, 4)
       if mark == WARN and sub(rest, 1, 3) == VS16 then rest = sub(rest, 4) end
-      local text, field = trim(rest), mark == CHECK and "\226\156\133" or "\226\154\160\239\184\143"
-      if text == "" then fail("empty_field", file, ln, field, "nothing after the mark") end
+      local what, field = trim(rest), mark == CHECK and "\226\156\133" or "\226\154\160\239\184\143"
+      if what == "" then fail("empty_field", file, ln, field, "nothing after the mark") end
       local list = mark == CHECK and section(ln).went_well or section(ln).to_improve
-      list[#list + 1] = text
+      list[#list + 1] = what
     elseif b == 82 or b == 114 then -- R r
       local rest = match(body, "^[Rr][Aa][Tt][Ii][Nn][Gg]%s*:(.*)$")
       if not rest then return end
@@ -142,8 +146,11 @@ local function parse_impl(text, file, opts)
       if not n or n < 1 or n > 5 then
         fail("bad_rating", file, ln, "Rating", "%q is not N/5 with N from 1 to 5", sub(rest, 1, 60))
       end
-      if not (cur and cur.id) then fail("misplaced_rating", file, ln, "Rating", "outside a '## task-id: Title' section") end
-      if cur.rating then fail("duplicate_field", file, ln, "Rating", "given twice in this section (first at line %d)", cur.rating_line) end
+      if not (cur and cur.id) then
+        fail("misplaced_rating", file, ln, "Rating", "outside a '## task-id: Title' section")
+      elseif cur.rating then
+        fail("duplicate_field", file, ln, "Rating", "given twice in this section (first at line %d)", cur.rating_line)
+      end
       cur.rating, cur.rating_line = n, ln
     elseif b == 65 or b == 97 then -- A a
       local rest = match(body, "^[Aa][Cc][Tt][Ii][Oo][Nn]%s*([(:].*)$")

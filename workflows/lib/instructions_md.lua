@@ -99,16 +99,23 @@ local function parse_impl(text, file)
   local function preamble_line(line, ln)
     local rest = match(line, "^[Aa]bsorbed%s*:(.*)$")
     if not rest then doc.preamble[#doc.preamble + 1] = line return end
-    if absorbed_line then fail("duplicate_field", file, ln, "Absorbed", "given twice (first at line %d)", absorbed_line) end
+    if absorbed_line then
+      fail("duplicate_field", file, ln, "Absorbed", "given twice (first at line %d)", absorbed_line)
+    end
     absorbed_line = ln
     doc.preamble[#doc.preamble + 1] = false -- where the Absorbed line goes back
+    local seen, list = {}, doc.absorbed
     for d in string.gmatch(rest, "[^,]+") do
       d = trim(d)
-      if d ~= "" then
-        if not M.valid_date(d) then fail("bad_date", file, ln, "Absorbed", "%q is not a date YYYY-MM-DD", sub(d, 1, 40)) end
-        M.mark_absorbed(doc, d)
+      if d ~= "" and not seen[d] then
+        if not M.valid_date(d) then
+          fail("bad_date", file, ln, "Absorbed", "%q is not a date YYYY-MM-DD", sub(d, 1, 40))
+        end
+        seen[d] = true
+        list[#list + 1] = d
       end
     end
+    table.sort(list)
   end
 
   local function handle(line, ln)
@@ -118,19 +125,19 @@ local function parse_impl(text, file)
       local named = colon and (trim(sub(head, 1, colon - 1)) .. ": " .. trim(sub(head, colon + 1))) or head
       scope, value = M.parse_scope(named)
       if not scope then
-        fail("unknown_scope", file, ln, "scope", "unknown heading %q (want Global, Module: NAME, Type: NAME or Task: ID)",
-          sub(head, 1, 60))
+        fail("unknown_scope", file, ln, "scope",
+          "unknown heading %q (want Global, Module: NAME, Type: NAME or Task: ID)", sub(head, 1, 60))
       end
       item = nil
       return
     end
     if not scope then return preamble_line(line, ln) end
     if not find(line, "%S") then item = nil return end
-    local text = match(line, "^[-*+]%s+(.*)$")
-    if text then
-      text = trim(text)
-      if text == "" then fail("empty_field", file, ln, "instruction", "empty '- ' line") end
-      item = { text = text, scope = scope, value = value }
+    local what = match(line, "^[-*+]%s+(.*)$")
+    if what then
+      what = trim(what)
+      if what == "" then fail("empty_field", file, ln, "instruction", "empty '- ' line") end
+      item = { text = what, scope = scope, value = value }
       doc.items[#doc.items + 1] = item
       return
     end
