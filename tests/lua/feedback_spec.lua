@@ -158,7 +158,8 @@ describe("instructions file: parse and render", function()
   it("reads a long Absorbed line in one pass (sorted once, each date once)", function()
     local dates = {}
     for i = 0, 29999 do -- newest first
-      dates[30000 - i] = string.format("%04d-%02d-%02d", 1000 + math.floor(i / 336), math.floor(i % 336 / 28) + 1, i % 28 + 1)
+      dates[30000 - i] = string.format("%04d-%02d-%02d", 1000 + math.floor(i / 336), math.floor(i % 336 / 28) + 1,
+        i % 28 + 1)
     end
     local doc = assert(imd.parse("Absorbed: " .. table.concat(dates, ", ") .. ", " .. dates[1] .. "\n", src))
     eq(#doc.absorbed, 30000)
