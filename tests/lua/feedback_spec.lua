@@ -135,6 +135,7 @@ describe("instructions file: parse and render", function()
   it("a new file renders the default header and reads back equal", function()
     local new = imd.new()
     eq(assert(imd.parse(imd.render(new), src)), new)
+    ok(imd.render(new):find("\nAbsorbed:\n", 1, true), "no trailing space on an empty Absorbed line")
   end)
 
   local bad = {

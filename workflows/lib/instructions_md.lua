@@ -205,7 +205,7 @@ end
 
 function M.render(doc)
   local out = {}
-  local absorbed = "Absorbed: " .. concat(doc.absorbed or {}, ", ")
+  local absorbed = "Absorbed:" .. (#(doc.absorbed or {}) > 0 and (" " .. concat(doc.absorbed, ", ")) or "")
   local placed = false
   for _, line in ipairs(doc.preamble or M.DEFAULT_PREAMBLE) do
     if line == false then out[#out + 1] = absorbed placed = true else out[#out + 1] = one_line(line, "preamble") end
