@@ -14,8 +14,7 @@
 --   doc = {file=, title=, date=, sections={ {id=, title=, line=, rating=,
 --          went_well={...}, to_improve={...}, actions={ {text=, scope=, value=, line=} }} }}
 --   err = {code=, message="file:line: Field: ...", file=, line=, field=}
--- M.parse_instructions / M.render_instructions: feedback/instructions.md, the
---   standing instructions (lib/instructions_md, re-exported here).
+-- M.parse_instructions, render_instructions, new_instructions: lib/instructions_md's.
 -- M.absorb(instructions, doc, date [, tasks]) -> instructions, added
 -- M.applicable(instructions, task) -> { item, ... }
 -- M.for_day(cfg, date [, opts]) -> instructions | nil, err   (reads and writes files)
@@ -26,15 +25,15 @@ local errors = require("orch.errors")
 local tasks_md = require("lib.tasks_md")
 local imd = require("lib.instructions_md")
 
-local byte, sub, find, match, lower, format = string.byte, string.sub, string.find, string.match,
-  string.lower, string.format
-local trim = tasks_md.trim
+local byte, sub, find, match, lower, format = string.byte, string.sub, string.find, string.match, string.lower,
+  string.format
+local trim, valid_date = tasks_md.trim, imd.valid_date
 
 M.DEFAULT_MAX_BYTES = 1024 * 1024
 M.DEFAULT_DIR = "feedback"
 M.INSTRUCTIONS_FILE = "instructions.md"
-M.parse_instructions, M.render_instructions = imd.parse, imd.render
-M.new_instructions, M.scope_label = imd.new, imd.label
+M.parse_instructions, M.render_instructions, M.new_instructions = imd.parse, imd.render, imd.new
+M.parse_scope, M.valid_date = imd.parse_scope, imd.valid_date
 
 local CHECK = "\226\156\133"    -- ✅ U+2705
 local WARN = "\226\154\160"     -- ⚠ U+26A0 (then U+FE0F, the emoji form, or not)
@@ -46,8 +45,6 @@ local function fail(code, file, line, field, fmt, ...)
     { file = file, line = line, field = field }), 0)
 end
 
-M.parse_scope, M.valid_date = imd.parse_scope, imd.valid_date
-local valid_date = imd.valid_date
 local SCOPES = "global, module: NAME, type: NAME or task: ID"
 
 local function parse_impl(text, file, opts)
