@@ -33,8 +33,9 @@ local function parallel_day()
       { id = "task-1", title = "Parser", status = "completed", branch = "feature/t1",
         workspace = "agent_workspaces/task-1", started_at = T0, completed_at = T0 + 400, cost_usd = 0.5,
         tokens = 1000,
-        changes = { stat = " 2 files changed", files = { { path = "src/parser.lua", added = 10, removed = 2 },
-                                                           { path = "tests/parser_spec.lua", added = 5, removed = 0 } } },
+        changes = { stat = " 2 files changed",
+                    files = { { path = "src/parser.lua", added = 10, removed = 2 },
+                              { path = "tests/parser_spec.lua", added = 5, removed = 0 } } },
         deliverables = { "docs/a.md" }, deliverables_missing = {},
         verify_results = { { cmd = "make test", ok = true, exit_code = 0, output = "ok", duration_s = 3 } },
         questions = { { question = "Q1?", answer = "Use B", by = "alice", asked_at = T0 + 10, answered_at = T0 + 70 } },
@@ -64,7 +65,8 @@ describe("report: a markdown day, one task at a time", function()
 
   it("has no column, line or section for what such a day does not have", function()
     has(text, "\n| # | Task | Type | Status | Duration | Cost | Tokens |\n")
-    for _, word in ipairs({ "Branch", "Files", "Deliverables", "Acceptance", "Standing", "worktree", "parallelism:" }) do
+    for _, word in ipairs({ "Branch", "Files", "Deliverables", "Acceptance", "Standing", "worktree",
+                            "parallelism:" }) do
       lacks(text, word)
     end
   end)

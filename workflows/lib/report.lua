@@ -121,7 +121,8 @@ local function review(s, add)
     local name = format("Task %s: %s", line(t.id), line(t.title))
     if t.status == "completed" then
       local at = where(t)
-      done[#done + 1] = format("- %s: %s%s", name, changes_text(t) or "files changed not recorded", at and (", " .. at) or "")
+      local what = changes_text(t) or "files changed not recorded"
+      done[#done + 1] = format("- %s: %s%s", name, what, at and (", " .. at) or "")
     else
       local why = RT.reason(t) or (S.FINISHED[t.status] and "" or "not finished")
       attention[#attention + 1] = format("- %s: %s%s", name, line(t.status), why ~= "" and (": " .. why) or "")
