@@ -122,8 +122,10 @@ describe("report: a parallel day with every field", function()
   it("lists the completed work with its branch and worktree, and the rest with the reason", function()
     has(text, "\nCompleted (review the changes, then commit them):\n\n" ..
       "- Task task-1: Parser: 2 files (+15 -2), branch `feature/t1`, worktree `agent_workspaces/task-1`\n")
-    has(text, "\nNot completed:\n\n- Task task-2: Docs: needs_review: deliverables missing: `docs/c.md`\n" ..
-      "- Task task-3: API: failed: agent crashed\n- Task task-4: Deploy: blocked: depends on task-3, which failed\n")
+    has(text, "\nNot completed:\n\n- Task task-2: Docs: needs_review: deliverables missing: `docs/c.md` " ..
+      "(no files changed, branch `feature/t2`, worktree `agent_workspaces/task-2`)\n" ..
+      "- Task task-3: API: failed: agent crashed (branch `feature/t3`)\n" ..
+      "- Task task-4: Deploy: blocked: depends on task-3, which failed\n")
   end)
 
   it("details a task: where, numbers, files, deliverables, acceptance, questions, instructions", function()

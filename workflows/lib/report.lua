@@ -125,7 +125,11 @@ local function review(s, add)
       done[#done + 1] = format("- %s: %s%s", name, what, at and (", " .. at) or "")
     else
       local why = RT.reason(t) or (S.FINISHED[t.status] and "" or "not finished")
-      attention[#attention + 1] = format("- %s: %s%s", name, line(t.status), why ~= "" and (": " .. why) or "")
+      local work = {}  -- where its unfinished work is, when the day records it
+      work[#work + 1] = changes_text(t)
+      work[#work + 1] = where(t)
+      attention[#attention + 1] = format("- %s: %s%s%s", name, line(t.status), why ~= "" and (": " .. why) or "",
+        #work > 0 and (" (" .. concat(work, ", ") .. ")") or "")
     end
   end
   add("## For you to review and commit")
