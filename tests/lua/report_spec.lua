@@ -89,7 +89,11 @@ describe("report: a markdown day, one task at a time", function()
       "- Output log: `logs/task-1-output.log`\n\nMigration created\n")
     has(text, "\n## Task 2: Server actions\n\n- Status: failed: API Error: 500\n")
     has(text, "\n- Questions:\n  - Q: Which pattern?\n    A: (not recorded)\n")
-    has(text, "\n**Error:** API Error: 500\n")
+    lacks(text, "**Error:**")  -- a one-line error: the status line holds it
+    local multi = serial_day()
+    multi.tasks[2].error = "API Error: 500\nretry later"
+    has(R.render(multi, T0 + 600, NO_BUDGET), "\n- Status: failed: API Error: 500 retry later\n")
+    has(R.render(multi, T0 + 600, NO_BUDGET), "\n**Error:** API Error: 500\nretry later\n")
   end)
 
   it("takes the budget from the config when the session has none", function()

@@ -156,10 +156,13 @@ local function details(t, add)
     add("- Questions:")
     for _, q in ipairs(qs) do
       add("  - Q: " .. line(fmt.truncate(q.question, M.QUESTION_CHARS)))
-      local a = q.answer and line(fmt.truncate(q.answer, M.QUESTION_CHARS))
-      local after = tonumber(q.asked_at) and tonumber(q.answered_at)
-        and (", after " .. fmt.duration(q.answered_at - q.asked_at)) or ""
-      add("    A: " .. (a and (a .. (q.by and (" (by " .. line(q.by) .. after .. ")") or "")) or "(not recorded)"))
+      local meta = {}
+      if q.by then meta[#meta + 1] = "by " .. line(q.by) end
+      if tonumber(q.asked_at) and tonumber(q.answered_at) then
+        meta[#meta + 1] = "after " .. fmt.duration(q.answered_at - q.asked_at)
+      end
+      add("    A: " .. (q.answer and (line(fmt.truncate(q.answer, M.QUESTION_CHARS)) ..
+        (#meta > 0 and (" (" .. concat(meta, ", ") .. ")") or "")) or "(not recorded)"))
     end
   end
   local rules = list(t.instructions_applied)
@@ -168,7 +171,11 @@ local function details(t, add)
     for _, text in ipairs(rules) do add("  - " .. line(text)) end
   end
   if t.output_log then add("- Output log: " .. code(t.output_log)) end
-  if t.error and t.status ~= "completed" then add("") add("**Error:** " .. tostring(t.error)) end
+  -- the error in full when the status line could not hold it (several lines)
+  if t.error and t.status ~= "completed" and tostring(t.error):find("\n") then
+    add("")
+    add("**Error:** " .. tostring(t.error))
+  end
   if t.result then add("") add(fmt.truncate(tostring(t.result), M.RESULT_CHARS)) end
 end
 
