@@ -73,7 +73,8 @@ function M.run(req)
   if req.stdout then return { exit = EXIT.ok, text = report.render(s, orch.now()) } end
   local path, werr = report.write(s, orch.config.paths.results_dir)
   if not path then return { exit = EXIT.bad_input, message = fmt.reply("cannot_write_report", werr) } end
-  return { exit = EXIT.ok, path = path }
+  local info = orch.file_info(path)  -- its path under the project root, as written
+  return { exit = EXIT.ok, path = info and info.path or path }
 end
 
 return M
