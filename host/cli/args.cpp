@@ -118,6 +118,11 @@ const Command k_commands[] = {
          add_count(c, "--limit,--lines", "at most N sessions (default 20)");
          add_flag(c, "--json", "a JSON array");
      }},
+    {"report", "write the end-of-day report again (results/YYYY-MM-DD-report.md) and print its path", cmd_report,
+     [](CLI::App* c) {
+         add_positional(c, "SESSION|DATE", "a session id, or YYYY-MM-DD: that day's latest (default: the latest)");
+         add_flag(c, "--stdout", "print the report instead (no file written)");
+     }},
     {"approve", "approve what the session waits for (an agent's question: answer it)", cmd_control,
      [](CLI::App* c) { add_control(c, "a note kept with the decision", false); }},
     {"skip", "skip the waiting or running task", cmd_control,

@@ -33,6 +33,7 @@ int cmd_tail_events(const Args& a);
 int cmd_logs(const Args& a);
 int cmd_test(const Args& a);
 int cmd_sessions(const Args& a);
+int cmd_report(const Args& a);
 int cmd_serve(const Args& a);
 
 // Shared set-up

@@ -157,19 +157,8 @@ void print_dead_notifications(const json& dead, long long count) {
 
 }  // namespace
 
-namespace {
-// Read-only services, or none when nothing has run yet (no database file).
-std::unique_ptr<Runtime> status_runtime(const Args& a) {
-    auto rt = make_runtime(a, Services::None);
-    std::string db = rt->app.path_from_root(
-        rt->app.config.value("paths", json::object()).value("state_db", std::string("state/orch.db")));
-    if (access(db.c_str(), F_OK) == 0) rt->app.open_services(true);
-    return rt;
-}
-}  // namespace
-
 int cmd_status(const Args& a) {
-    auto rt = status_runtime(a);
+    auto rt = read_only_runtime(a);
     App& app = rt->app;
     if (!app.store) {
         if (a.has("json")) printf("{\"session\":null,\"tasks\":[]}\n");
@@ -204,7 +193,7 @@ int cmd_status(const Args& a) {
 }
 
 int cmd_sessions(const Args& a) {
-    auto rt = status_runtime(a);
+    auto rt = read_only_runtime(a);
     json list = rt->app.store ? rt->app.store->list_sessions(std::stoi(a.get("limit", "20"))) : json::array();
     if (a.has("json")) {
         printf("%s\n", list.dump(2).c_str());

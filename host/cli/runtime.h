@@ -19,6 +19,9 @@ enum class Services { None, ReadOnly, Full };
 
 // Throws std::runtime_error (config errors name the file and field).
 std::unique_ptr<Runtime> make_runtime(const Args& a, Services services);
+// Read-only services, or none when nothing has run yet (no database file):
+// the commands that only read the state (status, sessions, report).
+std::unique_ptr<Runtime> read_only_runtime(const Args& a);
 
 std::string lock_path(const App& app);
 

@@ -361,6 +361,9 @@ function M.schedule_failed(label, why) return format("⏰ Scheduled start '%s' f
 M.REPLY = {
   no_session_yet = "no session yet: start one with the start command",
   no_session = "no session %s",
+  no_session_on = "no session on %s",
+  bad_date = "'%s' is not a date: expected YYYY-MM-DD (or a session id)",
+  cannot_write_report = "cannot write the report: %s",
   already_running = "A session is already running for %s (session %s). Use /status, /pause or /resume.",
   prior_active = "Session %s for %s is %s: /resume continues it (or start with force to begin again).",
   prior_completed = "Session %s already ran every task of %s. Edit the file or start with force to run it again.",

@@ -1,55 +1,178 @@
--- report: the end-of-day report, results/YYYY-MM-DD-report.md:
--- what was done, what failed, durations, cost, tokens, time to approval.
+-- report: the end-of-day report, results/YYYY-MM-DD-report.md (Markdown).
+-- The day at a glance (success rate, wall time and the time saved by running
+-- tasks in parallel, cost against the budget, tokens, time waiting for
+-- approval, standing instructions applied), a table of the tasks, what is
+-- left for you to review and commit, then each task in detail
+-- (lib/report_task). A field a day does not have (a markdown day run one task
+-- at a time has no branches or changes) is left out. write(s, dir) is the
+-- entry point: daily.lua calls it at the end of the day, `orch-host report`
+-- through lib/report_cli. Policy: edit freely.
 local fmt = require("lib.format")
 local S = require("lib.session")
+local policy = require("lib.policy")
+local RT = require("lib.report_task")
 local M = {}
 
-local function cell(v) return (tostring(v or ""):gsub("|", "\\|"):gsub("\n", " ")) end
+local format, concat = string.format, table.concat
+local line, cell, code, list = RT.line, RT.cell, RT.code, RT.list
+local secs_of, money, plural, changes_text, where = RT.secs_of, RT.money, RT.plural, RT.changes_text, RT.where
 
-function M.render(s, now)
-  local out = {}
-  local function add(line) out[#out + 1] = line end
-  local c = S.counts(s)
-  local done, failed, skipped, total = c.completed, c.failed, c.skipped, c.total
-  local cost, tokens = S.totals(s)
-  local wait, waits = 0, 0
-  for _, t in ipairs(s.tasks) do
-    if t.approval_wait_s then wait, waits = wait + t.approval_wait_s, waits + 1 end
-  end
-  add("# Report " .. os.date("%Y-%m-%d", math.floor(s.started_at or now)) .. " (session " .. s.id .. ")")
-  add("")
-  add("- Task file: `" .. tostring(s.task_file) .. "`")
-  add(string.format("- Tasks: %d completed, %d failed, %d skipped, %d total (success rate %d%%)",
-    done, failed, skipped, total, total > 0 and math.floor(done * 100 / total) or 0))
-  add("- Duration: " .. fmt.duration((s.finished_at or now) - (s.started_at or now)))
-  add(string.format("- Cost: $%.4f, %s tokens", cost, fmt.thousands(tokens)))
-  if waits > 0 then add("- Average time to approval: " .. fmt.duration(wait / waits)) end
-  add("")
-  add("| # | Task | Type | Status | Duration | Cost | Tokens |")
-  add("|---|------|------|--------|----------|------|--------|")
-  for _, t in ipairs(s.tasks) do
-    local d = (t.started_at and t.completed_at) and fmt.duration(t.completed_at - t.started_at) or ""
-    add(string.format("| %s | %s | %s | %s | %s | %s | %s |", cell(t.id), cell(t.title), cell(t.type),
-      cell(t.status), d, t.cost_usd and string.format("$%.4f", t.cost_usd) or "", cell(t.tokens)))
-  end
-  for _, t in ipairs(s.tasks) do
-    if t.status == "failed" or t.result then
-      add("")
-      add("## Task " .. t.id .. ": " .. tostring(t.title))
-      if t.error then add("**Error:** " .. tostring(t.error)) end
-      if t.result then add("") add(fmt.truncate(tostring(t.result), 1500)) end
-      if t.output_log then add("") add("Output log: `" .. t.output_log .. "`") end
-    end
-  end
-  return fmt.printable(table.concat(out, "\n") .. "\n")
+-- the report's day: YYYY-MM-DD of the session's start (the file name's)
+function M.day(s, now) return os.date("%Y-%m-%d", math.floor(tonumber(s.started_at) or now or orch.now())) end
+
+function M.path(s, dir, now) return format("%s/%s-report.md", dir, M.day(s, now)) end
+
+-- the day's budget in dollars, or nil: the session's own (the day file's), else the config's
+function M.budget(s, cfg)
+  local own = tonumber(s.budget_usd)
+  if own and own > 0 then return own end
+  local _, max = policy.budget(0, (cfg or {}).budget)
+  return max > 0 and max or nil
 end
 
--- write(s, dir) -> path | nil
+-- "3 completed, 1 failed, 0 skipped, 1 blocked, 5 total (success rate 60%)"
+local function counts_line(c)
+  local parts, seen = {}, { total = true, done = true }
+  for _, st in ipairs({ "completed", "failed", "skipped" }) do
+    parts[#parts + 1] = format("%d %s", c[st] or 0, st)
+    seen[st] = true
+  end
+  local others = {}
+  for _, st in ipairs(S.STATUSES) do if not seen[st] then others[#others + 1] = st; seen[st] = true end end
+  local extra = {}
+  for st in pairs(c) do if not seen[st] then extra[#extra + 1] = st end end
+  table.sort(extra)
+  for _, st in ipairs(extra) do others[#others + 1] = st end
+  for _, st in ipairs(others) do
+    if (c[st] or 0) > 0 then parts[#parts + 1] = format("%d %s", c[st], (st:gsub("_", " "))) end
+  end
+  return format("%s, %d total (success rate %d%%)", concat(parts, ", "), c.total,
+    fmt.percent(c.completed or 0, c.total))
+end
+
+local function summary(s, now, cfg, add)
+  local c = S.counts(s)
+  local cost, tokens = S.totals(s)
+  local work, wait, waited, applied, seen = 0, 0, 0, 0, {}
+  for _, t in ipairs(s.tasks) do
+    work = work + (secs_of(t) or 0)
+    local w = tonumber(t.approval_wait_s)
+    if w then wait, waited = wait + w, waited + 1 end
+    for _, text in ipairs(list(t.instructions_applied)) do
+      if not seen[text] then seen[text], applied = true, applied + 1 end
+    end
+  end
+  local wall = math.max(0, (tonumber(s.finished_at) or now) - (tonumber(s.started_at) or now))
+  add("- Task file: " .. code(s.task_file))
+  if s.status and s.status ~= "completed" then
+    add("- Session: " .. line(s.status) .. (s.pause_reason and (" (" .. line(s.pause_reason) .. ")") or ""))
+  end
+  add("- Tasks: " .. counts_line(c))
+  add("- Duration: " .. fmt.duration(wall))
+  if work > wall then
+    add(format("- Time saved by parallelism: %s (the tasks took %s together, the day %s)",
+      fmt.duration(work - wall), fmt.duration(work), fmt.duration(wall)))
+  else
+    add("- Task time: " .. fmt.duration(work) .. " (no time saved by parallelism)")
+  end
+  local budget = M.budget(s, cfg)
+  if budget then
+    add(format("- Cost: %s of the %s budget (%d%%%s)", money(cost), money(budget), math.floor(100 * cost / budget),
+      cost >= budget and ", budget reached" or ""))
+  else
+    add("- Cost: " .. money(cost) .. " (no budget set)")
+  end
+  add("- Tokens: " .. fmt.thousands(tokens))
+  if waited > 0 then
+    add(format("- Time waiting for approval: %s over %s (average %s)", fmt.duration(wait), plural(waited, "task"),
+      fmt.duration(wait / waited)))
+  end
+  if applied > 0 then add("- Standing instructions applied: " .. applied .. " (listed under each task)") end
+end
+
+local function task_table(s, add)
+  local branches, changes = false, false
+  for _, t in ipairs(s.tasks) do
+    branches, changes = branches or t.branch ~= nil, changes or type(t.changes) == "table"
+  end
+  local head = { "#", "Task", "Type", "Status" }
+  if branches then head[#head + 1] = "Branch" end
+  if changes then head[#head + 1] = "Files" end
+  for _, h in ipairs({ "Duration", "Cost", "Tokens" }) do head[#head + 1] = h end
+  local rule = {}
+  for i, h in ipairs(head) do rule[i] = string.rep("-", math.max(3, #h)) end
+  add("| " .. concat(head, " | ") .. " |")
+  add("|" .. concat(rule, "|") .. "|")
+  for _, t in ipairs(s.tasks) do
+    local row = { cell(t.id), cell(t.title), cell(t.type), cell(t.status) }
+    if branches then row[#row + 1] = t.branch and (code(t.branch):gsub("|", "\\|")) or "" end
+    if changes then row[#row + 1] = cell(changes_text(t)) end
+    local d, tok = secs_of(t), fmt.tokens(t.tokens)
+    row[#row + 1] = d and fmt.duration(d) or ""
+    row[#row + 1] = t.cost_usd and money(t.cost_usd) or ""
+    row[#row + 1] = tok and fmt.thousands(tok) or ""
+    add("| " .. concat(row, " | ") .. " |")
+  end
+end
+
+local function review(s, add)
+  local done, attention = {}, {}
+  for _, t in ipairs(s.tasks) do
+    local name = format("Task %s: %s", line(t.id), line(t.title))
+    if t.status == "completed" then
+      local at = where(t)
+      local what = changes_text(t) or "files changed not recorded"
+      done[#done + 1] = format("- %s: %s%s", name, what, at and (", " .. at) or "")
+    else
+      local why = RT.reason(t) or (S.FINISHED[t.status] and "" or "not finished")
+      local work = {}  -- where its unfinished work is, when the day records it
+      work[#work + 1] = changes_text(t)
+      work[#work + 1] = where(t)
+      attention[#attention + 1] = format("- %s: %s%s%s", name, line(t.status), why ~= "" and (": " .. why) or "",
+        #work > 0 and (" (" .. concat(work, ", ") .. ")") or "")
+    end
+  end
+  add("## For you to review and commit")
+  if #done > 0 then
+    add("")
+    add("Completed (review the changes, then commit them):")
+    add("")
+    for _, l in ipairs(done) do add(l) end
+  end
+  if #attention > 0 then
+    add("")
+    add("Not completed:")
+    add("")
+    for _, l in ipairs(attention) do add(l) end
+  end
+  if #done + #attention == 0 then add("") add("Nothing to review.") end
+end
+
+-- render(s, now [, cfg]) -> the report's text; cfg: the config (default orch.config)
+function M.render(s, now, cfg)
+  cfg = cfg or (orch and orch.config) or {}
+  local out = {}
+  local function add(l) out[#out + 1] = l end
+  add(format("# Report %s (session %s)", M.day(s, now), line(s.id)))
+  add("")
+  summary(s, now, cfg, add)
+  add("")
+  task_table(s, add)
+  add("")
+  review(s, add)
+  for _, t in ipairs(s.tasks) do RT.details(t, add) end
+  return fmt.printable(concat(out, "\n") .. "\n")
+end
+
+-- write(s, dir) -> path | nil, err (a failure is also logged as a warning)
 function M.write(s, dir)
   local now = orch.now()
-  local path = string.format("%s/%s-report.md", dir, os.date("%Y-%m-%d", math.floor(s.started_at or now)))
+  local path = M.path(s, dir, now)
   local ok, err = orch.write_file(path, M.render(s, now))
-  if not ok then orch.log("warn", "report not written: " .. tostring(err)) return nil end
+  if not ok then
+    orch.log("warn", "report not written: " .. tostring(err))
+    return nil, err
+  end
   return path
 end
 
