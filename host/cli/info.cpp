@@ -29,7 +29,7 @@ std::unique_ptr<Runtime> status_runtime(const Args& a) {
 // after "orch-host CMD: " on stderr; its exit code.
 int print_answer(const json& r, const std::string& cmd) {
     std::string out = r.value("out", std::string()), err = r.value("err", std::string());
-    fputs(out.c_str(), stdout);
+    fwrite(out.data(), 1, out.size(), stdout);
     if (!err.empty()) fprintf(stderr, "orch-host %s: %s\n", cmd.c_str(), err.c_str());
     return r.value("exit", static_cast<int>(k_exit_bad_input));
 }
