@@ -111,6 +111,7 @@ const Command k_commands[] = {
     {"status", "the session, each task's state, durations, cost, tokens", cmd_status,
      [](CLI::App* c) {
          add_positional(c, "SESSION", "the session (default: the latest)");
+         add_value(c, "--session", "ID", "the same as SESSION");
          add_flag(c, "--json", "one JSON object: the session's fields and its tasks");
      }},
     {"sessions", "recent sessions, newest first", cmd_sessions,

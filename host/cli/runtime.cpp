@@ -34,10 +34,6 @@ std::unique_ptr<Runtime> read_only_runtime(const Args& a) {
     return rt;
 }
 
-bool waits_while_down(const nlohmann::json& approval) {
-    return approval.value("kind", std::string()) == "approval";
-}
-
 std::string lock_path(const App& app) { return run_lock_path(app.state_db_path()); }
 
 // A host of this state that died (kill -9, OOM) may have left its agents'

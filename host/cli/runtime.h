@@ -33,12 +33,6 @@ void stop_leftover_agents(App& app);
 // retry undelivered notifications first.
 void recover_after_crash(App& app);
 
-// Whether a pending approval still waits while no host runs: a decision on
-// it is kept, and the session applies it when it resumes and asks the same
-// again. An agent's question does not: the resumed task starts its agent
-// again, which asks anew. `status` shows such a wait (info.cpp); the decision
-// itself is workflows/lib/control.lua's (the same rule, for every caller).
-bool waits_while_down(const nlohmann::json& approval);
 // Runs the workflow file at `workflow_path` with `args` under the run lock (a
 // second host is refused, exit 4), until it ends; its exit code (run.cpp).
 int run_workflow(Runtime& rt, const std::string& workflow_path, nlohmann::json args);

@@ -1,6 +1,7 @@
 // State in SQLite: orch.save_state / orch.load_state (JSON values by key),
 // sessions and tasks (orch.save_session, orch.save_task, orch.load_session,
-// orch.latest_session, orch.list_sessions), orch.recent_events and
+// orch.latest_session, orch.list_sessions), orch.recent_events,
+// orch.dead_notifications (the outbox rows a sink refused for good) and
 // orch.atomically (several writes, one commit). Store failures raise: a
 // workflow must not go on believing something was recorded.
 #include "lua/internal.h"
@@ -155,6 +156,18 @@ int l_recent_events(lua_State* L) {
     });
 }
 
+// orch.dead_notifications([limit]) -> {count=, newest={ {id=, sink=, type=,
+// session=, dead_at=, attempts=, last_error=}... }}: the outbox rows a sink
+// refused for good, the newest `limit` (default 5) of them
+int l_dead_notifications(lua_State* L) {
+    int limit = static_cast<int>(luaL_optinteger(L, 1, 5));
+    Store& s = store_of(L, "orch.dead_notifications");
+    return guarded(L, "orch.dead_notifications", [&] {
+        push_json(L, json{{"count", s.outbox_dead_count()}, {"newest", s.outbox_dead(limit)}});
+        return 1;
+    });
+}
+
 // orch.atomically(fn, ...) -> fn's results; every store write inside is one commit.
 // fn must not wait (no yields inside a transaction).
 int l_atomically(lua_State* L) {
@@ -203,6 +216,7 @@ const luaL_Reg k_state_functions[] = {
     {"save_state", l_save_state},       {"load_state", l_load_state},     {"save_session", l_save_session},
     {"save_task", l_save_task},         {"update_task", l_update_task},         {"load_session", l_load_session}, {"latest_session", l_latest_session},
     {"list_sessions", l_list_sessions}, {"recent_events", l_recent_events}, {"atomically", l_atomically},
+    {"dead_notifications", l_dead_notifications},
     {nullptr, nullptr},
 };
 

@@ -6,6 +6,7 @@
 #include "lua/internal.h"
 #include "lua/value.h"
 #include "services/file_read.h"
+#include "services/store.h"
 
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -380,8 +381,11 @@ json Vm::call(const std::string& module, const std::string& fn, const json& args
         throw std::runtime_error(module + "." + fn + " is not a function");
     }
     push_json(L, args);
+    st_->app.state_error.clear();
     if (!call_protected(*st_, 1, 1, module + "." + fn, &err)) {
         lua_settop(L, top);
+        // the state database failed inside (orch.load_session...): exit 5, not 2
+        if (!st_->app.state_error.empty()) throw StoreError(err);
         throw std::runtime_error(err);
     }
     json out = to_json(L, -1, "result");

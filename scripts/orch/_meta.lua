@@ -275,6 +275,12 @@ function orch.list_sessions(limit) end
 ---@return table[]
 function orch.recent_events(opts) end
 
+---The notifications a sink refused for good (the outbox's dead rows, never
+---retried): how many, and the newest `limit` (default 5), newest first.
+---@param limit? integer
+---@return {count: integer, newest: {id: integer, sink: string, type?: string, session?: string, dead_at: number, attempts: integer, last_error: string}[]}
+function orch.dead_notifications(limit) end
+
 ---Run fn with every state write in one transaction (fn must not wait).
 ---@param fn function
 function orch.atomically(fn, ...) end

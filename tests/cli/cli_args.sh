@@ -56,6 +56,17 @@ refused "help of an unknown command" "frobnicate" orch help frobnicate
 refused "resume --tasks" "--tasks" orch resume --tasks "$TASKS"
 check_eq "$(orch sessions | grep -c .)" 2 "sessions after the refused commands: still two"
 
+# --- a session that is not stored: status names it (exit 2), by SESSION or --session
+for how in "NOPE" "--session NOPE"; do
+    rc=0
+    # shellcheck disable=SC2086  # two words for the second form
+    orch status $how >"$T/out" 2>"$T/err" || rc=$?
+    check_eq "$rc" 2 "status $how: exit code"
+    check_eq "$(cat "$T/err")" "orch-host status: no session NOPE" "status $how: stderr"
+    check "status $how: nothing on stdout ($(cat "$T/out"))" test ! -s "$T/out"
+done
+check_eq "$(orch status --session "$SID" --json | jq -r .session_id)" "$SID" "status --session ID --json"
+
 # --- several words where a command takes them: read, not refused
 rc=0
 orch answer two words --session no-such-session >"$T/out" 2>"$T/err" || rc=$?

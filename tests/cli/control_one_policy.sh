@@ -109,6 +109,23 @@ same "approve" 200 0
 check_eq "$CLI_MSG" "Executing task 2: Create the table" "approve: message"
 wait_for waits "$A" approval 3
 wait_for waits "$B" approval 3
+# status: the CLI's --json carries the webhook's status reply, field for field
+# (running_here is the server's own; message holds a runtime that ticks)
+req POST /webhook/command '{"secret":"'"$SECRET"'","command":"status","params":{"session":"'"$B"'"}}' >/dev/null
+cp "$T/resp.json" "$T/hook-status.json"
+orch status "$B" --json >"$T/cli-status.json" || fail "orch status $B --json failed"
+python3 - "$T/hook-status.json" "$T/cli-status.json" <<'EOF_PY' || fail "status: the CLI's view and the webhook's disagree"
+import json, sys
+hook, cli = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+bad = [k for k in hook if k not in ("running_here", "message") and cli.get(k) != hook[k]]
+for k in bad:
+    print("  %s: webhook %r, cli %r" % (k, hook[k], cli.get(k)), file=sys.stderr)
+if hook.get("waiting", {}).get("task") != "3" or hook.get("task") != 3:
+    bad.append("webhook: not waiting on task 3: %r" % hook)
+    print("  " + bad[-1], file=sys.stderr)
+sys.exit(1 if bad else 0)
+EOF_PY
+note "status: the CLI's --json and the webhook's status agree"
 # skip
 cli "skip" skip --session "$A" --by shell
 hook skip '{"session":"'"$B"'"}'

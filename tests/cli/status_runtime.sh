@@ -26,11 +26,13 @@ runtime_s() {
     orch status >"$T/status.txt" || fail "orch status failed: $(cat "$T/status.txt")"
     python3 - "$T/status.txt" <<'EOF' || fail "no runtime in: $(cat "$T/status.txt")"
 import re, sys
-m = re.search(r"runtime (\d+)([hm]) (\d+)[ms]", open(sys.argv[1]).read())
+# lib/format's duration: "5s", "1m 05s", "2h 03m", "1d 4h"
+m = re.search(r"runtime (?:(\d+)([dhm]) )?(\d+)([hms])\b", open(sys.argv[1]).read())
 if not m:
     sys.exit(1)
-a, unit, b = int(m.group(1)), m.group(2), int(m.group(3))
-print(a * 3600 + b * 60 if unit == "h" else a * 60 + b)
+unit = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+big = int(m.group(1)) * unit[m.group(2)] if m.group(1) else 0
+print(big + int(m.group(3)) * unit[m.group(4)])
 EOF
 }
 

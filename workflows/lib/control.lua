@@ -15,7 +15,7 @@ M.live = {}
 -- (the command line runs none: its commands reach a session another host
 -- runs through orch.push_command and the approvals table, see running())
 
-local ACTIVE = { running = true, waiting_approval = true }
+local ACTIVE = S.SESSION_ACTIVE
 
 local function cfg() return orch.config end
 
@@ -59,11 +59,16 @@ local function load(params, how)
   return s
 end
 
--- status: {task, total, status} plus what a dashboard wants, from the
--- session row's summary (no task read: a session of 1000 tasks answers as fast)
-function M.status(params)
-  local s, e = load(params, S.load_summary)
-  if not s then return { status = "idle", message = e, running = false }, 200 end
+-- waiting(s) -> the approval session s waits on | nil: while a host runs it,
+-- or while none does and it is one that still waits then (S.waits_while_down)
+function M.waiting(s)
+  local p = orch.pending_approval(s.id)
+  if p and (running(s) or S.waits_while_down(p)) then return p end
+end
+
+-- status_of(s) -> the status reply of a loaded session (S.load_summary's or
+-- S.load's: the same answer); the webhook's and `orch-host status --json`'s
+function M.status_of(s)
   local c = S.counts(s)
   local cost, tokens = S.totals(s)
   local t, pos = S.current(s)
@@ -72,12 +77,20 @@ function M.status(params)
     completed = c.completed, failed = c.failed, skipped = c.skipped, pending = c.pending,
     cost_usd = cost, tokens = tokens, started_at = s.started_at, task_file = s.task_file,
     running_here = M.live[s.id] ~= nil,
-    message = fmt.status(s, orch.now()),
+    message = fmt.status(s, orch.now(), { live = running(s) }),
   }
   if t then out.current = { id = t.id, title = t.title, type = t.type, status = t.status } end
-  local p = orch.pending_approval(s.id)
+  local p = M.waiting(s)
   if p then out.waiting = { kind = p.kind, task = p.task_id, prompt = p.prompt, since = p.created_at } end
-  return out, 200
+  return out
+end
+
+-- status: {task, total, status} plus what a dashboard wants, from the
+-- session row's summary (no task read: a session of 1000 tasks answers as fast)
+function M.status(params)
+  local s, e = load(params, S.load_summary)
+  if not s then return { status = "idle", message = e, running = false }, 200 end
+  return M.status_of(s), 200
 end
 
 local function resolve_task_file(params)
@@ -206,7 +219,7 @@ local function decide(action, params, by, text, describe)
   -- not (the resumed task starts its agent again, which asks anew), and
   -- pause has nothing to pause.
   local up = running(s)
-  if not up and (action == "pause" or p.kind ~= "approval") then return nil, s end
+  if not up and (action == "pause" or not S.waits_while_down(p)) then return nil, s end
   if action == "answer" and p.kind ~= "question" then return nil, s end
   if action == "approve" and p.kind == "question" then
     return err(409, fmt.reply("approve_question", p.task_id),

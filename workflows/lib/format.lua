@@ -202,6 +202,7 @@ function M.approval_needed(s, t, reason)
 end
 
 -- opts.utc_offset (seconds) for "Started:"; without it the time is shown in UTC.
+-- opts.live = false: no host runs s (its runtime stopped at its last update).
 function M.status(s, now, opts)
   opts = opts or {}
   local c = counts(s)
@@ -214,7 +215,7 @@ function M.status(s, now, opts)
   local cur, times = current(s), {}
   if s.started_at then
     times[1] = "Started: " .. M.clock(s.started_at, opts.utc_offset) .. (opts.utc_offset and "" or " UTC")
-    times[2] = now and ("Runtime: " .. M.duration(now - s.started_at))
+    times[2] = now and ("Runtime: " .. M.duration(S.runtime(s, now, opts.live ~= false)))
   end
   return blocks("📊 Orchestrator Status",
     format("Session: %s\nStatus: %s", tostring(s.id or "?"), STATUS[s.status] or tostring(s.status or "?")),

@@ -11,6 +11,27 @@ M.STATUSES = { "pending", "running", "waiting_approval", "paused", "completed", 
 M.FINISHED = { completed = true, failed = true, skipped = true, cancelled = true }
 M.ACTIVE_ORDER = { "running", "waiting_approval", "paused" }
 M.ACTIVE = { running = true, waiting_approval = true, paused = true }
+-- Session statuses a host works on (a paused or completed session has none).
+M.SESSION_ACTIVE = { running = true, waiting_approval = true }
+
+-- runtime(s, now, live) -> seconds from the start to the finish; a session a
+-- live host runs grows until now, one whose host is gone (or that is paused)
+-- stopped at its last update. nil before it started.
+function M.runtime(s, now, live)
+  local started = tonumber(s.started_at)
+  if not started or started <= 0 then return nil end
+  local ended = tonumber(s.finished_at)
+  if not ended or ended <= 0 then
+    ended = (M.SESSION_ACTIVE[s.status] and live) and now or tonumber(s.updated_at) or now
+  end
+  return ended - started
+end
+
+-- waits_while_down(p) -> whether pending approval p still waits while no host
+-- runs its session: a decision on an approval is kept, and the session applies
+-- it when it resumes and asks the same again. An agent's question does not
+-- (the resumed task starts its agent again, which asks anew).
+function M.waits_while_down(p) return p ~= nil and p.kind == "approval" end
 
 -- The model of a session that new/load built (s._counts set), kept up to date
 -- by set_task in O(1) per change, so a step of a long day costs what a step of

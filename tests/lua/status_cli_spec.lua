@@ -1,0 +1,130 @@
+-- Specs for `orch-host status` / `sessions` as lib/status_cli builds them: the
+-- CLI's JSON view carries the webhook's status reply (lib/control), so the two
+-- agree; the wait and the runtime follow lib/session's rules (a question does
+-- not wait while no host runs; a finished session's runtime ends when it
+-- finished); the table's texts (lib/format_status) use lib/format's duration
+-- and show control bytes as escapes.
+local T = require("orch.testing")
+local S = require("lib.session")
+local control = require("lib.control")
+local cli = require("lib.status_cli")
+local fs = require("lib.format_status")
+local fmt = require("lib.format")
+local describe, it, eq, ok = T.describe, T.it, T.eq, T.ok
+
+local NOW = 1763635000
+
+local function doc(n)
+  local d = { date = "2025-11-20", tasks = {} }
+  for i = 1, n do d.tasks[i] = { id = i, title = "Task " .. i, type = "backend", priority = "medium" } end
+  return d
+end
+
+-- fn() with orch.now fixed and orch.pending_approval answering `pending`
+local function with(pending, fn)
+  local real_now, real_pending = orch.now, orch.pending_approval
+  rawset(orch, "now", function() return NOW end)
+  rawset(orch, "pending_approval", function() return pending end)
+  local res = { pcall(fn) }
+  rawset(orch, "now", real_now)
+  rawset(orch, "pending_approval", real_pending)
+  if not res[1] then error(res[2], 0) end
+  return res[2], res[3]
+end
+
+local function session(id, n)
+  local s = S.new(doc(n), { id = id, task_file = "tasks/" .. id .. ".md", workflow = "daily.lua" })
+  S.set_task(s, s.tasks[1], { status = "completed", started_at = NOW - 65, completed_at = NOW - 60,
+    cost_usd = 0.5, tokens = 1200 })
+  S.set_task(s, s.tasks[2], { status = "running", started_at = NOW - 60 })
+  return s
+end
+
+local APPROVAL = { id = 7, kind = "approval", task_id = "2", prompt = "go?", created_at = NOW - 30 }
+local QUESTION = { id = 8, kind = "question", task_id = "2", prompt = "which one?", created_at = NOW - 30 }
+
+describe("status --json and the webhook's status", function()
+  it("carry the same reply: every field of the webhook's is in the CLI's view, equal", function()
+    local s = session("spec-cli-agree", 4)
+    local hook = with(APPROVAL, function() return (control.status({ session = s.id })) end)
+    local view = with(APPROVAL, function() return cli.view(s.id) end)
+    for k, v in pairs(hook) do eq(view[k], v, "field " .. k) end
+    eq({ view.total_tasks, view.completed_tasks, view.cost_usd, view.tokens, view.session_id },
+      { 4, 1, 0.5, 1200, s.id })
+    eq(#view.tasks, 4)
+    eq(view.pending_approval, APPROVAL)
+    eq(hook.waiting, { kind = "approval", task = "2", prompt = "go?", since = NOW - 30 })
+  end)
+
+  it("show no wait for an agent's question while no host runs the session (both of them)", function()
+    local s = session("spec-cli-question", 3)
+    local hook = with(QUESTION, function() return (control.status({ session = s.id })) end)
+    local view = with(QUESTION, function() return cli.view(s.id) end)
+    eq(hook.waiting, nil, "webhook")
+    eq(view.pending_approval, nil, "cli")
+    eq(view.waiting, nil, "cli")
+    eq(S.waits_while_down(QUESTION), false)
+    eq(S.waits_while_down(APPROVAL), true)
+  end)
+
+  it("end a finished session's runtime when it finished, not now", function()
+    local s = session("spec-cli-finished", 2)
+    S.set_task(s, s.tasks[2], { status = "completed", completed_at = NOW - 50 })
+    S.set_status(s, "completed", { finished_at = s.started_at + 125 })
+    local view = with(nil, function() return cli.view(s.id) end)
+    eq(view.runtime, 125)
+    ok(view.message:find("Runtime: 2m 05s", 1, true), view.message)
+  end)
+
+  it("answer a session that does not exist with exit 2, naming it", function()
+    eq(cli.run({ command = "status", session = "NOPE", state = true }), { exit = 2, err = "no session NOPE" })
+  end)
+end)
+
+describe("the status table", function()
+  local function text_of(v) return fs.session(v, { clock = fs.utc }) end
+
+  it("shows durations as lib/format does, the totals and the wait", function()
+    local s = session("spec-cli-table", 3)
+    local v = with(APPROVAL, function() return cli.view(s.id) end)
+    v.host_alive = false
+    local text = text_of(v)
+    ok(text:find("Session   " .. s.id .. "  running (host not running: resume it)", 1, true), text)
+    ok(text:find("runtime " .. fmt.duration(v.runtime), 1, true), text)
+    ok(text:find("Progress  1/3 completed   cost $0.5000   1,200 tokens", 1, true), text)
+    ok(text:find("\n  1    ✓ completed        Task 1 ", 1, true), text)
+    ok(text:find(" 5s   $0.5000     1,200\n", 1, true), text)
+    ok(text:find("Waiting   approval for task 2 since " .. fs.utc(NOW - 30) ..
+      ": orch-host approve | skip (applied when it resumes)", 1, true), text)
+  end)
+
+  it("shows an agent's or a task file's control bytes as escapes, on one line", function()
+    local v = { id = "x", status = "failed", host_alive = true, completed_tasks = 0, cost_usd = 0, tokens = 0,
+      tasks = { { id = "1", title = "a\27[2Jb\nc", type = "t\tx", status = "failed", error = "boom\r\n\7" } } }
+    local text = text_of(v)
+    ok(not text:find("[%z\1-\8\11-\31\127]"), text)
+    ok(text:find("a\\x1b[2Jb\\x0ac", 1, true), text)
+    ok(text:find("t\\x09x", 1, true), text)
+    ok(text:find("↳ boom\\x0d\\x0a\\x07", 1, true), text)
+    eq(select(2, text:gsub("\n", "")), 7, "lines: four, a blank one, the header, the row and its error")
+  end)
+
+  it("cuts a long title to its column with an ellipsis, counting characters", function()
+    local v = { id = "x", status = "paused", completed_tasks = 0, tasks = {
+      { id = "1", title = string.rep("é", 50), status = "pending" } } }
+    local row = text_of(v):match("\n(  1 [^\n]*)")
+    ok(row and row:find(string.rep("é", 35) .. "… ", 1, true), row)
+  end)
+
+  it("words the dead notifications and the list of sessions", function()
+    eq(fs.dead_notifications({ count = 0, newest = {} }), nil)
+    eq(fs.dead_notifications({ count = 1, newest = { { id = 3, sink = "n8n", dead_at = 86400,
+      last_error = "failed: HTTP 400" } } }, { clock = fs.utc }),
+      "Notifications  1 dead (a sink refused them; not retried):\n" ..
+      "  #3 to n8n  -  1970-01-02 00:00:00  failed: HTTP 400")
+    eq(fs.sessions({ { id = "s1", status = "completed", completed_tasks = 2, total_tasks = 2,
+      started_at = 1763631015, task_file = "tasks/a.md" } }, { clock = fs.utc }),
+      "s1                     completed          2/2  2025-11-20 09:30:15  tasks/a.md")
+    eq(fs.utc(951782400), "2000-02-29 00:00:00")
+  end)
+end)

@@ -1,0 +1,133 @@
+-- format_status: the texts of `orch-host status` (a session and its tasks as
+-- a table for the terminal, what it waits for, the dead notifications) and
+-- `orch-host sessions` (one line a session). lib/status_cli builds the views.
+-- The words and numbers are lib/format's (printable, duration, money,
+-- thousands, truncate); the session rules lib/session's. Pure: times are
+-- epoch seconds, worded by opts.clock(epoch) (default: UTC).
+local fmt = require("lib.format")
+local S = require("lib.session")
+
+local M = {}
+
+local format, concat, floor = string.format, table.concat, math.floor
+
+M.NO_SESSIONS = "No sessions yet. Start one with: orch-host run daily.lua"
+M.ERROR_CHARS = 160  -- a failed task's error, a dead notification's reason
+
+local MARK = { completed = "✓", failed = "✗", running = "▶", skipped = "↷", waiting_approval = "⏸", paused = "⏸" }
+
+-- cell(v [, default]) -> v on one line of the table: lib/format's printable,
+-- newlines and tabs as \xNN too, so a value can neither break a row nor
+-- drive the terminal; default for a missing value (or a table)
+local function cell(v, default)
+  local t = type(v)
+  if t ~= "string" and t ~= "number" and t ~= "boolean" then return default or "" end
+  v = tostring(v)
+  if not v:find("[%z\1-\31\127\194]") then return v end  -- the common case, cheap on a long day
+  return (fmt.printable(v):gsub("[\t\n]", function(c) return format("\\x%02x", c:byte()) end))
+end
+M.cell = cell
+
+-- columns of a UTF-8 string (one a code point)
+local function width(s) return select(2, s:gsub("[^\128-\191]", "")) end
+
+-- s in exactly w columns: cut with "…" (lib/format's truncate), padded with spaces
+local function pad(s, w)
+  if #s <= w and not s:find("[\128-\255]") then return s .. string.rep(" ", w - #s) end  -- ASCII
+  s = fmt.truncate(s, w)
+  return s .. string.rep(" ", w - width(s))
+end
+
+-- utc(epoch) -> "2025-11-20 09:30:15" in UTC (civil date from days since 1970)
+function M.utc(epoch)
+  local secs = floor(epoch)
+  local z, rem = floor(secs / 86400) + 719468, secs % 86400
+  local era = floor(z / 146097)
+  local doe = z - era * 146097
+  local yoe = floor((doe - floor(doe / 1460) + floor(doe / 36524) - floor(doe / 146096)) / 365)
+  local doy = doe - (365 * yoe + floor(yoe / 4) - floor(yoe / 100))
+  local mp = floor((5 * doy + 2) / 153)
+  local d, m = doy - floor((153 * mp + 2) / 5) + 1, mp < 10 and mp + 3 or mp - 9
+  return format("%04d-%02d-%02d %02d:%02d:%02d", yoe + era * 400 + (m <= 2 and 1 or 0), m, d,
+    floor(rem / 3600), floor(rem % 3600 / 60), rem % 60)
+end
+
+local function when(clock, epoch)
+  epoch = tonumber(epoch)
+  if not epoch or epoch <= 0 then return "-" end
+  return clock(epoch)
+end
+
+local ROW = "  %-4s %s %s %s %8s %9s %9s"
+
+local function task_row(t)
+  local t0, t1 = tonumber(t.started_at) or 0, tonumber(t.completed_at) or 0
+  local cost, tok = tonumber(t.cost_usd) or 0, S.tokens(t.tokens)
+  local row = format(ROW, cell(t.id), (MARK[t.status] or "·") .. " " .. pad(cell(t.status), 16),
+    pad(cell(t.title), 36), pad(cell(t.type), 13), (t0 > 0 and t1 > t0) and fmt.duration(t1 - t0) or "",
+    cost > 0 and fmt.money(cost) or "", tok > 0 and fmt.thousands(tok) or "")
+  local err = cell(t.error)
+  if err ~= "" and (t.status == "failed" or t.status == "paused") then
+    row = row .. "\n       ↳ " .. fmt.truncate(err, M.ERROR_CHARS)
+  end
+  return row
+end
+
+-- session(v [, opts]) -> the text of `orch-host status`. v: lib/status_cli's
+-- view (the session's fields and .tasks, .host_alive, .runtime,
+-- .completed_tasks, .cost_usd, .tokens, .pending_approval when one waits)
+function M.session(v, opts)
+  local clock = opts and opts.clock or M.utc
+  local live = v.host_alive == true
+  local status = cell(v.status)
+  if S.SESSION_ACTIVE[v.status] and not live then status = status .. " (host not running: resume it)" end
+  local tasks = v.tasks or {}
+  local out = {
+    format("Session   %s  %s", cell(v.id), status),
+    "Task file " .. cell(v.task_file, "-"),
+    format("Started   %s   runtime %s", when(clock, v.started_at), v.runtime and fmt.duration(v.runtime) or "-"),
+    format("Progress  %d/%d completed   cost %s   %s tokens", v.completed_tasks or 0, #tasks,
+      fmt.money(tonumber(v.cost_usd) or 0), fmt.thousands(tonumber(v.tokens) or 0)),
+    "",
+    format(ROW, "#", pad("status", 18), pad("task", 36), pad("type", 13), "time", "cost", "tokens"),
+  }
+  for _, t in ipairs(tasks) do out[#out + 1] = task_row(t) end
+  local p = v.pending_approval
+  if p then
+    local head = format("\nWaiting   %s for task %s since %s: ", cell(p.kind, "approval"), cell(p.task_id),
+      when(clock, p.created_at))
+    if live then
+      out[#out + 1] = head .. "orch-host approve | skip | pause" .. (p.kind == "question" and " | answer TEXT" or "")
+    else
+      out[#out + 1] = head .. "orch-host approve | skip (applied when it resumes)"
+    end
+  end
+  return concat(out, "\n")
+end
+
+-- dead_notifications(d [, opts]) -> the block about the notifications a sink
+-- refused for good (orch.dead_notifications: {count=, newest=}) | nil when none
+function M.dead_notifications(d, opts)
+  if not d or (tonumber(d.count) or 0) == 0 then return nil end
+  local clock = opts and opts.clock or M.utc
+  local out = { format("Notifications  %d dead (a sink refused them; not retried):", d.count) }
+  for _, r in ipairs(d.newest or {}) do
+    out[#out + 1] = format("  #%s to %s  %s  %s  %s", cell(r.id), cell(r.sink), cell(r.type, "-"),
+      when(clock, r.dead_at), fmt.truncate(cell(r.last_error), M.ERROR_CHARS))
+  end
+  return concat(out, "\n")
+end
+
+-- sessions(list [, opts]) -> the text of `orch-host sessions`: a line a
+-- session (orch.list_sessions' rows), newest first; "" for none
+function M.sessions(list, opts)
+  local clock = opts and opts.clock or M.utc
+  local out = {}
+  for _, s in ipairs(list) do
+    out[#out + 1] = format("%-22s %-18s %s/%s  %s  %s", cell(s.id), cell(s.status), cell(s.completed_tasks, "0"),
+      cell(s.total_tasks, "0"), when(clock, s.started_at), cell(s.task_file))
+  end
+  return concat(out, "\n")
+end
+
+return M

@@ -1,0 +1,88 @@
+-- status_cli: `orch-host status [SESSION] [--json]` and `orch-host sessions
+-- [--limit N] [--json]` (host/cli/info.cpp calls run(req) and prints what it
+-- returns). The view is lib/control's status reply (the webhook's: the same
+-- counts, totals, current task and wait for every caller) with the stored
+-- session's fields and tasks; the texts are lib/format_status's. Policy:
+-- edit freely.
+local control = require("lib.control")
+local S = require("lib.session")
+local fmt = require("lib.format")
+local fs = require("lib.format_status")
+
+local M = {}
+
+local EXIT = { ok = 0, bad_input = 2 }
+
+M.DEAD_SHOWN = 5  -- dead notifications listed
+
+-- the machine's clock: "2025-11-20 09:30:15"
+local function clock(epoch) return os.date("%Y-%m-%d %H:%M:%S", math.floor(epoch)) end
+
+local function json(v) return orch.json.encode(v, { pretty = true }) .. "\n" end
+
+-- view(id) -> what `orch-host status --json` prints for session id | nil (no
+-- such session): control.status_of's reply (task, total, done, completed,
+-- failed, skipped, pending, cost_usd, tokens, current, waiting, message...)
+-- and the stored session's other fields with its tasks, plus session_id,
+-- host_alive (another live host holds the run lock), pending_approval (the
+-- approval row control.waiting gives), total_tasks, completed_tasks,
+-- runtime (lib/session's) and dead_notifications when there are any
+function M.view(id)
+  local s = S.load(id)
+  if not s then return nil end
+  local v = control.status_of(s)
+  for k, x in pairs(s) do
+    if type(k) == "string" and k:sub(1, 1) ~= "_" and v[k] == nil then v[k] = x end
+  end
+  v.tasks = orch.json.array(s.tasks)
+  v.host_alive = orch.host_running()
+  v.pending_approval = control.waiting(s)
+  v.total_tasks, v.completed_tasks = v.total, v.completed
+  v.runtime = S.runtime(s, orch.now(), v.host_alive)
+  local dead = orch.dead_notifications(M.DEAD_SHOWN)
+  if dead.count > 0 then v.dead_notifications = dead end
+  return v
+end
+
+local function text(...)
+  local out = {}
+  for i = 1, select("#", ...) do
+    local b = select(i, ...)
+    if b and b ~= "" then out[#out + 1] = b end
+  end
+  return #out > 0 and (table.concat(out, "\n\n") .. "\n") or ""
+end
+
+-- status{session=, json=, state=} -> {exit=, out= | err=}; state: whether a
+-- state database exists (none before the first run); session: the one named,
+-- else the newest
+function M.status(req)
+  local id = req.state and (req.session or orch.latest_session()) or nil
+  if not id then
+    if req.json then
+      return { exit = EXIT.ok, out = json({ session = orch.json.null, tasks = orch.json.array({}) }) }
+    end
+    local dead = req.state and fs.dead_notifications(orch.dead_notifications(M.DEAD_SHOWN), { clock = clock })
+    return { exit = EXIT.ok, out = text(fs.NO_SESSIONS, dead) }
+  end
+  local v = M.view(id)
+  if not v then return { exit = EXIT.bad_input, err = fmt.reply("no_session", id) } end
+  if req.json then return { exit = EXIT.ok, out = json(v) } end
+  local opts = { clock = clock }
+  return { exit = EXIT.ok, out = text(fs.session(v, opts), fs.dead_notifications(v.dead_notifications, opts)) }
+end
+
+-- sessions{limit=, json=, state=} -> {exit=, out=}: the newest `limit` (20)
+function M.sessions(req)
+  local list = req.state and orch.list_sessions(req.limit or 20) or {}
+  if req.json then return { exit = EXIT.ok, out = json(orch.json.array(list)) } end
+  return { exit = EXIT.ok, out = text(fs.sessions(list, { clock = clock })) }
+end
+
+-- run{command = "status" | "sessions", ...} -> {exit=, out= | err=}
+function M.run(req)
+  if req.command == "sessions" then return M.sessions(req) end
+  return M.status(req)
+end
+
+return M
