@@ -201,8 +201,19 @@ Vm::Vm(App& app) : st_(std::make_unique<VmState>(app)) {
     lua_gc(L, LUA_GCRESTART, -1);
 }
 
+namespace {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool k_sanitized = true;
+#else
+constexpr bool k_sanitized = false;
+#endif
+bool g_leave_state = false;
+}  // namespace
+
+void Vm::leave_state_at_exit() { g_leave_state = !k_sanitized; }
+
 Vm::~Vm() {
-    if (st_->L) lua_close(st_->L);
+    if (st_->L && !g_leave_state) lua_close(st_->L);
 }
 
 // Compiled once per version of the file: serve starts daily.lua for every
