@@ -49,11 +49,17 @@ std::string App::path_from_root(const std::string& p) const {
 }
 
 std::string App::state_db_path() const {
-    auto paths = config.value("paths", nlohmann::json::object());
-    std::string db = path_from_root(paths.value("state_db", std::string("state/orch.db")));
-    std::error_code ec;
-    auto canon = fs::weakly_canonical(db, ec);
-    return ec ? db : canon.string();
+    std::string db = "state/orch.db";
+    auto paths = config.find("paths");
+    if (paths != config.end() && paths->is_object()) db = paths->value("state_db", db);
+    db = path_from_root(db);
+    if (db != state_db_given_) {
+        std::error_code ec;
+        auto canon = fs::weakly_canonical(db, ec);
+        state_db_resolved_ = ec ? db : canon.string();
+        state_db_given_ = db;
+    }
+    return state_db_resolved_;
 }
 
 std::string App::next_agent_tag(const std::string& kind) {

@@ -44,11 +44,13 @@ struct App {
     std::string control_session;  // the session this process drives (event tags; `run`)
     std::uint64_t run_serial = 0; // makes agent tags unique
     std::string state_error;      // a state database failure seen inside Lua (exit 5)
+    mutable std::string state_db_given_, state_db_resolved_;  // state_db_path's last answer
 
     // Opens store, journal, outbox from the config's paths. Throws on failure.
     void open_services(bool read_only_store = false);
     std::string path_from_root(const std::string& p) const;
     // paths.state_db, absolute and without symlinks or "..": one spelling per database.
+    // Resolved once per configured path (the loop thread's; each call resolved it anew).
     std::string state_db_path() const;
     // The environment tag of the next process this host starts (process.h agent_tag).
     std::string next_agent_tag(const std::string& kind);

@@ -209,9 +209,12 @@ std::optional<int> parse_args(int argc, char** argv, Args& out) {
         c->group("Commands");
         cmd.define(c);
     }
-    CLI::App* help = app.add_subcommand("help", "this help, or a command's: help CMD");
-    help->group("Commands");
-    add_positional(help, "CMD", "the command");
+    CLI::App* help = nullptr;  // only when it can be named (argv has no "help" word otherwise)
+    if (all) {
+        help = app.add_subcommand("help", "this help, or a command's: help CMD");
+        help->group("Commands");
+        add_positional(help, "CMD", "the command");
+    }
 
     if (argc < 2) {  // no command: the usage, as an error
         fprintf(stderr, "%s", app.help().c_str());

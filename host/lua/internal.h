@@ -103,6 +103,17 @@ void install_prelude_searcher(lua_State* L);
 // Stop Lua that runs longer than limit_seconds without yielding.
 void install_runaway_hook(lua_State* L, double limit_seconds);
 
+// The collector stopped for a scope of start-up work (it makes little
+// garbage); after it, the next cycle starts once the heap has grown by the
+// usual pause (LuaJIT's LUA_GCRESTART with -1), not at once.
+struct GcPause {
+    lua_State* L;
+    explicit GcPause(lua_State* l) : L(l) { lua_gc(L, LUA_GCSTOP, 0); }
+    ~GcPause() { lua_gc(L, LUA_GCRESTART, -1); }
+    GcPause(const GcPause&) = delete;
+    GcPause& operator=(const GcPause&) = delete;
+};
+
 // The approvals and commands service of this VM (api_approval.cpp), or
 // raise "<fname>: the state database is not open".
 Approvals& approvals_of(lua_State* L, const char* fname);

@@ -43,12 +43,17 @@ int dump_writer(lua_State*, const void* p, size_t n, void* ud) {
     return 0;
 }
 
-std::string cache_dir() {
+std::string find_cache_dir() {
     char buf[4096];
     ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
     if (n <= 0) return "";
     std::string exe(buf, static_cast<size_t>(n));
     return exe.substr(0, exe.rfind('/')) + "/luacache";
+}
+
+const std::string& cache_dir() {  // the binary does not move while it runs
+    static const std::string dir = find_cache_dir();
+    return dir;
 }
 
 // package searcher: name -> loader function | message
@@ -69,7 +74,7 @@ int l_prelude_searcher(lua_State* L) {
         return 1;
     }
     std::string chunkname = "@scripts/" + rel + ".lua";
-    std::string dir = cache_dir();
+    const std::string& dir = cache_dir();
     std::string cached = dir.empty() ? "" : dir + "/" + name + ".bc";
     char header[4200];
     int hl = snprintf(header, sizeof header, "%s %lld %lld %s\n", k_magic, key.size, key.mtime_ns, src.c_str());

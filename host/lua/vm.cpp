@@ -19,9 +19,6 @@ using json = nlohmann::json;
 
 namespace {
 
-// The config sections C++ reads (App::config): grep app.config before adding one.
-constexpr const char* k_host_config_keys[] = {"claude", "control", "log", "lua", "notify", "paths", "server"};
-
 int error_tostring(lua_State* L) {
     lua_getfield(L, 1, "message");
     if (lua_type(L, -1) != LUA_TSTRING) {
@@ -140,6 +137,7 @@ Vm::Vm(App& app) : st_(std::make_unique<VmState>(app)) {
     lua_State* L = luaL_newstate();
     if (!L) throw std::runtime_error("cannot create a Lua state (out of memory)");
     st_->L = L;
+    lua_gc(L, LUA_GCSTOP, 0);  // as GcPause (internal.h); restarted at the end, or the state is closed
     lua_pushlightuserdata(L, st_.get());
     lua_setfield(L, LUA_REGISTRYINDEX, "orch.vm");
     lua_newtable(L);
@@ -154,7 +152,7 @@ Vm::Vm(App& app) : st_(std::make_unique<VmState>(app)) {
     lua_setfield(L, -2, "__tostring");
     st_->error_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 
-    lua_newtable(L);  // orch
+    lua_createtable(L, 0, 72);  // orch: sized for its ~70 fields (C and scripts/orch/init.lua), no rehash as they come
     register_json_api(L);
     register_claude_api(L);
     register_approval_api(L);
@@ -201,72 +199,22 @@ Vm::Vm(App& app) : st_(std::make_unique<VmState>(app)) {
         throw std::runtime_error(err);
     }
     make_strict(L);
+    lua_gc(L, LUA_GCRESTART, -1);
 }
+
+namespace {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool k_sanitized = true;
+#else
+constexpr bool k_sanitized = false;
+#endif
+bool g_leave_state = false;
+}  // namespace
+
+void Vm::leave_state_at_exit() { g_leave_state = !k_sanitized; }
 
 Vm::~Vm() {
-    if (st_->L) lua_close(st_->L);
-}
-
-void Vm::load_config(const std::string& config_file, bool must_exist) {
-    lua_State* L = st_->L;
-    lua_getglobal(L, "require");
-    lua_pushstring(L, "orch.config");
-    std::string err;
-    if (!call_protected(*st_, 1, 1, "loading scripts/orch/config.lua", &err)) throw std::runtime_error(err);
-    lua_getfield(L, -1, "load");
-    lua_remove(L, -2);
-    lua_pushstring(L, config_file.c_str());
-    lua_pushstring(L, st_->app.root.c_str());
-    lua_pushnil(L);
-    lua_pushboolean(L, must_exist);
-    install_runaway_hook(L, 30);  // a config that never returns is stopped too
-    if (lua_pcall(L, 4, 2, 0) != 0) {
-        std::string msg = lua_tostring(L, -1) ? lua_tostring(L, -1) : "error";
-        lua_pop(L, 1);
-        throw std::runtime_error(msg);
-    }
-    if (lua_isnil(L, -2)) {
-        std::string msg = luaL_checkstring(L, -1);
-        lua_pop(L, 2);
-        throw std::runtime_error(msg);
-    }
-    lua_pop(L, 1);
-    // Only the sections the host reads cross (converting the whole table was
-    // ~0.1 M instructions of every start); Lua keeps all of it as orch.config
-    // and config_json() gives it whole.
-    json host_cfg = json::object();
-    for (const char* key : k_host_config_keys) {
-        lua_getfield(L, -1, key);
-        if (!lua_isnil(L, -1)) host_cfg[key] = to_json(L, -1, std::string("config.") + key);
-        lua_pop(L, 1);
-    }
-    st_->app.config = std::move(host_cfg);
-    auto lua_cfg = st_->app.config.value("lua", json::object());
-    // Compiled traces never call hooks, so with the JIT on an endless loop
-    // cannot be stopped; workflows wait far more than they compute, so the
-    // interpreter is the default and the JIT an opt-in (lua.jit = true).
-    if (lua_cfg.value("jit", false)) luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_ON);
-    double limit = lua_cfg.value("max_run_seconds", 30.0);
-    install_runaway_hook(L, limit);
-    lua_getglobal(L, "orch");
-    lua_pushvalue(L, -2);
-    lua_setfield(L, -2, "config");
-    lua_pop(L, 2);
-}
-
-json Vm::config_json() {
-    lua_State* L = st_->L;
-    lua_getglobal(L, "orch");
-    lua_getfield(L, -1, "config");
-    json out;
-    try {
-        out = to_json(L, -1, "config");
-    } catch (...) {
-        lua_pop(L, 2);
-        throw;
-    }
-    lua_pop(L, 2);
-    return out;
+    if (st_->L && !g_leave_state) lua_close(st_->L);
 }
 
 // Compiled once per version of the file: serve starts daily.lua for every

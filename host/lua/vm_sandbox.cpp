@@ -34,7 +34,6 @@ void sandbox(lua_State* L) {
     open_lib(L, LUA_BITLIBNAME, luaopen_bit);
     open_lib(L, LUA_JITLIBNAME, luaopen_jit);  // sets the JIT up; the host drives it with luaJIT_setmode
     open_lib(L, LUA_OSLIBNAME, luaopen_os);
-    open_lib(L, LUA_DBLIBNAME, luaopen_debug);
     // os: only the clock and the environment
     lua_getglobal(L, "os");
     lua_newtable(L);
@@ -44,7 +43,8 @@ void sandbox(lua_State* L) {
     }
     lua_setglobal(L, "os");
     lua_pop(L, 1);
-    // debug.traceback stays private (the error handler uses luaL_traceback).
+    // debug is never opened (the error handler uses luaL_traceback, which needs
+    // no library).
     // jit goes too: jit.on() would compile loops, and compiled code never
     // calls the runaway hook.
     lua_pushvalue(L, LUA_GLOBALSINDEX);

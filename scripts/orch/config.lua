@@ -6,7 +6,9 @@
 -- came from in `_sources` (shown by `orch-host doctor`).
 local M = {}
 
-M.defaults = {
+-- A fresh table of the defaults each call: a table constructor is copied
+-- whole by the VM, much cheaper than a deep copy at every start.
+local function defaults() return {
   orchestrator = {
     approval_mode = "required",          -- required | auto | manual
     checkpoint_after = { "database", "deployment" },
@@ -77,7 +79,8 @@ M.defaults = {
     max_run_seconds = 30,                -- Lua that runs this long without waiting is stopped
     jit = false,                         -- the JIT compiler (compiled loops cannot be stopped)
   },
-}
+} end
+M.defaults = defaults()
 
 -- environment variable -> config key (and how to read it)
 M.env = {
@@ -234,23 +237,42 @@ local function validate(cfg, file, sources)
   require("orch.notify").resolve(cfg, fail)  -- notify.sinks and notify.routes
 end
 
--- load(path, root [, getenv [, must_exist]]) -> cfg | nil, message
-function M.load(path, root, getenv, must_exist)
+-- the runaway limit of the config file's own code: the environment's, else
+-- the default (the file's own lua.max_run_seconds is known only after it ran)
+local function config_run_limit(getenv)
+  for _, e in ipairs(M.env) do
+    if e[2] == "lua.max_run_seconds" then return tonumber(getenv(e[1]) or "") or M.defaults.lua.max_run_seconds end
+  end
+end
+
+-- load(path, root [, getenv [, must_exist [, guard]]]) -> cfg | nil, message
+-- guard(fn, seconds) runs the config file's code (the host passes one that
+-- stops it after that many seconds without returning).
+function M.load(path, root, getenv, must_exist, guard)
   getenv = getenv or os.getenv
+  guard = guard or function(fn) return fn() end
   local display = path
   if root and path:sub(1, #root + 1) == root .. "/" then display = path:sub(#root + 2) end
-  local cfg, sources = copy(M.defaults), {}
+  local cfg, sources = defaults(), {}
   local ok, err = pcall(function()
     local text, rerr = orch.read_file(path)
     if text then
-      local env = setmetatable({}, { __index = function(_, k)
-        if k == "os" then return { getenv = getenv } end
-        return ({ tostring = tostring, tonumber = tonumber, string = string, math = math,
-                  table = table, pairs = pairs, ipairs = ipairs })[k]
+      -- copies of the libraries: the file cannot change the host's own
+      local libs = { tostring = tostring, tonumber = tonumber, pairs = pairs, ipairs = ipairs,
+                     string = string, math = math, table = table }
+      local env = setmetatable({}, { __index = function(t, k)
+        local v = libs[k]
+        if k == "os" then v = { getenv = getenv } elseif type(v) == "table" then v = copy(v) end
+        if v ~= nil then rawset(t, k, v) end
+        return v
       end })
       local chunk, serr = load(text, "@" .. display, "t", env)
       if not chunk then error(serr, 0) end
-      local user = chunk()
+      local ran, user = pcall(guard, chunk, config_run_limit(getenv))
+      if not ran then  -- the runaway guard's message names no file
+        local msg = tostring(user)
+        error(msg:find(display, 1, true) and msg or display .. ": " .. msg, 0)
+      end
       if type(user) ~= "table" then error(display .. ": must return a table (got " .. type(user) .. ")", 0) end
       merge(cfg, user, "", display, sources)
     elseif rerr.code ~= "not_found" or must_exist then
