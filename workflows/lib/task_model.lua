@@ -51,7 +51,7 @@ local R = {}
 R.__index = R
 
 function M.reader(file, place, task_base)
-  return setmetatable({ file = file, place = place, task_base = task_base or 2 }, R)
+  return setmetatable({ file = file, place = place, task_base = task_base or 2, ids = {} }, R)
 end
 
 -- The field part of a path, for messages with a line: depends_on[2], tasks[3].
@@ -83,22 +83,32 @@ function R:fail(path, code, task, fmt, ...)
   error(errors.new(code, at .. ": " .. who .. format(fmt, ...), e), 0)
 end
 
-local function child(path, key)
-  local p = { n = path.n }
-  for i = 1, #path do p[i] = path[i] end
-  p[#p + 1] = key
-  return p
+-- Paths are one mutable list per parse: a check appends its key, checks,
+-- and removes it (an error stops the parse where the path is).
+local function push(path, key) path[#path + 1] = key end
+local function pop(path) path[#path] = nil end
+
+local byte = string.byte
+-- No lazy patterns on file text: "^%s*(.-)%s*$" is quadratic on blank runs.
+local function is_space(b) return b == 32 or (b >= 9 and b <= 13) end
+local function trim(v)
+  local n = #v
+  if n > 0 and not is_space(byte(v, 1)) and not is_space(byte(v, n)) then return v end
+  local i = v:find("%S")
+  if not i then return "" end
+  local j = n
+  while is_space(byte(v, j)) do j = j - 1 end
+  return v:sub(i, j)
 end
-M.child = child
 
 -- The checks; each returns the model's value or raises.
 local CHECK = {}
 
 function CHECK.string(r, v, path, task, f)
   if type(v) ~= "string" then r:fail(path, "bad_type", task, "must be a string, not %s", kind(v)) end
-  local s = v:match("^%s*(.-)%s*$")
+  local s = trim(v)
   if s == "" then r:fail(path, "empty_field", task, "must not be empty") end
-  if f.one_line and s:find("[\r\n]") then r:fail(path, "bad_value", task, "must be one line") end
+  if f.one_line and (s:find("\n", 1, true) or s:find("\r", 1, true)) then r:fail(path, "bad_value", task, "must be one line") end
   if f.lower then s = s:lower() end
   if f.enum and not f.enum[s] then
     local names = {}
@@ -111,12 +121,13 @@ end
 
 function CHECK.text(r, v, path, task, f)
   if type(v) ~= "string" then r:fail(path, "bad_type", task, "must be a string, not %s", kind(v)) end
-  local s = v:gsub("^%s+", ""):gsub("%s+$", "")
+  local s = trim(v)
   if s == "" then r:fail(path, "empty_field", task, "must not be empty") end
   return s
 end
 
 function CHECK.id(r, v, path, task, f)
+  if r.ids[v] then return v end  -- seen before in this file (dependencies repeat ids)
   if type(v) == "number" then
     if v ~= math.floor(v) or v < 0 or v >= 2 ^ 53 then
       r:fail(path, "bad_id", task, "%s is not a whole number or a string", tostring(v))
@@ -129,6 +140,7 @@ function CHECK.id(r, v, path, task, f)
     r:fail(path, "bad_id", task, "%q is not a task id (letters, digits, '.', '_', '-'; at most %d characters)",
       v:sub(1, 80), M.MAX_ID)
   end
+  r.ids[v] = true
   return v
 end
 
@@ -164,16 +176,17 @@ end
 
 -- A list of `f.item` values; with f.one_ok, a single string is a list of one.
 function CHECK.list(r, v, path, task, f)
-  local sub = setmetatable({}, { __index = f })
+  local sub = f.sub
   if f.one_ok and type(v) == "string" then return { CHECK[f.item](r, v, path, task, sub) } end
   if kind(v) ~= "list" then
     r:fail(path, "bad_type", task, "must be a list%s, not %s", f.what or "", kind(v))
   end
   local out = {}
   for i, x in ipairs(v) do
-    local p = child(path, i)
-    if is_null(x) then r:fail(p, "bad_type", task, "item %d is empty", i) end
-    out[i] = CHECK[f.item](r, x, p, task, sub)
+    push(path, i)
+    if is_null(x) then r:fail(path, "bad_type", task, "item %d is empty", i) end
+    out[i] = CHECK[f.item](r, x, path, task, sub)
+    pop(path)
   end
   return out
 end
@@ -186,24 +199,29 @@ end
 
 -- check(r, raw, path, FIELDS, task, out) -> out: every key of raw is a known
 -- field (unknown_field names the known ones), nulls count as absent, the
--- required fields are there; fields are checked in their spec order (the id
--- and name first, so later messages name the task), unknown ones last.
+-- required fields are there. The required ones (the id and name) are checked
+-- first, so later messages name the task; then the rest, in the file's order.
 function M.check(r, raw, path, fields, task, out)
   if kind(raw) ~= "mapping" then
     r:fail(path, "bad_type", task, "must be a mapping of fields, not %s", kind(raw))
   end
-  for _, name in ipairs(fields.order) do
+  for _, name in ipairs(fields.required) do
     local f, v = fields[name], raw[name]
-    if not is_null(v) then
-      out[f.key] = CHECK[f.check](r, v, child(path, name), task, f)
-    elseif f.required then
-      r:fail(path, "missing_field", task, "missing field %q", name)
-    end
+    if is_null(v) then r:fail(path, "missing_field", task, "missing field %q", name) end
+    push(path, name)
+    out[f.key] = CHECK[f.check](r, v, path, task, f)
+    pop(path)
   end
-  for name in pairs(raw) do
-    if type(name) ~= "string" or not fields[name] then
-      r:fail(child(path, name), "unknown_field", task, "unknown field %q (known fields: %s)", tostring(name),
-        fields.known)
+  for name, v in pairs(raw) do
+    local f = fields[name]
+    if not f or type(name) ~= "string" then
+      push(path, name)
+      r:fail(path, "unknown_field", task, "unknown field %q (known fields: %s)", tostring(name), fields.known)
+    end
+    if not f.required and not is_null(v) then
+      push(path, name)
+      out[f.key] = CHECK[f.check](r, v, path, task, f)
+      pop(path)
     end
   end
   return out
@@ -211,15 +229,17 @@ end
 
 -- fields(spec [, rename]) -> FIELDS: spec = { {name, key, check, opts}, ... };
 -- rename = {model key = this format's name}. FIELDS[name] = {key=, check=, ...},
--- FIELDS.order (names in spec order), FIELDS.known ("a, b, c").
+-- FIELDS.order (names in spec order), FIELDS.required, FIELDS.known ("a, b, c").
 function M.fields(spec, rename)
-  local fields = { order = {} }
+  local fields = { order = {}, required = {} }
   for _, s in ipairs(spec) do
     local name = rename and rename[s[2]] or s[1]
     local f = { key = s[2], check = s[3] }
     for k, v in pairs(s[4] or {}) do f[k] = v end
+    if f.item then f.sub = setmetatable({}, { __index = f }) end
     fields[name] = f
     fields.order[#fields.order + 1] = name
+    if f.required then fields.required[#fields.required + 1] = name end
   end
   fields.known = concat(fields.order, ", ")
   return fields
@@ -268,11 +288,12 @@ function M.build(root, r, doc_fields, task_fields, fmt_name, tasks_only)
   if #list == 0 then r:fail(base, "no_tasks", nil, "no tasks in the file") end
   local tasks = {}
   for i, raw in ipairs(list) do
-    local path = child(base, i)
+    push(base, i)
     local t = {}
-    M.check(r, raw, path, task_fields, t, t)
-    t.line = r.line_of and r.line_of(path) or nil
+    M.check(r, raw, base, task_fields, t, t)
+    t.line = r.line_of and r.line_of(base) or nil
     tasks[i] = M.complete(t)
+    pop(base)
   end
   doc.tasks = tasks
   return doc
