@@ -36,7 +36,7 @@ describe("tasks_json.parse: other shapes", function()
   end)
 
   it("checks a decoded value the same way (an inline list in a request body)", function()
-    local d = assert(tasks.from_value({ tasks = { { id = "x", name = "X" } } }, "request body"))
+    local d = assert(tasks.from_value({ tasks = { { id = "x", name = "X", dependencies = {} } } }, "request body"))
     eq(d.tasks[1].id, "x")
     local _, err = tasks.from_value({ tasks = { { id = "x", name = "X", dependencies = { "y" } } } }, "request body")
     eq(err.message,
@@ -58,7 +58,7 @@ local BAD = {
     '"a..b" is not a valid git branch name' },
   { "dependencies a string", one(', "dependencies": "t0"'), "bad_type", "/tasks/0/dependencies",
     "must be a list of task ids, not string" },
-  { "dependencies an object", one(', "dependencies": {}'), "bad_type", "/tasks/0/dependencies", "not mapping" },
+  { "dependencies an object", one(', "dependencies": {"a": "b"}'), "bad_type", "/tasks/0/dependencies", "not mapping" },
   { "a dependency a float", one(', "dependencies": [2.5]'), "bad_id", "/tasks/0/dependencies/0",
     "2.5 is not a whole number" },
   { "requires_approval a string", one(', "requires_approval": "true"'), "bad_type", "/tasks/0/requires_approval",

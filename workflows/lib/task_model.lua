@@ -179,7 +179,8 @@ end
 function CHECK.list(r, v, path, task, f)
   local sub = f.sub
   if f.one_ok and type(v) == "string" then return { CHECK[f.item](r, v, path, task, sub) } end
-  if kind(v) ~= "list" then
+  -- an empty table is an empty list (a table built in Lua cannot say which it is)
+  if kind(v) ~= "list" and not (type(v) == "table" and next(v) == nil) then
     r:fail(path, "bad_type", task, "must be a list%s, not %s", f.what or "", kind(v))
   end
   local out = {}
