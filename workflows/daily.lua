@@ -9,7 +9,7 @@
 -- new one), interactive=, started_by=; workflow= (set by the host: this
 -- file, as it runs; the session stores it, so a resume runs the same one)
 local args = ...
-local tasks_md = require("lib.tasks_md")
+local tasks = require("lib.tasks")
 local policy = require("lib.policy")
 local fmt = require("lib.format")
 local safety = require("lib.safety")
@@ -35,9 +35,10 @@ local function open_session()
     return s
   end
   local file = args.tasks or S.today_file(cfg.paths.tasks_dir)
-  local text, err = orch.read_file(file, tasks_md.DEFAULT_MAX_BYTES)
-  if not text then return nil, fmt.unreadable_tasks(err, not args.tasks and cfg.paths.tasks_dir or nil) end
-  local doc, perr = tasks_md.parse(text, file)
+  local doc, perr = tasks.load(file)
+  if not doc and perr.stage == "read" then
+    return nil, fmt.unreadable_tasks(perr, not args.tasks and cfg.paths.tasks_dir or nil)
+  end
   if not doc then return nil, tostring(perr) end
   local s = S.new(doc, { id = args.session_id, task_file = file, pid = orch.pid,
                          workflow = args.workflow or "workflows/daily.lua",

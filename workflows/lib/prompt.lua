@@ -5,15 +5,25 @@ local M = {}
 M.RULES = "Do not stage, commit or push with git, and do not run database migrations." ..
   " If you cannot continue without a decision, end your reply with a line starting with QUESTION:"
 
--- for_task(t [, opts]) -> prompt. opts.instructions (lib/feedback's standing
--- instructions) adds the ones that apply to t, and records their texts in
--- t.instructions_applied (for the report).
+-- for_task(t [, opts]) -> prompt. A task whose file gives no instruction
+-- (YAML `prompt:`, JSON "prompt") is told its title and description instead.
+-- opts.instructions (lib/feedback's standing instructions) adds the ones that
+-- apply to t, and records their texts in t.instructions_applied (for the report).
 function M.for_task(t, opts)
   local parts = { t.instruction }
-  if t.description and t.description ~= "" then parts[#parts + 1] = "\nContext: " .. t.description end
-  if t.acceptance_criteria and #t.acceptance_criteria > 0 then
-    parts[#parts + 1] = "\nAcceptance criteria:\n- " .. table.concat(t.acceptance_criteria, "\n- ")
+  local function list(head, items)
+    if items and #items > 0 then parts[#parts + 1] = "\n" .. head .. "\n- " .. table.concat(items, "\n- ") end
   end
+  if t.instruction then
+    if t.description and t.description ~= "" then parts[#parts + 1] = "\nContext: " .. t.description end
+  else
+    local d = t.description
+    parts[1] = "Task: " .. tostring(t.title) .. ((d and d ~= "") and ("\n\n" .. d) or "")
+  end
+  list("Acceptance criteria:", t.acceptance_criteria)
+  list("Read these first:", t.context_files)
+  list("Deliverables (create or update each of these paths):", t.deliverables)
+  list("The task is checked with these commands after you stop:", t.verify)
   if opts and opts.instructions then
     local applied = {}
     for i, it in ipairs(require("lib.feedback").applicable(opts.instructions, t)) do applied[i] = it.text end

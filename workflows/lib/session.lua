@@ -88,6 +88,9 @@ function M.new_id(base)
   return candidate
 end
 
+-- the model's lists (lib/task_model) stored as JSON arrays, also when empty
+local function list(t) return t and orch.json.array(t) end
+
 -- new(doc, {task_file=, workflow=, auto_approve=, no_input=, ...}) -> session,
 -- saved with every task pending; a plain resume reuses its flags
 function M.new(doc, opts)
@@ -102,6 +105,8 @@ function M.new(doc, opts)
       id = tostring(t.id), seq = i, title = t.title, type = t.type, priority = t.priority,
       requires_approval = t.requires_approval, description = t.description,
       acceptance_criteria = t.acceptance_criteria, instruction = t.instruction,
+      module = t.module, complexity = t.complexity, branch = t.branch, depends_on = list(t.depends_on),
+      context_files = list(t.context_files), deliverables = list(t.deliverables), verify = list(t.verify),
       line = t.line, status = "pending",
     }
   end
@@ -114,11 +119,12 @@ function M.new(doc, opts)
   return s
 end
 
--- today's task file under tasks_dir: YYYY-MM-DD-tasks.md or YYYY-MM-DD.md
--- (the first that exists; the first name when neither does)
+-- today's task file under tasks_dir: YYYY-MM-DD-tasks.md, YYYY-MM-DD.md,
+-- YYYY-MM-DD.yaml, YYYY-MM-DD.yml or YYYY-MM-DD.json (the first that exists;
+-- the first name when none does)
 function M.today_file(tasks_dir)
   local day = os.date("%Y-%m-%d")
-  for _, name in ipairs({ day .. "-tasks.md", day .. ".md" }) do
+  for _, name in ipairs({ day .. "-tasks.md", day .. ".md", day .. ".yaml", day .. ".yml", day .. ".json" }) do
     local p = tasks_dir .. "/" .. name
     if orch.file_info(p) then return p end
   end
