@@ -91,6 +91,9 @@ const Command k_commands[] = {
          add_value(c, "--tasks", "FILE", "the task file (default: today's, tasks/YYYY-MM-DD-tasks.md)");
          add_switch(c, "auto-approve", "approve every task without asking");
          add_switch(c, "no-input", "never prompt on the terminal: wait for approve|skip|pause");
+         add_value(c, "--max-concurrent", "N", "agents at once (default: the day file's, else 1 for markdown, "
+                   "else orchestrator.max_concurrent)")
+             ->check(number_in(1, 1000));
          add_flag(c, "--resume", "continue a session instead, as `orch-host resume` does");
          add_value(c, "--session", "ID", "with --resume: the session (default: the latest)");
      }},

@@ -14,6 +14,7 @@ M.defaults = {
     pause_stops_agent = false,           -- pause: stop the running agent now, or after its task
     approval_timeout = 0,                -- seconds; 0 waits forever
     retry_failed = 0,                    -- a failed task runs again up to this many times (ORCH_RETRY_FAILED)
+    max_concurrent = 3,                  -- agents at once (MAX_CONCURRENT_AGENTS, MAX_PARALLEL_AGENTS); markdown: 1
   },
   claude = {
     path = "claude",                     -- CLAUDE_CLI_PATH
@@ -90,6 +91,8 @@ M.env = {
   { "CLAUDE_SKIP_PERMISSIONS", "claude.permission_mode", "skip" },
   { "APPROVAL_MODE", "orchestrator.approval_mode" },
   { "ORCH_RETRY_FAILED", "orchestrator.retry_failed", "number" },
+  { "MAX_CONCURRENT_AGENTS", "orchestrator.max_concurrent", "number" },
+  { "MAX_PARALLEL_AGENTS", "orchestrator.max_concurrent", "number" },
   { "N8N_NOTIFY_URL", "notify.n8n_url" },
   { "WEBHOOK_SECRET", "server.secret" },
   { "HOST", "server.host" },
@@ -207,6 +210,8 @@ local function validate(cfg, file, sources)
   if mode ~= "required" and mode ~= "auto" and mode ~= "manual" then
     fail("orchestrator.approval_mode", "must be required, auto or manual (got '" .. tostring(mode) .. "')")
   end
+  local mc = cfg.orchestrator.max_concurrent
+  if mc < 1 or mc % 1 ~= 0 then fail("orchestrator.max_concurrent", "must be a whole number >= 1") end
   if cfg.claude.timeout < 0 then fail("claude.timeout", "must be >= 0") end
   if cfg.claude.max_turns < 0 then fail("claude.max_turns", "must be >= 0") end
   if cfg.server.port < 0 or cfg.server.port > 65535 then fail("server.port", "must be 0..65535") end

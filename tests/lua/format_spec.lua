@@ -252,7 +252,7 @@ describe("format: the one place for texts", function()
   end)
 
   it("the budget, retry and /progress texts", function()
-    eq(F.budget_reached(2, 2), "💸 Budget reached: $2.00 of $2.00. Pausing.")
+    eq(F.budget_reached(2, 2), "💸 Budget reached: $2.00 of $2.00. No new task starts; the tasks left are skipped.")
     eq(F.budget_warning(1.5, 2), "⚠️ 75% of the day's budget used ($1.50 of $2.00)")
     local s = session("running")
     eq(F.task_retrying(s, s.tasks[2], { error = "API Error: 500", attempt = 2, of = 3 }),

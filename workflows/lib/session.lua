@@ -1,14 +1,16 @@
 -- session: a day's session and its tasks as rows in the host's state
 -- database, with the task states pending, running, waiting_approval,
--- completed, failed, skipped, paused. Every change is committed
+-- completed, failed, skipped, paused, cancelled, blocked (a task it depends on
+-- failed or was skipped). Every change is committed
 -- (with its event) before the workflow moves on, so a crash loses nothing
 -- that was reported done.
 local M = {}
 
 -- Task statuses. FINISHED ones are done for good (counted in `done`, never run
 -- again); ACTIVE ones are a task in hand, the current task when one is.
-M.STATUSES = { "pending", "running", "waiting_approval", "paused", "completed", "failed", "skipped", "cancelled" }
-M.FINISHED = { completed = true, failed = true, skipped = true, cancelled = true }
+M.STATUSES = { "pending", "running", "waiting_approval", "paused", "completed", "failed", "skipped", "cancelled",
+  "blocked" }
+M.FINISHED = { completed = true, failed = true, skipped = true, cancelled = true, blocked = true }
 M.ACTIVE_ORDER = { "running", "waiting_approval", "paused" }
 M.ACTIVE = { running = true, waiting_approval = true, paused = true }
 
@@ -74,14 +76,14 @@ function M.new(doc, opts)
   local s = {
     id = M.new_id(opts.id), status = "running", task_file = opts.task_file,
     workflow = opts.workflow, started_at = now, pid = opts.pid, date = doc.date, started_by = opts.started_by,
-    auto_approve = opts.auto_approve, no_input = opts.no_input, tasks = {},
+    auto_approve = opts.auto_approve, no_input = opts.no_input, max_concurrent = opts.max_concurrent, tasks = {},
   }
   for i, t in ipairs(doc.tasks) do
     s.tasks[i] = {
       id = tostring(t.id), seq = i, title = t.title, type = t.type, priority = t.priority,
       requires_approval = t.requires_approval, description = t.description,
       acceptance_criteria = t.acceptance_criteria, instruction = t.instruction,
-      line = t.line, status = "pending",
+      line = t.line, status = "pending", depends_on = t.depends_on,
     }
   end
   index(s)
