@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 packages=(g++ cmake make pkg-config ccache git python3 sqlite3
           libluajit2-5.1-dev libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev
           doctest-dev libsqlite3-dev libssl-dev libcli11-dev
+          libyaml-dev # orch.yaml.decode (the YAML task file)
           curl jq   # the shell tests' HTTP client and JSON reader
           lua-check # luacheck: tests/cli/luacheck.sh
           wrk       # bench/serve.sh (the webhook server benchmark)

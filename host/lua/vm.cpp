@@ -155,6 +155,7 @@ Vm::Vm(App& app) : st_(std::make_unique<VmState>(app)) {
 
     lua_newtable(L);  // orch
     register_json_api(L);
+    register_yaml_api(L);
     register_claude_api(L);
     register_approval_api(L);
     register_command_api(L);

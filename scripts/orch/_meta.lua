@@ -416,3 +416,23 @@ function orch.json.decode(text) end
 ---@param t? table
 ---@return table
 function orch.json.array(t) end
+
+---@class orch.yaml
+orch.yaml = {}
+---Decode one YAML document (libyaml; the YAML 1.2 core schema: `yes`, `no` and
+---`2026-12-01` stay strings). Mappings become tables with string keys,
+---sequences arrays (marked as orch.json.array does), nulls orch.json.null
+---(in mappings too, so `key:` with no value is seen). With opts.lines the
+---second value maps each table to {key or index = line}: the line of a
+---mapping's key, of a sequence's item. Refused, as `nil, err` with err.code
+---too_large, too_deep, aliases, syntax, duplicate_key, bad_key, bad_tag or
+---documents and err.line/err.column when there is a place: text over
+---max_bytes (default 8 MB), nesting over max_depth (default 64, at most
+---256), more than max_aliases aliases (default 100) or aliases that copy
+---more than 10,000 nodes, a duplicate key, a tag other than !!str/int/float/
+---bool/null/seq/map, a second document.
+---@param text string
+---@param opts? {lines?: boolean, max_bytes?: number, max_depth?: integer, max_aliases?: integer}
+---@return any value
+---@return table|orch.Error|nil lines_or_err
+function orch.yaml.decode(text, opts) end

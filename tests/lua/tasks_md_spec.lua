@@ -111,6 +111,19 @@ describe("tasks_md.parse: format details", function()
     eq(strip_lines(back).tasks, sample.tasks)
   end)
 
+  it("reads **Depends On:** as task numbers (strings), comma or space separated, and renders it back", function()
+    local text = "## Task 1: A\n**Claude Instruction:**\na\n\n---\n\n## Task 2: B\n**Claude Instruction:**\nb\n\n---\n\n"
+      .. "## Task 3: C\n**Depends On:** 1, 02  2,1\n**Claude Instruction:**\nc\n"
+    local d = assert(tasks_md.parse(text, "deps.md"))
+    eq(d.tasks[1].depends_on, nil)
+    eq(d.tasks[3].depends_on, { "1", "2", "2", "1" })
+    local out = tasks_md.render(d)
+    ok(out:find("\n%*%*Depends On:%*%* 1, 2, 2, 1\n"), out)
+    eq(strip_lines(assert(tasks_md.parse(out, "again.md"))), strip_lines(d))
+    local _, err = tasks_md.parse("## Task 1: A\n**Depends On:** ,\n**Claude Instruction:**\na\n", "e.md")
+    eq({ err.code, err.line }, { "empty_field", 2 })
+  end)
+
   it("refuses to render a multi-line title", function()
     T.raises(function() tasks_md.render({ tasks = { { id = 1, title = "a\nb", instruction = "x" } } }) end,
       "single line")
@@ -143,6 +156,7 @@ local BAD = {
   { "bad-unexpected-text.md", "unexpected_text", 3,
     "task 1 'Prose among fields': unexpected text \"This line is not a field.\"" },
   { "bad-date.md", "bad_date", 1, "invalid date \"2025-13-45\"" },
+  { "bad-depends-on.md", "bad_depends_on", 8, "task 2 'Second': invalid Depends On \"task-x\"" },
 }
 
 describe("tasks_md.parse: bad files fail with file:line and the task", function()

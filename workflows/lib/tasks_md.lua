@@ -4,13 +4,15 @@
 --   **Type:** database            free-form, lower-cased
 --   **Priority:** high            high | medium | low
 --   **Requires Approval:** true   true | false | yes | no (default false)
+--   **Depends On:** 1, 3          task numbers, comma or space separated
 --   **Description:** text         may continue on the following lines
 --   **Acceptance Criteria:**      then "- item" lines
 --   **Claude Instruction:**       required; all lines up to "---", the next
 --   ---                           "## Task" or a known field (fences kept intact)
 -- M.parse(text, filename, opts) -> doc | nil, err   (opts.max_bytes, default 5 MB)
 --   doc = {title=, date=, tasks={ {id=, title=, type=, priority=, requires_approval=,
---          description=, acceptance_criteria={...}, instruction=, line=} }}
+--          depends_on={"1","3"} (strings, when given), description=,
+--          acceptance_criteria={...}, instruction=, line=} }}
 --   err = {code=, message="file:line: task N 'Title': ...", file=, line=, task=}
 -- M.render(doc) -> text; parse(render(doc)) equals doc except for `line`.
 -- M.literal(text) -> text as a multi-line field's value that reads back as is.
@@ -23,10 +25,11 @@ local format, concat = string.format, table.concat
 M.DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 
 local LABELS = { type = "Type", priority = "Priority", requires_approval = "Requires Approval",
-  description = "Description", acceptance_criteria = "Acceptance Criteria", instruction = "Claude Instruction" }
+  depends_on = "Depends On", description = "Description", acceptance_criteria = "Acceptance Criteria", instruction = "Claude Instruction" }
 local FIELDS = {} -- lower-cased label -> key
 for key, label in pairs(LABELS) do FIELDS[lower(label)] = key end
-local KNOWN_LIST = "Type, Priority, Requires Approval, Description, Acceptance Criteria, Claude Instruction"
+local KNOWN_LIST = "Type, Priority, Requires Approval, Depends On, Description, Acceptance Criteria, "
+  .. "Claude Instruction"
 local PRIORITIES = { high = true, medium = true, low = true }
 local BOOLS = { ["true"] = true, yes = true, ["false"] = false, no = false }
 
@@ -188,6 +191,19 @@ local function parse_impl(text, file, opts)
       return
     end
     if value == "" then fail("empty_field", file, ln, cur, "empty **%s:**", LABELS[key]) end
+    if key == "depends_on" then
+      local ids = {}
+      for id in string.gmatch(value, "[^,%s]+") do
+        if not match(id, "^%d+$") or #id > 9 then
+          fail("bad_depends_on", file, ln, cur,
+            "invalid Depends On %q (expected task numbers separated by commas or spaces)", id)
+        end
+        ids[#ids + 1] = tostring(tonumber(id))
+      end
+      if #ids == 0 then fail("empty_field", file, ln, cur, "empty **%s:**", LABELS[key]) end
+      cur.depends_on = ids
+      return
+    end
     local v = lower(value)
     if key == "priority" and not PRIORITIES[v] then
       fail("bad_priority", file, ln, cur, "invalid Priority %q (expected high, medium or low)", value)
@@ -311,6 +327,11 @@ function M.render(doc)
     if t.type then add("**Type:** " .. one_line(t.type, "type")) end
     if t.priority then add("**Priority:** " .. one_line(t.priority, "priority")) end
     add("**Requires Approval:** " .. tostring(t.requires_approval == true))
+    if t.depends_on and #t.depends_on > 0 then
+      local ids = {}
+      for k, id in ipairs(t.depends_on) do ids[k] = one_line(id, "depends_on id") end
+      add("**Depends On:** " .. concat(ids, ", "))
+    end
     if t.description then add("**Description:** " .. t.description) end
     if t.acceptance_criteria and #t.acceptance_criteria > 0 then add("**Acceptance Criteria:**") end
     for _, item in ipairs(t.acceptance_criteria or {}) do add("- " .. one_line(item, "criterion")) end
