@@ -123,8 +123,11 @@ const Command k_commands[] = {
      }},
     {"approve", "approve what the session waits for (an agent's question: answer it)", cmd_control,
      [](CLI::App* c) { add_control(c, "a note kept with the decision", false); }},
-    {"skip", "skip the waiting or running task", cmd_control,
-     [](CLI::App* c) { add_control(c, "a note kept with the decision", false); }},
+    {"skip", "skip the waiting or running task (--task: one of several running at once)", cmd_control,
+     [](CLI::App* c) {
+         add_control(c, "a note kept with the decision", false);
+         add_value(c, "--task", "ID", "the task to skip (needed while several run)");
+     }},
     {"pause", "pause the session (`orch-host resume` continues it)", cmd_control,
      [](CLI::App* c) { add_control(c, "a note kept with the decision", false); }},
     {"answer", "answer an agent's question", cmd_control,

@@ -287,7 +287,7 @@ M.HELP = [[
 /approve - Approve and continue to next task
 /pause - Pause orchestrator
 /resume - Resume orchestrator
-/skip - Skip current task
+/skip [task_id] - Skip the current task (or the one named)
 /answer <text> - Answer a pending question
 /logs - View recent logs
 /task <description> - Create a new task
@@ -391,6 +391,8 @@ M.REPLY = {
   skipped = "Skipped task %s",
   skipping = "Skipping task %s: stopping its agent",
   nothing_to_skip = "Nothing to skip in session %s (status: %s)",
+  skip_which = "Session %s has several tasks in hand: %s. Say which to skip (skip --task ID, /skip <task_id>).",
+  skipping_task = "Skipping task %s",
   paused = "Paused session %s",
   session_is = "Session %s is %s",
   pausing = "Pausing session %s after the running task",
