@@ -69,6 +69,20 @@ OUT=$(CLAUDE_BASE_CWD="$T/plain" orch clean worktrees 2>&1); RC=$?
 check_eq "$RC" 2 "clean outside a git repository: exit code"
 check "clean outside a git repository: says so ($OUT)" grep -q "$T/plain is not a git repository" <<<"$OUT"
 
+# workspace.root (config, ORCH_WORKSPACE_ROOT) is where clean looks
+g worktree add -q -b orch/t9 "$R/elsewhere/t9"
+OUT=$(ORCH_WORKSPACE_ROOT=elsewhere orch clean worktrees 2>&1); RC=$?
+check_eq "$RC" 0 "clean under ORCH_WORKSPACE_ROOT: exit code"
+check "clean under ORCH_WORKSPACE_ROOT: removed t9 ($OUT)" grep -q '^removed elsewhere/t9 (orch/t9)' <<<"$OUT"
+printf 'return { workspace = { root = "  " } }\n' >"$T/bad_root.lua"
+OUT=$(orch --config "$T/bad_root.lua" clean worktrees 2>&1); RC=$?
+check_eq "$RC" 2 "a blank workspace.root: exit code"
+check "a blank workspace.root: names the key ($OUT)" grep -q "'workspace.root' must name a folder" <<<"$OUT"
+printf 'return { workspace = { push = "yes" } }\n' >"$T/bad_push.lua"
+OUT=$(orch --config "$T/bad_push.lua" clean worktrees 2>&1); RC=$?
+check_eq "$RC" 2 "a workspace.push that is not a boolean: exit code"
+check "a workspace.push that is not a boolean: names the key ($OUT)" grep -q "'workspace.push' must be a boolean" <<<"$OUT"
+
 OUT=$(orch clean branches 2>&1); RC=$?
 check_eq "$RC" 2 "clean of an unknown target: exit code"
 check "clean of an unknown target: names it ($OUT)" grep -q "unknown target 'branches'" <<<"$OUT"

@@ -63,7 +63,7 @@ return function(M, opts)
   local removed, kept = {}, {}
   for i = 2, #list do
     local w = list[i]
-    local path = M.canonical(w.path)
+    local path = w.path  -- resolved by git, as root_of resolves the root
     local parent, task = path:match("^(.*)/([^/]+)$")
     if parent == root and not w.prunable then
       local entry = { path = path, task = task, branch = w.branch }

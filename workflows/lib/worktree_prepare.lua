@@ -168,7 +168,7 @@ return function(wt, opts, task, id, top, root)
   list, err = git.worktrees(top)
   if not list then return nil, err end
   for _, w in ipairs(list) do
-    if M.canonical(w.path) == c.path then
+    if w.path == c.path then  -- git writes worktree paths resolved, as root_of does
       if w.branch == branch then return reuse(c, w) end
       return fail("not_ours", string.format("task %s: %s is a worktree of %s, not of its branch %s: "
         .. "remove it (git worktree remove) or configure another workspace.root", id, c.path,
