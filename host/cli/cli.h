@@ -34,6 +34,7 @@ int cmd_logs(const Args& a);
 int cmd_test(const Args& a);
 int cmd_sessions(const Args& a);
 int cmd_serve(const Args& a);
+int cmd_clean(const Args& a);  // clean worktrees
 
 // Shared set-up
 std::string find_root(const Args& a);

@@ -69,6 +69,12 @@ M.defaults = {
     api_base = "https://api.telegram.org", -- TELEGRAM_API_BASE (a Bot API emulator in tests)
     poll_timeout = 25,                   -- getUpdates long-poll seconds (0: short polling)
   },
+  workspace = {
+    root = "agent_workspaces",           -- <root>/<task id>, relative to the repository (ORCH_WORKSPACE_ROOT)
+    repo = "",                           -- the repository of the task worktrees ("" = claude.base_cwd)
+    push = false,                        -- lib/worktree's push refuses unless true
+    remote = "origin",                   -- where push sends task branches
+  },
   schedules = {},                        -- { { cron = "0 9 * * 1-5", tz = "UTC", workflow = "daily.lua", args = {} } }
   budget = { max_cost_usd = 0, warn_at = 0.75 },
   control = { poll_interval = 2 },      -- seconds; a fallback look (decisions, commands, answer files arrive at once)
@@ -109,6 +115,7 @@ M.env = {
   { "ORCH_RESULTS_DIR", "paths.results_dir" },
   { "ORCH_QUESTIONS_DIR", "paths.questions_dir" },
   { "LOG_LEVEL", "log.level", "lower" },
+  { "ORCH_WORKSPACE_ROOT", "workspace.root" },
   { "ORCH_LUA_MAX_RUN_SECONDS", "lua.max_run_seconds", "number" },
 }
 
@@ -229,6 +236,12 @@ local function validate(cfg, file, sources)
     if type(sc) ~= "table" or type(sc.cron) ~= "string" then
       fail("schedules", string.format("entry %d must be a table with a cron string", i))
     end
+  end
+  if not cfg.workspace.root:match("%S") then
+    fail("workspace.root", "must name a folder (relative to the repository, or absolute)")
+  end
+  if not cfg.workspace.remote:match("^[^%s-][^%s]*$") then
+    fail("workspace.remote", "must name a git remote (got '" .. cfg.workspace.remote .. "')")
   end
   local lv = cfg.log.level
   if lv ~= "debug" and lv ~= "info" and lv ~= "warn" and lv ~= "error" then
