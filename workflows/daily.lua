@@ -21,6 +21,7 @@ local safety = require("lib.safety")
 local S = require("lib.session")
 local report = require("lib.report")
 local prompt_for = require("lib.prompt").for_task
+local workspaces = require("lib.workspaces")
 
 local cfg = orch.config
 local ocfg = cfg.orchestrator
@@ -44,8 +45,13 @@ local function open_session()
   if not text then return nil, fmt.unreadable_tasks(err, not args.tasks and cfg.paths.tasks_dir or nil) end
   local doc, perr = tasks_md.parse(text, file)
   if not doc then return nil, tostring(perr) end
+  -- a worktree per task (workspace.mode), all from this commit
+  local wcfg = cfg.workspace or {}
+  local base, berr = workspaces.session_base(wcfg.mode or "off", policy.is_markdown(doc, file),
+    wcfg.repo ~= "" and wcfg.repo or nil)
+  if berr then return nil, tostring(berr) end
   local s = S.new(doc, { id = args.session_id, task_file = file, pid = orch.pid,
-                         max_concurrent = policy.max_concurrent(args, doc, ocfg, file),
+                         max_concurrent = policy.max_concurrent(args, doc, ocfg, file), workspace_base = base,
                          workflow = args.workflow or "workflows/daily.lua",
                          started_by = args.started_by, auto_approve = args.auto_approve == true,
                          no_input = args.no_input == true })
@@ -249,6 +255,7 @@ local function run_agent(t, w, prompt, resume_id, try)
   local on_event, done = watcher(t)
   orch.emit("claude_started", { session = s.id, task = t.id, resume = resume_id })
   local r, rerr = orch.run_claude({ prompt = prompt, resume = resume_id, log_path = log, on_event = on_event,
+                                    cwd = w.ws and w.ws.path or nil,
                                     event_types = { "assistant" },
                                     env = { ORCH_SESSION_ID = s.id, ORCH_TASK_ID = t.id } })
   done()
@@ -270,7 +277,9 @@ end
 -- One run of a task's agent, its questions answered: -> result, log, cost, tokens.
 -- While a question waits, the task holds no agent slot.
 local function attempt(t, w, try)
-  local r, log = run_agent(t, w, prompt_for(t), nil, try)
+  local prompt = prompt_for(t)
+  if w.ws then workspaces.write_instructions(w.ws, prompt) end
+  local r, log = run_agent(t, w, prompt, nil, try)
   local cost, tokens = r.cost_usd or 0, r.tokens or 0
   local asked = 0
   while question_in(r) and asked < 5 do
@@ -314,6 +323,17 @@ local function execute(t, w)
   S.set_task(s, t, { status = "running", started_at = orch.now(), error = orch.json.null,
                      approval_reason = orch.json.null, cost_usd = 0, tokens = 0 }, "task_started")
   note(t, fmt.task_started(s, t), "progress", "task_started")
+  if s.workspace_base then  -- its own worktree and branch: the agent works there
+    local ws, werr = workspaces.prepare(s, t, function(id) return S.task(s, id) end)
+    if not ws then
+      S.set_task(s, t, { status = "failed", error = "worktree: " .. tostring(werr), completed_at = orch.now() },
+        "task_finished", { error = tostring(werr) })
+      note(t, fmt.task_failed(s, t, { error = "worktree: " .. tostring(werr) }), "error", "task_failed")
+      return "failed"
+    end
+    w.ws = ws
+    S.set_task(s, t, { workspace = ws, branch = ws.branch })
+  end
   local r, log, cost, tokens = attempt(t, w, 1)
   local tries = 0
   while policy.retry(r, tries, ocfg) and not want.pause and not orch.interrupted() do
@@ -328,6 +348,9 @@ local function execute(t, w)
   end
   local fields = { completed_at = orch.now(), cost_usd = cost, tokens = tokens, output_log = log,
                    claude_session = r.session_id, num_turns = r.num_turns, result = r.result }
+  if w.ws then  -- the files it changed, against where it started
+    for k, v in pairs(workspaces.after(w.ws)) do fields[k] = v end
+  end
   if r.ok then
     fields.status = "completed"
     S.set_task(s, t, fields, "task_finished")

@@ -70,6 +70,7 @@ M.defaults = {
     poll_timeout = 25,                   -- getUpdates long-poll seconds (0: short polling)
   },
   workspace = {
+    mode = "auto",                       -- a worktree per task: auto (YAML/JSON days in a git repo) | on | off
     root = "agent_workspaces",           -- <root>/<task id>, relative to the repository (ORCH_WORKSPACE_ROOT)
     repo = "",                           -- the repository of the task worktrees ("" = claude.base_cwd)
     push = false,                        -- lib/worktree's push refuses unless true
@@ -116,6 +117,7 @@ M.env = {
   { "ORCH_QUESTIONS_DIR", "paths.questions_dir" },
   { "LOG_LEVEL", "log.level", "lower" },
   { "ORCH_WORKSPACE_ROOT", "workspace.root" },
+  { "ORCH_WORKSPACE_MODE", "workspace.mode", "lower" },
   { "ORCH_LUA_MAX_RUN_SECONDS", "lua.max_run_seconds", "number" },
 }
 
@@ -236,6 +238,10 @@ local function validate(cfg, file, sources)
     if type(sc) ~= "table" or type(sc.cron) ~= "string" then
       fail("schedules", string.format("entry %d must be a table with a cron string", i))
     end
+  end
+  local wm = cfg.workspace.mode
+  if wm ~= "auto" and wm ~= "on" and wm ~= "off" then
+    fail("workspace.mode", "must be auto, on or off (got '" .. tostring(wm) .. "')")
   end
   if not cfg.workspace.root:match("%S") then
     fail("workspace.root", "must name a folder (relative to the repository, or absolute)")

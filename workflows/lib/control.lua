@@ -75,6 +75,13 @@ function M.status(params)
     message = fmt.status(s, orch.now()),
   }
   if t then out.current = { id = t.id, title = t.title, type = t.type, status = t.status } end
+  -- every task in hand (several at once in a parallel day): task, elapsed time, cost so far
+  out.agents = {}
+  for i, a in ipairs(S.agents(s)) do
+    out.agents[i] = { task = a.id, title = a.title, status = a.status, branch = a.branch, cost_usd = a.cost_usd or 0,
+                      started_at = a.started_at, elapsed_s = a.started_at and (orch.now() - a.started_at) or nil }
+  end
+  if #out.agents > 1 then out.message = out.message .. "\n\n" .. fmt.agents(out.agents) end
   local p = orch.pending_approval(s.id)
   if p then out.waiting = { kind = p.kind, task = p.task_id, prompt = p.prompt, since = p.created_at } end
   return out, 200

@@ -228,6 +228,21 @@ function M.status(s, now, opts)
     concat(times, "\n"), commands(s, true))
 end
 
+-- the tasks in hand, one line each: "⚙️ 1 Models · 2m 05s · $0.0342 · orch/x/1"
+-- (agents: {task=, title=, status=, elapsed_s=, cost_usd=, branch=})
+function M.agents(agents)
+  local lines = { format("🤖 Agents: %d", #agents) }
+  for _, a in ipairs(agents) do
+    local parts = { (a.status == "running" and "⚙️ " or "⏸️ ") .. tostring(a.task) .. " " ..
+      M.truncate(a.title or "", 60) }
+    if a.elapsed_s then parts[#parts + 1] = M.duration(a.elapsed_s) end
+    parts[#parts + 1] = M.money(a.cost_usd or 0)
+    if a.branch then parts[#parts + 1] = a.branch end
+    lines[#lines + 1] = concat(parts, " · ")
+  end
+  return M.printable(concat(lines, "\n"))
+end
+
 function M.paused(s)
   local c, cur = counts(s), current(s)
   local where = cur and format("Current: Task %s/%d\n", tostring((position(s, cur))), c.total) or ""

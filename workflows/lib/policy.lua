@@ -47,6 +47,7 @@
 -- M.budget(cost, bcfg, warned)        -> "pause" | "warn" | nil, max_cost_usd
 -- M.retry(r, tries, cfg)               -> bool: run again after `tries` retries of result r
 -- M.max_concurrent(args, doc, cfg, file) -> n >= 1 (args.max_concurrent, doc.max_concurrent, doc.format)
+-- M.is_markdown(doc, file)             -> bool: doc.format, else the file's extension
 -- M.validate(cfg)                     -> true | nil, err {code="bad_config", field=, message=}
 -- Pure: no io/os/debug, no globals.
 local M = {}
@@ -157,11 +158,19 @@ local function whole(v)
   return v and v >= 1 and math.floor(v) or nil
 end
 
+-- is_markdown(doc, file): a markdown day file: doc.format says so, else the
+-- file's extension is not .yaml, .yml or .json
+function M.is_markdown(doc, file)
+  local format = (doc or {}).format
+  if format then return format == "markdown" or format == "md" end
+  local ext = type(file) == "string" and file:lower():match("%.(%w+)$")
+  return ext ~= "yaml" and ext ~= "yml" and ext ~= "json"
+end
+
 function M.max_concurrent(args, doc, cfg, file)
   local own = whole((args or {}).max_concurrent) or whole((doc or {}).max_concurrent)
   if own then return own end
-  local format = (doc or {}).format or (type(file) == "string" and file:lower():match("%.md$") and "markdown")
-  if format == nil or format == "markdown" then return 1 end
+  if M.is_markdown(doc, file) then return 1 end
   return whole((cfg or {}).max_concurrent) or 3
 end
 
