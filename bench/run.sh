@@ -21,6 +21,8 @@
 #                empty answer (bench/serve.sh section 4; needs wrk)
 #   7. approve   `orch-host approve` -> the agent started, p50/p99
 #                (bench/approve_latency.sh, when it exists)
+#   8. task graph  a 10,000-task random DAG (JSON and YAML) loaded and validated
+#                by lib/tasks vs the decoder alone (bench/dag_load.sh)
 #
 # Knobs (environment): BENCH_TASKS (1000), BENCH_RUNS (3, median reported),
 # BENCH_JOBS (8), BENCH_STARTUP_RUNS (200), BENCH_SCALE ("100 1000 10000";
@@ -208,6 +210,12 @@ if [[ -f $BENCH/approve_latency.sh ]]; then
 else
   summary_row "approve -> agent started, p50/p99" "not measured" "-" "-" "-" "-"
 fi
+
+# --- 8: a 10,000-task random DAG loaded and validated (bench/dag_load.sh) ---------
+echo
+echo "== task graph load + validation (bench/dag_load.sh) =="
+bash "$BENCH/dag_load.sh" ||
+  { note "bench/dag_load.sh could not run"; FAILED=1; summary_row "10,000-task DAG load + validate" "could not run" "-" "-" "-" "-"; }
 
 # --- the table --------------------------------------------------------------
 echo

@@ -13,7 +13,7 @@
 -- the host: this file, as it runs; the session stores it, so a resume runs
 -- the same one)
 local args = ...
-local tasks_md = require("lib.tasks_md")
+local tasks = require("lib.tasks")
 local graph = require("lib.graph")
 local policy = require("lib.policy")
 local fmt = require("lib.format")
@@ -41,9 +41,10 @@ local function open_session()
     return s
   end
   local file = args.tasks or S.today_file(cfg.paths.tasks_dir)
-  local text, err = orch.read_file(file, tasks_md.DEFAULT_MAX_BYTES)
-  if not text then return nil, fmt.unreadable_tasks(err, not args.tasks and cfg.paths.tasks_dir or nil) end
-  local doc, perr = tasks_md.parse(text, file)
+  local doc, perr = tasks.load(file)
+  if not doc and perr.stage == "read" then
+    return nil, fmt.unreadable_tasks(perr, not args.tasks and cfg.paths.tasks_dir or nil)
+  end
   if not doc then return nil, tostring(perr) end
   -- a worktree per task (workspace.mode), all from this commit
   local wcfg = cfg.workspace or {}

@@ -149,10 +149,8 @@ function M.start(params, by, opts)
         409
     end
   end
-  local text, rerr = orch.read_file(file, tasks_md.DEFAULT_MAX_BYTES)
-  if not text then return err(400, fmt.unreadable_tasks(rerr)) end
-  local doc, perr = tasks_md.parse(text, file)
-  if not doc then return err(400, tostring(perr)) end
+  local doc, perr = require("lib.tasks").load(file)
+  if not doc then return err(400, perr.stage == "read" and fmt.unreadable_tasks(perr) or tostring(perr)) end
   local id = S.new_id()
   local _, lerr = launch(id, { tasks = file, session_id = id, auto_approve = params.auto_approve == true },
     by, file, opts and opts.workflow)

@@ -84,7 +84,9 @@ function M.new(doc, opts)
       id = tostring(t.id), seq = i, title = t.title, type = t.type, priority = t.priority,
       requires_approval = t.requires_approval, description = t.description,
       acceptance_criteria = t.acceptance_criteria, instruction = t.instruction,
-      line = t.line, status = "pending", depends_on = t.depends_on, branch_name = t.branch_name,
+      module = t.module, complexity = t.complexity, branch = t.branch, depends_on = t.depends_on,
+      context_files = t.context_files, deliverables = t.deliverables, verify = t.verify,
+      line = t.line, status = "pending",
     }
   end
   index(s)
@@ -96,11 +98,12 @@ function M.new(doc, opts)
   return s
 end
 
--- today's task file under tasks_dir: YYYY-MM-DD-tasks.md or YYYY-MM-DD.md
--- (the first that exists; the first name when neither does)
+-- today's task file under tasks_dir: YYYY-MM-DD-tasks.md, YYYY-MM-DD.md,
+-- YYYY-MM-DD.yaml, YYYY-MM-DD.yml or YYYY-MM-DD.json (the first that exists;
+-- the first name when none does)
 function M.today_file(tasks_dir)
   local day = os.date("%Y-%m-%d")
-  for _, name in ipairs({ day .. "-tasks.md", day .. ".md" }) do
+  for _, name in ipairs({ day .. "-tasks.md", day .. ".md", day .. ".yaml", day .. ".yml", day .. ".json" }) do
     local p = tasks_dir .. "/" .. name
     if orch.file_info(p) then return p end
   end

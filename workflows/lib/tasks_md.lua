@@ -5,14 +5,21 @@
 --   **Priority:** high            high | medium | low
 --   **Requires Approval:** true   true | false | yes | no (default false)
 --   **Depends On:** 1, 3          task numbers, comma or space separated
+--   **Module:** baptisms          free-form, lower-cased
+--   **Complexity:** medium        low | medium | high
+--   **Branch:** feature/x         the task's git branch
+--   **Acceptance Command:** make  a command run after the agent; may repeat
+--   **Context Files:**            then "- path" lines (so **Deliverables:**)
 --   **Description:** text         may continue on the following lines
 --   **Acceptance Criteria:**      then "- item" lines
 --   **Claude Instruction:**       required; all lines up to "---", the next
 --   ---                           "## Task" or a known field (fences kept intact)
 -- M.parse(text, filename, opts) -> doc | nil, err   (opts.max_bytes, default 5 MB)
 --   doc = {title=, date=, tasks={ {id=, title=, type=, priority=, requires_approval=,
---          depends_on={"1","3"} (strings, when given), description=,
---          acceptance_criteria={...}, instruction=, line=} }}
+--          depends_on={"1","3"} (strings, when given), module=, complexity=, branch=,
+--          verify={commands}, context_files={...}, deliverables={...} (when given),
+--          description=, acceptance_criteria={...}, instruction=, line=} }}
+--   opts.field_lines: a table to fill, field_lines[task] = {key = line of its field}
 --   err = {code=, message="file:line: task N 'Title': ...", file=, line=, task=}
 -- M.render(doc) -> text; parse(render(doc)) equals doc except for `line`.
 -- M.literal(text) -> text as a multi-line field's value that reads back as is.
@@ -25,12 +32,15 @@ local format, concat = string.format, table.concat
 M.DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 
 local LABELS = { type = "Type", priority = "Priority", requires_approval = "Requires Approval",
-  depends_on = "Depends On", description = "Description", acceptance_criteria = "Acceptance Criteria", instruction = "Claude Instruction" }
+  depends_on = "Depends On", module = "Module", complexity = "Complexity", branch = "Branch",
+  verify = "Acceptance Command", context_files = "Context Files", deliverables = "Deliverables",
+  description = "Description", acceptance_criteria = "Acceptance Criteria", instruction = "Claude Instruction" }
 local FIELDS = {} -- lower-cased label -> key
 for key, label in pairs(LABELS) do FIELDS[lower(label)] = key end
-local KNOWN_LIST = "Type, Priority, Requires Approval, Depends On, Description, Acceptance Criteria, "
-  .. "Claude Instruction"
-local PRIORITIES = { high = true, medium = true, low = true }
+local KNOWN_LIST = "Type, Priority, Requires Approval, Depends On, Module, Complexity, Branch, Description, "
+  .. "Acceptance Criteria, Acceptance Command, Context Files, Deliverables, Claude Instruction"
+local LISTS = { acceptance_criteria = true, context_files = true, deliverables = true } -- "- item" fields
+local PRIORITIES = { high = true, medium = true, low = true } -- also the complexities
 local BOOLS = { ["true"] = true, yes = true, ["false"] = false, no = false }
 
 local errors = require("orch.errors")
@@ -129,8 +139,8 @@ local function parse_impl(text, file, opts)
       local v = trim(concat(buf, "\n"))
       if v == "" then fail("empty_field", file, buf_line, cur, "empty **%s:**", LABELS[mode]) end
       cur[mode] = v
-    elseif mode == "criteria" and #cur.acceptance_criteria == 0 then
-      fail("empty_field", file, buf_line, cur, "**Acceptance Criteria:** has no '- item' lines")
+    elseif mode == "list" and #cur[buf] == 0 then
+      fail("empty_field", file, buf_line, cur, "**%s:** has no '- item' lines", LABELS[buf])
     end
     buf = nil
     mode = "fields"
@@ -142,6 +152,7 @@ local function parse_impl(text, file, opts)
     if not cur.instruction then
       fail("missing_instruction", file, cur.line, cur, "missing **Claude Instruction:**")
     end
+    if opts.field_lines then opts.field_lines[cur] = cur.seen end
     cur.seen = nil
     tasks[#tasks + 1] = cur
     cur = nil
@@ -178,16 +189,17 @@ local function parse_impl(text, file, opts)
       fail("unknown_field", file, ln, cur, "unknown field **%s:** (known fields: %s)", name, KNOWN_LIST)
     end
     close_field()
-    if cur.seen[key] then
+    if cur.seen[key] and key ~= "verify" then
       fail("duplicate_field", file, ln, cur, "**%s:** given twice (first at line %d)", LABELS[key], cur.seen[key])
     end
-    cur.seen[key] = ln
+    cur.seen[key] = cur.seen[key] or ln
     value = trim(value)
     if key == "description" or key == "instruction" then
       mode, buf, buf_line = key, { value }, ln return
-    elseif key == "acceptance_criteria" then
-      mode, buf_line = "criteria", ln
-      if value ~= "" then cur.acceptance_criteria[1] = match(value, "^[-*+]%s+(.*)$") or value end
+    elseif LISTS[key] then
+      mode, buf, buf_line = "list", key, ln
+      cur[key] = cur[key] or {}
+      if value ~= "" then cur[key][1] = match(value, "^[-*+]%s+(.*)$") or value end
       return
     end
     if value == "" then fail("empty_field", file, ln, cur, "empty **%s:**", LABELS[key]) end
@@ -203,10 +215,16 @@ local function parse_impl(text, file, opts)
       if #ids == 0 then fail("empty_field", file, ln, cur, "empty **%s:**", LABELS[key]) end
       cur.depends_on = ids
       return
+    elseif key == "verify" or key == "branch" then
+      local list = cur.verify or {}
+      if key == "verify" then list[#list + 1] = value cur.verify = list else cur.branch = value end
+      return
     end
     local v = lower(value)
     if key == "priority" and not PRIORITIES[v] then
       fail("bad_priority", file, ln, cur, "invalid Priority %q (expected high, medium or low)", value)
+    elseif key == "complexity" and not PRIORITIES[v] then
+      fail("bad_complexity", file, ln, cur, "invalid Complexity %q (expected low, medium or high)", value)
     elseif key == "requires_approval" then
       v = BOOLS[v]
       if v == nil then
@@ -257,15 +275,15 @@ local function parse_impl(text, file, opts)
     if is_separator(line) then finish_task() mode = "between" return end
     local name, value = field_of(line)
     if name then return set_field(name, value, ln) end
-    if mode == "criteria" then
+    if mode == "list" then
       local item = match(line, "^%s*[-*+]%s+(.*)$")
       item = item and trim(item)
-      local list = cur.acceptance_criteria
+      local list = cur[buf]
       if item then list[#list + 1] = item return end
       if #list > 0 and find(line, "^%s") then list[#list] = list[#list] .. " " .. trim(line) return end
     end
     fail("unexpected_text", file, ln, cur, "unexpected text %q (expected a **Field:** line%s)",
-      sub(line, 1, 60), mode == "criteria" and " or a '- item'" or "")
+      sub(line, 1, 60), mode == "list" and " or a '- item'" or "")
   end
 
   local pos, n, ln = 1, #text, 0
@@ -332,9 +350,17 @@ function M.render(doc)
       for k, id in ipairs(t.depends_on) do ids[k] = one_line(id, "depends_on id") end
       add("**Depends On:** " .. concat(ids, ", "))
     end
+    if t.module then add("**Module:** " .. one_line(t.module, "module")) end
+    if t.complexity then add("**Complexity:** " .. one_line(t.complexity, "complexity")) end
+    if t.branch then add("**Branch:** " .. one_line(t.branch, "branch")) end
     if t.description then add("**Description:** " .. t.description) end
     if t.acceptance_criteria and #t.acceptance_criteria > 0 then add("**Acceptance Criteria:**") end
     for _, item in ipairs(t.acceptance_criteria or {}) do add("- " .. one_line(item, "criterion")) end
+    for _, key in ipairs({ "context_files", "deliverables" }) do
+      if t[key] and #t[key] > 0 then add("**" .. LABELS[key] .. ":**") end
+      for _, item in ipairs(t[key] or {}) do add("- " .. one_line(item, key)) end
+    end
+    for _, cmd in ipairs(t.verify or {}) do add("**Acceptance Command:** " .. one_line(cmd, "acceptance command")) end
     add("", "**Claude Instruction:**", t.instruction or "", "", "---")
   end
   return concat(out, "\n") .. "\n"

@@ -26,7 +26,7 @@ function M.prepare(s, t, task_of)
     local dt = task_of(d)
     if dt and type(dt.workspace) == "table" then from[#from + 1] = dt.workspace end
   end
-  return worktree.prepare({ repo = s.workspace_base.repo, task = { id = t.id, branch_name = t.branch_name },
+  return worktree.prepare({ repo = s.workspace_base.repo, task = { id = t.id, branch = t.branch },
                             session = s.id, base = s.workspace_base, from = from })
 end
 
