@@ -92,3 +92,18 @@ describe("session model", function()
     eq({ S.totals(s) }, { 0.30000000000000004, 10 })
   end)
 end)
+
+describe("session: the agents in hand", function()
+  it("agents lists the running and waiting tasks in file order, from the model or a plain table", function()
+    local s = session(5)
+    S.apply(s, s.tasks[4], { status = "running", started_at = 100, cost_usd = 0.5, branch = "b4" })
+    S.apply(s, s.tasks[2], { status = "waiting_approval", started_at = 90 })
+    S.apply(s, s.tasks[1], { status = "completed" })
+    S.apply(s, s.tasks[3], { status = "paused" })
+    local want = { { id = "2", title = s.tasks[2].title, status = "waiting_approval", started_at = 90, seq = 2 },
+                   { id = "4", title = s.tasks[4].title, status = "running", started_at = 100, cost_usd = 0.5,
+                     branch = "b4", seq = 4 } }
+    eq(S.agents(s), want)
+    eq(S.agents({ tasks = s.tasks }), want)
+  end)
+end)
