@@ -487,10 +487,14 @@ local function can_start()
 end
 
 -- The remaining tasks once the budget is spent: skipped, with the reason.
+-- (every open task is one of them: none is blocked by another's skip)
 local function skip_for_budget()
-  for _, t in ipairs(g:remaining()) do
-    skip_unstarted(t, { error = "skipped: budget", skipped_by = "budget" }, { reason = "budget" })
+  local left = g:remaining()
+  for _, t in ipairs(left) do
+    S.set_task(s, t, { status = "skipped", completed_at = orch.now(), error = "skipped: budget", skipped_by = "budget" },
+      "task_finished", { reason = "budget" })
   end
+  for _, t in ipairs(left) do g:finish(t, "skipped") end
 end
 
 -- The day: start what is ready, wait for a worker to end or a command, again.

@@ -92,3 +92,26 @@ orch resume --no-input >"$T/pause2.out" 2>&1 || fail "resume after pause: $(tail
 expect_eq "$(sj "[s['status']] + [t['status'] for t in s['tasks']]")" '["completed", "completed", "completed", "completed"]' \
     "after resume"
 note "pause ok"
+
+# --- the budget: once reached, no new agent starts, the running one finishes,
+# the tasks left are skipped (budget); 1 and 2 run at once (each waits for the
+# other's start), so the first to end spends the budget while the other runs
+: >"$T/ledger"
+B=$T/budget.md
+dep_md "$B" 1 "Spend A" "" "A. [key:b1] [fake:await:start b2]"
+dep_md "$B" 2 "Spend B" "" "B. [key:b2] [fake:await:start b1]"
+dep_md "$B" 3 "Left C" "" "C. [key:b3]"
+dep_md "$B" 4 "Left D" 3 "D. [key:b4]"
+RC=0
+MAX_DAILY_COST_USD=0.03 orch run daily.lua --tasks "$B" --auto-approve --no-input --max-concurrent 2 \
+    >"$T/budget.out" 2>&1 || RC=$?
+expect_eq "$RC" 0 "exit code of a day the budget ended"
+expect_eq "$(sj "[s['status']] + [t['status'] for t in s['tasks']]")" \
+    '["completed", "completed", "completed", "skipped", "skipped"]' "after the budget"
+expect_eq "$(sj "[t.get('error') for t in s['tasks'][2:]]")" '["skipped: budget", "skipped: budget"]' "budget reason"
+expect_eq "$(grep -c -e '^start b3' -e '^start b4' "$T/ledger")" 0 "a task started after the budget"
+SID=$(sj "s['id']")
+expect_eq "$(grep '"event":"task_finished"' "$T/logs/events.ndjson" | grep -c "\"session\":\"$SID\"")" 4 \
+    "task_finished events (one per task: 4 is skipped, not blocked first)"
+grep -q "Budget reached" "$T/budget.out" || fail "no budget notification: $(cat "$T/budget.out")"
+note "budget ok"
