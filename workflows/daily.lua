@@ -80,7 +80,7 @@ local slot_queue = {}                    -- workers waiting for an agent slot, f
 local want = {}                          -- pause = reason, fatal = workflow error, budget = true
 local checkpoint, hold                   -- a checkpoint reason for the next task; the worker whose checkpoint waits
 
--- the main task waits in wake_wait until a worker ends or a command changes something
+-- the main task sleeps until a worker ends or a command changes something (wake cancels the sleep)
 local sleeping = false
 local function wake()
   if sleeping then orch.cancel(main_task, "wake") end
