@@ -48,6 +48,7 @@ end
 
 local orch_fields = documented("orch")
 orch_fields.json = { fields = documented("orch.json") }
+orch_fields.yaml = { fields = documented("orch.yaml") }
 orch_fields.config = { other_fields = true }   -- the effective configuration
 orch_fields.error_mt = { other_fields = true }
 

@@ -88,7 +88,9 @@ const Command k_commands[] = {
      [](CLI::App* c) {
          add_positional(c, "WORKFLOW", "a workflow file, or a name under workflows/ (default daily.lua)");
          add_positional(c, "ARGS", "the workflow's own arguments (after --, they may start with -)", true);
-         add_value(c, "--tasks", "FILE", "the task file (default: today's, tasks/YYYY-MM-DD-tasks.md)");
+         add_value(c, "--tasks", "FILE",
+                   "the task file: markdown, YAML or JSON (default: today's, tasks/YYYY-MM-DD-tasks.md, "
+                   "or .md, .yaml, .yml, .json)");
          add_switch(c, "auto-approve", "approve every task without asking");
          add_switch(c, "no-input", "never prompt on the terminal: wait for approve|skip|pause");
          add_value(c, "--max-concurrent", "N", "agents at once (default: the day file's, else 1 for markdown, "

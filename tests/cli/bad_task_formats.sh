@@ -50,6 +50,9 @@ expect_rc "tasks/tasks.json" 0
 status_json
 expect_eq "tasks/tasks.json: three tasks completed" "$(sj '[.tasks[].status] | join(",")')" \
     "completed,completed,completed"
+expect_eq "tasks/tasks.json: each task's dependencies and branch stored" \
+    "$(sj '[.tasks[] | (.depends_on | tojson) + " " + .branch] | join(", ")')" \
+    '[] feature/notes-schema, ["task-1"] feature/notes-api, [] feature/notes-ui'
 state_snapshot "$BEFORE"
 
 # --- 2. Bad YAML ----------------------------------------------------------------

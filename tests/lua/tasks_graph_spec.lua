@@ -38,7 +38,8 @@ describe("tasks.parse: one model for every format", function()
     local c = strip(assert(tasks.parse(json, "d.json")))
     eq(a, b)
     eq(b, c)
-    eq(a.tasks[2], { id = "3", title = "B", instruction = "b", depends_on = { "1" }, module = "docs", complexity = "low",
+    eq(a.tasks[2], { id = "3", title = "B", instruction = "b", depends_on = { "1" }, module = "docs",
+      complexity = "low",
       branch = "feature/b", context_files = { "README.md" }, deliverables = { "docs/b.md" },
       verify = { "make test", "make lint" }, requires_approval = false, acceptance_criteria = {} })
   end)
@@ -76,7 +77,8 @@ end
 local GRAPHS = {
   { "a duplicate id", { { "a" }, { "b" }, { "a" } }, "duplicate_id", 6, "/tasks/2",
     'task a \'Ta\': duplicate task id "a" (first at ' },
-  { "a self-dependency", { { "a" }, { "b", { "b" } } }, "self_dependency", 6, "/tasks/1/dependencies/0", "depends on itself" },
+  { "a self-dependency", { { "a" }, { "b", { "b" } } }, "self_dependency", 6, "/tasks/1/dependencies/0",
+    "depends on itself" },
   { "an unknown id", { { "a", { "zz" } } }, "unknown_dependency", 4, "/tasks/0/dependencies/0",
     'depends on "zz", which is not a task of this file' },
   { "a dependency twice", { { "a" }, { "b", { "a", "a" } } }, "duplicate_dependency", 6, "/tasks/1/dependencies/1",
@@ -142,7 +144,8 @@ describe("tasks.parse: large graphs", function()
     eq({ #d.tasks, n }, { 10000, edges })
     local y = {}
     for i, t in ipairs(list) do
-      y[i] = "  - id: " .. t.id .. "\n    name: " .. t.name .. "\n    depends_on: [" .. table.concat(t.dependencies, ", ") .. "]"
+      y[i] = "  - id: " .. t.id .. "\n    name: " .. t.name .. "\n    depends_on: ["
+        .. table.concat(t.dependencies, ", ") .. "]"
     end
     local dy = assert(tasks.parse("tasks:\n" .. table.concat(y, "\n") .. "\n", "dag.yaml"))
     eq(#dy.tasks, 10000)

@@ -24,7 +24,8 @@ end)
 
 describe("tasks_json.parse: other shapes", function()
   it("takes the list of tasks alone, and numbers as ids", function()
-    local d = assert(tasks_json.parse('[{"id": 1, "name": "A"}, {"id": "2", "name": "B", "dependencies": [1]}]', "l.json"))
+    local d = assert(tasks_json.parse('[{"id": 1, "name": "A"}, {"id": "2", "name": "B", "dependencies": [1]}]',
+      "l.json"))
     eq({ d.tasks[1].id, d.tasks[2].depends_on }, { "1", { "1" } })
   end)
 
@@ -35,10 +36,11 @@ describe("tasks_json.parse: other shapes", function()
   end)
 
   it("checks a decoded value the same way (an inline list in a request body)", function()
-    local d = assert(tasks.from_value({ tasks = { { id = "x", name = "X" } } }, "request body"))
+    local d = assert(tasks.from_value({ tasks = { { id = "x", name = "X", dependencies = {} } } }, "request body"))
     eq(d.tasks[1].id, "x")
     local _, err = tasks.from_value({ tasks = { { id = "x", name = "X", dependencies = { "y" } } } }, "request body")
-    eq(err.message, 'request body: /tasks/0/dependencies/0: task x \'X\': depends on "y", which is not a task of this file')
+    eq(err.message,
+      'request body: /tasks/0/dependencies/0: task x \'X\': depends on "y", which is not a task of this file')
   end)
 end)
 
@@ -47,7 +49,8 @@ local function one(fields) return '{"tasks": [{"id": "t1", "name": "One"' .. fie
 local BAD = {
   { "id of the wrong type", '{"tasks": [{"id": [], "name": "x"}]}', "bad_type", "/tasks/0/id", "must be a task id" },
   { "missing name", '{"tasks": [{"id": "a"}]}', "missing_field", "/tasks/0", 'missing field "name"' },
-  { "name a number", '{"tasks": [{"id": "a", "name": 1}]}', "bad_type", "/tasks/0/name", "must be a string, not number" },
+  { "name a number", '{"tasks": [{"id": "a", "name": 1}]}', "bad_type", "/tasks/0/name",
+    "must be a string, not number" },
   { "description an object", one(', "description": {}'), "bad_type", "/tasks/0/description", "not mapping" },
   { "prompt a boolean", one(', "prompt": false'), "bad_type", "/tasks/0/prompt", "must be a string, not boolean" },
   { "branch_name a number", one(', "branch_name": 3'), "bad_type", "/tasks/0/branch_name", "must be a string" },
@@ -55,17 +58,20 @@ local BAD = {
     '"a..b" is not a valid git branch name' },
   { "dependencies a string", one(', "dependencies": "t0"'), "bad_type", "/tasks/0/dependencies",
     "must be a list of task ids, not string" },
-  { "dependencies an object", one(', "dependencies": {}'), "bad_type", "/tasks/0/dependencies", "not mapping" },
-  { "a dependency a float", one(', "dependencies": [2.5]'), "bad_id", "/tasks/0/dependencies/0", "2.5 is not a whole number" },
+  { "dependencies an object", one(', "dependencies": {"a": "b"}'), "bad_type", "/tasks/0/dependencies", "not mapping" },
+  { "a dependency a float", one(', "dependencies": [2.5]'), "bad_id", "/tasks/0/dependencies/0",
+    "2.5 is not a whole number" },
   { "requires_approval a string", one(', "requires_approval": "true"'), "bad_type", "/tasks/0/requires_approval",
     "must be true or false" },
   { "priority", one(', "priority": "now"'), "bad_value", "/tasks/0/priority", '"now" is not one of' },
   { "estimated_complexity a number", one(', "estimated_complexity": 3'), "bad_type", "/tasks/0/estimated_complexity",
     "must be a string" },
   { "context_files item a list", one(', "context_files": [[]]'), "bad_type", "/tasks/0/context_files/0", "not list" },
-  { "deliverables a number", one(', "deliverables": 1'), "bad_type", "/tasks/0/deliverables", "must be a list of paths" },
+  { "deliverables a number", one(', "deliverables": 1'), "bad_type", "/tasks/0/deliverables",
+    "must be a list of paths" },
   { "verify an object", one(', "verify": {"a": 1}'), "bad_type", "/tasks/0/verify", "must be a list of commands" },
-  { "acceptance_criteria item empty", one(', "acceptance_criteria": [""]'), "empty_field", "/tasks/0/acceptance_criteria/0",
+  { "acceptance_criteria item empty", one(', "acceptance_criteria": [""]'), "empty_field",
+    "/tasks/0/acceptance_criteria/0",
     "must not be empty" },
   { "depends_on (the YAML name)", one(', "depends_on": []'), "unknown_field", "/tasks/0/depends_on",
     'unknown field "depends_on" (known fields: id, name, description, prompt,' },
@@ -86,7 +92,8 @@ describe("tasks_json.parse: bad files fail with the file, the JSON pointer and t
     it(name, function()
       local doc, err = tasks_json.parse(text, "bad.json")
       eq(doc, nil)
-      eq({ code = err.code, file = err.file, pointer = err.pointer }, { code = code, file = "bad.json", pointer = pointer })
+      eq({ code = err.code, file = err.file, pointer = err.pointer }, { code = code, file = "bad.json",
+        pointer = pointer })
       eq(err.message:sub(1, #("bad.json: " .. pointer .. ": ")), "bad.json: " .. pointer .. ": ")
       ok(err.message:find(want, 1, true), "message was: " .. err.message)
     end)

@@ -112,7 +112,8 @@ describe("tasks_md.parse: format details", function()
   end)
 
   it("reads **Depends On:** as task numbers (strings), comma or space separated, and renders it back", function()
-    local text = "## Task 1: A\n**Claude Instruction:**\na\n\n---\n\n## Task 2: B\n**Claude Instruction:**\nb\n\n---\n\n"
+    local text = "## Task 1: A\n**Claude Instruction:**\na\n\n---\n\n"
+      .. "## Task 2: B\n**Claude Instruction:**\nb\n\n---\n\n"
       .. "## Task 3: C\n**Depends On:** 1, 02  2,1\n**Claude Instruction:**\nc\n"
     local d = assert(tasks_md.parse(text, "deps.md"))
     eq(d.tasks[1].depends_on, nil)
@@ -122,6 +123,26 @@ describe("tasks_md.parse: format details", function()
     eq(strip_lines(assert(tasks_md.parse(out, "again.md"))), strip_lines(d))
     local _, err = tasks_md.parse("## Task 1: A\n**Depends On:** ,\n**Claude Instruction:**\na\n", "e.md")
     eq({ err.code, err.line }, { "empty_field", 2 })
+  end)
+
+  it("reads Module, Complexity, Branch, Context Files, Deliverables and repeated Acceptance Commands, "
+    .. "and renders them back", function()
+    local text = "## Task 1: A\n**Module:** Baptisms\n**Complexity:** High\n**Branch:** feature/a\n"
+      .. "**Context Files:**\n- CLAUDE.md\n- docs/x.md\n**Deliverables:** out.ts\n- b.ts\n"
+      .. "**Acceptance Command:** make test\n**Acceptance Command:** npm run lint\n**Claude Instruction:**\ndo\n"
+    local lines = {}
+    local d = assert(tasks_md.parse(text, "x.md", { field_lines = lines }))
+    local t = d.tasks[1]
+    eq({ t.module, t.complexity, t.branch, t.context_files, t.deliverables, t.verify },
+      { "baptisms", "high", "feature/a", { "CLAUDE.md", "docs/x.md" }, { "out.ts", "b.ts" }, { "make test",
+        "npm run lint" } })
+    eq(lines[t], { module = 2, complexity = 3, branch = 4, context_files = 5, deliverables = 8, verify = 10,
+      instruction = 12 })
+    eq(strip_lines(assert(tasks_md.parse(tasks_md.render(d), "again.md"))), strip_lines(d))
+    local _, err = tasks_md.parse("## Task 1: A\n**Complexity:** huge\n**Claude Instruction:**\na\n", "c.md")
+    eq({ err.code, err.line }, { "bad_complexity", 2 })
+    local _, err2 = tasks_md.parse("## Task 1: A\n**Deliverables:**\n**Claude Instruction:**\na\n", "e.md")
+    eq({ err2.code, err2.line, err2.message:match("%*%*Deliverables:%*%* has no") ~= nil }, { "empty_field", 2, true })
   end)
 
   it("refuses to render a multi-line title", function()

@@ -8,7 +8,8 @@ local describe, it, eq, ok = T.describe, T.it, T.eq, T.ok
 describe("orch.yaml.decode", function()
   it("decodes mappings, sequences (as arrays), scalars by the core schema, nulls as orch.json.null", function()
     local v = assert(orch.yaml.decode("a: 1\nb: [x, ~]\nc:\nd: yes\ne: 2026-12-01\nf: {g: true}\ne2: []\n"))
-    eq({ v.a, v.b[1], v.b[2], v.c, v.d, v.e, v.f.g }, { 1, "x", orch.json.null, orch.json.null, "yes", "2026-12-01", true })
+    eq({ v.a, v.b[1], v.b[2], v.c, v.d, v.e, v.f.g }, { 1, "x", orch.json.null, orch.json.null, "yes",
+      "2026-12-01", true })
     eq(orch.json.encode(v.e2), "[]")
     eq(orch.json.encode(v.b), '["x",null]')
   end)
@@ -67,7 +68,8 @@ describe("tasks_yaml.parse: the example day, tasks/2026-12-01.yaml", function()
 
   it("reads every field of a task into the one model", function()
     eq(doc.tasks[2], { id = "task-002", line = 22, title = "Add a task count to the status line",
-      description = 'The terminal status line shows the current task only. Add "n of N"\nso the user sees how far the day is.',
+      description = 'The terminal status line shows the current task only. Add "n of N"\n'
+        .. "so the user sees how far the day is.",
       module = "workflows", complexity = "medium", requires_approval = false,
       context_files = { "workflows/lib/format.lua" }, deliverables = { "workflows/lib/format.lua" },
       verify = { "build/orch-host test tests/lua/format_spec.lua" }, depends_on = {}, acceptance_criteria = {} })
@@ -76,7 +78,8 @@ describe("tasks_yaml.parse: the example day, tasks/2026-12-01.yaml", function()
 end)
 
 describe("tasks_yaml.parse: the optional fields", function()
-  it("takes prompt, type, priority, requires_approval, branch_name, acceptance_criteria and a one-command verify", function()
+  it("takes prompt, type, priority, requires_approval, branch_name, acceptance_criteria, a one-command verify",
+    function()
     local d = assert(tasks_yaml.parse("tasks:\n  - id: 7\n    name: N\n    prompt: Do it.\n    type: Database\n"
       .. "    priority: LOW\n    requires_approval: true\n    branch_name: feature/x-1\n"
       .. "    acceptance_criteria: [a, b]\n    verify: make test\n    description: ~\n", "o.yaml"))
@@ -90,19 +93,23 @@ end)
 -- Each bad file: the code, the line, the field, and a text of the message.
 local HEAD = "tasks:\n  - id: task-1\n    name: One\n"
 local BAD = {
-  { "id of the wrong type", "tasks:\n  - id: true\n    name: x\n", "bad_type", 2, "id", "id: must be a task id (a string), not boolean" },
+  { "id of the wrong type", "tasks:\n  - id: true\n    name: x\n", "bad_type", 2, "id",
+    "id: must be a task id (a string), not boolean" },
   { "id with a space", "tasks:\n  - id: task 1\n    name: x\n", "bad_id", 2, "id", '"task 1" is not a task id' },
   { "fractional id", "tasks:\n  - id: 1.5\n    name: x\n", "bad_id", 2, "id", "1.5 is not a whole number" },
   { "missing id", "tasks:\n  - name: x\n", "missing_field", 2, nil, 'missing field "id"' },
   { "missing name", "tasks:\n  - id: a\n", "missing_field", 2, nil, 'task a: missing field "name"' },
   { "name a number", "tasks:\n  - id: a\n    name: 5\n", "bad_type", 3, "name", "name: must be a string, not number" },
   { "empty name", "tasks:\n  - id: a\n    name: ''\n", "empty_field", 3, "name", "name: must not be empty" },
-  { "description a list", HEAD .. "    description: [a]\n", "bad_type", 4, "description", "must be a string, not list" },
+  { "description a list", HEAD .. "    description: [a]\n", "bad_type", 4, "description",
+    "must be a string, not list" },
   { "prompt a mapping", HEAD .. "    prompt: {a: 1}\n", "bad_type", 4, "prompt", "must be a string, not mapping" },
   { "type a number", HEAD .. "    type: 3\n", "bad_type", 4, "type", "type: must be a string" },
   { "module a list", HEAD .. "    module: [a]\n", "bad_type", 4, "module", "module: must be a string" },
-  { "priority", HEAD .. "    priority: urgent\n", "bad_value", 4, "priority", '"urgent" is not one of high, low, medium' },
-  { "complexity", HEAD .. "    estimated_complexity: huge\n", "bad_value", 4, "estimated_complexity", '"huge" is not one of' },
+  { "priority", HEAD .. "    priority: urgent\n", "bad_value", 4, "priority",
+    '"urgent" is not one of high, low, medium' },
+  { "complexity", HEAD .. "    estimated_complexity: huge\n", "bad_value", 4, "estimated_complexity",
+    '"huge" is not one of' },
   { "requires_approval a string", HEAD .. "    requires_approval: 'yes'\n", "bad_type", 4, "requires_approval",
     "must be true or false, not string" },
   { "depends_on a string", HEAD .. "    depends_on: task-0\n", "bad_type", 4, "depends_on",
@@ -110,8 +117,10 @@ local BAD = {
   { "depends_on item a mapping", HEAD .. "    depends_on:\n      - {a: 1}\n", "bad_type", 5, "depends_on[1]",
     "depends_on[1]: must be a task id (a string), not mapping" },
   { "depends_on empty item", HEAD .. "    depends_on: [~]\n", "bad_type", 4, "depends_on[1]", "item 1 is empty" },
-  { "branch_name invalid", HEAD .. "    branch_name: 'a b'\n", "bad_branch", 4, "branch_name", "not a valid git branch name" },
-  { "branch_name ending .lock", HEAD .. "    branch_name: x.lock\n", "bad_branch", 4, "branch_name", "not a valid git" },
+  { "branch_name invalid", HEAD .. "    branch_name: 'a b'\n", "bad_branch", 4, "branch_name",
+    "not a valid git branch name" },
+  { "branch_name ending .lock", HEAD .. "    branch_name: x.lock\n", "bad_branch", 4, "branch_name",
+    "not a valid git" },
   { "context_files a string", HEAD .. "    context_files: README.md\n", "bad_type", 4, "context_files",
     "must be a list of paths, not string" },
   { "deliverables item a number", HEAD .. "    deliverables:\n      - 1\n", "bad_type", 5, "deliverables[1]",
@@ -119,7 +128,8 @@ local BAD = {
   { "acceptance_criteria a mapping", HEAD .. "    acceptance_criteria: {a: b}\n", "bad_type", 4, "acceptance_criteria",
     "must be a list of texts" },
   { "verify a number", HEAD .. "    verify: 3\n", "bad_type", 4, "verify", "must be a list of commands, not number" },
-  { "unknown task field", HEAD .. "    colour: red\n", "unknown_field", 4, "colour", 'unknown field "colour" (known fields: id, name,' },
+  { "unknown task field", HEAD .. "    colour: red\n", "unknown_field", 4, "colour",
+    'unknown field "colour" (known fields: id, name,' },
   { "task not a mapping", "tasks:\n  - just text\n", "bad_type", 2, nil, "must be a mapping of fields, not string" },
   { "tasks a mapping", "tasks:\n  a: 1\n", "bad_type", 1, "tasks", "tasks: must be a list of tasks, not mapping" },
   { "no tasks", "date: 2026-12-01\ntasks: []\n", "no_tasks", 2, "tasks", "no tasks in the file" },
@@ -128,7 +138,8 @@ local BAD = {
   { "impossible date", "date: 2026-13-01\n" .. HEAD, "bad_date", 1, "date", "is not a date" },
   { "title a list", "title: [a]\n" .. HEAD, "bad_type", 1, "title", "title: must be a string" },
   { "day priority", "priority: top\n" .. HEAD, "bad_value", 1, "priority", '"top" is not one of' },
-  { "max_cost_usd a string", "max_cost_usd: fifty\n" .. HEAD, "bad_type", 1, "max_cost_usd", "must be a number, not string" },
+  { "max_cost_usd a string", "max_cost_usd: fifty\n" .. HEAD, "bad_type", 1, "max_cost_usd",
+    "must be a number, not string" },
   { "max_cost_usd negative", "max_cost_usd: -1\n" .. HEAD, "bad_value", 1, "max_cost_usd", "must be at least 0" },
   { "max_concurrent fractional", "max_concurrent: 1.5\n" .. HEAD, "bad_value", 1, "max_concurrent", "whole number" },
   { "max_concurrent zero", "max_concurrent: 0\n" .. HEAD, "bad_value", 1, "max_concurrent", "must be at least 1" },

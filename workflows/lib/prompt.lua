@@ -15,7 +15,8 @@ function M.for_task(t)
   if t.instruction then
     if t.description and t.description ~= "" then parts[#parts + 1] = "\nContext: " .. t.description end
   else
-    parts[1] = "Task: " .. tostring(t.title) .. ((t.description and t.description ~= "") and ("\n\n" .. t.description) or "")
+    local d = t.description
+    parts[1] = "Task: " .. tostring(t.title) .. ((d and d ~= "") and ("\n\n" .. d) or "")
   end
   list("Acceptance criteria:", t.acceptance_criteria)
   list("Read these first:", t.context_files)

@@ -69,6 +69,9 @@ function M.new_id(base)
   return candidate
 end
 
+-- the model's lists (lib/task_model) stored as JSON arrays, also when empty
+local function list(t) return t and orch.json.array(t) end
+
 -- new(doc, {task_file=, workflow=, auto_approve=, no_input=, ...}) -> session,
 -- saved with every task pending; a plain resume reuses its flags
 function M.new(doc, opts)
@@ -84,8 +87,8 @@ function M.new(doc, opts)
       id = tostring(t.id), seq = i, title = t.title, type = t.type, priority = t.priority,
       requires_approval = t.requires_approval, description = t.description,
       acceptance_criteria = t.acceptance_criteria, instruction = t.instruction,
-      module = t.module, complexity = t.complexity, branch = t.branch, depends_on = t.depends_on,
-      context_files = t.context_files, deliverables = t.deliverables, verify = t.verify,
+      module = t.module, complexity = t.complexity, branch = t.branch, depends_on = list(t.depends_on),
+      context_files = list(t.context_files), deliverables = list(t.deliverables), verify = list(t.verify),
       line = t.line, status = "pending",
     }
   end

@@ -108,7 +108,8 @@ function CHECK.string(r, v, path, task, f)
   if type(v) ~= "string" then r:fail(path, "bad_type", task, "must be a string, not %s", kind(v)) end
   local s = trim(v)
   if s == "" then r:fail(path, "empty_field", task, "must not be empty") end
-  if f.one_line and (s:find("\n", 1, true) or s:find("\r", 1, true)) then r:fail(path, "bad_value", task, "must be one line") end
+  if f.one_line and (s:find("\n", 1, true) or s:find("\r", 1, true)) then r:fail(path, "bad_value", task,
+    "must be one line") end
   if f.lower then s = s:lower() end
   if f.enum and not f.enum[s] then
     local names = {}
@@ -119,14 +120,14 @@ function CHECK.string(r, v, path, task, f)
   return s
 end
 
-function CHECK.text(r, v, path, task, f)
+function CHECK.text(r, v, path, task)
   if type(v) ~= "string" then r:fail(path, "bad_type", task, "must be a string, not %s", kind(v)) end
   local s = trim(v)
   if s == "" then r:fail(path, "empty_field", task, "must not be empty") end
   return s
 end
 
-function CHECK.id(r, v, path, task, f)
+function CHECK.id(r, v, path, task)
   if r.ids[v] then return v end  -- seen before in this file (dependencies repeat ids)
   if type(v) == "number" then
     if v ~= math.floor(v) or v < 0 or v >= 2 ^ 53 then
@@ -150,7 +151,7 @@ function CHECK.branch(r, v, path, task, f)
   return s
 end
 
-function CHECK.boolean(r, v, path, task, f)
+function CHECK.boolean(r, v, path, task)
   if type(v) ~= "boolean" then r:fail(path, "bad_type", task, "must be true or false, not %s", kind(v)) end
   return v
 end
@@ -178,7 +179,8 @@ end
 function CHECK.list(r, v, path, task, f)
   local sub = f.sub
   if f.one_ok and type(v) == "string" then return { CHECK[f.item](r, v, path, task, sub) } end
-  if kind(v) ~= "list" then
+  -- an empty table is an empty list (a table built in Lua cannot say which it is)
+  if kind(v) ~= "list" and not (type(v) == "table" and next(v) == nil) then
     r:fail(path, "bad_type", task, "must be a list%s, not %s", f.what or "", kind(v))
   end
   local out = {}
@@ -192,7 +194,7 @@ function CHECK.list(r, v, path, task, f)
 end
 
 -- The raw list of tasks (checked as a list; each task is checked by build).
-function CHECK.tasks(r, v, path, task, f)
+function CHECK.tasks(r, v, path, task)
   if kind(v) ~= "list" then r:fail(path, "bad_type", task, "must be a list of tasks, not %s", kind(v)) end
   return v
 end
@@ -277,7 +279,7 @@ M.DOC_SPEC = {
 -- file's fields, then each task, completed with the defaults; t.line is set
 -- when r.line_of(path) gives one. tasks_only: root is the list of tasks.
 function M.build(root, r, doc_fields, task_fields, fmt_name, tasks_only)
-  local doc, list, base = { format = fmt_name, file = r.file }, nil, nil
+  local doc, list, base = { format = fmt_name, file = r.file }
   if tasks_only then
     list, base = CHECK.tasks(r, root, {}, nil, nil), {}
     r.task_base = 1

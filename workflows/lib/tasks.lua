@@ -31,8 +31,8 @@ function M.format_of(file, text)
   text = text or ""
   local first = text:match("^\239\187\191?%s*(.)") or text:match("^%s*(.)")
   if first == "{" or first == "[" then return "json" end
-  if text:find("^#%s") or text:find("\n#%s") or text:find("^##%s+[Tt][Aa][Ss][Kk]") or text:find("\n##%s+[Tt][Aa][Ss][Kk]")
-  then
+  local heading = "##%s+[Tt][Aa][Ss][Kk]"
+  if text:find("^#%s") or text:find("\n#%s") or text:find("^" .. heading) or text:find("\n" .. heading) then
     return "markdown"
   end
   return "yaml"
@@ -75,7 +75,8 @@ local function check_graph(doc, loc)
     local seen = {}
     for j, d in ipairs(t.depends_on) do
       if d == t.id then loc.fail("self_dependency", i, j, "depends on itself") end
-      if not index[d] then loc.fail("unknown_dependency", i, j, "depends on %q, which is not a task of this file", d) end
+      if not index[d] then loc.fail("unknown_dependency", i, j,
+        "depends on %q, which is not a task of this file", d) end
       if seen[d] then loc.fail("duplicate_dependency", i, j, "depends on %q twice", d) end
       seen[d] = true
     end

@@ -67,7 +67,8 @@ function M.parse(text, file, opts)
     local msg = tostring(derr or "the file is null")
     local line, col = msg:match("at line (%d+), column (%d+)")
     msg = msg:gsub("^%[json%.exception%.[%w_.]+%] ", "")
-    return nil, errors.new("syntax", (line and (file .. ":" .. line .. ":" .. col) or file) .. ": invalid JSON: " .. msg,
+    return nil, errors.new("syntax",
+      (line and (file .. ":" .. line .. ":" .. col) or file) .. ": invalid JSON: " .. msg,
       { file = file, line = tonumber(line), column = tonumber(col) })
   end
   return M.from_value(root, file)
