@@ -491,8 +491,8 @@ end
 local function skip_for_budget()
   local left = g:remaining()
   for _, t in ipairs(left) do
-    S.set_task(s, t, { status = "skipped", completed_at = orch.now(), error = "skipped: budget", skipped_by = "budget" },
-      "task_finished", { reason = "budget" })
+    S.set_task(s, t, { status = "skipped", completed_at = orch.now(), error = "skipped: budget",
+                       skipped_by = "budget" }, "task_finished", { reason = "budget" })
   end
   for _, t in ipairs(left) do g:finish(t, "skipped") end
 end

@@ -125,11 +125,11 @@ end
 -- `status` lists, one line per agent (O(tasks in hand) on a model)
 function M.agents(s)
   if s._agents and not s.tasks then return s._agents end  -- load_summary's
-  local list = {}
+  local out = {}
   local function add(t)
     if t.status == "running" or t.status == "waiting_approval" then
-      list[#list + 1] = { id = t.id, title = t.title, status = t.status, started_at = t.started_at,
-                          cost_usd = t.cost_usd, branch = t.branch, seq = t.seq }
+      out[#out + 1] = { id = t.id, title = t.title, status = t.status, started_at = t.started_at,
+                        cost_usd = t.cost_usd, branch = t.branch, seq = t.seq }
     end
   end
   if s._active then
@@ -137,8 +137,8 @@ function M.agents(s)
   else
     for _, t in ipairs(s.tasks or {}) do add(t) end
   end
-  table.sort(list, function(a, b) return (tonumber(a.seq) or 0) < (tonumber(b.seq) or 0) end)
-  return list
+  table.sort(out, function(a, b) return (tonumber(a.seq) or 0) < (tonumber(b.seq) or 0) end)
+  return out
 end
 
 -- summary(s) -> what the model says without the tasks, stored in the session
