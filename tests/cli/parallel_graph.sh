@@ -84,4 +84,17 @@ expect_eq "$(grep -c '^start a1' "$T/ledger")" 0 "the task waiting for approval 
 orch approve >"$T/approve.out" 2>&1 || fail "approve: $(cat "$T/approve.out")"
 expect_eq "$(bg_wait "$T/approval.out")" 0 "exit code after the approval"
 expect_eq "$(sj "[t['status'] for t in s['tasks']]")" '["completed", "completed", "completed"]' "after approval"
+# --- an agent's question holds no agent slot either: 2 and 3 run at once while
+# 1's question waits, at --max-concurrent 2; the answer resumes 1
+: >"$T/ledger"
+Q=$T/question.md
+dep_md "$Q" 1 "Asks" documentation "" "Ask. [key:q1] [fake:question]"
+dep_md "$Q" 2 "Docs A" documentation "" "Docs A. [key:q2] [fake:await:start q3]"
+dep_md "$Q" 3 "Docs B" documentation "" "Docs B. [key:q3] [fake:await:start q2]"
+bg_run "$T/question.out" orch run daily.lua --tasks "$Q" --no-input --max-concurrent 2
+wait_for sj_true "[t['status'] for t in s['tasks']] == ['waiting_approval', 'completed', 'completed']"
+orch answer "use pattern B" >"$T/answer.out" 2>&1 || fail "answer: $(cat "$T/answer.out")"
+expect_eq "$(bg_wait "$T/question.out")" 0 "exit code after the answer"
+expect_eq "$(sj "[t['status'] for t in s['tasks']]")" '["completed", "completed", "completed"]' "after the answer"
+expect_eq "$(sj "s['tasks'][0]['result']")" "Resumed with answer: use pattern B" "the answer reached task 1's agent"
 note "ok"

@@ -49,4 +49,36 @@ for b in feature/notes-schema feature/notes-api feature/notes-ui; do
 done
 expect_eq "$(git -C "$T/work" rev-list --all --count)" 1 "commits in the repository (nothing committed)"
 expect_eq "$(ls "$T/work" | grep -c '^fake-' || true)" 0 "files written in the main work tree"
+
+# --- kill -9 while two tasks run in their worktrees, then resume: they start
+# again in the same worktrees (reused), the finished one is not run again
+: >"$T/ledger"
+K=$T/kill.json
+cat >"$K" <<'JSON'
+{ "tasks": [
+  { "id": "k-1", "name": "Quick", "description": "Quick.", "prompt": "Quick. [key:k1]", "dependencies": [] },
+  { "id": "k-2", "name": "Long A", "description": "A.", "prompt": "A. [key:k2] [fake:await:resumed]",
+    "dependencies": ["k-1"] },
+  { "id": "k-3", "name": "Long B", "description": "B.", "prompt": "B. [key:k3] [fake:await:resumed]",
+    "dependencies": [] }
+] }
+JSON
+bg_run "$T/kill1.out" orch run daily.lua --tasks "$K" --auto-approve --no-input
+wait_for sj_true "[t['status'] for t in s['tasks']] == ['completed', 'running', 'running']"
+wait_for grep -q -x "start k2" "$T/ledger"
+wait_for grep -q -x "start k3" "$T/ledger"
+HOST=$(host_pid_of "$BG_PID")
+[ -n "$HOST" ] || fail "cannot find the orch-host pid"
+kill -KILL "$HOST"
+expect_eq "$(bg_wait "$T/kill1.out")" 137 "exit code of the killed host"
+WAIT_TIMEOUT=15 wait_for no_agents
+echo resumed >>"$T/ledger"
+orch resume --no-input >"$T/kill2.out" 2>&1 || fail "resume: $(tail -5 "$T/kill2.out")"
+expect_eq "$(sj "[t['status'] for t in s['tasks']]")" '["completed", "completed", "completed"]' "after resume"
+expect_eq "$(grep -c -x 'start k1' "$T/ledger")" 1 "runs of the finished task"
+expect_eq "$(sj "[t['workspace']['reused'] for t in s['tasks'][1:]]")" '[true, true]' \
+    "the restarted tasks continue in their own worktrees"
+expect_eq "$(sj "[t['workspace']['path'] for t in s['tasks']]")" "[\"$WS/k-1\", \"$WS/k-2\", \"$WS/k-3\"]" \
+    "worktrees after resume"
+expect_eq "$(sj "s['tasks'][1]['files_changed']")" '["fake-2.txt"]' "k-2 started with k-1's work, wrote its own"
 note "ok"
