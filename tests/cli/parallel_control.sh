@@ -115,3 +115,25 @@ expect_eq "$(grep '"event":"task_finished"' "$T/logs/events.ndjson" | grep -c "\
     "task_finished events (one per task: 4 is skipped, not blocked first)"
 grep -q "Budget reached" "$T/budget.out" || fail "no budget notification: $(cat "$T/budget.out")"
 note "budget ok"
+
+# --- pause with orchestrator.pause_stops_agent: both running agents stop now,
+# their tasks are paused; resume runs them again
+: >"$T/ledger"
+printf 'return { orchestrator = { pause_stops_agent = true } }\n' >"$T/stop-config.lua"
+H=$T/hard-pause.md
+dep_md "$H" 1 "Stops A" "" "A. [key:h1] [fake:await:again]"
+dep_md "$H" 2 "Stops B" "" "B. [key:h2] [fake:await:again]"
+bg_run "$T/hard.out" orch --config "$T/stop-config.lua" run daily.lua --tasks "$H" --auto-approve --no-input \
+    --max-concurrent 2
+wait_for grep -q -x "start h1" "$T/ledger"
+wait_for grep -q -x "start h2" "$T/ledger"
+orch --config "$T/stop-config.lua" pause >"$T/hard1.out" 2>&1 || fail "pause: $(cat "$T/hard1.out")"
+expect_eq "$(bg_wait "$T/hard.out")" 3 "exit code of a paused day"
+expect_eq "$(sj "[s['status']] + [t['status'] for t in s['tasks']]")" '["paused", "paused", "paused"]' \
+    "after a pause that stops the agents"
+WAIT_TIMEOUT=15 wait_for no_agents
+echo again >>"$T/ledger"
+orch --config "$T/stop-config.lua" resume --no-input >"$T/hard2.out" 2>&1 || fail "resume: $(tail -5 "$T/hard2.out")"
+expect_eq "$(sj "[s['status']] + [t['status'] for t in s['tasks']]")" '["completed", "completed", "completed"]' \
+    "after resume"
+note "hard pause ok"
