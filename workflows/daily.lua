@@ -265,6 +265,10 @@ local function run_agent(t, w, prompt, resume_id, try)
     r = rerr.result or { ok = false, error = tostring(rerr) }
     r.cancelled, r.cancel_reason = true, rerr.reason
   end
+  -- this run's cost, on the task at once: a host killed later neither loses it
+  -- nor counts it again (the restarted task adds its own runs)
+  w.cost, w.tokens = w.cost + (tonumber(r.cost_usd) or 0), w.tokens + S.tokens(r.tokens)
+  S.set_task(s, t, { cost_usd = w.cost, tokens = w.tokens })
   orch.emit("claude_finished", { session = s.id, task = t.id, ok = r.ok, exit_code = r.exit_code,
     error = r.error, cost_usd = r.cost_usd, tokens = r.tokens, duration_ms = r.duration_ms })
   if r.log_error then orch.log("warn", "task " .. t.id .. ": output log not written: " .. r.log_error) end
@@ -275,19 +279,17 @@ local function question_in(r)
   return r.ok and type(r.result) == "string" and r.result:match("QUESTION:%s*(.-)%s*$")
 end
 
--- One run of a task's agent, its questions answered: -> result, log, cost, tokens.
+-- One run of a task's agent, its questions answered: -> result, log.
 -- While a question waits, the task holds no agent slot.
 local function attempt(t, w, try)
   local prompt = prompt_for(t)
   if w.ws then workspaces.write_instructions(w.ws, prompt) end
   local r, log = run_agent(t, w, prompt, nil, try)
-  local cost, tokens = r.cost_usd or 0, r.tokens or 0
   local asked = 0
   while question_in(r) and asked < 5 do
     asked = asked + 1
     local q = question_in(r)
-    S.set_task(s, t, { status = "waiting_approval", question = q, cost_usd = cost, tokens = tokens },
-      "question_asked", { question = q })
+    S.set_task(s, t, { status = "waiting_approval", question = q }, "question_asked", { question = q })
     S.set_status(s, "waiting_approval")
     -- an agent's question: the question in agent_questions/<task>.md, the answer in <task>-answer.md
     local qfile = string.format("%s/%s.md", cfg.paths.questions_dir, t.id)
@@ -313,16 +315,15 @@ local function attempt(t, w, try)
     end
     S.set_task(s, t, { status = "running" }, "question_answered", { by = d.by })
     r, log = run_agent(t, w, d.text, r.session_id, try)
-    cost, tokens = cost + (r.cost_usd or 0), tokens + (r.tokens or 0)
   end
-  return r, log, cost, tokens
+  return r, log
 end
 
 -- Run one task to an outcome: "completed" | "failed" | "skipped" | "paused".
 -- A failed run goes again while the policy says so (orchestrator.retry_failed).
 local function execute(t, w)
   S.set_task(s, t, { status = "running", started_at = orch.now(), error = orch.json.null,
-                     approval_reason = orch.json.null, cost_usd = 0, tokens = 0 }, "task_started")
+                     approval_reason = orch.json.null }, "task_started")
   note(t, fmt.task_started(s, t), "progress", "task_started")
   if s.workspace_base then  -- its own worktree and branch: the agent works there
     local ws, werr = workspaces.prepare(s, t, function(id) return S.task(s, id) end)
@@ -335,18 +336,19 @@ local function execute(t, w)
     w.ws = ws
     S.set_task(s, t, { workspace = ws, branch = ws.branch })
   end
-  local r, log, cost, tokens = attempt(t, w, 1)
+  -- runs stopped earlier (a pause, a host that died) already count
+  w.cost, w.tokens = tonumber(t.cost_usd) or 0, S.tokens(t.tokens)
+  local r, log = attempt(t, w, 1)
   local tries = 0
   while policy.retry(r, tries, ocfg) and not want.pause and not orch.interrupted() do
     tries = tries + 1
-    S.set_task(s, t, { attempts = tries + 1, cost_usd = cost, tokens = tokens }, "task_retried",
+    S.set_task(s, t, { attempts = tries + 1 }, "task_retried",
       { attempt = tries + 1, of = ocfg.retry_failed + 1, error = r.error })
     note(t, fmt.task_retrying(s, t, { error = r.error, attempt = tries + 1, of = ocfg.retry_failed + 1 }),
       "warning", "task_retried")
-    local c, k
-    r, log, c, k = attempt(t, w, tries + 1)
-    cost, tokens = cost + c, tokens + k
+    r, log = attempt(t, w, tries + 1)
   end
+  local cost, tokens = w.cost, w.tokens
   local fields = { completed_at = orch.now(), cost_usd = cost, tokens = tokens, output_log = log,
                    claude_session = r.session_id, num_turns = r.num_turns, result = r.result }
   if w.ws then  -- the files it changed, against where it started
