@@ -310,6 +310,8 @@ bool parse_yaml(std::string_view text, const YamlLimits& limits, YamlNode& out, 
         err = f.err;
     } catch (const std::bad_alloc&) {
         err = YamlError{"too_large", "out of memory reading the YAML"};
+    } catch (const std::exception& e) {
+        err = YamlError{"syntax", std::string("cannot read the YAML: ") + e.what()};
     }
     out = YamlNode{};
     return false;

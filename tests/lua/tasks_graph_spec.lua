@@ -9,8 +9,9 @@ describe("tasks.format_of", function()
     eq({ tasks.format_of("a.md"), tasks.format_of("a.MARKDOWN"), tasks.format_of("a.yaml"), tasks.format_of("a.yml"),
          tasks.format_of("a.json") }, { "markdown", "markdown", "yaml", "yaml", "json" })
     eq({ tasks.format_of("a.txt", '  {"tasks": []}'), tasks.format_of("a", "[1]"), tasks.format_of("a", "# Tasks\n"),
-         tasks.format_of("a", "notes\n## Task 1: x\n"), tasks.format_of("a", "tasks:\n  - id: a\n") },
-      { "json", "json", "markdown", "markdown", "yaml" })
+         tasks.format_of("a", "notes\n## Task 1: x\n"), tasks.format_of("a", "tasks:\n  - id: a\n"),
+         tasks.format_of("a", "# a comment\n## Task list\ndate: 2026-12-01\ntasks:\n  - id: a\n") },
+      { "json", "json", "markdown", "markdown", "yaml", "yaml" })
   end)
 end)
 

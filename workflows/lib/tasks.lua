@@ -3,8 +3,8 @@
 --   markdown day file  .md / .markdown   lib/tasks_md.lua    docs/task-file-markdown.md
 --   YAML day file      .yaml / .yml      lib/tasks_yaml.lua  docs/task-file-yaml.md
 --   JSON task list     .json             lib/tasks_json.lua  docs/task-file-json.md
--- Another extension: by content ('{' or '[' first: JSON; a '## Task' heading
--- or a '# ' title: markdown; else YAML).
+-- Another extension: by content ('{' or '[' first: JSON; a line starting
+-- with `tasks:`: YAML; else markdown).
 -- M.load(path [, opts]) -> doc | nil, err   reads the file (at most opts.max_bytes,
 --   default 5 MB; a read error has err.stage = "read"), then M.parse
 -- M.parse(text, file [, opts]) -> doc | nil, err   opts.format forces one
@@ -29,13 +29,12 @@ function M.format_of(file, text)
   local f = ext and M.EXTENSIONS[ext:lower()]
   if f then return f end
   text = text or ""
-  local first = text:match("^\239\187\191?%s*(.)") or text:match("^%s*(.)")
+  if text:sub(1, 3) == "\239\187\191" then text = text:sub(4) end -- a UTF-8 byte order mark
+  local first = text:match("^%s*(.)")
   if first == "{" or first == "[" then return "json" end
-  local heading = "##%s+[Tt][Aa][Ss][Kk]"
-  if text:find("^#%s") or text:find("\n#%s") or text:find("^" .. heading) or text:find("\n" .. heading) then
-    return "markdown"
-  end
-  return "yaml"
+  -- a YAML day file has a top-level `tasks:` (its comments look like headings)
+  if text:find("^tasks%s*:") or text:find("\ntasks%s*:") then return "yaml" end
+  return "markdown"
 end
 
 -- The markdown parser's doc into the model: ids as strings, the defaults,
