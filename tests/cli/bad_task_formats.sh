@@ -53,6 +53,12 @@ expect_eq "tasks/tasks.json: three tasks completed" "$(sj '[.tasks[].status] | j
 expect_eq "tasks/tasks.json: each task's dependencies and branch stored" \
     "$(sj '[.tasks[] | (.depends_on | tojson) + " " + .branch] | join(", ")')" \
     '[] feature/notes-schema, ["task-1"] feature/notes-api, [] feature/notes-ui'
+# Without --tasks: today's file may be YAML (no markdown one for today there).
+mkdir -p "$T/today"
+cp "$T/good.yaml" "$T/today/$(date +%F).yaml"
+ORCH_TASKS_DIR="$T/today" orch run daily.lua --auto-approve --no-input
+expect_rc "today's YAML file, no --tasks" 0
+expect_out "today's YAML file, no --tasks" "$T/today/$(date +%F).yaml"
 state_snapshot "$BEFORE"
 
 # --- 2. Bad YAML ----------------------------------------------------------------

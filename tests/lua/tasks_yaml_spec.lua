@@ -196,3 +196,23 @@ describe("tasks_yaml.parse: hostile input", function()
     eq(err.code, "bad_input")
   end)
 end)
+
+describe("lib/prompt.for_task on a YAML task", function()
+  local prompt = require("lib.prompt")
+  it("tells the name and description when there is no prompt, and lists context, deliverables and commands", function()
+    local doc = assert(tasks.load("tasks/2026-12-01.yaml"))
+    eq(prompt.for_task(doc.tasks[2]), table.concat({
+      "Task: Add a task count to the status line", "",
+      'The terminal status line shows the current task only. Add "n of N"', "so the user sees how far the day is.", "",
+      "Read these first:", "- workflows/lib/format.lua", "",
+      "Deliverables (create or update each of these paths):", "- workflows/lib/format.lua", "",
+      "The task is checked with these commands after you stop:", "- build/orch-host test tests/lua/format_spec.lua", "",
+      prompt.RULES }, "\n"))
+  end)
+
+  it("keeps the instruction first and the description as context when the file gives a prompt", function()
+    local d = assert(tasks.parse("tasks:\n  - id: a\n    name: A\n    prompt: Do it.\n    description: Why.\n",
+      "p.yaml"))
+    eq(prompt.for_task(d.tasks[1]), "Do it.\n\nContext: Why.\n\n" .. prompt.RULES)
+  end)
+end)
