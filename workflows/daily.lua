@@ -1,21 +1,27 @@
--- daily.lua: a developer's day, one task at a time, from the markdown day
--- file (docs/task-file-markdown.md).
+-- daily.lua: a developer's day, from the day's task file: its tasks as a
+-- dependency graph (lib/graph), every ready one started up to
+-- max_concurrent agents at once, each agent a task of its own on the loop
+-- (the markdown day file, docs/task-file-markdown.md, runs one task at a time
+-- unless --max-concurrent says otherwise).
 -- Reads the task file, asks for approval where the policy says so, runs each
 -- task through the real `claude -p`, reports progress, and writes the
 -- end-of-day report. Every rule here is policy: edit it freely.
 --
 -- args (from `orch-host run daily.lua ...`, or lib/control.lua in serve):
 -- tasks=, auto_approve=, resume=, session= (to resume), session_id= (for a
--- new one), interactive=, started_by=; workflow= (set by the host: this
--- file, as it runs; the session stores it, so a resume runs the same one)
+-- new one), interactive=, started_by=, max_concurrent=; workflow= (set by
+-- the host: this file, as it runs; the session stores it, so a resume runs
+-- the same one)
 local args = ...
 local tasks = require("lib.tasks")
+local graph = require("lib.graph")
 local policy = require("lib.policy")
 local fmt = require("lib.format")
 local safety = require("lib.safety")
 local S = require("lib.session")
 local report = require("lib.report")
 local prompt_for = require("lib.prompt").for_task
+local workspaces = require("lib.workspaces")
 
 local cfg = orch.config
 local ocfg = cfg.orchestrator
@@ -40,7 +46,13 @@ local function open_session()
     return nil, fmt.unreadable_tasks(perr, not args.tasks and cfg.paths.tasks_dir or nil)
   end
   if not doc then return nil, tostring(perr) end
+  -- a worktree per task (workspace.mode), all from this commit
+  local wcfg = cfg.workspace or {}
+  local base, berr = workspaces.session_base(wcfg.mode or "off", policy.is_markdown(doc, file),
+    wcfg.repo ~= "" and wcfg.repo or nil)
+  if berr then return nil, tostring(berr) end
   local s = S.new(doc, { id = args.session_id, task_file = file, pid = orch.pid,
+                         max_concurrent = policy.max_concurrent(args, doc, ocfg, file), workspace_base = base,
                          workflow = args.workflow or "workflows/daily.lua",
                          started_by = args.started_by, auto_approve = args.auto_approve == true,
                          no_input = args.no_input == true })
@@ -54,27 +66,95 @@ if not s then
   return EXIT.bad_input
 end
 
--- Commands from other processes (orch-host pause|skip, webhooks, Telegram).
+local MAX = math.max(1, math.floor(tonumber(args.max_concurrent) or tonumber(s.max_concurrent) or 1))
 local main_task = orch.task_id()
-local want = { cancel = {} }  -- pause = reason; cancel[task id] = by
-local current    -- the task an agent is working on
-local function on_command(cmd)
-  if cmd.session_id ~= s.id then return end  -- another session's (serve runs several)
-  orch.log("info", "command " .. cmd.command .. " from " .. tostring(cmd.by))
-  local cargs = type(cmd.args) == "string" and orch.json.decode(cmd.args) or cmd.args or {}
-  if cmd.command == "pause" then
-    want.pause = fmt.paused_by(cmd.by)
-    if ocfg.pause_stops_agent and current then orch.cancel(main_task, "pause") end
-  elseif cmd.command == "skip" and current and (cargs.task == nil or cargs.task == current.id) then
-    orch.cancel(main_task, "skip")
-  elseif cmd.command == "cancel" and cargs.task then
-    want.cancel[tostring(cargs.task)] = tostring(cmd.by)
-  elseif cmd.command == "resume" then
-    want.pause = nil
+
+-- The run: the graph, and a worker (an orch.spawn task) per task in hand.
+-- An agent slot is held while an agent runs; a task waiting for a person
+-- holds none (at most MAX of them wait at once, so a serial day asks one
+-- question at a time). want.pause: why no task starts now.
+local g                                  -- lib/graph, built by day()
+local workers = {}                       -- task id -> {task=, co=, phase= "agent" | "waiting" | "queued" | "starting"}
+local nworkers, agents, waiting = 0, 0, 0
+local slot_queue = {}                    -- workers waiting for an agent slot, first come first served
+local want = {}                          -- pause = reason, fatal = workflow error, budget = true
+local checkpoint, hold                   -- a checkpoint reason for the next task; the worker whose checkpoint waits
+
+-- the main task sleeps until a worker ends or a command changes something (wake cancels the sleep)
+local sleeping = false
+local function wake()
+  if sleeping then orch.cancel(main_task, "wake") end
+end
+
+local function set_phase(w, phase)
+  if w.phase == "agent" or w.phase == "starting" then agents = agents - 1
+  elseif w.phase == "waiting" then waiting = waiting - 1 end
+  w.phase = phase
+  if phase == "agent" or phase == "starting" then agents = agents + 1
+  elseif phase == "waiting" then waiting = waiting + 1 end
+  wake()
+end
+
+-- cancel what worker w waits for; one not waiting yet (just started, just
+-- given a slot) finds the reason at its next wait
+local function cancel_worker(w, reason)
+  if not orch.cancel(w.co, reason) then w.pending_cancel = w.pending_cancel or reason end
+end
+
+-- the reason a worker must stop before it waits again, taken
+local function pending_cancel(w)
+  local why = w.pending_cancel
+  w.pending_cancel = nil
+  return why
+end
+
+-- an agent slot for worker w: now, or once another agent stops (nil, reason: cancelled meanwhile)
+local function acquire(w)
+  local why = pending_cancel(w)
+  if why then return nil, why end
+  if agents < MAX then set_phase(w, "agent") return true end
+  set_phase(w, "queued")
+  slot_queue[#slot_queue + 1] = w
+  while w.phase == "queued" do
+    local _, e = orch.sleep(86400)
+    if e and e.reason ~= "slot" then
+      for i, x in ipairs(slot_queue) do if x == w then table.remove(slot_queue, i) break end end
+      if w.phase == "queued" then set_phase(w, "none") end
+      return nil, e.reason
+    end
+  end
+  return true
+end
+
+-- a slot given back: the first queued worker gets it
+local function release(w, phase)
+  set_phase(w, phase)
+  while agents < MAX and slot_queue[1] do
+    local next_w = table.remove(slot_queue, 1)
+    set_phase(next_w, "agent")
+    orch.cancel(next_w.co, "slot")
   end
 end
-orch.watch_session(s.id)
-orch.on("command", on_command)
+
+local function running_ids()
+  local ids = {}
+  for id, w in pairs(workers) do if w.phase == "agent" then ids[#ids + 1] = id end end
+  table.sort(ids)
+  return ids
+end
+
+-- Stop starting tasks; the ones waiting for a person stop waiting (they ask
+-- again on resume), and the running agents stop when the policy says so.
+local function request_pause(reason, stop_agents)
+  want.pause = want.pause or reason
+  for _, w in pairs(workers) do
+    if w.phase == "waiting" or w.phase == "queued" or w.phase == "starting"
+       or (stop_agents and w.phase == "agent") then
+      cancel_worker(w, "pause")
+    end
+  end
+  wake()
+end
 
 local function progress_of()
   local c = S.counts(s)
@@ -93,20 +173,70 @@ local function pause_session(reason)
   return EXIT.paused
 end
 
+-- A task that ends (finished, or back to pending/paused) settles in the graph:
+-- a bad end blocks its dependents, each recorded with the reason.
+local function settle(t)
+  if not S.FINISHED[t.status] then g:put_back(t) return end
+  for _, b in ipairs(g:finish(t, t.status)) do
+    local why = g:blocked_reason(b)
+    S.set_task(s, b, { status = "blocked", error = "blocked: " .. why, completed_at = orch.now() },
+      "task_finished", { reason = "blocked", error = why })
+    note(b, fmt.task_blocked(s, b, why), "warning", "task_blocked")
+  end
+end
 
--- What the agent is doing, on one live line.
+-- a task that never started, skipped: `by` (cancel) or why (the budget)
+local function skip_unstarted(t, fields, event_fields)
+  fields.status, fields.completed_at = "skipped", orch.now()
+  S.set_task(s, t, fields, "task_finished", event_fields)
+  settle(t)
+end
+
+-- Commands from other processes (orch-host pause|skip, webhooks, Telegram).
+-- skip and cancel name a task (args.task); a skip without one means the one
+-- running task (lib/control refuses it while several run).
+local function on_command(cmd)
+  if cmd.session_id ~= s.id then return end  -- another session's (serve runs several)
+  orch.log("info", "command " .. cmd.command .. " from " .. tostring(cmd.by))
+  local cargs = type(cmd.args) == "string" and orch.json.decode(cmd.args) or cmd.args or {}
+  if cmd.command == "pause" then
+    request_pause(fmt.paused_by(cmd.by), ocfg.pause_stops_agent)
+  elseif cmd.command == "skip" or cmd.command == "cancel" then
+    local id = cargs.task ~= nil and tostring(cargs.task) or nil
+    if not id and cmd.command == "skip" then
+      local ids = running_ids()
+      if #ids == 1 then id = ids[1] end
+    end
+    local w = id and workers[id]
+    local t = id and S.task(s, id)
+    if w then
+      cancel_worker(w, "skip")
+    elseif t and g and not S.FINISHED[t.status] then
+      skip_unstarted(t, { skipped_by = tostring(cmd.by) }, { reason = "cancelled" })
+      wake()
+    end
+  elseif cmd.command == "resume" then
+    want.pause = nil
+    wake()
+  end
+end
+orch.watch_session(s.id)
+orch.on("command", on_command)
+
+-- What each agent is doing, one live line per agent.
 local function watcher(t)
   local pos, total = S.position(s, t)
   local started = orch.monotonic()
   local doing = "starting"
-  local function draw() orch.status_line(fmt.status_line(pos, total, orch.monotonic() - started, doing)) end
+  local key = "task:" .. t.id
+  local function draw() orch.status_line(key, fmt.status_line(pos, total, orch.monotonic() - started, doing)) end
   local stop = orch.every(1, draw)
   local function on_event(ev)
     if ev.type == "assistant" and type(ev.message) == "table" then
       for _, b in ipairs(ev.message.content or {}) do
         doing = fmt.agent_doing(b) or doing
         if b.type == "tool_use" then
-          orch.print(fmt.tool_line(doing))
+          orch.print(fmt.tool_line(doing, MAX > 1 and t.id or nil))
           orch.emit("agent_tool", { session = s.id, task = t.id, tool = b.name })
         end
       end
@@ -115,24 +245,30 @@ local function watcher(t)
     return safety.check(ev, { allowed_root = cfg.claude.allowed_root })
   end
   draw()
-  return on_event, function() stop(); orch.status_line(nil) end
+  return on_event, function() stop(); orch.status_line(key, nil) end
 end
 
-local function run_agent(t, prompt, resume_id, try)
-  current = t
+local function run_agent(t, w, prompt, resume_id, try)
+  local ok, why = acquire(w)
+  if not ok then return { ok = false, cancelled = true, cancel_reason = why, error = "stopped by " .. why } end
   local log = string.format("%s/task-%s-%s%s-output.log", cfg.paths.logs_dir, s.id, t.id,
     (try or 1) > 1 and ("-try" .. try) or "")
   local on_event, done = watcher(t)
   orch.emit("claude_started", { session = s.id, task = t.id, resume = resume_id })
   local r, rerr = orch.run_claude({ prompt = prompt, resume = resume_id, log_path = log, on_event = on_event,
+                                    cwd = w.ws and w.ws.path or nil,
                                     event_types = { "assistant" },
                                     env = { ORCH_SESSION_ID = s.id, ORCH_TASK_ID = t.id } })
   done()
+  release(w, "none")
   if not r then  -- cancelled (skip, pause, interrupted): the stopped run's result is rerr.result
     r = rerr.result or { ok = false, error = tostring(rerr) }
     r.cancelled, r.cancel_reason = true, rerr.reason
   end
-  current = nil
+  -- this run's cost, on the task at once: a host killed later neither loses it
+  -- nor counts it again (the restarted task adds its own runs)
+  w.cost, w.tokens = w.cost + (tonumber(r.cost_usd) or 0), w.tokens + S.tokens(r.tokens)
+  S.set_task(s, t, { cost_usd = w.cost, tokens = w.tokens })
   orch.emit("claude_finished", { session = s.id, task = t.id, ok = r.ok, exit_code = r.exit_code,
     error = r.error, cost_usd = r.cost_usd, tokens = r.tokens, duration_ms = r.duration_ms })
   if r.log_error then orch.log("warn", "task " .. t.id .. ": output log not written: " .. r.log_error) end
@@ -143,10 +279,12 @@ local function question_in(r)
   return r.ok and type(r.result) == "string" and r.result:match("QUESTION:%s*(.-)%s*$")
 end
 
--- One run of a task's agent, its questions answered: -> result, log, cost, tokens
-local function attempt(t, try)
-  local r, log = run_agent(t, prompt_for(t), nil, try)
-  local cost, tokens = r.cost_usd or 0, r.tokens or 0
+-- One run of a task's agent, its questions answered: -> result, log.
+-- While a question waits, the task holds no agent slot.
+local function attempt(t, w, try)
+  local prompt = prompt_for(t)
+  if w.ws then workspaces.write_instructions(w.ws, prompt) end
+  local r, log = run_agent(t, w, prompt, nil, try)
   local asked = 0
   while question_in(r) and asked < 5 do
     asked = asked + 1
@@ -159,28 +297,48 @@ local function attempt(t, try)
     if orch.file_info(afile) then orch.rename(afile, afile .. ".stale-" .. math.floor(orch.now())) end
     orch.write_file(qfile, fmt.question_file(s, t, q, afile))
     note(t, fmt.question(s, t, q), "question", "question_asked")
-    local d, derr = orch.await_approval({ session = s.id, task = t.id, kind = "question", prompt = q,
-      answer_file = afile })
-    S.set_status(s, "running")
+    set_phase(w, "waiting")
+    local d, derr
+    local why = pending_cancel(w)
+    if why then
+      derr = { reason = why, message = "cancelled: " .. why }
+    else
+      d, derr = orch.await_approval({ session = s.id, task = t.id, kind = "question", prompt = q,
+        answer_file = afile })
+    end
+    set_phase(w, "none")
+    if waiting == 0 then S.set_status(s, "running") end
     if not d or d.action ~= "answer" then  -- skipped, paused or cancelled (interrupted) instead
       r = { ok = false, cancelled = true, cancel_reason = d and d.action or derr.reason,
             error = d and d.text or derr.message }
       break
     end
     S.set_task(s, t, { status = "running" }, "question_answered", { by = d.by })
-    r, log = run_agent(t, d.text, r.session_id, try)
-    cost, tokens = cost + (r.cost_usd or 0), tokens + (r.tokens or 0)
+    r, log = run_agent(t, w, d.text, r.session_id, try)
   end
-  return r, log, cost, tokens
+  return r, log
 end
 
 -- Run one task to an outcome: "completed" | "failed" | "skipped" | "paused".
 -- A failed run goes again while the policy says so (orchestrator.retry_failed).
-local function execute(t)
+local function execute(t, w)
   S.set_task(s, t, { status = "running", started_at = orch.now(), error = orch.json.null,
                      approval_reason = orch.json.null }, "task_started")
   note(t, fmt.task_started(s, t), "progress", "task_started")
-  local r, log, cost, tokens = attempt(t, 1)
+  if s.workspace_base then  -- its own worktree and branch: the agent works there
+    local ws, werr = workspaces.prepare(s, t, function(id) return S.task(s, id) end)
+    if not ws then
+      S.set_task(s, t, { status = "failed", error = "worktree: " .. tostring(werr), completed_at = orch.now() },
+        "task_finished", { error = tostring(werr) })
+      note(t, fmt.task_failed(s, t, { error = "worktree: " .. tostring(werr) }), "error", "task_failed")
+      return "failed"
+    end
+    w.ws = ws
+    S.set_task(s, t, { workspace = ws, branch = ws.branch })
+  end
+  -- runs stopped earlier (a pause, a host that died) already count
+  w.cost, w.tokens = tonumber(t.cost_usd) or 0, S.tokens(t.tokens)
+  local r, log = attempt(t, w, 1)
   local tries = 0
   while policy.retry(r, tries, ocfg) and not want.pause and not orch.interrupted() do
     tries = tries + 1
@@ -188,12 +346,14 @@ local function execute(t)
       { attempt = tries + 1, of = ocfg.retry_failed + 1, error = r.error })
     note(t, fmt.task_retrying(s, t, { error = r.error, attempt = tries + 1, of = ocfg.retry_failed + 1 }),
       "warning", "task_retried")
-    local c, k
-    r, log, c, k = attempt(t, tries + 1)
-    cost, tokens = cost + c, tokens + k
+    r, log = attempt(t, w, tries + 1)
   end
+  local cost, tokens = w.cost, w.tokens
   local fields = { completed_at = orch.now(), cost_usd = cost, tokens = tokens, output_log = log,
                    claude_session = r.session_id, num_turns = r.num_turns, result = r.result }
+  if w.ws then  -- the files it changed, against where it started
+    for k, v in pairs(workspaces.after(w.ws)) do fields[k] = v end
+  end
   if r.ok then
     fields.status = "completed"
     S.set_task(s, t, fields, "task_finished")
@@ -205,6 +365,7 @@ local function execute(t)
   if reason == "skip" or reason == "skipped" then
     fields.status, fields.error = "skipped", "skipped while running"
   elseif reason == "interrupted" or reason == "pause" then
+    -- stopped, its cost kept: a resumed run adds its own
     fields.status, fields.error, fields.completed_at = "paused", "stopped by " .. reason, orch.json.null
   else
     fields.status, fields.error = "failed", r.error or "failed"
@@ -217,10 +378,10 @@ local function execute(t)
   return fields.status
 end
 
--- Ask before a task when the policy (or a checkpoint) says so.
--- approval_reason stays on the task while it waits, so a session resumed
--- after its host died asks the same again (see step).
-local function approve(t, why)
+-- Ask before a task when the policy (or a checkpoint) says so; the task holds
+-- no agent slot while it waits. approval_reason stays on the task while it
+-- waits, so a session resumed after its host died asks the same again.
+local function approve(t, w, why)
   local req = { session = s.id, task = t.id, kind = "approval", timeout = ocfg.approval_timeout,
     prompt = fmt.approval_prompt(t) }
   S.set_task(s, t, { status = "waiting_approval", approval_reason = why }, "approval_requested", { reason = why })
@@ -231,87 +392,148 @@ local function approve(t, why)
       { buttons = fmt.approval_buttons(s, t) })
   end
   local asked = orch.now()
-  local d, aerr = orch.await_approval(req)
-  -- cancelled (the host is stopping): the task waits again when the session resumes
-  if not d then d = { action = "cancelled", text = aerr.reason, by = "host" } end
+  set_phase(w, "waiting")
+  local d, aerr
+  local stop = pending_cancel(w)
+  if stop then aerr = { reason = stop } else d, aerr = orch.await_approval(req) end
+  set_phase(w, "none")
+  -- cancelled: the host is stopping, a pause, a skip of this task
+  if not d then d = { action = aerr.reason == "skip" and "skip" or "cancelled", text = aerr.reason, by = "host" } end
   orch.emit("approval_resolved", { session = s.id, task = t.id, action = d.action, by = d.by,
     waited_s = orch.now() - asked })
   t.approval_wait_s = (t.approval_wait_s or 0) + (orch.now() - asked)
-  S.set_status(s, "running")
+  if waiting == 0 then S.set_status(s, "running") end
   return d.action, d
 end
 
--- One task: approval, the agent, the checkpoint and the budget. Returns an
--- exit code to stop the day, or nil to go on.
-local checkpoint
-local function step(t)
-  if want.pause or orch.interrupted() then return pause_session(want.pause or "interrupted") end
-  if want.cancel[t.id] then
-    S.set_task(s, t, { status = "skipped", completed_at = orch.now(), skipped_by = want.cancel[t.id] },
-      "task_finished", { reason = "cancelled" })
-    return
-  end
+-- One task: approval, the agent, the checkpoint and the budget, in worker w.
+local function step(t, w, why_checkpoint)
   local ask, why = policy.needs_approval(t, ocfg, { auto_approve = args.auto_approve })
-  if checkpoint then ask, why = true, checkpoint end
-  checkpoint = nil
+  if why_checkpoint then ask, why = true, why_checkpoint end
   -- the host stopped while this task waited for approval (a checkpoint too):
   -- ask the same again, so a decision given meanwhile applies
   if t.status == "waiting_approval" and t.approval_reason and not args.auto_approve then
     ask, why = true, t.approval_reason
   end
-  local outcome
   if ask then
-    local action, d = approve(t, why)
+    local action, d = approve(t, w, why)
+    if hold == w then hold = nil end
     if action == "skip" then
       S.set_task(s, t, { status = "skipped", completed_at = orch.now(), skipped_by = d.by }, "task_finished")
-      outcome = "skipped"
+      return
     elseif action ~= "approve" and action ~= "answer" then
       S.set_task(s, t, { status = "pending" })
-      return pause_session(action == "pause" and fmt.paused_by(d.by) or tostring(d.text or action))
+      request_pause(action == "pause" and fmt.paused_by(d.by) or tostring(d.text or action), false)
+      return
     end
   end
-  outcome = outcome or execute(t)
-  if outcome == "paused" then return pause_session(want.pause or "interrupted") end
+  if want.pause or orch.interrupted() then  -- paused while it waited: it starts after resume
+    S.set_task(s, t, { status = "pending" })
+    return
+  end
+  local outcome = execute(t, w)
+  if outcome == "paused" then request_pause(want.pause or "interrupted", false) return end
   if outcome == "completed" and policy.checkpoint_after(t, ocfg, { auto_approve = args.auto_approve }) then
     checkpoint = fmt.checkpoint_reason(t)
   end
   local cost = S.totals(s)
   local over, budget = policy.budget(cost, cfg.budget, s.budget_warned)
-  if over == "pause" then
+  if over == "pause" and not want.budget then
+    want.budget = true
     note(nil, fmt.budget_reached(cost, budget), "warning", "budget")
-    return pause_session("budget")
   elseif over == "warn" then
     s.budget_warned = true
     note(nil, fmt.budget_warning(cost, budget), "warning", "budget_warning")
   end
 end
 
--- The day. A Lua error in this policy (an edit gone wrong) pauses the session
--- with the error, so nothing is lost: fix the workflow, then resume.
+-- A worker: the task t from approval to its end, as a task of its own. A Lua
+-- error in this policy (an edit gone wrong) pauses the session with the
+-- error, so nothing is lost: fix the workflow, then resume.
+local function work(t, w, why_checkpoint)
+  local ok, e = pcall(step, t, w, why_checkpoint)
+  if hold == w then hold = nil end
+  if w.phase ~= "none" then release(w, "none") end
+  if not ok then
+    local msg = tostring(e)
+    orch.log("error", "workflow error in task " .. t.id .. ": " .. msg)
+    if not S.FINISHED[t.status] then  -- unfinished: it runs again on resume; finished work stays finished
+      pcall(S.set_task, s, t, { status = "pending", error = "workflow error: " .. msg }, "workflow_error",
+        { error = msg })
+    end
+    want.fatal = want.fatal or msg
+    request_pause("workflow error: " .. msg, false)
+  end
+  workers[t.id] = nil
+  nworkers = nworkers - 1
+  settle(t)
+  release(w, "none")
+  wake()
+end
+
+local function start(t)
+  local w = { task = t, phase = "none" }
+  set_phase(w, "starting")
+  workers[t.id], nworkers = w, nworkers + 1
+  local why = checkpoint
+  if why then checkpoint, hold = nil, w end
+  w.co = orch.spawn(function()
+    release(w, "none")
+    work(t, w, why)
+  end)
+end
+
+local function can_start()
+  return not want.pause and not want.budget and not hold and not orch.interrupted()
+    and agents < MAX and waiting < MAX
+end
+
+-- The remaining tasks once the budget is spent: skipped, with the reason.
+-- (every open task is one of them: none is blocked by another's skip)
+local function skip_for_budget()
+  local left = g:remaining()
+  for _, t in ipairs(left) do
+    S.set_task(s, t, { status = "skipped", completed_at = orch.now(), error = "skipped: budget",
+                       skipped_by = "budget" }, "task_finished", { reason = "budget" })
+  end
+  for _, t in ipairs(left) do g:finish(t, "skipped") end
+end
+
+-- The day: start what is ready, wait for a worker to end or a command, again.
 local function day()
-  for _, t in ipairs(s.tasks) do
-    if not S.FINISHED[t.status] then
-      local ok, stop = pcall(step, t)
-      if not ok then
-        local msg = tostring(stop)
-        orch.log("error", "workflow error in task " .. t.id .. ": " .. msg)
-        if not S.FINISHED[t.status] then  -- unfinished: it runs again on resume; finished work stays finished
-          pcall(S.set_task, s, t, { status = "pending", error = "workflow error: " .. msg }, "workflow_error",
-            { error = msg })
-        end
-        pause_session("workflow error: " .. msg)
-        return EXIT.bad_input
-      end
-      if stop then return stop end
+  local gerr
+  g, gerr = graph.new(s.tasks)
+  if not g then
+    orch.log("error", tostring(gerr))
+    pause_session(tostring(gerr))
+    return EXIT.bad_input
+  end
+  for _, b in ipairs(g.blocked) do  -- a resumed session whose failures block tasks still open
+    S.set_task(s, b, { status = "blocked", error = "blocked: " .. g:blocked_reason(b) }, "task_finished",
+      { reason = "blocked" })
+  end
+  while true do
+    while can_start() and g:has_ready() do start(g:take()) end
+    if nworkers == 0 then
+      if want.budget then skip_for_budget() end
+      if want.fatal then pause_session("workflow error: " .. want.fatal) return EXIT.bad_input end
+      if g:done() then break end
+      if want.pause or orch.interrupted() then return pause_session(want.pause or "interrupted") end
+      if not g:has_ready() then error("the graph has open tasks and none is ready") end
+    else
+      sleeping = true
+      orch.sleep(86400)
+      sleeping = false
     end
   end
 
   local c = S.counts(s)
   S.set_status(s, "completed", { finished_at = orch.now() }, "session_completed")
-  note(nil, fmt.session_completed(s, orch.now()), c.failed > 0 and "warning" or "success", "session_completed")
+  local bad = c.failed + c.blocked > 0
+  note(nil, fmt.session_completed(s, orch.now()), bad and "warning" or "success", "session_completed")
   local path = report.write(s, cfg.paths.results_dir)
   if path then orch.log("info", "report written to " .. path) end
-  return c.failed > 0 and EXIT.failures or EXIT.ok
+  return bad and EXIT.failures or EXIT.ok
 end
 
 local code = day()

@@ -93,6 +93,9 @@ const Command k_commands[] = {
                    "or .md, .yaml, .yml, .json)");
          add_switch(c, "auto-approve", "approve every task without asking");
          add_switch(c, "no-input", "never prompt on the terminal: wait for approve|skip|pause");
+         add_value(c, "--max-concurrent", "N", "agents at once (default: the day file's, else 1 for markdown, "
+                   "else orchestrator.max_concurrent)")
+             ->check(number_in(1, 1000));
          add_flag(c, "--resume", "continue a session instead, as `orch-host resume` does");
          add_value(c, "--session", "ID", "with --resume: the session (default: the latest)");
      }},
@@ -128,8 +131,11 @@ const Command k_commands[] = {
      }},
     {"approve", "approve what the session waits for (an agent's question: answer it)", cmd_control,
      [](CLI::App* c) { add_control(c, "a note kept with the decision", false); }},
-    {"skip", "skip the waiting or running task", cmd_control,
-     [](CLI::App* c) { add_control(c, "a note kept with the decision", false); }},
+    {"skip", "skip the waiting or running task (--task: one of several running at once)", cmd_control,
+     [](CLI::App* c) {
+         add_control(c, "a note kept with the decision", false);
+         add_value(c, "--task", "ID", "the task to skip (needed while several run)");
+     }},
     {"pause", "pause the session (`orch-host resume` continues it)", cmd_control,
      [](CLI::App* c) { add_control(c, "a note kept with the decision", false); }},
     {"answer", "answer an agent's question", cmd_control,
@@ -144,6 +150,12 @@ const Command k_commands[] = {
      [](CLI::App* c) {
          add_count(c, "--lines", "the last N lines (default 30)");
          add_flag(c, "--follow", "then print new lines as they come (Ctrl-C ends)");
+     }},
+    {"clean", "remove task worktrees whose branch is merged and that hold no uncommitted work", cmd_clean,
+     [](CLI::App* c) {
+         add_positional(c, "WHAT", "worktrees", false, true);
+         add_flag(c, "--force", "remove the kept ones too (their uncommitted changes are lost; unmerged branches stay)");
+         add_flag(c, "--dry-run", "only say what would be removed and kept");
      }},
     {"doctor", "effective config, claude CLI, folders, database health", cmd_doctor, [](CLI::App*) {}},
     {"test", "run Lua specs inside the host", cmd_test,

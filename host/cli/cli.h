@@ -35,6 +35,7 @@ int cmd_test(const Args& a);
 int cmd_sessions(const Args& a);
 int cmd_report(const Args& a);
 int cmd_serve(const Args& a);
+int cmd_clean(const Args& a);  // clean worktrees
 
 // Shared set-up
 std::string find_root(const Args& a);

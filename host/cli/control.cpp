@@ -1,4 +1,4 @@
-// orch-host approve|skip|pause|answer [TEXT] [--session ID] [--by NAME]
+// orch-host approve|skip|pause|answer [TEXT] [--session ID] [--by NAME] (skip: [--task ID])
 // orch-host resume [SESSION] [--auto-approve[=false]] [--no-input[=false]]
 //   (or run [WORKFLOW] --resume [--session ID])
 // Mechanism only: workflows/lib/control_cli.lua decides, with the same
@@ -44,6 +44,7 @@ json request_of(const Args& a) {
     std::string text;
     for (auto& p : a.positional) text += (text.empty() ? "" : " ") + p;
     req["text"] = text;
+    if (a.has("task")) req["task"] = a.get("task");
     return req;
 }
 

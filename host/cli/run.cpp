@@ -130,6 +130,7 @@ int cmd_run(const Args& a) {
     args["auto_approve"] = flag(a, "auto-approve", false);
     args["no_input"] = flag(a, "no-input", false);
     if (a.has("session")) args["session"] = a.get("session");
+    if (a.has("max-concurrent")) args["max_concurrent"] = std::stoi(a.get("max-concurrent"));
     json extra = json::array();
     for (size_t i = 1; i < a.positional.size(); ++i) extra.push_back(a.positional[i]);
     args["argv"] = extra;

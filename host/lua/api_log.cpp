@@ -5,38 +5,77 @@
 
 #include "services/journal.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <sys/ioctl.h>
 #include <unistd.h>
+#include <vector>
 
 namespace orch {
 
 namespace {
 
-std::string g_status;  // the live status line currently drawn, if any
+// The live status lines, one per key in the order they came ("" is the
+// unkeyed one), and how many of them are on the screen now.
+std::vector<std::pair<std::string, std::string>> g_lines;
+size_t g_drawn = 0;
+constexpr size_t k_max_lines = 16;  // more are summed up in one last line
+
 bool stdout_tty() {
     static int tty = isatty(1);
     return tty;
 }
 
 void clear_status() {
-    if (!g_status.empty() && stdout_tty()) fputs("\r\033[K", stdout);
+    if (g_drawn > 0 && stdout_tty()) {
+        fputs("\r\033[K", stdout);
+        for (size_t i = 1; i < g_drawn; ++i) fputs("\033[1A\033[K", stdout);
+    }
+    g_drawn = 0;
 }
 
-void draw_status() {
-    if (g_status.empty() || !stdout_tty()) return;
-    winsize ws{};
-    size_t width = ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 ? ws.ws_col : 100;
-    // cut at the terminal width, counting UTF-8 code points
+// one line cut at the terminal width, counting UTF-8 code points
+void draw_line(const std::string& text, size_t width) {
     size_t cols = 0, i = 0;
-    for (; i < g_status.size(); ++i) {
-        if ((static_cast<unsigned char>(g_status[i]) & 0xC0) != 0x80) {
+    for (; i < text.size(); ++i) {
+        if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
             if (cols + 1 >= width) break;
             ++cols;
         }
     }
-    fwrite(g_status.data(), 1, i, stdout);
+    fwrite(text.data(), 1, i, stdout);
+}
+
+void draw_status() {
+    if (g_lines.empty() || !stdout_tty()) return;
+    winsize ws{};
+    bool known = ioctl(1, TIOCGWINSZ, &ws) == 0;
+    size_t width = known && ws.ws_col > 0 ? ws.ws_col : 100;
+    size_t rows = known && ws.ws_row > 1 ? ws.ws_row - 1 : k_max_lines;
+    size_t max = std::min(k_max_lines, rows);
+    size_t shown = g_lines.size() <= max ? g_lines.size() : max - 1;
+    for (size_t k = 0; k < shown; ++k) {
+        if (k) fputc('\n', stdout);
+        draw_line(g_lines[k].second, width);
+    }
+    g_drawn = shown;
+    if (shown < g_lines.size()) {
+        if (shown) fputc('\n', stdout);
+        draw_line("… and " + std::to_string(g_lines.size() - shown) + " more", width);
+        ++g_drawn;
+    }
     fflush(stdout);
+}
+
+void set_line(const std::string& key, const char* text) {
+    auto it = std::find_if(g_lines.begin(), g_lines.end(), [&key](const auto& l) { return l.first == key; });
+    if (!text || !*text) {
+        if (it != g_lines.end()) g_lines.erase(it);
+    } else if (it != g_lines.end()) {
+        it->second = text;
+    } else {
+        g_lines.emplace_back(key, text);
+    }
 }
 
 // orch.log(level, message)   level: "debug" | "info" | "warn" | "error"
@@ -67,12 +106,18 @@ int l_print(lua_State* L) {
     return 0;
 }
 
-// orch.status_line(text | nil): a line redrawn in place on a terminal; no-op otherwise
+// orch.status_line(text | nil), orch.status_line(key, text | nil): lines
+// redrawn in place on a terminal, one per key (one agent's each); nil
+// removes the key's line; no-op when stdout is not a terminal
 int l_status_line(lua_State* L) {
+    bool keyed = lua_gettop(L) >= 2;
+    std::string key = keyed ? luaL_checkstring(L, 1) : "";
+    int at = keyed ? 2 : 1;
+    const char* text = lua_isnoneornil(L, at) ? nullptr : luaL_checkstring(L, at);
     clear_status();
-    g_status = lua_isnoneornil(L, 1) ? "" : luaL_checkstring(L, 1);
+    set_line(key, text);
     draw_status();
-    if (g_status.empty()) fflush(stdout);
+    if (g_lines.empty()) fflush(stdout);
     return 0;
 }
 

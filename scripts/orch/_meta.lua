@@ -298,9 +298,12 @@ function orch.log(level, message) end
 ---@param text string
 function orch.print(text) end
 
----A line redrawn in place on a terminal (nil clears it); nothing otherwise.
----@param text string?
-function orch.status_line(text) end
+---Lines redrawn in place on a terminal, one per key (e.g. one per running
+---agent), in the order the keys came; nothing otherwise. status_line(text)
+---is the unkeyed line; nil (as the text) removes the key's line.
+---@param key_or_text string?
+---@param text? string?
+function orch.status_line(key_or_text, text) end
 
 ---@return boolean
 function orch.is_interactive() end

@@ -16,6 +16,7 @@ local function defaults() return {
     pause_stops_agent = false,           -- pause: stop the running agent now, or after its task
     approval_timeout = 0,                -- seconds; 0 waits forever
     retry_failed = 0,                    -- a failed task runs again up to this many times (ORCH_RETRY_FAILED)
+    max_concurrent = 3,                  -- agents at once (MAX_CONCURRENT_AGENTS, MAX_PARALLEL_AGENTS); markdown: 1
   },
   claude = {
     path = "claude",                     -- CLAUDE_CLI_PATH
@@ -71,6 +72,13 @@ local function defaults() return {
     api_base = "https://api.telegram.org", -- TELEGRAM_API_BASE (a Bot API emulator in tests)
     poll_timeout = 25,                   -- getUpdates long-poll seconds (0: short polling)
   },
+  workspace = {
+    mode = "auto",                       -- a worktree per task: auto (YAML/JSON days in a git repo) | on | off
+    root = "agent_workspaces",           -- <root>/<task id>, relative to the repository (ORCH_WORKSPACE_ROOT)
+    repo = "",                           -- the repository of the task worktrees ("" = claude.base_cwd)
+    push = false,                        -- lib/worktree's push refuses unless true
+    remote = "origin",                   -- where push sends task branches
+  },
   schedules = {},                        -- { { cron = "0 9 * * 1-5", tz = "UTC", workflow = "daily.lua", args = {} } }
   budget = { max_cost_usd = 0, warn_at = 0.75 },
   control = { poll_interval = 2 },      -- seconds; a fallback look (decisions, commands, answer files arrive at once)
@@ -94,6 +102,8 @@ M.env = {
   { "CLAUDE_SKIP_PERMISSIONS", "claude.permission_mode", "skip" },
   { "APPROVAL_MODE", "orchestrator.approval_mode" },
   { "ORCH_RETRY_FAILED", "orchestrator.retry_failed", "number" },
+  { "MAX_CONCURRENT_AGENTS", "orchestrator.max_concurrent", "number" },
+  { "MAX_PARALLEL_AGENTS", "orchestrator.max_concurrent", "number" },
   { "N8N_NOTIFY_URL", "notify.n8n_url" },
   { "WEBHOOK_SECRET", "server.secret" },
   { "HOST", "server.host" },
@@ -111,6 +121,8 @@ M.env = {
   { "ORCH_QUESTIONS_DIR", "paths.questions_dir" },
   { "ORCH_FEEDBACK_DIR", "paths.feedback_dir" },
   { "LOG_LEVEL", "log.level", "lower" },
+  { "ORCH_WORKSPACE_ROOT", "workspace.root" },
+  { "ORCH_WORKSPACE_MODE", "workspace.mode", "lower" },
   { "ORCH_LUA_MAX_RUN_SECONDS", "lua.max_run_seconds", "number" },
 }
 
@@ -212,6 +224,8 @@ local function validate(cfg, file, sources)
   if mode ~= "required" and mode ~= "auto" and mode ~= "manual" then
     fail("orchestrator.approval_mode", "must be required, auto or manual (got '" .. tostring(mode) .. "')")
   end
+  local mc = cfg.orchestrator.max_concurrent
+  if mc < 1 or mc % 1 ~= 0 then fail("orchestrator.max_concurrent", "must be a whole number >= 1") end
   if cfg.claude.timeout < 0 then fail("claude.timeout", "must be >= 0") end
   if cfg.claude.max_turns < 0 then fail("claude.max_turns", "must be >= 0") end
   if cfg.server.port < 0 or cfg.server.port > 65535 then fail("server.port", "must be 0..65535") end
@@ -229,6 +243,16 @@ local function validate(cfg, file, sources)
     if type(sc) ~= "table" or type(sc.cron) ~= "string" then
       fail("schedules", string.format("entry %d must be a table with a cron string", i))
     end
+  end
+  local wm = cfg.workspace.mode
+  if wm ~= "auto" and wm ~= "on" and wm ~= "off" then
+    fail("workspace.mode", "must be auto, on or off (got '" .. tostring(wm) .. "')")
+  end
+  if not cfg.workspace.root:match("%S") then
+    fail("workspace.root", "must name a folder (relative to the repository, or absolute)")
+  end
+  if not cfg.workspace.remote:match("^[^%s-][^%s]*$") then
+    fail("workspace.remote", "must name a git remote (got '" .. cfg.workspace.remote .. "')")
   end
   local lv = cfg.log.level
   if lv ~= "debug" and lv ~= "info" and lv ~= "warn" and lv ~= "error" then

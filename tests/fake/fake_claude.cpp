@@ -861,6 +861,28 @@ bool find_marker(const std::string& s, const char* name, std::string& out) {
     return true;
 }
 
+// `await:LINE`: wait until the ledger holds LINE (another run's "start KEY"),
+// polling, for at most 120 s: a run that proves it overlaps another
+bool await_ledger_line(const std::string& want) {
+    if (!g_ledger) return false;
+    for (int i = 0; i < 12000; ++i) {
+        int fd = ::open(g_ledger, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            std::string data = read_fd_all(fd);
+            ::close(fd);
+            size_t p = 0;
+            while (p < data.size()) {
+                size_t e = data.find('\n', p);
+                if (e == std::string::npos) e = data.size();
+                if (data.compare(p, e - p, want) == 0) return true;
+                p = e + 1;
+            }
+        }
+        sleep_seconds(0.01);
+    }
+    return false;
+}
+
 std::string make_ledger_key() {
     std::string k;
     if (find_marker(g_prompt, "key", k)) return k;
@@ -992,7 +1014,7 @@ int main(int argc, char** argv) {
 
     if (mode == "success" || mode == "question" || mode == "denied" || mode == "tool" ||
         mode == "fail" || mode == "error_max_turns" || mode == "slow" || mode == "flood" ||
-        mode == "hang" || mode == "exit") {
+        mode == "hang" || mode == "exit" || mode == "await") {
         emit_init();
     } else {
         err_line("fake_claude: unknown mode '" + mode + "' (from \"" + spec + "\")");
@@ -1000,6 +1022,13 @@ int main(int argc, char** argv) {
     }
 
     if (mode == "success") run_success("done");
+    if (mode == "await") {
+        if (!await_ledger_line(arg)) {
+            err_line("fake_claude: no line '" + arg + "' in FAKE_CLAUDE_LEDGER within 120 s");
+            _exit(3);
+        }
+        run_success("done");
+    }
     if (mode == "question")
         run_success("QUESTION: Which pagination pattern should I follow, A (weddings) or B "
                     "(PAGINATION.md)?");

@@ -253,7 +253,7 @@ describe("format: the one place for texts", function()
   end)
 
   it("the budget, retry and /progress texts", function()
-    eq(F.budget_reached(2, 2), "💸 Budget reached: $2.00 of $2.00. Pausing.")
+    eq(F.budget_reached(2, 2), "💸 Budget reached: $2.00 of $2.00. No new task starts; the tasks left are skipped.")
     eq(F.budget_warning(1.5, 2), "⚠️ 75% of the day's budget used ($1.50 of $2.00)")
     local s = session("running")
     eq(F.task_retrying(s, s.tasks[2], { error = "API Error: 500", attempt = 2, of = 3 }),
@@ -261,5 +261,27 @@ describe("format: the one place for texts", function()
         "Last error: API Error: 500", "", "/skip to skip it, /pause to pause"))
     eq(F.task_events("2", { { ts = T0, event = "task_started" } }), "📈 Task 2\n[09:30:00] task_started")
     eq(F.task_events("2", {}), "No events for task 2")
+  end)
+end)
+
+describe("format: a day of several agents", function()
+  it("task_blocked names the cause; status and the end of the day count blocked tasks", function()
+    local s = session("running")
+    s.tasks[2].status, s.tasks[3].status = "failed", "blocked"
+    eq(F.task_blocked(s, s.tasks[3], "2 failed"), lines("🚫 Blocked: Task 3/3", "📝 Create baptisms UI - List page",
+      "Type: frontend", "", "Because 2 failed."))
+    has(F.status(s, T0 + 60), "🚫 Blocked: 1")
+    has(F.session_completed(s, T0 + 60), "⏭️ Skipped: 0\n🚫 Blocked: 1")
+    s.tasks[3].status = "skipped"
+    ok(not F.session_completed(s, T0 + 60):find("Blocked", 1, true), "no blocked line without blocked tasks")
+  end)
+
+  it("agents lists each task in hand on one line; tool_line names the task when several run", function()
+    eq(F.agents({ { task = "task-1", title = "Schema", status = "running", elapsed_s = 125, cost_usd = 0.0342,
+                    branch = "feature/x" },
+                  { task = "task-3", title = "UI", status = "waiting_approval" } }),
+      lines("🤖 Agents: 2", "⚙️ task-1 Schema · 2m 05s · $0.0342 · feature/x", "⏸️ task-3 UI · $0.0000"))
+    eq(F.tool_line("Edit a.lua"), "   ↳ Edit a.lua")
+    eq(F.tool_line("Edit a.lua", "task-2"), "   ↳ [task-2] Edit a.lua")
   end)
 end)

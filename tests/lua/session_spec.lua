@@ -38,8 +38,8 @@ end
 
 describe("session model", function()
   it("has one FINISHED set, which lib/format uses", function()
-    eq(S.FINISHED, { completed = true, failed = true, skipped = true, cancelled = true })
-    for _, st in ipairs({ "completed", "failed", "skipped", "cancelled" }) do
+    eq(S.FINISHED, { completed = true, failed = true, skipped = true, cancelled = true, blocked = true })
+    for _, st in ipairs({ "completed", "failed", "skipped", "cancelled", "blocked" }) do
       eq(F.status({ id = "x", status = st, tasks = {} }):match("[^\n]+$"), "/logs /start /help", st)
     end
   end)
@@ -90,5 +90,20 @@ describe("session model", function()
     ok(F.task_failed(s, t, { error = "boom" }):find("Progress: 2/1000", 1, true))
     ok(F.task_completed(s, t, {}):find("Next: Task 3/1000", 1, true))
     eq({ S.totals(s) }, { 0.30000000000000004, 10 })
+  end)
+end)
+
+describe("session: the agents in hand", function()
+  it("agents lists the running and waiting tasks in file order, from the model or a plain table", function()
+    local s = session(5)
+    S.apply(s, s.tasks[4], { status = "running", started_at = 100, cost_usd = 0.5, branch = "b4" })
+    S.apply(s, s.tasks[2], { status = "waiting_approval", started_at = 90 })
+    S.apply(s, s.tasks[1], { status = "completed" })
+    S.apply(s, s.tasks[3], { status = "paused" })
+    local want = { { id = "2", title = s.tasks[2].title, status = "waiting_approval", started_at = 90, seq = 2 },
+                   { id = "4", title = s.tasks[4].title, status = "running", started_at = 100, cost_usd = 0.5,
+                     branch = "b4", seq = 4 } }
+    eq(S.agents(s), want)
+    eq(S.agents({ tasks = s.tasks }), want)
   end)
 end)

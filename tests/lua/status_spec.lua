@@ -91,4 +91,21 @@ describe("status of a stored session", function()
     eq(r, want)
     eq({ r.task, r.done, r.current.id }, { 2, 1, "2" })
   end)
+
+  it("lists every task in hand (a parallel day) with its elapsed time, cost and branch", function()
+    local s = S.new(doc(4), { id = "spec-status-agents", task_file = "tasks/p.json", workflow = "daily.lua" })
+    S.set_task(s, s.tasks[1], { status = "running", started_at = NOW - 125, cost_usd = 0.25, branch = "feature/a" })
+    S.set_task(s, s.tasks[3], { status = "running", started_at = NOW - 5 })
+    S.set_task(s, s.tasks[4], { status = "waiting_approval", started_at = NOW - 1 })
+    local r = status(s.id)
+    eq(r, (full_status(s.id)))
+    eq(r.agents, {
+      { task = "1", title = "Task 1", status = "running", branch = "feature/a", cost_usd = 0.25,
+        started_at = NOW - 125, elapsed_s = 125 },
+      { task = "3", title = "Task 3", status = "running", cost_usd = 0, started_at = NOW - 5, elapsed_s = 5 },
+      { task = "4", title = "Task 4", status = "waiting_approval", cost_usd = 0, started_at = NOW - 1, elapsed_s = 1 },
+    })
+    ok(r.message:find("🤖 Agents: 3\n⚙️ 1 Task 1 · 2m 05s · $0.2500 · feature/a\n⚙️ 3 Task 3 · 5s · $0.0000", 1, true),
+      r.message)
+  end)
 end)

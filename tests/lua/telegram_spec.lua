@@ -153,3 +153,15 @@ describe("telegram: polling", function()
   end)
 end)
 
+
+describe("telegram: /skip in a day of several agents", function()
+  it("/skip <task_id> names the task; a session id still names the session", function()
+    local c = fake_control()
+    local bot = TG.new(c, CFG, { http = fake_api({}).http })
+    bot:command("skip", "task-3", "telegram:42")
+    bot:command("skip", "20261201-140543", "telegram:42")
+    bot:command("skip", "", "telegram:42")
+    eq({ c.runs[1].params, c.runs[2].params, c.runs[3].params },
+      { { task = "task-3" }, { session = "20261201-140543" }, {} })
+  end)
+end)

@@ -80,6 +80,13 @@ function M.status_of(s)
     message = fmt.status(s, orch.now(), { live = running(s) }),
   }
   if t then out.current = { id = t.id, title = t.title, type = t.type, status = t.status } end
+  -- every task in hand (several at once in a parallel day): task, elapsed time, cost so far
+  out.agents = {}
+  for i, a in ipairs(S.agents(s)) do
+    out.agents[i] = { task = a.id, title = a.title, status = a.status, branch = a.branch, cost_usd = a.cost_usd or 0,
+                      started_at = a.started_at, elapsed_s = a.started_at and (orch.now() - a.started_at) or nil }
+  end
+  if #out.agents > 1 then out.message = out.message .. "\n\n" .. fmt.agents(out.agents) end
   local p = M.waiting(s)
   if p then out.waiting = { kind = p.kind, task = p.task_id, prompt = p.prompt, since = p.created_at } end
   return out
@@ -241,7 +248,24 @@ function M.approve(params, by)
   return err(409, fmt.reply("nothing_to_approve", x.id, x.status), { session_id = x.id })
 end
 
+-- the tasks of s in hand (running, or waiting for a person), "1 (running), 3 (waiting_approval)"
+local function in_hand(s)
+  local list = {}
+  for _, t in ipairs(s.tasks or {}) do
+    if ACTIVE[t.status] then list[#list + 1] = string.format("%s (%s)", tostring(t.id), t.status) end
+  end
+  return list
+end
+
+-- skip [task]: the task named (a parallel day runs several), else the one
+-- waiting or running; while several are in hand, which one must be said
 function M.skip(params, by)
+  if params.task ~= nil and params.task ~= "" then return M.cancel(params, by, "skipping_task") end
+  local whole = load(params)
+  local hand = whole and in_hand(whole) or {}
+  if #hand > 1 then
+    return err(409, fmt.reply("skip_which", whole.id, table.concat(hand, ", ")), { session_id = whole.id })
+  end
   local r, s = decide("skip", params, by, params.text, function(d) return fmt.reply("skipped", d.task) end)
   if r then return r, s end
   if not running(s) then return not_running(s, "nothing to skip") end
@@ -299,9 +323,9 @@ function M.progress(params)
     200
 end
 
--- cancel: stop a task (the running one gets its agent stopped; a pending
--- one is skipped when its turn comes)
-function M.cancel(params, by)
+-- cancel: stop a task (the running one gets its agent stopped, a waiting
+-- one stops waiting, a pending one is skipped); reply_key: skip's words
+function M.cancel(params, by, reply_key)
   local task = params and params.task
   if not task or task == "" then return err(400, fmt.reply("cancel_which")) end
   local s, e = load(params)
@@ -319,7 +343,8 @@ function M.cancel(params, by)
   else
     orch.push_command(s.id, "cancel", { task = t.id }, by)
   end
-  return { status = "ok", session_id = s.id, message = fmt.reply("cancel_requested", t.id) }, 200
+  return { status = "ok", session_id = s.id, task = t.id, message = fmt.reply(reply_key or "cancel_requested", t.id) },
+    200
 end
 
 -- adhoc_doc(text, date) -> the task file of /task as a tasks_md doc: one

@@ -24,7 +24,7 @@ M.RULE = "──────────────────"
 local STATUS = { pending = "⏳ Pending", running = "⚙️ Running",
   waiting_approval = "⏸️ Waiting for approval", paused = "⏸️ Paused",
   completed = "✅ Completed", failed = "❌ Failed", skipped = "⏭️ Skipped",
-  cancelled = "🛑 Cancelled" }
+  cancelled = "🛑 Cancelled", blocked = "🚫 Blocked" }
 local COMMANDS = { -- by session status: long form, short form
   waiting_approval = { "/approve to continue, /skip to skip, /pause to pause", "/approve /skip /pause" },
   paused = { "/resume to continue, /status for details", "/resume /status /logs" },
@@ -189,6 +189,11 @@ function M.task_failed(s, t, r)
 end
 
 -- a failed run that goes again (orchestrator.retry_failed); r = {error=, attempt=, of=}
+-- a task that will not run: a task it depends on failed or was skipped (why: "task-1 failed")
+function M.task_blocked(s, t, why)
+  return blocks(task_block(s, t, "🚫 Blocked:"), "Because " .. tostring(why) .. ".")
+end
+
 function M.task_retrying(s, t, r)
   return blocks(task_block(s, t, "🔁 Retrying", format(" (attempt %d of %d)", r.attempt, r.of)),
     r.error and ("Last error: " .. excerpt(r.error)), "/skip to skip it, /pause to pause")
@@ -208,7 +213,7 @@ function M.status(s, now, opts)
   local c = counts(s)
   local lines = { format("Progress: %d/%d tasks (%d%%)", c.done, c.total, M.percent(c.done, c.total)),
     "✅ Completed: " .. c.completed }
-  for _, st in ipairs({ "running", "waiting_approval", "paused", "failed", "skipped", "cancelled" }) do
+  for _, st in ipairs({ "running", "waiting_approval", "paused", "failed", "skipped", "cancelled", "blocked" }) do
     if c[st] > 0 then lines[#lines + 1] = STATUS[st] .. ": " .. c[st] end
   end
   lines[#lines + 1] = "⏳ Pending: " .. c.pending
@@ -222,6 +227,21 @@ function M.status(s, now, opts)
     concat(lines, "\n"),
     cur and format("Current: Task %s - %s", tostring(cur.id or "?"), title_of(cur)),
     concat(times, "\n"), commands(s, true))
+end
+
+-- the tasks in hand, one line each: "⚙️ 1 Models · 2m 05s · $0.0342 · orch/x/1"
+-- (agents: {task=, title=, status=, elapsed_s=, cost_usd=, branch=})
+function M.agents(agents)
+  local lines = { format("🤖 Agents: %d", #agents) }
+  for _, a in ipairs(agents) do
+    local parts = { (a.status == "running" and "⚙️ " or "⏸️ ") .. tostring(a.task) .. " " ..
+      M.truncate(a.title or "", 60) }
+    if a.elapsed_s then parts[#parts + 1] = M.duration(a.elapsed_s) end
+    parts[#parts + 1] = M.money(a.cost_usd or 0)
+    if a.branch then parts[#parts + 1] = a.branch end
+    lines[#lines + 1] = concat(parts, " · ")
+  end
+  return M.printable(concat(lines, "\n"))
 end
 
 function M.paused(s)
@@ -258,7 +278,8 @@ function M.session_completed(s, now) -- totals over s.tasks; duration up to comp
   local totals = { "💰 Total cost: " .. M.money(cost), "🔢 Tokens: " .. M.thousands(tok) }
   if ended and s.started_at then totals[3] = "⏱ Duration: " .. M.duration(ended - s.started_at) end
   return blocks(head or "🏁 Session Complete", "Session: " .. tostring(s.id or "?"),
-    format("✅ Done: %d\n❌ Failed: %d\n⏭️ Skipped: %d", c.completed, c.failed, c.skipped),
+    format("✅ Done: %d\n❌ Failed: %d\n⏭️ Skipped: %d", c.completed, c.failed, c.skipped)
+      .. (c.blocked > 0 and ("\n" .. STATUS.blocked .. ": " .. c.blocked) or ""),
     #failed > 0 and ("Failed:\n" .. concat(failed, "\n")), concat(totals, "\n"))
 end
 
@@ -282,7 +303,7 @@ M.HELP = [[
 /approve - Approve and continue to next task
 /pause - Pause orchestrator
 /resume - Resume orchestrator
-/skip - Skip current task
+/skip [task_id] - Skip the current task (or the one named)
 /answer <text> - Answer a pending question
 /logs - View recent logs
 /task <description> - Create a new task
@@ -326,7 +347,10 @@ function M.agent_doing(b)
   end
 end
 
-function M.tool_line(doing) return "   ↳ " .. doing end
+-- task_id when several agents run at once: whose tool it is
+function M.tool_line(doing, task_id)
+  return "   ↳ " .. (task_id and ("[" .. tostring(task_id) .. "] ") or "") .. doing
+end
 
 -- why a session paused or a task waits (shown as "Why: ..." and in status)
 function M.paused_by(by) return "paused by " .. tostring(by) end
@@ -343,7 +367,9 @@ function M.question_file(s, t, q, answer_file)
     q, answer_file)
 end
 
-function M.budget_reached(cost, budget) return format("💸 Budget reached: $%.2f of $%.2f. Pausing.", cost, budget) end
+function M.budget_reached(cost, budget)
+  return format("💸 Budget reached: $%.2f of $%.2f. No new task starts; the tasks left are skipped.", cost, budget)
+end
 
 function M.budget_warning(cost, budget)
   return format("⚠️ %d%% of the day's budget used ($%.2f of $%.2f)", floor(cost / budget * 100), cost, budget)
@@ -384,6 +410,8 @@ M.REPLY = {
   skipped = "Skipped task %s",
   skipping = "Skipping task %s: stopping its agent",
   nothing_to_skip = "Nothing to skip in session %s (status: %s)",
+  skip_which = "Session %s has several tasks in hand: %s. Say which to skip (skip --task ID, /skip <task_id>).",
+  skipping_task = "Skipping task %s",
   paused = "Paused session %s",
   session_is = "Session %s is %s",
   pausing = "Pausing session %s after the running task",

@@ -28,11 +28,15 @@
 --     decision: the workflow asks once ("✅ Task 1/3 Complete! ... /approve to
 --     continue").
 --  8. budget (config `budget` = { max_cost_usd=, warn_at= }): once the session's cost
---     reaches max_cost_usd the day pauses before the next task; from warn_at (a share,
---     0.75) of it, a warning is sent once. max_cost_usd 0 (or unset) is no budget.
+--     reaches max_cost_usd no new task starts, the running ones finish and the tasks
+--     left are skipped (reason budget); from warn_at (a share, 0.75) of it, a warning
+--     is sent once. max_cost_usd 0 (or unset) is no budget.
 --  9. retry_failed (orchestrator section): a task whose agent run failed runs again,
 --     from its prompt, up to retry_failed more times before it counts as failed. A
 --     run stopped on purpose (skip, pause, interrupt) is never retried.
+-- 10. max_concurrent: how many agents run at once: the run's own (--max-concurrent),
+--     else the day file's, else 1 for a markdown day file (it keeps its meaning: one
+--     task after another), else orchestrator.max_concurrent (default 3).
 --  Types compare case-insensitively; "*" in a list matches every type; a task with
 --  no type matches only "*". An invalid cfg makes both questions answer true with
 --  the reason (fail safe: never run unapproved because of a typo); call
@@ -42,6 +46,8 @@
 -- M.checkpoint_after(task, cfg, opts) -> bool, reason
 -- M.budget(cost, bcfg, warned)        -> "pause" | "warn" | nil, max_cost_usd
 -- M.retry(r, tries, cfg)               -> bool: run again after `tries` retries of result r
+-- M.max_concurrent(args, doc, cfg, file) -> n >= 1 (args.max_concurrent, doc.max_concurrent, doc.format)
+-- M.is_markdown(doc, file)             -> bool: doc.format, else the file's extension
 -- M.validate(cfg)                     -> true | nil, err {code="bad_config", field=, message=}
 -- Pure: no io/os/debug, no globals.
 local M = {}
@@ -87,6 +93,10 @@ function M.validate(cfg)
   local retry = cfg.retry_failed
   if retry ~= nil and (type(retry) ~= "number" or retry < 0 or retry % 1 ~= 0) then
     return bad("retry_failed", "must be a whole number of retries >= 0 (got %s)", tostring(retry))
+  end
+  local mc = cfg.max_concurrent
+  if mc ~= nil and (type(mc) ~= "number" or mc < 1 or mc % 1 ~= 0) then
+    return bad("max_concurrent", "must be a whole number of agents >= 1 (got %s)", tostring(mc))
   end
   local ok, err = check_list(cfg, "checkpoint_after")
   if not ok then return nil, err end
@@ -141,6 +151,27 @@ function M.budget(cost, bcfg, warned)
   if cost >= max then return "pause", max end
   if not warned and cost >= max * (tonumber(bcfg.warn_at) or 1) then return "warn", max end
   return nil, max
+end
+
+local function whole(v)
+  v = tonumber(v)
+  return v and v >= 1 and math.floor(v) or nil
+end
+
+-- is_markdown(doc, file): a markdown day file: doc.format says so, else the
+-- file's extension is not .yaml, .yml or .json
+function M.is_markdown(doc, file)
+  local format = (doc or {}).format
+  if format then return format == "markdown" or format == "md" end
+  local ext = type(file) == "string" and file:lower():match("%.(%w+)$")
+  return ext ~= "yaml" and ext ~= "yml" and ext ~= "json"
+end
+
+function M.max_concurrent(args, doc, cfg, file)
+  local own = whole((args or {}).max_concurrent) or whole((doc or {}).max_concurrent)
+  if own then return own end
+  if M.is_markdown(doc, file) then return 1 end
+  return whole((cfg or {}).max_concurrent) or 3
 end
 
 function M.retry(r, tries, cfg)

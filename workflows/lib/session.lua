@@ -1,14 +1,16 @@
 -- session: a day's session and its tasks as rows in the host's state
 -- database, with the task states pending, running, waiting_approval,
--- completed, failed, skipped, paused. Every change is committed
+-- completed, failed, skipped, paused, cancelled, blocked (a task it depends on
+-- failed or was skipped). Every change is committed
 -- (with its event) before the workflow moves on, so a crash loses nothing
 -- that was reported done.
 local M = {}
 
 -- Task statuses. FINISHED ones are done for good (counted in `done`, never run
 -- again); ACTIVE ones are a task in hand, the current task when one is.
-M.STATUSES = { "pending", "running", "waiting_approval", "paused", "completed", "failed", "skipped", "cancelled" }
-M.FINISHED = { completed = true, failed = true, skipped = true, cancelled = true }
+M.STATUSES = { "pending", "running", "waiting_approval", "paused", "completed", "failed", "skipped", "cancelled",
+  "blocked" }
+M.FINISHED = { completed = true, failed = true, skipped = true, cancelled = true, blocked = true }
 M.ACTIVE_ORDER = { "running", "waiting_approval", "paused" }
 M.ACTIVE = { running = true, waiting_approval = true, paused = true }
 -- Session statuses a host works on (a paused or completed session has none).
@@ -98,7 +100,8 @@ function M.new(doc, opts)
   local s = {
     id = M.new_id(opts.id), status = "running", task_file = opts.task_file,
     workflow = opts.workflow, started_at = now, pid = opts.pid, date = doc.date, started_by = opts.started_by,
-    auto_approve = opts.auto_approve, no_input = opts.no_input, tasks = {},
+    auto_approve = opts.auto_approve, no_input = opts.no_input, max_concurrent = opts.max_concurrent,
+    workspace_base = opts.workspace_base, tasks = {},
   }
   for i, t in ipairs(doc.tasks) do
     s.tasks[i] = {
@@ -138,15 +141,37 @@ function M.load(id)
   return s
 end
 
+-- agents(s) -> the tasks in hand (running, or waiting for a person), in file
+-- order: { {id=, title=, status=, started_at=, cost_usd=, branch=} }: what
+-- `status` lists, one line per agent (O(tasks in hand) on a model)
+function M.agents(s)
+  if s._agents and not s.tasks then return s._agents end  -- load_summary's
+  local out = {}
+  local function add(t)
+    if t.status == "running" or t.status == "waiting_approval" then
+      out[#out + 1] = { id = t.id, title = t.title, status = t.status, started_at = t.started_at,
+                        cost_usd = t.cost_usd, branch = t.branch, seq = t.seq }
+    end
+  end
+  if s._active then
+    for t in pairs(s._active) do add(t) end
+  else
+    for _, t in ipairs(s.tasks or {}) do add(t) end
+  end
+  table.sort(out, function(a, b) return (tonumber(a.seq) or 0) < (tonumber(b.seq) or 0) end)
+  return out
+end
+
 -- summary(s) -> what the model says without the tasks, stored in the session
 -- row by save: {counts=, cost_usd=, tokens=, current={id=, title=, type=,
--- status=} | nil, position= (current's)}
+-- status=} | nil, position= (current's), agents= (M.agents)}
 local function summary(s)
   local counts = {}
   for k, v in pairs(s._counts) do counts[k] = v end
   local t, pos = M.current(s)
   return { counts = counts, cost_usd = s._cost, tokens = s._tokens, position = pos,
-           current = t and { id = t.id, title = t.title, type = t.type, status = t.status } or nil }
+           current = t and { id = t.id, title = t.title, type = t.type, status = t.status } or nil,
+           agents = M.agents(s) }
 end
 
 -- load_summary(id) -> the session row, its model read from the summary the row
@@ -159,7 +184,7 @@ function M.load_summary(id)
   s.summary = nil
   if type(sum) ~= "table" or type(sum.counts) ~= "table" then return M.load(id) end
   s._counts, s._cost, s._tokens = sum.counts, tonumber(sum.cost_usd) or 0, tonumber(sum.tokens) or 0
-  s._current, s._position = sum.current or false, sum.position
+  s._current, s._position, s._agents = sum.current or false, sum.position, sum.agents or {}
   return s
 end
 

@@ -107,6 +107,8 @@ function M:command(cmd, arg, by)
     params.lines = tonumber(arg) or 10
   elseif cmd == "progress" or cmd == "cancel" then
     params.task = arg
+  elseif cmd == "skip" and arg ~= "" and not arg:match("^%d%d%d%d%d%d%d%d%-%d%d%d%d%d%d") then
+    params.task = arg  -- /skip <task_id>; a session id (YYYYmmdd-HHMMSS...) names the session
   elseif cmd == "approve" or cmd == "skip" or cmd == "pause" or cmd == "resume" or cmd == "status" then
     if arg ~= "" then params.session = arg end
   elseif cmd ~= "help" then

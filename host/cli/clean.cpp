@@ -1,0 +1,42 @@
+// orch-host clean worktrees [--force] [--dry-run]
+// Mechanism only: runs workflows/lib/clean_cli.lua as a task (its git
+// commands go through orch.exec), under the run lock so no running session's
+// agent loses the worktree it works in, and prints the message it returns
+// (stdout when its exit code is 0, else stderr).
+#include "cli/runtime.h"
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+namespace orch {
+
+using json = nlohmann::json;
+
+int cmd_clean(const Args& a) {
+    auto rt = make_runtime(a, Services::Full);
+    App& app = rt->app;
+    RunLock lock(lock_path(app));
+    if (!lock.acquire("pid " + std::to_string(getpid()) + ", clean")) {
+        fprintf(stderr,
+                "orch-host clean: another run is active (%s); its agents may be working in these worktrees.\n"
+                "Clean when it has ended.\n",
+                lock.holder().c_str());
+        return k_exit_locked;
+    }
+    json req{{"what", a.positional.empty() ? "" : a.positional[0]},
+             {"force", a.has("force")},
+             {"dry_run", a.has("dry-run")}};
+    int id = rt->vm->start_workflow(resolve_workflow_path(app, "workflows/lib/clean_cli.lua"), req);
+    app.loop.run([&] { return !rt->vm->task_running(id); });
+    json r = rt->vm->task_result(id);
+    if (!r.is_object() || (r.contains("error") && r.size() == 1)) {
+        fprintf(stderr, "orch-host clean: %s\n", r.is_object() ? r["error"].dump().c_str() : "no result");
+        return k_exit_bad_input;
+    }
+    int exit = r.value("exit", static_cast<int>(k_exit_bad_input));
+    fprintf(exit == k_exit_ok ? stdout : stderr, "%s\n", r.value("message", std::string()).c_str());
+    return exit;
+}
+
+}  // namespace orch

@@ -1,0 +1,43 @@
+-- clean_cli: `orch-host clean worktrees [--force] [--dry-run]`, run by
+-- host/cli/clean.cpp as a task (git runs through orch.exec). Returns
+-- {exit=, message=}: the host prints the message (stdout on exit 0, else
+-- stderr). The rules are lib/worktree's clean. Policy: edit freely.
+local worktree = require("lib.worktree")
+
+local args = ...
+
+local function rel(path, top)
+  if path:sub(1, #top + 1) == top .. "/" then return path:sub(#top + 2) end
+  return path
+end
+
+local function run()
+  if args.what ~= "worktrees" then
+    return { exit = 2, message = "orch-host clean: unknown target '" .. tostring(args.what)
+      .. "' (clean worktrees removes the merged task worktrees)" }
+  end
+  local top, err = worktree.toplevel()
+  local removed, kept
+  if top then removed, kept = worktree.clean({ repo = top, force = args.force, dry_run = args.dry_run }) end
+  if not removed then
+    return { exit = 2, message = "orch-host clean worktrees: " .. tostring(err or kept)
+      .. " (the repository is workspace.repo, else claude.base_cwd)" }
+  end
+  local lines = {}
+  local verb = args.dry_run and "would remove" or "removed"
+  for _, e in ipairs(removed) do
+    lines[#lines + 1] = string.format("%s %s (%s): %s", verb, rel(e.path, top), e.branch or "detached", e.reason)
+  end
+  for _, e in ipairs(kept) do
+    lines[#lines + 1] = string.format("kept %s (%s): %s", rel(e.path, top), e.branch or "detached", e.reason)
+  end
+  if #removed + #kept == 0 then
+    lines[#lines + 1] = "no task worktrees under " .. rel(worktree.root_of(top), top)
+  else
+    lines[#lines + 1] = string.format("%d %s, %d kept%s", #removed, verb, #kept,
+      #kept > 0 and not args.force and " (--force removes them too, losing their uncommitted changes)" or "")
+  end
+  return { exit = 0, message = table.concat(lines, "\n") }
+end
+
+return run()

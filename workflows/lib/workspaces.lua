@@ -1,0 +1,44 @@
+-- workspaces: whether a session gives each task its own git worktree and
+-- branch (lib/worktree), and a task's worktree: from the session's base
+-- commit plus the work of the tasks it depends on. workspace.mode: "auto"
+-- (YAML and JSON days, when the agents' folder is a git repository; a
+-- markdown day keeps working in claude.base_cwd), "on" (every day; no git
+-- repository is an error), "off". Policy: edit freely.
+local worktree = require("lib.worktree")
+
+local M = {}
+
+-- session_base(mode, markdown [, repo]) -> base {repo=, commit=, branch=} | nil
+-- (worktrees off) | nil, err (on, and the repository cannot give one: not a
+-- repository, no commits, uncommitted changes)
+function M.session_base(mode, markdown, repo)
+  if mode == "off" or (mode == "auto" and markdown) then return nil end
+  local base, err = worktree.session_base(repo)
+  if not base and mode == "auto" and err.code == "not_repo" then return nil end
+  return base, err
+end
+
+-- prepare(s, t, task_of) -> ws | nil, err: t's worktree (made, or the one it
+-- had: a re-run continues there); task_of(id) -> a task of the session
+function M.prepare(s, t, task_of)
+  local from = {}
+  for _, d in ipairs(t.depends_on or {}) do
+    local dt = task_of(d)
+    if dt and type(dt.workspace) == "table" then from[#from + 1] = dt.workspace end
+  end
+  return worktree.prepare({ repo = s.workspace_base.repo, task = { id = t.id, branch = t.branch },
+                            session = s.id, base = s.workspace_base, from = from })
+end
+
+-- after(ws) -> fields for the task: files_changed (paths), diff_stat | {} when git cannot tell
+function M.after(ws)
+  local ch, err = worktree.changes(ws)
+  if not ch then return { changes_error = tostring(err) } end
+  local paths = {}
+  for i, f in ipairs(ch.files) do paths[i] = f.path end
+  return { files_changed = paths, diff_stat = ch.stat }
+end
+
+M.write_instructions = worktree.write_instructions
+
+return M

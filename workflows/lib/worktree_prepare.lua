@@ -1,0 +1,218 @@
+-- worktree_prepare: the body of lib/worktree's prepare (which runs it once
+-- per path at a time): reuse the task's worktree, or create it on its branch
+-- from the base and bring in its dependencies' work, uncommitted.
+-- Policy: edit freely.
+local git = require("lib.git")
+
+local M  -- lib/worktree, passed in by the caller (it requires this file)
+
+local function fail(code, message, fields) return nil, orch.err(code, message, fields) end
+
+-- Appends the lines `file` lacks.
+local function ensure_lines(file, lines)
+  local text = orch.read_file(file) or ""
+  local add = {}
+  for _, l in ipairs(lines) do
+    if not ("\n" .. text .. "\n"):find("\n" .. l .. "\n", 1, true) then add[#add + 1] = l end
+  end
+  if #add == 0 then return true end
+  local dir = file:match("^(.*)/[^/]*$")
+  if dir then orch.make_dir(dir) end
+  local prefix = (text ~= "" and text:sub(-1) ~= "\n") and "\n" or ""
+  return orch.append_file(file, prefix .. table.concat(add, "\n") .. "\n")
+end
+
+-- git's exclude file (shared by the repository's worktrees): the workspace
+-- root, when it is inside the repository, and the private files
+local function exclude_ours(top, root)
+  local common = git.out(top, { "rev-parse", "--path-format=absolute", "--git-common-dir" })
+  if not common then return end
+  local lines = {}
+  for _, p in ipairs(M.private) do lines[#lines + 1] = "/" .. p end
+  local ctop = M.canonical(top)
+  if root:sub(1, #ctop + 1) == ctop .. "/" then lines[#lines + 1] = root:sub(#ctop + 1) .. "/" end
+  ensure_lines(common .. "/info/exclude", lines)
+end
+
+local function read_meta(gitdir)
+  local text = gitdir and orch.read_file(gitdir .. "/" .. M.meta_file)
+  local meta = text and orch.json.decode(text)
+  return type(meta) == "table" and meta or {}
+end
+
+-- The tree the dependencies' work adds up to: the one dependency's tree, or
+-- their merge (git merge-tree over commit objects no branch points at).
+-- nil, err "conflict" (err.files) when two of them change the same lines.
+local function combine(top, task_id, from)
+  local trees, heads = {}, {}
+  for i, d in ipairs(from) do
+    local tree, err = git.snapshot(d.path, M.private)
+    if not tree then return nil, err end
+    trees[i], heads[i] = tree, git.out(d.path, { "rev-parse", "HEAD" })
+    if not heads[i] then return fail("git", "dependency " .. tostring(d.task) .. ": no HEAD in " .. d.path) end
+  end
+  if #from == 1 then return trees[1] end
+  local cur, cur_name
+  for i, d in ipairs(from) do
+    local c, err = git.out(top, { "commit-tree", trees[i], "-p", heads[i], "-m", "changes of " .. tostring(d.task) },
+                           { env = git.ident })
+    if not c then return nil, err end
+    if not cur then
+      cur, cur_name = c, tostring(d.task)
+    else
+      local r, merr = git.run(top, { "merge-tree", "--write-tree", "--name-only", "--no-messages", cur, c },
+                              { any_code = true })
+      if not r then return nil, merr end
+      local out = git.lines(r.stdout)
+      if r.code == 1 then
+        table.remove(out, 1)
+        return fail("conflict", string.format("task %s: the changes of its dependencies %s and %s conflict in %s",
+          task_id, cur_name, tostring(d.task), M.names(out)), { files = out })
+      elseif r.code ~= 0 then
+        return fail("git", "git merge-tree: " .. (r.stderr:match("[^\n]+") or ("exit " .. r.code)))
+      end
+      cur, err = git.out(top, { "commit-tree", out[1], "-p", cur, "-p", c, "-m", "combined" }, { env = git.ident })
+      if not cur then return nil, err end
+      cur_name = cur_name .. " + " .. tostring(d.task)
+    end
+  end
+  return git.out(top, { "rev-parse", cur .. "^{tree}" })
+end
+
+-- the files a failed `git apply` names
+local function apply_failures(stderr)
+  local files, seen = {}, {}
+  for line in stderr:gmatch("[^\n]+") do
+    local f = line:match("^error: patch failed: (.-):%d+$") or line:match("^error: (.-): ")
+    if f and not seen[f] then seen[f] = true; files[#files + 1] = f end
+  end
+  return files
+end
+
+
+local function workspace(fields)
+  local ws = {}
+  for k, v in pairs(fields) do ws[k] = v end
+  return ws
+end
+
+local function reuse(c, w)
+  local gitdir = git.out(w.path, { "rev-parse", "--absolute-git-dir" })
+  local meta = read_meta(gitdir)
+  return workspace({ repo = c.top, root = c.root, path = w.path, task = c.id, branch = c.branch,
+                     base = meta.base or c.base, start = meta.start or meta.base or c.base,
+                     from = meta.from or {}, gitdir = gitdir, created = false, reused = true })
+end
+
+-- Removes a worktree this prepare just made (and the branch, when it made it).
+local function undo(c, made_branch)
+  git.run(c.top, { "worktree", "remove", "--force", c.path })
+  if made_branch then git.run(c.top, { "branch", "-D", c.branch }) end
+end
+
+-- Applies base..tree (the dependencies' work) to the new worktree, uncommitted.
+local function bring_in(c, tree, made_branch)
+  local patch, err = git.run(c.top, { "diff", "--binary", "--full-index", c.base, tree },
+                             { max_output = git.max_patch })
+  if not patch then undo(c, made_branch); return nil, err end
+  if patch.stdout == "" then return true end
+  local r
+  r, err = git.run(c.path, { "apply", "--binary", "--whitespace=nowarn", "-" },
+                   { stdin = patch.stdout, any_code = true })
+  if r and r.code == 0 then return true end
+  undo(c, made_branch)
+  if not r then return nil, err end
+  local files = apply_failures(r.stderr)
+  return fail("conflict", string.format("task %s: its dependencies' changes do not apply to branch %s: %s",
+    c.id, c.branch, #files > 0 and M.names(files) or (r.stderr:match("[^\n]+") or "git apply failed")),
+    { files = files })
+end
+
+-- the branch, checked: explicit (opts.branch, task.branch, task.branch_name) or derived
+local function branch_of(opts, task, id, top)
+  local branch = opts.branch or task.branch or task.branch_name
+  if branch == nil then branch = M.branch_name(id, opts.session) end
+  local ok, why = git.valid_branch(top, branch)
+  if not ok then
+    return fail("bad_branch", string.format("task %s: branch %s is %s", id,
+      type(branch) == "string" and ("'" .. branch .. "'") or tostring(branch), why))
+  end
+  return branch
+end
+
+-- the base commit: opts.base (a commit, or session_base's table), else HEAD
+local function base_of(opts, top)
+  local base = opts.base
+  if type(base) == "table" then base = base.commit end
+  if base == nil then
+    local b, err = M.session_base(top, { allow_dirty = true })
+    if not b then return nil, err end
+    base = b.commit
+  end
+  local commit = type(base) == "string" and base:sub(1, 1) ~= "-"
+                 and git.out(top, { "rev-parse", "--verify", "-q", base .. "^{commit}" })
+  if not commit then return fail("bad_base", string.format("base %s is not a commit of %s", tostring(base), top)) end
+  return commit
+end
+
+return function(wt, opts, task, id, top, root)
+  M = wt
+  local branch, err = branch_of(opts, task, id, top)
+  if not branch then return nil, err end
+  local base
+  base, err = base_of(opts, top)
+  if not base then return nil, err end
+  local c = { top = top, root = root, id = id, path = root .. "/" .. id, branch = branch, base = base }
+  git.run(top, { "worktree", "prune" })  -- forget worktrees whose folder is gone
+  local list
+  list, err = git.worktrees(top)
+  if not list then return nil, err end
+  for _, w in ipairs(list) do
+    if w.path == c.path then  -- git writes worktree paths resolved, as root_of does
+      if w.branch == branch then return reuse(c, w) end
+      return fail("not_ours", string.format("task %s: %s is a worktree of %s, not of its branch %s: "
+        .. "remove it (git worktree remove) or configure another workspace.root", id, c.path,
+        w.branch and ("branch " .. w.branch) or "a detached HEAD", branch))
+    end
+  end
+  for _, w in ipairs(list) do
+    if w.branch == branch then
+      return fail("branch_busy", string.format("task %s: branch %s is already checked out in %s "
+        .. "(a branch can be checked out in one worktree only)", id, branch, w.path))
+    end
+  end
+  if orch.file_info(c.path) then
+    return fail("path_exists", string.format("task %s: %s exists and is not a worktree of %s: "
+      .. "move it away or configure another workspace.root", id, c.path, top))
+  end
+  local from = opts.from or {}
+  local tree
+  if #from > 0 then
+    tree, err = combine(top, id, from)
+    if not tree then return nil, err end
+  end
+  local ok
+  ok, err = orch.make_dir(root)
+  if not ok then return nil, err end
+  exclude_ours(top, root)
+  local had = git.run(top, { "rev-parse", "--verify", "-q", "refs/heads/" .. branch }, { any_code = true })
+  local made_branch = not (had and had.code == 0)
+  local add = made_branch and { "worktree", "add", "-q", "-b", branch, c.path, base }
+              or { "worktree", "add", "-q", c.path, branch }
+  ok, err = git.run(top, add)
+  if not ok then return nil, err end
+  if tree then
+    ok, err = bring_in(c, tree, made_branch)
+    if not ok then return nil, err end
+  end
+  local start
+  start, err = git.snapshot(c.path, M.private)
+  if not start then return nil, err end
+  local gitdir = git.out(c.path, { "rev-parse", "--absolute-git-dir" })
+  local dep_ids = {}
+  for i, d in ipairs(from) do dep_ids[i] = d.task end
+  local meta = { task = id, branch = branch, base = base, start = start, from = dep_ids, created_at = orch.now() }
+  if gitdir then orch.write_file(gitdir .. "/" .. M.meta_file, orch.json.encode(meta)) end
+  return workspace({ repo = top, root = root, path = c.path, task = id, branch = branch, base = base,
+                     start = start, from = dep_ids, gitdir = gitdir, created = true, reused = false })
+end
