@@ -73,8 +73,11 @@ void App::open_services(bool read_only_store) {
     if (!read_only_store) {
         journal = std::make_unique<Journal>(logs, store.get(), false);
         journal->set_file_level(config.value("log", nlohmann::json::object()).value("level", std::string("info")));
+        // Event rows outside a transaction wait up to 0.2 s for one: a fast
+        // task's claude_started and agent_tool rows then commit with its
+        // task_finished instead of in two commits of their own.
         journal->set_flush_scheduler([this] {
-            loop.add_timer(0, [this] {
+            loop.add_timer(0.2, [this] {
                 try {
                     journal->flush();
                 } catch (const std::exception& e) {
