@@ -57,7 +57,9 @@ std::string App::state_db_path() const {
 }
 
 std::string App::next_agent_tag(const std::string& kind) {
-    return agent_tag(kind + std::to_string(++run_serial), state_db_path());
+    // once: the path's canonical spelling costs a stat and a readlink per part
+    if (tag_state.empty()) tag_state = state_db_path();
+    return agent_tag(kind + std::to_string(++run_serial), tag_state);
 }
 
 void App::open_services(bool read_only_store) {
