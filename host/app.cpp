@@ -63,7 +63,9 @@ std::string App::state_db_path() const {
 }
 
 std::string App::next_agent_tag(const std::string& kind) {
-    return agent_tag(kind + std::to_string(++run_serial), state_db_path());
+    // once: the path's canonical spelling costs a stat and a readlink per part
+    if (tag_state.empty()) tag_state = state_db_path();
+    return agent_tag(kind + std::to_string(++run_serial), tag_state);
 }
 
 void App::open_services(bool read_only_store) {
@@ -79,8 +81,11 @@ void App::open_services(bool read_only_store) {
     if (!read_only_store) {
         journal = std::make_unique<Journal>(logs, store.get(), false);
         journal->set_file_level(config.value("log", nlohmann::json::object()).value("level", std::string("info")));
+        // Event rows outside a transaction wait up to 0.2 s for one: a fast
+        // task's claude_started and agent_tool rows then commit with its
+        // task_finished instead of in two commits of their own.
         journal->set_flush_scheduler([this] {
-            loop.add_timer(0, [this] {
+            loop.add_timer(0.2, [this] {
                 try {
                     journal->flush();
                 } catch (const std::exception& e) {

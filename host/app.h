@@ -43,6 +43,7 @@ struct App {
     bool interrupted = false;     // SIGINT/SIGTERM seen
     std::string control_session;  // the session this process drives (event tags; `run`)
     std::uint64_t run_serial = 0; // makes agent tags unique
+    std::string tag_state;        // state_db_path() for agent tags, found at the first agent
     std::string state_error;      // a state database failure seen inside Lua (exit 5)
     mutable std::string state_db_given_, state_db_resolved_;  // state_db_path's last answer
 

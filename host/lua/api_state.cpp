@@ -150,7 +150,9 @@ int l_recent_events(lua_State* L) {
         limit = static_cast<int>(opt_number(L, 1, "limit", 20));
     }
     Store& s = store_of(L, "orch.recent_events");
+    Journal* journal = app_of(L).journal.get();
     return guarded(L, "orch.recent_events", [&] {
+        if (journal) journal->flush();  // the rows still batched are events too
         push_json(L, s.recent_events(session, task, limit));
         return 1;
     });

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <string_view>
 #include <vector>
 
 namespace orch {
@@ -20,14 +21,26 @@ bool is_null(lua_State* L, int idx) {
     return lua_type(L, idx) == LUA_TLIGHTUSERDATA && lua_touserdata(L, idx) == nullptr;
 }
 
-json convert(lua_State* L, int idx, const std::string& what, std::vector<const void*>& seen);
+// Where a value sits ("task.fields[2]"): spelt out only for an error
+// message, so a conversion builds no strings for the names it passes.
+struct Path {
+    const Path* up;
+    std::string_view key;  // a field name; with index 0
+    size_t index;          // an array position, from 1
+    std::string str() const {
+        if (!up) return std::string(key);
+        return up->str() + (index ? "[" + std::to_string(index) + "]" : "." + std::string(key));
+    }
+};
 
-json convert_table(lua_State* L, int idx, const std::string& what, std::vector<const void*>& seen) {
+json convert(lua_State* L, int idx, const Path& what, std::vector<const void*>& seen);
+
+json convert_table(lua_State* L, int idx, const Path& what, std::vector<const void*>& seen) {
     if (seen.size() >= static_cast<size_t>(k_max_json_depth))
-        throw ConvertError(what + ": tables nested deeper than " + std::to_string(k_max_json_depth) + " levels");
+        throw ConvertError(what.str() + ": tables nested deeper than " + std::to_string(k_max_json_depth) + " levels");
     const void* p = lua_topointer(L, idx);
     for (const void* s : seen)
-        if (s == p) throw ConvertError(what + ": cycle in table");
+        if (s == p) throw ConvertError(what.str() + ": cycle in table");
     seen.push_back(p);
     bool marked_array = false;
     if (lua_getmetatable(L, idx)) {
@@ -49,7 +62,7 @@ json convert_table(lua_State* L, int idx, const std::string& what, std::vector<c
         out = json::array();
         for (size_t i = 1; i <= n; ++i) {
             lua_rawgeti(L, idx, static_cast<int>(i));
-            out.push_back(convert(L, lua_gettop(L), what + "[" + std::to_string(i) + "]", seen));
+            out.push_back(convert(L, lua_gettop(L), Path{&what, {}, i}, seen));
             lua_pop(L, 1);
         }
     } else {
@@ -65,9 +78,10 @@ json convert_table(lua_State* L, int idx, const std::string& what, std::vector<c
                 lua_Number d = lua_tonumber(L, -2);
                 key = d == std::floor(d) ? std::to_string(static_cast<long long>(d)) : std::to_string(d);
             } else {
-                throw ConvertError(what + ": table key of type " + luaL_typename(L, -2) + " cannot be JSON");
+                throw ConvertError(what.str() + ": table key of type " + luaL_typename(L, -2) + " cannot be JSON");
             }
-            out[key] = convert(L, lua_gettop(L), what + "." + key, seen);
+            json v = convert(L, lua_gettop(L), Path{&what, key, 0}, seen);
+            out[std::move(key)] = std::move(v);
             lua_pop(L, 1);
         }
     }
@@ -75,13 +89,13 @@ json convert_table(lua_State* L, int idx, const std::string& what, std::vector<c
     return out;
 }
 
-json convert(lua_State* L, int idx, const std::string& what, std::vector<const void*>& seen) {
+json convert(lua_State* L, int idx, const Path& what, std::vector<const void*>& seen) {
     switch (lua_type(L, idx)) {
     case LUA_TNIL: return nullptr;
     case LUA_TBOOLEAN: return static_cast<bool>(lua_toboolean(L, idx));
     case LUA_TNUMBER: {
         lua_Number d = lua_tonumber(L, idx);
-        if (std::isnan(d) || std::isinf(d)) throw ConvertError(what + ": NaN or infinite number");
+        if (std::isnan(d) || std::isinf(d)) throw ConvertError(what.str() + ": NaN or infinite number");
         if (d == std::floor(d) && std::fabs(d) < 9.007199254740992e15) return static_cast<long long>(d);
         return d;
     }
@@ -95,7 +109,7 @@ json convert(lua_State* L, int idx, const std::string& what, std::vector<const v
         if (is_null(L, idx)) return nullptr;
         [[fallthrough]];
     default:
-        throw ConvertError(what + ": cannot convert a " + std::string(luaL_typename(L, idx)) + " to JSON");
+        throw ConvertError(what.str() + ": cannot convert a " + std::string(luaL_typename(L, idx)) + " to JSON");
     }
 }
 
@@ -104,7 +118,7 @@ json convert(lua_State* L, int idx, const std::string& what, std::vector<const v
 json to_json(lua_State* L, int idx, const std::string& what) {
     if (idx < 0) idx = lua_gettop(L) + idx + 1;
     std::vector<const void*> seen;
-    return convert(L, idx, what, seen);
+    return convert(L, idx, Path{nullptr, what, 0}, seen);
 }
 
 namespace {

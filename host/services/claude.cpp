@@ -137,7 +137,9 @@ struct ClaudeRun::State {
         }
         if (type == "system" && ev.contains("session_id") && ev["session_id"].is_string())
             session_id = ev["session_id"].get<std::string>();
-        if (on_event && violation.empty()) {
+        // on_event sees only the types asked for: the result and system lines
+        // are parsed for the run's own figures, not handed on
+        if (on_event && violation.empty() && (opts.event_types.empty() || wants(type))) {
             std::string v = on_event(ev);
             if (!v.empty()) {
                 violation = v;

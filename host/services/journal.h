@@ -33,7 +33,8 @@ public:
     // info | warn | error); the terminal's level is set apart.
     void set_file_level(const std::string& level);
     // Event rows written outside a transaction are batched and committed
-    // together on the next loop turn (set by App); flush() writes them now.
+    // together when the scheduler says (App: within 0.2 s); flush() writes
+    // them now.
     void set_flush_scheduler(std::function<void()> f) { schedule_flush_ = std::move(f); }
     void flush();
     // Inside a transaction its caller commits (orch.atomically): the batched

@@ -81,6 +81,9 @@ TEST_CASE("value: unsupported values name the field") {
     luaL_dostring(s.L, "return {a = {b = function() end}}");
     CHECK_THROWS_WITH_AS(to_json(s.L, -1, "value"), doctest::Contains("value.a.b"), ConvertError);
     lua_pop(s.L, 1);
+    luaL_dostring(s.L, "return {list = {1, {x = {0/0}}}}");
+    CHECK_THROWS_WITH_AS(to_json(s.L, -1, "value"), doctest::Contains("value.list[2].x[1]: NaN"), ConvertError);
+    lua_pop(s.L, 1);
     luaL_dostring(s.L, "local t = {} t.self = t return t");
     CHECK_THROWS_WITH_AS(to_json(s.L, -1, "value"), doctest::Contains("cycle"), ConvertError);
 }

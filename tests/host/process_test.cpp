@@ -309,6 +309,33 @@ TEST_CASE("claude: a policy violation from on_event stops the agent") {
     CHECK(r["error"].get<std::string>().find("policy violation") != std::string::npos);
 }
 
+TEST_CASE("claude: with event_types, on_event sees those types only (not the result or init line)") {
+    Loop loop;
+    Reaper reaper(loop);
+    ClaudeOptions o;
+    o.binary = FAKE_CLAUDE;
+    o.prompt = "[fake:tool:Bash:ls]";
+    o.timeout = 30;
+    o.kill_grace = 1;
+    o.event_types = {"assistant"};
+    o.agent_tag = "ORCH_AGENT_ID=doctest-" + std::to_string(getpid()) + "-types";
+    std::vector<std::string> seen;
+    json out;
+    bool done = false;
+    auto run = ClaudeRun::start(
+        loop, reaper, o,
+        [&](const json& ev) {
+            seen.push_back(ev.value("type", ""));
+            return std::string();
+        },
+        [&](json r) { out = std::move(r); done = true; });
+    REQUIRE(run_until(loop, [&] { return done; }));
+    CHECK(out["ok"] == true);
+    CHECK(!out["session_id"].get<std::string>().empty());  // the init line is still read
+    REQUIRE(!seen.empty());
+    for (const auto& t : seen) CHECK(t == "assistant");
+}
+
 TEST_CASE("claude: argv carries the configured flags") {
     ClaudeOptions o;
     o.binary = "claude";

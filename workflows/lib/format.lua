@@ -140,9 +140,14 @@ end
 -- cut a message short. Every message goes through here (blocks), and the report.
 function M.printable(s)
   s = tostring(s or "")
-  if not s:find("[%z\1-\8\11-\31\127\194]") then return s end
-  s = s:gsub("[%z\1-\8\11-\31\127]", function(c) return format("\\x%02x", c:byte()) end)
-  return (s:gsub("\194([\128-\159])", function(c) return format("\\u%04x", c:byte()) end))
+  -- each pass only when needed: "·" (C2 B7) is in most messages and is no control
+  if s:find("[%z\1-\8\11-\31\127]") then
+    s = s:gsub("[%z\1-\8\11-\31\127]", function(c) return format("\\x%02x", c:byte()) end)
+  end
+  if s:find("\194[\128-\159]") then
+    s = s:gsub("\194([\128-\159])", function(c) return format("\\u%04x", c:byte()) end)
+  end
+  return s
 end
 
 local function blocks(...) -- joins the non-empty blocks with blank lines: every message
