@@ -79,7 +79,9 @@ public:
     // died with the host that held it before. Returns how many.
     int withdraw_pending_approvals(const std::string& reason, double now);
     std::optional<nlohmann::json> get_approval(long long id);
-    std::optional<nlohmann::json> pending_approval(const std::string& session);
+    // The newest pending approval of a session ("" = any), of one task when task is given
+    // (a parallel day has one per task waiting).
+    std::optional<nlohmann::json> pending_approval(const std::string& session, const std::string& task = "");
 
     // A decision or a command reaches the hosts that wait on this database at
     // once: after it commits, resolve_approval and push_command poke them

@@ -137,9 +137,12 @@ function orch.recorded_decision(opts) end
 ---@return boolean
 function orch.resolve_approval(id_or_session, action, text, by) end
 
+---The newest pending approval of a session (nil: of any), of one task when
+---task is given (a parallel day has one per waiting task).
 ---@param session? string
+---@param task? string
 ---@return table? row the pending approval, if any
-function orch.pending_approval(session) end
+function orch.pending_approval(session, task) end
 
 ---Take the commands other processes send to this session (pause, skip,
 ---resume...) and dispatch them to orch.on("command", fn); "*" takes every

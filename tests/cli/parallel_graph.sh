@@ -97,4 +97,16 @@ orch answer "use pattern B" >"$T/answer.out" 2>&1 || fail "answer: $(cat "$T/ans
 expect_eq "$(bg_wait "$T/question.out")" 0 "exit code after the answer"
 expect_eq "$(sj "[t['status'] for t in s['tasks']]")" '["completed", "completed", "completed"]' "after the answer"
 expect_eq "$(sj "s['tasks'][0]['result']")" "Resumed with answer: use pattern B" "the answer reached task 1's agent"
+# --- two approvals waiting at once: approve --task picks one, the other still waits
+: >"$T/ledger"
+W=$T/two-approvals.md
+dep_md "$W" 1 "First risky" backend "" "One. [key:w1]" true
+dep_md "$W" 2 "Second risky" backend "" "Two. [key:w2]" true
+bg_run "$T/two.out" orch run daily.lua --tasks "$W" --no-input --max-concurrent 2
+wait_for sj_true "[t['status'] for t in s['tasks']] == ['waiting_approval', 'waiting_approval']"
+orch approve --task 1 >"$T/approve1.out" 2>&1 || fail "approve --task 1: $(cat "$T/approve1.out")"
+wait_for sj_true "[t['status'] for t in s['tasks']] == ['completed', 'waiting_approval']"
+expect_eq "$(grep -c -x 'start w2' "$T/ledger")" 0 "the task still waiting ran"
+orch approve --task 2 >"$T/approve2.out" 2>&1 || fail "approve --task 2: $(cat "$T/approve2.out")"
+expect_eq "$(bg_wait "$T/two.out")" 0 "exit code after both approvals"
 note "ok"

@@ -162,11 +162,11 @@ function M:on_callback(q)
   if not action or (action ~= "approve" and action ~= "skip" and action ~= "pause") then
     answer = "Unknown button"
   else
-    local p = orch.pending_approval(session)
-    if not p or p.task_id ~= task then
+    local p = task and orch.pending_approval(session, task)
+    if not p then
       answer = "This approval is no longer pending"
     else
-      local r = self.control.run(action, { session = session }, by)
+      local r = self.control.run(action, { session = session, task = action ~= "pause" and task or nil }, by)
       answer = r.message or r.status
       if chat and r.status == "ok" then
         -- the request itself loses its buttons and says what was decided
