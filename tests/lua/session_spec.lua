@@ -73,6 +73,19 @@ describe("session model", function()
     eq(S.next_unfinished(s, s.tasks[3]), nil)
   end)
 
+  it("keeps the cost total equal to a fresh load's, to the last bit", function()
+    -- the webhook's status (kept up to date) and `status --json` (a fresh
+    -- load) must print the same cost; float sums differ with their order
+    -- (these six, added last to first, end one bit away from first to last)
+    local costs = { 0.885192, 0.619829, 0.049844, 0.900174, 0.784459, 0.082304 }
+    local s = session(6)
+    for i = 6, 1, -1 do S.apply(s, s.tasks[i], { status = "completed", cost_usd = costs[i] }) end
+    local fresh = { tasks = {} }
+    for i, t in ipairs(s.tasks) do fresh.tasks[i] = { id = t.id, status = t.status, cost_usd = t.cost_usd } end
+    S.index(fresh)
+    eq(S.totals(s), S.totals(fresh))
+  end)
+
   it("a step reads only the tasks it is about (no walk per task)", function()
     local s = session(1000)
     S.apply(s, s.tasks[1], { status = "completed", cost_usd = 0.1, tokens = 10 })
@@ -89,7 +102,7 @@ describe("session model", function()
     S.apply(s, t, { status = "failed", completed_at = 1763631160, cost_usd = 0.2 })
     ok(F.task_failed(s, t, { error = "boom" }):find("Progress: 2/1000", 1, true))
     ok(F.task_completed(s, t, {}):find("Next: Task 3/1000", 1, true))
-    eq({ S.totals(s) }, { 0.30000000000000004, 10 })
+    eq({ S.totals(s) }, { 0.3, 10 })  -- whole nano-dollars: no float drift
   end)
 end)
 

@@ -37,7 +37,9 @@ function M.waits_while_down(p) return p ~= nil and p.kind == "approval" end
 
 -- The model of a session that new/load built (s._counts set), kept up to date
 -- by set_task in O(1) per change, so a step of a long day costs what a step of
--- a short one does: s._counts (total, done, one per status), s._cost,
+-- a short one does: s._counts (total, done, one per status), s._cost (in
+-- nano-dollars, a whole number: adding and taking back a task's cost is exact,
+-- so the running total equals the sum a fresh load makes; see M.cost_units),
 -- s._tokens, s._by_id (id -> task), s._active (task -> true while ACTIVE),
 -- s._cursor (no task before it is unfinished). Keys starting with "_" are not
 -- stored; save stores the model's summary in the session row, which
@@ -51,6 +53,11 @@ function M.tokens(v)
   return sum
 end
 
+-- cost_units(usd) -> whole nano-dollars. Sums of these are exact in a double (up
+-- to millions of dollars), where sums of the dollar floats drift with the order.
+local function cost_units(v) return math.floor((tonumber(v) or 0) * 1e9 + 0.5) end
+M.cost_units = cost_units
+
 local function index(s)
   local c = { total = #s.tasks, done = 0 }
   local cost, tokens, by_id, active = 0, 0, {}, {}
@@ -60,7 +67,7 @@ local function index(s)
     c[st] = (c[st] or 0) + 1
     if M.FINISHED[st] then c.done = c.done + 1 end
     if M.ACTIVE[st] then active[t] = true end
-    cost = cost + (tonumber(t.cost_usd) or 0)
+    cost = cost + cost_units(t.cost_usd)
     tokens = tokens + M.tokens(t.tokens)
     if t.id ~= nil then by_id[tostring(t.id)] = t end
   end
@@ -77,7 +84,7 @@ local function account(s, t, old_status, old_cost, old_tokens)
     s._active[t] = M.ACTIVE[st] or nil
     if not M.FINISHED[st] and t.seq and t.seq < s._cursor then s._cursor = t.seq end
   end
-  s._cost = s._cost + (tonumber(t.cost_usd) or 0) - old_cost
+  s._cost = s._cost + cost_units(t.cost_usd) - old_cost
   s._tokens = s._tokens + M.tokens(t.tokens) - old_tokens
 end
 
@@ -169,7 +176,7 @@ local function summary(s)
   local counts = {}
   for k, v in pairs(s._counts) do counts[k] = v end
   local t, pos = M.current(s)
-  return { counts = counts, cost_usd = s._cost, tokens = s._tokens, position = pos,
+  return { counts = counts, cost_usd = s._cost / 1e9, tokens = s._tokens, position = pos,
            current = t and { id = t.id, title = t.title, type = t.type, status = t.status } or nil,
            agents = M.agents(s) }
 end
@@ -183,7 +190,7 @@ function M.load_summary(id)
   local sum = s.summary
   s.summary = nil
   if type(sum) ~= "table" or type(sum.counts) ~= "table" then return M.load(id) end
-  s._counts, s._cost, s._tokens = sum.counts, tonumber(sum.cost_usd) or 0, tonumber(sum.tokens) or 0
+  s._counts, s._cost, s._tokens = sum.counts, cost_units(sum.cost_usd), tonumber(sum.tokens) or 0
   s._current, s._position, s._agents = sum.current or false, sum.position, sum.agents or {}
   return s
 end
@@ -217,7 +224,7 @@ M.index = index
 -- apply(s, t, fields): the change in memory, the model kept up to date;
 -- fields[k] == null (orch.json.null) clears k
 function M.apply(s, t, fields, null)
-  local old_status, old_cost, old_tokens = t.status or "pending", tonumber(t.cost_usd) or 0, M.tokens(t.tokens)
+  local old_status, old_cost, old_tokens = t.status or "pending", cost_units(t.cost_usd), M.tokens(t.tokens)
   for k, v in pairs(fields) do
     if v == null then t[k] = nil else t[k] = v end
   end
@@ -267,13 +274,13 @@ end
 
 -- totals(s) -> cost_usd, tokens over the session's tasks
 function M.totals(s)
-  if s._counts then return s._cost, s._tokens end
+  if s._counts then return s._cost / 1e9, s._tokens end
   local cost, tokens = 0, 0
   for _, t in ipairs(s.tasks or {}) do
-    cost = cost + (tonumber(t.cost_usd) or 0)
+    cost = cost + cost_units(t.cost_usd)
     tokens = tokens + M.tokens(t.tokens)
   end
-  return cost, tokens
+  return cost / 1e9, tokens
 end
 
 local function same(a, b) return a == b or (a.id ~= nil and tostring(a.id) == tostring(b.id)) end
