@@ -10,7 +10,10 @@
 #           first request has arrived ("await"), so A and B overlap for sure.
 #   task-b  agent BETA writes beta.txt (no dependency: runs beside task-a).
 #   task-c  depends on task-a. Agent GAMMA Reads alpha.txt (task-a's work, which
-#           its worktree starts with, uncommitted), then writes gamma.txt.
+#           its worktree starts with, uncommitted), then asks a QUESTION; the
+#           test answers it (`orch-host answer`), daily.lua resumes the CLI's
+#           conversation (--resume, from the same worktree), and GAMMA writes
+#           gamma.txt.
 #
 # Asserted, from the fake's request log and events.ndjson (never from sleeps):
 #  * A and B ran at the same time: B's first request came before A's second
@@ -21,6 +24,8 @@
 #    alpha.txt), none in the main work tree; each worktree is on its branch;
 #    nothing committed (one commit in the whole repository);
 #  * C started after A finished, and its Read of alpha.txt succeeded;
+#  * C's second run resumed its conversation: claude_started with resume =
+#    the first run's session id, and the CLI re-sent the whole history;
 #  * the report (results/YYYY-MM-DD-report.md) lists all three with their
 #    status, branch and files changed.
 #
@@ -132,6 +137,7 @@ cat >"$TMP/model.json" <<'EOF'
   ]},
   {"name": "gamma", "match": "TEAM-GAMMA", "turns": [
     [{"tool_use": {"name": "Read", "input": {"file_path": "{{cwd}}/alpha.txt"}}}],
+    [{"text": "alpha.txt is there.\nQUESTION: which greeting goes in gamma.txt?"}],
     [{"tool_use": {"name": "Write", "input": {"file_path": "{{cwd}}/gamma.txt", "content": "gamma from the real claude\n"}}}],
     [{"text": "gamma done"}]
   ]}
@@ -167,6 +173,31 @@ info "run daily.lua --max-concurrent 2"
 "$ORCH_HOST" --root "$ROOT" --config "$TMP/config.lua" run daily.lua --tasks "$TMP/day.yaml" \
   --max-concurrent 2 --auto-approve --no-input </dev/null >"$TMP/run.out" 2>&1 &
 RUN_PID=$!
+
+status_get() {
+  orch status --json 2>/dev/null | node -e '
+    let t = ""; process.stdin.on("data", (d) => t += d).on("end", () => {
+      let s; try { s = JSON.parse(t); } catch (e) { return; }
+      const v = eval(process.argv[1]); process.stdout.write(v === undefined || v === null ? "" : String(v));
+    });' "$1"
+}
+info "wait for task-c's question"
+asked=""
+for _ in $(seq 1 3000); do   # up to 300 s
+  kill -0 "$RUN_PID" 2>/dev/null || fail "orch-host exited before task-c asked its question"
+  if [ "$(status_get 's.tasks.map((t) => t.status).join(",")')" = "completed,completed,waiting_approval" ]; then
+    asked=1
+    break
+  fi
+  sleep 0.1
+done
+[ -n "$asked" ] || fail "task-c never waited with its question within 300 s"
+[ "$(status_get 's.tasks[2].question')" = "which greeting goes in gamma.txt?" ] ||
+  fail "task-c's question is '$(status_get 's.tasks[2].question')'"
+[ ! -e "$WS/task-c/gamma.txt" ] || fail "gamma.txt exists before the answer"
+info "task-c asked after $(elapsed) s; answering"
+orch answer "the one from the real claude" --by e2e-test || fail "orch-host answer failed"
+
 RUN_RC=""
 for _ in $(seq 1 3000); do   # up to 300 s
   if ! kill -0 "$RUN_PID" 2>/dev/null; then
@@ -244,6 +275,11 @@ node -e '
   const lastA = Math.max(...main.filter((r) => r.agent === "alpha").map((r) => r.seq));
   if (!(g0.seq > lastA)) bad("gamma asked before alpha was done");
   if (!(g1.tool_results.length === 1 && g1.tool_results[0].is_error === false)) bad("gamma could not Read alpha.txt");
+  // the resumed run re-sent the whole conversation: prompt, Read, its result, the question, the answer
+  const g2 = at("gamma", 2), g3 = at("gamma", 3);
+  if (!g2 || !g3) bad("gamma was not resumed after the answer");
+  if (!(g2.n_messages >= 5 && g2.n_messages > g1.n_messages)) bad("gamma:2 has " + g2.n_messages + " messages: not the resumed history");
+  if (!(g3.tool_results.length === 1 && g3.tool_results[0].is_error === false)) bad("gamma could not write gamma.txt");
   console.log("team_day_e2e: fake API ok: " + main.map((r) => r.agent + ":" + r.turn).join(",") +
     "; alpha held " + a0.awaited.waited_ms + " ms for beta, beta " + b0.awaited.waited_ms + " ms for alpha");
 ' "$TMP/fake.log" "$WS" || fail "fake API log assertions"
@@ -258,12 +294,23 @@ node -e '
     if (evs.filter((e) => e.event === ev && e.task === task).length !== 1) bad("more than one " + ev + " for " + task);
     return i;
   };
-  const sa = idx("claude_started", "task-a"), sb = idx("claude_started", "task-b"), sc = idx("claude_started", "task-c");
-  const fa = idx("claude_finished", "task-a"), fb = idx("claude_finished", "task-b"), fc = idx("claude_finished", "task-c");
+  const sa = idx("claude_started", "task-a"), sb = idx("claude_started", "task-b");
+  const fa = idx("claude_finished", "task-a"), fb = idx("claude_finished", "task-b");
   if (!(Math.max(sa, sb) < Math.min(fa, fb))) bad("task-a and task-b did not both start before either finished");
-  if (!(sc > fa)) bad("task-c started before task-a finished");
-  for (const i of [fa, fb, fc]) if (evs[i].ok !== true || evs[i].exit_code !== 0) bad("claude_finished " + JSON.stringify(evs[i]));
-' "$TMP/logs/events.ndjson" || fail "events.ndjson assertions"
+  for (const i of [fa, fb]) if (evs[i].ok !== true || evs[i].exit_code !== 0) bad("claude_finished " + JSON.stringify(evs[i]));
+  // task-c: a run, its question, the resumed run
+  const c = evs.filter((e) => e.task === "task-c" && /^(claude_started|claude_finished|question_asked|question_answered)$/.test(e.event));
+  if (c.map((e) => e.event).join(",") !== "claude_started,claude_finished,question_asked,question_answered,claude_started,claude_finished")
+    bad("task-c events " + c.map((e) => e.event).join(","));
+  if (!(evs.indexOf(c[0]) > fa)) bad("task-c started before task-a finished");
+  if (c[0].resume) bad("task-c first run resumed " + c[0].resume);
+  if (!c[4].resume) bad("task-c second run did not resume");
+  const log = require("fs").readFileSync(process.argv[2], "utf8");
+  const init = log.split("\n").filter(Boolean).map((l) => { try { return JSON.parse(l); } catch (e) { return {}; } })
+    .find((o) => o.type === "system" && o.subtype === "init");
+  if (!init || init.session_id !== c[4].resume) bad("task-c resumed " + c[4].resume + ", its first run was " + (init && init.session_id));
+  for (const e of [c[1], c[5]]) if (e.ok !== true || e.exit_code !== 0) bad("claude_finished " + JSON.stringify(e));
+ ' "$TMP/logs/events.ndjson" "$(ls "$TMP/logs"/task-*-task-c-output.log | head -n1)" || fail "events.ndjson assertions"
 
 # 5. The report lists all three: status, branch, files changed.
 REPORT="$(ls "$TMP/results"/*-report.md 2>/dev/null | head -n1)"
