@@ -97,7 +97,7 @@
 //                          answered with a short text, consumes no turn.
 //   POST /v1/messages/count_tokens  {"input_tokens": <defaults.input_tokens>}
 //   GET  /_fake/state               {"requests": N, "cursors": {agent: next turn index}}
-//   POST /_fake/reset               reset all cursors; a JSON body, if any, replaces
+//   POST /_fake/reset               reset all cursors (and the agents "await" has seen); a JSON body, if any, replaces
 //                                   the script (same format as --script)
 //   anything else                   404 with an error body
 //
@@ -578,6 +578,7 @@ function main() {
             try { script = loadScript(body); } catch (e) { return reply(res, 400, { error: e.message }); }
           }
           cursors = new Map();
+          seen.clear();
           log(Object.assign(entry, { status: 200, kind: 'reset' }));
           return reply(res, 200, { ok: true, agents: script.agents.length });
         }
