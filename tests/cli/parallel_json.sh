@@ -41,6 +41,10 @@ expect_eq "$(sj "[t['workspace']['path'] for t in s['tasks']]")" "[\"$WS/task-1\
     "task worktrees"
 expect_eq "$(sj "[t['files_changed'] for t in s['tasks']]")" '[["fake-1.txt"], ["fake-2.txt"], ["fake-1.txt"]]' \
     "files changed by each task (task-2 started with task-1's fake-1.txt)"
+expect_eq "$(sj "[[f['path'] for f in t['changes']['files']] for t in s['tasks']]")" \
+    '[["fake-1.txt"], ["fake-2.txt"], ["fake-1.txt"]]' "the changes the report shows"
+grep -q '^| # | Task | Type | Status | Branch | Files |' "$T/results"/*-report.md ||
+    fail "the report's table has no Files column: $(grep -m1 '^| # |' "$T/results"/*-report.md)"
 [ -f "$WS/task-2/fake-1.txt" ] || fail "task-2's worktree lacks task-1's work"
 [ -f "$WS/task-1/agent_instructions.md" ] || fail "no agent_instructions.md in task-1's worktree"
 grep -q "Write the schema" "$WS/task-1/agent_instructions.md" || fail "agent_instructions.md lacks the prompt"

@@ -53,6 +53,11 @@
 //       (input_tokens 3200, output_tokens 30). The CLI computes total_cost_usd
 //       from these. stop_reason defaults to "tool_use" if the turn has a
 //       tool_use block, else "end_turn". delay_ms waits before answering.
+//       "await": {"agent": "beta", "timeout_ms": 60000} holds this answer until
+//       the agent named has sent its first request (or the timeout passes: then
+//       it answers anyway). The log's "ts" is still the request's arrival, and
+//       "awaited" says {agent, ok, waited_ms} (ok false: timed out). Use it to
+//       make two claude runs overlap for sure, without sleeps.
 //     - a special turn:
 //       {"http_error": 500, "message": "...", "retry_after": 1}
 //           answer with that HTTP status and an Anthropic-style error body
@@ -92,7 +97,7 @@
 //                          answered with a short text, consumes no turn.
 //   POST /v1/messages/count_tokens  {"input_tokens": <defaults.input_tokens>}
 //   GET  /_fake/state               {"requests": N, "cursors": {agent: next turn index}}
-//   POST /_fake/reset               reset all cursors; a JSON body, if any, replaces
+//   POST /_fake/reset               reset all cursors (and the agents "await" has seen); a JSON body, if any, replaces
 //                                   the script (same format as --script)
 //   anything else                   404 with an error body
 //
@@ -176,6 +181,9 @@ function checkTurn(t, where) {
   if (Array.isArray(t)) { t.forEach((b, bi) => checkBlock(b, `${where}[${bi}]`)); return; }
   if (!t || typeof t !== 'object') throw new Error(`${where}: a turn is a list of blocks or an object`);
   if ('http_error' in t || 'stream_error' in t) return;
+  if (t.await !== undefined && !(t.await && typeof t.await.agent === 'string')) {
+    throw new Error(`${where}.await must be {"agent": NAME, "timeout_ms": N}`);
+  }
   if ('blocks' in t) {
     if (!Array.isArray(t.blocks)) throw new Error(`${where}.blocks must be a list`);
     t.blocks.forEach((b, bi) => checkBlock(b, `${where}.blocks[${bi}]`));
@@ -416,6 +424,25 @@ function main() {
   let script = opts.script ? readScriptFile(opts.script) : loadScript({ agents: [] });
   let cursors = new Map(); // agent key -> next turn index
   let seq = 0;
+  const seen = new Set();    // agent keys (as strings) that have sent a request
+  const awaiting = new Map(); // agent key -> [resolve] of answers held for it
+
+  const sawAgent = (key) => {
+    const k = String(key);
+    seen.add(k);
+    for (const resolve of awaiting.get(k) || []) resolve(true);
+    awaiting.delete(k);
+  };
+  // resolves true once agent `name` has sent a request, false after timeout_ms
+  const awaitAgent = (name, timeoutMs) => {
+    if (seen.has(name)) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      const list = awaiting.get(name) || [];
+      list.push((v) => { clearTimeout(timer); resolve(v); });
+      awaiting.set(name, list);
+    });
+  };
 
   const log = (entry) => {
     if (!opts.log) return;
@@ -476,6 +503,7 @@ function main() {
       return send(textPlan('[fake_messages_api] no scripted agent matches this prompt', script.usage));
     }
     entry.agent = agent.key;
+    sawAgent(agent.key);
     const { turnIndex, turn, delay_ms } = nextTurn(agent);
     entry.turn = turnIndex;
     if (delay_ms) entry.delay_ms = delay_ms;
@@ -492,6 +520,12 @@ function main() {
     else entry.status = 200;
     if (kind === 'blocks' && /\{\{cwd\}\}/.test(JSON.stringify(turn)) && !cwd) {
       warn(`agent ${agent.key} turn ${turnIndex} uses {{cwd}} but the system prompt has no working directory`);
+    }
+    if (kind === 'blocks' && !Array.isArray(turn) && turn.await) {
+      const t0 = Date.now();
+      entry.ts = new Date(t0).toISOString();  // the arrival, not the end of the wait
+      const ok = await awaitAgent(turn.await.agent, Number(turn.await.timeout_ms) || 60000);
+      entry.awaited = { agent: turn.await.agent, ok, waited_ms: Date.now() - t0 };
     }
     log(entry);
 
@@ -544,6 +578,7 @@ function main() {
             try { script = loadScript(body); } catch (e) { return reply(res, 400, { error: e.message }); }
           }
           cursors = new Map();
+          seen.clear();
           log(Object.assign(entry, { status: 200, kind: 'reset' }));
           return reply(res, 200, { ok: true, agents: script.agents.length });
         }

@@ -151,6 +151,14 @@ describe("report: a parallel day with every field", function()
     has(text, "\n- Standing instructions applied:\n  - Write tests for every change\n  - Keep functions short\n")
   end)
 
+  it("gives the worktree's path when the task records it as daily.lua does (a table)", function()
+    local day = parallel_day()
+    day.tasks[1].workspace = { path = "/repo/agent_workspaces/task-1", branch = "feature/t1", reused = false }
+    local out = R.render(day, T0 + 600, NO_BUDGET)
+    has(out, "- Where: branch `feature/t1`, worktree `/repo/agent_workspaces/task-1`\n")
+    lacks(out, "table: 0x")
+  end)
+
   it("names the reason of a task with no error of its own", function()
     local t = { status = "failed", verify_results = { { cmd = "make test", ok = false, exit_code = 2 } } }
     eq(require("lib.report_task").reason(t), "acceptance failed: `make test`")

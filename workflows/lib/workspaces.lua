@@ -30,13 +30,15 @@ function M.prepare(s, t, task_of)
                             session = s.id, base = s.workspace_base, from = from })
 end
 
--- after(ws) -> fields for the task: files_changed (paths), diff_stat | {} when git cannot tell
+-- after(ws) -> fields for the task: files_changed (paths), diff_stat, and
+-- changes = {files={ {path=, added=, removed=, binary=} }, stat=} (what the
+-- report shows) | {changes_error=} when git cannot tell
 function M.after(ws)
   local ch, err = worktree.changes(ws)
   if not ch then return { changes_error = tostring(err) } end
   local paths = {}
   for i, f in ipairs(ch.files) do paths[i] = f.path end
-  return { files_changed = paths, diff_stat = ch.stat }
+  return { files_changed = paths, diff_stat = ch.stat, changes = { files = ch.files, stat = ch.stat } }
 end
 
 M.write_instructions = worktree.write_instructions
