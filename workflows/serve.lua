@@ -44,9 +44,8 @@ local function reply(r, http)
   return orch.reply(http or 200, r)
 end
 
-orch.route("POST", "/webhook/command", function(req)
-  local body, denied = webhook_auth(req)
-  if not body then return denied end
+-- {"command": ..., "params": {...}} (the webhook's and the REST API's) -> reply
+local function command(body, req, kind)
   if type(body.command) ~= "string" then
     return orch.reply(400, { status = "error", error = "missing \"command\" (start, status, approve, pause, " ..
       "resume, skip, logs, answer, help, task, progress, cancel)" })
@@ -55,7 +54,13 @@ orch.route("POST", "/webhook/command", function(req)
   if type(params) ~= "table" then
     return orch.reply(400, { status = "error", error = "\"params\" must be an object" })
   end
-  return reply(control.run(body.command, params, caller(params, req, "webhook")))
+  return reply(control.run(body.command, params, caller(params, req, kind)))
+end
+
+orch.route("POST", "/webhook/command", function(req)
+  local body, denied = webhook_auth(req)
+  if not body then return denied end
+  return command(body, req, "webhook")
 end)
 
 -- /webhook/<command>: the same commands, their params at the top level or in "params"
@@ -155,6 +160,18 @@ orch.route("POST", "/api/orchestrate", function(req)
     params.task_file = body.task_file or default_task_file()
   end
   return api_start(params, req)
+end)
+
+-- POST /api/command {"command", "params"}: the webhook's commands (approve,
+-- skip, answer, cancel... with params.task for one task of a parallel day)
+orch.route("POST", "/api/command", function(req)
+  local denied = bearer(req)
+  if denied then return denied end
+  local body = req.json
+  if type(body) ~= "table" or body[1] ~= nil or model.kind(body) == "list" then
+    return api_error(400, "expected a JSON object body")
+  end
+  return command(body, req, "api")
 end)
 
 -- POST /api/quick-start: tasks/tasks.json; 404 when there is none

@@ -122,14 +122,16 @@ int l_resolve_approval(lua_State* L) {
     return 1;
 }
 
-// orch.pending_approval([session_id]) -> row | nil
+// orch.pending_approval([session_id [, task_id]]) -> row | nil: the newest
+// pending one (of that task's, when a task id is given)
 int l_pending_approval(lua_State* L) {
     std::string session = luaL_optstring(L, 1, "");
+    std::string task = luaL_optstring(L, 2, "");
     Approvals& svc = approvals_of(L, "orch.pending_approval");
     std::optional<json> row;
     std::string err;
     try {
-        row = svc.pending(session);
+        row = svc.pending(session, task);
     } catch (const std::exception& e) {
         err = e.what();
     }

@@ -102,7 +102,9 @@ bool Approvals::resolve(long long id, const std::string& action, const std::stri
     return true;
 }
 
-std::optional<json> Approvals::pending(const std::string& session) { return store_.pending_approval(session); }
+std::optional<json> Approvals::pending(const std::string& session, const std::string& task) {
+    return store_.pending_approval(session, task);
+}
 
 void Approvals::finish(long long id, json decision, bool deliver) {
     auto it = waiting_.find(id);

@@ -71,10 +71,11 @@ std::optional<json> Store::get_approval(long long id) {
     return std::nullopt;
 }
 
-std::optional<json> Store::pending_approval(const std::string& session) {
+std::optional<json> Store::pending_approval(const std::string& session, const std::string& task) {
     Stmt q(stmt("SELECT * FROM approvals WHERE status='pending' AND (?1 IS NULL OR session_id=?1) "
-                "ORDER BY id DESC LIMIT 1"));
+                "AND (?2 IS NULL OR task_id=?2) ORDER BY id DESC LIMIT 1"));
     if (!session.empty()) q.bind(1, session);
+    if (!task.empty()) q.bind(2, task);
     int rc = q.step();
     if (rc == SQLITE_ROW) return row_object(q.raw());
     if (rc != SQLITE_DONE) fail("reading approvals");

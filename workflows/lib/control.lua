@@ -230,13 +230,32 @@ function M.resume(params, by, opts)
   return { status = "ok", session_id = s.id, message = fmt.reply("resumed", s.id) }, 200
 end
 
--- decide: resolve the session's pending approval with `action`; describe(r,
--- s) words the reply. -> reply, http status (decided, or refused) | nil,
--- session (nothing waits that this action could decide)
+-- the ids of the tasks of s waiting for a person, "task-1, task-3"
+local function waiting_ids(s)
+  local ids = {}
+  for _, t in ipairs(s.tasks or {}) do
+    if t.status == "waiting_approval" then ids[#ids + 1] = tostring(t.id) end
+  end
+  return ids
+end
+
+-- decide: resolve the session's pending approval with `action` (params.task's,
+-- when it names one: a parallel day has several waiting; naming none while
+-- several wait is refused with their ids); describe(r, s) words the reply.
+-- -> reply, http status (decided, or refused) | nil, session (nothing waits
+-- that this action could decide)
 local function decide(action, params, by, text, describe)
   local s, e = load(params)
   if not s then return err(404, e) end
-  local p = orch.pending_approval(s.id)
+  local task = params.task ~= nil and params.task ~= "" and tostring(params.task) or nil
+  if task and not S.task(s, task) then return err(404, fmt.reply("no_task", task, s.id)) end
+  if not task and action ~= "pause" then
+    local ids = waiting_ids(s)
+    if #ids > 1 then
+      return err(409, fmt.reply("decide_which", s.id, table.concat(ids, ", "), action), { session_id = s.id })
+    end
+  end
+  local p = orch.pending_approval(s.id, task)
   if not p then return nil, s end
   -- While no host runs the session, a decision on an approval is kept: the
   -- resumed session asks the same again and takes it at once. A question is
@@ -354,8 +373,8 @@ function M.cancel(params, by, reply_key)
   if S.FINISHED[t.status] then
     return { status = "ok", session_id = s.id, message = fmt.reply("task_already", t.id, t.status) }, 200
   end
-  local p = orch.pending_approval(s.id)
-  if p and p.task_id == t.id then
+  local p = orch.pending_approval(s.id, t.id)
+  if p then
     orch.resolve_approval(p.id, "skip", "cancelled", by)
   elseif t.status == "running" then
     orch.push_command(s.id, "skip", { task = t.id }, by)
