@@ -130,7 +130,10 @@ const Command k_commands[] = {
          add_flag(c, "--stdout", "print the report instead (no file written)");
      }},
     {"approve", "approve what the session waits for (an agent's question: answer it)", cmd_control,
-     [](CLI::App* c) { add_control(c, "a note kept with the decision", false); }},
+     [](CLI::App* c) {
+         add_control(c, "a note kept with the decision", false);
+         add_value(c, "--task", "ID", "the task to approve (needed while several wait)");
+     }},
     {"skip", "skip the waiting or running task (--task: one of several running at once)", cmd_control,
      [](CLI::App* c) {
          add_control(c, "a note kept with the decision", false);
@@ -139,7 +142,10 @@ const Command k_commands[] = {
     {"pause", "pause the session (`orch-host resume` continues it)", cmd_control,
      [](CLI::App* c) { add_control(c, "a note kept with the decision", false); }},
     {"answer", "answer an agent's question", cmd_control,
-     [](CLI::App* c) { add_control(c, "the answer (several words are joined with spaces)", true); }},
+     [](CLI::App* c) {
+         add_control(c, "the answer (several words are joined with spaces)", true);
+         add_value(c, "--task", "ID", "the task whose question this answers (needed while several wait)");
+     }},
     {"tail-events", "the NDJSON event stream", cmd_tail_events,
      [](CLI::App* c) {
          add_value(c, "--task", "ID", "only this task's events");
