@@ -10,6 +10,7 @@ local control = require("lib.control")
 local S = require("lib.session")
 local tasks = require("lib.tasks")
 local model = require("lib.task_model")
+local fmt = require("lib.format")
 
 local cfg = orch.config
 local started = orch.monotonic()
@@ -121,7 +122,7 @@ local function inline_task_file(list)
   local file = string.format("%s/%s-%06d.json", dir, os.date("%Y%m%d-%H%M%S"), math.floor((orch.now() % 1) * 1e6))
   orch.make_dir(dir)
   local ok, werr = orch.write_file(file, orch.json.encode({ tasks = list }, { pretty = true }) .. "\n")
-  if not ok then return nil, 500, "cannot write the task list: " .. tostring(werr) end
+  if not ok then return nil, 500, fmt.reply("cannot_write_tasks", werr) end
   return file
 end
 

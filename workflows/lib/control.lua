@@ -142,7 +142,7 @@ end
 -- parallel_limit(v, field) -> n | nil, message: how many agents a request
 -- may ask for (a whole number from 1 to server.max_parallel_agents)
 function M.parallel_limit(v, field)
-  local cap = cfg().server.max_parallel_agents or 16
+  local cap = cfg().server.max_parallel_agents
   if type(v) ~= "number" or v ~= v or v % 1 ~= 0 or v < 1 then
     return nil, string.format("%s must be a whole number of agents >= 1, not %s", field,
       fmt.truncate(orch.json.encode(v), 40))
