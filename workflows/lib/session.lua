@@ -266,14 +266,18 @@ function M.counts(s, t, as)
 end
 
 -- totals(s) -> cost_usd, tokens over the session's tasks
+-- (the cost to 1e-9 USD: the model adds each change as it comes, a load adds
+-- the tasks in file order, and the two sums may differ in their last bits)
+local function usd(x) return math.floor(x * 1e9 + 0.5) / 1e9 end
+
 function M.totals(s)
-  if s._counts then return s._cost, s._tokens end
+  if s._counts then return usd(s._cost), s._tokens end
   local cost, tokens = 0, 0
   for _, t in ipairs(s.tasks or {}) do
     cost = cost + (tonumber(t.cost_usd) or 0)
     tokens = tokens + M.tokens(t.tokens)
   end
-  return cost, tokens
+  return usd(cost), tokens
 end
 
 local function same(a, b) return a == b or (a.id ~= nil and tostring(a.id) == tostring(b.id)) end
