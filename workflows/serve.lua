@@ -8,6 +8,9 @@
 -- modules it requires), before the server opens.
 local control = require("lib.control")
 local S = require("lib.session")
+local tasks = require("lib.tasks")
+local model = require("lib.task_model")
+local fmt = require("lib.format")
 
 local cfg = orch.config
 local started = orch.monotonic()
@@ -42,9 +45,8 @@ local function reply(r, http)
   return orch.reply(http or 200, r)
 end
 
-orch.route("POST", "/webhook/command", function(req)
-  local body, denied = webhook_auth(req)
-  if not body then return denied end
+-- {"command": ..., "params": {...}} (the webhook's and the REST API's) -> reply
+local function command(body, req, kind)
   if type(body.command) ~= "string" then
     return orch.reply(400, { status = "error", error = "missing \"command\" (start, status, approve, pause, " ..
       "resume, skip, logs, answer, help, task, progress, cancel)" })
@@ -53,7 +55,13 @@ orch.route("POST", "/webhook/command", function(req)
   if type(params) ~= "table" then
     return orch.reply(400, { status = "error", error = "\"params\" must be an object" })
   end
-  return reply(control.run(body.command, params, caller(params, req, "webhook")))
+  return reply(control.run(body.command, params, caller(params, req, kind)))
+end
+
+orch.route("POST", "/webhook/command", function(req)
+  local body, denied = webhook_auth(req)
+  if not body then return denied end
+  return command(body, req, "webhook")
 end)
 
 -- /webhook/<command>: the same commands, their params at the top level or in "params"
@@ -90,43 +98,115 @@ end
 local function api_start(params, req)
   local r, http = control.run("start", params, caller(params, req, "api"))
   if r.status == "started" then r.message = "Orchestration started successfully" end
+  if r.status == "error" and r.error == nil then r.error = r.message end
   return orch.reply(http, r)
 end
 
+local function api_error(http, message)
+  return orch.reply(http, { status = "error", error = message, message = message })
+end
+
+-- The REST API's task file: tasks/tasks.json (the JSON task list) under the tasks folder
+local function default_task_file() return cfg.paths.tasks_dir .. "/tasks.json" end
+
+-- An inline task list (the body's "tasks") checked as a JSON task list, then
+-- kept as a task file of its own under tasks/api/ (a resumed session reads
+-- it again) -> path | nil, http, message
+local function inline_task_file(list)
+  if model.kind(list) ~= "list" then
+    return nil, 400, "request body: /tasks: must be a list of tasks, not " .. model.kind(list)
+  end
+  local _, terr = tasks.from_value({ tasks = list }, "request body")
+  if terr then return nil, 400, tostring(terr.message or terr) end
+  local dir = cfg.paths.tasks_dir .. "/api"
+  local file = string.format("%s/%s-%06d.json", dir, os.date("%Y%m%d-%H%M%S"), math.floor((orch.now() % 1) * 1e6))
+  orch.make_dir(dir)
+  local ok, werr = orch.write_file(file, orch.json.encode({ tasks = list }, { pretty = true }) .. "\n")
+  if not ok then return nil, 500, fmt.reply("cannot_write_tasks", werr) end
+  return file
+end
+
+-- POST /api/orchestrate {"use_task_file", "task_file", "tasks", "max_parallel_agents",
+-- "auto_approve", "force", "by"}: the tasks inline, else task_file, else tasks/tasks.json
 orch.route("POST", "/api/orchestrate", function(req)
   local denied = bearer(req)
   if denied then return denied end
   local body = req.json
-  if req.body ~= "" and (type(body) ~= "table" or body[1] ~= nil) then
-    return orch.reply(400, { error = "expected a JSON object body" })
+  if req.body ~= "" and (type(body) ~= "table" or body[1] ~= nil or model.kind(body) == "list") then
+    return api_error(400, "expected a JSON object body")
   end
   body = body or {}
-  return api_start({ task_file = body.task_file, auto_approve = body.auto_approve == true, by = body.by,
-                     force = body.force == true }, req)
+  local params = { auto_approve = body.auto_approve == true, by = body.by, force = body.force == true }
+  if body.max_parallel_agents ~= nil then
+    local n, merr = control.parallel_limit(body.max_parallel_agents, "max_parallel_agents")
+    if not n then return api_error(400, merr) end
+    params.max_concurrent = n
+  end
+  if body.use_task_file ~= nil and type(body.use_task_file) ~= "boolean" then
+    return api_error(400, "use_task_file must be true or false")
+  end
+  if body.tasks ~= nil then
+    if body.use_task_file == true or body.task_file ~= nil then
+      return api_error(400, "give either \"tasks\" (a task list) or use_task_file/task_file (a task file), not both")
+    end
+    local file, http, ierr = inline_task_file(body.tasks)
+    if not file then return api_error(http, ierr) end
+    params.task_file = file
+  elseif body.use_task_file == false then
+    return api_error(400, "use_task_file is false and no \"tasks\" are given: nothing to run")
+  else
+    if body.task_file ~= nil and type(body.task_file) ~= "string" then
+      return api_error(400, "task_file must be a string (a path under the project, or absolute)")
+    end
+    params.task_file = body.task_file or default_task_file()
+  end
+  return api_start(params, req)
 end)
 
+-- POST /api/command {"command", "params"}: the webhook's commands (approve,
+-- skip, answer, cancel... with params.task for one task of a parallel day)
+orch.route("POST", "/api/command", function(req)
+  local denied = bearer(req)
+  if denied then return denied end
+  local body = req.json
+  if type(body) ~= "table" or body[1] ~= nil or model.kind(body) == "list" then
+    return api_error(400, "expected a JSON object body")
+  end
+  return command(body, req, "api")
+end)
+
+-- POST /api/quick-start: tasks/tasks.json; 404 when there is none
 orch.route("POST", "/api/quick-start", function(req)
   local denied = bearer(req)
   if denied then return denied end
-  return api_start({}, req)
+  local file = default_task_file()
+  if not orch.file_info(file) then
+    return api_error(404, "no default task file: " .. file .. " does not exist (docs/task-file-json.md)")
+  end
+  return api_start({ task_file = file }, req)
 end)
 
+-- GET /api/status/{session_id}: lib/control's status view (the webhook's and
+-- `orch-host status --json`'s) in the REST API's words, with the tasks
 orch.route("GET", "/api/status/{session_id}", function(req)
   local denied = bearer(req)
   if denied then return denied end
-  local s = orch.load_session(req.params.session_id)
+  local s = S.load(req.params.session_id)
   if not s then return orch.reply(404, { error = "no session " .. req.params.session_id }) end
-  local c = S.counts(s)
-  local tasks = {}
+  local v = control.status_of(s)
+  local list = {}
   for i, t in ipairs(s.tasks) do
-    tasks[i] = { id = t.id, title = t.title, type = t.type, status = t.status, cost_usd = t.cost_usd,
-                 tokens = t.tokens, started_at = t.started_at, completed_at = t.completed_at, error = t.error }
+    list[i] = { id = t.id, title = t.title, type = t.type, status = t.status, cost_usd = t.cost_usd,
+                tokens = t.tokens, started_at = t.started_at, completed_at = t.completed_at, error = t.error,
+                dependencies = orch.json.array(t.depends_on or {}), branch_name = t.branch }
   end
-  return { session_id = s.id, status = s.status, total_tasks = #s.tasks, completed_tasks = c.completed,
-           failed_tasks = c.failed, skipped_tasks = c.skipped,
-           in_progress_tasks = c.running + c.waiting_approval, pending_tasks = c.pending + c.paused,
-           started_at = s.started_at, task_file = s.task_file, running_here = control.live[s.id] ~= nil,
-           tasks = orch.json.array(tasks) }
+  local in_progress = #v.agents
+  return { session_id = v.session_id, status = v.status, total_tasks = v.total, completed_tasks = v.completed,
+           failed_tasks = v.failed, skipped_tasks = v.skipped, in_progress_tasks = in_progress,
+           pending_tasks = v.total - v.done - in_progress, cost_usd = v.cost_usd, tokens = v.tokens,
+           started_at = v.started_at, task_file = v.task_file, running_here = v.running_here,
+           max_parallel_agents = tonumber(s.max_concurrent), waiting = v.waiting,
+           agents = orch.json.array(v.agents), tasks = orch.json.array(list) }
 end)
 
 orch.route("GET", "/api/sessions", function(req)

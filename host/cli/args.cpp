@@ -132,7 +132,7 @@ const Command k_commands[] = {
     {"approve", "approve what the session waits for (an agent's question: answer it)", cmd_control,
      [](CLI::App* c) {
          add_control(c, "a note kept with the decision", false);
-         add_value(c, "--task", "ID", "the task whose approval this is (several may wait at once)");
+         add_value(c, "--task", "ID", "the task to approve (needed while several wait)");
      }},
     {"skip", "skip the waiting or running task (--task: one of several running at once)", cmd_control,
      [](CLI::App* c) {
@@ -144,7 +144,7 @@ const Command k_commands[] = {
     {"answer", "answer an agent's question", cmd_control,
      [](CLI::App* c) {
          add_control(c, "the answer (several words are joined with spaces)", true);
-         add_value(c, "--task", "ID", "the task whose question this is (several may wait at once)");
+         add_value(c, "--task", "ID", "the task whose question this answers (needed while several wait)");
      }},
     {"tail-events", "the NDJSON event stream", cmd_tail_events,
      [](CLI::App* c) {

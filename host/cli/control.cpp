@@ -1,4 +1,4 @@
-// orch-host approve|skip|pause|answer [TEXT] [--session ID] [--by NAME] (skip: [--task ID])
+// orch-host approve|skip|pause|answer [TEXT] [--session ID] [--by NAME] (approve, skip, answer: [--task ID])
 // orch-host resume [SESSION] [--auto-approve[=false]] [--no-input[=false]]
 //   (or run [WORKFLOW] --resume [--session ID])
 // Mechanism only: workflows/lib/control_cli.lua decides, with the same

@@ -122,7 +122,8 @@ int l_resolve_approval(lua_State* L) {
     return 1;
 }
 
-// orch.pending_approval([session_id [, task_id]]) -> row | nil: the newest pending one
+// orch.pending_approval([session_id [, task_id]]) -> row | nil: the newest
+// pending one (of that task's, when a task id is given)
 int l_pending_approval(lua_State* L) {
     std::string session = luaL_optstring(L, 1, "");
     std::string task = luaL_optstring(L, 2, "");

@@ -70,8 +70,8 @@ public:
     // Decides (true when this call was first); the waiter of this process,
     // if any, gets the decision.
     bool resolve(long long id, const std::string& action, const std::string& text, const std::string& by);
-    std::optional<nlohmann::json> pending(const std::string& session,  // "" = any session
-                                          const std::string& task = "");  // "" = any task
+    // "" = any session; a task id: that task's
+    std::optional<nlohmann::json> pending(const std::string& session, const std::string& task = "");
 
     // Commands: "*" watches every session (serve; handlers look at cmd.session).
     void watch(const std::string& session);

@@ -79,8 +79,7 @@ public:
     // died with the host that held it before. Returns how many.
     int withdraw_pending_approvals(const std::string& reason, double now);
     std::optional<nlohmann::json> get_approval(long long id);
-    // The newest pending approval of a session ("" = any), of one task when task is given
-    // (a parallel day has one per task waiting).
+    // the newest pending approval of `session` ("" = any), of task `task` when one is named
     std::optional<nlohmann::json> pending_approval(const std::string& session, const std::string& task = "");
 
     // A decision or a command reaches the hosts that wait on this database at

@@ -60,6 +60,7 @@ local function defaults() return {
     threads = 16,                        -- HTTP worker threads
     queue = 256,                         -- accepted connections waiting for a thread
     max_body_kb = 256,                   -- larger request bodies get 413
+    max_parallel_agents = 16,            -- the most agents a REST body's max_parallel_agents may ask for
     handler_timeout = 10,                -- seconds a Lua handler may take before 503
     header_timeout = 10,                 -- seconds for a request's line and headers to arrive, else 408
     workflow = "serve.lua",              -- registers the routes, the bot and the schedules
@@ -232,6 +233,8 @@ local function validate(cfg, file, sources)
   if cfg.server.threads < 1 or cfg.server.threads > 256 then fail("server.threads", "must be 1..256") end
   if cfg.server.queue < 1 then fail("server.queue", "must be >= 1") end
   if cfg.server.max_body_kb <= 0 then fail("server.max_body_kb", "must be > 0") end
+  local mp = cfg.server.max_parallel_agents
+  if mp < 1 or mp % 1 ~= 0 then fail("server.max_parallel_agents", "must be a whole number >= 1") end
   if cfg.server.handler_timeout <= 0 then fail("server.handler_timeout", "must be > 0") end
   if cfg.server.header_timeout <= 0 then fail("server.header_timeout", "must be > 0") end
   for _, key in ipairs({ "workflow", "session_workflow" }) do

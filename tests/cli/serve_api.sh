@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The REST API (docs/rest-api.md) on the serve port, with Authorization: Bearer:
-# POST /api/orchestrate, POST /api/quick-start (today's task file),
+# POST /api/orchestrate, POST /api/quick-start (tasks/tasks.json),
 # GET /api/status/{session_id}, GET /api/sessions. Wrong, missing or
 # malformed tokens get 401 and start nothing; no token configured disables
 # the API; unknown and escaping session ids get 404.
@@ -11,8 +11,10 @@ export ORCHESTRATOR_AUTH_TOKEN=$TOKEN
 export ORCH_TASKS_DIR=$T/tasks
 mkdir -p "$ORCH_TASKS_DIR"
 AUTH=(-H "Authorization: Bearer $TOKEN")
-TODAY=$ORCH_TASKS_DIR/$(date +%F)-tasks.md
-task_md "$TODAY" 1 "Docs" documentation "Write docs. [key:q1]"
+cat >"$ORCH_TASKS_DIR/tasks.json" <<'JSON'
+{"tasks": [{"id": "task-1", "name": "Docs", "type": "documentation", "description": "Docs.",
+            "prompt": "Write docs. [key:q1]", "dependencies": []}]}
+JSON
 TASKS=$T/custom.md
 task_md "$TASKS" 1 "Tests" testing "Write tests. [key:c1]"
 task_md "$TASKS" 2 "More tests" testing "Write more tests. [key:c2]"
@@ -38,7 +40,7 @@ expect_req 400 POST /api/orchestrate '{"task_file":' "${AUTH[@]}"
 expect_req 400 POST /api/orchestrate '"just a string"' "${AUTH[@]}"
 expect_req 400 POST /api/orchestrate '{"task_file":"'"$T"'/nope.md"}' "${AUTH[@]}"
 
-# --- quick-start: today's file; documentation runs without approval
+# --- quick-start: tasks/tasks.json; documentation runs without approval
 expect_req 200 POST /api/quick-start "" -H "Authorization: bearer $TOKEN"
 expect_eq "$(rj "[r['status'], r['total_tasks'], r['message']]")" '["started", 1, "Orchestration started successfully"]' \
     "quick-start reply"

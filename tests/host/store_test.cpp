@@ -87,18 +87,19 @@ TEST_CASE("store: an approval is resolved exactly once") {
     CHECK_FALSE(a.pending_approval("s"));
 }
 
-TEST_CASE("store: the pending approval of one task, among several of a session") {
+TEST_CASE("store: the pending approval of one task, while several of a session wait") {
     std::string dir = testutil::temp_dir("store");
     Store s(dir + "/orch.db");
-    long long one = s.open_approval("s", "1", "approval", "ok?", 1);
-    long long three = s.open_approval("s", "3", "approval", "ok?", 2);
-    CHECK(s.pending_approval("s").value()["id"] == three);  // the newest
-    CHECK(s.pending_approval("s", "1").value()["id"] == one);
-    CHECK(s.pending_approval("s", "3").value()["id"] == three);
-    CHECK_FALSE(s.pending_approval("s", "2"));
-    CHECK_FALSE(s.pending_approval("t", "1"));
-    CHECK(s.resolve_approval(one, "approve", "", "cli", 3));
-    CHECK_FALSE(s.pending_approval("s", "1"));
+    long long one = s.open_approval("s", "task-1", "approval", "ok?", 1);
+    long long two = s.open_approval("s", "task-2", "question", "which?", 2);
+    s.open_approval("t", "task-1", "approval", "ok?", 3);
+    CHECK(s.pending_approval("s").value()["id"] == two);  // the newest
+    CHECK(s.pending_approval("s", "task-1").value()["id"] == one);
+    CHECK(s.pending_approval("s", "task-2").value()["id"] == two);
+    CHECK_FALSE(s.pending_approval("s", "task-3"));
+    CHECK(s.resolve_approval(one, "approve", "", "cli", 4));
+    CHECK_FALSE(s.pending_approval("s", "task-1"));
+    CHECK(s.pending_approval("", "task-1").value()["session_id"] == "t");
 }
 
 TEST_CASE("store: a decision no waiter took goes to the same request, once") {

@@ -165,3 +165,37 @@ describe("telegram: /skip in a day of several agents", function()
       { { task = "task-3" }, { session = "20261201-140543" }, {} })
   end)
 end)
+
+describe("telegram: approvals in a day of several agents", function()
+  it("/approve <task_id> names the task; a session id still names the session", function()
+    local c = fake_control()
+    local bot = TG.new(c, CFG, { http = fake_api({}).http })
+    bot:command("approve", "task-3", "telegram:42")
+    bot:command("approve", "20261201-140543", "telegram:42")
+    eq({ c.runs[1].params, c.runs[2].params }, { { task = "task-3" }, { session = "20261201-140543" } })
+  end)
+  it("a button decides its own task's request, also when a newer one waits", function()
+    local real = orch.pending_approval
+    -- two requests of session S wait: task-1's (older) and task-2's (the newest)
+    rawset(orch, "pending_approval", function(session, task)
+      if session ~= "S" then return nil end
+      if task == nil or task == "task-2" then return { id = 2, session_id = "S", task_id = "task-2" } end
+      if task == "task-1" then return { id = 1, session_id = "S", task_id = "task-1" } end
+    end)
+    local api, c = fake_api({}), fake_control()
+    local bot = TG.new(c, CFG, { http = api.http })
+    local okp, perr = pcall(function()
+      for i, data in ipairs({ "approve:S:task-1", "skip:S:task-2", "pause:S:task-1", "approve:S:task-9" }) do
+        bot:handle({ update_id = i, callback_query = { id = "cb" .. i, from = { id = 42 }, data = data,
+                                                       message = { message_id = 3, chat = { id = 42 } } } })
+      end
+    end)
+    rawset(orch, "pending_approval", real)
+    assert(okp, perr)
+    eq(#c.runs, 3)
+    eq({ c.runs[1].cmd, c.runs[1].params }, { "approve", { session = "S", task = "task-1" } })
+    eq({ c.runs[2].cmd, c.runs[2].params }, { "skip", { session = "S", task = "task-2" } })
+    eq({ c.runs[3].cmd, c.runs[3].params }, { "pause", { session = "S" } })
+    ok(api.answered[4].text:find("no longer pending", 1, true))
+  end)
+end)

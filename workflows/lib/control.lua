@@ -139,11 +139,30 @@ function M.prior_session(file)
   end
 end
 
+-- parallel_limit(v, field) -> n | nil, message: how many agents a request
+-- may ask for (a whole number from 1 to server.max_parallel_agents)
+function M.parallel_limit(v, field)
+  local cap = cfg().server.max_parallel_agents
+  if type(v) ~= "number" or v ~= v or v % 1 ~= 0 or v < 1 then
+    return nil, string.format("%s must be a whole number of agents >= 1, not %s", field,
+      fmt.truncate(orch.json.encode(v), 40))
+  end
+  if v > cap then
+    return nil, string.format("%s: %.0f is over this server's limit of %d (server.max_parallel_agents)", field, v, cap)
+  end
+  return v
+end
+
 -- start: a new session from a task file (params.task_file, else today's),
--- or a clear answer when one is already running here. opts.workflow (from
+-- or a clear answer when one is already running here; params.max_concurrent:
+-- agents at once (M.parallel_limit). opts.workflow (from
 -- lib/schedule, never from a request's params) runs another workflow file.
 function M.start(params, by, opts)
   params = params or {}
+  if params.max_concurrent ~= nil then
+    local _, merr = M.parallel_limit(params.max_concurrent, "max_concurrent")
+    if merr then return err(400, merr) end
+  end
   local file = resolve_task_file(params) or S.today_file(cfg().paths.tasks_dir)
   for id, l in pairs(M.live) do
     if l.task_file == file then
@@ -165,8 +184,8 @@ function M.start(params, by, opts)
   local doc, perr = require("lib.tasks").load(file)
   if not doc then return err(400, perr.stage == "read" and fmt.unreadable_tasks(perr) or tostring(perr)) end
   local id = S.new_id()
-  local _, lerr = launch(id, { tasks = file, session_id = id, auto_approve = params.auto_approve == true },
-    by, file, opts and opts.workflow)
+  local _, lerr = launch(id, { tasks = file, session_id = id, auto_approve = params.auto_approve == true,
+                              max_concurrent = params.max_concurrent }, by, file, opts and opts.workflow)
   if lerr then return err(500, fmt.reply("cannot_start", lerr)) end
   return { status = "started", session_id = id, total_tasks = #doc.tasks, task_file = file,
            message = fmt.reply("started", id, #doc.tasks, file) }, 200
@@ -211,14 +230,31 @@ function M.resume(params, by, opts)
   return { status = "ok", session_id = s.id, message = fmt.reply("resumed", s.id) }, 200
 end
 
--- decide: resolve the session's pending approval (params.task's, when it
--- names one: a parallel day has one per waiting task) with `action`;
--- describe(r, s) words the reply. -> reply, http status (decided, or
--- refused) | nil, session (nothing waits that this action could decide)
+-- the ids of the tasks of s waiting for a person, "task-1, task-3"
+local function waiting_ids(s)
+  local ids = {}
+  for _, t in ipairs(s.tasks or {}) do
+    if t.status == "waiting_approval" then ids[#ids + 1] = tostring(t.id) end
+  end
+  return ids
+end
+
+-- decide: resolve the session's pending approval with `action` (params.task's,
+-- when it names one: a parallel day has several waiting; naming none while
+-- several wait is refused with their ids); describe(r, s) words the reply.
+-- -> reply, http status (decided, or refused) | nil, session (nothing waits
+-- that this action could decide)
 local function decide(action, params, by, text, describe)
   local s, e = load(params)
   if not s then return err(404, e) end
-  local task = action ~= "pause" and params.task ~= nil and params.task ~= "" and tostring(params.task) or nil
+  local task = params.task ~= nil and params.task ~= "" and tostring(params.task) or nil
+  if task and not S.task(s, task) then return err(404, fmt.reply("no_task", task, s.id)) end
+  if not task and action ~= "pause" then
+    local ids = waiting_ids(s)
+    if #ids > 1 then
+      return err(409, fmt.reply("decide_which", s.id, table.concat(ids, ", "), action), { session_id = s.id })
+    end
+  end
   local p = orch.pending_approval(s.id, task)
   if not p then return nil, s end
   -- While no host runs the session, a decision on an approval is kept: the

@@ -412,6 +412,7 @@ M.REPLY = {
   approve_question = "Task %s asked a question: answer it (/answer <text>), or /skip or /pause",
   decided_first = "someone else decided first",
   nothing_to_approve = "Session %s: nothing is waiting for approval (status: %s)",
+  decide_which = "Session %s has several tasks waiting: %s. Name the one to %s (\"task\": ID; /approve <task_id>).",
   skipped = "Skipped task %s",
   skipping = "Skipping task %s: stopping its agent",
   nothing_to_skip = "Nothing to skip in session %s (status: %s)",

@@ -107,8 +107,8 @@ function M:command(cmd, arg, by)
     params.lines = tonumber(arg) or 10
   elseif cmd == "progress" or cmd == "cancel" then
     params.task = arg
-  elseif cmd == "skip" and arg ~= "" and not arg:match("^%d%d%d%d%d%d%d%d%-%d%d%d%d%d%d") then
-    params.task = arg  -- /skip <task_id>; a session id (YYYYmmdd-HHMMSS...) names the session
+  elseif (cmd == "skip" or cmd == "approve") and arg ~= "" and not arg:match("^%d%d%d%d%d%d%d%d%-%d%d%d%d%d%d") then
+    params.task = arg  -- /skip <task_id>, /approve <task_id>; a session id (YYYYmmdd-HHMMSS...) names the session
   elseif cmd == "approve" or cmd == "skip" or cmd == "pause" or cmd == "resume" or cmd == "status" then
     if arg ~= "" then params.session = arg end
   elseif cmd ~= "help" then
@@ -162,7 +162,8 @@ function M:on_callback(q)
   if not action or (action ~= "approve" and action ~= "skip" and action ~= "pause") then
     answer = "Unknown button"
   else
-    local p = task and orch.pending_approval(session, task)
+    -- the button's own task: in a parallel day several wait at once
+    local p = orch.pending_approval(session, task)
     if not p then
       answer = "This approval is no longer pending"
     else
