@@ -23,10 +23,15 @@
 #                (bench/approve_latency.sh, when it exists)
 #   8. task graph  a 10,000-task random DAG (JSON and YAML) loaded and validated
 #                by lib/tasks vs the decoder alone (bench/dag_load.sh)
+#   9. DAG run   that DAG run by daily.lua 8 at a time vs bare_spawn -j 8, and
+#                the host's CPU per task at 10,000 vs 1000 (bench/dag_run.sh)
+#  10. streams   32 agents at once streaming 1 and 10 MB each: host CPU per MB,
+#                peak RSS (bench/stream_rss.sh)
+#  11. status    `orch-host status --json` of the 10,000-task session (dag_run.sh)
 #
 # Knobs (environment): BENCH_TASKS (1000), BENCH_RUNS (3, median reported),
 # BENCH_JOBS (8), BENCH_STARTUP_RUNS (200), BENCH_SCALE ("100 1000 10000";
-# empty skips 3), BENCH_STATUS=0 skips 6, BENCH_KEEP=1 keeps the temp dir,
+# empty skips 3), BENCH_STATUS=0 skips 6, BENCH_DAG_RUN=0 skips 9 and 11, BENCH_STREAM=0 skips 10, BENCH_KEEP=1 keeps the temp dir,
 # ORCH_HOST_BIN / FAKE_CLAUDE_BIN to measure other builds, CC (cc).
 # Scripts it calls append their rows to $BENCH_SUMMARY (bench/shared.sh).
 # Exit 0 when everything ran (missed targets are reported, not fatal);
@@ -216,6 +221,21 @@ echo
 echo "== task graph load + validation (bench/dag_load.sh) =="
 bash "$BENCH/dag_load.sh" ||
   { note "bench/dag_load.sh could not run"; FAILED=1; summary_row "10,000-task DAG load + validate" "could not run" "-" "-" "-" "-"; }
+
+# --- 9 & 10: a 10,000-task DAG run 8 at a time; 32 agents streaming at once ----------
+# (bench/dag_run.sh, bench/stream_rss.sh; BENCH_DAG_RUN=0 / BENCH_STREAM=0 skip them)
+if [[ ${BENCH_DAG_RUN:-1} == 1 ]]; then
+  echo
+  echo "== task graph run, 8 at a time (bench/dag_run.sh) =="
+  bash "$BENCH/dag_run.sh" ||
+    { note "bench/dag_run.sh could not run"; FAILED=1; summary_row "10,000-task DAG run, 8 at a time" "could not run" "-" "-" "-" "-"; }
+fi
+if [[ ${BENCH_STREAM:-1} == 1 ]]; then
+  echo
+  echo "== 32 agents streaming stream-json at once (bench/stream_rss.sh) =="
+  bash "$BENCH/stream_rss.sh" ||
+    { note "bench/stream_rss.sh could not run"; FAILED=1; summary_row "32 agents streaming" "could not run" "-" "-" "-" "-"; }
+fi
 
 # --- the table --------------------------------------------------------------
 echo

@@ -1,6 +1,6 @@
 // State in SQLite: orch.save_state / orch.load_state (JSON values by key),
 // sessions and tasks (orch.save_session, orch.save_task, orch.load_session,
-// orch.latest_session, orch.list_sessions), orch.recent_events,
+// orch.session_tasks_json, orch.latest_session, orch.list_sessions), orch.recent_events,
 // orch.dead_notifications (the outbox rows a sink refused for good) and
 // orch.atomically (several writes, one commit). Store failures raise: a
 // workflow must not go on believing something was recorded.
@@ -119,6 +119,19 @@ int l_load_session(lua_State* L) {
     });
 }
 
+// orch.session_tasks_json(id) -> the JSON text of the session's tasks (the
+// array orch.load_session's .tasks encodes to), for a caller that only
+// prints them: no task becomes a Lua table
+int l_session_tasks_json(lua_State* L) {
+    std::string id = luaL_checkstring(L, 1);
+    Store& s = store_of(L, "orch.session_tasks_json");
+    return guarded(L, "orch.session_tasks_json", [&] {
+        std::string text = s.session_tasks_json(id);
+        lua_pushlstring(L, text.data(), text.size());
+        return 1;
+    });
+}
+
 // orch.latest_session() -> id | nil
 int l_latest_session(lua_State* L) {
     Store& s = store_of(L, "orch.latest_session");
@@ -216,7 +229,8 @@ int l_atomically(lua_State* L) {
 
 const luaL_Reg k_state_functions[] = {
     {"save_state", l_save_state},       {"load_state", l_load_state},     {"save_session", l_save_session},
-    {"save_task", l_save_task},         {"update_task", l_update_task},         {"load_session", l_load_session}, {"latest_session", l_latest_session},
+    {"save_task", l_save_task},         {"update_task", l_update_task},   {"load_session", l_load_session},
+    {"session_tasks_json", l_session_tasks_json}, {"latest_session", l_latest_session},
     {"list_sessions", l_list_sessions}, {"recent_events", l_recent_events}, {"atomically", l_atomically},
     {"dead_notifications", l_dead_notifications},
     {nullptr, nullptr},

@@ -3,6 +3,9 @@
 
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
+#include <charconv>
+#include <cmath>
+#include <string_view>
 #include <utility>
 
 namespace orch {
@@ -195,6 +198,83 @@ std::optional<json> Store::load_session(const std::string& id) {
     if (rc != SQLITE_DONE) fail("loading tasks");
     s["tasks"] = std::move(tasks);
     return row;
+}
+
+namespace {
+// one column as a JSON member `"name":value` (NULL: nothing), written as
+// nlohmann writes it (a double with a ".0" when whole, so the text decodes
+// to what row_object gives); a text with bytes to escape or beyond ASCII
+// takes nlohmann's way
+void append_member(std::string& out, sqlite3_stmt* s, int i) {
+    int type = sqlite3_column_type(s, i);
+    if (type == SQLITE_NULL) return;
+    if (out.back() != '{') out += ',';
+    out += '"';
+    out += sqlite3_column_name(s, i);
+    out += "\":";
+    if (type == SQLITE_INTEGER) {
+        out += std::to_string(sqlite3_column_int64(s, i));
+    } else if (type == SQLITE_FLOAT) {
+        double d = sqlite3_column_double(s, i);
+        char buf[64];
+        auto r = std::to_chars(buf, buf + sizeof buf, d);
+        std::string_view num(buf, static_cast<size_t>(r.ptr - buf));
+        if (!std::isfinite(d)) num = "null";
+        out += num;
+        if (std::isfinite(d) && num.find_first_of(".e") == std::string_view::npos) out += ".0";
+    } else {
+        const auto* t = reinterpret_cast<const unsigned char*>(sqlite3_column_text(s, i));
+        size_t n = static_cast<size_t>(sqlite3_column_bytes(s, i));
+        bool plain = true;
+        for (size_t k = 0; k < n && plain; ++k) plain = t[k] >= 0x20 && t[k] < 0x80 && t[k] != '"' && t[k] != '\\';
+        if (!plain) {
+            out += store_sql::column(s, i).dump(-1, ' ', false, json::error_handler_t::replace);
+            return;
+        }
+        out += '"';
+        out.append(reinterpret_cast<const char*>(t), n);
+        out += '"';
+    }
+}
+}  // namespace
+
+std::string Store::session_tasks_json(const std::string& id) {
+    // The task columns, then `data`: the JSON object the store wrote there
+    // (save_task's dump, update_task's json_patch), never holding a column's
+    // key, is spliced in without its braces. Anything else in `data` (a
+    // database edited by hand) takes row_object's way for that row.
+    // load_session's order; the sort holds (seq, rowid) alone, not the rows
+    // (whole rows spill a 10,000-task sort to a temp file past cache_size)
+    Stmt q(stmt("SELECT t.id,t.seq,t.title,t.type,t.status,t.started_at,t.completed_at,t.cost_usd,t.tokens,"
+                "t.output_log,t.data FROM (SELECT rowid AS r FROM tasks WHERE session_id=?1 ORDER BY seq, rowid "
+                "LIMIT -1) o CROSS JOIN tasks t ON t.rowid=o.r"));
+    q.bind(1, id);
+    std::string out = "[";
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) {
+        sqlite3_stmt* s = q.raw();
+        if (out.size() > 1) out += ',';
+        size_t start = out.size();
+        const char* d = reinterpret_cast<const char*>(sqlite3_column_text(s, 10));
+        size_t n = static_cast<size_t>(sqlite3_column_bytes(s, 10));
+        bool object = d && n >= 2 && d[0] == '{' && d[n - 1] == '}';
+        if (!object && d) {  // not an object: as load_session gives it
+            out += row_object(s).dump(-1, ' ', false, json::error_handler_t::replace);
+            continue;
+        }
+        out += '{';
+        for (int i = 0; i < 10; ++i) append_member(out, s, i);
+        std::string_view inner = object ? std::string_view(d + 1, n - 2) : std::string_view();
+        while (!inner.empty() && (inner.front() == ' ' || inner.front() == '\n')) inner.remove_prefix(1);
+        if (!inner.empty()) {
+            if (out.size() > start + 1) out += ',';
+            out += inner;
+        }
+        out += '}';
+    }
+    if (rc != SQLITE_DONE) fail("loading tasks");
+    out += ']';
+    return out;
 }
 
 std::optional<std::string> Store::latest_session_id() {

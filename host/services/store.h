@@ -56,6 +56,10 @@ public:
     // The row alone, with the "summary" the session model keeps in it (counts,
     // totals, current task); load_session and list_sessions leave it out.
     std::optional<nlohmann::json> load_session_row(const std::string& id);
+    // The session's tasks as the JSON text of the array load_session gives
+    // (the same objects, keys in another order), written straight from the
+    // rows: no DOM of the task's data column is built. "[]" for no tasks.
+    std::string session_tasks_json(const std::string& id);
     std::optional<std::string> latest_session_id();
     nlohmann::json list_sessions(int limit);
 

@@ -267,6 +267,12 @@ function orch.update_task(session_id, task_id, fields) end
 ---@return table? session with .tasks
 function orch.load_session(id, opts) end
 
+---The session's tasks as the JSON text of their array (what the .tasks of
+---orch.load_session encode to), without making them Lua tables
+---@param id string
+---@return string
+function orch.session_tasks_json(id) end
+
 ---@return string?
 function orch.latest_session() end
 

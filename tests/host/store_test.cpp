@@ -271,3 +271,30 @@ TEST_CASE("store: the session row alone keeps its summary, a full load and a lis
     CHECK_FALSE(s.list_sessions(5).at(0).contains("summary"));
     CHECK_FALSE(s.load_session_row("none"));
 }
+
+TEST_CASE("store: session_tasks_json is load_session's tasks, row for row, without a DOM per task") {
+    std::string dir = testutil::temp_dir("store-tasks-json");
+    Store s(dir + "/orch.db");
+    s.save_session(json{{"id", "s"}, {"status", "running"}, {"started_at", 1.0}});
+    CHECK(s.session_tasks_json("s") == "[]");
+    s.save_task("s", json{{"id", "b"}, {"seq", 2}, {"status", "completed"}, {"title", "quote \" back\\ caf\xC3\xA9"},
+                          {"cost_usd", 2.0}, {"started_at", 1796136914.642607}, {"tokens", 12},
+                          {"depends_on", {"a"}}, {"note", "x\ny"}});
+    s.save_task("s", json{{"id", "a"}, {"seq", 1}, {"status", "pending"}});
+    s.save_task("s", json{{"id", "c"}, {"seq", 2}, {"status", "running"}, {"title", "third"}});
+    s.update_task("s", "c", json{{"result", "done"}, {"cost_usd", 0.034255}, {"extra", {{"k", nullptr}}}});
+    s.save_task("s", json{{"id", "d"}, {"seq", 3}, {"status", "failed"}});
+    sqlite3* raw = nullptr;  // rows edited by hand: data not an object, and NULL
+    REQUIRE(sqlite3_open((dir + "/orch.db").c_str(), &raw) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(raw, "UPDATE tasks SET data='[1,2]' WHERE id='d'; UPDATE tasks SET data=NULL WHERE id='a'",
+                         nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(raw);
+    std::string text = s.session_tasks_json("s");
+    json got = json::parse(text);
+    json want = s.load_session("s").value()["tasks"];
+    CHECK(got == want);
+    CHECK(got.dump() == want.dump());  // the same numbers too (2.0 stays a float)
+    REQUIRE(got.size() == 4);
+    CHECK(got[0]["id"] == "a");
+    CHECK(got[3]["data"] == json::array({1, 2}));
+}

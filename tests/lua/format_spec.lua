@@ -285,3 +285,16 @@ describe("format: a day of several agents", function()
     eq(F.tool_line("Edit a.lua", "task-2"), "   ↳ [task-2] Edit a.lua")
   end)
 end)
+
+describe("agent_doing", function()
+  it("shows a text block's first 80 bytes with white space squeezed, as the whole text squeezed would", function()
+    local big = ("word \n\t "):rep(50000) .. "tail"
+    local cases = { "short", "", ("   "):rep(400) .. "x" .. (" y"):rep(100), big, ("a"):rep(79) .. "   \n b",
+      ("ab  "):rep(80), ("\n"):rep(5000) }
+    for _, text in ipairs(cases) do
+      eq(F.agent_doing({ type = "text", text = text }), "💬 " .. text:gsub("%s+", " "):sub(1, 80), #text .. " bytes")
+      for _, n in ipairs({ 1, 3, 80, 81 }) do eq(F.squeeze(text, n), (text:gsub("%s+", " "):sub(1, n))) end
+    end
+    eq(F.agent_doing({ type = "tool_use", name = "Read", input = { file_path = "/a/b" } }), "Read /a/b")
+  end)
+end)

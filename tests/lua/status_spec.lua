@@ -108,4 +108,11 @@ describe("status of a stored session", function()
     ok(r.message:find("🤖 Agents: 3\n⚙️ 1 Task 1 · 2m 05s · $0.2500 · feature/a\n⚙️ 3 Task 3 · 5s · $0.0000", 1, true),
       r.message)
   end)
+
+  it("gives agents as a JSON array also when no task is in hand", function()
+    local s = S.new(doc(2), { id = "spec-status-no-agents", task_file = "tasks/p.json", workflow = "daily.lua" })
+    local r = status(s.id)
+    eq(#r.agents, 0)
+    ok(orch.json.encode(r):find('"agents":[]', 1, true), orch.json.encode(r))
+  end)
 end)

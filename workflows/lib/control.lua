@@ -81,7 +81,7 @@ function M.status_of(s)
   }
   if t then out.current = { id = t.id, title = t.title, type = t.type, status = t.status } end
   -- every task in hand (several at once in a parallel day): task, elapsed time, cost so far
-  out.agents = {}
+  out.agents = orch.json.array()  -- [] when none, as documented (an empty table encodes as {})
   for i, a in ipairs(S.agents(s)) do
     out.agents[i] = { task = a.id, title = a.title, status = a.status, branch = a.branch, cost_usd = a.cost_usd or 0,
                       started_at = a.started_at, elapsed_s = a.started_at and (orch.now() - a.started_at) or nil }

@@ -343,12 +343,25 @@ end
 
 -- what an agent's content block says it is doing, or nil: a tool and its
 -- target, or its words (80 characters each)
+-- squeeze(s, n) -> s:gsub("%s+", " "):sub(1, n), reading only as much of s as
+-- that needs (a prefix collapses to a prefix of the whole): an agent's
+-- message can be megabytes, and this runs for every one of its lines
+local function squeeze(s, n)
+  local take = n * 4
+  while true do
+    local out = s:sub(1, take):gsub("%s+", " ")
+    if #out >= n or take >= #s then return out:sub(1, n) end
+    take = take * 4
+  end
+end
+M.squeeze = squeeze
+
 function M.agent_doing(b)
   if b.type == "tool_use" then
     local input = type(b.input) == "table" and b.input or {}
     return tostring(b.name) .. " " .. tostring(input.file_path or input.command or input.pattern or ""):sub(1, 80)
   elseif b.type == "text" and b.text then
-    return "💬 " .. b.text:gsub("%s+", " "):sub(1, 80)
+    return "💬 " .. squeeze(b.text, 80)
   end
 end
 

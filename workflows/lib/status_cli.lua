@@ -20,6 +20,21 @@ local function clock(epoch) return os.date("%Y-%m-%d %H:%M:%S", math.floor(epoch
 
 local function json(v) return orch.json.encode(v, { pretty = true }) .. "\n" end
 
+-- the view of a loaded session s (S.load's or S.load_summary's), its tasks aside
+local function head(s)
+  local v = control.status_of(s)
+  for k, x in pairs(s) do
+    if type(k) == "string" and k:sub(1, 1) ~= "_" and k ~= "tasks" and v[k] == nil then v[k] = x end
+  end
+  v.host_alive = orch.host_running()
+  v.pending_approval = control.waiting(s)
+  v.total_tasks, v.completed_tasks = v.total, v.completed
+  v.runtime = S.runtime(s, orch.now(), v.host_alive)
+  local dead = orch.dead_notifications(M.DEAD_SHOWN)
+  if dead.count > 0 then v.dead_notifications = dead end
+  return v
+end
+
 -- view(id) -> what `orch-host status --json` prints for session id | nil (no
 -- such session): control.status_of's reply (task, total, done, completed,
 -- failed, skipped, pending, cost_usd, tokens, current, waiting, message...)
@@ -30,18 +45,21 @@ local function json(v) return orch.json.encode(v, { pretty = true }) .. "\n" end
 function M.view(id)
   local s = S.load(id)
   if not s then return nil end
-  local v = control.status_of(s)
-  for k, x in pairs(s) do
-    if type(k) == "string" and k:sub(1, 1) ~= "_" and v[k] == nil then v[k] = x end
-  end
+  local v = head(s)
   v.tasks = orch.json.array(s.tasks)
-  v.host_alive = orch.host_running()
-  v.pending_approval = control.waiting(s)
-  v.total_tasks, v.completed_tasks = v.total, v.completed
-  v.runtime = S.runtime(s, orch.now(), v.host_alive)
-  local dead = orch.dead_notifications(M.DEAD_SHOWN)
-  if dead.count > 0 then v.dead_notifications = dead end
   return v
+end
+
+-- view_json(id) -> the view as `status --json` prints it | nil: the same
+-- fields, built from the session row's summary (S.load_summary) with the
+-- tasks' JSON text as the store gives it, so a session of 10,000 tasks
+-- turns none of them into Lua tables and back
+function M.view_json(id)
+  local s = S.load_summary(id)
+  if not s then return nil end
+  local v = head(s)
+  local out = orch.json.encode(v, { pretty = true })  -- "{\n  ...\n}"
+  return out:sub(1, -3) .. ',\n  "tasks": ' .. orch.session_tasks_json(id) .. "\n}\n"
 end
 
 local function text(...)
@@ -65,9 +83,13 @@ function M.status(req)
     local dead = req.state and fs.dead_notifications(orch.dead_notifications(M.DEAD_SHOWN), { clock = clock })
     return { exit = EXIT.ok, out = text(fs.NO_SESSIONS, dead) }
   end
+  if req.json then
+    local out = M.view_json(id)
+    if not out then return { exit = EXIT.bad_input, err = fmt.reply("no_session", id) } end
+    return { exit = EXIT.ok, out = out }
+  end
   local v = M.view(id)
   if not v then return { exit = EXIT.bad_input, err = fmt.reply("no_session", id) } end
-  if req.json then return { exit = EXIT.ok, out = json(v) } end
   local opts = { clock = clock }
   return { exit = EXIT.ok, out = text(fs.session(v, opts), fs.dead_notifications(v.dead_notifications, opts)) }
 end

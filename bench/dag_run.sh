@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# bench/dag_run.sh: the issue's bar "a 10,000-task random DAG (up to 5
+# dependencies each) run to completion with the instant stand-in agent at
+# max_concurrent 8, scheduling overhead per task within 1.2x of the 8-wide
+# bare spawn loop". Writes the graph as a JSON task list (seeded: task k
+# depends on up to 5 random tasks before it, the list shuffled), runs
+# `orch-host run daily.lua --max-concurrent 8` over it and `bare_spawn -j 8`
+# over the same number of agents, interleaved, and prints the ratio of their
+# wall times. Then the same graph generator at BENCH_DAG_SMALL (1000) tasks:
+# the host's own CPU per task (bench/maxrss own_cpu_s) at both sizes, which
+# should be flat (a cost that grows with the session is a bug).
+#
+# Then `orch-host status --json` of the big session vs the 2-task one.
+#
+# Knobs (environment): BENCH_DAG_RUN_TASKS (10000), BENCH_DAG_SMALL (1000),
+# BENCH_DAG_RUN_RUNS (1), BENCH_STATUS_RUNS (11), BENCH_JOBS (8), plus bench/common.sh's. Exit 0 when it ran.
+set -uo pipefail
+
+BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+BENCH_TASKS=${BENCH_DAG_RUN_TASKS:-10000}
+# shellcheck source=bench/common.sh
+source "$BENCH/common.sh"
+SMALL=${BENCH_DAG_SMALL:-1000}
+DRUNS=${BENCH_DAG_RUN_RUNS:-1}
+command -v python3 >/dev/null || die "python3 is needed (writes the graph)"
+
+# dag N FILE: the seeded random graph as a JSON task list; the prompt is the
+# serial bench's (prompt.txt), so both sides feed the agent the same bytes
+dag() {
+  python3 - "$1" "$2" <<'PY' || die "cannot write the graph"
+import json, random, sys
+n, path = int(sys.argv[1]), sys.argv[2]
+r = random.Random(42)
+tasks = []
+for k in range(1, n + 1):
+    deps = sorted({r.randrange(1, k) for _ in range(r.randrange(0, 6))}) if k > 1 else []
+    tasks.append({"id": f"task-{k}", "name": f"Task {k}", "description": f"Stand-in task {k}.",
+                  "prompt": f"Document module {k}. Keep it short.",
+                  "dependencies": [f"task-{d}" for d in deps]})
+r.shuffle(tasks)
+json.dump({"tasks": tasks}, open(path, "w"), indent=1)
+PY
+}
+dag "$N" "$WORK/dag.json"
+dag "$SMALL" "$WORK/dag-small.json"
+
+# host_dag NAME FILE TASKS: one daily.lua run under maxrss; every task must end completed
+host_dag() {
+  fresh "$1"
+  "$WORK/maxrss" "$WORK/rss-$1" "$ORCH_BIN" --root "$ROOT" run daily.lua --tasks "$2" --max-concurrent "$JOBS" \
+    --auto-approve --no-input >"$WORK/$1.out" 2>&1 || { tail -20 "$WORK/$1.out" >&2; die "daily.lua on $2 failed"; }
+  local done
+  done=$("$ORCH_BIN" --root "$ROOT" status --json 2>/dev/null | python3 -c \
+    'import json,sys; v=json.load(sys.stdin); print(sum(t["status"] == "completed" for t in v["tasks"]))')
+  [[ $done == "$3" ]] || { tail -20 "$WORK/$1.out" >&2; die "$1: $done of $3 tasks completed"; }
+}
+
+declare -a DH DB
+for r in $(seq "$DRUNS"); do
+  fresh "dag-bare-$r"
+  t0=$(ns); bare "$JOBS" || { cat "$WORK/bare.out" >&2; die "bare_spawn -j $JOBS failed"; }; t1=$(ns)
+  DB+=("$(( (t1 - t0) / 1000 ))")
+  t0=$(ns); host_dag "dag-host-$r" "$WORK/dag.json" "$N"; t1=$(ns)
+  DH+=("$(( (t1 - t0) / 1000 ))")
+  echo "dag run $r ($N tasks, $JOBS at a time): host ${DH[-1]} us (own CPU $(awk '{ print $12 }' "$WORK/rss-dag-host-$r") s," \
+    "peak RSS $(awk '{ print $2 }' "$WORK/rss-dag-host-$r") KB) | bare ${DB[-1]} us"
+done
+host_dag "dag-small" "$WORK/dag-small.json" "$SMALL"
+cpu_big=$(awk -v n="$N" '{ printf "%.4f", $12 * 1e3 / n }' "$WORK/rss-dag-host-1")
+cpu_small=$(awk -v n="$SMALL" '{ printf "%.4f", $12 * 1e3 / n }' "$WORK/rss-dag-small")
+echo "dag host own CPU per task: $cpu_small ms at $SMALL tasks, $cpu_big ms at $N tasks"
+
+# `orch-host status --json` of the 10,000-task session against the same
+# command on the 2-task probe session (its start-up and fixed cost),
+# interleaved, median of BENCH_STATUS_RUNS (11)
+declare -a SJ_BIG SJ_SMALL
+status_us() { # STATE_DIR
+  local t0 t1
+  t0=$(ns)
+  ORCH_STATE_DB=$1/orch.db ORCH_LOGS_DIR=$1/logs "$ORCH_BIN" --root "$ROOT" status --json >"$WORK/status.json" 2>&1 ||
+    { cat "$WORK/status.json" >&2; die "status --json failed"; }
+  t1=$(ns)
+  echo $(( (t1 - t0) / 1000 ))
+}
+for _ in $(seq "${BENCH_STATUS_RUNS:-11}"); do
+  SJ_BIG+=("$(status_us "$WORK/state-dag-host-1")")
+  SJ_SMALL+=("$(status_us "$WORK/state-probe")")
+done
+sb=$(printf '%s\n' "${SJ_BIG[@]}" | median); ss=$(printf '%s\n' "${SJ_SMALL[@]}" | median)
+echo "status --json: $N tasks ${sb} us, 2 tasks ${ss} us ($(wc -c <"$WORK/status.json") bytes for 2 tasks)"
+
+mh=$(printf '%s\n' "${DH[@]}" | median); mb=$(printf '%s\n' "${DB[@]}" | median)
+ratio=$(awk -v a="$mh" -v b="$mb" 'BEGIN { printf "%.2f", a / b }')
+summary_row "$N-task DAG, $JOBS at a time, daily.lua" \
+  "$(awk -v v="$mh" -v n="$N" 'BEGIN { printf "%.2f s (%.3f ms/task)", v / 1e6, v / 1e3 / n }')" \
+  "$(awk -v v="$mb" -v j="$JOBS" 'BEGIN { printf "%.2f s bare_spawn -j %d", v / 1e6, j }')" "${ratio}x" "<= 1.2x" \
+  "$(awk -v r="$ratio" 'BEGIN { print (r <= 1.2) ? "PASS" : "MISS" }')"
+sratio=$(awk -v a="$cpu_big" -v b="$cpu_small" 'BEGIN { printf "%.2f", a / b }')
+summary_row "DAG host CPU per task, $N vs $SMALL tasks" "$cpu_big ms" "$cpu_small ms" "${sratio}x" "<= 1.2x" \
+  "$(awk -v r="$sratio" 'BEGIN { print (r <= 1.2) ? "PASS" : "MISS" }')"
+summary_row "status --json, $N-task session" "$(awk -v v="$sb" 'BEGIN { printf "%.1f ms", v / 1e3 }')" \
+  "$(awk -v v="$ss" 'BEGIN { printf "%.1f ms (2 tasks)", v / 1e3 }')" \
+  "$(awk -v a="$sb" -v b="$ss" 'BEGIN { printf "%.2fx", a / b }')" "< 20 ms" \
+  "$(awk -v v="$sb" 'BEGIN { print (v < 20000) ? "PASS" : "MISS" }')"
