@@ -38,8 +38,9 @@ end
 
 describe("session model", function()
   it("has one FINISHED set, which lib/format uses", function()
-    eq(S.FINISHED, { completed = true, failed = true, skipped = true, cancelled = true, blocked = true })
-    for _, st in ipairs({ "completed", "failed", "skipped", "cancelled", "blocked" }) do
+    eq(S.FINISHED, { completed = true, needs_review = true, failed = true, skipped = true, cancelled = true,
+                     blocked = true })
+    for _, st in ipairs({ "completed", "needs_review", "failed", "skipped", "cancelled", "blocked" }) do
       eq(F.status({ id = "x", status = st, tasks = {} }):match("[^\n]+$"), "/logs /start /help", st)
     end
   end)
