@@ -69,15 +69,18 @@ function M.check_context(t, where, exists)
   exists = exists or file_exists
   local dirs, roots = list(where.dirs), list(where.roots)
   for _, f in ipairs(list(t.context_files)) do
-    local found, inside = false, false
+    -- found: inside and there; outside: there but outside, or every place it could be is
+    local found, outside, inside = false, false, false
     for _, d in ipairs(dirs) do
       local p = M.resolve(f, d)
-      if inside_any(p, roots) then
-        inside = true
-        if exists(p) then found = true break end
+      local ok_here = inside_any(p, roots)
+      inside = inside or ok_here
+      if exists(p) then
+        if ok_here then found = true break end
+        outside = true
       end
     end
-    if not inside then
+    if not found and (outside or not inside) then
       return nil, string.format("task %s: context file %s is outside the allowed folders (%s)",
         tostring(t.id), f, #roots > 0 and concat(roots, ", ") or "none")
     elseif not found then

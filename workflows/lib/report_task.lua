@@ -86,7 +86,9 @@ end
 local function where(t)
   local parts = {}
   if t.branch then parts[#parts + 1] = "branch " .. code(t.branch) end
-  if t.workspace then parts[#parts + 1] = "worktree " .. code(t.workspace) end
+  -- daily.lua stores the worktree as lib/worktree's table {path=, ...}
+  local ws = type(t.workspace) == "table" and t.workspace.path or t.workspace
+  if ws then parts[#parts + 1] = "worktree " .. code(ws) end
   return #parts > 0 and concat(parts, ", ") or nil
 end
 
