@@ -110,6 +110,7 @@ describe("acceptance: the commands, run for real", function()
   end)
   it("judge: all there and passing -> completed, no error", function()
     local fields, status = A.judge({ deliverables = { "present.txt" }, verify = { "true" } }, dir, { timeout = 30 })
-    eq({ status, fields.error, #fields.deliverables_missing, fields.verify_results[1].ok }, { "completed", nil, 0, true })
+    eq({ status, fields.error, #fields.deliverables_missing, fields.verify_results[1].ok },
+      { "completed", nil, 0, true })
   end)
 end)
