@@ -45,6 +45,14 @@ describe("session model", function()
     end
   end)
 
+  it("a change that leaves the cost alone leaves the total alone (exactly: x + c - c ~= x in floats)", function()
+    local s = session(3)
+    S.apply(s, s.tasks[1], { cost_usd = 0.034215 })
+    S.apply(s, s.tasks[2], { cost_usd = 0.034215 })
+    local before = select(1, S.totals(s))
+    for _ = 1, 3 do S.apply(s, s.tasks[2], { approval_wait_s = 1 }) end
+    eq(select(1, S.totals(s)) == before, true, "the total moved: " .. string.format("%.17g", S.totals(s)))
+  end)
   it("stays equal to a recount through a day's changes", function()
     local s = session(6)
     local steps = {

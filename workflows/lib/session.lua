@@ -78,8 +78,11 @@ local function account(s, t, old_status, old_cost, old_tokens)
     s._active[t] = M.ACTIVE[st] or nil
     if not M.FINISHED[st] and t.seq and t.seq < s._cursor then s._cursor = t.seq end
   end
-  s._cost = s._cost + (tonumber(t.cost_usd) or 0) - old_cost
-  s._tokens = s._tokens + M.tokens(t.tokens) - old_tokens
+  -- only a change moves the totals: x + c - c is not always x in floating point,
+  -- and the totals must equal a recount (status --json vs the webhook's status)
+  local cost, tokens = tonumber(t.cost_usd) or 0, M.tokens(t.tokens)
+  if cost ~= old_cost then s._cost = s._cost + cost - old_cost end
+  if tokens ~= old_tokens then s._tokens = s._tokens + tokens - old_tokens end
 end
 
 -- new_id([base]) -> "YYYYmmdd-HHMMSS" (now), or base, with "-2", "-3", ...
