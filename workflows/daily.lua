@@ -22,6 +22,8 @@ local S = require("lib.session")
 local report = require("lib.report")
 local prompt_for = require("lib.prompt").for_task
 local workspaces = require("lib.workspaces")
+local acceptance = require("lib.acceptance")
+local feedback = require("lib.feedback")
 
 local cfg = orch.config
 local ocfg = cfg.orchestrator
@@ -53,6 +55,7 @@ local function open_session()
   if berr then return nil, tostring(berr) end
   local s = S.new(doc, { id = args.session_id, task_file = file, pid = orch.pid,
                          max_concurrent = policy.max_concurrent(args, doc, ocfg, file), workspace_base = base,
+                         budget_usd = doc.max_cost_usd,
                          workflow = args.workflow or "workflows/daily.lua",
                          started_by = args.started_by, auto_approve = args.auto_approve == true,
                          no_input = args.no_input == true })
@@ -67,6 +70,19 @@ if not s then
 end
 
 local MAX = math.max(1, math.floor(tonumber(args.max_concurrent) or tonumber(s.max_concurrent) or 1))
+
+-- The standing instructions from earlier days' feedback (lib/feedback) for
+-- this day's prompts; a bad feedback file is logged and the day runs without.
+local instructions
+do
+  local day = feedback.valid_date(s.date) and s.date or report.day(s)
+  local ok, instr, ferr = pcall(feedback.for_day, cfg, day)
+  if ok and instr then
+    instructions = instr
+  else
+    orch.log("warn", "feedback: " .. tostring(ok and ferr or instr) .. " (no standing instructions today)")
+  end
+end
 local main_task = orch.task_id()
 
 -- The run: the graph, and a worker (an orch.spawn task) per task in hand.
@@ -248,9 +264,39 @@ local function watcher(t)
   return on_event, function() stop(); orch.status_line(key, nil) end
 end
 
+-- The budget (lib/policy rule 8), after every agent run: the warning once
+-- per session (stored: a resume does not send it again), and once it is
+-- spent no new agent starts (and, with budget.stop_agents, the running stop).
+local BUDGET_SKIP = { status = "skipped", error = "skipped: budget", skipped_by = "budget" }
+local function check_budget()
+  local cost = S.totals(s)
+  local over, budget = policy.budget(cost, cfg.budget, s.budget_warned, s.budget_usd)
+  if over == "pause" and not want.budget then
+    want.budget = true
+    if not s.budget_reached then
+      s.budget_reached = true
+      S.save(s)
+      note(nil, fmt.budget_reached(cost, budget), "warning", "budget")
+    end
+    if cfg.budget.stop_agents then
+      for _, w in pairs(workers) do if w.phase == "agent" then cancel_worker(w, "budget") end end
+    end
+    wake()
+  elseif over == "warn" then
+    s.budget_warned = true
+    S.save(s)
+    note(nil, fmt.budget_warning(cost, budget), "warning", "budget_warning")
+  end
+end
+
 local function run_agent(t, w, prompt, resume_id, try)
   local ok, why = acquire(w)
   if not ok then return { ok = false, cancelled = true, cancel_reason = why, error = "stopped by " .. why } end
+  -- the budget is spent: no new agent (an answered question continues its run)
+  if want.budget and not resume_id then
+    release(w, "none")
+    return { ok = false, cancelled = true, cancel_reason = "budget", error = "skipped: budget" }
+  end
   local log = string.format("%s/task-%s-%s%s-output.log", cfg.paths.logs_dir, s.id, t.id,
     (try or 1) > 1 and ("-try" .. try) or "")
   local on_event, done = watcher(t)
@@ -269,6 +315,7 @@ local function run_agent(t, w, prompt, resume_id, try)
   -- nor counts it again (the restarted task adds its own runs)
   w.cost, w.tokens = w.cost + (tonumber(r.cost_usd) or 0), w.tokens + S.tokens(r.tokens)
   S.set_task(s, t, { cost_usd = w.cost, tokens = w.tokens })
+  check_budget()
   orch.emit("claude_finished", { session = s.id, task = t.id, ok = r.ok, exit_code = r.exit_code,
     error = r.error, cost_usd = r.cost_usd, tokens = r.tokens, duration_ms = r.duration_ms })
   if r.log_error then orch.log("warn", "task " .. t.id .. ": output log not written: " .. r.log_error) end
@@ -282,7 +329,8 @@ end
 -- One run of a task's agent, its questions answered: -> result, log.
 -- While a question waits, the task holds no agent slot.
 local function attempt(t, w, try)
-  local prompt = prompt_for(t)
+  local prompt = prompt_for(t, { instructions = instructions, workspace = w.ws ~= nil })
+  if instructions then S.set_task(s, t, { instructions_applied = orch.json.array(t.instructions_applied or {}) }) end
   if w.ws then workspaces.write_instructions(w.ws, prompt) end
   local r, log = run_agent(t, w, prompt, nil, try)
   local asked = 0
@@ -298,6 +346,7 @@ local function attempt(t, w, try)
     orch.write_file(qfile, fmt.question_file(s, t, q, afile))
     note(t, fmt.question(s, t, q), "question", "question_asked")
     set_phase(w, "waiting")
+    local asked_at = orch.now()
     local d, derr
     local why = pending_cancel(w)
     if why then
@@ -313,13 +362,32 @@ local function attempt(t, w, try)
             error = d and d.text or derr.message }
       break
     end
-    S.set_task(s, t, { status = "running" }, "question_answered", { by = d.by })
+    local qs = {}
+    for i, x in ipairs(type(t.questions) == "table" and t.questions or {}) do qs[i] = x end
+    qs[#qs + 1] = { question = q, answer = d.text, by = d.by, asked_at = asked_at, answered_at = orch.now() }
+    S.set_task(s, t, { status = "running", questions = orch.json.array(qs) }, "question_answered", { by = d.by })
     r, log = run_agent(t, w, d.text, r.session_id, try)
   end
   return r, log
 end
 
--- Run one task to an outcome: "completed" | "failed" | "skipped" | "paused".
+-- where an agent without a worktree works (claude.base_cwd), absolute
+local function worktree_dir()
+  local d = cfg.claude.base_cwd or "."
+  return d:sub(1, 1) == "/" and d or (orch.root .. "/" .. d)
+end
+
+-- where a task's context files are looked for and may be: its folder, the
+-- repository; inside claude.allowed_root when that is set
+local function context_where(dir)
+  local repo = s.workspace_base and s.workspace_base.repo or worktree_dir()
+  local root = cfg.claude.allowed_root
+  local roots = (root and root ~= "") and { acceptance.resolve(root, orch.root) } or { dir, repo }
+  return { dirs = { dir, repo }, roots = roots }
+end
+
+-- Run one task to an outcome: "completed" | "needs_review" | "failed" | "skipped" | "paused".
+-- The agent's success is checked (lib/acceptance): deliverables, acceptance commands.
 -- A failed run goes again while the policy says so (orchestrator.retry_failed).
 local function execute(t, w)
   S.set_task(s, t, { status = "running", started_at = orch.now(), error = orch.json.null,
@@ -336,11 +404,18 @@ local function execute(t, w)
     w.ws = ws
     S.set_task(s, t, { workspace = ws, branch = ws.branch })
   end
+  local dir = w.ws and w.ws.path or worktree_dir()
+  local cok, cerr = acceptance.check_context(t, context_where(dir))
+  if not cok then
+    S.set_task(s, t, { status = "failed", error = cerr, completed_at = orch.now() }, "task_finished", { error = cerr })
+    note(t, fmt.task_failed(s, t, { error = cerr }), "error", "task_failed")
+    return "failed"
+  end
   -- runs stopped earlier (a pause, a host that died) already count
   w.cost, w.tokens = tonumber(t.cost_usd) or 0, S.tokens(t.tokens)
   local r, log = attempt(t, w, 1)
   local tries = 0
-  while policy.retry(r, tries, ocfg) and not want.pause and not orch.interrupted() do
+  while policy.retry(r, tries, ocfg) and not want.pause and not want.budget and not orch.interrupted() do
     tries = tries + 1
     S.set_task(s, t, { attempts = tries + 1 }, "task_retried",
       { attempt = tries + 1, of = ocfg.retry_failed + 1, error = r.error })
@@ -354,8 +429,31 @@ local function execute(t, w)
   if w.ws then  -- the files it changed, against where it started
     for k, v in pairs(workspaces.after(w.ws)) do fields[k] = v end
   end
+  local verdict
+  if r.ok then  -- the agent says done: its deliverables and acceptance commands say whether it is
+    local stop = pending_cancel(w)
+    local checked, cwhy
+    if stop then cwhy = stop else
+      checked, cwhy = acceptance.judge(t, dir, { timeout = ocfg.verify_timeout })
+    end
+    if checked then
+      for k, v in pairs(checked) do fields[k] = v end
+      verdict = cwhy
+    else
+      r = { ok = false, cancelled = true, cancel_reason = cwhy, error = "stopped by " .. tostring(cwhy) }
+    end
+  end
+  if verdict == "needs_review" or verdict == "failed" then
+    fields.status = verdict
+    S.set_task(s, t, fields, "task_finished", { error = fields.error })
+    note(t, verdict == "failed" and fmt.task_failed(s, t, { error = fields.error, cost_usd = cost })
+      or fmt.task_needs_review(s, t, fields.error), verdict == "failed" and "error" or "warning",
+      verdict == "failed" and "task_failed" or "task_needs_review")
+    return verdict
+  end
   if r.ok then
     fields.status = "completed"
+    fields.error = orch.json.null
     S.set_task(s, t, fields, "task_finished")
     note(t, fmt.task_completed(s, t, { summary = r.result, cost_usd = cost, tokens = tokens,
       duration_ms = (t.completed_at - t.started_at) * 1000 }), "success", "task_completed")
@@ -364,6 +462,8 @@ local function execute(t, w)
   local reason = r.cancelled and r.cancel_reason
   if reason == "skip" or reason == "skipped" then
     fields.status, fields.error = "skipped", "skipped while running"
+  elseif reason == "budget" then
+    for k, v in pairs(BUDGET_SKIP) do fields[k] = v end
   elseif reason == "interrupted" or reason == "pause" then
     -- stopped, its cost kept: a resumed run adds its own
     fields.status, fields.error, fields.completed_at = "paused", "stopped by " .. reason, orch.json.null
@@ -401,7 +501,7 @@ local function approve(t, w, why)
   if not d then d = { action = aerr.reason == "skip" and "skip" or "cancelled", text = aerr.reason, by = "host" } end
   orch.emit("approval_resolved", { session = s.id, task = t.id, action = d.action, by = d.by,
     waited_s = orch.now() - asked })
-  t.approval_wait_s = (t.approval_wait_s or 0) + (orch.now() - asked)
+  S.set_task(s, t, { approval_wait_s = (tonumber(t.approval_wait_s) or 0) + (orch.now() - asked) })
   if waiting == 0 then S.set_status(s, "running") end
   return d.action, d
 end
@@ -431,19 +531,16 @@ local function step(t, w, why_checkpoint)
     S.set_task(s, t, { status = "pending" })
     return
   end
+  if want.budget then
+    local f = { completed_at = orch.now() }
+    for k, v in pairs(BUDGET_SKIP) do f[k] = v end
+    S.set_task(s, t, f, "task_finished", { reason = "budget" })
+    return
+  end
   local outcome = execute(t, w)
   if outcome == "paused" then request_pause(want.pause or "interrupted", false) return end
   if outcome == "completed" and policy.checkpoint_after(t, ocfg, { auto_approve = args.auto_approve }) then
     checkpoint = fmt.checkpoint_reason(t)
-  end
-  local cost = S.totals(s)
-  local over, budget = policy.budget(cost, cfg.budget, s.budget_warned)
-  if over == "pause" and not want.budget then
-    want.budget = true
-    note(nil, fmt.budget_reached(cost, budget), "warning", "budget")
-  elseif over == "warn" then
-    s.budget_warned = true
-    note(nil, fmt.budget_warning(cost, budget), "warning", "budget_warning")
   end
 end
 
@@ -493,8 +590,9 @@ end
 local function skip_for_budget()
   local left = g:remaining()
   for _, t in ipairs(left) do
-    S.set_task(s, t, { status = "skipped", completed_at = orch.now(), error = "skipped: budget",
-                       skipped_by = "budget" }, "task_finished", { reason = "budget" })
+    local f = { completed_at = orch.now() }
+    for k, v in pairs(BUDGET_SKIP) do f[k] = v end
+    S.set_task(s, t, f, "task_finished", { reason = "budget" })
   end
   for _, t in ipairs(left) do g:finish(t, "skipped") end
 end
@@ -512,6 +610,7 @@ local function day()
     S.set_task(s, b, { status = "blocked", error = "blocked: " .. g:blocked_reason(b) }, "task_finished",
       { reason = "blocked" })
   end
+  check_budget()  -- a resumed session may have spent it already
   while true do
     while can_start() and g:has_ready() do start(g:take()) end
     if nworkers == 0 then
@@ -529,7 +628,7 @@ local function day()
 
   local c = S.counts(s)
   S.set_status(s, "completed", { finished_at = orch.now() }, "session_completed")
-  local bad = c.failed + c.blocked > 0
+  local bad = c.failed + c.blocked + c.needs_review > 0  -- needs_review counts like failed
   note(nil, fmt.session_completed(s, orch.now()), bad and "warning" or "success", "session_completed")
   local path = report.write(s, cfg.paths.results_dir)
   if path then orch.log("info", "report written to " .. path) end

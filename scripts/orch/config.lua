@@ -17,6 +17,7 @@ local function defaults() return {
     approval_timeout = 0,                -- seconds; 0 waits forever
     retry_failed = 0,                    -- a failed task runs again up to this many times (ORCH_RETRY_FAILED)
     max_concurrent = 3,                  -- agents at once (MAX_CONCURRENT_AGENTS, MAX_PARALLEL_AGENTS); markdown: 1
+    verify_timeout = 300,                -- seconds per acceptance command (ORCH_VERIFY_TIMEOUT)
   },
   claude = {
     path = "claude",                     -- CLAUDE_CLI_PATH
@@ -81,7 +82,8 @@ local function defaults() return {
     remote = "origin",                   -- where push sends task branches
   },
   schedules = {},                        -- { { cron = "0 9 * * 1-5", tz = "UTC", workflow = "daily.lua", args = {} } }
-  budget = { max_cost_usd = 0, warn_at = 0.75 },
+  budget = { max_cost_usd = 0, warn_at = 0.75,
+             stop_agents = false },      -- at the budget: stop the running agents too (else they finish)
   control = { poll_interval = 2 },      -- seconds; a fallback look (decisions, commands, answer files arrive at once)
   log = { level = "info" },
   lua = {
@@ -103,6 +105,7 @@ M.env = {
   { "CLAUDE_SKIP_PERMISSIONS", "claude.permission_mode", "skip" },
   { "APPROVAL_MODE", "orchestrator.approval_mode" },
   { "ORCH_RETRY_FAILED", "orchestrator.retry_failed", "number" },
+  { "ORCH_VERIFY_TIMEOUT", "orchestrator.verify_timeout", "number" },
   { "MAX_CONCURRENT_AGENTS", "orchestrator.max_concurrent", "number" },
   { "MAX_PARALLEL_AGENTS", "orchestrator.max_concurrent", "number" },
   { "N8N_NOTIFY_URL", "notify.n8n_url" },
@@ -228,6 +231,10 @@ local function validate(cfg, file, sources)
   local mc = cfg.orchestrator.max_concurrent
   if mc < 1 or mc % 1 ~= 0 then fail("orchestrator.max_concurrent", "must be a whole number >= 1") end
   if cfg.claude.timeout < 0 then fail("claude.timeout", "must be >= 0") end
+  if cfg.orchestrator.verify_timeout <= 0 then fail("orchestrator.verify_timeout", "must be > 0 seconds") end
+  local wa = cfg.budget.warn_at
+  if wa <= 0 or wa > 1 then fail("budget.warn_at", "must be a share of the budget, > 0 and <= 1") end
+  if cfg.budget.max_cost_usd < 0 then fail("budget.max_cost_usd", "must be >= 0") end
   if cfg.claude.max_turns < 0 then fail("claude.max_turns", "must be >= 0") end
   if cfg.server.port < 0 or cfg.server.port > 65535 then fail("server.port", "must be 0..65535") end
   if cfg.server.threads < 1 or cfg.server.threads > 256 then fail("server.threads", "must be 1..256") end

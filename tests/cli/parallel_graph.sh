@@ -84,6 +84,7 @@ expect_eq "$(grep -c '^start a1' "$T/ledger")" 0 "the task waiting for approval 
 orch approve >"$T/approve.out" 2>&1 || fail "approve: $(cat "$T/approve.out")"
 expect_eq "$(bg_wait "$T/approval.out")" 0 "exit code after the approval"
 expect_eq "$(sj "[t['status'] for t in s['tasks']]")" '["completed", "completed", "completed"]' "after approval"
+expect_eq "$(sj "s['tasks'][0].get('approval_wait_s', 0) > 0")" true "the approval wait saved on the task"
 # --- an agent's question holds no agent slot either: 2 and 3 run at once while
 # 1's question waits, at --max-concurrent 2; the answer resumes 1
 : >"$T/ledger"
@@ -97,6 +98,8 @@ orch answer "use pattern B" >"$T/answer.out" 2>&1 || fail "answer: $(cat "$T/ans
 expect_eq "$(bg_wait "$T/question.out")" 0 "exit code after the answer"
 expect_eq "$(sj "[t['status'] for t in s['tasks']]")" '["completed", "completed", "completed"]' "after the answer"
 expect_eq "$(sj "s['tasks'][0]['result']")" "Resumed with answer: use pattern B" "the answer reached task 1's agent"
+expect_eq "$(sj "[(q['question'][:9], q['answer'], q['answered_at'] >= q['asked_at']) for q in s['tasks'][0]['questions']]")" \
+    '[["Which pag", "use pattern B", true]]' "the question and its answer saved on the task"
 # --- two approvals waiting at once: approve --task picks one, the other still waits
 : >"$T/ledger"
 W=$T/two-approvals.md

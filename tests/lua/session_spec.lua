@@ -38,12 +38,21 @@ end
 
 describe("session model", function()
   it("has one FINISHED set, which lib/format uses", function()
-    eq(S.FINISHED, { completed = true, failed = true, skipped = true, cancelled = true, blocked = true })
-    for _, st in ipairs({ "completed", "failed", "skipped", "cancelled", "blocked" }) do
+    eq(S.FINISHED, { completed = true, needs_review = true, failed = true, skipped = true, cancelled = true,
+                     blocked = true })
+    for _, st in ipairs({ "completed", "needs_review", "failed", "skipped", "cancelled", "blocked" }) do
       eq(F.status({ id = "x", status = st, tasks = {} }):match("[^\n]+$"), "/logs /start /help", st)
     end
   end)
 
+  it("a change that leaves the cost alone leaves the total alone (exactly: x + c - c ~= x in floats)", function()
+    local s = session(3)
+    S.apply(s, s.tasks[1], { cost_usd = 0.034215 })
+    S.apply(s, s.tasks[2], { cost_usd = 0.034215 })
+    local before = select(1, S.totals(s))
+    for _ = 1, 3 do S.apply(s, s.tasks[2], { approval_wait_s = 1 }) end
+    eq(select(1, S.totals(s)) == before, true, "the total moved: " .. string.format("%.17g", S.totals(s)))
+  end)
   it("stays equal to a recount through a day's changes", function()
     local s = session(6)
     local steps = {

@@ -3,7 +3,7 @@
 -- commands line last. s = {id=, status=, task_file=, started_at=,
 -- completed_at=, tasks={ {id=, title=, type=, priority=, description=, status=,
 -- started_at=, completed_at=, cost_usd=, tokens=} }} (statuses: pending running
--- waiting_approval completed failed skipped paused; s.status picks the commands
+-- waiting_approval completed needs_review failed skipped paused; s.status picks the commands
 -- line). r = {summary=|result=, error=, exit_code=, timed_out=, timeout=,
 -- duration_ms=, cost_usd=, tokens=|usage=}. A message about task t counts t as
 -- finished. Times are epoch seconds; `now` is a parameter (no os.time), so output
@@ -23,7 +23,7 @@ M.RULE = "──────────────────"
 
 local STATUS = { pending = "⏳ Pending", running = "⚙️ Running",
   waiting_approval = "⏸️ Waiting for approval", paused = "⏸️ Paused",
-  completed = "✅ Completed", failed = "❌ Failed", skipped = "⏭️ Skipped",
+  completed = "✅ Completed", needs_review = "🔎 Needs review", failed = "❌ Failed", skipped = "⏭️ Skipped",
   cancelled = "🛑 Cancelled", blocked = "🚫 Blocked" }
 local COMMANDS = { -- by session status: long form, short form
   waiting_approval = { "/approve to continue, /skip to skip, /pause to pause", "/approve /skip /pause" },
@@ -199,6 +199,12 @@ function M.task_blocked(s, t, why)
   return blocks(task_block(s, t, "🚫 Blocked:"), "Because " .. tostring(why) .. ".")
 end
 
+-- the agent finished, but its work is not there (why: "deliverables missing: docs/x.md")
+function M.task_needs_review(s, t, why)
+  return blocks(task_block(s, t, STATUS.needs_review .. ":"), tostring(why) .. ".",
+    progress(counts(s, t, "needs_review")), "Look at its worktree, then commit or re-run it")
+end
+
 function M.task_retrying(s, t, r)
   return blocks(task_block(s, t, "🔁 Retrying", format(" (attempt %d of %d)", r.attempt, r.of)),
     r.error and ("Last error: " .. excerpt(r.error)), "/skip to skip it, /pause to pause")
@@ -218,7 +224,8 @@ function M.status(s, now, opts)
   local c = counts(s)
   local lines = { format("Progress: %d/%d tasks (%d%%)", c.done, c.total, M.percent(c.done, c.total)),
     "✅ Completed: " .. c.completed }
-  for _, st in ipairs({ "running", "waiting_approval", "paused", "failed", "skipped", "cancelled", "blocked" }) do
+  for _, st in ipairs({ "running", "waiting_approval", "paused", "needs_review", "failed", "skipped", "cancelled",
+                        "blocked" }) do
     if c[st] > 0 then lines[#lines + 1] = STATUS[st] .. ": " .. c[st] end
   end
   lines[#lines + 1] = "⏳ Pending: " .. c.pending
@@ -284,6 +291,7 @@ function M.session_completed(s, now) -- totals over s.tasks; duration up to comp
   if ended and s.started_at then totals[3] = "⏱ Duration: " .. M.duration(ended - s.started_at) end
   return blocks(head or "🏁 Session Complete", "Session: " .. tostring(s.id or "?"),
     format("✅ Done: %d\n❌ Failed: %d\n⏭️ Skipped: %d", c.completed, c.failed, c.skipped)
+      .. (c.needs_review > 0 and ("\n" .. STATUS.needs_review .. ": " .. c.needs_review) or "")
       .. (c.blocked > 0 and ("\n" .. STATUS.blocked .. ": " .. c.blocked) or ""),
     #failed > 0 and ("Failed:\n" .. concat(failed, "\n")), concat(totals, "\n"))
 end

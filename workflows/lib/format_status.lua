@@ -14,7 +14,8 @@ local format, concat, floor = string.format, table.concat, math.floor
 M.NO_SESSIONS = "No sessions yet. Start one with: orch-host run daily.lua"
 M.ERROR_CHARS = 160  -- a failed task's error, a dead notification's reason
 
-local MARK = { completed = "✓", failed = "✗", running = "▶", skipped = "↷", waiting_approval = "⏸", paused = "⏸" }
+local MARK = { completed = "✓", needs_review = "?", failed = "✗",
+  running = "▶", skipped = "↷", waiting_approval = "⏸", paused = "⏸" }
 
 -- cell(v [, default]) -> v on one line of the table: lib/format's printable,
 -- newlines and tabs as \xNN too, so a value can neither break a row nor

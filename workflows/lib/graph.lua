@@ -27,7 +27,7 @@ local errors = require("orch.errors")
 local M = {}
 
 M.GOOD = { completed = true }
-M.BAD = { failed = true, skipped = true, cancelled = true, blocked = true }
+M.BAD = { failed = true, needs_review = true, skipped = true, cancelled = true, blocked = true }
 
 local function bad(message, task)
   return nil, errors.new("bad_graph", message, { task = task })

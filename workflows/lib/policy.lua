@@ -27,10 +27,12 @@
 --  7. A checkpoint after task N and an approval before task N+1 are one human
 --     decision: the workflow asks once ("✅ Task 1/3 Complete! ... /approve to
 --     continue").
---  8. budget (config `budget` = { max_cost_usd=, warn_at= }): once the session's cost
---     reaches max_cost_usd no new task starts, the running ones finish and the tasks
---     left are skipped (reason budget); from warn_at (a share, 0.75) of it, a warning
---     is sent once. max_cost_usd 0 (or unset) is no budget.
+--  8. budget: the day file's max_cost_usd (when > 0), else the config's `budget`
+--     = { max_cost_usd= (MAX_DAILY_COST_USD), warn_at= }. Once the session's cost
+--     reaches it no new agent starts, the running ones finish (or stop, with
+--     budget.stop_agents) and the tasks left are skipped (reason budget); from
+--     warn_at (a share, 0.75) of it, a warning is sent once per session (kept
+--     across a resume). No day budget and max_cost_usd 0 (or unset) is no budget.
 --  9. retry_failed (orchestrator section): a task whose agent run failed runs again,
 --     from its prompt, up to retry_failed more times before it counts as failed. A
 --     run stopped on purpose (skip, pause, interrupt) is never retried.
@@ -44,7 +46,7 @@
 --
 -- M.needs_approval(task, cfg, opts)   -> bool, reason
 -- M.checkpoint_after(task, cfg, opts) -> bool, reason
--- M.budget(cost, bcfg, warned)        -> "pause" | "warn" | nil, max_cost_usd
+-- M.budget(cost, bcfg, warned [, own]) -> "pause" | "warn" | nil, max_cost_usd (own: the day file's)
 -- M.retry(r, tries, cfg)               -> bool: run again after `tries` retries of result r
 -- M.max_concurrent(args, doc, cfg, file) -> n >= 1 (args.max_concurrent, doc.max_concurrent, doc.format)
 -- M.is_markdown(doc, file)             -> bool: doc.format, else the file's extension
@@ -143,9 +145,10 @@ function M.checkpoint_after(task, cfg, opts)
   return false, "type " .. type_name(task) .. " is not in checkpoint_after"
 end
 
-function M.budget(cost, bcfg, warned)
+function M.budget(cost, bcfg, warned, own)
   bcfg = bcfg or {}
-  local max = tonumber(bcfg.max_cost_usd) or 0
+  local max = tonumber(own) or 0
+  if max <= 0 then max = tonumber(bcfg.max_cost_usd) or 0 end
   if max <= 0 then return nil, max end
   cost = tonumber(cost) or 0
   if cost >= max then return "pause", max end

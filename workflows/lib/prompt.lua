@@ -4,11 +4,16 @@ local M = {}
 
 M.RULES = "Do not stage, commit or push with git, and do not run database migrations." ..
   " If you cannot continue without a decision, end your reply with a line starting with QUESTION:"
+-- for an agent in its own worktree (opts.workspace): the notes it leaves for
+-- the reviewer (lib/worktree keeps them out of the task's files changed)
+M.NOTES = "When you stop, write summary.md (what you did and why) and notes.md (anything the reviewer" ..
+  " should know: open questions, shortcuts, follow-ups) in your working folder."
 
 -- for_task(t [, opts]) -> prompt. A task whose file gives no instruction
 -- (YAML `prompt:`, JSON "prompt") is told its title and description instead.
 -- opts.instructions (lib/feedback's standing instructions) adds the ones that
--- apply to t, and records their texts in t.instructions_applied (for the report).
+-- apply to t, and records their texts in t.instructions_applied (for the report);
+-- opts.workspace (the agent works in its own worktree) asks for M.NOTES.
 function M.for_task(t, opts)
   local parts = { t.instruction }
   local function list(head, items)
@@ -33,6 +38,7 @@ function M.for_task(t, opts)
     end
   end
   parts[#parts + 1] = "\n" .. M.RULES
+  if opts and opts.workspace then parts[#parts + 1] = M.NOTES end
   return table.concat(parts, "\n")
 end
 

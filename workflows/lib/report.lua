@@ -24,9 +24,7 @@ function M.path(s, dir, now) return format("%s/%s-report.md", dir, M.day(s, now)
 
 -- the day's budget in dollars, or nil: the session's own (the day file's), else the config's
 function M.budget(s, cfg)
-  local own = tonumber(s.budget_usd)
-  if own and own > 0 then return own end
-  local _, max = policy.budget(0, (cfg or {}).budget)
+  local _, max = policy.budget(0, (cfg or {}).budget, true, s.budget_usd)
   return max > 0 and max or nil
 end
 

@@ -1,16 +1,17 @@
 -- session: a day's session and its tasks as rows in the host's state
 -- database, with the task states pending, running, waiting_approval,
--- completed, failed, skipped, paused, cancelled, blocked (a task it depends on
--- failed or was skipped). Every change is committed
+-- completed, needs_review (the agent finished, a deliverable is missing:
+-- lib/acceptance), failed, skipped, paused, cancelled, blocked (a task it
+-- depends on did not complete). Every change is committed
 -- (with its event) before the workflow moves on, so a crash loses nothing
 -- that was reported done.
 local M = {}
 
 -- Task statuses. FINISHED ones are done for good (counted in `done`, never run
 -- again); ACTIVE ones are a task in hand, the current task when one is.
-M.STATUSES = { "pending", "running", "waiting_approval", "paused", "completed", "failed", "skipped", "cancelled",
-  "blocked" }
-M.FINISHED = { completed = true, failed = true, skipped = true, cancelled = true, blocked = true }
+M.STATUSES = { "pending", "running", "waiting_approval", "paused", "completed", "needs_review", "failed", "skipped",
+  "cancelled", "blocked" }
+M.FINISHED = { completed = true, needs_review = true, failed = true, skipped = true, cancelled = true, blocked = true }
 M.ACTIVE_ORDER = { "running", "waiting_approval", "paused" }
 M.ACTIVE = { running = true, waiting_approval = true, paused = true }
 -- Session statuses a host works on (a paused or completed session has none).
@@ -108,7 +109,7 @@ function M.new(doc, opts)
     id = M.new_id(opts.id), status = "running", task_file = opts.task_file,
     workflow = opts.workflow, started_at = now, pid = opts.pid, date = doc.date, started_by = opts.started_by,
     auto_approve = opts.auto_approve, no_input = opts.no_input, max_concurrent = opts.max_concurrent,
-    workspace_base = opts.workspace_base, tasks = {},
+    workspace_base = opts.workspace_base, budget_usd = opts.budget_usd, tasks = {},
   }
   for i, t in ipairs(doc.tasks) do
     s.tasks[i] = {

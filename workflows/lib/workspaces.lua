@@ -18,6 +18,27 @@ function M.session_base(mode, markdown, repo)
   return base, err
 end
 
+-- One prepare at a time: git reads every worktree's admin files (`git
+-- worktree list`) while `git worktree add` of another task is still writing
+-- its own ("failed to read .git/worktrees/<id>/commondir"), so parallel
+-- tasks make their worktrees one after the other.
+local busy, waiters = false, {}
+local function one_at_a_time(fn)
+  while busy do
+    local me = orch.task_id()
+    waiters[#waiters + 1] = me
+    local _, e = orch.sleep(86400)
+    for i, x in ipairs(waiters) do if x == me then table.remove(waiters, i) break end end
+    if e and e.reason ~= "turn" then return nil, e end
+  end
+  busy = true
+  local r = { pcall(fn) }
+  busy = false
+  if waiters[1] then orch.cancel(table.remove(waiters, 1), "turn") end
+  if not r[1] then error(r[2], 0) end
+  return r[2], r[3]
+end
+
 -- prepare(s, t, task_of) -> ws | nil, err: t's worktree (made, or the one it
 -- had: a re-run continues there); task_of(id) -> a task of the session
 function M.prepare(s, t, task_of)
@@ -26,8 +47,10 @@ function M.prepare(s, t, task_of)
     local dt = task_of(d)
     if dt and type(dt.workspace) == "table" then from[#from + 1] = dt.workspace end
   end
-  return worktree.prepare({ repo = s.workspace_base.repo, task = { id = t.id, branch = t.branch },
-                            session = s.id, base = s.workspace_base, from = from })
+  return one_at_a_time(function()
+    return worktree.prepare({ repo = s.workspace_base.repo, task = { id = t.id, branch = t.branch },
+                              session = s.id, base = s.workspace_base, from = from })
+  end)
 end
 
 -- after(ws) -> fields for the task: files_changed (paths), diff_stat, and

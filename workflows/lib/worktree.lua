@@ -11,8 +11,9 @@ local git = require("lib.git")
 local M = {}
 
 M.instructions_file = "agent_instructions.md"
+M.notes_files = { "summary.md", "notes.md" }  -- the agent's notes for the reviewer (lib/prompt's NOTES)
 -- never part of a task's changes (kept out of snapshots, status and commits)
-M.private = { M.instructions_file }
+M.private = { M.instructions_file, M.notes_files[1], M.notes_files[2] }
 M.meta_file = "orch-workspace.json"  -- in the worktree's own git dir: task, branch, base, start
 
 local function cfg() return (orch.config or {}).workspace or {} end

@@ -1,0 +1,116 @@
+-- Specs for workflows/lib/acceptance.lua: context files in, deliverables out,
+-- acceptance commands run by the orchestrator, and the verdict from them
+-- (never from the agent's claim).
+local T = require("orch.testing")
+local A = require("lib.acceptance")
+local describe, it, eq, ok = T.describe, T.it, T.eq, T.ok
+
+local function exists_in(set) return function(p) return set[p] == true end end
+
+describe("acceptance: paths", function()
+  it("resolves . and .. lexically, relative to a base", function()
+    eq(A.resolve("docs/../src/./a.lua", "/w/t1"), "/w/t1/src/a.lua")
+    eq(A.resolve("/etc/passwd", "/w/t1"), "/etc/passwd")
+    eq(A.resolve("../../../etc", "/w/t1"), "/etc")
+    eq(A.resolve("a//b/", "/w"), "/w/a/b")
+  end)
+  it("within: the root itself and what is under it, not a sibling with the same prefix", function()
+    eq({ A.within("/w/t1", "/w/t1"), A.within("/w/t1/a", "/w/t1/"), A.within("/w/t10/a", "/w/t1") },
+      { true, true, false })
+  end)
+end)
+
+describe("acceptance: context files", function()
+  local where = { dirs = { "/w/t1", "/repo" }, roots = { "/w/t1", "/repo" } }
+  it("passes when each exists in the worktree or the repository", function()
+    local t = { id = "task-1", context_files = { "a.md", "docs/b.md" } }
+    eq(A.check_context(t, where, exists_in({ ["/w/t1/a.md"] = true, ["/repo/docs/b.md"] = true })), true)
+    eq(A.check_context({ id = "x" }, where, exists_in({})), true)
+  end)
+  it("refuses a missing one, naming the task, the file and where it looked", function()
+    local r, err = A.check_context({ id = "task-2", context_files = { "gone.md" } }, where, exists_in({}))
+    eq(r, nil)
+    eq(err, "task task-2: context file gone.md not found (looked in /w/t1, /repo)")
+  end)
+  it("refuses one outside the allowed folders, even when it exists", function()
+    local r, err = A.check_context({ id = "task-3", context_files = { "../../etc/passwd" } }, where,
+      exists_in({ ["/etc/passwd"] = true }))
+    eq(r, nil)
+    eq(err, "task task-3: context file ../../etc/passwd is outside the allowed folders (/w/t1, /repo)")
+    local _, abs = A.check_context({ id = "task-3", context_files = { "/etc/passwd" } }, where,
+      exists_in({ ["/etc/passwd"] = true }))
+    ok(abs:find("/etc/passwd is outside", 1, true), abs)
+  end)
+  it("with an allowed root, a file must be inside it", function()
+    local w = { dirs = { "/w/t1", "/repo" }, roots = { "/repo/src" } }
+    local set = exists_in({ ["/w/t1/a.md"] = true, ["/repo/src/b.lua"] = true })
+    local r, err = A.check_context({ id = "t", context_files = { "a.md" } }, w, set)
+    eq(r, nil)
+    ok(err:find("outside the allowed folders (/repo/src)", 1, true), err)
+    eq(A.check_context({ id = "t", context_files = { "src/b.lua" } }, w, set), true)
+  end)
+end)
+
+describe("acceptance: deliverables", function()
+  it("lists the ones missing from the folder, and one outside it as missing", function()
+    local t = { deliverables = { "docs/api.md", "src/x.lua", "../other/y" } }
+    eq(A.missing_deliverables(t, "/w/t1", exists_in({ ["/w/t1/docs/api.md"] = true, ["/w/other/y"] = true })),
+      { "src/x.lua", "../other/y" })
+    eq(A.missing_deliverables({}, "/w/t1", exists_in({})), {})
+  end)
+end)
+
+describe("acceptance: verdict", function()
+  it("completed only when every command passes and every deliverable is there", function()
+    eq({ A.verdict({}, {}) }, { "completed" })
+    eq({ A.verdict({}, { { cmd = "make", ok = true } }) }, { "completed" })
+  end)
+  it("a missing deliverable needs review; a failing command fails, naming it", function()
+    eq({ A.verdict({ "a.md", "b.md" }, {}) }, { "needs_review", "deliverables missing: a.md, b.md" })
+    eq({ A.verdict({ "a.md" }, { { cmd = "make", ok = true }, { cmd = "make test", ok = false } }) },
+      { "failed", "acceptance failed: make test" })
+  end)
+end)
+
+describe("acceptance: the commands, run for real", function()
+  local dir = (os.getenv("ORCH_LOGS_DIR") or "logs") .. "/acceptance_spec-" .. orch.pid
+  assert(orch.make_dir(dir))
+  assert(orch.write_file(dir .. "/present.txt", "x"))
+
+  it("runs each with /bin/sh -c in the folder, keeping exit code and output", function()
+    local t = { verify = { "test -f present.txt && echo found", "echo out; echo err >&2; exit 3" } }
+    local results = assert(A.run_verify(t, dir, { timeout = 30 }))
+    eq(#results, 2)
+    eq({ results[1].ok, results[1].exit_code, results[1].output }, { true, 0, "found\n" })
+    eq({ results[2].ok, results[2].exit_code, results[2].output }, { false, 3, "out\n\nerr\n" })
+    ok(results[2].duration_s >= 0, "a duration")
+  end)
+  it("a command past its timeout fails, and says so", function()
+    local results = assert(A.run_verify({ verify = { "sleep 30" } }, dir, { timeout = 0.2 }))
+    eq(results[1].ok, false)
+    eq(results[1].timed_out, true)
+    ok(results[1].output:find("timed out after 0.2 s", 1, true), results[1].output)
+  end)
+  it("keeps at most OUTPUT_CHARS of a long output, saying how much is left out", function()
+    local results = assert(A.run_verify({ verify = { "yes abcdefgh | head -c 20000; exit 1" } }, dir, { timeout = 30 }))
+    ok(#results[1].output < A.OUTPUT_CHARS + 40, #results[1].output)
+    ok(results[1].output:find("more bytes)", 1, true), "the truncation is said")
+  end)
+  it("a cancelled command stops the checks with the reason", function()
+    local function exec() return nil, { code = "cancelled", reason = "skip" } end
+    eq({ A.run_verify({ verify = { "true" } }, dir, { exec = exec }) }, { nil, "skip" })
+  end)
+  it("judge: the agent said done, a deliverable is missing and a command fails -> failed, both recorded", function()
+    local t = { deliverables = { "present.txt", "absent.md" }, verify = { "exit 1" } }
+    local fields, status = A.judge(t, dir, { timeout = 30 })
+    eq(status, "failed")
+    eq(fields.deliverables_missing, { "absent.md" })
+    eq(fields.verify_results[1].exit_code, 1)
+    eq(fields.error, "acceptance failed: exit 1")
+  end)
+  it("judge: all there and passing -> completed, no error", function()
+    local fields, status = A.judge({ deliverables = { "present.txt" }, verify = { "true" } }, dir, { timeout = 30 })
+    eq({ status, fields.error, #fields.deliverables_missing, fields.verify_results[1].ok },
+      { "completed", nil, 0, true })
+  end)
+end)

@@ -1,0 +1,162 @@
+-- acceptance: what a task brings in and what it must leave behind, judged by
+-- the orchestrator itself, never by the agent's own claim of success.
+--  1. Context in: every context_files path must exist, relative to the task's
+--     worktree (else the repository the agents work in), and lie inside
+--     claude.allowed_root when that is set, else inside the worktree or the
+--     repository. A task that breaks this does not start: it fails with a
+--     message naming the task and the file.
+--  2. Deliverables out: after the agent stops, each deliverables path is
+--     looked for in the task's folder (its worktree). One missing: the task
+--     is needs_review (the agent may have put the work elsewhere; a person
+--     looks), not completed.
+--  3. Acceptance commands (verify: / **Acceptance Command:**): run by the
+--     orchestrator in the task's folder after the agent stops, one after the
+--     other, each as `/bin/sh -c CMD` with a timeout
+--     (orchestrator.verify_timeout); the output (stdout then stderr) is kept,
+--     truncated to OUTPUT_CHARS. One failing (non-zero, a signal, a timeout):
+--     the task is failed. All run even when one fails, so the report shows each.
+--  A task the agent did not finish keeps the agent's outcome (nothing is checked).
+-- Policy: edit freely.
+--
+-- M.resolve(path, base) -> absolute path, "." and ".." resolved (lexically)
+-- M.within(path, root)  -> whether absolute path lies in root (or is root)
+-- M.check_context(t, where [, exists]) -> true | nil, message
+--     where = {dirs={folder...} (looked in, in order), roots={folder...} (allowed)}
+-- M.missing_deliverables(t, dir [, exists]) -> {path...}
+-- M.run_verify(t, dir, opts) -> results | nil, cancel_reason
+--     opts = {timeout=, exec= (default orch.exec), clock= (default orch.monotonic)}
+--     results = { {cmd=, ok=, exit_code=, signal=, timed_out=, output=, duration_s=} }
+-- M.verdict(missing, results) -> "completed" | "needs_review" | "failed", error
+-- M.judge(t, dir, opts) -> fields for the task, status | nil, cancel_reason
+local M = {}
+
+M.OUTPUT_CHARS = 4000       -- an acceptance command's output kept on the task
+M.DEFAULT_TIMEOUT = 300     -- seconds per acceptance command
+M.SHELL = "/bin/sh"
+
+local concat = table.concat
+
+local function file_exists(p) return orch.file_info(p) ~= nil end
+
+function M.resolve(path, base)
+  path = tostring(path)
+  if path:sub(1, 1) ~= "/" then path = (base or "") .. "/" .. path end
+  local parts = {}
+  for part in path:gmatch("[^/]+") do
+    if part == ".." then
+      if #parts > 0 then parts[#parts] = nil end
+    elseif part ~= "." then
+      parts[#parts + 1] = part
+    end
+  end
+  return "/" .. concat(parts, "/")
+end
+
+function M.within(path, root)
+  root = M.resolve(root)
+  if root == "/" then return true end
+  return path == root or path:sub(1, #root + 1) == root .. "/"
+end
+
+local function inside_any(path, roots)
+  for _, r in ipairs(roots) do if M.within(path, r) then return true end end
+  return false
+end
+
+local function list(v) return type(v) == "table" and v or {} end
+
+function M.check_context(t, where, exists)
+  exists = exists or file_exists
+  local dirs, roots = list(where.dirs), list(where.roots)
+  for _, f in ipairs(list(t.context_files)) do
+    -- found: inside and there; outside: there but outside, or every place it could be is
+    local found, outside, inside = false, false, false
+    for _, d in ipairs(dirs) do
+      local p = M.resolve(f, d)
+      local ok_here = inside_any(p, roots)
+      inside = inside or ok_here
+      if exists(p) then
+        if ok_here then found = true break end
+        outside = true
+      end
+    end
+    if not found and (outside or not inside) then
+      return nil, string.format("task %s: context file %s is outside the allowed folders (%s)",
+        tostring(t.id), f, #roots > 0 and concat(roots, ", ") or "none")
+    elseif not found then
+      return nil, string.format("task %s: context file %s not found (looked in %s)", tostring(t.id), f,
+        concat(dirs, ", "))
+    end
+  end
+  return true
+end
+
+function M.missing_deliverables(t, dir, exists)
+  exists = exists or file_exists
+  local missing = {}
+  for _, p in ipairs(list(t.deliverables)) do
+    local full = M.resolve(p, dir)
+    if not M.within(full, dir) or not exists(full) then missing[#missing + 1] = p end
+  end
+  return missing
+end
+
+local function truncate(text, max)
+  if #text <= max then return text end
+  -- back to a UTF-8 lead byte, so the kept text stays valid
+  local cut = max
+  while cut > 0 and text:byte(cut + 1) and text:byte(cut + 1) >= 0x80 and text:byte(cut + 1) < 0xC0 do
+    cut = cut - 1
+  end
+  return text:sub(1, cut) .. string.format("\n... (%d more bytes)", #text - cut)
+end
+
+function M.run_verify(t, dir, opts)
+  opts = opts or {}
+  local exec, clock = opts.exec or orch.exec, opts.clock or orch.monotonic
+  local timeout = tonumber(opts.timeout) or M.DEFAULT_TIMEOUT
+  local results = {}
+  for _, cmd in ipairs(list(t.verify)) do
+    local started = clock()
+    local r, err = exec({ cmd = { M.SHELL, "-c", cmd }, cwd = dir, timeout = timeout,
+                          max_output = 4 * M.OUTPUT_CHARS })
+    if not r and err and err.code == "cancelled" then return nil, err.reason or "cancelled" end
+    local out
+    if r then
+      out = (r.stdout or "") .. (((r.stderr or "") ~= "" and (r.stdout or "") ~= "") and "\n" or "") ..
+        (r.stderr or "")
+      if r.timed_out then out = out .. (out ~= "" and "\n" or "") .. "timed out after " .. timeout .. " s" end
+    else
+      out = "could not run: " .. tostring(err)
+    end
+    results[#results + 1] = { cmd = cmd, ok = r ~= nil and r.ok == true and not r.timed_out,
+      exit_code = r and r.code or nil, signal = r and r.signal or nil, timed_out = r and r.timed_out or nil,
+      output = truncate(out, M.OUTPUT_CHARS), duration_s = clock() - started }
+  end
+  return results
+end
+
+function M.verdict(missing, results)
+  local bad = {}
+  for _, v in ipairs(results or {}) do if not v.ok then bad[#bad + 1] = v.cmd end end
+  if #bad > 0 then return "failed", "acceptance failed: " .. concat(bad, ", ") end
+  if #(missing or {}) > 0 then return "needs_review", "deliverables missing: " .. concat(missing, ", ") end
+  return "completed"
+end
+
+function M.judge(t, dir, opts)
+  local array = (orch and orch.json and orch.json.array) or function(x) return x end  -- JSON arrays when stored
+  local fields = {}
+  local missing = M.missing_deliverables(t, dir, opts and opts.exists)
+  if t.deliverables then fields.deliverables_missing = array(missing) end
+  if #list(t.verify) > 0 then
+    local results, why = M.run_verify(t, dir, opts)
+    if not results then return nil, why end
+    fields.verify_results = array(results)
+  end
+  local status, err = M.verdict(missing, fields.verify_results)
+  fields.error = err
+  return fields, status
+end
+
+return M
