@@ -202,7 +202,8 @@ orch.route("GET", "/api/status/{session_id}", function(req)
   end
   local in_progress = #v.agents
   return { session_id = v.session_id, status = v.status, total_tasks = v.total, completed_tasks = v.completed,
-           failed_tasks = v.failed, skipped_tasks = v.skipped, in_progress_tasks = in_progress,
+           failed_tasks = v.failed, skipped_tasks = v.skipped, blocked_tasks = v.blocked,
+           needs_review_tasks = v.needs_review, in_progress_tasks = in_progress,
            pending_tasks = v.total - v.done - in_progress, cost_usd = v.cost_usd, tokens = v.tokens,
            started_at = v.started_at, task_file = v.task_file, running_here = v.running_here,
            max_parallel_agents = tonumber(s.max_concurrent), waiting = v.waiting,

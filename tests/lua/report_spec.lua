@@ -163,6 +163,13 @@ describe("report: a parallel day with every field", function()
     local t = { status = "failed", verify_results = { { cmd = "make test", ok = false, exit_code = 2 } } }
     eq(require("lib.report_task").reason(t), "acceptance failed: `make test`")
   end)
+
+  it("does not repeat the status the stored reason starts with", function()
+    local reason = require("lib.report_task").reason
+    eq(reason({ status = "skipped", error = "skipped: budget" }), "budget")
+    eq(reason({ status = "blocked", error = "blocked: task-1 failed" }), "task-1 failed")
+    eq(reason({ status = "skipped", error = "skipped while running" }), "skipped while running")
+  end)
 end)
 
 describe("report_cli: the SESSION|DATE argument", function()

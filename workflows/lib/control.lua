@@ -75,6 +75,7 @@ function M.status_of(s)
   local out = {
     session_id = s.id, status = s.status, task = pos or c.done, total = c.total, done = c.done,
     completed = c.completed, failed = c.failed, skipped = c.skipped, pending = c.pending,
+    blocked = c.blocked or 0, needs_review = c.needs_review or 0,
     cost_usd = cost, tokens = tokens, started_at = s.started_at, task_file = s.task_file,
     running_here = M.live[s.id] ~= nil,
     message = fmt.status(s, orch.now(), { live = running(s) }),

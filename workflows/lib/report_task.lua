@@ -71,6 +71,9 @@ end
 function M.reason(t)
   if t.status == "completed" then return nil end
   local why = t.blocked_reason or t.error or t.skip_reason or t.pause_reason
+  -- stored as "skipped: budget", "blocked: task-1 failed": the status is shown beside it
+  local st = tostring(t.status) .. ": "
+  if type(why) == "string" and why:sub(1, #st) == st then why = why:sub(#st + 1) end
   local missing = list(t.deliverables_missing)
   if not why and #missing > 0 then
     local names = {}
