@@ -118,6 +118,20 @@ describe("the status table", function()
     eq(select(2, text:gsub("\n", "")), 7, "lines: four, a blank one, the header, the row and its error")
   end)
 
+  it("lists every agent in hand with its status, elapsed time, cost and branch, and why tasks are blocked", function()
+    local v = { id = "x", status = "running", host_alive = true, completed_tasks = 0, cost_usd = 0, tokens = 0,
+      tasks = { { id = "task-1", title = "A", status = "running" }, { id = "task-3", title = "C", status = "running" },
+                { id = "task-2", title = "B", status = "blocked", error = "blocked: task-4 failed" } },
+      agents = { { task = "task-1", status = "running", elapsed_s = 125, cost_usd = 0.25, branch = "feature/a" },
+                 { task = "task-3", status = "waiting_approval", elapsed_s = 5, cost_usd = 0 } } }
+    local text = text_of(v)
+    ok(text:find("\nAgents    2 in hand\n", 1, true), text)
+    ok(text:find("\n  task-1 running            2m 05s   $0.2500  feature/a", 1, true), text)
+    ok(text:find("\n  task-3 waiting_approval       5s   $0.0000  -", 1, true), text)
+    ok(text:find("⊘ blocked", 1, true), text)
+    ok(text:find("↳ blocked: task-4 failed", 1, true), text)
+  end)
+
   it("cuts a long title to its column with an ellipsis, counting characters", function()
     local v = { id = "x", status = "paused", completed_tasks = 0, tasks = {
       { id = "1", title = string.rep("é", 50), status = "pending" } } }

@@ -14,8 +14,10 @@ local format, concat, floor = string.format, table.concat, math.floor
 M.NO_SESSIONS = "No sessions yet. Start one with: orch-host run daily.lua"
 M.ERROR_CHARS = 160  -- a failed task's error, a dead notification's reason
 
-local MARK = { completed = "✓", needs_review = "?", failed = "✗",
+local MARK = { completed = "✓", needs_review = "?", failed = "✗", blocked = "⊘", cancelled = "✗",
   running = "▶", skipped = "↷", waiting_approval = "⏸", paused = "⏸" }
+-- the statuses whose row says why on a second line (the task's error)
+local SAYS_WHY = { failed = true, paused = true, blocked = true, needs_review = true, skipped = true }
 
 -- cell(v [, default]) -> v on one line of the table: lib/format's printable,
 -- newlines and tabs as \xNN too, so a value can neither break a row nor
@@ -68,7 +70,7 @@ local function task_row(t)
     pad(cell(t.title), 36), pad(cell(t.type), 13), (t0 > 0 and t1 > t0) and fmt.duration(t1 - t0) or "",
     cost > 0 and fmt.money(cost) or "", tok > 0 and fmt.thousands(tok) or "")
   local err = cell(t.error)
-  if err ~= "" and (t.status == "failed" or t.status == "paused") then
+  if err ~= "" and SAYS_WHY[t.status] then
     row = row .. "\n       ↳ " .. fmt.truncate(err, M.ERROR_CHARS)
   end
   return row
@@ -93,6 +95,15 @@ function M.session(v, opts)
     format(ROW, "#", pad("status", 18), pad("task", 36), pad("type", 13), "time", "cost", "tokens"),
   }
   for _, t in ipairs(tasks) do out[#out + 1] = task_row(t) end
+  local agents = v.agents or {}
+  if #agents > 0 then  -- every task in hand (several at once in a parallel day)
+    out[#out + 1] = format("\nAgents    %d in hand", #agents)
+    for _, a in ipairs(agents) do
+      out[#out + 1] = format("  %-4s %s %8s %9s  %s", cell(a.task), pad(cell(a.status), 16),
+        a.elapsed_s and fmt.duration(a.elapsed_s) or "", fmt.money(tonumber(a.cost_usd) or 0),
+        a.branch and cell(a.branch) or "-")
+    end
+  end
   local p = v.pending_approval
   if p then
     local head = format("\nWaiting   %s for task %s since %s: ", cell(p.kind, "approval"), cell(p.task_id),
