@@ -107,7 +107,6 @@ echo "status --json: $N tasks ${sb} us, 2 tasks ${ss} us ($(wc -c <"$WORK/status
 
 mh=$(printf '%s\n' "${DH[@]}" | median); mb=$(printf '%s\n' "${DB[@]}" | median); mg=$(printf '%s\n' "${DG[@]}" | median)
 ratio=$(awk -v a="$mh" -v b="$mg" 'BEGIN { printf "%.2f", a / b }')
-bratio=$(awk -v a="$mh" -v b="$mb" 'BEGIN { printf "%.2f", a / b }')
 awk -v h="$mh" -v g="$mg" -v b="$mb" -v n="$N" 'BEGIN {
   printf "dag run, median: host %.2f s vs bare DAG runner %.2f s = %.2fx (%.3f ms/task more; the bar'"'"'s ratio)\n", \
     h / 1e6, g / 1e6, h / g, (h - g) / 1e3 / n
