@@ -225,6 +225,7 @@ for wt in "$WS"/agent_workspaces/*/; do
 done
 say ""
 say "The agents leave their work uncommitted, each on its task's branch: review it there."
+say "task-2's worktree also holds task-1's db/schema.sql (it started from task-1's work); the report counts only each task's own files."
 report2="$(ls -t "$DEMO/results/team-day"/*.md 2>/dev/null | head -n1)"
 say "Report:    ${report2:-(none written)}"
 [ -n "$interrupted" ] && say "Interrupted: the team day was paused. Run scripts/demo.sh again to start over."
