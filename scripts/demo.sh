@@ -1,6 +1,16 @@
 #!/usr/bin/env bash
-# demo.sh: one whole orch-host session over tasks/example-tasks.md, with the
-# REAL Claude Code CLI editing files in a scratch git repo.
+# demo.sh: two orch-host sessions with the REAL Claude Code CLI editing files
+# in a scratch git repo:
+#   1. the markdown day, tasks/example-tasks.md: one task after another, with
+#      approvals;
+#   2. the team day, tasks/tasks.json (a JSON dependency graph), after the first
+#      day's files are committed: --max-concurrent 2 --auto-approve --no-input,
+#      each task in its own git worktree and branch (demo/workspace/
+#      agent_workspaces/<task id>); task-1 and task-3 run at once, task-2 starts
+#      from task-1's work. It runs in both modes below (with credentials it is
+#      the real model again, with its own budget: each session gets
+#      MAX_DAILY_COST_USD, so the demo may spend up to twice that); it is
+#      skipped only when the first day was interrupted (paused).
 #
 #   bash scripts/demo.sh            on a terminal: you approve tasks there (a/s/p)
 #   bash scripts/demo.sh </dev/null non-interactive: --auto-approve --no-input
@@ -9,16 +19,20 @@
 #   * ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN set: the real Anthropic API,
 #     with CLAUDE_CLI_PATH, else a `claude` on PATH, else the pinned CLI in
 #     .deps/npm (installed if missing). This spends real money: the demo sets
-#     MAX_DAILY_COST_USD=2 unless you set it.
+#     MAX_DAILY_COST_USD=2 (per session, so up to $4 for both days) unless you
+#     set it.
 #   * otherwise: the same real `claude` CLI (CLAUDE_CLI_PATH, else the pinned one)
-#     against the offline scripted model, workflows/offline/demo-model.json,
+#     against the offline scripted model, workflows/offline/demo-model.json (one
+#     agent per task of both days),
 #     served on loopback by tests/e2e/fake_messages_api.js (scripts/offline-model.sh).
 #     Nothing leaves the machine.
 #
 # Everything goes under demo/ (gitignored), recreated on each run:
-#   demo/workspace   the agents' git repo (git init + one commit), CLAUDE_BASE_CWD
+#   demo/workspace   the agents' git repo (git init + one commit; the first day's
+#                    files are committed before the team day), CLAUDE_BASE_CWD
 #   demo/state       ORCH_STATE_DB      demo/logs     ORCH_LOGS_DIR
-#   demo/results     ORCH_RESULTS_DIR   demo/claude-config  the offline CLI's config dir
+#   demo/results     ORCH_RESULTS_DIR (the team day's report: demo/results/team-day)
+#   demo/claude-config  the offline CLI's config dir
 # so the demo never touches your real state, logs, results or ~/.claude.
 # Notifications are off for the demo (N8N_NOTIFY_URL and TELEGRAM_* set empty,
 # which also hides any values in .env).
@@ -27,8 +41,8 @@
 # incremental build), or cmake if setup.sh is absent. ORCH_HOST=/path/to/orch-host
 # skips that step and uses the given binary.
 #
-# Exit code: orch-host's (0 all done, 1 tasks failed, 3 paused, ...); 2 if the
-# demo could not start.
+# Exit code: orch-host's (0 all done, 1 tasks failed, 3 paused, ...): the first
+# day's if it is not 0, else the team day's; 2 if the demo could not start.
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -124,11 +138,11 @@ if [ "$MODE" = offline ]; then
   say "  Set ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN to run the same demo with the real model."
 else
   export MAX_DAILY_COST_USD="${MAX_DAILY_COST_USD:-2}"
-  bold "Anthropic credentials found: running the real claude CLI against the REAL Anthropic API (this costs money; budget \$$MAX_DAILY_COST_USD, MAX_DAILY_COST_USD)."
+  bold "Anthropic credentials found: running the real claude CLI against the REAL Anthropic API (this costs money; budget \$$MAX_DAILY_COST_USD per day, MAX_DAILY_COST_USD)."
   say "  claude:  $CLAUDE ($CLAUDE_VERSION)"
   if [ -n "${ANTHROPIC_BASE_URL:-}" ]; then say "  API:     ANTHROPIC_BASE_URL=$ANTHROPIC_BASE_URL"; fi
 fi
-say "  tasks:   tasks/example-tasks.md"
+say "  tasks:   tasks/example-tasks.md (the markdown day), then tasks/tasks.json (the team day)"
 say "  agents work in demo/workspace (a fresh git repo); state, logs and results go to demo/"
 
 RUN_ARGS=(run daily.lua --tasks "$TASKS")
@@ -152,7 +166,7 @@ trap 'exit 143' TERM
 
 # --- 5. what happened -----------------------------------------------------------
 say ""
-bold "== orch-host status =="
+bold "== day 1, the markdown day: orch-host status =="
 "${ORCH[@]}" status || true
 say ""
 bold "== files the agents created (git -C demo/workspace status --short) =="
@@ -166,6 +180,56 @@ say "Report:    ${report:-(none written)}"
 say "Logs:      $DEMO/logs/ (events.ndjson, the daily log, one task-*-output.log per agent run)"
 [ "$MODE" = offline ] && say "Fake API:  $DEMO/fake-api.log"
 say "Workspace: $WS"
-[ -n "$interrupted" ] && say "Interrupted: the session was paused. Run scripts/demo.sh again to start over."
-say "orch-host exit code: $rc"
+if [ -n "$interrupted" ]; then
+  say "Interrupted: the session was paused, the team day is not run. Run scripts/demo.sh again to start over."
+  say "orch-host exit code: $rc"
+  exit "$rc"
+fi
+say "day 1 exit code: $rc"
+
+# --- 6. the team day ------------------------------------------------------------
+# Task worktrees start from HEAD, so the first day's files are committed first.
+say ""
+bold "== day 2, the team day: tasks/tasks.json, --max-concurrent 2, a git worktree per task =="
+if [ -n "$(git -C "$WS" status --porcelain)" ]; then
+  git -C "$WS" add -A
+  git -C "$WS" -c user.name="orch-host demo" -c user.email="demo@localhost" -c commit.gpgsign=false \
+    commit -q -m "The markdown day's files" || die "git commit in $WS failed"
+  say "committed the first day's files in demo/workspace; each task's worktree starts from that commit"
+else
+  say "the first day left no files to commit; each task's worktree starts from demo/workspace's HEAD"
+fi
+say "  task-1 (db/schema.sql) and task-3 (src/ui/) run at once; task-2 (src/api/notes.js) starts from task-1's work"
+say ""
+rc2=0
+interrupted=""
+trap 'interrupted=1' INT TERM
+ORCH_RESULTS_DIR="$DEMO/results/team-day" "${ORCH[@]}" run daily.lua --tasks "$ROOT/tasks/tasks.json" \
+  --max-concurrent 2 --auto-approve --no-input </dev/null || rc2=$?
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+say ""
+bold "== day 2, the team day: orch-host status =="
+"${ORCH[@]}" status || true
+say ""
+bold "== the task worktrees (git -C demo/workspace worktree list) =="
+git -C "$WS" worktree list
+for wt in "$WS"/agent_workspaces/*/; do
+  [ -d "$wt" ] || continue
+  id="$(basename "$wt")"
+  say ""
+  bold "-- agent_workspaces/$id on $(git -C "$wt" rev-parse --abbrev-ref HEAD 2>/dev/null): git status --short --"
+  changes="$(git -C "$wt" status --short --untracked-files=all)"
+  if [ -n "$changes" ]; then printf '%s\n' "$changes"; else say "(no changes)"; fi
+done
+say ""
+say "The agents leave their work uncommitted, each on its task's branch: review it there."
+say "task-2's worktree also holds task-1's db/schema.sql (it started from task-1's work); the report counts only each task's own files."
+report2="$(ls -t "$DEMO/results/team-day"/*.md 2>/dev/null | head -n1)"
+say "Report:    ${report2:-(none written)}"
+[ -n "$interrupted" ] && say "Interrupted: the team day was paused. Run scripts/demo.sh again to start over."
+say ""
+say "exit codes: day 1 (markdown) $rc, day 2 (team) $rc2"
+[ "$rc" -eq 0 ] && rc=$rc2
 exit "$rc"
