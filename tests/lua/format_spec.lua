@@ -74,10 +74,19 @@ describe("format: other messages", function()
 
   it("task_completed on the last task says so and offers no next step", function()
     local s = session("running")
+    s.tasks[2].status = "completed"
     local text = F.task_completed(s, s.tasks[3], {})
     has(text, "✅ Task 3/3 Complete!")
     has(text, "🏁 That was the last task.")
     ok(not text:find("Next:", 1, true), text)
+  end)
+
+  it("task_completed of the last in file order while another still runs (a parallel day) says what is left", function()
+    local s = session("running")
+    s.tasks[2].status = "running"
+    local text = F.task_completed(s, s.tasks[3], {})
+    has(text, "⏳ 1 more to finish.")
+    ok(not text:find("last task", 1, true), text)
   end)
 
   it("task_failed shows the error, exit code and commands; a timeout says how long", function()

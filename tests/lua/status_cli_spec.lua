@@ -126,6 +126,9 @@ describe("the status table", function()
                  { task = "task-3", status = "waiting_approval", elapsed_s = 5, cost_usd = 0 } } }
     local text = text_of(v)
     ok(text:find("\nAgents    2 in hand\n", 1, true), text)
+    -- the id column as wide as the longest id, so the columns stay under their heads
+    ok(text:find("\n  #      status             task ", 1, true), text)
+    ok(text:find("\n  task-1 ▶ running          A ", 1, true), text)
     ok(text:find("\n  task-1 running            2m 05s   $0.2500  feature/a", 1, true), text)
     ok(text:find("\n  task-3 waiting_approval       5s   $0.0000  -", 1, true), text)
     ok(text:find("⊘ blocked", 1, true), text)

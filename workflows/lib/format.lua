@@ -178,7 +178,8 @@ function M.task_completed(s, t, r)
   return blocks(format("✅ Task %s/%d Complete!", tostring(i), n),
     excerpt(r.summary or r.result), stats(t, r),
     progress(c) .. "\n" .. M.bar(c.done, c.total), M.RULE,
-    nxt and task_block(s, nxt, "Next:") or "🏁 That was the last task.",
+    nxt and task_block(s, nxt, "Next:")
+      or (c.done < c.total and format("⏳ %d more to finish.", c.total - c.done) or "🏁 That was the last task."),
     nxt and commands(s))
 end
 

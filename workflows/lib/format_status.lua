@@ -61,9 +61,10 @@ local function when(clock, epoch)
   return clock(epoch)
 end
 
-local ROW = "  %-4s %s %s %s %8s %9s %9s"
+-- a row of the table; the first column as wide as the longest task id (4 at least)
+local function row_format(idw) return "  %-" .. idw .. "s %s %s %s %8s %9s %9s" end
 
-local function task_row(t)
+local function task_row(t, ROW)
   local t0, t1 = tonumber(t.started_at) or 0, tonumber(t.completed_at) or 0
   local cost, tok = tonumber(t.cost_usd) or 0, S.tokens(t.tokens)
   local row = format(ROW, cell(t.id), (MARK[t.status] or "·") .. " " .. pad(cell(t.status), 16),
@@ -92,14 +93,17 @@ function M.session(v, opts)
     format("Progress  %d/%d completed   cost %s   %s tokens", v.completed_tasks or 0, #tasks,
       fmt.money(tonumber(v.cost_usd) or 0), fmt.thousands(tonumber(v.tokens) or 0)),
     "",
-    format(ROW, "#", pad("status", 18), pad("task", 36), pad("type", 13), "time", "cost", "tokens"),
   }
-  for _, t in ipairs(tasks) do out[#out + 1] = task_row(t) end
+  local idw = 4
+  for _, t in ipairs(tasks) do idw = math.max(idw, width(cell(t.id))) end
+  local ROW = row_format(idw)
+  out[#out + 1] = format(ROW, "#", pad("status", 18), pad("task", 36), pad("type", 13), "time", "cost", "tokens")
+  for _, t in ipairs(tasks) do out[#out + 1] = task_row(t, ROW) end
   local agents = v.agents or {}
   if #agents > 0 then  -- every task in hand (several at once in a parallel day)
     out[#out + 1] = format("\nAgents    %d in hand", #agents)
     for _, a in ipairs(agents) do
-      out[#out + 1] = format("  %-4s %s %8s %9s  %s", cell(a.task), pad(cell(a.status), 16),
+      out[#out + 1] = format("  %-" .. idw .. "s %s %8s %9s  %s", cell(a.task), pad(cell(a.status), 16),
         a.elapsed_s and fmt.duration(a.elapsed_s) or "", fmt.money(tonumber(a.cost_usd) or 0),
         a.branch and cell(a.branch) or "-")
     end
