@@ -243,11 +243,7 @@ std::string Store::session_tasks_json(const std::string& id) {
     // (save_task's dump, update_task's json_patch), never holding a column's
     // key, is spliced in without its braces. Anything else in `data` (a
     // database edited by hand) takes row_object's way for that row.
-    // load_session's order; the sort holds (seq, rowid) alone, not the rows
-    // (whole rows spill a 10,000-task sort to a temp file past cache_size)
-    Stmt q(stmt("SELECT t.id,t.seq,t.title,t.type,t.status,t.started_at,t.completed_at,t.cost_usd,t.tokens,"
-                "t.output_log,t.data FROM (SELECT rowid AS r FROM tasks WHERE session_id=?1 ORDER BY seq, rowid "
-                "LIMIT -1) o CROSS JOIN tasks t ON t.rowid=o.r"));
+    Stmt q(stmt(store_sql::k_session_tasks_in_order));
     q.bind(1, id);
     std::string out = "[";
     int rc;
