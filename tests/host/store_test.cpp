@@ -298,6 +298,7 @@ TEST_CASE("store: session_tasks_json is load_session's tasks, row for row, witho
     REQUIRE(got.size() == 4);
     CHECK(got[0]["id"] == "a");
     CHECK(got[3]["data"] == json::array({1, 2}));
+    CHECK(s.session_tasks_json("s", "{\"tasks\": ", "}\n") == "{\"tasks\": " + text + "}\n");  // framed
 }
 
 TEST_CASE("store: a version 4 database gains tasks_by_seq; a session's tasks come in order without a sort") {
