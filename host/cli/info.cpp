@@ -18,9 +18,14 @@ namespace {
 
 // Prints lib.status_cli's answer {exit=, out= | err=}: out as it is, err
 // after "orch-host CMD: " on stderr; its exit code.
+// out is written from the answer itself (a 10,000-task status is 6 MB).
 int print_answer(const json& r, const std::string& cmd) {
-    std::string out = r.value("out", std::string()), err = r.value("err", std::string());
-    fwrite(out.data(), 1, out.size(), stdout);
+    auto out = r.find("out");
+    if (out != r.end() && out->is_string()) {
+        const std::string& text = out->get_ref<const std::string&>();
+        fwrite(text.data(), 1, text.size(), stdout);
+    }
+    std::string err = r.value("err", std::string());
     if (!err.empty()) fprintf(stderr, "orch-host %s: %s\n", cmd.c_str(), err.c_str());
     return r.value("exit", static_cast<int>(k_exit_bad_input));
 }

@@ -119,14 +119,18 @@ int l_load_session(lua_State* L) {
     });
 }
 
-// orch.session_tasks_json(id) -> the JSON text of the session's tasks (the
-// array orch.load_session's .tasks encodes to), for a caller that only
-// prints them: no task becomes a Lua table
+// orch.session_tasks_json(id [, before, after]) -> the JSON text of the
+// session's tasks (the array orch.load_session's .tasks encodes to), for a
+// caller that only prints them: no task becomes a Lua table; before .. the
+// array .. after in one string, without a concatenation of 6 MB in Lua
 int l_session_tasks_json(lua_State* L) {
     std::string id = luaL_checkstring(L, 1);
+    size_t nb = 0, na = 0;
+    const char* b = luaL_optlstring(L, 2, "", &nb);
+    const char* a = luaL_optlstring(L, 3, "", &na);
     Store& s = store_of(L, "orch.session_tasks_json");
     return guarded(L, "orch.session_tasks_json", [&] {
-        std::string text = s.session_tasks_json(id);
+        std::string text = s.session_tasks_json(id, std::string_view(b, nb), std::string_view(a, na));
         lua_pushlstring(L, text.data(), text.size());
         return 1;
     });

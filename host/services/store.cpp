@@ -205,13 +205,11 @@ namespace {
 // nlohmann writes it (a double with a ".0" when whole, so the text decodes
 // to what row_object gives); a text with bytes to escape or beyond ASCII
 // takes nlohmann's way
-void append_member(std::string& out, sqlite3_stmt* s, int i) {
+void append_member(std::string& out, sqlite3_stmt* s, int i, const std::string& key) {
     int type = sqlite3_column_type(s, i);
     if (type == SQLITE_NULL) return;
     if (out.back() != '{') out += ',';
-    out += '"';
-    out += sqlite3_column_name(s, i);
-    out += "\":";
+    out += key;
     if (type == SQLITE_INTEGER) {
         out += std::to_string(sqlite3_column_int64(s, i));
     } else if (type == SQLITE_FLOAT) {
@@ -238,22 +236,22 @@ void append_member(std::string& out, sqlite3_stmt* s, int i) {
 }
 }  // namespace
 
-std::string Store::session_tasks_json(const std::string& id) {
+std::string Store::session_tasks_json(const std::string& id, std::string_view before, std::string_view after) {
     // The task columns, then `data`: the JSON object the store wrote there
     // (save_task's dump, update_task's json_patch), never holding a column's
     // key, is spliced in without its braces. Anything else in `data` (a
     // database edited by hand) takes row_object's way for that row.
-    // load_session's order; the sort holds (seq, rowid) alone, not the rows
-    // (whole rows spill a 10,000-task sort to a temp file past cache_size)
-    Stmt q(stmt("SELECT t.id,t.seq,t.title,t.type,t.status,t.started_at,t.completed_at,t.cost_usd,t.tokens,"
-                "t.output_log,t.data FROM (SELECT rowid AS r FROM tasks WHERE session_id=?1 ORDER BY seq, rowid "
-                "LIMIT -1) o CROSS JOIN tasks t ON t.rowid=o.r"));
+    Stmt q(stmt(store_sql::k_session_tasks_in_order));
     q.bind(1, id);
-    std::string out = "[";
+    std::string keys[10];  // `"name":` of each column, written 10,000 times
+    for (int i = 0; i < 10; ++i) keys[i] = std::string("\"") + sqlite3_column_name(q.raw(), i) + "\":";
+    std::string out(before);
+    out += '[';
+    const size_t first = out.size();
     int rc;
     while ((rc = q.step()) == SQLITE_ROW) {
         sqlite3_stmt* s = q.raw();
-        if (out.size() > 1) out += ',';
+        if (out.size() > first) out += ',';
         size_t start = out.size();
         const char* d = reinterpret_cast<const char*>(sqlite3_column_text(s, 10));
         size_t n = static_cast<size_t>(sqlite3_column_bytes(s, 10));
@@ -263,7 +261,7 @@ std::string Store::session_tasks_json(const std::string& id) {
             continue;
         }
         out += '{';
-        for (int i = 0; i < 10; ++i) append_member(out, s, i);
+        for (int i = 0; i < 10; ++i) append_member(out, s, i, keys[i]);
         std::string_view inner = object ? std::string_view(d + 1, n - 2) : std::string_view();
         while (!inner.empty() && (inner.front() == ' ' || inner.front() == '\n')) inner.remove_prefix(1);
         if (!inner.empty()) {
@@ -274,6 +272,7 @@ std::string Store::session_tasks_json(const std::string& id) {
     }
     if (rc != SQLITE_DONE) fail("loading tasks");
     out += ']';
+    out += after;
     return out;
 }
 

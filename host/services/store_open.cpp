@@ -21,7 +21,9 @@ constexpr int k_application_id = 0x4f524348;  // "ORCH"
 // re-runs the schema, which is all IF NOT EXISTS. 3: approvals.taken_at
 // (added to older tables by migrate()). 4: outbox.dead_at and
 // outbox.refusals (dead-lettered notifications; added the same way).
-constexpr int k_schema_version = 4;
+// 5: tasks_by_seq (a session's tasks in order without a sort: status --json
+// of a 10,000-task session sorted every row).
+constexpr int k_schema_version = 5;
 
 const char* k_schema = R"SQL(
 CREATE TABLE IF NOT EXISTS sessions(
@@ -36,6 +38,7 @@ CREATE TABLE IF NOT EXISTS events(
   event TEXT NOT NULL, data TEXT);
 CREATE INDEX IF NOT EXISTS events_by_session ON events(session_id, seq);
 CREATE INDEX IF NOT EXISTS sessions_by_start ON sessions(started_at);
+CREATE INDEX IF NOT EXISTS tasks_by_seq ON tasks(session_id, seq);
 CREATE TABLE IF NOT EXISTS approvals(
   id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT, task_id TEXT, kind TEXT, prompt TEXT,
   status TEXT NOT NULL, action TEXT, text TEXT, by TEXT, created_at REAL, resolved_at REAL,

@@ -35,6 +35,16 @@ private:
     sqlite3_stmt* s_;
 };
 
+// A session's task columns in load_session's order (seq, rowid): the index
+// tasks_by_seq gives that order (no sort; the row ids come from the index
+// alone, then each row by rowid). A database no writer has migrated yet
+// (status opens read-only) sorts (seq, rowid) only, never whole rows (they
+// spill a 10,000-task sort to a temp file past cache_size).
+inline constexpr const char* k_session_tasks_in_order =
+    "SELECT t.id,t.seq,t.title,t.type,t.status,t.started_at,t.completed_at,t.cost_usd,t.tokens,t.output_log,t.data "
+    "FROM (SELECT rowid AS r FROM tasks WHERE session_id=?1 ORDER BY seq, rowid LIMIT -1) o "
+    "CROSS JOIN tasks t ON t.rowid=o.r";
+
 inline json column(sqlite3_stmt* s, int i) {
     switch (sqlite3_column_type(s, i)) {
     case SQLITE_INTEGER: return sqlite3_column_int64(s, i);

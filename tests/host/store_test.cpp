@@ -1,5 +1,6 @@
 #include "helpers.h"
 #include "services/store.h"
+#include "services/store_sql.h"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -21,7 +22,7 @@ TEST_CASE("store: a version 1 database gains the sessions index and keeps its ro
             SQLITE_OK);
     sqlite3_close(raw);
     Store s(db);
-    CHECK(s.schema_version() == 4);
+    CHECK(s.schema_version() == 5);
     CHECK(s.latest_session_id().value() == "old");
     REQUIRE(sqlite3_open(db.c_str(), &raw) == SQLITE_OK);
     sqlite3_stmt* q = nullptr;
@@ -37,7 +38,7 @@ TEST_CASE("store: creates, migrates and reopens a database") {
     std::string db = dir + "/orch.db";
     {
         Store s(db);
-        CHECK(s.schema_version() == 4);
+        CHECK(s.schema_version() == 5);
         CHECK(s.integrity_check() == "ok");
         s.save_session(json{{"id", "s1"}, {"status", "running"}, {"started_at", 1.5}, {"extra", "x"}});
         s.save_task("s1", json{{"id", 1}, {"seq", 1}, {"title", "T"}, {"status", "pending"}, {"instruction", "do"}});
@@ -155,7 +156,7 @@ TEST_CASE("store: a version 2 database gains approvals.taken_at; its old decisio
                          nullptr, nullptr, nullptr) == SQLITE_OK);
     sqlite3_close(raw);
     Store s(db);
-    CHECK(s.schema_version() == 4);
+    CHECK(s.schema_version() == 5);
     CHECK_FALSE(s.untaken_decision("s", "1", "approval", "ok?"));
     CHECK(s.get_approval(1).value()["taken_at"] == 2.0);
     CHECK(s.pending_approval("s").value()["id"] == 2);
@@ -185,7 +186,7 @@ TEST_CASE("store: a version 3 outbox gains dead_at and refusals; its failed-for-
     }
     for (int open = 0; open < 2; ++open) {  // the second open finds nothing to do
         Store s(db);
-        CHECK(s.schema_version() == 4);
+        CHECK(s.schema_version() == 5);
         json dead = s.outbox_dead(10);
         REQUIRE(dead.size() == 1);
         CHECK(dead[0]["id"] == 1);
@@ -297,4 +298,52 @@ TEST_CASE("store: session_tasks_json is load_session's tasks, row for row, witho
     REQUIRE(got.size() == 4);
     CHECK(got[0]["id"] == "a");
     CHECK(got[3]["data"] == json::array({1, 2}));
+    CHECK(s.session_tasks_json("s", "{\"tasks\": ", "}\n") == "{\"tasks\": " + text + "}\n");  // framed
+}
+
+TEST_CASE("store: a version 4 database gains tasks_by_seq; a session's tasks come in order without a sort") {
+    std::string dir = testutil::temp_dir("store-v4");
+    std::string db = dir + "/orch.db";
+    {
+        Store s(db);
+        s.save_session(json{{"id", "s"}, {"status", "running"}, {"started_at", 1.0}});
+        for (int k : {3, 1, 2}) s.save_task("s", json{{"id", "t" + std::to_string(k)}, {"seq", k}, {"status", "pending"}});
+    }
+    std::string before;
+    {
+        Store s(db);
+        before = s.session_tasks_json("s");
+    }
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open(db.c_str(), &raw) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(raw, "DROP INDEX tasks_by_seq; PRAGMA user_version=4", nullptr, nullptr, nullptr) == SQLITE_OK);
+    // the query plan of the store's own statement: sorted in a temp b-tree, or by the index
+    auto plan = [&] {
+        sqlite3_stmt* q = nullptr;
+        std::string sql = std::string("EXPLAIN QUERY PLAN ") + store_sql::k_session_tasks_in_order, out;
+        REQUIRE(sqlite3_prepare_v2(raw, sql.c_str(), -1, &q, nullptr) == SQLITE_OK);
+        while (sqlite3_step(q) == SQLITE_ROW) out += std::string(reinterpret_cast<const char*>(sqlite3_column_text(q, 3))) + "\n";
+        sqlite3_finalize(q);
+        return out;
+    };
+    CHECK(plan().find("TEMP B-TREE") != std::string::npos);
+    {
+        Store ro(db, true);  // status before any writer migrated: the same tasks, sorted
+        CHECK(ro.session_tasks_json("s") == before);
+    }
+    {
+        Store s(db);
+        CHECK(s.schema_version() == 5);
+        CHECK(s.session_tasks_json("s") == before);
+        json tasks = s.load_session("s").value()["tasks"];
+        REQUIRE(tasks.size() == 3);
+        CHECK(tasks[0]["id"] == "t1");
+        CHECK(tasks[2]["id"] == "t3");
+    }
+    sqlite3_close(raw);  // a fresh connection reads the new schema
+    REQUIRE(sqlite3_open(db.c_str(), &raw) == SQLITE_OK);
+    std::string after = plan();
+    CHECK(after.find("tasks_by_seq") != std::string::npos);
+    CHECK(after.find("TEMP B-TREE") == std::string::npos);
+    sqlite3_close(raw);
 }

@@ -59,7 +59,7 @@ function M.view_json(id)
   if not s then return nil end
   local v = head(s)
   local out = orch.json.encode(v, { pretty = true })  -- "{\n  ...\n}"
-  return out:sub(1, -3) .. ',\n  "tasks": ' .. orch.session_tasks_json(id) .. "\n}\n"
+  return orch.session_tasks_json(id, out:sub(1, -3) .. ',\n  "tasks": ', "\n}\n")
 end
 
 local function text(...)
