@@ -155,15 +155,7 @@ local function parse_impl(text, file, opts)
     end
   end
 
-  local pos, n, ln = 1, #text, 0
-  while pos <= n do
-    local e = find(text, "\n", pos, true)
-    local line
-    if e then line, pos = sub(text, pos, e - 1), e + 1 else line, pos = sub(text, pos), n + 1 end
-    ln = ln + 1
-    if byte(line, -1) == 13 then line = sub(line, 1, -2) end
-    handle(line, ln)
-  end
+  tasks_md.each_line(text, handle)
   for _, s in ipairs(doc.sections) do s.rating_line = nil end
   return doc
 end

@@ -156,15 +156,7 @@ local function parse_impl(text, file)
       .. "continuation or 'from:' line below one (it would be lost when the file is rewritten)", sub(line, 1, 60))
   end
 
-  local pos, n, ln = 1, #text, 0
-  while pos <= n do
-    local e = find(text, "\n", pos, true)
-    local line
-    if e then line, pos = sub(text, pos, e - 1), e + 1 else line, pos = sub(text, pos), n + 1 end
-    ln = ln + 1
-    if byte(line, -1) == 13 then line = sub(line, 1, -2) end
-    handle(line, ln)
-  end
+  tasks_md.each_line(text, handle)
   local pre = doc.preamble
   while #pre > 0 and pre[#pre] ~= false and not find(pre[#pre], "%S") do pre[#pre] = nil end
   return doc

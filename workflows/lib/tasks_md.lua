@@ -55,6 +55,22 @@ local function trim(s)
   return sub(s, i, j)
 end
 
+-- each_line(text, fn): fn(line, number) for every line of text, numbered from
+-- 1, without its "\n" or "\r\n" (the one line walker of the markdown
+-- readers); returns the number of lines
+local function each_line(text, fn)
+  local pos, n, ln = 1, #text, 0
+  while pos <= n do
+    local e = find(text, "\n", pos, true)
+    local line
+    if e then line, pos = sub(text, pos, e - 1), e + 1 else line, pos = sub(text, pos), n + 1 end
+    ln = ln + 1
+    if byte(line, -1) == 13 then line = sub(line, 1, -2) end
+    fn(line, ln)
+  end
+  return ln
+end
+
 -- Raises an error table; parse() turns it into `nil, err`.
 local function fail(code, file, line, task, fmt, ...)
   local where = line and (file .. ":" .. line) or file
@@ -288,15 +304,7 @@ local function parse_impl(text, file, opts)
       sub(line, 1, 60), mode == "list" and " or a '- item'" or "")
   end
 
-  local pos, n, ln = 1, #text, 0
-  while pos <= n do
-    local e = find(text, "\n", pos, true)
-    local line
-    if e then line, pos = sub(text, pos, e - 1), e + 1 else line, pos = sub(text, pos), n + 1 end
-    ln = ln + 1
-    if byte(line, -1) == 13 then line = sub(line, 1, -2) end
-    handle(line, ln)
-  end
+  local ln = each_line(text, handle)
   finish_task()
   if #tasks == 0 then
     fail("no_tasks", file, math.max(ln, 1), nil, "no tasks by end of file (want '## Task N: Title')")
@@ -305,6 +313,7 @@ local function parse_impl(text, file, opts)
 end
 
 M.trim = trim
+M.each_line = each_line
 
 function M.utf8_error(text, file)
   local ok, err = pcall(check_utf8, text, file)
