@@ -395,7 +395,12 @@ local function execute(t, w)
   note(t, fmt.task_started(s, t), "progress", "task_started")
   if s.workspace_base then  -- its own worktree and branch: the agent works there
     local ws, werr = workspaces.prepare(s, t, function(id) return S.task(s, id) end)
-    if not ws then
+    if not ws and werr.code == "cancelled" then  -- skipped or paused while it waited for its turn
+      local skip = werr.reason == "skip"
+      S.set_task(s, t, skip and { status = "skipped", error = "skipped while running", completed_at = orch.now() }
+        or { status = "paused", error = "stopped by " .. tostring(werr.reason) }, skip and "task_finished" or nil)
+      return skip and "skipped" or "paused"
+    elseif not ws then
       S.set_task(s, t, { status = "failed", error = "worktree: " .. tostring(werr), completed_at = orch.now() },
         "task_finished", { error = tostring(werr) })
       note(t, fmt.task_failed(s, t, { error = "worktree: " .. tostring(werr) }), "error", "task_failed")
