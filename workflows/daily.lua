@@ -90,7 +90,9 @@ local main_task = orch.task_id()
 -- holds none (at most MAX of them wait at once, so a serial day asks one
 -- question at a time). want.pause: why no task starts now.
 local g                                  -- lib/graph, built by day()
-local workers = {}                       -- task id -> {task=, co=, phase= "agent" | "waiting" | "queued" | "starting"}
+local workers = {}                       -- task id -> {task=, co=, phase=, in_run= (its agent runs)}
+-- phase: "starting" (started with an agent slot) | "agent" (holds one) | "queued" (waits for one)
+-- | "waiting" (for a person, holds none) | "none"
 local nworkers, agents, waiting = 0, 0, 0
 local slot_queue = {}                    -- workers waiting for an agent slot, first come first served
 local want = {}                          -- pause = reason, fatal = workflow error, budget = true
@@ -124,10 +126,13 @@ local function pending_cancel(w)
   return why
 end
 
--- an agent slot for worker w: now, or once another agent stops (nil, reason: cancelled meanwhile)
+-- an agent slot for worker w: the one it holds (a worker starts with one),
+-- now, or once another agent stops (nil, reason: cancelled meanwhile)
 local function acquire(w)
   local why = pending_cancel(w)
   if why then return nil, why end
+  if w.phase == "agent" then return true end
+  if w.phase == "starting" then set_phase(w, "agent") return true end
   if agents < MAX then set_phase(w, "agent") return true end
   set_phase(w, "queued")
   slot_queue[#slot_queue + 1] = w
@@ -279,7 +284,7 @@ local function check_budget()
       note(nil, fmt.budget_reached(cost, budget), "warning", "budget")
     end
     if cfg.budget.stop_agents then
-      for _, w in pairs(workers) do if w.phase == "agent" then cancel_worker(w, "budget") end end
+      for _, w in pairs(workers) do if w.in_run then cancel_worker(w, "budget") end end
     end
     wake()
   elseif over == "warn" then
@@ -301,12 +306,13 @@ local function run_agent(t, w, prompt, resume_id, try)
     (try or 1) > 1 and ("-try" .. try) or "")
   local on_event, done = watcher(t)
   orch.emit("claude_started", { session = s.id, task = t.id, resume = resume_id })
+  w.in_run = true  -- its agent runs: budget.stop_agents stops it
   local r, rerr = orch.run_claude({ prompt = prompt, resume = resume_id, log_path = log, on_event = on_event,
                                     cwd = w.ws and w.ws.path or nil,
                                     event_types = { "assistant" },
                                     env = { ORCH_SESSION_ID = s.id, ORCH_TASK_ID = t.id } })
   done()
-  release(w, "none")
+  w.in_run = nil
   if not r then  -- cancelled (skip, pause, interrupted): the stopped run's result is rerr.result
     r = rerr.result or { ok = false, error = tostring(rerr) }
     r.cancelled, r.cancel_reason = true, rerr.reason
@@ -345,7 +351,7 @@ local function attempt(t, w, try)
     if orch.file_info(afile) then orch.rename(afile, afile .. ".stale-" .. math.floor(orch.now())) end
     orch.write_file(qfile, fmt.question_file(s, t, q, afile))
     note(t, fmt.question(s, t, q), "question", "question_asked")
-    set_phase(w, "waiting")
+    release(w, "waiting")
     local asked_at = orch.now()
     local d, derr
     local why = pending_cancel(w)
@@ -386,20 +392,30 @@ local function context_where(dir)
   return { dirs = { dir, repo }, roots = roots }
 end
 
+-- a task stopped (skip, pause, the host stopping) before its agent started
+local function not_started(t, why)
+  if why == "skip" then
+    S.set_task(s, t, { status = "skipped", error = "skipped before its agent started", completed_at = orch.now() },
+      "task_finished")
+    return "skipped"
+  end
+  S.set_task(s, t, { status = "pending" })
+  return "paused"
+end
+
 -- Run one task to an outcome: "completed" | "needs_review" | "failed" | "skipped" | "paused".
 -- The agent's success is checked (lib/acceptance): deliverables, acceptance commands.
 -- A failed run goes again while the policy says so (orchestrator.retry_failed).
 local function execute(t, w)
+  local got, why = acquire(w)  -- the task runs (and makes its worktree) once it has an agent slot
+  if not got then return not_started(t, why) end
   S.set_task(s, t, { status = "running", started_at = orch.now(), error = orch.json.null,
                      approval_reason = orch.json.null }, "task_started")
   note(t, fmt.task_started(s, t), "progress", "task_started")
   if s.workspace_base then  -- its own worktree and branch: the agent works there
     local ws, werr = workspaces.prepare(s, t, function(id) return S.task(s, id) end)
     if not ws and werr.code == "cancelled" then  -- skipped or paused while it waited for its turn
-      local skip = werr.reason == "skip"
-      S.set_task(s, t, skip and { status = "skipped", error = "skipped while running", completed_at = orch.now() }
-        or { status = "paused", error = "stopped by " .. tostring(werr.reason) }, skip and "task_finished" or nil)
-      return skip and "skipped" or "paused"
+      return not_started(t, werr.reason)
     elseif not ws then
       S.set_task(s, t, { status = "failed", error = "worktree: " .. tostring(werr), completed_at = orch.now() },
         "task_finished", { error = tostring(werr) })
@@ -497,7 +513,7 @@ local function approve(t, w, why)
       { buttons = fmt.approval_buttons(s, t) })
   end
   local asked = orch.now()
-  set_phase(w, "waiting")
+  release(w, "waiting")
   local d, aerr
   local stop = pending_cancel(w)
   if stop then aerr = { reason = stop } else d, aerr = orch.await_approval(req) end
@@ -580,7 +596,6 @@ local function start(t)
   local why = checkpoint
   if why then checkpoint, hold = nil, w end
   w.co = orch.spawn(function()
-    release(w, "none")
     work(t, w, why)
   end)
 end

@@ -37,6 +37,6 @@ rc=$(bg_wait "$T/run.out")
 [ "$rc" = 0 ] || fail "run: expected exit 0, got $rc: $(tail -5 "$T/run.out")"
 expect_eq "$(sj "[t['status'] for t in s['tasks']]")" '["completed", "skipped"]' \
     "a task skipped while waiting for its worktree"
-expect_eq "$(sj "s['tasks'][1].get('error')")" "skipped while running" "its reason"
+expect_eq "$(sj "s['tasks'][1].get('error')")" "skipped before its agent started" "its reason"
 [ ! -e "$T/work/agent_workspaces/task-2" ] || fail "the skipped task got a worktree"
 note "ok"
