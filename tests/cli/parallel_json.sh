@@ -48,6 +48,11 @@ grep -q '^| # | Task | Type | Status | Branch | Files |' "$T/results"/*-report.m
 [ -f "$WS/task-2/fake-1.txt" ] || fail "task-2's worktree lacks task-1's work"
 [ -f "$WS/task-1/agent_instructions.md" ] || fail "no agent_instructions.md in task-1's worktree"
 grep -q "Write the schema" "$WS/task-1/agent_instructions.md" || fail "agent_instructions.md lacks the prompt"
+expect_eq "$(git -C "$T/work" status --porcelain)" "" "the main work tree after the day (agent_workspaces/ is ignored)"
+touch "$T/work/summary.md" "$T/work/notes.md"
+expect_eq "$(git -C "$T/work" status --porcelain | tr '\n' ' ')" "?? notes.md ?? summary.md " \
+    "the user's own summary.md and notes.md stay visible in the main checkout"
+rm "$T/work/summary.md" "$T/work/notes.md"
 for b in feature/notes-schema feature/notes-api feature/notes-ui; do
     git -C "$T/work" rev-parse -q --verify "refs/heads/$b" >/dev/null || fail "branch $b does not exist"
 done

@@ -22,13 +22,17 @@ local function ensure_lines(file, lines)
   return orch.append_file(file, prefix .. table.concat(add, "\n") .. "\n")
 end
 
--- git's exclude file (shared by the repository's worktrees): the workspace
--- root, when it is inside the repository, and the private files
+-- git's exclude file: the instructions file (an agent's `git status` lists
+-- only its own work) and the workspace root, when it is inside the
+-- repository (the main checkout would list every worktree as untracked).
+-- That file is shared by every worktree and the main checkout, so the notes
+-- the agent is asked for (summary.md, notes.md: common names in a project of
+-- one's own) are not listed: snapshots and policy commits leave them out by
+-- name (M.private) instead.
 local function exclude_ours(top, root)
   local common = git.out(top, { "rev-parse", "--path-format=absolute", "--git-common-dir" })
   if not common then return end
-  local lines = {}
-  for _, p in ipairs(M.private) do lines[#lines + 1] = "/" .. p end
+  local lines = { "/" .. M.instructions_file }
   local ctop = M.canonical(top)
   if root:sub(1, #ctop + 1) == ctop .. "/" then lines[#lines + 1] = root:sub(#ctop + 1) .. "/" end
   ensure_lines(common .. "/info/exclude", lines)
