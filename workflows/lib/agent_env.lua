@@ -1,0 +1,136 @@
+-- agent_env: where and how one task's agent runs, outside the model's reach.
+-- Each task gets its own folder <state dir>/agents/<session>-<task>/ (never
+-- shared by agents running at once; a task's later runs, its retries and its
+-- --resume after a question, use the same one: claude keeps its sessions in
+-- the config dir, so a resume from another would not find its conversation):
+--   claude/          CLAUDE_CONFIG_DIR, with a .claude.json that marks
+--                    onboarding done and the worktree trusted, so no first-run,
+--                    onboarding or trust prompt can stop a headless run; no
+--                    credentials are written: claude takes them from the
+--                    environment (ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN)
+--   settings.json    given with --settings: a PreToolUse hook that asks
+--                    `orch-host hook pre-tool-use` (lib/hook_cli, lib/safety)
+--                    about every tool call before it runs
+--   git-hooks/       core.hooksPath of the agent's git (GIT_CONFIG_COUNT in
+--                    its environment only): pre-commit, commit-msg, pre-push
+--                    and reference-transaction refuse, so no commit, branch,
+--                    tag or ref update is made, --no-verify or not; push URLs
+--                    are rewritten to a path that does not exist. The
+--                    orchestrator's own git (lib/git) has none of this.
+-- Policy: edit freely.
+local acceptance = require("lib.acceptance")
+
+local M = {}
+
+M.hook_timeout = 60  -- seconds claude gives the hook
+M.refusing_hooks = { "pre-commit", "commit-msg", "prepare-commit-msg", "pre-merge-commit", "pre-push",
+                     "pre-rebase", "reference-transaction" }
+M.nowhere = "file:///nonexistent/orch-host-refuses-agent-pushes/"
+
+-- the folder of the state database, absolute
+function M.state_dir()
+  local db = acceptance.resolve(orch.config.paths.state_db, orch.root)
+  return db:match("^(.*)/[^/]*$") or orch.root
+end
+
+-- a word for sh: 'it''s' quoted
+function M.quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+local function sanitize(s) return (tostring(s):gsub("[^%w%.%-_]", "_")) end
+
+-- the folder of task t of session s (the one stored on the task, else a new name)
+function M.dir_for(s, t)
+  if type(t.agent_dir) == "string" and t.agent_dir ~= "" then return t.agent_dir end
+  return string.format("%s/agents/%s-%s", M.state_dir(), sanitize(s.id), sanitize(t.id))
+end
+
+-- the .claude.json of a fresh config dir: onboarding done, cwd trusted
+function M.claude_json(cwd)
+  local project = { hasTrustDialogAccepted = true, hasCompletedProjectOnboarding = true,
+                    projectOnboardingSeenCount = 1, allowedTools = orch.json.array({}) }
+  return {
+    hasCompletedOnboarding = true, lastOnboardingVersion = "2.1.197", numStartups = 1,
+    bypassPermissionsModeAccepted = true, hasAcknowledgedCostThreshold = true,
+    autoUpdates = false, projects = { [cwd] = project },
+  }
+end
+
+-- the hook command: this host, its project and config, `hook pre-tool-use`
+function M.hook_command()
+  return string.format("%s --root %s --config %s hook pre-tool-use", M.quote(orch.executable),
+    M.quote(orch.root), M.quote(orch.config_file))
+end
+
+function M.settings()
+  return {
+    skipDangerousModePermissionPrompt = true,
+    hooks = { PreToolUse = { { matcher = "*", hooks = { { type = "command", command = M.hook_command(),
+                                                            timeout = M.hook_timeout } } } } },
+  }
+end
+
+function M.hook_script(name)
+  local refuse = name == "reference-transaction"
+    and '[ "$1" = prepared ] || exit 0\necho "orch-host: agents may not change git refs (commit, branch, tag, '
+      .. 'stash, reset): the orchestrator does that" >&2\nexit 1\n'
+    or string.format('echo "orch-host: agents may not run git %s here: the orchestrator commits and pushes" >&2\n'
+      .. 'exit 1\n', name)
+  return "#!/bin/sh\n# written by orch-host (lib/agent_env): the agent's git refuses this\n" .. refuse
+end
+
+-- the environment that makes the agent's git refuse commits and pushes
+function M.git_env(hooks_dir)
+  return { GIT_CONFIG_COUNT = "2",
+           GIT_CONFIG_KEY_0 = "core.hooksPath", GIT_CONFIG_VALUE_0 = hooks_dir,
+           GIT_CONFIG_KEY_1 = "url." .. M.nowhere .. ".pushInsteadOf", GIT_CONFIG_VALUE_1 = "" }
+end
+
+local function write(path, text)
+  local ok, err = orch.write_file(path, text)
+  if not ok then error("agent environment: cannot write " .. path .. ": " .. tostring(err), 0) end
+end
+
+-- prepare(dir, cwd) -> {dir=, config_dir=, settings=, hooks_dir=}: the files
+-- written (again each run: a config or host moved meanwhile is followed)
+function M.prepare(dir, cwd)
+  local a = { dir = dir, config_dir = dir .. "/claude", settings = dir .. "/settings.json",
+              hooks_dir = dir .. "/git-hooks" }
+  local json_path = a.config_dir .. "/.claude.json"
+  if not orch.file_info(json_path) then
+    write(json_path, orch.json.encode(M.claude_json(cwd), { pretty = true }) .. "\n")
+  end
+  write(a.settings, orch.json.encode(M.settings(), { pretty = true }) .. "\n")
+  local chmod = { "chmod", "0755" }
+  for _, h in ipairs(M.refusing_hooks) do
+    write(a.hooks_dir .. "/" .. h, M.hook_script(h))
+    chmod[#chmod + 1] = a.hooks_dir .. "/" .. h
+  end
+  local r, err = orch.exec({ cmd = chmod, timeout = 30 })
+  if not r or not r.ok then
+    error("agent environment: chmod of " .. a.hooks_dir .. ": " .. tostring(err or r.stderr), 0)
+  end
+  return a
+end
+
+-- for_run(s, t, cwd, env) -> {env=, extra_args=, dir=}: the run_claude options
+-- of task t's agent in cwd (env: the caller's variables, kept). The folder is
+-- stored on the task (agent_dir) before the run. Raises when it cannot be
+-- written (the worker pauses the session with the message).
+function M.for_run(s, t, cwd, env)
+  local S = require("lib.session")
+  local dir = M.dir_for(s, t)
+  local a = M.prepare(dir, cwd or orch.root)
+  if t.agent_dir ~= dir then S.set_task(s, t, { agent_dir = dir }) end
+  local out = { CLAUDE_CONFIG_DIR = a.config_dir, DISABLE_AUTOUPDATER = "1" }
+  for k, v in pairs(M.git_env(a.hooks_dir)) do out[k] = v end
+  for k, v in pairs(env or {}) do out[k] = v end
+  local args = {}
+  for _, f in ipairs(orch.config.claude.flags or {}) do args[#args + 1] = f end
+  args[#args + 1] = "--settings"
+  args[#args + 1] = a.settings
+  return { env = out, extra_args = args, dir = dir }
+end
+
+return M
