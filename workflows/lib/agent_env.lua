@@ -75,7 +75,7 @@ function M.hook_script(name)
   local refuse = name == "reference-transaction"
     and '[ "$1" = prepared ] || exit 0\necho "orch-host: agents may not change git refs (commit, branch, tag, '
       .. 'stash, reset): the orchestrator does that" >&2\nexit 1\n'
-    or string.format('echo "orch-host: agents may not run git %s here: the orchestrator commits and pushes" >&2\n'
+    or string.format('echo "orch-host: agents may not commit or push (git %s hook): the orchestrator does that" >&2\n'
       .. 'exit 1\n', name)
   return "#!/bin/sh\n# written by orch-host (lib/agent_env): the agent's git refuses this\n" .. refuse
 end
