@@ -48,6 +48,7 @@ describe("the hook settings", function()
     local cmd = st.hooks.PreToolUse[1].hooks[1].command
     ok(cmd:find(agent_env.quote(orch.executable), 1, true) == 1, cmd)
     eq(cmd:sub(-18), " hook pre-tool-use")
+    ok(cmd:find(" --config " .. agent_env.quote(orch.config_file), 1, true), cmd)
   end)
   it("quotes for sh", function()
     eq(agent_env.quote("it's"), [['it'\''s']])

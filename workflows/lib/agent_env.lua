@@ -57,10 +57,11 @@ function M.claude_json(cwd)
   }
 end
 
--- the hook command: this host, its project and config, `hook pre-tool-use`
+-- the hook command: this host, its project and config (when there is a
+-- file: a --config that names none would fail every hook), `hook pre-tool-use`
 function M.hook_command()
-  return string.format("%s --root %s --config %s hook pre-tool-use", M.quote(orch.executable),
-    M.quote(orch.root), M.quote(orch.config_file))
+  local config = orch.file_info(orch.config_file) and (" --config " .. M.quote(orch.config_file)) or ""
+  return string.format("%s --root %s%s hook pre-tool-use", M.quote(orch.executable), M.quote(orch.root), config)
 end
 
 function M.settings()
