@@ -301,12 +301,17 @@ local function run_agent(t, w, prompt, resume_id, try)
   end
   local log = string.format("%s/task-%s-%s%s-output.log", cfg.paths.logs_dir, s.id, t.id,
     (try or 1) > 1 and ("-try" .. try) or "")
-  local on_event, done = watcher(t)
-  orch.emit("claude_started", { session = s.id, task = t.id, resume = resume_id })
   -- its own config dir, PreToolUse hook and refusing git (lib/agent_env); the refs before its first run
   local dir = w.ws and w.ws.path or acceptance.resolve(cfg.claude.base_cwd or ".", orch.root)
-  local agent = agent_env.for_run(s, t, dir, { ORCH_SESSION_ID = s.id, ORCH_TASK_ID = t.id })
-  w.safety_before = w.safety_before or safety_after.before(s, dir, w.ws)
+  local agent = agent_env.for_run(s, t, dir, { ORCH_SESSION_ID = s.id, ORCH_TASK_ID = t.id }, w)
+  w.safety_before = w.safety_before or agent_env.shielded(w, safety_after.before, s, dir, w.ws)
+  local stop = pending_cancel(w)  -- cancelled while they were made
+  if stop then
+    release(w, "none")
+    return { ok = false, cancelled = true, cancel_reason = stop, error = "stopped by " .. stop }
+  end
+  local on_event, done = watcher(t)
+  orch.emit("claude_started", { session = s.id, task = t.id, resume = resume_id })
   local r, rerr = orch.run_claude({ prompt = prompt, resume = resume_id, log_path = log, on_event = on_event,
                                     cwd = w.ws and w.ws.path or nil,
                                     event_types = { "assistant" },

@@ -72,6 +72,31 @@ describe("the agent's git", function()
   end)
 end)
 
+describe("shielded", function()
+  it("finishes the work when the worker is cancelled meanwhile, and keeps the reason", function()
+    local w, started, go = {}, false, false
+    local co = orch.spawn(function()
+      return agent_env.shielded(w, function(x)
+        started = true
+        while not go do orch.sleep(0.01) end
+        return x .. " made"
+      end, "dir")
+    end)
+    while not started do orch.sleep(0.01) end
+    ok(orch.cancel(co, "skip"), "the worker was not waiting")
+    go = true
+    local okw, r = orch.wait(co)
+    eq(okw, true)
+    eq(r, "dir made")
+    eq(w.pending_cancel, "skip")
+  end)
+  it("raises the work's error", function()
+    local okp, e = pcall(agent_env.shielded, nil, function() error("disk full", 0) end)
+    eq(okp, false)
+    eq(e, "disk full")
+  end)
+end)
+
 describe("hook_cli", function()
   local function ev(name, input)
     return { event = { hook_event_name = "PreToolUse", tool_name = name, tool_input = input },

@@ -11,7 +11,8 @@
 --   settings.json    given with --settings: a PreToolUse hook that asks
 --                    `orch-host hook pre-tool-use` (lib/hook_cli, lib/safety)
 --                    about every tool call before it runs
---   git-hooks/       core.hooksPath of the agent's git (GIT_CONFIG_COUNT in
+-- and <state dir>/agent-git-hooks/, shared by all agents:
+--   agent-git-hooks/ core.hooksPath of the agent's git (GIT_CONFIG_COUNT in
 --                    its environment only): pre-commit, commit-msg, pre-push
 --                    and reference-transaction refuse, so no commit, branch,
 --                    tag or ref update is made, --no-verify or not; push URLs
@@ -88,41 +89,86 @@ function M.git_env(hooks_dir)
            GIT_CONFIG_KEY_1 = "url." .. M.nowhere .. ".pushInsteadOf", GIT_CONFIG_VALUE_1 = "" }
 end
 
+-- path holds text, written (atomically) unless it already does: -> whether it was written
 local function write(path, text)
+  if orch.file_info(path) and orch.read_file(path) == text then return false end
   local ok, err = orch.write_file(path, text)
   if not ok then error("agent environment: cannot write " .. path .. ": " .. tostring(err), 0) end
+  return true
 end
 
--- prepare(dir, cwd) -> {dir=, config_dir=, settings=, hooks_dir=}: the files
--- written (again each run: a config or host moved meanwhile is followed)
+-- shielded(w, fn, ...) -> fn's results: fn runs in a task of its own, so a
+-- cancel of worker w meanwhile (a skip, a pause) does not cut it short; the
+-- reason is kept as w.pending_cancel for the worker's next step (daily.lua).
+-- fn's error is raised here.
+function M.shielded(w, fn, ...)
+  local box = {}
+  local args = { n = select("#", ...), ... }
+  local id = orch.spawn(function()
+    box.r = { pcall(fn, unpack(args, 1, args.n)) }
+  end)
+  while not box.r do
+    local okw, e = orch.wait(id)
+    if okw == nil and w then w.pending_cancel = w.pending_cancel or e.reason end
+    if okw == false then error("agent environment: " .. tostring(e), 0) end
+  end
+  if not box.r[1] then error(box.r[2], 0) end
+  return unpack(box.r, 2, table.maxn(box.r))
+end
+
+local function write_hooks(dir)
+  local chmod = { "chmod", "0755" }
+  for _, h in ipairs(M.refusing_hooks) do
+    if write(dir .. "/" .. h, M.hook_script(h)) then chmod[#chmod + 1] = dir .. "/" .. h end
+  end
+  if #chmod == 2 then return end
+  local r, err = orch.exec({ cmd = chmod, timeout = 30 })
+  if not r or not r.ok then error("agent environment: chmod in " .. dir .. ": " .. tostring(err or r.stderr), 0) end
+end
+
+-- the refusing git hooks, shared by every agent of this state (the same
+-- text for all), written once per process. An agent starting meanwhile
+-- waits for the task writing them: git ignores a hook not executable yet.
+local hooks_done, hooks_busy
+function M.git_hooks()
+  local dir = M.state_dir() .. "/agent-git-hooks"
+  if hooks_done == dir then return dir end
+  if hooks_busy then
+    local okw, e = orch.wait(hooks_busy)
+    if okw == nil then error("agent environment: " .. tostring(e), 0) end
+    if hooks_done == dir then return dir end
+  end
+  hooks_busy = orch.task_id()
+  local ok, err = pcall(write_hooks, dir)
+  hooks_busy = nil
+  if not ok then error(err, 0) end
+  hooks_done = dir
+  return dir
+end
+
+-- prepare(dir, cwd) -> {dir=, config_dir=, settings=, hooks_dir=}: the files,
+-- written where they are missing or differ (a config or host moved since
+-- the last run is followed; claude's own changes to .claude.json are kept)
 function M.prepare(dir, cwd)
   local a = { dir = dir, config_dir = dir .. "/claude", settings = dir .. "/settings.json",
-              hooks_dir = dir .. "/git-hooks" }
+              hooks_dir = M.git_hooks() }
   local json_path = a.config_dir .. "/.claude.json"
   if not orch.file_info(json_path) then
     write(json_path, orch.json.encode(M.claude_json(cwd), { pretty = true }) .. "\n")
   end
   write(a.settings, orch.json.encode(M.settings(), { pretty = true }) .. "\n")
-  local chmod = { "chmod", "0755" }
-  for _, h in ipairs(M.refusing_hooks) do
-    write(a.hooks_dir .. "/" .. h, M.hook_script(h))
-    chmod[#chmod + 1] = a.hooks_dir .. "/" .. h
-  end
-  local r, err = orch.exec({ cmd = chmod, timeout = 30 })
-  if not r or not r.ok then
-    error("agent environment: chmod of " .. a.hooks_dir .. ": " .. tostring(err or r.stderr), 0)
-  end
   return a
 end
 
--- for_run(s, t, cwd, env) -> {env=, extra_args=, dir=}: the run_claude options
--- of task t's agent in cwd (env: the caller's variables, kept). The folder is
--- stored on the task (agent_dir) before the run. Raises when it cannot be
--- written (the worker pauses the session with the message).
-function M.for_run(s, t, cwd, env)
+-- for_run(s, t, cwd, env [, w]) -> {env=, extra_args=, dir=}: the run_claude
+-- options of task t's agent in cwd (env: the caller's variables, kept). The
+-- folder is stored on the task (agent_dir) before the run. A cancel of
+-- worker w meanwhile is kept as w.pending_cancel (shielded). Raises when the
+-- folder cannot be written (the worker pauses the session with the message).
+function M.for_run(s, t, cwd, env, w)
   local S = require("lib.session")
   local dir = M.dir_for(s, t)
-  local a = M.prepare(dir, cwd or orch.root)
+  local a = M.shielded(w, M.prepare, dir, cwd or orch.root)
   if t.agent_dir ~= dir then S.set_task(s, t, { agent_dir = dir }) end
   local out = { CLAUDE_CONFIG_DIR = a.config_dir, DISABLE_AUTOUPDATER = "1" }
   for k, v in pairs(M.git_env(a.hooks_dir)) do out[k] = v end
