@@ -24,6 +24,8 @@ local prompt_for = require("lib.prompt").for_task
 local workspaces = require("lib.workspaces")
 local acceptance = require("lib.acceptance")
 local feedback = require("lib.feedback")
+local agent_env = require("lib.agent_env")
+local safety_after = require("lib.safety_after")
 
 local cfg = orch.config
 local ocfg = cfg.orchestrator
@@ -304,13 +306,22 @@ local function run_agent(t, w, prompt, resume_id, try)
   end
   local log = string.format("%s/task-%s-%s%s-output.log", cfg.paths.logs_dir, s.id, t.id,
     (try or 1) > 1 and ("-try" .. try) or "")
+  -- its own config dir, PreToolUse hook and refusing git (lib/agent_env); the refs before its first run
+  local dir = w.ws and w.ws.path or acceptance.resolve(cfg.claude.base_cwd or ".", orch.root)
+  local agent = agent_env.for_run(s, t, dir, { ORCH_SESSION_ID = s.id, ORCH_TASK_ID = t.id }, w)
+  w.safety_before = w.safety_before or agent_env.shielded(w, safety_after.before, s, dir, w.ws)
+  local stop = pending_cancel(w)  -- cancelled while they were made
+  if stop then
+    release(w, "none")
+    return { ok = false, cancelled = true, cancel_reason = stop, error = "stopped by " .. stop }
+  end
   local on_event, done = watcher(t)
   orch.emit("claude_started", { session = s.id, task = t.id, resume = resume_id })
   w.in_run = true  -- its agent runs: budget.stop_agents stops it
   local r, rerr = orch.run_claude({ prompt = prompt, resume = resume_id, log_path = log, on_event = on_event,
                                     cwd = w.ws and w.ws.path or nil,
                                     event_types = { "assistant" },
-                                    env = { ORCH_SESSION_ID = s.id, ORCH_TASK_ID = t.id } })
+                                    env = agent.env, extra_args = agent.extra_args })
   done()
   w.in_run = nil
   if not r then  -- cancelled (skip, pause, interrupted): the stopped run's result is rerr.result
@@ -450,6 +461,7 @@ local function execute(t, w)
   if w.ws then  -- the files it changed, against where it started
     for k, v in pairs(workspaces.after(w.ws)) do fields[k] = v end
   end
+  r = safety_after.check(s, t, w.safety_before, r, fields)  -- refs, outside changes, migrations
   local verdict
   if r.ok then  -- the agent says done: its deliverables and acceptance commands say whether it is
     local stop = pending_cancel(w)
@@ -464,6 +476,7 @@ local function execute(t, w)
       r = { ok = false, cancelled = true, cancel_reason = cwhy, error = "stopped by " .. tostring(cwhy) }
     end
   end
+  if r.review and verdict ~= "failed" then verdict, fields.error = "needs_review", r.review end
   if verdict == "needs_review" or verdict == "failed" then
     fields.status = verdict
     S.set_task(s, t, fields, "task_finished", { error = fields.error })

@@ -164,6 +164,9 @@ const Command k_commands[] = {
          add_flag(c, "--dry-run", "only say what would be removed and kept");
      }},
     {"doctor", "effective config, claude CLI, folders, database health", cmd_doctor, [](CLI::App*) {}},
+    {"hook", "run by an agent's claude before each tool call: exit 2 blocks it (the hook's JSON on stdin)",
+     cmd_hook,
+     [](CLI::App* c) { add_positional(c, "EVENT", "pre-tool-use", false, true); }},
     {"test", "run Lua specs inside the host", cmd_test,
      [](CLI::App* c) {
          add_positional(c, "SPEC", "spec files (tests/lua/*_spec.lua)", true, true);

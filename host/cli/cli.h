@@ -36,6 +36,7 @@ int cmd_sessions(const Args& a);
 int cmd_report(const Args& a);
 int cmd_serve(const Args& a);
 int cmd_clean(const Args& a);  // clean worktrees
+int cmd_hook(const Args& a);   // hook pre-tool-use: an agent's tool call, asked of the policy
 
 // Shared set-up
 std::string find_root(const Args& a);

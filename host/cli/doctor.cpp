@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
+#include <tuple>
 #include <unistd.h>
 
 namespace orch {
@@ -51,6 +52,31 @@ std::string run_capture(const std::string& exe, const std::string& arg) {
     return out;
 }
 
+// the first credential of the environment claude reads, masked: "ANTHROPIC_API_KEY sk****cd"
+std::string credential() {
+    for (const char* name : {"ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN", "ANTHROPIC_AUTH_TOKEN"}) {
+        const char* v = getenv(name);
+        if (v && *v) return std::string(name) + " " + mask_secret(v) + " (from the environment)";
+    }
+    return "";
+}
+
+// Whether a `claude --version` answer ("2.1.197 (Claude Code)") is a version
+// whose PreToolUse hooks were seen to fire in -p mode: 2.1.197 (the pinned
+// one) and 2.1.332 were; older ones were not checked.
+bool hooks_checked(const std::string& version) {
+    int a = 0, b = 0, c = 0;
+    if (sscanf(version.c_str(), "%d.%d.%d", &a, &b, &c) != 3) return false;
+    return std::make_tuple(a, b, c) >= std::make_tuple(2, 1, 197);
+}
+
+// the folder of the state database (the agents' folders are under it)
+std::string paths_dir(const App& app) {
+    std::string db = app.state_db_path();
+    auto slash = db.rfind('/');
+    return slash == std::string::npos ? "." : db.substr(0, slash);
+}
+
 bool writable_dir(const std::string& p) {
     struct stat st;
     return stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && access(p.c_str(), W_OK) == 0;
@@ -81,10 +107,22 @@ int cmd_doctor(const Args& a) {
     if (!exe.empty()) {
         std::string v = run_capture(exe, "--version");
         check(!v.empty(), "version", v.empty() ? "no answer to --version" : v);
+        if (!v.empty()) {
+            bool fires = hooks_checked(v);
+            printf("  %s %-22s %s\n", fires ? "ok  " : "note", "PreToolUse hook",
+                   fires ? "fires in -p mode (checked with 2.1.197 and 2.1.332): tool calls are asked before they run"
+                         : "not checked with this version: forbidden tool calls are stopped in the stream, "
+                           "after they started");
+        }
     }
-    bool key = getenv("ANTHROPIC_API_KEY") || getenv("CLAUDE_CODE_OAUTH_TOKEN") || getenv("ANTHROPIC_AUTH_TOKEN");
-    printf("  %s %-22s %s\n", key ? "ok  " : "note", "credentials",
-           key ? "from the environment" : "no ANTHROPIC_API_KEY in the environment (fine if claude is logged in)");
+    std::string cred = credential();
+    printf("  %s %-22s %s\n", cred.empty() ? "note" : "ok  ", "credentials",
+           cred.empty() ? "none in the environment (ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN): agents run with "
+                          "config dirs of their own, which hold no login"
+                        : cred.c_str());
+    printf("  %s %-22s %s\n", "ok  ", "agent config dirs",
+           (app.path_from_root(paths_dir(app)) + "/agents/<session>-<task>/claude (CLAUDE_CONFIG_DIR, one per task)")
+               .c_str());
 
     printf("\nFolders\n");
     auto paths = app.config.value("paths", json::object());

@@ -178,6 +178,12 @@ Vm::Vm(App& app) : st_(std::make_unique<VmState>(app)) {
     lua_setfield(L, -2, "root");
     lua_pushinteger(L, getpid());
     lua_setfield(L, -2, "pid");
+    {  // this binary, for the commands agents call back with (an agent's hooks)
+        char exe[4096];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        lua_pushlstring(L, exe, n > 0 ? static_cast<size_t>(n) : 0);
+        lua_setfield(L, -2, "executable");
+    }
     lua_pushcfunction(L, l_interrupted);
     lua_setfield(L, -2, "interrupted");
     lua_rawgeti(L, LUA_REGISTRYINDEX, st_->error_mt_ref);

@@ -80,6 +80,8 @@ void Vm::load_config(const std::string& config_file, bool must_exist) {
     lua_getglobal(L, "orch");
     lua_pushvalue(L, -2);
     lua_setfield(L, -2, "config");
+    lua_pushstring(L, config_file.c_str());  // what an agent's hook command loads again
+    lua_setfield(L, -2, "config_file");
     lua_pop(L, 2);
 }
 

@@ -78,6 +78,8 @@
 ---@field version string
 ---@field root string                    the project folder
 ---@field pid integer
+---@field executable string              this orch-host binary (the command an agent's hooks call)
+---@field config_file string             the config file loaded (absolute)
 ---@field json orch.json
 ---@field error_mt table                 metatable of orch.Error values
 orch = {}

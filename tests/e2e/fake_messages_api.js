@@ -108,7 +108,7 @@
 //    "n_tools": 24, "side": false, "agent": "migration" | 0 | null, "turn": 0 | null,
 //    "kind": "blocks" | "done" | "http_error" | "stream_error" | "side" | "no_agent" | ...,
 //    "cwd": "/tmp/x", "n_messages": 1,
-//    "tool_results": [{"tool_use_id": "...", "is_error": false}]}   // from the last user message
+//    "tool_results": [{"tool_use_id": "...", "is_error": false, "text": "..."}]}   // from the last user message
 'use strict';
 
 const http = require('http');
@@ -252,7 +252,14 @@ function lastToolResults(body) {
   if (!last || last.role !== 'user' || !Array.isArray(last.content)) return [];
   return last.content
     .filter((b) => b && b.type === 'tool_result')
-    .map((b) => ({ tool_use_id: b.tool_use_id, is_error: !!b.is_error }));
+    .map((b) => ({ tool_use_id: b.tool_use_id, is_error: !!b.is_error, text: toolResultText(b).slice(0, 400) }));
+}
+
+// a tool_result's content as text (a string, or its text blocks joined)
+function toolResultText(b) {
+  if (typeof b.content === 'string') return b.content;
+  if (!Array.isArray(b.content)) return '';
+  return b.content.filter((c) => c && c.type === 'text').map((c) => String(c.text)).join('\n');
 }
 
 // ---------------------------------------------------------------------------

@@ -90,6 +90,10 @@ describe("report: a markdown day, one task at a time", function()
     has(text, "\n## Task 2: Server actions\n\n- Status: failed: API Error: 500\n")
     has(text, "\n- Questions:\n  - Q: Which pattern?\n    A: (not recorded)\n")
     lacks(text, "**Error:**")  -- a one-line error: the status line holds it
+    local blocked = serial_day()
+    blocked.tasks[2].tool_blocks = { { tool = "Bash", reason = "forbidden command (git push): env git push" } }
+    has(R.render(blocked, T0 + 600, NO_BUDGET),
+      "\n- Tool calls blocked before they ran:\n  - Bash: forbidden command (git push): env git push\n")
     local multi = serial_day()
     multi.tasks[2].error = "API Error: 500\nretry later"
     has(R.render(multi, T0 + 600, NO_BUDGET), "\n- Status: failed: API Error: 500 retry later\n")

@@ -485,4 +485,24 @@ function M.task_events(task, events, hms)
   return "📈 Task " .. tostring(task) .. "\n" .. concat(lines, "\n")
 end
 
+-- Safety outside the model (lib/hook_cli, lib/safety_after): what the agent
+-- is told when its tool call is blocked, and why a task's run was refused
+-- after it ended.
+function M.tool_blocked(reason)
+  return "orch-host blocked this tool call before it ran: " .. tostring(reason)
+    .. ". Do not try another way to do it; say in your answer what you needed."
+end
+
+function M.hook_error(err)
+  return "orch-host hook: " .. tostring(err) .. " (the tool call is blocked)"
+end
+
+function M.safety_violation(what)
+  return "safety check after the run: " .. tostring(what)
+end
+
+function M.migrations_changed(paths)
+  return "changes database migrations (review them before they run): " .. concat(paths, ", ")
+end
+
 return M

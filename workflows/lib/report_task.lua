@@ -124,7 +124,8 @@ end
 local function details(t, add)
   local qs = questions_of(t)
   if not (t.result or t.error or t.branch or t.changes or t.deliverables or t.verify_results or #qs > 0
-      or t.approval_wait_s or t.instructions_applied or t.blocked_reason or t.output_log or secs_of(t)) then
+      or t.approval_wait_s or t.instructions_applied or t.blocked_reason or t.output_log or t.tool_blocks
+      or secs_of(t)) then
     return
   end
   add("")
@@ -169,6 +170,11 @@ local function details(t, add)
       add("    A: " .. (q.answer and (line(fmt.truncate(q.answer, M.QUESTION_CHARS)) ..
         (#meta > 0 and (" (" .. concat(meta, ", ") .. ")") or "")) or "(not recorded)"))
     end
+  end
+  local blocks = list(t.tool_blocks)  -- lib/safety_after: what the PreToolUse hook stopped
+  if #blocks > 0 then
+    add("- Tool calls blocked before they ran:")
+    for _, b in ipairs(blocks) do add("  - " .. line(b.tool) .. ": " .. line(b.reason)) end
   end
   local rules = list(t.instructions_applied)
   if #rules > 0 then

@@ -1,10 +1,15 @@
 -- safety: what an agent must not do (no git stage/commit/push,
 -- no database migrations run, no deletes, nothing outside the project).
--- The host enforces it three ways: claude.disallowed_tools in config (claude
--- refuses), this live check on every tool_use in the stream (the host stops
--- the agent's whole process tree), and the working directory it gives agents.
+-- These rules are asked twice: before a tool runs, by the agent's PreToolUse
+-- hook (`orch-host hook pre-tool-use`, lib/hook_cli: the tool is blocked and
+-- the agent told why), and on every tool_use in the stream (the host stops
+-- the agent's whole process tree; for a CLI that fires no hooks). Outside
+-- these rules: claude.disallowed_tools (claude refuses), the agent's git
+-- environment that refuses commits and pushes (lib/agent_env) and the check
+-- after the run (lib/safety_after).
 --
 -- M.check(event, opts) -> nil | reason    opts = {allowed_root=, rules=, git=}
+-- M.check_tool(name, input, opts) -> nil | reason: one tool call
 --
 -- A Bash command is read as the shell would read it (lib/shell_runs): every
 -- simple command it would run, through quotes, substitutions, variable
@@ -136,6 +141,10 @@ function M.check(event, opts)
       if reason then return reason end
     end
   end
+end
+
+function M.check_tool(name, input, opts)
+  return check_tool({ name = name, input = type(input) == "table" and input or {} }, opts or {})
 end
 
 M.inside = inside

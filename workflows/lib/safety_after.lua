@@ -1,0 +1,182 @@
+-- safety_after: the check after an agent's runs, the last of the three
+-- safety layers (lib/hook_cli before a tool runs, lib/agent_env's git that
+-- refuses commits, this). before() is taken once per task, before its first
+-- run; check() after its last:
+--   * no new or moved git ref (commit, branch, tag, stash) and no moved HEAD
+--     in the task's folder that the orchestrator did not make: the other
+--     tasks' branches of the session (made meanwhile by their worktrees) are
+--     the orchestrator's;
+--   * with a worktree: no new change in the main checkout (its git status
+--     before and after) outside the orchestrator's own folders (paths.*,
+--     workspace.root) and claude.allowed_root;
+-- A violation fails the task with the reason (the failure is notified).
+--   * changes under a migration folder (M.migration_dirs) make a completed
+--     task needs_review, the paths named;
+--   * the tool calls the PreToolUse hook blocked meanwhile (tool_blocked
+--     events) are put on the task: tool_blocks = { {tool=, reason=, ts=} }.
+-- Policy: edit freely.
+local git = require("lib.git")
+local acceptance = require("lib.acceptance")
+local worktree = require("lib.worktree")
+local fmt = require("lib.format")
+
+local M = {}
+
+M.migration_dirs = { "migrations", "supabase/migrations", "prisma/migrations", "db/migrate" }
+M.EVENTS_MAX = 1000  -- a task's events read for its blocked tool calls
+
+local function refs(repo)
+  local out = git.out(repo, { "for-each-ref", "--format=%(refname) %(objectname)" })
+  if not out then return nil end
+  local map = {}
+  for _, l in ipairs(git.lines(out)) do
+    local name, oid = l:match("^(%S+) (%S+)$")
+    if name then map[name] = oid end
+  end
+  return map
+end
+
+local function head(dir)
+  local r = git.run(dir, { "rev-parse", "-q", "--verify", "HEAD" }, { any_code = true })
+  return r and r.code == 0 and r.stdout:gsub("%s+$", "") or nil
+end
+
+local function status(repo)
+  local out = git.out(repo, { "status", "--porcelain", "-z", "--untracked-files=all" })
+  local set = {}
+  for entry in (out or ""):gmatch("([^%z]+)") do
+    local path = entry:match("^.. (.*)$")
+    if path then set[path] = entry:sub(1, 2) end
+  end
+  return set
+end
+
+-- before(s, dir, ws) -> snapshot: the refs, HEAD of dir, the main checkout's
+-- status. Only for a task in a worktree (ws): a task in claude.base_cwd
+-- shares its checkout with the orchestrator and the day runs no git there.
+function M.before(s, dir, ws)
+  local snap = { since = orch.now(), dir = dir }
+  if not ws or not s.workspace_base then return snap end
+  snap.repo = s.workspace_base.repo
+  snap.refs = refs(snap.repo)
+  snap.head = head(dir)
+  snap.main = status(snap.repo)
+  return snap
+end
+
+local function under(path, dir)
+  return dir ~= nil and dir ~= "" and (path == dir or path:sub(1, #dir + 1) == dir .. "/")
+end
+
+-- the absolute folders the orchestrator itself writes (and the allowed root)
+local function own_dirs(repo)
+  local cfg = orch.config
+  local dirs = {}
+  for _, k in ipairs({ "tasks_dir", "logs_dir", "results_dir", "questions_dir", "feedback_dir" }) do
+    if cfg.paths[k] then dirs[#dirs + 1] = acceptance.resolve(cfg.paths[k], orch.root) end
+  end
+  local db = acceptance.resolve(cfg.paths.state_db, orch.root)
+  dirs[#dirs + 1] = db:match("^(.*)/[^/]*$")
+  dirs[#dirs + 1] = worktree.root_of(repo)
+  local root = cfg.claude.allowed_root
+  if root and root ~= "" then dirs[#dirs + 1] = acceptance.resolve(root, orch.root) end
+  return dirs
+end
+
+-- the refs the orchestrator makes while this task runs: the session's other task branches
+local function orchestrators(s, t, name)
+  local own = t.branch or worktree.branch_name(t.id, s.id)
+  if name == "refs/heads/" .. own then return false end
+  local prefix = "refs/heads/" .. worktree.branch_name("", s.id)
+  if name:sub(1, #prefix) == prefix then return true end
+  for _, o in ipairs(s.tasks or {}) do
+    if o.id ~= t.id and o.branch and name == "refs/heads/" .. o.branch then return true end
+  end
+  return false
+end
+
+-- violations(s, t, snap) -> list of texts
+function M.violations(s, t, snap)
+  local out = {}
+  if not snap.repo or not snap.refs then return out end
+  local now = refs(snap.repo) or {}
+  local names = {}
+  for name, oid in pairs(now) do
+    if snap.refs[name] ~= oid and not orchestrators(s, t, name) then names[#names + 1] = name end
+  end
+  table.sort(names)
+  for _, name in ipairs(names) do
+    out[#out + 1] = (snap.refs[name] and "ref moved: " or "new ref: ") .. name
+  end
+  local h = head(snap.dir)
+  if snap.head and h ~= snap.head then
+    out[#out + 1] = string.format("HEAD moved in %s: %s -> %s", snap.dir, snap.head:sub(1, 12), tostring(h):sub(1, 12))
+  end
+  if snap.main then
+    local dirs, changed = own_dirs(snap.repo), {}
+    for path, xy in pairs(status(snap.repo)) do
+      local abs = snap.repo .. "/" .. path:gsub("/$", "")
+      local ours = false
+      for _, d in ipairs(dirs) do ours = ours or under(abs, d) end
+      if snap.main[path] ~= xy and not ours then changed[#changed + 1] = path end
+    end
+    table.sort(changed)
+    if #changed > 0 then
+      out[#out + 1] = "changes outside the task's worktree, in " .. snap.repo .. ": " .. table.concat(changed, ", ")
+    end
+  end
+  return out
+end
+
+-- migrations(files) -> the paths under a migration folder
+function M.migrations(files)
+  local out = {}
+  for _, p in ipairs(files or {}) do
+    for _, d in ipairs(M.migration_dirs) do
+      if p:sub(1, #d + 1) == d .. "/" or p:find("/" .. d .. "/", 1, true) then out[#out + 1] = p break end
+    end
+  end
+  return out
+end
+
+-- the tool calls blocked for task t since ts
+function M.blocks(s, t, ts)
+  local out = {}
+  for _, e in ipairs(orch.recent_events({ session = s.id, task = t.id, limit = M.EVENTS_MAX })) do
+    if e.event == "tool_blocked" and (tonumber(e.ts) or 0) >= ts then
+      out[#out + 1] = { tool = e.tool, reason = e.reason, ts = e.ts }
+    end
+  end
+  return out
+end
+
+-- check(s, t, snap, r, fields) -> r: the run's result, a failure when the
+-- task broke a rule (r.safety_violation); r.review: migrations changed.
+-- fields (the task's, to be written) get tool_blocks and safety_violation.
+-- A run stopped by a person or the host (r.cancelled) is not judged.
+function M.check(s, t, snap, r, fields)
+  if not snap then return r end
+  local blocks = M.blocks(s, t, snap.since)
+  if #blocks > 0 then fields.tool_blocks = blocks end
+  if r.cancelled then return r end
+  local v = M.violations(s, t, snap)
+  if #v > 0 then
+    local what = table.concat(v, "; ")
+    fields.safety_violation = what
+    orch.emit("safety_violation", { session = s.id, task = t.id, violation = what })
+    local out = {}
+    for k, x in pairs(r) do out[k] = x end
+    out.ok, out.error, out.safety_violation = false, fmt.safety_violation(what), what
+    return out
+  end
+  local m = M.migrations(fields.files_changed)
+  if #m > 0 and r.ok then
+    local out = {}
+    for k, x in pairs(r) do out[k] = x end
+    out.review = fmt.migrations_changed(m)
+    return out
+  end
+  return r
+end
+
+return M
