@@ -113,7 +113,8 @@ describe("format: other messages", function()
     local s = session("waiting_approval")
     local text = F.question(s, s.tasks[2], { text = "Table name: baptisms or baptism?" })
     eq(text, lines("❓ Question from Task 2/3", "📝 Create baptisms server actions", "Type: backend", "",
-      "Table name: baptisms or baptism?", "", "Reply with /answer <your answer>"))
+      "Table name: baptisms or baptism?", "",
+      "Reply with /answer 2 <your answer> (or /answer <your answer> while only this one waits)"))
     eq(F.question(s, s.tasks[2], "Table name: baptisms or baptism?"), text)
   end)
 
