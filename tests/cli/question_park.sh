@@ -12,6 +12,9 @@
 #    host runs is kept; `orch resume` continues the claude session with it.
 # C: kill -9, then `orch resume` first: the task asks the same again (no new
 #    notification), the answer then continues the session.
+# D: two questions at once: an answer naming no task is refused with both ids
+#    and how to name one; approve of a question says how to answer it.
+# E: Ctrl-C while a question waits pauses the session; resume asks again.
 source "$(dirname "$0")/lib.bash"
 
 export FAKE_CLAUDE_LEDGER=$T/ledger
@@ -131,5 +134,46 @@ check_eq "$(python3 -c "import json,sys
 print([bool(e.get('again')) for e in map(json.loads, open(sys.argv[1]))
        if e.get('event') == 'question_asked' and e.get('session') == sys.argv[2]])" "$T/logs/events.ndjson" "$SID")" \
     "[False, True]" "C: asked, then asked again after the restart"
+
+# ------------------- D: two questions at once: which one, and approve refused
+TASKS=$T/d.md
+task_md "$TASKS" 1 "Ask one" backend "First. [fake:question] [key:d1]"
+task_md "$TASKS" 2 "Ask two" backend "Second. [fake:question] [key:d2]"
+task_md "$TASKS" 3 "Plain" backend "Third. [key:d3]"
+bg_run "$T/d.out" orch run daily.lua --tasks "$TASKS" --auto-approve --no-input --max-concurrent 2
+wait_for sj_true "s.get('task_file') == '$TASKS' and [t['status'] for t in s['tasks']] == ['waiting_answer', 'waiting_answer', 'completed']"
+if orch answer "use A" >"$T/d-answer.out" 2>&1; then check "D: an answer naming no task while two wait is refused" false; fi
+check "D: the refusal names both and how to name one ($(cat "$T/d-answer.out"))" \
+    grep -qF "several questions waiting: tasks 1, 2. Name the task to answer (/answer <task_id> <text>, orch-host answer --task ID TEXT" \
+    "$T/d-answer.out"
+if orch approve --task 2 >"$T/d-approve.out" 2>&1; then check "D: approve of a question is refused" false; fi
+check "D: approve of a question says how to answer it ($(cat "$T/d-approve.out"))" \
+    grep -qF "Task 2 asked a question: answer it (/answer 2 <text>, orch-host answer --task 2 TEXT)" "$T/d-approve.out"
+orch answer --task 2 "two" >/dev/null 2>&1 || fail "D: answer of task 2"
+wait_for sj_true "s['tasks'][1]['status'] == 'completed'"
+check_eq "$(task_status 1)" waiting_answer "D: task 1 still waits after task 2's answer"
+orch answer "one" >/dev/null 2>&1 || fail "D: answer of the one question left, naming no task"
+rc=$(bg_wait "$T/d.out")
+[ "$rc" = 0 ] || { cat "$T/d.out" >&2; fail "D: expected exit 0, got $rc"; }
+check_eq "$(sj "[t.get('result') for t in s['tasks'][:2]]")" \
+    '["Resumed with answer: one", "Resumed with answer: two"]' "D: each task got its own answer"
+
+# -------------- E: Ctrl-C while a question waits: paused, asked again on resume
+TASKS=$T/e.md
+task_md "$TASKS" 1 "Paginate once more" backend "Add pagination. [fake:question] [key:e1]"
+bg_run "$T/e1.out" orch run daily.lua --tasks "$TASKS" --auto-approve --no-input
+wait_for asking "$TASKS"
+CSESS=$(sj "s['tasks'][0]['question_session']")
+kill -INT "$(host_pid_of "$BG_PID")"
+check_eq "$(bg_wait "$T/e1.out")" 3 "E: exit code after Ctrl-C (paused)"
+check_eq "$(sj "s['status']")" paused "E: the session after Ctrl-C"
+bg_run "$T/e2.out" orch resume --no-input
+wait_for asking "$TASKS"
+orch answer "after the pause" >/dev/null 2>&1 || fail "E: answer after the resume"
+rc=$(bg_wait "$T/e2.out")
+[ "$rc" = 0 ] || { cat "$T/e2.out" >&2; fail "E: resumed run: expected exit 0, got $rc"; }
+check_eq "$(sj "s['tasks'][0]['result']")" "Resumed with answer: after the pause" "E: the resumed run got the answer"
+check_eq "$(resumed_with "$CSESS")" 1 "E: runs that resumed task 1's claude session"
+check_eq "$(grep -c '^start e1$' "$T/ledger")" 1 "E: task 1 started fresh once"
 
 finish
