@@ -26,6 +26,7 @@ local acceptance = require("lib.acceptance")
 local feedback = require("lib.feedback")
 local agent_env = require("lib.agent_env")
 local safety_after = require("lib.safety_after")
+local questions = require("lib.questions")
 
 local cfg = orch.config
 local ocfg = cfg.orchestrator
@@ -89,12 +90,13 @@ local main_task = orch.task_id()
 
 -- The run: the graph, and a worker (an orch.spawn task) per task in hand.
 -- An agent slot is held while an agent runs; a task waiting for a person
--- holds none (at most MAX of them wait at once, so a serial day asks one
--- question at a time). want.pause: why no task starts now.
+-- holds none (at most MAX of them wait for approval at once, so a serial day
+-- asks one at a time; a task whose agent asked a question is parked and
+-- counts for nothing: the others go on). want.pause: why no task starts now.
 local g                                  -- lib/graph, built by day()
 local workers = {}                       -- task id -> {task=, co=, phase=, in_run= (its agent runs)}
 -- phase: "starting" (started with an agent slot) | "agent" (holds one) | "queued" (waits for one)
--- | "waiting" (for a person, holds none) | "none"
+-- | "waiting" (for a person, holds none) | "parked" (its agent asked: holds and counts for nothing) | "none"
 local nworkers, agents, waiting = 0, 0, 0
 local slot_queue = {}                    -- workers waiting for an agent slot, first come first served
 local want = {}                          -- pause = reason, fatal = workflow error, budget = true
@@ -106,6 +108,8 @@ local function wake()
   if sleeping then orch.cancel(main_task, "wake") end
 end
 
+-- (a "parked" worker waits for an answer to its agent's question: it counts
+-- neither as an agent nor as waiting)
 local function set_phase(w, phase)
   if w.phase == "agent" or w.phase == "starting" then agents = agents - 1
   elseif w.phase == "waiting" then waiting = waiting - 1 end
@@ -171,7 +175,7 @@ end
 local function request_pause(reason, stop_agents)
   want.pause = want.pause or reason
   for _, w in pairs(workers) do
-    if w.phase == "waiting" or w.phase == "queued" or w.phase == "starting"
+    if w.phase == "waiting" or w.phase == "parked" or w.phase == "queued" or w.phase == "starting"
        or (stop_agents and w.phase == "agent") then
       cancel_worker(w, "pause")
     end
@@ -265,7 +269,8 @@ local function watcher(t)
       end
       draw()
     end
-    return safety.check(ev, { allowed_root = cfg.claude.allowed_root })
+    -- an AskUserQuestion call stops the run, which parks the task (lib/questions)
+    return questions.live(ev) or safety.check(ev, { allowed_root = cfg.claude.allowed_root })
   end
   draw()
   return on_event, function() stop(); orch.status_line(key, nil) end
@@ -339,51 +344,33 @@ local function run_agent(t, w, prompt, resume_id, try)
   return r, log
 end
 
-local function question_in(r)
-  return r.ok and type(r.result) == "string" and r.result:match("QUESTION:%s*(.-)%s*$")
-end
-
 -- One run of a task's agent, its questions answered: -> result, log.
--- While a question waits, the task holds no agent slot.
+-- A question parks the task (lib/questions): no agent slot, no count
+-- against starting others, until the answer continues the agent's session.
+-- A task that was parked when its host stopped asks the same again.
 local function attempt(t, w, try)
-  local prompt = prompt_for(t, { instructions = instructions, workspace = w.ws ~= nil })
-  if instructions then S.set_task(s, t, { instructions_applied = orch.json.array(t.instructions_applied or {}) }) end
-  if w.ws then workspaces.write_instructions(w.ws, prompt) end
-  local r, log = run_agent(t, w, prompt, nil, try)
-  local asked = 0
-  while question_in(r) and asked < 5 do
-    asked = asked + 1
-    local q = question_in(r)
-    S.set_task(s, t, { status = "waiting_approval", question = q }, "question_asked", { question = q })
-    S.set_status(s, "waiting_approval")
-    -- an agent's question: the question in agent_questions/<task>.md, the answer in <task>-answer.md
-    local qfile = string.format("%s/%s.md", cfg.paths.questions_dir, t.id)
-    local afile = string.format("%s/%s-answer.md", cfg.paths.questions_dir, t.id)
-    if orch.file_info(afile) then orch.rename(afile, afile .. ".stale-" .. math.floor(orch.now())) end
-    orch.write_file(qfile, fmt.question_file(s, t, q, afile))
-    note(t, fmt.question(s, t, q), "question", "question_asked")
-    release(w, "waiting")
-    local asked_at = orch.now()
-    local d, derr
-    local why = pending_cancel(w)
-    if why then
-      derr = { reason = why, message = "cancelled: " .. why }
-    else
-      d, derr = orch.await_approval({ session = s.id, task = t.id, kind = "question", prompt = q,
-        answer_file = afile })
-    end
-    set_phase(w, "none")
-    if waiting == 0 then S.set_status(s, "running") end
-    if not d or d.action ~= "answer" then  -- skipped, paused or cancelled (interrupted) instead
-      r = { ok = false, cancelled = true, cancel_reason = d and d.action or derr.reason,
-            error = d and d.text or derr.message }
+  local ctx = { session = s, questions_dir = cfg.paths.questions_dir, note = note,
+                park = function(on) if on then release(w, "parked") else set_phase(w, "none") end end,
+                cancelled = function() return pending_cancel(w) end }
+  local r, log
+  local q, sid = questions.pending(t)
+  if q then
+    r, log = { ok = false, session_id = sid }, t.output_log
+  else
+    local prompt = prompt_for(t, { instructions = instructions, workspace = w.ws ~= nil })
+    if instructions then S.set_task(s, t, { instructions_applied = orch.json.array(t.instructions_applied or {}) }) end
+    if w.ws then workspaces.write_instructions(w.ws, prompt) end
+    r, log = run_agent(t, w, prompt, nil, try)
+    q = questions.of(r)
+  end
+  while q do
+    local d, why = questions.ask(ctx, t, q, r.session_id)
+    if not d then
+      r = { ok = false, cancelled = true, cancel_reason = why.reason, error = why.message, session_id = r.session_id }
       break
     end
-    local qs = {}
-    for i, x in ipairs(type(t.questions) == "table" and t.questions or {}) do qs[i] = x end
-    qs[#qs + 1] = { question = q, answer = d.text, by = d.by, asked_at = asked_at, answered_at = orch.now() }
-    S.set_task(s, t, { status = "running", questions = orch.json.array(qs) }, "question_answered", { by = d.by })
     r, log = run_agent(t, w, d.text, r.session_id, try)
+    q = questions.of(r)
   end
   return r, log
 end

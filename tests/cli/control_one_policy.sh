@@ -24,12 +24,16 @@ cat >"$T/config.lua" <<EOF
 return { server = { session_workflow = "$T/my_day.lua" } }
 EOF
 
-# day FILE: the same day for every session
+# day FILE: the same day for every session, tasks 2-4 depending on task 1: a
+# task whose agent asked holds no slot, and the next would start (and ask its
+# approval) while 1 waits for its answer; here each situation comes alone.
 day() {
     task_md "$1" 1 "Paginate" documentation "Add pagination. [fake:question] [key:$2-1]"
     task_md "$1" 2 "Create the table" backend "Write the migration. [key:$2-2]"
     task_md "$1" 3 "Server actions" backend "Write the actions. [key:$2-3]"
     task_md "$1" 4 "The page" backend "Write the page. [key:$2-4]"
+    awk '/^## Task / { n = $3 + 0 } { print } /^\*\*Requires Approval:/ && n > 1 { print "**Depends On:** 1" }' \
+        "$1" >"$1.tmp" && mv "$1.tmp" "$1"
 }
 day "$T/a.md" a
 day "$T/b.md" b

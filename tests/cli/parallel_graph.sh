@@ -93,7 +93,7 @@ dep_md "$Q" 1 "Asks" documentation "" "Ask. [key:q1] [fake:question]"
 dep_md "$Q" 2 "Docs A" documentation "" "Docs A. [key:q2] [fake:await:start q3]"
 dep_md "$Q" 3 "Docs B" documentation "" "Docs B. [key:q3] [fake:await:start q2]"
 bg_run "$T/question.out" orch run daily.lua --tasks "$Q" --no-input --max-concurrent 2
-wait_for sj_true "[t['status'] for t in s['tasks']] == ['waiting_approval', 'completed', 'completed']"
+wait_for sj_true "[t['status'] for t in s['tasks']] == ['waiting_answer', 'completed', 'completed']"
 orch answer "use pattern B" >"$T/answer.out" 2>&1 || fail "answer: $(cat "$T/answer.out")"
 expect_eq "$(bg_wait "$T/question.out")" 0 "exit code after the answer"
 expect_eq "$(sj "[t['status'] for t in s['tasks']]")" '["completed", "completed", "completed"]' "after the answer"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Agent questions. A: the agent ends with "QUESTION: ..."; the session waits
-# (status: waiting_approval, pending_approval.kind "question"); `orch answer`
-# resumes the same claude session with the answer and the task completes.
+# Agent questions. A: the agent ends with "QUESTION: ..."; the task waits
+# (status: waiting_answer, pending_approval.kind "question"), parked: it holds
+# no agent slot, so task 2 runs meanwhile; `orch answer` resumes the same
+# claude session with the answer and the task completes.
 # B: the answer comes from the answer file agent_questions/<task>-answer.md.
 # C: an answer file used once must not answer a later question by itself.
 # D: an answer file over the limit (1 MB) is set aside with a warning, not
@@ -20,7 +21,7 @@ QUESTION="Which pagination pattern should I follow, A (weddings) or B (PAGINATIO
 
 # asking SID: session SID's task 1 waits for an answer
 asking() {
-    sj_true "s['id'] == '$1' and s['tasks'][0]['status'] == 'waiting_approval'
+    sj_true "s['id'] == '$1' and s['tasks'][0]['status'] == 'waiting_answer'
              and s.get('pending_approval', {}).get('kind') == 'question'
              and s['pending_approval'].get('task_id') == '1'"
 }
@@ -39,9 +40,14 @@ wait_for asking "$SID"
 check_eq "$(sj "s['pending_approval'].get('prompt')")" "$QUESTION" "A: the pending question's text"
 check_eq "$(sj "s['tasks'][0].get('question')")" "$QUESTION" "A: the task's question"
 check_eq "$(sj "s['host_alive']")" true "A: host_alive while asking"
-# like an approval wait, a question wait shows on the session (status waiting_approval)
-check_eq "$(sj "s['status']")" waiting_approval "A: session status while the agent asks"
-check_eq "$(task_status 2)" pending "A: task 2 while task 1 asks"
+# the question shows on the task in hand (status_of's agents), and the session goes on
+check_eq "$(sj "s['status']")" running "A: session status while the agent asks"
+check_eq "$(sj "[a for a in s['agents'] if a['task'] == '1'][0].get('question')")" "$QUESTION" \
+    "A: the question on the waiting task in status"
+wait_for sj_true "s['tasks'][1]['status'] == 'completed'"  # a serial day: task 2 runs while 1 waits
+orch status >"$T/status.txt" 2>&1
+check "A: status shows the question under its task" grep -qF "↳ asks: $QUESTION" "$T/status.txt"
+check "A: status says how to answer" grep -qF "orch-host answer --task 1 TEXT" "$T/status.txt"
 # approve is for approvals; skip/approve of a question are the CLI's business,
 # but `answer` without text is bad input
 orch answer >/dev/null 2>&1
@@ -57,10 +63,10 @@ CSESS=$(sj "s['tasks'][0]['claude_session']")
 python3 - "$T/args.log" "$CSESS" <<'EOF' || fail "A: the answer did not resume the agent's claude session"
 import sys
 runs = [l.rstrip("\n").split("\x1f")[1:] for l in open(sys.argv[1], encoding="utf-8")]
-assert len(runs) == 3, f"{len(runs)} claude runs, expected 3 (ask, resume, task 2)"
-r = runs[1]
+assert len(runs) == 3, f"{len(runs)} claude runs, expected 3 (ask, task 2 while 1 waits, resume)"
+r = runs[2]
 assert "--resume" in r and r[r.index("--resume") + 1] == sys.argv[2], r
-assert "--resume" not in runs[0] and "--resume" not in runs[2]
+assert "--resume" not in runs[0] and "--resume" not in runs[1]
 EOF
 check_eq "$(grep -cx 'start q1' "$T/ledger")" 1 "A: task 1 started fresh once (the resume has the answer as its prompt)"
 python3 - "$T/logs/events.ndjson" "$SID" <<'EOF' || fail "A: question events are wrong"

@@ -108,7 +108,8 @@
 //    "n_tools": 24, "side": false, "agent": "migration" | 0 | null, "turn": 0 | null,
 //    "kind": "blocks" | "done" | "http_error" | "stream_error" | "side" | "no_agent" | ...,
 //    "cwd": "/tmp/x", "n_messages": 1,
-//    "tool_results": [{"tool_use_id": "...", "is_error": false, "text": "..."}]}   // from the last user message
+//    "tool_results": [{"tool_use_id": "...", "is_error": false, "text": "..."}],   // from the last user message
+//    "history": [{"role": "user", "text": "..."}, ...]}             // each message's text, 200 characters
 'use strict';
 
 const http = require('http');
@@ -244,6 +245,17 @@ function cwdOf(body) {
     if (m) return m[1].trim();
   }
   return null;
+}
+
+// The conversation sent, short: [{role, text}] with each message's text (no
+// <system-reminder> blocks) cut to 200 characters, so a test can see that a
+// resumed session re-sent what came before.
+function historyOf(body) {
+  const msgs = Array.isArray(body.messages) ? body.messages : [];
+  return msgs.filter((m) => m && typeof m.role === 'string').map((m) => ({
+    role: m.role,
+    text: textOf(m.content).replace(/<system-reminder>[\s\S]*?<\/system-reminder>/g, '').trim().slice(0, 200),
+  }));
 }
 
 function lastToolResults(body) {
@@ -491,6 +503,7 @@ function main() {
       agent: null, turn: null, cwd,
       n_messages: Array.isArray(body.messages) ? body.messages.length : 0,
       tool_results: lastToolResults(body),
+      history: historyOf(body),
     });
     const send = (plan) => (stream ? sendStream(res, plan, model) : sendJson(res, plan, model));
 

@@ -185,7 +185,7 @@ info "wait for task-c's question"
 asked=""
 for _ in $(seq 1 3000); do   # up to 300 s
   kill -0 "$RUN_PID" 2>/dev/null || fail "orch-host exited before task-c asked its question"
-  if [ "$(status_get 's.tasks.map((t) => t.status).join(",")')" = "completed,completed,waiting_approval" ]; then
+  if [ "$(status_get 's.tasks.map((t) => t.status).join(",")')" = "completed,completed,waiting_answer" ]; then
     asked=1
     break
   fi

@@ -590,6 +590,13 @@ std::string fresh_fake_file() {
                                      ",\"old_string\":\"x\",\"new_string\":\"y\"}";
         ok_text = "ok";
         ok_result = q("ok");
+    } else if (name == "AskUserQuestion") {
+        if (g_opt.has_resume) run_success("done");  // resumed with the answer: no question again
+        input = "{\"questions\":[{\"question\":" + q(arg) +
+                ",\"header\":\"Question\",\"options\":[{\"label\":\"A\",\"description\":\"the first way\"},"
+                "{\"label\":\"B\",\"description\":\"the second way\"}],\"multiSelect\":false}]}";
+        ok_text = "ok";
+        ok_result = q("ok");
     } else {
         input = "{\"command\":" + q(arg) + "}";
         ok_text = "ok";

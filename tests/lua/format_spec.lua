@@ -113,7 +113,8 @@ describe("format: other messages", function()
     local s = session("waiting_approval")
     local text = F.question(s, s.tasks[2], { text = "Table name: baptisms or baptism?" })
     eq(text, lines("❓ Question from Task 2/3", "📝 Create baptisms server actions", "Type: backend", "",
-      "Table name: baptisms or baptism?", "", "Reply with /answer <your answer>"))
+      "Table name: baptisms or baptism?", "",
+      "Reply with /answer 2 <your answer> (or /answer <your answer> while only this one waits)"))
     eq(F.question(s, s.tasks[2], "Table name: baptisms or baptism?"), text)
   end)
 
@@ -290,6 +291,8 @@ describe("format: a day of several agents", function()
                     branch = "feature/x" },
                   { task = "task-3", title = "UI", status = "waiting_approval" } }),
       lines("🤖 Agents: 2", "⚙️ task-1 Schema · 2m 05s · $0.0342 · feature/x", "⏸️ task-3 UI · $0.0000"))
+    eq(F.agents({ { task = "task-2", title = "Docs", status = "waiting_answer", question = "A\nor  B?" } }),
+      lines("🤖 Agents: 1", "⏸️ task-2 Docs · $0.0000", "   ❓ A or B?"))
     eq(F.tool_line("Edit a.lua"), "   ↳ Edit a.lua")
     eq(F.tool_line("Edit a.lua", "task-2"), "   ↳ [task-2] Edit a.lua")
   end)

@@ -83,6 +83,16 @@ describe("report: a markdown day, one task at a time", function()
       "- Task 3: a | b c: skipped: skipped while running\n")
   end)
 
+  it("shows a question that still waits for its answer, also one asked before in the same words", function()
+    local day = serial_day()
+    local t = day.tasks[2]
+    t.status, t.error, t.question, t.question_session = "waiting_answer", nil, "Which pattern?", "sess-1"
+    t.questions = { { question = "Which pattern?", answer = "A", by = "cli" } }
+    local out = R.render(day, T0 + 600, NO_BUDGET)
+    has(out, "\n- Status: waiting_answer: waiting for an answer to its agent's question\n")
+    has(out, "\n  - Q: Which pattern?\n    A: A (by cli)\n  - Q: Which pattern?\n    A: (waiting for the answer)\n")
+  end)
+
   it("details each task: its numbers, the last question, the error and the result", function()
     has(text, "\n## Task 1: Create the migration\n\n- Status: completed\n" ..
       "- Time, cost, tokens: 2m 00s, $0.0100, 10,000 tokens\n- Waited for approval: 1m 30s\n" ..

@@ -31,7 +31,8 @@ local function fake_api(batches)
 end
 
 local function fake_control(replies)
-  local c = { runs = {} }
+  local c = { runs = {}, asking_tasks = {} }
+  c.asking = function(task) return c.asking_tasks[task] == true end
   c.run = function(cmd, params, by)
     c.runs[#c.runs + 1] = { cmd = cmd, params = params, by = by }
     return (replies or {})[cmd] or { status = "ok", message = "did " .. cmd }
@@ -104,6 +105,15 @@ describe("telegram: odd updates", function()
     bot = TG.new(c, CFG, { http = api.http })
     bot:handle(msg(2, 42, 42, "Create a pijama directory"))
     eq(c.runs[#c.runs].cmd, "task")
+  end)
+  it("/answer <task_id> <text> names the task when that task asks; else the whole text is the answer", function()
+    local api, c = fake_api({}), fake_control()
+    c.asking_tasks["task-2"] = true
+    local bot = TG.new(c, CFG, { http = api.http })
+    bot:handle(msg(1, 42, 42, "/answer task-2 use postgres"))
+    eq(c.runs[#c.runs].params, { task = "task-2", text = "use postgres" })
+    bot:handle(msg(2, 42, 42, "/answer use postgres"))
+    eq(c.runs[#c.runs].params, { text = "use postgres" })
   end)
   it("never puts the token in what it logs", function()
     local bot = TG.new(fake_control(), CFG, { http = function() return nil, orch.err("io", "connection refused") end })

@@ -85,7 +85,8 @@ function M.status_of(s)
   out.agents = orch.json.array()  -- [] when none, as documented (an empty table encodes as {})
   for i, a in ipairs(S.agents(s)) do
     out.agents[i] = { task = a.id, title = a.title, status = a.status, branch = a.branch, cost_usd = a.cost_usd or 0,
-                      started_at = a.started_at, elapsed_s = a.started_at and (orch.now() - a.started_at) or nil }
+                      started_at = a.started_at, elapsed_s = a.started_at and (orch.now() - a.started_at) or nil,
+                      question = a.question }  -- a waiting_answer task's question
   end
   if #out.agents > 1 then out.message = out.message .. "\n\n" .. fmt.agents(out.agents) end
   local p = M.waiting(s)
@@ -231,13 +232,24 @@ function M.resume(params, by, opts)
   return { status = "ok", session_id = s.id, message = fmt.reply("resumed", s.id) }, 200
 end
 
--- the ids of the tasks of s waiting for a person, "task-1, task-3"
-local function waiting_ids(s)
-  local ids = {}
+-- the ids of the tasks of s waiting for a person that `action` could decide:
+-- an answer is for a waiting_answer task (an agent's question), an approve
+-- for a waiting_approval one, a skip for either; {"task-1", "task-3"}
+local WAITS_FOR = { answer = { waiting_answer = true }, approve = { waiting_approval = true } }
+local function waiting_ids(s, action)
+  local ids, want = {}, WAITS_FOR[action] or { waiting_approval = true, waiting_answer = true }
   for _, t in ipairs(s.tasks or {}) do
-    if t.status == "waiting_approval" then ids[#ids + 1] = tostring(t.id) end
+    if want[t.status] then ids[#ids + 1] = tostring(t.id) end
   end
   return ids
+end
+
+-- asking(task, params) -> whether task (an id) of the session params name
+-- waits for the answer to its agent's question
+function M.asking(task, params)
+  local s = load(params)
+  local t = s and S.task(s, task)
+  return t ~= nil and t.status == "waiting_answer"
 end
 
 -- decide: resolve the session's pending approval with `action` (params.task's,
@@ -251,22 +263,23 @@ local function decide(action, params, by, text, describe)
   local task = params.task ~= nil and params.task ~= "" and tostring(params.task) or nil
   if task and not S.task(s, task) then return err(404, fmt.reply("no_task", task, s.id)) end
   if not task and action ~= "pause" then
-    local ids = waiting_ids(s)
+    local ids = waiting_ids(s, action)
     if #ids > 1 then
-      return err(409, fmt.reply("decide_which", s.id, table.concat(ids, ", "), action), { session_id = s.id })
+      return err(409, fmt.reply(action == "answer" and "answer_which" or "decide_which", s.id, table.concat(ids, ", "),
+        action), { session_id = s.id })
     end
+    if action == "answer" then task = ids[1] end  -- the one question, though an approval waits too
   end
   local p = orch.pending_approval(s.id, task)
   if not p then return nil, s end
-  -- While no host runs the session, a decision on an approval is kept: the
-  -- resumed session asks the same again and takes it at once. A question is
-  -- not (the resumed task starts its agent again, which asks anew), and
-  -- pause has nothing to pause.
+  -- While no host runs the session, a decision on an approval, or an answer
+  -- to a question, is kept: the resumed session asks the same again and
+  -- takes it at once (S.waits_while_down). Pause has nothing to pause.
   local up = running(s)
   if not up and (action == "pause" or not S.waits_while_down(p)) then return nil, s end
   if action == "answer" and p.kind ~= "question" then return nil, s end
   if action == "approve" and p.kind == "question" then
-    return err(409, fmt.reply("approve_question", p.task_id),
+    return err(409, fmt.reply("approve_question", p.task_id, p.task_id, p.task_id),
       { session_id = s.id, waiting = { kind = p.kind, task = p.task_id, prompt = p.prompt } })
   end
   if not orch.resolve_approval(p.id, action, text or "", by) then
@@ -291,7 +304,9 @@ end
 local function in_hand(s)
   local list = {}
   for _, t in ipairs(s.tasks or {}) do
-    if ACTIVE[t.status] then list[#list + 1] = string.format("%s (%s)", tostring(t.id), t.status) end
+    if ACTIVE[t.status] or t.status == "waiting_answer" then
+      list[#list + 1] = string.format("%s (%s)", tostring(t.id), t.status)
+    end
   end
   return list
 end

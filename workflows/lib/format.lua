@@ -225,8 +225,8 @@ function M.status(s, now, opts)
   local c = counts(s)
   local lines = { format("Progress: %d/%d tasks (%d%%)", c.done, c.total, M.percent(c.done, c.total)),
     "✅ Completed: " .. c.completed }
-  for _, st in ipairs({ "running", "waiting_approval", "paused", "needs_review", "failed", "skipped", "cancelled",
-                        "blocked" }) do
+  for _, st in ipairs({ "running", "waiting_approval", "waiting_answer", "paused", "needs_review", "failed", "skipped",
+                        "cancelled", "blocked" }) do
     if c[st] > 0 then lines[#lines + 1] = STATUS[st] .. ": " .. c[st] end
   end
   lines[#lines + 1] = "⏳ Pending: " .. c.pending
@@ -253,6 +253,7 @@ function M.agents(agents)
     parts[#parts + 1] = M.money(a.cost_usd or 0)
     if a.branch then parts[#parts + 1] = a.branch end
     lines[#lines + 1] = concat(parts, " · ")
+    if a.question then lines[#lines + 1] = M.agent_question(a) end
   end
   return M.printable(concat(lines, "\n"))
 end
@@ -274,7 +275,7 @@ end
 function M.question(s, t, q) -- q: the question text or {text=}
   local text = type(q) == "table" and q.text or q
   return blocks(task_block(s, t, "❓ Question from"), excerpt(text, M.QUESTION_CHARS),
-    "Reply with /answer <your answer>")
+    M.answer_hint(t))
 end
 
 function M.session_completed(s, now) -- totals over s.tasks; duration up to completed_at or now
@@ -318,7 +319,7 @@ M.HELP = [[
 /pause - Pause orchestrator
 /resume - Resume orchestrator
 /skip [task_id] - Skip the current task (or the one named)
-/answer <text> - Answer a pending question
+/answer [task_id] <text> - Answer a waiting question
 /logs - View recent logs
 /task <description> - Create a new task
 /progress <task_id> - Show recent events for a task
@@ -431,7 +432,8 @@ M.REPLY = {
     "(orch-host resume)",
   cannot_resume = "cannot resume: %s",
   resumed = "Resumed session %s",
-  approve_question = "Task %s asked a question: answer it (/answer <text>), or /skip or /pause",
+  approve_question = "Task %s asked a question: answer it (/answer %s <text>, orch-host answer --task %s TEXT), " ..
+    "or /skip or /pause",
   decided_first = "someone else decided first",
   nothing_to_approve = "Session %s: nothing is waiting for approval (status: %s)",
   decide_which = "Session %s has several tasks waiting: %s. Name the one to %s (\"task\": ID; /approve <task_id>).",
@@ -503,6 +505,23 @@ end
 
 function M.migrations_changed(paths)
   return "changes database migrations (review them before they run): " .. concat(paths, ", ")
+end
+
+-- Agents' questions (lib/questions): a task whose agent asked is
+-- waiting_answer until someone answers, from any channel.
+STATUS.waiting_answer = "❓ Waiting for an answer"
+M.REPLY.answer_which = "Session %s has several questions waiting: tasks %s. Name the task to %s " ..
+  "(/answer <task_id> <text>, orch-host answer --task ID TEXT, \"task\": ID)."
+
+-- how to answer task t's question: the Telegram command, naming the task
+function M.answer_hint(t)
+  return format("Reply with /answer %s <your answer> (or /answer <your answer> while only this one waits)",
+    tostring(t.id))
+end
+
+-- the line under a waiting task in the agents list: its question
+function M.agent_question(a)
+  return "   ❓ " .. M.truncate((tostring(a.question):gsub("%s+", " ")), 200)
 end
 
 return M

@@ -13,9 +13,10 @@ local format, concat, floor = string.format, table.concat, math.floor
 
 M.NO_SESSIONS = "No sessions yet. Start one with: orch-host run daily.lua"
 M.ERROR_CHARS = 160  -- a failed task's error, a dead notification's reason
+M.QUESTION_CHARS = 300  -- a waiting task's question
 
 local MARK = { completed = "✓", needs_review = "?", failed = "✗", blocked = "⊘", cancelled = "✗",
-  running = "▶", skipped = "↷", waiting_approval = "⏸", paused = "⏸" }
+  running = "▶", skipped = "↷", waiting_approval = "⏸", waiting_answer = "¿", paused = "⏸" }
 -- the statuses whose row says why on a second line (the task's error)
 local SAYS_WHY = { failed = true, paused = true, blocked = true, needs_review = true, skipped = true }
 
@@ -73,6 +74,8 @@ local function task_row(t, ROW)
   local err = cell(t.error)
   if err ~= "" and SAYS_WHY[t.status] then
     row = row .. "\n       ↳ " .. fmt.truncate(err, M.ERROR_CHARS)
+  elseif t.status == "waiting_answer" and t.question then  -- what its agent asks
+    row = row .. "\n       ↳ asks: " .. fmt.truncate(cell(t.question), M.QUESTION_CHARS)
   end
   return row
 end
@@ -112,8 +115,11 @@ function M.session(v, opts)
   if p then
     local head = format("\nWaiting   %s for task %s since %s: ", cell(p.kind, "approval"), cell(p.task_id),
       when(clock, p.created_at))
-    if live then
-      out[#out + 1] = head .. "orch-host approve | skip | pause" .. (p.kind == "question" and " | answer TEXT" or "")
+    if p.kind == "question" then
+      out[#out + 1] = head .. format("orch-host answer --task %s TEXT | skip --task %s", cell(p.task_id),
+        cell(p.task_id)) .. (live and " | pause" or " (applied when it resumes)")
+    elseif live then
+      out[#out + 1] = head .. "orch-host approve | skip | pause"
     else
       out[#out + 1] = head .. "orch-host approve | skip (applied when it resumes)"
     end

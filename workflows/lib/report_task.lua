@@ -83,6 +83,7 @@ function M.reason(t)
   local bad = failed_checks(t)
   if not why and #bad > 0 then why = "acceptance failed: " .. concat(bad, ", ") end
   if not why and t.status == "waiting_approval" then why = t.approval_reason or "waiting for approval" end
+  if not why and t.status == "waiting_answer" then why = "waiting for an answer to its agent's question" end
   return why and line(why) or nil
 end
 
@@ -95,12 +96,16 @@ local function where(t)
   return #parts > 0 and concat(parts, ", ") or nil
 end
 
--- the questions of t: t.questions, and t.question when it is not the last of them
+-- the questions of t: t.questions, and t.question when it waits for its
+-- answer (question_session set: lib/questions) or is not the last of them
 local function questions_of(t)
   local qs = {}
   for _, q in ipairs(list(t.questions)) do qs[#qs + 1] = q end
   local last = qs[#qs]
-  if t.question and not (last and last.question == t.question) then qs[#qs + 1] = { question = t.question } end
+  local waits = type(t.question_session) == "string" and t.question_session ~= ""
+  if t.question and (waits or not (last and last.question == t.question)) then
+    qs[#qs + 1] = { question = t.question, waits = waits }
+  end
   return qs
 end
 
@@ -168,7 +173,8 @@ local function details(t, add)
         meta[#meta + 1] = "after " .. fmt.duration(q.answered_at - q.asked_at)
       end
       add("    A: " .. (q.answer and (line(fmt.truncate(q.answer, M.QUESTION_CHARS)) ..
-        (#meta > 0 and (" (" .. concat(meta, ", ") .. ")") or "")) or "(not recorded)"))
+        (#meta > 0 and (" (" .. concat(meta, ", ") .. ")") or "")) or (q.waits and "(waiting for the answer)"
+        or "(not recorded)")))
     end
   end
   local blocks = list(t.tool_blocks)  -- lib/safety_after: what the PreToolUse hook stopped

@@ -1,6 +1,7 @@
 -- session: a day's session and its tasks as rows in the host's state
 -- database, with the task states pending, running, waiting_approval,
--- completed, needs_review (the agent finished, a deliverable is missing:
+-- waiting_answer (its agent asked a question: lib/questions), completed,
+-- needs_review (the agent finished, a deliverable is missing:
 -- lib/acceptance), failed, skipped, paused, cancelled, blocked (a task it
 -- depends on did not complete). Every change is committed
 -- (with its event) before the workflow moves on, so a crash loses nothing
@@ -9,11 +10,11 @@ local M = {}
 
 -- Task statuses. FINISHED ones are done for good (counted in `done`, never run
 -- again); ACTIVE ones are a task in hand, the current task when one is.
-M.STATUSES = { "pending", "running", "waiting_approval", "paused", "completed", "needs_review", "failed", "skipped",
-  "cancelled", "blocked" }
+M.STATUSES = { "pending", "running", "waiting_approval", "waiting_answer", "paused", "completed", "needs_review",
+  "failed", "skipped", "cancelled", "blocked" }
 M.FINISHED = { completed = true, needs_review = true, failed = true, skipped = true, cancelled = true, blocked = true }
-M.ACTIVE_ORDER = { "running", "waiting_approval", "paused" }
-M.ACTIVE = { running = true, waiting_approval = true, paused = true }
+M.ACTIVE_ORDER = { "running", "waiting_approval", "waiting_answer", "paused" }
+M.ACTIVE = { running = true, waiting_approval = true, waiting_answer = true, paused = true }
 -- Session statuses a host works on (a paused or completed session has none).
 M.SESSION_ACTIVE = { running = true, waiting_approval = true }
 
@@ -31,10 +32,10 @@ function M.runtime(s, now, live)
 end
 
 -- waits_while_down(p) -> whether pending approval p still waits while no host
--- runs its session: a decision on an approval is kept, and the session applies
--- it when it resumes and asks the same again. An agent's question does not
--- (the resumed task starts its agent again, which asks anew).
-function M.waits_while_down(p) return p ~= nil and p.kind == "approval" end
+-- runs its session: a decision on an approval, or the answer to an agent's
+-- question, is kept, and the session applies it when it resumes and asks the
+-- same again (a parked question is stored on its task: lib/questions).
+function M.waits_while_down(p) return p ~= nil and (p.kind == "approval" or p.kind == "question") end
 
 -- The model of a session that new/load built (s._counts set), kept up to date
 -- by set_task in O(1) per change, so a step of a long day costs what a step of
@@ -150,15 +151,21 @@ function M.load(id)
 end
 
 -- agents(s) -> the tasks in hand (running, or waiting for a person), in file
--- order: { {id=, title=, status=, started_at=, cost_usd=, branch=} }: what
+-- order: { {id=, title=, status=, started_at=, cost_usd=, branch=, question=} }
+-- (question: what a waiting_answer task asks, cut to M.QUESTION_CHARS bytes): what
 -- `status` lists, one line per agent (O(tasks in hand) on a model)
+M.QUESTION_CHARS = 500
 function M.agents(s)
   if s._agents and not s.tasks then return s._agents end  -- load_summary's
   local out = {}
   local function add(t)
-    if t.status == "running" or t.status == "waiting_approval" then
+    if t.status == "running" or t.status == "waiting_approval" or t.status == "waiting_answer" then
+      local q = t.status == "waiting_answer" and type(t.question) == "string" and t.question or nil
+      if q and #q > M.QUESTION_CHARS then  -- cut in bytes, on a UTF-8 boundary
+        q = q:sub(1, M.QUESTION_CHARS):gsub("[\192-\255][\128-\191]*$", "") .. "…"
+      end
       out[#out + 1] = { id = t.id, title = t.title, status = t.status, started_at = t.started_at,
-                        cost_usd = t.cost_usd, branch = t.branch, seq = t.seq }
+                        cost_usd = t.cost_usd, branch = t.branch, seq = t.seq, question = q }
     end
   end
   if s._active then

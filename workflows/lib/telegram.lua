@@ -101,7 +101,10 @@ function M:command(cmd, arg, by)
     local file, force = arg:match("^(.-)%s*(force)$")
     if force then arg, params.force = file, true end
     if arg ~= "" then params.task_file = arg end
-  elseif cmd == "answer" or cmd == "task" then
+  elseif cmd == "answer" then  -- /answer <task_id> <text> when the first word names a task asking; else /answer <text>
+    local id, rest = arg:match("^(%S+)%s+(%S.-)$")
+    if id and c.asking(id, params) then params.task, params.text = id, rest else params.text = arg end
+  elseif cmd == "task" then
     params.text = arg
   elseif cmd == "logs" then
     params.lines = tonumber(arg) or 10
