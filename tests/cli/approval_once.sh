@@ -14,6 +14,8 @@
 #    a request of an older session is refused while a newer session waits.
 # D: several requests waiting: a decision naming none is refused with their
 #    ids; naming one decides that one only.
+# E: the webhook and the REST API: `request_id` decides one request; a
+#    decided one is 409 with reason "decided"; the channel is kept.
 source "$(dirname "$0")/lib.bash"
 
 export FAKE_CLAUDE_LEDGER=$T/ledger
@@ -157,4 +159,29 @@ check_eq "$(sj "s['tasks'][0]['status']")" waiting_approval "D: task 1 after its
 orch skip --request "$D1" >/dev/null 2>&1 || fail "D: skip --request $D1"
 expect_eq "$(bg_wait "$T/d.out")" 0 "D: exit code"
 check_eq "$(sj "[t['status'] for t in s['tasks']]")" '["skipped", "completed"]' "D: statuses"
+# ------------------------------------------- E: webhook and REST
+export WEBHOOK_SECRET=s3cret ORCHESTRATOR_AUTH_TOKEN=t0ken
+TASKS=$T/e.md
+task_md "$TASKS" 1 "One" backend "One. [key:e1]"
+task_md "$TASKS" 2 "Two" backend "Two. [key:e2]"
+serve_start
+expect_req 200 POST /webhook/command '{"secret":"s3cret","command":"start","params":{"task_file":"'"$TASKS"'"}}'
+wait_for waiting_for 1
+expect_req 200 POST /webhook/status '{"secret":"s3cret"}'
+E1=$(rj "r['waiting']['request_id']")
+expect_req 200 POST /webhook/approve '{"secret":"s3cret","request_id":'"$E1"',"by":"ops"}'
+check_eq "$(rj "[r['request_id'], r['task']]")" "[$E1, \"1\"]" "E: the webhook's approve"
+expect_req 409 POST /webhook/approve '{"secret":"s3cret","request_id":'"$E1"'}'
+check_eq "$(rj "r['reason']")" decided "E: the webhook's second approve of the same request"
+wait_for waiting_for 2
+E2=$(request_id)
+AUTH=(-H "Authorization: Bearer t0ken")
+expect_req 409 POST /api/command '{"command":"skip","params":{"request_id":'"$E1"'}}' "${AUTH[@]}"
+check_eq "$(rj "r['reason']")" decided "E: REST skip of task 1's decided request"
+check_eq "$(sj "s['tasks'][1]['status']")" waiting_approval "E: task 2 after the refused REST skip"
+expect_req 200 POST /api/command '{"command":"approve","params":{"request_id":'"$E2"'}}' "${AUTH[@]}"
+wait_for sj_true "s['status'] == 'completed'"
+check_eq "$(sj "[(a['request_id'], a['by'], a['channel']) for t in s['tasks'] for a in t['approvals']]")" \
+    "[[$E1, \"ops\", \"webhook\"], [$E2, \"api:127.0.0.1\", \"rest\"]]" "E: who decided, through which channel"
+expect_eq "$(serve_stop)" 0 "E: serve exit code"
 finish
