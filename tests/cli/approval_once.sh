@@ -9,7 +9,8 @@
 #    status --json, the status table and the report.
 # B: approval_timeout (on_approval_timeout: pause, the default) expires the
 #    request; the resumed session asks again with a new id; the expired one's
-#    button/decision is refused and not applied to the new one.
+#    button/decision is refused and not applied to the new one. skip and
+#    approve do what they say.
 # C: a resumed session (after kill -9) asking the same again keeps the id;
 #    a request of an older session is refused while a newer session waits.
 # D: several requests waiting: a decision naming none is refused with their
@@ -119,6 +120,23 @@ check_eq "$(grep -c 'start b1' "$T/ledger")" 0 "B: runs of task 1 before its app
 orch approve --request "$B2" >/dev/null 2>&1 || fail "B: approve --request $B2"
 expect_eq "$(bg_wait "$T/b2.out")" 0 "B: exit code"
 check_eq "$(grep -c 'start b1' "$T/ledger")" 1 "B: runs of task 1"
+
+# on_approval_timeout = "skip": the task is skipped; "approve": it runs
+printf 'return { orchestrator = { approval_timeout = 1, on_approval_timeout = "skip" } }\n' >"$T/skip.lua"
+printf 'return { orchestrator = { approval_timeout = 1, on_approval_timeout = "approve" } }\n' >"$T/go.lua"
+TASKS=$T/b2.md
+task_md "$TASKS" 1 "Skipped" backend "Do it. [key:b21]"
+orch --config "$T/skip.lua" run daily.lua --tasks "$TASKS" --no-input >"$T/b2.out" 2>&1 ||
+    fail "B: on_approval_timeout skip: exit $? ($(tail -3 "$T/b2.out"))"
+check_eq "$(sj "[s['tasks'][0]['status'], s['tasks'][0]['skipped_by']]")" '["skipped", "approval_timeout"]' \
+    "B: on_approval_timeout skip"
+TASKS=$T/b3.md
+task_md "$TASKS" 1 "Approved" backend "Do it. [key:b31]"
+orch --config "$T/go.lua" run daily.lua --tasks "$TASKS" --no-input >"$T/b3.out" 2>&1 ||
+    fail "B: on_approval_timeout approve: exit $? ($(tail -3 "$T/b3.out"))"
+check_eq "$(sj "[s['tasks'][0]['status'], s['tasks'][0]['approvals'][0]['action']]")" '["completed", "approve"]' \
+    "B: on_approval_timeout approve"
+check_eq "$(grep -c 'start b31' "$T/ledger")" 1 "B: runs of the task approved by its timeout"
 
 # ------------------------------- C: the same id after a restart; an older session's request
 TASKS=$T/c.md
