@@ -211,13 +211,6 @@ function M.task_retrying(s, t, r)
     r.error and ("Last error: " .. excerpt(r.error)), "/skip to skip it, /pause to pause")
 end
 
-function M.approval_needed(s, t, reason)
-  local head = task_block(s, t, "⏸️ Approval needed:")
-  if t.priority then head = head .. (t.type and " · " or "\n") .. "Priority: " .. t.priority end
-  return blocks(head, t.description and excerpt(t.description), reason and ("Why: " .. reason),
-    "/approve to run it, /skip to skip, /pause to pause")
-end
-
 -- opts.utc_offset (seconds) for "Started:"; without it the time is shown in UTC.
 -- opts.live = false: no host runs s (its runtime stopped at its last update).
 function M.status(s, now, opts)
