@@ -7,6 +7,8 @@ return {
     checkpoint_after = { "database", "deployment" },
     auto_approve = { "documentation", "testing" },
     pause_stops_agent = false,             -- true: `pause` stops the running agent at once
+    approval_timeout = 0,                  -- seconds an approval waits; 0 waits forever
+    on_approval_timeout = "pause",         -- then: pause (the default) | skip | approve
   },
   claude = {
     path = "claude",                       -- or CLAUDE_CLI_PATH

@@ -55,7 +55,8 @@ local function command(body, req, kind)
   if type(params) ~= "table" then
     return orch.reply(400, { status = "error", error = "\"params\" must be an object" })
   end
-  return reply(control.run(body.command, params, caller(params, req, kind)))
+  local channel = kind == "api" and "rest" or kind  -- how a decision came, kept with it (lib/approval)
+  return reply(control.run(body.command, params, caller(params, req, kind), { channel = channel }))
 end
 
 orch.route("POST", "/webhook/command", function(req)
@@ -73,7 +74,7 @@ for _, name in ipairs({ "status", "approve", "pause", "resume", "skip", "logs", 
     for k, v in pairs(body) do
       if k ~= "secret" and k ~= "params" and params[k] == nil then params[k] = v end
     end
-    return reply(control.run(name, params, caller(params, req, "webhook")))
+    return reply(control.run(name, params, caller(params, req, "webhook"), { channel = "webhook" }))
   end)
 end
 

@@ -69,6 +69,9 @@ void add_control(CLI::App* c, const char* text_help, bool text_required) {
     add_positional(c, "TEXT", text_help, true, text_required);
     add_value(c, "--session", "ID", "the session (default: the latest)");
     add_value(c, "--by", "NAME", "who decides, as recorded (default: cli:$USER)");
+    add_value(c, "--request", "ID",
+              "the approval request this decides (default: the only one waiting); refused when it was "
+              "already decided, expired or is from an older session");
 }
 
 struct Command {

@@ -1,4 +1,5 @@
-// orch-host approve|skip|pause|answer [TEXT] [--session ID] [--by NAME] (approve, skip, answer: [--task ID])
+// orch-host approve|skip|pause|answer [TEXT] [--session ID] [--by NAME] [--request ID]
+//   (approve, skip, answer: [--task ID])
 // orch-host resume [SESSION] [--auto-approve[=false]] [--no-input[=false]]
 //   (or run [WORKFLOW] --resume [--session ID])
 // Mechanism only: workflows/lib/control_cli.lua decides, with the same
@@ -45,6 +46,7 @@ json request_of(const Args& a) {
     for (auto& p : a.positional) text += (text.empty() ? "" : " ") + p;
     req["text"] = text;
     if (a.has("task")) req["task"] = a.get("task");
+    if (a.has("request")) req["request"] = a.get("request");
     return req;
 }
 

@@ -38,8 +38,9 @@ Approvals::Request read_request(lua_State* L) {
 }
 
 // orch.await_approval{session=, task=, kind="approval"|"question", prompt=,
-//   timeout=, terminal=, answer_file=} -> {action=, text=, by=, id=} | nil, err  [yields]
+//   timeout=, terminal=, answer_file=} -> {action=, text=, by=, channel=, at=, id=} | nil, err  [yields]
 // action: approve | skip | pause | answer | timeout. Cancelled: nil, {code="cancelled"}.
+// id: the request's (orch.open_approval's, when it opened it first).
 int l_await_approval(lua_State* L) {
     Approvals::Request r = read_request(L);
     Approvals::WaitOptions w;
@@ -76,6 +77,44 @@ int l_await_approval(lua_State* L) {
     });
 }
 
+// orch.open_approval{session=, task=, kind=, prompt=} -> request id
+// The pending request orch.await_approval with these fields then waits on
+// (a withdrawn one of the same fields reopened, its id kept), so a
+// notification can name it first.
+int l_open_approval(lua_State* L) {
+    Approvals::Request r = read_request(L);
+    Approvals& svc = approvals_of(L, "orch.open_approval");
+    long long id = 0;
+    std::string err;
+    try {
+        id = svc.open(r);
+    } catch (const std::exception& e) {
+        err = e.what();
+    }
+    if (!err.empty()) return luaL_error(L, "orch.open_approval: %s", err.c_str());
+    lua_pushnumber(L, static_cast<lua_Number>(id));
+    return 1;
+}
+
+// orch.get_approval(id) -> row | nil: the request, whatever its status
+// (pending, resolved, expired, withdrawn), with its session_id, task_id,
+// kind, prompt, action, text, by, channel, created_at, resolved_at
+int l_get_approval(lua_State* L) {
+    long long id = static_cast<long long>(luaL_checknumber(L, 1));
+    Approvals& svc = approvals_of(L, "orch.get_approval");
+    std::optional<json> row;
+    std::string err;
+    try {
+        row = svc.get(id);
+    } catch (const std::exception& e) {
+        err = e.what();
+    }
+    if (!err.empty()) return luaL_error(L, "orch.get_approval: %s", err.c_str());
+    if (row) push_json(L, *row);
+    else lua_pushnil(L);
+    return 1;
+}
+
 // orch.recorded_decision{session=, task=, kind=, prompt=} -> {action=, text=, by=, id=} | nil
 // The decision orch.await_approval with these fields would return at once
 // (given while no host waited); nothing is taken.
@@ -95,13 +134,14 @@ int l_recorded_decision(lua_State* L) {
     return 1;
 }
 
-// orch.resolve_approval(id | session_id, action, text, by) -> true | false
+// orch.resolve_approval(id | session_id, action, text, by [, channel]) -> true | false
 // (false: nothing pending, or someone else resolved it first). The waiting
 // task gets the decision on a later loop turn.
 int l_resolve_approval(lua_State* L) {
     std::string action = luaL_checkstring(L, 2);
     std::string text = luaL_optstring(L, 3, "");
     std::string by = luaL_optstring(L, 4, "lua");
+    std::string channel = luaL_optstring(L, 5, "");
     bool by_id = lua_type(L, 1) == LUA_TNUMBER;
     long long id = by_id ? static_cast<long long>(lua_tonumber(L, 1)) : 0;
     std::string session = by_id ? "" : luaL_checkstring(L, 1);
@@ -113,7 +153,7 @@ int l_resolve_approval(lua_State* L) {
             auto row = svc.pending(session);
             if (row) id = (*row)["id"].get<long long>();
         }
-        if (id) ok = svc.resolve(id, action, text, by);
+        if (id) ok = svc.resolve(id, action, text, by, channel);
     } catch (const std::exception& e) {
         err = e.what();
     }
@@ -144,6 +184,7 @@ int l_pending_approval(lua_State* L) {
 const luaL_Reg k_approval_functions[] = {
     {"await_approval", l_await_approval},     {"recorded_decision", l_recorded_decision},
     {"resolve_approval", l_resolve_approval}, {"pending_approval", l_pending_approval},
+    {"open_approval", l_open_approval},       {"get_approval", l_get_approval},
     {nullptr, nullptr},
 };
 

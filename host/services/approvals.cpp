@@ -26,6 +26,8 @@ json decision_from_row(const json& row) {
     d["action"] = row.value("action", std::string());
     if (row.contains("text")) d["text"] = row["text"];
     d["by"] = row.value("by", std::string());
+    if (row.contains("channel")) d["channel"] = row["channel"];
+    if (row.contains("resolved_at")) d["at"] = row["resolved_at"];
     if (row.contains("id")) d["id"] = row["id"];
     return d;
 }
@@ -60,7 +62,7 @@ std::optional<json> Approvals::await(const Request& r, const WaitOptions& w, OnD
                                       given->value("by", std::string()) + ", given while no host waited");
         return given;
     }
-    *id = store_.open_approval(r.session, r.task, r.kind, r.prompt, wall_now());
+    *id = open(r);
     Waiter& wt = waiting_[*id];
     wt.kind = r.kind;
     wt.answer_file = w.answer_file;
@@ -72,8 +74,9 @@ std::optional<json> Approvals::await(const Request& r, const WaitOptions& w, OnD
             auto it = waiting_.find(aid);
             if (it == waiting_.end()) return;
             it->second.timeout_timer = 0;
-            if (store_.resolve_approval(aid, "withdraw", "timeout", "timer", wall_now()))
-                finish(aid, json{{"action", "timeout"}, {"by", "timer"}}, true);
+            if (store_.resolve_approval(aid, "withdraw", "timeout", "timer", wall_now(), "timer"))
+                finish(aid, json{{"action", "timeout"}, {"by", "timer"}, {"channel", "timer"}, {"at", wall_now()}},
+                       true);
         });
     if (wt.terminal) {  // the question, on the terminal; the answer is read by read_stdin
         std::string shown = r.prompt;
@@ -87,6 +90,12 @@ std::optional<json> Approvals::await(const Request& r, const WaitOptions& w, OnD
     return std::nullopt;
 }
 
+long long Approvals::open(const Request& r) {
+    auto again = store_.reopen_approval(r.session, r.task, r.kind, r.prompt);
+    if (again && !waiting_.count(*again)) return *again;
+    return store_.open_approval(r.session, r.task, r.kind, r.prompt, wall_now());
+}
+
 void Approvals::withdraw(long long id, const std::string& reason) {
     try {
         store_.resolve_approval(id, "withdraw", reason, "host", wall_now());
@@ -96,11 +105,17 @@ void Approvals::withdraw(long long id, const std::string& reason) {
     finish(id, json::object(), false);
 }
 
-bool Approvals::resolve(long long id, const std::string& action, const std::string& text, const std::string& by) {
-    if (!store_.resolve_approval(id, action, text, by, wall_now())) return false;
-    finish(id, json{{"action", action}, {"text", text}, {"by", by}}, true);
+bool Approvals::resolve(long long id, const std::string& action, const std::string& text, const std::string& by,
+                        const std::string& channel) {
+    double now = wall_now();
+    if (!store_.resolve_approval(id, action, text, by, now, channel)) return false;
+    json d{{"action", action}, {"text", text}, {"by", by}, {"at", now}};
+    if (!channel.empty()) d["channel"] = channel;
+    finish(id, d, true);
     return true;
 }
+
+std::optional<json> Approvals::get(long long id) { return store_.get_approval(id); }
 
 std::optional<json> Approvals::pending(const std::string& session, const std::string& task) {
     return store_.pending_approval(session, task);
@@ -201,7 +216,7 @@ void Approvals::read_stdin() {
             if (!action.empty()) {
                 long long aid = id;  // resolve() erases the waiter
                 try {
-                    resolve(aid, action, text, "terminal");
+                    resolve(aid, action, text, "terminal", "terminal");
                 } catch (const std::exception& e) {
                     if (journal_) journal_->log("warn", std::string("approval: ") + e.what());
                 }
@@ -227,10 +242,11 @@ void Approvals::check_answer_file(long long id, const Waiter& w, std::vector<std
         std::string refused = w.answer_file + ".refused-" + stamp;  // so the next look does not refuse it again
         rename(w.answer_file.c_str(), refused.c_str());
         if (journal_) journal_->log("warn", "answer file refused: " + err.message + " (moved to " + refused + ")");
-    } else if (store_.resolve_approval(id, "answer", text, "answer_file", wall_now())) {
+    } else if (store_.resolve_approval(id, "answer", text, "answer_file", wall_now(), "answer_file")) {
         std::string used = w.answer_file + ".answered-" + stamp;  // a later question must not find it
         rename(w.answer_file.c_str(), used.c_str());
-        out.emplace_back(id, json{{"action", "answer"}, {"text", text}, {"by", "answer_file"}});
+        out.emplace_back(id, json{{"action", "answer"}, {"text", text}, {"by", "answer_file"},
+                                  {"channel", "answer_file"}, {"at", wall_now()}});
     }
 }
 

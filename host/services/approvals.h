@@ -6,7 +6,10 @@
 // resolve), this process (resolve), an answer file, or its timeout. The
 // first resolver wins exactly once: the row moves pending -> resolved in
 // one UPDATE. A decision given while no host waited (it had died) is handed
-// to the next request with the same session, task, kind and prompt.
+// to the next request with the same session, task, kind and prompt. The
+// request id is the row's id; asking the same again (a resumed session)
+// reopens a request that was withdrawn without a decision and keeps its id
+// (Store::reopen_approval); a decided or expired one is never reopened.
 //
 // Commands (pause, skip, resume, ... rows of the commands table) for the
 // sessions this process watches are taken and handed to the command handler.
@@ -48,7 +51,8 @@ public:
         bool terminal = false;     // ask on the terminal, read the answer from stdin
         std::string answer_file;   // absolute; its whole text answers a question
     };
-    // decision: {action=, text=, by=, id=}
+    // decision: {action=, text=, by=, channel=, at=, id=} (channel: the caller's word for how it came:
+    // cli, webhook, rest, telegram; the service's own: terminal, answer_file, timer)
     using OnDecision = std::function<void(const nlohmann::json& decision)>;
     using OnCommand = std::function<void(const nlohmann::json& command)>;
 
@@ -64,12 +68,18 @@ public:
     // Takes that decision and returns it (nothing waits), or opens a pending
     // row (its id in *id), and `done` gets the decision later, once.
     std::optional<nlohmann::json> await(const Request& r, const WaitOptions& w, OnDecision done, long long* id);
+    // The request's id, pending and waited on by nobody yet (a withdrawn one
+    // of the same fields reopened): what a notification names before await,
+    // which then waits on this same row.
+    long long open(const Request& r);
     // Ends a wait without a decision: the row becomes withdrawn with the
     // reason, its `done` is never called.
     void withdraw(long long id, const std::string& reason);
     // Decides (true when this call was first); the waiter of this process,
     // if any, gets the decision.
-    bool resolve(long long id, const std::string& action, const std::string& text, const std::string& by);
+    bool resolve(long long id, const std::string& action, const std::string& text, const std::string& by,
+                 const std::string& channel = "");
+    std::optional<nlohmann::json> get(long long id);  // the request's row, whatever its status
     // "" = any session; a task id: that task's
     std::optional<nlohmann::json> pending(const std::string& session, const std::string& task = "");
 
@@ -122,6 +132,6 @@ private:
     std::string stdin_buf_;
 };
 
-nlohmann::json decision_from_row(const nlohmann::json& row);  // {action=, text=, by=, id=}
+nlohmann::json decision_from_row(const nlohmann::json& row);  // {action=, text=, by=, channel=, at=, id=}
 
 }  // namespace orch

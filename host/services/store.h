@@ -71,15 +71,22 @@ public:
                          const std::string& event, const std::string& data_json);
     nlohmann::json recent_events(const std::string& session, const std::string& task, int limit);
 
-    // approvals: a request goes pending -> resolved (the first resolver
-    // wins, once) or withdrawn (timeout, cancel, its host stopped). A
-    // resolved decision is taken (taken_at) once a waiter has it; one that no
-    // waiter took (its host had died) goes to the next request with the same
-    // session, task, kind and prompt: untaken_decision finds it.
+    // approvals: a request (its row id is the request id) goes pending ->
+    // resolved (the first resolver wins, once), expired (its timeout) or
+    // withdrawn (cancel, its host stopped). A resolved decision is taken
+    // (taken_at) once a waiter has it; one that no waiter took (its host had
+    // died) goes to the next request with the same session, task, kind and
+    // prompt: untaken_decision finds it. Asking that same again reopens a
+    // withdrawn request (reopen_approval): the id stays, a decided or
+    // expired one is never reopened.
     long long open_approval(const std::string& session, const std::string& task,
                             const std::string& kind, const std::string& prompt, double now);
     bool resolve_approval(long long id, const std::string& action, const std::string& text,
-                          const std::string& by, double now);
+                          const std::string& by, double now, const std::string& channel = "");
+    // The newest request with these fields when it is pending (its id) or
+    // withdrawn (made pending again, its id); nullopt otherwise.
+    std::optional<long long> reopen_approval(const std::string& session, const std::string& task,
+                                             const std::string& kind, const std::string& prompt);
     bool take_approval(long long id, double now);  // false: pending, or taken already
     std::optional<nlohmann::json> untaken_decision(const std::string& session, const std::string& task,
                                                    const std::string& kind, const std::string& prompt);

@@ -20,15 +20,43 @@ long long Store::open_approval(const std::string& session, const std::string& ta
     return sqlite3_last_insert_rowid(db_);
 }
 
+// A withdraw with the text "timeout" is the request's expiry: status expired.
 bool Store::resolve_approval(long long id, const std::string& action, const std::string& text,
-                             const std::string& by, double now) {
-    Stmt q(stmt("UPDATE approvals SET status=CASE WHEN ?2='withdraw' THEN 'withdrawn' ELSE 'resolved' END, "
-                "action=?2, text=?3, by=?4, resolved_at=?5 WHERE id=?1 AND status='pending'"));
+                             const std::string& by, double now, const std::string& channel) {
+    Stmt q(stmt("UPDATE approvals SET status=CASE WHEN ?2<>'withdraw' THEN 'resolved' "
+                "WHEN ?3='timeout' THEN 'expired' ELSE 'withdrawn' END, "
+                "action=?2, text=?3, by=?4, resolved_at=?5, channel=?6 WHERE id=?1 AND status='pending'"));
     q.bind(1, id).bind(2, action).bind(3, text).bind(4, by).bind(5, now);
+    if (!channel.empty()) q.bind(6, channel);
     if (q.step() != SQLITE_DONE) fail("resolving approval");
     if (sqlite3_changes(db_) != 1) return false;
     wake_waiters();
     return true;
+}
+
+std::optional<long long> Store::reopen_approval(const std::string& session, const std::string& task,
+                                                const std::string& kind, const std::string& prompt) {
+    long long id = 0;
+    std::string status;
+    {
+        Stmt q(stmt("SELECT id, status FROM approvals WHERE session_id=?1 AND task_id=?2 AND kind=?3 AND prompt=?4 "
+                    "ORDER BY id DESC LIMIT 1"));
+        q.bind(1, session).bind(2, task).bind(3, kind).bind(4, prompt);
+        int rc = q.step();
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) fail("reading approvals");
+        if (rc != SQLITE_ROW) return std::nullopt;
+        id = sqlite3_column_int64(q.raw(), 0);
+        const unsigned char* st = sqlite3_column_text(q.raw(), 1);
+        status = st ? reinterpret_cast<const char*>(st) : "";
+    }
+    if (status == "pending") return id;
+    if (status != "withdrawn") return std::nullopt;
+    Stmt u(stmt("UPDATE approvals SET status='pending', action=NULL, text=NULL, by=NULL, resolved_at=NULL, "
+                "taken_at=NULL, channel=NULL WHERE id=?1 AND status='withdrawn'"));
+    u.bind(1, id);
+    if (u.step() != SQLITE_DONE) fail("reopening approval");
+    if (sqlite3_changes(db_) != 1) return std::nullopt;
+    return id;
 }
 
 void Store::wake_waiters() {

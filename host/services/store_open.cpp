@@ -22,8 +22,10 @@ constexpr int k_application_id = 0x4f524348;  // "ORCH"
 // (added to older tables by migrate()). 4: outbox.dead_at and
 // outbox.refusals (dead-lettered notifications; added the same way).
 // 5: tasks_by_seq (a session's tasks in order without a sort: status --json
-// of a 10,000-task session sorted every row).
-constexpr int k_schema_version = 5;
+// of a 10,000-task session sorted every row). 6: approvals.channel (cli,
+// webhook, rest, telegram, terminal, timer: how a decision came; added the
+// same way, NULL in older rows).
+constexpr int k_schema_version = 6;
 
 const char* k_schema = R"SQL(
 CREATE TABLE IF NOT EXISTS sessions(
@@ -42,7 +44,7 @@ CREATE INDEX IF NOT EXISTS tasks_by_seq ON tasks(session_id, seq);
 CREATE TABLE IF NOT EXISTS approvals(
   id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT, task_id TEXT, kind TEXT, prompt TEXT,
   status TEXT NOT NULL, action TEXT, text TEXT, by TEXT, created_at REAL, resolved_at REAL,
-  taken_at REAL);
+  taken_at REAL, channel TEXT);
 CREATE TABLE IF NOT EXISTS commands(
   id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT, command TEXT NOT NULL, args TEXT,
   by TEXT, created_at REAL, consumed_at REAL);
@@ -172,6 +174,7 @@ void Store::migrate() {
         if (!has_column("approvals", "taken_at"))  // every decision of an older host was delivered or lost with it
             exec("ALTER TABLE approvals ADD COLUMN taken_at REAL; "
                  "UPDATE approvals SET taken_at=resolved_at WHERE status<>'pending'");
+        if (!has_column("approvals", "channel")) exec("ALTER TABLE approvals ADD COLUMN channel TEXT");
         if (!has_column("outbox", "dead_at"))  // an older host's "failed for good" rows are dead
             exec("ALTER TABLE outbox ADD COLUMN dead_at REAL; "
                  "UPDATE outbox SET dead_at=delivered_at WHERE last_error LIKE 'failed: %'");

@@ -71,7 +71,9 @@
 ---@field action "approve"|"skip"|"pause"|"answer"|"timeout"
 ---@field text? string                   the answer
 ---@field by string                      "terminal", "cli:alice", "telegram", "webhook", "answer_file", "timer"
----@field id integer                     the approvals row
+---@field channel? string                how it came: cli, webhook, rest, telegram (the caller's), terminal, answer_file, timer
+---@field at? number                     when it was decided (epoch seconds)
+---@field id integer                     the request id (the approvals row)
 
 ---@class orch
 ---@field config table                   the effective configuration (workflows/config.lua + environment)
@@ -136,8 +138,23 @@ function orch.recorded_decision(opts) end
 ---@param action string
 ---@param text? string
 ---@param by? string
+---@param channel? string  cli, webhook, rest, telegram: how the decision came (kept on the row)
 ---@return boolean
-function orch.resolve_approval(id_or_session, action, text, by) end
+function orch.resolve_approval(id_or_session, action, text, by, channel) end
+
+---Open the request orch.await_approval with the same fields then waits on,
+---and return its id, so a notification can name it before the wait. Asking
+---the same again (a resumed session) reopens a request that was withdrawn
+---without a decision: the id stays; a decided or expired one gets a new id.
+---@param opts {session: string, task?: string, kind?: "approval"|"question", prompt?: string}
+---@return integer id
+function orch.open_approval(opts) end
+
+---A request by its id, whatever its status: pending, resolved, expired (its
+---timeout), withdrawn (cancelled, its host stopped); nil when there is none.
+---@param id integer
+---@return table? row {id=, session_id=, task_id=, kind=, prompt=, status=, action=, text=, by=, channel=, created_at=, resolved_at=}
+function orch.get_approval(id) end
 
 ---The newest pending approval of a session (nil: of any), of one task when
 ---task is given (a parallel day has one per waiting task).

@@ -15,6 +15,7 @@ local function defaults() return {
     auto_approve = { "documentation", "testing" },
     pause_stops_agent = false,           -- pause: stop the running agent now, or after its task
     approval_timeout = 0,                -- seconds; 0 waits forever
+    on_approval_timeout = "pause",       -- pause | skip | approve: what ends a wait approval_timeout ended
     retry_failed = 0,                    -- a failed task runs again up to this many times (ORCH_RETRY_FAILED)
     max_concurrent = 3,                  -- agents at once (MAX_CONCURRENT_AGENTS, MAX_PARALLEL_AGENTS); markdown: 1
     verify_timeout = 300,                -- seconds per acceptance command (ORCH_VERIFY_TIMEOUT)
@@ -228,6 +229,11 @@ local function validate(cfg, file, sources)
   if mode ~= "required" and mode ~= "auto" and mode ~= "manual" then
     fail("orchestrator.approval_mode", "must be required, auto or manual (got '" .. tostring(mode) .. "')")
   end
+  local oat = cfg.orchestrator.on_approval_timeout
+  if oat ~= "pause" and oat ~= "skip" and oat ~= "approve" then
+    fail("orchestrator.on_approval_timeout", "must be pause, skip or approve (got '" .. tostring(oat) .. "')")
+  end
+  if cfg.orchestrator.approval_timeout < 0 then fail("orchestrator.approval_timeout", "must be >= 0 seconds") end
   local mc = cfg.orchestrator.max_concurrent
   if mc < 1 or mc % 1 ~= 0 then fail("orchestrator.max_concurrent", "must be a whole number >= 1") end
   if cfg.claude.timeout < 0 then fail("claude.timeout", "must be >= 0") end

@@ -66,6 +66,12 @@ cfg bad_mode 'return {
 config_case "config: bad approval_mode" "$T/bad_mode.lua" \
     "$T/bad_mode.lua" "'orchestrator.approval_mode'" "sometimes"
 
+cfg bad_on_timeout 'return {
+  orchestrator = { approval_timeout = 60, on_approval_timeout = "later" },
+}'
+config_case "config: bad on_approval_timeout" "$T/bad_on_timeout.lua" \
+    "$T/bad_on_timeout.lua" "'orchestrator.on_approval_timeout'" "later"
+
 cfg negative 'return {
   claude = { timeout = -1 },
 }'

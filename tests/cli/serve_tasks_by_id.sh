@@ -31,11 +31,13 @@ WAIT_TIMEOUT=120 wait_for api_status "$both_wait and len(r['agents']) == 2"
 
 hook() { expect_req "$1" POST "/webhook/$2" "$3"; }
 hook 409 approve '{"secret": "'"$SECRET"'", "session": "'"$SID"'"}'
-expect_eq "$(rj "'task-1, task-2' in r['message']")" true "approve without a task names the waiting ones: $(cat "$T/resp.json")"
+expect_eq "$(rj "'(task task-1), #' in r['message'] and r['message'].endswith('(--request ID, \"request_id\": ID).')
+                 and '(task task-2)' in r['message']")" true \
+    "approve without a task names the waiting requests: $(cat "$T/resp.json")"
 hook 404 approve '{"secret": "'"$SECRET"'", "session": "'"$SID"'", "task": "task-9"}'
 # the shell's approve, beside the server: the same refusals
 RC=0; orch approve --session "$SID" >"$T/cli.out" 2>&1 || RC=$?
-[ "$RC" -ne 0 ] && grep -q "task-1, task-2" "$T/cli.out" || fail "orch approve without --task (exit $RC): $(cat "$T/cli.out")"
+[ "$RC" -ne 0 ] && grep -q "#1 (task task-1), #2 (task task-2)" "$T/cli.out" || fail "orch approve without --task (exit $RC): $(cat "$T/cli.out")"
 RC=0; orch approve --session "$SID" --task task-9 >"$T/cli.out" 2>&1 || RC=$?
 [ "$RC" -ne 0 ] && grep -q "No task task-9" "$T/cli.out" || fail "orch approve --task task-9 (exit $RC): $(cat "$T/cli.out")"
 

@@ -187,3 +187,41 @@ TEST_CASE("approvals: an answer file is taken when it is written, and set aside 
     struct stat st;
     CHECK(stat(w.answer_file.c_str(), &st) != 0);  // renamed to .answered-<time>
 }
+
+TEST_CASE("approvals: asking the same again keeps a withdrawn request's id; a decided or expired one gets a new id") {
+    std::string db = testutil::temp_dir("approvals-id") + "/orch.db";
+    Loop loop;
+    Store store(db);
+    Approvals svc(loop, store, nullptr, k_fallback);
+    Approvals::Request r{"s4", "1", "approval", "go?"};
+    long long first = svc.open(r);  // what the notification names
+    CHECK(svc.open(r) == first);    // nobody waits on it yet: the same one
+    long long id = 0;
+    svc.await(r, {}, [](const json&) {}, &id);
+    CHECK(id == first);  // the wait is on the request the notification named
+    svc.withdraw(id, "interrupted");  // its host stopped
+    CHECK(store.get_approval(first).value()["status"] == "withdrawn");
+    std::optional<json> got;
+    long long again = 0;
+    svc.await(r, {}, [&](const json& d) { got = d; }, &again);
+    CHECK(again == first);  // the resumed session's request keeps the id
+    CHECK(store.get_approval(first).value()["status"] == "pending");
+    CHECK(svc.resolve(first, "approve", "", "cli:tester", "cli"));
+    REQUIRE(got);
+    CHECK((*got)["channel"] == "cli");
+    CHECK((*got)["at"].is_number());
+    CHECK(store.get_approval(first).value()["channel"] == "cli");
+    long long next = svc.open(r);  // decided: asking again is a new request
+    CHECK(next != first);
+
+    Approvals::WaitOptions w;
+    w.timeout = 0.05;
+    std::optional<json> timed;
+    long long tid = 0;
+    svc.await({"s4", "2", "approval", "go?"}, w, [&](const json& d) { timed = d; }, &tid);
+    REQUIRE(run_until(loop, [&] { return timed.has_value(); }));
+    CHECK((*timed)["action"] == "timeout");
+    CHECK(store.get_approval(tid).value()["status"] == "expired");
+    CHECK_FALSE(svc.resolve(tid, "approve", "", "late", "cli"));  // expired: never decided
+    CHECK(svc.open({"s4", "2", "approval", "go?"}) != tid);
+}

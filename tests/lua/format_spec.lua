@@ -100,12 +100,19 @@ describe("format: other messages", function()
     ok(not text:find("Error:", 1, true), text)
   end)
 
-  it("approval_needed shows type, priority, description and the reason", function()
+  it("approval_request shows type, priority, the request, what will run and the reason", function()
     local s = session()
-    eq(F.approval_needed(s, s.tasks[2], "required mode: type 'backend' is not in auto_approve"),
+    local why = "required mode: type 'backend' is not in auto_approve"
+    local rq = { request_id = 7, branch = "orch/s/2", instruction = "Do it.\nThen test." }
+    eq(F.approval_request(s, s.tasks[2], why, rq),
       lines("⏸️ Approval needed: Task 2/3", "📝 Create baptisms server actions", "Type: backend · Priority: high",
-        "", "Create server actions for CRUD operations on baptisms", "",
+        "", "Request #7 · task 2", "Branch: orch/s/2", "", "Will run:", "Do it.", "Then test.", "",
         "Why: required mode: type 'backend' is not in auto_approve", "",
+        "/approve to run it, /skip to skip, /pause to pause"))
+    -- no instruction: the description says what it is
+    eq(F.approval_request(s, s.tasks[2], nil, { request_id = 8, instruction = "" }),
+      lines("⏸️ Approval needed: Task 2/3", "📝 Create baptisms server actions", "Type: backend · Priority: high",
+        "", "Request #8 · task 2", "", "Create server actions for CRUD operations on baptisms", "",
         "/approve to run it, /skip to skip, /pause to pause"))
   end)
 

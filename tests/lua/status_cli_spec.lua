@@ -53,7 +53,7 @@ describe("status --json and the webhook's status", function()
       { 4, 1, 0.5, 1200, s.id })
     eq(#view.tasks, 4)
     eq(view.pending_approval, APPROVAL)
-    eq(hook.waiting, { kind = "approval", task = "2", prompt = "go?", since = NOW - 30 })
+    eq(hook.waiting, { kind = "approval", task = "2", prompt = "go?", since = NOW - 30, request_id = 7 })
   end)
 
   it("print by view_json what view gives, the tasks from the store's text", function()
@@ -106,7 +106,7 @@ describe("the status table", function()
     ok(text:find("Progress  1/3 completed   cost $0.5000   1,200 tokens", 1, true), text)
     ok(text:find("\n  1    ✓ completed        Task 1 ", 1, true), text)
     ok(text:find(" 5s   $0.5000     1,200\n", 1, true), text)
-    ok(text:find("Waiting   approval for task 2 since " .. fs.utc(NOW - 30) ..
+    ok(text:find("Waiting   approval #7 for task 2 since " .. fs.utc(NOW - 30) ..
       ": orch-host approve | skip (applied when it resumes)", 1, true), text)
   end)
 

@@ -33,8 +33,8 @@ end
 local function fake_control(replies)
   local c = { runs = {}, asking_tasks = {} }
   c.asking = function(task) return c.asking_tasks[task] == true end
-  c.run = function(cmd, params, by)
-    c.runs[#c.runs + 1] = { cmd = cmd, params = params, by = by }
+  c.run = function(cmd, params, by, opts)
+    c.runs[#c.runs + 1] = { cmd = cmd, params = params, by = by, channel = opts and opts.channel }
     return (replies or {})[cmd] or { status = "ok", message = "did " .. cmd }
   end
   return c
@@ -53,8 +53,10 @@ describe("telegram: parsing", function()
     eq({ TG.parse_command("hello there") }, { nil, "hello there" })
   end)
   it("reads callback data and refuses anything else", function()
-    eq({ TG.parse_callback("approve:20261124-071245:3") }, { "approve", "20261124-071245", "3" })
+    eq({ TG.parse_callback("approve:12") }, { "approve", 12 })
+    eq({ TG.parse_callback("approve:20261124-071245:3") }, {})  -- before request ids: names no request
     eq({ TG.parse_callback("approve:../x:1") }, {})
+    eq({ TG.parse_callback("approve:1234567890123456") }, {})
     eq({ TG.parse_callback(nil) }, {})
   end)
 end)
@@ -150,16 +152,26 @@ describe("telegram: polling", function()
     eq(#c.runs, 2)
   end)
   it("answers button presses, refusing stale ones", function()
-    local api, c = fake_api({}), fake_control()
+    local api = fake_api({})
+    local c = fake_control({ approve = { status = "error", reason = "decided",
+                                         message = "Request #9 (task 1) was already decided: approve by cli:x." } })
     local bot = TG.new(c, CFG, { http = api.http })
     bot:handle({ update_id = 1, callback_query = { id = "cb1", from = { id = 42 }, data = "approve:nosuch:1",
                                                    message = { message_id = 3, chat = { id = 42 } } } })
     eq(#c.runs, 0)
     eq(api.answered[1].callback_query_id, "cb1")
-    ok(api.answered[1].text:find("no longer pending", 1, true))
-    bot:handle({ update_id = 2, callback_query = { id = "cb2", from = { id = 666 }, data = "approve:x:1",
+    ok(api.answered[1].text:find("names no request", 1, true), api.answered[1].text)
+    bot:handle({ update_id = 2, callback_query = { id = "cb2", from = { id = 666 }, data = "approve:1",
                                                    message = { message_id = 3, chat = { id = 666 } } } })
     eq(#api.answered, 1)              -- a stranger's press gets nothing
+    -- a press on a request decided already: refused, saying so, and the request says it too
+    bot:handle({ update_id = 3, callback_query = { id = "cb3", from = { id = 42 }, data = "approve:9",
+      message = { message_id = 3, chat = { id = 42 }, text = "Approval" } } })
+    ok(api.answered[2].text:find("already decided", 1, true), api.answered[2].text)
+    eq(#api.sent, 0)
+    local edit = api.calls[#api.calls - 1]
+    eq(edit.method, "editMessageText")
+    ok(edit.params.text:find("already decided", 1, true), edit.params.text)
   end)
 end)
 
@@ -184,28 +196,17 @@ describe("telegram: approvals in a day of several agents", function()
     bot:command("approve", "20261201-140543", "telegram:42")
     eq({ c.runs[1].params, c.runs[2].params }, { { task = "task-3" }, { session = "20261201-140543" } })
   end)
-  it("a button decides its own task's request, also when a newer one waits", function()
-    local real = orch.pending_approval
-    -- two requests of session S wait: task-1's (older) and task-2's (the newest)
-    rawset(orch, "pending_approval", function(session, task)
-      if session ~= "S" then return nil end
-      if task == nil or task == "task-2" then return { id = 2, session_id = "S", task_id = "task-2" } end
-      if task == "task-1" then return { id = 1, session_id = "S", task_id = "task-1" } end
-    end)
+  it("a button decides its own request and no other, through the telegram channel", function()
     local api, c = fake_api({}), fake_control()
     local bot = TG.new(c, CFG, { http = api.http })
-    local okp, perr = pcall(function()
-      for i, data in ipairs({ "approve:S:task-1", "skip:S:task-2", "pause:S:task-1", "approve:S:task-9" }) do
-        bot:handle({ update_id = i, callback_query = { id = "cb" .. i, from = { id = 42 }, data = data,
-                                                       message = { message_id = 3, chat = { id = 42 } } } })
-      end
-    end)
-    rawset(orch, "pending_approval", real)
-    assert(okp, perr)
+    for i, data in ipairs({ "approve:1", "skip:2", "pause:1" }) do
+      bot:handle({ update_id = i, callback_query = { id = "cb" .. i, from = { id = 42 }, data = data,
+                                                     message = { message_id = 3, chat = { id = 42 } } } })
+    end
     eq(#c.runs, 3)
-    eq({ c.runs[1].cmd, c.runs[1].params }, { "approve", { session = "S", task = "task-1" } })
-    eq({ c.runs[2].cmd, c.runs[2].params }, { "skip", { session = "S", task = "task-2" } })
-    eq({ c.runs[3].cmd, c.runs[3].params }, { "pause", { session = "S" } })
-    ok(api.answered[4].text:find("no longer pending", 1, true))
+    eq({ c.runs[1].cmd, c.runs[1].params, c.runs[1].channel }, { "approve", { request_id = 1 }, "telegram" })
+    eq({ c.runs[2].cmd, c.runs[2].params }, { "skip", { request_id = 2 } })
+    eq({ c.runs[3].cmd, c.runs[3].params }, { "pause", { request_id = 1 } })
+    eq(c.runs[1].by, "telegram:42")
   end)
 end)

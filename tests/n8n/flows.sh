@@ -109,7 +109,7 @@ tg_wait "$TOKEN" $ME "Orchestrator Starting" 90 >"$T/start.json" || fail "no ses
 tg_wait "$TOKEN" $ME "Approval needed" 90 >"$T/approval.json" || fail "no approval request through n8n"
 DATA=$(jq -r '[.message.reply_markup.inline_keyboard[][] | select(.text | contains("Approve")) | .callback_data][0] // empty' "$T/approval.json")
 [ -n "$DATA" ] || fail "the approval request has no Approve button: $(cat "$T/approval.json")"
-case $DATA in approve:*:1) ;; *) fail "Approve button data: $DATA" ;; esac
+case $DATA in approve:[0-9]*) ;; *) fail "Approve button data (approve:<request id>): $DATA" ;; esac
 expect_eq "$(grep -c . "$T/ledger")" 0 "agent runs before the button press"
 check_eq "$(tg_bot_messages "$TOKEN" $ME | jq '[.[] | select(.text | contains("Daily start failed"))] | length')" 0 \
          "'Daily start failed' messages"
@@ -137,6 +137,16 @@ wait_for sj_true "s['status'] == 'completed'"
 expect_eq "$(grep -c '^start b1' "$T/ledger")" 1 "the task ran once"
 wait_for bash -c "curl -s '$TG_CONTROL/bot-messages?token=$(jq -rn --arg v "$TOKEN" '$v|@uri')&chat_id=$ME' \
                   | jq -e --argjson id $AMID '.[] | select(.message_id == \$id) | select(.text | contains(\"Approved by telegram:me\"))' >/dev/null"
+
+# the same button again (a stale client): refused, saying its request was decided; nothing runs
+update "$(jq -nc --argjson u $ME --argjson mid "$AMID" --arg text "$ATEXT" --arg data "$DATA" \
+  '{update_id: 9003, callback_query: {id: "cbq-2", data: $data, chat_instance: "1",
+     from: {id: $u, is_bot: false, first_name: "Me", username: "me"},
+     message: {message_id: $mid, date: 1, text: $text, chat: {id: $u, type: "private"}}}}')"
+tg_wait_call "$TOKEN" answerCallbackQuery 2 90 >"$T/answers.json" || fail "the stale press was not answered"
+check "the stale press is refused as decided ($(jq -c '.calls[1].params' "$T/answers.json"))" \
+    jq -e '.calls[1].params.text | test("already decided")' "$T/answers.json"
+expect_eq "$(grep -c '^start b1' "$T/ledger")" 1 "the task ran once after the stale press"
 
 update "$(jq -nc --argjson u $ME '{update_id: 9002, message: {message_id: 77, date: 1, text: "/status",
      from: {id: $u, is_bot: false, first_name: "Me", username: "me"}, chat: {id: $u, type: "private"}}}')"

@@ -61,8 +61,11 @@ wait_for sj_true "s['status'] == 'completed'"
 expect_eq "$(grep -c '^start b1' "$T/ledger")" 1 "the task ran once"
 # pressing the same button again (a stale client still shows it): answered, nothing runs
 tg_callback "$TOKEN" $ME "$DATA" $ME "$APPROVAL_ID" >/dev/null || fail "the stale press could not be sent"
-tg_wait_call "$TOKEN" answerCallbackQuery 2 60 >/dev/null || fail "the stale press was not answered"
+tg_wait_call "$TOKEN" answerCallbackQuery 2 60 >"$T/answers.json" || fail "the stale press was not answered"
 expect_eq "$(grep -c '^start b1' "$T/ledger")" 1 "a stale press ran the task again"
+# the press is refused, saying why: its request was decided
+jq -e '.calls[1].params.text | test("already decided")' "$T/answers.json" >/dev/null \
+    || fail "the stale press's answer: $(jq -c '.calls[1].params' "$T/answers.json")"
 
 # /status and /help answer the user
 tg_send "$TOKEN" $ME "/status" >/dev/null

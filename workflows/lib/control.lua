@@ -7,6 +7,7 @@
 local fmt = require("lib.format")
 local tasks_md = require("lib.tasks_md")
 local S = require("lib.session")
+local approval = require("lib.approval")
 
 local M = {}
 
@@ -90,7 +91,9 @@ function M.status_of(s)
   end
   if #out.agents > 1 then out.message = out.message .. "\n\n" .. fmt.agents(out.agents) end
   local p = M.waiting(s)
-  if p then out.waiting = { kind = p.kind, task = p.task_id, prompt = p.prompt, since = p.created_at } end
+  if p then
+    out.waiting = { kind = p.kind, task = p.task_id, prompt = p.prompt, since = p.created_at, request_id = p.id }
+  end
   return out
 end
 
@@ -232,16 +235,22 @@ function M.resume(params, by, opts)
   return { status = "ok", session_id = s.id, message = fmt.reply("resumed", s.id) }, 200
 end
 
--- the ids of the tasks of s waiting for a person that `action` could decide:
--- an answer is for a waiting_answer task (an agent's question), an approve
--- for a waiting_approval one, a skip for either; {"task-1", "task-3"}
+-- the requests of s waiting for a person that `action` could decide, "#12
+-- (task task-1), #13 (task task-3)", and their tasks' ids: an answer is for a
+-- waiting_answer task (an agent's question), an approve for a
+-- waiting_approval one, a skip for either
 local WAITS_FOR = { answer = { waiting_answer = true }, approve = { waiting_approval = true } }
-local function waiting_ids(s, action)
-  local ids, want = {}, WAITS_FOR[action] or { waiting_approval = true, waiting_answer = true }
+local function waiting_requests(s, action)
+  local list, ids, want = {}, {}, WAITS_FOR[action] or { waiting_approval = true, waiting_answer = true }
   for _, t in ipairs(s.tasks or {}) do
-    if want[t.status] then ids[#ids + 1] = tostring(t.id) end
+    if want[t.status] then
+      local p = orch.pending_approval(s.id, t.id)
+      list[#list + 1] = p and string.format("#%s (task %s)", tostring(p.id), tostring(t.id)) or
+        string.format("task %s", tostring(t.id))
+      ids[#ids + 1] = tostring(t.id)
+    end
   end
-  return ids
+  return list, ids
 end
 
 -- asking(task, params) -> whether task (an id) of the session params name
@@ -252,49 +261,106 @@ function M.asking(task, params)
   return t ~= nil and t.status == "waiting_answer"
 end
 
--- decide: resolve the session's pending approval with `action` (params.task's,
--- when it names one: a parallel day has several waiting; naming none while
--- several wait is refused with their ids); describe(r, s) words the reply.
--- -> reply, http status (decided, or refused) | nil, session (nothing waits
--- that this action could decide)
-local function decide(action, params, by, text, describe)
-  local s, e = load(params)
-  if not s then return err(404, e) end
-  local task = params.task ~= nil and params.task ~= "" and tostring(params.task) or nil
-  if task and not S.task(s, task) then return err(404, fmt.reply("no_task", task, s.id)) end
-  if not task and action ~= "pause" then
-    local ids = waiting_ids(s, action)
-    if #ids > 1 then
-      return err(409, fmt.reply(action == "answer" and "answer_which" or "decide_which", s.id, table.concat(ids, ", "),
-        action), { session_id = s.id })
-    end
-    if action == "answer" then task = ids[1] end  -- the one question, though an approval waits too
+-- refused(p, why) -> the reply refusing a decision on request p, and its HTTP status
+local function refused(p, why, newest)
+  local msg
+  if why == "decided" then
+    msg = fmt.reply("request_decided", p.id, p.task_id, p.action, p.by)
+  elseif why == "expired" then
+    msg = fmt.reply("request_expired", p.id, p.task_id)
+  elseif why == "older_session" then
+    msg = fmt.reply("request_older_session", p.id, p.session_id, newest)
+  else
+    msg = fmt.reply("request_withdrawn", p.id, p.task_id, p.text or "withdrawn")
   end
-  local p = orch.pending_approval(s.id, task)
-  if not p then return nil, s end
+  return err(approval.HTTP[why], msg, { reason = why, request_id = p.id, session_id = p.session_id, task = p.task_id })
+end
+
+-- the newest session over s's task file, when it is not s
+local function newer_session(s)
+  local newest = s and s.task_file and M.prior_session(s.task_file)
+  if newest and newest.id ~= s.id then return newest.id end
+end
+
+-- The decision on request p (a row of orch.get_approval or pending_approval)
+-- of session s: applied once, or refused (already decided, expired, from an
+-- older session, withdrawn; a question where an approval was meant).
+-- named: the caller named p by its id. -> reply, http | nil, s (nothing
+-- this action could decide)
+local function decide_on(p, s, action, by, text, describe, channel, named)
+  local newest = newer_session(s)
+  local why = approval.refusal(p, newest)
+  if why then return refused(p, why, newest) end
   -- While no host runs the session, a decision on an approval, or an answer
   -- to a question, is kept: the resumed session asks the same again and
   -- takes it at once (S.waits_while_down). Pause has nothing to pause.
   local up = running(s)
   if not up and (action == "pause" or not S.waits_while_down(p)) then return nil, s end
-  if action == "answer" and p.kind ~= "question" then return nil, s end
+  if action == "answer" and p.kind ~= "question" then
+    if not named then return nil, s end
+    return err(409, fmt.reply("request_not_question", p.id, p.task_id), { session_id = s.id, request_id = p.id })
+  end
   if action == "approve" and p.kind == "question" then
     return err(409, fmt.reply("approve_question", p.task_id, p.task_id, p.task_id),
-      { session_id = s.id, waiting = { kind = p.kind, task = p.task_id, prompt = p.prompt } })
+      { session_id = s.id, request_id = p.id, waiting = { kind = p.kind, task = p.task_id, prompt = p.prompt } })
   end
-  if not orch.resolve_approval(p.id, action, text or "", by) then
-    return err(409, fmt.reply("decided_first"), { session_id = s.id })
+  if not orch.resolve_approval(p.id, action, text or "", by, channel) then
+    local now = orch.get_approval(p.id)  -- decided by someone else between the look and the write
+    if now and now.status ~= "pending" then return refused(now, approval.refusal(now) or "withdrawn") end
+    return err(409, fmt.reply("decided_first"), { session_id = s.id, request_id = p.id })
   end
-  local r = { status = "ok", session_id = s.id, task = p.task_id, kind = p.kind }
+  local r = { status = "ok", session_id = s.id, task = p.task_id, kind = p.kind, request_id = p.id }
   r.message = up and describe(r, s) or fmt.reply("recorded", action, p.task_id, s.id)
   return r, 200
 end
 
-function M.approve(params, by)
+-- decide: resolve one pending request with `action`: params.request_id's
+-- (exactly that one, or a refusal saying why not), else params.task's, else
+-- the only one waiting (naming none while several wait is refused with their
+-- ids); describe(r, s) words the reply. opts.channel: how the decision came
+-- (cli, webhook, rest, telegram). -> reply, http status (decided, or
+-- refused) | nil, session (nothing waits that this action could decide)
+local function decide(action, params, by, text, describe, opts)
+  local channel = approval.channel(by, opts and opts.channel)
+  if params.request_id ~= nil and params.request_id ~= "" then
+    local rid = tonumber(params.request_id)
+    if not rid or rid % 1 ~= 0 or rid < 1 then
+      return err(400, fmt.reply("request_bad_id", fmt.truncate(tostring(params.request_id), 40)))
+    end
+    local p = orch.get_approval(rid)
+    if not p then return err(404, fmt.reply("request_not_found", rid), { reason = "not_found", request_id = rid }) end
+    if params.session ~= nil and params.session ~= "" and tostring(params.session) ~= p.session_id then
+      return err(409, fmt.reply("request_other_session", rid, p.session_id, params.session),
+        { reason = "other_session", request_id = rid, session_id = p.session_id })
+    end
+    local s = S.load(p.session_id)
+    if not s then return err(404, fmt.reply("no_session", p.session_id)) end
+    local r, x = decide_on(p, s, action, by, text, describe, channel, true)
+    if r then return r, x end
+    return not_running(s, "request #" .. tostring(rid) .. " applies only while its session runs")
+  end
+  local s, e = load(params)
+  if not s then return err(404, e) end
+  local task = params.task ~= nil and params.task ~= "" and tostring(params.task) or nil
+  if task and not S.task(s, task) then return err(404, fmt.reply("no_task", task, s.id)) end
+  if not task and action ~= "pause" then
+    local list, ids = waiting_requests(s, action)
+    if #list > 1 then
+      return err(409, fmt.reply(action == "answer" and "answer_which" or "request_which", s.id,
+        table.concat(action == "answer" and ids or list, ", "), action), { session_id = s.id })
+    end
+    if action == "answer" then task = ids[1] end  -- the one question, though an approval waits too
+  end
+  local p = orch.pending_approval(s.id, task)
+  if not p then return nil, s end
+  return decide_on(p, s, action, by, text, describe, channel)
+end
+
+function M.approve(params, by, opts)
   local r, x = decide("approve", params, by, params.text, function(d, s)
     local t = S.task(s, d.task)
     return fmt.executing(d.task, t and t.title)
-  end)
+  end, opts)
   if r then return r, x end
   if not running(x) then return not_running(x, "nothing is waiting for approval") end
   return err(409, fmt.reply("nothing_to_approve", x.id, x.status), { session_id = x.id })
@@ -313,14 +379,15 @@ end
 
 -- skip [task]: the task named (a parallel day runs several), else the one
 -- waiting or running; while several are in hand, which one must be said
-function M.skip(params, by)
-  if params.task ~= nil and params.task ~= "" then return M.cancel(params, by, "skipping_task") end
-  local whole = load(params)
+function M.skip(params, by, opts)
+  local named = params.request_id ~= nil and params.request_id ~= ""
+  if params.task ~= nil and params.task ~= "" and not named then return M.cancel(params, by, "skipping_task", opts) end
+  local whole = not named and load(params)
   local hand = whole and in_hand(whole) or {}
   if #hand > 1 then
     return err(409, fmt.reply("skip_which", whole.id, table.concat(hand, ", ")), { session_id = whole.id })
   end
-  local r, s = decide("skip", params, by, params.text, function(d) return fmt.reply("skipped", d.task) end)
+  local r, s = decide("skip", params, by, params.text, function(d) return fmt.reply("skipped", d.task) end, opts)
   if r then return r, s end
   if not running(s) then return not_running(s, "nothing to skip") end
   local t = S.current(s)
@@ -331,8 +398,9 @@ function M.skip(params, by)
   return err(409, fmt.reply("nothing_to_skip", s.id, s.status), { session_id = s.id })
 end
 
-function M.pause(params, by)
-  local r, s = decide("pause", params, by, params.text, function(d) return fmt.reply("paused", d.session_id) end)
+function M.pause(params, by, opts)
+  local r, s = decide("pause", params, by, params.text, function(d) return fmt.reply("paused", d.session_id) end,
+    opts)
   if r then return r, s end
   if not ACTIVE[s.status] then
     return { status = "ok", session_id = s.id, message = fmt.reply("session_is", s.id, s.status) }, 200
@@ -342,10 +410,10 @@ function M.pause(params, by)
   return { status = "ok", session_id = s.id, message = fmt.reply("pausing", s.id) }, 200
 end
 
-function M.answer(params, by)
+function M.answer(params, by, opts)
   local text = params and (params.text or params.answer)
   if type(text) ~= "string" or text:match("^%s*$") then return err(400, fmt.reply("answer_missing")) end
-  local r, s = decide("answer", params, by, text, function(d) return fmt.reply("answer_sent", d.task) end)
+  local r, s = decide("answer", params, by, text, function(d) return fmt.reply("answer_sent", d.task) end, opts)
   if r then return r, s end
   if not running(s) then return not_running(s, "no question is waiting") end
   return err(409, fmt.reply("no_question", s.id), { session_id = s.id })
@@ -379,7 +447,7 @@ end
 
 -- cancel: stop a task (the running one gets its agent stopped, a waiting
 -- one stops waiting, a pending one is skipped); reply_key: skip's words
-function M.cancel(params, by, reply_key)
+function M.cancel(params, by, reply_key, opts)
   local task = params and params.task
   if not task or task == "" then return err(400, fmt.reply("cancel_which")) end
   local s, e = load(params)
@@ -391,7 +459,7 @@ function M.cancel(params, by, reply_key)
   end
   local p = orch.pending_approval(s.id, t.id)
   if p then
-    orch.resolve_approval(p.id, "skip", "cancelled", by)
+    orch.resolve_approval(p.id, "skip", "cancelled", by, approval.channel(by, opts and opts.channel))
   elseif t.status == "running" then
     orch.push_command(s.id, "skip", { task = t.id }, by)
   else
@@ -441,14 +509,15 @@ function M.sessions(params)
 end
 
 M.commands = { start = M.start, status = M.status, approve = M.approve, pause = M.pause, resume = M.resume,
-  skip = M.skip, logs = M.logs, answer = M.answer, help = M.help, progress = M.progress, cancel = M.cancel,
+  skip = M.skip, logs = M.logs, answer = M.answer, help = M.help, progress = M.progress,
+  cancel = function(params, by, opts) return M.cancel(params, by, nil, opts) end,
   task = M.task }
 
 -- The parameters commands read, by type: a request's JSON is the caller's,
 -- so a table where a task id belongs is a 400 naming the field, not a
 -- handler error. ("id": a string or a number.)
-local PARAM_TYPES = { session = "id", task = "id", task_file = "string", tasks = "string", text = "string",
-  answer = "string", description = "string", lines = "id", limit = "id" }
+local PARAM_TYPES = { session = "id", task = "id", request_id = "id", task_file = "string", tasks = "string",
+  text = "string", answer = "string", description = "string", lines = "id", limit = "id" }
 
 local function check_params(params)
   for k, want in pairs(PARAM_TYPES) do

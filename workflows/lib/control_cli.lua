@@ -19,16 +19,17 @@ function M.exit_code(http)
   return EXIT.refused
 end
 
--- run{command=, session=, text=, task=, by=, auto_approve=, no_input=} ->
+-- run{command=, session=, text=, task=, request=, by=, auto_approve=, no_input=} ->
 -- {exit=, message=, http=, [run = {workflow=, args=}]}
 -- session: the one named, else the newest (lib/control); text: approve's,
--- skip's and answer's words; auto_approve, no_input: resume's flags when
+-- skip's and answer's words; request: the request id a decision is for
+-- (refused when it is decided, expired, withdrawn or of an older session); auto_approve, no_input: resume's flags when
 -- given. `run`: resume here, under the run lock, with these args.
 function M.run(req)
-  local params = { session = req.session, text = req.text, task = req.task }
+  local params = { session = req.session, text = req.text, task = req.task, request_id = req.request }
   if req.command == "resume" then params.auto_approve, params.no_input = req.auto_approve, req.no_input end
   local plan
-  local opts = { run = function(workflow, args) plan = { workflow = workflow, args = args } end }
+  local opts = { run = function(workflow, args) plan = { workflow = workflow, args = args } end, channel = "cli" }
   local reply, http = control.run(req.command, params, req.by, opts)
   return { exit = M.exit_code(http), message = reply.message, http = http, run = plan }
 end

@@ -211,13 +211,6 @@ function M.task_retrying(s, t, r)
     r.error and ("Last error: " .. excerpt(r.error)), "/skip to skip it, /pause to pause")
 end
 
-function M.approval_needed(s, t, reason)
-  local head = task_block(s, t, "⏸️ Approval needed:")
-  if t.priority then head = head .. (t.type and " · " or "\n") .. "Priority: " .. t.priority end
-  return blocks(head, t.description and excerpt(t.description), reason and ("Why: " .. reason),
-    "/approve to run it, /skip to skip, /pause to pause")
-end
-
 -- opts.utc_offset (seconds) for "Started:"; without it the time is shown in UTC.
 -- opts.live = false: no host runs s (its runtime stopped at its last update).
 function M.status(s, now, opts)
@@ -329,11 +322,10 @@ M.HELP = [[
 function M.help() return blocks("🤖 Orchestrator Commands", M.HELP) end
 
 -- The buttons under an approval request: rows of {text=, data=}, data being
--- "<action>:<session>:<task>" (Telegram allows 64 bytes of callback data).
-function M.approval_buttons(s, t)
-  local function b(text, action)
-    return { text = text, data = (action .. ":" .. tostring(s.id) .. ":" .. tostring(t.id)):sub(1, 64) }
-  end
+-- "<action>:<request id>" (lib/telegram.parse_callback): a press decides
+-- that request and no other.
+function M.approval_buttons(request_id)
+  local function b(text, action) return { text = text, data = action .. ":" .. tostring(request_id) } end
   return { { b("✅ Approve", "approve"), b("⏭️ Skip", "skip") }, { b("⏸️ Pause", "pause") } }
 end
 
@@ -436,7 +428,6 @@ M.REPLY = {
     "or /skip or /pause",
   decided_first = "someone else decided first",
   nothing_to_approve = "Session %s: nothing is waiting for approval (status: %s)",
-  decide_which = "Session %s has several tasks waiting: %s. Name the one to %s (\"task\": ID; /approve <task_id>).",
   skipped = "Skipped task %s",
   skipping = "Skipping task %s: stopping its agent",
   nothing_to_skip = "Nothing to skip in session %s (status: %s)",
@@ -523,5 +514,44 @@ end
 function M.agent_question(a)
   return "   ❓ " .. M.truncate((tostring(a.question):gsub("%s+", " ")), 200)
 end
+
+-- Approval requests: one action, once (lib/approval). rq = {request_id=,
+-- task=, title=, branch=, instruction=} (lib/approval.request); a decision
+-- record = {request_id=, action=, by=, channel=, at=}.
+
+-- the request: what will run (task, branch, the instruction's first lines), and its id
+function M.approval_request(s, t, why, rq)
+  local head = task_block(s, t, "⏸️ Approval needed:")
+  if t.priority then head = head .. (t.type and " · " or "\n") .. "Priority: " .. t.priority end
+  local what = { format("Request #%s · task %s", tostring(rq.request_id), tostring(t.id)) }
+  if rq.branch then what[2] = "Branch: " .. rq.branch end
+  return blocks(head, concat(what, "\n"),
+    rq.instruction ~= "" and ("Will run:\n" .. rq.instruction) or (t.description and excerpt(t.description)),
+    why and ("Why: " .. why), "/approve to run it, /skip to skip, /pause to pause")
+end
+
+-- "approve by cli:alice (cli) at 2026-12-01 09:30:05, request #4"; clock(epoch)
+-- words the time (lib/format_status.utc)
+function M.decision_line(d, clock)
+  local at = tonumber(d.at)
+  return format("%s by %s (%s)%s, request #%s", tostring(d.action), tostring(d.by or "?"), tostring(d.channel or "?"),
+    at and clock and (" at " .. clock(at)) or "", tostring(d.request_id or "?"))
+end
+
+-- why a decision was refused (lib/control: reply key request_<reason>)
+M.REPLY.request_decided = "Request #%s (task %s) was already decided: %s by %s. Nothing was changed."
+M.REPLY.request_expired = "Request #%s (task %s) expired: no decision came within approval_timeout. " ..
+  "Nothing was changed; a newer request for the task, if any, has its own id (/status)."
+M.REPLY.request_withdrawn = "Request #%s (task %s) is no longer waiting (%s). Nothing was changed."
+M.REPLY.request_older_session = "Request #%s is from session %s; session %s is the newer one over the same " ..
+  "task file. Nothing was changed."
+M.REPLY.request_not_found = "No approval request #%s"
+M.REPLY.request_bad_id = "request_id must be a whole number (got %s)"
+M.REPLY.request_other_session = "Request #%s belongs to session %s, not %s"
+M.REPLY.request_not_question = "Request #%s (task %s) is an approval, not a question: approve, skip or pause it"
+M.REPLY.request_which = "Session %s has several requests waiting: %s. Name the one to %s " ..
+  "(--request ID, \"request_id\": ID)."
+M.REPLY.button_unknown = "This button names no request (it is older than request ids, or not ours): " ..
+  "/status shows what waits"
 
 return M

@@ -14,6 +14,7 @@ local format, concat, floor = string.format, table.concat, math.floor
 M.NO_SESSIONS = "No sessions yet. Start one with: orch-host run daily.lua"
 M.ERROR_CHARS = 160  -- a failed task's error, a dead notification's reason
 M.QUESTION_CHARS = 300  -- a waiting task's question
+M.DECISIONS_MAX = 10 -- the last approval decisions listed (t.approvals: who, when, which channel)
 
 local MARK = { completed = "✓", needs_review = "?", failed = "✗", blocked = "⊘", cancelled = "✗",
   running = "▶", skipped = "↷", waiting_approval = "⏸", waiting_answer = "¿", paused = "⏸" }
@@ -111,10 +112,22 @@ function M.session(v, opts)
         a.branch and cell(a.branch) or "-")
     end
   end
+  local decided = {}
+  for _, t in ipairs(tasks) do
+    if type(t.approvals) == "table" then
+      for _, d in ipairs(t.approvals) do
+        decided[#decided + 1] = format("  %-" .. idw .. "s %s", cell(t.id), cell(fmt.decision_line(d, clock)))
+      end
+    end
+  end
+  if #decided > 0 then
+    out[#out + 1] = "\nDecisions"
+    for i = math.max(1, #decided - M.DECISIONS_MAX + 1), #decided do out[#out + 1] = decided[i] end
+  end
   local p = v.pending_approval
   if p then
-    local head = format("\nWaiting   %s for task %s since %s: ", cell(p.kind, "approval"), cell(p.task_id),
-      when(clock, p.created_at))
+    local head = format("\nWaiting   %s #%s for task %s since %s: ", cell(p.kind, "approval"), cell(p.id, "?"),
+      cell(p.task_id), when(clock, p.created_at))
     if p.kind == "question" then
       out[#out + 1] = head .. format("orch-host answer --task %s TEXT | skip --task %s", cell(p.task_id),
         cell(p.task_id)) .. (live and " | pause" or " (applied when it resumes)")

@@ -39,6 +39,11 @@
 -- 10. max_concurrent: how many agents run at once: the run's own (--max-concurrent),
 --     else the day file's, else 1 for a markdown day file (it keeps its meaning: one
 --     task after another), else orchestrator.max_concurrent (default 3).
+-- 11. approval_timeout (seconds, 0 = wait forever) ends a wait for approval that
+--     nobody answered; on_approval_timeout says what then: "pause" (the default:
+--     nothing runs unapproved and nothing is lost; resume asks again, with a new
+--     request id), "skip" (the task is skipped) or "approve" (it runs as if
+--     approved: for a day whose approvals are a courtesy, not a gate).
 --  Types compare case-insensitively; "*" in a list matches every type; a task with
 --  no type matches only "*". An invalid cfg makes both questions answer true with
 --  the reason (fail safe: never run unapproved because of a typo); call
@@ -50,12 +55,15 @@
 -- M.retry(r, tries, cfg)               -> bool: run again after `tries` retries of result r
 -- M.max_concurrent(args, doc, cfg, file) -> n >= 1 (args.max_concurrent, doc.max_concurrent, doc.format)
 -- M.is_markdown(doc, file)             -> bool: doc.format, else the file's extension
+-- M.on_approval_timeout(cfg)          -> "pause" | "skip" | "approve", reason
 -- M.validate(cfg)                     -> true | nil, err {code="bad_config", field=, message=}
 -- Pure: no io/os/debug, no globals.
 local M = {}
 
 M.MODES = { required = true, auto = true, manual = true }
 M.DEFAULT_MODE = "required"
+M.ON_APPROVAL_TIMEOUT = { pause = true, skip = true, approve = true }
+M.DEFAULT_ON_APPROVAL_TIMEOUT = "pause"
 
 local errors = require("orch.errors")
 
@@ -95,6 +103,14 @@ function M.validate(cfg)
   local retry = cfg.retry_failed
   if retry ~= nil and (type(retry) ~= "number" or retry < 0 or retry % 1 ~= 0) then
     return bad("retry_failed", "must be a whole number of retries >= 0 (got %s)", tostring(retry))
+  end
+  local at = cfg.approval_timeout
+  if at ~= nil and (type(at) ~= "number" or at ~= at or at < 0 or at == math.huge) then
+    return bad("approval_timeout", "must be a number of seconds >= 0 (0 waits forever), got %s", tostring(at))
+  end
+  local on = cfg.on_approval_timeout
+  if on ~= nil and not M.ON_APPROVAL_TIMEOUT[on] then
+    return bad("on_approval_timeout", "must be one of pause, skip, approve (got %q)", tostring(on))
   end
   local mc = cfg.max_concurrent
   if mc ~= nil and (type(mc) ~= "number" or mc < 1 or mc % 1 ~= 0) then
@@ -175,6 +191,14 @@ function M.max_concurrent(args, doc, cfg, file)
   if own then return own end
   if M.is_markdown(doc, file) then return 1 end
   return whole((cfg or {}).max_concurrent) or 3
+end
+
+function M.on_approval_timeout(cfg)
+  cfg = cfg or {}
+  local on = M.ON_APPROVAL_TIMEOUT[cfg.on_approval_timeout] and cfg.on_approval_timeout or
+    M.DEFAULT_ON_APPROVAL_TIMEOUT
+  return on, string.format("no decision within approval_timeout (%s s): on_approval_timeout is %s",
+    tostring(cfg.approval_timeout), on)
 end
 
 function M.retry(r, tries, cfg)

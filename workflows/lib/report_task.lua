@@ -1,12 +1,15 @@
 -- report_task: one task in the end-of-day report (lib/report): why it is
 -- not completed, its files changed, where it worked, and its section (status
 -- and reason, branch and worktree, duration, cost, tokens, approval wait,
+-- approval decisions (who, when, through which channel, which request),
 -- files changed, deliverables, acceptance commands, questions and answers,
 -- standing instructions applied, error, result), and the Markdown helpers the
 -- report uses. Every task field may be missing (a markdown day run one task
 -- at a time has no branch, changes, deliverables or acceptance results): what
 -- is missing is left out. Policy: edit freely.
 local fmt = require("lib.format")
+local utc = require("lib.format_status").utc
+local function utc_text(epoch) return utc(epoch) .. " UTC" end
 local M = {}
 
 M.RESULT_CHARS = 1500    -- an agent's result in a task's section
@@ -129,7 +132,8 @@ end
 local function details(t, add)
   local qs = questions_of(t)
   if not (t.result or t.error or t.branch or t.changes or t.deliverables or t.verify_results or #qs > 0
-      or t.approval_wait_s or t.instructions_applied or t.blocked_reason or t.output_log or t.tool_blocks
+      or t.approval_wait_s or t.approvals or t.instructions_applied or t.blocked_reason or t.output_log
+      or t.tool_blocks
       or secs_of(t)) then
     return
   end
@@ -146,6 +150,7 @@ local function details(t, add)
   if tok then stats[#stats + 1] = fmt.thousands(tok) .. " tokens" end
   if #stats > 0 then add("- Time, cost, tokens: " .. concat(stats, ", ")) end
   if tonumber(t.approval_wait_s) then add("- Waited for approval: " .. fmt.duration(tonumber(t.approval_wait_s))) end
+  for _, a in ipairs(list(t.approvals)) do add("- Decided: " .. line(fmt.decision_line(a, utc_text))) end
   if type(t.changes) == "table" then
     local files = list(t.changes.files)
     add("- Files changed: " .. changes_text(t))

@@ -33,11 +33,14 @@ function M.parse_command(text)
 end
 
 -- Callback data of the approval buttons (lib/format.approval_buttons):
--- "<action>:<session>:<task>", at most 64 bytes.
+-- "<action>:<request id>" -> action, request id (a number) | nil
 function M.parse_callback(data)
-  local action, session, task = tostring(data or ""):match("^(%a+):([%w_%-]+):([%w_%-%.]+)$")
-  return action, session, task
+  local action, id = tostring(data or ""):match("^(%a+):(%d+)$")
+  if not action or #id > 15 then return nil end
+  return action, tonumber(id)
 end
+
+M.DECISIONS = { approve = true, skip = true, pause = true }
 
 function M.new(control, cfg, deps)
   local bot = {
@@ -117,10 +120,10 @@ function M:command(cmd, arg, by)
   elseif cmd ~= "help" then
     return { message = "Unknown command /" .. cmd .. "\n\n" .. fmt.help() }
   end
-  local r = c.run(cmd, params, by)
+  local r = c.run(cmd, params, by, { channel = "telegram" })
   local buttons
-  if cmd == "status" and r.waiting and r.waiting.kind == "approval" then
-    buttons = fmt.approval_buttons({ id = r.session_id }, { id = r.waiting.task })
+  if cmd == "status" and r.waiting and r.waiting.kind == "approval" and r.waiting.request_id then
+    buttons = fmt.approval_buttons(r.waiting.request_id)
   end
   return r, buttons
 end
@@ -159,30 +162,25 @@ function M:on_callback(q)
     orch.log("warn", "telegram: ignored a button press from user " .. who(q.from))
     return
   end
-  local action, session, task = M.parse_callback(q.data)
+  local action, rid = M.parse_callback(q.data)
   local by = "telegram:" .. tostring(math.floor(q.from and q.from.id or 0))
   local answer
-  if not action or (action ~= "approve" and action ~= "skip" and action ~= "pause") then
-    answer = "Unknown button"
+  if not action or not M.DECISIONS[action] then
+    answer = fmt.reply("button_unknown")
   else
-    -- the button's own task: in a parallel day several wait at once
-    local p = orch.pending_approval(session, task)
-    if not p then
-      answer = "This approval is no longer pending"
-    else
-      local r = self.control.run(action, { session = session, task = action ~= "pause" and task or nil }, by)
-      answer = r.message or r.status
-      if chat and r.status == "ok" then
-        -- the request itself loses its buttons and says what was decided
-        local m = q.message
-        if m and m.message_id and type(m.text) == "string" then
-          local _, eerr = self:call("editMessageText", { chat_id = chat.id, message_id = m.message_id,
-            text = notify.cut_utf16(m.text .. "\n\n" .. fmt.decided(action, q.from)) })
-          if eerr then orch.log("warn", "telegram: " .. eerr) end
-        end
-        self:send(chat.id, r.message)
-      end
+    -- the button's own request and no other: one already decided, expired,
+    -- withdrawn or of an older session is refused, and says which
+    local r = self.control.run(action, { request_id = rid }, by, { channel = "telegram" })
+    answer = r.message or r.status
+    local m = q.message
+    local mark = r.status == "ok" and fmt.decided(action, q.from) or (r.reason and r.message)
+    if chat and mark and m and m.message_id and type(m.text) == "string" then
+      -- the request itself loses its buttons and says what was decided (or why it takes none)
+      local _, eerr = self:call("editMessageText", { chat_id = chat.id, message_id = m.message_id,
+        text = notify.cut_utf16(m.text .. "\n\n" .. mark) })
+      if eerr then orch.log("warn", "telegram: " .. eerr) end
     end
+    if chat and r.status == "ok" then self:send(chat.id, r.message) end
   end
   local _, err = self:call("answerCallbackQuery", { callback_query_id = q.id, text = fmt.truncate(answer, 190) })
   if err then orch.log("warn", "telegram: " .. err) end
