@@ -94,15 +94,26 @@ void Store::rollback() {
 
 namespace {
 // Split a record into known columns and the rest (stored as JSON).
-json rest_of(const json& j, std::initializer_list<const char*> known) {
-    json rest = json::object();
-    for (auto& [k, v] : j.items()) {
-        bool is_known = false;
+// the JSON text of j's members other than `known` and "tasks" (the data
+// column), written member by member: the text the copy without them dumps
+// to (the same key order), without copying them (a session row is saved on
+// every task change)
+std::string rest_of(const json& j, std::initializer_list<const char*> known) {
+    std::string out = "{";
+    if (!j.is_object()) return "{}";  // the callers check that it is one
+    for (auto it = j.begin(); it != j.end(); ++it) {
+        const std::string& k = it.key();
+        bool is_known = k == "tasks";
         for (const char* c : known)
             if (k == c) { is_known = true; break; }
-        if (!is_known && k != "tasks") rest[k] = v;
+        if (is_known) continue;
+        if (out.size() > 1) out += ',';
+        out += json(k).dump();
+        out += ':';
+        out += it.value().dump();
     }
-    return rest;
+    out += '}';
+    return out;
 }
 json field(const json& j, const char* k) {
     auto it = j.find(k);
@@ -120,7 +131,7 @@ void Store::save_session(const json& s) {
     q.bind_json(4, field(s, "status")).bind_json(5, field(s, "started_at")).bind_json(6, field(s, "updated_at"));
     q.bind_json(7, field(s, "finished_at")).bind_json(8, field(s, "pid"));
     q.bind(9, rest_of(s, {"id", "workflow", "task_file", "status", "started_at", "updated_at", "finished_at",
-                          "pid"}).dump());
+                          "pid"}));
     if (q.step() != SQLITE_DONE) fail("saving session");
 }
 
@@ -138,7 +149,7 @@ void Store::save_task(const std::string& session_id, const json& t) {
     q.bind_json(8, field(t, "completed_at")).bind_json(9, field(t, "cost_usd")).bind_json(10, field(t, "tokens"));
     q.bind_json(11, field(t, "output_log"));
     q.bind(12, rest_of(t, {"id", "seq", "title", "type", "status", "started_at", "completed_at", "cost_usd",
-                           "tokens", "output_log", "session_id"}).dump());
+                           "tokens", "output_log", "session_id"}));
     if (q.step() != SQLITE_DONE) fail("saving task");
 }
 
