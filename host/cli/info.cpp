@@ -16,15 +16,12 @@ using json = nlohmann::json;
 
 namespace {
 
-// Prints lib.status_cli's answer {exit=, out= | err=}: out as it is, err
-// after "orch-host CMD: " on stderr; its exit code.
-// out is written from the answer itself (a 10,000-task status is 6 MB).
+// lib.status_cli's answer {exit=, out= | err=}: out is written as it is,
+// from the Lua string itself (a 10,000-task status is 6 MB), err after
+// "orch-host CMD: " on stderr; its exit code.
+void print_out(std::string_view text) { fwrite(text.data(), 1, text.size(), stdout); }
+
 int print_answer(const json& r, const std::string& cmd) {
-    auto out = r.find("out");
-    if (out != r.end() && out->is_string()) {
-        const std::string& text = out->get_ref<const std::string&>();
-        fwrite(text.data(), 1, text.size(), stdout);
-    }
     std::string err = r.value("err", std::string());
     if (!err.empty()) fprintf(stderr, "orch-host %s: %s\n", cmd.c_str(), err.c_str());
     return r.value("exit", static_cast<int>(k_exit_bad_input));
@@ -40,7 +37,7 @@ int cmd_status(const Args& a) {
     json req{{"command", "status"}, {"json", a.has("json")}, {"state", rt->app.store != nullptr}};
     std::string sid = a.positional.empty() ? a.get("session") : a.positional[0];
     if (!sid.empty()) req["session"] = sid;
-    return print_answer(rt->vm->call("lib.status_cli", "run", req), "status");
+    return print_answer(rt->vm->call("lib.status_cli", "run", req, print_out), "status");
 }
 
 int cmd_sessions(const Args& a) {
@@ -49,7 +46,7 @@ int cmd_sessions(const Args& a) {
              {"json", a.has("json")},
              {"state", rt->app.store != nullptr},
              {"limit", std::stoi(a.get("limit", "20"))}};
-    return print_answer(rt->vm->call("lib.status_cli", "run", req), "sessions");
+    return print_answer(rt->vm->call("lib.status_cli", "run", req, print_out), "sessions");
 }
 
 namespace {

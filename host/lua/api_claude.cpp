@@ -82,6 +82,10 @@ ClaudeOptions read_options(lua_State* L, App& app) {
     if (o.timeout < 0) luaL_error(L, "orch.run_claude: timeout must be >= 0");
     o.kill_grace = opt_number(L, 1, "kill_grace", 3);
     o.max_turns = static_cast<int>(opt_number(L, 1, "max_turns", 0));
+    double nice = opt_number(L, 1, "nice", 0);
+    if (!(nice >= 0 && nice <= 19) || nice != static_cast<int>(nice))
+        luaL_error(L, "orch.run_claude: nice must be a whole number 0..19");
+    o.nice = static_cast<int>(nice);
     o.max_log_bytes = static_cast<long long>(opt_number(L, 1, "max_log_bytes", 64.0 * 1024 * 1024));
     o.agent_tag = app.next_agent_tag("claude");
     return o;

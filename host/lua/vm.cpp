@@ -323,7 +323,8 @@ void Vm::cancel_all(const std::string& reason) {
 
 void Vm::dispatch(const std::string& event, const json& payload) { dispatch_handlers(*st_, event, payload); }
 
-json Vm::call(const std::string& module, const std::string& fn, const json& args) {
+json Vm::call(const std::string& module, const std::string& fn, const json& args,
+              const std::function<void(std::string_view)>& on_text, const char* text_key) {
     lua_State* L = st_->L;
     int top = lua_gettop(L);
     lua_getglobal(L, "require");
@@ -342,6 +343,22 @@ json Vm::call(const std::string& module, const std::string& fn, const json& args
         // the state database failed inside (orch.load_session...): exit 5, not 2
         if (!st_->app.state_error.empty()) throw StoreError(err);
         throw std::runtime_error(err);
+    }
+    if (on_text && lua_istable(L, -1)) {
+        lua_getfield(L, -1, text_key);
+        if (lua_type(L, -1) == LUA_TSTRING) {
+            size_t n = 0;
+            const char* p = lua_tolstring(L, -1, &n);
+            lua_pushnil(L);
+            lua_setfield(L, -3, text_key);  // the string stays alive on the stack meanwhile
+            try {
+                on_text(std::string_view(p, n));
+            } catch (...) {
+                lua_settop(L, top);
+                throw;
+            }
+        }
+        lua_pop(L, 1);
     }
     json out = to_json(L, -1, "result");
     lua_settop(L, top);

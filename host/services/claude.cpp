@@ -287,6 +287,7 @@ std::shared_ptr<ClaudeRun> ClaudeRun::start(Loop& loop, Reaper& reaper, ClaudeOp
     spec.argv = claude_argv(st->opts);
     spec.env_extra = st->opts.env;
     spec.cwd = st->opts.cwd;
+    spec.nice = st->opts.nice;
     RunLimits lim;
     lim.timeout = st->opts.timeout;
     lim.kill_grace = st->opts.kill_grace;

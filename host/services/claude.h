@@ -33,6 +33,7 @@ struct ClaudeOptions {
     double timeout = 0;
     double kill_grace = 3.0;
     int max_turns = 0;
+    int nice = 0;                  // the agent's niceness above the host's (SpawnSpec::nice)
     long long max_log_bytes = 64ll << 20;
 };
 

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <stdexcept>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -87,6 +88,7 @@ Child spawn_child(const SpawnSpec& spec) {
     make_pipe(err);
     make_pipe(status);
     const char* volatile cwd = spec.cwd.empty() ? nullptr : spec.cwd.c_str();  // read after vfork
+    const int nice_by = spec.nice;
     pid_t parent = getpid();
     sigset_t empty;
     sigemptyset(&empty);
@@ -97,6 +99,9 @@ Child spawn_child(const SpawnSpec& spec) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent) _exit(127);
         setpgid(0, 0);
+        // lower priority than the host (the kernel caps it at 19): the host's one
+        // thread starts and finishes every agent and must not queue behind them
+        if (nice_by > 0) setpriority(PRIO_PROCESS, 0, getpriority(PRIO_PROCESS, 0) + nice_by);
         struct sigaction dfl{};
         dfl.sa_handler = SIG_DFL;
         for (int s : {SIGPIPE, SIGINT, SIGTERM, SIGCHLD, SIGHUP}) sigaction(s, &dfl, nullptr);

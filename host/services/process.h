@@ -18,6 +18,7 @@ struct SpawnSpec {
     std::vector<std::string> env_extra;   // "K=V" added to (or replacing in) environ
     std::string cwd;
     bool want_stdin = false;
+    int nice = 0;                         // added to the host's niceness in the child (0: the same)
 };
 
 struct Child {

@@ -38,6 +38,7 @@
 ---@field log_path? string               the raw stream-json goes here
 ---@field kill_grace? number             seconds between SIGTERM and SIGKILL, and how long the agent may stay after its result line
 ---@field max_log_bytes? integer
+---@field nice? integer                  how much nicer than the host the agent runs, 0..19 (default config.claude.nice)
 ---@field binary? string                 the claude executable (default config.claude.path)
 ---@field on_event? fun(ev: table): string?  each stream line; return a string to stop the agent as a policy violation
 ---@field event_types? string[]         only these stream types reach on_event (e.g. {"assistant"}); others are not even parsed

@@ -34,6 +34,7 @@ local function defaults() return {
     base_cwd = ".",                      -- where agents work (CLAUDE_BASE_CWD)
     allowed_root = "",                   -- agents may not touch paths outside (CLAUDE_ALLOWED_ROOT)
     kill_grace = 3,                      -- seconds between SIGTERM and SIGKILL
+    nice = 10,                           -- agents run this much nicer than the host (0..19; 0: the same)
     max_log_mb = 64,                     -- per-task output log cap
     env = {},                            -- extra environment for the agent
   },
@@ -242,6 +243,8 @@ local function validate(cfg, file, sources)
   if wa <= 0 or wa > 1 then fail("budget.warn_at", "must be a share of the budget, > 0 and <= 1") end
   if cfg.budget.max_cost_usd < 0 then fail("budget.max_cost_usd", "must be >= 0") end
   if cfg.claude.max_turns < 0 then fail("claude.max_turns", "must be >= 0") end
+  local nice = cfg.claude.nice
+  if nice < 0 or nice > 19 or nice % 1 ~= 0 then fail("claude.nice", "must be a whole number 0..19") end
   if cfg.server.port < 0 or cfg.server.port > 65535 then fail("server.port", "must be 0..65535") end
   if cfg.server.threads < 1 or cfg.server.threads > 256 then fail("server.threads", "must be 1..256") end
   if cfg.server.queue < 1 then fail("server.queue", "must be >= 1") end

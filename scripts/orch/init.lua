@@ -48,6 +48,7 @@ function orch.run_claude(opts)
   o.extra_args = o.extra_args or c.flags
   o.env = merged(c.env, o.env)
   if o.kill_grace == nil then o.kill_grace = c.kill_grace end
+  if o.nice == nil then o.nice = c.nice end
   if o.max_log_bytes == nil and c.max_log_mb then o.max_log_bytes = c.max_log_mb * 1024 * 1024 end
   local r, err = orch.raw_run_claude(o)
   for _, w in ipairs((r or err.result or {}).warnings or {}) do orch.log("warn", w) end

@@ -4,9 +4,12 @@
 #include "services/process.h"
 #include "services/process_run.h"
 
+#include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -68,6 +71,22 @@ TEST_CASE("process: a missing program is a clear error") {
     s.argv = {"/nonexistent/claude"};
     CHECK_THROWS_WITH(spawn_child(s), doctest::Contains("not found"));
     CHECK(find_executable("sh") != "");
+}
+
+TEST_CASE("process: a child started with nice runs that much nicer than the host") {
+    Loop loop;
+    Reaper reaper(loop);
+    SpawnSpec s;
+    s.argv = {"sh", "-c", "cut -d' ' -f19 /proc/self/stat"};  // field 19: the niceness
+    s.nice = 4;
+    std::string text;
+    bool done = false;
+    ProcessRun::start(loop, reaper, s, "", RunLimits{}, "", [&](const char* p, size_t n) { text.append(p, n); },
+                      nullptr, [&](const RunOutcome&) { done = true; });
+    REQUIRE(run_until(loop, [&] { return done; }));
+    errno = 0;
+    int host = getpriority(PRIO_PROCESS, 0);
+    CHECK(std::stoi(text) == std::min(19, host + 4));
 }
 
 TEST_CASE("process: a timeout stops the whole tree, including a setsid child that ignores SIGTERM") {

@@ -54,6 +54,26 @@ TEST_CASE("store: creates, migrates and reopens a database") {
     CHECK(s.latest_session_id().value() == "s1");
 }
 
+TEST_CASE("store: a session's and a task's other fields come back as saved, the column fields and tasks aside") {
+    std::string dir = testutil::temp_dir("store");
+    Store s(dir + "/orch.db");
+    json extra = {{"b", {1, 2.5, "\u00fc", nullptr}}, {"a", {{"z", true}, {"y", json::object()}}}, {"c", ""}};
+    json row = extra;
+    row["id"] = "s1";
+    row["status"] = "running";
+    row["pid"] = 7;
+    row["tasks"] = json::array({1, 2});
+    s.save_session(row);
+    s.save_task("s1", json{{"id", "t"}, {"status", "pending"}, {"seq", 1}, {"more", extra}});
+    auto got = s.load_session("s1");
+    REQUIRE(got);
+    for (auto& [k, v] : extra.items()) CHECK((*got)[k] == v);
+    CHECK((*got)["pid"] == 7);
+    REQUIRE((*got)["tasks"].size() == 1);
+    CHECK((*got)["tasks"][0]["more"] == extra);
+    CHECK(!(*got)["tasks"][0].contains("session_id"));
+}
+
 TEST_CASE("store: refuses a file that is not SQLite and leaves it untouched") {
     std::string dir = testutil::temp_dir("store");
     std::string db = dir + "/orch.db";

@@ -130,6 +130,22 @@ describe("run_claude", function()
     for l in orch.read_file(ledger):gmatch("[^\n]+") do lines[#lines + 1] = l:match("^(%a+)") end
     eq(lines, { "start", "start", "end", "end" }, "both agents were running before either ended")
   end)
+  it("runs the agent claude.nice nicer than the host", function()
+    local agent = scratch .. "/nice-agent"
+    orch.write_file(agent, "#!/bin/sh\ncat >/dev/null\nn=$(cut -d' ' -f19 /proc/$$/stat)\n"
+      .. "printf '{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":false,\"result\":\"%s\"}\\n' \"$n\"\n")
+    eq(orch.exec({ cmd = { "chmod", "+x", agent } }).code, 0)
+    eq(orch.config.claude.nice, 10)
+    -- the host's niceness: field 19 of its stat, the 17th after the ")" that ends its name
+    local after_name = orch.read_file("/proc/" .. orch.pid .. "/stat"):match("%)(.*)")
+    local host = tonumber(after_name:match(("%S+%s+"):rep(16) .. "(%S+)"))
+    local r = orch.run_claude({ binary = agent, prompt = "hi", cwd = scratch })
+    eq(r.ok, true, r.error)
+    eq(tonumber(r.result), math.min(19, host + 10))
+    eq(orch.run_claude({ binary = agent, prompt = "hi", cwd = scratch, nice = 0 }).result, tostring(host))
+    raises(function() orch.run_claude({ binary = agent, prompt = "hi", nice = 20 }) end,
+      "nice must be a whole number 0..19")
+  end)
   it("is stopped by cancel, tree included", function()
     local id = orch.spawn(function()
       local r, err = orch.run_claude({ binary = FAKE, prompt = "[fake:tree:30]", cwd = scratch, kill_grace = 0.2 })
