@@ -550,7 +550,7 @@ M.REPLY.request_bad_id = "request_id must be a whole number (got %s)"
 M.REPLY.request_other_session = "Request #%s belongs to session %s, not %s"
 M.REPLY.request_not_question = "Request #%s (task %s) is an approval, not a question: approve, skip or pause it"
 M.REPLY.request_which = "Session %s has several requests waiting: %s. Name the one to %s " ..
-  "(--request ID, \"request_id\": ID)."
+  "(--request ID, \"request_id\": ID; in Telegram: its buttons, or /approve <task_id>)."
 M.REPLY.button_unknown = "This button names no request (it is older than request ids, or not ours): " ..
   "/status shows what waits"
 
