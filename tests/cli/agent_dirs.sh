@@ -21,7 +21,7 @@ tasks:
     prompt: "Write a file."
 YAML
 bg_run "$T/run.out" orch run daily.lua --tasks "$T/day.yaml" --auto-approve --no-input --max-concurrent 2
-wait_for sj_true "s['tasks'][0]['status'] == 'waiting_approval'"
+wait_for sj_true "s['tasks'][0]['status'] == 'waiting_answer'"
 orch answer "use B" --task ask --by tester >"$T/answer.out" 2>&1 || fail "orch answer: $(cat "$T/answer.out")"
 rc=$(bg_wait "$T/run.out")
 [ "$rc" = 0 ] || { cat "$T/run.out" >&2; fail "expected exit 0, got $rc"; }
