@@ -23,6 +23,7 @@ local function defaults() return {
     path = "claude",                     -- CLAUDE_CLI_PATH
     model = "",
     timeout = 1800,                      -- seconds per task (CLAUDE_TIMEOUT_SEC)
+    stall_timeout = 600,                 -- seconds with no output line: the agent is stopped (CLAUDE_STALL_TIMEOUT_SEC; 0 = off)
     max_turns = 0,                       -- 0 = the CLI's default (CLAUDE_MAX_TURNS)
     permission_mode = "acceptEdits",
     allowed_tools = {},
@@ -97,6 +98,7 @@ M.defaults = defaults()
 M.env = {
   { "CLAUDE_CLI_PATH", "claude.path" },
   { "CLAUDE_TIMEOUT_SEC", "claude.timeout", "number" },
+  { "CLAUDE_STALL_TIMEOUT_SEC", "claude.stall_timeout", "number" },
   { "CLAUDE_MAX_TURNS", "claude.max_turns", "number" },
   { "CLAUDE_MODEL", "claude.model" },
   { "CLAUDE_PERMISSION_MODE", "claude.permission_mode" },
@@ -231,6 +233,7 @@ local function validate(cfg, file, sources)
   local mc = cfg.orchestrator.max_concurrent
   if mc < 1 or mc % 1 ~= 0 then fail("orchestrator.max_concurrent", "must be a whole number >= 1") end
   if cfg.claude.timeout < 0 then fail("claude.timeout", "must be >= 0") end
+  if cfg.claude.stall_timeout < 0 then fail("claude.stall_timeout", "must be >= 0 seconds (0 = off)") end
   if cfg.orchestrator.verify_timeout <= 0 then fail("orchestrator.verify_timeout", "must be > 0 seconds") end
   local wa = cfg.budget.warn_at
   if wa <= 0 or wa > 1 then fail("budget.warn_at", "must be a share of the budget, > 0 and <= 1") end
