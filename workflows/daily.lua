@@ -24,6 +24,8 @@ local prompt_for = require("lib.prompt").for_task
 local workspaces = require("lib.workspaces")
 local acceptance = require("lib.acceptance")
 local feedback = require("lib.feedback")
+local agent_outcome = require("lib.agent_outcome")
+local limits = require("lib.limits")
 
 local cfg = orch.config
 local ocfg = cfg.orchestrator
@@ -247,7 +249,13 @@ local function watcher(t)
   local key = "task:" .. t.id
   local function draw() orch.status_line(key, fmt.status_line(pos, total, orch.monotonic() - started, doing)) end
   local stop = orch.every(1, draw)
+  local seen = {}  -- from the stream for lib/agent_outcome: rate_limit = a rejected rate_limit_event's info
   local function on_event(ev)
+    if ev.type == "rate_limit_event" then  -- rejected: the usage limit; anything else is a warning
+      local info = type(ev.rate_limit_info) == "table" and ev.rate_limit_info or {}
+      if info.status == "rejected" then seen.rate_limit = info else orch.log("warn", fmt.rate_limit_note(t, info)) end
+      return nil
+    end
     if ev.type == "assistant" and type(ev.message) == "table" then
       for _, b in ipairs(ev.message.content or {}) do
         doing = fmt.agent_doing(b) or doing
@@ -261,7 +269,7 @@ local function watcher(t)
     return safety.check(ev, { allowed_root = cfg.claude.allowed_root })
   end
   draw()
-  return on_event, function() stop(); orch.status_line(key, nil) end
+  return on_event, function() stop(); orch.status_line(key, nil) end, seen
 end
 
 -- The budget (lib/policy rule 8), after every agent run: the warning once
@@ -289,7 +297,18 @@ local function check_budget()
   end
 end
 
-local function run_agent(t, w, prompt, resume_id, try)
+-- Wait `seconds` holding no agent slot (a usage limit, a retry's backoff),
+-- counted as waiting so a pause or a skip ends the wait: -> true | nil, err.
+local function wait_unslotted(w, seconds)
+  local why = pending_cancel(w)
+  if why then return nil, { reason = why } end
+  set_phase(w, "waiting")
+  local ok, e = orch.sleep(seconds)
+  set_phase(w, "none")
+  return ok, e
+end
+
+local function run_once(t, w, prompt, resume_id, try)
   local ok, why = acquire(w)
   if not ok then return { ok = false, cancelled = true, cancel_reason = why, error = "stopped by " .. why } end
   -- the budget is spent: no new agent (an answered question continues its run)
@@ -299,11 +318,11 @@ local function run_agent(t, w, prompt, resume_id, try)
   end
   local log = string.format("%s/task-%s-%s%s-output.log", cfg.paths.logs_dir, s.id, t.id,
     (try or 1) > 1 and ("-try" .. try) or "")
-  local on_event, done = watcher(t)
+  local on_event, done, seen = watcher(t)
   orch.emit("claude_started", { session = s.id, task = t.id, resume = resume_id })
   local r, rerr = orch.run_claude({ prompt = prompt, resume = resume_id, log_path = log, on_event = on_event,
                                     cwd = w.ws and w.ws.path or nil,
-                                    event_types = { "assistant" },
+                                    event_types = { "assistant", "rate_limit_event" },
                                     env = { ORCH_SESSION_ID = s.id, ORCH_TASK_ID = t.id } })
   done()
   release(w, "none")
@@ -316,10 +335,47 @@ local function run_agent(t, w, prompt, resume_id, try)
   w.cost, w.tokens = w.cost + (tonumber(r.cost_usd) or 0), w.tokens + S.tokens(r.tokens)
   S.set_task(s, t, { cost_usd = w.cost, tokens = w.tokens })
   check_budget()
+  r.rate_limit = seen.rate_limit
+  if r.stalled then
+    orch.emit("agent_stalled", { session = s.id, task = t.id, last_event = r.last_event, error = r.error })
+  end
   orch.emit("claude_finished", { session = s.id, task = t.id, ok = r.ok, exit_code = r.exit_code,
     error = r.error, cost_usd = r.cost_usd, tokens = r.tokens, duration_ms = r.duration_ms })
   if r.log_error then orch.log("warn", "task " .. t.id .. ": output log not written: " .. r.log_error) end
   return r, log
+end
+
+-- One agent run -> result, log. A usage limit (lib/agent_outcome) parks
+-- it: the gate (lib/limits) closes for every session until the reset, the
+-- task is waiting_limit holding no slot, one notice says when work resumes,
+-- and then the run continues its own claude session. No agent starts while
+-- the gate is closed; a task parked when its host stopped continues the
+-- session it stored (limit_session) once the gate opens.
+local function run_agent(t, w, prompt, resume_id, try)
+  if not resume_id and t.limit_session then prompt, resume_id = fmt.limit_resume_prompt(), t.limit_session end
+  while true do
+    local open, gerr = limits.wait(function(secs)
+      if t.status ~= "waiting_limit" then S.set_task(s, t, { status = "waiting_limit" }) end
+      return wait_unslotted(w, secs)
+    end)
+    if not open then
+      return { ok = false, cancelled = true, cancel_reason = gerr.reason,
+               error = "stopped by " .. tostring(gerr.reason) }
+    end
+    if t.status == "waiting_limit" then S.set_task(s, t, { status = "running" }, "limit_resumed") end
+    local r, log = run_once(t, w, prompt, resume_id, try)
+    local o = agent_outcome.classify(r)
+    if o.kind ~= "usage_limit" then
+      if t.limit_session then S.set_task(s, t, { limit_session = orch.json.null, limit_until = orch.json.null }) end
+      return r, log
+    end
+    if type(r.session_id) == "string" and r.session_id ~= "" then resume_id = r.session_id end
+    if resume_id then prompt = fmt.limit_resume_prompt() end
+    local untl, fresh = limits.park(o.resets_at, o.reason, ocfg)
+    S.set_task(s, t, { status = "waiting_limit", limit_session = resume_id or orch.json.null, limit_until = untl },
+      "task_waiting_limit", { reason = o.reason, resets_at = o.resets_at, ["until"] = untl })
+    if fresh then note(t, fmt.usage_limit_parked(s, t, untl, o.reason), "warning", "usage_limit") end
+  end
 end
 
 local function question_in(r)
@@ -415,12 +471,40 @@ local function execute(t, w)
   w.cost, w.tokens = tonumber(t.cost_usd) or 0, S.tokens(t.tokens)
   local r, log = attempt(t, w, 1)
   local tries = 0
-  while policy.retry(r, tries, ocfg) and not want.pause and not want.budget and not orch.interrupted() do
+  -- lib/agent_outcome tells the errors apart, lib/policy next_try says whether
+  -- and when to go again; a permanent one (a bad key, no credit) pauses the
+  -- whole session with one notice and puts the task back to pending
+  while true do
+    local o = agent_outcome.classify(r)
+    if o.kind == "permanent" then
+      S.set_task(s, t, { status = "pending", error = "claude cannot run: " .. o.reason, output_log = log },
+        "agent_cannot_run", { reason = o.reason })
+      if not want.cannot_run then
+        want.cannot_run = o.reason
+        note(t, fmt.agent_cannot_run(s, t, o.reason), "error", "agent_cannot_run")
+      end
+      request_pause("claude cannot run: " .. o.reason, true)
+      return "pending"
+    end
+    if want.pause or want.budget or orch.interrupted() then break end
+    local delay = policy.next_try(o, tries, ocfg)
+    if not delay then break end
     tries = tries + 1
+    local of = (o.kind == "transient" and ocfg.retry_transient or ocfg.retry_failed) + 1
     S.set_task(s, t, { attempts = tries + 1 }, "task_retried",
-      { attempt = tries + 1, of = ocfg.retry_failed + 1, error = r.error })
-    note(t, fmt.task_retrying(s, t, { error = r.error, attempt = tries + 1, of = ocfg.retry_failed + 1 }),
-      "warning", "task_retried")
+      { attempt = tries + 1, of = of, error = r.error, reason = o.reason })
+    orch.emit("retry", { session = s.id, task = t.id, attempt = tries + 1, of = of, kind = o.kind,
+      reason = o.reason, delay = delay })
+    note(t, o.kind == "transient"
+      and fmt.task_retrying_after(s, t, { reason = o.reason, attempt = tries + 1, of = of, delay = delay })
+      or fmt.task_retrying(s, t, { error = r.error, attempt = tries + 1, of = of }), "warning", "task_retried")
+    if delay > 0 then
+      local waited, e = wait_unslotted(w, delay)
+      if not waited then
+        r = { ok = false, cancelled = true, cancel_reason = e.reason, error = "stopped by " .. tostring(e.reason) }
+        break
+      end
+    end
     r, log = attempt(t, w, tries + 1)
   end
   local cost, tokens = w.cost, w.tokens

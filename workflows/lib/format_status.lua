@@ -15,7 +15,7 @@ M.NO_SESSIONS = "No sessions yet. Start one with: orch-host run daily.lua"
 M.ERROR_CHARS = 160  -- a failed task's error, a dead notification's reason
 
 local MARK = { completed = "✓", needs_review = "?", failed = "✗", blocked = "⊘", cancelled = "✗",
-  running = "▶", skipped = "↷", waiting_approval = "⏸", paused = "⏸" }
+  running = "▶", skipped = "↷", waiting_approval = "⏸", waiting_limit = "⏸", paused = "⏸" }
 -- the statuses whose row says why on a second line (the task's error)
 local SAYS_WHY = { failed = true, paused = true, blocked = true, needs_review = true, skipped = true }
 
