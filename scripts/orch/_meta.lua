@@ -60,7 +60,7 @@
 ---@field permission_denials table[]
 ---@field timed_out boolean
 ---@field stalled? boolean              no stream line for stall_timeout seconds: stopped (error "stalled: no output for N s")
----@field last_event? table             with stalled: {type=, subtype=, tool=} of the last stream line
+---@field last_event? table             with stalled: {type=, subtype=, tool=} of the last stream line ({} if none came)
 ---@field violation? string
 ---@field log_path? string
 ---@field log_error? string              the output log could not be written (disk full...)

@@ -4,7 +4,7 @@
 #
 #  1. A stalled stream. The model's first answer sends one text block and then
 #     stops sending ({"stall": true}), leaving the response open. No stream line
-#     comes for claude.stall_timeout (3 s here, CLAUDE_STALL_TIMEOUT_SEC): the
+#     comes for claude.stall_timeout (10 s here, CLAUDE_STALL_TIMEOUT_SEC): the
 #     host stops the CLI's process tree, records agent_stalled with the last
 #     line seen (the assistant text), and the retry policy runs it again
 #     (orchestrator.retry_transient); the second run completes.
