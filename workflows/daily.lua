@@ -355,14 +355,18 @@ local function run_agent(t, w, prompt, resume_id, try)
   if not resume_id and t.limit_session then prompt, resume_id = fmt.limit_resume_prompt(), t.limit_session end
   while true do
     local open, gerr = limits.wait(function(secs)
-      if t.status ~= "waiting_limit" then S.set_task(s, t, { status = "waiting_limit" }) end
+      if t.status ~= "waiting_limit" then
+        S.set_task(s, t, { status = "waiting_limit", error = fmt.limit_waiting(limits.closed()) })
+      end
       return wait_unslotted(w, secs)
     end)
     if not open then
       return { ok = false, cancelled = true, cancel_reason = gerr.reason,
                error = "stopped by " .. tostring(gerr.reason) }
     end
-    if t.status == "waiting_limit" then S.set_task(s, t, { status = "running" }, "limit_resumed") end
+    if t.status == "waiting_limit" then
+      S.set_task(s, t, { status = "running", error = orch.json.null }, "limit_resumed")
+    end
     local r, log = run_once(t, w, prompt, resume_id, try)
     local o = agent_outcome.classify(r)
     if o.kind ~= "usage_limit" then
@@ -372,7 +376,8 @@ local function run_agent(t, w, prompt, resume_id, try)
     if type(r.session_id) == "string" and r.session_id ~= "" then resume_id = r.session_id end
     if resume_id then prompt = fmt.limit_resume_prompt() end
     local untl, fresh = limits.park(o.resets_at, o.reason, ocfg)
-    S.set_task(s, t, { status = "waiting_limit", limit_session = resume_id or orch.json.null, limit_until = untl },
+    S.set_task(s, t, { status = "waiting_limit", limit_session = resume_id or orch.json.null, limit_until = untl,
+                       error = fmt.limit_waiting(untl) },
       "task_waiting_limit", { reason = o.reason, resets_at = o.resets_at, ["until"] = untl })
     if fresh then note(t, fmt.usage_limit_parked(s, t, untl, o.reason), "warning", "usage_limit") end
   end

@@ -41,8 +41,9 @@ task_md "$T/a.md" 3 "Comes later" backend "Work. [key:l3]"
 : >"$T/logs/events.ndjson"
 bg_run "$T/a.out" day --tasks "$T/a.md" --max-concurrent 2
 wait_for sj_true "s['tasks'][0]['status'] == 'waiting_limit'"
-status_line=$(orch status 2>&1 | grep -m1 "waiting_limit" || true)
-check "A: status shows the parked task" test -n "$status_line"
+orch status >"$T/a.status" 2>&1 || true
+check "A: status shows the parked task" grep -q "waiting_limit" "$T/a.status"
+check "A: status says when work resumes" grep -q "usage limit: work resumes at .* UTC" "$T/a.status"
 rc=$(bg_wait "$T/a.out")
 expect_eq "$rc" 0 "A: exit code"
 expect_eq "$(sj "[t['status'] for t in s['tasks']]")" '["completed", "completed", "completed"]' "A: every task completed"

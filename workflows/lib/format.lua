@@ -496,6 +496,11 @@ function M.usage_limit_parked(s, t, untl, reason, now)
     reason and ("Why: " .. excerpt(reason)), "/status for details, /pause to pause")
 end
 
+-- why a task is waiting_limit (its status row's second line)
+function M.limit_waiting(untl)
+  return "usage limit: work resumes at " .. (untl and (M.clock(untl) .. " UTC") or "its reset")
+end
+
 -- the prompt of a run that continues a session a usage limit stopped
 function M.limit_resume_prompt()
   return "The usage limit that stopped you has reset. Continue the task where you left off."
