@@ -28,6 +28,8 @@ local agent_env = require("lib.agent_env")
 local safety_after = require("lib.safety_after")
 local questions = require("lib.questions")
 local approval = require("lib.approval")
+local agent_outcome = require("lib.agent_outcome")
+local limits = require("lib.limits")
 
 local cfg = orch.config
 local ocfg = cfg.orchestrator
@@ -259,7 +261,13 @@ local function watcher(t)
   local key = "task:" .. t.id
   local function draw() orch.status_line(key, fmt.status_line(pos, total, orch.monotonic() - started, doing)) end
   local stop = orch.every(1, draw)
+  local seen = {}  -- from the stream for lib/agent_outcome: rate_limit = a rejected rate_limit_event's info
   local function on_event(ev)
+    if ev.type == "rate_limit_event" then  -- rejected: the usage limit; anything else is a warning
+      local info = type(ev.rate_limit_info) == "table" and ev.rate_limit_info or {}
+      if info.status == "rejected" then seen.rate_limit = info else orch.log("warn", fmt.rate_limit_note(t, info)) end
+      return nil
+    end
     if ev.type == "assistant" and type(ev.message) == "table" then
       for _, b in ipairs(ev.message.content or {}) do
         doing = fmt.agent_doing(b) or doing
@@ -274,7 +282,7 @@ local function watcher(t)
     return questions.live(ev) or safety.check(ev, { allowed_root = cfg.claude.allowed_root })
   end
   draw()
-  return on_event, function() stop(); orch.status_line(key, nil) end
+  return on_event, function() stop(); orch.status_line(key, nil) end, seen
 end
 
 -- The budget (lib/policy rule 8), after every agent run: the warning once
@@ -302,7 +310,18 @@ local function check_budget()
   end
 end
 
-local function run_agent(t, w, prompt, resume_id, try)
+-- Wait `seconds` holding no agent slot (a usage limit, a retry's backoff),
+-- parked (it counts for nothing; a pause or a skip ends the wait): -> true | nil, err.
+local function wait_unslotted(w, seconds)
+  local why = pending_cancel(w)
+  if why then return nil, { reason = why } end
+  release(w, "parked")
+  local ok, e = orch.sleep(seconds)
+  set_phase(w, "none")
+  return ok, e
+end
+
+local function run_once(t, w, prompt, resume_id, try)
   local ok, why = acquire(w)
   if not ok then return { ok = false, cancelled = true, cancel_reason = why, error = "stopped by " .. why } end
   -- the budget is spent: no new agent (an answered question continues its run)
@@ -321,12 +340,12 @@ local function run_agent(t, w, prompt, resume_id, try)
     release(w, "none")
     return { ok = false, cancelled = true, cancel_reason = stop, error = "stopped by " .. stop }
   end
-  local on_event, done = watcher(t)
+  local on_event, done, seen = watcher(t)
   orch.emit("claude_started", { session = s.id, task = t.id, resume = resume_id })
   w.in_run = true  -- its agent runs: budget.stop_agents stops it
   local r, rerr = orch.run_claude({ prompt = prompt, resume = resume_id, log_path = log, on_event = on_event,
                                     cwd = w.ws and w.ws.path or nil,
-                                    event_types = { "assistant" },
+                                    event_types = { "assistant", "rate_limit_event" },
                                     env = agent.env, extra_args = agent.extra_args })
   done()
   w.in_run = nil
@@ -339,10 +358,52 @@ local function run_agent(t, w, prompt, resume_id, try)
   w.cost, w.tokens = w.cost + (tonumber(r.cost_usd) or 0), w.tokens + S.tokens(r.tokens)
   S.set_task(s, t, { cost_usd = w.cost, tokens = w.tokens })
   check_budget()
+  r.rate_limit = seen.rate_limit
+  if r.stalled then
+    orch.emit("agent_stalled", { session = s.id, task = t.id, last_event = r.last_event, error = r.error })
+  end
   orch.emit("claude_finished", { session = s.id, task = t.id, ok = r.ok, exit_code = r.exit_code,
     error = r.error, cost_usd = r.cost_usd, tokens = r.tokens, duration_ms = r.duration_ms })
   if r.log_error then orch.log("warn", "task " .. t.id .. ": output log not written: " .. r.log_error) end
   return r, log
+end
+
+-- One agent run -> result, log. A usage limit (lib/agent_outcome) parks
+-- it: the gate (lib/limits) closes for every session until the reset, the
+-- task is waiting_limit holding no slot, one notice says when work resumes,
+-- and then the run continues its own claude session. No agent starts while
+-- the gate is closed; a task parked when its host stopped continues the
+-- session it stored (limit_session) once the gate opens.
+local function run_agent(t, w, prompt, resume_id, try)
+  if not resume_id and t.limit_session then prompt, resume_id = fmt.limit_resume_prompt(), t.limit_session end
+  while true do
+    local open, gerr = limits.wait(function(secs)
+      if t.status ~= "waiting_limit" then
+        S.set_task(s, t, { status = "waiting_limit", error = fmt.limit_waiting(limits.closed()) })
+      end
+      return wait_unslotted(w, secs)
+    end)
+    if not open then
+      return { ok = false, cancelled = true, cancel_reason = gerr.reason,
+               error = "stopped by " .. tostring(gerr.reason) }
+    end
+    if t.status == "waiting_limit" then
+      S.set_task(s, t, { status = "running", error = orch.json.null }, "limit_resumed")
+    end
+    local r, log = run_once(t, w, prompt, resume_id, try)
+    local o = agent_outcome.classify(r)
+    if o.kind ~= "usage_limit" then
+      if t.limit_session then S.set_task(s, t, { limit_session = orch.json.null, limit_until = orch.json.null }) end
+      return r, log
+    end
+    if type(r.session_id) == "string" and r.session_id ~= "" then resume_id = r.session_id end
+    if resume_id then prompt = fmt.limit_resume_prompt() end
+    local untl, fresh = limits.park(o.resets_at, o.reason, ocfg)
+    S.set_task(s, t, { status = "waiting_limit", limit_session = resume_id or orch.json.null, limit_until = untl,
+                       error = fmt.limit_waiting(untl) },
+      "task_waiting_limit", { reason = o.reason, resets_at = o.resets_at, ["until"] = untl })
+    if fresh then note(t, fmt.usage_limit_parked(s, t, untl, o.reason), "warning", "usage_limit") end
+  end
 end
 
 -- One run of a task's agent, its questions answered: -> result, log.
@@ -435,12 +496,40 @@ local function execute(t, w)
   w.cost, w.tokens = tonumber(t.cost_usd) or 0, S.tokens(t.tokens)
   local r, log = attempt(t, w, 1)
   local tries = 0
-  while policy.retry(r, tries, ocfg) and not want.pause and not want.budget and not orch.interrupted() do
+  -- lib/agent_outcome tells the errors apart, lib/policy next_try says whether
+  -- and when to go again; a permanent one (a bad key, no credit) pauses the
+  -- whole session with one notice and puts the task back to pending
+  while true do
+    local o = agent_outcome.classify(r)
+    if o.kind == "permanent" then
+      S.set_task(s, t, { status = "pending", error = "claude cannot run: " .. o.reason, output_log = log },
+        "agent_cannot_run", { reason = o.reason })
+      if not want.cannot_run then
+        want.cannot_run = o.reason
+        note(t, fmt.agent_cannot_run(s, t, o.reason), "error", "agent_cannot_run")
+      end
+      request_pause("claude cannot run: " .. o.reason, true)
+      return "pending"
+    end
+    if want.pause or want.budget or orch.interrupted() then break end
+    local delay = policy.next_try(o, tries, ocfg)
+    if not delay then break end
     tries = tries + 1
+    local of = (o.kind == "transient" and ocfg.retry_transient or ocfg.retry_failed) + 1
     S.set_task(s, t, { attempts = tries + 1 }, "task_retried",
-      { attempt = tries + 1, of = ocfg.retry_failed + 1, error = r.error })
-    note(t, fmt.task_retrying(s, t, { error = r.error, attempt = tries + 1, of = ocfg.retry_failed + 1 }),
-      "warning", "task_retried")
+      { attempt = tries + 1, of = of, error = r.error, reason = o.reason })
+    orch.emit("retry", { session = s.id, task = t.id, attempt = tries + 1, of = of, kind = o.kind,
+      reason = o.reason, delay = delay })
+    note(t, o.kind == "transient"
+      and fmt.task_retrying_after(s, t, { reason = o.reason, attempt = tries + 1, of = of, delay = delay })
+      or fmt.task_retrying(s, t, { error = r.error, attempt = tries + 1, of = of }), "warning", "task_retried")
+    if delay > 0 then
+      local waited, e = wait_unslotted(w, delay)
+      if not waited then
+        r = { ok = false, cancelled = true, cancel_reason = e.reason, error = "stopped by " .. tostring(e.reason) }
+        break
+      end
+    end
     r, log = attempt(t, w, tries + 1)
   end
   local cost, tokens = w.cost, w.tokens
@@ -614,9 +703,10 @@ local function start(t)
   end)
 end
 
+-- (no task starts while a usage limit holds every agent back: lib/limits)
 local function can_start()
   return not want.pause and not want.budget and not hold and not orch.interrupted()
-    and agents < MAX and waiting < MAX
+    and agents < MAX and waiting < MAX and not limits.closed()
 end
 
 -- The remaining tasks once the budget is spent: skipped, with the reason.
@@ -647,7 +737,10 @@ local function day()
   check_budget()  -- a resumed session may have spent it already
   while true do
     while can_start() and g:has_ready() do start(g:take()) end
-    if nworkers == 0 then
+    -- a usage limit holds the ready tasks back: the day sleeps until it opens
+    local gate = limits.closed()
+    local held = gate and g:has_ready() and not (want.pause or want.budget or want.fatal or orch.interrupted())
+    if nworkers == 0 and not held then
       if want.budget then skip_for_budget() end
       if want.fatal then pause_session("workflow error: " .. want.fatal) return EXIT.bad_input end
       if g:done() then break end
@@ -655,7 +748,7 @@ local function day()
       if not g:has_ready() then error("the graph has open tasks and none is ready") end
     else
       sleeping = true
-      orch.sleep(86400)
+      orch.sleep(gate and math.max(0.05, gate - orch.now()) or 86400)
       sleeping = false
     end
   end

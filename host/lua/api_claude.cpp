@@ -80,6 +80,8 @@ ClaudeOptions read_options(lua_State* L, App& app) {
     o.log_path = log.empty() ? "" : app.path_from_root(log);
     o.timeout = opt_number(L, 1, "timeout", 0);
     if (o.timeout < 0) luaL_error(L, "orch.run_claude: timeout must be >= 0");
+    o.stall_timeout = opt_number(L, 1, "stall_timeout", 0);
+    if (!(o.stall_timeout >= 0)) luaL_error(L, "orch.run_claude: stall_timeout must be >= 0");
     o.kill_grace = opt_number(L, 1, "kill_grace", 3);
     o.max_turns = static_cast<int>(opt_number(L, 1, "max_turns", 0));
     double nice = opt_number(L, 1, "nice", 0);

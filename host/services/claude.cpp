@@ -1,6 +1,7 @@
 #include "services/claude.h"
 #include "services/json_depth.h"
 
+#include "loop/loop.h"
 #include "services/process_run.h"
 
 #include <cerrno>
@@ -12,6 +13,7 @@
 #include <string_view>
 #include <nlohmann/json.hpp>
 #include <unistd.h>
+#include <utility>
 
 namespace orch {
 
@@ -58,6 +60,50 @@ struct ClaudeRun::State {
     std::string violation;
     // usage per assistant message id, for runs that end without a result line
     std::map<std::string, long long> stream_tokens;
+    // stall watch (opts.stall_timeout > 0): when the last line came, what it was
+    Loop* loop = nullptr;
+    double last_line_at = 0;
+    TimerId stall_timer = 0;
+    bool stalled = false;
+    json last_event = json::object();  // {type=, subtype=, tool=} of the last stream line
+
+    // The timer fires when the agent may have been quiet for stall_timeout; a
+    // line since then re-arms it for the rest, so a line costs no timer work.
+    void arm_stall(const std::shared_ptr<State>& self, double in) {
+        std::weak_ptr<State> weak = self;
+        stall_timer = loop->add_timer(in, [weak] {
+            auto s = weak.lock();
+            if (!s) return;
+            s->stall_timer = 0;
+            if (!s->proc || s->result.is_object()) return;  // done, or ending after its result
+            double quiet = Loop::now() - s->last_line_at;
+            if (quiet + 1e-3 < s->opts.stall_timeout) return s->arm_stall(s, s->opts.stall_timeout - quiet);
+            s->stalled = true;
+            s->proc->cancel("stalled");
+        });
+    }
+
+    // The type of a stream line, its subtype (system lines) and the tool an
+    // assistant line calls, found without parsing the line.
+    void note_line(const char* p, size_t n, std::string_view kind) {
+        last_line_at = Loop::now();
+        std::string_view line(p, n);
+        auto field = [&](std::string_view key, size_t from) -> std::string {
+            auto k = line.find(key, from);
+            if (k == std::string_view::npos) return {};
+            auto start = k + key.size(), end = line.find('"', start);
+            return end == std::string_view::npos ? std::string() : std::string(line.substr(start, end - start));
+        };
+        last_event = json{{"type", std::string(kind)}};
+        if (kind == "system") {
+            std::string sub = field("\"subtype\":\"", 0);
+            if (!sub.empty()) last_event["subtype"] = sub;
+        } else if (kind == "assistant") {
+            auto k = line.find("\"type\":\"tool_use\"");
+            std::string tool = k == std::string_view::npos ? std::string() : field("\"name\":\"", k);
+            if (!tool.empty()) last_event["tool"] = tool;
+        }
+    }
 
     void write_log(const char* p, size_t n) {
         if (log_fd < 0 || log_truncated) return;
@@ -108,6 +154,7 @@ struct ClaudeRun::State {
 
     void on_line(const char* p, size_t n) {
         std::string_view kind = peek_type(p, n);
+        if (opts.stall_timeout > 0) note_line(p, n, kind);
         if (kind == "system" && !(opts.event_types.empty() || wants("system"))) {
             // the init line is large (tools, commands); only its session_id matters here
             std::string_view line(p, n);
@@ -184,13 +231,18 @@ struct ClaudeRun::State {
 };
 
 void ClaudeRun::State::finish(const RunOutcome& o) {
+    if (stall_timer) loop->cancel_timer(std::exchange(stall_timer, 0));
     if (log_fd >= 0) ::close(log_fd);
     log_fd = -1;
     json r = json::object();
     r["exit_code"] = o.signal ? json(nullptr) : json(o.exit_code);
     if (o.signal) r["signal"] = o.signal;
     r["timed_out"] = o.timed_out;
-    r["cancelled"] = o.cancelled && violation.empty();
+    r["cancelled"] = o.cancelled && violation.empty() && !stalled;
+    if (stalled) {
+        r["stalled"] = true;
+        r["last_event"] = last_event;
+    }
     if (o.cancelled) r["cancel_reason"] = o.cancel_reason;
     r["duration_s"] = o.seconds;
     r["lines"] = o.lines;
@@ -238,6 +290,7 @@ void ClaudeRun::State::finish(const RunOutcome& o) {
     std::string err;
     if (!violation.empty()) err = "policy violation: " + violation;
     else if (o.timed_out) err = "timed out after " + std::to_string(static_cast<long>(opts.timeout)) + " s";
+    else if (stalled) err = "stalled: no output for " + short_number(opts.stall_timeout) + " s";
     else if (o.cancelled) err = "stopped: " + o.cancel_reason;
     else if (o.signal && !o.ended) err = std::string("claude killed by signal ") + strsignal(o.signal);
     else if (is_error) {
@@ -301,6 +354,11 @@ std::shared_ptr<ClaudeRun> ClaudeRun::start(Loop& loop, Reaper& reaper, ClaudeOp
     } catch (...) {
         if (st->log_fd >= 0) ::close(st->log_fd);
         throw;
+    }
+    st->loop = &loop;
+    if (st->opts.stall_timeout > 0) {
+        st->last_line_at = Loop::now();
+        st->arm_stall(st, st->opts.stall_timeout);
     }
     auto run = std::shared_ptr<ClaudeRun>(new ClaudeRun());
     run->st_ = st;

@@ -31,6 +31,7 @@ struct ClaudeOptions {
     std::string agent_tag;         // "K=V" unique per run, for tree kills (process.h agent_tag)
     std::vector<std::string> event_types;  // stream types on_event wants ({} = all); result/system always parsed
     double timeout = 0;
+    double stall_timeout = 0;      // no stream line for this long stops the tree (result: stalled); 0 = off
     double kill_grace = 3.0;
     int max_turns = 0;
     int nice = 0;                  // the agent's niceness above the host's (SpawnSpec::nice)

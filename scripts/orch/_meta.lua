@@ -26,6 +26,7 @@
 ---@field prompt string                  the task prompt (sent on stdin)
 ---@field cwd? string                    working directory (default config.claude.base_cwd)
 ---@field timeout? number                seconds; the whole process tree is stopped after it (default config.claude.timeout)
+---@field stall_timeout? number          seconds without a stream line before the tree is stopped as stalled; 0 = off (default config.claude.stall_timeout)
 ---@field model? string
 ---@field max_turns? integer
 ---@field permission_mode? string        acceptEdits | bypassPermissions | default | dontAsk | plan
@@ -59,6 +60,8 @@
 ---@field subtype? string
 ---@field permission_denials table[]
 ---@field timed_out boolean
+---@field stalled? boolean              no stream line for stall_timeout seconds: stopped (error "stalled: no output for N s")
+---@field last_event? table             with stalled: {type=, subtype=, tool=} of the last stream line ({} if none came)
 ---@field violation? string
 ---@field log_path? string
 ---@field log_error? string              the output log could not be written (disk full...)

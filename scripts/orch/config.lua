@@ -17,6 +17,11 @@ local function defaults() return {
     approval_timeout = 0,                -- seconds; 0 waits forever
     on_approval_timeout = "pause",       -- pause | skip | approve: what ends a wait approval_timeout ended
     retry_failed = 0,                    -- a failed task runs again up to this many times (ORCH_RETRY_FAILED)
+    retry_transient = 3,                 -- API/network errors, stalls: runs again (ORCH_RETRY_TRANSIENT)
+    retry_backoff = 30,                  -- seconds before the first such retry, doubled at each (ORCH_RETRY_BACKOFF)
+    retry_backoff_max = 600,             -- the cap of that wait (ORCH_RETRY_BACKOFF_MAX)
+    limit_jitter = 60,                   -- a usage limit parks until its reset plus up to this many seconds
+    limit_wait = 3600,                   -- seconds to park when a usage limit names no reset time
     max_concurrent = 3,                  -- agents at once (MAX_CONCURRENT_AGENTS, MAX_PARALLEL_AGENTS); markdown: 1
     verify_timeout = 300,                -- seconds per acceptance command (ORCH_VERIFY_TIMEOUT)
   },
@@ -24,6 +29,7 @@ local function defaults() return {
     path = "claude",                     -- CLAUDE_CLI_PATH
     model = "",
     timeout = 1800,                      -- seconds per task (CLAUDE_TIMEOUT_SEC)
+    stall_timeout = 600,                 -- s with no output line: stopped (CLAUDE_STALL_TIMEOUT_SEC; 0 = off)
     max_turns = 0,                       -- 0 = the CLI's default (CLAUDE_MAX_TURNS)
     permission_mode = "acceptEdits",
     allowed_tools = {},
@@ -99,6 +105,7 @@ M.defaults = defaults()
 M.env = {
   { "CLAUDE_CLI_PATH", "claude.path" },
   { "CLAUDE_TIMEOUT_SEC", "claude.timeout", "number" },
+  { "CLAUDE_STALL_TIMEOUT_SEC", "claude.stall_timeout", "number" },
   { "CLAUDE_MAX_TURNS", "claude.max_turns", "number" },
   { "CLAUDE_MODEL", "claude.model" },
   { "CLAUDE_PERMISSION_MODE", "claude.permission_mode" },
@@ -107,6 +114,9 @@ M.env = {
   { "CLAUDE_SKIP_PERMISSIONS", "claude.permission_mode", "skip" },
   { "APPROVAL_MODE", "orchestrator.approval_mode" },
   { "ORCH_RETRY_FAILED", "orchestrator.retry_failed", "number" },
+  { "ORCH_RETRY_TRANSIENT", "orchestrator.retry_transient", "number" },
+  { "ORCH_RETRY_BACKOFF", "orchestrator.retry_backoff", "number" },
+  { "ORCH_RETRY_BACKOFF_MAX", "orchestrator.retry_backoff_max", "number" },
   { "ORCH_VERIFY_TIMEOUT", "orchestrator.verify_timeout", "number" },
   { "MAX_CONCURRENT_AGENTS", "orchestrator.max_concurrent", "number" },
   { "MAX_PARALLEL_AGENTS", "orchestrator.max_concurrent", "number" },
@@ -238,6 +248,17 @@ local function validate(cfg, file, sources)
   local mc = cfg.orchestrator.max_concurrent
   if mc < 1 or mc % 1 ~= 0 then fail("orchestrator.max_concurrent", "must be a whole number >= 1") end
   if cfg.claude.timeout < 0 then fail("claude.timeout", "must be >= 0") end
+  local oc = cfg.orchestrator
+  if oc.retry_transient < 0 or oc.retry_transient % 1 ~= 0 then
+    fail("orchestrator.retry_transient", "must be a whole number of retries >= 0")
+  end
+  if oc.retry_backoff < 0 then fail("orchestrator.retry_backoff", "must be >= 0 seconds") end
+  if oc.retry_backoff_max < oc.retry_backoff then
+    fail("orchestrator.retry_backoff_max", "must be >= orchestrator.retry_backoff (" .. oc.retry_backoff .. ")")
+  end
+  if oc.limit_jitter < 0 then fail("orchestrator.limit_jitter", "must be >= 0 seconds") end
+  if oc.limit_wait <= 0 then fail("orchestrator.limit_wait", "must be > 0 seconds") end
+  if cfg.claude.stall_timeout < 0 then fail("claude.stall_timeout", "must be >= 0 seconds (0 = off)") end
   if cfg.orchestrator.verify_timeout <= 0 then fail("orchestrator.verify_timeout", "must be > 0 seconds") end
   local wa = cfg.budget.warn_at
   if wa <= 0 or wa > 1 then fail("budget.warn_at", "must be a share of the budget, > 0 and <= 1") end

@@ -24,10 +24,13 @@ local function merged(a, b)
   return out
 end
 
--- orch.run_claude{prompt=, cwd=, timeout=, model=, max_turns=, allowed_tools=,
+-- orch.run_claude{prompt=, cwd=, timeout=, stall_timeout=, model=, max_turns=, allowed_tools=,
 --   disallowed_tools=, permission_mode=, resume=, append_system_prompt=,
 --   log_path=, env=, extra_args=, on_event=fn} -> result | nil, err   [yields]
 -- Cancelled: nil, {code="cancelled", reason=, result=<the stopped run's result>}.
+-- stall_timeout: no stream line for that many seconds stops the agent's tree;
+-- the result then has stalled=true, error="stalled: ..." and last_event=
+-- {type=, subtype=, tool=} of the last line (0 = no stall watch).
 -- Options left out come from config.claude.
 function orch.run_claude(opts)
   if type(opts) ~= "table" then error("orch.run_claude: expected a table of options", 2) end
@@ -37,6 +40,7 @@ function orch.run_claude(opts)
   o.binary = o.binary or c.path
   o.cwd = o.cwd or c.base_cwd
   if o.timeout == nil then o.timeout = c.timeout end
+  if o.stall_timeout == nil then o.stall_timeout = c.stall_timeout end
   if o.model == nil and c.model ~= "" then o.model = c.model end
   if o.max_turns == nil then o.max_turns = c.max_turns end
   if o.permission_mode == nil and c.permission_mode ~= "" then o.permission_mode = c.permission_mode end

@@ -2,7 +2,9 @@
 # orchestrator.retry_failed (ORCH_RETRY_FAILED): a task whose agent run fails
 # runs again from its prompt, up to N more times, each retry recorded as a
 # task_retried event; it counts as failed only when the last run fails too.
-# Without the setting a failed run is final.
+# Without the setting a failed run is final. (An API error is transient and
+# retried by orchestrator.retry_transient instead: tests/cli/retry_transient.sh;
+# the failure here is an agent that exits without a result.)
 source "$(dirname "$0")/lib.bash"
 
 export FAKE_CLAUDE_LEDGER=$T/ledger
@@ -10,7 +12,7 @@ starts() { grep -c "^start $1\$" "$T/ledger" 2>/dev/null || true; }
 retried() { event_names task_retried | wc -l; }
 
 # --- an agent that always fails: 1 + 2 runs, then failed
-task_md "$T/always.md" 1 "Always fails" backend "Do it. [fake:fail] [key:a1]"
+task_md "$T/always.md" 1 "Always fails" backend "Do it. [fake:exit:3] [key:a1]"
 : >"$T/logs/events.ndjson"
 ORCH_RETRY_FAILED=2 bg_run "$T/always.out" orch run daily.lua --tasks "$T/always.md" --auto-approve --no-input
 rc=$(bg_wait "$T/always.out")
@@ -24,14 +26,14 @@ import json, sys
 ev = [json.loads(l) for l in open(sys.argv[1]) if '"task_retried"' in l]
 ev = [e for e in ev if e.get("event") == "task_retried"]
 assert [(e["attempt"], e["of"]) for e in ev] == [(2, 3), (3, 3)], ev
-assert all("500" in e.get("error", "") for e in ev), ev
+assert all("code 3" in e.get("error", "") for e in ev), ev
 PY
 
 # --- an agent that fails once: the retry completes the task
 cat >"$T/flaky" <<SH
 #!/bin/sh
 # the first run fails (the stand-in's fail mode), the others succeed
-if [ ! -e "$T/flaky.once" ]; then : >"$T/flaky.once"; FAKE_CLAUDE_MODE=fail exec "$FAKE_CLAUDE" "\$@"; fi
+if [ ! -e "$T/flaky.once" ]; then : >"$T/flaky.once"; FAKE_CLAUDE_MODE=exit:3 exec "$FAKE_CLAUDE" "\$@"; fi
 exec "$FAKE_CLAUDE" "\$@"
 SH
 chmod +x "$T/flaky"
@@ -46,7 +48,7 @@ expect_eq "$(retried)" 1 "failing once: task_retried events"
 expect_eq "$(task_status 1)" completed "failing once: task status"
 
 # --- the default: no retries
-task_md "$T/once.md" 1 "Fails, no retry" backend "Do it. [fake:fail] [key:n1]"
+task_md "$T/once.md" 1 "Fails, no retry" backend "Do it. [fake:exit:3] [key:n1]"
 : >"$T/logs/events.ndjson"
 bg_run "$T/once.out" orch run daily.lua --tasks "$T/once.md" --auto-approve --no-input
 rc=$(bg_wait "$T/once.out")

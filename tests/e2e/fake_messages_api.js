@@ -67,6 +67,11 @@
 //       {"stream_error": "overloaded_error", "message": "..."}
 //           HTTP 200, then message_start and an SSE `error` event mid-stream.
 //           (On a stream:false request it is answered as HTTP 529/500 instead.)
+//       Any turn may have "headers": {"name": "value", ...}: extra response
+//           headers for that answer (e.g. the anthropic-ratelimit-unified-*
+//           family: with a subscription token the CLI turns them into
+//           rate_limit_event lines). "{{now+N}}" in a value becomes the Unix
+//           time N seconds from now.
 //       {"delay_ms": N}
 //           (alone) wait N ms, then answer THIS SAME request with the next turn
 //           (or the default "done"). Use it to test timeouts or killing claude
@@ -78,6 +83,8 @@
 //         content; Edit: file_path, old_string, new_string; Bash: command,
 //         description). An optional "id" is used as the tool_use id.
 //     {"delay_ms": N}   pause the stream at this point (mid-response).
+//     {"stall": true}   stop sending at this point and never finish the response
+//                       (the connection stays open until the client goes away).
 //   In every string of text and tool_use input, `{{cwd}}` is replaced by the working
 //   directory read from the request's system prompt ("Primary working directory: X",
 //   or "CWD: X" under --bare); `{{agent}}` by the agent's name; `{{turn}}` by the
@@ -181,6 +188,9 @@ function loadScript(obj) {
 function checkTurn(t, where) {
   if (Array.isArray(t)) { t.forEach((b, bi) => checkBlock(b, `${where}[${bi}]`)); return; }
   if (!t || typeof t !== 'object') throw new Error(`${where}: a turn is a list of blocks or an object`);
+  if (t.headers !== undefined && (!t.headers || typeof t.headers !== 'object' || Array.isArray(t.headers))) {
+    throw new Error(`${where}.headers must be an object of header names to values`);
+  }
   if ('http_error' in t || 'stream_error' in t) return;
   if (t.await !== undefined && !(t.await && typeof t.await.agent === 'string')) {
     throw new Error(`${where}.await must be {"agent": NAME, "timeout_ms": N}`);
@@ -198,7 +208,8 @@ function checkBlock(b, where) {
   if (!b || typeof b !== 'object') throw new Error(`${where}: a block is an object`);
   if (typeof b.text === 'string' || typeof b.delay_ms === 'number') return;
   if (b.tool_use && typeof b.tool_use.name === 'string') return;
-  throw new Error(`${where}: unknown block ${JSON.stringify(b)} (want text, tool_use or delay_ms)`);
+  if (b.stall === true) return;
+  throw new Error(`${where}: unknown block ${JSON.stringify(b)} (want text, tool_use, delay_ms or stall)`);
 }
 
 function readScriptFile(file) {
@@ -297,6 +308,7 @@ function substitute(value, vars) {
 function planFromTurn(turn, defaults, vars) {
   const spec = Array.isArray(turn) ? { blocks: turn } : turn;
   const items = (spec.blocks || []).map((b) => {
+    if (b.stall === true) return { stall: true };
     if (typeof b.delay_ms === 'number' && b.text === undefined && !b.tool_use) return { delay_ms: b.delay_ms };
     if (b.tool_use) {
       return {
@@ -314,7 +326,18 @@ function planFromTurn(turn, defaults, vars) {
     usage: Object.assign({}, defaults, spec.usage || {}),
     stop_reason: spec.stop_reason || (hasTool ? 'tool_use' : 'end_turn'),
     delay_ms: typeof spec.delay_ms === 'number' ? spec.delay_ms : 0,
+    headers: turnHeaders(spec),
   };
+}
+
+// A turn's extra response headers, "{{now+N}}" made a Unix time.
+function turnHeaders(turn) {
+  const out = {};
+  const now = Math.floor(Date.now() / 1000);
+  for (const [k, v] of Object.entries((turn && !Array.isArray(turn) && turn.headers) || {})) {
+    out[k] = String(v).replace(/\{\{now\+(\d+)\}\}/g, (m, n) => String(now + Number(n)));
+  }
+  return out;
 }
 
 function textPlan(text, defaults) {
@@ -338,12 +361,12 @@ function sse(res, event, data) {
 
 async function sendStream(res, plan, model) {
   const usage = fullUsage(plan.usage);
-  res.writeHead(200, {
+  res.writeHead(200, Object.assign({
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
     connection: 'keep-alive',
     'request-id': rid('req_fake_'),
-  });
+  }, plan.headers || {}));
   sse(res, 'message_start', {
     type: 'message_start',
     message: {
@@ -355,6 +378,7 @@ async function sendStream(res, plan, model) {
   let index = 0;
   for (const b of plan.items) {
     if (b.delay_ms !== undefined) { await sleep(b.delay_ms); continue; }
+    if (b.stall) return;  // the response never ends
     if (b.type === 'text') {
       sse(res, 'content_block_start', { type: 'content_block_start', index, content_block: { type: 'text', text: '' } });
       sse(res, 'content_block_delta', { type: 'content_block_delta', index, delta: { type: 'text_delta', text: b.text } });
@@ -381,14 +405,17 @@ async function sendStream(res, plan, model) {
 }
 
 async function sendJson(res, plan, model) {
-  for (const b of plan.items) if (b.delay_ms !== undefined) await sleep(b.delay_ms);
+  for (const b of plan.items) {
+    if (b.stall) return;  // never answered
+    if (b.delay_ms !== undefined) await sleep(b.delay_ms);
+  }
   const message = {
     id: rid('msg_fake_'), type: 'message', role: 'assistant', model,
-    content: plan.items.filter((b) => b.delay_ms === undefined),
+    content: plan.items.filter((b) => b.delay_ms === undefined && !b.stall),
     stop_reason: plan.stop_reason, stop_sequence: null,
     usage: fullUsage(plan.usage),
   };
-  reply(res, 200, message);
+  reply(res, 200, message, plan.headers);
 }
 
 const ERROR_TYPES = {
@@ -399,7 +426,7 @@ const ERROR_TYPES = {
 
 function sendHttpError(res, turn) {
   const status = Number(turn.http_error) || 500;
-  const headers = {};
+  const headers = turnHeaders(turn);
   if (turn.retry_after !== undefined) headers['retry-after'] = String(turn.retry_after);
   const type = turn.error_type || ERROR_TYPES[status] || 'api_error';
   reply(res, status, { type: 'error', error: { type, message: turn.message || `fake ${status} (${type})` } }, headers);

@@ -640,6 +640,95 @@ std::string fresh_fake_file() {
     finish(r);
 }
 
+// An API error the CLI gave up on, with the real CLI's texts for the status.
+[[noreturn]] void run_api_error(long status) {
+    Result r;
+    r.is_error = true;
+    r.api_error_status = std::to_string(status);
+    r.num_turns = 1;
+    if (status == 401 || status == 403)
+        r.result = "Failed to authenticate. API Error: " + std::to_string(status) +
+                   " {\"type\":\"error\",\"error\":{\"type\":\"" +
+                   (status == 401 ? "authentication_error" : "permission_error") +
+                   "\",\"message\":\"invalid x-api-key\"}}";
+    else if (status == 529)
+        r.result = "API Error: 529 Overloaded (overloaded_error). This is a server-side issue, usually temporary "
+                   "\xE2\x80\x94 try again in a moment.";
+    else
+        r.result = "API Error: " + std::to_string(status) + " mock error (api_error)";
+    r.stop_reason = "\"stop_sequence\"";
+    r.in = r.out = 0;
+    r.cost = 0;
+    Msg m;
+    m.in_tokens = 0;
+    m.out_tokens = 0;
+    if (stream())
+        out_line(assistant_line(m, "{\"type\":\"text\",\"text\":" + q(r.result) + "}", "<synthetic>"));
+    finish(r);
+}
+
+std::string rate_limit_event(const std::string& status, long resets_at, const std::string& extra) {
+    return "{\"type\":\"rate_limit_event\",\"rate_limit_info\":{\"status\":" + q(status) +
+           ",\"resetsAt\":" + std::to_string(resets_at) + ",\"rateLimitType\":\"five_hour\"" + extra +
+           ",\"isUsingOverage\":false},\"uuid\":" + q(uuid4()) + ",\"session_id\":" + q(g_session) + "}";
+}
+
+// The subscription's usage limit, as the real CLI reports a 429 that carries
+// anthropic-ratelimit-unified-status: rejected: a rate_limit_event, a
+// <synthetic> text, an is_error result with api_error_status 429.
+[[noreturn]] void run_limit(double secs) {
+    long resets = static_cast<long>(time(nullptr) + static_cast<long>(secs));
+    Result r;
+    r.is_error = true;
+    r.api_error_status = "429";
+    r.num_turns = 1;
+    r.result = "You've hit your session limit \xC2\xB7 resets 5:49pm (UTC)";
+    r.stop_reason = "\"stop_sequence\"";
+    r.in = r.out = 0;
+    r.cost = 0;
+    Msg m;
+    m.in_tokens = 0;
+    m.out_tokens = 0;
+    if (stream()) {
+        out_line(rate_limit_event("rejected", resets, ""));
+        out_line(assistant_line(m, "{\"type\":\"text\",\"text\":" + q(r.result) + "}", "<synthetic>"));
+    }
+    finish(r);
+}
+
+// The older result text of the usage limit, with the reset time after "|"; no event.
+[[noreturn]] void run_limit_text(double secs) {
+    long resets = static_cast<long>(time(nullptr) + static_cast<long>(secs));
+    Result r;
+    r.is_error = true;
+    r.api_error_status = "429";
+    r.num_turns = 1;
+    r.result = "Claude AI usage limit reached|" + std::to_string(resets);
+    r.stop_reason = "\"stop_sequence\"";
+    r.in = r.out = 0;
+    r.cost = 0;
+    finish(r);
+}
+
+// Fails with a 529 the first N runs in this cwd (counted in <cwd>/fake-flaky.count), then succeeds.
+bool flaky_fails(long n) {
+    std::string path = g_cwd + "/fake-flaky.count";
+    long count = 0;
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        count = strtol(read_fd_all(fd).c_str(), nullptr, 10);
+        ::close(fd);
+    }
+    ++count;
+    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+        std::string v = std::to_string(count) + "\n";
+        write_all(fd, v.data(), v.size());
+        ::close(fd);
+    }
+    return count <= n;
+}
+
 [[noreturn]] void run_max_turns() {
     long n = g_opt.max_turns > 0 ? g_opt.max_turns : 1;
     Msg m1;
@@ -1021,7 +1110,8 @@ int main(int argc, char** argv) {
 
     if (mode == "success" || mode == "question" || mode == "denied" || mode == "tool" ||
         mode == "fail" || mode == "error_max_turns" || mode == "slow" || mode == "flood" ||
-        mode == "hang" || mode == "exit" || mode == "await") {
+        mode == "hang" || mode == "exit" || mode == "await" || mode == "api_error" || mode == "limit" ||
+        mode == "limit_text" || mode == "flaky" || mode == "rate_warning") {
         emit_init();
     } else {
         err_line("fake_claude: unknown mode '" + mode + "' (from \"" + spec + "\")");
@@ -1047,6 +1137,18 @@ int main(int argc, char** argv) {
         run_tool(name, targ);
     }
     if (mode == "fail") run_fail();
+    if (mode == "api_error") run_api_error(strtol(arg.c_str(), nullptr, 10));
+    if (mode == "limit") run_limit(num);
+    if (mode == "limit_text") run_limit_text(num);
+    if (mode == "flaky") {
+        if (flaky_fails(static_cast<long>(num))) run_api_error(529);
+        run_success("done");
+    }
+    if (mode == "rate_warning") {
+        if (stream()) out_line(rate_limit_event("allowed_warning", static_cast<long>(time(nullptr)) + 3600,
+                                                ",\"utilization\":0.9"));
+        run_success("done");
+    }
     if (mode == "error_max_turns") run_max_turns();
     if (mode == "slow") run_slow(num);
     if (mode == "flood") run_flood(num);

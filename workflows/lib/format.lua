@@ -22,7 +22,7 @@ M.LOG_BYTES = 3500       -- Telegram refuses messages over 4096 characters
 M.RULE = "──────────────────"
 
 local STATUS = { pending = "⏳ Pending", running = "⚙️ Running",
-  waiting_approval = "⏸️ Waiting for approval", paused = "⏸️ Paused",
+  waiting_approval = "⏸️ Waiting for approval", waiting_limit = "⏳ Waiting for the usage limit", paused = "⏸️ Paused",
   completed = "✅ Completed", needs_review = "🔎 Needs review", failed = "❌ Failed", skipped = "⏭️ Skipped",
   cancelled = "🛑 Cancelled", blocked = "🚫 Blocked" }
 local COMMANDS = { -- by session status: long form, short form
@@ -218,7 +218,7 @@ function M.status(s, now, opts)
   local c = counts(s)
   local lines = { format("Progress: %d/%d tasks (%d%%)", c.done, c.total, M.percent(c.done, c.total)),
     "✅ Completed: " .. c.completed }
-  for _, st in ipairs({ "running", "waiting_approval", "waiting_answer", "paused", "needs_review", "failed", "skipped",
+  for _, st in ipairs({ "running", "waiting_approval", "waiting_answer", "waiting_limit", "paused", "needs_review", "failed", "skipped",
                         "cancelled", "blocked" }) do
     if c[st] > 0 then lines[#lines + 1] = STATUS[st] .. ": " .. c[st] end
   end
@@ -553,5 +553,50 @@ M.REPLY.request_which = "Session %s has several requests waiting: %s. Name the o
   "(--request ID, \"request_id\": ID; in Telegram: its buttons, or /approve <task_id>)."
 M.REPLY.button_unknown = "This button names no request (it is older than request ids, or not ours): " ..
   "/status shows what waits"
+
+-- Usage limits, API errors, retries (lib/agent_outcome, lib/limits, lib/policy next_try).
+
+-- the one notice when a usage limit parks the day: until = when agents start again
+function M.usage_limit_parked(s, t, untl, reason, now)
+  now = now or orch.now()
+  return blocks(task_block(s, t, "⏳ Usage limit reached:"),
+    format("Work resumes at %s UTC (in %s): this task then continues its own claude session, and the other tasks " ..
+      "start. No agent starts before that.", M.clock(untl), M.duration(untl - now)),
+    reason and ("Why: " .. excerpt(reason)), "/status for details, /pause to pause")
+end
+
+-- why a task is waiting_limit (its status row's second line)
+function M.limit_waiting(untl)
+  return "usage limit: work resumes at " .. (untl and (M.clock(untl) .. " UTC") or "its reset")
+end
+
+-- the prompt of a run that continues a session a usage limit stopped
+function M.limit_resume_prompt()
+  return "The usage limit that stopped you has reset. Continue the task where you left off."
+end
+
+-- a rate_limit_event that is not a rejection (a warning): one log line
+function M.rate_limit_note(t, info)
+  info = type(info) == "table" and info or {}
+  local used = tonumber(info.utilization)
+  return format("task %s: rate limit %s (%s%s%s)", tostring(t.id), tostring(info.status or "?"),
+    tostring(info.rateLimitType or "limit"), used and format(", %d%% used", floor(used * 100 + 0.5)) or "",
+    tonumber(info.resetsAt) and (", resets at " .. M.clock(tonumber(info.resetsAt)) .. " UTC") or "")
+end
+
+-- the one notice when claude cannot run at all (a bad key, no credit): the session pauses
+function M.agent_cannot_run(s, t, reason)
+  return blocks("🔑 Claude cannot run: " .. excerpt(reason),
+    format("Task %s went back to pending and the session is paused; no task was failed for it.",
+      tostring((position(s, t)))),
+    "Fix the credentials or the billing, then /resume (orch-host resume)")
+end
+
+-- a transient error that runs again after a wait; r = {reason=, attempt=, of=, delay=}
+function M.task_retrying_after(s, t, r)
+  return blocks(task_block(s, t, "🔁 Retrying", format(" (attempt %d of %d, in %s)", r.attempt, r.of,
+      M.duration(r.delay or 0))),
+    r.reason and ("Because: " .. excerpt(r.reason)), "/skip to skip it, /pause to pause")
+end
 
 return M

@@ -17,9 +17,10 @@ M.QUESTION_CHARS = 300  -- a waiting task's question
 M.DECISIONS_MAX = 10 -- the last approval decisions listed (t.approvals: who, when, which channel)
 
 local MARK = { completed = "✓", needs_review = "?", failed = "✗", blocked = "⊘", cancelled = "✗",
-  running = "▶", skipped = "↷", waiting_approval = "⏸", waiting_answer = "¿", paused = "⏸" }
+  running = "▶", skipped = "↷", waiting_approval = "⏸", waiting_answer = "¿", waiting_limit = "⏳", paused = "⏸" }
 -- the statuses whose row says why on a second line (the task's error)
-local SAYS_WHY = { failed = true, paused = true, blocked = true, needs_review = true, skipped = true }
+local SAYS_WHY = { failed = true, paused = true, blocked = true, needs_review = true, skipped = true,
+  waiting_limit = true }
 
 -- cell(v [, default]) -> v on one line of the table: lib/format's printable,
 -- newlines and tabs as \xNN too, so a value can neither break a row nor

@@ -36,6 +36,12 @@
 --  9. retry_failed (orchestrator section): a task whose agent run failed runs again,
 --     from its prompt, up to retry_failed more times before it counts as failed. A
 --     run stopped on purpose (skip, pause, interrupt) is never retried.
+--     Its successor, M.next_try, tells errors apart (lib/agent_outcome): a transient
+--     error (HTTP 5xx, 529 overloaded, 429, a lost connection, a stalled agent)
+--     runs again up to retry_transient times, after retry_backoff seconds doubled at
+--     every try and capped at retry_backoff_max; any other failure runs again under
+--     retry_failed at once; a permanent error (401, 403, a bad key, no credit) and a
+--     usage limit never count as a retry (the session pauses; the limit parks).
 -- 10. max_concurrent: how many agents run at once: the run's own (--max-concurrent),
 --     else the day file's, else 1 for a markdown day file (it keeps its meaning: one
 --     task after another), else orchestrator.max_concurrent (default 3).
@@ -53,6 +59,7 @@
 -- M.checkpoint_after(task, cfg, opts) -> bool, reason
 -- M.budget(cost, bcfg, warned [, own]) -> "pause" | "warn" | nil, max_cost_usd (own: the day file's)
 -- M.retry(r, tries, cfg)               -> bool: run again after `tries` retries of result r
+-- M.next_try(outcome, tries, cfg)      -> seconds to wait before the next run | nil (outcome: agent_outcome's)
 -- M.max_concurrent(args, doc, cfg, file) -> n >= 1 (args.max_concurrent, doc.max_concurrent, doc.format)
 -- M.is_markdown(doc, file)             -> bool: doc.format, else the file's extension
 -- M.on_approval_timeout(cfg)          -> "pause" | "skip" | "approve", reason
@@ -111,6 +118,19 @@ function M.validate(cfg)
   local on = cfg.on_approval_timeout
   if on ~= nil and not M.ON_APPROVAL_TIMEOUT[on] then
     return bad("on_approval_timeout", "must be one of pause, skip, approve (got %q)", tostring(on))
+  end
+  for _, k in ipairs({ "retry_transient", "retry_backoff", "retry_backoff_max", "limit_jitter", "limit_wait" }) do
+    local v = cfg[k]
+    if v ~= nil and (type(v) ~= "number" or v < 0 or v ~= v or v == math.huge) then
+      return bad(k, "must be a number >= 0 (got %s)", tostring(v))
+    end
+  end
+  if cfg.retry_transient ~= nil and cfg.retry_transient % 1 ~= 0 then
+    return bad("retry_transient", "must be a whole number of retries >= 0 (got %s)", tostring(cfg.retry_transient))
+  end
+  if (cfg.retry_backoff_max or math.huge) < (cfg.retry_backoff or 0) then
+    return bad("retry_backoff_max", "must be >= retry_backoff (%s), got %s", tostring(cfg.retry_backoff),
+      tostring(cfg.retry_backoff_max))
   end
   local mc = cfg.max_concurrent
   if mc ~= nil and (type(mc) ~= "number" or mc < 1 or mc % 1 ~= 0) then
@@ -199,6 +219,20 @@ function M.on_approval_timeout(cfg)
     M.DEFAULT_ON_APPROVAL_TIMEOUT
   return on, string.format("no decision within approval_timeout (%s s): on_approval_timeout is %s",
     tostring(cfg.approval_timeout), on)
+end
+
+function M.next_try(outcome, tries, cfg)
+  cfg, tries = cfg or {}, tries or 0
+  local kind = (outcome or {}).kind
+  if kind == "transient" then
+    if tries >= (tonumber(cfg.retry_transient) or 3) then return nil end
+    local base, cap = tonumber(cfg.retry_backoff) or 30, tonumber(cfg.retry_backoff_max) or 600
+    return math.min(cap, base * 2 ^ tries)
+  elseif kind == "failed" then
+    if tries >= (tonumber(cfg.retry_failed) or 0) then return nil end
+    return 0
+  end
+  return nil
 end
 
 function M.retry(r, tries, cfg)

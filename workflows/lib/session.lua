@@ -1,6 +1,7 @@
 -- session: a day's session and its tasks as rows in the host's state
 -- database, with the task states pending, running, waiting_approval,
--- waiting_answer (its agent asked a question: lib/questions), completed,
+-- waiting_answer (its agent asked a question: lib/questions), waiting_limit
+-- (parked on a usage limit, holding no agent: lib/limits), completed,
 -- needs_review (the agent finished, a deliverable is missing:
 -- lib/acceptance), failed, skipped, paused, cancelled, blocked (a task it
 -- depends on did not complete). Every change is committed
@@ -10,11 +11,11 @@ local M = {}
 
 -- Task statuses. FINISHED ones are done for good (counted in `done`, never run
 -- again); ACTIVE ones are a task in hand, the current task when one is.
-M.STATUSES = { "pending", "running", "waiting_approval", "waiting_answer", "paused", "completed", "needs_review",
-  "failed", "skipped", "cancelled", "blocked" }
+M.STATUSES = { "pending", "running", "waiting_approval", "waiting_answer", "waiting_limit", "paused", "completed",
+  "needs_review", "failed", "skipped", "cancelled", "blocked" }
 M.FINISHED = { completed = true, needs_review = true, failed = true, skipped = true, cancelled = true, blocked = true }
-M.ACTIVE_ORDER = { "running", "waiting_approval", "waiting_answer", "paused" }
-M.ACTIVE = { running = true, waiting_approval = true, waiting_answer = true, paused = true }
+M.ACTIVE_ORDER = { "running", "waiting_approval", "waiting_answer", "waiting_limit", "paused" }
+M.ACTIVE = { running = true, waiting_approval = true, waiting_answer = true, waiting_limit = true, paused = true }
 -- Session statuses a host works on (a paused or completed session has none).
 M.SESSION_ACTIVE = { running = true, waiting_approval = true }
 
@@ -159,7 +160,8 @@ function M.agents(s)
   if s._agents and not s.tasks then return s._agents end  -- load_summary's
   local out = {}
   local function add(t)
-    if t.status == "running" or t.status == "waiting_approval" or t.status == "waiting_answer" then
+    if t.status == "running" or t.status == "waiting_approval" or t.status == "waiting_answer"
+       or t.status == "waiting_limit" then
       local q = t.status == "waiting_answer" and type(t.question) == "string" and t.question or nil
       if q and #q > M.QUESTION_CHARS then  -- cut in bytes, on a UTF-8 boundary
         q = q:sub(1, M.QUESTION_CHARS):gsub("[\192-\255][\128-\191]*$", "") .. "…"

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Transient and permanent agent errors (lib/agent_outcome, lib/policy next_try):
+# A: a 529 overloaded the CLI gave up on runs again after a backoff (event
+#    `retry` with the attempt and the reason) and completes;
+# B: one that never clears fails after orchestrator.retry_transient retries;
+# C: a stalled agent (no stream line for claude.stall_timeout) is stopped,
+#    recorded as agent_stalled with its last event, and retried per policy;
+# D: an authentication error (401) is not retried: the whole session pauses
+#    with one notification, no task fails, and the task is pending again, so a
+#    resume (after the key is fixed) runs every task.
+source "$(dirname "$0")/lib.bash"
+
+export FAKE_CLAUDE_LEDGER=$T/ledger ORCH_RETRY_BACKOFF=0.2 ORCH_RETRY_BACKOFF_MAX=0.5
+starts() { grep -c "^start $1\$" "$T/ledger" 2>/dev/null || true; }
+events_json() {  # events_json NAME: the events of that name, a JSON list
+    python3 - "$T/logs/events.ndjson" "$1" <<'PY'
+import json, sys
+out = []
+for line in open(sys.argv[1]):
+    try:
+        e = json.loads(line)
+    except ValueError:
+        continue
+    if e.get("event") == sys.argv[2]:
+        out.append(e)
+print(json.dumps(out))
+PY
+}
+
+# --- A: overloaded twice, then fine
+rm -f "$T/work/fake-flaky.count"
+task_md "$T/flaky.md" 1 "Overloaded twice" backend "Do it. [fake:flaky:2] [key:a1]"
+: >"$T/logs/events.ndjson"
+ORCH_RETRY_TRANSIENT=3 bg_run "$T/flaky.out" orch run daily.lua --tasks "$T/flaky.md" --auto-approve --no-input
+rc=$(bg_wait "$T/flaky.out")
+expect_eq "$rc" 0 "transient: exit code"
+expect_eq "$(task_status 1)" completed "transient: task status"
+expect_eq "$(starts a1)" 3 "transient: agent runs (2 overloaded, 1 fine)"
+python3 - "$(events_json retry)" <<'PY' || fail "transient: retry events carry the attempt, the reason and the backoff"
+import json, sys
+ev = json.loads(sys.argv[1])
+assert [e["attempt"] for e in ev] == [2, 3], ev
+assert all(e["kind"] == "transient" and "overloaded" in e["reason"] for e in ev), ev
+assert [e["delay"] for e in ev] == [0.2, 0.4], ev
+PY
+expect_eq "$(grep -c 'Retrying' "$T/flaky.out")" 2 "transient: one notification per retry"
+
+# --- B: overloaded for good: 1 + retry_transient runs, then failed
+task_md "$T/over.md" 1 "Always overloaded" backend "Do it. [fake:api_error:529] [key:b1]"
+: >"$T/logs/events.ndjson"
+ORCH_RETRY_TRANSIENT=2 bg_run "$T/over.out" orch run daily.lua --tasks "$T/over.md" --auto-approve --no-input
+rc=$(bg_wait "$T/over.out")
+expect_eq "$rc" 1 "transient for good: exit code"
+expect_eq "$(task_status 1)" failed "transient for good: task status"
+expect_eq "$(starts b1)" 3 "transient for good: agent runs (1 + retry_transient 2)"
+expect_eq "$(event_names retry | wc -l)" 2 "transient for good: retry events"
+
+# --- C: a stalled agent, long before the whole-task timeout
+task_md "$T/stall.md" 1 "Stalls" backend "Do it. [fake:hang] [key:c1]"
+: >"$T/logs/events.ndjson"
+start=$SECONDS
+CLAUDE_STALL_TIMEOUT_SEC=1 ORCH_RETRY_TRANSIENT=1 bg_run "$T/stall.out" orch run daily.lua \
+    --tasks "$T/stall.md" --auto-approve --no-input
+rc=$(bg_wait "$T/stall.out")
+expect_eq "$rc" 1 "stall: exit code"
+expect_eq "$(task_status 1)" failed "stall: task status"
+expect_eq "$(sj "s['tasks'][0]['error']")" "stalled: no output for 1 s" "stall: the task's error"
+expect_eq "$(starts c1)" 2 "stall: agent runs (1 + retry_transient 1)"
+python3 - "$(events_json agent_stalled)" "$(events_json retry)" <<'PY' || fail "stall: agent_stalled events with the last event, then a retry"
+import json, sys
+st, rt = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+assert len(st) == 2, st
+assert all(e["last_event"] == {"type": "system", "subtype": "init"} for e in st), st
+assert len(rt) == 1 and rt[0]["reason"].startswith("stalled"), rt
+PY
+check "stall: stopped long before claude.timeout (1800 s)" test $((SECONDS - start)) -lt 120
+check "stall: no agent left" no_agents
+
+# --- D: a bad key pauses the session once; a resume runs every task
+cat >"$T/badkey" <<SH
+#!/bin/sh
+# 401 until the key is "fixed"
+if [ ! -e "$T/key.fixed" ]; then FAKE_CLAUDE_MODE=api_error:401 exec "$FAKE_CLAUDE" "\$@"; fi
+exec "$FAKE_CLAUDE" "\$@"
+SH
+chmod +x "$T/badkey"
+: >"$T/auth.md"
+for i in 1 2 3; do task_md "$T/auth.md" $i "Task $i" backend "Do task $i. [key:d$i]"; done
+: >"$T/logs/events.ndjson"
+CLAUDE_CLI_PATH=$T/badkey ORCH_RETRY_TRANSIENT=3 ORCH_RETRY_FAILED=3 bg_run "$T/auth.out" \
+    orch run daily.lua --tasks "$T/auth.md" --auto-approve --no-input
+rc=$(bg_wait "$T/auth.out")
+expect_eq "$rc" 3 "bad key: exit code (paused)"
+expect_eq "$(session_status)" paused "bad key: session status"
+expect_eq "$(sj "[t['status'] for t in s['tasks']]")" '["pending", "pending", "pending"]' "bad key: every task pending"
+expect_has() { case "$1" in *"$2"*) ;; *) fail "$3: '$1' lacks '$2'" ;; esac; }
+expect_has "$(sj "s['tasks'][0].get('error')")" "claude cannot run: HTTP 401" "bad key: the task says why"
+expect_eq "$(starts d1)" 1 "bad key: no retry of a permanent error"
+expect_eq "$(( $(starts d2) + $(starts d3) ))" 0 "bad key: no other task started"
+expect_eq "$(grep -c 'Claude cannot run' "$T/auth.out")" 1 "bad key: one notification"
+expect_eq "$(event_names task_failed retry | wc -l)" 0 "bad key: no task failed, none retried"
+: >"$T/key.fixed"
+CLAUDE_CLI_PATH=$T/badkey bg_run "$T/auth2.out" orch resume --auto-approve --no-input
+rc=$(bg_wait "$T/auth2.out")
+expect_eq "$rc" 0 "bad key fixed: resume exit code"
+expect_eq "$(completed_count)" 3 "bad key fixed: every task completed"
+expect_eq "$(starts d1)" 2 "bad key fixed: the first task ran again"
+finish
