@@ -86,6 +86,10 @@ kill_host() {
     [ -n "$host" ] || fail "cannot find the orch-host pid"
     kill -KILL "$host"
     expect_eq "$(bg_wait "$2")" 137 "exit code of the killed host"
+    # the first command after a dead host clears its lock note under the lock
+    # itself: done here, not beside the resume (which would then think a
+    # host runs and only send it the resume)
+    orch status >/dev/null 2>&1
 }
 QUESTION="Which pagination pattern should I follow, A (weddings) or B (PAGINATION.md)?"
 asking() {  # a live host parks task 1 of the session over task file $1
