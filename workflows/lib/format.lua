@@ -218,8 +218,8 @@ function M.status(s, now, opts)
   local c = counts(s)
   local lines = { format("Progress: %d/%d tasks (%d%%)", c.done, c.total, M.percent(c.done, c.total)),
     "✅ Completed: " .. c.completed }
-  for _, st in ipairs({ "running", "waiting_approval", "waiting_answer", "waiting_limit", "paused", "needs_review", "failed", "skipped",
-                        "cancelled", "blocked" }) do
+  for _, st in ipairs({ "running", "waiting_approval", "waiting_answer", "waiting_limit", "paused", "needs_review",
+                        "failed", "skipped", "cancelled", "blocked" }) do
     if c[st] > 0 then lines[#lines + 1] = STATUS[st] .. ": " .. c[st] end
   end
   lines[#lines + 1] = "⏳ Pending: " .. c.pending
