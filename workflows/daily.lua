@@ -199,7 +199,8 @@ end
 
 local function pause_session(reason)
   S.set_status(s, "paused", { paused_at = orch.now(), pause_reason = reason }, "session_paused")
-  note(nil, fmt.paused(s), "warning", "session_paused")
+  -- (claude cannot run: that one notice said the session pauses)
+  if not want.cannot_run then note(nil, fmt.paused(s), "warning", "session_paused") end
   return EXIT.paused
 end
 
@@ -634,6 +635,9 @@ end
 local function step(t, w, why_checkpoint)
   local ask, why = policy.needs_approval(t, ocfg, { auto_approve = args.auto_approve })
   if why_checkpoint then ask, why = true, why_checkpoint end
+  -- its agent ran and then parked (a question, a usage limit) when the host
+  -- stopped: it was approved then; it continues without being asked again
+  if questions.pending(t) or t.limit_session or t.status == "waiting_limit" then ask = false end
   -- the host stopped while this task waited for approval (a checkpoint too):
   -- ask the same again, so a decision given meanwhile applies
   if t.status == "waiting_approval" and t.approval_reason and not args.auto_approve then
@@ -703,10 +707,12 @@ local function start(t)
   end)
 end
 
--- (no task starts while a usage limit holds every agent back: lib/limits)
-local function can_start()
+-- t may start now: while a usage limit holds every agent back (lib/limits)
+-- only a task already underway does (parked, or waiting for a person, when
+-- the host stopped): it waits for its own event, its agent for the gate
+local function can_start(t)
   return not want.pause and not want.budget and not hold and not orch.interrupted()
-    and agents < MAX and waiting < MAX and not limits.closed()
+    and agents < MAX and waiting < MAX and ((t.status or "pending") ~= "pending" or not limits.closed())
 end
 
 -- The remaining tasks once the budget is spent: skipped, with the reason.
@@ -736,7 +742,7 @@ local function day()
   end
   check_budget()  -- a resumed session may have spent it already
   while true do
-    while can_start() and g:has_ready() do start(g:take()) end
+    while g:has_ready() and can_start(g:peek()) do start(g:take()) end
     -- a usage limit holds the ready tasks back: the day sleeps until it opens
     local gate = limits.closed()
     local held = gate and g:has_ready() and not (want.pause or want.budget or want.fatal or orch.interrupted())

@@ -98,6 +98,7 @@ expect_has "$(sj "s['tasks'][0].get('error')")" "claude cannot run: HTTP 401" "b
 expect_eq "$(starts d1)" 1 "bad key: no retry of a permanent error"
 expect_eq "$(( $(starts d2) + $(starts d3) ))" 0 "bad key: no other task started"
 expect_eq "$(grep -c 'Claude cannot run' "$T/auth.out")" 1 "bad key: one notification"
+expect_eq "$(grep -c 'Orchestrator Paused' "$T/auth.out")" 0 "bad key: no second, generic pause notice"
 expect_eq "$(event_names task_failed retry | wc -l)" 0 "bad key: no task failed, none retried"
 : >"$T/key.fixed"
 CLAUDE_CLI_PATH=$T/badkey bg_run "$T/auth2.out" orch resume --auto-approve --no-input

@@ -9,6 +9,7 @@
 -- g = graph.new(tasks)    -> g | nil, err {code="bad_graph", message=, task=}
 --                            (unknown id, a task depending on itself, a cycle
 --                            spelled out "a -> b -> a")
+-- g:peek()                -> the next ready task (left ready) | nil
 -- g:take()                -> the next ready task (now started) | nil
 -- g:has_ready()           -> bool
 -- g:put_back(t)           -> a started task is ready again (it paused)
@@ -167,6 +168,10 @@ end
 function G:has_ready()
   while self.heap[1] and self.heap[1].state ~= "ready" do pop(self.heap) end
   return self.heap[1] ~= nil
+end
+
+function G:peek()
+  return self:has_ready() and self.heap[1].task or nil
 end
 
 function G:take()
