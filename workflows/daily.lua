@@ -254,8 +254,10 @@ end
 orch.watch_session(s.id)
 orch.on("command", on_command)
 
--- What each agent is doing, one live line per agent.
-local function watcher(t)
+-- What each agent is doing, one live line per agent; hooked: the agent runs
+-- with the PreToolUse hook (lib/agent_env), which blocks forbidden calls
+-- before they run, so the stream check (lib/safety) need not stop it.
+local function watcher(t, hooked)
   local pos, total = S.position(s, t)
   local started = orch.monotonic()
   local doing = "starting"
@@ -263,6 +265,7 @@ local function watcher(t)
   local function draw() orch.status_line(key, fmt.status_line(pos, total, orch.monotonic() - started, doing)) end
   local stop = orch.every(1, draw)
   local seen = {}  -- from the stream for lib/agent_outcome: rate_limit = a rejected rate_limit_event's info
+  local unsafe = safety.stream_check({ allowed_root = cfg.claude.allowed_root }, hooked)
   local function on_event(ev)
     if ev.type == "rate_limit_event" then  -- rejected: the usage limit; anything else is a warning
       local info = type(ev.rate_limit_info) == "table" and ev.rate_limit_info or {}
@@ -280,7 +283,7 @@ local function watcher(t)
       draw()
     end
     -- an AskUserQuestion call stops the run, which parks the task (lib/questions)
-    return questions.live(ev) or safety.check(ev, { allowed_root = cfg.claude.allowed_root })
+    return questions.live(ev) or unsafe(ev)
   end
   draw()
   return on_event, function() stop(); orch.status_line(key, nil) end, seen
@@ -341,15 +344,21 @@ local function run_once(t, w, prompt, resume_id, try)
     release(w, "none")
     return { ok = false, cancelled = true, cancel_reason = stop, error = "stopped by " .. stop }
   end
-  local on_event, done, seen = watcher(t)
+  local on_event, done, seen = watcher(t, agent.hooked)
   orch.emit("claude_started", { session = s.id, task = t.id, resume = resume_id })
   w.in_run = true  -- its agent runs: budget.stop_agents stops it
   local r, rerr = orch.run_claude({ prompt = prompt, resume = resume_id, log_path = log, on_event = on_event,
                                     cwd = w.ws and w.ws.path or nil,
-                                    event_types = { "assistant", "rate_limit_event" },
+                                    event_types = { "assistant", "rate_limit_event", agent.hooked and "user" or nil },
                                     env = agent.env, extra_args = agent.extra_args })
   done()
   w.in_run = nil
+  -- forbidden calls refused before they ran (the hook, the CLI's disallowed
+  -- tools) do not fail a run that went on; they are on the task (tool_blocks)
+  if r and not r.ok and r.exit_code == 0 and tostring(r.error):match("^permission denied: ")
+     and safety.refused_only(r.permission_denials, { allowed_root = cfg.claude.allowed_root }) then
+    r.ok, r.error = true, nil
+  end
   if not r then  -- cancelled (skip, pause, interrupted): the stopped run's result is rerr.result
     r = rerr.result or { ok = false, error = tostring(rerr) }
     r.cancelled, r.cancel_reason = true, rerr.reason

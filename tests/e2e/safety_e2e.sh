@@ -162,7 +162,7 @@ node -e '
 git -C "$R2" -c user.name=o -c user.email=o@x commit -qam "the orchestrator's commit" || fail "plain git cannot commit"
 
 # ---------------------------------------------------------------------------
-info "3. the day: migrations -> needs_review, a commit behind the layers' back -> failed"
+info "3. the day: migrations -> needs_review, a commit behind the layers' back -> failed, a blocked call -> carries on"
 R3="$TMP/three"
 new_repo "$R3"
 cat >"$TMP/day.yaml" <<'EOF'
@@ -176,6 +176,10 @@ tasks:
     name: "Sneak a commit"
     description: "Commits behind the hook's and git's back."
     prompt: "SAFETY-SNEAK: commit your work."
+  - id: task-b
+    name: "Blocked, carries on"
+    description: "Tries a commit, is told no, writes its file."
+    prompt: "SAFETY-CARRY: commit, then write the notes."
 EOF
 SNEAK='python3 -c "import os,subprocess; e={k:v for k,v in os.environ.items() if not k.startswith(\"GIT_CONFIG\")}; subprocess.run([\"git\",\"-c\",\"user.name=x\",\"-c\",\"user.email=x@y\",\"commit\",\"-q\",\"--allow-empty\",\"-m\",\"sneaky\"],env=e,check=True)"'
 cat >"$TMP/model3.json" <<EOF
@@ -187,6 +191,11 @@ cat >"$TMP/model3.json" <<EOF
   {"name": "sneak", "match": "SAFETY-SNEAK", "turns": [
     $(bash_use "$SNEAK"),
     [{"text": "committed"}]
+  ]},
+  {"name": "carry", "match": "SAFETY-CARRY", "turns": [
+    $(bash_use "git commit -am wip"),
+    [{"tool_use": {"name": "Write", "input": {"file_path": "{{cwd}}/carried.txt", "content": "carried on\n"}}}],
+    [{"text": "could not commit; wrote carried.txt"}]
   ]}
 ]}
 EOF
@@ -199,12 +208,16 @@ offline_model_stop
 orch status --json >"$TMP/status.json" || fail "status --json failed"
 node -e '
   const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-  const [m, x] = s.tasks;
+  const [m, x, b] = s.tasks;
   const bad = (w) => { console.error(w + "\n" + JSON.stringify(s.tasks, null, 1).slice(0, 3000)); process.exit(1); };
   if (m.status !== "needs_review" || !/migrations.*supabase\/migrations\/001_init.sql/.test(m.error)) bad("task-m");
   if (x.status !== "failed" || !/safety check after the run: ref moved: refs\/heads\/orch\/.*task-x/.test(x.error)) bad("task-x");
   if (!x.safety_violation) bad("no safety_violation on task-x");
   if (!m.agent_dir || m.agent_dir === x.agent_dir) bad("agent_dir");
+  // the hook blocked its commit before it ran; the agent carried on and the task completed
+  if (b.status !== "completed") bad("task-b: a blocked call stopped the agent");
+  if (!Array.isArray(b.tool_blocks) || b.tool_blocks.length !== 1) bad("task-b: tool_blocks");
+  if (JSON.stringify(b.files_changed) !== JSON.stringify(["carried.txt"])) bad("task-b: files_changed");
 ' "$TMP/status.json" || fail "the day's tasks are not what the safety layers say"
 M_DIR="$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).tasks[0].agent_dir)' "$TMP/status.json")"
 ls "$M_DIR/claude/projects/"*/*.jsonl >/dev/null 2>&1 || fail "task-m's CLI session is not in its config dir $M_DIR"

@@ -166,3 +166,40 @@ describe("shell", function()
     eq(pure.commands("a 'b c'; d"), { { "a", "b c" }, { "d" } })
   end)
 end)
+
+describe("the stream check", function()
+  local function use(id, cmd)
+    local ev = bash(cmd)
+    ev.message.content[1].id = id
+    return ev
+  end
+  local function result(id, is_error)
+    return { type = "user",
+             message = { content = { { type = "tool_result", tool_use_id = id, is_error = is_error } } } }
+  end
+  it("without the PreToolUse hook, stops the agent at a forbidden call", function()
+    local check = safety.stream_check({}, false)
+    ok(check(use("t1", "git commit -m x")))
+    eq(check(use("t2", "ls")), nil)
+  end)
+  it("with the hook, lets the agent go on when the call was refused, stops it when the call ran", function()
+    local check = safety.stream_check({}, true)
+    eq(check(use("t1", "git commit -m x")), nil, "the hook blocks it before it runs")
+    eq(check(result("t1", true)), nil, "refused: the agent goes on")
+    eq(check(use("t2", "git push")), nil)
+    local why = check(result("t2", false))
+    ok(why and why:find("it ran", 1, true), tostring(why))
+    eq(check(result("t3", false)), nil, "an allowed call's result")
+  end)
+end)
+
+describe("refused_only", function()
+  it("is true only when every denial of a run is a call the policy forbids", function()
+    local commit = { tool_name = "Bash", tool_input = { command = "git commit -am x" } }
+    local write = { tool_name = "Write", tool_input = { file_path = "/tmp/x", content = "" } }
+    eq(safety.refused_only({ commit }, {}), true)
+    eq(safety.refused_only({ commit, write }, {}), false, "the agent needed Write")
+    eq(safety.refused_only({}, {}), false)
+    eq(safety.refused_only(nil, {}), false)
+  end)
+end)

@@ -160,7 +160,7 @@ function M.prepare(dir, cwd)
   return a
 end
 
--- for_run(s, t, cwd, env [, w]) -> {env=, extra_args=, dir=}: the run_claude
+-- for_run(s, t, cwd, env [, w]) -> {env=, extra_args=, dir=, hooked=true}: the run_claude
 -- options of task t's agent in cwd (env: the caller's variables, kept). The
 -- folder is stored on the task (agent_dir) before the run. A cancel of
 -- worker w meanwhile is kept as w.pending_cancel (shielded). Raises when the
@@ -177,7 +177,7 @@ function M.for_run(s, t, cwd, env, w)
   for _, f in ipairs(orch.config.claude.flags or {}) do args[#args + 1] = f end
   args[#args + 1] = "--settings"
   args[#args + 1] = a.settings
-  return { env = out, extra_args = args, dir = dir }
+  return { env = out, extra_args = args, dir = dir, hooked = true }
 end
 
 return M

@@ -143,6 +143,57 @@ function M.check(event, opts)
   end
 end
 
+-- stream_check(opts, hooked) -> on_event(ev) -> reason | nil: the check of
+-- each agent's stream. Without the PreToolUse hook (hooked false) a forbidden
+-- tool_use stops the agent as soon as it is seen. With it, the hook blocks the
+-- call before it runs and the agent carries on, told why (lib/hook_cli); the
+-- stream check then stops only an agent whose forbidden call ran all the same
+-- (its tool_result is no error: a CLI that fired no hook). The events it needs:
+-- "assistant", and "user" when hooked.
+function M.stream_check(opts, hooked)
+  opts = opts or {}
+  local pending = {}  -- tool_use id -> why it is forbidden, until its tool_result
+  return function(ev)
+    local msg = type(ev.message) == "table" and ev.message or nil
+    local content = msg and type(msg.content) == "table" and msg.content or nil
+    if not content then return nil end
+    if ev.type == "assistant" then
+      for _, b in ipairs(content) do
+        if type(b) == "table" and b.type == "tool_use" then
+          local reason = check_tool(b, opts)
+          if reason and not hooked then return reason end
+          if reason then pending[tostring(b.id)] = reason end
+        end
+      end
+    elseif ev.type == "user" and next(pending) then
+      for _, b in ipairs(content) do
+        if type(b) == "table" and b.type == "tool_result" then
+          local id = tostring(b.tool_use_id)
+          local reason = pending[id]
+          pending[id] = nil
+          if reason and b.is_error ~= true then return reason .. " (it ran: no PreToolUse hook blocked it)" end
+        end
+      end
+    end
+  end
+end
+
+-- refused_only(denials, opts) -> true when every permission denial of a run
+-- (its result's permission_denials) is a call this policy forbids: the CLI or
+-- the PreToolUse hook refused it before it ran, as it should, and the agent
+-- went on. Such a run has not failed for it; any other denial (a tool the
+-- agent needed) still fails it.
+function M.refused_only(denials, opts)
+  if type(denials) ~= "table" or #denials == 0 then return false end
+  for _, d in ipairs(denials) do
+    if type(d) ~= "table" or not check_tool({ name = d.tool_name, input = type(d.tool_input) == "table"
+        and d.tool_input or {} }, opts or {}) then
+      return false
+    end
+  end
+  return true
+end
+
 function M.check_tool(name, input, opts)
   return check_tool({ name = name, input = type(input) == "table" and input or {} }, opts or {})
 end
