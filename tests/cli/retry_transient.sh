@@ -28,7 +28,7 @@ PY
 }
 
 # --- A: overloaded twice, then fine
-rm -f "$T/work/fake-flaky.count"
+rm -f "$T/work"/fake-flaky*.count
 task_md "$T/flaky.md" 1 "Overloaded twice" backend "Do it. [fake:flaky:2] [key:a1]"
 : >"$T/logs/events.ndjson"
 ORCH_RETRY_TRANSIENT=3 bg_run "$T/flaky.out" orch run daily.lua --tasks "$T/flaky.md" --auto-approve --no-input

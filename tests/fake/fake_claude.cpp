@@ -710,9 +710,13 @@ std::string rate_limit_event(const std::string& status, long resets_at, const st
     finish(r);
 }
 
-// Fails with a 529 the first N runs in this cwd (counted in <cwd>/fake-flaky.count), then succeeds.
-bool flaky_fails(long n) {
-    std::string path = g_cwd + "/fake-flaky.count";
+// Whether this is one of the first N runs in this cwd that counted in
+// <cwd>/fake-<name>.count (flaky: a 529; stall_once: a hang), or, run by
+// orch-host for a task, fake-<name>-<ORCH_TASK_ID>.count (a worktree that
+// starts from another task's work carries that task's counter along).
+bool first_runs(const char* name, long n) {
+    const char* task = getenv("ORCH_TASK_ID");
+    std::string path = g_cwd + "/fake-" + name + (task && *task ? std::string("-") + task : "") + ".count";
     long count = 0;
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
@@ -1111,7 +1115,7 @@ int main(int argc, char** argv) {
     if (mode == "success" || mode == "question" || mode == "denied" || mode == "tool" ||
         mode == "fail" || mode == "error_max_turns" || mode == "slow" || mode == "flood" ||
         mode == "hang" || mode == "exit" || mode == "await" || mode == "api_error" || mode == "limit" ||
-        mode == "limit_text" || mode == "flaky" || mode == "rate_warning") {
+        mode == "limit_text" || mode == "flaky" || mode == "rate_warning" || mode == "stall_once") {
         emit_init();
     } else {
         err_line("fake_claude: unknown mode '" + mode + "' (from \"" + spec + "\")");
@@ -1141,7 +1145,11 @@ int main(int argc, char** argv) {
     if (mode == "limit") run_limit(num);
     if (mode == "limit_text") run_limit_text(num);
     if (mode == "flaky") {
-        if (flaky_fails(static_cast<long>(num))) run_api_error(529);
+        if (first_runs("flaky", static_cast<long>(num))) run_api_error(529);
+        run_success("done");
+    }
+    if (mode == "stall_once") {
+        if (first_runs("stall", static_cast<long>(num))) sleep_forever();
         run_success("done");
     }
     if (mode == "rate_warning") {
