@@ -2,6 +2,9 @@
 
 #include "services/file_read.h"
 
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
 #include <fcntl.h>
 #include <mutex>
 #include <set>
@@ -21,6 +24,22 @@ std::set<std::string> g_held;
 bool held_here(const std::string& path) {
     std::lock_guard<std::mutex> g(g_held_mu);
     return g_held.count(path) > 0;
+}
+
+// A probe (held_by_other, clear_if_free, in any process) holds the flock for
+// microseconds; a host holds it for its life and names its live pid in the
+// note ("pid 123, ..."). So a lock found held while the note names no live
+// process is looked at again, every 10 ms for up to a second, before it
+// counts as held: a `status` probing at the moment a `run` starts must not
+// make that run fail as "another run is active", nor a resume think a host runs.
+constexpr int kProbeTries = 100;
+constexpr useconds_t kProbeWaitUs = 10000;
+
+bool names_live_process(const std::string& note) {
+    if (note.compare(0, 4, "pid ") != 0) return false;
+    long pid = strtol(note.c_str() + 4, nullptr, 10);
+    if (pid <= 0 || pid == getpid()) return false;
+    return kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
 }
 
 }  // namespace
@@ -45,10 +64,13 @@ void RunLock::clear_if_free() {
 bool RunLock::acquire(const std::string& note) {
     fd_ = open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd_ < 0) return true;  // cannot lock (read-only folder): the store will report it
-    if (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-        close(fd_);
-        fd_ = -1;
-        return false;
+    for (int i = 0; flock(fd_, LOCK_EX | LOCK_NB) != 0; ++i) {
+        if (errno != EWOULDBLOCK || i >= kProbeTries || names_live_process(holder())) {
+            close(fd_);
+            fd_ = -1;
+            return false;
+        }
+        usleep(kProbeWaitUs);
     }
     if (ftruncate(fd_, 0) == 0) {
         [[maybe_unused]] auto n = pwrite(fd_, note.data(), note.size(), 0);
@@ -69,7 +91,14 @@ bool RunLock::held_by_other() {
     if (held_here(path_)) return false;
     int fd = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return false;
-    bool held = flock(fd, LOCK_SH | LOCK_NB) != 0;
+    bool held = false;
+    for (int i = 0; flock(fd, LOCK_SH | LOCK_NB) != 0; ++i) {
+        if (errno != EWOULDBLOCK || i >= kProbeTries || names_live_process(holder())) {
+            held = true;
+            break;
+        }
+        usleep(kProbeWaitUs);
+    }
     close(fd);
     return held;
 }
