@@ -16,28 +16,23 @@
 # `status --json` to show waiting_approval, approves from "another shell", and
 # waits for the run to exit.
 #
-# How the denial is asserted. The product guards a git commit twice:
+# How the denial is asserted. The product refuses a git commit before it runs:
 #  (a) claude.disallowed_tools in config, passed as --disallowedTools: the CLI
 #      refuses the call ("Permission to use Bash with command git commit -m x
-#      has been denied."). Without that rule, -p with acceptEdits refuses it too,
-#      but with another text ("This command requires approval").
-#  (b) daily.lua's live check (workflows/lib/safety.lua) of each tool_use line in
-#      the stream: the host stops the agent's process tree and the task fails
-#      with "policy violation: forbidden command (git commit): ...".
-# (b) acts on the tool_use line, before the CLI's final result, so task 3 ends
-# "failed" with the policy-violation error (not "permission denied: Bash"), the
-# session "completed", and orch-host exits 1 (tasks failed). The test asserts:
+#      has been denied."), and the PreToolUse hook (orch-host hook
+#      pre-tool-use, workflows/lib/safety.lua) would refuse it too.
+#  (b) the refused call does not stop the agent: it is told why and carries
+#      on, and a run whose only permission denials are calls the safety policy
+#      forbids is not failed for them (lib/safety.refused_only). So task 3
+#      completes, the session completes, and orch-host exits 0.
+# The test asserts:
 #  * nothing committed: the scratch repo has a STAGED file, so a commit that got
 #    through would show in `git log`, which must hold only the initial commit;
 #  * (a) was in force: claude runs through a wrapper that records its argv and
 #    execs the real CLI; every run got --permission-mode acceptEdits and a
-#    --disallowedTools list holding "Bash(git commit:*)". If the CLI wrote the
-#    tool_result for the commit before it was stopped (here it does, within
-#    milliseconds), it must be the disallowed-rule denial;
-#  * (b) stopped the task, with the policy-violation error.
-# Known product bug, reported, not asserted: a run stopped mid-way records
-# cost_usd 0 and tokens 0 although its API turns were spent (the fake log shows
-# them), so the test prints a note for task 3 instead of requiring cost > 0.
+#    --disallowedTools list holding "Bash(git commit:*)", and the commit was
+#    answered with the hook's refusal (or the disallowed-rule denial);
+#  * (b) task 3 completed, its agent's third turn carrying the denied result.
 #
 # Env (ctest sets both): ORCH_HOST (default <repo>/build/orch-host),
 # ORCH_SRC (default: this checkout). KEEP_TMP=1 keeps the scratch directory.
@@ -262,7 +257,7 @@ for _ in $(seq 1 1800); do   # up to 180 s (CLAUDE_TIMEOUT_SEC=120 per task)
 done
 [ -n "$RUN_RC" ] || fail "orch-host run did not exit within 180 s of the approval"
 info "orch-host exited $RUN_RC after $(elapsed) s"
-[ "$RUN_RC" -eq 1 ] || fail "orch-host exit code $RUN_RC, want 1 (task 3 failed: its commit was denied)"
+[ "$RUN_RC" -eq 0 ] || fail "orch-host exit code $RUN_RC, want 0 (task 3's commit was refused, the agent carried on)"
 
 # ---------------------------------------------------------------------------
 # 1. The real claude wrote the files, in the scratch repo.
@@ -288,24 +283,17 @@ node -e '
   if (s.host_alive) bad("host_alive is still true");
   if (s.pending_approval) bad("an approval is still pending");
   if (!Array.isArray(s.tasks) || s.tasks.length !== 3) bad("want 3 tasks");
-  const want = { "1": "completed", "2": "completed", "3": "failed" };
   for (const t of s.tasks) {
-    if (t.status !== want[t.id]) bad("task " + t.id + " is " + t.status + ", want " + want[t.id]);
-    if (t.id === "3" && !(t.cost_usd > 0 && t.tokens > 0)) {
-      console.log("real_claude_e2e: NOTE (known product bug): task 3 was stopped mid-run and records cost_usd " +
-        t.cost_usd + ", tokens " + t.tokens + ", although its API turns were spent");
-      continue;
-    }
+    if (t.status !== "completed") bad("task " + t.id + " is " + t.status + ", want completed");
     if (!(t.cost_usd > 0)) bad("task " + t.id + " cost_usd " + t.cost_usd + " is not > 0");
     if (!(t.tokens > 0)) bad("task " + t.id + " tokens " + t.tokens + " is not > 0");
   }
   const t3 = s.tasks[2];
-  if (!String(t3.error).startsWith("policy violation: forbidden command (git commit): git commit -m x"))
-    bad("task 3 error " + JSON.stringify(t3.error) + ", want the policy violation for git commit");
-  if (s.completed_tasks !== 2) bad("completed_tasks " + s.completed_tasks + ", want 2");
+  if (t3.error) bad("task 3 error " + JSON.stringify(t3.error) + ", want none");
+  if (s.completed_tasks !== 3) bad("completed_tasks " + s.completed_tasks + ", want 3");
   if (!(s.cost_usd > 0) || !(s.tokens > 0)) bad("session totals not > 0");
   console.log("real_claude_e2e: status ok: " + s.tasks.map((t) => t.id + " " + t.status + " $" + t.cost_usd.toFixed(4) + " " + t.tokens + " tok").join("; ") +
-    "; task 3 error: " + t3.error);
+    "; task 3 result: " + t3.result);
 ' "$TMP/status.json" || fail "status --json assertions"
 
 # 4. events.ndjson: claude_started/claude_finished per task, exactly one approval.
@@ -317,11 +305,6 @@ node -e '
     if (of("claude_started").filter((e) => e.task === id).length !== 1) bad("want one claude_started for task " + id);
     const f = of("claude_finished").filter((e) => e.task === id);
     if (f.length !== 1) bad("want one claude_finished for task " + id);
-    if (id === "3") {
-      if (f[0].ok !== false || !/^policy violation: forbidden command \(git commit\)/.test(f[0].error))
-        bad("task 3: claude_finished " + JSON.stringify(f[0]) + ", want ok=false with the policy violation");
-      continue;
-    }
     if (f[0].ok !== true || f[0].exit_code !== 0) bad("task " + id + ": claude_finished " + JSON.stringify(f[0]));
     if (!(f[0].cost_usd > 0 && f[0].tokens > 0)) bad("task " + id + ": claude_finished without cost/tokens");
   }
@@ -334,7 +317,7 @@ node -e '
 ' "$TMP/logs/events.ndjson" || fail "events.ndjson assertions"
 
 # 5. The disallowed rule was in force (argv of every run), and the CLI itself
-#    refused the commit if it got that far before the agent was stopped.
+#    refused the commit.
 node -e '
   const fs = require("fs"), path = require("path");
   const dir = process.argv[1];
@@ -366,16 +349,16 @@ node -e '
   if (!commit) bad("the agent never asked for git commit -m x");
   const results = objs.filter((o) => o.type === "user").flatMap((o) => (o.message.content || []).filter((c) => c.type === "tool_result"));
   const r = results.find((c) => c.tool_use_id === commit.id);
-  if (!r) { console.log("real_claude_e2e: the agent was stopped before the CLI reported on the commit"); process.exit(0); }
+  if (!r) bad("the CLI never answered the commit (the agent was stopped?)");
   const text = typeof r.content === "string" ? r.content : JSON.stringify(r.content);
-  if (r.is_error !== true || !/Permission to use Bash with command git commit -m x has been denied/.test(text))
-    bad("the CLI answered the commit with " + JSON.stringify(r) + ", want the disallowed-rule denial");
-  console.log("real_claude_e2e: the CLI denied the commit too: " + JSON.stringify(text));
+  // the PreToolUse hook answers first (the CLI runs it before its own rules), else the disallowed rule
+  if (r.is_error !== true || !/orch-host blocked this tool call before it ran: forbidden command \(git commit\)|Permission to use Bash with command git commit -m x has been denied/.test(text))
+    bad("the CLI answered the commit with " + JSON.stringify(r) + ", want the hook refusal or the disallowed-rule denial");
+  console.log("real_claude_e2e: the commit was refused before it ran: " + JSON.stringify(text));
 ' "$LOG3" || fail "task 3 output log assertions"
 
 # 6. The fake API saw what the CLI sent: two turns per agent, in order, from the
-#    scratch repo (gamma's third turn only if the CLI asked before it was stopped,
-#    and then carrying the denied tool_result).
+#    scratch repo (gamma's third turn carrying the denied tool_result).
 node -e '
   const reqs = require("fs").readFileSync(process.argv[1], "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
   const repo = process.argv[2];
@@ -385,10 +368,10 @@ node -e '
   const main = reqs.filter((r) => r.path.startsWith("/v1/messages") && !r.side);
   const seq = main.map((r) => r.agent + ":" + r.turn).join(",");
   const base = "alpha:0,alpha:1,beta:0,beta:1,gamma:0,gamma:1";
-  if (seq !== base && seq !== base + ",gamma:2") bad("request sequence " + seq);
+  if (seq !== base + ",gamma:2") bad("request sequence " + seq + ", want " + base + ",gamma:2");
   if (!main.every((r) => r.cwd === repo && r.has_tools && r.stream && r.status === 200)) bad("a request had the wrong cwd, no tools, or no stream");
   const g2 = main.find((r) => r.agent === "gamma" && r.turn === 2);
-  if (g2 && !(g2.tool_results.length === 1 && g2.tool_results[0].is_error === true)) bad("gamma:2 should carry the denied tool_result");
+  if (!(g2.tool_results.length === 1 && g2.tool_results[0].is_error === true)) bad("gamma:2 should carry the denied tool_result");
   if (!main.filter((r) => r.turn === 1).every((r) => r.tool_results.length === 1 && r.tool_results[0].is_error === false))
     bad("each Write should have succeeded");
   console.log("real_claude_e2e: fake API ok: " + main.length + " main requests (" + seq + "), " + reqs.length + " in all");
