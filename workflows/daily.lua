@@ -27,6 +27,7 @@ local feedback = require("lib.feedback")
 local agent_env = require("lib.agent_env")
 local safety_after = require("lib.safety_after")
 local questions = require("lib.questions")
+local slots = require("lib.agent_slots")
 local approval = require("lib.approval")
 local agent_outcome = require("lib.agent_outcome")
 local limits = require("lib.limits")
@@ -91,17 +92,11 @@ do
 end
 local main_task = orch.task_id()
 
--- The run: the graph, and a worker (an orch.spawn task) per task in hand.
--- An agent slot is held while an agent runs; a task waiting for a person
--- holds none (at most MAX of them wait for approval at once, so a serial day
--- asks one at a time; a task whose agent asked a question is parked and
--- counts for nothing: the others go on). want.pause: why no task starts now.
+-- The run: the graph, and a worker (an orch.spawn task) per task in hand,
+-- sharing MAX agent slots (lib/agent_slots: a task runs while it holds one; a
+-- task waiting for a person holds none, at most MAX of them wait at once; a
+-- parked one counts for nothing). want.pause: why no task starts now.
 local g                                  -- lib/graph, built by day()
-local workers = {}                       -- task id -> {task=, co=, phase=, in_run= (its agent runs)}
--- phase: "starting" (started with an agent slot) | "agent" (holds one) | "queued" (waits for one)
--- | "waiting" (for a person, holds none) | "parked" (its agent asked: holds and counts for nothing) | "none"
-local nworkers, agents, waiting = 0, 0, 0
-local slot_queue = {}                    -- workers waiting for an agent slot, first come first served
 local want = {}                          -- pause = reason, fatal = workflow error, budget = true
 local checkpoint, hold                   -- a checkpoint reason for the next task; the worker whose checkpoint waits
 
@@ -111,67 +106,14 @@ local function wake()
   if sleeping then orch.cancel(main_task, "wake") end
 end
 
--- (a "parked" worker waits for an answer to its agent's question: it counts
--- neither as an agent nor as waiting)
-local function set_phase(w, phase)
-  if w.phase == "agent" or w.phase == "starting" then agents = agents - 1
-  elseif w.phase == "waiting" then waiting = waiting - 1 end
-  w.phase = phase
-  if phase == "agent" or phase == "starting" then agents = agents + 1
-  elseif phase == "waiting" then waiting = waiting + 1 end
-  wake()
-end
-
--- cancel what worker w waits for; one not waiting yet (just started, just
--- given a slot) finds the reason at its next wait
-local function cancel_worker(w, reason)
-  if not orch.cancel(w.co, reason) then w.pending_cancel = w.pending_cancel or reason end
-end
-
--- the reason a worker must stop before it waits again, taken
-local function pending_cancel(w)
-  local why = w.pending_cancel
-  w.pending_cancel = nil
-  return why
-end
-
--- an agent slot for worker w: the one it holds (a worker starts with one),
--- now, or once another agent stops (nil, reason: cancelled meanwhile)
-local function acquire(w)
-  local why = pending_cancel(w)
-  if why then return nil, why end
-  if w.phase == "agent" then return true end
-  if w.phase == "starting" then set_phase(w, "agent") return true end
-  if agents < MAX then set_phase(w, "agent") return true end
-  set_phase(w, "queued")
-  slot_queue[#slot_queue + 1] = w
-  while w.phase == "queued" do
-    local _, e = orch.sleep(86400)
-    if e and e.reason ~= "slot" then
-      for i, x in ipairs(slot_queue) do if x == w then table.remove(slot_queue, i) break end end
-      if w.phase == "queued" then set_phase(w, "none") end
-      return nil, e.reason
-    end
-  end
-  return true
-end
-
--- a slot given back: the first queued worker gets it
-local function release(w, phase)
-  set_phase(w, phase)
-  while agents < MAX and slot_queue[1] do
-    local next_w = table.remove(slot_queue, 1)
-    set_phase(next_w, "agent")
-    orch.cancel(next_w.co, "slot")
-  end
-end
-
-local function running_ids()
-  local ids = {}
-  for id, w in pairs(workers) do if w.phase == "agent" then ids[#ids + 1] = id end end
-  table.sort(ids)
-  return ids
-end
+-- the workers and their agent slots (lib/agent_slots); a worker w =
+-- {task=, co=, phase=, in_run= (its agent runs), ws= (its worktree)}
+local pool = slots.new(MAX, wake)
+local workers = pool.workers
+local pending_cancel = slots.pending_cancel
+local function set_phase(w, phase) pool:set_phase(w, phase) end
+local function release(w, phase) pool:release(w, phase) end
+local function cancel_worker(w, reason) pool:cancel(w, reason) end
 
 -- Stop starting tasks; the ones waiting for a person stop waiting (they ask
 -- again on resume), and the running agents stop when the policy says so.
@@ -235,7 +177,7 @@ local function on_command(cmd)
   elseif cmd.command == "skip" or cmd.command == "cancel" then
     local id = cargs.task ~= nil and tostring(cargs.task) or nil
     if not id and cmd.command == "skip" then
-      local ids = running_ids()
+      local ids = pool:running_ids()
       if #ids == 1 then id = ids[1] end
     end
     local w = id and workers[id]
@@ -314,19 +256,8 @@ local function check_budget()
   end
 end
 
--- Wait `seconds` holding no agent slot (a usage limit, a retry's backoff),
--- parked (it counts for nothing; a pause or a skip ends the wait): -> true | nil, err.
-local function wait_unslotted(w, seconds)
-  local why = pending_cancel(w)
-  if why then return nil, { reason = why } end
-  release(w, "parked")
-  local ok, e = orch.sleep(seconds)
-  set_phase(w, "none")
-  return ok, e
-end
-
 local function run_once(t, w, prompt, resume_id, try)
-  local ok, why = acquire(w)
+  local ok, why = pool:acquire(w)
   if not ok then return { ok = false, cancelled = true, cancel_reason = why, error = "stopped by " .. why } end
   -- the budget is spent: no new agent (an answered question continues its run)
   if want.budget and not resume_id then
@@ -391,7 +322,7 @@ local function run_agent(t, w, prompt, resume_id, try)
       if t.status ~= "waiting_limit" then
         S.set_task(s, t, { status = "waiting_limit", error = fmt.limit_waiting(limits.closed()) })
       end
-      return wait_unslotted(w, secs)
+      return pool:wait_unslotted(w, secs)
     end)
     if not open then
       return { ok = false, cancelled = true, cancel_reason = gerr.reason,
@@ -477,7 +408,7 @@ end
 -- The agent's success is checked (lib/acceptance): deliverables, acceptance commands.
 -- A failed run goes again while the policy says so (orchestrator.retry_failed).
 local function execute(t, w)
-  local got, why = acquire(w)  -- the task runs (and makes its worktree) once it has an agent slot
+  local got, why = pool:acquire(w)  -- the task runs (and makes its worktree) once it has an agent slot
   if not got then return not_started(t, why) end
   S.set_task(s, t, { status = "running", started_at = orch.now(), error = orch.json.null,
                      approval_reason = orch.json.null }, "task_started")
@@ -534,7 +465,7 @@ local function execute(t, w)
       and fmt.task_retrying_after(s, t, { reason = o.reason, attempt = tries + 1, of = of, delay = delay })
       or fmt.task_retrying(s, t, { error = r.error, attempt = tries + 1, of = of }), "warning", "task_retried")
     if delay > 0 then
-      local waited, e = wait_unslotted(w, delay)
+      local waited, e = pool:wait_unslotted(w, delay)
       if not waited then
         r = { ok = false, cancelled = true, cancel_reason = e.reason, error = "stopped by " .. tostring(e.reason) }
         break
@@ -636,7 +567,7 @@ local function approve(t, w, why)
               approval_request = orch.json.null }
   if d.id then f.approvals = approval.recorded(t, d) end
   S.set_task(s, t, f)
-  if waiting == 0 then S.set_status(s, "running") end
+  if pool.waiting == 0 then S.set_status(s, "running") end
   return d.action, d
 end
 
@@ -698,17 +629,14 @@ local function work(t, w, why_checkpoint)
     want.fatal = want.fatal or msg
     request_pause("workflow error: " .. msg, false)
   end
-  workers[t.id] = nil
-  nworkers = nworkers - 1
+  pool:remove(w)
   settle(t)
   release(w, "none")
   wake()
 end
 
 local function start(t)
-  local w = { task = t, phase = "none" }
-  set_phase(w, "starting")
-  workers[t.id], nworkers = w, nworkers + 1
+  local w = pool:add(t)
   local why = checkpoint
   if why then checkpoint, hold = nil, w end
   w.co = orch.spawn(function()
@@ -721,7 +649,7 @@ end
 -- the host stopped): it waits for its own event, its agent for the gate
 local function can_start(t)
   return not want.pause and not want.budget and not hold and not orch.interrupted()
-    and agents < MAX and waiting < MAX and ((t.status or "pending") ~= "pending" or not limits.closed())
+    and pool.agents < MAX and pool.waiting < MAX and ((t.status or "pending") ~= "pending" or not limits.closed())
 end
 
 -- The remaining tasks once the budget is spent: skipped, with the reason.
@@ -755,7 +683,7 @@ local function day()
     -- a usage limit holds the ready tasks back: the day sleeps until it opens
     local gate = limits.closed()
     local held = gate and g:has_ready() and not (want.pause or want.budget or want.fatal or orch.interrupted())
-    if nworkers == 0 and not held then
+    if pool.n == 0 and not held then
       if want.budget then skip_for_budget() end
       if want.fatal then pause_session("workflow error: " .. want.fatal) return EXIT.bad_input end
       if g:done() then break end

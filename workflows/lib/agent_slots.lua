@@ -1,0 +1,102 @@
+-- agent_slots: a day's workers (one orch.spawn task per task in hand) and the
+-- max_concurrent agent slots they share (workflows/daily.lua's scheduler).
+-- A worker starts with a slot ("starting") and keeps it ("agent") through its
+-- worktree, agent and checks; a wait for a person gives it back ("waiting",
+-- at most max of them at once, so a serial day asks one thing at a time); a
+-- task parked on its agent's question, a usage limit or a retry's backoff
+-- holds none and counts for nothing ("parked"). A slot given back goes to
+-- the first worker queued for one ("queued"). Policy: edit freely.
+--
+--   pool = M.new(max, on_change)       on_change(): a phase changed (the day wakes)
+--   w = pool:add(t)                     a worker for task t, holding a slot; w.co = its task
+--   pool:remove(w)
+--   pool:acquire(w) -> true | nil, reason   (cancelled while queued)
+--   pool:release(w, phase)              its slot to the next in line
+--   pool:cancel(w, reason)              what w waits for; one not waiting finds it at its next wait
+--   M.pending_cancel(w) -> reason | nil  that reason, taken
+--   pool:wait_unslotted(w, seconds) -> true | nil, err   parked meanwhile
+--   pool:running_ids() -> the ids of the tasks whose worker holds a slot, sorted
+--   pool.workers (task id -> w), pool.n, pool.agents, pool.waiting
+local M = {}
+local P = {}
+P.__index = P
+
+function M.new(max, on_change)
+  return setmetatable({ max = max, on_change = on_change or function() end, workers = {}, n = 0,
+                        agents = 0, waiting = 0, queue = {} }, P)
+end
+
+function P:set_phase(w, phase)
+  if w.phase == "agent" or w.phase == "starting" then self.agents = self.agents - 1
+  elseif w.phase == "waiting" then self.waiting = self.waiting - 1 end
+  w.phase = phase
+  if phase == "agent" or phase == "starting" then self.agents = self.agents + 1
+  elseif phase == "waiting" then self.waiting = self.waiting + 1 end
+  self.on_change()
+end
+
+function P:add(t)
+  local w = { task = t, phase = "none" }
+  self:set_phase(w, "starting")
+  self.workers[t.id], self.n = w, self.n + 1
+  return w
+end
+
+function P:remove(w)
+  self.workers[w.task.id], self.n = nil, self.n - 1
+end
+
+function P.cancel(_, w, reason)
+  if not orch.cancel(w.co, reason) then w.pending_cancel = w.pending_cancel or reason end
+end
+
+function M.pending_cancel(w)
+  local why = w.pending_cancel
+  w.pending_cancel = nil
+  return why
+end
+
+function P:acquire(w)
+  local why = M.pending_cancel(w)
+  if why then return nil, why end
+  if w.phase == "agent" then return true end
+  if w.phase == "starting" or self.agents < self.max then self:set_phase(w, "agent") return true end
+  self:set_phase(w, "queued")
+  self.queue[#self.queue + 1] = w
+  while w.phase == "queued" do
+    local _, e = orch.sleep(86400)
+    if e and e.reason ~= "slot" then
+      for i, x in ipairs(self.queue) do if x == w then table.remove(self.queue, i) break end end
+      if w.phase == "queued" then self:set_phase(w, "none") end
+      return nil, e.reason
+    end
+  end
+  return true
+end
+
+function P:release(w, phase)
+  self:set_phase(w, phase)
+  while self.agents < self.max and self.queue[1] do
+    local next_w = table.remove(self.queue, 1)
+    self:set_phase(next_w, "agent")
+    orch.cancel(next_w.co, "slot")
+  end
+end
+
+function P:wait_unslotted(w, seconds)
+  local why = M.pending_cancel(w)
+  if why then return nil, { reason = why } end
+  self:release(w, "parked")
+  local ok, e = orch.sleep(seconds)
+  self:set_phase(w, "none")
+  return ok, e
+end
+
+function P:running_ids()
+  local ids = {}
+  for id, w in pairs(self.workers) do if w.phase == "agent" then ids[#ids + 1] = id end end
+  table.sort(ids)
+  return ids
+end
+
+return M
