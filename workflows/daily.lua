@@ -207,7 +207,8 @@ local function watcher(t, hooked)
   local function draw() orch.status_line(key, fmt.status_line(pos, total, orch.monotonic() - started, doing)) end
   local stop = orch.every(1, draw)
   local seen = {}  -- from the stream for lib/agent_outcome: rate_limit = a rejected rate_limit_event's info
-  local unsafe = safety.stream_check({ allowed_root = cfg.claude.allowed_root }, hooked)
+  local unsafe, forbidden_seen = safety.stream_check({ allowed_root = cfg.claude.allowed_root }, hooked)
+  seen.forbidden = forbidden_seen
   local function on_event(ev)
     if ev.type == "rate_limit_event" then  -- rejected: the usage limit; anything else is a warning
       local info = type(ev.rate_limit_info) == "table" and ev.rate_limit_info or {}
@@ -286,10 +287,14 @@ local function run_once(t, w, prompt, resume_id, try)
   w.in_run = nil
   -- forbidden calls refused before they ran (the hook, the CLI's disallowed
   -- tools) do not fail a run that went on; they are on the task (tool_blocks)
-  if r and not r.ok and r.exit_code == 0 and tostring(r.error):match("^permission denied: ")
-     and safety.refused_only(r.permission_denials, { allowed_root = cfg.claude.allowed_root }) then
+  local refused = r and not r.ok and r.exit_code == 0 and tostring(r.error):match("^permission denied: ")
+    and safety.refused_only(r.permission_denials, { allowed_root = cfg.claude.allowed_root })
+  if refused then
     r.ok, r.error = true, nil
+    w.refused = w.refused or {}
+    for _, b in ipairs(refused) do w.refused[#w.refused + 1] = b end
   end
+  if seen.forbidden() then w.forbidden = true end
   if not r then  -- cancelled (skip, pause, interrupted): the stopped run's result is rerr.result
     r = rerr.result or { ok = false, error = tostring(rerr) }
     r.cancelled, r.cancel_reason = true, rerr.reason
@@ -479,7 +484,8 @@ local function execute(t, w)
   if w.ws then  -- the files it changed, against where it started
     for k, v in pairs(workspaces.after(w.ws)) do fields[k] = v end
   end
-  r = safety_after.check(s, t, w.safety_before, r, fields)  -- refs, outside changes, migrations
+  -- refs, outside changes, migrations; the forbidden calls refused
+  r = safety_after.check(s, t, w.safety_before, r, fields, { refused = w.refused, forbidden = w.forbidden })
   local verdict
   if r.ok then  -- the agent says done: its deliverables and acceptance commands say whether it is
     local stop = pending_cancel(w)

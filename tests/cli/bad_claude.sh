@@ -106,13 +106,18 @@ run_tasks "$T/fail.md"
 expect_rc "claude reports is_error" 1
 expect_failed_task "claude reports is_error" "API Error: 500"
 
-# [fake:denied] asks for Bash `git commit -m x`, which claude denies. The
-# host's live safety check sees the forbidden command first and stops the
-# agent; either way the task fails and the error names what was denied.
+# [fake:denied] asks for Bash `git commit -m x`, which claude denies before it
+# runs (its tool_result is an error), and the agent goes on. A run whose only
+# permission denials are calls lib/safety forbids is not failed for them: the
+# task completes, and its tool_blocks name the refused call.
 one_task denied "[fake:denied]"
 run_tasks "$T/denied.md"
-expect_rc "claude denied a tool" 1
-expect_failed_task "claude denied a tool" "git commit"
+expect_rc "claude denied a tool" 0
+status_json || bad_fail "claude denied a tool: status --json works" "$(cat "$BAD_TMP/cap/status.err")"
+expect_eq "claude denied a tool: task status" "$(sj '.tasks[0].status')" "completed"
+expect_has "claude denied a tool: tool_blocks name the refused commit" "$(sj '.tasks[0].tool_blocks[0].reason // ""')" \
+    "git commit"
+expect_eq "claude denied a tool: refused by claude's own rule" "$(sj '.tasks[0].tool_blocks[0].by // ""')" "claude"
 
 # The permission_denials path itself, with a command the safety check allows
 # but claude's --disallowedTools denies. (One rule, because fake_claude takes

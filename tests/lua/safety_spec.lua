@@ -197,9 +197,12 @@ describe("refused_only", function()
   it("is true only when every denial of a run is a call the policy forbids", function()
     local commit = { tool_name = "Bash", tool_input = { command = "git commit -am x" } }
     local write = { tool_name = "Write", tool_input = { file_path = "/tmp/x", content = "" } }
-    eq(safety.refused_only({ commit }, {}), true)
-    eq(safety.refused_only({ commit, write }, {}), false, "the agent needed Write")
-    eq(safety.refused_only({}, {}), false)
-    eq(safety.refused_only(nil, {}), false)
+    commit.tool_use_id = "t1"
+    local got = safety.refused_only({ commit }, {})
+    eq({ #got, got[1].tool, got[1].tool_use_id }, { 1, "Bash", "t1" })
+    ok(got[1].reason:find("git commit", 1, true), got[1].reason)
+    eq(safety.refused_only({ commit, write }, {}), nil, "the agent needed Write")
+    eq(safety.refused_only({}, {}), nil)
+    eq(safety.refused_only(nil, {}), nil)
   end)
 end)

@@ -143,7 +143,8 @@ function M.check(event, opts)
   end
 end
 
--- stream_check(opts, hooked) -> on_event(ev) -> reason | nil: the check of
+-- stream_check(opts, hooked) -> on_event(ev) -> reason | nil, seen() -> whether a
+-- forbidden call was seen: the check of
 -- each agent's stream. Without the PreToolUse hook (hooked false) a forbidden
 -- tool_use stops the agent as soon as it is seen. With it, the hook blocks the
 -- call before it runs and the agent carries on, told why (lib/hook_cli); the
@@ -153,6 +154,7 @@ end
 function M.stream_check(opts, hooked)
   opts = opts or {}
   local pending = {}  -- tool_use id -> why it is forbidden, until its tool_result
+  local seen = false  -- a forbidden call was seen (the second function says so)
   return function(ev)
     local msg = type(ev.message) == "table" and ev.message or nil
     local content = msg and type(msg.content) == "table" and msg.content or nil
@@ -162,7 +164,7 @@ function M.stream_check(opts, hooked)
         if type(b) == "table" and b.type == "tool_use" then
           local reason = check_tool(b, opts)
           if reason and not hooked then return reason end
-          if reason then pending[tostring(b.id)] = reason end
+          if reason then pending[tostring(b.id)], seen = reason, true end
         end
       end
     elseif ev.type == "user" and next(pending) then
@@ -175,23 +177,24 @@ function M.stream_check(opts, hooked)
         end
       end
     end
-  end
+  end, function() return seen end
 end
 
--- refused_only(denials, opts) -> true when every permission denial of a run
--- (its result's permission_denials) is a call this policy forbids: the CLI or
--- the PreToolUse hook refused it before it ran, as it should, and the agent
--- went on. Such a run has not failed for it; any other denial (a tool the
--- agent needed) still fails it.
+-- refused_only(denials, opts) -> { {tool=, reason=, tool_use_id=} } when
+-- every permission denial of a run (its result's permission_denials) is a call
+-- this policy forbids: the CLI or the PreToolUse hook refused it before it
+-- ran, as it should, and the agent went on. Such a run has not failed for it;
+-- any other denial (a tool the agent needed) still fails it: nil.
 function M.refused_only(denials, opts)
-  if type(denials) ~= "table" or #denials == 0 then return false end
+  if type(denials) ~= "table" or #denials == 0 then return nil end
+  local out = {}
   for _, d in ipairs(denials) do
-    if type(d) ~= "table" or not check_tool({ name = d.tool_name, input = type(d.tool_input) == "table"
-        and d.tool_input or {} }, opts or {}) then
-      return false
-    end
+    local reason = type(d) == "table" and check_tool({ name = d.tool_name, input = type(d.tool_input) == "table"
+        and d.tool_input or {} }, opts or {})
+    if not reason then return nil end
+    out[#out + 1] = { tool = d.tool_name, reason = reason, tool_use_id = d.tool_use_id }
   end
-  return true
+  return out
 end
 
 function M.check_tool(name, input, opts)

@@ -13,7 +13,8 @@
 --   * changes under a migration folder (M.migration_dirs) make a completed
 --     task needs_review, the paths named;
 --   * the tool calls the PreToolUse hook blocked meanwhile (tool_blocked
---     events) are put on the task: tool_blocks = { {tool=, reason=, ts=} }.
+--     events, and the calls claude's own rules refused: by = "claude") are put on the
+--     task: tool_blocks = { {tool=, reason=, ts= | by=} }.
 -- Policy: edit freely.
 local git = require("lib.git")
 local acceptance = require("lib.acceptance")
@@ -140,25 +141,34 @@ function M.migrations(files)
 end
 
 -- the tool calls blocked for task t since ts
-function M.blocks(s, t, ts)
-  local out = {}
+function M.blocks(s, t, ts, refused)
+  local out, seen = {}, {}
   for _, e in ipairs(orch.recent_events({ session = s.id, task = t.id, limit = M.EVENTS_MAX })) do
     if e.event == "tool_blocked" and (tonumber(e.ts) or 0) >= ts then
       out[#out + 1] = { tool = e.tool, reason = e.reason, ts = e.ts }
+      if e.tool_use_id then seen[e.tool_use_id] = true end
+    end
+  end
+  -- the calls claude's own rules refused before the hook was asked (lib/safety.refused_only)
+  for _, b in ipairs(refused or {}) do
+    if not (b.tool_use_id and seen[b.tool_use_id]) then
+      out[#out + 1] = { tool = b.tool, reason = b.reason, by = "claude" }
     end
   end
   return out
 end
 
--- check(s, t, snap, r, fields) -> r: the run's result, a failure when the
+-- check(s, t, snap, r, fields [, opts]) -> r: the run's result, a failure when the
 -- task broke a rule (r.safety_violation); r.review: migrations changed.
 -- fields (the task's, to be written) get tool_blocks and safety_violation.
 -- A run stopped by a person or the host (r.cancelled) is not judged.
-function M.check(s, t, snap, r, fields)
-  if not snap then return r end
-  local blocks = M.blocks(s, t, snap.since)
-  if #blocks > 0 then fields.tool_blocks = blocks end
-  if r.cancelled then return r end
+function M.check(s, t, snap, r, fields, opts)
+  opts = opts or {}
+  if snap or opts.refused or opts.forbidden then  -- (no worktree, nothing forbidden seen: no blocks to look for)
+    local blocks = M.blocks(s, t, snap and snap.since or tonumber(t.started_at) or 0, opts.refused)
+    if #blocks > 0 then fields.tool_blocks = blocks end
+  end
+  if not snap or r.cancelled then return r end
   local v = M.violations(s, t, snap)
   if #v > 0 then
     local what = table.concat(v, "; ")
