@@ -20,4 +20,14 @@ end
 -- is(v) -> true when v is an error made here or by the host
 function M.is(v) return type(v) == "table" and getmetatable(v) == M.mt end
 
+-- catch(fn, ...) -> fn's result | nil, err: the way a parser reports bad
+-- input. An error value fn raises (new, is) comes back as nil, err; any other
+-- error (a bug) is raised again.
+function M.catch(fn, ...)
+  local ok, res = pcall(fn, ...)
+  if ok then return res end
+  if M.is(res) then return nil, res end
+  error(res, 0)
+end
+
 return M

@@ -162,10 +162,7 @@ end
 
 function M.parse(text, file, opts)
   file = file or "<feedback>"
-  local ok, res = pcall(parse_impl, text, file, opts or {})
-  if ok then return res end
-  if errors.is(res) then return nil, res end
-  error(res, 0)
+  return errors.catch(parse_impl, text, file, opts or {})
 end
 
 -- tasks: a list of task records (or a map id -> task); by id as a string

@@ -164,10 +164,7 @@ end
 
 function M.parse(text, file)
   file = file or "<instructions>"
-  local ok, res = pcall(parse_impl, text, file)
-  if ok then return res end
-  if errors.is(res) then return nil, res end
-  error(res, 0)
+  return errors.catch(parse_impl, text, file)
 end
 
 local function one_line(v, what)

@@ -33,11 +33,8 @@ function M.from_value(root, file)
   file = file or "<tasks>"
   local r = model.reader(file, pointer)
   local bare = model.kind(root) == "list"
-  local ok, res = pcall(model.build, root, r, M.DOC_FIELDS, M.TASK_FIELDS, "json", bare)
-  if not ok then
-    if errors.is(res) then return nil, res end
-    error(res, 0)
-  end
+  local res, err = errors.catch(model.build, root, r, M.DOC_FIELDS, M.TASK_FIELDS, "json", bare)
+  if not res then return nil, err end
   local base = bare and {} or { "tasks" }
   local function path_of(i, j)
     local p = { base[1] }

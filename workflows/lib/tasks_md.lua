@@ -316,18 +316,13 @@ M.trim = trim
 M.each_line = each_line
 
 function M.utf8_error(text, file)
-  local ok, err = pcall(check_utf8, text, file)
-  if ok then return nil end
-  if errors.is(err) then return err end
-  error(err, 0)
+  local _, err = errors.catch(check_utf8, text, file)
+  return err
 end
 
 function M.parse(text, filename, opts)
   filename = filename or "<tasks>"
-  local ok, res = pcall(parse_impl, text, filename, opts or {})
-  if ok then return res end
-  if errors.is(res) then return nil, res end
-  error(res, 0)
+  return errors.catch(parse_impl, text, filename, opts or {})
 end
 
 local function one_line(v, what)

@@ -46,11 +46,8 @@ function M.parse(text, file, opts)
   end
   local r = model.reader(file, function(path) return line_at(root, lines, path) end)
   r.line_of = function(path) return line_at(root, lines, path) end
-  local ok, res = pcall(model.build, root, r, M.DOC_FIELDS, M.TASK_FIELDS, "yaml")
-  if not ok then
-    if errors.is(res) then return nil, res end
-    error(res, 0)
-  end
+  local res, err = errors.catch(model.build, root, r, M.DOC_FIELDS, M.TASK_FIELDS, "yaml")
+  if not res then return nil, err end
   local loc = {}
   loc.fail = function(code, i, j, fmt, ...)
     local path = j and { "tasks", i, "depends_on", j } or { "tasks", i }
