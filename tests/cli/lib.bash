@@ -174,6 +174,28 @@ for line in open(sys.argv[1]):
 EOF
 }
 
+# ev EXPR: a python expression over ev, the events of events.ndjson (ts as Unix
+# seconds; json is at hand): true/false, else the value as Python prints it
+ev() {
+    python3 - "$T/logs/events.ndjson" "$1" <<'EOF'
+import json, sys, datetime
+ev = []
+for line in open(sys.argv[1]):
+    try:
+        e = json.loads(line)
+    except ValueError:
+        continue
+    if isinstance(e.get("ts"), str):
+        e["ts"] = datetime.datetime.fromisoformat(e["ts"]).timestamp()
+    ev.append(e)
+v = eval(sys.argv[2], {"ev": ev, "json": json})
+print("true" if v is True else "false" if v is False else v)
+EOF
+}
+
+# starts KEY: how many stand-in runs the ledger ($T/ledger) saw start with [key:KEY]
+starts() { grep -c "^start $1\$" "$T/ledger" 2>/dev/null || true; }
+
 # agent_pids [DIR]: live processes started as agents for this test: their cwd is
 # under DIR/work ($T by default), or their environment has ORCH_AGENT_ID and a
 # CLAUDE_BASE_CWD under it. One python3 scan of /proc (fast under load).

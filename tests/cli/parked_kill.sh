@@ -11,20 +11,7 @@ source "$(dirname "$0")/lib.bash"
 export FAKE_CLAUDE_LEDGER=$T/ledger FAKE_CLAUDE_ARGS_LOG=$T/args.log
 touch "$T/ledger" "$T/args.log"
 printf 'return { orchestrator = { limit_jitter = 0.5 } }\n' >"$T/config.lua"
-starts() { grep -c "^start $1\$" "$T/ledger" 2>/dev/null || true; }
-count_events() {  # count_events EVENT TASK
-    python3 - "$T/logs/events.ndjson" "$1" "$2" <<'PY'
-import json, sys
-n = 0
-for line in open(sys.argv[1]):
-    try:
-        e = json.loads(line)
-    except ValueError:
-        continue
-    n += e.get("event") == sys.argv[2] and str(e.get("task")) == sys.argv[3]
-print(n)
-PY
-}
+count_events() { ev "sum(1 for e in ev if e.get('event') == '$1' and str(e.get('task')) == '$2')"; }  # EVENT TASK
 resumed_with() {  # the claude runs (args log) that had --resume SESSION
     python3 - "$T/args.log" "$1" <<'PY'
 import sys

@@ -8,7 +8,6 @@
 source "$(dirname "$0")/lib.bash"
 
 export FAKE_CLAUDE_LEDGER=$T/ledger
-starts() { grep -c "^start $1\$" "$T/ledger" 2>/dev/null || true; }
 retried() { event_names task_retried | wc -l; }
 
 # --- an agent that always fails: 1 + 2 runs, then failed

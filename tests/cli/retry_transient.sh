@@ -11,21 +11,7 @@
 source "$(dirname "$0")/lib.bash"
 
 export FAKE_CLAUDE_LEDGER=$T/ledger ORCH_RETRY_BACKOFF=0.2 ORCH_RETRY_BACKOFF_MAX=0.5
-starts() { grep -c "^start $1\$" "$T/ledger" 2>/dev/null || true; }
-events_json() {  # events_json NAME: the events of that name, a JSON list
-    python3 - "$T/logs/events.ndjson" "$1" <<'PY'
-import json, sys
-out = []
-for line in open(sys.argv[1]):
-    try:
-        e = json.loads(line)
-    except ValueError:
-        continue
-    if e.get("event") == sys.argv[2]:
-        out.append(e)
-print(json.dumps(out))
-PY
-}
+events_json() { ev "json.dumps([e for e in ev if e.get('event') == '$1'])"; }  # events_json NAME: those events, a JSON list
 
 # --- A: overloaded twice, then fine
 rm -f "$T/work"/fake-flaky*.count

@@ -14,22 +14,6 @@ printf 'return { orchestrator = { limit_jitter = 0.5 } }\n' >"$T/config.lua"
 serve_start --config "$T/config.lua"
 
 task() { printf '{"tasks": [{"id": "%s", "name": "%s", "description": "x", "prompt": "%s", "dependencies": []}]}' "$@"; }
-ev() {  # ev EXPR: a python expression over ev (events, ts in Unix seconds)
-    python3 - "$T/logs/events.ndjson" "$1" <<'PY'
-import json, sys, datetime
-ev = []
-for line in open(sys.argv[1]):
-    try:
-        e = json.loads(line)
-    except ValueError:
-        continue
-    if isinstance(e.get("ts"), str):
-        e["ts"] = datetime.datetime.fromisoformat(e["ts"]).timestamp()
-    ev.append(e)
-v = eval(sys.argv[2], {"ev": ev})
-print("true" if v is True else "false" if v is False else v)
-PY
-}
 
 expect_req 200 POST /api/orchestrate "$(task a1 "Hits the limit" "Work. [fake:limit:5] [key:a1]")" "${AUTH[@]}"
 SA=$(rj "r['session_id']")

@@ -13,24 +13,6 @@ source "$(dirname "$0")/lib.bash"
 export FAKE_CLAUDE_LEDGER=$T/ledger FAKE_CLAUDE_ARGS_LOG=$T/args.log
 printf 'return { orchestrator = { limit_jitter = 0.5 } }\n' >"$T/config.lua"
 day() { orch run daily.lua --config "$T/config.lua" --auto-approve --no-input "$@"; }
-starts() { grep -c "^start $1\$" "$T/ledger" 2>/dev/null || true; }
-# py EXPR: a python expression over ev (the events of events.ndjson, ts as Unix seconds)
-py() {
-    python3 - "$T/logs/events.ndjson" "$1" <<'PY'
-import json, sys, datetime
-ev = []
-for line in open(sys.argv[1]):
-    try:
-        e = json.loads(line)
-    except ValueError:
-        continue
-    if isinstance(e.get("ts"), str):
-        e["ts"] = datetime.datetime.fromisoformat(e["ts"]).timestamp()
-    ev.append(e)
-v = eval(sys.argv[2], {"ev": ev, "json": json})
-print("true" if v is True else "false" if v is False else v)
-PY
-}
 RESUME_KEY="The usage limit that stopped you has res"
 
 # --- A: task 1 hits the limit; task 3 may not start an agent before the reset
@@ -48,10 +30,10 @@ rc=$(bg_wait "$T/a.out")
 expect_eq "$rc" 0 "A: exit code"
 expect_eq "$(sj "[t['status'] for t in s['tasks']]")" '["completed", "completed", "completed"]' "A: every task completed"
 check_eq "$(grep -c 'Usage limit reached' "$T/a.out")" 1 "A: one notification"
-check_eq "$(py "sum(1 for e in ev if e['event'] == 'usage_limit')")" 1 "A: one usage_limit gate"
-check_eq "$(py "sum(1 for e in ev if e['event'] in ('task_failed', 'retry'))")" 0 "A: nothing failed or retried"
+check_eq "$(ev "sum(1 for e in ev if e['event'] == 'usage_limit')")" 1 "A: one usage_limit gate"
+check_eq "$(ev "sum(1 for e in ev if e['event'] in ('task_failed', 'retry'))")" 0 "A: nothing failed or retried"
 check_eq "$(starts "$RESUME_KEY")" 1 "A: one continuation run"
-sid=$(py "[e for e in ev if e['event'] == 'task_waiting_limit'][0]['session']")
+sid=$(ev "[e for e in ev if e['event'] == 'task_waiting_limit'][0]['session']")
 claude_sid=$(sj "s['tasks'][0].get('claude_session')")
 check "A: the continuation resumed the task's own claude session ($claude_sid)" \
     grep -q $'\x1f--resume\x1f'"$claude_sid" "$T/args.log"
@@ -59,9 +41,9 @@ check_eq "$(sj "s['tasks'][0]['result'].startswith('Resumed with answer: The usa
     "A: task 1's result is its resumed session's"
 # every agent start after the limit (task 3, task 1's continuation) came after the gate's time
 gate="[e for e in ev if e['event'] == 'usage_limit'][0]"
-check_eq "$(py "all(e['ts'] >= $gate['until'] - 0.05 for e in ev if e['event'] == 'claude_started' and e['ts'] > $gate['ts'])")" \
+check_eq "$(ev "all(e['ts'] >= $gate['until'] - 0.05 for e in ev if e['event'] == 'claude_started' and e['ts'] > $gate['ts'])")" \
     true "A: no agent started while the gate was closed"
-check_eq "$(py "len([e for e in ev if e['event'] == 'claude_started' and e.get('task') == '3'])")" 1 "A: task 3 ran once"
+check_eq "$(ev "len([e for e in ev if e['event'] == 'claude_started' and e.get('task') == '3'])")" 1 "A: task 3 ran once"
 check "A: no agent left" no_agents
 
 # --- B: the result text alone parks too, until the time it names
@@ -72,7 +54,7 @@ bg_run "$T/b.out" day --tasks "$T/b.md"
 rc=$(bg_wait "$T/b.out")
 expect_eq "$rc" 0 "B: exit code"
 expect_eq "$(task_status 1)" completed "B: task completed"
-check_eq "$(py "[e for e in ev if e['event'] == 'usage_limit'][0]['resets_at'] > 0")" true "B: the reset time read from the text"
+check_eq "$(ev "[e for e in ev if e['event'] == 'usage_limit'][0]['resets_at'] > 0")" true "B: the reset time read from the text"
 check_eq "$(grep -c 'Usage limit reached' "$T/b.out")" 1 "B: one notification"
 
 # --- C: a warning changes nothing
@@ -84,7 +66,7 @@ rc=$(bg_wait "$T/c.out")
 expect_eq "$rc" 0 "C: exit code"
 expect_eq "$(task_status 1)" completed "C: task completed"
 check "C: the warning is logged" grep -q "rate limit allowed_warning (five_hour, 90% used" "$T/c.out"
-check_eq "$(py "sum(1 for e in ev if e['event'] in ('usage_limit', 'task_waiting_limit'))")" 0 "C: no park"
+check_eq "$(ev "sum(1 for e in ev if e['event'] in ('usage_limit', 'task_waiting_limit'))")" 0 "C: no park"
 check_eq "$(starts w1)" 1 "C: one run"
 
 # --- D: kill -9 while parked; resume waits for the stored time, then continues the session
@@ -102,13 +84,13 @@ expect_eq "$rc" 137 "D: the killed host"
 expect_eq "$(task_status 1)" waiting_limit "D: still parked after the crash"
 parked_sid=$(sj "s['tasks'][0].get('limit_session')")
 check "D: the parked session is stored" test -n "$parked_sid" -a "$parked_sid" != null
-until_ts=$(py "[e for e in ev if e['event'] == 'usage_limit'][0]['until']")
+until_ts=$(ev "[e for e in ev if e['event'] == 'usage_limit'][0]['until']")
 bg_run "$T/d2.out" orch resume --config "$T/config.lua" --auto-approve --no-input
 rc=$(bg_wait "$T/d2.out")
 expect_eq "$rc" 0 "D: resume exit code"
 expect_eq "$(task_status 1)" completed "D: task completed after resume"
 check "D: the continuation resumed the parked session" grep -q $'\x1f--resume\x1f'"$parked_sid" "$T/args.log"
-check_eq "$(py "all(e['ts'] >= $until_ts - 0.05 for e in ev if e['event'] == 'claude_started' and e.get('resume'))")" true \
+check_eq "$(ev "all(e['ts'] >= $until_ts - 0.05 for e in ev if e['event'] == 'claude_started' and e.get('resume'))")" true \
     "D: not before the stored time"
 check_eq "$(starts k1)" 1 "D: the task's prompt ran once (then its session continued)"
 finish
