@@ -23,22 +23,9 @@
 # KEEP_TMP=1 keeps the scratch directory.
 set -euo pipefail
 
-ROOT="${ORCH_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
-ORCH_HOST="${ORCH_HOST:-$ROOT/build/orch-host}"
-CLAUDE="${CLAUDE_BIN:-$ROOT/.deps/npm/node_modules/.bin/claude}"
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-info() { echo "limits_e2e: $*"; }
-
-[ -x "$ORCH_HOST" ] || fail "orch-host not found at $ORCH_HOST"
-command -v node >/dev/null || fail "node not found on PATH"
-if [ ! -x "$CLAUDE" ]; then
-  bash "$ROOT/scripts/install-claude.sh" >&2 || fail "scripts/install-claude.sh could not install the claude CLI"
-fi
-[ -x "$CLAUDE" ] || fail "claude missing at $CLAUDE"
-
-# shellcheck source=scripts/offline-model.sh
-source "$ROOT/scripts/offline-model.sh"
+E2E_NAME=limits_e2e
+# shellcheck source=tests/e2e/lib.bash
+source "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/limits_e2e.XXXXXX")"
 orch() { "$ORCH_HOST" --root "$ROOT" --config "$TMP/config.lua" "$@"; }
 

@@ -35,26 +35,12 @@
 # runs scripts/install-claude.sh, and FAILS (never skips) when that does not work.
 set -euo pipefail
 
-ROOT="${ORCH_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
-ORCH_HOST="${ORCH_HOST:-$ROOT/build/orch-host}"
-CLAUDE="${CLAUDE_BIN:-$ROOT/.deps/npm/node_modules/.bin/claude}"
+E2E_NAME=team_day_e2e
+# shellcheck source=tests/e2e/lib.bash
+source "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
 T0=$(date +%s.%N)
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-info() { echo "team_day_e2e: $*"; }
 elapsed() { awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}'; }
-
-[ -x "$ORCH_HOST" ] || fail "orch-host not found at $ORCH_HOST (build it, or set ORCH_HOST)"
-command -v node >/dev/null || fail "node not found on PATH"
 command -v git >/dev/null || fail "git not found on PATH"
-if [ ! -x "$CLAUDE" ]; then
-  info "the pinned claude is missing: running scripts/install-claude.sh"
-  bash "$ROOT/scripts/install-claude.sh" >&2 || fail "scripts/install-claude.sh could not install the claude CLI"
-fi
-[ -x "$CLAUDE" ] || fail "claude still missing at $CLAUDE after scripts/install-claude.sh"
-
-# shellcheck source=scripts/offline-model.sh
-source "$ROOT/scripts/offline-model.sh"
 
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/team_day_e2e.XXXXXX")"
 RUN_PID=""
