@@ -132,11 +132,31 @@ int l_make_dir(lua_State* L) {
     return 1;
 }
 
-// orch.rename(from, to) -> true | nil, err
+// rename(2) that fails with EEXIST instead of replacing `to` (a symlink is
+// moved itself, never followed); link + unlink where the filesystem lacks it
+int rename_no_replace(const char* from, const char* to) {
+    if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0) return 0;
+    if (errno != EINVAL && errno != ENOSYS) return -1;
+    if (link(from, to) != 0) return -1;
+    return unlink(from);
+}
+
+// orch.rename(from, to [, {replace=false}]) -> true | nil, err
+//   err.code: "not_found" (from is gone), "exists" (replace=false and to is there), "io"
 int l_rename(lua_State* L) {
     std::string from = resolve(L, luaL_checkstring(L, 1));
     std::string to = resolve(L, luaL_checkstring(L, 2));
-    if (rename(from.c_str(), to.c_str()) != 0) return return_error(L, "io", from + " -> " + to + ": " + std::strerror(errno));
+    bool replace = true;
+    if (lua_istable(L, 3)) {
+        lua_getfield(L, 3, "replace");
+        replace = lua_isnil(L, -1) || lua_toboolean(L, -1);
+        lua_pop(L, 1);
+    }
+    int rc = replace ? rename(from.c_str(), to.c_str()) : rename_no_replace(from.c_str(), to.c_str());
+    if (rc != 0) {
+        const char* code = errno == ENOENT ? "not_found" : errno == EEXIST ? "exists" : "io";
+        return return_error(L, code, from + " -> " + to + ": " + std::strerror(errno));
+    }
     lua_pushboolean(L, 1);
     return 1;
 }

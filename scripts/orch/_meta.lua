@@ -435,9 +435,13 @@ function orch.file_info(path) end
 ---@return true?
 ---@return orch.Error?
 function orch.make_dir(path) end
+---rename(2): a symlink is moved itself. With opts.replace = false an
+---existing `to` is never replaced (err.code "exists"); err.code "not_found"
+---when `from` is gone.
+---@param opts? {replace?: boolean}
 ---@return true?
 ---@return orch.Error?
-function orch.rename(from, to) end
+function orch.rename(from, to, opts) end
 
 ---@class orch.json
 ---@field null lightuserdata  JSON null inside arrays; assigning it clears a field
