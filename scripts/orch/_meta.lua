@@ -442,6 +442,11 @@ function orch.make_dir(path) end
 ---@return true?
 ---@return orch.Error?
 function orch.rename(from, to, opts) end
+---Removes a file or a symlink (a folder is an "io" error); a missing one is
+---"not_found". The error names the path.
+---@return true?
+---@return orch.Error?
+function orch.remove_file(path) end
 
 ---@class orch.json
 ---@field null lightuserdata  JSON null inside arrays; assigning it clears a field
@@ -450,10 +455,14 @@ orch.json = {}
 ---@param opts? {pretty?: boolean}
 ---@return string
 function orch.json.encode(value, opts) end
+---An object's null members are left out, unless opts.nulls: then they are
+---orch.json.null (a JSON Schema check must see them). Nulls in arrays are
+---always orch.json.null.
 ---@param text string
+---@param opts? {nulls?: boolean}
 ---@return any
 ---@return string? err
-function orch.json.decode(text) end
+function orch.json.decode(text, opts) end
 ---Mark a table to encode as an array (also when empty).
 ---@param t? table
 ---@return table

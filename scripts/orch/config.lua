@@ -48,7 +48,8 @@ local function defaults() return {
     tasks_dir = "tasks",
     logs_dir = "logs",
     state_db = "state/orch.db",
-    results_dir = "results",
+    results_dir = "results",             -- reports, and an inbox task's <name>_result.json (ORCH_RESULTS_DIR)
+    summaries_dir = "summaries",         -- an inbox task's <name>_summary.txt (ORCH_SUMMARIES_DIR)
     questions_dir = "agent_questions",
     feedback_dir = "feedback",           -- feedback/YYYY-MM-DD.md and instructions.md (ORCH_FEEDBACK_DIR)
   },
@@ -134,6 +135,7 @@ M.env = {
   { "ORCH_LOGS_DIR", "paths.logs_dir" },
   { "ORCH_TASKS_DIR", "paths.tasks_dir" },
   { "ORCH_RESULTS_DIR", "paths.results_dir" },
+  { "ORCH_SUMMARIES_DIR", "paths.summaries_dir" },
   { "ORCH_QUESTIONS_DIR", "paths.questions_dir" },
   { "ORCH_FEEDBACK_DIR", "paths.feedback_dir" },
   { "LOG_LEVEL", "log.level", "lower" },

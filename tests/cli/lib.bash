@@ -51,6 +51,7 @@ export CLAUDE_BASE_CWD="$T/work"
 export ORCH_STATE_DB="$T/state/orch.db"
 export ORCH_LOGS_DIR="$T/logs"
 export ORCH_RESULTS_DIR="$T/results"
+export ORCH_SUMMARIES_DIR="$T/summaries"
 export ORCH_FEEDBACK_DIR="$T/feedback"   # a day reads earlier feedback: never the project's
 # Nothing from the developer's shell or the project's .env may leak into a
 # test. The host loads $ORCH_SRC/.env without overriding variables that are
