@@ -1,6 +1,7 @@
 // Files for workflows (task files, reports, answer files): orch.read_file,
 // orch.write_file (atomic), orch.append_file, orch.list_dir, orch.file_info,
-// orch.make_dir. Relative paths resolve under the project root.
+// orch.make_dir, orch.rename, orch.remove_file. Relative paths resolve under
+// the project root.
 #include "lua/internal.h"
 #include "services/file_read.h"
 
@@ -141,10 +142,19 @@ int l_rename(lua_State* L) {
     return 1;
 }
 
+// orch.remove_file(path) -> true | nil, err   (a file or symlink; a folder is refused)
+int l_remove_file(lua_State* L) {
+    std::string path = resolve(L, luaL_checkstring(L, 1));
+    ReadError err;
+    if (!remove_file(path, err)) return return_error(L, err.code, err.message);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
 const luaL_Reg k_fs_functions[] = {
     {"read_file", l_read_file}, {"write_file", l_write_file}, {"append_file", l_append_file},
     {"list_dir", l_list_dir},   {"file_info", l_file_info},   {"make_dir", l_make_dir},
-    {"rename", l_rename},       {nullptr, nullptr},
+    {"rename", l_rename},       {"remove_file", l_remove_file}, {nullptr, nullptr},
 };
 
 }  // namespace
