@@ -162,11 +162,11 @@ int l_rename(lua_State* L) {
     return 1;
 }
 
-// orch.remove_file(path) -> true | nil, err   (a file or a symlink, never a folder)
+// orch.remove_file(path) -> true | nil, err   (a file or symlink; a folder is refused)
 int l_remove_file(lua_State* L) {
     std::string path = resolve(L, luaL_checkstring(L, 1));
-    if (unlink(path.c_str()) != 0)
-        return return_error(L, errno == ENOENT ? "not_found" : "io", path + ": " + std::strerror(errno));
+    ReadError err;
+    if (!remove_file(path, err)) return return_error(L, err.code, err.message);
     lua_pushboolean(L, 1);
     return 1;
 }

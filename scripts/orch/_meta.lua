@@ -448,6 +448,32 @@ function orch.rename(from, to, opts) end
 ---@return orch.Error?
 function orch.remove_file(path) end
 
+---@class orch.DirEvent
+---@field kind "ready"|"gone"|"dir_removed"|"rescan"
+---@field name? string  the file's basename (ready, gone)
+---@field path? string  the file's full path (ready, gone)
+---@field dir string  the watched folder, absolute
+
+---@class orch.DirWatch
+local DirWatch = {}
+---Ends the watch: fn is not called again (events already queued are dropped).
+function DirWatch:close() end
+
+---Watch a folder (not its sub-folders) with inotify on the loop; an idle
+---watch costs nothing. fn(ev) runs in a new task for each event, queued on
+---the loop: "ready" (a file closed after writing, moved in, or a symlink
+---created; a file still open gives nothing yet), "gone" (deleted or moved
+---out), "dir_removed" (the folder itself went; the watch waits for it to come
+---back), "rescan" (list the folder again: the kernel's queue overflowed, the
+---folder came back, or opts.initial_scan at the start). The watch runs until
+---handle:close(), whether or not the handle is kept.
+---@param path string
+---@param fn fun(ev: orch.DirEvent)
+---@param opts? {suffix?: string, initial_scan?: boolean}
+---@return orch.DirWatch?
+---@return orch.Error?
+function orch.watch_dir(path, fn, opts) end
+
 ---@class orch.json
 ---@field null lightuserdata  JSON null inside arrays; assigning it clears a field
 orch.json = {}
