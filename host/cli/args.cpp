@@ -166,6 +166,12 @@ const Command k_commands[] = {
          add_flag(c, "--force", "remove the kept ones too (their uncommitted changes are lost; unmerged branches stay)");
          add_flag(c, "--dry-run", "only say what would be removed and kept");
      }},
+    {"create-sample", "write a sample inbox task file, sample.task.md, in the tasks folder and print its path",
+     cmd_create_sample,
+     [](CLI::App* c) {
+         add_value(c, "--dir", "DIR", "the folder (default: paths.tasks_dir)");
+         add_flag(c, "--force", "write over a sample.task.md that is there (else: refused, exit 2)");
+     }},
     {"doctor", "effective config, claude CLI, folders, database health", cmd_doctor, [](CLI::App*) {}},
     {"hook", "run by an agent's claude before each tool call: exit 2 blocks it (the hook's JSON on stdin)",
      cmd_hook,

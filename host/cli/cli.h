@@ -37,6 +37,7 @@ int cmd_report(const Args& a);
 int cmd_serve(const Args& a);
 int cmd_clean(const Args& a);  // clean worktrees
 int cmd_hook(const Args& a);   // hook pre-tool-use: an agent's tool call, asked of the policy
+int cmd_create_sample(const Args& a);  // create-sample: the sample inbox task file
 
 // Shared set-up
 std::string find_root(const Args& a);

@@ -429,7 +429,9 @@ function orch.append_file(path, text) end
 ---@return string[]?
 ---@return orch.Error?
 function orch.list_dir(path) end
----@return {type: "file"|"dir"|"other", size: number, mtime: number, path: string}?
+---A symlink is followed: `real` is the path it resolves to (symlinks, "." and
+---".." resolved), `link` whether path itself is a symlink.
+---@return {type: "file"|"dir"|"other", size: number, mtime: number, path: string, real: string, link: boolean}?
 ---@return orch.Error?
 function orch.file_info(path) end
 ---@return true?
