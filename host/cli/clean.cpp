@@ -1,4 +1,5 @@
-// orch-host clean worktrees [--force] [--dry-run]
+// orch-host clean worktrees [--force] [--dry-run] | clean artifacts --days N [--dry-run]
+// (artifacts: cli/artifacts.cpp)
 // Mechanism only: runs workflows/lib/clean_cli.lua as a task (its git
 // commands go through orch.exec), under the run lock so no running session's
 // agent loses the worktree it works in, and prints the message it returns
@@ -14,6 +15,8 @@ namespace orch {
 using json = nlohmann::json;
 
 int cmd_clean(const Args& a) {
+    std::string what = a.positional.empty() ? "" : a.positional[0];
+    if (what == "artifacts") return cmd_clean_artifacts(a);
     auto rt = make_runtime(a, Services::Full);
     App& app = rt->app;
     RunLock lock(lock_path(app));
@@ -24,9 +27,7 @@ int cmd_clean(const Args& a) {
                 lock.holder().c_str());
         return k_exit_locked;
     }
-    json req{{"what", a.positional.empty() ? "" : a.positional[0]},
-             {"force", a.has("force")},
-             {"dry_run", a.has("dry-run")}};
+    json req{{"what", what}, {"force", a.has("force")}, {"dry_run", a.has("dry-run")}, {"days", a.has("days")}};
     int id = rt->vm->start_workflow(resolve_workflow_path(app, "workflows/lib/clean_cli.lua"), req);
     app.loop.run([&] { return !rt->vm->task_running(id); });
     json r = rt->vm->task_result(id);

@@ -202,7 +202,9 @@ end
 
 local function fail(paths, path, err)
   for _, p in ipairs(paths) do orch.remove_file(p) end
-  return nil, errors.new("artifact", format("%s: %s", path, tostring(err)), { path = path })
+  local message = tostring(err)  -- orch.write_file's names the file already
+  if not message:find(path, 1, true) then message = path .. ": " .. message end
+  return nil, errors.new("artifact", message, { path = path })
 end
 
 function M.write(cfg, t, info)

@@ -14,8 +14,10 @@ end
 local function run()
   if args.what ~= "worktrees" then
     return { exit = 2, message = "orch-host clean: unknown target '" .. tostring(args.what)
-      .. "' (clean worktrees removes the merged task worktrees)" }
+      .. "' (clean worktrees removes the merged task worktrees; clean artifacts --days N the inbox's results"
+      .. " and summaries older than N days)" }
   end
+  if args.days then return { exit = 2, message = "orch-host clean worktrees: --days is for clean artifacts" } end
   local top, err = worktree.toplevel()
   local removed, kept
   if top then removed, kept = worktree.clean({ repo = top, force = args.force, dry_run = args.dry_run }) end
