@@ -65,6 +65,12 @@ describe("summarize.plain", function()
       "Status: failed\nError: claude exited 1: usage limit")
   end)
 
+  it("a cleared field (JSON null) and {path=} entries read as they should", function()
+    eq(S.plain({ status = "completed", result = orch.json.null, error = orch.json.null,
+                 files_touched = { { path = "a.c" } } }),
+      "Status: completed\nFiles: a.c")
+  end)
+
   it("takes files_changed when files_touched is not there", function()
     has(S.plain({ status = "completed", files_changed = { "a.txt" } }), "Files: a.txt")
   end)
@@ -147,6 +153,6 @@ describe("summarize.summary", function()
     eq(r.via, "plain")
     has(r.fallback, "boom")
     eq(S.summary(OFF, nil).text, "Status: unknown")
-    eq(S.summary(nil, task()).via, "plain")
+    eq(S.summary({ ollama = { enabled = "false" } }, task()).via, "plain")
   end)
 end)

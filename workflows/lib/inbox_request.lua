@@ -225,6 +225,7 @@ local function ask(cfg, text, types)
 end
 
 function M.structure(cfg, text)
+  cfg = cfg or orch.config
   text = type(text) == "string" and text or ""
   if trim(text) == "" then return nil, orch.err("empty", "the request is empty") end
   local cwd, refused = where.resolve(cfg, text)

@@ -87,10 +87,11 @@ function M.forget() down = {} end
 
 -- One request -> the decoded answer | nil, err. A refused connection is
 -- remembered for M.DOWN_FOR seconds when enabled = "auto".
-local function call(cfg, method, path, body, timeout)
+local function call(cfg, method, path, body, timeout, limit_name)
   local url, uerr = M.usable(cfg)
   if not url then return nil, uerr end
   timeout = timeout or tonumber(section(cfg).timeout) or 20
+  limit_name = limit_name or "ollama.timeout"
   local started = orch.monotonic()
   local r, err = http({ method = method, url = url .. path, timeout = timeout,
                         body = body and orch.json.encode(body) or nil, content_type = "application/json" })
@@ -104,7 +105,7 @@ local function call(cfg, method, path, body, timeout)
       return fail("down", reason)
     end
     if orch.monotonic() - started >= timeout * 0.9 then
-      return fail("timeout", string.format("Ollama at %s gave no answer within %g s (ollama.timeout)", url, timeout))
+      return fail("timeout", string.format("Ollama at %s gave no answer within %g s (%s)", url, timeout, limit_name))
     end
     return fail("down", "Ollama at " .. url .. ": " .. msg)
   end
@@ -170,11 +171,12 @@ function M.probe(cfg, timeout)
   if not url then out.error = uerr return out end
   local probe_cfg = { ollama = { enabled = "true", host = url, model = out.model,
                                  timeout = timeout or M.PROBE_TIMEOUT } }
-  local v, err = call(probe_cfg, "GET", "/api/version")
+  local limit = "the look's limit"
+  local v, err = call(probe_cfg, "GET", "/api/version", nil, nil, limit)
   if not v then out.error = tostring(err) return out end
   out.reachable = true
   out.version = type(v.version) == "string" and v.version or nil
-  local tags, terr = call(probe_cfg, "GET", "/api/tags")
+  local tags, terr = call(probe_cfg, "GET", "/api/tags", nil, nil, limit)
   if not tags then out.error = tostring(terr) return out end
   for _, m in ipairs(type(tags.models) == "table" and tags.models or {}) do
     local name = type(m) == "table" and (m.name or m.model)

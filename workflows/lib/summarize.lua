@@ -30,12 +30,23 @@ M.PROMPT = "Summarize the outcome of this coding task in two to four plain sente
   .. " Say what was done, what changed, and what is left or failed. Answer with the summary text only,"
   .. " no JSON, no headings.\n\nTask: %s\nStatus: %s\nFiles touched: %s\nError: %s\n\nResult:\n%s\n"
 
-local function files_of(t)
-  local f = t.files_touched or t.files_changed
-  return type(f) == "table" and f or {}
+local function trim(s) return (tostring(s or ""):gsub("^%s+", ""):gsub("%s+$", "")) end
+
+-- a field's text: "" for nil, JSON null (a cleared field) and tables
+local function text_of(v)
+  local k = type(v)
+  return (k == "string" or k == "number" or k == "boolean") and trim(v) or ""
 end
 
-local function trim(s) return (tostring(s or ""):gsub("^%s+", ""):gsub("%s+$", "")) end
+local function files_of(t)
+  local f = t.files_touched or t.files_changed
+  local out = {}
+  for _, p in ipairs(type(f) == "table" and f or {}) do
+    local path = type(p) == "table" and p.path or p
+    if text_of(path) ~= "" then out[#out + 1] = text_of(path) end
+  end
+  return out
+end
 
 local function files_line(files)
   local shown = {}
@@ -47,27 +58,26 @@ end
 
 function M.plain(t)
   t = type(t) == "table" and t or {}
-  local out = { "Status: " .. tostring(t.status or "unknown") }
+  local out = { "Status: " .. (text_of(t.status) ~= "" and text_of(t.status) or "unknown") }
   local lines = {}
-  for line in (trim(t.result) .. "\n"):gmatch("([^\n]*)\n") do
+  for line in (text_of(t.result) .. "\n"):gmatch("([^\n]*)\n") do
     if #lines >= M.RESULT_LINES then break end
     if line:match("%S") then lines[#lines + 1] = line:gsub("%s+$", "") end
   end
   if #lines > 0 then out[#out + 1] = fmt.truncate(table.concat(lines, "\n"), M.RESULT_CHARS) end
   local files = files_of(t)
   if #files > 0 then out[#out + 1] = "Files: " .. files_line(files) end
-  if t.error ~= nil and type(t.error) ~= "userdata" and trim(t.error) ~= "" then
-    out[#out + 1] = "Error: " .. fmt.truncate(trim(t.error), M.ERROR_CHARS)
-  end
+  if text_of(t.error) ~= "" then out[#out + 1] = "Error: " .. fmt.truncate(text_of(t.error), M.ERROR_CHARS) end
   return table.concat(out, "\n")
 end
 
 function M.prompt(t)
-  local files = files_of(t)
-  local err = (t.error ~= nil and type(t.error) ~= "userdata") and trim(t.error) or ""
-  return string.format(M.PROMPT, tostring(t.title or t.id or "?"), tostring(t.status or "unknown"),
+  local files, err = files_of(t), text_of(t.error)
+  local title = text_of(t.title) ~= "" and text_of(t.title) or text_of(t.id)
+  local status = text_of(t.status) ~= "" and text_of(t.status) or "unknown"
+  return string.format(M.PROMPT, title ~= "" and title or "?", status,
     #files > 0 and files_line(files) or "none", err ~= "" and err or "none",
-    fmt.truncate(trim(t.result), M.PROMPT_RESULT_CHARS))
+    fmt.truncate(text_of(t.result), M.PROMPT_RESULT_CHARS))
 end
 
 function M.check(answer, prompt)
@@ -98,7 +108,8 @@ local function ask(cfg, t)
 end
 
 function M.summary(cfg, t)
-  local ok, res, why = pcall(ask, cfg, t)
+  cfg = cfg or orch.config
+  local ok, res, why = pcall(ask, cfg, type(t) == "table" and t or {})
   if ok and res then return res end
   local reason = ok and why or ("the model path failed: " .. tostring(res))
   local pok, text = pcall(M.plain, t)
