@@ -160,10 +160,11 @@ const Command k_commands[] = {
          add_count(c, "--lines", "the last N lines (default 30)");
          add_flag(c, "--follow", "then print new lines as they come (Ctrl-C ends)");
      }},
-    {"clean", "remove task worktrees whose branch is merged and that hold no uncommitted work", cmd_clean,
+    {"clean", "remove merged task worktrees holding no uncommitted work; or archive processed task files", cmd_clean,
      [](CLI::App* c) {
-         add_positional(c, "WHAT", "worktrees", false, true);
+         add_positional(c, "WHAT", "worktrees | tasks (move processed task files to processed/)", false, true);
          add_flag(c, "--force", "remove the kept ones too (their uncommitted changes are lost; unmerged branches stay)");
+         add_flag(c, "--all", "tasks: move every task file, processed or not (refused while a host runs)");
          add_flag(c, "--dry-run", "only say what would be removed and kept");
      }},
     {"doctor", "effective config, claude CLI, folders, database health", cmd_doctor, [](CLI::App*) {}},

@@ -1,4 +1,4 @@
-// orch-host clean worktrees [--force] [--dry-run]
+// orch-host clean worktrees [--force] [--dry-run] | clean tasks [--all] [--dry-run]
 // Mechanism only: runs workflows/lib/clean_cli.lua as a task (its git
 // commands go through orch.exec), under the run lock so no running session's
 // agent loses the worktree it works in, and prints the message it returns
@@ -16,16 +16,28 @@ using json = nlohmann::json;
 int cmd_clean(const Args& a) {
     auto rt = make_runtime(a, Services::Full);
     App& app = rt->app;
+    std::string what = a.positional.empty() ? "" : a.positional[0];
     RunLock lock(lock_path(app));
-    if (!lock.acquire("pid " + std::to_string(getpid()) + ", clean")) {
+    // clean tasks moves only files the ledger has as processed, beside a running
+    // host; with --all it would take files the host may be running
+    bool tasks = what == "tasks";
+    if ((!tasks || a.has("all")) && !lock.acquire("pid " + std::to_string(getpid()) + ", clean")) {
+        if (tasks) {
+            fprintf(stderr,
+                    "orch-host clean tasks --all: a host is running (%s); it may be running these task files.\n"
+                    "Clean when it has ended, or without --all (only the files already processed move).\n",
+                    lock.holder().c_str());
+            return k_exit_locked;
+        }
         fprintf(stderr,
                 "orch-host clean: another run is active (%s); its agents may be working in these worktrees.\n"
                 "Clean when it has ended.\n",
                 lock.holder().c_str());
         return k_exit_locked;
     }
-    json req{{"what", a.positional.empty() ? "" : a.positional[0]},
+    json req{{"what", what},
              {"force", a.has("force")},
+             {"all", a.has("all")},
              {"dry_run", a.has("dry-run")}};
     int id = rt->vm->start_workflow(resolve_workflow_path(app, "workflows/lib/clean_cli.lua"), req);
     app.loop.run([&] { return !rt->vm->task_running(id); });
