@@ -51,6 +51,7 @@ local function setup(opts)
   local w = { dir = dir, events = {}, logs = {}, rows = opts.rows or {} }
   w.q = inbox_queue.new({ paths = { tasks_dir = dir } }, {
     parse = opts.parse or fake_parse,
+    hash = hash,
     now = function() return 1764600000 end,
     emit = function(ev, f) w.events[#w.events + 1] = { ev = ev, f = f } end,
     log = function(level, msg) w.logs[#w.logs + 1] = level .. " " .. msg end,
@@ -329,6 +330,16 @@ describe("the inbox queue", function()
     eq(w.q:offer("a.task.md").title, "v2")
   end)
 
+  it("a quick hash that disagrees with the parser's: the file is parsed again, and moves when unchanged", function()
+    local w = setup()
+    local q = inbox_queue.new({ paths = { tasks_dir = w.dir } }, { parse = fake_parse, hash = function() return "?" end,
+      emit = function() end, log = function() end, state = { load = function() end, save = function() end } })
+    w.write("a.task.md", "id: a\n")
+    ok(q:offer("a.task.md"))
+    q:finished(q:take(), "completed")
+    ok(w.exists("processed/a.task.md"))
+  end)
+
   it("a file deleted while it runs: finished logs it, records the ledger, no error", function()
     local w = setup()
     w.write("a.task.md", "id: a\n")
@@ -417,11 +428,27 @@ describe("the inbox queue", function()
     ok(w.exists("notes.txt"))
   end)
 
+  it("with the inbox task parser (the default): a real file queues, a broken one fails naming its line", function()
+    local has = pcall(require, "lib.inbox_task")
+    if not has then return end                  -- the parser not in this tree yet
+    local dir = folder()
+    local q = inbox_queue.new({ paths = { tasks_dir = dir } }, { emit = function() end, log = function() end,
+      state = { load = function() end, save = function() end } })
+    assert(orch.write_file(dir .. "/real.task.md",
+      "---\nid: real\ntype: fix\npriority: high\ncreated: 2026-01-01T00:00:00Z\n---\n**Prompt:**\nDo it.\n"))
+    assert(orch.write_file(dir .. "/broken.task.md", "---\nid: [x\n---\n**Prompt:**\nx\n"))
+    local t = q:offer("real.task.md")
+    eq({ t.id, t.inbox.priority_rank, type(t.inbox.sha) }, { "real", 1, "string" })
+    eq({ q:offer("broken.task.md") }, { nil, "invalid" })
+    local reason = orch.read_file(dir .. "/failed/broken.task.md.reason")
+    ok(reason:find(dir .. "/broken.task.md:", 1, true) and reason:match("broken%.task%.md:%d+:"), reason)
+  end)
+
   it("a restart (a new queue over the same ledger, the host's state) does not run a processed file again", function()
     local id = "restart-" .. orch.pid .. "-" .. math.floor(orch.now() * 1000)
     local dir = folder()
     local cfg = { paths = { tasks_dir = dir } }
-    local quiet = { parse = fake_parse, emit = function() end, log = function() end }
+    local quiet = { parse = fake_parse, hash = hash, emit = function() end, log = function() end }
     local q1 = inbox_queue.new(cfg, quiet)
     assert(orch.write_file(dir .. "/r.task.md", "id: " .. id .. "\n"))
     assert(orch.write_file(dir .. "/s.task.md", "id: " .. id .. "-s\n"))

@@ -3,6 +3,8 @@
 --
 -- local q = inbox_queue.new(cfg, opts)
 --   opts.parse(path, {root=}) -> task | nil, err   (default lib/inbox_task.load)
+--   opts.hash(text) -> the parser's inbox.sha of that text (default lib/sha256.hex;
+--   only a quick check: when it differs, the file is parsed again)
 --   opts.now() -> epoch seconds, opts.emit(event, fields), opts.log(level, msg),
 --   opts.state = {load = fn(key), save = fn(key, value)}  (default the host's state)
 --   opts.session: the session named in the events
@@ -78,6 +80,10 @@ function M.new(cfg, opts)
   local q = setmetatable({
     dir = (cfg.paths and cfg.paths.tasks_dir or "tasks"):gsub("/+$", ""),
     parse = opts.parse or function(path, o) return require("lib.inbox_task").load(path, o) end,
+    hash = opts.hash or function(text)
+      local ok, sha256 = pcall(require, "lib.sha256")
+      return ok and sha256.hex(text) or nil
+    end,
     now = opts.now or orch.now,
     emit = opts.emit or orch.emit,
     log = opts.log or orch.log,
@@ -210,9 +216,11 @@ end
 -- the file still holds what ran? -> true | nil, why it stays
 function Q:unchanged(t, name)
   if self.by_name[name] then return nil, "a newer version is queued" end
-  local now_t, err = self.parse(self:path(name), { root = self.dir })
-  if now_t then
-    if now_t.inbox.sha == t.inbox.sha then return true end
+  local text, err = orch.read_file(self:path(name))
+  if text and self.hash(text) == t.inbox.sha then return true end   -- the quick way: no parse
+  if text then
+    local now_t = self.parse(self:path(name), { root = self.dir })  -- the parser's hash is the word
+    if now_t and now_t.inbox.sha == t.inbox.sha then return true end
     return nil, "it was rewritten while it ran"
   end
   if not orch.file_info(self:path(name)) then return true end   -- gone (or a dangling link): move says
@@ -230,8 +238,6 @@ function Q:finished(t, status, reason)
   local row = { sha = t.inbox.sha, status = status, at = now, file = name,
     version = old and (old.sha == t.inbox.sha and old.version or (tonumber(old.version) or 1) + 1) or 1 }
   local done = M.DONE[status] == true
-  local key = M.KEY .. tostring(t.id)
-  self.save(key, row)                           -- before the move: a crash between them does not run it again
   local ok, why = self:unchanged(t, name)
   local dest
   if ok then
@@ -241,10 +247,10 @@ function Q:finished(t, status, reason)
   else
     self.log("info", "inbox: " .. self:path(name) .. " stays: " .. why)
   end
-  if dest then
-    row.to = dest
-    self.save(key, row)
-  end
+  -- after the move: a crash before it leaves the file to run again, one after
+  -- it leaves the file in processed/ (the row only stops a copy dropped later)
+  row.to = dest
+  self.save(M.KEY .. tostring(t.id), row)
   self.emit("task_archived", { session = self.session, task = t.id, status = status, file = name, to = dest })
   return dest
 end
