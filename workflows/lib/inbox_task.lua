@@ -24,7 +24,6 @@ local errors = require("orch.errors")
 local model = require("lib.task_model")
 local md = require("lib.tasks_md")
 local yaml_file = require("lib.tasks_yaml")
-local sha256 = require("lib.sha256")
 local B = require("lib.inbox_task_body")
 local cron = require("lib.cron")
 
@@ -135,7 +134,7 @@ local function parse_impl(text, file)
   if #text > M.MAX_BYTES then
     fail("too_large", file, nil, nil, "%d bytes, the limit is %d MB", #text, M.MAX_BYTES / 1048576)
   end
-  local sha = sha256.hex(text)
+  local sha = orch.sha256(text)
   local nul = find(text, "%z")
   if nul then
     local _, nl = sub(text, 1, nul - 1):gsub("\n", "")
