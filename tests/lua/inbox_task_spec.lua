@@ -139,6 +139,8 @@ describe("inbox_task.parse", function()
     local t = assert(parse("---\ntype: fix\ntitle: From the front matter\nrequires_approval: true\n---\n"
       .. "# From the heading\n**Prompt:**\nx\n"))
     eq({ t.title, t.requires_approval }, { "From the front matter", true })
+    local t2 = assert(parse("---\ntype: fix\n---\n#   Closed heading  ##\n**Prompt:**\nx\n"))
+    eq({ t2.title, t2.line }, { "Closed heading", 4 })
   end)
 
   it("is an empty section, or none, when a list or the context has nothing", function()
@@ -168,6 +170,9 @@ end)
 -- Each bad file: its error code, its line, the start of its message.
 local BAD = {
   { "no front matter", "# Title\n**Prompt:** x\n", "no_front_matter", 1, "x.task.md:1: no front matter" },
+  { "an empty file", "", "no_front_matter", 1, "x.task.md:1: no front matter" },
+  { "blank lines before the front matter", "\n---\ntype: fix\n---\n**Prompt:** x\n", "no_front_matter", 1,
+    "x.task.md:1: no front matter" },
   { "unterminated front matter", "---\ntype: fix\n**Prompt:** x\n", "unterminated_front_matter", 1,
     "x.task.md:1: the front matter opened here has no closing '---' line" },
   { "broken YAML", "---\ntype: fix\nid: a: b\n---\n**Prompt:** x\n", "syntax", 3, "x.task.md:3:%d+: front matter: " },

@@ -26,6 +26,7 @@ local md = require("lib.tasks_md")
 local yaml_file = require("lib.tasks_yaml")
 local B = require("lib.inbox_task_body")
 local cron = require("lib.cron")
+local acceptance = require("lib.acceptance")
 
 local M = {}
 
@@ -187,7 +188,7 @@ function M.load(path, opts)
   if opts.root then
     local root, rerr = orch.file_info(opts.root)
     if not root then return nil, errors.new(rerr.code or "io", tostring(rerr), { file = path, stage = "read" }) end
-    if not require("lib.acceptance").within(info.real or info.path, root.real or root.path) then
+    if not acceptance.within(info.real or info.path, root.real or root.path) then
       return nil, errors.new("outside_root", format("%s: %s to %s, outside the folder %s", path,
         info.link and "a symlink" or "resolves", tostring(info.real), tostring(root.real or root.path)),
         { file = path })
