@@ -168,6 +168,9 @@ end
 function Q:gone(name)
   name = basename(name)
   local e = self.by_name[name]
+  if not e and self.running[name] then
+    self.log("info", "inbox: " .. self:path(name) .. " was deleted while its task runs: the run goes on")
+  end
   if e then
     self:drop(e)
     self.log("info", string.format("inbox: %s was deleted while queued: task %s dropped",
