@@ -232,7 +232,8 @@ end
 
 function Q:finished(t, status, reason)
   local name = basename(t.inbox.file)
-  if self.running[name] == t then self.running[name] = nil end
+  local run = self.running[name]
+  if run and (run == t or run.id == t.id) then self.running[name] = nil end  -- t may be the session's copy
   self.running_ids[t.id] = nil
   local k = content_key(t)
   if self.content[k] == name then self.content[k] = nil end
