@@ -40,7 +40,6 @@ int cmd_hook(const Args& a);   // hook pre-tool-use: an agent's tool call, asked
 
 // Shared set-up
 std::string find_root(const Args& a);
-void load_dotenv(const std::string& path);  // throws with file:line on bad lines
 std::string mask_secret(const std::string& v);
 
 }  // namespace orch

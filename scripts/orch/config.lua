@@ -350,4 +350,83 @@ function M.load(path, root, getenv, must_exist, guard)
   return cfg
 end
 
+-- Two config values alike: tables by content, anything else (functions of
+-- notify.routes among them) by identity.
+local function same(a, b)
+  if a == b then return true end
+  if type(a) ~= "table" or type(b) ~= "table" then return false end
+  for k, v in pairs(a) do
+    if not same(v, b[k]) then return false end
+  end
+  for k in pairs(b) do
+    if a[k] == nil then return false end
+  end
+  return true
+end
+
+-- dst takes src's content in place: its nested tables stay the same tables
+-- (src's own are fresh from load, so nothing else holds them)
+local function fill(dst, src)
+  for k, v in pairs(src) do
+    if type(v) == "table" and type(dst[k]) == "table" then fill(dst[k], v) else dst[k] = v end
+  end
+  for k in pairs(dst) do
+    if src[k] == nil then dst[k] = nil end
+  end
+end
+
+-- update(cur, new) -> the keys whose values changed, sorted ("claude.timeout",
+-- a list or free-form table such as "claude.env" as one key). cur becomes
+-- new IN PLACE: the same tables (modules hold `local cfg = orch.config` and
+-- `cfg.orchestrator`), keys new lacks removed, `_sources` too.
+function M.update(cur, new)
+  local changed = {}
+  local function walk(dst, src, shape, prefix)
+    for k, v in pairs(src) do
+      local key = prefix == "" and tostring(k) or prefix .. "." .. tostring(k)
+      local d, sh = dst[k], shape and shape[k]
+      if not same(d, v) then
+        local section = type(sh) == "table" and not is_list(sh)
+        if section and type(d) == "table" and type(v) == "table" then
+          walk(d, v, sh, key)
+        else
+          changed[#changed + 1] = key
+          if type(d) == "table" and type(v) == "table" then fill(d, v) else dst[k] = v end
+        end
+      end
+    end
+    for k in pairs(dst) do
+      if src[k] == nil then
+        changed[#changed + 1] = prefix == "" and tostring(k) or prefix .. "." .. tostring(k)
+        dst[k] = nil
+      end
+    end
+  end
+  local sources = new._sources
+  new._sources = nil
+  local cur_sources = cur._sources
+  cur._sources = nil
+  walk(cur, new, M.defaults, "")
+  if type(cur_sources) == "table" then fill(cur_sources, sources or {}) else cur_sources = sources end
+  cur._sources = cur_sources
+  table.sort(changed)
+  return changed
+end
+
+-- reload(cur, path, root, overrides, must_exist, guard) -> changed keys | nil, message:
+-- the config built again the way load() builds it at start, with the
+-- environment as .env now makes it (overrides: NAME = value, or false for a
+-- variable .env no longer sets; others as the process has them), then put
+-- into cur by update(). A bad config leaves cur as it was.
+function M.reload(cur, path, root, overrides, must_exist, guard)
+  local function getenv(name)
+    local v = overrides and overrides[name]
+    if v == nil then return os.getenv(name) end
+    return v or nil
+  end
+  local new, err = M.load(path, root, getenv, must_exist, guard)
+  if not new then return nil, err end
+  return M.update(cur, new)
+end
+
 return M
