@@ -93,7 +93,11 @@ local function defaults() return {
   budget = { max_cost_usd = 0, warn_at = 0.75,
              stop_agents = false },      -- at the budget: stop the running agents too (else they finish)
   control = { poll_interval = 2 },      -- seconds; a fallback look (decisions, commands, answer files arrive at once)
-  log = { level = "info" },
+  log = {
+    level = "info",                      -- LOG_LEVEL: debug | info | warn | error
+    main_log_kb = 1024,                  -- logs/orchestrator.log is rotated at this size (ORCH_MAIN_LOG_KB)
+    main_log_files = 3,                  -- orchestrator.log, .1.log, .2.log: the most kept (ORCH_MAIN_LOG_FILES)
+  },
   lua = {
     max_run_seconds = 30,                -- Lua that runs this long without waiting is stopped
     jit = false,                         -- the JIT compiler (compiled loops cannot be stopped)
@@ -137,6 +141,8 @@ M.env = {
   { "ORCH_QUESTIONS_DIR", "paths.questions_dir" },
   { "ORCH_FEEDBACK_DIR", "paths.feedback_dir" },
   { "LOG_LEVEL", "log.level", "lower" },
+  { "ORCH_MAIN_LOG_KB", "log.main_log_kb", "number" },
+  { "ORCH_MAIN_LOG_FILES", "log.main_log_files", "number" },
   { "ORCH_WORKSPACE_ROOT", "workspace.root" },
   { "ORCH_WORKSPACE_MODE", "workspace.mode", "lower" },
   { "ORCH_LUA_MAX_RUN_SECONDS", "lua.max_run_seconds", "number" },
@@ -298,6 +304,9 @@ local function validate(cfg, file, sources)
   if lv ~= "debug" and lv ~= "info" and lv ~= "warn" and lv ~= "error" then
     fail("log.level", "must be debug, info, warn or error (got '" .. tostring(lv) .. "')")
   end
+  if cfg.log.main_log_kb < 1 then fail("log.main_log_kb", "must be >= 1 (KB)") end
+  local mf = cfg.log.main_log_files
+  if mf < 1 or mf > 1000 or mf % 1 ~= 0 then fail("log.main_log_files", "must be a whole number 1..1000") end
   require("orch.notify").resolve(cfg, fail)  -- notify.sinks and notify.routes
 end
 
