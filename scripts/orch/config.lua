@@ -300,13 +300,13 @@ local function validate(cfg, file, sources)
   if not cfg.workspace.remote:match("^[^%s-][^%s]*$") then
     fail("workspace.remote", "must name a git remote (got '" .. cfg.workspace.remote .. "')")
   end
+  if cfg.log.main_log_kb < 1 then fail("log.main_log_kb", "must be >= 1 (KB)") end
+  local mf = cfg.log.main_log_files
+  if mf < 1 or mf > 1000 or mf % 1 ~= 0 then fail("log.main_log_files", "must be a whole number 1..1000") end
   local lv = cfg.log.level
   if lv ~= "debug" and lv ~= "info" and lv ~= "warn" and lv ~= "error" then
     fail("log.level", "must be debug, info, warn or error (got '" .. tostring(lv) .. "')")
   end
-  if cfg.log.main_log_kb < 1 then fail("log.main_log_kb", "must be >= 1 (KB)") end
-  local mf = cfg.log.main_log_files
-  if mf < 1 or mf > 1000 or mf % 1 ~= 0 then fail("log.main_log_files", "must be a whole number 1..1000") end
   require("orch.notify").resolve(cfg, fail)  -- notify.sinks and notify.routes
 end
 
