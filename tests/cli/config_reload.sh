@@ -42,6 +42,7 @@ for n = 1, tonumber(os.getenv("PHASES")) do
   local again, err2 = orch.reload_config()
   local r = orch.run_claude({ prompt = "[fake:sleep_then_ok:2]" })
   local c = orch.config.claude
+  orch.log("debug", "phase-" .. n .. "-debug")  -- kept once log.level = "debug" is in force
   assert(orch.write_file(orch.root .. "/phase" .. n .. ".json", orch.json.encode({
     changed = keys(changed), err = err and tostring(err) or orch.json.null,
     again = keys(again), err2 = err2 and tostring(err2) or orch.json.null,
@@ -87,10 +88,10 @@ CLAUDE_CLI_PATH=$T/bin/claude-b
 CLAUDE_TIMEOUT_SEC=1
 CLAUDE_MODEL=dotenv-model-2
 ENV
-echo 'return { claude = { nice = 0, max_turns = 9 } }' >"$P/workflows/config.lua"
+echo 'return { claude = { nice = 0, max_turns = 9 }, log = { level = "debug" } }' >"$P/workflows/config.lua"
 go 1
 wait_for test -s "$P/phase2.json"
-expect_eq "$(J 2 "p['changed'], '|', p['again'], p['err']")" "claude.max_turns claude.path claude.timeout |  None" \
+expect_eq "$(J 2 "p['changed'], '|', p['again'], p['err']")" "claude.max_turns claude.path claude.timeout log.level |  None" \
     "phase 2: the changed keys, then {} when nothing changed"
 expect_eq "$(J 2 "p['ok'], p['error'], p['timeout'], p['max_turns'], p['model'], p['source'], p['same']")" \
     "False timed out after 1 s 1 9 real-model config True" "phase 2: the new values in force"
@@ -101,7 +102,7 @@ argv_of 2 | grep -q -- "--model real-model " || fail "phase 2: .env's model won 
 # 3: an unknown key: the old config (and the old .env values) stay
 echo 'CLAUDE_TIMEOUT_SEC=30' >>"$P/.env"
 sed -i 's/^CLAUDE_TIMEOUT_SEC=1$//' "$P/.env"
-echo 'return { claude = { nice = 0, max_turns = 9, timeuot = 5 } }' >"$P/workflows/config.lua"
+echo 'return { claude = { nice = 0, max_turns = 9, timeuot = 5 }, log = { level = "debug" } }' >"$P/workflows/config.lua"
 go 2
 wait_for test -s "$P/phase3.json"
 err=$(J 3 "p['err']")
@@ -119,7 +120,7 @@ case $err in *"workflows/config.lua:1:"*) ;; *) fail "phase 4: the error names n
 expect_eq "$(J 4 "p['timeout'], p['max_turns']")" "1 9" "phase 4: the old config in force"
 
 # 5: a good config.lua, a bad .env line
-echo 'return { claude = { nice = 0, max_turns = 9 } }' >"$P/workflows/config.lua"
+echo 'return { claude = { nice = 0, max_turns = 9 }, log = { level = "debug" } }' >"$P/workflows/config.lua"
 echo 'not a line' >>"$P/.env"
 go 4
 wait_for test -s "$P/phase5.json"
@@ -141,8 +142,10 @@ expect_eq "$?" 0 "the workflow's exit code: $(cat "$T/out")"
 # each bad config was logged once, not on every call
 daily=$T/logs/$(date +%F).log
 expect_eq "$(grep -c "config not reloaded" "$daily")" 3 "warnings in the daily log"
-grep -q "config reloaded: claude.max_turns, claude.path, claude.timeout; .env: CLAUDE_CLI_PATH, CLAUDE_MAX_TURNS (unset), CLAUDE_TIMEOUT_SEC, FAKE_MARK (unset)" "$daily" \
+grep -q "config reloaded: claude.max_turns, claude.path, claude.timeout, log.level; .env: CLAUDE_CLI_PATH, CLAUDE_MAX_TURNS (unset), CLAUDE_TIMEOUT_SEC, FAKE_MARK (unset)" "$daily" \
     || fail "no 'config reloaded' line: $(grep config "$daily")"
+expect_eq "$(grep -o 'phase-[0-9]-debug' "$daily" | tr '\n' ' ')" "phase-2-debug phase-3-debug phase-4-debug phase-5-debug phase-6-debug " \
+    "log.level = debug in force from phase 2"
 
 # doctor: what is in force, from where (.env or the real environment), and
 # when the two files last changed
