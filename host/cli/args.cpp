@@ -160,12 +160,28 @@ const Command k_commands[] = {
          add_count(c, "--lines", "the last N lines (default 30)");
          add_flag(c, "--follow", "then print new lines as they come (Ctrl-C ends)");
      }},
-    {"clean", "remove task worktrees whose branch is merged and that hold no uncommitted work", cmd_clean,
+    {"clean",
+     "worktrees: remove task worktrees whose branch is merged and that hold no uncommitted work; "
+     "tasks: move processed inbox task files to processed/; artifacts: remove results and summaries older than --days",
+     cmd_clean,
      [](CLI::App* c) {
-         add_positional(c, "WHAT", "worktrees", false, true);
-         add_flag(c, "--force", "remove the kept ones too (their uncommitted changes are lost; unmerged branches stay)");
-         add_flag(c, "--dry-run", "only say what would be removed and kept");
+         add_positional(c, "WHAT", "worktrees | tasks | artifacts", false, true);
+         add_flag(c, "--force", "worktrees: remove the kept ones too (their uncommitted changes are lost; unmerged "
+                  "branches stay)");
+         add_flag(c, "--all", "tasks: move every task file, processed or not (refused while a host runs)");
+         add_flag(c, "--dry-run", "only say what would be removed, moved or kept");
+         add_value(c, "--days", "N", "artifacts: those last changed more than N days ago (N >= 1)");
      }},
+    {"create-sample", "write a sample inbox task file, sample.task.md, in the tasks folder and print its path",
+     cmd_create_sample,
+     [](CLI::App* c) {
+         add_value(c, "--dir", "DIR", "the folder (default: paths.tasks_dir)");
+         add_flag(c, "--force", "write over a sample.task.md that is there (else: refused, exit 2)");
+     }},
+    {"validate-artifacts",
+     "check every results/*_result.json against docs/schema/task-result.schema.json (exit 1: one is not valid)",
+     cmd_validate_artifacts,
+     [](CLI::App* c) { add_positional(c, "DIR|FILE", "a folder of results, or one (default: paths.results_dir)"); }},
     {"doctor", "effective config, claude CLI, folders, database health", cmd_doctor, [](CLI::App*) {}},
     {"hook", "run by an agent's claude before each tool call: exit 2 blocks it (the hook's JSON on stdin)",
      cmd_hook,

@@ -1,4 +1,6 @@
-// orch-host clean worktrees [--force] [--dry-run]
+// orch-host clean worktrees [--force] [--dry-run] | clean tasks [--all] [--dry-run]
+// | clean artifacts --days N [--dry-run]
+// (artifacts: cli/artifacts.cpp)
 // Mechanism only: runs workflows/lib/clean_cli.lua as a task (its git
 // commands go through orch.exec), under the run lock so no running session's
 // agent loses the worktree it works in, and prints the message it returns
@@ -14,19 +16,33 @@ namespace orch {
 using json = nlohmann::json;
 
 int cmd_clean(const Args& a) {
+    std::string what = a.positional.empty() ? "" : a.positional[0];
+    if (what == "artifacts") return cmd_clean_artifacts(a);
     auto rt = make_runtime(a, Services::Full);
     App& app = rt->app;
     RunLock lock(lock_path(app));
-    if (!lock.acquire("pid " + std::to_string(getpid()) + ", clean")) {
+    // clean tasks moves only files the ledger has as processed, beside a running
+    // host; with --all it would take files the host may be running
+    bool tasks = what == "tasks";
+    if ((!tasks || a.has("all")) && !lock.acquire("pid " + std::to_string(getpid()) + ", clean")) {
+        if (tasks) {
+            fprintf(stderr,
+                    "orch-host clean tasks --all: a host is running (%s); it may be running these task files.\n"
+                    "Clean when it has ended, or without --all (only the files already processed move).\n",
+                    lock.holder().c_str());
+            return k_exit_locked;
+        }
         fprintf(stderr,
                 "orch-host clean: another run is active (%s); its agents may be working in these worktrees.\n"
                 "Clean when it has ended.\n",
                 lock.holder().c_str());
         return k_exit_locked;
     }
-    json req{{"what", a.positional.empty() ? "" : a.positional[0]},
+    json req{{"what", what},
              {"force", a.has("force")},
-             {"dry_run", a.has("dry-run")}};
+             {"all", a.has("all")},
+             {"dry_run", a.has("dry-run")},
+             {"days", a.has("days")}};
     int id = rt->vm->start_workflow(resolve_workflow_path(app, "workflows/lib/clean_cli.lua"), req);
     app.loop.run([&] { return !rt->vm->task_running(id); });
     json r = rt->vm->task_result(id);

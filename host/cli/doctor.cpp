@@ -6,7 +6,6 @@
 #include "services/process.h"
 #include "services/store.h"
 
-#include <array>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
@@ -38,18 +37,6 @@ void print_config(const json& j, const std::string& prefix, const json& sources)
         std::string src = sources.contains(key) ? sources[key].get<std::string>() : "default";
         printf("  %-34s %-40s %s\n", key.c_str(), shown.c_str(), src.c_str());
     }
-}
-
-std::string run_capture(const std::string& exe, const std::string& arg) {
-    std::string cmd = "timeout 20 '" + exe + "' " + arg + " 2>&1";
-    FILE* p = popen(cmd.c_str(), "r");
-    if (!p) return "";
-    std::array<char, 512> buf{};
-    std::string out;
-    while (fgets(buf.data(), buf.size(), p)) out += buf.data();
-    pclose(p);
-    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-    return out;
 }
 
 // the first credential of the environment claude reads, masked: "ANTHROPIC_API_KEY sk****cd"
@@ -123,6 +110,9 @@ int cmd_doctor(const Args& a) {
     printf("  %s %-22s %s\n", "ok  ", "agent config dirs",
            (app.path_from_root(paths_dir(app)) + "/agents/<session>-<task>/claude (CLAUDE_CONFIG_DIR, one per task)")
                .c_str());
+
+    printf("\nLocal model (Ollama)\n");
+    problems += print_components(*rt, json::object());
 
     printf("\nFolders\n");
     auto paths = app.config.value("paths", json::object());

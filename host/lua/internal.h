@@ -134,6 +134,7 @@ void register_http_api(lua_State* L);
 void register_time_api(lua_State* L);
 void register_log_api(lua_State* L);
 void register_fs_api(lua_State* L);
+void register_watch_api(lua_State* L);
 void register_yaml_api(lua_State* L);
 void register_server_api(lua_State* L);
 

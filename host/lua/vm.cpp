@@ -165,6 +165,7 @@ Vm::Vm(App& app) : st_(std::make_unique<VmState>(app)) {
     register_time_api(L);
     register_log_api(L);
     register_fs_api(L);
+    register_watch_api(L);
     lua_pushcfunction(L, l_global);
     lua_setfield(L, -2, "global");
     lua_pushcfunction(L, l_on);

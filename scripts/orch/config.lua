@@ -48,7 +48,8 @@ local function defaults() return {
     tasks_dir = "tasks",
     logs_dir = "logs",
     state_db = "state/orch.db",
-    results_dir = "results",
+    results_dir = "results",             -- reports, and an inbox task's <name>_result.json (ORCH_RESULTS_DIR)
+    summaries_dir = "summaries",         -- an inbox task's <name>_summary.txt (ORCH_SUMMARIES_DIR)
     questions_dir = "agent_questions",
     feedback_dir = "feedback",           -- feedback/YYYY-MM-DD.md and instructions.md (ORCH_FEEDBACK_DIR)
   },
@@ -94,6 +95,12 @@ local function defaults() return {
              stop_agents = false },      -- at the budget: stop the running agents too (else they finish)
   control = { poll_interval = 2 },      -- seconds; a fallback look (decisions, commands, answer files arrive at once)
   log = { level = "info" },
+  ollama = {                             -- the optional local model (lib/ollama.lua)
+    enabled = "auto",                    -- auto | true | false (OLLAMA_ENABLED); a boolean works too
+    host = "http://127.0.0.1:11434",     -- OLLAMA_HOST, also as host[:port] the way Ollama reads it
+    model = "llama3.1:8b",               -- OLLAMA_MODEL
+    timeout = 20,                        -- seconds per request (OLLAMA_TIMEOUT_SEC)
+  },
   lua = {
     max_run_seconds = 30,                -- Lua that runs this long without waiting is stopped
     jit = false,                         -- the JIT compiler (compiled loops cannot be stopped)
@@ -134,12 +141,17 @@ M.env = {
   { "ORCH_LOGS_DIR", "paths.logs_dir" },
   { "ORCH_TASKS_DIR", "paths.tasks_dir" },
   { "ORCH_RESULTS_DIR", "paths.results_dir" },
+  { "ORCH_SUMMARIES_DIR", "paths.summaries_dir" },
   { "ORCH_QUESTIONS_DIR", "paths.questions_dir" },
   { "ORCH_FEEDBACK_DIR", "paths.feedback_dir" },
   { "LOG_LEVEL", "log.level", "lower" },
   { "ORCH_WORKSPACE_ROOT", "workspace.root" },
   { "ORCH_WORKSPACE_MODE", "workspace.mode", "lower" },
   { "ORCH_LUA_MAX_RUN_SECONDS", "lua.max_run_seconds", "number" },
+  { "OLLAMA_ENABLED", "ollama.enabled", "lower" },
+  { "OLLAMA_HOST", "ollama.host" },
+  { "OLLAMA_MODEL", "ollama.model" },
+  { "OLLAMA_TIMEOUT_SEC", "ollama.timeout", "number" },
 }
 
 -- a deep copy of a plain table (the defaults, before a config goes on top)
@@ -179,6 +191,7 @@ local function merge(base, user, prefix, file, sources)
       local want = is_list(d) and "list" or type(d)
       local got = is_list(v) and "list" or type(v)
       if (key == "claude.env" or key == "notify.sinks") and type(v) == "table" then got = "list" end
+      if key == "ollama.enabled" and type(v) == "boolean" then v, got = tostring(v), "string" end
       if want ~= got then
         error(string.format("%s: '%s' must be a %s, got %s", file, key, want, got), 0)
       end
@@ -298,6 +311,12 @@ local function validate(cfg, file, sources)
   if lv ~= "debug" and lv ~= "info" and lv ~= "warn" and lv ~= "error" then
     fail("log.level", "must be debug, info, warn or error (got '" .. tostring(lv) .. "')")
   end
+  local oe = cfg.ollama.enabled
+  if oe ~= "auto" and oe ~= "true" and oe ~= "false" then
+    fail("ollama.enabled", "must be auto, true or false (got '" .. tostring(oe) .. "')")
+  end
+  if not cfg.ollama.host:match("%S") then fail("ollama.host", "must name the Ollama server (host:port or a URL)") end
+  if cfg.ollama.timeout <= 0 then fail("ollama.timeout", "must be > 0 seconds") end
   require("orch.notify").resolve(cfg, fail)  -- notify.sinks and notify.routes
 end
 

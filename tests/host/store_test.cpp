@@ -22,7 +22,7 @@ TEST_CASE("store: a version 1 database gains the sessions index and keeps its ro
             SQLITE_OK);
     sqlite3_close(raw);
     Store s(db);
-    CHECK(s.schema_version() == 6);
+    CHECK(s.schema_version() == 7);
     CHECK(s.latest_session_id().value() == "old");
     REQUIRE(sqlite3_open(db.c_str(), &raw) == SQLITE_OK);
     sqlite3_stmt* q = nullptr;
@@ -38,7 +38,7 @@ TEST_CASE("store: creates, migrates and reopens a database") {
     std::string db = dir + "/orch.db";
     {
         Store s(db);
-        CHECK(s.schema_version() == 6);
+        CHECK(s.schema_version() == 7);
         CHECK(s.integrity_check() == "ok");
         s.save_session(json{{"id", "s1"}, {"status", "running"}, {"started_at", 1.5}, {"extra", "x"}});
         s.save_task("s1", json{{"id", 1}, {"seq", 1}, {"title", "T"}, {"status", "pending"}, {"instruction", "do"}});
@@ -176,7 +176,7 @@ TEST_CASE("store: a version 2 database gains approvals.taken_at; its old decisio
                          nullptr, nullptr, nullptr) == SQLITE_OK);
     sqlite3_close(raw);
     Store s(db);
-    CHECK(s.schema_version() == 6);
+    CHECK(s.schema_version() == 7);
     CHECK_FALSE(s.untaken_decision("s", "1", "approval", "ok?"));
     CHECK(s.get_approval(1).value()["taken_at"] == 2.0);
     CHECK(s.pending_approval("s").value()["id"] == 2);
@@ -206,7 +206,7 @@ TEST_CASE("store: a version 3 outbox gains dead_at and refusals; its failed-for-
     }
     for (int open = 0; open < 2; ++open) {  // the second open finds nothing to do
         Store s(db);
-        CHECK(s.schema_version() == 6);
+        CHECK(s.schema_version() == 7);
         json dead = s.outbox_dead(10);
         REQUIRE(dead.size() == 1);
         CHECK(dead[0]["id"] == 1);
@@ -353,7 +353,7 @@ TEST_CASE("store: a version 4 database gains tasks_by_seq; a session's tasks com
     }
     {
         Store s(db);
-        CHECK(s.schema_version() == 6);
+        CHECK(s.schema_version() == 7);
         CHECK(s.session_tasks_json("s") == before);
         json tasks = s.load_session("s").value()["tasks"];
         REQUIRE(tasks.size() == 3);
@@ -365,5 +365,46 @@ TEST_CASE("store: a version 4 database gains tasks_by_seq; a session's tasks com
     std::string after = plan();
     CHECK(after.find("tasks_by_seq") != std::string::npos);
     CHECK(after.find("TEMP B-TREE") == std::string::npos);
+    sqlite3_close(raw);
+}
+
+TEST_CASE("store: a version 6 database gains events_by_task; a task's events come without a scan of every event") {
+    std::string dir = testutil::temp_dir("store-v6");
+    std::string db = dir + "/orch.db";
+    {
+        Store s(db);
+        for (int k = 1; k <= 5; ++k) {
+            s.add_event(k, "s", "t" + std::to_string(k % 2), "e" + std::to_string(k), "{}");
+            s.add_event(k, "other", "t1", "x" + std::to_string(k), "{}");
+        }
+    }
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open(db.c_str(), &raw) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(raw, "DROP INDEX events_by_task; PRAGMA user_version=6", nullptr, nullptr, nullptr) == SQLITE_OK);
+    auto plan = [&] {
+        sqlite3_stmt* q = nullptr;
+        std::string sql = std::string("EXPLAIN QUERY PLAN ") + store_sql::k_task_events, out;
+        REQUIRE(sqlite3_prepare_v2(raw, sql.c_str(), -1, &q, nullptr) == SQLITE_OK);
+        while (sqlite3_step(q) == SQLITE_ROW) out += std::string(reinterpret_cast<const char*>(sqlite3_column_text(q, 3))) + "\n";
+        sqlite3_finalize(q);
+        return out;
+    };
+    CHECK(plan().find("events_by_task") == std::string::npos);
+    {
+        Store s(db);
+        CHECK(s.schema_version() == 7);
+        json got = s.recent_events("s", "t1", 2);  // the newest two of task t1 of session s, oldest first
+        REQUIRE(got.size() == 2);
+        CHECK(got[0]["event"] == "e3");
+        CHECK(got[1]["event"] == "e5");
+        CHECK(s.recent_events("s", "t0", 10).size() == 2);
+        CHECK(s.recent_events("s", "", 100).size() == 5);   // a session's, every task
+        CHECK(s.recent_events("", "t1", 100).size() == 8);  // a task id in any session
+    }
+    sqlite3_close(raw);  // a fresh connection reads the new schema
+    REQUIRE(sqlite3_open(db.c_str(), &raw) == SQLITE_OK);
+    std::string after = plan();
+    CHECK(after.find("SEARCH events USING INDEX events_by_task") != std::string::npos);
+    CHECK(after.find("SCAN events") == std::string::npos);  // (the outer ORDER BY sorts the few rows found)
     sqlite3_close(raw);
 }

@@ -35,33 +35,10 @@ local function bad(message, task)
 end
 
 -- the ready heap: tasks by position (file order)
-local function push(h, n)
-  local i = #h + 1
-  h[i] = n
-  while i > 1 do
-    local p = math.floor(i / 2)
-    if h[p].pos <= h[i].pos then break end
-    h[p], h[i] = h[i], h[p]
-    i = p
-  end
-end
-
-local function pop(h)
-  local top, last = h[1], h[#h]
-  h[#h] = nil
-  if #h == 0 then return top end
-  h[1] = last
-  local i, n = 1, #h
-  while true do
-    local l, r, m = 2 * i, 2 * i + 1, i
-    if l <= n and h[l].pos < h[m].pos then m = l end
-    if r <= n and h[r].pos < h[m].pos then m = r end
-    if m == i then break end
-    h[m], h[i] = h[i], h[m]
-    i = m
-  end
-  return top
-end
+local heap = require("lib.heap")
+local function by_pos(a, b) return a.pos < b.pos end
+local function push(h, n) heap.push(h, n, by_pos) end
+local function pop(h) return heap.pop(h, by_pos) end
 
 -- a cycle through the graph, spelled out, or nil (iterative depth-first walk)
 local function find_cycle(nodes)

@@ -1,0 +1,56 @@
+// The components doctor and status report: the claude CLI and its version
+// (found here), Ollama and the path requests and summaries take (worded by
+// workflows/lib/components.lua, run as a task: its probe goes through
+// orch.http, which needs the HTTP workers even in the commands that open no
+// services).
+#include "cli/runtime.h"
+
+#include "services/http_client.h"
+#include "services/process.h"
+
+#include <array>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+namespace orch {
+
+using json = nlohmann::json;
+
+std::string run_capture(const std::string& exe, const std::string& arg) {
+    std::string cmd = "timeout 20 '" + exe + "' " + arg + " 2>&1";
+    FILE* p = popen(cmd.c_str(), "r");
+    if (!p) return "";
+    std::array<char, 512> buf{};
+    std::string out;
+    while (fgets(buf.data(), buf.size(), p)) out += buf.data();
+    pclose(p);
+    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+    return out;
+}
+
+json claude_component(const App& app) {
+    std::string name = app.config.value("claude", json::object()).value("path", std::string("claude"));
+    std::string exe = find_executable(name);
+    return json{{"name", name}, {"exe", exe}, {"version", exe.empty() ? "" : run_capture(exe, "--version")}};
+}
+
+int print_components(Runtime& rt, const json& args) {
+    App& app = rt.app;
+    if (!app.http) app.http = std::make_unique<HttpWorkers>(app.loop, 1);
+    int id = rt.vm->start_workflow(resolve_workflow_path(app, "workflows/lib/components_cli.lua"), args);
+    app.loop.run([&] { return !rt.vm->task_running(id); });
+    json r = rt.vm->task_result(id);
+    if (!r.is_object() || !r.contains("rows")) {
+        std::string why = r.is_object() && r.contains("error") ? r["error"].dump() : "no result";
+        printf("  FAIL %-22s %s\n", "components", why.c_str());
+        return 1;
+    }
+    for (auto& row : r["rows"]) {
+        std::string mark = row.value("mark", std::string("note"));
+        printf("  %-4s %-22s %s\n", mark.c_str(), row.value("what", std::string()).c_str(),
+               row.value("detail", std::string()).c_str());
+    }
+    return r.value("problems", 0);
+}
+
+}  // namespace orch

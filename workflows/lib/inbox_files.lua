@@ -1,0 +1,85 @@
+-- inbox_files: the inbox's task files in their folder, and their moves to
+-- processed/ and failed/ (lib/inbox_queue after a run, `orch-host clean
+-- tasks`).
+--
+-- M.SUFFIX, M.is_task_file(name) -> a task file's name (not hidden, no "/")
+-- M.move(dir, name, sub [, reason [, made]]) -> dest | nil, "gone" | nil, err
+--   moves dir/name into dir/sub (made when missing; again when it was removed
+--   meanwhile), never over an earlier file of that name: the name gets a
+--   number before .task.md (x.1.task.md, x.2.task.md, ...). With reason, the
+--   text goes to `<dest>.reason` beside it, and a name whose reason file is
+--   taken is skipped too. A symlink is moved itself (rename(2)), never
+--   followed. "gone": the file vanished first. made: a table remembering the
+--   subfolders made. A reason that cannot be written is the third value.
+-- M.archive(dir, name, sub, reason, made, log) -> dest | nil
+--   move, logging a vanished file (info) or a failed move (error)
+-- M.reason(message, status, now) -> "<message>\n<status> at <UTC time>\n"
+local M = {}
+
+M.SUFFIX = ".task.md"
+
+function M.is_task_file(name)
+  return type(name) == "string" and #name > #M.SUFFIX and name:sub(-#M.SUFFIX) == M.SUFFIX
+    and name:sub(1, 1) ~= "." and not name:find("/", 1, true)
+end
+
+function M.reason(message, status, now)
+  return string.format("%s\n%s at %s\n", message, status, os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(now)))
+end
+
+local function subdir(dir, sub, made, again)
+  local path = dir .. "/" .. sub
+  if again or not made[sub] then
+    local ok, err = orch.make_dir(path)
+    if not ok then return nil, err end
+    made[sub] = true
+  end
+  return path
+end
+
+function M.move(dir, name, sub, reason, made)
+  made = made or {}
+  local to, derr = subdir(dir, sub, made)
+  if not to then return nil, derr end
+  local src = dir .. "/" .. name
+  local stem, ext = name, ""
+  if name:sub(-#M.SUFFIX) == M.SUFFIX then stem, ext = name:sub(1, -#M.SUFFIX - 1), M.SUFFIX end
+  local n, remade = 0, false
+  while true do
+    local dest = to .. "/" .. (n == 0 and name or (stem .. "." .. n .. ext))
+    if not (reason and orch.file_info(dest .. ".reason")) then
+      local ok, err = orch.rename(src, dest, { replace = false })
+      if ok then
+        if not reason then return dest end
+        local wok, werr = orch.write_file(dest .. ".reason", reason)
+        return dest, nil, not wok and werr or nil
+      end
+      local code = type(err) == "table" and err.code
+      if code == "not_found" then
+        if remade then return nil, "gone" end
+        remade = true                          -- the subfolder may have been removed: make it again
+        to, derr = subdir(dir, sub, made, true)
+        if not to then return nil, derr end
+        n = n - 1
+      elseif code ~= "exists" then
+        return nil, err
+      end
+    end
+    n = n + 1
+  end
+end
+
+function M.archive(dir, name, sub, reason, made, log)
+  local dest, err, rerr = M.move(dir, name, sub, reason, made)
+  local path = dir .. "/" .. name
+  if err == "gone" then
+    log("info", "inbox: " .. path .. " vanished before it could move to " .. sub .. "/")
+  elseif not dest then
+    log("error", "inbox: " .. path .. " could not move to " .. sub .. "/: " .. tostring(err))
+  elseif rerr then
+    log("error", "inbox: " .. dest .. ".reason: " .. tostring(rerr))
+  end
+  return dest, err
+end
+
+return M

@@ -1,0 +1,270 @@
+-- inbox_queue: the inbox's queue of task files (`*.task.md` in
+-- cfg.paths.tasks_dir) and the ledger of the ones processed.
+--
+-- local q = inbox_queue.new(cfg, opts)
+--   opts.parse(path, {root=}) -> task | nil, err   (default lib/inbox_task.load)
+--   opts.hash(text) -> the parser's inbox.sha of that text (default lib/sha256.hex;
+--   only a quick check: when it differs, the file is parsed again)
+--   opts.now() -> epoch seconds, opts.emit(event, fields), opts.log(level, msg),
+--   opts.state = {load = fn(key), save = fn(key, value)}  (default the host's state)
+--   opts.session: the session named in the events
+-- q:offer(name) -> task | nil, why   name: the file's name in the folder
+--   (ev.name). why: "queued" (already queued with this content), "running"
+--   (running with this content), "duplicate" (processed already, or the same
+--   id and content queued under another name: moved to processed/),
+--   "invalid" (moved to failed/ with its reason), "gone" (vanished: logged),
+--   "ignored" (not a task file name). A file rewritten while queued replaces
+--   its queued task; one rewritten while it runs is queued again as a new
+--   version and runs after it.
+-- q:gone(name)           its file was deleted: a queued task is dropped (logged)
+-- q:rescan() -> tasks    offers every task file present (start-up, overflow,
+--   a folder that came back) and drops queued ones whose file is gone
+-- q:take() -> task|nil   the next: priority (high first), then age (front
+--   matter `created`, else the file's mtime, else arrival), then name. A task
+--   whose id is running waits until it ends (one id never runs twice at once).
+-- q:finished(t, status, reason): records it in the ledger, moves its file to
+--   processed/ (completed, needs_review) or failed/ (anything else, with
+--   `<file>.reason` beside it) and emits task_archived. A file that changed
+--   while it ran stays for its new version.
+-- q:size(), q:queued() -> { {id=, name=, priority=, age=}, ... } in take order
+--
+-- Moves never replace a file already there: the name gets a number before
+-- .task.md (x.1.task.md, x.2.task.md, ...). A symlink is moved itself, never
+-- followed. A file that vanished before its move is logged, not an error.
+--
+-- The ledger: one state row per task id (key "inbox_task:<id>") = {sha=,
+-- status=, at=, file=, to=, version=}, so it survives a restart and a lookup
+-- is one primary-key read. A file is a duplicate only when its id's row holds
+-- the same content hash with status completed or needs_review. An edited
+-- file (same id, new content) runs again as the next version: the user who
+-- edits a task means it to run, and the row then holds the new hash. A failed
+-- one dropped again runs again too: that is how a user retries it.
+local heap = require("lib.heap")
+local files = require("lib.inbox_files")
+
+local M = {}
+
+M.KEY = "inbox_task:"
+M.DONE = { completed = true, needs_review = true }  -- processed/; the rest go to failed/
+local RANK = { high = 1, medium = 2, low = 3 }
+
+local Q = {}
+Q.__index = Q
+
+-- the ledger row of a task id, or nil (load: orch.load_state by default)
+function M.ledger(id, load)
+  local row = (load or orch.load_state)(M.KEY .. tostring(id))
+  return type(row) == "table" and row or nil
+end
+
+-- true when t's id and content are in the ledger as processed
+function M.processed(t, load)
+  local row = M.ledger(t.id, load)
+  return row ~= nil and row.sha == t.inbox.sha and M.DONE[row.status] == true
+end
+
+local function basename(p) return (tostring(p):match("([^/]+)$")) end
+
+local function less(a, b)
+  if a.rank ~= b.rank then return a.rank < b.rank end
+  if a.age ~= b.age then return a.age < b.age end
+  if a.name ~= b.name then return a.name < b.name end
+  return a.seq < b.seq
+end
+
+local function content_key(t) return tostring(t.id) .. "\0" .. tostring(t.inbox.sha) end
+
+function M.new(cfg, opts)
+  opts = opts or {}
+  local state = opts.state or {}
+  local q = setmetatable({
+    dir = (cfg.paths and cfg.paths.tasks_dir or "tasks"):gsub("/+$", ""),
+    parse = opts.parse or function(path, o) return require("lib.inbox_task").load(path, o) end,
+    hash = opts.hash or function(text)
+      local ok, sha256 = pcall(require, "lib.sha256")
+      return ok and sha256.hex(text) or nil
+    end,
+    now = opts.now or orch.now,
+    emit = opts.emit or orch.emit,
+    log = opts.log or orch.log,
+    load = state.load or orch.load_state,
+    save = state.save or orch.save_state,
+    session = opts.session,
+    heap = {},        -- entries {t=, name=, rank=, age=, seq=, dead=}, stale ones dropped lazily
+    by_name = {},     -- name -> its live entry
+    running = {},     -- name -> task taken and not finished
+    running_ids = {}, -- id -> true
+    content = {},     -- id\0sha -> name of the queued or running file with it
+    made = {},        -- subfolders made
+    n = 0, seq = 0,
+  }, Q)
+  return q
+end
+
+function Q:path(name) return self.dir .. "/" .. name end
+
+-- moves name to failed/ with the reason
+function Q:fail_file(name, message, status)
+  return files.archive(self.dir, name, "failed", files.reason(message, status, self.now()), self.made, self.log)
+end
+
+-- drops a live queued entry
+function Q:drop(e)
+  e.dead = true
+  if self.by_name[e.name] == e then self.by_name[e.name] = nil end
+  local k, run = content_key(e.t), self.running[e.name]
+  if self.content[k] == e.name and not (run and content_key(run) == k) then self.content[k] = nil end
+  self.n = self.n - 1
+end
+
+function Q:duplicate(name, t, of)
+  local dest = files.archive(self.dir, name, "processed", nil, self.made, self.log)
+  if dest then
+    self.log("info", string.format("inbox: %s: task %s with this content %s: moved to %s",
+      self:path(name), tostring(t.id), of, dest))
+    self.emit("task_archived", { session = self.session, task = t.id, status = "duplicate", file = name, to = dest })
+  end
+  return nil, "duplicate"
+end
+
+-- the age of a task: front matter created, else the file's mtime, else arrival
+function Q:age(t, name)
+  local created = tonumber(t.inbox.created)
+  if created then return created end
+  local info = orch.file_info(self:path(name))
+  return info and tonumber(info.mtime) or self.now()
+end
+
+function Q:offer(name)
+  name = basename(name)
+  if not files.is_task_file(name) then return nil, "ignored" end
+  local old = self.by_name[name]
+  local t, perr = self.parse(self:path(name), { root = self.dir })
+  if not t then
+    if old then self:drop(old) end
+    local _, err = self:fail_file(name, tostring(perr), "invalid")
+    return nil, err == "gone" and "gone" or "invalid"
+  end
+  local sha = t.inbox.sha
+  if old and old.t.inbox.sha == sha and old.t.id == t.id then return nil, "queued" end
+  if old then self:drop(old) end
+  local run = self.running[name]
+  if run and run.inbox.sha == sha and run.id == t.id then return nil, "running" end
+  if M.processed(t, self.load) then return self:duplicate(name, t, "was processed already") end
+  local other = self.content[content_key(t)]
+  if other and other ~= name then return self:duplicate(name, t, "is already queued as " .. other) end
+  self.seq = self.seq + 1
+  local rank = tonumber(t.inbox.priority_rank) or RANK[t.priority] or RANK.medium
+  local e = { t = t, name = name, rank = rank, age = self:age(t, name), seq = self.seq }
+  heap.push(self.heap, e, less)
+  self.by_name[name], self.content[content_key(t)] = e, name
+  self.n = self.n + 1
+  if old then
+    self.log("info", "inbox: " .. self:path(name) .. " rewritten while queued: its new content replaces it")
+  end
+  return t
+end
+
+function Q:gone(name)
+  name = basename(name)
+  local e = self.by_name[name]
+  if e then
+    self:drop(e)
+    self.log("info", string.format("inbox: %s was deleted while queued: task %s dropped",
+      self:path(name), tostring(e.t.id)))
+  end
+end
+
+function Q:rescan()
+  local names, err = orch.list_dir(self.dir)
+  if not names then
+    self.log("warn", "inbox: " .. self.dir .. ": " .. tostring(err))
+    names = {}
+  end
+  local present, got = {}, {}
+  for _, name in ipairs(names) do
+    if files.is_task_file(name) then
+      present[name] = true
+      local t = self:offer(name)
+      if t then got[#got + 1] = t end
+    end
+  end
+  for name in pairs(self.by_name) do
+    if not present[name] then self:gone(name) end
+  end
+  return got
+end
+
+function Q:take()
+  local skipped, e = {}
+  while true do
+    e = heap.pop(self.heap, less)
+    if not e then break end
+    if not e.dead then
+      if not self.running_ids[e.t.id] then break end
+      skipped[#skipped + 1] = e                 -- its id runs now: it waits for it
+    end
+  end
+  for _, s in ipairs(skipped) do heap.push(self.heap, s, less) end
+  if not e then return nil end
+  self.by_name[e.name] = nil
+  self.n = self.n - 1
+  self.running[e.name], self.running_ids[e.t.id] = e.t, true
+  return e.t
+end
+
+-- the file still holds what ran? -> true | nil, why it stays
+function Q:unchanged(t, name)
+  if self.by_name[name] then return nil, "a newer version is queued" end
+  local text, err = orch.read_file(self:path(name))
+  if text and self.hash(text) == t.inbox.sha then return true end   -- the quick way: no parse
+  if text then
+    local now_t = self.parse(self:path(name), { root = self.dir })  -- the parser's hash is the word
+    if now_t and now_t.inbox.sha == t.inbox.sha then return true end
+    return nil, "it was rewritten while it ran"
+  end
+  if not orch.file_info(self:path(name)) then return true end   -- gone (or a dangling link): move says
+  return nil, "it cannot be read now (" .. tostring(err) .. ")"
+end
+
+function Q:finished(t, status, reason)
+  local name = basename(t.inbox.file)
+  if self.running[name] == t then self.running[name] = nil end
+  self.running_ids[t.id] = nil
+  local k = content_key(t)
+  if self.content[k] == name then self.content[k] = nil end
+  local now = self.now()
+  local old = M.ledger(t.id, self.load)
+  local row = { sha = t.inbox.sha, status = status, at = now, file = name,
+    version = old and (old.sha == t.inbox.sha and old.version or (tonumber(old.version) or 1) + 1) or 1 }
+  local done = M.DONE[status] == true
+  local ok, why = self:unchanged(t, name)
+  local dest
+  if ok then
+    local why_failed = not done and files.reason(
+      string.format("%s: %s: %s", self:path(name), status, tostring(reason or status)), status, now) or nil
+    dest = files.archive(self.dir, name, done and "processed" or "failed", why_failed, self.made, self.log)
+  else
+    self.log("info", "inbox: " .. self:path(name) .. " stays: " .. why)
+  end
+  -- after the move: a crash before it leaves the file to run again, one after
+  -- it leaves the file in processed/ (the row only stops a copy dropped later)
+  row.to = dest
+  self.save(M.KEY .. tostring(t.id), row)
+  self.emit("task_archived", { session = self.session, task = t.id, status = status, file = name, to = dest })
+  return dest
+end
+
+function Q:size() return self.n end
+
+function Q:queued()
+  local live = {}
+  for _, e in pairs(self.by_name) do live[#live + 1] = e end
+  table.sort(live, less)
+  for i, e in ipairs(live) do
+    live[i] = { id = e.t.id, name = e.name, priority = e.t.priority, age = e.age }
+  end
+  return live
+end
+
+return M
