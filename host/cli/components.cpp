@@ -37,11 +37,16 @@ json claude_component(const App& app) {
 int print_components(Runtime& rt, const json& args) {
     App& app = rt.app;
     if (!app.http) app.http = std::make_unique<HttpWorkers>(app.loop, 1);
-    int id = rt.vm->start_workflow(resolve_workflow_path(app, "workflows/lib/components_cli.lua"), args);
-    app.loop.run([&] { return !rt.vm->task_running(id); });
-    json r = rt.vm->task_result(id);
+    json r;
+    try {  // a project without the file, or one that does not load: a FAIL row, not the end of doctor
+        int id = rt.vm->start_workflow(resolve_workflow_path(app, "workflows/lib/components_cli.lua"), args);
+        app.loop.run([&] { return !rt.vm->task_running(id); });
+        r = rt.vm->task_result(id);
+    } catch (const std::exception& e) {
+        r = json{{"error", e.what()}};
+    }
     if (!r.is_object() || !r.contains("rows")) {
-        std::string why = r.is_object() && r.contains("error") ? r["error"].dump() : "no result";
+        std::string why = r.is_object() && r.contains("error") ? r["error"].get<std::string>() : "no result";
         printf("  FAIL %-22s %s\n", "components", why.c_str());
         return 1;
     }

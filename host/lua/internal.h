@@ -136,6 +136,7 @@ void register_log_api(lua_State* L);
 void register_fs_api(lua_State* L);
 void register_watch_api(lua_State* L);
 void register_yaml_api(lua_State* L);
+void register_hash_api(lua_State* L);
 void register_server_api(lua_State* L);
 
 // Opens the libraries workflows may use and removes the rest (vm_sandbox.cpp).

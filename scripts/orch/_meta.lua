@@ -496,6 +496,11 @@ function orch.json.decode(text, opts) end
 ---@return table
 function orch.json.array(t) end
 
+---SHA-256 of a string (FIPS 180-4), as `sha256sum` prints it: 64 lowercase hex digits.
+---@param text string
+---@return string
+function orch.sha256(text) end
+
 ---@class orch.yaml
 orch.yaml = {}
 ---Decode one YAML document (libyaml; the YAML 1.2 core schema: `yes`, `no` and

@@ -23,9 +23,14 @@ R=$T/results S=$T/summaries
 run orch validate-artifacts
 rc_is 0 "no results yet"
 out_has "no *_result.json in $R" "no results yet"
+ORCH_RESULTS_DIR=$T/none run orch validate-artifacts
+rc_is 0 "no results folder yet"
+out_has "no *_result.json in $T/none (it does not exist yet)" "no results folder yet"
 
 write fix-login
 write crash failed
+expect_eq "$(head -n 1 "$S/crash_summary.txt")" "task crash 'Task crash': failed, cost \$0.0020, summary by plain" \
+    "the summary's header"
 run orch validate-artifacts
 rc_is 0 "two valid results"
 out_has "2 results checked against docs/schema/task-result.schema.json: all valid" "two valid results"

@@ -139,7 +139,7 @@ TEST_CASE("dir_watch: an ancestor that goes too moves the wait up, and both comi
     fs::remove_all(base);
 }
 
-TEST_CASE("dir_watch: the path and its parent recreated before the loop looks still give the rescan") {
+TEST_CASE("dir_watch: the folder and its parent recreated together give one rescan") {
     Loop loop;
     std::string base = testutil::temp_dir("watch-folder");
     std::string parent = base + "/p", dir = parent + "/tasks";
@@ -148,7 +148,7 @@ TEST_CASE("dir_watch: the path and its parent recreated before the loop looks st
     start(loop, r, dir);
     fs::remove_all(parent);
     REQUIRE(run_until(loop, [&] { return r.count(DirEvent::Kind::DirRemoved) == 1; }));
-    fs::create_directories(dir);  // both before the watch on base hears of p
+    fs::create_directories(dir);  // both before the loop hears of p
     REQUIRE(run_until(loop, [&] { return r.count(DirEvent::Kind::Rescan) == 1; }));
     settle(loop);
     CHECK(r.kinds() == "dir_removed rescan");

@@ -118,6 +118,8 @@ TEST_CASE("dir_watch: a symlink is ready when created; sub-folders are not repor
     Seen seen;
     auto w = watch(loop, dir, seen);
     REQUIRE(mkdir((dir + "/processed").c_str(), 0755) == 0);
+    REQUIRE(rename((dir + "/processed").c_str(), (dir + "/failed").c_str()) == 0);
+    REQUIRE(rmdir((dir + "/failed").c_str()) == 0);
     REQUIRE(symlink("/etc/hostname", (dir + "/link.task.md").c_str()) == 0);
     REQUIRE(run_until(loop, [&] { return !seen.events.empty(); }));
     settle(loop);

@@ -73,8 +73,12 @@ describe("inbox_request: the plain parser", function()
     { "Please analyse the memory use", "analyze" },
     { "Investigate why the cron job stops", "analyze" },
     { "Review the fix for the login bug", "code_review" },   -- the first keyword wins
-    { "Create a new pijama directory and set up a Python project there", "feature" },
-    { "Prefix the ids with the date", "feature" },            -- "fix" inside a word is no keyword
+    { "Create a new pijama directory and set up a Python project there", "implement" },
+    { "Prefix the ids with the date", "implement" },          -- "fix" inside a word is no keyword
+    { "Refactor the session saves", "refactor" },
+    { "Write tests for the parser", "test" },
+    { "Update the docs of the REST API", "document" },
+    { "Fix the typo in the docs", "fix" },
   }
   for _, c in ipairs(types) do
     it("type: " .. c[1] .. " -> " .. c[2], function() eq(R.plain_type(c[1], R.LOCAL_TYPES), c[2]) end)

@@ -1,10 +1,9 @@
 -- Specs for workflows/lib/inbox_task.lua (the inbox task file, docs/task-file-inbox.md),
--- its render and sample (lib/inbox_task_render.lua), lib/sha256.lua and
--- lib/prompt.lua's for_inbox.
+-- its render and sample (lib/inbox_task_render.lua), orch.sha256 (the content
+-- hash) and lib/prompt.lua's for_inbox.
 local T = require("orch.testing")
 local inbox_task = require("lib.inbox_task")
 local prompt = require("lib.prompt")
-local sha256 = require("lib.sha256")
 local describe, it, eq, ok = T.describe, T.it, T.eq, T.ok
 
 local FULL = [[
@@ -62,13 +61,13 @@ local function shape(t)
   return c
 end
 
-describe("sha256", function()
+describe("orch.sha256", function()
   it("gives the FIPS 180-4 test vectors", function()
-    eq(sha256.hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-    eq(sha256.hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-    eq(sha256.hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+    eq(orch.sha256(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    eq(orch.sha256("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    eq(orch.sha256("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
       "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
-    eq(sha256.hex(string.rep("a", 1000000)), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    eq(orch.sha256(string.rep("a", 1000000)), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
   end)
 end)
 
@@ -92,7 +91,7 @@ describe("inbox_task.parse", function()
     local ib = t.inbox
     eq({ ib.file, ib.name, ib.created, ib.cwd, ib.priority_rank, ib.context },
       { "tasks/fix-login.task.md", "fix-login", 1796121000, "/srv/app", 1, "Reported by support, ticket 42." })
-    eq(ib.sha, sha256.hex(FULL))
+    eq(ib.sha, orch.sha256(FULL))
     eq(ib.target_files, { "src/auth/login.py", "src/auth/session.py" })
     eq(ib.success_criteria[1], { text = "`pytest -q tests/test_login.py` passes", done = false,
       command = "pytest -q tests/test_login.py", line = 26 })
@@ -140,6 +139,8 @@ describe("inbox_task.parse", function()
     local t = assert(parse("---\ntype: fix\ntitle: From the front matter\nrequires_approval: true\n---\n"
       .. "# From the heading\n**Prompt:**\nx\n"))
     eq({ t.title, t.requires_approval }, { "From the front matter", true })
+    local t2 = assert(parse("---\ntype: fix\n---\n#   Closed heading  ##\n**Prompt:**\nx\n"))
+    eq({ t2.title, t2.line }, { "Closed heading", 4 })
   end)
 
   it("is an empty section, or none, when a list or the context has nothing", function()
@@ -169,6 +170,9 @@ end)
 -- Each bad file: its error code, its line, the start of its message.
 local BAD = {
   { "no front matter", "# Title\n**Prompt:** x\n", "no_front_matter", 1, "x.task.md:1: no front matter" },
+  { "an empty file", "", "no_front_matter", 1, "x.task.md:1: no front matter" },
+  { "blank lines before the front matter", "\n---\ntype: fix\n---\n**Prompt:** x\n", "no_front_matter", 1,
+    "x.task.md:1: no front matter" },
   { "unterminated front matter", "---\ntype: fix\n**Prompt:** x\n", "unterminated_front_matter", 1,
     "x.task.md:1: the front matter opened here has no closing '---' line" },
   { "broken YAML", "---\ntype: fix\nid: a: b\n---\n**Prompt:** x\n", "syntax", 3, "x.task.md:3:%d+: front matter: " },
@@ -245,7 +249,7 @@ describe("inbox_task.load", function()
   it("reads a file in the folder, and a symlink that stays inside it", function()
     assert(orch.write_file(root .. "/fix-login.task.md", FULL))
     local t = assert(inbox_task.load(root .. "/fix-login.task.md", { root = root }))
-    eq({ t.id, t.inbox.file, t.inbox.sha }, { "fix-login", root .. "/fix-login.task.md", sha256.hex(FULL) })
+    eq({ t.id, t.inbox.file, t.inbox.sha }, { "fix-login", root .. "/fix-login.task.md", orch.sha256(FULL) })
     eq(sh("ln -sf fix-login.task.md tasks/again.task.md").code, 0)
     local t2 = assert(inbox_task.load(root .. "/again.task.md", { root = root }))
     eq({ t2.id, t2.inbox.name }, { "fix-login", "again" })

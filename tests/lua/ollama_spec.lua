@@ -179,3 +179,39 @@ describe("ollama.probe and the components rows", function()
     eq(C.claude_rows(nil), {})
   end)
 end)
+
+describe("config: the ollama keys", function()
+  local config = require("orch.config")
+  local function env(vars) return function(k) return vars[k] end end
+  local dir = (orch.exec({ cmd = { "mktemp", "-d" }, timeout = 10 }).stdout:gsub("%s+$", ""))
+  local function with_file(text)
+    orch.write_file(dir .. "/config.lua", text)
+    return dir .. "/config.lua"
+  end
+
+  it("defaults, and the environment's OLLAMA_* on top", function()
+    local c = assert(config.load(dir .. "/none.lua", nil, env({})))
+    eq(c.ollama, { enabled = "auto", host = "http://127.0.0.1:11434", model = "llama3.1:8b", timeout = 20 })
+    c = assert(config.load(dir .. "/none.lua", nil, env({ OLLAMA_HOST = "gpu:1234", OLLAMA_MODEL = "qwen2:7b",
+      OLLAMA_TIMEOUT_SEC = "5", OLLAMA_ENABLED = "FALSE" })))
+    eq(c.ollama, { enabled = "false", host = "gpu:1234", model = "qwen2:7b", timeout = 5 })
+    eq(c._sources["ollama.host"], "env OLLAMA_HOST")
+  end)
+
+  it("enabled may be a boolean in the config file", function()
+    local c = assert(config.load(with_file("return { ollama = { enabled = true } }"), nil, env({})))
+    eq(c.ollama.enabled, "true")
+  end)
+
+  it("a bad value names the key (and the variable)", function()
+    local _, e1 = config.load(with_file("return { ollama = { enabled = 'yes' } }"), nil, env({}))
+    has(e1, "'ollama.enabled' must be auto, true or false")
+    local _, e2 = config.load(dir .. "/none.lua", nil, env({ OLLAMA_TIMEOUT_SEC = "0" }))
+    has(e2, "environment OLLAMA_TIMEOUT_SEC: 'ollama.timeout' must be > 0")
+    local _, e3 = config.load(dir .. "/none.lua", nil, env({ OLLAMA_TIMEOUT_SEC = "soon" }))
+    has(e3, 'OLLAMA_TIMEOUT_SEC="soon" is not a number')
+    local _, e4 = config.load(with_file("return { ollama = { modle = 'x' } }"), nil, env({}))
+    has(e4, "unknown key 'ollama.modle'")
+    orch.exec({ cmd = { "rm", "-rf", dir }, timeout = 10 })
+  end)
+end)

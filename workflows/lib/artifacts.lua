@@ -126,6 +126,7 @@ local function criteria(t)
     for i, c in ipairs(list(t.acceptance_criteria)) do given[i] = { text = tostring(c) } end
   end
   for _, c in ipairs(list(given)) do
+    if type(c) ~= "table" then c = { text = tostring(c) } end
     local cmd, path = text(c.command), text(c.path)
     local checked, passed = false, true
     if cmd ~= null and ran[cmd] ~= nil then checked, passed = true, passed and ran[cmd] end
@@ -170,7 +171,7 @@ function M.result(t, info, summary_file)
     files_touched = files_touched(t),
     diff = diff(t),
     success_criteria = criteria(t),
-    error = text(type(t.error) == "string" and t.error or nil),
+    error = (type(t.error) == "string" or type(t.error) == "table") and text(tostring(t.error)) or null,
     parsed_by = (info.parsed_by == "ollama" or info.parsed_by == "plain") and info.parsed_by or "file",
     summary = { path = summary_file or (orch.config and orch.config.paths and summary_path(orch.config, name))
       or ("summaries/" .. name .. M.SUMMARY_SUFFIX),
@@ -193,9 +194,12 @@ function M.schema()
   return s
 end
 
+-- "task ID[ (NAME)][ 'TITLE']: STATUS, cost $X, summary by VIA[ (MODEL)]"
 local function summary_text(r, sum)
-  local head = format("task %s (%s): %s, cost %s, summary: %s%s", r.task_id, r.name, r.status,
-    fmt.money(r.cost_usd), r.summary.via, r.summary.model ~= null and (" (" .. r.summary.model .. ")") or "")
+  local who = r.task_id .. (r.name ~= r.task_id and (" (" .. r.name .. ")") or "")
+    .. (r.title ~= null and (" '" .. r.title:gsub("%c", " ") .. "'") or "")
+  local head = format("task %s: %s, cost %s, summary by %s%s", who, r.status, fmt.money(r.cost_usd),
+    r.summary.via, r.summary.model ~= null and (" (" .. r.summary.model .. ")") or "")
   local body = type(sum.text) == "string" and sum.text or ""
   return head .. "\n\n" .. body .. (body:sub(-1) == "\n" and "" or "\n")
 end

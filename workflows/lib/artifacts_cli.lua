@@ -5,8 +5,9 @@
 --     *_result.json of paths.results_dir (or DIR, or the one FILE) against
 --     docs/schema/task-result.schema.json; a line `FILE: POINTER: MESSAGE`
 --     per violation (`FILE: not JSON: ...` for one that does not decode),
---     then a count line. Exit 0: all valid; 1: one is not; 2: no such
---     folder or file, or the schema cannot be read.
+--     then a count line. Exit 0: all valid (or none; paths.results_dir may
+--     not exist yet); 1: one is not; 2: no such DIR or FILE, or the schema
+--     cannot be read.
 --   clean{days=, dry_run=, force=}: `orch-host clean artifacts --days N
 --     [--dry-run]`: removes the *_result.json of paths.results_dir and the
 --     *_summary.txt of paths.summaries_dir last modified more than N days
@@ -29,6 +30,9 @@ function M.validate(req)
   local path = req.path or orch.config.paths.results_dir
   local shown = req.shown or path
   local info = orch.file_info(path)
+  if not info and not req.path then  -- nothing has written a result yet
+    return { exit = EXIT.ok, out = format("no *%s in %s (it does not exist yet)\n", artifacts.RESULT_SUFFIX, shown) }
+  end
   if not info or (info.type ~= "dir" and info.type ~= "file") then
     return { exit = EXIT.bad_input, err = format("%s: no such folder or file (the results are in %s)", shown,
       orch.config.paths.results_dir) }

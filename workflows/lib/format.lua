@@ -447,6 +447,8 @@ M.REPLY = {
   no_task = "No task %s in session %s",
   task_missing = "task: describe the task (/task <text>)",
   cannot_write_tasks = "cannot write the task file: %s",
+  task_refused = "task refused: %s",
+  task_queued = "📥 Queued task %s (%s; read by %s). It runs from the inbox: /progress %s shows how it goes",
   unknown_command = "unknown command '%s' (known: %s)",
   params_object = "params must be an object",
 }

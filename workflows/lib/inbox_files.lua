@@ -9,11 +9,15 @@
 --   number before .task.md (x.1.task.md, x.2.task.md, ...). With reason, the
 --   text goes to `<dest>.reason` beside it, and a name whose reason file is
 --   taken is skipped too. A symlink is moved itself (rename(2)), never
---   followed. "gone": the file vanished first. made: a table remembering the
+--   followed; a subfolder that is a symlink out of dir is refused. "gone":
+--   the file vanished first. made: a table remembering the
 --   subfolders made. A reason that cannot be written is the third value.
 -- M.archive(dir, name, sub, reason, made, log) -> dest | nil
 --   move, logging a vanished file (info) or a failed move (error)
 -- M.reason(message, status, now) -> "<message>\n<status> at <UTC time>\n"
+local errors = require("orch.errors")
+local within = require("lib.acceptance").within
+
 local M = {}
 
 M.SUFFIX = ".task.md"
@@ -27,11 +31,18 @@ function M.reason(message, status, now)
   return string.format("%s\n%s at %s\n", message, status, os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(now)))
 end
 
+-- dir/sub, made when missing; a symlink there that resolves out of dir is
+-- refused (nothing moves through it)
 local function subdir(dir, sub, made, again)
   local path = dir .. "/" .. sub
   if again or not made[sub] then
     local ok, err = orch.make_dir(path)
     if not ok then return nil, err end
+    local info, top = orch.file_info(path), orch.file_info(dir)
+    if info and info.link and info.real and top and top.real and not within(info.real, top.real) then
+      return nil, errors.new("outside", string.format("%s is a symlink to %s, out of %s: nothing moves into it",
+        path, info.real, top.real))
+    end
     made[sub] = true
   end
   return path

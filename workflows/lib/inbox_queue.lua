@@ -168,6 +168,9 @@ end
 function Q:gone(name)
   name = basename(name)
   local e = self.by_name[name]
+  if not e and self.running[name] then
+    self.log("info", "inbox: " .. self:path(name) .. " was deleted while its task runs: the run goes on")
+  end
   if e then
     self:drop(e)
     self.log("info", string.format("inbox: %s was deleted while queued: task %s dropped",
@@ -229,7 +232,8 @@ end
 
 function Q:finished(t, status, reason)
   local name = basename(t.inbox.file)
-  if self.running[name] == t then self.running[name] = nil end
+  local run = self.running[name]
+  if run and (run == t or run.id == t.id) then self.running[name] = nil end  -- t may be the session's copy
   self.running_ids[t.id] = nil
   local k = content_key(t)
   if self.content[k] == name then self.content[k] = nil end

@@ -24,19 +24,15 @@ M.MAX_FILES = 50
 M.MAX_CRITERIA = 20
 M.PROMPT_CHARS = 8000     -- of the request sent to the model
 
--- The task types: lib/inbox_task's list when that module is there.
--- TODO(lead): the local copy must match lib/inbox_task's known types.
-M.LOCAL_TYPES = { "fix", "code_review", "analyze", "summarize", "feature", "refactor", "test", "docs" }
+-- The task types: lib/inbox_task's M.TYPES when that module is there.
+-- TODO(lead): the local copy (lib/inbox_task's list when this was written)
+-- goes once lib/inbox_task is on this branch.
+M.LOCAL_TYPES = { "fix", "code_review", "analyze", "summarize", "implement", "refactor", "test", "document" }
 
 function M.types()
   local ok, it = pcall(require, "lib.inbox_task")
-  local src = ok and type(it) == "table" and (it.TYPES or it.types or it.KNOWN_TYPES) or nil
-  if type(src) ~= "table" then return M.LOCAL_TYPES end
-  if src[1] ~= nil then return src end
-  local list = {}
-  for k, v in pairs(src) do if v and type(k) == "string" then list[#list + 1] = k end end
-  table.sort(list)
-  return #list > 0 and list or M.LOCAL_TYPES
+  local list = ok and type(it) == "table" and it.TYPES
+  return type(list) == "table" and list[1] ~= nil and list or M.LOCAL_TYPES
 end
 
 local function known(types, name)
@@ -50,8 +46,11 @@ M.KEYWORDS = {
   { "fix", { "fix", "fixes", "fixing", "bug", "bugs", "error", "errors", "broken", "crash", "crashes", "failing" } },
   { "summarize", { "summarize", "summarise", "summary", "summarizing" } },
   { "analyze", { "analyze", "analyse", "analysis", "investigate", "investigation" } },
+  { "refactor", { "refactor", "refactoring", "restructure" } },
+  { "test", { "add tests", "write tests", "unit tests", "test coverage" } },
+  { "document", { "document", "documentation", "docs" } },
 }
-M.DEFAULT_TYPES = { "feature", "fix" }   -- the first known one, when no keyword is found
+M.DEFAULT_TYPES = { "implement", "feature", "fix" }   -- the first known one, when no keyword is found
 
 M.PRIORITY_WORDS = {
   high = { "urgent", "asap", "critical", "high priority", "immediately" },

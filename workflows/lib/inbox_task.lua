@@ -24,9 +24,9 @@ local errors = require("orch.errors")
 local model = require("lib.task_model")
 local md = require("lib.tasks_md")
 local yaml_file = require("lib.tasks_yaml")
-local sha256 = require("lib.sha256")
 local B = require("lib.inbox_task_body")
 local cron = require("lib.cron")
+local acceptance = require("lib.acceptance")
 
 local M = {}
 
@@ -135,7 +135,7 @@ local function parse_impl(text, file)
   if #text > M.MAX_BYTES then
     fail("too_large", file, nil, nil, "%d bytes, the limit is %d MB", #text, M.MAX_BYTES / 1048576)
   end
-  local sha = sha256.hex(text)
+  local sha = orch.sha256(text)
   local nul = find(text, "%z")
   if nul then
     local _, nl = sub(text, 1, nul - 1):gsub("\n", "")
@@ -188,7 +188,7 @@ function M.load(path, opts)
   if opts.root then
     local root, rerr = orch.file_info(opts.root)
     if not root then return nil, errors.new(rerr.code or "io", tostring(rerr), { file = path, stage = "read" }) end
-    if not require("lib.acceptance").within(info.real or info.path, root.real or root.path) then
+    if not acceptance.within(info.real or info.path, root.real or root.path) then
       return nil, errors.new("outside_root", format("%s: %s to %s, outside the folder %s", path,
         info.link and "a symlink" or "resolves", tostring(info.real), tostring(root.real or root.path)),
         { file = path })

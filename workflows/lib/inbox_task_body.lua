@@ -104,8 +104,9 @@ function B.body(lines, from, file)
     if not key then
       if not find(line, "%S") then goto continue end
       local title = match(line, "^#%s+(.*)$")
-      if title and not out.title and trim(title) ~= "" then
-        out.title, out.title_line = trim(title), ln
+      title = title and trim(title):gsub("%s+#+$", "")  -- "# Title #": the closing #s are not the title's
+      if title and not out.title and title ~= "" then
+        out.title, out.title_line = title, ln
         goto continue
       end
       fail("unexpected_text", file, ln, nil, "text before the first section (want '# Title', then **%s:**): %q",

@@ -196,6 +196,8 @@ end
 
 local validate
 
+local function add(out, ptr, fmt, ...) out[#out + 1] = { pointer = ptr, message = format(fmt, ...) } end
+
 local function first_problem(root, v, s, path, depth)
   local out = {}
   validate(root, v, s, path, out, depth)
@@ -211,21 +213,18 @@ local function combined(root, v, s, path, out, depth, key)
     local problem = first_problem(root, v, sub, path, depth)
     if problem then why[#why + 1] = format("#%d: %s", i - 1, problem) else matched[#matched + 1] = i - 1 end
   end
-  local ptr = M.pointer(path)
   if #matched == 0 then
-    out[#out + 1] = { pointer = ptr, message = format("matches none of the %s schemas (%s)", key, concat(why, "; ")) }
+    add(out, M.pointer(path), "matches none of the %s schemas (%s)", key, concat(why, "; "))
   elseif key == "oneOf" and #matched > 1 then
-    out[#out + 1] = { pointer = ptr, message = format("matches %d of the oneOf schemas (#%s), expected exactly one",
-      #matched, concat(matched, ", #")) }
+    add(out, M.pointer(path), "matches %d of the oneOf schemas (#%s), expected exactly one", #matched,
+      concat(matched, ", #"))
   end
 end
 
 local function object_rules(root, v, s, path, out, depth)
   local props = s.properties or {}
   for _, name in ipairs(s.required or {}) do
-    if v[name] == nil then
-      out[#out + 1] = { pointer = M.pointer(at(path, name)), message = "required property missing" }
-    end
+    if v[name] == nil then add(out, M.pointer(at(path, name)), "required property missing") end
   end
   local names = {}
   for name in pairs(v) do names[#names + 1] = tostring(name) end
@@ -235,9 +234,23 @@ local function object_rules(root, v, s, path, out, depth)
     if sub ~= nil then
       validate(root, v[name], sub, here, out, depth)
     elseif s.additionalProperties == false then
-      out[#out + 1] = { pointer = M.pointer(here), message = "property not allowed (not in the schema's properties)" }
+      add(out, M.pointer(here), "property not allowed (not in the schema's properties)")
     elseif s.additionalProperties ~= nil then
       validate(root, v[name], s.additionalProperties, here, out, depth)
+    end
+  end
+end
+
+local function scalar_rules(v, k, s, ptr, out)
+  if k == "number" then
+    if s.minimum and v < s.minimum then add(out, ptr, "expected at least %s, got %s", show(s.minimum), show(v)) end
+    if s.maximum and v > s.maximum then add(out, ptr, "expected at most %s, got %s", show(s.maximum), show(v)) end
+  elseif k == "string" then
+    local n = (s.minLength or s.maxLength) and length(v)
+    if s.minLength and n < s.minLength then add(out, ptr, "expected at least %d characters, got %d", s.minLength, n) end
+    if s.maxLength and n > s.maxLength then add(out, ptr, "expected at most %d characters, got %d", s.maxLength, n) end
+    if s.format == "date-time" and not M.date_time(v) then
+      add(out, ptr, "expected a date-time (RFC 3339, as 2026-12-01T09:30:00Z), got %s", show(v))
     end
   end
 end
@@ -245,10 +258,7 @@ end
 validate = function(root, v, s, path, out, depth)
   if s == true then return end
   local ptr = M.pointer(path)
-  if s == false then
-    out[#out + 1] = { pointer = ptr, message = "not allowed (the schema is false)" }
-    return
-  end
+  if s == false then return add(out, ptr, "not allowed (the schema is false)") end
   local k = kind(v)
   if s["$ref"] ~= nil then
     if depth > REF_DEPTH then
@@ -257,45 +267,21 @@ validate = function(root, v, s, path, out, depth)
     validate(root, v, resolve(root, s["$ref"], {}), path, out, depth + 1)
   end
   if s.type ~= nil then
-    local names = kind(s.type) == "array" and s.type or { s.type }
-    local ok = false
+    local names, ok = kind(s.type) == "array" and s.type or { s.type }, false
     for _, n in ipairs(names) do ok = ok or type_ok(v, k, n) end
-    if not ok then
-      out[#out + 1] = { pointer = ptr, message = format("expected %s, got %s", concat(names, " or "),
-        (k == "number" and not is_integer(v) and names[1] == "integer") and "a number with a fraction" or k) }
-      return  -- the other keywords would only repeat it
+    if not ok then  -- the other keywords would only repeat it
+      return add(out, ptr, "expected %s, got %s", concat(names, " or "),
+        (k == "number" and names[1] == "integer") and "a number with a fraction" or k)
     end
   end
   if s.enum ~= nil then
     local ok = false
     for _, e in ipairs(s.enum) do ok = ok or equal(v, e) end
-    if not ok then
-      out[#out + 1] = { pointer = ptr, message = format("expected one of %s, got %s", shows(s.enum), show(v)) }
-    end
+    if not ok then add(out, ptr, "expected one of %s, got %s", shows(s.enum), show(v)) end
   end
-  if s.const ~= nil and not equal(v, s.const) then
-    out[#out + 1] = { pointer = ptr, message = format("expected %s, got %s", show(s.const), show(v)) }
-  end
-  if k == "number" then
-    if s.minimum and v < s.minimum then
-      out[#out + 1] = { pointer = ptr, message = format("expected at least %s, got %s", show(s.minimum), show(v)) }
-    end
-    if s.maximum and v > s.maximum then
-      out[#out + 1] = { pointer = ptr, message = format("expected at most %s, got %s", show(s.maximum), show(v)) }
-    end
-  elseif k == "string" then
-    local n = (s.minLength or s.maxLength) and length(v)
-    if s.minLength and n < s.minLength then
-      out[#out + 1] = { pointer = ptr, message = format("expected at least %d characters, got %d", s.minLength, n) }
-    end
-    if s.maxLength and n > s.maxLength then
-      out[#out + 1] = { pointer = ptr, message = format("expected at most %d characters, got %d", s.maxLength, n) }
-    end
-    if s.format == "date-time" and not M.date_time(v) then
-      out[#out + 1] = { pointer = ptr,
-        message = format("expected a date-time (RFC 3339, as 2026-12-01T09:30:00Z), got %s", show(v)) }
-    end
-  elseif k == "object" then
+  if s.const ~= nil and not equal(v, s.const) then add(out, ptr, "expected %s, got %s", show(s.const), show(v)) end
+  scalar_rules(v, k, s, ptr, out)
+  if k == "object" then
     object_rules(root, v, s, path, out, depth)
   elseif k == "array" and s.items ~= nil then
     for i = 1, #v do validate(root, v[i], s.items, at(path, i - 1), out, depth) end
