@@ -18,10 +18,26 @@ local slots = require("lib.agent_slots")
 
 local M = {}
 
+-- the tools whose calls write or edit a file (input.file_path; NotebookEdit's notebook_path)
+local WRITES = { Write = true, Edit = true, MultiEdit = true, NotebookEdit = true }
+
+-- a file the agent's tool call b writes or edits, recorded once in w.files_touched
+local function touched(w, b)
+  if not WRITES[b.name] or type(b.input) ~= "table" then return end
+  local path = b.input.file_path or b.input.notebook_path
+  if type(path) ~= "string" or path == "" then return end
+  w.touched = w.touched or {}
+  if w.touched[path] then return end
+  w.touched[path] = true
+  w.files_touched = w.files_touched or {}
+  w.files_touched[#w.files_touched + 1] = path
+end
+
 -- What each agent is doing, one live line per agent; hooked: the agent runs
 -- with the PreToolUse hook (lib/agent_env), which blocks forbidden calls
--- before they run, so the stream check (lib/safety) need not stop it.
-local function watcher(R, t, hooked)
+-- before they run, so the stream check (lib/safety) need not stop it. The
+-- files its Write/Edit/MultiEdit/NotebookEdit calls name go to w.files_touched.
+local function watcher(R, t, w, hooked)
   local s = R.s
   local pos, total = S.position(s, t)
   local started = orch.monotonic()
@@ -42,6 +58,7 @@ local function watcher(R, t, hooked)
       for _, b in ipairs(ev.message.content or {}) do
         doing = fmt.agent_doing(b) or doing
         if b.type == "tool_use" then
+          touched(w, b)
           orch.print(fmt.tool_line(doing, R.max > 1 and t.id or nil))
           orch.emit("agent_tool", { session = s.id, task = t.id, tool = b.name })
         end
@@ -66,8 +83,9 @@ local function run_once(R, t, w, prompt, resume_id, try)
   end
   local log = string.format("%s/task-%s-%s%s-output.log", cfg.paths.logs_dir, s.id, t.id,
     (try or 1) > 1 and ("-try" .. try) or "")
-  -- its own config dir, PreToolUse hook and refusing git (lib/agent_env); the refs before its first run
-  local dir = w.ws and w.ws.path or acceptance.resolve(cfg.claude.base_cwd or ".", orch.root)
+  -- its own config dir, PreToolUse hook and refusing git (lib/agent_env); the refs before its first run.
+  -- It works in its worktree, else in the folder the task names (t.cwd), else in claude.base_cwd
+  local dir = w.ws and w.ws.path or t.cwd or acceptance.resolve(cfg.claude.base_cwd or ".", orch.root)
   local agent = agent_env.for_run(s, t, dir, { ORCH_SESSION_ID = s.id, ORCH_TASK_ID = t.id }, w)
   w.safety_before = w.safety_before or agent_env.shielded(w, safety_after.before, s, dir, w.ws)
   local stop = slots.pending_cancel(w)  -- cancelled while they were made
@@ -75,11 +93,11 @@ local function run_once(R, t, w, prompt, resume_id, try)
     pool:release(w, "none")
     return { ok = false, cancelled = true, cancel_reason = stop, error = "stopped by " .. stop }
   end
-  local on_event, done, seen = watcher(R, t, agent.hooked)
+  local on_event, done, seen = watcher(R, t, w, agent.hooked)
   orch.emit("claude_started", { session = s.id, task = t.id, resume = resume_id })
   w.in_run = true  -- its agent runs: budget.stop_agents stops it
   local r, rerr = orch.run_claude({ prompt = prompt, resume = resume_id, log_path = log, on_event = on_event,
-                                    cwd = w.ws and w.ws.path or nil,
+                                    cwd = w.ws and w.ws.path or t.cwd,
                                     event_types = { "assistant", "rate_limit_event", agent.hooked and "user" or nil },
                                     env = agent.env, extra_args = agent.extra_args })
   done()

@@ -89,59 +89,71 @@ local function runs(R, t, w)
   return r, log
 end
 
--- the end of a run r whose fields are gathered: the verdict on the task, its
--- notice -> the outcome
-local function finish(R, t, w, r, fields)
-  local s, cfg = R.s, orch.config
-  local cost, tokens = w.cost, w.tokens
+-- the verdict on a run r: its deliverables and acceptance commands checked
+-- when the agent says done (the event validated) -> verdict | nil, r
+local function judge(R, t, w, r, fields)
   local verdict
   if r.ok then  -- the agent says done: its deliverables and acceptance commands say whether it is
     local stop = slots.pending_cancel(w)
     local checked, cwhy
     if stop then cwhy = stop else
-      checked, cwhy = acceptance.judge(t, w.dir, { timeout = cfg.orchestrator.verify_timeout })
+      checked, cwhy = acceptance.judge(t, w.dir, { timeout = orch.config.orchestrator.verify_timeout })
     end
     if checked then
       for k, v in pairs(checked) do fields[k] = v end
       verdict = cwhy
+      orch.emit("validated", { session = R.s.id, task = t.id, check = "acceptance", verdict = verdict,
+                               missing = checked.deliverables_missing, verify = checked.verify_results })
     else
       r = { ok = false, cancelled = true, cancel_reason = cwhy, error = "stopped by " .. tostring(cwhy) }
     end
   end
   if r.review and verdict ~= "failed" then verdict, fields.error = "needs_review", r.review end
+  return verdict, r
+end
+
+-- the end of a run r whose fields are gathered: the verdict on the task, the
+-- driver's last word (R.hooks.finishing: the inbox's summary and artifacts,
+-- which may fail the task), its notice -> the outcome
+local function finish(R, t, w, r, fields)
+  local s, cfg = R.s, orch.config
+  local cost, tokens = w.cost, w.tokens
+  local verdict
+  verdict, r = judge(R, t, w, r, fields)
   if verdict == "needs_review" or verdict == "failed" then
     fields.status = verdict
-    S.set_task(s, t, fields, "task_finished", { error = fields.error })
-    R:note(t, verdict == "failed" and fmt.task_failed(s, t, { error = fields.error, cost_usd = cost })
-      or fmt.task_needs_review(s, t, fields.error), verdict == "failed" and "error" or "warning",
-      verdict == "failed" and "task_failed" or "task_needs_review")
-    return verdict
-  end
-  if r.ok then
+  elseif r.ok then
     fields.status = "completed"
     fields.error = orch.json.null
-    S.set_task(s, t, fields, "task_finished")
-    R:note(t, fmt.task_completed(s, t, { summary = r.result, cost_usd = cost, tokens = tokens,
-      duration_ms = (t.completed_at - t.started_at) * 1000 }), "success", "task_completed")
-    return "completed"
-  end
-  local reason = r.cancelled and r.cancel_reason
-  if reason == "skip" or reason == "skipped" then
-    fields.status, fields.error = "skipped", "skipped while running"
-  elseif reason == "budget" then
-    for k, v in pairs(M.BUDGET_SKIP) do fields[k] = v end
-  elseif reason == "interrupted" or reason == "pause" then
-    -- stopped, its cost kept: a resumed run adds its own
-    fields.status, fields.error, fields.completed_at = "paused", "stopped by " .. reason, orch.json.null
   else
-    fields.status, fields.error = "failed", r.error or "failed"
+    local reason = r.cancelled and r.cancel_reason
+    if reason == "skip" or reason == "skipped" then
+      fields.status, fields.error = "skipped", "skipped while running"
+    elseif reason == "budget" then
+      for k, v in pairs(M.BUDGET_SKIP) do fields[k] = v end
+    elseif reason == "interrupted" or reason == "pause" then
+      -- stopped, its cost kept: a resumed run adds its own
+      fields.status, fields.error, fields.completed_at = "paused", "stopped by " .. reason, orch.json.null
+    else
+      fields.status, fields.error = "failed", r.error or "failed"
+    end
   end
-  S.set_task(s, t, fields, "task_finished", { error = fields.error })
-  if fields.status == "failed" then
-    R:note(t, fmt.task_failed(s, t, { error = r.error, exit_code = r.exit_code, timed_out = r.timed_out,
-      timeout = cfg.claude.timeout, cost_usd = cost }), "error", "task_failed")
+  local last = R.hooks.finishing and R.hooks.finishing(t, fields, r) or {}
+  local status = fields.status
+  S.set_task(s, t, fields, "task_finished", status ~= "completed" and { error = fields.error } or nil)
+  if status == "completed" then
+    R:note(t, fmt.task_completed(s, t, { summary = last.summary or r.result, cost_usd = cost, tokens = tokens,
+      duration_ms = (t.completed_at - t.started_at) * 1000 }), "success", "task_completed")
+  elseif status == "needs_review" then
+    R:note(t, fmt.task_needs_review(s, t, fields.error, last.summary), "warning", "task_needs_review")
+  elseif status == "failed" and (r.ok or verdict == "failed") then
+    R:note(t, fmt.task_failed(s, t, { error = fields.error, cost_usd = cost, summary = last.summary }), "error",
+      "task_failed")
+  elseif status == "failed" then
+    R:note(t, fmt.task_failed(s, t, { error = last.error or r.error, exit_code = r.exit_code, timed_out = r.timed_out,
+      timeout = cfg.claude.timeout, cost_usd = cost, summary = last.summary }), "error", "task_failed")
   end
-  return fields.status
+  return status
 end
 
 -- Run one task to an outcome: "completed" | "needs_review" | "failed" | "skipped" | "paused".
@@ -167,7 +179,7 @@ function M.execute(R, t, w)
     w.ws = ws
     S.set_task(s, t, { workspace = ws, branch = ws.branch })
   end
-  w.dir = w.ws and w.ws.path or worktree_dir()
+  w.dir = w.ws and w.ws.path or t.cwd or worktree_dir()
   local cok, cerr = acceptance.check_context(t, context_where(R, w.dir))
   if not cok then
     S.set_task(s, t, { status = "failed", error = cerr, completed_at = orch.now() }, "task_finished", { error = cerr })
@@ -183,6 +195,7 @@ function M.execute(R, t, w)
   if w.ws then  -- the files it changed, against where it started
     for k, v in pairs(workspaces.after(w.ws)) do fields[k] = v end
   end
+  if w.files_touched then fields.files_touched = orch.json.array(w.files_touched) end  -- its tool calls' files
   -- refs, outside changes, migrations; the forbidden calls refused
   r = safety_after.check(s, t, w.safety_before, r, fields, { refused = w.refused, forbidden = w.forbidden })
   return finish(R, t, w, r, fields)

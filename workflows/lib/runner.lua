@@ -7,13 +7,16 @@
 -- questions, checks and budget to its end. Every rule here is policy: edit it
 -- freely.
 --
---   R = runner.new(s, { max =, instructions =, args =, settle =, skip_queued =, prompt = })
+--   R = runner.new(s, { max =, instructions =, args =, settle =, skip_queued =, prompt =, finishing = })
 --     s: the session (lib/session); max: agent slots; instructions: the
 --     standing instructions (lib/feedback) | nil; args: the workflow's args
 --     (auto_approve); settle(t): a task's worker ended (t finished, or back to
 --     pending/paused); skip_queued(t, by) -> true when the driver skipped t,
 --     a task it holds that has not started; prompt(t, w) -> the agent's prompt
---     (default lib/prompt's for_task with the instructions).
+--     (default lib/prompt's for_task with the instructions); finishing(t, fields, r)
+--     -> { summary =, error = } | nil: the driver's last word on a run's end
+--     (fields: what the task is about to be set to, changed in place) before it
+--     is recorded and its notice sent.
 --   R:start(t), R:can_start(t), R:check_budget(), R:request_pause(reason, stop_agents),
 --   R:note(t, text, kind, event, extra), R:sleep(seconds) (a wake ends it), R:wake(), R:close()
 --   R.want: pause = reason, fatal = workflow error, budget = true, cannot_run = reason
@@ -38,7 +41,7 @@ function M.new(s, opts)
   local r = setmetatable({ s = s, max = opts.max, instructions = opts.instructions, args = opts.args or {},
     want = {}, sleeping = false, main_task = orch.task_id(),
     hooks = { settle = opts.settle or function() end, skip_queued = opts.skip_queued or function() end,
-              prompt = opts.prompt } }, R)
+              prompt = opts.prompt, finishing = opts.finishing } }, R)
   -- checkpoint: a checkpoint reason for the next task; hold: the worker whose checkpoint waits
   r.pool = slots.new(r.max, function() r:wake() end)
   r.workers = r.pool.workers
