@@ -44,7 +44,6 @@ int cmd_create_sample(const Args& a);  // create-sample: the sample inbox task f
 
 // Shared set-up
 std::string find_root(const Args& a);
-void load_dotenv(const std::string& path);  // throws with file:line on bad lines
 std::string mask_secret(const std::string& v);
 
 }  // namespace orch

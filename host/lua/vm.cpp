@@ -164,6 +164,7 @@ Vm::Vm(App& app) : st_(std::make_unique<VmState>(app)) {
     register_exec_api(L);
     register_http_api(L);
     register_time_api(L);
+    register_config_api(L);
     register_log_api(L);
     register_fs_api(L);
     register_watch_api(L);

@@ -343,6 +343,19 @@ function orch.is_interactive() end
 ---@return boolean true once SIGINT/SIGTERM asked the host to stop
 function orch.interrupted() end
 
+---Picks up a changed .env or config file without a restart. Cheap when
+---neither changed (a stat of each: returns {} at once). Else .env is read
+---again (a variable it set changes or goes with it; one of the real
+---environment keeps winning), the config is built and checked as at start
+---and orch.config is updated IN PLACE (the same tables; keys gone are
+---removed; _sources too). Returns the keys whose values changed, sorted. A
+---bad new config (syntax error, unknown key, wrong type, bad .env line)
+---keeps the old one: nil, err naming the file and the key, logged once,
+---and returned again until either file changes.
+---@return string[]?
+---@return orch.Error?
+function orch.reload_config() end
+
 ---Run another process through the host (timed out, killed as a tree; what it
 ---leaves running when it exits is stopped too).
 ---@async

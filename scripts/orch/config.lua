@@ -94,7 +94,11 @@ local function defaults() return {
   budget = { max_cost_usd = 0, warn_at = 0.75,
              stop_agents = false },      -- at the budget: stop the running agents too (else they finish)
   control = { poll_interval = 2 },      -- seconds; a fallback look (decisions, commands, answer files arrive at once)
-  log = { level = "info" },
+  log = {
+    level = "info",                      -- LOG_LEVEL: debug | info | warn | error
+    main_log_kb = 1024,                  -- logs/orchestrator.log is rotated at this size (ORCH_MAIN_LOG_KB)
+    main_log_files = 3,                  -- orchestrator.log, .1.log, .2.log: the most kept (ORCH_MAIN_LOG_FILES)
+  },
   inbox = {                              -- the task inbox (workflows/inbox.lua: `orch-host watch`)
     enabled = false,                     -- `orch-host serve` runs it too
     max_concurrent = 3,                  -- agents at once (MAX_CONCURRENT_TASKS)
@@ -150,6 +154,8 @@ M.env = {
   { "ORCH_QUESTIONS_DIR", "paths.questions_dir" },
   { "ORCH_FEEDBACK_DIR", "paths.feedback_dir" },
   { "LOG_LEVEL", "log.level", "lower" },
+  { "ORCH_MAIN_LOG_KB", "log.main_log_kb", "number" },
+  { "ORCH_MAIN_LOG_FILES", "log.main_log_files", "number" },
   { "ORCH_WORKSPACE_ROOT", "workspace.root" },
   { "ORCH_WORKSPACE_MODE", "workspace.mode", "lower" },
   { "ORCH_LUA_MAX_RUN_SECONDS", "lua.max_run_seconds", "number" },
@@ -314,6 +320,9 @@ local function validate(cfg, file, sources)
   if not cfg.workspace.remote:match("^[^%s-][^%s]*$") then
     fail("workspace.remote", "must name a git remote (got '" .. cfg.workspace.remote .. "')")
   end
+  if cfg.log.main_log_kb < 1 then fail("log.main_log_kb", "must be >= 1 (KB)") end
+  local mf = cfg.log.main_log_files
+  if mf < 1 or mf > 1000 or mf % 1 ~= 0 then fail("log.main_log_files", "must be a whole number 1..1000") end
   local lv = cfg.log.level
   if lv ~= "debug" and lv ~= "info" and lv ~= "warn" and lv ~= "error" then
     fail("log.level", "must be debug, info, warn or error (got '" .. tostring(lv) .. "')")
@@ -374,6 +383,85 @@ function M.load(path, root, getenv, must_exist, guard)
   if not ok then return nil, tostring(err) end
   cfg._sources = sources
   return cfg
+end
+
+-- Two config values alike: tables by content, anything else (functions of
+-- notify.routes among them) by identity.
+local function same(a, b)
+  if a == b then return true end
+  if type(a) ~= "table" or type(b) ~= "table" then return false end
+  for k, v in pairs(a) do
+    if not same(v, b[k]) then return false end
+  end
+  for k in pairs(b) do
+    if a[k] == nil then return false end
+  end
+  return true
+end
+
+-- dst takes src's content in place: its nested tables stay the same tables
+-- (src's own are fresh from load, so nothing else holds them)
+local function fill(dst, src)
+  for k, v in pairs(src) do
+    if type(v) == "table" and type(dst[k]) == "table" then fill(dst[k], v) else dst[k] = v end
+  end
+  for k in pairs(dst) do
+    if src[k] == nil then dst[k] = nil end
+  end
+end
+
+-- update(cur, new) -> the keys whose values changed, sorted ("claude.timeout",
+-- a list or free-form table such as "claude.env" as one key). cur becomes
+-- new IN PLACE: the same tables (modules hold `local cfg = orch.config` and
+-- `cfg.orchestrator`), keys new lacks removed, `_sources` too.
+function M.update(cur, new)
+  local changed = {}
+  local function walk(dst, src, shape, prefix)
+    for k, v in pairs(src) do
+      local key = prefix == "" and tostring(k) or prefix .. "." .. tostring(k)
+      local d, sh = dst[k], shape and shape[k]
+      if not same(d, v) then
+        local section = type(sh) == "table" and not is_list(sh)
+        if section and type(d) == "table" and type(v) == "table" then
+          walk(d, v, sh, key)
+        else
+          changed[#changed + 1] = key
+          if type(d) == "table" and type(v) == "table" then fill(d, v) else dst[k] = v end
+        end
+      end
+    end
+    for k in pairs(dst) do
+      if src[k] == nil then
+        changed[#changed + 1] = prefix == "" and tostring(k) or prefix .. "." .. tostring(k)
+        dst[k] = nil
+      end
+    end
+  end
+  local sources = new._sources
+  new._sources = nil
+  local cur_sources = cur._sources
+  cur._sources = nil
+  walk(cur, new, M.defaults, "")
+  if type(cur_sources) == "table" then fill(cur_sources, sources or {}) else cur_sources = sources end
+  cur._sources = cur_sources
+  table.sort(changed)
+  return changed
+end
+
+-- reload(cur, path, root, overrides, must_exist, guard) -> changed keys | nil, message:
+-- the config built again the way load() builds it at start, with the
+-- environment as .env now makes it (overrides: NAME = value, or false for a
+-- variable .env no longer sets; others as the process has them), then put
+-- into cur by update(). A bad config leaves cur as it was.
+function M.reload(cur, path, root, overrides, must_exist, guard)
+  local function getenv(name)
+    local v = overrides and overrides[name]
+    if v == nil then return os.getenv(name) end
+    return v or nil
+  end
+  local new, err = M.load(path, root, getenv, must_exist, guard)
+  if not new then return nil, err end
+  return M.update(cur, new)
 end
 
 return M

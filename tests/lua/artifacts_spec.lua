@@ -191,9 +191,8 @@ describe("write", function()
     eq(r.summary.path, w.summary)
     eq(r.status, "completed")
     ok(orch.read_file(w.result):find('\n  "status": "completed"', 1, true), "pretty JSON")
-    eq(orch.read_file(w.summary), "task fix-login 'Fix the login': completed, cost $0.0123, summary by ollama (llama3.2)"
-      .. "\n\n"
-      .. "The login works again.\nFiles: src/login.lua\n")
+    eq(orch.read_file(w.summary), "task fix-login 'Fix the login': completed, cost $0.0123, summary by ollama "
+      .. "(llama3.2)\n\nThe login works again.\nFiles: src/login.lua\n")
     eq(A.validate(dir .. "/results"), {})
     eq(orch.list_dir(dir .. "/results"), { "fix-login_result.json" }, "no temp file left")
   end)

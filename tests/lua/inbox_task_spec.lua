@@ -68,6 +68,13 @@ describe("orch.sha256", function()
     eq(orch.sha256("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
       "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
     eq(orch.sha256(string.rep("a", 1000000)), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    eq(orch.sha256("a\0b"), "59b271ae1bbcb1d31d41929817f4b16fb439eb4f31520b5ad1d5ce98920a7138")  -- every byte counts
+  end)
+  it("checks its argument", function()
+    T.raises(function() orch.sha256() end, "string expected")
+  end)
+  it("is lib/sha256's hex, the inbox's hash of a file's text", function()
+    eq(require("lib.sha256").hex(FULL), assert(parse(FULL)).inbox.sha)
   end)
 end)
 

@@ -140,8 +140,13 @@ local function criteria(t)
   return out
 end
 
-local function summary_path(cfg, name) return cfg.paths.summaries_dir .. "/" .. name .. M.SUMMARY_SUFFIX end
-local function result_path(cfg, name) return cfg.paths.results_dir .. "/" .. name .. M.RESULT_SUFFIX end
+-- (a cfg without the folders: their defaults)
+local function summary_path(cfg, name)
+  return (cfg.paths and cfg.paths.summaries_dir or "summaries") .. "/" .. name .. M.SUMMARY_SUFFIX
+end
+local function result_path(cfg, name)
+  return (cfg.paths and cfg.paths.results_dir or "results") .. "/" .. name .. M.RESULT_SUFFIX
+end
 
 -- result(t, info [, summary_file]) -> the result table | nil, err
 function M.result(t, info, summary_file)
@@ -173,8 +178,7 @@ function M.result(t, info, summary_file)
     success_criteria = criteria(t),
     error = (type(t.error) == "string" or type(t.error) == "table") and text(tostring(t.error)) or null,
     parsed_by = (info.parsed_by == "ollama" or info.parsed_by == "plain") and info.parsed_by or "file",
-    summary = { path = summary_file or (orch.config and orch.config.paths and summary_path(orch.config, name))
-      or ("summaries/" .. name .. M.SUMMARY_SUFFIX),
+    summary = { path = summary_file or summary_path(orch.config or {}, name),
       via = sum.via == "ollama" and "ollama" or "plain", model = text(sum.model) },
     claude = { session_id = text(t.claude_session), num_turns = count(t.num_turns) },
   }

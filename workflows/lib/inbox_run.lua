@@ -145,12 +145,10 @@ end
 -- to it), its working directory checked, to the runner.
 function I:start(R, qt)
   local s = self.s
-  local reload = rawget(orch, "reload_config")  -- (a host without it keeps the configuration it read)
-  local changed, cerr = true, nil
-  if reload then changed, cerr = reload() end
+  local changed, cerr = orch.reload_config()
   if not changed then
     orch.log("warn", "inbox: the configuration is not reloaded, the one in force stays: " .. tostring(cerr))
-  elseif type(changed) == "table" and #changed > 0 then
+  elseif #changed > 0 then
     orch.log("info", "inbox: configuration reloaded: " .. table.concat(changed, ", "))
   end
   local name = file_name(qt)

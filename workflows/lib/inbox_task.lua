@@ -15,11 +15,15 @@
 --   resolve inside (a symlink out of it is refused); at most M.MAX_BYTES
 -- M.parse(text, file) -> task | nil, err
 --   err = {code=, message="FILE:LINE: field: what", file=, line=, field=}
---   task: the model's fields + inbox = {file=, name=, sha=, created= (epoch s),
---   priority_rank=, target_files=, context=, cwd=, success_criteria={ {text=,
---   done=, command=, path=, line=} }}
+--   task: the model's fields (instruction = the prompt, description = the
+--   context, acceptance_criteria = the criteria's texts, verify and
+--   deliverables = the ones they name, line = the title's) + inbox = {file=,
+--   name=, sha= (SHA-256 of the bytes), created= (epoch s), priority_rank=,
+--   target_files=, context=, cwd=, success_criteria={ {text=, done=, command=,
+--   path=, line=} }}
 -- M.render(t) -> text | nil, err; M.sample([opts]) -> text (lib/inbox_task_render.lua)
 -- M.name_of(file) -> NAME (the base name without .task.md)
+-- M.iso_time(s) -> epoch | nil; M.check_of(text) -> "command" | "path", what | nil
 local errors = require("orch.errors")
 local model = require("lib.task_model")
 local md = require("lib.tasks_md")

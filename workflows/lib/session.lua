@@ -271,14 +271,29 @@ function M.apply(s, t, fields, null)
   if s._counts then account(s, t, old_status, old_cost, old_tokens) end
 end
 
--- set_task(s, t, fields, event, event_fields): update, save (the task and the
--- session row with its summary) and record in one commit
+-- The task fields the session row's summary is made of (summary: counts,
+-- totals, current, agents): a change to none of them leaves the row as it was
+-- saved (its last_activity and updated_at aside), so set_task does not save it
+-- again. A workflow that changes a session field itself saves it (M.save).
+M.SUMMARY_FIELDS = { id = true, seq = true, title = true, type = true, status = true, started_at = true,
+  cost_usd = true, tokens = true, branch = true, question = true }
+
+local function reaches_summary(s, fields)
+  if not s._counts then return true end
+  for k in pairs(fields) do if M.SUMMARY_FIELDS[k] then return true end end
+  return false
+end
+
+-- set_task(s, t, fields, event, event_fields): update, save (the task, and the
+-- session row with its summary when the change reaches it: M.SUMMARY_FIELDS)
+-- and record in one commit
 function M.set_task(s, t, fields, event, event_fields)
   M.apply(s, t, fields, orch.json.null)
   s.last_activity = orch.now()
+  local save = reaches_summary(s, fields)
   orch.atomically(function()
     orch.update_task(s.id, t.id, fields)  -- only what changed: a step stays cheap
-    M.save(s)
+    if save then M.save(s) end
     if event then
       local e = { session = s.id, task = t.id, status = t.status }
       for k, v in pairs(event_fields or {}) do e[k] = v end
