@@ -108,6 +108,14 @@ const Command k_commands[] = {
          add_value(c, "--port", "N", "the port, 0 for any free one (default: server.port, 5000)")
              ->check(number_in(0, 65535));
      }},
+    {"watch", "the task inbox: run each .task.md dropped into the tasks folder (workflows/inbox.lua) until Ctrl-C",
+     cmd_watch,
+     [](CLI::App* c) {
+         add_switch(c, "auto-approve", "approve every task without asking");
+         add_switch(c, "no-input", "never prompt on the terminal: wait for approve|skip|pause");
+         add_value(c, "--max-concurrent", "N", "agents at once (default: inbox.max_concurrent, MAX_CONCURRENT_TASKS)")
+             ->check(number_in(1, 1000));
+     }},
     {"resume", "continue a paused or interrupted session, with the flags it was started with unless given again",
      cmd_resume,
      [](CLI::App* c) {

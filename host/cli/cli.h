@@ -35,6 +35,7 @@ int cmd_test(const Args& a);
 int cmd_sessions(const Args& a);
 int cmd_report(const Args& a);
 int cmd_serve(const Args& a);
+int cmd_watch(const Args& a);  // the task inbox in the foreground (run.cpp)
 int cmd_clean(const Args& a);  // clean worktrees | artifacts
 int cmd_clean_artifacts(const Args& a);     // cli/artifacts.cpp, from cmd_clean
 int cmd_validate_artifacts(const Args& a);  // cli/artifacts.cpp

@@ -99,6 +99,10 @@ local function defaults() return {
     main_log_kb = 1024,                  -- logs/orchestrator.log is rotated at this size (ORCH_MAIN_LOG_KB)
     main_log_files = 3,                  -- orchestrator.log, .1.log, .2.log: the most kept (ORCH_MAIN_LOG_FILES)
   },
+  inbox = {                              -- the task inbox (workflows/inbox.lua: `orch-host watch`)
+    enabled = false,                     -- `orch-host serve` runs it too
+    max_concurrent = 3,                  -- agents at once (MAX_CONCURRENT_TASKS)
+  },
   ollama = {                             -- the optional local model (lib/ollama.lua)
     enabled = "auto",                    -- auto | true | false (OLLAMA_ENABLED); a boolean works too
     host = "http://127.0.0.1:11434",     -- OLLAMA_HOST, also as host[:port] the way Ollama reads it
@@ -131,6 +135,7 @@ M.env = {
   { "ORCH_VERIFY_TIMEOUT", "orchestrator.verify_timeout", "number" },
   { "MAX_CONCURRENT_AGENTS", "orchestrator.max_concurrent", "number" },
   { "MAX_PARALLEL_AGENTS", "orchestrator.max_concurrent", "number" },
+  { "MAX_CONCURRENT_TASKS", "inbox.max_concurrent", "number" },
   { "N8N_NOTIFY_URL", "notify.n8n_url" },
   { "WEBHOOK_SECRET", "server.secret" },
   { "HOST", "server.host" },
@@ -289,6 +294,8 @@ local function validate(cfg, file, sources)
   if cfg.server.threads < 1 or cfg.server.threads > 256 then fail("server.threads", "must be 1..256") end
   if cfg.server.queue < 1 then fail("server.queue", "must be >= 1") end
   if cfg.server.max_body_kb <= 0 then fail("server.max_body_kb", "must be > 0") end
+  local im = cfg.inbox.max_concurrent
+  if im < 1 or im % 1 ~= 0 then fail("inbox.max_concurrent", "must be a whole number >= 1") end
   local mp = cfg.server.max_parallel_agents
   if mp < 1 or mp % 1 ~= 0 then fail("server.max_parallel_agents", "must be a whole number >= 1") end
   if cfg.server.handler_timeout <= 0 then fail("server.handler_timeout", "must be > 0") end

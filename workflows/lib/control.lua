@@ -196,6 +196,18 @@ function M.start(params, by, opts)
            message = fmt.reply("started", id, #doc.tasks, file) }, 200
 end
 
+-- start_inbox(by): the task inbox (workflows/inbox.lua, config inbox) as a
+-- session of this process -> its session id | nil, err
+function M.start_inbox(by)
+  local id = S.new_id()
+  local _, lerr = launch(id, { session_id = id }, by, cfg().paths.tasks_dir, "inbox.lua")
+  if lerr then
+    orch.log("error", "inbox: " .. tostring(lerr))
+    return nil, lerr
+  end
+  return id
+end
+
 -- What resuming session s runs: the workflow it stored, its task file and the
 -- flags it was started with, unless params give one (params.auto_approve,
 -- params.no_input: booleans). auto_approve is the workflow's to default.
