@@ -102,7 +102,8 @@ CLAUDE_VERSION="$("$CLAUDE" --version 2>/dev/null | head -n1)" || true
 if [ -f "$DEMO/state/orch.db.lock" ] && ! flock -n -s "$DEMO/state/orch.db.lock" true 2>/dev/null; then
   die "another demo run is active ($(cat "$DEMO/state/orch.db.lock")); wait for it or pause it"
 fi
-rm -rf "$DEMO/workspace" "$DEMO/state" "$DEMO/logs" "$DEMO/results" "$DEMO/claude-config" "$DEMO/fake-api.log"
+rm -rf "$DEMO/workspace" "$DEMO/state" "$DEMO/logs" "$DEMO/results" "$DEMO/claude-config" "$DEMO/fake-api.log" \
+  "$DEMO/inbox" "$DEMO/summaries"
 mkdir -p "$DEMO/workspace" "$DEMO/state" "$DEMO/logs" "$DEMO/results"
 WS="$DEMO/workspace"
 git -C "$WS" init -q || die "git init failed"
@@ -142,7 +143,7 @@ else
   say "  claude:  $CLAUDE ($CLAUDE_VERSION)"
   if [ -n "${ANTHROPIC_BASE_URL:-}" ]; then say "  API:     ANTHROPIC_BASE_URL=$ANTHROPIC_BASE_URL"; fi
 fi
-say "  tasks:   tasks/example-tasks.md (the markdown day), then tasks/tasks.json (the team day)"
+say "  tasks:   tasks/example-tasks.md (the markdown day), then tasks/tasks.json (the team day), then the task inbox (a sample .task.md)"
 say "  agents work in demo/workspace (a fresh git repo); state, logs and results go to demo/"
 
 RUN_ARGS=(run daily.lua --tasks "$TASKS")
@@ -230,6 +231,45 @@ report2="$(ls -t "$DEMO/results/team-day"/*.md 2>/dev/null | head -n1)"
 say "Report:    ${report2:-(none written)}"
 [ -n "$interrupted" ] && say "Interrupted: the team day was paused. Run scripts/demo.sh again to start over."
 say ""
-say "exit codes: day 1 (markdown) $rc, day 2 (team) $rc2"
+bold "== the task inbox: orch-host watch, and the sample task file (orch-host create-sample) dropped in =="
+INBOX="$DEMO/inbox"
+export ORCH_TASKS_DIR="$INBOX" ORCH_SUMMARIES_DIR="$DEMO/summaries"
+rc3=0
+"${ORCH[@]}" watch --auto-approve --no-input </dev/null >"$DEMO/logs/watch.out" 2>&1 &
+watch_pid=$!
+# the watch is up once it logged its start; then the sample is written into the folder
+for _ in $(seq 1 600); do
+  grep -q '"event":"inbox_started"' "$DEMO/logs/events.ndjson" 2>/dev/null && break
+  kill -0 "$watch_pid" 2>/dev/null || break
+  sleep 0.1
+done
+"${ORCH[@]}" create-sample >/dev/null || rc3=2
+say "dropped $INBOX/sample.task.md (a summarize task: the agent writes SUMMARY.md in demo/workspace)"
+archived=""
+for _ in $(seq 1 3000); do   # at most 300 s: the task runs, then its file moves to processed/ or failed/
+  archived="$(ls "$INBOX"/processed/sample*.task.md "$INBOX"/failed/sample*.task.md 2>/dev/null | head -n1)"
+  [ -n "$archived" ] && break
+  kill -0 "$watch_pid" 2>/dev/null || break
+  sleep 0.1
+done
+kill -TERM "$watch_pid" 2>/dev/null
+wait "$watch_pid" || rc3=$?
+tail -n 12 "$DEMO/logs/watch.out"
+say ""
+if [ -z "$archived" ]; then
+  say "the sample task did not finish (see demo/logs/watch.out)"
+  [ "$rc3" -eq 0 ] && rc3=1
+else
+  say "Task file:  ${archived#"$ROOT/"}"
+  say "Result:     demo/results/sample_result.json (status $(sed -n 's/^  "status": "\(.*\)",$/\1/p' "$DEMO/results/sample_result.json"))"
+  say "Summary:    demo/summaries/sample_summary.txt"
+  sed 's/^/  | /' "$DEMO/summaries/sample_summary.txt"
+  "${ORCH[@]}" validate-artifacts "$DEMO/results" || rc3=1
+  case "$archived" in */failed/*) [ "$rc3" -eq 0 ] && rc3=1 ;; esac
+fi
+
+say ""
+say "exit codes: day 1 (markdown) $rc, day 2 (team) $rc2, the inbox $rc3"
 [ "$rc" -eq 0 ] && rc=$rc2
+[ "$rc" -eq 0 ] && rc=$rc3
 exit "$rc"
