@@ -529,7 +529,7 @@ function M.inbox_task(text, by, c)
     instruction = req.prompt, inbox = { created = math.floor(now), cwd = req.cwd, target_files = req.target_files,
       success_criteria = (function()
         local list = {}
-        for i, c in ipairs(req.success_criteria or {}) do list[i] = { text = c } end
+        for i, crit in ipairs(req.success_criteria or {}) do list[i] = { text = crit } end
         return list
       end)() } })
   if not body then return err(400, fmt.reply("task_refused", tostring(berr))) end

@@ -180,7 +180,8 @@ function M.task_completed(s, t, r)
     progress(c) .. "\n" .. M.bar(c.done, c.total), M.RULE,
     nxt and task_block(s, nxt, "Next:")
       or (c.done < c.total and format("⏳ %d more to finish.", c.total - c.done)
-        or (s.kind == "inbox" and "📥 The inbox is empty: waiting for the next task file." or "🏁 That was the last task.")),
+        or (s.kind == "inbox" and "📥 The inbox is empty: waiting for the next task file."
+          or "🏁 That was the last task.")),
     nxt and commands(s))
 end
 
