@@ -28,29 +28,6 @@ SMALL=${BENCH_DAG_SMALL:-1000}
 DRUNS=${BENCH_DAG_RUN_RUNS:-1}
 command -v python3 >/dev/null || die "python3 is needed (writes the graph)"
 
-# dag N FILE [EDGES]: the seeded random graph as a JSON task list, and as
-# bare_spawn -d's edge list (one line per task in the list's order, "K D...",
-# for task-K and its dependencies task-D); the prompt is the serial bench's
-# (prompt.txt), so every side feeds the agent the same bytes
-dag() {
-  python3 - "$1" "$2" "${3:-}" <<'PY' || die "cannot write the graph"
-import json, random, sys
-n, path, edges = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-r = random.Random(42)
-tasks = []
-for k in range(1, n + 1):
-    deps = sorted({r.randrange(1, k) for _ in range(r.randrange(0, 6))}) if k > 1 else []
-    tasks.append({"id": f"task-{k}", "name": f"Task {k}", "description": f"Stand-in task {k}.",
-                  "prompt": f"Document module {k}. Keep it short.",
-                  "dependencies": [f"task-{d}" for d in deps]})
-r.shuffle(tasks)
-json.dump({"tasks": tasks}, open(path, "w"), indent=1)
-if edges:
-    with open(edges, "w") as f:
-        for t in tasks:
-            f.write(" ".join([t["id"][5:]] + [d[5:] for d in t["dependencies"]]) + "\n")
-PY
-}
 dag "$N" "$WORK/dag.json" "$WORK/dag.edges"
 dag "$SMALL" "$WORK/dag-small.json"
 

@@ -79,8 +79,12 @@ void App::open_services(bool read_only_store) {
     }
     store = std::make_unique<Store>(db, read_only_store, /*defer=*/true);  // opened at its first use
     if (!read_only_store) {
-        journal = std::make_unique<Journal>(logs, store.get(), false);
-        journal->set_file_level(config.value("log", nlohmann::json::object()).value("level", std::string("info")));
+        auto log = config.value("log", nlohmann::json::object());
+        MainLogSize main_log;
+        main_log.max_bytes = static_cast<size_t>(log.value("main_log_kb", 1024.0) * 1024);
+        main_log.files = static_cast<size_t>(log.value("main_log_files", 3.0));
+        journal = std::make_unique<Journal>(logs, store.get(), false, main_log);
+        journal->set_file_level(log.value("level", std::string("info")));
         // Event rows outside a transaction wait up to 0.2 s for one: a fast
         // task's claude_started and agent_tool rows then commit with its
         // task_finished instead of in two commits of their own.

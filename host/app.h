@@ -2,6 +2,7 @@
 // layer (host/lua/) reaches services through this struct.
 #pragma once
 #include "loop/loop.h"
+#include "services/config_files.h"
 #include "services/process.h"
 
 #include <memory>
@@ -39,6 +40,7 @@ struct App {
     std::unique_ptr<HttpWorkers> http;
     std::unique_ptr<Outbox> outbox;
     nlohmann::json config = nlohmann::json::object();  // the effective config's sections the host reads (Vm::load_config)
+    ConfigFiles config_files;     // .env and the config file: what a reload (orch.reload_config) looks at
     bool interactive = false;     // stdin and stdout are terminals and prompts are allowed
     bool interrupted = false;     // SIGINT/SIGTERM seen
     std::string control_session;  // the session this process drives (event tags; `run`)

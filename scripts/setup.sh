@@ -16,6 +16,7 @@ packages=(g++ cmake make pkg-config ccache git python3 sqlite3
           lua-check # luacheck: tests/cli/luacheck.sh
           wrk       # bench/serve.sh (the webhook server benchmark)
           hyperfine # bench/run.sh's start-up bar (without it, a timed shell loop)
+          valgrind  # bench/dag_instr.sh (instructions per task, callgrind)
           luajit2)  # /usr/bin/luajit, bench/run.sh's start-up baseline: the interpreter
                     # of the build's OpenResty LuaJIT (Debian's `luajit` conflicts with
                     # libluajit2-5.1-dev and would remove it)

@@ -2,7 +2,7 @@
 -- the HTTP routes -- the webhook API (/webhook/*, docs/webhook-api.md) with
 -- the secret in the JSON body, the REST API (/api/*, docs/rest-api.md) with a
 -- Bearer token, /health -- then
--- starts the Telegram bot and the schedules. Sessions started from any of
+-- starts the task inbox, the Telegram bot and the schedules. Sessions started from any of
 -- them run inside this process (lib/control.lua). Routes can be added or
 -- changed here; orch.route works only at the top level of this file (and the
 -- modules it requires), before the server opens.
@@ -225,6 +225,9 @@ control.watch()
 if cfg.server.secret == "" then
   orch.log("warn", "WEBHOOK_SECRET is not set: /webhook/* answers 401 until it is")
 end
+
+-- The task inbox (workflows/inbox.lua: the tasks folder watched), when configured.
+if cfg.inbox.enabled then control.start_inbox("serve") end
 
 -- The Telegram bot and the schedules, when configured.
 if cfg.telegram.bot_token ~= "" then

@@ -108,6 +108,14 @@ const Command k_commands[] = {
          add_value(c, "--port", "N", "the port, 0 for any free one (default: server.port, 5000)")
              ->check(number_in(0, 65535));
      }},
+    {"watch", "the task inbox: run each .task.md dropped into the tasks folder (workflows/inbox.lua) until Ctrl-C",
+     cmd_watch,
+     [](CLI::App* c) {
+         add_switch(c, "auto-approve", "approve every task without asking");
+         add_switch(c, "no-input", "never prompt on the terminal: wait for approve|skip|pause");
+         add_value(c, "--max-concurrent", "N", "agents at once (default: inbox.max_concurrent, MAX_CONCURRENT_TASKS)")
+             ->check(number_in(1, 1000));
+     }},
     {"resume", "continue a paused or interrupted session, with the flags it was started with unless given again",
      cmd_resume,
      [](CLI::App* c) {
@@ -160,13 +168,28 @@ const Command k_commands[] = {
          add_count(c, "--lines", "the last N lines (default 30)");
          add_flag(c, "--follow", "then print new lines as they come (Ctrl-C ends)");
      }},
-    {"clean", "remove merged task worktrees holding no uncommitted work; or archive processed task files", cmd_clean,
+    {"clean",
+     "worktrees: remove task worktrees whose branch is merged and that hold no uncommitted work; "
+     "tasks: move processed inbox task files to processed/; artifacts: remove results and summaries older than --days",
+     cmd_clean,
      [](CLI::App* c) {
-         add_positional(c, "WHAT", "worktrees | tasks (move processed task files to processed/)", false, true);
-         add_flag(c, "--force", "remove the kept ones too (their uncommitted changes are lost; unmerged branches stay)");
+         add_positional(c, "WHAT", "worktrees | tasks | artifacts", false, true);
+         add_flag(c, "--force", "worktrees: remove the kept ones too (their uncommitted changes are lost; unmerged "
+                  "branches stay)");
          add_flag(c, "--all", "tasks: move every task file, processed or not (refused while a host runs)");
-         add_flag(c, "--dry-run", "only say what would be removed and kept");
+         add_flag(c, "--dry-run", "only say what would be removed, moved or kept");
+         add_value(c, "--days", "N", "artifacts: those last changed more than N days ago (N >= 1)");
      }},
+    {"create-sample", "write a sample inbox task file, sample.task.md, in the tasks folder and print its path",
+     cmd_create_sample,
+     [](CLI::App* c) {
+         add_value(c, "--dir", "DIR", "the folder (default: paths.tasks_dir)");
+         add_flag(c, "--force", "write over a sample.task.md that is there (else: refused, exit 2)");
+     }},
+    {"validate-artifacts",
+     "check every results/*_result.json against docs/schema/task-result.schema.json (exit 1: one is not valid)",
+     cmd_validate_artifacts,
+     [](CLI::App* c) { add_positional(c, "DIR|FILE", "a folder of results, or one (default: paths.results_dir)"); }},
     {"doctor", "effective config, claude CLI, folders, database health", cmd_doctor, [](CLI::App*) {}},
     {"hook", "run by an agent's claude before each tool call: exit 2 blocks it (the hook's JSON on stdin)",
      cmd_hook,

@@ -1,4 +1,6 @@
 // orch-host clean worktrees [--force] [--dry-run] | clean tasks [--all] [--dry-run]
+// | clean artifacts --days N [--dry-run]
+// (artifacts: cli/artifacts.cpp)
 // Mechanism only: runs workflows/lib/clean_cli.lua as a task (its git
 // commands go through orch.exec), under the run lock so no running session's
 // agent loses the worktree it works in, and prints the message it returns
@@ -14,9 +16,10 @@ namespace orch {
 using json = nlohmann::json;
 
 int cmd_clean(const Args& a) {
+    std::string what = a.positional.empty() ? "" : a.positional[0];
+    if (what == "artifacts") return cmd_clean_artifacts(a);
     auto rt = make_runtime(a, Services::Full);
     App& app = rt->app;
-    std::string what = a.positional.empty() ? "" : a.positional[0];
     RunLock lock(lock_path(app));
     // clean tasks moves only files the ledger has as processed, beside a running
     // host; with --all it would take files the host may be running
@@ -38,7 +41,8 @@ int cmd_clean(const Args& a) {
     json req{{"what", what},
              {"force", a.has("force")},
              {"all", a.has("all")},
-             {"dry_run", a.has("dry-run")}};
+             {"dry_run", a.has("dry-run")},
+             {"days", a.has("days")}};
     int id = rt->vm->start_workflow(resolve_workflow_path(app, "workflows/lib/clean_cli.lua"), req);
     app.loop.run([&] { return !rt->vm->task_running(id); });
     json r = rt->vm->task_result(id);

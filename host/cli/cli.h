@@ -35,12 +35,15 @@ int cmd_test(const Args& a);
 int cmd_sessions(const Args& a);
 int cmd_report(const Args& a);
 int cmd_serve(const Args& a);
-int cmd_clean(const Args& a);  // clean worktrees
+int cmd_watch(const Args& a);  // the task inbox in the foreground (run.cpp)
+int cmd_clean(const Args& a);  // clean worktrees | artifacts
+int cmd_clean_artifacts(const Args& a);     // cli/artifacts.cpp, from cmd_clean
+int cmd_validate_artifacts(const Args& a);  // cli/artifacts.cpp
 int cmd_hook(const Args& a);   // hook pre-tool-use: an agent's tool call, asked of the policy
+int cmd_create_sample(const Args& a);  // create-sample: the sample inbox task file
 
 // Shared set-up
 std::string find_root(const Args& a);
-void load_dotenv(const std::string& path);  // throws with file:line on bad lines
 std::string mask_secret(const std::string& v);
 
 }  // namespace orch

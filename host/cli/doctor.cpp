@@ -3,10 +3,10 @@
 // the state database's health. Exit 1 when something needs fixing.
 #include "cli/runtime.h"
 
+#include "services/journal.h"
 #include "services/process.h"
 #include "services/store.h"
 
-#include <array>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
@@ -25,31 +25,21 @@ bool secret_key(const std::string& k) {
     return false;
 }
 
-void print_config(const json& j, const std::string& prefix, const json& sources) {
+void print_config(const json& j, const std::string& prefix, const json& sources,
+                  const std::map<std::string, std::string>& from_dotenv) {
     for (auto& [k, v] : j.items()) {
         if (k == "_sources") continue;
         std::string key = prefix.empty() ? k : prefix + "." + k;
         if (v.is_object() && !v.empty()) {
-            print_config(v, key, sources);
+            print_config(v, key, sources, from_dotenv);
             continue;
         }
         std::string shown = v.is_string() ? v.get<std::string>() : v.dump();
         if (secret_key(k) && v.is_string()) shown = v.get<std::string>().empty() ? "(not set)" : mask_secret(shown);
         std::string src = sources.contains(key) ? sources[key].get<std::string>() : "default";
+        if (src.rfind("env ", 0) == 0 && from_dotenv.count(src.substr(4))) src += " (.env)";
         printf("  %-34s %-40s %s\n", key.c_str(), shown.c_str(), src.c_str());
     }
-}
-
-std::string run_capture(const std::string& exe, const std::string& arg) {
-    std::string cmd = "timeout 20 '" + exe + "' " + arg + " 2>&1";
-    FILE* p = popen(cmd.c_str(), "r");
-    if (!p) return "";
-    std::array<char, 512> buf{};
-    std::string out;
-    while (fgets(buf.data(), buf.size(), p)) out += buf.data();
-    pclose(p);
-    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-    return out;
 }
 
 // the first credential of the environment claude reads, masked: "ANTHROPIC_API_KEY sk****cd"
@@ -77,6 +67,13 @@ std::string paths_dir(const App& app) {
     return slash == std::string::npos ? "." : db.substr(0, slash);
 }
 
+// " (changed <local time>)" from the file's mtime, or " (none)"
+std::string changed_at(const std::string& path) {
+    FileStamp st = stamp_of(path);
+    if (!st.exists) return " (none)";
+    return " (changed " + iso_time(static_cast<double>(st.mtime_ns) / 1e9) + ")";
+}
+
 bool writable_dir(const std::string& p) {
     struct stat st;
     return stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && access(p.c_str(), W_OK) == 0;
@@ -94,10 +91,13 @@ int cmd_doctor(const Args& a) {
     };
     printf("orch-host %s\n\nProject\n", ORCH_VERSION);
     check(true, "root", app.root);
-    check(true, "config", app.path_from_root(rt->config_file));
+    // when they last changed: a running host picks a change up before its
+    // next task (orch.reload_config; its daily log says "config reloaded")
+    check(true, "config", app.config_files.config_path() + changed_at(app.config_files.config_path()));
+    check(true, ".env", app.config_files.dotenv_path() + changed_at(app.config_files.dotenv_path()));
     printf("\nEffective config (secrets masked)\n");
     json whole = rt->vm->config_json();
-    print_config(whole, "", whole.value("_sources", json::object()));
+    print_config(whole, "", whole.value("_sources", json::object()), app.config_files.owned());
 
     printf("\nClaude CLI\n");
     auto claude = app.config.value("claude", json::object());
@@ -123,6 +123,9 @@ int cmd_doctor(const Args& a) {
     printf("  %s %-22s %s\n", "ok  ", "agent config dirs",
            (app.path_from_root(paths_dir(app)) + "/agents/<session>-<task>/claude (CLAUDE_CONFIG_DIR, one per task)")
                .c_str());
+
+    printf("\nLocal model (Ollama)\n");
+    problems += print_components(*rt, json::object());
 
     printf("\nFolders\n");
     auto paths = app.config.value("paths", json::object());

@@ -37,7 +37,11 @@ int cmd_status(const Args& a) {
     json req{{"command", "status"}, {"json", a.has("json")}, {"state", rt->app.store != nullptr}};
     std::string sid = a.positional.empty() ? a.get("session") : a.positional[0];
     if (!sid.empty()) req["session"] = sid;
-    return print_answer(rt->vm->call("lib.status_cli", "run", req, print_out), "status");
+    int exit = print_answer(rt->vm->call("lib.status_cli", "run", req, print_out), "status");
+    if (exit != k_exit_ok || a.has("json")) return exit;
+    printf("\nComponents\n");
+    print_components(*rt, json{{"claude", claude_component(rt->app)}});
+    return exit;
 }
 
 int cmd_sessions(const Args& a) {

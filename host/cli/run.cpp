@@ -1,4 +1,5 @@
-// orch-host run WORKFLOW [--tasks FILE] [--auto-approve] [--no-input]
+// orch-host run WORKFLOW [--tasks FILE] [--auto-approve] [--no-input], and
+// orch-host watch (the task inbox, workflows/inbox.lua)
 // (resume and run --resume: control.cpp, decided by workflows/lib/control.lua)
 #include "cli/runtime.h"
 
@@ -76,6 +77,15 @@ int run_workflow(Runtime& rt, const std::string& workflow_path, json args) {
     char note[256];
     snprintf(note, sizeof note, "pid %d, workflow %s", getpid(), workflow_path.c_str());
     if (!lock.acquire(note)) {
+        bool inbox = workflow_path.size() >= 9 && workflow_path.compare(workflow_path.size() - 9, 9, "inbox.lua") == 0;
+        if (inbox && (lock.holder().find("serve") != std::string::npos ||
+                      lock.holder().find("inbox.lua") != std::string::npos)) {
+            fprintf(stderr,
+                    "orch-host watch: the inbox is already watched (%s): a server runs it when inbox.enabled is "
+                    "set, or another `orch-host watch` does; refusing to watch the folder twice.\n",
+                    lock.holder().c_str());
+            return k_exit_locked;
+        }
         fprintf(stderr,
                 "orch-host: another run is active (%s); refusing to start an overlapping run.\n"
                 "Use `orch-host status` to see it, or `orch-host pause` to stop it%s.\n",
@@ -135,6 +145,19 @@ int cmd_run(const Args& a) {
     for (size_t i = 1; i < a.positional.size(); ++i) extra.push_back(a.positional[i]);
     args["argv"] = extra;
     return run_workflow(*rt, wf, args);
+}
+
+// orch-host watch [--auto-approve] [--no-input] [--max-concurrent N]: the task
+// inbox in the foreground (workflows/inbox.lua), until SIGTERM or Ctrl-C;
+// under the run lock like run, so a server or another watch is not doubled
+int cmd_watch(const Args& a) {
+    auto rt = make_runtime(a, Services::Full);
+    json args = json::object();
+    args["auto_approve"] = flag(a, "auto-approve", false);
+    args["no_input"] = flag(a, "no-input", false);
+    if (a.has("max-concurrent")) args["max_concurrent"] = std::stoi(a.get("max-concurrent"));
+    args["started_by"] = "watch";
+    return run_workflow(*rt, resolve_workflow_path(rt->app, "inbox.lua"), args);
 }
 
 }  // namespace orch

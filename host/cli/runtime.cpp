@@ -17,9 +17,10 @@ std::unique_ptr<Runtime> make_runtime(const Args& a, Services services) {
     app.scripts_dir = stat((app.root + "/scripts/orch/init.lua").c_str(), &st) == 0
                           ? app.root + "/scripts"
                           : std::string(ORCH_SOURCE_DIR) + "/scripts";
-    load_dotenv(app.root + "/.env");
-    rt->vm = std::make_unique<Vm>(app);
     rt->config_file = a.get("config", "workflows/config.lua");
+    app.config_files.init(app.root + "/.env", app.path_from_root(rt->config_file), a.has("config"));
+    app.config_files.load_dotenv();
+    rt->vm = std::make_unique<Vm>(app);
     rt->vm->load_config(app.path_from_root(rt->config_file), a.has("config"));
     if (services != Services::None) app.open_services(services == Services::ReadOnly);
     stop_leftover_agents(app);

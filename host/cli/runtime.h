@@ -41,4 +41,13 @@ void flush_outbox(App& app);
 // workflows/<name>[.lua] under the project, or a path relative to it (vm.cpp).
 std::string resolve_workflow_path(const App& app, const std::string& name);
 
+// components.cpp: `exe arg` with a 20 s limit, its output (stderr too) without
+// the last newline; "" when it cannot run.
+std::string run_capture(const std::string& exe, const std::string& arg);
+// {name, exe ("" when not found), version}: claude.path looked up on PATH and asked --version.
+nlohmann::json claude_component(const App& app);
+// Prints the rows of workflows/lib/components_cli.lua (args: {claude=} to
+// include the CLI) under the current heading; the number of FAIL rows.
+int print_components(Runtime& rt, const nlohmann::json& args);
+
 }  // namespace orch

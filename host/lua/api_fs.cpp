@@ -1,11 +1,13 @@
 // Files for workflows (task files, reports, answer files): orch.read_file,
 // orch.write_file (atomic), orch.append_file, orch.list_dir, orch.file_info,
-// orch.make_dir. Relative paths resolve under the project root.
+// orch.make_dir, orch.rename, orch.remove_file. Relative paths resolve under
+// the project root.
 #include "lua/internal.h"
 #include "services/file_read.h"
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
@@ -104,13 +106,27 @@ int l_list_dir(lua_State* L) {
     return 1;
 }
 
-// orch.file_info(path) -> {type="file"|"dir"|"other", size=, mtime=} | nil, err
+// orch.file_info(path) -> {type="file"|"dir"|"other", size=, mtime=, path=, real=, link=} | nil, err
+// (a symlink is followed: real is the path it resolves to, link says it was one)
 int l_file_info(lua_State* L) {
     std::string path = resolve(L, luaL_checkstring(L, 1));
     struct stat st;
     if (stat(path.c_str(), &st) != 0)
         return return_error(L, errno == ENOENT ? "not_found" : "io", path + ": " + std::strerror(errno));
-    lua_createtable(L, 0, 3);
+    struct stat lst;
+    bool link = lstat(path.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode);
+    std::string real;
+    if (char* r = realpath(path.c_str(), nullptr)) {
+        real = r;
+        free(r);
+    }
+    lua_createtable(L, 0, 6);
+    lua_pushboolean(L, link);
+    lua_setfield(L, -2, "link");
+    if (!real.empty()) {
+        lua_pushstring(L, real.c_str());
+        lua_setfield(L, -2, "real");
+    }
     lua_pushstring(L, S_ISREG(st.st_mode) ? "file" : S_ISDIR(st.st_mode) ? "dir" : "other");
     lua_setfield(L, -2, "type");
     lua_pushnumber(L, static_cast<double>(st.st_size));
@@ -161,10 +177,19 @@ int l_rename(lua_State* L) {
     return 1;
 }
 
+// orch.remove_file(path) -> true | nil, err   (a file or symlink; a folder is refused)
+int l_remove_file(lua_State* L) {
+    std::string path = resolve(L, luaL_checkstring(L, 1));
+    ReadError err;
+    if (!remove_file(path, err)) return return_error(L, err.code, err.message);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
 const luaL_Reg k_fs_functions[] = {
     {"read_file", l_read_file}, {"write_file", l_write_file}, {"append_file", l_append_file},
     {"list_dir", l_list_dir},   {"file_info", l_file_info},   {"make_dir", l_make_dir},
-    {"rename", l_rename},       {nullptr, nullptr},
+    {"rename", l_rename},       {"remove_file", l_remove_file}, {nullptr, nullptr},
 };
 
 }  // namespace

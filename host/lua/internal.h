@@ -134,8 +134,18 @@ void register_http_api(lua_State* L);
 void register_time_api(lua_State* L);
 void register_log_api(lua_State* L);
 void register_fs_api(lua_State* L);
+void register_watch_api(lua_State* L);
 void register_yaml_api(lua_State* L);
+void register_hash_api(lua_State* L);
 void register_server_api(lua_State* L);
+void register_config_api(lua_State* L);
+
+// The config's machinery, shared by the start (vm_config.cpp) and
+// orch.reload_config (api_config.cpp). config_guard(fn, seconds) -> fn():
+// runs the user's config file under the runaway hook, then turns it off.
+int config_guard(lua_State* L);
+// The sections of the config table at idx the host reads, as JSON (App::config).
+nlohmann::json host_config_sections(lua_State* L, int idx);
 
 // Opens the libraries workflows may use and removes the rest (vm_sandbox.cpp).
 void sandbox(lua_State* L);

@@ -126,7 +126,8 @@ namespace {
 // Input is refused past k_max_json_depth before it is parsed (json_depth.h),
 // so the recursion is bounded; deeper values built in C++ become nil rather
 // than overflow anything.
-void push_value(lua_State* L, const json& j, int depth) {
+// nulls: an object's null members are kept (as orch.json.null); else left out
+void push_value(lua_State* L, const json& j, int depth, bool nulls) {
     if (depth > k_max_json_depth + 8 || !lua_checkstack(L, 4)) {
         lua_pushnil(L);
         return;
@@ -146,7 +147,7 @@ void push_value(lua_State* L, const json& j, int depth) {
         lua_createtable(L, static_cast<int>(j.size()), 0);
         int i = 1;
         for (const auto& v : j) {
-            push_value(L, v, depth + 1);
+            push_value(L, v, depth + 1, nulls);
             lua_rawseti(L, -2, i++);
         }
         luaL_getmetatable(L, k_array_mt);
@@ -156,9 +157,9 @@ void push_value(lua_State* L, const json& j, int depth) {
     case json::value_t::object: {
         lua_createtable(L, 0, static_cast<int>(j.size()));
         for (const auto& [k, v] : j.items()) {
-            if (v.is_null()) continue;
+            if (v.is_null() && !nulls) continue;
             lua_pushlstring(L, k.data(), k.size());
-            push_value(L, v, depth + 1);
+            push_value(L, v, depth + 1, nulls);
             lua_rawset(L, -3);
         }
         break;
@@ -169,7 +170,7 @@ void push_value(lua_State* L, const json& j, int depth) {
 
 }  // namespace
 
-void push_json(lua_State* L, const json& j) { push_value(L, j, 0); }
+void push_json(lua_State* L, const json& j) { push_value(L, j, 0, false); }
 
 void install_json_support(lua_State* L) {
     luaL_newmetatable(L, k_array_mt);
@@ -200,10 +201,16 @@ int l_json_encode(lua_State* L) {
     return 1;
 }
 
-// orch.json.decode(text) -> value | nil, err
+// orch.json.decode(text [, {nulls=true}]) -> value | nil, err
 int l_json_decode(lua_State* L) {
     size_t len;
     const char* s = luaL_checklstring(L, 1, &len);
+    bool nulls = false;
+    if (lua_istable(L, 2)) {
+        lua_getfield(L, 2, "nulls");
+        nulls = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+    }
     std::string err;
     if (json_too_deep(std::string_view(s, len))) {
         lua_pushnil(L);
@@ -212,7 +219,7 @@ int l_json_decode(lua_State* L) {
     }
     try {
         json j = json::parse(s, s + len);
-        push_json(L, j);
+        push_value(L, j, 0, nulls);
         return 1;
     } catch (const std::exception& e) {
         err = e.what();

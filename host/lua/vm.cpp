@@ -155,6 +155,7 @@ Vm::Vm(App& app) : st_(std::make_unique<VmState>(app)) {
     lua_createtable(L, 0, 72);  // orch: sized for its ~70 fields (C and scripts/orch/init.lua), no rehash as they come
     register_json_api(L);
     register_yaml_api(L);
+    register_hash_api(L);
     register_claude_api(L);
     register_approval_api(L);
     register_command_api(L);
@@ -163,8 +164,10 @@ Vm::Vm(App& app) : st_(std::make_unique<VmState>(app)) {
     register_exec_api(L);
     register_http_api(L);
     register_time_api(L);
+    register_config_api(L);
     register_log_api(L);
     register_fs_api(L);
+    register_watch_api(L);
     lua_pushcfunction(L, l_global);
     lua_setfield(L, -2, "global");
     lua_pushcfunction(L, l_on);

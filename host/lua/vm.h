@@ -22,7 +22,8 @@ public:
     // the Lua state to the exit instead of freeing it object by object
     // (lua_close was a tenth of `run trivial.lua`'s start-up). Safe because
     // nothing in the state holds more than memory: no io library, and the
-    // one finaliser (orch.every's) only drops a reference. Sanitizer builds
+    // finalisers only drop a reference (orch.every's) or close an inotify fd
+    // the exit closes too (orch.watch_dir's). Sanitizer builds
     // close it anyway, so leak checks stay meaningful.
     static void leave_state_at_exit();
 

@@ -17,11 +17,13 @@ namespace {
 // The config sections C++ reads (App::config): grep app.config before adding one.
 constexpr const char* k_host_config_keys[] = {"claude", "control", "log", "lua", "notify", "paths", "server"};
 
+}  // namespace
+
 // guard(fn, seconds) -> fn(): config.lua runs the user's config file through
 // this, under the runaway hook, so a config that never returns is stopped;
 // the host's own Lua around it (defaults, merge, validation) runs without the
 // hook, which costs every instruction it runs.
-int l_config_guard(lua_State* L) {
+int config_guard(lua_State* L) {
     luaL_checktype(L, 1, LUA_TFUNCTION);
     double limit = luaL_optnumber(L, 2, 30);
     lua_settop(L, 1);
@@ -32,7 +34,16 @@ int l_config_guard(lua_State* L) {
     return 1;
 }
 
-}  // namespace
+json host_config_sections(lua_State* L, int idx) {
+    idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
+    json host_cfg = json::object();
+    for (const char* key : k_host_config_keys) {
+        lua_getfield(L, idx, key);
+        if (!lua_isnil(L, -1)) host_cfg[key] = to_json(L, -1, std::string("config.") + key);
+        lua_pop(L, 1);
+    }
+    return host_cfg;
+}
 
 void Vm::load_config(const std::string& config_file, bool must_exist) {
     lua_State* L = st_->L;
@@ -47,7 +58,7 @@ void Vm::load_config(const std::string& config_file, bool must_exist) {
     lua_pushstring(L, st_->app.root.c_str());
     lua_pushnil(L);
     lua_pushboolean(L, must_exist);
-    lua_pushcfunction(L, l_config_guard);
+    lua_pushcfunction(L, config_guard);
     install_runaway_hook(L, 0);
     if (lua_pcall(L, 5, 2, 0) != 0) {
         std::string msg = lua_tostring(L, -1) ? lua_tostring(L, -1) : "error";
@@ -63,13 +74,7 @@ void Vm::load_config(const std::string& config_file, bool must_exist) {
     // Only the sections the host reads cross (converting the whole table was
     // ~0.1 M instructions of every start); Lua keeps all of it as orch.config
     // and config_json() gives it whole.
-    json host_cfg = json::object();
-    for (const char* key : k_host_config_keys) {
-        lua_getfield(L, -1, key);
-        if (!lua_isnil(L, -1)) host_cfg[key] = to_json(L, -1, std::string("config.") + key);
-        lua_pop(L, 1);
-    }
-    st_->app.config = std::move(host_cfg);
+    st_->app.config = host_config_sections(L, -1);
     auto lua_cfg = st_->app.config.value("lua", json::object());
     // Compiled traces never call hooks, so with the JIT on an endless loop
     // cannot be stopped; workflows wait far more than they compute, so the

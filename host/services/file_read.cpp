@@ -78,4 +78,14 @@ bool read_file_limited(const std::string& path, size_t max_bytes, std::string& o
     }
 }
 
+bool remove_file(const std::string& path, ReadError& err) {
+    if (unlink(path.c_str()) == 0) return true;
+    int e = errno;
+    err.code = e == ENOENT ? "not_found" : "io";
+    struct stat st;
+    bool dir = e == EISDIR || ((e == EPERM || e == EACCES) && lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode));
+    err.message = path + ": " + (dir ? std::string("is a directory, not a file") : std::strerror(e));
+    return false;
+}
+
 }  // namespace orch

@@ -7,7 +7,7 @@
 
 namespace orch {
 
-// Why a read was refused. code: "not_found" (no such file), "too_large"
+// Why a read (or a remove_file) was refused. code: "not_found" (no such file), "too_large"
 // (over max_bytes), "io" (anything else: not a regular file, permissions,
 // a read error). message names the path: "<path>: not a regular file: a FIFO".
 struct ReadError {
@@ -25,5 +25,10 @@ constexpr size_t k_read_limit_default = 64u * 1024 * 1024;
 // grows (or reports no size, as /proc files do) while it is read.
 // Never throws (out of memory is an "io" error).
 bool read_file_limited(const std::string& path, size_t max_bytes, std::string& out, ReadError& err);
+
+// Removes a file or symlink (the link, not its target); a folder is refused.
+// On failure err has the same codes: "not_found", or "io" (permissions, a
+// folder), and the message names the path. Never throws.
+bool remove_file(const std::string& path, ReadError& err);
 
 }  // namespace orch

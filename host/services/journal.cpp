@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/sinks/daily_file_sink.h>
+#include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/time.h>
@@ -66,17 +67,29 @@ int level_rank(const std::string& l) {
 
 }  // namespace
 
-Journal::Journal(std::string logs_dir, Store* store, bool verbose_console)
+Journal::Journal(std::string logs_dir, Store* store, bool verbose_console, MainLogSize main_log)
     : dir_(std::move(logs_dir)), store_(store), console_level_(verbose_console ? 0 : 2) {
+    // one logger, two files with the same lines; a file that cannot be
+    // opened is reported and the other still written
+    std::vector<spdlog::sink_ptr> sinks;
     try {
-        auto sink = std::make_shared<spdlog::sinks::daily_file_sink<std::mutex, DayFileName>>(dir_, 0, 0);
-        logger_ = std::make_shared<spdlog::logger>("orch", sink);
+        sinks.push_back(std::make_shared<spdlog::sinks::daily_file_sink<std::mutex, DayFileName>>(dir_, 0, 0));
+    } catch (const std::exception& e) {
+        warn_once(std::string("cannot open the daily log in ") + dir_ + ": " + e.what());
+    }
+    try {
+        size_t rotated = main_log.files > 0 ? main_log.files - 1 : 0;  // besides orchestrator.log itself
+        sinks.push_back(std::make_shared<spdlog::sinks::rotating_file_sink_mt>(main_log_path(),
+                                                                               main_log.max_bytes, rotated));
+    } catch (const std::exception& e) {
+        warn_once("cannot open " + main_log_path() + ": " + e.what());
+    }
+    if (!sinks.empty()) {
+        logger_ = std::make_shared<spdlog::logger>("orch", sinks.begin(), sinks.end());
         logger_->set_pattern("[%Y-%m-%d %H:%M:%S.%e] %-5l %v");
         logger_->set_level(spdlog::level::debug);
         logger_->flush_on(spdlog::level::debug);
-        logger_->set_error_handler([this](const std::string& msg) { warn_once("daily log: " + msg); });
-    } catch (const std::exception& e) {
-        warn_once(std::string("cannot open the daily log in ") + dir_ + ": " + e.what());
+        logger_->set_error_handler([this](const std::string& msg) { warn_once("log file: " + msg); });
     }
     events_fd_ = ::open(events_path().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (events_fd_ < 0) warn_once(events_path() + ": " + std::strerror(errno));

@@ -1,4 +1,6 @@
-// The logs: the daily log (logs/YYYY-MM-DD.log, spdlog),
+// The logs: the daily log (logs/YYYY-MM-DD.log, spdlog), the same lines in
+// the size-rotated main log (logs/orchestrator.log, then orchestrator.1.log
+// ... when it is full),
 // the NDJSON event stream (logs/events.ndjson, one object per line, mirrored
 // into the events table) and the terminal. Lua-free. A log that cannot be
 // written (disk full, read-only) is reported once and never stops the run.
@@ -15,9 +17,17 @@ namespace orch {
 
 class Store;
 
+// The main log's rotation (log.main_log_kb, log.main_log_files): a file
+// that would grow past max_bytes is renamed orchestrator.1.log (the older
+// ones move up one), keeping `files` files in all.
+struct MainLogSize {
+    size_t max_bytes = 1024 * 1024;
+    size_t files = 3;
+};
+
 class Journal {
 public:
-    Journal(std::string logs_dir, Store* store, bool verbose_console);
+    Journal(std::string logs_dir, Store* store, bool verbose_console, MainLogSize main_log = {});
     ~Journal();
 
     void log(const std::string& level, const std::string& msg);  // debug|info|warn|error
@@ -26,6 +36,7 @@ public:
                const nlohmann::json& data);
     const std::string& logs_dir() const { return dir_; }
     std::string daily_log_path() const;
+    std::string main_log_path() const { return dir_ + "/orchestrator.log"; }
     std::string events_path() const { return dir_ + "/events.ndjson"; }
     void set_store(Store* s) { store_ = s; }
     void set_console_level(const std::string& level);

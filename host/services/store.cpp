@@ -347,9 +347,11 @@ long long Store::add_event(double ts, const std::string& session, const std::str
 
 json Store::recent_events(const std::string& session, const std::string& task, int limit) {
     json out = json::array();
-    Stmt q(stmt("SELECT * FROM (SELECT seq,ts,session_id,task_id,event,data FROM events "
-                "WHERE (?1 IS NULL OR session_id=?1) AND (?2 IS NULL OR task_id=?2) "
-                "ORDER BY seq DESC LIMIT ?3) ORDER BY seq"));
+    bool one_task = !session.empty() && !task.empty();
+    Stmt q(stmt(one_task ? store_sql::k_task_events
+                         : "SELECT * FROM (SELECT seq,ts,session_id,task_id,event,data FROM events "
+                           "WHERE (?1 IS NULL OR session_id=?1) AND (?2 IS NULL OR task_id=?2) "
+                           "ORDER BY seq DESC LIMIT ?3) ORDER BY seq"));
     if (!session.empty()) q.bind(1, session);
     if (!task.empty()) q.bind(2, task);
     q.bind(3, static_cast<long long>(limit));

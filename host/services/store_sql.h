@@ -45,6 +45,15 @@ inline constexpr const char* k_session_tasks_in_order =
     "FROM (SELECT rowid AS r FROM tasks WHERE session_id=?1 ORDER BY seq, rowid LIMIT -1) o "
     "CROSS JOIN tasks t ON t.rowid=o.r";
 
+// The newest ?3 events of one task of a session, oldest first: the index
+// events_by_task gives them without a walk of the whole events table (a
+// task's finish reads its events: with the filters written as
+// "?1 IS NULL OR ...", SQLite scanned every event of every session, a cost
+// that grew with the day).
+inline constexpr const char* k_task_events =
+    "SELECT * FROM (SELECT seq,ts,session_id,task_id,event,data FROM events "
+    "WHERE session_id=?1 AND task_id=?2 ORDER BY seq DESC LIMIT ?3) ORDER BY seq";
+
 inline json column(sqlite3_stmt* s, int i) {
     switch (sqlite3_column_type(s, i)) {
     case SQLITE_INTEGER: return sqlite3_column_int64(s, i);

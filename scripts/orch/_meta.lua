@@ -343,6 +343,19 @@ function orch.is_interactive() end
 ---@return boolean true once SIGINT/SIGTERM asked the host to stop
 function orch.interrupted() end
 
+---Picks up a changed .env or config file without a restart. Cheap when
+---neither changed (a stat of each: returns {} at once). Else .env is read
+---again (a variable it set changes or goes with it; one of the real
+---environment keeps winning), the config is built and checked as at start
+---and orch.config is updated IN PLACE (the same tables; keys gone are
+---removed; _sources too). Returns the keys whose values changed, sorted. A
+---bad new config (syntax error, unknown key, wrong type, bad .env line)
+---keeps the old one: nil, err naming the file and the key, logged once,
+---and returned again until either file changes.
+---@return string[]?
+---@return orch.Error?
+function orch.reload_config() end
+
 ---Run another process through the host (timed out, killed as a tree; what it
 ---leaves running when it exits is stopped too).
 ---@async
@@ -429,7 +442,9 @@ function orch.append_file(path, text) end
 ---@return string[]?
 ---@return orch.Error?
 function orch.list_dir(path) end
----@return {type: "file"|"dir"|"other", size: number, mtime: number, path: string}?
+---A symlink is followed: `real` is the path it resolves to (symlinks, "." and
+---".." resolved), `link` whether path itself is a symlink.
+---@return {type: "file"|"dir"|"other", size: number, mtime: number, path: string, real: string, link: boolean}?
 ---@return orch.Error?
 function orch.file_info(path) end
 ---@return true?
@@ -442,6 +457,37 @@ function orch.make_dir(path) end
 ---@return true?
 ---@return orch.Error?
 function orch.rename(from, to, opts) end
+---Removes a file or a symlink (a folder is an "io" error); a missing one is
+---"not_found". The error names the path.
+---@return true?
+---@return orch.Error?
+function orch.remove_file(path) end
+
+---@class orch.DirEvent
+---@field kind "ready"|"gone"|"dir_removed"|"rescan"
+---@field name? string  the file's basename (ready, gone)
+---@field path? string  the file's full path (ready, gone)
+---@field dir string  the watched folder, absolute
+
+---@class orch.DirWatch
+local DirWatch = {}
+---Ends the watch: fn is not called again (events already queued are dropped).
+function DirWatch:close() end
+
+---Watch a folder (not its sub-folders) with inotify on the loop; an idle
+---watch costs nothing. fn(ev) runs in a new task for each event, queued on
+---the loop: "ready" (a file closed after writing, moved in, or a symlink
+---created; a file still open gives nothing yet), "gone" (deleted or moved
+---out), "dir_removed" (the folder itself went; the watch waits for it to come
+---back), "rescan" (list the folder again: the kernel's queue overflowed, the
+---folder came back, or opts.initial_scan at the start). The watch runs until
+---handle:close(), whether or not the handle is kept.
+---@param path string
+---@param fn fun(ev: orch.DirEvent)
+---@param opts? {suffix?: string, initial_scan?: boolean}
+---@return orch.DirWatch?
+---@return orch.Error?
+function orch.watch_dir(path, fn, opts) end
 
 ---@class orch.json
 ---@field null lightuserdata  JSON null inside arrays; assigning it clears a field
@@ -450,14 +496,23 @@ orch.json = {}
 ---@param opts? {pretty?: boolean}
 ---@return string
 function orch.json.encode(value, opts) end
+---An object's null members are left out, unless opts.nulls: then they are
+---orch.json.null (a JSON Schema check must see them). Nulls in arrays are
+---always orch.json.null.
 ---@param text string
+---@param opts? {nulls?: boolean}
 ---@return any
 ---@return string? err
-function orch.json.decode(text) end
+function orch.json.decode(text, opts) end
 ---Mark a table to encode as an array (also when empty).
 ---@param t? table
 ---@return table
 function orch.json.array(t) end
+
+---SHA-256 of a string (FIPS 180-4), as `sha256sum` prints it: 64 lowercase hex digits.
+---@param text string
+---@return string
+function orch.sha256(text) end
 
 ---@class orch.yaml
 orch.yaml = {}

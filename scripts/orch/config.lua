@@ -48,7 +48,8 @@ local function defaults() return {
     tasks_dir = "tasks",
     logs_dir = "logs",
     state_db = "state/orch.db",
-    results_dir = "results",
+    results_dir = "results",             -- reports, and an inbox task's <name>_result.json (ORCH_RESULTS_DIR)
+    summaries_dir = "summaries",         -- an inbox task's <name>_summary.txt (ORCH_SUMMARIES_DIR)
     questions_dir = "agent_questions",
     feedback_dir = "feedback",           -- feedback/YYYY-MM-DD.md and instructions.md (ORCH_FEEDBACK_DIR)
   },
@@ -93,7 +94,21 @@ local function defaults() return {
   budget = { max_cost_usd = 0, warn_at = 0.75,
              stop_agents = false },      -- at the budget: stop the running agents too (else they finish)
   control = { poll_interval = 2 },      -- seconds; a fallback look (decisions, commands, answer files arrive at once)
-  log = { level = "info" },
+  log = {
+    level = "info",                      -- LOG_LEVEL: debug | info | warn | error
+    main_log_kb = 1024,                  -- logs/orchestrator.log is rotated at this size (ORCH_MAIN_LOG_KB)
+    main_log_files = 3,                  -- orchestrator.log, .1.log, .2.log: the most kept (ORCH_MAIN_LOG_FILES)
+  },
+  inbox = {                              -- the task inbox (workflows/inbox.lua: `orch-host watch`)
+    enabled = false,                     -- `orch-host serve` runs it too
+    max_concurrent = 3,                  -- agents at once (MAX_CONCURRENT_TASKS)
+  },
+  ollama = {                             -- the optional local model (lib/ollama.lua)
+    enabled = "auto",                    -- auto | true | false (OLLAMA_ENABLED); a boolean works too
+    host = "http://127.0.0.1:11434",     -- OLLAMA_HOST, also as host[:port] the way Ollama reads it
+    model = "llama3.1:8b",               -- OLLAMA_MODEL
+    timeout = 20,                        -- seconds per request (OLLAMA_TIMEOUT_SEC)
+  },
   lua = {
     max_run_seconds = 30,                -- Lua that runs this long without waiting is stopped
     jit = false,                         -- the JIT compiler (compiled loops cannot be stopped)
@@ -120,6 +135,7 @@ M.env = {
   { "ORCH_VERIFY_TIMEOUT", "orchestrator.verify_timeout", "number" },
   { "MAX_CONCURRENT_AGENTS", "orchestrator.max_concurrent", "number" },
   { "MAX_PARALLEL_AGENTS", "orchestrator.max_concurrent", "number" },
+  { "MAX_CONCURRENT_TASKS", "inbox.max_concurrent", "number" },
   { "N8N_NOTIFY_URL", "notify.n8n_url" },
   { "WEBHOOK_SECRET", "server.secret" },
   { "HOST", "server.host" },
@@ -134,12 +150,19 @@ M.env = {
   { "ORCH_LOGS_DIR", "paths.logs_dir" },
   { "ORCH_TASKS_DIR", "paths.tasks_dir" },
   { "ORCH_RESULTS_DIR", "paths.results_dir" },
+  { "ORCH_SUMMARIES_DIR", "paths.summaries_dir" },
   { "ORCH_QUESTIONS_DIR", "paths.questions_dir" },
   { "ORCH_FEEDBACK_DIR", "paths.feedback_dir" },
   { "LOG_LEVEL", "log.level", "lower" },
+  { "ORCH_MAIN_LOG_KB", "log.main_log_kb", "number" },
+  { "ORCH_MAIN_LOG_FILES", "log.main_log_files", "number" },
   { "ORCH_WORKSPACE_ROOT", "workspace.root" },
   { "ORCH_WORKSPACE_MODE", "workspace.mode", "lower" },
   { "ORCH_LUA_MAX_RUN_SECONDS", "lua.max_run_seconds", "number" },
+  { "OLLAMA_ENABLED", "ollama.enabled", "lower" },
+  { "OLLAMA_HOST", "ollama.host" },
+  { "OLLAMA_MODEL", "ollama.model" },
+  { "OLLAMA_TIMEOUT_SEC", "ollama.timeout", "number" },
 }
 
 -- a deep copy of a plain table (the defaults, before a config goes on top)
@@ -179,6 +202,7 @@ local function merge(base, user, prefix, file, sources)
       local want = is_list(d) and "list" or type(d)
       local got = is_list(v) and "list" or type(v)
       if (key == "claude.env" or key == "notify.sinks") and type(v) == "table" then got = "list" end
+      if key == "ollama.enabled" and type(v) == "boolean" then v, got = tostring(v), "string" end
       if want ~= got then
         error(string.format("%s: '%s' must be a %s, got %s", file, key, want, got), 0)
       end
@@ -270,6 +294,8 @@ local function validate(cfg, file, sources)
   if cfg.server.threads < 1 or cfg.server.threads > 256 then fail("server.threads", "must be 1..256") end
   if cfg.server.queue < 1 then fail("server.queue", "must be >= 1") end
   if cfg.server.max_body_kb <= 0 then fail("server.max_body_kb", "must be > 0") end
+  local im = cfg.inbox.max_concurrent
+  if im < 1 or im % 1 ~= 0 then fail("inbox.max_concurrent", "must be a whole number >= 1") end
   local mp = cfg.server.max_parallel_agents
   if mp < 1 or mp % 1 ~= 0 then fail("server.max_parallel_agents", "must be a whole number >= 1") end
   if cfg.server.handler_timeout <= 0 then fail("server.handler_timeout", "must be > 0") end
@@ -294,10 +320,19 @@ local function validate(cfg, file, sources)
   if not cfg.workspace.remote:match("^[^%s-][^%s]*$") then
     fail("workspace.remote", "must name a git remote (got '" .. cfg.workspace.remote .. "')")
   end
+  if cfg.log.main_log_kb < 1 then fail("log.main_log_kb", "must be >= 1 (KB)") end
+  local mf = cfg.log.main_log_files
+  if mf < 1 or mf > 1000 or mf % 1 ~= 0 then fail("log.main_log_files", "must be a whole number 1..1000") end
   local lv = cfg.log.level
   if lv ~= "debug" and lv ~= "info" and lv ~= "warn" and lv ~= "error" then
     fail("log.level", "must be debug, info, warn or error (got '" .. tostring(lv) .. "')")
   end
+  local oe = cfg.ollama.enabled
+  if oe ~= "auto" and oe ~= "true" and oe ~= "false" then
+    fail("ollama.enabled", "must be auto, true or false (got '" .. tostring(oe) .. "')")
+  end
+  if not cfg.ollama.host:match("%S") then fail("ollama.host", "must name the Ollama server (host:port or a URL)") end
+  if cfg.ollama.timeout <= 0 then fail("ollama.timeout", "must be > 0 seconds") end
   require("orch.notify").resolve(cfg, fail)  -- notify.sinks and notify.routes
 end
 
@@ -348,6 +383,83 @@ function M.load(path, root, getenv, must_exist, guard)
   if not ok then return nil, tostring(err) end
   cfg._sources = sources
   return cfg
+end
+
+-- Two config values alike: tables by content, anything else (functions of
+-- notify.routes among them) by identity.
+local function same(a, b)
+  if a == b then return true end
+  if type(a) ~= "table" or type(b) ~= "table" then return false end
+  for k, v in pairs(a) do
+    if not same(v, b[k]) then return false end
+  end
+  for k in pairs(b) do
+    if a[k] == nil then return false end
+  end
+  return true
+end
+
+-- dst takes src's content in place: its nested tables stay the same tables
+-- (src's own are fresh from load, so nothing else holds them)
+local function fill(dst, src)
+  for k, v in pairs(src) do
+    if type(v) == "table" and type(dst[k]) == "table" then fill(dst[k], v) else dst[k] = v end
+  end
+  for k in pairs(dst) do
+    if src[k] == nil then dst[k] = nil end
+  end
+end
+
+-- update(cur, new) -> the keys whose values changed, sorted ("claude.timeout",
+-- a list or free-form table such as "claude.env" as one key). cur becomes
+-- new IN PLACE: the same tables (modules hold `local cfg = orch.config` and
+-- `cfg.orchestrator`), keys new lacks removed, `_sources` too.
+function M.update(cur, new)
+  local changed = {}
+  local function walk(dst, src, shape, prefix)
+    for k, v in pairs(src) do
+      local key = prefix == "" and tostring(k) or prefix .. "." .. tostring(k)
+      local d, sh = dst[k], shape and shape[k]
+      if not same(d, v) then
+        local section = type(sh) == "table" and not is_list(sh)
+        if section and type(d) == "table" and type(v) == "table" then
+          walk(d, v, sh, key)
+        else
+          changed[#changed + 1] = key
+          if type(d) == "table" and type(v) == "table" then fill(d, v) else dst[k] = v end
+        end
+      end
+    end
+    for k in pairs(dst) do
+      if src[k] == nil then
+        changed[#changed + 1] = prefix == "" and tostring(k) or prefix .. "." .. tostring(k)
+        dst[k] = nil
+      end
+    end
+  end
+  local sources = new._sources
+  new._sources = nil
+  local cur_sources = cur._sources
+  cur._sources = nil
+  walk(cur, new, M.defaults, "")
+  if type(cur_sources) == "table" then fill(cur_sources, sources or {}) else cur_sources = sources end
+  cur._sources = cur_sources
+  table.sort(changed)
+  return changed
+end
+
+-- rebuild(path, root, overrides, must_exist, guard) -> cfg | nil, message:
+-- the config built again the way load() builds it at start, with the
+-- environment as .env now makes it (overrides: NAME = value, or false for a
+-- variable .env no longer sets; others as the process has them).
+-- orch.reload_config puts it into orch.config with update().
+function M.rebuild(path, root, overrides, must_exist, guard)
+  local function getenv(name)
+    local v = overrides and overrides[name]
+    if v == nil then return os.getenv(name) end
+    return v or nil
+  end
+  return M.load(path, root, getenv, must_exist, guard)
 end
 
 return M

@@ -69,6 +69,7 @@ export CLAUDE_BASE_CWD="$BAD_TMP/work"
 export ORCH_STATE_DB="$BAD_TMP/state/orch.db"
 export ORCH_LOGS_DIR="$BAD_TMP/logs"
 export ORCH_RESULTS_DIR="$BAD_TMP/results"
+export ORCH_SUMMARIES_DIR="$BAD_TMP/summaries"
 export FAKE_CLAUDE_ARGS_LOG="$BAD_TMP/cap/claude-args.log"  # one line per agent run
 BAD_ROOT="$ORCH_SRC"          # --root of every run; a test may point it at a copy
 BAD_RUN_LIMIT=${BAD_RUN_LIMIT:-240}

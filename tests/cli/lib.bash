@@ -51,6 +51,7 @@ export CLAUDE_BASE_CWD="$T/work"
 export ORCH_STATE_DB="$T/state/orch.db"
 export ORCH_LOGS_DIR="$T/logs"
 export ORCH_RESULTS_DIR="$T/results"
+export ORCH_SUMMARIES_DIR="$T/summaries"
 export ORCH_FEEDBACK_DIR="$T/feedback"   # a day reads earlier feedback: never the project's
 # Nothing from the developer's shell or the project's .env may leak into a
 # test. The host loads $ORCH_SRC/.env without overriding variables that are
@@ -59,7 +60,8 @@ export N8N_NOTIFY_URL= TELEGRAM_BOT_TOKEN= TELEGRAM_CHAT_ID= TELEGRAM_ALLOWED_US
        CLAUDE_TIMEOUT_SEC= CLAUDE_MAX_TURNS= CLAUDE_MODEL= CLAUDE_PERMISSION_MODE= CLAUDE_ALLOWED_ROOT= \
        CLAUDE_SKIP_PERMISSIONS= APPROVAL_MODE= MAX_DAILY_COST_USD= ORCH_TASKS_DIR= LOG_LEVEL= \
        WEBHOOK_SECRET= ORCHESTRATOR_AUTH_TOKEN= ORCH_LUA_MAX_RUN_SECONDS= ORCH_RETRY_FAILED= \
-       CLAUDE_STALL_TIMEOUT_SEC= ORCH_RETRY_BACKOFF= ORCH_RETRY_BACKOFF_MAX=
+       CLAUDE_STALL_TIMEOUT_SEC= ORCH_RETRY_BACKOFF= ORCH_RETRY_BACKOFF_MAX= \
+       OLLAMA_HOST= OLLAMA_MODEL= OLLAMA_ENABLED= OLLAMA_TIMEOUT_SEC=
 # A failing agent fails at once unless a test asks for retries (tests/cli/retry_*.sh).
 export ORCH_RETRY_TRANSIENT=0
 unset ORCH_ROOT FAKE_CLAUDE_MODE FAKE_CLAUDE_REPLAY FAKE_CLAUDE_LEDGER FAKE_CLAUDE_ARGS_LOG FAKE_CLAUDE_WRITE

@@ -1009,7 +1009,9 @@ int main(int argc, char** argv) {
     signal(SIGTERM, [](int) { _exit(143); });
     signal(SIGINT, [](int) { _exit(0); });
 
-    if (const char* al = getenv("FAKE_CLAUDE_ARGS_LOG")) {
+    // `claude --version` alone is a probe (doctor, status), not a run: not logged
+    bool probe = argc == 2 && (std::string(argv[1]) == "--version" || std::string(argv[1]) == "-v");
+    if (const char* al = getenv("FAKE_CLAUDE_ARGS_LOG"); al && !probe) {
         std::string line;
         for (int i = 0; i < argc; i++) {
             if (i) line.push_back('\x1f');

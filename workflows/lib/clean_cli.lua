@@ -16,8 +16,10 @@ local function run()
   if args.what == "tasks" then return require("lib.inbox_clean").run(orch.config, args) end
   if args.what ~= "worktrees" then
     return { exit = 2, message = "orch-host clean: unknown target '" .. tostring(args.what)
-      .. "' (clean worktrees removes the merged task worktrees, clean tasks archives processed task files)" }
+      .. "' (clean worktrees removes the merged task worktrees; clean tasks archives processed task files;"
+      .. " clean artifacts --days N removes the inbox's results and summaries older than N days)" }
   end
+  if args.days then return { exit = 2, message = "orch-host clean worktrees: --days is for clean artifacts" } end
   local top, err = worktree.toplevel()
   local removed, kept
   if top then removed, kept = worktree.clean({ repo = top, force = args.force, dry_run = args.dry_run }) end

@@ -196,6 +196,18 @@ function M.start(params, by, opts)
            message = fmt.reply("started", id, #doc.tasks, file) }, 200
 end
 
+-- start_inbox(by): the task inbox (workflows/inbox.lua, config inbox) as a
+-- session of this process -> its session id | nil, err
+function M.start_inbox(by)
+  local id = S.new_id()
+  local _, lerr = launch(id, { session_id = id }, by, cfg().paths.tasks_dir, "inbox.lua")
+  if lerr then
+    orch.log("error", "inbox: " .. tostring(lerr))
+    return nil, lerr
+  end
+  return id
+end
+
 -- What resuming session s runs: the workflow it stored, its task file and the
 -- flags it was started with, unless params give one (params.auto_approve,
 -- params.no_input: booleans). auto_approve is the workflow's to default.
@@ -434,12 +446,27 @@ function M.logs(params)
            message = fmt.logs(lines, { path = path }) }, 200
 end
 
+-- The session a command about one task means when params names none and
+-- the one M.session_id names lacks it (has(id) says): the newest one with an
+-- event of that task, e.g. the inbox's while a day runs beside it
+local function task_session(params, task, has)
+  local id = M.session_id(params)
+  if (params.session and params.session ~= "") or (id and has(id)) then return id end
+  local last = orch.recent_events({ task = tostring(task), limit = 1 })[1]
+  return last and last.session_id or id
+end
+
 -- progress: the last events of one task (the bot's /progress <task_id>)
 function M.progress(params)
   local task = params and params.task
   if not task or task == "" then return err(400, fmt.reply("progress_which")) end
-  local sid = M.session_id(params)
-  local evs = orch.recent_events({ session = sid, task = tostring(task), limit = 10 })
+  task = tostring(task)
+  local evs
+  local sid = task_session(params, task, function(id)
+    evs = orch.recent_events({ session = id, task = task, limit = 10 })
+    return #evs > 0
+  end)
+  if not evs or #evs == 0 then evs = orch.recent_events({ session = sid, task = task, limit = 10 }) end
   return { status = "ok", session_id = sid, task = task, events = evs,
            message = fmt.task_events(task, evs, function(ts) return os.date("%H:%M:%S", math.floor(ts)) end) },
     200
@@ -450,7 +477,13 @@ end
 function M.cancel(params, by, reply_key, opts)
   local task = params and params.task
   if not task or task == "" then return err(400, fmt.reply("cancel_which")) end
-  local s, e = load(params)
+  local loaded = {}
+  local sid = task_session(params, task, function(id)
+    loaded[id] = S.load(id)
+    return loaded[id] ~= nil and S.task(loaded[id], task) ~= nil
+  end)
+  local s, e = loaded[sid], nil
+  if not s then s, e = load({ session = sid }) end
   if not s then return err(404, e) end
   local t = S.task(s, task)
   if not t then return err(404, fmt.reply("no_task", task, s.id)) end
@@ -481,10 +514,46 @@ function M.adhoc_doc(text, date)
     instruction = tasks_md.literal(text) } } }
 end
 
--- task: a one-task session from a sentence (the bot's /task <description>)
+-- inbox_task(text, by) -> reply, http: the sentence as an inbox task file
+-- (lib/inbox_request reads it: type, target files, criteria, the folder
+-- named by "in /project"), written into the watched folder so the inbox runs
+-- it as it runs a dropped file (c: the config, orch.config's by default)
+function M.inbox_task(text, by, c)
+  c = c or cfg()
+  local req, rerr = require("lib.inbox_request").structure(c, text)
+  if not req then return err(400, fmt.reply("task_refused", tostring(rerr))) end
+  local now = orch.now()
+  local id = string.format("phone-%s-%06d", os.date("%Y%m%d-%H%M%S", math.floor(now)), math.floor((now % 1) * 1e6))
+  local it = require("lib.inbox_task")
+  local body, berr = it.render({ id = id, type = req.type, title = req.title, priority = req.priority,
+    instruction = req.prompt, inbox = { created = math.floor(now), cwd = req.cwd, target_files = req.target_files,
+      success_criteria = (function()
+        local list = {}
+        for i, c in ipairs(req.success_criteria or {}) do list[i] = { text = c } end
+        return list
+      end)() } })
+  if not body then return err(400, fmt.reply("task_refused", tostring(berr))) end
+  local dir = c.paths.tasks_dir
+  local file = dir .. "/" .. id .. it.SUFFIX
+  local _, perr = it.parse(body, file)  -- what the inbox will read: refused before anything is written
+  if perr then return err(400, fmt.reply("task_refused", tostring(perr))) end
+  orch.make_dir(dir)
+  local ok, werr = orch.write_file(file, body)  -- a temp file renamed in: the watch sees it whole
+  if not ok then return err(500, fmt.reply("cannot_write_tasks", werr)) end
+  orch.log("info", "inbox task " .. id .. " from " .. tostring(by) .. " (read by " .. req.via ..
+    (req.fallback and (", " .. req.fallback) or "") .. ")")
+  return { status = "queued", task = id, task_file = file, type = req.type, cwd = req.cwd, via = req.via,
+           message = fmt.reply("task_queued", id, req.type,
+             req.via == "ollama" and "the local model" or "the plain parser", id) }, 202
+end
+
+-- task: a sentence (the bot's /task <description>, a plain message) as an
+-- inbox task when the inbox runs (inbox.enabled), else a one-task session
 function M.task(params, by)
   local text = params and (params.text or params.description)
   if type(text) ~= "string" or text:match("^%s*$") then return err(400, fmt.reply("task_missing")) end
+  local icfg = cfg().inbox
+  if icfg and icfg.enabled then return M.inbox_task(text, by) end
   local dir = cfg().paths.tasks_dir .. "/adhoc"
   local file = string.format("%s/%s-%d.md", dir, os.date("%Y%m%d-%H%M%S"), math.floor((orch.now() % 1) * 1e6))
   local md = tasks_md.render(M.adhoc_doc(text, os.date("%Y-%m-%d")))

@@ -183,6 +183,7 @@ function M.task_completed(s, t, r)
     nxt and commands(s))
 end
 
+-- r = {error=, result=, exit_code=, timed_out=, timeout=, cost_usd=, summary= (the task inbox's)}
 function M.task_failed(s, t, r)
   r = r or {}
   local head, tail = "❌", " Failed"
@@ -190,8 +191,8 @@ function M.task_failed(s, t, r)
   local err = r.error or r.result or (not r.timed_out and "no details") or nil
   local detail = err and ("Error: " .. excerpt(err)) or ""
   if r.exit_code then detail = detail .. (err and "\n" or "") .. "Exit code: " .. tostring(r.exit_code) end
-  return blocks(task_block(s, t, head, tail), detail, stats(t, r), progress(counts(s, t, "failed")),
-    "/logs for details, /skip to skip it, /pause to pause")
+  return blocks(task_block(s, t, head, tail), detail, r.summary and ("📄 " .. excerpt(r.summary)),
+    stats(t, r), progress(counts(s, t, "failed")), "/logs for details, /skip to skip it, /pause to pause")
 end
 
 -- a failed run that goes again (orchestrator.retry_failed); r = {error=, attempt=, of=}
@@ -200,10 +201,12 @@ function M.task_blocked(s, t, why)
   return blocks(task_block(s, t, "🚫 Blocked:"), "Because " .. tostring(why) .. ".")
 end
 
--- the agent finished, but its work is not there (why: "deliverables missing: docs/x.md")
-function M.task_needs_review(s, t, why)
+-- the agent finished, but its work is not there (why: "deliverables missing: docs/x.md");
+-- summary: what it did (the task inbox's summary), when there is one
+function M.task_needs_review(s, t, why, summary)
   return blocks(task_block(s, t, STATUS.needs_review .. ":"), tostring(why) .. ".",
-    progress(counts(s, t, "needs_review")), "Look at its worktree, then commit or re-run it")
+    summary and ("📄 " .. excerpt(summary)), progress(counts(s, t, "needs_review")),
+    "Look at its worktree, then commit or re-run it")
 end
 
 function M.task_retrying(s, t, r)
@@ -447,6 +450,8 @@ M.REPLY = {
   no_task = "No task %s in session %s",
   task_missing = "task: describe the task (/task <text>)",
   cannot_write_tasks = "cannot write the task file: %s",
+  task_refused = "task refused: %s",
+  task_queued = "📥 Queued task %s (%s; read by %s). It runs from the inbox: /progress %s shows how it goes",
   unknown_command = "unknown command '%s' (known: %s)",
   params_object = "params must be an object",
 }

@@ -1,5 +1,7 @@
 -- prompt: what an agent is told for a task: the instruction, plus what "done"
--- means and the house rules. One place to change it for every workflow.
+-- means and the house rules (for_task, the day files), or an inbox task's
+-- prompt as its file gives it (for_inbox). One place to change it for every
+-- workflow.
 local M = {}
 
 M.RULES = "Do not stage, commit or push with git, and do not run database migrations." ..
@@ -40,6 +42,19 @@ function M.for_task(t, opts)
   parts[#parts + 1] = "\n" .. M.RULES
   if opts and opts.workspace then parts[#parts + 1] = M.NOTES end
   return table.concat(parts, "\n")
+end
+
+-- for_inbox(t) -> prompt: an inbox task's (lib/inbox_task) prompt verbatim,
+-- then, when given, a blank line and "Target Files:" with its "- path" list,
+-- and a blank line and "Context:" with its text. Nothing else: an inbox
+-- task's guardrails are its validation and the safety layers, not prompt text.
+function M.for_inbox(t)
+  local inbox = t.inbox or {}
+  local parts = { t.instruction }
+  local files = inbox.target_files
+  if files and #files > 0 then parts[#parts + 1] = "Target Files:\n- " .. table.concat(files, "\n- ") end
+  if inbox.context and inbox.context ~= "" then parts[#parts + 1] = "Context:\n" .. inbox.context end
+  return table.concat(parts, "\n\n")
 end
 
 return M

@@ -103,26 +103,31 @@ end
 -- the model's lists (lib/task_model) stored as JSON arrays, also when empty
 local function list(t) return t and orch.json.array(t) end
 
--- new(doc, {task_file=, workflow=, auto_approve=, no_input=, ...}) -> session,
--- saved with every task pending; a plain resume reuses its flags
+-- the session's row of task t (lib/task_model's), the i-th, pending
+local function task_row(t, i)
+  return {
+    id = tostring(t.id), seq = i, title = t.title, type = t.type, priority = t.priority,
+    requires_approval = t.requires_approval, description = t.description,
+    acceptance_criteria = t.acceptance_criteria, instruction = t.instruction,
+    module = t.module, complexity = t.complexity, branch = t.branch, depends_on = list(t.depends_on),
+    context_files = list(t.context_files), deliverables = list(t.deliverables), verify = list(t.verify),
+    line = t.line, inbox = t.inbox, status = "pending",
+  }
+end
+
+-- new(doc, {task_file=, workflow=, auto_approve=, no_input=, kind=, ...}) -> session,
+-- saved with every task pending; a plain resume reuses its flags. kind: "inbox"
+-- for the task inbox's (workflows/inbox.lua: no tasks at first, add_task adds
+-- each as it arrives), nil for a day's
 function M.new(doc, opts)
   local now = orch.now()
   local s = {
-    id = M.new_id(opts.id), status = "running", task_file = opts.task_file,
+    id = M.new_id(opts.id), status = "running", task_file = opts.task_file, kind = opts.kind,
     workflow = opts.workflow, started_at = now, pid = opts.pid, date = doc.date, started_by = opts.started_by,
     auto_approve = opts.auto_approve, no_input = opts.no_input, max_concurrent = opts.max_concurrent,
     workspace_base = opts.workspace_base, budget_usd = opts.budget_usd, tasks = {},
   }
-  for i, t in ipairs(doc.tasks) do
-    s.tasks[i] = {
-      id = tostring(t.id), seq = i, title = t.title, type = t.type, priority = t.priority,
-      requires_approval = t.requires_approval, description = t.description,
-      acceptance_criteria = t.acceptance_criteria, instruction = t.instruction,
-      module = t.module, complexity = t.complexity, branch = t.branch, depends_on = list(t.depends_on),
-      context_files = list(t.context_files), deliverables = list(t.deliverables), verify = list(t.verify),
-      line = t.line, status = "pending",
-    }
-  end
+  for i, t in ipairs(doc.tasks) do s.tasks[i] = task_row(t, i) end
   index(s)
   orch.atomically(function()
     M.save(s)
@@ -142,6 +147,31 @@ function M.today_file(tasks_dir)
     if orch.file_info(p) then return p end
   end
   return tasks_dir .. "/" .. day .. "-tasks.md"
+end
+
+-- add_task(s, t) -> the session's new task: t (lib/task_model's, t.inbox
+-- kept) appended, pending, under t's id, or "<id>-2", "<id>-3", ... while the
+-- session has a task with it; saved with the session row and the event
+-- task_added in one commit
+function M.add_task(s, t)
+  local base, n = tostring(t.id), 1
+  local id = base
+  while M.task(s, id) do n = n + 1; id = base .. "-" .. n end
+  local i = #s.tasks + 1
+  local row = task_row(t, i)
+  row.id = id
+  s.tasks[i] = row
+  if s._counts then
+    local c = s._counts
+    c.total, c.pending = c.total + 1, (c.pending or 0) + 1
+    s._by_id[id] = row
+  end
+  orch.atomically(function()
+    orch.save_task(s.id, row)
+    M.save(s)
+    orch.emit("task_added", { session = s.id, task = id, file = t.inbox and t.inbox.file or nil })
+  end)
+  return row
 end
 
 function M.load(id)
@@ -241,14 +271,29 @@ function M.apply(s, t, fields, null)
   if s._counts then account(s, t, old_status, old_cost, old_tokens) end
 end
 
--- set_task(s, t, fields, event, event_fields): update, save (the task and the
--- session row with its summary) and record in one commit
+-- The task fields the session row's summary is made of (summary: counts,
+-- totals, current, agents): a change to none of them leaves the row as it was
+-- saved (its last_activity and updated_at aside), so set_task does not save it
+-- again. A workflow that changes a session field itself saves it (M.save).
+M.SUMMARY_FIELDS = { id = true, seq = true, title = true, type = true, status = true, started_at = true,
+  cost_usd = true, tokens = true, branch = true, question = true }
+
+local function reaches_summary(s, fields)
+  if not s._counts then return true end
+  for k in pairs(fields) do if M.SUMMARY_FIELDS[k] then return true end end
+  return false
+end
+
+-- set_task(s, t, fields, event, event_fields): update, save (the task, and the
+-- session row with its summary when the change reaches it: M.SUMMARY_FIELDS)
+-- and record in one commit
 function M.set_task(s, t, fields, event, event_fields)
   M.apply(s, t, fields, orch.json.null)
   s.last_activity = orch.now()
+  local save = reaches_summary(s, fields)
   orch.atomically(function()
     orch.update_task(s.id, t.id, fields)  -- only what changed: a step stays cheap
-    M.save(s)
+    if save then M.save(s) end
     if event then
       local e = { session = s.id, task = t.id, status = t.status }
       for k, v in pairs(event_fields or {}) do e[k] = v end

@@ -23,8 +23,9 @@
 --   err = {code=, message="file:line: task N 'Title': ...", file=, line=, task=}
 -- M.render(doc) -> text; parse(render(doc)) equals doc except for `line`.
 -- M.literal(text) -> text as a multi-line field's value that reads back as is.
--- M.trim(s), M.utf8_error(text, file) -> err | nil: shared with the other pure
---   parsers of user files (lib/feedback).
+-- M.trim(s), M.utf8_error(text, file) -> err | nil, M.each_line, M.field_of,
+--   M.fence_of: shared with the other pure parsers of user files (lib/feedback,
+--   lib/inbox_task).
 -- Pure: text in, tables out; no io/os/debug, no globals; linear time.
 local M = {}
 
@@ -314,6 +315,8 @@ end
 
 M.trim = trim
 M.each_line = each_line
+M.field_of = field_of  -- "**Name:** rest" -> name, rest (also lib/inbox_task's section headers)
+M.fence_of = fence_of  -- a code fence line -> its char, length, the rest
 
 function M.utf8_error(text, file)
   local _, err = errors.catch(check_utf8, text, file)

@@ -30,6 +30,7 @@ local function line_at(root, lines, path)
   end
   return line
 end
+M.line_at = line_at  -- (root, lines, path) -> line: also lib/inbox_task's front matter
 
 function M.parse(text, file, opts)
   opts = opts or {}

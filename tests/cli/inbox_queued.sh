@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Inbox files that change while their task waits in the queue (one agent at a
+# time, held by a first task whose stand-in waits for a line in the ledger):
+# one deleted is never run and leaves nothing; one rewritten runs once, as
+# rewritten; a cancel of a queued one by its id drops it, its file to failed/.
+source "$(dirname "$0")/lib.bash"
+source "$(dirname "$0")/inbox.bash"
+
+watch_start --max-concurrent 1
+inbox_task "$ORCH_TASKS_DIR/hold.task.md" hold high "Holds the agent [key:hold] [fake:await:go]"
+wait_for grep -q "^start hold$" "$T/ledger"
+
+inbox_task "$ORCH_TASKS_DIR/gone.task.md" gone high "Deleted [key:gone]"
+inbox_task "$ORCH_TASKS_DIR/redo.task.md" redo medium "First version [key:redo1]" "First"
+inbox_task "$ORCH_TASKS_DIR/cancel.task.md" cancel low "Cancelled [key:cancel]"
+wait_for ev_has parsed cancel
+rm "$ORCH_TASKS_DIR/gone.task.md"
+inbox_task "$ORCH_TASKS_DIR/redo.task.md" redo medium "Second version [key:redo2]" "Second"
+redo_parsed_twice() { [ "$(ev_count parsed redo)" -ge 2 ]; }
+wait_for redo_parsed_twice
+orch skip --task cancel --by tester >"$T/cancel.out" 2>&1 || fail "skip --task cancel: $(cat "$T/cancel.out")"
+wait_for failed cancel
+grep -q "cancelled by" "$ORCH_TASKS_DIR/failed/cancel.task.md.reason" \
+    || fail "the cancelled file's reason: $(cat "$ORCH_TASKS_DIR/failed/cancel.task.md.reason")"
+
+echo go >>"$T/ledger"
+WAIT_TIMEOUT=120 wait_for done_with redo
+expect_eq "$(starts gone)" 0 "runs of the deleted file"
+expect_eq "$(starts redo1)" 0 "runs of the first version"
+expect_eq "$(starts redo2)" 1 "runs of the rewritten file"
+expect_eq "$(starts cancel)" 0 "runs of the cancelled file"
+processed gone && fail "the deleted file came back in processed/"
+failed gone && fail "the deleted file came back in failed/"
+[ -f "$ORCH_RESULTS_DIR/gone_result.json" ] && fail "the deleted file has a result"
+expect_eq "$(sj "[t['title'] for t in s['tasks'] if t['id'] == 'redo']")" '["Second"]' "the rewritten task's title"
+watch_stop
+note "ok"

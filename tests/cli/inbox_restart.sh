@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The inbox across restarts: a file processed before is not run again when it
+# comes back (the same id and content: the queue's ledger, kept in the state);
+# a host killed with -9 while a task runs leaves its file in the folder, and
+# the next watch runs it again (once) and archives it; the dead host's inbox
+# session is closed, not left "running".
+source "$(dirname "$0")/lib.bash"
+source "$(dirname "$0")/inbox.bash"
+
+inbox_task "$ORCH_TASKS_DIR/once.task.md" once medium "Runs once [key:once]"
+cp "$ORCH_TASKS_DIR/once.task.md" "$T/once.copy"
+watch_start
+WAIT_TIMEOUT=120 wait_for done_with once
+watch_stop
+
+# the same file again, to a new watch: a duplicate, not run
+watch_start
+cp "$T/once.copy" "$T/once.tmp" && mv "$T/once.tmp" "$ORCH_TASKS_DIR/once.task.md"
+wait_for [ ! -f "$ORCH_TASKS_DIR/once.task.md" ]
+expect_eq "$(starts once)" 1 "runs of a file processed before"
+note "a processed file is not run again ok"
+
+# kill -9 while its agent runs: the next start runs it again
+inbox_task "$ORCH_TASKS_DIR/inflight.task.md" inflight medium "In flight [key:inflight] [fake:await:go]"
+wait_for grep -q "^start inflight$" "$T/ledger"
+FIRST=$(sj "s['id']")
+kill -KILL "$WATCH_PID"
+bg_wait "$WATCH_OUT" >/dev/null
+[ -f "$ORCH_TASKS_DIR/inflight.task.md" ] || fail "the in-flight file left the folder"
+echo go >>"$T/ledger"
+watch_start
+WAIT_TIMEOUT=120 wait_for done_with inflight
+expect_eq "$(starts inflight)" 2 "runs of the task in flight when its host died"
+expect_eq "$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['status'])" \
+    "$ORCH_RESULTS_DIR/inflight_result.json")" completed "the re-run's result"
+expect_eq "$(orch status --json "$FIRST" | python3 -c "import json,sys; print(json.load(sys.stdin)['status'])")" \
+    completed "the dead host's inbox session"
+watch_stop
+WAIT_TIMEOUT=15 wait_for no_agents
+note "ok"

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# `orch-host serve` runs the task inbox too when inbox.enabled is set: a file
+# dropped into the folder runs and leaves its artifacts; the inbox is a
+# session of the server (status shows it, the webhook's status command sees
+# it running there); `orch-host watch` is refused beside it; SIGTERM stops both.
+source "$(dirname "$0")/lib.bash"
+source "$(dirname "$0")/inbox.bash"
+
+export WEBHOOK_SECRET=inbox-secret-$RANDOM
+export APPROVAL_MODE=auto
+printf 'return { inbox = { enabled = true, max_concurrent = 2 } }\n' >"$T/config.lua"
+inbox_task "$ORCH_TASKS_DIR/early.task.md" early high "There before the server [key:early]"
+serve_start --config "$T/config.lua"
+WAIT_TIMEOUT=120 wait_for done_with early
+inbox_task "$ORCH_TASKS_DIR/later.task.md" later medium "Dropped while it serves [key:later]"
+WAIT_TIMEOUT=120 wait_for done_with later
+
+expect_eq "$(sj "s.get('kind')")" inbox "the latest session's kind"
+expect_eq "$(sj "s.get('max_concurrent')")" 2 "the inbox's agents at once (inbox.max_concurrent)"
+[ "$(req POST /webhook/status "{\"secret\": \"$WEBHOOK_SECRET\"}")" = 200 ] || fail "webhook status: $(cat "$T/resp.json")"
+expect_eq "$(rj "r.get('running_here')")" true "the inbox runs in the server"
+
+RC=0
+orch watch --no-input >"$T/watch.out" 2>&1 || RC=$?
+expect_eq "$RC" 4 "exit code of watch beside the server"
+grep -q "already watched" "$T/watch.out" || fail "watch's message beside the server: $(cat "$T/watch.out")"
+
+kill -TERM "$SERVE_PID"
+expect_eq "$(bg_wait "$SERVE_OUT")" 0 "exit code of serve after SIGTERM"
+expect_eq "$(session_status)" completed "the inbox session after the server stopped"
+note "ok"

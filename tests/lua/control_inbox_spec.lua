@@ -1,0 +1,64 @@
+-- Specs for lib/control's /task when the inbox runs: the sentence becomes an
+-- inbox task file in the watched folder, which lib/inbox_task reads back to
+-- the same task (the prompt verbatim, the folder "in /project" names); a
+-- refused folder writes nothing.
+local T = require("orch.testing")
+local control = require("lib.control")
+local inbox_task = require("lib.inbox_task")
+local describe, it, eq, ok = T.describe, T.it, T.eq, T.ok
+
+local function sh(...)
+  local r = orch.exec({ cmd = { ... }, timeout = 30 })
+  assert(r and r.ok, "command failed: " .. table.concat({ ... }, " ") .. ": " .. tostring(r and r.stderr))
+  return (r.stdout:gsub("%s+$", ""))
+end
+
+local tmp = sh("realpath", sh("mktemp", "-d"))
+orch.make_dir(tmp .. "/base/backend")
+local function cfg()
+  return { claude = { base_cwd = tmp .. "/base", allowed_root = "" }, paths = { tasks_dir = tmp .. "/tasks" },
+           ollama = { enabled = "false", host = "127.0.0.1:1", model = "llama3.1:8b", timeout = 5 } }
+end
+
+local function files()
+  local list = {}
+  for _, e in ipairs(orch.list_dir(tmp .. "/tasks") or {}) do list[#list + 1] = e.name or e end
+  return list
+end
+
+describe("control.inbox_task: /task and plain messages as inbox task files", function()
+  it("writes a .task.md that reads back with the text verbatim and the folder named", function()
+    local text = "Fix the database connection timeout in /backend\nIt fails after 30 s."
+    local r, http = control.inbox_task(text, "telegram:1", cfg())
+    eq(http, 202, r.message)
+    eq(r.status, "queued")
+    ok(r.task:find("^phone%-%d+%-%d+%-%d+$"), r.task)
+    ok(r.message:find(r.task, 1, true), r.message)
+    local t = assert(inbox_task.load(r.task_file, { root = tmp .. "/tasks" }))
+    eq(t.id, r.task)
+    eq(t.type, "fix")
+    eq(t.instruction, text)
+    eq(t.inbox.cwd, tmp .. "/base/backend")
+    ok(t.inbox.created, "no created time")
+  end)
+
+  it("refuses a folder that is not there, and writes nothing", function()
+    local before = #files()
+    local r, http = control.inbox_task("Review the code in /no-such-project", "telegram:1", cfg())
+    eq(http, 400)
+    ok(r.message:find("no%-such%-project"), r.message)
+    eq(#files(), before)
+  end)
+
+  it("keeps text with markdown-ish lines verbatim, or refuses it with the reason", function()
+    for _, text in ipairs({ "**Type:** backend\nmore", "# not a title\n---\nafter", "- [ ] a list item" }) do
+      local r, http = control.inbox_task(text, "telegram:1", cfg())
+      if http == 202 then
+        eq(assert(inbox_task.load(r.task_file)).instruction, text)
+      else
+        eq(http, 400)
+        ok(r.message:find("^task refused: "), r.message)
+      end
+    end
+  end)
+end)

@@ -1,0 +1,91 @@
+-- inbox.lua: the task inbox. The inbox task files (*.task.md,
+-- docs/task-file-inbox.md) dropped into the watched folder (paths.tasks_dir)
+-- run as they come, by priority then age, up to inbox.max_concurrent agents
+-- at once, through the day's runner (lib/runner: approvals, retries, usage
+-- limits, questions, safety, acceptance checks, budget). `orch-host watch`
+-- runs it in the foreground, `orch-host serve` beside its server
+-- (inbox.enabled). The host only reports the folder's file events
+-- (orch.watch_dir, no polling); the queue, its ledger and the moves to
+-- processed/ and failed/ are lib/inbox_queue's, the rest around each task
+-- lib/inbox_run's. It runs until the host stops (SIGTERM, Ctrl-C); a task
+-- that was running then stays in the folder and runs at the next start.
+-- Every rule here is policy: edit it freely.
+--
+-- args (from `orch-host watch`, or lib/control in serve): session_id=,
+-- auto_approve=, no_input=, max_concurrent=, started_by=; workflow= (set by the host)
+local args = ...
+local S = require("lib.session")
+local policy = require("lib.policy")
+local runner = require("lib.runner")
+local limits = require("lib.limits")
+local inbox_queue = require("lib.inbox_queue")
+local inbox_run = require("lib.inbox_run")
+
+local cfg = orch.config
+local EXIT = { ok = 0, bad_input = 2 }
+
+assert(policy.validate(cfg.orchestrator))
+
+local dir = cfg.paths.tasks_dir
+local icfg = cfg.inbox or {}
+local MAX = math.max(1, math.floor(tonumber(args.max_concurrent) or tonumber(icfg.max_concurrent) or 3))
+
+inbox_run.close_stale(args.session_id)  -- inbox sessions a host that died left running
+orch.make_dir(dir)
+local s = S.new({ tasks = {} }, { id = args.session_id, kind = "inbox", task_file = dir, pid = orch.pid,
+                                  max_concurrent = MAX, workflow = args.workflow or "workflows/inbox.lua",
+                                  started_by = args.started_by, auto_approve = args.auto_approve == true,
+                                  no_input = args.no_input == true })
+local q = inbox_queue.new(cfg, { session = s.id })
+local I = inbox_run.new(s, q)
+local R = runner.new(s, { max = MAX, args = args, settle = I.hooks.settle, skip_queued = I.hooks.skip_queued,
+                          prompt = I.hooks.prompt, finishing = I.hooks.finishing })
+
+-- the folder's events, each as it comes (the main task is woken to start what it can)
+local function on_file(ev)
+  if ev.kind == "ready" then
+    I:offer(ev.name, ev.path)
+  elseif ev.kind == "gone" then
+    I:gone(ev.name)
+  elseif ev.kind == "rescan" then
+    I:rescan()
+  elseif ev.kind == "dir_removed" then
+    orch.log("warn", "inbox: " .. dir .. " was removed; its tasks start again when it is back")
+    orch.emit("inbox_dir_removed", { session = s.id, dir = dir })
+  end
+  R:wake()
+end
+
+local watch, werr = orch.watch_dir(dir, on_file, { suffix = ".task.md" })
+if not watch then
+  local why = "inbox: cannot watch " .. dir .. ": " .. tostring(werr)
+  orch.log("error", why)
+  inbox_run.close(s, why)
+  R:close()
+  return EXIT.bad_input
+end
+orch.emit("inbox_started", { session = s.id, dir = dir, max_concurrent = MAX })
+orch.log("info", string.format("inbox: watching %s for .task.md files (%d at once)", dir, MAX))
+I:rescan()  -- the files already there
+
+-- Start what may start, sleep until a file, a worker's end or a command
+-- changes something, again; until the host stops and every worker ended.
+local PENDING = { status = "pending" }
+while true do
+  if not R.want.pause then I:restart_held(R) end
+  if R.want.budget then I:skip_all("skipped: budget") end  -- as the day's: what is left is skipped
+  while q:size() > 0 and R:can_start(PENDING) do
+    local qt = q:take()
+    if not qt then break end
+    I:start(R, qt)
+  end
+  I:save_queue()
+  if orch.interrupted() and R.pool.n == 0 then break end
+  local gate = not orch.interrupted() and limits.closed()
+  R:sleep(gate and math.max(0.05, gate - orch.now()) or 86400)
+end
+
+watch:close()
+inbox_run.close(s, "the inbox stopped")
+R:close()  -- in serve, the process outlives the inbox
+return EXIT.ok

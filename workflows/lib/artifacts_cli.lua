@@ -1,0 +1,111 @@
+-- artifacts_cli: the maintenance commands of the inbox's artifacts
+-- (lib/artifacts), called by host/cli/artifacts.cpp. Each returns
+-- {exit=, out= (stdout, as it is), err= (stderr, after "orch-host CMD: ")}.
+--   validate{path=, shown=}: `orch-host validate-artifacts [DIR|FILE]`: every
+--     *_result.json of paths.results_dir (or DIR, or the one FILE) against
+--     docs/schema/task-result.schema.json; a line `FILE: POINTER: MESSAGE`
+--     per violation (`FILE: not JSON: ...` for one that does not decode),
+--     then a count line. Exit 0: all valid (or none; paths.results_dir may
+--     not exist yet); 1: one is not; 2: no such DIR or FILE, or the schema
+--     cannot be read.
+--   clean{days=, dry_run=, force=}: `orch-host clean artifacts --days N
+--     [--dry-run]`: removes the *_result.json of paths.results_dir and the
+--     *_summary.txt of paths.summaries_dir last modified more than N days
+--     ago (nothing else there: the reports stay), a line per file removed
+--     (with --dry-run: that would be) and a count. N: a whole number >= 1,
+--     else exit 2. A file that cannot be removed: named on stderr, exit 1.
+-- Policy: edit freely.
+local artifacts = require("lib.artifacts")
+
+local M = {}
+
+local EXIT = { ok = 0, invalid = 1, bad_input = 2 }
+M.DAY = 86400
+
+local format, concat = string.format, table.concat
+
+local function plural(n, one, many) return format("%d %s", n, n == 1 and one or (many or one .. "s")) end
+
+function M.validate(req)
+  local path = req.path or orch.config.paths.results_dir
+  local shown = req.shown or path
+  local info = orch.file_info(path)
+  if not info and not req.path then  -- nothing has written a result yet
+    return { exit = EXIT.ok, out = format("no *%s in %s (it does not exist yet)\n", artifacts.RESULT_SUFFIX, shown) }
+  end
+  if not info or (info.type ~= "dir" and info.type ~= "file") then
+    return { exit = EXIT.bad_input, err = format("%s: no such folder or file (the results are in %s)", shown,
+      orch.config.paths.results_dir) }
+  end
+  local _, serr = artifacts.schema()
+  if serr then return { exit = EXIT.bad_input, err = "cannot use the schema: " .. tostring(serr) } end
+  local found, n = artifacts.validate(path)
+  local lines, bad = {}, {}
+  for _, v in ipairs(found) do
+    local file = v.file
+    if info.type == "dir" and file:sub(1, #path + 1) == path .. "/" then file = shown .. file:sub(#path + 1) end
+    if info.type == "file" then file = shown end
+    bad[file] = true
+    lines[#lines + 1] = v.pointer and format("%s: %s: %s", file, v.pointer == "" and "(root)" or v.pointer, v.message)
+      or format("%s: %s", file, v.message)
+  end
+  local invalid = 0
+  for _ in pairs(bad) do invalid = invalid + 1 end
+  if n == 0 then
+    lines[#lines + 1] = format("no *%s in %s", artifacts.RESULT_SUFFIX, shown)
+  elseif invalid == 0 then
+    lines[#lines + 1] = format("%s checked against %s: all valid", plural(n, "result"), artifacts.SCHEMA)
+  else
+    lines[#lines + 1] = format("%s checked against %s: %d invalid (%s)", plural(n, "result"), artifacts.SCHEMA,
+      invalid, plural(#found, "violation"))
+  end
+  return { exit = invalid == 0 and EXIT.ok or EXIT.invalid, out = concat(lines, "\n") .. "\n" }
+end
+
+local function suffix(s, x) return #s > #x and s:sub(-#x) == x end
+
+function M.clean(req)
+  if req.force then return { exit = EXIT.bad_input, err = "--force is for clean worktrees" } end
+  local days = req.days
+  if days == nil or days == "" then
+    return { exit = EXIT.bad_input, err = "--days N is needed: results and summaries older than N days are removed" }
+  end
+  local n = tostring(days):match("^%d+$") and tonumber(days)
+  if not n or n < 1 then
+    return { exit = EXIT.bad_input, err = format("--days must be a whole number of days, 1 or more, got '%s'",
+      tostring(days)) }
+  end
+  local cutoff = orch.now() - n * M.DAY
+  local paths = orch.config.paths
+  local lines, errs, count = {}, {}, 0
+  local verb = req.dry_run and "would remove" or "removed"
+  for _, place in ipairs({ { paths.results_dir, artifacts.RESULT_SUFFIX },
+                           { paths.summaries_dir, artifacts.SUMMARY_SUFFIX } }) do
+    local dir, ending = place[1], place[2]
+    for _, name in ipairs(orch.list_dir(dir) or {}) do
+      local p = dir .. "/" .. name
+      local info = suffix(name, ending) and orch.file_info(p)
+      if info and info.type == "file" and info.mtime < cutoff then
+        local ok, err = true, nil
+        if not req.dry_run then ok, err = orch.remove_file(p) end
+        if ok then
+          count = count + 1
+          lines[#lines + 1] = verb .. " " .. p
+        else
+          errs[#errs + 1] = "cannot remove " .. tostring(err)
+        end
+      end
+    end
+  end
+  local what = format("older than %s (in %s, %s)", plural(n, "day"), paths.results_dir, paths.summaries_dir)
+  if count == 0 and #errs == 0 then
+    lines[#lines + 1] = "nothing " .. what
+  else
+    lines[#lines + 1] = format("%s %s %s%s", verb, plural(count, "file"), what,
+      req.dry_run and "; --dry-run: nothing removed" or "")
+  end
+  return { exit = #errs > 0 and EXIT.invalid or EXIT.ok, out = concat(lines, "\n") .. "\n",
+    err = #errs > 0 and concat(errs, "\n") or nil }
+end
+
+return M

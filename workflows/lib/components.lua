@@ -1,0 +1,78 @@
+-- components: what `orch-host doctor` and `orch-host status` report about the
+-- parts this host uses: the claude CLI and its version (found by the host,
+-- host/cli/components.cpp), Ollama (lib/ollama's probe: reachable at URL,
+-- its version, its models and whether the configured one is among them) and
+-- which path requests and summaries take. Policy: the words are here.
+--
+-- M.rows(cfg, info) -> rows, problems    [yields: the Ollama probe]
+--   info = { claude = { name =, exe = path | "", version = text } | nil }
+--   rows = { { mark = "ok" | "note" | "FAIL", what =, detail = } }
+--   problems: how many rows are FAIL (doctor's exit 1)
+-- M.ollama_rows(p) -> rows   p: lib/ollama.probe's answer (with mode)
+local ollama = require("lib.ollama")
+
+local M = {}
+
+M.PLAIN = "the plain parser and summary are used"
+M.MODELS_SHOWN = 8
+
+local function row(mark, what, detail) return { mark = mark, what = what, detail = detail } end
+
+function M.claude_rows(c)
+  if not c then return {} end
+  if not c.exe or c.exe == "" then
+    return { row("FAIL", "claude CLI", tostring(c.name) .. " not found (set CLAUDE_CLI_PATH or claude.path)") }
+  end
+  local v = c.version ~= nil and c.version ~= "" and c.version or "no answer to --version"
+  return { row(c.version ~= nil and c.version ~= "" and "ok" or "FAIL", "claude CLI", c.exe .. " (" .. v .. ")") }
+end
+
+local function models_text(p)
+  local shown = {}
+  for i = 1, math.min(#p.models, M.MODELS_SHOWN) do shown[i] = p.models[i] end
+  local text = table.concat(shown, ", ")
+  if #p.models > M.MODELS_SHOWN then text = text .. string.format(" and %d more", #p.models - M.MODELS_SHOWN) end
+  return text
+end
+
+function M.ollama_rows(p)
+  if p.mode == "false" then
+    return { row("note", "Ollama", "off (ollama.enabled = false): " .. M.PLAIN),
+             row("ok", "requests, summaries", "plain (lib/inbox_request, lib/summarize)") }
+  end
+  if not p.reachable then
+    -- enabled = true asked for the model: its absence is a problem; auto only notes it
+    return { row(p.mode == "true" and "FAIL" or "note", "Ollama",
+                 "not found: " .. tostring(p.error or "no answer") .. "; " .. M.PLAIN),
+             row("ok", "requests, summaries", "plain (lib/inbox_request, lib/summarize)") }
+  end
+  local rows = { row("ok", "Ollama", "reachable at " .. p.url .. (p.version and (", version " .. p.version) or "")) }
+  if p.error then  -- answered /api/version, not /api/tags
+    rows[#rows + 1] = row(p.mode == "true" and "FAIL" or "note", "Ollama models", tostring(p.error))
+  elseif #p.models == 0 then
+    rows[#rows + 1] = row("note", "Ollama models", "none installed (ollama pull " .. tostring(p.model) .. ")")
+  elseif p.has_model then
+    rows[#rows + 1] = row("ok", "Ollama models", models_text(p) .. " (the configured " .. p.model .. " is among them)")
+  else
+    rows[#rows + 1] = row(p.mode == "true" and "FAIL" or "note", "Ollama models", models_text(p)
+      .. " (the configured " .. tostring(p.model) .. " is not among them: ollama pull " .. tostring(p.model) .. ")")
+  end
+  if p.has_model then
+    rows[#rows + 1] = row("ok", "requests, summaries", "the local model " .. p.model
+      .. " (the plain path when it is slow or answers garbage)")
+  else
+    rows[#rows + 1] = row("ok", "requests, summaries", "plain (lib/inbox_request, lib/summarize)")
+  end
+  return rows
+end
+
+function M.rows(cfg, info)
+  local rows = M.claude_rows(info and info.claude)
+  local p = ollama.mode(cfg) == "false" and { mode = "false" } or ollama.probe(cfg)
+  for _, r in ipairs(M.ollama_rows(p)) do rows[#rows + 1] = r end
+  local problems = 0
+  for _, r in ipairs(rows) do if r.mark == "FAIL" then problems = problems + 1 end end
+  return rows, problems
+end
+
+return M

@@ -1,0 +1,299 @@
+-- inbox_run: what the task inbox (workflows/inbox.lua) does around the
+-- runner (lib/runner): the folder's file events into the queue
+-- (lib/inbox_queue) and onto the session (each queued file a pending task,
+-- so status shows it and a cancel finds it by id), a task's start (the
+-- configuration read again, the working directory it names), its prompt
+-- (lib/prompt's for_inbox), and its end: the summary (lib/summarize), the
+-- artifacts (lib/artifacts) and the file's move to processed/ or failed/.
+-- Policy: edit freely.
+--
+--   I = M.new(s, q)   s: the inbox's session (lib/session, kind "inbox"); q: its queue
+--   I:offer(name, path), I:gone(name), I:rescan()     the folder's events
+--   I:start(R, qt)                                    a task q:take gave, to the runner R
+--   I:restart_held(R)                                 the tasks a pause put back, again
+--   I:skip_all(why)                                   every queued one skipped (the budget)
+--   I.hooks: the runner's settle, skip_queued, prompt and finishing
+--   M.close(s, why), M.close_stale(except)            a stopped inbox's session
+local S = require("lib.session")
+local fmt = require("lib.format")
+local for_inbox = require("lib.prompt").for_inbox
+local summarize = require("lib.summarize")
+local artifacts = require("lib.artifacts")
+local inbox_where = require("lib.inbox_where")
+
+local M = {}
+local I = {}
+I.__index = I
+
+local function file_name(t) return t.inbox.name .. ".task.md" end
+
+function M.new(s, q)
+  -- queued: file name -> its queued (pending) task on the session; origin:
+  -- session task id -> the queue's task; held: the tasks a pause put back
+  local self = setmetatable({ s = s, q = q, queued = {}, origin = {}, held = {} }, I)
+  self.hooks = {
+    settle = function(t) self:settle(t) end,
+    skip_queued = function(t, by) return self:skip_queued(t, by) end,
+    prompt = function(t) return for_inbox(self.origin[t.id] or t) end,
+    finishing = function(t, fields) return self:finishing(t, fields) end,
+  }
+  return self
+end
+
+-- the queue's length on the session row (what `status` shows)
+function I:save_queue()
+  local n = self.q:size()
+  if self.s.queued ~= n then
+    self.s.queued = n
+    S.save(self.s)
+  end
+end
+
+-- what a rewritten file changes on its queued task
+local FIELDS = { "title", "type", "priority", "requires_approval", "description", "acceptance_criteria",
+                 "instruction", "context_files", "deliverables", "verify", "line", "inbox" }
+
+-- queued task t (the queue's) on the session: a new pending task, or the
+-- queued one of the same file, rewritten -> the session's task
+function I:track(name, t)
+  local row = self.queued[name]
+  if not row then
+    row = S.add_task(self.s, t)
+    self.queued[name] = row
+  else
+    local f = {}
+    for _, k in ipairs(FIELDS) do
+      local v = t[k]
+      if type(v) == "table" and v[1] ~= nil then v = orch.json.array(v) end
+      f[k] = v == nil and orch.json.null or v
+    end
+    S.set_task(self.s, row, f, "task_updated", { file = t.inbox.file })
+  end
+  self.origin[row.id] = t
+  return row
+end
+
+-- the queued task of file name ends before it started (deleted, rewritten
+-- into what does not run, cancelled)
+function I:drop(name, status, why, fields)
+  local row = self.queued[name]
+  if not row then return end
+  local f = { status = status, error = why, completed_at = orch.now() }
+  for k, v in pairs(fields or {}) do f[k] = v end
+  S.set_task(self.s, row, f, "task_finished", { reason = why })
+  self.queued[name], self.origin[row.id] = nil, nil
+end
+
+-- the queue's answer on one file: queued (the event parsed), or why not
+function I:parsed(name, file, t, why)
+  local s = self.s
+  if t then
+    local row = self:track(name, t)
+    orch.emit("parsed", { session = s.id, task = row.id, file = file, type = t.type, priority = t.priority,
+                          parsed_by = "file" })
+    return
+  end
+  if why == "queued" or why == "running" then return end  -- the same content again: nothing changes
+  orch.emit("parsed", { session = s.id, file = file, ok = false, reason = why })
+  if why == "invalid" then
+    local reason = orch.read_file(self.q:path("failed/" .. name .. ".reason")) or ""
+    orch.log("warn", "inbox: " .. name .. " moved to failed/: " .. (reason:match("^[^\n]*") or "?"))
+  end
+  self:drop(name, "cancelled", "its file was rewritten: " .. tostring(why))
+end
+
+-- a file was written, or moved into the folder
+function I:offer(name, path)
+  orch.emit("task_received", { session = self.s.id, file = path or self.q:path(name) })
+  local t, why = self.q:offer(name)
+  self:parsed(name, path or self.q:path(name), t, why)
+  self:save_queue()
+end
+
+-- a file was deleted or moved out of the folder: its queued task is dropped
+function I:gone(name)
+  self.q:gone(name)
+  self:drop(name, "cancelled", "its file was deleted while queued")
+  self:save_queue()
+end
+
+-- the folder listed again (start-up, an overflow, the folder back): what
+-- it holds is offered, a queued task whose file is gone is dropped
+function I:rescan()
+  for _, t in ipairs(self.q:rescan() or {}) do
+    orch.emit("task_received", { session = self.s.id, file = t.inbox.file, via = "rescan" })
+    self:parsed(file_name(t), t.inbox.file, t)
+  end
+  local live = {}
+  for _, e in ipairs(self.q:queued()) do live[e.name] = true end
+  for name in pairs(self.queued) do
+    if not live[name] then self:drop(name, "cancelled", "its file was gone when the folder was listed") end
+  end
+  self:save_queue()
+end
+
+-- the working directory task t names (front matter cwd:), read as a phone
+-- request's "in <folder>" is (lib/inbox_where) -> path | nil, why
+local function workdir(t)
+  local dir, err = inbox_where.resolve(orch.config, "in " .. t.inbox.cwd)
+  if dir then return dir end
+  return nil, "cwd: " .. (err and (err.message or tostring(err))
+    or (t.inbox.cwd .. ": give /project-name (a folder under CLAUDE_BASE_CWD) or an absolute path"))
+end
+
+-- A task q:take gave: the configuration read again (a changed .env applies
+-- to it), its working directory checked, to the runner.
+function I:start(R, qt)
+  local s = self.s
+  local changed, cerr = orch.reload_config()
+  if not changed then
+    orch.log("warn", "inbox: the configuration is not reloaded, the one in force stays: " .. tostring(cerr))
+  elseif #changed > 0 then
+    orch.log("info", "inbox: configuration reloaded: " .. table.concat(changed, ", "))
+  end
+  local name = file_name(qt)
+  local t = self.queued[name] and self.origin[self.queued[name].id] == qt and self.queued[name]
+    or S.add_task(s, qt)
+  self.queued[name] = nil
+  self.origin[t.id] = qt
+  if qt.inbox.cwd then
+    local cwd, why = workdir(qt)
+    if not cwd then
+      S.set_task(s, t, { status = "failed", error = why, completed_at = orch.now() }, "task_finished", { error = why })
+      R:note(t, fmt.task_failed(s, t, { error = why }), "error", "task_failed")
+      self:settle(t)
+      return
+    end
+    S.set_task(s, t, { cwd = cwd })  -- the runner's agent works there (no worktree)
+  end
+  R:start(t)
+end
+
+-- t with fields applied (orch.json.null clears), as artifacts.write reads it
+local function view(t, fields)
+  local v = {}
+  for k, x in pairs(t) do v[k] = x end
+  for k, x in pairs(fields or {}) do
+    if x == orch.json.null then v[k] = nil else v[k] = x end
+  end
+  return v
+end
+
+-- the summary and the artifacts of finished task v (t's view) -> summary,
+-- the write error | nil, the paths
+function I:artifacts(t, v)
+  local s, cfg = self.s, orch.config
+  local sum = summarize.summary(cfg, v)
+  orch.emit("summarized", { session = s.id, task = t.id, via = sum.via, model = sum.model, fallback = sum.fallback })
+  local paths, werr = artifacts.write(cfg, v, { summary = sum, parsed_by = "file", session = s.id })
+  if not paths then
+    werr = "artifacts not written: " .. tostring(werr)
+    orch.emit("artifacts_written", { session = s.id, task = t.id, ok = false, error = werr })
+    return sum, werr
+  end
+  -- artifacts.write writes only a result that follows the schema
+  orch.emit("validated", { session = s.id, task = t.id, check = "schema", ok = true, file = paths.result })
+  orch.emit("artifacts_written", { session = s.id, task = t.id, result = paths.result, summary = paths.summary })
+  return sum, nil, paths
+end
+
+-- The runner's last word on a run's end (lib/run_task): the summary and the
+-- artifacts before the task is reported; one not written fails it.
+-- -> { summary =, error = } for its notice
+function I:finishing(t, fields)
+  if not S.FINISHED[fields.status] then return nil end
+  local sum, werr, paths = self:artifacts(t, view(t, fields))
+  if werr then
+    fields.status, fields.error = "failed", werr
+  else
+    fields.result_file, fields.summary_file = paths.result, paths.summary
+  end
+  return { summary = sum.text, error = werr }
+end
+
+-- A task's worker ended (lib/runner), or it never started: a finished one
+-- leaves its artifacts (when its run's end did not) and its file moves on;
+-- one the host's stop ended stays in the folder (the next start runs it);
+-- one a pause ended runs again after the resume.
+function I:settle(t)
+  local s, qt = self.s, self.origin[t.id]
+  if not qt then return end
+  if S.FINISHED[t.status] then
+    if not t.result_file and not tostring(t.error or ""):find("^artifacts not written") then
+      local _, werr, paths = self:artifacts(t, t)
+      if werr then
+        S.set_task(s, t, { status = "failed", error = werr })
+      else
+        S.set_task(s, t, { result_file = paths.result, summary_file = paths.summary })
+      end
+    end
+    self.q:finished(qt, t.status, t.error)
+    self.origin[t.id] = nil
+  elseif not orch.interrupted() then
+    self.held[#self.held + 1] = t
+  end
+  self:save_queue()
+end
+
+-- the tasks a pause put back, to the runner again
+function I:restart_held(R)
+  while self.held[1] and R:can_start(self.held[1]) do R:start(table.remove(self.held, 1)) end
+end
+
+-- a skip or cancel (lib/runner's commands) of a task that is not running:
+-- a queued one is dropped, one a pause put back taken off; its file to failed/
+function I:skip_queued(t, by)
+  local qt = t and self.origin[t.id]
+  if not qt or S.FINISHED[t.status] then return false end
+  local name, why = file_name(qt), "cancelled by " .. tostring(by) .. " before it ran"
+  for i, h in ipairs(self.held) do
+    if h == t then table.remove(self.held, i) break end
+  end
+  if self.queued[name] == t then
+    self.q:gone(name)
+    self:drop(name, "cancelled", why, { skipped_by = by })
+  else
+    S.set_task(self.s, t, { status = "cancelled", error = why, skipped_by = by, completed_at = orch.now() },
+      "task_finished", { reason = why })
+    self.origin[t.id] = nil
+  end
+  self.q:finished(qt, "cancelled", why)
+  self:save_queue()
+  return true
+end
+
+-- skip_all(why): every queued task skipped (the spent budget), its file to failed/
+function I:skip_all(why)
+  while self.q:size() > 0 do
+    local qt = self.q:take()
+    if not qt then break end
+    self:drop(file_name(qt), "skipped", why, { skipped_by = "budget" })
+    self.q:finished(qt, "skipped", why)
+  end
+  self:save_queue()
+end
+
+-- close(s, why): the session of an inbox that stopped, completed: its
+-- unfinished tasks cancelled (their files stay in the folder: the next start
+-- runs them)
+function M.close(s, why)
+  for _, t in ipairs(s.tasks or {}) do
+    if not S.FINISHED[t.status] then
+      S.set_task(s, t, { status = "cancelled", completed_at = orch.now(),
+                         error = why .. "; its file stays in the folder and runs at the next start" })
+    end
+  end
+  S.set_status(s, "completed", { finished_at = orch.now(), stop_reason = why, queued = 0 }, "session_completed")
+end
+
+-- close_stale(except): the inbox sessions a host that died left running
+function M.close_stale(except)
+  for _, row in ipairs(orch.list_sessions(50)) do
+    if row.kind == "inbox" and S.SESSION_ACTIVE[row.status] and row.id ~= except then
+      local old = S.load(row.id)
+      if old then M.close(old, "its host stopped") end
+    end
+  end
+end
+
+return M

@@ -1,0 +1,102 @@
+-- inbox_where: the working directory a free-text request names (README,
+-- "The local model (optional)"). The first "in <folder>" whose folder starts
+-- with "/" (or looks like a path: ~, ./, ../, C:\) is read:
+--   "in /project-name"  (one name)    -> <claude.base_cwd>/project-name, which must exist
+--   "in /home/me/x"     (a full path) -> allowed only inside claude.allowed_root
+--                                        (CLAUDE_ALLOWED_ROOT); refused when that is unset
+--   anything else that looks like a path (~/x, ./x, ../x, C:\x, /) -> refused
+-- With claude.allowed_root set, a project folder must lie inside it too.
+-- Paths are compared after ".." and symlinks are resolved (realpath -e through
+-- orch.exec, inside a task); outside a task (orch.exec cannot wait there) the
+-- check is lexical: ".." resolved, symlinks not, and the folder must exist.
+--
+-- M.token(text) -> the folder as written | nil
+-- M.resolve(cfg, text) -> path | false (the request names no folder) | nil, err ("cwd_refused")
+local acceptance = require("lib.acceptance")
+
+local M = {}
+
+M.REALPATH_TIMEOUT = 10
+
+local TAIL = "[%.,;:!%?%)%]\"'`]+$"
+
+local function path_start(tok)
+  return tok:sub(1, 1) == "/" or tok:sub(1, 1) == "~" or tok:sub(1, 2) == "./" or tok:sub(1, 3) == "../"
+    or tok:match("^%a:[\\/]") ~= nil or tok:sub(1, 2) == "\\\\"
+end
+
+function M.token(text)
+  text = tostring(text or "")
+  local lower, from = text:lower(), 1
+  while true do
+    local s, e = lower:find("%f[%w]in%s+", from)
+    if not s then return nil end
+    local tok = text:sub(e + 1):match("^[\"'`]?(%S+)")
+    if tok then
+      tok = tok:gsub(TAIL, "")
+      if path_start(tok) then return tok end
+    end
+    from = e + 1
+  end
+end
+
+local function refuse(tok, why) return nil, orch.err("cwd_refused", "in " .. tok .. ": " .. why, { folder = tok }) end
+
+local function absolute(p)
+  if p:sub(1, 1) == "/" then return acceptance.resolve(p) end
+  return acceptance.resolve(p, orch.root)
+end
+
+-- the folder with ".." and symlinks resolved | nil when it is not a folder
+local function real_dir(p)
+  p = absolute(p)
+  if orch.task_id() then
+    local r = orch.exec({ cmd = { "realpath", "-e", "--", p }, timeout = M.REALPATH_TIMEOUT })
+    if not (r and r.ok) then return nil end
+    p = (r.stdout:gsub("\n$", ""))
+  end
+  local info = orch.file_info(p)
+  return info and info.type == "dir" and p or nil
+end
+
+local function inside_root(cfg, tok, dir)
+  local root = (cfg.claude or {}).allowed_root or ""
+  if root == "" then return dir end
+  local real_root = real_dir(root)
+  if not real_root then return refuse(tok, "the allowed root " .. root .. " (CLAUDE_ALLOWED_ROOT) is not a folder") end
+  if not acceptance.within(dir, real_root) then
+    return refuse(tok, dir .. " is outside the allowed root " .. root .. " (CLAUDE_ALLOWED_ROOT)")
+  end
+  return dir
+end
+
+function M.resolve(cfg, text)
+  local tok = M.token(text)
+  if not tok then return false end
+  cfg = cfg or {}
+  if tok:sub(1, 1) ~= "/" then
+    return refuse(tok, "give /project-name (a folder under CLAUDE_BASE_CWD) or an absolute path inside "
+      .. "CLAUDE_ALLOWED_ROOT")
+  end
+  local parts = {}
+  for p in tok:gmatch("[^/]+") do parts[#parts + 1] = p end
+  if #parts == 0 then return refuse(tok, "names no folder") end
+  if #parts == 1 then
+    local name = parts[1]
+    if name == "." or name == ".." then return refuse(tok, "a project is a folder name under CLAUDE_BASE_CWD") end
+    local base = (cfg.claude or {}).base_cwd or "."
+    local dir = real_dir(absolute(base) .. "/" .. name)
+    if not dir then return refuse(tok, "no folder " .. name .. " under CLAUDE_BASE_CWD (" .. absolute(base) .. ")") end
+    return inside_root(cfg, tok, dir)
+  end
+  local root = (cfg.claude or {}).allowed_root or ""
+  if root == "" then
+    return refuse(tok, "an absolute path is allowed only inside CLAUDE_ALLOWED_ROOT (claude.allowed_root), "
+      .. "which is not set")
+  end
+  local dir = real_dir(tok)
+  if not dir then return refuse(tok, "no such folder") end
+  return inside_root(cfg, tok, dir)
+end
+
+return M

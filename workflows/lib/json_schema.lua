@@ -1,0 +1,300 @@
+-- json_schema: checks a decoded JSON value against a JSON Schema (draft
+-- 2020-12 keywords) and returns every violation, each as
+-- { pointer = "/tokens/input", message = "expected integer, got string" }
+-- (pointer: a JSON Pointer into the value, "" for the value itself).
+--
+-- Supported: type (a name or a list; "integer" is a number without a
+-- fraction), properties, required, additionalProperties (false or a schema),
+-- items (one schema for every item), enum, const, minimum, maximum,
+-- minLength, maxLength (in characters: UTF-8 code points), format
+-- "date-time" (checked: RFC 3339, a real date and time), $defs, $ref (local
+-- "#/$defs/NAME" only), anyOf, oneOf, and the boolean schemas true and false.
+-- The annotations $schema, $id, $comment, title, description, default and
+-- examples are allowed and change nothing. Any other keyword (or another
+-- format, another $ref) is refused: nothing in a schema is silently ignored.
+--
+-- M.check_schema(schema) -> true; raises an error value (orch.errors,
+--   code "schema") naming the keyword and its place in the schema
+--   ("#/properties/x") when the schema uses what is not supported here
+-- M.validate(value, schema) -> { {pointer=, message=}... } (empty: valid);
+--   checks the schema first (raises as check_schema does)
+-- M.pointer(parts) -> "/a/0/b~1c" (RFC 6901 escaping)
+-- M.date_time(text) -> whether text is an RFC 3339 date-time
+-- Values as orch.json.decode gives them: a JSON null is orch.json.null (or
+-- nil, for a missing item), arrays are tables marked by orch.json.array or
+-- with keys 1..n; any other table is an object. Decode a file with
+-- orch.json.decode(text, { nulls = true }) so a member that is null is seen.
+-- Pure: no io/os/debug, no globals.
+local errors = require("orch.errors")
+
+local M = {}
+
+local format, concat, floor = string.format, table.concat, math.floor
+local type, pairs, ipairs, next, getmetatable = type, pairs, ipairs, next, getmetatable
+
+local ANNOTATIONS = { ["$schema"] = true, ["$id"] = true, ["$comment"] = true, title = true,
+  description = true, default = true, examples = true }
+local TYPES = { null = true, boolean = true, object = true, array = true, number = true, integer = true,
+  string = true }
+local FORMATS = { ["date-time"] = true }
+local REF_DEPTH = 64  -- $ref chains deeper than this are a loop
+
+-- the JSON kind of a Lua value: "null", "boolean", "number", "string", "array", "object"
+local function kind(v)
+  local t = type(v)
+  if t == "nil" or t == "userdata" then return "null" end
+  if t ~= "table" then return t end
+  local mt = getmetatable(v)
+  if mt and mt.__jsontype == "array" then return "array" end
+  if next(v) == nil then return "object" end
+  local n = 0
+  for k in pairs(v) do
+    if type(k) ~= "number" then return "object" end
+    n = n + 1
+  end
+  return n == #v and "array" or "object"
+end
+M.kind = kind
+
+local function is_integer(v) return type(v) == "number" and v == floor(v) and v - v == 0 end
+
+local function escape(part) return (tostring(part):gsub("~", "~0"):gsub("/", "~1")) end
+
+function M.pointer(parts)
+  local out = {}
+  for i, p in ipairs(parts) do out[i] = "/" .. escape(p) end
+  return concat(out)
+end
+
+local function show(v)
+  local k = kind(v)
+  if k == "string" then
+    local s = #v > 60 and (v:sub(1, 57) .. "...") or v
+    return '"' .. s:gsub('[%c"\\]', function(c) return format("\\u%04x", c:byte()) end) .. '"'
+  elseif k == "number" then
+    return is_integer(v) and format("%d", v) or format("%.17g", v)
+  elseif k == "null" then return "null"
+  elseif k == "boolean" then return tostring(v)
+  end
+  return k  -- "array", "object"
+end
+
+local function shows(list)
+  local out = {}
+  for i, v in ipairs(list) do out[i] = show(v) end
+  return concat(out, ", ")
+end
+
+local function equal(a, b)
+  local ka, kb = kind(a), kind(b)
+  if ka ~= kb then return false end
+  if ka == "null" then return true end
+  if ka ~= "array" and ka ~= "object" then return a == b end
+  for k, v in pairs(a) do if not equal(v, b[k]) then return false end end
+  for k in pairs(b) do if a[k] == nil then return false end end
+  return true
+end
+
+-- UTF-8 code points (a byte that is not a continuation byte starts one)
+local function length(s)
+  local _, n = s:gsub("[^\128-\191]", "")
+  return n
+end
+
+local DAYS = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 }
+function M.date_time(s)
+  if type(s) ~= "string" then return false end
+  local y, mo, d, h, mi, sec, rest = s:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)[Tt](%d%d):(%d%d):(%d%d)(.*)$")
+  if not y then return false end
+  y, mo, d, h, mi, sec = tonumber(y), tonumber(mo), tonumber(d), tonumber(h), tonumber(mi), tonumber(sec)
+  local leap = (y % 4 == 0 and y % 100 ~= 0) or y % 400 == 0
+  local dim = (mo == 2 and leap) and 29 or DAYS[mo]
+  if not dim or d < 1 or d > dim or h > 23 or mi > 59 or sec > 60 then return false end
+  rest = rest:gsub("^%.%d+", "")
+  if rest == "Z" or rest == "z" then return true end
+  local oh, om = rest:match("^[+-](%d%d):(%d%d)$")
+  return oh ~= nil and tonumber(oh) <= 23 and tonumber(om) <= 59
+end
+
+-- ---------------------------------------------------------------- the schema
+
+local function refuse(where, fmt, ...)
+  local place = "#" .. M.pointer(where)
+  error(errors.new("schema", format("schema %s: " .. fmt, place, ...), { pointer = place }), 0)
+end
+
+local function at(where, ...)
+  local out = { unpack(where) }
+  for _, p in ipairs({ ... }) do out[#out + 1] = p end
+  return out
+end
+
+local checked = setmetatable({}, { __mode = "k" })  -- schemas already checked (the root tables)
+
+local function resolve(root, ref, where)
+  local name = type(ref) == "string" and ref:match("^#/%$defs/([^/]+)$")
+  if not name then
+    refuse(where, "$ref %s is not supported (only local references \"#/$defs/NAME\")", show(ref))
+  end
+  name = name:gsub("~1", "/"):gsub("~0", "~")
+  local defs = type(root) == "table" and root["$defs"]
+  if type(defs) ~= "table" or defs[name] == nil then refuse(where, "$ref %s: no such definition", show(ref)) end
+  return defs[name]
+end
+
+local function check_node(root, s, where)
+  if s == true or s == false then return end
+  if kind(s) ~= "object" then refuse(where, "a schema must be an object or a boolean, got %s", kind(s)) end
+  for key, v in pairs(s) do
+    local here = at(where, key)
+    local function want(what, ok) if not ok then refuse(here, "%s must be %s", key, what) end end
+    if key == "type" then
+      local names = kind(v) == "array" and v or { v }
+      want("a type name or a non-empty list of them", #names > 0)
+      for _, n in ipairs(names) do
+        if not TYPES[n] then refuse(here, "unknown type %s", show(n)) end
+      end
+    elseif key == "properties" or key == "$defs" then
+      want("an object", kind(v) == "object")
+      for name, sub in pairs(v) do check_node(root, sub, at(here, name)) end
+    elseif key == "required" then
+      want("a list of property names", kind(v) == "array" or (type(v) == "table" and next(v) == nil))
+      for _, n in ipairs(v) do want("a list of property names", type(n) == "string") end
+    elseif key == "additionalProperties" or key == "items" then
+      check_node(root, v, here)
+    elseif key == "enum" then
+      want("a non-empty list", kind(v) == "array" and #v > 0)
+    elseif key == "minimum" or key == "maximum" then
+      want("a number", type(v) == "number")
+    elseif key == "minLength" or key == "maxLength" then
+      want("a whole number >= 0", is_integer(v) and v >= 0)
+    elseif key == "format" then
+      if not FORMATS[v] then refuse(here, "format %s is not supported (only \"date-time\")", show(v)) end
+    elseif key == "$ref" then
+      resolve(root, v, here)
+    elseif key == "anyOf" or key == "oneOf" then
+      want("a non-empty list of schemas", kind(v) == "array" and #v > 0)
+      for i, sub in ipairs(v) do check_node(root, sub, at(here, i - 1)) end
+    elseif not ANNOTATIONS[key] and key ~= "const" then  -- these take any value
+      refuse(here, "keyword %s is not supported by lib/json_schema", show(key))
+    end
+  end
+end
+
+function M.check_schema(schema)
+  if type(schema) == "table" and checked[schema] then return true end
+  check_node(schema, schema, {})
+  if type(schema) == "table" then checked[schema] = true end
+  return true
+end
+
+-- ---------------------------------------------------------------- the value
+
+local function type_ok(v, k, name)
+  return name == k or (name == "integer" and is_integer(v)) or (name == "number" and k == "number")
+end
+
+local validate
+
+local function add(out, ptr, fmt, ...) out[#out + 1] = { pointer = ptr, message = format(fmt, ...) } end
+
+local function first_problem(root, v, s, path, depth)
+  local out = {}
+  validate(root, v, s, path, out, depth)
+  if #out == 0 then return nil end
+  local p = out[1]
+  return (p.pointer ~= "" and (p.pointer .. ": ") or "") .. p.message
+    .. (#out > 1 and format(" (+%d more)", #out - 1) or "")
+end
+
+local function combined(root, v, s, path, out, depth, key)
+  local matched, why = {}, {}
+  for i, sub in ipairs(s[key]) do
+    local problem = first_problem(root, v, sub, path, depth)
+    if problem then why[#why + 1] = format("#%d: %s", i - 1, problem) else matched[#matched + 1] = i - 1 end
+  end
+  if #matched == 0 then
+    add(out, M.pointer(path), "matches none of the %s schemas (%s)", key, concat(why, "; "))
+  elseif key == "oneOf" and #matched > 1 then
+    add(out, M.pointer(path), "matches %d of the oneOf schemas (#%s), expected exactly one", #matched,
+      concat(matched, ", #"))
+  end
+end
+
+local function object_rules(root, v, s, path, out, depth)
+  local props = s.properties or {}
+  for _, name in ipairs(s.required or {}) do
+    if v[name] == nil then add(out, M.pointer(at(path, name)), "required property missing") end
+  end
+  local names = {}
+  for name in pairs(v) do names[#names + 1] = tostring(name) end
+  table.sort(names)
+  for _, name in ipairs(names) do
+    local sub, here = props[name], at(path, name)
+    if sub ~= nil then
+      validate(root, v[name], sub, here, out, depth)
+    elseif s.additionalProperties == false then
+      add(out, M.pointer(here), "property not allowed (not in the schema's properties)")
+    elseif s.additionalProperties ~= nil then
+      validate(root, v[name], s.additionalProperties, here, out, depth)
+    end
+  end
+end
+
+local function scalar_rules(v, k, s, ptr, out)
+  if k == "number" then
+    if s.minimum and v < s.minimum then add(out, ptr, "expected at least %s, got %s", show(s.minimum), show(v)) end
+    if s.maximum and v > s.maximum then add(out, ptr, "expected at most %s, got %s", show(s.maximum), show(v)) end
+  elseif k == "string" then
+    local n = (s.minLength or s.maxLength) and length(v)
+    if s.minLength and n < s.minLength then add(out, ptr, "expected at least %d characters, got %d", s.minLength, n) end
+    if s.maxLength and n > s.maxLength then add(out, ptr, "expected at most %d characters, got %d", s.maxLength, n) end
+    if s.format == "date-time" and not M.date_time(v) then
+      add(out, ptr, "expected a date-time (RFC 3339, as 2026-12-01T09:30:00Z), got %s", show(v))
+    end
+  end
+end
+
+validate = function(root, v, s, path, out, depth)
+  if s == true then return end
+  local ptr = M.pointer(path)
+  if s == false then return add(out, ptr, "not allowed (the schema is false)") end
+  local k = kind(v)
+  if s["$ref"] ~= nil then
+    if depth > REF_DEPTH then
+      refuse({}, "$ref %s: references nested deeper than %d (a loop?)", show(s["$ref"]), REF_DEPTH)
+    end
+    validate(root, v, resolve(root, s["$ref"], {}), path, out, depth + 1)
+  end
+  if s.type ~= nil then
+    local names, ok = kind(s.type) == "array" and s.type or { s.type }, false
+    for _, n in ipairs(names) do ok = ok or type_ok(v, k, n) end
+    if not ok then  -- the other keywords would only repeat it
+      return add(out, ptr, "expected %s, got %s", concat(names, " or "),
+        (k == "number" and names[1] == "integer") and "a number with a fraction" or k)
+    end
+  end
+  if s.enum ~= nil then
+    local ok = false
+    for _, e in ipairs(s.enum) do ok = ok or equal(v, e) end
+    if not ok then add(out, ptr, "expected one of %s, got %s", shows(s.enum), show(v)) end
+  end
+  if s.const ~= nil and not equal(v, s.const) then add(out, ptr, "expected %s, got %s", show(s.const), show(v)) end
+  scalar_rules(v, k, s, ptr, out)
+  if k == "object" then
+    object_rules(root, v, s, path, out, depth)
+  elseif k == "array" and s.items ~= nil then
+    for i = 1, #v do validate(root, v[i], s.items, at(path, i - 1), out, depth) end
+  end
+  if s.anyOf then combined(root, v, s, path, out, depth, "anyOf") end
+  if s.oneOf then combined(root, v, s, path, out, depth, "oneOf") end
+end
+
+function M.validate(value, schema)
+  M.check_schema(schema)
+  local out = {}
+  validate(schema, value, schema, {}, out, 0)
+  return out
+end
+
+return M

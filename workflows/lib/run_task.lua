@@ -1,0 +1,204 @@
+-- run_task: one task run by the runner (lib/runner) to an outcome, from the
+-- moment it holds an agent slot: its worktree, its context files, its agent
+-- runs and retries (lib/run_agent), the checks of what it did, its end.
+-- Policy: edit freely.
+--
+--   M.execute(R, t, w) -> "completed" | "needs_review" | "failed" | "skipped" | "paused"
+--   M.BUDGET_SKIP: the fields of a task the spent budget skips
+local S = require("lib.session")
+local fmt = require("lib.format")
+local policy = require("lib.policy")
+local workspaces = require("lib.workspaces")
+local acceptance = require("lib.acceptance")
+local safety_after = require("lib.safety_after")
+local agent_outcome = require("lib.agent_outcome")
+local slots = require("lib.agent_slots")
+local attempt = require("lib.run_agent").attempt
+
+local M = {}
+
+M.BUDGET_SKIP = { status = "skipped", error = "skipped: budget", skipped_by = "budget" }
+
+-- where an agent without a worktree works (claude.base_cwd), absolute
+local function worktree_dir()
+  local d = orch.config.claude.base_cwd or "."
+  return d:sub(1, 1) == "/" and d or (orch.root .. "/" .. d)
+end
+
+-- where a task's context files are looked for and may be: its folder, the
+-- repository; inside claude.allowed_root when that is set
+local function context_where(R, dir)
+  local repo = R.s.workspace_base and R.s.workspace_base.repo or worktree_dir()
+  local root = orch.config.claude.allowed_root
+  local roots = (root and root ~= "") and { acceptance.resolve(root, orch.root) } or { dir, repo }
+  return { dirs = { dir, repo }, roots = roots }
+end
+
+-- a task stopped (skip, pause, the host stopping) before its agent started
+local function not_started(R, t, why)
+  if why == "skip" then
+    S.set_task(R.s, t, { status = "skipped", error = "skipped before its agent started", completed_at = orch.now() },
+      "task_finished")
+    return "skipped"
+  end
+  S.set_task(R.s, t, { status = "pending" })
+  return "paused"
+end
+
+-- the runs of t's agent, again while the policy says so -> result, log.
+-- lib/agent_outcome tells the errors apart, lib/policy next_try says whether
+-- and when to go again; a permanent one (a bad key, no credit) pauses the
+-- whole session with one notice and puts the task back to pending (-> nil, "pending")
+local function runs(R, t, w)
+  local s, want, ocfg = R.s, R.want, orch.config.orchestrator
+  local r, log = attempt(R, t, w, 1)
+  local tries = 0
+  while true do
+    local o = agent_outcome.classify(r)
+    if o.kind == "permanent" then
+      S.set_task(s, t, { status = "pending", error = "claude cannot run: " .. o.reason, output_log = log },
+        "agent_cannot_run", { reason = o.reason })
+      if not want.cannot_run then
+        want.cannot_run = o.reason
+        R:note(t, fmt.agent_cannot_run(s, t, o.reason), "error", "agent_cannot_run")
+      end
+      R:request_pause("claude cannot run: " .. o.reason, true)
+      return nil, "pending"
+    end
+    if want.pause or want.budget or orch.interrupted() then break end
+    local delay = policy.next_try(o, tries, ocfg)
+    if not delay then break end
+    tries = tries + 1
+    local of = (o.kind == "transient" and ocfg.retry_transient or ocfg.retry_failed) + 1
+    S.set_task(s, t, { attempts = tries + 1 }, "task_retried",
+      { attempt = tries + 1, of = of, error = r.error, reason = o.reason })
+    orch.emit("retry", { session = s.id, task = t.id, attempt = tries + 1, of = of, kind = o.kind,
+      reason = o.reason, delay = delay })
+    R:note(t, o.kind == "transient"
+      and fmt.task_retrying_after(s, t, { reason = o.reason, attempt = tries + 1, of = of, delay = delay })
+      or fmt.task_retrying(s, t, { error = r.error, attempt = tries + 1, of = of }), "warning", "task_retried")
+    if delay > 0 then
+      local waited, e = R.pool:wait_unslotted(w, delay)
+      if not waited then
+        r = { ok = false, cancelled = true, cancel_reason = e.reason, error = "stopped by " .. tostring(e.reason) }
+        break
+      end
+    end
+    r, log = attempt(R, t, w, tries + 1)
+  end
+  return r, log
+end
+
+-- the verdict on a run r: its deliverables and acceptance commands checked
+-- when the agent says done (the event validated) -> verdict | nil, r
+local function judge(R, t, w, r, fields)
+  local verdict
+  if r.ok then  -- the agent says done: its deliverables and acceptance commands say whether it is
+    local stop = slots.pending_cancel(w)
+    local checked, cwhy
+    if stop then cwhy = stop else
+      checked, cwhy = acceptance.judge(t, w.dir, { timeout = orch.config.orchestrator.verify_timeout })
+    end
+    if checked then
+      for k, v in pairs(checked) do fields[k] = v end
+      verdict = cwhy
+      orch.emit("validated", { session = R.s.id, task = t.id, check = "acceptance", verdict = verdict,
+                               missing = checked.deliverables_missing, verify = checked.verify_results })
+    else
+      r = { ok = false, cancelled = true, cancel_reason = cwhy, error = "stopped by " .. tostring(cwhy) }
+    end
+  end
+  if r.review and verdict ~= "failed" then verdict, fields.error = "needs_review", r.review end
+  return verdict, r
+end
+
+-- the end of a run r whose fields are gathered: the verdict on the task, the
+-- driver's last word (R.hooks.finishing: the inbox's summary and artifacts,
+-- which may fail the task), its notice -> the outcome
+local function finish(R, t, w, r, fields)
+  local s, cfg = R.s, orch.config
+  local cost, tokens = w.cost, w.tokens
+  local verdict
+  verdict, r = judge(R, t, w, r, fields)
+  if verdict == "needs_review" or verdict == "failed" then
+    fields.status = verdict
+  elseif r.ok then
+    fields.status = "completed"
+    fields.error = orch.json.null
+  else
+    local reason = r.cancelled and r.cancel_reason
+    if reason == "skip" or reason == "skipped" then
+      fields.status, fields.error = "skipped", "skipped while running"
+    elseif reason == "budget" then
+      for k, v in pairs(M.BUDGET_SKIP) do fields[k] = v end
+    elseif reason == "interrupted" or reason == "pause" then
+      -- stopped, its cost kept: a resumed run adds its own
+      fields.status, fields.error, fields.completed_at = "paused", "stopped by " .. reason, orch.json.null
+    else
+      fields.status, fields.error = "failed", r.error or "failed"
+    end
+  end
+  local last = R.hooks.finishing and R.hooks.finishing(t, fields, r) or {}
+  local status = fields.status
+  S.set_task(s, t, fields, "task_finished", status ~= "completed" and { error = fields.error } or nil)
+  if status == "completed" then
+    R:note(t, fmt.task_completed(s, t, { summary = last.summary or r.result, cost_usd = cost, tokens = tokens,
+      duration_ms = (t.completed_at - t.started_at) * 1000 }), "success", "task_completed")
+  elseif status == "needs_review" then
+    R:note(t, fmt.task_needs_review(s, t, fields.error, last.summary), "warning", "task_needs_review")
+  elseif status == "failed" and (r.ok or verdict == "failed") then
+    R:note(t, fmt.task_failed(s, t, { error = fields.error, cost_usd = cost, summary = last.summary }), "error",
+      "task_failed")
+  elseif status == "failed" then
+    R:note(t, fmt.task_failed(s, t, { error = last.error or r.error, exit_code = r.exit_code, timed_out = r.timed_out,
+      timeout = cfg.claude.timeout, cost_usd = cost, summary = last.summary }), "error", "task_failed")
+  end
+  return status
+end
+
+-- Run one task to an outcome: "completed" | "needs_review" | "failed" | "skipped" | "paused".
+-- The agent's success is checked (lib/acceptance): deliverables, acceptance commands.
+-- A failed run goes again while the policy says so (orchestrator.retry_failed).
+function M.execute(R, t, w)
+  local s = R.s
+  local got, why = R.pool:acquire(w)  -- the task runs (and makes its worktree) once it has an agent slot
+  if not got then return not_started(R, t, why) end
+  S.set_task(s, t, { status = "running", started_at = orch.now(), error = orch.json.null,
+                     approval_reason = orch.json.null }, "task_started")
+  R:note(t, fmt.task_started(s, t), "progress", "task_started")
+  if s.workspace_base then  -- its own worktree and branch: the agent works there
+    local ws, werr = workspaces.prepare(s, t, function(id) return S.task(s, id) end)
+    if not ws and werr.code == "cancelled" then  -- skipped or paused while it waited for its turn
+      return not_started(R, t, werr.reason)
+    elseif not ws then
+      S.set_task(s, t, { status = "failed", error = "worktree: " .. tostring(werr), completed_at = orch.now() },
+        "task_finished", { error = tostring(werr) })
+      R:note(t, fmt.task_failed(s, t, { error = "worktree: " .. tostring(werr) }), "error", "task_failed")
+      return "failed"
+    end
+    w.ws = ws
+    S.set_task(s, t, { workspace = ws, branch = ws.branch })
+  end
+  w.dir = w.ws and w.ws.path or t.cwd or worktree_dir()
+  local cok, cerr = acceptance.check_context(t, context_where(R, w.dir))
+  if not cok then
+    S.set_task(s, t, { status = "failed", error = cerr, completed_at = orch.now() }, "task_finished", { error = cerr })
+    R:note(t, fmt.task_failed(s, t, { error = cerr }), "error", "task_failed")
+    return "failed"
+  end
+  -- runs stopped earlier (a pause, a host that died) already count
+  w.cost, w.tokens = tonumber(t.cost_usd) or 0, S.tokens(t.tokens)
+  local r, log = runs(R, t, w)
+  if not r then return log end
+  local fields = { completed_at = orch.now(), cost_usd = w.cost, tokens = w.tokens, output_log = log,
+                   claude_session = r.session_id, num_turns = r.num_turns, result = r.result }
+  if w.ws then  -- the files it changed, against where it started
+    for k, v in pairs(workspaces.after(w.ws)) do fields[k] = v end
+  end
+  if w.files_touched then fields.files_touched = orch.json.array(w.files_touched) end  -- its tool calls' files
+  -- refs, outside changes, migrations; the forbidden calls refused
+  r = safety_after.check(s, t, w.safety_before, r, fields, { refused = w.refused, forbidden = w.forbidden })
+  return finish(R, t, w, r, fields)
+end
+
+return M

@@ -1,0 +1,234 @@
+-- runner: the per-task pipeline a driver hands its tasks to (workflows/daily.lua
+-- the day's dependency graph; another driver another source of tasks): a
+-- worker (an orch.spawn task) per task in hand, sharing max agent slots
+-- (lib/agent_slots: a task runs while it holds one; a task waiting for a
+-- person holds none, at most max of them wait at once; a parked one counts for
+-- nothing), each task from its approval through its agent runs, retries,
+-- questions, checks and budget to its end. Every rule here is policy: edit it
+-- freely.
+--
+--   R = runner.new(s, { max =, instructions =, args =, settle =, skip_queued =, prompt =, finishing = })
+--     s: the session (lib/session); max: agent slots; instructions: the
+--     standing instructions (lib/feedback) | nil; args: the workflow's args
+--     (auto_approve); settle(t): a task's worker ended (t finished, or back to
+--     pending/paused); skip_queued(t, by) -> true when the driver skipped t,
+--     a task it holds that has not started; prompt(t, w) -> the agent's prompt
+--     (default lib/prompt's for_task with the instructions); finishing(t, fields, r)
+--     -> { summary =, error = } | nil: the driver's last word on a run's end
+--     (fields: what the task is about to be set to, changed in place) before it
+--     is recorded and its notice sent.
+--   R:start(t), R:can_start(t), R:check_budget(), R:request_pause(reason, stop_agents),
+--   R:note(t, text, kind, event, extra), R:sleep(seconds) (a wake ends it), R:wake(), R:close()
+--   R.want: pause = reason, fatal = workflow error, budget = true, cannot_run = reason
+--   R.pool (lib/agent_slots), R.workers (task id -> w), R.s, R.max; a worker w =
+--   {task=, co=, phase=, in_run= (its agent runs), ws= (its worktree), dir= (where its agent works)}
+local S = require("lib.session")
+local fmt = require("lib.format")
+local policy = require("lib.policy")
+local slots = require("lib.agent_slots")
+local limits = require("lib.limits")
+local questions = require("lib.questions")
+local run_task = require("lib.run_task")
+local approve = require("lib.run_approve").approve
+
+local M = {}
+local R = {}
+R.__index = R
+
+M.BUDGET_SKIP = run_task.BUDGET_SKIP
+
+function M.new(s, opts)
+  local r = setmetatable({ s = s, max = opts.max, instructions = opts.instructions, args = opts.args or {},
+    want = {}, sleeping = false, main_task = orch.task_id(),
+    hooks = { settle = opts.settle or function() end, skip_queued = opts.skip_queued or function() end,
+              prompt = opts.prompt, finishing = opts.finishing } }, R)
+  -- checkpoint: a checkpoint reason for the next task; hold: the worker whose checkpoint waits
+  r.pool = slots.new(r.max, function() r:wake() end)
+  r.workers = r.pool.workers
+  r.on_command = function(cmd) r:command(cmd) end
+  orch.watch_session(s.id)
+  orch.on("command", r.on_command)
+  return r
+end
+
+-- the main task sleeps until a worker ends or a command changes something (wake cancels the sleep)
+function R:wake()
+  if self.sleeping then orch.cancel(self.main_task, "wake") end
+end
+
+function R:sleep(seconds)
+  self.sleeping = true
+  orch.sleep(seconds)
+  self.sleeping = false
+end
+
+-- in serve, the process outlives the session
+function R:close()
+  orch.off("command", self.on_command)
+  orch.unwatch_session(self.s.id)
+end
+
+-- Stop starting tasks; the ones waiting for a person stop waiting (they ask
+-- again on resume), and the running agents stop when the policy says so.
+function R:request_pause(reason, stop_agents)
+  self.want.pause = self.want.pause or reason
+  for _, w in pairs(self.workers) do
+    if w.phase == "waiting" or w.phase == "parked" or w.phase == "queued" or w.phase == "starting"
+       or (stop_agents and w.phase == "agent") then
+      self.pool:cancel(w, "pause")
+    end
+  end
+  self:wake()
+end
+
+function R:progress()
+  local c = S.counts(self.s)
+  return { done = c.done, total = c.total }
+end
+
+function R:note(t, text, kind, event, extra)
+  local fields = { type = kind, session = self.s.id, task = t and t.id, event = event, progress = self:progress() }
+  for k, v in pairs(extra or {}) do fields[k] = v end
+  orch.notify(text, fields)
+end
+
+-- Commands from other processes (orch-host pause|skip, webhooks, Telegram).
+-- skip and cancel name a task (args.task); a skip without one means the one
+-- running task (lib/control refuses it while several run).
+function R:command(cmd)
+  local s = self.s
+  if cmd.session_id ~= s.id then return end  -- another session's (serve runs several)
+  orch.log("info", "command " .. cmd.command .. " from " .. tostring(cmd.by))
+  local cargs = type(cmd.args) == "string" and orch.json.decode(cmd.args) or cmd.args or {}
+  if cmd.command == "pause" then
+    self:request_pause(fmt.paused_by(cmd.by), orch.config.orchestrator.pause_stops_agent)
+  elseif cmd.command == "skip" or cmd.command == "cancel" then
+    local id = cargs.task ~= nil and tostring(cargs.task) or nil
+    if not id and cmd.command == "skip" then
+      local ids = self.pool:running_ids()
+      if #ids == 1 then id = ids[1] end
+    end
+    local w = id and self.workers[id]
+    local t = id and S.task(s, id)
+    if w then
+      self.pool:cancel(w, "skip")
+    elseif t and self.hooks.skip_queued(t, tostring(cmd.by)) then
+      self:wake()
+    end
+  elseif cmd.command == "resume" then
+    self.want.pause = nil
+    self:wake()
+  end
+end
+
+-- The budget (lib/policy rule 8), after every agent run: the warning once
+-- per session (stored: a resume does not send it again), and once it is
+-- spent no new agent starts (and, with budget.stop_agents, the running stop).
+function R:check_budget()
+  local s, cfg, want = self.s, orch.config, self.want
+  local cost = S.totals(s)
+  local over, budget = policy.budget(cost, cfg.budget, s.budget_warned, s.budget_usd)
+  if over == "pause" and not want.budget then
+    want.budget = true
+    if not s.budget_reached then
+      s.budget_reached = true
+      S.save(s)
+      self:note(nil, fmt.budget_reached(cost, budget), "warning", "budget")
+    end
+    if cfg.budget.stop_agents then
+      for _, w in pairs(self.workers) do if w.in_run then self.pool:cancel(w, "budget") end end
+    end
+    self:wake()
+  elseif over == "warn" then
+    s.budget_warned = true
+    S.save(s)
+    self:note(nil, fmt.budget_warning(cost, budget), "warning", "budget_warning")
+  end
+end
+
+-- One task: approval, the agent, the checkpoint and the budget, in worker w.
+local function step(self, t, w, why_checkpoint)
+  local s, ocfg, args, want = self.s, orch.config.orchestrator, self.args, self.want
+  local ask, why = policy.needs_approval(t, ocfg, { auto_approve = args.auto_approve })
+  if why_checkpoint then ask, why = true, why_checkpoint end
+  -- its agent ran and then parked (a question, a usage limit) when the host
+  -- stopped: it was approved then; it continues without being asked again
+  if questions.pending(t) or t.limit_session or t.status == "waiting_limit" then ask = false end
+  -- the host stopped while this task waited for approval (a checkpoint too):
+  -- ask the same again, so a decision given meanwhile applies
+  if t.status == "waiting_approval" and t.approval_reason and not args.auto_approve then
+    ask, why = true, t.approval_reason
+  end
+  if ask then
+    local action, d = approve(self, t, w, why)
+    if self.hold == w then self.hold = nil end
+    if action == "skip" then
+      S.set_task(s, t, { status = "skipped", completed_at = orch.now(), skipped_by = d.by }, "task_finished")
+      return
+    elseif action ~= "approve" and action ~= "answer" then
+      S.set_task(s, t, { status = "pending" })
+      self:request_pause(action == "pause" and fmt.paused_by(d.by) or tostring(d.text or action), false)
+      return
+    end
+  end
+  if want.pause or orch.interrupted() then  -- paused while it waited: it starts after resume
+    S.set_task(s, t, { status = "pending" })
+    return
+  end
+  if want.budget then
+    local f = { completed_at = orch.now() }
+    for k, v in pairs(M.BUDGET_SKIP) do f[k] = v end
+    S.set_task(s, t, f, "task_finished", { reason = "budget" })
+    return
+  end
+  local outcome = run_task.execute(self, t, w)
+  if outcome == "paused" then self:request_pause(want.pause or "interrupted", false) return end
+  if outcome == "completed" and policy.checkpoint_after(t, ocfg, { auto_approve = args.auto_approve }) then
+    self.checkpoint = fmt.checkpoint_reason(t)
+  end
+end
+
+-- A worker: the task t from approval to its end, as a task of its own. A Lua
+-- error in this policy (an edit gone wrong) pauses the session with the
+-- error, so nothing is lost: fix the workflow, then resume.
+local function work(self, t, w, why_checkpoint)
+  local s, pool = self.s, self.pool
+  local ok, e = pcall(step, self, t, w, why_checkpoint)
+  if self.hold == w then self.hold = nil end
+  if w.phase ~= "none" then pool:release(w, "none") end
+  if not ok then
+    local msg = tostring(e)
+    orch.log("error", "workflow error in task " .. t.id .. ": " .. msg)
+    if not S.FINISHED[t.status] then  -- unfinished: it runs again on resume; finished work stays finished
+      pcall(S.set_task, s, t, { status = "pending", error = "workflow error: " .. msg }, "workflow_error",
+        { error = msg })
+    end
+    self.want.fatal = self.want.fatal or msg
+    self:request_pause("workflow error: " .. msg, false)
+  end
+  pool:remove(w)
+  self.hooks.settle(t)
+  pool:release(w, "none")
+  self:wake()
+end
+
+function R:start(t)
+  local w = self.pool:add(t)
+  local why = self.checkpoint
+  if why then self.checkpoint, self.hold = nil, w end
+  w.co = orch.spawn(function()
+    work(self, t, w, why)
+  end)
+end
+
+-- t may start now: while a usage limit holds every agent back (lib/limits)
+-- only a task already underway does (parked, or waiting for a person, when
+-- the host stopped): it waits for its own event, its agent for the gate
+function R:can_start(t)
+  local want, pool = self.want, self.pool
+  return not want.pause and not want.budget and not self.hold and not orch.interrupted()
+    and pool.agents < self.max and pool.waiting < self.max
+    and ((t.status or "pending") ~= "pending" or not limits.closed())
+end
+
+return M
