@@ -141,7 +141,7 @@ wait_artifacts() {
 # watch_start: orch-host watch in the background (WPID), proven up by one
 # warm-up file run to its artifact
 watch_start() {
-  "$ORCH_BIN" --root "$ROOT" watch >"$WORK/watch.out" 2>&1 </dev/null &
+  "$ORCH_BIN" --root "$ROOT" watch --auto-approve --no-input >"$WORK/watch.out" 2>&1 </dev/null &
   WPID=$!
   python3 "$WORK/writer.py" one "$ORCH_TASKS_DIR" warm-0001 >/dev/null
   wait_artifacts warm 1 120

@@ -6,11 +6,6 @@
 # plain form still works.
 source "$(dirname "$0")/lib.bash"
 
-if [ ! -f "$ORCH_SRC/workflows/lib/inbox_task.lua" ]; then
-    note "SKIP: the inbox task parser (workflows/lib/inbox_task.lua) is not in this tree"
-    exit 0
-fi
-
 export ORCH_TASKS_DIR=$T/tasks
 mkdir -p "$ORCH_TASKS_DIR"
 task_file() {  # task_file NAME ID PROMPT
