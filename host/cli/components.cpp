@@ -8,7 +8,12 @@
 #include "services/http_client.h"
 #include "services/process.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <array>
+#include <filesystem>
+#include <fstream>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -28,10 +33,33 @@ std::string run_capture(const std::string& exe, const std::string& arg) {
     return out;
 }
 
+// `exe --version`, kept beside the state database for as long as the file
+// it names (inode, size, mtime) stays the same: `status` shows it on every call, and
+// the real CLI takes about half a second to start
+static std::string claude_version(const App& app, const std::string& exe) {
+    struct stat st;
+    if (stat(exe.c_str(), &st) != 0) return run_capture(exe, "--version");
+    std::string key = exe + "\t" + std::to_string(st.st_ino) + "\t" + std::to_string(st.st_size) + "\t" +
+                      std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
+    std::string cache = std::filesystem::path(app.state_db_path()).parent_path() / "claude-version.cache";
+    std::ifstream in(cache);
+    std::string k, v;
+    if (std::getline(in, k) && std::getline(in, v) && k == key && !v.empty()) return v;
+    v = run_capture(exe, "--version");
+    if (!v.empty() && v.find('\n') == std::string::npos) {  // one line: a version, not an error text
+        std::string tmp = cache + ".tmp" + std::to_string(getpid());
+        std::ofstream out(tmp);
+        out << key << "\n" << v << "\n";
+        out.close();
+        if (!out || std::rename(tmp.c_str(), cache.c_str()) != 0) std::remove(tmp.c_str());
+    }
+    return v;
+}
+
 json claude_component(const App& app) {
     std::string name = app.config.value("claude", json::object()).value("path", std::string("claude"));
     std::string exe = find_executable(name);
-    return json{{"name", name}, {"exe", exe}, {"version", exe.empty() ? "" : run_capture(exe, "--version")}};
+    return json{{"name", name}, {"exe", exe}, {"version", exe.empty() ? "" : claude_version(app, exe)}};
 }
 
 int print_components(Runtime& rt, const json& args) {

@@ -40,23 +40,20 @@ int l_reload_config(lua_State* L) {
     cf.mark_seen();
     cf.last_error.clear();
     DotenvPlan plan;
+    std::string bad_env;
     try {
         plan = cf.plan_dotenv();
     } catch (const std::exception& e) {
-        return reload_failed(L, app, e.what());
+        bad_env = e.what();
     }
+    if (!bad_env.empty()) return reload_failed(L, app, bad_env);
     int top = lua_gettop(L);
     lua_getglobal(L, "require");
     lua_pushstring(L, "orch.config");
     if (lua_pcall(L, 1, 1, 0) != 0) return reload_failed(L, app, lua_tostring(L, -1) ? lua_tostring(L, -1) : "?");
-    lua_getfield(L, -1, "reload");
-    lua_getglobal(L, "orch");
-    lua_getfield(L, -1, "config");
-    lua_remove(L, -2);
-    if (!lua_istable(L, -1)) {
-        lua_settop(L, top);
-        return luaL_error(L, "orch.reload_config: no config loaded");
-    }
+    int module = lua_gettop(L);
+    // config.rebuild(path, root, overrides, must_exist, guard) -> cfg | nil, message
+    lua_getfield(L, module, "rebuild");
     lua_pushstring(L, cf.config_path().c_str());
     lua_pushstring(L, app.root.c_str());
     lua_createtable(L, 0, static_cast<int>(plan.changes.size()));
@@ -67,28 +64,34 @@ int l_reload_config(lua_State* L) {
     }
     lua_pushboolean(L, cf.config_must_exist());
     lua_pushcfunction(L, config_guard);
-    if (lua_pcall(L, 6, 2, 0) != 0) {
-        std::string msg = lua_tostring(L, -1) ? lua_tostring(L, -1) : "error";
-        lua_settop(L, top);
-        apply_to_host(L, app, app.config);  // the guard left the runaway hook off
-        return reload_failed(L, app, msg);
-    }
-    if (lua_isnil(L, -2)) {
-        std::string msg = lua_tostring(L, -1) ? lua_tostring(L, -1) : "error";
-        lua_settop(L, top);
-        apply_to_host(L, app, app.config);
-        return reload_failed(L, app, msg);
-    }
-    lua_pop(L, 1);  // the changed keys stay on top
+    std::string err;
+    if (lua_pcall(L, 5, 2, 0) != 0) err = lua_tostring(L, -1) ? lua_tostring(L, -1) : "error";
+    else if (lua_isnil(L, -2)) err = lua_tostring(L, -1) ? lua_tostring(L, -1) : "error";
     nlohmann::json host_cfg;
-    try {
-        lua_getglobal(L, "orch");
-        lua_getfield(L, -1, "config");
-        host_cfg = host_config_sections(L, -1);
-        lua_pop(L, 2);
-    } catch (const std::exception& e) {
+    if (err.empty()) {
+        lua_pop(L, 1);
+        try {
+            host_cfg = host_config_sections(L, -1);
+        } catch (const std::exception& e) {
+            err = e.what();
+        }
+    }
+    if (!err.empty()) {
         lua_settop(L, top);
-        return luaL_error(L, "orch.reload_config: %s", e.what());
+        install_runaway_hook(L, app.config.value("lua", nlohmann::json::object()).value("max_run_seconds", 30.0));
+        return reload_failed(L, app, err);  // the guard left the runaway hook off: on again above
+    }
+    // config.update(orch.config, new) -> the changed keys
+    int fresh = lua_gettop(L);
+    lua_getfield(L, module, "update");
+    lua_getglobal(L, "orch");
+    lua_getfield(L, -1, "config");
+    lua_remove(L, -2);
+    lua_pushvalue(L, fresh);
+    if (lua_pcall(L, 2, 1, 0) != 0) {
+        std::string msg = lua_tostring(L, -1) ? lua_tostring(L, -1) : "error";
+        lua_settop(L, top);
+        return luaL_error(L, "orch.reload_config: %s", msg.c_str());
     }
     cf.apply(plan);
     apply_to_host(L, app, host_cfg);

@@ -448,20 +448,18 @@ function M.update(cur, new)
   return changed
 end
 
--- reload(cur, path, root, overrides, must_exist, guard) -> changed keys | nil, message:
+-- rebuild(path, root, overrides, must_exist, guard) -> cfg | nil, message:
 -- the config built again the way load() builds it at start, with the
 -- environment as .env now makes it (overrides: NAME = value, or false for a
--- variable .env no longer sets; others as the process has them), then put
--- into cur by update(). A bad config leaves cur as it was.
-function M.reload(cur, path, root, overrides, must_exist, guard)
+-- variable .env no longer sets; others as the process has them).
+-- orch.reload_config puts it into orch.config with update().
+function M.rebuild(path, root, overrides, must_exist, guard)
   local function getenv(name)
     local v = overrides and overrides[name]
     if v == nil then return os.getenv(name) end
     return v or nil
   end
-  local new, err = M.load(path, root, getenv, must_exist, guard)
-  if not new then return nil, err end
-  return M.update(cur, new)
+  return M.load(path, root, getenv, must_exist, guard)
 end
 
 return M

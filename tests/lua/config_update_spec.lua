@@ -1,4 +1,4 @@
--- Specs for scripts/orch/config.lua's update() and reload(): what
+-- Specs for scripts/orch/config.lua's rebuild() and update(): what
 -- orch.reload_config puts into orch.config, in place.
 local T = require("orch.testing")
 local C = require("orch.config")
@@ -47,12 +47,12 @@ describe("config.update: in place", function()
   end)
 end)
 
-describe("config.reload", function()
-  it("a bad config leaves the current one as it was", function()
+describe("config.rebuild", function()
+  it("a bad config: nil, the error naming the key", function()
     local cur, path = build("return { claude = { timeout = 60 } }")
     assert(orch.write_file(path, "return { claude = { timeuot = 5 } }\n"))
-    local changed, err = C.reload(cur, path, dir, {}, true)
-    eq(changed, nil)
+    local new, err = C.rebuild(path, dir, {}, true)
+    eq(new, nil)
     ok(tostring(err):find("claude.timeuot", 1, true), "the error names no key: " .. tostring(err))
     eq(cur.claude.timeout, 60)
   end)
@@ -67,7 +67,7 @@ describe("config.reload", function()
     local over = {}
     for _, e in ipairs(C.env) do over[e[1]] = false end
     over.CLAUDE_TIMEOUT_SEC = "7"
-    local changed = C.reload(cur, path, dir, over, true)
+    local changed = C.update(cur, assert(C.rebuild(path, dir, over, true)))
     eq(table.concat(changed, " "), "claude.max_turns claude.timeout")
     eq(cur.claude.max_turns, 9)
     eq(cur._sources["claude.max_turns"], "config")

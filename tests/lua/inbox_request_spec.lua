@@ -81,7 +81,7 @@ describe("inbox_request: the plain parser", function()
     { "Fix the typo in the docs", "fix" },
   }
   for _, c in ipairs(types) do
-    it("type: " .. c[1] .. " -> " .. c[2], function() eq(R.plain_type(c[1], R.LOCAL_TYPES), c[2]) end)
+    it("type: " .. c[1] .. " -> " .. c[2], function() eq(R.plain_type(c[1], R.types()), c[2]) end)
   end
 
   it("priority: low words, else medium", function()

@@ -206,7 +206,8 @@ end
 function M.task_needs_review(s, t, why, summary)
   return blocks(task_block(s, t, STATUS.needs_review .. ":"), tostring(why) .. ".",
     summary and ("📄 " .. excerpt(summary)), progress(counts(s, t, "needs_review")),
-    "Look at its worktree, then commit or re-run it")
+    t.workspace and "Look at its worktree, then commit or re-run it"
+      or "Look at its changes (git status where it worked), then keep them or re-run it")
 end
 
 function M.task_retrying(s, t, r)

@@ -24,16 +24,8 @@ M.MAX_FILES = 50
 M.MAX_CRITERIA = 20
 M.PROMPT_CHARS = 8000     -- of the request sent to the model
 
--- The task types: lib/inbox_task's M.TYPES when that module is there.
--- TODO(lead): the local copy (lib/inbox_task's list when this was written)
--- goes once lib/inbox_task is on this branch.
-M.LOCAL_TYPES = { "fix", "code_review", "analyze", "summarize", "implement", "refactor", "test", "document" }
-
-function M.types()
-  local ok, it = pcall(require, "lib.inbox_task")
-  local list = ok and type(it) == "table" and it.TYPES
-  return type(list) == "table" and list[1] ~= nil and list or M.LOCAL_TYPES
-end
+-- The task types: lib/inbox_task's, the one list.
+function M.types() return require("lib.inbox_task").TYPES end
 
 local function known(types, name)
   for _, t in ipairs(types) do if t == name then return true end end
