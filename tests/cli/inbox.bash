@@ -66,9 +66,10 @@ ev_more() { [ "$(ev_count "$1")" -gt "$2" ]; }
 # ev_has NAME TASK: an event NAME of task TASK
 ev_has() { [ "$(ev_count "$1" "$2")" -gt 0 ]; }
 
-# processed NAME / failed NAME: the task file moved there
+# processed NAME / failed NAME: the task file moved there (to failed/ with its
+# reason beside it: the move writes that file just after the rename)
 processed() { [ -f "$ORCH_TASKS_DIR/processed/$1.task.md" ]; }
-failed() { [ -f "$ORCH_TASKS_DIR/failed/$1.task.md" ]; }
+failed() { [ -f "$ORCH_TASKS_DIR/failed/$1.task.md" ] && [ -s "$ORCH_TASKS_DIR/failed/$1.task.md.reason" ]; }
 # done_with NAME: its result, its summary and its file in processed/
 done_with() {
     [ -f "$ORCH_RESULTS_DIR/$1_result.json" ] && [ -f "$ORCH_SUMMARIES_DIR/$1_summary.txt" ] && processed "$1"

@@ -221,8 +221,9 @@ function I:settle(t)
   if S.FINISHED[t.status] then
     if not t.result_file and not tostring(t.error or ""):find("^artifacts not written") then
       local _, werr, paths = self:artifacts(t, t)
-      if werr then
-        S.set_task(s, t, { status = "failed", error = werr })
+      if werr then  -- a failed task keeps its own reason first
+        S.set_task(s, t, { status = "failed", error = t.status == "failed" and t.error and (t.error .. "; " .. werr)
+                           or werr })
       else
         S.set_task(s, t, { result_file = paths.result, summary_file = paths.summary })
       end

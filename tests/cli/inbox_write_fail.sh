@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# An inbox task whose artifacts cannot be written (the results folder cannot
+# be made: a file stands where it should be) is not reported done: it ends
+# failed with the write error (never recorded as completed), and its file
+# goes to failed/ with that reason; the watch goes on. A task whose cwd: names
+# a folder that is not there is refused with the reason, and no agent runs.
+source "$(dirname "$0")/lib.bash"
+source "$(dirname "$0")/inbox.bash"
+
+: >"$T/blocker"
+export ORCH_RESULTS_DIR=$T/blocker/results
+watch_start
+inbox_task "$ORCH_TASKS_DIR/lost.task.md" lost medium "Its result cannot be written [key:lost]"
+WAIT_TIMEOUT=120 wait_for failed lost
+grep -q "artifacts not written" "$ORCH_TASKS_DIR/failed/lost.task.md.reason" \
+    || fail "the reason does not say the artifacts were not written: $(cat "$ORCH_TASKS_DIR/failed/lost.task.md.reason")"
+expect_eq "$(sj "[t['status'] for t in s['tasks']]")" '["failed"]' "the task's status"
+expect_eq "$(sj "s['tasks'][0]['error'].startswith('artifacts not written')")" true "the task's error"
+expect_eq "$(ev "any(e['event'] == 'task_finished' and e.get('status') == 'completed' for e in ev)")" false \
+    "a task_finished as completed"
+expect_eq "$(ev "any(e['event'] == 'artifacts_written' and e.get('ok') is False for e in ev)")" true \
+    "artifacts_written with ok false"
+
+# a working directory that is not there: refused with the reason, before any agent runs
+cat >"$T/where.tmp" <<'EOF'
+---
+id: where
+type: analyze
+cwd: /no-such-project
+---
+
+# Somewhere else
+
+**Prompt:**
+Work in a folder that does not exist [key:where]
+EOF
+mv "$T/where.tmp" "$ORCH_TASKS_DIR/where.task.md"
+WAIT_TIMEOUT=120 wait_for failed where
+grep -q "no-such-project" "$ORCH_TASKS_DIR/failed/where.task.md.reason" \
+    || fail "the reason does not name the folder: $(cat "$ORCH_TASKS_DIR/failed/where.task.md.reason")"
+expect_eq "$(starts where)" 0 "runs of a task whose folder is refused"
+watch_stop
+note "ok"
