@@ -43,27 +43,8 @@ if [[ -n $BASE_BIN ]]; then
   [[ -e $(dirname "$BASE_BIN")/orch-net.so ]] && cp "$(dirname "$BASE_BIN")/orch-net.so" "$WORK/base/"
 fi
 
-# The agent's start: a stamp (ns since the epoch) first thing, then the stand-in.
-cat >"$WORK/stamp_exec.c" <<'EOF'
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <unistd.h>
-int main(int argc, char** argv) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    char line[64];
-    int n = snprintf(line, sizeof line, "%lld\n", (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
-    int fd = open(getenv("STAMP_FILE"), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    if (fd >= 0) { (void)!write(fd, line, (size_t)n); close(fd); }
-    argv[0] = getenv("STAMP_EXEC");
-    execv(argv[0], argv);
-    return 127;
-}
-EOF
-"$CC" -O2 -o "$WORK/claude" "$WORK/stamp_exec.c" || die "cannot compile the exec wrapper"
+# The agent's start: a stamp (ns since the epoch) first thing, then the stand-in (bench/stamp_exec.c).
+"$CC" -O2 -o "$WORK/claude" "$BENCH/stamp_exec.c" || die "cannot compile the exec wrapper"
 
 awk -v n="$N" 'BEGIN {
   print "# Tasks - 2025-11-20\n"
@@ -110,7 +91,7 @@ def pending(i):
     except sqlite3.Error:
         return None
 def stamps():
-    try: return [int(l) for l in open(state + "/stamps")]
+    try: return [int(l.split()[0]) for l in open(state + "/stamps")]
     except FileNotFoundError: return []
 for i in range(1, n + 1):
     until(lambda: pending(i), f"the approval of task {i}")

@@ -44,27 +44,8 @@ HAVE_WATCH=1
 host help watch >/dev/null 2>&1 || HAVE_WATCH=0
 [[ $HAVE_WATCH == 1 ]] || note "this orch-host has no 'watch' command: only the baselines run"
 
-# the agent's start: a stamp "NS ARGV1" first thing, then the stand-in
-cat >"$WORK/stamp_exec.c" <<'EOF'
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
-#include <unistd.h>
-int main(int argc, char** argv) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    char line[128];
-    int n = snprintf(line, sizeof line, "%lld %s\n", (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec,
-                     argc > 1 ? argv[1] : "-");
-    int fd = open(getenv("STAMP_FILE"), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    if (fd >= 0) { (void)!write(fd, line, (size_t)n); close(fd); }
-    argv[0] = getenv("STAMP_EXEC");
-    execv(argv[0], argv);
-    return 127;
-}
-EOF
-"$CC" -O2 -o "$WORK/claude-stamp" "$WORK/stamp_exec.c" || die "cannot compile the exec wrapper"
+# the agent's start: a stamp "NS ARGV1" first thing, then the stand-in (bench/stamp_exec.c)
+"$CC" -O2 -o "$WORK/claude-stamp" "$BENCH/stamp_exec.c" || die "cannot compile the exec wrapper"
 
 # the same N tasks as one JSON task list (the team day) and as .task.md files
 # (writer.py write DIR PREFIX N: each file opened, written, closed; prints the
