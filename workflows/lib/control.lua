@@ -209,10 +209,13 @@ function M.start_inbox(by)
 end
 
 -- What resuming session s runs: the workflow it stored, its task file and the
--- flags it was started with, unless params give one (params.auto_approve,
--- params.no_input: booleans). auto_approve is the workflow's to default.
+-- flags it was started with (auto_approve, no_input, max_concurrent), unless
+-- params give one (params.auto_approve, params.no_input: booleans). The task
+-- inbox (workflows/inbox.lua) reads only these; a day reads its stored
+-- session too.
 function M.resume_args(s, params)
-  local args = { resume = true, session = s.id, tasks = s.task_file, no_input = s.no_input == true }
+  local args = { resume = true, session = s.id, tasks = s.task_file, no_input = s.no_input == true,
+                 auto_approve = s.auto_approve == true, max_concurrent = tonumber(s.max_concurrent) }
   if type(params.no_input) == "boolean" then args.no_input = params.no_input end
   if type(params.auto_approve) == "boolean" then args.auto_approve = params.auto_approve end
   return s.workflow or cfg().server.session_workflow, args
