@@ -123,7 +123,8 @@ local function launch(id, args, by, task_file, workflow)
   orch.spawn(function()
     local ok, result = orch.wait(task)
     M.live[id] = nil
-    orch.log(ok and "info" or "error", string.format("session %s ended: %s", id,
+    -- the host's stop (SIGTERM, Ctrl-C) cancels it: that is no error
+    orch.log((ok or orch.interrupted()) and "info" or "error", string.format("session %s ended: %s", id,
       ok and ("exit " .. tostring(result)) or tostring(result)))
   end)
   return task
