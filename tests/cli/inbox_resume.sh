@@ -32,3 +32,20 @@ kill -TERM "$(host_pid_of "$RESUME_SUB")"
 expect_eq "$(bg_wait "$T/resume.out")" 0 "exit code of the resumed inbox after SIGTERM"
 note "resume keeps the watch's flags ok"
 
+
+# an answer while the inbox's host is down is refused, saying why: the next
+# start runs the task from its file again and asks again (nothing would take
+# a kept answer), and nothing is recorded
+watch_start
+inbox_task "$ORCH_TASKS_DIR/asks.task.md" asks medium "Asks [key:asks] [fake:question]"
+wait_for sj_true "any(t['id'] == 'asks' and t['status'] == 'waiting_answer' for t in s['tasks'])"
+kill -KILL "$WATCH_PID"
+bg_wait "$WATCH_OUT" >/dev/null
+RC=0
+orch answer --task asks "use A" >"$T/answer.out" 2>&1 || RC=$?
+expect_eq "$RC" 1 "exit code of an answer to a dead inbox ($(cat "$T/answer.out"))"
+grep -q "not running: task asks runs again from its file at the next start" "$T/answer.out" \
+    || fail "the refusal does not say why: $(cat "$T/answer.out")"
+expect_eq "$(sj "[a.get('status') for a in s.get('pending_approval') and [s['pending_approval']] or []]")" \
+    '["pending"]' "the question, still pending"
+note "an answer to a dead inbox is refused ok"

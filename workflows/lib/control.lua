@@ -310,8 +310,13 @@ local function decide_on(p, s, action, by, text, describe, channel, named)
   -- While no host runs the session, a decision on an approval, or an answer
   -- to a question, is kept: the resumed session asks the same again and
   -- takes it at once (S.waits_while_down). Pause has nothing to pause.
+  -- An inbox's is refused (below).
   local up = running(s)
   if not up and (action == "pause" or not S.waits_while_down(p)) then return nil, s end
+  -- an inbox keeps none: its next start runs the task from its file again
+  if not up and s.kind == "inbox" then
+    return err(409, fmt.reply("inbox_down", s.id, p.task_id), { session_id = s.id, request_id = p.id })
+  end
   if action == "answer" and p.kind ~= "question" then
     if not named then return nil, s end
     return err(409, fmt.reply("request_not_question", p.id, p.task_id), { session_id = s.id, request_id = p.id })
