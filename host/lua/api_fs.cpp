@@ -60,7 +60,13 @@ int l_write_file(lua_State* L) {
     const char* data = luaL_checklstring(L, 2, &len);
     std::error_code ec;
     std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-    std::string tmp = path + ".tmp-" + std::to_string(getpid());
+    // the temp file beside it; its name cut so that it fits NAME_MAX (255)
+    // when path's own name is near it
+    std::string suffix = ".tmp-" + std::to_string(getpid());
+    std::filesystem::path p(path);
+    std::string base = p.filename().string();
+    if (base.size() + suffix.size() > 255) base.resize(255 - suffix.size());
+    std::string tmp = (p.parent_path() / (base + suffix)).string();
     int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return return_error(L, "io", path + ": " + std::strerror(errno));
     bool ok = write_all(fd, data, len) && fsync(fd) == 0;

@@ -428,6 +428,8 @@ M.REPLY = {
   not_running = "Session %s is not running (status: %s)",
   recorded = "Recorded %s for task %s of session %s; the session is not running: this applies when it resumes " ..
     "(orch-host resume)",
+  inbox_down = "The inbox of session %s is not running: task %s runs again from its file at the next start " ..
+    "(orch-host watch, or orch-host resume) and asks again; decide then",
   cannot_resume = "cannot resume: %s",
   resumed = "Resumed session %s",
   approve_question = "Task %s asked a question: answer it (/answer %s <text>, orch-host answer --task %s TEXT), " ..
