@@ -79,7 +79,7 @@ local function show_pause()
   if why and s.status ~= "paused" and not orch.interrupted() then
     S.set_status(s, "paused", { paused_at = orch.now(), pause_reason = why }, "session_paused")
     if why:find("^workflow error") then orch.log("error", "inbox: paused: " .. why) end
-    R:note(nil, fmt.paused(s) .. "\n\n" .. why, "warning", "session_paused")
+    R:note(nil, fmt.inbox_paused(s, why), "warning", "session_paused")
   elseif not why and s.status == "paused" then
     S.set_status(s, "running", { resumed_at = orch.now() }, "session_resumed")
     R:note(nil, fmt.resumed(s), "info", "session_resumed")
