@@ -215,6 +215,7 @@ local function fail(paths, path, err)
   return nil, errors.new("artifact", message, { path = path })
 end
 
+local OFF_LOOP = { off_loop = true }  -- the fsyncs on the writer thread; the task waits, the loop goes on
 function M.write(cfg, t, info)
   info = info or {}
   local name = M.name(t)
@@ -232,9 +233,9 @@ function M.write(cfg, t, info)
       M.SCHEMA, bad[1].pointer, bad[1].message), { path = rpath })
   end
   local pair = { spath, rpath }
-  local ok, err = orch.write_file(spath, summary_text(r, type(info.summary) == "table" and info.summary or {}))
+  local ok, err = orch.write_file(spath, summary_text(r, type(info.summary) == "table" and info.summary or {}), OFF_LOOP)
   if not ok then return fail(pair, spath, err) end
-  ok, err = orch.write_file(rpath, orch.json.encode(r, { pretty = true }) .. "\n")
+  ok, err = orch.write_file(rpath, orch.json.encode(r, { pretty = true }) .. "\n", OFF_LOOP)
   if not ok then return fail(pair, rpath, err) end
   return { result = rpath, summary = spath }
 end
