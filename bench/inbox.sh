@@ -48,56 +48,8 @@ host help watch >/dev/null 2>&1 || HAVE_WATCH=0
 "$CC" -O2 -o "$WORK/claude-stamp" "$BENCH/stamp_exec.c" || die "cannot compile the exec wrapper"
 
 # the same N tasks as one JSON task list (the team day) and as .task.md files
-# (writer.py write DIR PREFIX N: each file opened, written, closed; prints the
-# ns after the last close)
-cat >"$WORK/writer.py" <<'EOF'
-import json, os, sys, time
-def text(name, k):
-    return (f"---\nid: {name}\ntype: document\npriority: medium\n---\n# Benchmark task {k}\n\n"
-            f"**Prompt:**\nDocument module {k}. Keep it short.\n")
-def write(path, body):
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    os.write(fd, body.encode())
-    os.close(fd)
-    return time.time_ns()
-cmd = sys.argv[1]
-if cmd == "json":
-    n = int(sys.argv[3])
-    tasks = [{"id": f"b-{k:04d}", "name": f"Benchmark task {k}", "type": "documentation",
-              "prompt": f"Document module {k}. Keep it short."} for k in range(1, n + 1)]
-    json.dump({"tasks": tasks}, open(sys.argv[2], "w"), indent=1)
-elif cmd == "write":
-    d, prefix, n = sys.argv[2], sys.argv[3], int(sys.argv[4])
-    last = 0
-    for k in range(1, n + 1):
-        last = write(f"{d}/{prefix}-{k:04d}.task.md", text(f"{prefix}-{k:04d}", k))
-    print(last)
-elif cmd == "one":  # one NAME into DIR, the close's ns
-    print(write(f"{sys.argv[2]}/{sys.argv[3]}.task.md", text(sys.argv[3], 0)))
-elif cmd == "latency":  # latency DIR RESULTS STAMPS N PID: one at a time; prints ms close -> agent
-    d, res, stamps, n, pid = sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6])
-    def starts():
-        try:
-            return [int(l.split()[0]) for l in open(stamps) if l.split()[1:2] != ["--version"]]
-        except FileNotFoundError:
-            return []
-    def until(cond, what, limit=120):
-        end = time.monotonic() + limit
-        while time.monotonic() < end:
-            v = cond()
-            if v: return v
-            if not os.path.exists(f"/proc/{pid}"): sys.exit(f"bench: the watcher ended while waiting for {what}")
-            time.sleep(0.002)
-        sys.exit(f"bench: timed out waiting for {what}")
-    base = len(starts())
-    for k in range(1, n + 1):
-        name = f"lat-{k:04d}"
-        t = write(f"{d}/{name}.task.md", text(name, k))
-        st = until(lambda: len(starts()) >= base + k and starts(), f"the agent of {name}")
-        until(lambda: os.path.exists(f"{res}/{name}_result.json"), f"the artifact of {name}")
-        print((st[base + k - 1] - t) / 1e6, flush=True)
-EOF
-python3 "$WORK/writer.py" json "$WORK/inbox.json" "$N" || die "cannot write the JSON task list"
+# (bench/inbox_writer.py)
+python3 "$BENCH/inbox_writer.py" json "$WORK/inbox.json" "$N" || die "cannot write the JSON task list"
 
 # inbox_state NAME: fresh state plus the inbox's folders
 inbox_state() {
@@ -124,7 +76,7 @@ wait_artifacts() {
 watch_start() {
   "$ORCH_BIN" --root "$ROOT" watch --auto-approve --no-input >"$WORK/watch.out" 2>&1 </dev/null &
   WPID=$!
-  python3 "$WORK/writer.py" one "$ORCH_TASKS_DIR" warm-0001 >/dev/null
+  python3 "$BENCH/inbox_writer.py" one "$ORCH_TASKS_DIR" warm-0001 >/dev/null
   wait_artifacts warm 1 120
 }
 watch_stop() { kill -TERM "$WPID" 2>/dev/null; wait "$WPID" 2>/dev/null; }
@@ -174,7 +126,7 @@ for r in $(seq "$IRUNS"); do
   read -r ms sw <<<"$(idle_cpu)"
   IDLE0+=("$ms")
   echo "run $r: watch idle before the burst: $ms ms CPU, $sw voluntary switches in $IDLE_S s"
-  last_write=$(python3 "$WORK/writer.py" write "$ORCH_TASKS_DIR" b "$N") || die "cannot write the burst"
+  last_write=$(python3 "$BENCH/inbox_writer.py" write "$ORCH_TASKS_DIR" b "$N") || die "cannot write the burst"
   wait_artifacts b "$N" 1800
   # the newest artifact (result or summary) of the burst, in ns
   last_art=$(find "$ORCH_RESULTS_DIR" "$ORCH_SUMMARIES_DIR" -maxdepth 1 -name 'b-*' -printf '%T@\n' |
@@ -198,7 +150,7 @@ export STAMP_FILE=$S/stamps
 BPID=$!
 for _ in $(seq 600); do grep -q ready "$WORK/bare_inbox.out" && break; sleep 0.05; done
 grep -q ready "$WORK/bare_inbox.out" || die "bare_inbox did not start: $(cat "$WORK/bare_inbox.out")"
-python3 "$WORK/writer.py" latency "$ORCH_TASKS_DIR" "$ORCH_RESULTS_DIR" "$STAMP_FILE" "$LAT_N" "$BPID" \
+python3 "$BENCH/inbox_writer.py" latency "$ORCH_TASKS_DIR" "$ORCH_RESULTS_DIR" "$STAMP_FILE" "$LAT_N" "$BPID" \
   >"$WORK/lat-bare.ms" || die "the floor's latency run failed"
 kill "$BPID" 2>/dev/null; wait "$BPID" 2>/dev/null
 
@@ -210,7 +162,7 @@ if [[ $HAVE_WATCH == 1 ]]; then
   inbox_state "lat"
   export STAMP_FILE=$S/stamps
   watch_start
-  python3 "$WORK/writer.py" latency "$ORCH_TASKS_DIR" "$ORCH_RESULTS_DIR" "$STAMP_FILE" "$LAT_N" "$WPID" \
+  python3 "$BENCH/inbox_writer.py" latency "$ORCH_TASKS_DIR" "$ORCH_RESULTS_DIR" "$STAMP_FILE" "$LAT_N" "$WPID" \
     >"$WORK/lat.ms" || die "the inbox latency run failed"
   watch_stop
   L50=$(pct 50 <"$WORK/lat.ms") L99=$(pct 99 <"$WORK/lat.ms")

@@ -1,5 +1,6 @@
 #include "app.h"
 
+#include "services/file_write.h"
 #include "services/http_client.h"
 #include "services/journal.h"
 #include "services/outbox.h"
@@ -15,6 +16,7 @@ App::App() = default;
 
 App::~App() {
     outbox.reset();
+    files.reset();  // the queued writes land, before the loop goes away
     http.reset();  // joins workers before the loop goes away
     journal.reset();
     store.reset();

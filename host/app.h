@@ -15,6 +15,7 @@ namespace orch {
 class Store;
 class Journal;
 class HttpWorkers;
+class FileWriter;
 class Outbox;
 
 enum ExitCode {
@@ -38,6 +39,7 @@ struct App {
     std::unique_ptr<Store> store;
     std::unique_ptr<Journal> journal;
     std::unique_ptr<HttpWorkers> http;
+    std::unique_ptr<FileWriter> files;  // orch.write_file's off_loop writes, made on first use
     std::unique_ptr<Outbox> outbox;
     nlohmann::json config = nlohmann::json::object();  // the effective config's sections the host reads (Vm::load_config)
     ConfigFiles config_files;     // .env and the config file: what a reload (orch.reload_config) looks at

@@ -5,6 +5,7 @@
 #include "lua/internal.h"
 #include "services/file_read.h"
 #include "services/file_tree.h"
+#include "services/file_write.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -13,7 +14,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <filesystem>
-
+#include <memory>
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -42,43 +43,39 @@ int l_read_file(lua_State* L) {
     return 1;
 }
 
-bool write_all(int fd, const char* p, size_t n) {
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return false;
-        p += w;
-        n -= static_cast<size_t>(w);
-    }
-    return true;
-}
-
-// orch.write_file(path, text) -> true | nil, err   (temp file + rename: never half-written)
+// orch.write_file(path, text [, {off_loop=true}]) -> true | nil, err
+//   (temp file + fsync + rename: never half-written). off_loop: the write runs
+//   on the host's writer thread (services/file_write.h) and the task waits for
+//   it [yields]; the loop goes on meanwhile. That wait is not cancellable
+//   (orch.cancel says false): the write is short, and it lands either way.
+//   Where the caller cannot wait (outside a task, inside orch.atomically) the
+//   write is made here, as without the option.
 int l_write_file(lua_State* L) {
     std::string path = resolve(L, luaL_checkstring(L, 1));
     size_t len;
     const char* data = luaL_checklstring(L, 2, &len);
-    std::error_code ec;
-    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-    // the temp file beside it; its name cut so that it fits NAME_MAX (255)
-    // when path's own name is near it
-    std::string suffix = ".tmp-" + std::to_string(getpid());
-    std::filesystem::path p(path);
-    std::string base = p.filename().string();
-    if (base.size() + suffix.size() > 255) base.resize(255 - suffix.size());
-    std::string tmp = (p.parent_path() / (base + suffix)).string();
-    int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return return_error(L, "io", path + ": " + std::strerror(errno));
-    bool ok = write_all(fd, data, len) && fsync(fd) == 0;
-    int e = errno;
-    close(fd);
-    if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
-        if (ok) e = errno;
-        unlink(tmp.c_str());
-        return return_error(L, "io", path + ": " + std::strerror(e));
+    VmState& vm = vm_of(L);
+    auto task = vm.by_thread.find(L);
+    bool off_loop = lua_istable(L, 3) && opt_bool(L, 3, "off_loop", false) && task != vm.by_thread.end() &&
+                    lua_isyieldable(L);
+    if (!off_loop) {
+        std::string err;
+        if (!write_file_atomic(path, data, len, err)) return return_error(L, "io", err);
+        lua_pushboolean(L, 1);
+        return 1;
     }
-    lua_pushboolean(L, 1);
-    return 1;
+    Task& t = vm.tasks.at(task->second);
+    App& app = vm.app;
+    if (!app.files) app.files = std::make_unique<FileWriter>(app.loop);
+    int id = t.id;
+    app.files->submit(std::move(path), std::string(data, len), [&vm, id](bool ok, const std::string& err) {
+        resume_task(vm, id, [ok, &err](lua_State* co) {
+            if (!ok) return return_error(co, "io", err);
+            lua_pushboolean(co, 1);
+            return 1;
+        });
+    });
+    return yield_waiting(L, t, nullptr);
 }
 
 // orch.append_file(path, text) -> true | nil, err

@@ -432,10 +432,17 @@ function orch.err(code, message, fields) end
 ---@return string?
 ---@return orch.Error?
 function orch.read_file(path, max_bytes) end
----Atomic: a temp file renamed into place.
+---Atomic: a temp file written, fsync'd and renamed into place.
+---opts.off_loop: in a task, the write runs on the host's writer thread and the
+---task waits for it (the loop goes on; writes land in the order given; the
+---wait cannot be cancelled: orch.cancel says false). Where the caller cannot
+---wait (outside a task, inside orch.atomically) it is written at once.
+---@param path string
+---@param text string
+---@param opts? {off_loop?: boolean}
 ---@return true?
 ---@return orch.Error?
-function orch.write_file(path, text) end
+function orch.write_file(path, text, opts) end
 ---@return true?
 ---@return orch.Error?
 function orch.append_file(path, text) end

@@ -171,6 +171,22 @@ describe("result", function()
       passed = null } })
   end)
 
+  it("odd fields still give a result the schema takes (write does not check it again)", function()
+    local nan, inf = 0 / 0, math.huge
+    for _, status in ipairs({ "completed", "needs_review", "failed", "skipped", "cancelled", "blocked" }) do
+      follows(assert(A.result({ id = 7, status = status, title = 42, type = {}, priority = "urgent",
+        started_at = T0 + 10, completed_at = T0, cost_usd = -1, tokens = { input_tokens = nan, output_tokens = -3 },
+        attempts = inf, result = "", error = { code = "x" }, claude_session = 5, num_turns = -1,
+        files_touched = { "", 3, "a.lua", "a.lua" }, files_changed = "not a list",
+        changes = { files = { { path = "" }, { path = "b.lua", added = nan, removed = "2" }, "c.lua" } },
+        verify_results = { { cmd = "make", ok = "yes" }, "junk" }, deliverables_missing = { "gone.md" },
+        inbox = { name = "odd", file = "", success_criteria = { "plain text", { text = 3, command = "make",
+          path = "gone.md", done = "no" } } } }, { summary = { via = "elsewhere", model = 9 }, parsed_by = "x" })))
+      follows(assert(A.result({ id = "t", status = status, started_at = -5, completed_at = 0, cost_usd = nan,
+        tokens = "many", usage = "none", changes_error = "" }, {})))
+    end
+  end)
+
   it("a task that has not finished has none", function()
     local r, err = A.result({ id = "t", status = "running" }, {})
     eq(r, nil)

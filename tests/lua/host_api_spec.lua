@@ -255,6 +255,67 @@ describe("exec and http", function()
   end)
 end)
 
+describe("write_file off_loop", function()
+  it("writes on the writer thread while the task waits and the loop goes on", function()
+    local path, ticks, stop = scratch .. "/off-loop.txt", 0, false
+    local ticker = orch.spawn(function()
+      while not stop do ticks = ticks + 1 orch.sleep(0) end
+    end)
+    orch.sleep(0)  -- the ticker is running
+    local before = ticks
+    eq(orch.write_file(path, "first", { off_loop = true }), true)
+    stop = true
+    orch.wait(ticker)
+    ok(ticks > before, "the loop ran other tasks during the write")
+    eq(orch.read_file(path), "first")
+    local names = orch.list_dir(scratch)
+    for _, n in ipairs(names) do ok(not n:find("off-loop.txt.tmp", 1, true), "a temp file was left: " .. n) end
+  end)
+  it("writes of one path land in the order given", function()
+    local path, done = scratch .. "/off-loop-order.txt", 0
+    local ids = {}
+    for i = 1, 5 do
+      ids[i] = orch.spawn(function()
+        eq(orch.write_file(path, "v" .. i, { off_loop = true }), true)
+        done = done + 1
+      end)
+    end
+    for _, id in ipairs(ids) do orch.wait(id) end
+    eq(done, 5)
+    eq(orch.read_file(path), "v5")
+  end)
+  it("fails as the plain write does, naming the file", function()
+    orch.write_file(scratch .. "/a-file", "x")
+    local path = scratch .. "/a-file/below.txt"
+    local r, err = orch.write_file(path, "x", { off_loop = true })
+    eq(r, nil)
+    eq(err.code, "io")
+    ok(tostring(err):find(path, 1, true), err)
+    local r2, err2 = orch.write_file(path, "x")
+    eq(r2, nil)
+    eq(tostring(err2), tostring(err))
+  end)
+  it("cannot be cancelled: the write lands and the task goes on", function()
+    local path, got = scratch .. "/off-loop-cancel.txt", nil
+    local id = orch.spawn(function() got = { orch.write_file(path, "kept", { off_loop = true }) } end)
+    orch.sleep(0)  -- it waits for its write
+    eq(got, nil)
+    eq(orch.cancel(id, "spec"), false)
+    orch.wait(id)
+    eq(got[1], true)
+    eq(orch.read_file(path), "kept")
+  end)
+  it("is written at once where the caller cannot wait", function()
+    local path = scratch .. "/off-loop-here.txt"
+    orch.atomically(function() eq(orch.write_file(path, "inside", { off_loop = true }), true) end)
+    eq(orch.read_file(path), "inside")
+    local okv, r = outside_task(orch.write_file, path, "outside", { off_loop = true })
+    eq(okv, true)
+    eq(r, true)
+    eq(orch.read_file(path), "outside")
+  end)
+end)
+
 describe("state", function()
   it("save_state and load_state round-trip JSON values", function()
     orch.save_state("spec.k", { a = { 1, 2 }, b = "x", c = true })

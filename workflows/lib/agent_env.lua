@@ -89,10 +89,12 @@ function M.git_env(hooks_dir)
            GIT_CONFIG_KEY_1 = "url." .. M.nowhere .. ".pushInsteadOf", GIT_CONFIG_VALUE_1 = "" }
 end
 
--- path holds text, written (atomically) unless it already does: -> whether it was written
+-- path holds text, written (atomically, its fsync off the loop thread) unless it
+-- already does: -> whether it was written
+local OFF_LOOP = { off_loop = true }
 local function write(path, text)
   if orch.file_info(path) and orch.read_file(path) == text then return false end
-  local ok, err = orch.write_file(path, text)
+  local ok, err = orch.write_file(path, text, OFF_LOOP)
   if not ok then error("agent environment: cannot write " .. path .. ": " .. tostring(err), 0) end
   return true
 end

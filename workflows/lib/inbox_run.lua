@@ -40,7 +40,9 @@ function M.new(s, q)
   return self
 end
 
--- the queue's length on the session row (what `status` shows)
+-- the queue's length on the session row (what `status` shows), saved when
+-- it changed since the last save that carried it (a new task's row carries
+-- it: I:track)
 function I:save_queue()
   local n = self.q:size()
   if self.s.queued ~= n then
@@ -58,6 +60,7 @@ local FIELDS = { "title", "type", "priority", "requires_approval", "description"
 function I:track(name, t)
   local row = self.queued[name]
   if not row then
+    self.s.queued = self.q:size()  -- saved with the new task's row: save_queue then finds nothing to do
     row = S.add_task(self.s, t)
     self.queued[name] = row
   else
@@ -191,7 +194,7 @@ function I:artifacts(t, v)
     orch.emit("artifacts_written", { session = s.id, task = t.id, ok = false, error = werr })
     return sum, werr
   end
-  -- artifacts.write writes only a result that follows the schema
+  -- the result follows the schema by construction (lib/artifacts' result)
   orch.emit("validated", { session = s.id, task = t.id, check = "schema", ok = true, file = paths.result })
   orch.emit("artifacts_written", { session = s.id, task = t.id, result = paths.result, summary = paths.summary })
   return sum, nil, paths
