@@ -89,6 +89,12 @@ describe("status --json and the webhook's status", function()
     ok(view.message:find("Runtime: 2m 05s", 1, true), view.message)
   end)
 
+  it("leave the time a session stood paused or stopped (stopped_s) out of its runtime", function()
+    eq(S.runtime({ started_at = 100, finished_at = 900, stopped_s = 600 }, 1000, false), 200)
+    eq(S.runtime({ started_at = 100, status = "running", stopped_s = 300 }, 1000, true), 600)
+    eq(S.runtime({ started_at = 100, status = "paused", updated_at = 500, stopped_s = 100 }, 1000, false), 300)
+  end)
+
   it("answer a session that does not exist with exit 2, naming it", function()
     eq(cli.run({ command = "status", session = "NOPE", state = true }), { exit = 2, err = "no session NOPE" })
   end)
