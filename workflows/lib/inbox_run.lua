@@ -120,9 +120,15 @@ end
 -- the folder listed again (start-up, an overflow, the folder back): what
 -- it holds is offered, a queued task whose file is gone is dropped
 function I:rescan()
-  for _, t in ipairs(self.q:rescan() or {}) do
+  local got, refused = self.q:rescan()
+  for _, t in ipairs(got or {}) do
     orch.emit("task_received", { session = self.s.id, file = t.inbox.file, via = "rescan" })
     self:parsed(file_name(t), t.inbox.file, t)
+  end
+  for _, r in ipairs(refused or {}) do  -- said as a dropped file's are
+    local path = self.q:path(r.name)
+    orch.emit("task_received", { session = self.s.id, file = path, via = "rescan" })
+    self:parsed(r.name, path, nil, r.why)
   end
   local live = {}
   for _, e in ipairs(self.q:queued()) do live[e.name] = true end
