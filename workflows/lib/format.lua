@@ -412,7 +412,8 @@ function M.schedule_failed(label, why) return format("⏰ Scheduled start '%s' f
 
 -- Replies to commands (lib/control): reply(key, ...) fills M.REPLY[key]'s %s/%d.
 M.REPLY = {
-  no_session_yet = "no session yet: start one with the start command",
+  no_session_yet = "no session yet: start one (orch-host run daily.lua or orch-host watch; /start, or the " ..
+    "webhook's start)",
   no_session = "no session %s",
   no_session_on = "no session on %s",
   bad_date = "'%s' is not a date: expected YYYY-MM-DD (or a session id)",
