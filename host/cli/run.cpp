@@ -76,8 +76,8 @@ int run_workflow(Runtime& rt, const std::string& workflow_path, json args) {
     RunLock lock(lock_path(app));
     char note[256];
     snprintf(note, sizeof note, "pid %d, workflow %s", getpid(), workflow_path.c_str());
+    bool inbox = workflow_path.size() >= 9 && workflow_path.compare(workflow_path.size() - 9, 9, "inbox.lua") == 0;
     if (!lock.acquire(note)) {
-        bool inbox = workflow_path.size() >= 9 && workflow_path.compare(workflow_path.size() - 9, 9, "inbox.lua") == 0;
         if (inbox && (lock.holder().find("serve") != std::string::npos ||
                       lock.holder().find("inbox.lua") != std::string::npos)) {
             fprintf(stderr,
@@ -103,7 +103,9 @@ int run_workflow(Runtime& rt, const std::string& workflow_path, json args) {
         ++signals;
         app.interrupted = true;
         if (signals == 1) {
-            app.journal->log("warn", std::string(name) + " received: pausing (stopping the running agent)...");
+            app.journal->log("warn", std::string(name) + (inbox ? " received: stopping the inbox (a task running now "
+                                                                  "stays in the folder and runs at the next start)..."
+                                                                : " received: pausing (stopping the running agent)..."));
             app.journal->event("interrupted", app.control_session, "", json{{"signal", name}});
             rt.vm->cancel_all("interrupted");
         } else {

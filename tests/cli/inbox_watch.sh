@@ -88,5 +88,7 @@ expect_eq "$RC" 4 "exit code of a second watch"
 grep -q "already watched" "$T/second.out" || fail "the second watch's message: $(cat "$T/second.out")"
 
 watch_stop
+grep -q "SIGTERM received: stopping the inbox" "$WATCH_OUT" || fail "what SIGTERM says: $(tail -3 "$WATCH_OUT")"
+! grep -q "pausing" "$WATCH_OUT" || fail "SIGTERM of watch says it pauses: $(tail -3 "$WATCH_OUT")"
 WAIT_TIMEOUT=15 wait_for no_agents
 note "ok"
