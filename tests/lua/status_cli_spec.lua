@@ -117,6 +117,19 @@ describe("the status table", function()
       ": orch-host approve | skip (applied when it resumes)", 1, true), text)
   end)
 
+  it("names the task in the approve hint while several wait, and the others waiting", function()
+    local v = { id = "p", status = "waiting_approval", host_alive = true, completed_tasks = 0, cost_usd = 0,
+      tokens = 0, pending_approval = { id = 2, kind = "approval", task_id = "t2", created_at = NOW },
+      tasks = { { id = "t1", status = "waiting_approval" }, { id = "t2", status = "waiting_approval" },
+                { id = "t3", status = "waiting_answer" }, { id = "t4", status = "pending" } } }
+    local text = text_of(v)
+    ok(text:find("Waiting   approval #2 for task t2 since " .. fs.utc(NOW) ..
+      ": orch-host approve --task t2 | skip --task t2 | pause\n          also waiting: t1, t3 (name one with --task ID)",
+      1, true), text)
+    v.tasks = { { id = "t2", status = "waiting_approval" } }
+    ok(text_of(v):find(": orch-host approve | skip | pause", 1, true), text_of(v))
+  end)
+
   it("says an inbox's folder is watched only while a live host runs it", function()
     local function line(status, alive)
       local v = { id = "i", kind = "inbox", task_file = "/x/tasks", queued = 2, status = status, host_alive = alive,
