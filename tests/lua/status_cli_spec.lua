@@ -124,7 +124,8 @@ describe("the status table", function()
                 { id = "t3", status = "waiting_answer" }, { id = "t4", status = "pending" } } }
     local text = text_of(v)
     ok(text:find("Waiting   approval #2 for task t2 since " .. fs.utc(NOW) ..
-      ": orch-host approve --task t2 | skip --task t2 | pause\n          also waiting: t1, t3 (name one with --task ID)",
+      ": orch-host approve --task t2 | skip --task t2 | pause\n" ..
+      "          also waiting: t1, t3 (name one with --task ID)",
       1, true), text)
     v.tasks = { { id = "t2", status = "waiting_approval" } }
     ok(text_of(v):find(": orch-host approve | skip | pause", 1, true), text_of(v))
