@@ -53,6 +53,8 @@ local function open_session()
   local base, berr = workspaces.session_base(wcfg.mode or "off", policy.is_markdown(doc, file),
     wcfg.repo ~= "" and wcfg.repo or nil)
   if berr then return nil, tostring(berr) end
+  local shared = base and workspaces.shared_branch(doc.tasks, base, file)
+  if shared then return nil, shared end
   local s = S.new(doc, { id = args.session_id, task_file = file, pid = orch.pid,
                          max_concurrent = policy.max_concurrent(args, doc, ocfg, file), workspace_base = base,
                          budget_usd = doc.max_cost_usd,
