@@ -36,8 +36,9 @@ local function open_session()
     local s = assert(S.load(args.session))
     -- the flags the session was started with, unless this resume gives one
     if args.auto_approve == nil then args.auto_approve = s.auto_approve == true end
-    S.set_status(s, "running", { pid = orch.pid, resumed_at = orch.now(), auto_approve = args.auto_approve == true,
-                                 no_input = args.no_input == true }, "session_resumed")
+    local f = S.resumed_fields(s, orch.now())
+    f.pid, f.auto_approve, f.no_input = orch.pid, args.auto_approve == true, args.no_input == true
+    S.set_status(s, "running", f, "session_resumed")
     orch.notify(fmt.resumed(s), { type = "info", session = s.id, event = "session_resumed" })
     return s
   end
@@ -52,6 +53,8 @@ local function open_session()
   local base, berr = workspaces.session_base(wcfg.mode or "off", policy.is_markdown(doc, file),
     wcfg.repo ~= "" and wcfg.repo or nil)
   if berr then return nil, tostring(berr) end
+  local shared = base and workspaces.shared_branch(doc.tasks, base, file)
+  if shared then return nil, shared end
   local s = S.new(doc, { id = args.session_id, task_file = file, pid = orch.pid,
                          max_concurrent = policy.max_concurrent(args, doc, ocfg, file), workspace_base = base,
                          budget_usd = doc.max_cost_usd,

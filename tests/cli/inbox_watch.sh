@@ -14,7 +14,13 @@ source "$(dirname "$0")/inbox.bash"
 inbox_task "$ORCH_TASKS_DIR/low.task.md" low low "Low [key:low]"
 inbox_task "$ORCH_TASKS_DIR/med.task.md" med medium "Medium [key:med]"
 inbox_task "$ORCH_TASKS_DIR/high.task.md" high high "High [key:high]"
+printf 'no front matter\n' >"$ORCH_TASKS_DIR/there-bad.task.md"
 watch_start --max-concurrent 1
+# a bad file there at start-up is refused as a dropped one is: said, with its event
+wait_for failed there-bad
+wait_for grep -q "there-bad.task.md moved to failed/: .*there-bad.task.md:1: no front matter" "$WATCH_OUT"
+expect_eq "$(ev "sum(1 for e in ev if e['event'] == 'parsed' and e.get('ok') is False and 'there-bad' in e['file'])")" \
+    1 "the refused start-up file's parsed event"
 WAIT_TIMEOUT=120 wait_for done_with low
 expect_eq "$(grep '^start ' "$T/ledger" | tr '\n' ' ')" "start high start med start low " "the order of the runs"
 for n in low med high; do done_with "$n" || fail "$n: no result, summary or processed file"; done
@@ -82,5 +88,7 @@ expect_eq "$RC" 4 "exit code of a second watch"
 grep -q "already watched" "$T/second.out" || fail "the second watch's message: $(cat "$T/second.out")"
 
 watch_stop
+grep -q "SIGTERM received: stopping the inbox" "$WATCH_OUT" || fail "what SIGTERM says: $(tail -3 "$WATCH_OUT")"
+! grep -q "pausing" "$WATCH_OUT" || fail "SIGTERM of watch says it pauses: $(tail -3 "$WATCH_OUT")"
 WAIT_TIMEOUT=15 wait_for no_agents
 note "ok"

@@ -128,6 +128,7 @@ bg_run "$T/hard.out" orch --config "$T/stop-config.lua" run daily.lua --tasks "$
 wait_for grep -q -x "start h1" "$T/ledger"
 wait_for grep -q -x "start h2" "$T/ledger"
 orch --config "$T/stop-config.lua" pause >"$T/hard1.out" 2>&1 || fail "pause: $(cat "$T/hard1.out")"
+grep -q "stopping its running agents now" "$T/hard1.out" || fail "pause's answer with pause_stops_agent: $(cat "$T/hard1.out")"
 expect_eq "$(bg_wait "$T/hard.out")" 3 "exit code of a paused day"
 expect_eq "$(sj "[s['status']] + [t['status'] for t in s['tasks']]")" '["paused", "paused", "paused"]' \
     "after a pause that stops the agents"

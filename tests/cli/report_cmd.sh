@@ -18,6 +18,11 @@ has() { grep -qF -- "$2" "$1" || fail "$3: '$2' is not in $1:\n$(cat "$1")"; }
 report
 rc_is 2 "no session yet"
 err_has "no session yet" "no session yet"
+err_has "orch-host run daily.lua or orch-host watch" "no session yet: how to start one"
+RC=0
+orch pause >"$T/pause.out" 2>&1 || RC=$?
+expect_eq "$RC" 1 "pause with no session: exit code"
+grep -qF "orch-host run daily.lua or orch-host watch" "$T/pause.out" || fail "pause with no session: $(cat "$T/pause.out")"
 
 # --- day 1: one task with a | in its title, then one that waits for approval
 TASKS=$T/tasks.md

@@ -468,6 +468,16 @@ describe("the inbox queue", function()
     ok(w.exists("notes.txt"))
   end)
 
+  it("rescan names the files it refused (moved to failed/), as an offer's why does", function()
+    local w = setup()
+    w.write("good.task.md", "id: good\n")
+    w.write("bad.task.md", "id: bad\nBROKEN\n")
+    local got, refused = w.q:rescan()
+    eq(ids(got), { "good" })
+    eq(refused, { { name = "bad.task.md", why = "invalid" } })
+    ok(w.exists("failed/bad.task.md.reason"))
+  end)
+
   it("with the inbox task parser (the default): a real file queues, a broken one fails naming its line", function()
     local has = pcall(require, "lib.inbox_task")
     if not has then return end                  -- the parser not in this tree yet

@@ -55,6 +55,15 @@ end
 describe("report: a markdown day, one task at a time", function()
   local text = R.render(serial_day(), T0 + 600, NO_BUDGET)
 
+  it("leaves the time the session stood paused or stopped out of its duration", function()
+    local day = parallel_day()
+    day.stopped_s = 8 * 3600  -- paused overnight, then resumed
+    day.finished_at = T0 + 8 * 3600 + 600
+    local t = R.render(day, day.finished_at, NO_BUDGET)
+    has(t, "\n- Duration: 10m 00s\n- Time saved by parallelism: 8m 20s (the tasks took 18m 20s together, " ..
+      "the day 10m 00s)\n")
+  end)
+
   it("gives the success rate, the cost without a budget, the tokens and the time", function()
     has(text, "# Report " .. os.date("%Y-%m-%d", T0) .. " (session 20251120-093015)\n")
     has(text, "\n- Tasks: 1 completed, 1 failed, 1 skipped, 3 total (success rate 33%)\n")

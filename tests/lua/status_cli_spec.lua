@@ -89,6 +89,12 @@ describe("status --json and the webhook's status", function()
     ok(view.message:find("Runtime: 2m 05s", 1, true), view.message)
   end)
 
+  it("leave the time a session stood paused or stopped (stopped_s) out of its runtime", function()
+    eq(S.runtime({ started_at = 100, finished_at = 900, stopped_s = 600 }, 1000, false), 200)
+    eq(S.runtime({ started_at = 100, status = "running", stopped_s = 300 }, 1000, true), 600)
+    eq(S.runtime({ started_at = 100, status = "paused", updated_at = 500, stopped_s = 100 }, 1000, false), 300)
+  end)
+
   it("answer a session that does not exist with exit 2, naming it", function()
     eq(cli.run({ command = "status", session = "NOPE", state = true }), { exit = 2, err = "no session NOPE" })
   end)
@@ -109,6 +115,20 @@ describe("the status table", function()
     ok(text:find(" 5s   $0.5000     1,200\n", 1, true), text)
     ok(text:find("Waiting   approval #7 for task 2 since " .. fs.utc(NOW - 30) ..
       ": orch-host approve | skip (applied when it resumes)", 1, true), text)
+  end)
+
+  it("names the task in the approve hint while several wait, and the others waiting", function()
+    local v = { id = "p", status = "waiting_approval", host_alive = true, completed_tasks = 0, cost_usd = 0,
+      tokens = 0, pending_approval = { id = 2, kind = "approval", task_id = "t2", created_at = NOW },
+      tasks = { { id = "t1", status = "waiting_approval" }, { id = "t2", status = "waiting_approval" },
+                { id = "t3", status = "waiting_answer" }, { id = "t4", status = "pending" } } }
+    local text = text_of(v)
+    ok(text:find("Waiting   approval #2 for task t2 since " .. fs.utc(NOW) ..
+      ": orch-host approve --task t2 | skip --task t2 | pause\n" ..
+      "          also waiting: t1, t3 (name one with --task ID)",
+      1, true), text)
+    v.tasks = { { id = "t2", status = "waiting_approval" } }
+    ok(text_of(v):find(": orch-host approve | skip | pause", 1, true), text_of(v))
   end)
 
   it("says an inbox's folder is watched only while a live host runs it", function()

@@ -428,7 +428,8 @@ function M.pause(params, by, opts)
   end
   if not running(s) then return not_running(s, "nothing to pause") end
   orch.push_command(s.id, "pause", {}, by)
-  return { status = "ok", session_id = s.id, message = fmt.reply("pausing", s.id) }, 200
+  local now = (cfg().orchestrator or {}).pause_stops_agent  -- lib/runner's rule
+  return { status = "ok", session_id = s.id, message = fmt.reply(now and "pausing_now" or "pausing", s.id) }, 200
 end
 
 function M.answer(params, by, opts)

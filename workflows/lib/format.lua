@@ -423,7 +423,8 @@ function M.schedule_failed(label, why) return format("⏰ Scheduled start '%s' f
 
 -- Replies to commands (lib/control): reply(key, ...) fills M.REPLY[key]'s %s/%d.
 M.REPLY = {
-  no_session_yet = "no session yet: start one with the start command",
+  no_session_yet = "no session yet: start one (orch-host run daily.lua or orch-host watch; /start, or the " ..
+    "webhook's start)",
   no_session = "no session %s",
   no_session_on = "no session on %s",
   bad_date = "'%s' is not a date: expected YYYY-MM-DD (or a session id)",
@@ -455,6 +456,7 @@ M.REPLY = {
   paused = "Paused session %s",
   session_is = "Session %s is %s",
   pausing = "Pausing session %s after the running task",
+  pausing_now = "Pausing session %s: stopping its running agents now",
   answer_missing = "answer: the text is missing",
   answer_sent = "Answer sent to task %s",
   no_question = "No question is waiting in session %s",

@@ -131,13 +131,23 @@ function M.session(v, opts)
   if p then
     local head = format("\nWaiting   %s #%s for task %s since %s: ", cell(p.kind, "approval"), cell(p.id, "?"),
       cell(p.task_id), when(clock, p.created_at))
+    local others = {}  -- other tasks waiting for a person: a bare approve or skip is refused then
+    for _, t in ipairs(tasks) do
+      if (t.status == "waiting_approval" or t.status == "waiting_answer") and cell(t.id) ~= cell(p.task_id) then
+        others[#others + 1] = cell(t.id)
+      end
+    end
+    local task = #others > 0 and (" --task " .. cell(p.task_id)) or ""
     if p.kind == "question" then
       out[#out + 1] = head .. format("orch-host answer --task %s TEXT | skip --task %s", cell(p.task_id),
         cell(p.task_id)) .. (live and " | pause" or " (applied when it resumes)")
     elseif live then
-      out[#out + 1] = head .. "orch-host approve | skip | pause"
+      out[#out + 1] = head .. format("orch-host approve%s | skip%s | pause", task, task)
     else
-      out[#out + 1] = head .. "orch-host approve | skip (applied when it resumes)"
+      out[#out + 1] = head .. format("orch-host approve%s | skip%s (applied when it resumes)", task, task)
+    end
+    if #others > 0 then
+      out[#out + 1] = "          also waiting: " .. concat(others, ", ") .. " (name one with --task ID)"
     end
   end
   return concat(out, "\n")

@@ -17,8 +17,9 @@
 --   its queued task; one rewritten while it runs is queued again as a new
 --   version and runs after it.
 -- q:gone(name)           its file was deleted: a queued task is dropped (logged)
--- q:rescan() -> tasks    offers every task file present (start-up, overflow,
---   a folder that came back) and drops queued ones whose file is gone
+-- q:rescan() -> tasks, refused   offers every task file present (start-up,
+--   overflow, a folder that came back) and drops queued ones whose file is
+--   gone; refused: { {name=, why="invalid"} } the ones moved to failed/
 -- q:take() -> task|nil   the next: priority (high first), then age (front
 --   matter `created`, else the file's mtime, else arrival), then name. A task
 --   whose id is running waits until it ends (one id never runs twice at once).
@@ -184,18 +185,18 @@ function Q:rescan()
     self.log("warn", "inbox: " .. self.dir .. ": " .. tostring(err))
     names = {}
   end
-  local present, got = {}, {}
+  local present, got, refused = {}, {}, {}
   for _, name in ipairs(names) do
     if files.is_task_file(name) then
       present[name] = true
-      local t = self:offer(name)
-      if t then got[#got + 1] = t end
+      local t, why = self:offer(name)
+      if t then got[#got + 1] = t elseif why == "invalid" then refused[#refused + 1] = { name = name, why = why } end
     end
   end
   for name in pairs(self.by_name) do
     if not present[name] then self:gone(name) end
   end
-  return got
+  return got, refused
 end
 
 function Q:take()

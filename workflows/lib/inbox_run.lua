@@ -123,9 +123,15 @@ end
 -- the folder listed again (start-up, an overflow, the folder back): what
 -- it holds is offered, a queued task whose file is gone is dropped
 function I:rescan()
-  for _, t in ipairs(self.q:rescan() or {}) do
+  local got, refused = self.q:rescan()
+  for _, t in ipairs(got or {}) do
     orch.emit("task_received", { session = self.s.id, file = t.inbox.file, via = "rescan" })
     self:parsed(file_name(t), t.inbox.file, t)
+  end
+  for _, r in ipairs(refused or {}) do  -- said as a dropped file's are
+    local path = self.q:path(r.name)
+    orch.emit("task_received", { session = self.s.id, file = path, via = "rescan" })
+    self:parsed(r.name, path, nil, r.why)
   end
   local live = {}
   for _, e in ipairs(self.q:queued()) do live[e.name] = true end
@@ -206,12 +212,13 @@ end
 function I:finishing(t, fields)
   if not S.FINISHED[fields.status] then return nil end
   local sum, werr, paths = self:artifacts(t, view(t, fields))
-  if werr then
-    fields.status, fields.error = "failed", werr
-  else
-    fields.result_file, fields.summary_file = paths.result, paths.summary
+  if werr then  -- failed (one that failed keeps its own reason first); its summary is not said
+    fields.error = (fields.status == "failed" and fields.error) and (fields.error .. "; " .. werr) or werr
+    fields.status = "failed"
+    return { error = fields.error }
   end
-  return { summary = sum.text, error = werr }
+  fields.result_file, fields.summary_file = paths.result, paths.summary
+  return { summary = sum.text }
 end
 
 -- A task's worker ended (lib/runner), or it never started: a finished one
@@ -222,7 +229,7 @@ function I:settle(t)
   local s, qt = self.s, self.origin[t.id]
   if not qt then return end
   if S.FINISHED[t.status] then
-    if not t.result_file and not tostring(t.error or ""):find("^artifacts not written") then
+    if not t.result_file and not tostring(t.error or ""):find("artifacts not written", 1, true) then
       local _, werr, paths = self:artifacts(t, t)
       if werr then  -- a failed task keeps its own reason first
         S.set_task(s, t, { status = "failed", error = t.status == "failed" and t.error and (t.error .. "; " .. werr)

@@ -60,7 +60,7 @@ local function summary(s, now, cfg, add)
       if not seen[text] then seen[text], applied = true, applied + 1 end
     end
   end
-  local wall = math.max(0, (tonumber(s.finished_at) or now) - (tonumber(s.started_at) or now))
+  local wall = S.runtime(s, now, true) or 0
   add("- Task file: " .. code(s.task_file))
   if s.status and s.status ~= "completed" then
     add("- Session: " .. line(s.status) .. (s.pause_reason and (" (" .. line(s.pause_reason) .. ")") or ""))

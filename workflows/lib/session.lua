@@ -21,7 +21,8 @@ M.SESSION_ACTIVE = { running = true, waiting_approval = true }
 
 -- runtime(s, now, live) -> seconds from the start to the finish; a session a
 -- live host runs grows until now, one whose host is gone (or that is paused)
--- stopped at its last update. nil before it started.
+-- stopped at its last update. nil before it started. The time it stood
+-- paused or stopped before a resume (s.stopped_s, M.resumed_fields) is left out.
 function M.runtime(s, now, live)
   local started = tonumber(s.started_at)
   if not started or started <= 0 then return nil end
@@ -29,7 +30,14 @@ function M.runtime(s, now, live)
   if not ended or ended <= 0 then
     ended = (M.SESSION_ACTIVE[s.status] and live) and now or tonumber(s.updated_at) or now
   end
-  return ended - started
+  return math.max(0, ended - started - (tonumber(s.stopped_s) or 0))
+end
+
+-- resumed_fields(s, now) -> the fields of session s resuming now: resumed_at,
+-- and stopped_s grown by the time since its last update (paused, or its host gone)
+function M.resumed_fields(s, now)
+  local since = tonumber(s.updated_at) or now
+  return { resumed_at = now, stopped_s = (tonumber(s.stopped_s) or 0) + math.max(0, now - since) }
 end
 
 -- waits_while_down(p) -> whether pending approval p still waits while no host

@@ -18,6 +18,29 @@ function M.session_base(mode, markdown, repo)
   return base, err
 end
 
+-- shared_branch(tasks, base, file) -> message | nil: a task whose branch
+-- another task names too, or that is the branch checked out in the
+-- repository (base.branch): a branch is checked out in one worktree only, so
+-- that task would fail after the first had run. Checked before a day starts.
+function M.shared_branch(tasks, base, file)
+  local first = {}
+  for _, t in ipairs(tasks) do
+    local b = t.branch
+    if type(b) == "string" and b ~= "" then
+      local at = string.format("%s%s: task %s '%s': branch_name: %q", file, t.line and (":" .. t.line) or "",
+        tostring(t.id), tostring(t.title), b)
+      if first[b] then
+        return at .. string.format(" is task %s's branch too: a branch is checked out in one worktree only; "
+          .. "give each task its own", tostring(first[b].id))
+      elseif base and b == base.branch then
+        return at .. string.format(" is the branch checked out in %s: a task works on a branch of its own",
+          tostring(base.repo))
+      end
+      first[b] = t
+    end
+  end
+end
+
 -- One prepare at a time: git reads every worktree's admin files (`git
 -- worktree list`) while `git worktree add` of another task is still writing
 -- its own ("failed to read .git/worktrees/<id>/commondir"), so parallel
