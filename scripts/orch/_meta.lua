@@ -303,7 +303,8 @@ function orch.latest_session() end
 ---@return table[]
 function orch.list_sessions(limit) end
 
----@param opts? {session?: string, task?: string, limit?: integer}
+---The newest `limit` events (default 20), oldest first; each filter optional.
+---@param opts? {session?: string, task?: string, event?: string, limit?: integer}
 ---@return table[]
 function orch.recent_events(opts) end
 
@@ -469,6 +470,16 @@ function orch.rename(from, to, opts) end
 ---@return true?
 ---@return orch.Error?
 function orch.remove_file(path) end
+---A folder's whole tree, symlinks not followed: its newest mtime (the folder's
+---and everything's in it), the bytes of its files, its entries. nil when the
+---path does not exist; error: a part that could not be read.
+---@return {type: "dir"|"other", newest_mtime: number, bytes: number, entries: number, error?: string}?
+function orch.tree_info(path) end
+---Removes path and all it holds (a symlink is removed itself, never
+---followed); "/" is refused. The error names the path.
+---@return true?
+---@return orch.Error?
+function orch.remove_tree(path) end
 
 ---@class orch.DirEvent
 ---@field kind "ready"|"gone"|"dir_removed"|"rescan"
