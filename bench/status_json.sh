@@ -8,7 +8,8 @@
 # them), then `status --json` of that session and of the probe's are timed
 # interleaved, median of BENCH_STATUS_RUNS (21), and the absolute time and
 # the ratio printed. BENCH_STATUS_BASE=BIN also runs an older orch-host on
-# the same session and fails unless both print the same bytes.
+# the same session, fails unless both print the same bytes, and times it
+# in the same rounds.
 # Knobs (environment): BENCH_TASKS, BENCH_STATUS_RUNS, BENCH_STATUS_BASE, plus
 # bench/common.sh's. Exit 0 when it ran.
 set -uo pipefail
@@ -32,7 +33,7 @@ INSERT INTO sessions(id,workflow,task_file,status,started_at,updated_at,finished
 WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM k WHERE n < $N)
 INSERT INTO tasks(session_id,id,seq,title,type,status,started_at,completed_at,cost_usd,tokens,output_log,data)
   SELECT 'big-' || t.session_id, 'task-' || n, n, 'Benchmark task ' || n, t.type, t.status,
-         t.started_at + n * 0.0137, t.completed_at + n * 0.0137 + (n % 89) * 0.000731,
+         round(t.started_at + n * 0.0137, 6), round(t.completed_at + n * 0.0137 + (n % 89) * 0.000731, 6),
          round(t.cost_usd + (n % 97) * 0.000013, 6), t.tokens + n % 1000,
          replace(t.output_log, '$SID-1-', '$SID-' || n || '-'),
          replace(replace(t.data, 'module 1.', 'module ' || n || '.'), '$SID-1', '$SID-' || n)
@@ -62,12 +63,15 @@ us() {
   t1=$(ns)
   echo $(( (t1 - t0) / 1000 ))
 }
-declare -a BIGT SMALLT
+declare -a BIGT SMALLT BASET
 for _ in $(seq "${BENCH_STATUS_RUNS:-21}"); do
   BIGT+=("$(us "$ORCH_BIN" "$BIG" "big-$SID")")
   SMALLT+=("$(us "$ORCH_BIN" "$PROBE" "$SID")")
+  [[ -n ${BENCH_STATUS_BASE:-} ]] && BASET+=("$(us "$BENCH_STATUS_BASE" "$BIG" "big-$SID")")
 done
 sb=$(printf '%s\n' "${BIGT[@]}" | median); ss=$(printf '%s\n' "${SMALLT[@]}" | median)
+[[ -n ${BENCH_STATUS_BASE:-} ]] &&
+  echo "$BENCH_STATUS_BASE on the $N tasks, in the same rounds: $(printf '%s\n' "${BASET[@]}" | median) us"
 echo "status --json, median of ${#BIGT[@]} interleaved: $N tasks ${sb} us ($(wc -c <"$WORK/big.json") bytes)," \
   "2 tasks ${ss} us; load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 summary_row "status --json, $N-task session (copied rows)" "$(awk -v v="$sb" 'BEGIN { printf "%.1f ms", v / 1e3 }')" \

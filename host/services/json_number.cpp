@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 namespace orch {
 
@@ -67,26 +68,28 @@ size_t fast_fixed(char* buf, double d) {
 
 }  // namespace
 
-void append_json_double(std::string& out, double d) {
+size_t json_double_text(char* buf, double d) {
     if (!std::isfinite(d)) {
-        out += "null";
-        return;
+        std::memcpy(buf, "null", 4);
+        return 4;
     }
-    char buf[64];
     size_t n = fast_fixed(buf, d);
     if (n > 0) {
-        out.append(buf, n);
         for (size_t i = 0; i < n; ++i)
-            if (buf[i] == '.') return;
-        out += ".0";
-        return;
+            if (buf[i] == '.') return n;
+    } else {
+        n = static_cast<size_t>(std::to_chars(buf, buf + k_json_double_max - 2, d).ptr - buf);
+        for (size_t i = 0; i < n; ++i)
+            if (buf[i] == '.' || buf[i] == 'e') return n;
     }
-    auto r = std::to_chars(buf, buf + sizeof buf, d);
-    n = static_cast<size_t>(r.ptr - buf);
-    out.append(buf, n);
-    for (size_t i = 0; i < n; ++i)
-        if (buf[i] == '.' || buf[i] == 'e') return;
-    out += ".0";
+    buf[n] = '.';
+    buf[n + 1] = '0';
+    return n + 2;
+}
+
+void append_json_double(std::string& out, double d) {
+    char buf[k_json_double_max];
+    out.append(buf, json_double_text(buf, d));
 }
 
 }  // namespace orch
