@@ -17,7 +17,8 @@ using json = nlohmann::json;
 namespace {
 
 // lib.status_cli's answer {exit=, out= | err=}: out is written as it is,
-// from the Lua string itself (a 10,000-task status is 6 MB), err after
+// from the Lua string itself or in pieces as a text source writes them
+// (a 10,000-task status is 8 MB: Vm::call), err after
 // "orch-host CMD: " on stderr; its exit code.
 void print_out(std::string_view text) { fwrite(text.data(), 1, text.size(), stdout); }
 

@@ -5,6 +5,7 @@
 // orch.atomically (several writes, one commit). Store failures raise: a
 // workflow must not go on believing something was recorded.
 #include "lua/internal.h"
+#include "lua/text_source.h"
 #include "lua/value.h"
 
 #include "services/journal.h"
@@ -121,19 +122,27 @@ int l_load_session(lua_State* L) {
 
 // orch.session_tasks_json(id [, before, after]) -> the JSON text of the
 // session's tasks (the array orch.load_session's .tasks encodes to), for a
-// caller that only prints them: no task becomes a Lua table; before .. the
-// array .. after in one string, without a concatenation of 6 MB in Lua
+// caller that only prints them: no task becomes a Lua table. A text object
+// (lua/text_source.h): read from the rows when it is printed (the `out` of
+// a CLI answer: in pieces, never 8 MB in one string) or made a string
+// (tostring); before .. the array .. after, without a concatenation in Lua.
 int l_session_tasks_json(lua_State* L) {
     std::string id = luaL_checkstring(L, 1);
     size_t nb = 0, na = 0;
     const char* b = luaL_optlstring(L, 2, "", &nb);
     const char* a = luaL_optlstring(L, 3, "", &na);
-    Store& s = store_of(L, "orch.session_tasks_json");
-    return guarded(L, "orch.session_tasks_json", [&] {
-        std::string text = s.session_tasks_json(id, std::string_view(b, nb), std::string_view(a, na));
-        lua_pushlstring(L, text.data(), text.size());
-        return 1;
+    store_of(L, "orch.session_tasks_json");
+    App* app = &app_of(L);
+    push_text_source(L, [app, id, before = std::string(b, nb), after = std::string(a, na)](const TextSink& sink) {
+        if (!app->store) throw std::runtime_error("orch.session_tasks_json: the state database is not open");
+        try {
+            app->store->write_session_tasks_json(id, before, after, sink);
+        } catch (const StoreError& e) {
+            app->state_error = e.what();  // a state failure inside a call: exit 5 (Vm::call)
+            throw;
+        }
     });
+    return 1;
 }
 
 // orch.latest_session() -> id | nil

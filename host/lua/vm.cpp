@@ -4,6 +4,7 @@
 #include "lua/vm.h"
 
 #include "lua/internal.h"
+#include "lua/text_source.h"
 #include "lua/value.h"
 #include "services/file_read.h"
 #include "services/store.h"
@@ -349,7 +350,16 @@ json Vm::call(const std::string& module, const std::string& fn, const json& args
     }
     if (on_text && lua_istable(L, -1)) {
         lua_getfield(L, -1, text_key);
-        if (lua_type(L, -1) == LUA_TSTRING) {
+        if (const TextWriter* w = to_text_source(L, -1)) {
+            lua_pushnil(L);
+            lua_setfield(L, -3, text_key);  // the source stays alive on the stack meanwhile
+            try {
+                (*w)(on_text);
+            } catch (...) {
+                lua_settop(L, top);
+                throw;
+            }
+        } else if (lua_type(L, -1) == LUA_TSTRING) {
             size_t n = 0;
             const char* p = lua_tolstring(L, -1, &n);
             lua_pushnil(L);

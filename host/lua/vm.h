@@ -53,8 +53,9 @@ public:
     void dispatch(const std::string& event, const nlohmann::json& payload);
     // Calls a function of a module with JSON args, synchronously (no yields).
     // With on_text, a string field `text_key` of the returned table is handed
-    // to it as it is in Lua (not copied: a 10,000-task status is 6 MB) and
-    // left out of the returned JSON.
+    // to it as it is in Lua (not copied), or a text source's (lua/text_source.h)
+    // in pieces as it writes them (a 10,000-task status is 8 MB), and left out
+    // of the returned JSON.
     nlohmann::json call(const std::string& module, const std::string& fn, const nlohmann::json& args,
                         const std::function<void(std::string_view)>& on_text = {}, const char* text_key = "out");
 

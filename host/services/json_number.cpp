@@ -3,90 +3,76 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 namespace orch {
 
 namespace {
 
-// d's shortest text when it has at most 6 decimals, 1e-6 <= d < 2^33, and
-// the fixed notation is chosen (not longer than the scientific one); else
-// 0 (the caller takes std::to_chars). Why it is the shortest: below 2^33
-// a double's spacing is under 1e-6, so at most one multiple of 1e-6 reads
-// back as d, and a text with fewer digits than it would be another such
-// multiple. m / 1e6 of two exact doubles is correctly rounded, as reading
-// the text back is.
+// d's JSON text (with ".0" when whole) when it has at most 6 decimals,
+// 1e-6 <= d < 2^33, and the fixed notation is chosen (not longer than the
+// scientific one); else 0 (the caller takes std::to_chars). Why it is the
+// shortest: below 2^33 a double's spacing is under 1e-6, so at most one
+// multiple of 1e-6 reads back as d, and a text with fewer digits than it
+// would be another such multiple. m / 1e6 of two exact doubles is correctly
+// rounded, as reading the text back is. The digits of m = d * 1e6 are
+// written once: the last 6 are the decimals.
 size_t fast_fixed(char* buf, double d) {
     if (!(d >= 1e-6 && d < 8589934592.0)) return 0;
-    double scaled = d * 1e6;
-    auto m = static_cast<std::int64_t>(std::llround(scaled));
+    auto m = static_cast<std::int64_t>(std::llround(d * 1e6));
     if (static_cast<double>(m) / 1e6 != d) return 0;
-    auto whole = m / 1000000;
-    auto frac = m % 1000000;
-    int fdigits = 6;
-    while (fdigits > 0 && frac % 10 == 0) { frac /= 10; --fdigits; }
-    // the significant digits, and both notations' lengths
     char digits[24];
-    char* end;
-    size_t sig;
-    if (whole > 0) {
-        end = std::to_chars(digits, digits + sizeof digits, whole).ptr;
-        size_t wd = static_cast<size_t>(end - digits);
-        sig = wd + static_cast<size_t>(fdigits);
-        size_t trailing = 0;  // zeros at the end of a whole number count for fixed, not scientific
-        if (fdigits == 0)
-            for (char* p = end; p > digits && p[-1] == '0'; --p) ++trailing;
-        size_t sig_sci = sig - trailing;
-        int exp10 = static_cast<int>(wd) - 1;
-        size_t sci = sig_sci + (sig_sci > 1 ? 1 : 0) + (exp10 >= 100 ? 5 : 4);
-        size_t fixed = wd + (fdigits > 0 ? 1 + static_cast<size_t>(fdigits) : 0);
+    size_t nd = static_cast<size_t>(std::to_chars(digits, digits + sizeof digits, m).ptr - digits);
+    size_t end = nd;  // the significant digits end here (m >= 1: not all zeros)
+    while (digits[end - 1] == '0') --end;
+    if (nd > 6) {  // d >= 1: "w.fff"; scientific "w.wwfffe+0X" (the exponent below 100)
+        size_t wd = nd - 6;
+        size_t fdigits = end > wd ? end - wd : 0;
+        size_t sig_sci = end;  // the zeros ending a whole number count for fixed, not scientific
+        size_t sci = sig_sci + (sig_sci > 1 ? 1 : 0) + 4;
+        size_t fixed = wd + (fdigits > 0 ? 1 + fdigits : 0);
         if (fixed > sci) return 0;
-        char* p = buf;
-        for (char* q = digits; q < end; ++q) *p++ = *q;
-        if (fdigits > 0) {
-            *p++ = '.';
-            char f[8];
-            for (int i = fdigits - 1; i >= 0; --i) { f[i] = static_cast<char>('0' + frac % 10); frac /= 10; }
-            for (int i = 0; i < fdigits; ++i) *p++ = f[i];
+        std::memcpy(buf, digits, wd);
+        buf[wd] = '.';
+        if (fdigits == 0) {
+            buf[wd + 1] = '0';
+            return wd + 2;
         }
-        return static_cast<size_t>(p - buf);
+        std::memcpy(buf + wd + 1, digits + wd, fdigits);
+        return wd + 1 + fdigits;
     }
     // 0 < d < 1: "0.000ddd"; scientific "d.dde-0X"
-    end = std::to_chars(digits, digits + sizeof digits, frac).ptr;
-    size_t nd = static_cast<size_t>(end - digits);
-    size_t zeros = static_cast<size_t>(fdigits) - nd;  // after the point, before the digits
-    size_t fixed = 2 + static_cast<size_t>(fdigits);
-    size_t sci = nd + (nd > 1 ? 1 : 0) + 4;
+    size_t zeros = 6 - nd;  // after the point, before the digits
+    size_t fixed = 2 + zeros + end;
+    size_t sci = end + (end > 1 ? 1 : 0) + 4;
     if (fixed > sci) return 0;
-    char* p = buf;
-    *p++ = '0';
-    *p++ = '.';
-    for (size_t i = 0; i < zeros; ++i) *p++ = '0';
-    for (char* q = digits; q < end; ++q) *p++ = *q;
-    return static_cast<size_t>(p - buf);
+    buf[0] = '0';
+    buf[1] = '.';
+    std::memset(buf + 2, '0', zeros);
+    std::memcpy(buf + 2 + zeros, digits, end);
+    return fixed;
 }
 
 }  // namespace
 
-void append_json_double(std::string& out, double d) {
+size_t json_double_text(char* buf, double d) {
     if (!std::isfinite(d)) {
-        out += "null";
-        return;
+        std::memcpy(buf, "null", 4);
+        return 4;
     }
-    char buf[64];
     size_t n = fast_fixed(buf, d);
-    if (n > 0) {
-        out.append(buf, n);
-        for (size_t i = 0; i < n; ++i)
-            if (buf[i] == '.') return;
-        out += ".0";
-        return;
-    }
-    auto r = std::to_chars(buf, buf + sizeof buf, d);
-    n = static_cast<size_t>(r.ptr - buf);
-    out.append(buf, n);
+    if (n > 0) return n;
+    n = static_cast<size_t>(std::to_chars(buf, buf + k_json_double_max - 2, d).ptr - buf);
     for (size_t i = 0; i < n; ++i)
-        if (buf[i] == '.' || buf[i] == 'e') return;
-    out += ".0";
+        if (buf[i] == '.' || buf[i] == 'e') return n;
+    buf[n] = '.';
+    buf[n + 1] = '0';
+    return n + 2;
+}
+
+void append_json_double(std::string& out, double d) {
+    char buf[k_json_double_max];
+    out.append(buf, json_double_text(buf, d));
 }
 
 }  // namespace orch

@@ -2,6 +2,7 @@
 // decodes to the same value (a whole number gets ".0", a non-finite one is
 // null), for the store's own JSON writers (Store::session_tasks_json). Lua-free.
 #pragma once
+#include <cstddef>
 #include <string>
 
 namespace orch {
@@ -11,5 +12,10 @@ namespace orch {
 // finite. Timestamps and costs (at most 6 decimals, below 2^33) take a
 // fast path with the same text.
 void append_json_double(std::string& out, double d);
+
+// The same text written at buf, which has room for k_json_double_max
+// bytes; returns its length.
+inline constexpr size_t k_json_double_max = 40;
+size_t json_double_text(char* buf, double d);
 
 }  // namespace orch

@@ -1,14 +1,8 @@
 #include "services/store.h"
-#include "services/json_number.h"
 #include "services/store_sql.h"
 
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
-#include <charconv>
-#include <cmath>
-#include <cstdint>
-#include <cstring>
-#include <string_view>
 #include <utility>
 
 namespace orch {
@@ -212,104 +206,6 @@ std::optional<json> Store::load_session(const std::string& id) {
     if (rc != SQLITE_DONE) fail("loading tasks");
     s["tasks"] = std::move(tasks);
     return row;
-}
-
-namespace {
-// whether a text is written as it is between quotes: printable ASCII without
-// '"' or '\\'; eight bytes at a time (a 10,000-task session is 6 MB of text)
-bool plain_json_text(const unsigned char* t, size_t n) {
-    constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    auto has_zero = [](std::uint64_t v) { return (v - ones) & ~v & highs; };
-    size_t k = 0;
-    for (; k + 8 <= n; k += 8) {
-        std::uint64_t w;
-        std::memcpy(&w, t + k, 8);
-        // a byte >= 0x80, < 0x20 (its high bit survives w - 0x20..), '"' or '\\'
-        if ((w | ((w - 0x20 * ones) & ~w)) & highs) return false;
-        if (has_zero(w ^ (0x22 * ones)) | has_zero(w ^ (0x5c * ones))) return false;
-    }
-    for (; k < n; ++k)
-        if (t[k] < 0x20 || t[k] >= 0x80 || t[k] == '"' || t[k] == '\\') return false;
-    return true;
-}
-
-// one column as a JSON member `"name":value` (NULL: nothing), written as
-// nlohmann writes it (a double with a ".0" when whole, so the text decodes
-// to what row_object gives); a text with bytes to escape or beyond ASCII
-// takes nlohmann's way
-void append_member(std::string& out, sqlite3_stmt* s, int i, const std::string& key) {
-    int type = sqlite3_column_type(s, i);
-    if (type == SQLITE_NULL) return;
-    if (out.back() != '{') out += ',';
-    out += key;
-    if (type == SQLITE_INTEGER) {
-        char buf[24];
-        auto r = std::to_chars(buf, buf + sizeof buf, sqlite3_column_int64(s, i));
-        out.append(buf, static_cast<size_t>(r.ptr - buf));
-    } else if (type == SQLITE_FLOAT) {
-        append_json_double(out, sqlite3_column_double(s, i));
-    } else {
-        const auto* t = reinterpret_cast<const unsigned char*>(sqlite3_column_text(s, i));
-        size_t n = static_cast<size_t>(sqlite3_column_bytes(s, i));
-        if (!plain_json_text(t, n)) {
-            out += store_sql::column(s, i).dump(-1, ' ', false, json::error_handler_t::replace);
-            return;
-        }
-        out += '"';
-        out.append(reinterpret_cast<const char*>(t), n);
-        out += '"';
-    }
-}
-}  // namespace
-
-std::string Store::session_tasks_json(const std::string& id, std::string_view before, std::string_view after) {
-    // The task columns, then `data`: the JSON object the store wrote there
-    // (save_task's dump, update_task's json_patch), never holding a column's
-    // key, is spliced in without its braces. Anything else in `data` (a
-    // database edited by hand) takes row_object's way for that row.
-    Stmt q(stmt(store_sql::k_session_tasks_in_order));
-    q.bind(1, id);
-    std::string keys[10];  // `"name":` of each column, written 10,000 times
-    for (int i = 0; i < 10; ++i) keys[i] = std::string("\"") + sqlite3_column_name(q.raw(), i) + "\":";
-    std::string out;
-    {
-        // room for the whole text at once (a task's row is ~650 bytes): a
-        // string grown by doubling copies and faults in 6 MB more; pages
-        // reserved and never written cost nothing
-        Stmt c(stmt("SELECT count(*) FROM tasks WHERE session_id=?1"));
-        c.bind(1, id);
-        long long n = c.step() == SQLITE_ROW ? sqlite3_column_int64(c.raw(), 0) : 0;
-        out.reserve(before.size() + after.size() + 2 + static_cast<size_t>(n) * 1024);
-    }
-    out += before;
-    out += '[';
-    const size_t first = out.size();
-    int rc;
-    while ((rc = q.step()) == SQLITE_ROW) {
-        sqlite3_stmt* s = q.raw();
-        if (out.size() > first) out += ',';
-        size_t start = out.size();
-        const char* d = reinterpret_cast<const char*>(sqlite3_column_text(s, 10));
-        size_t n = static_cast<size_t>(sqlite3_column_bytes(s, 10));
-        bool object = d && n >= 2 && d[0] == '{' && d[n - 1] == '}';
-        if (!object && d) {  // not an object: as load_session gives it
-            out += row_object(s).dump(-1, ' ', false, json::error_handler_t::replace);
-            continue;
-        }
-        out += '{';
-        for (int i = 0; i < 10; ++i) append_member(out, s, i, keys[i]);
-        std::string_view inner = object ? std::string_view(d + 1, n - 2) : std::string_view();
-        while (!inner.empty() && (inner.front() == ' ' || inner.front() == '\n')) inner.remove_prefix(1);
-        if (!inner.empty()) {
-            if (out.size() > start + 1) out += ',';
-            out += inner;
-        }
-        out += '}';
-    }
-    if (rc != SQLITE_DONE) fail("loading tasks");
-    out += ']';
-    out += after;
-    return out;
 }
 
 std::optional<std::string> Store::latest_session_id() {

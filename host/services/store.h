@@ -60,8 +60,12 @@ public:
     // The session's tasks as the JSON text of the array load_session gives
     // (the same objects, keys in another order), written straight from the
     // rows: no DOM of the task's data column is built. "[]" for no tasks.
-    // before and after frame it in the same string (a caller printing the
-    // array inside a larger text copies 6 MB of 10,000 tasks once, not twice).
+    // before and after frame it in the same text. Written to `sink` in
+    // pieces of 64 KB as the rows are read (a 10,000-task session is 8 MB;
+    // the sink may print them: a failure midway leaves the text cut short,
+    // and throws), or returned whole.
+    void write_session_tasks_json(const std::string& id, std::string_view before, std::string_view after,
+                                  const std::function<void(std::string_view)>& sink);
     std::string session_tasks_json(const std::string& id, std::string_view before = {},
                                    std::string_view after = {});
     std::optional<std::string> latest_session_id();

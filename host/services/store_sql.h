@@ -35,11 +35,16 @@ private:
     sqlite3_stmt* s_;
 };
 
-// A session's task columns in load_session's order (seq, rowid): the index
-// tasks_by_seq gives that order (no sort; the row ids come from the index
-// alone, then each row by rowid). A database no writer has migrated yet
-// (status opens read-only) sorts (seq, rowid) only, never whole rows (they
-// spill a 10,000-task sort to a temp file past cache_size).
+// A session's task columns in load_session's order (seq, rowid), walking
+// the index tasks_by_seq (session_id, seq, then the rowid every index
+// ends with): no sort, each row read by its rowid as the walk meets it.
+inline constexpr const char* k_session_tasks_by_index =
+    "SELECT id,seq,title,type,status,started_at,completed_at,cost_usd,tokens,output_log,data "
+    "FROM tasks WHERE session_id=?1 ORDER BY seq, rowid";
+
+// The same for a database without tasks_by_seq (no writer has migrated it
+// yet: status opens read-only): it sorts (seq, rowid) only, never whole
+// rows (they spill a 10,000-task sort to a temp file past cache_size).
 inline constexpr const char* k_session_tasks_in_order =
     "SELECT t.id,t.seq,t.title,t.type,t.status,t.started_at,t.completed_at,t.cost_usd,t.tokens,t.output_log,t.data "
     "FROM (SELECT rowid AS r FROM tasks WHERE session_id=?1 ORDER BY seq, rowid LIMIT -1) o "

@@ -321,6 +321,29 @@ TEST_CASE("store: session_tasks_json is load_session's tasks, row for row, witho
     CHECK(s.session_tasks_json("s", "{\"tasks\": ", "}\n") == "{\"tasks\": " + text + "}\n");  // framed
 }
 
+TEST_CASE("store: write_session_tasks_json hands the text over in pieces of 64 KB, the same bytes") {
+    std::string dir = testutil::temp_dir("store-tasks-pieces");
+    Store s(dir + "/orch.db");
+    s.save_session(json{{"id", "s"}, {"status", "running"}, {"started_at", 1.0}});
+    for (int k = 1; k <= 300; ++k)  // ~100 KB of rows, one column of 70 KB (longer than a piece)
+        s.save_task("s", json{{"id", "t" + std::to_string(k)}, {"seq", k}, {"status", "completed"},
+                              {"title", k == 150 ? std::string(70000, 'x') : "task " + std::to_string(k)},
+                              {"cost_usd", 0.01 * k}, {"started_at", 1796136914.5 + k}, {"note", "n\"q"}});
+    std::vector<std::string> pieces;
+    s.write_session_tasks_json("s", "{\"tasks\": ", "}\n", [&](std::string_view p) { pieces.emplace_back(p); });
+    std::string joined;
+    for (auto& p : pieces) {
+        CHECK(!p.empty());
+        CHECK(p.size() <= 70000);
+        joined += p;
+    }
+    CHECK(pieces.size() >= 3);
+    CHECK(joined == s.session_tasks_json("s", "{\"tasks\": ", "}\n"));
+    json got = json::parse(joined)["tasks"];
+    CHECK(got == s.load_session("s").value()["tasks"]);
+    CHECK(got.dump() == s.load_session("s").value()["tasks"].dump());
+}
+
 TEST_CASE("store: a version 4 database gains tasks_by_seq; a session's tasks come in order without a sort") {
     std::string dir = testutil::temp_dir("store-v4");
     std::string db = dir + "/orch.db";

@@ -53,7 +53,9 @@ end
 -- view_json(id) -> the view as `status --json` prints it | nil: the same
 -- fields, built from the session row's summary (S.load_summary) with the
 -- tasks' JSON text as the store gives it, so a session of 10,000 tasks
--- turns none of them into Lua tables and back
+-- turns none of them into Lua tables and back. A text object
+-- (orch.session_tasks_json's): the CLI prints it as the rows are read;
+-- tostring() gives the string.
 function M.view_json(id)
   local s = S.load_summary(id)
   if not s then return nil end
