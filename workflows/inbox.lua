@@ -15,6 +15,7 @@
 -- auto_approve=, no_input=, max_concurrent=, started_by=; workflow= (set by the host)
 local args = ...
 local S = require("lib.session")
+local fmt = require("lib.format")
 local policy = require("lib.policy")
 local runner = require("lib.runner")
 local limits = require("lib.limits")
@@ -71,7 +72,21 @@ I:rescan()  -- the files already there
 -- Start what may start, sleep until a file, a worker's end or a command
 -- changes something, again; until the host stops and every worker ended.
 local PENDING = { status = "pending" }
+-- a pause (a command, or a workflow error in a task) shows on the session
+-- and is said once; a resume the same
+local function show_pause()
+  local why = R.want.pause
+  if why and s.status ~= "paused" and not orch.interrupted() then
+    S.set_status(s, "paused", { paused_at = orch.now(), pause_reason = why }, "session_paused")
+    if why:find("^workflow error") then orch.log("error", "inbox: paused: " .. why) end
+    R:note(nil, fmt.inbox_paused(s, why), "warning", "session_paused")
+  elseif not why and s.status == "paused" then
+    S.set_status(s, "running", { resumed_at = orch.now() }, "session_resumed")
+    R:note(nil, fmt.resumed(s), "info", "session_resumed")
+  end
+end
 while true do
+  show_pause()
   if not R.want.pause then I:restart_held(R) end
   if R.want.budget then I:skip_all("skipped: budget") end  -- as the day's: what is left is skipped
   while q:size() > 0 and R:can_start(PENDING) do

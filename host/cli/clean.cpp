@@ -1,5 +1,5 @@
 // orch-host clean worktrees [--force] [--dry-run] | clean tasks [--all] [--dry-run]
-// | clean artifacts --days N [--dry-run]
+// | clean artifacts --days N [--dry-run] | clean agents --days N [--dry-run]
 // (artifacts: cli/artifacts.cpp)
 // Mechanism only: runs workflows/lib/clean_cli.lua as a task (its git
 // commands go through orch.exec), under the run lock so no running session's
@@ -23,8 +23,9 @@ int cmd_clean(const Args& a) {
     RunLock lock(lock_path(app));
     // clean tasks moves only files the ledger has as processed, beside a running
     // host; with --all it would take files the host may be running
+    // clean agents keeps every unfinished task's folder, so it runs beside a host too
     bool tasks = what == "tasks";
-    if ((!tasks || a.has("all")) && !lock.acquire("pid " + std::to_string(getpid()) + ", clean")) {
+    if (what != "agents" && (!tasks || a.has("all")) && !lock.acquire("pid " + std::to_string(getpid()) + ", clean")) {
         if (tasks) {
             fprintf(stderr,
                     "orch-host clean tasks --all: a host is running (%s); it may be running these task files.\n"
@@ -42,7 +43,7 @@ int cmd_clean(const Args& a) {
              {"force", a.has("force")},
              {"all", a.has("all")},
              {"dry_run", a.has("dry-run")},
-             {"days", a.has("days")}};
+             {"days", a.has("days") ? json(a.get("days")) : json(false)}};
     int id = rt->vm->start_workflow(resolve_workflow_path(app, "workflows/lib/clean_cli.lua"), req);
     app.loop.run([&] { return !rt->vm->task_running(id); });
     json r = rt->vm->task_result(id);

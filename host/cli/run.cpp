@@ -71,14 +71,20 @@ void recover_after_crash(App& app) {
     });
 }
 
+namespace {
+// workflows/inbox.lua (run by `orch-host watch`)
+bool ends_with_inbox(const std::string& path) {
+    return path.size() >= 9 && path.compare(path.size() - 9, 9, "inbox.lua") == 0;
+}
+}  // namespace
+
 int run_workflow(Runtime& rt, const std::string& workflow_path, json args) {
     App& app = rt.app;
     RunLock lock(lock_path(app));
     char note[256];
     snprintf(note, sizeof note, "pid %d, workflow %s", getpid(), workflow_path.c_str());
     if (!lock.acquire(note)) {
-        bool inbox = workflow_path.size() >= 9 && workflow_path.compare(workflow_path.size() - 9, 9, "inbox.lua") == 0;
-        if (inbox && (lock.holder().find("serve") != std::string::npos ||
+        if (ends_with_inbox(workflow_path) && (lock.holder().find("serve") != std::string::npos ||
                       lock.holder().find("inbox.lua") != std::string::npos)) {
             fprintf(stderr,
                     "orch-host watch: the inbox is already watched (%s): a server runs it when inbox.enabled is "
@@ -99,11 +105,15 @@ int run_workflow(Runtime& rt, const std::string& workflow_path, json args) {
     app.interactive = !args.value("no_input", false) && isatty(0) && isatty(1);
     args["interactive"] = app.interactive;
     int signals = 0;
+    const bool watching = ends_with_inbox(workflow_path);
     auto on_stop = [&](const char* name) {
         ++signals;
         app.interrupted = true;
         if (signals == 1) {
-            app.journal->log("warn", std::string(name) + " received: pausing (stopping the running agent)...");
+            app.journal->log("warn", std::string(name) + (watching
+                ? " received: stopping the inbox (a running agent stops; its file stays in the folder and runs "
+                  "at the next start)..."
+                : " received: pausing (stopping the running agent)..."));
             app.journal->event("interrupted", app.control_session, "", json{{"signal", name}});
             rt.vm->cancel_all("interrupted");
         } else {

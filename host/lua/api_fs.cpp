@@ -1,9 +1,10 @@
 // Files for workflows (task files, reports, answer files): orch.read_file,
 // orch.write_file (atomic), orch.append_file, orch.list_dir, orch.file_info,
-// orch.make_dir, orch.rename, orch.remove_file. Relative paths resolve under
+// orch.make_dir, orch.rename, orch.remove_file, orch.tree_info, orch.remove_tree. Relative paths resolve under
 // the project root.
 #include "lua/internal.h"
 #include "services/file_read.h"
+#include "services/file_tree.h"
 #include "services/file_write.h"
 
 #include <algorithm>
@@ -190,10 +191,43 @@ int l_remove_file(lua_State* L) {
     return 1;
 }
 
+// orch.tree_info(path) -> {type="dir"|"other", newest_mtime=, bytes=, entries=, error=} | nil (absent)
+//   (symlinks not followed; error: a part that could not be read)
+int l_tree_info(lua_State* L) {
+    std::string path = resolve(L, luaL_checkstring(L, 1));
+    std::string error;
+    TreeInfo t = tree_info(path, error);
+    if (!t.exists) return 0;
+    lua_createtable(L, 0, 5);
+    lua_pushstring(L, t.is_dir ? "dir" : "other");
+    lua_setfield(L, -2, "type");
+    lua_pushnumber(L, t.newest_mtime);
+    lua_setfield(L, -2, "newest_mtime");
+    lua_pushnumber(L, static_cast<double>(t.bytes));
+    lua_setfield(L, -2, "bytes");
+    lua_pushnumber(L, static_cast<double>(t.entries));
+    lua_setfield(L, -2, "entries");
+    if (!error.empty()) {
+        lua_pushlstring(L, error.data(), error.size());
+        lua_setfield(L, -2, "error");
+    }
+    return 1;
+}
+
+// orch.remove_tree(path) -> true | nil, err   (path and all under it; a symlink itself)
+int l_remove_tree(lua_State* L) {
+    std::string path = resolve(L, luaL_checkstring(L, 1));
+    std::string error;
+    if (!remove_tree(path, error)) return return_error(L, "io", error);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
 const luaL_Reg k_fs_functions[] = {
     {"read_file", l_read_file}, {"write_file", l_write_file}, {"append_file", l_append_file},
     {"list_dir", l_list_dir},   {"file_info", l_file_info},   {"make_dir", l_make_dir},
-    {"rename", l_rename},       {"remove_file", l_remove_file}, {nullptr, nullptr},
+    {"rename", l_rename},       {"remove_file", l_remove_file}, {"tree_info", l_tree_info},
+    {"remove_tree", l_remove_tree}, {nullptr, nullptr},
 };
 
 }  // namespace

@@ -157,20 +157,21 @@ int l_list_sessions(lua_State* L) {
     });
 }
 
-// orch.recent_events{session=, task=, limit=} -> { {seq=, ts=, event=, ...}... }
+// orch.recent_events{session=, task=, event=, limit=} -> { {seq=, ts=, event=, ...}... }
 int l_recent_events(lua_State* L) {
-    std::string session, task;
+    std::string session, task, event;
     int limit = 20;
     if (lua_istable(L, 1)) {
         session = opt_string(L, 1, "session");
         task = opt_string(L, 1, "task");
+        event = opt_string(L, 1, "event");
         limit = static_cast<int>(opt_number(L, 1, "limit", 20));
     }
     Store& s = store_of(L, "orch.recent_events");
     Journal* journal = app_of(L).journal.get();
     return guarded(L, "orch.recent_events", [&] {
         if (journal) journal->flush();  // the rows still batched are events too
-        push_json(L, s.recent_events(session, task, limit));
+        push_json(L, s.recent_events(session, task, limit, event));
         return 1;
     });
 }

@@ -103,15 +103,25 @@ void finish_task(VmState& vm, Task& t) {
         luaL_unref(vm.L, LUA_REGISTRYINDEX, old->second.result_ref);
         vm.tasks.erase(old);
     }
-    for (int j : joiners) {  // queued: the finishing task's caller goes on first
-        wake_task(vm, j, [&vm, id](lua_State* co) {
-            Task* done = find_task(vm, id);
-            if (!done) return push_failure(co, "not_found", "orch.wait: task " + std::to_string(id) + " vanished");
-            if (!done->error.empty()) return push_failure(co, "task_failed", done->error);
+    // Queued: the finishing task's caller goes on first. Each joiner's wakeup
+    // carries the outcome itself (the error, or a reference of its own to the
+    // result), since the task may be freed before the wakeup runs: a burst of
+    // more than 256 short tasks (file events, handlers) finishing meanwhile.
+    for (int j : joiners) {
+        std::string error = t.error;
+        int result = LUA_REFNIL;
+        if (error.empty()) {
+            lua_rawgeti(vm.L, LUA_REGISTRYINDEX, t.result_ref);
+            result = luaL_ref(vm.L, LUA_REGISTRYINDEX);
+        }
+        bool queued = wake_task(vm, j, [error, result](lua_State* co) {
+            if (!error.empty()) return push_failure(co, "task_failed", error);
             lua_pushboolean(co, 1);
-            lua_rawgeti(co, LUA_REGISTRYINDEX, done->result_ref);
+            lua_rawgeti(co, LUA_REGISTRYINDEX, result);
+            luaL_unref(co, LUA_REGISTRYINDEX, result);
             return 2;
         });
+        if (!queued) luaL_unref(vm.L, LUA_REGISTRYINDEX, result);
     }
 }
 

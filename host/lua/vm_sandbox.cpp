@@ -2,6 +2,7 @@
 // by one, with io, ffi, debug, jit, dofile, loadfile, loadlib and the C
 // loaders out of reach, and os reduced to the clock and the environment.
 #include "lua/internal.h"
+#include "services/env_overlay.h"
 
 #include <initializer_list>
 
@@ -16,6 +17,15 @@ void open_lib(lua_State* L, const char* name, lua_CFunction fn) {
 }
 
 // t[k] = nil for each key, t at the top of the stack
+// os.getenv(name) -> the value | nil: the environment as .env last gave it
+// (services/env_overlay.h), not only as it was at start-up
+int l_getenv(lua_State* L) {
+    auto v = env_get(luaL_checkstring(L, 1));
+    if (!v) return 0;
+    lua_pushlstring(L, v->data(), v->size());
+    return 1;
+}
+
 void drop_fields(lua_State* L, std::initializer_list<const char*> keys) {
     for (const char* k : keys) {
         lua_pushnil(L);
@@ -37,10 +47,12 @@ void sandbox(lua_State* L) {
     // os: only the clock and the environment
     lua_getglobal(L, "os");
     lua_newtable(L);
-    for (const char* k : {"time", "clock", "date", "getenv", "difftime"}) {
+    for (const char* k : {"time", "clock", "date", "difftime"}) {
         lua_getfield(L, -2, k);
         lua_setfield(L, -2, k);
     }
+    lua_pushcfunction(L, l_getenv);  // what a reload of .env set, too
+    lua_setfield(L, -2, "getenv");
     lua_setglobal(L, "os");
     lua_pop(L, 1);
     // debug is never opened (the error handler uses luaL_traceback, which needs

@@ -1,4 +1,5 @@
 #include "services/config_files.h"
+#include "services/env_overlay.h"
 
 #include "services/file_read.h"
 
@@ -101,7 +102,7 @@ void ConfigFiles::mark_seen() {
 DotenvPlan ConfigFiles::plan_dotenv() const {
     DotenvPlan p;
     for (auto& [key, value] : read_dotenv(dotenv_path_)) {
-        if (owned_.count(key) == 0 && getenv(key.c_str())) continue;  // the real environment's
+        if (owned_.count(key) == 0 && env_get(key)) continue;  // the real environment's
         p.owned.emplace(key, value);  // the first line of a name counts, as at start
     }
     for (auto& [key, value] : p.owned) {
@@ -114,10 +115,7 @@ DotenvPlan ConfigFiles::plan_dotenv() const {
 }
 
 void ConfigFiles::apply(const DotenvPlan& plan) {
-    for (auto& [key, value] : plan.changes) {
-        if (value) setenv(key.c_str(), value->c_str(), 1);
-        else unsetenv(key.c_str());
-    }
+    env_overlay_apply(plan.changes);  // not setenv: other threads read the environment (services/env_overlay.h)
     owned_ = plan.owned;
 }
 

@@ -166,10 +166,11 @@ bool DirWatch::handle_event(int wd, std::uint32_t mask, const std::string& name)
     if (!opts_.suffix.empty() && !ends_with(name, opts_.suffix)) return true;
     if (mask & (IN_DELETE | IN_MOVED_FROM)) return emit(DirEvent::Kind::Gone, name);
     if (mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) return emit(DirEvent::Kind::Ready, name);
-    if (mask & IN_CREATE) {  // only a symlink is complete at creation
+    if (mask & IN_CREATE) {  // complete at creation: a symlink, or a hard link to a file (ln, cp -l)
         struct stat st;
         std::string p = dir_ + "/" + name;
-        if (lstat(p.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) return emit(DirEvent::Kind::Ready, name);
+        if (lstat(p.c_str(), &st) == 0 && (S_ISLNK(st.st_mode) || (S_ISREG(st.st_mode) && st.st_nlink > 1)))
+            return emit(DirEvent::Kind::Ready, name);
     }
     return true;
 }

@@ -33,7 +33,13 @@ bool write_file_atomic(const std::string& path, const char* data, size_t len, st
     try {
         std::error_code ec;
         std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-        std::string tmp = path + ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(++g_temp_serial);
+        // the temp file beside it; its name cut so that it fits NAME_MAX (255)
+        // when path's own name is near it
+        std::string suffix = ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(++g_temp_serial);
+        std::filesystem::path p(path);
+        std::string base = p.filename().string();
+        if (base.size() + suffix.size() > 255) base.resize(255 - suffix.size());
+        std::string tmp = (p.parent_path() / (base + suffix)).string();
         int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd < 0) {
             err = path + ": " + std::strerror(errno);

@@ -1,4 +1,5 @@
 #include "services/process.h"
+#include "services/env_overlay.h"
 
 #include "loop/loop.h"
 
@@ -27,8 +28,7 @@ std::string find_executable(const std::string& name) {
     };
     if (name.empty()) return "";
     if (name.find('/') != std::string::npos) return usable(name) ? name : "";
-    const char* path = getenv("PATH");
-    std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+    std::string dirs = env_get("PATH").value_or("/usr/local/bin:/usr/bin:/bin");
     size_t start = 0;
     while (start <= dirs.size()) {
         size_t end = dirs.find(':', start);
@@ -48,20 +48,6 @@ void make_pipe(int fds[2]) {
         throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
 }
 
-std::vector<std::string> merged_env(const std::vector<std::string>& extra) {
-    std::vector<std::string> out;
-    for (char** e = environ; *e; ++e) {
-        std::string kv = *e;
-        auto eq = kv.find('=');
-        bool replaced = false;
-        for (const auto& x : extra)
-            if (x.compare(0, eq + 1, kv, 0, eq + 1) == 0) { replaced = true; break; }
-        if (!replaced) out.push_back(std::move(kv));
-    }
-    out.insert(out.end(), extra.begin(), extra.end());
-    return out;
-}
-
 }  // namespace
 
 Child spawn_child(const SpawnSpec& spec) {
@@ -75,7 +61,7 @@ Child spawn_child(const SpawnSpec& spec) {
                                                                  : ": not executable (check its permissions)"));
         throw std::runtime_error(name + ": command not found");
     }
-    std::vector<std::string> env = merged_env(spec.env_extra);
+    std::vector<std::string> env = env_merged(spec.env_extra);
     std::vector<char*> argv, envp;
     for (auto& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);

@@ -345,15 +345,16 @@ long long Store::add_event(double ts, const std::string& session, const std::str
     return sqlite3_last_insert_rowid(db_);
 }
 
-json Store::recent_events(const std::string& session, const std::string& task, int limit) {
+json Store::recent_events(const std::string& session, const std::string& task, int limit, const std::string& event) {
     json out = json::array();
     bool one_task = !session.empty() && !task.empty();
     Stmt q(stmt(one_task ? store_sql::k_task_events
                          : "SELECT * FROM (SELECT seq,ts,session_id,task_id,event,data FROM events "
                            "WHERE (?1 IS NULL OR session_id=?1) AND (?2 IS NULL OR task_id=?2) "
-                           "ORDER BY seq DESC LIMIT ?3) ORDER BY seq"));
+                           "AND (?4 IS NULL OR event=?4) ORDER BY seq DESC LIMIT ?3) ORDER BY seq"));
     if (!session.empty()) q.bind(1, session);
     if (!task.empty()) q.bind(2, task);
+    if (!event.empty()) q.bind(4, event);
     q.bind(3, static_cast<long long>(limit));
     int rc;
     while ((rc = q.step()) == SQLITE_ROW) out.push_back(row_object(q.raw()));

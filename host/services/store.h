@@ -69,7 +69,9 @@ public:
 
     long long add_event(double ts, const std::string& session, const std::string& task,
                          const std::string& event, const std::string& data_json);
-    nlohmann::json recent_events(const std::string& session, const std::string& task, int limit);
+    // the newest `limit` events (of a session, a task, one event name: each optional), oldest first
+    nlohmann::json recent_events(const std::string& session, const std::string& task, int limit,
+                                 const std::string& event = "");
 
     // approvals: a request (its row id is the request id) goes pending ->
     // resolved (the first resolver wins, once), expired (its timeout) or

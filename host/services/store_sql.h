@@ -52,7 +52,7 @@ inline constexpr const char* k_session_tasks_in_order =
 // that grew with the day).
 inline constexpr const char* k_task_events =
     "SELECT * FROM (SELECT seq,ts,session_id,task_id,event,data FROM events "
-    "WHERE session_id=?1 AND task_id=?2 ORDER BY seq DESC LIMIT ?3) ORDER BY seq";
+    "WHERE session_id=?1 AND task_id=?2 AND (?4 IS NULL OR event=?4) ORDER BY seq DESC LIMIT ?3) ORDER BY seq";
 
 inline json column(sqlite3_stmt* s, int i) {
     switch (sqlite3_column_type(s, i)) {

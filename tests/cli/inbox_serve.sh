@@ -2,7 +2,8 @@
 # `orch-host serve` runs the task inbox too when inbox.enabled is set: a file
 # dropped into the folder runs and leaves its artifacts; the inbox is a
 # session of the server (status shows it, the webhook's status command sees
-# it running there); `orch-host watch` is refused beside it; SIGTERM stops both.
+# it running there); `orch-host watch` is refused beside it; SIGTERM stops both
+# (a task running then stays in the folder; the stop logs no error).
 source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/inbox.bash"
 
@@ -25,7 +26,13 @@ orch watch --no-input >"$T/watch.out" 2>&1 || RC=$?
 expect_eq "$RC" 4 "exit code of watch beside the server"
 grep -q "already watched" "$T/watch.out" || fail "watch's message beside the server: $(cat "$T/watch.out")"
 
+# SIGTERM while an agent runs: the task stays in the folder, and the stop is
+# no error in the log
+inbox_task "$ORCH_TASKS_DIR/held.task.md" held medium "Running at the stop [key:held] [fake:await:never]"
+wait_for grep -q "^start held$" "$T/ledger"
 kill -TERM "$SERVE_PID"
 expect_eq "$(bg_wait "$SERVE_OUT")" 0 "exit code of serve after SIGTERM"
 expect_eq "$(session_status)" completed "the inbox session after the server stopped"
+[ -f "$ORCH_TASKS_DIR/held.task.md" ] || fail "the task running at the stop left the folder"
+! grep -h "] error " "$T"/logs/20*.log || fail "a clean stop logged an error: $(grep -h '] error ' "$T"/logs/20*.log)"
 note "ok"

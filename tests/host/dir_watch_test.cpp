@@ -127,6 +127,21 @@ TEST_CASE("dir_watch: a symlink is ready when created; sub-folders are not repor
     fs::remove_all(dir);
 }
 
+TEST_CASE("dir_watch: a hard link made into the folder is ready at once (it is never written there)") {
+    Loop loop;
+    std::string dir = testutil::temp_dir("watch");
+    std::string outside = testutil::temp_dir("watch-out");
+    testutil::write(outside + "/h.task.md", "body");
+    Seen seen;
+    auto w = watch(loop, dir, seen);
+    REQUIRE(link((outside + "/h.task.md").c_str(), (dir + "/h.task.md").c_str()) == 0);
+    REQUIRE(run_until(loop, [&] { return !seen.events.empty(); }));
+    settle(loop);
+    CHECK(seen.kinds() == "ready:h.task.md");
+    fs::remove_all(dir);
+    fs::remove_all(outside);
+}
+
 TEST_CASE("dir_watch: a burst of 500 files is seen whole, each once") {
     Loop loop;
     std::string dir = testutil::temp_dir("watch");

@@ -234,6 +234,17 @@ describe("write", function()
     eq(orch.file_info(dir .. "/results/fix-login_result.json"), nil)
   end)
 
+  it("writes the longest name it takes (MAX_NAME bytes: NAME_result.json is 255), no temp file left", function()
+    local dir = scratch .. "/w5"
+    local t = completed()
+    t.inbox = inbox(string.rep("n", A.MAX_NAME), CRITERIA)
+    local w, err = A.write(cfg(dir), t, INFO)
+    ok(w, tostring(err))
+    eq(#w.result:match("[^/]+$"), 255)
+    eq(A.validate(dir .. "/results"), {})
+    eq(orch.list_dir(dir .. "/results"), { string.rep("n", A.MAX_NAME) .. "_result.json" }, "no temp file left")
+  end)
+
   it("refuses a name that cannot name a file, and an unfinished task", function()
     local t = completed()
     t.inbox.name = "../up"

@@ -345,6 +345,17 @@ describe("state", function()
     eq(#evs, 1)
     eq(evs[1].event, "spec_batched")
   end)
+  it("recent_events with event= gives only those, of a session's task or of any", function()
+    local sid, task = "spec-ev-" .. orch.pid, "t1"
+    for i, name in ipairs({ "spec_a", "spec_b", "spec_a", "spec_c" }) do
+      orch.emit(name, { session = sid, task = task, n = i })
+    end
+    local function ns(evs) local out = {} for i, e in ipairs(evs) do out[i] = e.n end return out end
+    eq(ns(orch.recent_events({ session = sid, task = task, event = "spec_a", limit = 10 })), { 1, 3 })
+    eq(ns(orch.recent_events({ session = sid, event = "spec_c", limit = 10 })), { 4 })
+    eq(ns(orch.recent_events({ session = sid, task = task, limit = 10 })), { 1, 2, 3, 4 })
+    eq(ns(orch.recent_events({ session = sid, task = task, event = "spec_a", limit = 1 })), { 3 })
+  end)
   it("json encodes and decodes", function()
     eq(orch.json.decode(orch.json.encode({ x = { 1, "a" } })), { x = { 1, "a" } })
     local v, err = orch.json.decode("{bad")

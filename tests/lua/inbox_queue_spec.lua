@@ -385,6 +385,21 @@ describe("the inbox queue", function()
     ok(w.read("failed/a.2.task.md.reason"):find(":2: front matter", 1, true))
   end)
 
+  it("a name too long for its reason beside it moves shortened, so the reason is written", function()
+    local w = setup()
+    local long = string.rep("b", 247)  -- NAME.task.md is 255 bytes, NAME.task.md.reason would be 262
+    w.write(long .. ".task.md", "id: b\nBROKEN\n")
+    eq({ w.q:offer(long .. ".task.md") }, { nil, "invalid" })
+    local short = string.rep("b", 255 - #".task.md.reason")
+    eq(w.read("failed/" .. short .. ".task.md"), "id: b\nBROKEN\n")
+    ok(w.read("failed/" .. short .. ".task.md.reason"):find(":2: front matter", 1, true))
+    ok(not w.logged("File name too long"), table.concat(w.logs, "\n"))
+    w.write(long .. ".task.md", "id: b\nBROKEN\nagain\n")  -- again: the number fits too
+    eq({ w.q:offer(long .. ".task.md") }, { nil, "invalid" })
+    short = string.rep("b", 255 - #".1.task.md.reason")
+    ok(w.read("failed/" .. short .. ".1.task.md.reason"):find(":2: front matter", 1, true))
+  end)
+
   it("orch.rename with replace = false never replaces; its errors say exists and not_found", function()
     local w = setup()
     w.write("a", "a\n")

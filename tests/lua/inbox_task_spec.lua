@@ -118,6 +118,19 @@ describe("inbox_task.parse", function()
     eq({ t2.id, t2.type, t2.priority, t2.inbox.priority_rank }, { "42", "code_review", "low", 3 })
   end)
 
+  it("refuses a file name too long to name its result and reason files, before anything runs", function()
+    local long = string.rep("c", inbox_task.MAX_NAME + 1)
+    local _, err = parse("---\nid: longok\ntype: fix\n---\n**Prompt:** x\n", "/x/tasks/" .. long .. ".task.md")
+    eq({ err and err.code, err and err.line }, { "bad_name", 1 })
+    ok(tostring(err):find("^/x/tasks/" .. long .. ".task.md:1: the file name is " .. (#long + 8) .. " bytes", 1),
+      tostring(err))
+    ok(tostring(err):find("at most " .. (inbox_task.MAX_NAME + 8), 1, true), tostring(err))
+    local edge = string.rep("c", inbox_task.MAX_NAME)
+    eq(assert(parse("---\nid: a\ntype: fix\n---\n**Prompt:** x\n", edge .. ".task.md")).inbox.name, edge)
+    -- what the name names fits a file name: the reason in failed/, the result and the summary
+    ok(#(edge .. ".task.md.reason") <= 255 and #(edge .. "_result.json") <= 255 and #(edge .. "_summary.txt") <= 255)
+  end)
+
   it("reads created as ISO 8601: a zone, an offset, a date, fractions", function()
     local function at(v)
       local t, err = parse("---\ntype: fix\ncreated: " .. v .. "\n---\n**Prompt:** x\n")

@@ -111,6 +111,18 @@ describe("the status table", function()
       ": orch-host approve | skip (applied when it resumes)", 1, true), text)
   end)
 
+  it("says an inbox's folder is watched only while a live host runs it", function()
+    local function line(status, alive)
+      local v = { id = "i", kind = "inbox", task_file = "/x/tasks", queued = 2, status = status, host_alive = alive,
+        completed_tasks = 0, cost_usd = 0, tokens = 0, tasks = {} }
+      return text_of(v):match("\n(Inbox[^\n]*)")
+    end
+    eq(line("running", true), "Inbox     /x/tasks (watched)   queued 2")
+    eq(line("running", false), "Inbox     /x/tasks (not watched)   queued 2")
+    eq(line("completed", false), "Inbox     /x/tasks (not watched)   queued 2")
+    eq(line("paused", true), "Inbox     /x/tasks (watched)   queued 2", "paused: files queue, none starts")
+  end)
+
   it("shows an agent's or a task file's control bytes as escapes, on one line", function()
     local v = { id = "x", status = "failed", host_alive = true, completed_tasks = 0, cost_usd = 0, tokens = 0,
       tasks = { { id = "1", title = "a\27[2Jb\nc", type = "t\tx", status = "failed", error = "boom\r\n\7" } } }

@@ -69,6 +69,24 @@ describe("a task woken by another runs after the caller goes on", function()
     eq(res, { done = true, r = "A", slept = true })
   end)
 end)
+  it("a waiter gets the result even when many tasks finish before it wakes", function()
+    -- the host keeps the last 256 finished tasks; a, then 300 short tasks
+    -- queued before the waiter's wakeup, all finish first (a burst of file
+    -- events does this to an agent's set-up)
+    local a
+    a = orch.spawn(function()
+      for _ = 1, 300 do orch.spawn(function() end) end
+      return { value = "A" }
+    end)
+    local done, r = orch.wait(a)
+    eq({ done, r }, { true, { value = "A" } })
+    local failing = orch.spawn(function()
+      for _ = 1, 300 do orch.spawn(function() end) end
+      error("boom", 0)
+    end)
+    local fdone, ferr = orch.wait(failing)
+    eq({ fdone, ferr and ferr.code, ferr and ferr.message }, { false, "task_failed", "boom" })
+  end)
 
 -- A listener that accepts connections and never answers, for orch.http.
 local function silent_server()

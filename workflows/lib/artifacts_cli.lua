@@ -64,17 +64,24 @@ end
 
 local function suffix(s, x) return #s > #x and s:sub(-#x) == x end
 
+-- days(value, what) -> N | nil, the error: clean's --days N (a whole number
+-- >= 1; what: what is removed, for the message when it is missing). Also
+-- lib/agents_clean's.
+function M.days(value, what)
+  if value == nil or value == "" or value == true or value == false then
+    return nil, "--days N is needed: " .. what .. " older than N days are removed"
+  end
+  local n = tostring(value):match("^%d+$") and tonumber(value)
+  if not n or n < 1 then
+    return nil, format("--days must be a whole number of days, 1 or more, got '%s'", tostring(value))
+  end
+  return n
+end
+
 function M.clean(req)
   if req.force then return { exit = EXIT.bad_input, err = "--force is for clean worktrees" } end
-  local days = req.days
-  if days == nil or days == "" then
-    return { exit = EXIT.bad_input, err = "--days N is needed: results and summaries older than N days are removed" }
-  end
-  local n = tostring(days):match("^%d+$") and tonumber(days)
-  if not n or n < 1 then
-    return { exit = EXIT.bad_input, err = format("--days must be a whole number of days, 1 or more, got '%s'",
-      tostring(days)) }
-  end
+  local n, derr = M.days(req.days, "results and summaries")
+  if not n then return { exit = EXIT.bad_input, err = derr } end
   local cutoff = orch.now() - n * M.DAY
   local paths = orch.config.paths
   local lines, errs, count = {}, {}, 0

@@ -123,7 +123,8 @@ local function launch(id, args, by, task_file, workflow)
   orch.spawn(function()
     local ok, result = orch.wait(task)
     M.live[id] = nil
-    orch.log(ok and "info" or "error", string.format("session %s ended: %s", id,
+    -- the host's stop (SIGTERM, Ctrl-C) cancels it: that is no error
+    orch.log((ok or orch.interrupted()) and "info" or "error", string.format("session %s ended: %s", id,
       ok and ("exit " .. tostring(result)) or tostring(result)))
   end)
   return task
@@ -209,10 +210,13 @@ function M.start_inbox(by)
 end
 
 -- What resuming session s runs: the workflow it stored, its task file and the
--- flags it was started with, unless params give one (params.auto_approve,
--- params.no_input: booleans). auto_approve is the workflow's to default.
+-- flags it was started with (auto_approve, no_input, max_concurrent), unless
+-- params give one (params.auto_approve, params.no_input: booleans). The task
+-- inbox (workflows/inbox.lua) reads only these; a day reads its stored
+-- session too.
 function M.resume_args(s, params)
-  local args = { resume = true, session = s.id, tasks = s.task_file, no_input = s.no_input == true }
+  local args = { resume = true, session = s.id, tasks = s.task_file, no_input = s.no_input == true,
+                 auto_approve = s.auto_approve == true, max_concurrent = tonumber(s.max_concurrent) }
   if type(params.no_input) == "boolean" then args.no_input = params.no_input end
   if type(params.auto_approve) == "boolean" then args.auto_approve = params.auto_approve end
   return s.workflow or cfg().server.session_workflow, args
@@ -306,8 +310,13 @@ local function decide_on(p, s, action, by, text, describe, channel, named)
   -- While no host runs the session, a decision on an approval, or an answer
   -- to a question, is kept: the resumed session asks the same again and
   -- takes it at once (S.waits_while_down). Pause has nothing to pause.
+  -- An inbox's is refused (below).
   local up = running(s)
   if not up and (action == "pause" or not S.waits_while_down(p)) then return nil, s end
+  -- an inbox keeps none: its next start runs the task from its file again
+  if not up and s.kind == "inbox" then
+    return err(409, fmt.reply("inbox_down", s.id, p.task_id), { session_id = s.id, request_id = p.id })
+  end
   if action == "answer" and p.kind ~= "question" then
     if not named then return nil, s end
     return err(409, fmt.reply("request_not_question", p.id, p.task_id), { session_id = s.id, request_id = p.id })

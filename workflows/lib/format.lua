@@ -264,6 +264,17 @@ function M.paused(s)
     "State saved. Use /resume to continue.")
 end
 
+-- the inbox paused (inbox.lua): by a command, or by a Lua error in the
+-- workflow while a task ran, which a resume in the same process would meet
+-- again (the workflow's modules stay loaded): a restart reads them anew
+function M.inbox_paused(s, why)
+  local workflow_error = tostring(why):find("^workflow error") ~= nil
+  return blocks("⏸️ Inbox Paused", tostring(why),
+    workflow_error and "Fix the workflow, then restart the inbox (orch-host watch, or the server): "
+      .. "the task's file stays in the folder and runs again."
+      or "Files dropped meanwhile are queued. Use /resume to continue.")
+end
+
 function M.resumed(s)
   local cur = current(s)
   return blocks("▶️ Orchestrator Resumed", cur and task_block(s, cur, "Continuing from:"),
@@ -428,6 +439,8 @@ M.REPLY = {
   not_running = "Session %s is not running (status: %s)",
   recorded = "Recorded %s for task %s of session %s; the session is not running: this applies when it resumes " ..
     "(orch-host resume)",
+  inbox_down = "The inbox of session %s is not running: task %s runs again from its file at the next start " ..
+    "(orch-host watch, or orch-host resume) and asks again; decide then",
   cannot_resume = "cannot resume: %s",
   resumed = "Resumed session %s",
   approve_question = "Task %s asked a question: answer it (/answer %s <text>, orch-host answer --task %s TEXT), " ..

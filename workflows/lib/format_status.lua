@@ -93,7 +93,8 @@ function M.session(v, opts)
   local tasks = v.tasks or {}
   local out = {
     format("Session   %s  %s", cell(v.id), status),
-    v.kind == "inbox" and format("Inbox     %s (watched)   queued %d", cell(v.task_file, "-"), tonumber(v.queued) or 0)
+    v.kind == "inbox" and format("Inbox     %s (%s)   queued %d", cell(v.task_file, "-"),
+      (live and v.status ~= "completed") and "watched" or "not watched", tonumber(v.queued) or 0)
       or "Task file " .. cell(v.task_file, "-"),
     format("Started   %s   runtime %s", when(clock, v.started_at), v.runtime and fmt.duration(v.runtime) or "-"),
     format("Progress  %d/%d completed   cost %s   %s tokens", v.completed_tasks or 0, #tasks,

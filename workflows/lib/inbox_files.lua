@@ -8,7 +8,7 @@
 --   meanwhile), never over an earlier file of that name: the name gets a
 --   number before .task.md (x.1.task.md, x.2.task.md, ...). With reason, the
 --   text goes to `<dest>.reason` beside it, and a name whose reason file is
---   taken is skipped too. A symlink is moved itself (rename(2)), never
+--   taken is skipped too; a name too long for its reason's is cut to fit. A symlink is moved itself (rename(2)), never
 --   followed; a subfolder that is a symlink out of dir is refused. "gone":
 --   the file vanished first. made: a table remembering the
 --   subfolders made. A reason that cannot be written is the third value.
@@ -21,6 +21,7 @@ local within = require("lib.acceptance").within
 local M = {}
 
 M.SUFFIX = ".task.md"
+local NAME_MAX = 255  -- bytes of a file name (Linux's NAME_MAX)
 
 function M.is_task_file(name)
   return type(name) == "string" and #name > #M.SUFFIX and name:sub(-#M.SUFFIX) == M.SUFFIX
@@ -57,7 +58,11 @@ function M.move(dir, name, sub, reason, made)
   if name:sub(-#M.SUFFIX) == M.SUFFIX then stem, ext = name:sub(1, -#M.SUFFIX - 1), M.SUFFIX end
   local n, remade = 0, false
   while true do
-    local dest = to .. "/" .. (n == 0 and name or (stem .. "." .. n .. ext))
+    local num = n == 0 and "" or ("." .. n)
+    -- with a reason beside it, both must fit a file name (255 bytes): a
+    -- longer stem is cut
+    local keep = reason and (NAME_MAX - #".reason" - #num - #ext) or #stem
+    local dest = to .. "/" .. ((n == 0 and keep >= #stem) and name or (stem:sub(1, keep) .. num .. ext))
     if not (reason and orch.file_info(dest .. ".reason")) then
       local ok, err = orch.rename(src, dest, { replace = false })
       if ok then

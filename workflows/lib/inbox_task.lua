@@ -22,7 +22,7 @@
 --   target_files=, context=, cwd=, success_criteria={ {text=, done=, command=,
 --   path=, line=} }}
 -- M.render(t) -> text | nil, err; M.sample([opts]) -> text (lib/inbox_task_render.lua)
--- M.name_of(file) -> NAME (the base name without .task.md)
+-- M.name_of(file) -> NAME (the base name without .task.md), at most M.MAX_NAME bytes
 -- M.iso_time(s) -> epoch | nil; M.check_of(text) -> "command" | "path", what | nil
 local errors = require("orch.errors")
 local model = require("lib.task_model")
@@ -39,6 +39,10 @@ local find, match, sub, lower, format, concat = string.find, string.match, strin
 
 M.MAX_BYTES = 1024 * 1024
 M.SUFFIX = ".task.md"
+-- bytes of NAME: the files named after it fit a file name's 255 bytes
+-- (failed/NAME.task.md.reason is the longest; NAME_result.json and
+-- NAME_summary.txt, lib/artifacts' MAX_NAME, fit then too)
+M.MAX_NAME = 255 - #(M.SUFFIX .. ".reason")
 -- The known types: the one list (add a type here, and say what it is for in
 -- docs/task-file-inbox.md). The approval policy compares them with
 -- orchestrator.auto_approve and checkpoint_after.
@@ -158,6 +162,10 @@ local function parse_impl(text, file)
     fail("empty_prompt", file, b.seen.prompt, "Prompt", "empty: nothing to tell the agent")
   end
   local name = M.name_of(file)
+  if #name > M.MAX_NAME then
+    fail("bad_name", file, 1, nil, "the file name is %d bytes, at most %d: its result, summary and reason files "
+      .. "are named after it; rename the file", #name + #M.SUFFIX, M.MAX_NAME + #M.SUFFIX)
+  end
   local id = fm.id
   if not id then
     if #name > model.MAX_ID or not find(name, model.ID_PATTERN) then

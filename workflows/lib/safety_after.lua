@@ -24,7 +24,7 @@ local fmt = require("lib.format")
 local M = {}
 
 M.migration_dirs = { "migrations", "supabase/migrations", "prisma/migrations", "db/migrate" }
-M.EVENTS_MAX = 1000  -- a task's events read for its blocked tool calls
+M.EVENTS_MAX = 1000  -- a task's tool_blocked events read (the newest)
 
 local function refs(repo)
   local out = git.out(repo, { "for-each-ref", "--format=%(refname) %(objectname)" })
@@ -143,7 +143,7 @@ end
 -- the tool calls blocked for task t since ts
 function M.blocks(s, t, ts, refused)
   local out, seen = {}, {}
-  for _, e in ipairs(orch.recent_events({ session = s.id, task = t.id, limit = M.EVENTS_MAX })) do
+  for _, e in ipairs(orch.recent_events({ session = s.id, task = t.id, event = "tool_blocked", limit = M.EVENTS_MAX })) do
     if e.event == "tool_blocked" and (tonumber(e.ts) or 0) >= ts then
       out[#out + 1] = { tool = e.tool, reason = e.reason, ts = e.ts }
       if e.tool_use_id then seen[e.tool_use_id] = true end

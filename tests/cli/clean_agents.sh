@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# `orch-host clean agents --days N [--dry-run]`: the agents' folders
+# (<state dir>/agents/<session>-<task>/) not changed for N days are removed,
+# except a task's that is not finished (here: one parked on its question when
+# its host stopped, which a resume continues in that folder); a folder no
+# session knows goes by age alone; --dry-run removes nothing; a bad --days is
+# refused with exit 2.
+source "$(dirname "$0")/lib.bash"
+
+cat >"$T/day.yaml" <<'YAML'
+date: 2026-12-01
+tasks:
+  - id: ask
+    name: "Asks first"
+    prompt: "Paginate. [fake:question]"
+  - id: plain
+    name: "Just works"
+    prompt: "Write a file."
+YAML
+bg_run "$T/run.out" orch run daily.lua --tasks "$T/day.yaml" --auto-approve --no-input --max-concurrent 2
+wait_for sj_true "s['tasks'][0]['status'] == 'waiting_answer' and s['tasks'][1]['status'] == 'completed'"
+kill -TERM "$(host_pid_of "$BG_PID")"
+bg_wait "$T/run.out" >/dev/null
+ASK=$(sj "s['tasks'][0]['agent_dir']")
+PLAIN=$(sj "s['tasks'][1]['agent_dir']")
+check_eq "$(sj "s['tasks'][0]['status']")" paused "the asking task after the stop (unfinished: a resume asks again)"
+[ -d "$ASK" ] && [ -d "$PLAIN" ] || fail "the agents' folders are missing: $ASK $PLAIN"
+mkdir -p "$T/state/agents/stray-1/claude/projects"
+echo '{}' >"$T/state/agents/stray-1/claude/projects/t.jsonl"
+mkdir -p "$T/state/agents/fresh-1"
+# everything but fresh-1 last changed ten days ago
+find "$T/state/agents" -mindepth 1 -path "$T/state/agents/fresh-1" -prune -o -exec touch -h -d '-10 days' {} +
+
+orch clean agents --days 3 --dry-run >"$T/dry.out" 2>&1 || fail "clean agents --dry-run: $(cat "$T/dry.out")"
+check "dry run names the finished task's folder" grep -q "^would remove agents/$(basename "$PLAIN") " "$T/dry.out"
+check "dry run names the stray folder" grep -q "^would remove agents/stray-1 " "$T/dry.out"
+check "dry run keeps the unfinished task's" grep -q "^kept agents/$(basename "$ASK"): task ask of session" "$T/dry.out"
+check "dry run's count" grep -q "would remove 2 agent folders .*1 kept (task not finished), 1 newer; --dry-run" \
+  "$T/dry.out"
+[ -d "$PLAIN" ] && [ -d "$T/state/agents/stray-1" ] || fail "--dry-run removed something"
+
+orch clean agents --days 3 >"$T/clean.out" 2>&1 || fail "clean agents: $(cat "$T/clean.out")"
+[ -d "$PLAIN" ] && fail "the finished task's folder is still there"
+[ -d "$T/state/agents/stray-1" ] && fail "the stray folder is still there"
+[ -d "$ASK/claude" ] || fail "the unfinished task's folder was removed"
+[ -d "$T/state/agents/fresh-1" ] || fail "the recent folder was removed"
+
+rc=0
+orch clean agents >"$T/nodays.out" 2>&1 || rc=$?
+check_eq "$rc" 2 "exit code without --days"
+check "its message" grep -q "clean agents: --days N is needed" "$T/nodays.out"
+rc=0
+orch clean agents --days 0 >"$T/zero.out" 2>&1 || rc=$?
+check_eq "$rc" 2 "exit code of --days 0"
+check "its message" grep -q "whole number of days, 1 or more, got '0'" "$T/zero.out"
+finish

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# A pause of a running inbox shows: the session is paused (status says so,
+# with the reason) and the notice is sent once; a file dropped meanwhile is
+# queued but does not start; a resume sets it running and the file runs.
+source "$(dirname "$0")/lib.bash"
+source "$(dirname "$0")/inbox.bash"
+
+watch_start --max-concurrent 2
+inbox_task "$ORCH_TASKS_DIR/first.task.md" first high "First [key:first]"
+wait_for done_with first
+
+orch pause --by tester >"$T/pause.out" 2>&1 || fail "pause: $(cat "$T/pause.out")"
+paused_once() { [ "$(ev_count session_paused)" -ge 1 ]; }
+wait_for paused_once
+expect_eq "$(sj "s['status']")" paused "the inbox session's status after a pause"
+expect_eq "$(sj "'tester' in (s.get('pause_reason') or '')")" true "the pause's reason on the session"
+inbox_task "$ORCH_TASKS_DIR/held.task.md" held medium "Held [key:held]"
+wait_for ev_has parsed held
+expect_eq "$(starts held)" 0 "runs of a file dropped while paused"
+expect_eq "$(ev_count session_paused)" 1 "session_paused events (said once)"
+
+orch resume >"$T/resume.out" 2>&1 || fail "resume: $(cat "$T/resume.out")"
+WAIT_TIMEOUT=120 wait_for done_with held
+expect_eq "$(starts held)" 1 "runs of the held file after the resume"
+expect_eq "$(sj "s['status']")" running "the inbox session's status after the resume"
+expect_eq "$(ev_count session_resumed)" 1 "session_resumed events"
+watch_stop
+note "ok"
