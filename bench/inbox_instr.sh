@@ -6,9 +6,10 @@
 # counters are zeroed, a burst of N `.task.md` files (bench/inbox_writer.py,
 # the same files as inbox.sh's) is dropped in, and the counters are dumped
 # when the last artifact is there (names uncompressed: the dump is read
-# alone). Against it, `daily.lua --max-concurrent 8` over the same N tasks from one JSON list under callgrind (its whole run,
-# start-up included). Prints instructions per task of both, their ratio,
-# and the inbox's largest inclusive costs among the host's bindings.
+# alone). Against it, `daily.lua --max-concurrent 8` over the same N tasks
+# from one JSON list under callgrind (its whole run, start-up included).
+# Prints instructions per task of both, their ratio, and the inbox's largest
+# inclusive costs among the host's bindings.
 # Knobs (environment): BENCH_INSTR_TASKS (200), BENCH_JOBS (8), plus
 # bench/common.sh's. Needs valgrind (callgrind_control). Exit 0 when it ran.
 set -uo pipefail

@@ -94,7 +94,7 @@ while true do
     if not qt then break end
     I:start(R, qt)
   end
-  I:save_queue()
+  I:save_queue_soon()  -- the started tasks' own saves carry the queue's length
   if orch.interrupted() and R.pool.n == 0 then break end
   local gate = not orch.interrupted() and limits.closed()
   R:sleep(gate and math.max(0.05, gate - orch.now()) or 86400)

@@ -41,14 +41,27 @@ function M.new(s, q)
 end
 
 -- the queue's length on the session row (what `status` shows), saved when
--- it changed since the last save that carried it (a new task's row carries
--- it: I:track)
+-- the row as last saved (S.save's s._row) has another: a new task's row
+-- carries it (I:track sets it first)
 function I:save_queue()
   local n = self.q:size()
-  if self.s.queued ~= n then
-    self.s.queued = n
-    S.save(self.s)
-  end
+  self.s.queued = n
+  local saved = self.s._row
+  if not (saved and saved.queued == n) then S.save(self.s) end
+end
+
+-- the same once the tasks started in this turn of the main loop ran to their
+-- first wait: their start saves the row (running, or why not) and carries the
+-- length, so most turns need no save of their own; a task that did not save
+-- leaves it to this one (a task of its own, run after theirs on the loop)
+function I:save_queue_soon()
+  local saved = self.s._row
+  self.s.queued = self.q:size()
+  if self.soon or (saved and saved.queued == self.s.queued) then return end
+  self.soon = orch.spawn(function()
+    self.soon = nil
+    if not self.s._closed then self:save_queue() end  -- a closed one says queued 0 (M.close)
+  end)
 end
 
 -- what a rewritten file changes on its queued task
@@ -288,6 +301,7 @@ end
 -- unfinished tasks cancelled (their files stay in the folder: the next start
 -- runs them)
 function M.close(s, why)
+  s._closed = true
   for _, t in ipairs(s.tasks or {}) do
     if not S.FINISHED[t.status] then
       S.set_task(s, t, { status = "cancelled", completed_at = orch.now(),

@@ -243,7 +243,8 @@ function M.load_summary(id)
   return s
 end
 
--- the session row without its tasks, with the model's summary when there is one
+-- the session row without its tasks, with the model's summary when there is
+-- one; s._row keeps the row as saved
 function M.save(s)
   local row = {}
   for k, v in pairs(s) do
@@ -251,6 +252,7 @@ function M.save(s)
   end
   row.summary = s._counts and summary(s) or nil
   orch.save_session(row)
+  s._row = row  -- as last saved (a caller may skip a save that would change nothing it keeps)
 end
 
 function M.set_status(s, status, fields, event)
