@@ -18,6 +18,7 @@ watch_start
 cp "$T/once.copy" "$T/once.tmp" && mv "$T/once.tmp" "$ORCH_TASKS_DIR/once.task.md"
 wait_for [ ! -f "$ORCH_TASKS_DIR/once.task.md" ]
 expect_eq "$(starts once)" 1 "runs of a file processed before"
+wait_for grep -q "once.task.md: task once with this content was processed already: moved to .*, not run" "$WATCH_OUT"
 note "a processed file is not run again ok"
 
 # kill -9 while its agent runs: the next start runs it again

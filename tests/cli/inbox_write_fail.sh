@@ -49,8 +49,9 @@ Work in a folder that does not exist [key:where]
 EOF
 mv "$T/where.tmp" "$ORCH_TASKS_DIR/where.task.md"
 WAIT_TIMEOUT=120 wait_for failed where
-grep -q "no-such-project" "$ORCH_TASKS_DIR/failed/where.task.md.reason" \
-    || fail "the reason does not name the folder: $(cat "$ORCH_TASKS_DIR/failed/where.task.md.reason")"
+grep -q "failed: cwd: /no-such-project: no folder no-such-project under CLAUDE_BASE_CWD" \
+    "$ORCH_TASKS_DIR/failed/where.task.md.reason" \
+    || fail "the reason does not name the folder as written: $(cat "$ORCH_TASKS_DIR/failed/where.task.md.reason")"
 expect_eq "$(starts where)" 0 "runs of a task whose folder is refused"
 watch_stop
 note "ok"

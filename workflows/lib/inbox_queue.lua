@@ -121,8 +121,9 @@ end
 function Q:duplicate(name, t, of)
   local dest = files.archive(self.dir, name, "processed", nil, self.made, self.log)
   if dest then
-    self.log("info", string.format("inbox: %s: task %s with this content %s: moved to %s",
-      self:path(name), tostring(t.id), of, dest))
+    -- said on the terminal: whoever dropped it again expected a run
+    self.log("warn", string.format("inbox: %s: task %s with this content %s: moved to %s, not run (edit it to "
+      .. "run it again)", self:path(name), tostring(t.id), of, dest))
     self.emit("task_archived", { session = self.session, task = t.id, status = "duplicate", file = name, to = dest })
   end
   return nil, "duplicate"

@@ -159,7 +159,7 @@ end
 local function workdir(t)
   local dir, err = inbox_where.resolve(orch.config, "in " .. t.inbox.cwd)
   if dir then return dir end
-  return nil, "cwd: " .. (err and (err.message or tostring(err))
+  return nil, "cwd: " .. (err and (tostring(err.message or err):gsub("^in ", ""))  -- the field as written
     or (t.inbox.cwd .. ": give /project-name (a folder under CLAUDE_BASE_CWD) or an absolute path"))
 end
 
