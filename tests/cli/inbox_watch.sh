@@ -39,6 +39,10 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 touched = json.dumps(r)
 assert "fake-" in touched, touched
+# the token counts by kind, from claude's usage (summed over the task's runs)
+tk = r["tokens"]
+assert isinstance(tk["input"], int) and isinstance(tk["output"], int) and tk["input"] + tk["output"] > 0, tk
+assert tk["input"] + tk["output"] + (tk["cache_read"] or 0) + (tk["cache_creation"] or 0) == tk["total"], tk
 EOF
 for e in task_received parsed claude_started claude_finished summarized validated artifacts_written task_archived; do
     [ "$(ev "any(e['event'] == '$e' and (e.get('task') == 'drop' or 'drop' in str(e.get('file'))) for e in ev)")" = true ] \

@@ -119,7 +119,8 @@ local function run_once(R, t, w, prompt, resume_id, try)
   -- this run's cost, on the task at once: a host killed later neither loses it
   -- nor counts it again (the restarted task adds its own runs)
   w.cost, w.tokens = w.cost + (tonumber(r.cost_usd) or 0), w.tokens + S.tokens(r.tokens)
-  S.set_task(s, t, { cost_usd = w.cost, tokens = w.tokens })
+  w.usage = S.add_usage(w.usage, r.usage)
+  S.set_task(s, t, { cost_usd = w.cost, tokens = w.tokens, usage = w.usage })
   R:check_budget()
   r.rate_limit = seen.rate_limit
   if r.stalled then

@@ -188,6 +188,7 @@ function M.execute(R, t, w)
   end
   -- runs stopped earlier (a pause, a host that died) already count
   w.cost, w.tokens = tonumber(t.cost_usd) or 0, S.tokens(t.tokens)
+  w.usage = type(t.usage) == "table" and t.usage or nil
   local r, log = runs(R, t, w)
   if not r then return log end
   local fields = { completed_at = orch.now(), cost_usd = w.cost, tokens = w.tokens, output_log = log,

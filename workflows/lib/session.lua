@@ -64,6 +64,19 @@ function M.tokens(v)
   return sum
 end
 
+-- add_usage(a, b) -> a + b field by field, over the four token counts of
+-- claude's usage (a: nil or an earlier sum; b: a run's usage, nil when it
+-- gave none: a is returned). A task's `usage` (lib/artifacts' tokens parts).
+M.USAGE_FIELDS = { "input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens" }
+function M.add_usage(a, b)
+  if type(b) ~= "table" then return a end
+  local out = {}
+  for _, k in ipairs(M.USAGE_FIELDS) do
+    out[k] = (type(a) == "table" and tonumber(a[k]) or 0) + (tonumber(b[k]) or 0)
+  end
+  return out
+end
+
 -- cost_units(usd) -> whole nano-dollars. Sums of these are exact in a double (up
 -- to millions of dollars), where sums of the dollar floats drift with the order.
 local function cost_units(v) return math.floor((tonumber(v) or 0) * 1e9 + 0.5) end
