@@ -20,7 +20,7 @@ M.SESSIONS_MAX = 100000  -- sessions looked at for unfinished tasks
 local format = string.format
 
 local function mb(bytes) return format("%.1f MB", (bytes or 0) / 1048576) end
-local function plural(n, one, many) return format("%d %s", n, n == 1 and one or (many or one .. "s")) end
+local plural = require("lib.format").plural
 
 -- the folders of every task not finished, of the sessions not completed ->
 -- path -> "task T of session S (status)"

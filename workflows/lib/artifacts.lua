@@ -236,7 +236,8 @@ function M.write(cfg, t, info)
   local r, rerr = M.result(t, info, spath)
   if not r then return nil, rerr end
   local pair = { spath, rpath }
-  local ok, err = orch.write_file(spath, summary_text(r, type(info.summary) == "table" and info.summary or {}), OFF_LOOP)
+  local sum = type(info.summary) == "table" and info.summary or {}
+  local ok, err = orch.write_file(spath, summary_text(r, sum), OFF_LOOP)
   if not ok then return fail(pair, spath, err) end
   ok, err = orch.write_file(rpath, orch.json.encode(r, { pretty = true }) .. "\n", OFF_LOOP)
   if not ok then return fail(pair, rpath, err) end

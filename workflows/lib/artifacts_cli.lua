@@ -24,7 +24,7 @@ M.DAY = 86400
 
 local format, concat = string.format, table.concat
 
-local function plural(n, one, many) return format("%d %s", n, n == 1 and one or (many or one .. "s")) end
+local plural = require("lib.format").plural
 
 function M.validate(req)
   local path = req.path or orch.config.paths.results_dir

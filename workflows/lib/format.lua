@@ -81,6 +81,10 @@ function M.bar(done, total, width) -- "▓▓▓░░░░░░░"
   return string.rep("▓", full) .. string.rep("░", w - full)
 end
 
+-- plural(n, one [, many]) -> "1 file", "3 files" (many: the plural when it
+-- is not one .. "s")
+function M.plural(n, one, many) return format("%d %s", n, n == 1 and one or (many or one .. "s")) end
+
 function M.money(x) return type(x) == "number" and format(x >= 1 and "$%.2f" or "$%.4f", x) or nil end
 
 function M.thousands(n) -- 123456 -> "123,456"
@@ -267,7 +271,7 @@ end
 -- the inbox paused (inbox.lua): by a command, or by a Lua error in the
 -- workflow while a task ran, which a resume in the same process would meet
 -- again (the workflow's modules stay loaded): a restart reads them anew
-function M.inbox_paused(s, why)
+function M.inbox_paused(_, why)
   local workflow_error = tostring(why):find("^workflow error") ~= nil
   return blocks("⏸️ Inbox Paused", tostring(why),
     workflow_error and "Fix the workflow, then restart the inbox (orch-host watch, or the server): "

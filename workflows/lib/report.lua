@@ -15,7 +15,8 @@ local M = {}
 
 local format, concat = string.format, table.concat
 local line, cell, code, list = RT.line, RT.cell, RT.code, RT.list
-local secs_of, money, plural, changes_text, where = RT.secs_of, RT.money, RT.plural, RT.changes_text, RT.where
+local secs_of, money, changes_text, where = RT.secs_of, RT.money, RT.changes_text, RT.where
+local plural = fmt.plural
 
 -- the report's day: YYYY-MM-DD of the session's start (the file name's)
 function M.day(s, now) return os.date("%Y-%m-%d", math.floor(tonumber(s.started_at) or now or orch.now())) end

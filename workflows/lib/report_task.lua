@@ -47,7 +47,7 @@ local function secs_of(t)
   return a and b and math.max(0, b - a) or nil
 end
 local function money(x) return fmt.money(tonumber(x) or 0) end
-local function plural(n, word) return format("%d %s%s", n, word, n == 1 and "" or "s") end
+local plural = fmt.plural
 
 -- the files of t.changes: n, added, removed
 local function change_totals(t)
@@ -201,7 +201,7 @@ local function details(t, add)
   if t.result then add("") add(fmt.truncate(tostring(t.result), M.RESULT_CHARS)) end
 end
 
-M.line, M.cell, M.code, M.list, M.secs_of, M.money, M.plural = line, cell, code, list, secs_of, money, plural
+M.line, M.cell, M.code, M.list, M.secs_of, M.money = line, cell, code, list, secs_of, money
 M.changes_text, M.where, M.details = changes_text, where, details
 
 return M

@@ -143,7 +143,8 @@ end
 -- the tool calls blocked for task t since ts
 function M.blocks(s, t, ts, refused)
   local out, seen = {}, {}
-  for _, e in ipairs(orch.recent_events({ session = s.id, task = t.id, event = "tool_blocked", limit = M.EVENTS_MAX })) do
+  local evs = orch.recent_events({ session = s.id, task = t.id, event = "tool_blocked", limit = M.EVENTS_MAX })
+  for _, e in ipairs(evs) do
     if e.event == "tool_blocked" and (tonumber(e.ts) or 0) >= ts then
       out[#out + 1] = { tool = e.tool, reason = e.reason, ts = e.ts }
       if e.tool_use_id then seen[e.tool_use_id] = true end
