@@ -56,6 +56,7 @@ public:
         ++n_;
     }
     void put(std::string_view t) {
+        if (t.empty()) return;  // an empty view's data() may be null: no memcpy of it
         if (t.size() > k_piece) {
             flush();
             sink_(t);
