@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Each task's agent runs with its own agent folder (lib/agent_env): a
-# CLAUDE_CONFIG_DIR whose .claude.json trusts the task's worktree, and a
-# --settings file whose PreToolUse hook is this orch-host's `hook
-# pre-tool-use`. Two tasks at once get two folders, stored on the tasks
-# (agent_dir); a task's resumed run (after its question) uses the same one,
-# since claude keeps its sessions in the config dir. The stand-in claude
-# logs its arguments.
+# CLAUDE_CONFIG_DIR whose .claude.json trusts the task's worktree; every agent
+# is given the one --settings file beside the state database, whose
+# PreToolUse hook is this orch-host's `hook pre-tool-use`. Two tasks at once
+# get two folders, stored on the tasks (agent_dir); a task's resumed run
+# (after its question) uses the same one, since claude keeps its sessions in
+# the config dir. The stand-in claude logs its arguments, and names its
+# config dir in its init line.
 source "$(dirname "$0")/lib.bash"
 
 export FAKE_CLAUDE_ARGS_LOG=$T/args.log
@@ -38,19 +39,24 @@ assert all(d.startswith(state + "/agents/") for d in dirs.values()), dirs
 def settings(run): return run[run.index("--settings") + 1]
 assert len(runs) == 3, f"{len(runs)} runs, want 3 (ask, plain, ask resumed)"
 used = sorted(settings(r) for r in runs)
-want = sorted([dirs["ask"] + "/settings.json"] * 2 + [dirs["plain"] + "/settings.json"])
-assert used == want, (used, want)
+# the hook settings: one file beside the state database, the same for every run
+assert used == [state + "/agent-settings.json"] * 3, used
 resumed = [r for r in runs if "--resume" in r]
-assert len(resumed) == 1 and settings(resumed[0]) == dirs["ask"] + "/settings.json", resumed
+assert len(resumed) == 1, resumed
+# each run's config dir is its task's (the stand-in's init line names it):
+# the asking task's two runs both in its own
+import glob
+for tid, want_runs in (("ask", 2), ("plain", 1)):
+    text = "".join(open(p, encoding="utf-8").read() for p in glob.glob(f"{state}/../logs/task-*-{tid}-output*.log"))
+    assert text.count(dirs[tid] + "/claude/projects/") == want_runs, (tid, text.count(dirs[tid] + "/claude/projects/"))
 for t in s["tasks"]:
     cj = json.load(open(t["agent_dir"] + "/claude/.claude.json"))
     assert cj["hasCompletedOnboarding"] is True
     assert cj["projects"][t["workspace"]["path"]]["hasTrustDialogAccepted"] is True, cj["projects"]
 PY
 # the hook command the settings name blocks a forbidden call
-DIR=$(sj "s['tasks'][1]['agent_dir']")
 HOOK=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["hooks"]["PreToolUse"][0]["hooks"][0]["command"])' \
-  "$DIR/settings.json")
+  "$T/state/agent-settings.json")
 rc=0
 echo '{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"git push"}}' | sh -c "$HOOK" \
   2>"$T/hook.err" || rc=$?

@@ -43,8 +43,11 @@ describe("the hook settings", function()
     local dir = tmpdir()
     local a = run_for("t1", tmpdir(), dir)
     eq(a.extra_args[#a.extra_args - 1], "--settings")
-    eq(a.extra_args[#a.extra_args], dir .. "/settings.json")
-    local st = orch.json.decode(orch.read_file(dir .. "/settings.json"))
+    local path = agent_env.state_dir() .. "/agent-settings.json"  -- one for every agent
+    eq(a.extra_args[#a.extra_args], path)
+    eq(run_for("t2", tmpdir(), tmpdir()).extra_args[#a.extra_args], path)
+    eq(orch.file_info(dir .. "/settings.json"), nil)
+    local st = orch.json.decode(orch.read_file(path))
     local cmd = st.hooks.PreToolUse[1].hooks[1].command
     ok(cmd:find(agent_env.quote(orch.executable), 1, true) == 1, cmd)
     eq(cmd:sub(-18), " hook pre-tool-use")

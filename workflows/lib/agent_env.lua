@@ -8,10 +8,10 @@
 --                    onboarding or trust prompt can stop a headless run; no
 --                    credentials are written: claude takes them from the
 --                    environment (ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN)
---   settings.json    given with --settings: a PreToolUse hook that asks
+-- and in <state dir>/, shared by all agents:
+--   agent-settings.json  given with --settings: a PreToolUse hook that asks
 --                    `orch-host hook pre-tool-use` (lib/hook_cli, lib/safety)
 --                    about every tool call before it runs
--- and <state dir>/agent-git-hooks/, shared by all agents:
 --   agent-git-hooks/ core.hooksPath of the agent's git (GIT_CONFIG_COUNT in
 --                    its environment only): pre-commit, commit-msg, pre-push
 --                    and reference-transaction refuse, so no commit, branch,
@@ -148,17 +148,31 @@ function M.git_hooks()
   return dir
 end
 
+-- the hook settings, the same text for every agent of this host (M.settings
+-- takes no task): one file beside the state database, written once per
+-- process, again when it differs (another host, config or project since).
+-- One file, not one per agent folder: two fewer files made a task, and on a
+-- long run the kernel's cost of each new file grows (bench/FINDINGS.md).
+local settings_done
+function M.settings_file()
+  local path = M.state_dir() .. "/agent-settings.json"
+  if settings_done ~= path then
+    write(path, orch.json.encode(M.settings(), { pretty = true }) .. "\n")
+    settings_done = path
+  end
+  return path
+end
+
 -- prepare(dir, cwd) -> {dir=, config_dir=, settings=, hooks_dir=}: the files,
 -- written where they are missing or differ (a config or host moved since
 -- the last run is followed; claude's own changes to .claude.json are kept)
 function M.prepare(dir, cwd)
-  local a = { dir = dir, config_dir = dir .. "/claude", settings = dir .. "/settings.json",
+  local a = { dir = dir, config_dir = dir .. "/claude", settings = M.settings_file(),
               hooks_dir = M.git_hooks() }
   local json_path = a.config_dir .. "/.claude.json"
   if not orch.file_info(json_path) then
     write(json_path, orch.json.encode(M.claude_json(cwd), { pretty = true }) .. "\n")
   end
-  write(a.settings, orch.json.encode(M.settings(), { pretty = true }) .. "\n")
   return a
 end
 
