@@ -219,14 +219,20 @@ function I:artifacts(t, v)
   return sum, nil, paths
 end
 
+-- a task's error once its artifacts could not be written (werr): a task that
+-- failed keeps its own reason first
+local function with_write_error(status, err, werr)
+  return (status == "failed" and err) and (tostring(err) .. "; " .. werr) or werr
+end
+
 -- The runner's last word on a run's end (lib/run_task): the summary and the
 -- artifacts before the task is reported; one not written fails it.
 -- -> { summary =, error = } for its notice
 function I:finishing(t, fields)
   if not S.FINISHED[fields.status] then return nil end
   local sum, werr, paths = self:artifacts(t, view(t, fields))
-  if werr then  -- failed (one that failed keeps its own reason first); its summary is not said
-    fields.error = (fields.status == "failed" and fields.error) and (fields.error .. "; " .. werr) or werr
+  if werr then  -- failed; its summary is not said
+    fields.error = with_write_error(fields.status, fields.error, werr)
     fields.status = "failed"
     return { error = fields.error }
   end
@@ -244,9 +250,8 @@ function I:settle(t)
   if S.FINISHED[t.status] then
     if not t.result_file and not tostring(t.error or ""):find("artifacts not written", 1, true) then
       local _, werr, paths = self:artifacts(t, t)
-      if werr then  -- a failed task keeps its own reason first
-        S.set_task(s, t, { status = "failed", error = t.status == "failed" and t.error and (t.error .. "; " .. werr)
-                           or werr })
+      if werr then
+        S.set_task(s, t, { status = "failed", error = with_write_error(t.status, t.error, werr) })
       else
         S.set_task(s, t, { result_file = paths.result, summary_file = paths.summary })
       end
