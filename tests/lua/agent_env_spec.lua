@@ -36,6 +36,17 @@ describe("the config dir", function()
     eq(j.projects[cwd].hasTrustDialogAccepted, true)
     eq(orch.file_info(dir .. "/claude/.credentials.json"), nil)
   end)
+  it("keeps claude's own .claude.json on a later run, and writes one found empty again", function()
+    local dir, cwd = tmpdir(), tmpdir()
+    run_for("t1", cwd, dir)
+    local path = dir .. "/claude/.claude.json"
+    orch.write_file(path, '{"claude": "changed it"}\n')
+    run_for("t1", cwd, dir)
+    eq(orch.read_file(path), '{"claude": "changed it"}\n')
+    orch.write_file(path, "")  -- the machine crashed after the folder was made
+    run_for("t1", cwd, dir)
+    eq(orch.json.decode(orch.read_file(path)).projects[cwd].hasTrustDialogAccepted, true)
+  end)
 end)
 
 describe("the hook settings", function()
