@@ -2,12 +2,13 @@
 -- Each task gets its own folder <state dir>/agents/<session>-<task>/ (never
 -- shared by agents running at once; a task's later runs, its retries and its
 -- --resume after a question, use the same one: claude keeps its sessions in
--- the config dir, so a resume from another would not find its conversation):
---   claude/          CLAUDE_CONFIG_DIR, with a .claude.json that marks
---                    onboarding done and the worktree trusted, so no first-run,
---                    onboarding or trust prompt can stop a headless run; no
---                    credentials are written: claude takes them from the
---                    environment (ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN)
+-- the config dir, so a resume from another would not find its conversation).
+-- It is the agent's CLAUDE_CONFIG_DIR, with a .claude.json that marks
+-- onboarding done and the worktree trusted, so no first-run, onboarding or
+-- trust prompt can stop a headless run; no credentials are written: claude
+-- takes them from the environment (ANTHROPIC_API_KEY or
+-- CLAUDE_CODE_OAUTH_TOKEN). (An older host's folder has the config dir one
+-- level down, in claude/, which claude itself never makes: kept as it is.)
 -- and in <state dir>/, shared by all agents:
 --   agent-settings.json  given with --settings: a PreToolUse hook that asks
 --                    `orch-host hook pre-tool-use` (lib/hook_cli, lib/safety)
@@ -171,13 +172,17 @@ end
 -- renamed over it, no fsync: it replaces nothing, and each new file costs the
 -- kernel more on a long run); one found empty (the machine crashed after it
 -- was made) is written again, atomically.
+-- One new folder a task, not two (bench/FINDINGS.md).
 local NEW = { new = true }
 function M.prepare(dir, cwd)
-  local a = { dir = dir, config_dir = dir .. "/claude", settings = M.settings_file(),
-              hooks_dir = M.git_hooks() }
+  local a = { dir = dir, config_dir = dir, settings = M.settings_file(), hooks_dir = M.git_hooks() }
+  local okd, made = orch.make_dir(dir)
+  if not okd then error("agent environment: cannot make " .. dir .. ": " .. tostring(made), 0) end
+  if not made then  -- an earlier run's: an older host's has its config dir in claude/
+    local old = orch.file_info(dir .. "/claude")
+    if old and old.type == "dir" then a.config_dir = dir .. "/claude" end
+  end
   local json_path = a.config_dir .. "/.claude.json"
-  local okd, made = orch.make_dir(a.config_dir)
-  if not okd then error("agent environment: cannot make " .. a.config_dir .. ": " .. tostring(made), 0) end
   local info = not made and orch.file_info(json_path)
   if made or not info or info.size == 0 then
     local text = orch.json.encode(M.claude_json(cwd), { pretty = true }) .. "\n"
