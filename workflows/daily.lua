@@ -113,17 +113,13 @@ local function settle(t)
   end
 end
 
--- a task that never started, skipped: `by` (cancel) or why (the budget)
-local function skip_unstarted(t, fields, event_fields)
-  fields.status, fields.completed_at = "skipped", orch.now()
-  S.set_task(s, t, fields, "task_finished", event_fields)
-  settle(t)
-end
-
--- a skip or cancel of a task of the graph that has not started (lib/runner's commands)
+-- a skip or cancel of a task of the graph that has not started (lib/runner's
+-- commands): skipped (lib/session's one rule, the inbox's too)
 local function skip_queued(t, by)
   if not g or S.FINISHED[t.status] then return false end
-  skip_unstarted(t, { skipped_by = by }, { reason = "cancelled" })
+  local f = S.skipped_before_start(by)
+  S.set_task(s, t, f, "task_finished", { reason = f.error })
+  settle(t)
   return true
 end
 

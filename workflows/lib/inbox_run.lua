@@ -274,19 +274,18 @@ end
 function I:skip_queued(t, by)
   local qt = t and self.origin[t.id]
   if not qt or S.FINISHED[t.status] then return false end
-  local name, why = file_name(qt), "cancelled by " .. tostring(by) .. " before it ran"
+  local name, f = file_name(qt), S.skipped_before_start(by)  -- skipped, as a day's (lib/session)
   for i, h in ipairs(self.held) do
     if h == t then table.remove(self.held, i) break end
   end
   if self.queued[name] == t then
     self.q:gone(name)
-    self:drop(name, "cancelled", why, { skipped_by = by })
+    self:drop(name, f.status, f.error, { skipped_by = f.skipped_by })
   else
-    S.set_task(self.s, t, { status = "cancelled", error = why, skipped_by = by, completed_at = orch.now() },
-      "task_finished", { reason = why })
+    S.set_task(self.s, t, f, "task_finished", { reason = f.error })
     self.origin[t.id] = nil
   end
-  self.q:finished(qt, "cancelled", why)
+  self.q:finished(qt, f.status, f.error)
   self:save_queue()
   return true
 end

@@ -16,6 +16,17 @@ M.STATUSES = { "pending", "running", "waiting_approval", "waiting_answer", "wait
 M.FINISHED = { completed = true, needs_review = true, failed = true, skipped = true, cancelled = true, blocked = true }
 M.ACTIVE_ORDER = { "running", "waiting_approval", "waiting_answer", "waiting_limit", "paused" }
 M.ACTIVE = { running = true, waiting_approval = true, waiting_answer = true, waiting_limit = true, paused = true }
+-- skipped_before_start(by) -> the fields of a task a person stopped before it
+-- started (skip --task ID, cancel ID, Telegram /skip ID and /cancel ID, which
+-- lib/control words "Skipping task ID"): skipped, in a day and in the inbox
+-- alike. cancelled is the host's own: an inbox file deleted or rewritten while
+-- queued, an inbox that stops.
+function M.skipped_before_start(by)
+  by = tostring(by)
+  return { status = "skipped", error = "skipped by " .. by .. " before it ran", skipped_by = by,
+           completed_at = orch.now() }
+end
+
 -- Session statuses a host works on (a paused or completed session has none).
 M.SESSION_ACTIVE = { running = true, waiting_approval = true }
 
