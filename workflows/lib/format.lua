@@ -197,8 +197,12 @@ function M.task_failed(s, t, r)
   local err = r.error or r.result or (not r.timed_out and "no details") or nil
   local detail = err and ("Error: " .. excerpt(err)) or ""
   if r.exit_code then detail = detail .. (err and "\n" or "") .. "Exit code: " .. tostring(r.exit_code) end
+  -- what applies to a task that has ended (skip does not): its logs and
+  -- events, and a pause of the tasks still to come
+  local c = counts(s, t, "failed")
   return blocks(task_block(s, t, head, tail), detail, r.summary and ("📄 " .. excerpt(r.summary)),
-    stats(t, r), progress(counts(s, t, "failed")), "/logs for details, /skip to skip it, /pause to pause")
+    stats(t, r), progress(c), format("/logs for details, /progress %s for its events", tostring(t.id))
+      .. (c.done < c.total and ", /pause to pause the rest" or ""))
 end
 
 -- a failed run that goes again (orchestrator.retry_failed); r = {error=, attempt=, of=}
