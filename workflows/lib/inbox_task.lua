@@ -194,8 +194,9 @@ function M.load(path, opts)
   opts = opts or {}
   local info, err = orch.file_info(path)
   if not info then return nil, errors.new(err.code or "io", tostring(err), { file = path, stage = "read" }) end
-  if info.type ~= "file" then
-    return nil, errors.new("not_a_file", path .. ": not a regular file (" .. info.type .. ")", { file = path })
+  if info.type ~= "file" then  -- orch.read_file words what it is ("not a regular file: a FIFO"), reading nothing
+    local _, what = orch.read_file(path, 0)
+    return nil, errors.new("not_a_file", what and tostring(what) or (path .. ": not a regular file"), { file = path })
   end
   if opts.root then
     local root, rerr = orch.file_info(opts.root)
