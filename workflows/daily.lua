@@ -36,6 +36,7 @@ local function open_session()
     local s = assert(S.load(args.session))
     -- the flags the session was started with, unless this resume gives one
     if args.auto_approve == nil then args.auto_approve = s.auto_approve == true end
+    S.stop_unrecorded(s, tonumber(s.updated_at) or orch.now())  -- a task's time counts to its stop
     local f = S.resumed_fields(s, orch.now())
     f.pid, f.auto_approve, f.no_input = orch.pid, args.auto_approve == true, args.no_input == true
     S.set_status(s, "running", f, "session_resumed")

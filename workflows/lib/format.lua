@@ -129,7 +129,7 @@ local function progress(c) return format("📊 Progress: %d/%d (%d%%)", c.done, 
 local function stats(t, r)
   local parts = {}
   local secs = r.duration_ms and r.duration_ms / 1000
-    or (t.started_at and t.completed_at and t.completed_at - t.started_at)
+    or (t.completed_at and S.task_time(t))
   if secs then parts[#parts + 1] = "⏱ " .. M.duration(secs) end
   local cost = M.money(r.cost_usd or t.cost_usd)
   if cost then parts[#parts + 1] = "💰 " .. cost end

@@ -51,6 +51,42 @@ function M.resumed_fields(s, now)
   return { resumed_at = now, stopped_s = (tonumber(s.stopped_s) or 0) + math.max(0, now - since) }
 end
 
+-- A task's time is the sum of its runs: started_at to completed_at, plus
+-- spent_s, the runs before the last, each stopped short (a pause, Ctrl-C, a
+-- permanent error, its host gone) and counted to its stopped_at. The time it
+-- stood stopped is not counted, as for the session's runtime.
+-- task_time(t [, now]) -> seconds | nil (it never ran); the run in hand, not
+-- stopped, counts to now when given, else not at all.
+function M.task_time(t, now)
+  local spent, a = tonumber(t.spent_s) or 0, tonumber(t.started_at)
+  if not a or a <= 0 then return spent > 0 and spent or nil end
+  local b = tonumber(t.completed_at)
+  if not b or b <= 0 then
+    local stop = tonumber(t.stopped_at)
+    b = (stop and stop >= a) and stop or now
+  end
+  return spent + (b and math.max(0, b - a) or 0)
+end
+
+-- started_fields(t, now) -> the fields of task t as a run of it starts now:
+-- running, started_at, and spent_s its time so far (task_time)
+function M.started_fields(t, now)
+  return { status = "running", started_at = now, spent_s = M.task_time(t) or orch.json.null,
+           stopped_at = orch.json.null }
+end
+
+-- stop_unrecorded(s, at): the tasks of s whose run stopped with no stopped_at
+-- (the host killed, a workflow error) stopped `at` (the session's last update
+-- before it resumes: where resumed_fields counts its stop from)
+function M.stop_unrecorded(s, at)
+  for _, t in ipairs(s.tasks or {}) do
+    local a, stop = tonumber(t.started_at), tonumber(t.stopped_at)
+    if a and a > 0 and not M.FINISHED[t.status] and not (stop and stop >= a) then
+      M.set_task(s, t, { stopped_at = math.max(a, at) })
+    end
+  end
+end
+
 -- waits_while_down(p) -> whether pending approval p still waits while no host
 -- runs its session: a decision on an approval, or the answer to an agent's
 -- question, is kept, and the session applies it when it resumes and asks the
