@@ -59,12 +59,12 @@ describe("session model", function()
     local s = session(3)
     local saved = {}
     local update_task = orch.update_task
-    orch.update_task = function(_, id, fields) saved[id] = fields end
+    rawset(orch, "update_task", function(_, id, fields) saved[id] = fields end)
     s.tasks[1].status, s.tasks[1].started_at, s.tasks[1].completed_at = "completed", 100, 120
     s.tasks[2].status, s.tasks[2].started_at = "running", 130
     s.tasks[3].status, s.tasks[3].started_at, s.tasks[3].stopped_at = "paused", 140, 150
     local ok_, err = pcall(S.stop_unrecorded, s, 170)
-    orch.update_task = update_task
+    rawset(orch, "update_task", update_task)
     assert(ok_, err)
     eq(saved, { ["2"] = { stopped_at = 170 } })
     eq(S.task_time(s.tasks[2], 999), 40)
