@@ -55,13 +55,15 @@ for r in $(seq "$DRUNS"); do
   DB+=("$(( (t1 - t0) / 1000 ))")
   t0=$(ns); host_dag "dag-host-$r" "$WORK/dag.json" "$N"; t1=$(ns)
   DH+=("$(( (t1 - t0) / 1000 ))")
-  echo "dag run $r ($N tasks, $JOBS at a time): host ${DH[-1]} us (own CPU $(awk '{ print $12 }' "$WORK/rss-dag-host-$r") s," \
+  echo "dag run $r ($N tasks, $JOBS at a time): host ${DH[-1]} us (own CPU $(awk '{ print $12 " s: user " $14 ", sys " $16 ", " $18 " page faults" }' "$WORK/rss-dag-host-$r")," \
     "peak RSS $(awk '{ print $2 }' "$WORK/rss-dag-host-$r") KB) | bare DAG runner ${DG[-1]} us | bare_spawn -j $JOBS, no dependencies, ${DB[-1]} us"
 done
 host_dag "dag-small" "$WORK/dag-small.json" "$SMALL"
 cpu_big=$(awk -v n="$N" '{ printf "%.4f", $12 * 1e3 / n }' "$WORK/rss-dag-host-1")
 cpu_small=$(awk -v n="$SMALL" '{ printf "%.4f", $12 * 1e3 / n }' "$WORK/rss-dag-small")
-echo "dag host own CPU per task: $cpu_small ms at $SMALL tasks, $cpu_big ms at $N tasks"
+echo "dag host own CPU per task: $cpu_small ms at $SMALL tasks, $cpu_big ms at $N tasks" \
+  "(user/sys $(awk -v n="$SMALL" '{ printf "%.3f/%.3f", $14 * 1e3 / n, $16 * 1e3 / n }' "$WORK/rss-dag-small")" \
+  "vs $(awk -v n="$N" '{ printf "%.3f/%.3f", $14 * 1e3 / n, $16 * 1e3 / n }' "$WORK/rss-dag-host-1") ms)"
 
 # `orch-host status --json` of the 10,000-task session against the same
 # command on the 2-task probe session (its start-up and fixed cost),

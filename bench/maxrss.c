@@ -11,7 +11,9 @@
  * seen as "own_hwm_kb" (a lower bound of the child's own peak, usually exact
  * since the peak is reached long before exit). "own_cpu_s" is the child's
  * own user+sys CPU, its reaped descendants excluded (utime and stime of
- * /proc/PID/stat, read while the exited child is still a zombie).
+ * /proc/PID/stat, read while the exited child is still a zombie), all its
+ * threads; "own_user_s", "own_sys_s" and "own_minflt" (page faults) the same
+ * split, after it on the line.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -48,7 +50,8 @@ int main(int argc, char **argv) {
 #else
     int pidfd = -1;
 #endif
-    double own_cpu = -1;
+    double own_cpu = -1, own_user = -1, own_sys = -1;
+    unsigned long own_minflt = 0;
     char stat_path[64];
     snprintf(stat_path, sizeof stat_path, "/proc/%d/stat", (int)pid);
     long tick = sysconf(_SC_CLK_TCK);
@@ -62,10 +65,14 @@ int main(int argc, char **argv) {
             char buf[1024];
             if (p && fgets(buf, sizeof buf, p)) {
                 char *q = strrchr(buf, ')');
-                unsigned long ut, stt;
+                unsigned long ut, stt, mf;
                 /* after ") ": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
-                if (q && sscanf(q + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &stt) == 2)
+                if (q && sscanf(q + 2, "%*c %*d %*d %*d %*d %*d %*u %lu %*u %*u %*u %lu %lu", &mf, &ut, &stt) == 3) {
                     own_cpu = (double)(ut + stt) / (double)tick;
+                    own_user = (double)ut / (double)tick;
+                    own_sys = (double)stt / (double)tick;
+                    own_minflt = mf;
+                }
             }
             if (p) fclose(p);
             if (wait4(pid, &st, 0, &ru) != pid) { perror("maxrss: wait4"); return 2; }
@@ -90,9 +97,11 @@ int main(int argc, char **argv) {
     clock_gettime(CLOCK_MONOTONIC, &t1);
     FILE *f = fopen(argv[1], "w");
     if (!f) { perror(argv[1]); return 2; }
-    fprintf(f, "maxrss_kb %ld own_hwm_kb %ld wall_s %.6f user_s %.3f sys_s %.3f own_cpu_s %.3f\n", ru.ru_maxrss, own_hwm,
+    fprintf(f, "maxrss_kb %ld own_hwm_kb %ld wall_s %.6f user_s %.3f sys_s %.3f own_cpu_s %.3f own_user_s %.3f "
+            "own_sys_s %.3f own_minflt %lu\n", ru.ru_maxrss, own_hwm,
             (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
-            ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6, ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, own_cpu);
+            ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6, ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, own_cpu,
+            own_user, own_sys, own_minflt);
     fclose(f);
     if (WIFEXITED(st)) return WEXITSTATUS(st);
     return 128 + WTERMSIG(st);

@@ -121,7 +121,7 @@ int cmd_doctor(const Args& a) {
                           "config dirs of their own, which hold no login"
                         : cred.c_str());
     printf("  %s %-22s %s\n", "ok  ", "agent config dirs",
-           (app.path_from_root(paths_dir(app)) + "/agents/<session>-<task>/claude (CLAUDE_CONFIG_DIR, one per task)")
+           (app.path_from_root(paths_dir(app)) + "/agents/<session>-<task> (CLAUDE_CONFIG_DIR, one per task)")
                .c_str());
 
     printf("\nLocal model (Ollama)\n");

@@ -43,17 +43,28 @@ int l_read_file(lua_State* L) {
     return 1;
 }
 
-// orch.write_file(path, text [, {off_loop=true}]) -> true | nil, err
+// orch.write_file(path, text [, {off_loop=true} | {new=true}]) -> true | nil, err
 //   (temp file + fsync + rename: never half-written). off_loop: the write runs
 //   on the host's writer thread (services/file_write.h) and the task waits for
 //   it [yields]; the loop goes on meanwhile. That wait is not cancellable
 //   (orch.cancel says false): the write is short, and it lands either way.
 //   Where the caller cannot wait (outside a task, inside orch.atomically) the
 //   write is made here, as without the option.
+//   new: a file that must not exist yet (err.code "exists" when it does),
+//   written in place (O_EXCL, no temp file, no fsync: one new inode, not a
+//   temp renamed over): for a file in a folder just made, which a later
+//   reader checks (an empty or missing one after the machine itself crashed)
 int l_write_file(lua_State* L) {
     std::string path = resolve(L, luaL_checkstring(L, 1));
     size_t len;
     const char* data = luaL_checklstring(L, 2, &len);
+    if (lua_istable(L, 3) && opt_bool(L, 3, "new", false)) {
+        std::string err;
+        int code = write_file_new(path, data, len, err);
+        if (code != 0) return return_error(L, code == EEXIST ? "exists" : "io", err);
+        lua_pushboolean(L, 1);
+        return 1;
+    }
     VmState& vm = vm_of(L);
     auto task = vm.by_thread.find(L);
     bool off_loop = lua_istable(L, 3) && opt_bool(L, 3, "off_loop", false) && task != vm.by_thread.end() &&
@@ -143,14 +154,23 @@ int l_file_info(lua_State* L) {
     return 1;
 }
 
-// orch.make_dir(path) -> true | nil, err   (with parents)
+// orch.make_dir(path) -> true, made | nil, err   (with parents; made: path
+// itself was made now, it was not there)
 int l_make_dir(lua_State* L) {
     std::string path = resolve(L, luaL_checkstring(L, 1));
-    std::error_code ec;
-    std::filesystem::create_directories(path, ec);
-    if (ec) return return_error(L, "io", path + ": " + ec.message());
+    bool made = mkdir(path.c_str(), 0777) == 0;  // the usual case first: the parent is there
+    if (!made && errno != EEXIST) {
+        std::error_code ec;
+        made = std::filesystem::create_directories(path, ec);
+        if (ec) return return_error(L, "io", path + ": " + ec.message());
+    } else if (!made) {
+        struct stat st;
+        if (stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+            return return_error(L, "io", path + ": " + std::strerror(EEXIST));
+    }
     lua_pushboolean(L, 1);
-    return 1;
+    lua_pushboolean(L, made);
+    return 2;
 }
 
 // rename(2) that fails with EEXIST instead of replacing `to` (a symlink is

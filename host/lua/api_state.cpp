@@ -179,7 +179,7 @@ int l_recent_events(lua_State* L) {
     Store& s = store_of(L, "orch.recent_events");
     Journal* journal = app_of(L).journal.get();
     return guarded(L, "orch.recent_events", [&] {
-        if (journal) journal->flush();  // the rows still batched are events too
+        if (journal) journal->flush_for(session, task, event);  // the rows still batched are events too
         push_json(L, s.recent_events(session, task, limit, event));
         return 1;
     });

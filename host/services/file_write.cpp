@@ -61,6 +61,19 @@ bool write_file_atomic(const std::string& path, const char* data, size_t len, st
     }
 }
 
+int write_file_new(const std::string& path, const char* data, size_t len, std::string& err) {
+    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    int e = fd < 0 ? errno : 0;
+    if (fd >= 0) {
+        bool ok = write_all(fd, data, len);
+        e = ok ? 0 : errno;
+        if (close(fd) != 0 && ok) e = errno;
+        if (e != 0) unlink(path.c_str());
+    }
+    if (e != 0) err = path + ": " + std::strerror(e);
+    return e;
+}
+
 FileWriter::~FileWriter() {
     *alive_ = false;
     {

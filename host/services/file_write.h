@@ -26,6 +26,11 @@ bool write_all(int fd, const char* p, size_t n);
 // is "<path>: <strerror>". Thread-safe; never throws.
 bool write_file_atomic(const std::string& path, const char* data, size_t len, std::string& err);
 
+// Makes path as a new file holding `data` (O_CREAT | O_EXCL, no fsync, no
+// temp file): 0, or the errno (EEXIST when path is there: it is left as it
+// was) with err "<path>: <strerror>". A failed write removes the file.
+int write_file_new(const std::string& path, const char* data, size_t len, std::string& err);
+
 // One writer thread, started on first use, taking jobs in order (two writes
 // of one path land in the order given). `done` runs on the loop thread (ok,
 // err as write_file_atomic's). The destructor finishes the jobs queued (a

@@ -119,6 +119,15 @@ void Journal::flush() {
     }
 }
 
+void Journal::flush_for(const std::string& session, const std::string& task, const std::string& event) {
+    for (const auto& e : pending_)
+        if ((session.empty() || e.session == session) && (task.empty() || e.task == task) &&
+            (event.empty() || e.name == event)) {
+            flush();
+            return;
+        }
+}
+
 void Journal::flush_into_transaction() {
     if (pending_.empty() || !store_) return;
     for (auto& e : pending_) store_->add_event(e.ts, e.session, e.task, e.name, e.data);

@@ -48,6 +48,10 @@ public:
     // them now.
     void set_flush_scheduler(std::function<void()> f) { schedule_flush_ = std::move(f); }
     void flush();
+    // flush() only when a batched row is one that Store::recent_events(session,
+    // task, limit, event) reads (empty: any): a reader of other events (the
+    // hook's tool_blocked rows, which another process wrote) costs no commit.
+    void flush_for(const std::string& session, const std::string& task, const std::string& event);
     // Inside a transaction its caller commits (orch.atomically): the batched
     // rows go into it, ahead of its own writes, so they commit with it rather
     // than in a commit of their own; end_transaction(false) (rolled back)

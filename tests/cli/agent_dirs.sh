@@ -48,9 +48,9 @@ assert len(resumed) == 1, resumed
 import glob
 for tid, want_runs in (("ask", 2), ("plain", 1)):
     text = "".join(open(p, encoding="utf-8").read() for p in glob.glob(f"{state}/../logs/task-*-{tid}-output*.log"))
-    assert text.count(dirs[tid] + "/claude/projects/") == want_runs, (tid, text.count(dirs[tid] + "/claude/projects/"))
+    assert text.count(dirs[tid] + "/projects/") == want_runs, (tid, text.count(dirs[tid] + "/projects/"))
 for t in s["tasks"]:
-    cj = json.load(open(t["agent_dir"] + "/claude/.claude.json"))
+    cj = json.load(open(t["agent_dir"] + "/.claude.json"))
     assert cj["hasCompletedOnboarding"] is True
     assert cj["projects"][t["workspace"]["path"]]["hasTrustDialogAccepted"] is True, cj["projects"]
 PY

@@ -42,7 +42,7 @@ check "dry run's count" grep -q "would remove 2 agent folders .*1 kept (task not
 orch clean agents --days 3 >"$T/clean.out" 2>&1 || fail "clean agents: $(cat "$T/clean.out")"
 [ -d "$PLAIN" ] && fail "the finished task's folder is still there"
 [ -d "$T/state/agents/stray-1" ] && fail "the stray folder is still there"
-[ -d "$ASK/claude" ] || fail "the unfinished task's folder was removed"
+[ -f "$ASK/.claude.json" ] || fail "the unfinished task's folder was removed"
 [ -d "$T/state/agents/fresh-1" ] || fail "the recent folder was removed"
 
 rc=0

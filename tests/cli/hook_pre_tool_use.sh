@@ -34,5 +34,5 @@ check_eq "$rc" 2 "exit code of an unknown hook"
 ANTHROPIC_API_KEY=sk-ant-api03-secretsecret-abcd CLAUDE_CLI_PATH="$FAKE_CLAUDE" orch doctor >"$T/doctor" 2>&1 || true
 check "doctor names the credential, masked" grep -qE "credentials +ANTHROPIC_API_KEY sk\*\*\*\*cd" "$T/doctor"
 check "doctor hides the key" bash -c "! grep -q secretsecret '$T/doctor'"
-check "doctor names the agents' config dirs" grep -q "agents/<session>-<task>/claude" "$T/doctor"
+check "doctor names the agents' config dirs" grep -q "agents/<session>-<task> (CLAUDE_CONFIG_DIR" "$T/doctor"
 finish

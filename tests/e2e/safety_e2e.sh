@@ -117,8 +117,8 @@ n=$(grep -c '"event":"tool_blocked".*"session":"e2e-safety".*"task":"t1"' "$TMP/
 for what in "git commit" "git push" "rm -rf" "outside the allowed root"; do
   grep '"event":"tool_blocked"' "$TMP/logs/events.ndjson" | grep -q "$what" || fail "no tool_blocked event names '$what'"
 done
-[ -f "$TMP/agent1/claude/.claude.json" ] || fail "no .claude.json in the agent's config dir"
-ls "$TMP/agent1/claude/projects/"*/*.jsonl >/dev/null 2>&1 || fail "the CLI kept its session elsewhere"
+[ -f "$TMP/agent1/.claude.json" ] || fail "no .claude.json in the agent's config dir"
+ls "$TMP/agent1/projects/"*/*.jsonl >/dev/null 2>&1 || fail "the CLI kept its session elsewhere"
 
 # ---------------------------------------------------------------------------
 info "2. the agent's git refuses commits and pushes (no hook)"
@@ -208,6 +208,6 @@ node -e '
   if (JSON.stringify(b.files_changed) !== JSON.stringify(["carried.txt"])) bad("task-b: files_changed");
 ' "$TMP/status.json" || fail "the day's tasks are not what the safety layers say"
 M_DIR="$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).tasks[0].agent_dir)' "$TMP/status.json")"
-ls "$M_DIR/claude/projects/"*/*.jsonl >/dev/null 2>&1 || fail "task-m's CLI session is not in its config dir $M_DIR"
+ls "$M_DIR/projects/"*/*.jsonl >/dev/null 2>&1 || fail "task-m's CLI session is not in its config dir $M_DIR"
 grep -q '"event":"safety_violation"' "$TMP/logs/events.ndjson" || fail "no safety_violation event"
 info "OK"

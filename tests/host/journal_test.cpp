@@ -114,3 +114,24 @@ TEST_CASE("journal: iso_time keeps the local date and offset of each second, and
     for (double t : {1764590400.125, 1764590400.5, 1764590401.0, 1751328000.75, 1764590400.999})
         CHECK(iso_time(t) == fresh(t));
 }
+
+TEST_CASE("journal: flush_for writes the batched rows only when one is what the reader reads") {
+    std::string dir = testutil::temp_dir("journal-flush-for");
+    Store store(dir + "/orch.db");
+    Journal j(dir + "/logs", &store, false);
+    j.set_flush_scheduler([] {});
+    j.event("claude_started", "s", "1", json::object());
+    j.event("agent_tool", "s", "2", json{{"tool", "Edit"}});
+    j.flush_for("s", "1", "tool_blocked");  // another event
+    j.flush_for("s", "3", "");              // another task
+    j.flush_for("t", "", "");               // another session
+    CHECK(events_of(store).empty());
+    j.flush_for("s", "2", "agent_tool");
+    json ev = events_of(store);
+    REQUIRE(ev.size() == 2);  // the whole batch, in order
+    CHECK(ev[0]["event"] == "claude_started");
+    CHECK(ev[1]["event"] == "agent_tool");
+    j.event("claude_finished", "s", "1", json::object());
+    j.flush_for("", "", "");  // any
+    CHECK(events_of(store).size() == 3);
+}

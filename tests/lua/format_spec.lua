@@ -233,6 +233,11 @@ describe("format helpers", function()
     local shown = "done\\x00 NUL, \\x1b[2Jclear, bell\\x07, cr\\x0d, del\\x7f, c1 \\u009b, caf\195\169\tok\nline 2"
     eq(F.printable(raw), shown)
     eq(F.printable("plain ✅ text"), "plain ✅ text")
+    eq(F.printable("\0"), "\\x00")
+    eq(F.printable(string.rep("long · text ", 50) .. "\1"), string.rep("long · text ", 50) .. "\\x01")
+    eq(F.printable("a · b · \194\133"), "a · b · \\u0085", "a C1 control after a middle dot")
+    eq(F.printable("\194\133 then · dots"), "\\u0085 then · dots")
+    eq(F.printable("only · dots ·"), "only · dots ·")
     local s = session("running")
     s.tasks[1].title = "evil\27]0;title\7"
     s.tasks[1].result = raw

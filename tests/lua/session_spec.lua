@@ -204,3 +204,29 @@ describe("session: the row saved with its summary", function()
     if not okay then error(err, 0) end
   end)
 end)
+
+describe("session: a staged change", function()
+  it("is in memory at once and stored with the task's next set_task, in its commit", function()
+    local d = { tasks = { { id = 1, title = "Task 1", type = "backend" }, { id = 2, title = "Task 2", type = "backend" } } }
+    local s = S.new(d, { id = "spec-staged", workflow = "daily.lua" })
+    local function row(id)
+      for _, t in ipairs(orch.load_session(s.id).tasks) do if t.id == id then return t end end
+    end
+    local t1, t2 = s.tasks[1], s.tasks[2]
+    S.stage(s, t1, { agent_dir = "/tmp/a1" })
+    S.stage(s, t1, { instructions_applied = orch.json.array({ "be brief" }) })
+    eq(t1.agent_dir, "/tmp/a1")
+    eq(row("1").agent_dir, nil, "not stored yet")
+    S.set_task(s, t2, { status = "running" })
+    eq(row("2").status, "running")
+    eq(row("1").agent_dir, nil, "another task's change does not store it")
+    S.set_task(s, t1, { cost_usd = 0.5, agent_dir = "/tmp/a1b" })
+    local r = row("1")
+    eq(r.cost_usd, 0.5)
+    eq(r.agent_dir, "/tmp/a1b", "the change given wins over the staged one")
+    eq(r.instructions_applied, { "be brief" })
+    eq(s._staged[t1], nil, "stored once")
+    S.set_task(s, t1, { status = "completed" })
+    eq(row("1").agent_dir, "/tmp/a1b")
+  end)
+end)

@@ -2,12 +2,13 @@
 -- Each task gets its own folder <state dir>/agents/<session>-<task>/ (never
 -- shared by agents running at once; a task's later runs, its retries and its
 -- --resume after a question, use the same one: claude keeps its sessions in
--- the config dir, so a resume from another would not find its conversation):
---   claude/          CLAUDE_CONFIG_DIR, with a .claude.json that marks
---                    onboarding done and the worktree trusted, so no first-run,
---                    onboarding or trust prompt can stop a headless run; no
---                    credentials are written: claude takes them from the
---                    environment (ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN)
+-- the config dir, so a resume from another would not find its conversation).
+-- It is the agent's CLAUDE_CONFIG_DIR, with a .claude.json that marks
+-- onboarding done and the worktree trusted, so no first-run, onboarding or
+-- trust prompt can stop a headless run; no credentials are written: claude
+-- takes them from the environment (ANTHROPIC_API_KEY or
+-- CLAUDE_CODE_OAUTH_TOKEN). (An older host's folder has the config dir one
+-- level down, in claude/, which claude itself never makes: kept as it is.)
 -- and in <state dir>/, shared by all agents:
 --   agent-settings.json  given with --settings: a PreToolUse hook that asks
 --                    `orch-host hook pre-tool-use` (lib/hook_cli, lib/safety)
@@ -89,12 +90,13 @@ function M.git_env(hooks_dir)
            GIT_CONFIG_KEY_1 = "url." .. M.nowhere .. ".pushInsteadOf", GIT_CONFIG_VALUE_1 = "" }
 end
 
--- path holds text, written (atomically, its fsync off the loop thread) unless it
--- already does: -> whether it was written
-local OFF_LOOP = { off_loop = true }
+-- path holds text, written (atomically) unless it already does: -> whether it
+-- was written. On the loop thread: these are a few files a process (the
+-- shared settings and hooks) or a repair; a day that never starts the writer
+-- thread keeps glibc's single-threaded malloc (bench/FINDINGS.md).
 local function write(path, text)
   if orch.file_info(path) and orch.read_file(path) == text then return false end
-  local ok, err = orch.write_file(path, text, OFF_LOOP)
+  local ok, err = orch.write_file(path, text)
   if not ok then error("agent environment: cannot write " .. path .. ": " .. tostring(err), 0) end
   return true
 end
@@ -165,27 +167,47 @@ end
 
 -- prepare(dir, cwd) -> {dir=, config_dir=, settings=, hooks_dir=}: the files,
 -- written where they are missing or differ (a config or host moved since
--- the last run is followed; claude's own changes to .claude.json are kept)
+-- the last run is followed; claude's own changes to .claude.json are kept).
+-- A config dir made now gets its .claude.json as a new file (no temp file
+-- renamed over it, no fsync: it replaces nothing, and each new file costs the
+-- kernel more on a long run); one found empty (the machine crashed after it
+-- was made) is written again, atomically.
+-- One new folder a task, not two (bench/FINDINGS.md).
+local NEW = { new = true }
 function M.prepare(dir, cwd)
-  local a = { dir = dir, config_dir = dir .. "/claude", settings = M.settings_file(),
-              hooks_dir = M.git_hooks() }
+  local a = { dir = dir, config_dir = dir, settings = M.settings_file(), hooks_dir = M.git_hooks() }
+  local okd, made = orch.make_dir(dir)
+  if not okd then error("agent environment: cannot make " .. dir .. ": " .. tostring(made), 0) end
+  if not made then  -- an earlier run's: an older host's has its config dir in claude/
+    local old = orch.file_info(dir .. "/claude")
+    if old and old.type == "dir" then a.config_dir = dir .. "/claude" end
+  end
   local json_path = a.config_dir .. "/.claude.json"
-  if not orch.file_info(json_path) then
-    write(json_path, orch.json.encode(M.claude_json(cwd), { pretty = true }) .. "\n")
+  local info = not made and orch.file_info(json_path)
+  if made or not info or info.size == 0 then
+    local text = orch.json.encode(M.claude_json(cwd), { pretty = true }) .. "\n"
+    if made then
+      local ok, err = orch.write_file(json_path, text, NEW)
+      if not ok then error("agent environment: cannot write " .. json_path .. ": " .. tostring(err), 0) end
+    else
+      write(json_path, text)
+    end
   end
   return a
 end
 
 -- for_run(s, t, cwd, env [, w]) -> {env=, extra_args=, dir=, hooked=true}: the run_claude
 -- options of task t's agent in cwd (env: the caller's variables, kept). The
--- folder is stored on the task (agent_dir) before the run. A cancel of
+-- folder is stored on the task (agent_dir) with the task's next change, the
+-- run's cost (S.stage: a host killed during the run names the same folder
+-- again, from the same ids). A cancel of
 -- worker w meanwhile is kept as w.pending_cancel (shielded). Raises when the
 -- folder cannot be written (the worker pauses the session with the message).
 function M.for_run(s, t, cwd, env, w)
   local S = require("lib.session")
   local dir = M.dir_for(s, t)
   local a = M.shielded(w, M.prepare, dir, cwd or orch.root)
-  if t.agent_dir ~= dir then S.set_task(s, t, { agent_dir = dir }) end
+  if t.agent_dir ~= dir then S.stage(s, t, { agent_dir = dir }) end
   local out = { CLAUDE_CONFIG_DIR = a.config_dir, DISABLE_AUTOUPDATER = "1" }
   for k, v in pairs(M.git_env(a.hooks_dir)) do out[k] = v end
   for k, v in pairs(env or {}) do out[k] = v end

@@ -1,7 +1,7 @@
 -- agents_clean: `orch-host clean agents --days N [--dry-run]` (lib/clean_cli).
 -- Each task's agent has a folder of its own, <state dir>/agents/<session>-<task>/
--- (lib/agent_env: claude's config dir with its transcripts, the hook
--- settings), kept after the run so a retry or a --resume finds the
+-- (lib/agent_env: claude's config dir, with its transcripts), kept after
+-- the run so a retry or a --resume finds the
 -- conversation. A day leaves a few; an inbox that runs for months, thousands.
 -- This removes the folders nothing in them changed for more than N days,
 -- except a task's that is not finished (its session may still resume it: a

@@ -142,13 +142,18 @@ end
 -- controls (U+0080..U+009F) as \uNNNN. Newlines and tabs stay. An agent's text
 -- reaches terminals, chats and Markdown files; raw, it could clear a screen or
 -- cut a message short. Every message goes through here (blocks), and the report.
+-- Each pass only when needed, and the checks cheap (every notice of a long
+-- day comes here): the control bytes by one anchored scan (an unanchored find
+-- of a class tries a match at every byte), the C1 ones from the first C2 byte
+-- on ("·", C2 B7, is in most messages and is no control).
+local CLEAN = "^[^%z\1-\8\11-\31\127]*$"
 function M.printable(s)
   s = tostring(s or "")
-  -- each pass only when needed: "·" (C2 B7) is in most messages and is no control
-  if s:find("[%z\1-\8\11-\31\127]") then
+  if not s:find(CLEAN) then
     s = s:gsub("[%z\1-\8\11-\31\127]", function(c) return format("\\x%02x", c:byte()) end)
   end
-  if s:find("\194[\128-\159]") then
+  local c2 = s:find("\194", 1, true)
+  if c2 and s:find("\194[\128-\159]", c2) then
     s = s:gsub("\194([\128-\159])", function(c) return format("\\u%04x", c:byte()) end)
   end
   return s

@@ -177,7 +177,8 @@ local function prompt_of(R, t, w)
   if R.hooks.prompt then return R.hooks.prompt(t, w) end
   local prompt = prompt_for(t, { instructions = R.instructions, workspace = w.ws ~= nil })
   if R.instructions then
-    S.set_task(R.s, t, { instructions_applied = orch.json.array(t.instructions_applied or {}) })
+    -- stored with the run's cost (a rerun applies them again)
+    S.stage(R.s, t, { instructions_applied = orch.json.array(t.instructions_applied or {}) })
   end
   return prompt
 end

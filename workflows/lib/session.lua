@@ -354,15 +354,34 @@ local function reaches_summary(s, fields)
   return false
 end
 
+-- stage(s, t, fields): the change in memory now, stored with t's next
+-- set_task, in its commit (one commit less a step): only for fields that a
+-- rerun of the task sets again the same way, since a host killed before
+-- that commit loses them (never a status, a cost, or the summary's fields)
+function M.stage(s, t, fields)
+  M.apply(s, t, fields, orch.json.null)
+  s._staged = s._staged or {}
+  local f = s._staged[t] or {}
+  for k, v in pairs(fields) do f[k] = v end
+  s._staged[t] = f
+end
+
 -- set_task(s, t, fields, event, event_fields): update, save (the task, and the
 -- session row with its summary when the change reaches it: M.SUMMARY_FIELDS)
--- and record in one commit
+-- and record in one commit; fields staged for t (M.stage) go with it
 function M.set_task(s, t, fields, event, event_fields)
   M.apply(s, t, fields, orch.json.null)
   s.last_activity = orch.now()
   local save = reaches_summary(s, fields)
+  local write = fields
+  local staged = s._staged and s._staged[t]
+  if staged then
+    write = {}
+    for k, v in pairs(staged) do write[k] = v end
+    for k, v in pairs(fields) do write[k] = v end
+  end
   orch.atomically(function()
-    orch.update_task(s.id, t.id, fields)  -- only what changed: a step stays cheap
+    orch.update_task(s.id, t.id, write)  -- only what changed: a step stays cheap
     if save then M.save(s) end
     if event then
       local e = { session = s.id, task = t.id, status = t.status }
@@ -370,6 +389,7 @@ function M.set_task(s, t, fields, event, event_fields)
       orch.emit(event, e)
     end
   end)
+  if staged then s._staged[t] = nil end
 end
 
 -- counts(s [, t, as]) -> {total=, done=, <status>=n for every status}: a copy;
