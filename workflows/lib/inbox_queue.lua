@@ -6,7 +6,7 @@
 --   opts.hash(text) -> the parser's inbox.sha of that text (default lib/sha256.hex;
 --   only a quick check: when it differs, the file is parsed again)
 --   opts.now() -> epoch seconds, opts.emit(event, fields), opts.log(level, msg),
---   opts.state = {load = fn(key), save = fn(key, value)}  (default the host's state)
+--   opts.state = {load = fn(key), save = fn(key, value), atomically = fn(f)}  (default the host's state)
 --   opts.session: the session named in the events
 -- q:offer(name) -> task | nil, why   name: the file's name in the folder
 --   (ev.name). why: "queued" (already queued with this content), "running"
@@ -90,6 +90,7 @@ function M.new(cfg, opts)
     log = opts.log or orch.log,
     load = state.load or orch.load_state,
     save = state.save or orch.save_state,
+    atomically = state.atomically or orch.atomically,
     session = opts.session,
     heap = {},        -- entries {t=, name=, rank=, age=, seq=, dead=}, stale ones dropped lazily
     by_name = {},     -- name -> its live entry
@@ -256,8 +257,10 @@ function Q:finished(t, status, reason)
   -- after the move: a crash before it leaves the file to run again, one after
   -- it leaves the file in processed/ (the row only stops a copy dropped later)
   row.to = dest
-  self.save(M.KEY .. tostring(t.id), row)
-  self.emit("task_archived", { session = self.session, task = t.id, status = status, file = name, to = dest })
+  self.atomically(function()  -- the row and its event, one commit
+    self.save(M.KEY .. tostring(t.id), row)
+    self.emit("task_archived", { session = self.session, task = t.id, status = status, file = name, to = dest })
+  end)
   return dest
 end
 
