@@ -42,12 +42,13 @@ local I = inbox_run.new(s, q)
 local R = runner.new(s, { max = MAX, args = args, settle = I.hooks.settle, skip_queued = I.hooks.skip_queued,
                           prompt = I.hooks.prompt, finishing = I.hooks.finishing })
 
--- the folder's events, each as it comes (the main task is woken to start what it can)
+-- the folder's events, each as it comes (the main task is woken to start what
+-- it can; a file gone that was not queued, one the inbox moved, changes nothing)
 local function on_file(ev)
   if ev.kind == "ready" then
     I:offer(ev.name, ev.path)
   elseif ev.kind == "gone" then
-    I:gone(ev.name)
+    if not I:gone(ev.name) then return end
   elseif ev.kind == "rescan" then
     I:rescan()
   elseif ev.kind == "dir_removed" then

@@ -2,7 +2,8 @@
 -- cfg.paths.tasks_dir) and the ledger of the ones processed.
 --
 -- local q = inbox_queue.new(cfg, opts)
---   opts.parse(path, {root=}) -> task | nil, err   (default lib/inbox_task.load)
+--   opts.parse(path, {root=, info=}) -> task | nil, err   (default lib/inbox_task.load,
+--   which leaves the file's orch.file_info in info.of)
 --   opts.hash(text) -> the parser's inbox.sha of that text (default lib/sha256.hex;
 --   only a quick check: when it differs, the file is parsed again)
 --   opts.now() -> epoch seconds, opts.emit(event, fields), opts.log(level, msg),
@@ -130,11 +131,12 @@ function Q:duplicate(name, t, of)
   return nil, "duplicate"
 end
 
--- the age of a task: front matter created, else the file's mtime, else arrival
-function Q:age(t, name)
+-- the age of a task: front matter created, else the file's mtime (as the
+-- parse found it, else asked), else arrival
+function Q:age(t, name, info)
   local created = tonumber(t.inbox.created)
   if created then return created end
-  local info = orch.file_info(self:path(name))
+  info = info or orch.file_info(self:path(name))
   return info and tonumber(info.mtime) or self.now()
 end
 
@@ -142,7 +144,8 @@ function Q:offer(name)
   name = basename(name)
   if not files.is_task_file(name) then return nil, "ignored" end
   local old = self.by_name[name]
-  local t, perr = self.parse(self:path(name), { root = self.dir })
+  local seen = {}
+  local t, perr = self.parse(self:path(name), { root = self.dir, info = seen })
   if not t then
     if old then self:drop(old) end
     local _, err = self:fail_file(name, tostring(perr), "invalid")
@@ -158,7 +161,7 @@ function Q:offer(name)
   if other and other ~= name then return self:duplicate(name, t, "is already queued as " .. other) end
   self.seq = self.seq + 1
   local rank = tonumber(t.inbox.priority_rank) or RANK[t.priority] or RANK.medium
-  local e = { t = t, name = name, rank = rank, age = self:age(t, name), seq = self.seq }
+  local e = { t = t, name = name, rank = rank, age = self:age(t, name, seen.of), seq = self.seq }
   heap.push(self.heap, e, less)
   self.by_name[name], self.content[content_key(t)] = e, name
   self.n = self.n + 1

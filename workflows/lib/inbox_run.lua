@@ -133,10 +133,13 @@ function I:offer(name, path)
 end
 
 -- a file was deleted or moved out of the folder: its queued task is dropped
+-- -> true when one was (a file the inbox moved itself changes nothing)
 function I:gone(name)
   self.q:gone(name)
+  local queued = self.queued[name] ~= nil
   self:drop(name, "cancelled", "its file was deleted while queued")
   self:save_queue()
+  return queued
 end
 
 -- the folder listed again (start-up, an overflow, the folder back): what
