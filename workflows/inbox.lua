@@ -35,12 +35,13 @@ inbox_run.close_stale(args.session_id)  -- inbox sessions a host that died left 
 orch.make_dir(dir)  -- (one that cannot be made is said by the watch: "not a folder")
 local s, I, R  -- made once the folder is watched, before its first event (queued on the loop)
 
--- the folder's events, each as it comes (the main task is woken to start what it can)
+-- the folder's events, each as it comes (the main task is woken to start what
+-- it can; a file gone that was not queued, one the inbox moved, changes nothing)
 local function on_file(ev)
   if ev.kind == "ready" then
     I:offer(ev.name, ev.path)
   elseif ev.kind == "gone" then
-    I:gone(ev.name)
+    if not I:gone(ev.name) then return end
   elseif ev.kind == "rescan" then
     I:rescan()
   elseif ev.kind == "dir_removed" then

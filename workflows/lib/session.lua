@@ -217,11 +217,15 @@ function M.today_file(tasks_dir)
   return tasks_dir .. "/" .. day .. "-tasks.md"
 end
 
--- add_task(s, t) -> the session's new task: t (lib/task_model's, t.inbox
--- kept) appended, pending, under t's id, or "<id>-2", "<id>-3", ... while the
--- session has a task with it; saved with the session row and the event
--- task_added in one commit
-function M.add_task(s, t)
+-- add_task(s, t [, opts]) -> the session's new task: t (lib/task_model's,
+-- t.inbox kept) appended, pending, under t's id, or "<id>-2", "<id>-3", ...
+-- while the session has a task with it; saved with the session row and the
+-- event task_added in one commit. opts.event: the caller's own event in
+-- place of task_added (session, task and file, then opts.fields); opts.row
+-- = "later": the session row is left to the caller to save (a burst of
+-- added tasks, one save), s._row is nil until then (the row as saved is stale)
+function M.add_task(s, t, opts)
+  opts = opts or {}
   local base, n = tostring(t.id), 1
   local id = base
   while M.task(s, id) do n = n + 1; id = base .. "-" .. n end
@@ -234,10 +238,12 @@ function M.add_task(s, t)
     c.total, c.pending = c.total + 1, (c.pending or 0) + 1
     s._by_id[id] = row
   end
+  local e = { session = s.id, task = id, file = t.inbox and t.inbox.file or nil }
+  for k, v in pairs(opts.fields or {}) do e[k] = v end
   orch.atomically(function()
     orch.save_task(s.id, row)
-    M.save(s)
-    orch.emit("task_added", { session = s.id, task = id, file = t.inbox and t.inbox.file or nil })
+    if opts.row == "later" then s._row = nil else M.save(s) end
+    orch.emit(opts.event or "task_added", e)
   end)
   return row
 end
