@@ -207,7 +207,8 @@ end)
 
 describe("session: a staged change", function()
   it("is in memory at once and stored with the task's next set_task, in its commit", function()
-    local d = { tasks = { { id = 1, title = "Task 1", type = "backend" }, { id = 2, title = "Task 2", type = "backend" } } }
+    local d = { tasks = { { id = 1, title = "Task 1", type = "backend" },
+      { id = 2, title = "Task 2", type = "backend" } } }
     local s = S.new(d, { id = "spec-staged", workflow = "daily.lua" })
     local function row(id)
       for _, t in ipairs(orch.load_session(s.id).tasks) do if t.id == id then return t end end
