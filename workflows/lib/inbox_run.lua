@@ -42,13 +42,12 @@ end
 
 -- the queue's length on the session row (what `status` shows), saved when
 -- the row as last saved (S.save's s._row) has another, or is stale (a new
--- task's, S.add_task row = "later"); in a commit that takes the events
--- batched meanwhile with it (no commit of their own later)
+-- task's: S.add_task with row = "later")
 function I:save_queue()
   local n = self.q:size()
   self.s.queued = n
   local saved = self.s._row
-  if not (saved and saved.queued == n) then orch.atomically(S.save, self.s) end
+  if not (saved and saved.queued == n) then S.save(self.s) end
 end
 
 -- the same once the tasks started in this turn of the main loop ran to their
