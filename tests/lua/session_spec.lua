@@ -203,6 +203,31 @@ describe("session: the row saved with its summary", function()
     rawset(orch, "now", real_now)
     if not okay then error(err, 0) end
   end)
+
+  it("add_task commits the task with its event; the row too, or (row = \"later\") left stale for the caller", function()
+    local s = S.new({ tasks = {} }, { id = "spec-add-task", kind = "inbox" })
+    local function events(task) return orch.recent_events({ session = s.id, task = task, limit = 5 }) end
+    local a = S.add_task(s, { id = "a", title = "A", inbox = { file = "/in/a.task.md" } })
+    eq(stored(s).summary.counts.total, 1)
+    eq(s._row.summary.counts.total, 1)
+    eq(#events("a"), 1)
+    eq(events("a")[1].event, "task_added")
+    eq(events("a")[1].file, "/in/a.task.md")
+    local b = S.add_task(s, { id = "a", title = "B", inbox = { file = "/in/b.task.md" } },
+      { event = "parsed", fields = { file = "in/b.task.md", parsed_by = "file" }, row = "later" })
+    eq(b.id, "a-2")
+    eq(orch.load_session(s.id).tasks[2].title, "B")  -- the task itself is committed
+    eq(stored(s).summary.counts.total, 1)            -- the row is not
+    eq(s._row, nil)
+    local e = events("a-2")
+    eq(#e, 1)
+    eq(e[1].event, "parsed")
+    eq({ e[1].file, e[1].parsed_by }, { "in/b.task.md", "file" })
+    S.save(s)
+    eq(stored(s).summary.counts.total, 2)
+    eq(a.seq, 1)
+    eq(b.seq, 2)
+  end)
 end)
 
 describe("session: a staged change", function()

@@ -41,8 +41,8 @@ function M.new(s, q)
 end
 
 -- the queue's length on the session row (what `status` shows), saved when
--- the row as last saved (S.save's s._row) has another: a new task's row
--- carries it (I:track sets it first)
+-- the row as last saved (S.save's s._row) has another, or is stale (a new
+-- task's: S.add_task with row = "later")
 function I:save_queue()
   local n = self.q:size()
   self.s.queued = n
