@@ -4,6 +4,7 @@
 -- Policy: edit freely.
 --
 --   M.execute(R, t, w) -> "completed" | "needs_review" | "failed" | "skipped" | "paused"
+--   M.context_ready(R, t) -> true | nil (t failed: a context file is missing or outside), before approval
 --   M.BUDGET_SKIP: the fields of a task the spent budget skips
 local S = require("lib.session")
 local fmt = require("lib.format")
@@ -32,6 +33,29 @@ local function context_where(R, dir)
   local root = orch.config.claude.allowed_root
   local roots = (root and root ~= "") and { acceptance.resolve(root, orch.root) } or { dir, repo }
   return { dirs = { dir, repo }, roots = roots }
+end
+
+-- t fails without running: a context file is not where it may be (cerr names the task and file)
+local function context_failed(R, t, cerr)
+  S.set_task(R.s, t, { status = "failed", error = cerr, completed_at = orch.now() }, "task_finished", { error = cerr })
+  R:note(t, fmt.task_failed(R.s, t, { error = cerr }), "error", "task_failed")
+  return "failed"
+end
+
+-- context_ready(R, t) -> true | nil when t failed (above): its context files
+-- checked before anyone is asked to approve it, so no one approves a task
+-- that fails at once. Where they are looked for is known beforehand for a
+-- task without a worktree (the same check as at its start) and for one whose
+-- worktree is the repository's base alone (no dependency: looked for in the
+-- repository); a task after others is checked at its start only (its
+-- worktree holds their work).
+function M.context_ready(R, t)
+  if R.s.workspace_base and #(t.depends_on or {}) > 0 then return true end
+  local dir = R.s.workspace_base and (R.s.workspace_base.repo or worktree_dir()) or t.cwd or worktree_dir()
+  local cok, cerr = acceptance.check_context(t, context_where(R, dir))
+  if cok then return true end
+  context_failed(R, t, cerr)
+  return nil
 end
 
 -- a task stopped (skip, pause, the host stopping) before its agent started;
@@ -185,11 +209,7 @@ function M.execute(R, t, w)
   end
   w.dir = w.ws and w.ws.path or t.cwd or worktree_dir()
   local cok, cerr = acceptance.check_context(t, context_where(R, w.dir))
-  if not cok then
-    S.set_task(s, t, { status = "failed", error = cerr, completed_at = orch.now() }, "task_finished", { error = cerr })
-    R:note(t, fmt.task_failed(s, t, { error = cerr }), "error", "task_failed")
-    return "failed"
-  end
+  if not cok then return context_failed(R, t, cerr) end
   -- runs stopped earlier (a pause, a host that died) already count
   w.cost, w.tokens = tonumber(t.cost_usd) or 0, S.tokens(t.tokens)
   w.usage = type(t.usage) == "table" and t.usage or nil
