@@ -36,6 +36,7 @@ local function open_session()
     local s = assert(S.load(args.session))
     -- the flags the session was started with, unless this resume gives one
     if args.auto_approve == nil then args.auto_approve = s.auto_approve == true end
+    S.stop_unrecorded(s, tonumber(s.updated_at) or orch.now())  -- a task's time counts to its stop
     local f = S.resumed_fields(s, orch.now())
     f.pid, f.auto_approve, f.no_input = orch.pid, args.auto_approve == true, args.no_input == true
     S.set_status(s, "running", f, "session_resumed")
@@ -113,17 +114,13 @@ local function settle(t)
   end
 end
 
--- a task that never started, skipped: `by` (cancel) or why (the budget)
-local function skip_unstarted(t, fields, event_fields)
-  fields.status, fields.completed_at = "skipped", orch.now()
-  S.set_task(s, t, fields, "task_finished", event_fields)
-  settle(t)
-end
-
--- a skip or cancel of a task of the graph that has not started (lib/runner's commands)
+-- a skip or cancel of a task of the graph that has not started (lib/runner's
+-- commands): skipped (lib/session's one rule, the inbox's too)
 local function skip_queued(t, by)
   if not g or S.FINISHED[t.status] then return false end
-  skip_unstarted(t, { skipped_by = by }, { reason = "cancelled" })
+  local f = S.skipped_before_start(by)
+  S.set_task(s, t, f, "task_finished", { reason = f.error })
+  settle(t)
   return true
 end
 

@@ -32,22 +32,16 @@ local icfg = cfg.inbox or {}
 local MAX = math.max(1, math.floor(tonumber(args.max_concurrent) or tonumber(icfg.max_concurrent) or 3))
 
 inbox_run.close_stale(args.session_id)  -- inbox sessions a host that died left running
-orch.make_dir(dir)
-local s = S.new({ tasks = {} }, { id = args.session_id, kind = "inbox", task_file = dir, pid = orch.pid,
-                                  max_concurrent = MAX, workflow = args.workflow or "workflows/inbox.lua",
-                                  started_by = args.started_by, auto_approve = args.auto_approve == true,
-                                  no_input = args.no_input == true })
-local q = inbox_queue.new(cfg, { session = s.id })
-local I = inbox_run.new(s, q)
-local R = runner.new(s, { max = MAX, args = args, settle = I.hooks.settle, skip_queued = I.hooks.skip_queued,
-                          prompt = I.hooks.prompt, finishing = I.hooks.finishing })
+orch.make_dir(dir)  -- (one that cannot be made is said by the watch: "not a folder")
+local s, I, R  -- made once the folder is watched, before its first event (queued on the loop)
 
--- the folder's events, each as it comes (the main task is woken to start what it can)
+-- the folder's events, each as it comes (the main task is woken to start what
+-- it can; a file gone that was not queued, one the inbox moved, changes nothing)
 local function on_file(ev)
   if ev.kind == "ready" then
     I:offer(ev.name, ev.path)
   elseif ev.kind == "gone" then
-    I:gone(ev.name)
+    if not I:gone(ev.name) then return end
   elseif ev.kind == "rescan" then
     I:rescan()
   elseif ev.kind == "dir_removed" then
@@ -57,14 +51,21 @@ local function on_file(ev)
   R:wake()
 end
 
+-- a folder that cannot be watched (not a folder, unreadable, the inotify
+-- limits) ends the inbox before it has a session: nothing ran, nothing to show
 local watch, werr = orch.watch_dir(dir, on_file, { suffix = ".task.md" })
 if not watch then
-  local why = "inbox: cannot watch " .. dir .. ": " .. tostring(werr)
-  orch.log("error", why)
-  inbox_run.close(s, why)
-  R:close()
+  orch.log("error", "inbox: cannot watch " .. dir .. ": " .. tostring(werr))
   return EXIT.bad_input
 end
+s = S.new({ tasks = {} }, { id = args.session_id, kind = "inbox", task_file = dir, pid = orch.pid,
+                            max_concurrent = MAX, workflow = args.workflow or "workflows/inbox.lua",
+                            started_by = args.started_by, auto_approve = args.auto_approve == true,
+                            no_input = args.no_input == true })
+local q = inbox_queue.new(cfg, { session = s.id })
+I = inbox_run.new(s, q)
+R = runner.new(s, { max = MAX, args = args, settle = I.hooks.settle, skip_queued = I.hooks.skip_queued,
+                    prompt = I.hooks.prompt, finishing = I.hooks.finishing })
 orch.emit("inbox_started", { session = s.id, dir = dir, max_concurrent = MAX })
 orch.log("info", string.format("inbox: watching %s for .task.md files (%d at once)", dir, MAX))
 I:rescan()  -- the files already there

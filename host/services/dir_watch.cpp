@@ -162,14 +162,18 @@ bool DirWatch::handle_event(int wd, std::uint32_t mask, const std::string& name)
     }
     if (wd < 0 || wd != wd_) return true;  // a watch already removed (its IN_IGNORED)
     if (mask & k_self_gone) return folder_went(mask);
-    if (mask & IN_ISDIR) return true;  // sub-folders are not reported
+    // sub-folders are not reported, but for one named with the suffix: a bad
+    // entry the watcher refuses (once, when made or moved in)
+    if ((mask & IN_ISDIR) && opts_.suffix.empty()) return true;
     if (!opts_.suffix.empty() && !ends_with(name, opts_.suffix)) return true;
     if (mask & (IN_DELETE | IN_MOVED_FROM)) return emit(DirEvent::Kind::Gone, name);
     if (mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) return emit(DirEvent::Kind::Ready, name);
-    if (mask & IN_CREATE) {  // complete at creation: a symlink, or a hard link to a file (ln, cp -l)
+    if (mask & IN_CREATE) {
+        // complete at creation: a symlink, a hard link to a file (ln, cp -l);
+        // never closed after writing: a folder, a FIFO, a socket, a device
         struct stat st;
         std::string p = dir_ + "/" + name;
-        if (lstat(p.c_str(), &st) == 0 && (S_ISLNK(st.st_mode) || (S_ISREG(st.st_mode) && st.st_nlink > 1)))
+        if (lstat(p.c_str(), &st) == 0 && (!S_ISREG(st.st_mode) || st.st_nlink > 1))
             return emit(DirEvent::Kind::Ready, name);
     }
     return true;

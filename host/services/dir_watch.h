@@ -1,12 +1,15 @@
 // A folder watched for files that are complete (inotify on the event loop,
 // no timers, no polling: an idle watch costs nothing). Non-recursive: the
-// folder's own entries only, sub-folders are not reported. Lua-free.
+// folder's own entries only; sub-folders are not reported, except one whose
+// name ends with Options::suffix (a bad entry for the watcher to refuse).
+// Lua-free.
 //
 // Events, in the order the kernel gave them:
 // - Ready: a file was closed after writing (IN_CLOSE_WRITE), moved or renamed
-//   into the folder (IN_MOVED_TO), or a symlink was created (IN_CREATE of a
-//   symlink: a symlink has no close). A file still open for writing gives
-//   nothing yet.
+//   into the folder (IN_MOVED_TO), or an entry that is never closed after
+//   writing was created: a symlink, a hard link, a FIFO, a socket, a device,
+//   a folder named with the suffix (IN_CREATE). A file still open for
+//   writing gives nothing yet.
 // - Gone: a file was deleted or moved out (IN_DELETE, IN_MOVED_FROM).
 // - DirRemoved: the folder itself was removed or moved away. The watch then
 //   waits, on the nearest ancestor that still exists, for it to come back

@@ -69,6 +69,9 @@ bool read_file_limited(const std::string& path, size_t max_bytes, std::string& o
     Fd f{open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)};
     if (f.fd < 0) {
         int e = errno;
+        struct stat st;  // a socket cannot be opened (ENXIO): say what it is, as for a FIFO
+        if (e != ENOENT && stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+            return fail(err, out, "io", path + ": not a regular file: " + kind_of(st.st_mode));
         return fail(err, out, e == ENOENT ? "not_found" : "io", path + ": " + std::strerror(e));
     }
     try {

@@ -492,10 +492,12 @@ local DirWatch = {}
 ---Ends the watch: fn is not called again (events already queued are dropped).
 function DirWatch:close() end
 
----Watch a folder (not its sub-folders) with inotify on the loop; an idle
----watch costs nothing. fn(ev) runs in a new task for each event, queued on
----the loop: "ready" (a file closed after writing, moved in, or a symlink
----created; a file still open gives nothing yet), "gone" (deleted or moved
+---Watch a folder (not its sub-folders, but for one named with opts.suffix)
+---with inotify on the loop; an idle watch costs nothing. fn(ev) runs in a new
+---task for each event, queued on the loop: "ready" (a file closed after
+---writing, moved in, or an entry never written there created: a symlink, a
+---hard link, a FIFO, a device, a folder named with the suffix; a file still
+---open gives nothing yet), "gone" (deleted or moved
 ---out), "dir_removed" (the folder itself went; the watch waits for it to come
 ---back), "rescan" (list the folder again: the kernel's queue overflowed, the
 ---folder came back, or opts.initial_scan at the start). The watch runs until

@@ -36,6 +36,25 @@ expect_rc "syntax error in a required module" 2
 expect_no_crash "syntax error in a required module"
 expect_err "syntax error in a required module" "broken_mod.lua:4:"
 
+# A module's bytecode is kept in luacache/ next to the binary for its exact
+# text: the second run loads it from there (an error still names the line),
+# and an edit of the same size under the same mtime is seen at the next run.
+printf 'local M = {}\nfunction M.f()\n  error("edit one")\nend\nreturn M\n' >"$W/lib/edit_mod.lua"
+printf 'local m = require("lib.edit_mod")\nreturn m.f()\n' >"$W/uses_edit.lua"
+rm -f "$(dirname "$ORCH_HOST")"/luacache/w.lib.edit_mod.*.bc
+orch run uses_edit.lua --no-input
+expect_err "a required module, compiled" "edit_mod.lua:3: edit one"
+expect_true "a required module's bytecode is cached" "no luacache/w.lib.edit_mod.*.bc" \
+  compgen -G "$(dirname "$ORCH_HOST")/luacache/w.lib.edit_mod.*.bc"
+orch run uses_edit.lua --no-input
+expect_rc "a required module, from the cache" 2
+expect_err "a required module, from the cache" "edit_mod.lua:3: edit one"
+touch -r "$W/lib/edit_mod.lua" "$W/uses_edit.lua"
+printf 'local M = {}\nfunction M.f()\n  error("edit two")\nend\nreturn M\n' >"$W/lib/edit_mod.lua"
+touch -r "$W/uses_edit.lua" "$W/lib/edit_mod.lua"
+orch run uses_edit.lua --no-input
+expect_err "a required module edited, same size and mtime" "edit_mod.lua:3: edit two"
+
 # --- runtime error ----------------------------------------------------------
 cat >"$W/rt.lua" <<'EOF'
 orch.log("info", "rt.lua starting")

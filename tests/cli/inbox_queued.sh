@@ -2,7 +2,8 @@
 # Inbox files that change while their task waits in the queue (one agent at a
 # time, held by a first task whose stand-in waits for a line in the ledger):
 # one deleted is never run and leaves nothing; one rewritten runs once, as
-# rewritten; a cancel of a queued one by its id drops it, its file to failed/.
+# rewritten; a skip of a queued one by its id drops it, its file to failed/,
+# recorded as the reply words it: skipped (as a day's queued task is).
 source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/inbox.bash"
 
@@ -20,8 +21,11 @@ redo_parsed_twice() { [ "$(ev_count parsed redo)" -ge 2 ]; }
 wait_for redo_parsed_twice
 orch skip --task cancel --by tester >"$T/cancel.out" 2>&1 || fail "skip --task cancel: $(cat "$T/cancel.out")"
 wait_for failed cancel
-grep -q "cancelled by" "$ORCH_TASKS_DIR/failed/cancel.task.md.reason" \
-    || fail "the cancelled file's reason: $(cat "$ORCH_TASKS_DIR/failed/cancel.task.md.reason")"
+grep -q "Skipping task cancel" "$T/cancel.out" || fail "the skip's reply: $(cat "$T/cancel.out")"
+grep -q ": skipped: skipped by tester before it ran" "$ORCH_TASKS_DIR/failed/cancel.task.md.reason" \
+    || fail "the skipped file's reason: $(cat "$ORCH_TASKS_DIR/failed/cancel.task.md.reason")"
+expect_eq "$(sj "[(t['status'], t.get('skipped_by')) for t in s['tasks'] if t['id'] == 'cancel']")" \
+    '[["skipped", "tester"]]' "the skipped queued task's record"
 
 echo go >>"$T/ledger"
 WAIT_TIMEOUT=120 wait_for done_with redo

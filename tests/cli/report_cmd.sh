@@ -2,7 +2,9 @@
 # `orch-host report [SESSION|DATE] [--stdout]`: a day run with the stand-in
 # claude writes results/YYYY-MM-DD-report.md; the command writes it again from
 # the state database, by session id, by date (that day's latest session) and
-# with no argument (the latest), prints the path (--stdout: the report). The
+# with no argument (the latest), prints the path (--stdout: the report). A
+# second session the same day adds its report to the day's file after the
+# first's (the file holds each session of its day, oldest first). The
 # time a task waited for approval is in the report written again too. Bad
 # input: no session yet, an unknown session, a malformed date, a date with
 # no session, an extra argument (exit 2, naming it); a results folder that
@@ -73,13 +75,27 @@ orch run daily.lua --tasks "$TASKS2" --auto-approve --no-input >"$T/run2.out" 2>
 SID2=$(sj "s['id']")
 [ "$SID2" != "$SID1" ] || fail "day 2 has day 1's session id"
 DAY2=$(sj "__import__('time').strftime('%Y-%m-%d', __import__('time').localtime(s['started_at']))")
+# order_ok FILE WHAT: the day's report holds both sessions, the earlier first, each once
+order_ok() {
+    python3 - "$1" "$SID1" "$SID2" <<'EOF' || fail "$2: the day's file does not hold session 1 then session 2 once each:
+$(grep -n '^# Report' "$1")"
+import sys
+heads = [l.rstrip() for l in open(sys.argv[1]) if l.startswith("# Report ")]
+assert len(heads) == 2, heads
+assert [h.endswith("(session %s)" % sid) for h, sid in zip(heads, sys.argv[2:])] == [True, True], heads
+EOF
+}
 if [ "$DAY2" = "$DAY" ]; then
+    # the second session of the day adds its report to the day's file: the first one's stays
+    order_ok "$REP" "the end of the day's second session"
     report "$DAY"
     rc_is 0 "report DATE"
     expect_eq "$(cat "$T/rep.out")" "$REP" "report DATE prints the path"
-    has "$REP" "(session $SID2)" "report DATE: that day's latest session"
+    order_ok "$REP" "report DATE"
     report "$SID1"
-    has "$REP" "(session $SID1)" "report SESSION after day 2: the session named"
+    order_ok "$REP" "report SESSION after day 2"
+    report "$SID2" --stdout
+    cmp -s "$T/rep.out" "$REP" || fail "report --stdout is not the day's file:\n$(diff "$T/rep.out" "$REP" | head)"
 else
     note "midnight passed between the two runs: the two-sessions-a-day case is not checked"
 fi

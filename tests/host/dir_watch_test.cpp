@@ -127,6 +127,35 @@ TEST_CASE("dir_watch: a symlink is ready when created; sub-folders are not repor
     fs::remove_all(dir);
 }
 
+TEST_CASE("dir_watch: a FIFO or a folder named with the suffix is ready once, when made or moved in") {
+    // neither is ever closed after writing: without this they would give
+    // nothing until the next rescan; the watcher refuses them as bad files
+    Loop loop;
+    std::string dir = testutil::temp_dir("watch");
+    std::string away = testutil::temp_dir("watch-away");
+    Seen seen;
+    DirWatch::Options o;
+    o.suffix = ".task.md";
+    auto w = watch(loop, dir, seen, o);
+    REQUIRE(mkfifo((dir + "/pipe.task.md").c_str(), 0644) == 0);
+    REQUIRE(mkdir((dir + "/folder.task.md").c_str(), 0755) == 0);
+    REQUIRE(mkdir((away + "/moved.task.md").c_str(), 0755) == 0);
+    REQUIRE(rename((away + "/moved.task.md").c_str(), (dir + "/moved.task.md").c_str()) == 0);
+    REQUIRE(mkdir((dir + "/processed").c_str(), 0755) == 0);  // not named so: not reported
+    REQUIRE(run_until(loop, [&] { return seen.events.size() >= 3; }));
+    settle(loop);
+    CHECK(seen.kinds() == "ready:pipe.task.md ready:folder.task.md ready:moved.task.md");
+    // moved out (as to failed/) or removed: gone, as a file is
+    REQUIRE(rename((dir + "/folder.task.md").c_str(), (dir + "/processed/folder.task.md").c_str()) == 0);
+    REQUIRE(rmdir((dir + "/moved.task.md").c_str()) == 0);
+    REQUIRE(run_until(loop, [&] { return seen.events.size() >= 5; }));
+    settle(loop);
+    CHECK(seen.kinds() == "ready:pipe.task.md ready:folder.task.md ready:moved.task.md gone:folder.task.md "
+                          "gone:moved.task.md");
+    fs::remove_all(dir);
+    fs::remove_all(away);
+}
+
 TEST_CASE("dir_watch: a hard link made into the folder is ready at once (it is never written there)") {
     Loop loop;
     std::string dir = testutil::temp_dir("watch");

@@ -3,8 +3,11 @@
 #include "services/file_read.h"
 
 #include <doctest/doctest.h>
+#include <cstring>
 #include <filesystem>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 using namespace orch;
@@ -39,6 +42,19 @@ TEST_CASE("read_file_limited refuses what is not a regular file, naming it") {
     CHECK(err.message == "/dev/zero: not a regular file: a character device");
     CHECK_FALSE(read_file_limited(dir, 100, out, err));
     CHECK(err.message == dir + ": not a regular file: a directory");
+    {  // a socket cannot even be opened (ENXIO): said as the others are
+        int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        REQUIRE(fd >= 0);
+        sockaddr_un a{};
+        a.sun_family = AF_UNIX;
+        std::string sp = dir + "/sock";
+        REQUIRE(sp.size() < sizeof a.sun_path);
+        std::memcpy(a.sun_path, sp.c_str(), sp.size() + 1);
+        REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        CHECK_FALSE(read_file_limited(sp, 100, out, err));
+        CHECK(err.message == sp + ": not a regular file: a socket");
+        close(fd);
+    }
     CHECK_FALSE(read_file_limited(dir + "/missing", 100, out, err));
     CHECK(err.code == "not_found");
     CHECK(err.message.find(dir + "/missing: ") == 0);

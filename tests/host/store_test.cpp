@@ -321,6 +321,28 @@ TEST_CASE("store: session_tasks_json is load_session's tasks, row for row, witho
     CHECK(s.session_tasks_json("s", "{\"tasks\": ", "}\n") == "{\"tasks\": " + text + "}\n");  // framed
 }
 
+TEST_CASE("store: session_tasks_json escapes a byte to escape at any place of a text of any length") {
+    // the check for bytes to escape goes 16 (or 8) bytes at a time, the last
+    // block overlapping the one before: each length 1..40 with the byte at
+    // each place, and the plain text of that length
+    std::string dir = testutil::temp_dir("store-tasks-escape");
+    Store s(dir + "/orch.db");
+    s.save_session(json{{"id", "s"}, {"status", "running"}, {"started_at", 1.0}});
+    int seq = 0;
+    for (size_t n = 1; n <= 40; ++n) {
+        s.save_task("s", json{{"id", "p" + std::to_string(n)}, {"seq", ++seq}, {"status", std::string(n, 'a')}});
+        for (size_t at = 0; at < n; ++at)
+            for (const char* bad : {"\"", "\\", "\n", "\x7f", "\xC3\xA9"}) {
+                std::string t(n, 'a');
+                t.replace(at, 1, bad);
+                s.save_task("s", json{{"id", "t" + std::to_string(seq)}, {"seq", ++seq}, {"status", "pending"}, {"title", t}});
+            }
+    }
+    std::string text = s.session_tasks_json("s");
+    json want = s.load_session("s").value()["tasks"];
+    CHECK(json::parse(text) == want);  // an unescaped '"', '\\' or newline would not parse
+}
+
 TEST_CASE("store: write_session_tasks_json hands the text over in pieces of 64 KB, the same bytes") {
     std::string dir = testutil::temp_dir("store-tasks-pieces");
     Store s(dir + "/orch.db");

@@ -89,15 +89,20 @@ describe("format: other messages", function()
     ok(not text:find("last task", 1, true), text)
   end)
 
-  it("task_failed shows the error, exit code and commands; a timeout says how long", function()
+  it("task_failed shows the error, exit code and the commands that apply to a failed task", function()
     local s = session("running")
     eq(F.task_failed(s, s.tasks[2], { error = "claude exited with status 1", exit_code = 1 }),
       lines("❌ Task 2/3 Failed", "📝 Create baptisms server actions", "Type: backend", "",
         "Error: claude exited with status 1", "Exit code: 1", "", "📊 Progress: 2/3 (66%)", "",
-        "/logs for details, /skip to skip it, /pause to pause"))
+        "/logs for details, /progress 2 for its events, /pause to pause the rest"))
     local text = F.task_failed(s, s.tasks[2], { timed_out = true, timeout = 300 })
     has(text, "⚠️ Task 2/3 Timed Out after 5m 00s")
     ok(not text:find("Error:", 1, true), text)
+    -- the last task: nothing is left to pause; never /skip (it has ended)
+    s.tasks[3].status = "completed"
+    text = F.task_failed(s, s.tasks[2], { error = "boom" })
+    has(text, "/logs for details, /progress 2 for its events")
+    ok(not text:find("/pause", 1, true) and not text:find("/skip", 1, true), text)
   end)
 
   it("approval_request shows type, priority, the request, what will run and the reason", function()

@@ -37,6 +37,39 @@ local function model(s)
 end
 
 describe("session model", function()
+  it("a task's time sums its runs: each stopped one to its stop, the pause between left out", function()
+    eq(S.task_time({ status = "pending" }), nil)
+    eq(S.task_time({ status = "completed", started_at = 100, completed_at = 130 }), 30)
+    -- running: counted to now only when asked
+    local t = { status = "running", started_at = 100 }
+    eq(S.task_time(t), 0)
+    eq(S.task_time(t, 112), 12)
+    -- stopped at 110 (a pause), resumed at 500: the next run starts with 10 s spent
+    t.status, t.stopped_at = "paused", 110
+    eq(S.task_time(t, 900), 10)
+    local f = S.started_fields(t, 500)
+    eq({ f.status, f.started_at, f.spent_s, f.stopped_at }, { "running", 500, 10, orch.json.null })
+    t.status, t.started_at, t.spent_s, t.stopped_at, t.completed_at = "completed", 500, 10, nil, 520
+    eq(S.task_time(t), 30)
+    -- a stop older than the run in hand is an earlier run's: not this one's end
+    eq(S.task_time({ status = "running", started_at = 500, stopped_at = 110, spent_s = 10 }, 505), 15)
+  end)
+
+  it("stop_unrecorded gives a run stopped unseen (its host killed) the session's last update as its stop", function()
+    local s = session(3)
+    local saved = {}
+    local update_task = orch.update_task
+    rawset(orch, "update_task", function(_, id, fields) saved[id] = fields end)
+    s.tasks[1].status, s.tasks[1].started_at, s.tasks[1].completed_at = "completed", 100, 120
+    s.tasks[2].status, s.tasks[2].started_at = "running", 130
+    s.tasks[3].status, s.tasks[3].started_at, s.tasks[3].stopped_at = "paused", 140, 150
+    local ok_, err = pcall(S.stop_unrecorded, s, 170)
+    rawset(orch, "update_task", update_task)
+    assert(ok_, err)
+    eq(saved, { ["2"] = { stopped_at = 170 } })
+    eq(S.task_time(s.tasks[2], 999), 40)
+  end)
+
   it("has one FINISHED set, which lib/format uses", function()
     eq(S.FINISHED, { completed = true, needs_review = true, failed = true, skipped = true, cancelled = true,
                      blocked = true })
@@ -170,11 +203,37 @@ describe("session: the row saved with its summary", function()
     rawset(orch, "now", real_now)
     if not okay then error(err, 0) end
   end)
+
+  it("add_task commits the task with its event; the row too, or (row = \"later\") left stale for the caller", function()
+    local s = S.new({ tasks = {} }, { id = "spec-add-task", kind = "inbox" })
+    local function events(task) return orch.recent_events({ session = s.id, task = task, limit = 5 }) end
+    local a = S.add_task(s, { id = "a", title = "A", inbox = { file = "/in/a.task.md" } })
+    eq(stored(s).summary.counts.total, 1)
+    eq(s._row.summary.counts.total, 1)
+    eq(#events("a"), 1)
+    eq(events("a")[1].event, "task_added")
+    eq(events("a")[1].file, "/in/a.task.md")
+    local b = S.add_task(s, { id = "a", title = "B", inbox = { file = "/in/b.task.md" } },
+      { event = "parsed", fields = { file = "in/b.task.md", parsed_by = "file" }, row = "later" })
+    eq(b.id, "a-2")
+    eq(orch.load_session(s.id).tasks[2].title, "B")  -- the task itself is committed
+    eq(stored(s).summary.counts.total, 1)            -- the row is not
+    eq(s._row, nil)
+    local e = events("a-2")
+    eq(#e, 1)
+    eq(e[1].event, "parsed")
+    eq({ e[1].file, e[1].parsed_by }, { "in/b.task.md", "file" })
+    S.save(s)
+    eq(stored(s).summary.counts.total, 2)
+    eq(a.seq, 1)
+    eq(b.seq, 2)
+  end)
 end)
 
 describe("session: a staged change", function()
   it("is in memory at once and stored with the task's next set_task, in its commit", function()
-    local d = { tasks = { { id = 1, title = "Task 1", type = "backend" }, { id = 2, title = "Task 2", type = "backend" } } }
+    local d = { tasks = { { id = 1, title = "Task 1", type = "backend" },
+      { id = 2, title = "Task 2", type = "backend" } } }
     local s = S.new(d, { id = "spec-staged", workflow = "daily.lua" })
     local function row(id)
       for _, t in ipairs(orch.load_session(s.id).tasks) do if t.id == id then return t end end

@@ -178,7 +178,7 @@ function M.result(t, info, summary_file)
     source_file = text(inbox.file), session = text(info.session or t.session),
     status = t.status,
     started_at = M.iso(started), completed_at = M.iso(completed),
-    duration_s = (started and completed and completed >= started) and (completed - started) or null,
+    duration_s = (started and completed and completed >= started) and S.task_time(t) or null,
     cost_usd = money(t.cost_usd),
     tokens = tokens(t),
     attempts = type(count(t.attempts)) == "number" and count(t.attempts) or (started and 1 or 0),

@@ -129,7 +129,7 @@ local function progress(c) return format("📊 Progress: %d/%d (%d%%)", c.done, 
 local function stats(t, r)
   local parts = {}
   local secs = r.duration_ms and r.duration_ms / 1000
-    or (t.started_at and t.completed_at and t.completed_at - t.started_at)
+    or (t.completed_at and S.task_time(t))
   if secs then parts[#parts + 1] = "⏱ " .. M.duration(secs) end
   local cost = M.money(r.cost_usd or t.cost_usd)
   if cost then parts[#parts + 1] = "💰 " .. cost end
@@ -202,8 +202,12 @@ function M.task_failed(s, t, r)
   local err = r.error or r.result or (not r.timed_out and "no details") or nil
   local detail = err and ("Error: " .. excerpt(err)) or ""
   if r.exit_code then detail = detail .. (err and "\n" or "") .. "Exit code: " .. tostring(r.exit_code) end
+  -- what applies to a task that has ended (skip does not): its logs and
+  -- events, and a pause of the tasks still to come
+  local c = counts(s, t, "failed")
   return blocks(task_block(s, t, head, tail), detail, r.summary and ("📄 " .. excerpt(r.summary)),
-    stats(t, r), progress(counts(s, t, "failed")), "/logs for details, /skip to skip it, /pause to pause")
+    stats(t, r), progress(c), format("/logs for details, /progress %s for its events", tostring(t.id))
+      .. (c.done < c.total and ", /pause to pause the rest" or ""))
 end
 
 -- a failed run that goes again (orchestrator.retry_failed); r = {error=, attempt=, of=}
@@ -362,190 +366,9 @@ function M.decided(action, from)
   return what .. (who and (" by " .. tostring(who)) or "")
 end
 
--- Texts of daily.lua: the live line, the terminal prompt, the question file, the budget.
-
--- "▶ Task 2/3 · 1m 05s · Edit src/x.ts"
-function M.status_line(pos, total, secs, doing)
-  return format("▶ Task %s/%d · %s · %s", tostring(pos), total, M.duration(secs), doing)
-end
-
--- what an agent's content block says it is doing, or nil: a tool and its
--- target, or its words (80 characters each)
--- squeeze(s, n) -> s:gsub("%s+", " "):sub(1, n), reading only as much of s as
--- that needs (a prefix collapses to a prefix of the whole): an agent's
--- message can be megabytes, and this runs for every one of its lines
-local function squeeze(s, n)
-  local take = n * 4
-  while true do
-    local out = s:sub(1, take):gsub("%s+", " ")
-    if #out >= n or take >= #s then return out:sub(1, n) end
-    take = take * 4
-  end
-end
-M.squeeze = squeeze
-
-function M.agent_doing(b)
-  if b.type == "tool_use" then
-    local input = type(b.input) == "table" and b.input or {}
-    return tostring(b.name) .. " " .. tostring(input.file_path or input.command or input.pattern or ""):sub(1, 80)
-  elseif b.type == "text" and b.text then
-    return "💬 " .. squeeze(b.text, 80)
-  end
-end
-
--- task_id when several agents run at once: whose tool it is
-function M.tool_line(doing, task_id)
-  return "   ↳ " .. (task_id and ("[" .. tostring(task_id) .. "] ") or "") .. doing
-end
-
--- why a session paused or a task waits (shown as "Why: ..." and in status)
-function M.paused_by(by) return "paused by " .. tostring(by) end
-function M.checkpoint_reason(t) return "checkpoint after " .. tostring(t.type) .. " task " .. tostring(t.id) end
-
-function M.approval_prompt(t)
-  return format("Task %s (%s): [a]pprove, [s]kip or [p]ause? ", tostring(t.id), tostring(t.title))
-end
-
--- agent_questions/<task>.md: the question and how to answer it
-function M.question_file(s, t, q, answer_file)
-  return format("# Question from task %s (%s)\n\nSession %s\n\n%s\n\n" ..
-    "Answer with `orch-host answer TEXT` or by writing %s\n", tostring(t.id), tostring(t.title), tostring(s.id),
-    q, answer_file)
-end
-
-function M.budget_reached(cost, budget)
-  return format("💸 Budget reached: $%.2f of $%.2f. No new task starts; the tasks left are skipped.", cost, budget)
-end
-
-function M.budget_warning(cost, budget)
-  return format("⚠️ %d%% of the day's budget used ($%.2f of $%.2f)", floor(cost / budget * 100), cost, budget)
-end
-
--- the task file could not be read; `dir` when none was named (today's was looked for)
-function M.unreadable_tasks(err, dir)
-  return "cannot read the task file: " .. tostring(err) ..
-    (dir and ("\n(no --tasks given: looked for today's file under " .. dir .. "/)") or "")
-end
-
--- a schedule's start that failed (lib/schedule)
-function M.schedule_failed(label, why) return format("⏰ Scheduled start '%s' failed: %s", label, why) end
-
--- Replies to commands (lib/control): reply(key, ...) fills M.REPLY[key]'s %s/%d.
-M.REPLY = {
-  no_session_yet = "no session yet: start one (orch-host run daily.lua or orch-host watch; /start, or the " ..
-    "webhook's start)",
-  no_session = "no session %s",
-  no_session_on = "no session on %s",
-  bad_date = "'%s' is not a date: expected YYYY-MM-DD (or a session id)",
-  cannot_write_report = "cannot write the report: %s",
-  already_running = "A session is already running for %s (session %s). Use /status, /pause or /resume.",
-  prior_active = "Session %s for %s is %s: /resume continues it (or start with force to begin again).",
-  prior_completed = "Session %s already ran every task of %s. Edit the file or start with force to run it again.",
-  cannot_start = "cannot start the workflow: %s",
-  started = "Started session %s with %d task(s) from %s",
-  resuming = "Resuming session %s",
-  already_completed = "Session %s is already completed; nothing to resume.",
-  resume_sent = "Sent resume to the running host for session %s",
-  not_running = "Session %s is not running (status: %s)",
-  recorded = "Recorded %s for task %s of session %s; the session is not running: this applies when it resumes " ..
-    "(orch-host resume)",
-  inbox_down = "The inbox of session %s is not running: task %s runs again from its file at the next start " ..
-    "(orch-host watch, or orch-host resume) and asks again; decide then",
-  cannot_resume = "cannot resume: %s",
-  resumed = "Resumed session %s",
-  approve_question = "Task %s asked a question: answer it (/answer %s <text>, orch-host answer --task %s TEXT), " ..
-    "or /skip or /pause",
-  decided_first = "someone else decided first",
-  nothing_to_approve = "Session %s: nothing is waiting for approval (status: %s)",
-  skipped = "Skipped task %s",
-  skipping = "Skipping task %s: stopping its agent",
-  nothing_to_skip = "Nothing to skip in session %s (status: %s)",
-  skip_which = "Session %s has several tasks in hand: %s. Say which to skip (skip --task ID, /skip <task_id>).",
-  skipping_task = "Skipping task %s",
-  paused = "Paused session %s",
-  session_is = "Session %s is %s",
-  pausing = "Pausing session %s after the running task",
-  pausing_now = "Pausing session %s: stopping its running agents now",
-  answer_missing = "answer: the text is missing",
-  answer_sent = "Answer sent to task %s",
-  no_question = "No question is waiting in session %s",
-  progress_which = "progress: which task? (/progress <task_id>)",
-  no_events = "No events for task %s",
-  cancel_which = "cancel: which task? (/cancel <task_id>)",
-  task_already = "Task %s is already %s",
-  cancel_requested = "Cancellation requested for task %s",
-  no_task = "No task %s in session %s",
-  task_missing = "task: describe the task (/task <text>)",
-  cannot_write_tasks = "cannot write the task file: %s",
-  task_refused = "task refused: %s",
-  task_queued = "📥 Queued task %s (%s; read by %s). It runs from the inbox: /progress %s shows how it goes",
-  unknown_command = "unknown command '%s' (known: %s)",
-  params_object = "params must be an object",
-}
-
-function M.reply(key, ...)
-  local text = M.REPLY[key] or error("format.reply: no reply '" .. tostring(key) .. "'", 2)
-  local args = { ... }
-  for i = 1, select("#", ...) do
-    if type(args[i]) ~= "number" then args[i] = tostring(args[i]) end
-  end
-  return format(text, unpack(args, 1, select("#", ...)))
-end
-
--- the reply to /approve: "Executing task 2: Title"
-function M.executing(task_id, title)
-  return "Executing task " .. tostring(task_id) .. (title and (": " .. title) or "")
-end
-
--- the reply to /progress: a task's recent events, {event=, ts=} oldest first;
--- hms(epoch) -> "09:30:00" (default: UTC; lib/control passes the machine's clock)
-function M.task_events(task, events, hms)
-  hms = hms or function(ts)
-    local x = floor(ts) % 86400
-    return format("%02d:%02d:%02d", floor(x / 3600), floor(x % 3600 / 60), x % 60)
-  end
-  local lines = {}
-  for _, e in ipairs(events) do lines[#lines + 1] = format("[%s] %s", hms(e.ts or 0), tostring(e.event)) end
-  if #lines == 0 then return M.reply("no_events", task) end
-  return "📈 Task " .. tostring(task) .. "\n" .. concat(lines, "\n")
-end
-
--- Safety outside the model (lib/hook_cli, lib/safety_after): what the agent
--- is told when its tool call is blocked, and why a task's run was refused
--- after it ended.
-function M.tool_blocked(reason)
-  return "orch-host blocked this tool call before it ran: " .. tostring(reason)
-    .. ". Do not try another way to do it; say in your answer what you needed."
-end
-
-function M.hook_error(err)
-  return "orch-host hook: " .. tostring(err) .. " (the tool call is blocked)"
-end
-
-function M.safety_violation(what)
-  return "safety check after the run: " .. tostring(what)
-end
-
-function M.migrations_changed(paths)
-  return "changes database migrations (review them before they run): " .. concat(paths, ", ")
-end
-
 -- Agents' questions (lib/questions): a task whose agent asked is
 -- waiting_answer until someone answers, from any channel.
 STATUS.waiting_answer = "❓ Waiting for an answer"
-M.REPLY.answer_which = "Session %s has several questions waiting: tasks %s. Name the task to %s " ..
-  "(/answer <task_id> <text>, orch-host answer --task ID TEXT, \"task\": ID)."
-
--- how to answer task t's question: the Telegram command, naming the task
-function M.answer_hint(t)
-  return format("Reply with /answer %s <your answer> (or /answer <your answer> while only this one waits)",
-    tostring(t.id))
-end
-
--- the line under a waiting task in the agents list: its question
-function M.agent_question(a)
-  return "   ❓ " .. M.truncate((tostring(a.question):gsub("%s+", " ")), 200)
-end
 
 -- Approval requests: one action, once (lib/approval). rq = {request_id=,
 -- task=, title=, branch=, instruction=} (lib/approval.request); a decision
@@ -570,22 +393,6 @@ function M.decision_line(d, clock)
     at and clock and (" at " .. clock(at)) or "", tostring(d.request_id or "?"))
 end
 
--- why a decision was refused (lib/control: reply key request_<reason>)
-M.REPLY.request_decided = "Request #%s (task %s) was already decided: %s by %s. Nothing was changed."
-M.REPLY.request_expired = "Request #%s (task %s) expired: no decision came within approval_timeout. " ..
-  "Nothing was changed; a newer request for the task, if any, has its own id (/status)."
-M.REPLY.request_withdrawn = "Request #%s (task %s) is no longer waiting (%s). Nothing was changed."
-M.REPLY.request_older_session = "Request #%s is from session %s; session %s is the newer one over the same " ..
-  "task file. Nothing was changed."
-M.REPLY.request_not_found = "No approval request #%s"
-M.REPLY.request_bad_id = "request_id must be a whole number (got %s)"
-M.REPLY.request_other_session = "Request #%s belongs to session %s, not %s"
-M.REPLY.request_not_question = "Request #%s (task %s) is an approval, not a question: approve, skip or pause it"
-M.REPLY.request_which = "Session %s has several requests waiting: %s. Name the one to %s " ..
-  "(--request ID, \"request_id\": ID; in Telegram: its buttons, or /approve <task_id>)."
-M.REPLY.button_unknown = "This button names no request (it is older than request ids, or not ours): " ..
-  "/status shows what waits"
-
 -- Usage limits, API errors, retries (lib/agent_outcome, lib/limits, lib/policy next_try).
 
 -- the one notice when a usage limit parks the day: until = when agents start again
@@ -595,25 +402,6 @@ function M.usage_limit_parked(s, t, untl, reason, now)
     format("Work resumes at %s UTC (in %s): this task then continues its own claude session, and the other tasks " ..
       "start. No agent starts before that.", M.clock(untl), M.duration(untl - now)),
     reason and ("Why: " .. excerpt(reason)), "/status for details, /pause to pause")
-end
-
--- why a task is waiting_limit (its status row's second line)
-function M.limit_waiting(untl)
-  return "usage limit: work resumes at " .. (untl and (M.clock(untl) .. " UTC") or "its reset")
-end
-
--- the prompt of a run that continues a session a usage limit stopped
-function M.limit_resume_prompt()
-  return "The usage limit that stopped you has reset. Continue the task where you left off."
-end
-
--- a rate_limit_event that is not a rejection (a warning): one log line
-function M.rate_limit_note(t, info)
-  info = type(info) == "table" and info or {}
-  local used = tonumber(info.utilization)
-  return format("task %s: rate limit %s (%s%s%s)", tostring(t.id), tostring(info.status or "?"),
-    tostring(info.rateLimitType or "limit"), used and format(", %d%% used", floor(used * 100 + 0.5)) or "",
-    tonumber(info.resetsAt) and (", resets at " .. M.clock(tonumber(info.resetsAt)) .. " UTC") or "")
 end
 
 -- the one notice when claude cannot run at all (a bad key, no credit): the session pauses
@@ -630,5 +418,9 @@ function M.task_retrying_after(s, t, r)
       M.duration(r.delay or 0))),
     r.reason and ("Because: " .. excerpt(r.reason)), "/skip to skip it, /pause to pause")
 end
+
+-- an agent's run and the replies to commands: their own files, the same table
+require("lib.format_agent").install(M)
+require("lib.format_reply").install(M)
 
 return M

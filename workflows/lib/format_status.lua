@@ -68,10 +68,10 @@ end
 local function row_format(idw) return "  %-" .. idw .. "s %s %s %s %8s %9s %9s" end
 
 local function task_row(t, ROW)
-  local t0, t1 = tonumber(t.started_at) or 0, tonumber(t.completed_at) or 0
+  local secs = S.task_time(t)  -- its runs summed (a resumed one's too)
   local cost, tok = tonumber(t.cost_usd) or 0, S.tokens(t.tokens)
   local row = format(ROW, cell(t.id), (MARK[t.status] or "·") .. " " .. pad(cell(t.status), 16),
-    pad(cell(t.title), 36), pad(cell(t.type), 13), (t0 > 0 and t1 > t0) and fmt.duration(t1 - t0) or "",
+    pad(cell(t.title), 36), pad(cell(t.type), 13), (secs and secs > 0) and fmt.duration(secs) or "",
     cost > 0 and fmt.money(cost) or "", tok > 0 and fmt.thousands(tok) or "")
   local err = cell(t.error)
   if err ~= "" and SAYS_WHY[t.status] then

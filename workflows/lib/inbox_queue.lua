@@ -2,11 +2,12 @@
 -- cfg.paths.tasks_dir) and the ledger of the ones processed.
 --
 -- local q = inbox_queue.new(cfg, opts)
---   opts.parse(path, {root=}) -> task | nil, err   (default lib/inbox_task.load)
+--   opts.parse(path, {root=, info=}) -> task | nil, err   (default lib/inbox_task.load,
+--   which leaves the file's orch.file_info in info.of)
 --   opts.hash(text) -> the parser's inbox.sha of that text (default lib/sha256.hex;
 --   only a quick check: when it differs, the file is parsed again)
 --   opts.now() -> epoch seconds, opts.emit(event, fields), opts.log(level, msg),
---   opts.state = {load = fn(key), save = fn(key, value)}  (default the host's state)
+--   opts.state = {load = fn(key), save = fn(key, value), atomically = fn(f)}  (default the host's state)
 --   opts.session: the session named in the events
 -- q:offer(name) -> task | nil, why   name: the file's name in the folder
 --   (ev.name). why: "queued" (already queued with this content), "running"
@@ -90,6 +91,7 @@ function M.new(cfg, opts)
     log = opts.log or orch.log,
     load = state.load or orch.load_state,
     save = state.save or orch.save_state,
+    atomically = state.atomically or orch.atomically,
     session = opts.session,
     heap = {},        -- entries {t=, name=, rank=, age=, seq=, dead=}, stale ones dropped lazily
     by_name = {},     -- name -> its live entry
@@ -129,11 +131,12 @@ function Q:duplicate(name, t, of)
   return nil, "duplicate"
 end
 
--- the age of a task: front matter created, else the file's mtime, else arrival
-function Q:age(t, name)
+-- the age of a task: front matter created, else the file's mtime (as the
+-- parse found it, else asked), else arrival
+function Q:age(t, name, info)
   local created = tonumber(t.inbox.created)
   if created then return created end
-  local info = orch.file_info(self:path(name))
+  info = info or orch.file_info(self:path(name))
   return info and tonumber(info.mtime) or self.now()
 end
 
@@ -141,7 +144,8 @@ function Q:offer(name)
   name = basename(name)
   if not files.is_task_file(name) then return nil, "ignored" end
   local old = self.by_name[name]
-  local t, perr = self.parse(self:path(name), { root = self.dir })
+  local seen = {}
+  local t, perr = self.parse(self:path(name), { root = self.dir, info = seen })
   if not t then
     if old then self:drop(old) end
     local _, err = self:fail_file(name, tostring(perr), "invalid")
@@ -157,7 +161,7 @@ function Q:offer(name)
   if other and other ~= name then return self:duplicate(name, t, "is already queued as " .. other) end
   self.seq = self.seq + 1
   local rank = tonumber(t.inbox.priority_rank) or RANK[t.priority] or RANK.medium
-  local e = { t = t, name = name, rank = rank, age = self:age(t, name), seq = self.seq }
+  local e = { t = t, name = name, rank = rank, age = self:age(t, name, seen.of), seq = self.seq }
   heap.push(self.heap, e, less)
   self.by_name[name], self.content[content_key(t)] = e, name
   self.n = self.n + 1
@@ -256,8 +260,10 @@ function Q:finished(t, status, reason)
   -- after the move: a crash before it leaves the file to run again, one after
   -- it leaves the file in processed/ (the row only stops a copy dropped later)
   row.to = dest
-  self.save(M.KEY .. tostring(t.id), row)
-  self.emit("task_archived", { session = self.session, task = t.id, status = status, file = name, to = dest })
+  self.atomically(function()  -- the row and its event, one commit
+    self.save(M.KEY .. tostring(t.id), row)
+    self.emit("task_archived", { session = self.session, task = t.id, status = status, file = name, to = dest })
+  end)
   return dest
 end
 

@@ -41,8 +41,8 @@ function M.new(s, q)
 end
 
 -- the queue's length on the session row (what `status` shows), saved when
--- the row as last saved (S.save's s._row) has another: a new task's row
--- carries it (I:track sets it first)
+-- the row as last saved (S.save's s._row) has another, or is stale (a new
+-- task's: S.add_task with row = "later")
 function I:save_queue()
   local n = self.q:size()
   self.s.queued = n
@@ -53,7 +53,9 @@ end
 -- the same once the tasks started in this turn of the main loop ran to their
 -- first wait: their start saves the row (running, or why not) and carries the
 -- length, so most turns need no save of their own; a task that did not save
--- leaves it to this one (a task of its own, run after theirs on the loop)
+-- leaves it to this one (a task of its own, run after theirs on the loop).
+-- A file offered leaves its save here too: the files of one burst, delivered
+-- before this task runs, share it.
 function I:save_queue_soon()
   local saved = self.s._row
   self.s.queued = self.q:size()
@@ -69,12 +71,15 @@ local FIELDS = { "title", "type", "priority", "requires_approval", "description"
                  "instruction", "context_files", "deliverables", "verify", "line", "inbox" }
 
 -- queued task t (the queue's) on the session: a new pending task, or the
--- queued one of the same file, rewritten -> the session's task
-function I:track(name, t)
+-- queued one of the same file, rewritten -> the session's task. parsed: the
+-- event parsed's fields, said with the new task in its commit (in place of
+-- task_added), or after task_updated; the session row is left to save_queue
+-- (a burst of files, one save)
+function I:track(name, t, parsed)
   local row = self.queued[name]
   if not row then
-    self.s.queued = self.q:size()  -- saved with the new task's row: save_queue then finds nothing to do
-    row = S.add_task(self.s, t)
+    self.s.queued = self.q:size()
+    row = S.add_task(self.s, t, { event = "parsed", fields = parsed, row = "later" })
     self.queued[name] = row
   else
     local f = {}
@@ -84,6 +89,9 @@ function I:track(name, t)
       f[k] = v == nil and orch.json.null or v
     end
     S.set_task(self.s, row, f, "task_updated", { file = t.inbox.file })
+    local e = { session = self.s.id, task = row.id }
+    for k, v in pairs(parsed) do e[k] = v end
+    orch.emit("parsed", e)
   end
   self.origin[row.id] = t
   return row
@@ -104,9 +112,7 @@ end
 function I:parsed(name, file, t, why)
   local s = self.s
   if t then
-    local row = self:track(name, t)
-    orch.emit("parsed", { session = s.id, task = row.id, file = file, type = t.type, priority = t.priority,
-                          parsed_by = "file" })
+    self:track(name, t, { file = file, type = t.type, priority = t.priority, parsed_by = "file" })
     return
   end
   if why == "queued" or why == "running" then return end  -- the same content again: nothing changes
@@ -123,14 +129,17 @@ function I:offer(name, path)
   orch.emit("task_received", { session = self.s.id, file = path or self.q:path(name) })
   local t, why = self.q:offer(name)
   self:parsed(name, path or self.q:path(name), t, why)
-  self:save_queue()
+  self:save_queue_soon()  -- after the other files of the same burst: one save for them all
 end
 
 -- a file was deleted or moved out of the folder: its queued task is dropped
+-- -> true when one was (a file the inbox moved itself changes nothing)
 function I:gone(name)
   self.q:gone(name)
+  local queued = self.queued[name] ~= nil
   self:drop(name, "cancelled", "its file was deleted while queued")
   self:save_queue()
+  return queued
 end
 
 -- the folder listed again (start-up, an overflow, the folder back): what
@@ -274,19 +283,18 @@ end
 function I:skip_queued(t, by)
   local qt = t and self.origin[t.id]
   if not qt or S.FINISHED[t.status] then return false end
-  local name, why = file_name(qt), "cancelled by " .. tostring(by) .. " before it ran"
+  local name, f = file_name(qt), S.skipped_before_start(by)  -- skipped, as a day's (lib/session)
   for i, h in ipairs(self.held) do
     if h == t then table.remove(self.held, i) break end
   end
   if self.queued[name] == t then
     self.q:gone(name)
-    self:drop(name, "cancelled", why, { skipped_by = by })
+    self:drop(name, f.status, f.error, { skipped_by = f.skipped_by })
   else
-    S.set_task(self.s, t, { status = "cancelled", error = why, skipped_by = by, completed_at = orch.now() },
-      "task_finished", { reason = why })
+    S.set_task(self.s, t, f, "task_finished", { reason = f.error })
     self.origin[t.id] = nil
   end
-  self.q:finished(qt, "cancelled", why)
+  self.q:finished(qt, f.status, f.error)
   self:save_queue()
   return true
 end

@@ -12,7 +12,8 @@
 --   **Success Criteria:**  "- [ ] text" / "- [x] text" lines
 --   **Context:**           free text, verbatim
 -- M.load(path [, opts]) -> task | nil, err   opts.root: the folder it must
---   resolve inside (a symlink out of it is refused); at most M.MAX_BYTES
+--   resolve inside (a symlink out of it is refused); at most M.MAX_BYTES;
+--   opts.info: the file's orch.file_info is left there (its mtime, not asked again)
 -- M.parse(text, file) -> task | nil, err
 --   err = {code=, message="FILE:LINE: field: what", file=, line=, field=}
 --   task: the model's fields (instruction = the prompt, description = the
@@ -194,8 +195,10 @@ function M.load(path, opts)
   opts = opts or {}
   local info, err = orch.file_info(path)
   if not info then return nil, errors.new(err.code or "io", tostring(err), { file = path, stage = "read" }) end
-  if info.type ~= "file" then
-    return nil, errors.new("not_a_file", path .. ": not a regular file (" .. info.type .. ")", { file = path })
+  if type(opts.info) == "table" then opts.info.of = info end
+  if info.type ~= "file" then  -- orch.read_file words what it is ("not a regular file: a FIFO"), reading nothing
+    local _, what = orch.read_file(path, 0)
+    return nil, errors.new("not_a_file", what and tostring(what) or (path .. ": not a regular file"), { file = path })
   end
   if opts.root then
     local root, rerr = orch.file_info(opts.root)

@@ -69,10 +69,17 @@ local function mode(cfg)
 end
 M.mode = mode
 
+local urls = {}  -- ollama.host as given -> { base_url's answer }: its patterns once per host, not per task
 function M.usable(cfg)
   local m = mode(cfg)
   if m == "false" then return fail("disabled", "the local model is off (ollama.enabled = false)") end
-  local url, err = M.base_url(section(cfg).host)
+  local host = section(cfg).host
+  local known = urls[host or false]
+  if not known then
+    known = { M.base_url(host) }
+    urls[host or false] = known
+  end
+  local url, err = known[1], known[2]
   if not url then return fail("config", err) end
   local d = down[url]
   if m == "auto" and d then

@@ -1,12 +1,14 @@
--- report: the end-of-day report, results/YYYY-MM-DD-report.md (Markdown).
--- The day at a glance (success rate, wall time and the time saved by running
--- tasks in parallel, cost against the budget, tokens, time waiting for
--- approval, standing instructions applied), a table of the tasks, what is
--- left for you to review and commit, then each task in detail
+-- report: the end-of-day report, results/YYYY-MM-DD-report.md (Markdown):
+-- one part per session started that day, oldest first, so a second session
+-- the same day adds its own and the first's stays. Each: the day at a glance
+-- (success rate, wall time and the time saved by running tasks in parallel,
+-- cost against the budget, tokens, time waiting for approval, standing
+-- instructions applied), a table of the tasks, what is left for you to
+-- review and commit, then each task in detail
 -- (lib/report_task). A field a day does not have (a markdown day run one task
 -- at a time has no branches or changes) is left out. write(s, dir) is the
 -- entry point: daily.lua calls it at the end of the day, `orch-host report`
--- through lib/report_cli. Policy: edit freely.
+-- through lib/report_cli (day_text too, for --stdout). Policy: edit freely.
 local fmt = require("lib.format")
 local S = require("lib.session")
 local policy = require("lib.policy")
@@ -163,11 +165,59 @@ function M.render(s, now, cfg)
   return fmt.printable(concat(out, "\n") .. "\n")
 end
 
--- write(s, dir) -> path | nil, err (a failure is also logged as a warning)
+-- A task's time waiting for approval, when its row does not hold it, from
+-- the session's approval_resolved events (each says how long it waited).
+M.EVENTS_MAX = 1000000  -- a session's events read for the approval waits
+function M.fill_waits(s)
+  local missing = false
+  for _, t in ipairs(s.tasks) do missing = missing or t.approval_wait_s == nil end
+  if not missing then return end
+  local waits = {}
+  for _, e in ipairs(orch.recent_events({ session = s.id, limit = M.EVENTS_MAX })) do
+    local task, w = e.task_id or e.task, tonumber(e.waited_s)
+    if e.event == "approval_resolved" and task and w then waits[tostring(task)] = (waits[tostring(task)] or 0) + w end
+  end
+  for _, t in ipairs(s.tasks) do
+    if t.approval_wait_s == nil then t.approval_wait_s = waits[tostring(t.id)] end
+  end
+end
+
+-- day_sessions(s, now) -> the sessions started on s's day, oldest first: s
+-- itself (as given) and the others as stored, approval waits filled in
+function M.day_sessions(s, now)
+  local day, newest_first, seen = M.day(s, now), {}, false
+  for _, row in ipairs(orch.list_sessions(-1)) do  -- newest first: past the day, none is of it
+    local d = M.day(row, now)
+    if d < day then break end
+    if row.id == s.id then
+      seen, newest_first[#newest_first + 1] = true, s
+    elseif d == day then
+      local other = S.load(row.id)
+      if other then
+        M.fill_waits(other)
+        newest_first[#newest_first + 1] = other
+      end
+    end
+  end
+  if not seen then table.insert(newest_first, 1, s) end
+  local oldest_first = {}
+  for i = #newest_first, 1, -1 do oldest_first[#oldest_first + 1] = newest_first[i] end
+  return oldest_first
+end
+
+-- day_text(s, now) -> the text of s's day's file: each session's report, oldest first
+function M.day_text(s, now)
+  local parts = {}
+  for _, x in ipairs(M.day_sessions(s, now)) do parts[#parts + 1] = M.render(x, now) end
+  return concat(parts, "\n---\n\n")
+end
+
+-- write(s, dir) -> path | nil, err (a failure is also logged as a warning):
+-- the file of s's day, with every session of that day
 function M.write(s, dir)
   local now = orch.now()
   local path = M.path(s, dir, now)
-  local ok, err = orch.write_file(path, M.render(s, now))
+  local ok, err = orch.write_file(path, M.day_text(s, now))
   if not ok then
     orch.log("warn", "report not written: " .. tostring(err))
     return nil, err

@@ -3,7 +3,8 @@
 -- date YYYY-MM-DD: that day's latest session, the day being the report's,
 -- lib/report day(); nothing: the latest session), reads it from the state
 -- database and writes its report again with lib/report, as the end of the
--- day does. Policy: edit freely.
+-- day does: the file of the session's day, with every session of that day
+-- (--stdout: its text). Policy: edit freely.
 local report = require("lib.report")
 local S = require("lib.session")
 local fmt = require("lib.format")
@@ -11,7 +12,6 @@ local fmt = require("lib.format")
 local M = {}
 
 local EXIT = { ok = 0, bad_input = 2 }
-M.EVENTS_MAX = 1000000  -- a session's events read for the approval waits
 
 -- date(text) -> true: a real date YYYY-MM-DD; false: shaped like a date but
 -- not one (2026-13-01, 2026-2-30, 2026/12/01); nil: not a date at all
@@ -43,21 +43,7 @@ function M.find(target)
   return nil, fmt.reply("no_session_on", target)
 end
 
--- A task's time waiting for approval, when its row does not hold it, from
--- the session's approval_resolved events (each says how long it waited).
-function M.fill_waits(s)
-  local missing = false
-  for _, t in ipairs(s.tasks) do missing = missing or t.approval_wait_s == nil end
-  if not missing then return end
-  local waits = {}
-  for _, e in ipairs(orch.recent_events({ session = s.id, limit = M.EVENTS_MAX })) do
-    local task, w = e.task_id or e.task, tonumber(e.waited_s)
-    if e.event == "approval_resolved" and task and w then waits[tostring(task)] = (waits[tostring(task)] or 0) + w end
-  end
-  for _, t in ipairs(s.tasks) do
-    if t.approval_wait_s == nil then t.approval_wait_s = waits[tostring(t.id)] end
-  end
-end
+M.fill_waits = report.fill_waits  -- (lib/report's, for every session of the day)
 
 -- run{target=, stdout=, state=} -> {exit=, path= | text= | message=}
 -- state: whether a state database exists (none: nothing has run yet);
@@ -70,7 +56,7 @@ function M.run(req)
   local s, err = M.find(req.target)
   if not s then return { exit = EXIT.bad_input, message = err } end
   M.fill_waits(s)
-  if req.stdout then return { exit = EXIT.ok, text = report.render(s, orch.now()) } end
+  if req.stdout then return { exit = EXIT.ok, text = report.day_text(s, orch.now()) } end
   local path, werr = report.write(s, orch.config.paths.results_dir)
   if not path then return { exit = EXIT.bad_input, message = fmt.reply("cannot_write_report", werr) } end
   local info = orch.file_info(path)  -- its path under the project root, as written

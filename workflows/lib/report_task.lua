@@ -7,6 +7,7 @@
 -- report uses. Every task field may be missing (a markdown day run one task
 -- at a time has no branch, changes, deliverables or acceptance results): what
 -- is missing is left out. Policy: edit freely.
+local S = require("lib.session")
 local fmt = require("lib.format")
 local utc = require("lib.format_status").utc
 local function utc_text(epoch) return utc(epoch) .. " UTC" end
@@ -42,10 +43,7 @@ local function block(text, indent)
 end
 
 local function list(v) return type(v) == "table" and v or {} end
-local function secs_of(t)
-  local a, b = tonumber(t.started_at), tonumber(t.completed_at)
-  return a and b and math.max(0, b - a) or nil
-end
+local secs_of = S.task_time  -- its runs summed, as status shows it
 local function money(x) return fmt.money(tonumber(x) or 0) end
 local plural = fmt.plural
 

@@ -4,6 +4,7 @@
 -- Policy: edit freely.
 --
 --   M.execute(R, t, w) -> "completed" | "needs_review" | "failed" | "skipped" | "paused"
+--   M.context_ready(R, t) -> true | nil (t failed: a context file is missing or outside), before approval
 --   M.BUDGET_SKIP: the fields of a task the spent budget skips
 local S = require("lib.session")
 local fmt = require("lib.format")
@@ -34,14 +35,38 @@ local function context_where(R, dir)
   return { dirs = { dir, repo }, roots = roots }
 end
 
--- a task stopped (skip, pause, the host stopping) before its agent started
-local function not_started(R, t, why)
+-- t fails without running: a context file is not where it may be (cerr names the task and file)
+local function context_failed(R, t, cerr)
+  S.set_task(R.s, t, { status = "failed", error = cerr, completed_at = orch.now() }, "task_finished", { error = cerr })
+  R:note(t, fmt.task_failed(R.s, t, { error = cerr }), "error", "task_failed")
+  return "failed"
+end
+
+-- context_ready(R, t) -> true | nil when t failed (above): its context files
+-- checked before anyone is asked to approve it, so no one approves a task
+-- that fails at once. Where they are looked for is known beforehand for a
+-- task without a worktree (the same check as at its start) and for one whose
+-- worktree is the repository's base alone (no dependency: looked for in the
+-- repository); a task after others is checked at its start only (its
+-- worktree holds their work).
+function M.context_ready(R, t)
+  if R.s.workspace_base and #(t.depends_on or {}) > 0 then return true end
+  local dir = R.s.workspace_base and (R.s.workspace_base.repo or worktree_dir()) or t.cwd or worktree_dir()
+  local cok, cerr = acceptance.check_context(t, context_where(R, dir))
+  if cok then return true end
+  context_failed(R, t, cerr)
+  return nil
+end
+
+-- a task stopped (skip, pause, the host stopping) before its agent started;
+-- started: after its run started (its worktree was being made), whose time counts
+local function not_started(R, t, why, started)
   if why == "skip" then
     S.set_task(R.s, t, { status = "skipped", error = "skipped before its agent started", completed_at = orch.now() },
       "task_finished")
     return "skipped"
   end
-  S.set_task(R.s, t, { status = "pending" })
+  S.set_task(R.s, t, { status = "pending", stopped_at = started and orch.now() or nil })
   return "paused"
 end
 
@@ -56,7 +81,8 @@ local function runs(R, t, w)
   while true do
     local o = agent_outcome.classify(r)
     if o.kind == "permanent" then
-      S.set_task(s, t, { status = "pending", error = "claude cannot run: " .. o.reason, output_log = log },
+      S.set_task(s, t, { status = "pending", error = "claude cannot run: " .. o.reason, output_log = log,
+                         stopped_at = orch.now() },
         "agent_cannot_run", { reason = o.reason })
       if not want.cannot_run then
         want.cannot_run = o.reason
@@ -134,6 +160,7 @@ local function finish(R, t, w, r, fields)
     elseif reason == "interrupted" or reason == "pause" then
       -- stopped, its cost kept: a resumed run adds its own
       fields.status, fields.error, fields.completed_at = "paused", "stopped by " .. reason, orch.json.null
+      fields.stopped_at = orch.now()  -- its time so far counts (S.task_time)
     else
       fields.status, fields.error = "failed", r.error or "failed"
     end
@@ -143,7 +170,7 @@ local function finish(R, t, w, r, fields)
   S.set_task(s, t, fields, "task_finished", status ~= "completed" and { error = fields.error } or nil)
   if status == "completed" then
     R:note(t, fmt.task_completed(s, t, { summary = last.summary or r.result, cost_usd = cost, tokens = tokens,
-      duration_ms = (t.completed_at - t.started_at) * 1000 }), "success", "task_completed")
+      duration_ms = (S.task_time(t) or 0) * 1000 }), "success", "task_completed")
   elseif status == "needs_review" then
     R:note(t, fmt.task_needs_review(s, t, fields.error, last.summary), "warning", "task_needs_review")
   elseif status == "failed" and (r.ok or verdict == "failed") then
@@ -163,13 +190,14 @@ function M.execute(R, t, w)
   local s = R.s
   local got, why = R.pool:acquire(w)  -- the task runs (and makes its worktree) once it has an agent slot
   if not got then return not_started(R, t, why) end
-  S.set_task(s, t, { status = "running", started_at = orch.now(), error = orch.json.null,
-                     approval_reason = orch.json.null }, "task_started")
+  local f = S.started_fields(t, orch.now())  -- its time so far kept: a task's time sums its runs
+  f.error, f.approval_reason = orch.json.null, orch.json.null
+  S.set_task(s, t, f, "task_started")
   R:note(t, fmt.task_started(s, t), "progress", "task_started")
   if s.workspace_base then  -- its own worktree and branch: the agent works there
     local ws, werr = workspaces.prepare(s, t, function(id) return S.task(s, id) end)
     if not ws and werr.code == "cancelled" then  -- skipped or paused while it waited for its turn
-      return not_started(R, t, werr.reason)
+      return not_started(R, t, werr.reason, true)
     elseif not ws then
       S.set_task(s, t, { status = "failed", error = "worktree: " .. tostring(werr), completed_at = orch.now() },
         "task_finished", { error = tostring(werr) })
@@ -181,11 +209,7 @@ function M.execute(R, t, w)
   end
   w.dir = w.ws and w.ws.path or t.cwd or worktree_dir()
   local cok, cerr = acceptance.check_context(t, context_where(R, w.dir))
-  if not cok then
-    S.set_task(s, t, { status = "failed", error = cerr, completed_at = orch.now() }, "task_finished", { error = cerr })
-    R:note(t, fmt.task_failed(s, t, { error = cerr }), "error", "task_failed")
-    return "failed"
-  end
+  if not cok then return context_failed(R, t, cerr) end
   -- runs stopped earlier (a pause, a host that died) already count
   w.cost, w.tokens = tonumber(t.cost_usd) or 0, S.tokens(t.tokens)
   w.usage = type(t.usage) == "table" and t.usage or nil

@@ -159,6 +159,7 @@ local function step(self, t, w, why_checkpoint)
   if t.status == "waiting_approval" and t.approval_reason and not args.auto_approve then
     ask, why = true, t.approval_reason
   end
+  if ask and not run_task.context_ready(self, t) then return end  -- it would fail at once: not asked
   if ask then
     local action, d = approve(self, t, w, why)
     if self.hold == w then self.hold = nil end

@@ -16,6 +16,17 @@ M.STATUSES = { "pending", "running", "waiting_approval", "waiting_answer", "wait
 M.FINISHED = { completed = true, needs_review = true, failed = true, skipped = true, cancelled = true, blocked = true }
 M.ACTIVE_ORDER = { "running", "waiting_approval", "waiting_answer", "waiting_limit", "paused" }
 M.ACTIVE = { running = true, waiting_approval = true, waiting_answer = true, waiting_limit = true, paused = true }
+-- skipped_before_start(by) -> the fields of a task a person stopped before it
+-- started (skip --task ID, cancel ID, Telegram /skip ID and /cancel ID, which
+-- lib/control words "Skipping task ID"): skipped, in a day and in the inbox
+-- alike. cancelled is the host's own: an inbox file deleted or rewritten while
+-- queued, an inbox that stops.
+function M.skipped_before_start(by)
+  by = tostring(by)
+  return { status = "skipped", error = "skipped by " .. by .. " before it ran", skipped_by = by,
+           completed_at = orch.now() }
+end
+
 -- Session statuses a host works on (a paused or completed session has none).
 M.SESSION_ACTIVE = { running = true, waiting_approval = true }
 
@@ -38,6 +49,42 @@ end
 function M.resumed_fields(s, now)
   local since = tonumber(s.updated_at) or now
   return { resumed_at = now, stopped_s = (tonumber(s.stopped_s) or 0) + math.max(0, now - since) }
+end
+
+-- A task's time is the sum of its runs: started_at to completed_at, plus
+-- spent_s, the runs before the last, each stopped short (a pause, Ctrl-C, a
+-- permanent error, its host gone) and counted to its stopped_at. The time it
+-- stood stopped is not counted, as for the session's runtime.
+-- task_time(t [, now]) -> seconds | nil (it never ran); the run in hand, not
+-- stopped, counts to now when given, else not at all.
+function M.task_time(t, now)
+  local spent, a = tonumber(t.spent_s) or 0, tonumber(t.started_at)
+  if not a or a <= 0 then return spent > 0 and spent or nil end
+  local b = tonumber(t.completed_at)
+  if not b or b <= 0 then
+    local stop = tonumber(t.stopped_at)
+    b = (stop and stop >= a) and stop or now
+  end
+  return spent + (b and math.max(0, b - a) or 0)
+end
+
+-- started_fields(t, now) -> the fields of task t as a run of it starts now:
+-- running, started_at, and spent_s its time so far (task_time)
+function M.started_fields(t, now)
+  return { status = "running", started_at = now, spent_s = M.task_time(t) or orch.json.null,
+           stopped_at = orch.json.null }
+end
+
+-- stop_unrecorded(s, at): the tasks of s whose run stopped with no stopped_at
+-- (the host killed, a workflow error) stopped `at` (the session's last update
+-- before it resumes: where resumed_fields counts its stop from)
+function M.stop_unrecorded(s, at)
+  for _, t in ipairs(s.tasks or {}) do
+    local a, stop = tonumber(t.started_at), tonumber(t.stopped_at)
+    if a and a > 0 and not M.FINISHED[t.status] and not (stop and stop >= a) then
+      M.set_task(s, t, { stopped_at = math.max(a, at) })
+    end
+  end
 end
 
 -- waits_while_down(p) -> whether pending approval p still waits while no host
@@ -170,11 +217,15 @@ function M.today_file(tasks_dir)
   return tasks_dir .. "/" .. day .. "-tasks.md"
 end
 
--- add_task(s, t) -> the session's new task: t (lib/task_model's, t.inbox
--- kept) appended, pending, under t's id, or "<id>-2", "<id>-3", ... while the
--- session has a task with it; saved with the session row and the event
--- task_added in one commit
-function M.add_task(s, t)
+-- add_task(s, t [, opts]) -> the session's new task: t (lib/task_model's,
+-- t.inbox kept) appended, pending, under t's id, or "<id>-2", "<id>-3", ...
+-- while the session has a task with it; saved with the session row and the
+-- event task_added in one commit. opts.event: the caller's own event in
+-- place of task_added (session, task and file, then opts.fields); opts.row
+-- = "later": the session row is left to the caller to save (a burst of
+-- added tasks, one save), s._row is nil until then (the row as saved is stale)
+function M.add_task(s, t, opts)
+  opts = opts or {}
   local base, n = tostring(t.id), 1
   local id = base
   while M.task(s, id) do n = n + 1; id = base .. "-" .. n end
@@ -187,10 +238,12 @@ function M.add_task(s, t)
     c.total, c.pending = c.total + 1, (c.pending or 0) + 1
     s._by_id[id] = row
   end
+  local e = { session = s.id, task = id, file = t.inbox and t.inbox.file or nil }
+  for k, v in pairs(opts.fields or {}) do e[k] = v end
   orch.atomically(function()
     orch.save_task(s.id, row)
-    M.save(s)
-    orch.emit("task_added", { session = s.id, task = id, file = t.inbox and t.inbox.file or nil })
+    if opts.row == "later" then s._row = nil else M.save(s) end
+    orch.emit(opts.event or "task_added", e)
   end)
   return row
 end

@@ -99,6 +99,8 @@ function M.check(answer, prompt)
 end
 
 local function ask(cfg, t)
+  local url, uerr = ollama.usable(cfg)  -- off, or known down: no prompt made for nothing
+  if not url then return nil, tostring(uerr) end
   local prompt = M.prompt(t)
   local answer, model = ollama.generate(cfg, prompt, { options = { temperature = 0.2 } })
   if not answer then return nil, tostring(model) end

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Entries of the watched folder named like inbox task files that are not
+# regular files: a FIFO and a folder, there at start-up or made while the
+# watch runs. Each is reported once as a bad file is (moved to failed/ with
+# the reason saying what it is, one warning, one refused `parsed` event),
+# opening the FIFO waits for no writer, and the task files beside them run.
+source "$(dirname "$0")/lib.bash"
+source "$(dirname "$0")/inbox.bash"
+
+mkfifo "$ORCH_TASKS_DIR/pipe-there.task.md"
+mkdir "$ORCH_TASKS_DIR/folder-there.task.md"
+watch_start --max-concurrent 1
+mkfifo "$ORCH_TASKS_DIR/pipe-new.task.md"
+mkdir "$T/away.task.md"
+mv "$T/away.task.md" "$ORCH_TASKS_DIR/folder-moved.task.md"
+mkdir "$ORCH_TASKS_DIR/folder-new.task.md"
+inbox_task "$ORCH_TASKS_DIR/good.task.md" good high "Good [key:good]"
+WAIT_TIMEOUT=120 wait_for done_with good
+
+# refused_once NAME WHAT: NAME in failed/ with the reason naming it and WHAT,
+# one warning in the watch's output, one refused parsed event
+# (failed_entry: inbox.bash's `failed` for an entry that is no regular file)
+failed_entry() { [ -e "$ORCH_TASKS_DIR/failed/$1.task.md" ] && [ -s "$ORCH_TASKS_DIR/failed/$1.task.md.reason" ]; }
+refused_once() {
+    wait_for failed_entry "$1"
+    local reason=$ORCH_TASKS_DIR/failed/$1.task.md.reason
+    grep -q "$ORCH_TASKS_DIR/$1.task.md: not a regular file: $2" "$reason" || fail "$1's reason: $(cat "$reason")"
+    expect_eq "$(grep -c "inbox: $1.task.md moved to failed/: .*not a regular file: $2" "$WATCH_OUT")" 1 \
+        "$1: warnings in the watch's output"
+    expect_eq "$(ev "sum(1 for e in ev if e['event'] == 'parsed' and e.get('ok') is False and e['file'].endswith('/$1.task.md'))")" \
+        1 "$1: refused parsed events"
+    [ -e "$ORCH_TASKS_DIR/$1.task.md" ] && fail "$1 is still in the folder"
+    return 0
+}
+refused_once pipe-there "a FIFO"
+refused_once folder-there "a directory"
+refused_once pipe-new "a FIFO"
+refused_once folder-moved "a directory"
+refused_once folder-new "a directory"
+expect_eq "$(starts good)" 1 "runs of the task file beside them"
+# processed/ and failed/ themselves (folders not named like task files) are never reported
+expect_eq "$(ev "sum(1 for e in ev if e['event'] == 'task_received' and e['file'].endswith(('/processed', '/failed')))")" \
+    0 "events of the inbox's own folders"
+watch_stop
+note "ok"

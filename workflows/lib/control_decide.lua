@@ -1,0 +1,276 @@
+-- control_decide: the decisions of lib/control (installed into its table:
+-- callers use lib.control): approve, skip, pause, answer, each on one
+-- request (by its id, its task, or the only one waiting), applied once or
+-- refused saying why; cancel of one task; the /progress and /logs replies.
+-- Policy: edit freely.
+local fmt = require("lib.format")
+local S = require("lib.session")
+local approval = require("lib.approval")
+
+local ACTIVE = S.SESSION_ACTIVE
+
+return { install = function(M, shared)
+local cfg, err, load, running, not_running = shared.cfg, shared.err, shared.load, shared.running, shared.not_running
+
+-- the requests of s waiting for a person that `action` could decide, "#12
+-- (task task-1), #13 (task task-3)", and their tasks' ids: an answer is for a
+-- waiting_answer task (an agent's question), an approve for a
+-- waiting_approval one, a skip for either
+local WAITS_FOR = { answer = { waiting_answer = true }, approve = { waiting_approval = true } }
+local function waiting_requests(s, action)
+  local list, ids, want = {}, {}, WAITS_FOR[action] or { waiting_approval = true, waiting_answer = true }
+  for _, t in ipairs(s.tasks or {}) do
+    if want[t.status] then
+      local p = orch.pending_approval(s.id, t.id)
+      list[#list + 1] = p and string.format("#%s (task %s)", tostring(p.id), tostring(t.id)) or
+        string.format("task %s", tostring(t.id))
+      ids[#ids + 1] = tostring(t.id)
+    end
+  end
+  return list, ids
+end
+
+-- asking(task, params) -> whether task (an id) of the session params name
+-- waits for the answer to its agent's question
+function M.asking(task, params)
+  local s = load(params)
+  local t = s and S.task(s, task)
+  return t ~= nil and t.status == "waiting_answer"
+end
+
+-- refused(p, why) -> the reply refusing a decision on request p, and its HTTP status
+local function refused(p, why, newest)
+  local msg
+  if why == "decided" then
+    msg = fmt.reply("request_decided", p.id, p.task_id, p.action, p.by)
+  elseif why == "expired" then
+    msg = fmt.reply("request_expired", p.id, p.task_id)
+  elseif why == "older_session" then
+    msg = fmt.reply("request_older_session", p.id, p.session_id, newest)
+  else
+    msg = fmt.reply("request_withdrawn", p.id, p.task_id, p.text or "withdrawn")
+  end
+  return err(approval.HTTP[why], msg, { reason = why, request_id = p.id, session_id = p.session_id, task = p.task_id })
+end
+
+-- the newest session over s's task file, when it is not s
+local function newer_session(s)
+  local newest = s and s.task_file and M.prior_session(s.task_file)
+  if newest and newest.id ~= s.id then return newest.id end
+end
+
+-- The decision on request p (a row of orch.get_approval or pending_approval)
+-- of session s: applied once, or refused (already decided, expired, from an
+-- older session, withdrawn; a question where an approval was meant).
+-- named: the caller named p by its id. -> reply, http | nil, s (nothing
+-- this action could decide)
+local function decide_on(p, s, action, by, text, describe, channel, named)
+  local newest = newer_session(s)
+  local why = approval.refusal(p, newest)
+  if why then return refused(p, why, newest) end
+  -- While no host runs the session, a decision on an approval, or an answer
+  -- to a question, is kept: the resumed session asks the same again and
+  -- takes it at once (S.waits_while_down). Pause has nothing to pause.
+  -- An inbox's is refused (below).
+  local up = running(s)
+  if not up and (action == "pause" or not S.waits_while_down(p)) then return nil, s end
+  -- an inbox keeps none: its next start runs the task from its file again
+  if not up and s.kind == "inbox" then
+    return err(409, fmt.reply("inbox_down", s.id, p.task_id), { session_id = s.id, request_id = p.id })
+  end
+  if action == "answer" and p.kind ~= "question" then
+    if not named then return nil, s end
+    return err(409, fmt.reply("request_not_question", p.id, p.task_id), { session_id = s.id, request_id = p.id })
+  end
+  if action == "approve" and p.kind == "question" then
+    return err(409, fmt.reply("approve_question", p.task_id, p.task_id, p.task_id),
+      { session_id = s.id, request_id = p.id, waiting = { kind = p.kind, task = p.task_id, prompt = p.prompt } })
+  end
+  if not orch.resolve_approval(p.id, action, text or "", by, channel) then
+    local now = orch.get_approval(p.id)  -- decided by someone else between the look and the write
+    if now and now.status ~= "pending" then return refused(now, approval.refusal(now) or "withdrawn") end
+    return err(409, fmt.reply("decided_first"), { session_id = s.id, request_id = p.id })
+  end
+  local r = { status = "ok", session_id = s.id, task = p.task_id, kind = p.kind, request_id = p.id }
+  r.message = up and describe(r, s) or fmt.reply("recorded", action, p.task_id, s.id)
+  return r, 200
+end
+
+-- decide: resolve one pending request with `action`: params.request_id's
+-- (exactly that one, or a refusal saying why not), else params.task's, else
+-- the only one waiting (naming none while several wait is refused with their
+-- ids); describe(r, s) words the reply. opts.channel: how the decision came
+-- (cli, webhook, rest, telegram). -> reply, http status (decided, or
+-- refused) | nil, session (nothing waits that this action could decide)
+local function decide(action, params, by, text, describe, opts)
+  local channel = approval.channel(by, opts and opts.channel)
+  if params.request_id ~= nil and params.request_id ~= "" then
+    local rid = tonumber(params.request_id)
+    if not rid or rid % 1 ~= 0 or rid < 1 then
+      return err(400, fmt.reply("request_bad_id", fmt.truncate(tostring(params.request_id), 40)))
+    end
+    local p = orch.get_approval(rid)
+    if not p then return err(404, fmt.reply("request_not_found", rid), { reason = "not_found", request_id = rid }) end
+    if params.session ~= nil and params.session ~= "" and tostring(params.session) ~= p.session_id then
+      return err(409, fmt.reply("request_other_session", rid, p.session_id, params.session),
+        { reason = "other_session", request_id = rid, session_id = p.session_id })
+    end
+    local s = S.load(p.session_id)
+    if not s then return err(404, fmt.reply("no_session", p.session_id)) end
+    local r, x = decide_on(p, s, action, by, text, describe, channel, true)
+    if r then return r, x end
+    return not_running(s, "request #" .. tostring(rid) .. " applies only while its session runs")
+  end
+  local s, e = load(params)
+  if not s then return err(404, e) end
+  local task = params.task ~= nil and params.task ~= "" and tostring(params.task) or nil
+  if task and not S.task(s, task) then return err(404, fmt.reply("no_task", task, s.id)) end
+  if not task and action ~= "pause" then
+    local list, ids = waiting_requests(s, action)
+    if #list > 1 then
+      return err(409, fmt.reply(action == "answer" and "answer_which" or "request_which", s.id,
+        table.concat(action == "answer" and ids or list, ", "), action), { session_id = s.id })
+    end
+    if action == "answer" then task = ids[1] end  -- the one question, though an approval waits too
+  end
+  local p = orch.pending_approval(s.id, task)
+  if not p then return nil, s end
+  return decide_on(p, s, action, by, text, describe, channel)
+end
+
+function M.approve(params, by, opts)
+  local r, x = decide("approve", params, by, params.text, function(d, s)
+    local t = S.task(s, d.task)
+    return fmt.executing(d.task, t and t.title)
+  end, opts)
+  if r then return r, x end
+  if not running(x) then return not_running(x, "nothing is waiting for approval") end
+  return err(409, fmt.reply("nothing_to_approve", x.id, x.status), { session_id = x.id })
+end
+
+-- the tasks of s in hand (running, or waiting for a person), "1 (running), 3 (waiting_approval)"
+local function in_hand(s)
+  local list = {}
+  for _, t in ipairs(s.tasks or {}) do
+    if ACTIVE[t.status] or t.status == "waiting_answer" then
+      list[#list + 1] = string.format("%s (%s)", tostring(t.id), t.status)
+    end
+  end
+  return list
+end
+
+-- skip [task]: the task named (a parallel day runs several), else the one
+-- waiting or running; while several are in hand, which one must be said
+function M.skip(params, by, opts)
+  local named = params.request_id ~= nil and params.request_id ~= ""
+  if params.task ~= nil and params.task ~= "" and not named then return M.cancel(params, by, "skipping_task", opts) end
+  local whole = not named and load(params)
+  local hand = whole and in_hand(whole) or {}
+  if #hand > 1 then
+    return err(409, fmt.reply("skip_which", whole.id, table.concat(hand, ", ")), { session_id = whole.id })
+  end
+  local r, s = decide("skip", params, by, params.text, function(d) return fmt.reply("skipped", d.task) end, opts)
+  if r then return r, s end
+  if not running(s) then return not_running(s, "nothing to skip") end
+  local t = S.current(s)
+  if ACTIVE[s.status] and t and t.status == "running" then
+    orch.push_command(s.id, "skip", {}, by)
+    return { status = "ok", session_id = s.id, task = t.id, message = fmt.reply("skipping", t.id) }, 200
+  end
+  return err(409, fmt.reply("nothing_to_skip", s.id, s.status), { session_id = s.id })
+end
+
+function M.pause(params, by, opts)
+  local r, s = decide("pause", params, by, params.text, function(d) return fmt.reply("paused", d.session_id) end,
+    opts)
+  if r then return r, s end
+  if not ACTIVE[s.status] then
+    return { status = "ok", session_id = s.id, message = fmt.reply("session_is", s.id, s.status) }, 200
+  end
+  if not running(s) then return not_running(s, "nothing to pause") end
+  orch.push_command(s.id, "pause", {}, by)
+  local now = (cfg().orchestrator or {}).pause_stops_agent  -- lib/runner's rule
+  return { status = "ok", session_id = s.id, message = fmt.reply(now and "pausing_now" or "pausing", s.id) }, 200
+end
+
+function M.answer(params, by, opts)
+  local text = params and (params.text or params.answer)
+  if type(text) ~= "string" or text:match("^%s*$") then return err(400, fmt.reply("answer_missing")) end
+  local r, s = decide("answer", params, by, text, function(d) return fmt.reply("answer_sent", d.task) end, opts)
+  if r then return r, s end
+  if not running(s) then return not_running(s, "no question is waiting") end
+  return err(409, fmt.reply("no_question", s.id), { session_id = s.id })
+end
+
+-- logs: the last `lines` lines of today's log (1..200, default 20)
+function M.logs(params)
+  local n = math.floor(tonumber(params and params.lines) or 20)
+  if n < 1 then n = 1 elseif n > 200 then n = 200 end
+  local path = string.format("%s/%s.log", cfg().paths.logs_dir, os.date("%Y-%m-%d"))
+  local text = orch.read_file(path) or ""
+  local lines = {}
+  for line in text:gmatch("[^\n]+") do
+    lines[#lines + 1] = line
+    if #lines > n then table.remove(lines, 1) end
+  end
+  return { status = "ok", logs = table.concat(lines, "\n"), lines = #lines,
+           message = fmt.logs(lines, { path = path }) }, 200
+end
+
+-- The session a command about one task means when params names none and
+-- the one M.session_id names lacks it (has(id) says): the newest one with an
+-- event of that task, e.g. the inbox's while a day runs beside it
+local function task_session(params, task, has)
+  local id = M.session_id(params)
+  if (params.session and params.session ~= "") or (id and has(id)) then return id end
+  local last = orch.recent_events({ task = tostring(task), limit = 1 })[1]
+  return last and last.session_id or id
+end
+
+-- progress: the last events of one task (the bot's /progress <task_id>)
+function M.progress(params)
+  local task = params and params.task
+  if not task or task == "" then return err(400, fmt.reply("progress_which")) end
+  task = tostring(task)
+  local evs
+  local sid = task_session(params, task, function(id)
+    evs = orch.recent_events({ session = id, task = task, limit = 10 })
+    return #evs > 0
+  end)
+  if not evs or #evs == 0 then evs = orch.recent_events({ session = sid, task = task, limit = 10 }) end
+  return { status = "ok", session_id = sid, task = task, events = evs,
+           message = fmt.task_events(task, evs, function(ts) return os.date("%H:%M:%S", math.floor(ts)) end) },
+    200
+end
+
+-- cancel: stop a task (the running one gets its agent stopped, a waiting
+-- one stops waiting, a pending one is skipped); reply_key: skip's words
+function M.cancel(params, by, reply_key, opts)
+  local task = params and params.task
+  if not task or task == "" then return err(400, fmt.reply("cancel_which")) end
+  local loaded = {}
+  local sid = task_session(params, task, function(id)
+    loaded[id] = S.load(id)
+    return loaded[id] ~= nil and S.task(loaded[id], task) ~= nil
+  end)
+  local s, e = loaded[sid], nil
+  if not s then s, e = load({ session = sid }) end
+  if not s then return err(404, e) end
+  local t = S.task(s, task)
+  if not t then return err(404, fmt.reply("no_task", task, s.id)) end
+  if S.FINISHED[t.status] then
+    return { status = "ok", session_id = s.id, message = fmt.reply("task_already", t.id, t.status) }, 200
+  end
+  local p = orch.pending_approval(s.id, t.id)
+  if p then
+    orch.resolve_approval(p.id, "skip", "cancelled", by, approval.channel(by, opts and opts.channel))
+  elseif t.status == "running" then
+    orch.push_command(s.id, "skip", { task = t.id }, by)
+  else
+    orch.push_command(s.id, "cancel", { task = t.id }, by)
+  end
+  return { status = "ok", session_id = s.id, task = t.id, message = fmt.reply(reply_key or "cancel_requested", t.id) },
+    200
+end
+
+end }

@@ -1,0 +1,73 @@
+-- control_task: /task <text> of lib/control (installed into its table:
+-- callers use lib.control): the sentence as an inbox task file when the
+-- inbox runs, else a one-task day. Policy: edit freely.
+local fmt = require("lib.format")
+local tasks_md = require("lib.tasks_md")
+
+return { install = function(M, shared)
+local cfg, err = shared.cfg, shared.err
+
+-- adhoc_doc(text, date) -> the task file of /task as a tasks_md doc: one
+-- general task, titled with the text on one line (80 characters), the text
+-- itself as the instruction (fenced when a line of it would read as markdown
+-- structure: lib/tasks_md.literal)
+function M.adhoc_doc(text, date)
+  text = fmt.truncate((text:gsub("\r\n?", "\n")), 2000)
+  local title = fmt.truncate(text:gsub("%s+", " "):match("^%s*(.-)%s*$"), 80)
+  return { title = "Tasks - " .. date, date = date, tasks = { { id = 1, title = title, type = "general",
+    priority = "medium", requires_approval = false, description = title, acceptance_criteria = {},
+    instruction = tasks_md.literal(text) } } }
+end
+
+-- inbox_task(text, by) -> reply, http: the sentence as an inbox task file
+-- (lib/inbox_request reads it: type, target files, criteria, the folder
+-- named by "in /project"), written into the watched folder so the inbox runs
+-- it as it runs a dropped file (c: the config, orch.config's by default)
+function M.inbox_task(text, by, c)
+  c = c or cfg()
+  local req, rerr = require("lib.inbox_request").structure(c, text)
+  if not req then return err(400, fmt.reply("task_refused", tostring(rerr))) end
+  local now = orch.now()
+  local id = string.format("phone-%s-%06d", os.date("%Y%m%d-%H%M%S", math.floor(now)), math.floor((now % 1) * 1e6))
+  local it = require("lib.inbox_task")
+  local body, berr = it.render({ id = id, type = req.type, title = req.title, priority = req.priority,
+    instruction = req.prompt, inbox = { created = math.floor(now), cwd = req.cwd, target_files = req.target_files,
+      success_criteria = (function()
+        local list = {}
+        for i, crit in ipairs(req.success_criteria or {}) do list[i] = { text = crit } end
+        return list
+      end)() } })
+  if not body then return err(400, fmt.reply("task_refused", tostring(berr))) end
+  local dir = c.paths.tasks_dir
+  local file = dir .. "/" .. id .. it.SUFFIX
+  local _, perr = it.parse(body, file)  -- what the inbox will read: refused before anything is written
+  if perr then return err(400, fmt.reply("task_refused", tostring(perr))) end
+  orch.make_dir(dir)
+  local ok, werr = orch.write_file(file, body)  -- a temp file renamed in: the watch sees it whole
+  if not ok then return err(500, fmt.reply("cannot_write_tasks", werr)) end
+  orch.log("info", "inbox task " .. id .. " from " .. tostring(by) .. " (read by " .. req.via ..
+    (req.fallback and (", " .. req.fallback) or "") .. ")")
+  return { status = "queued", task = id, task_file = file, type = req.type, cwd = req.cwd, via = req.via,
+           message = fmt.reply("task_queued", id, req.type,
+             req.via == "ollama" and "the local model" or "the plain parser", id) }, 202
+end
+
+-- task: a sentence (the bot's /task <description>, a plain message) as an
+-- inbox task when the inbox runs (inbox.enabled), else a one-task session
+function M.task(params, by)
+  local text = params and (params.text or params.description)
+  if type(text) ~= "string" or text:match("^%s*$") then return err(400, fmt.reply("task_missing")) end
+  local icfg = cfg().inbox
+  if icfg and icfg.enabled then return M.inbox_task(text, by) end
+  local dir = cfg().paths.tasks_dir .. "/adhoc"
+  local file = string.format("%s/%s-%d.md", dir, os.date("%Y%m%d-%H%M%S"), math.floor((orch.now() % 1) * 1e6))
+  local md = tasks_md.render(M.adhoc_doc(text, os.date("%Y-%m-%d")))
+  local _, perr = tasks_md.parse(md, file)  -- what start will read: refused before anything is written
+  if perr then return err(400, tostring(perr)) end
+  orch.make_dir(dir)
+  local ok, werr = orch.write_file(file, md)
+  if not ok then return err(500, fmt.reply("cannot_write_tasks", werr)) end
+  return M.start({ task_file = file, auto_approve = params.auto_approve }, by)
+end
+
+end }
