@@ -193,9 +193,9 @@ int l_workflow_searcher(lua_State* L) {
     char header[4200];
     int hl = snprintf(header, sizeof header, "%s-w %zu %016llx %s\n", k_magic, text.size(),
                       static_cast<unsigned long long>(text_hash(text)), file.c_str());
-    char tag[24];
-    snprintf(tag, sizeof tag, "%08llx", static_cast<unsigned long long>(text_hash(file) & 0xffffffffu));
-    std::string cached = dir + "/w." + name + "." + tag + ".bc";
+    // one file a module name, whatever the tree (a temp project per test
+    // would leave one each): another tree's source in the header is a miss
+    std::string cached = dir + "/w." + name + ".bc";
     bool keyed = hl > 0 && hl < static_cast<int>(sizeof header) && name.find('/') == std::string::npos;
     std::string_view head(header, keyed ? static_cast<size_t>(hl) : 0);
     if (keyed && load_cache(L, cached, head, chunkname.c_str())) return 1;

@@ -41,11 +41,11 @@ expect_err "syntax error in a required module" "broken_mod.lua:4:"
 # and an edit of the same size under the same mtime is seen at the next run.
 printf 'local M = {}\nfunction M.f()\n  error("edit one")\nend\nreturn M\n' >"$W/lib/edit_mod.lua"
 printf 'local m = require("lib.edit_mod")\nreturn m.f()\n' >"$W/uses_edit.lua"
-rm -f "$(dirname "$ORCH_HOST")"/luacache/w.lib.edit_mod.*.bc
+rm -f "$(dirname "$ORCH_HOST")"/luacache/w.lib.edit_mod.bc
 orch run uses_edit.lua --no-input
 expect_err "a required module, compiled" "edit_mod.lua:3: edit one"
-expect_true "a required module's bytecode is cached" "no luacache/w.lib.edit_mod.*.bc" \
-  compgen -G "$(dirname "$ORCH_HOST")/luacache/w.lib.edit_mod.*.bc"
+expect_true "a required module's bytecode is cached" "no luacache/w.lib.edit_mod.bc" \
+  test -f "$(dirname "$ORCH_HOST")/luacache/w.lib.edit_mod.bc"
 orch run uses_edit.lua --no-input
 expect_rc "a required module, from the cache" 2
 expect_err "a required module, from the cache" "edit_mod.lua:3: edit one"
