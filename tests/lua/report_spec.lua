@@ -92,6 +92,16 @@ describe("report: a markdown day, one task at a time", function()
       "- Task 3: a | b c: skipped: skipped while running\n")
   end)
 
+  it("names the files a task's agent wrote when it has no diff, relative to its folder", function()
+    local day = serial_day()
+    local t1 = day.tasks[1]
+    t1.cwd = "/work/app"
+    t1.files_touched = { "/work/app/db/001.sql", "/elsewhere/notes.md" }
+    for i = 1, 5 do t1.files_touched[#t1.files_touched + 1] = "/work/app/src/f" .. i .. ".lua" end
+    has(R.render(day, T0 + 600, NO_BUDGET), "\n- Task 1: Create the migration: wrote 7 files: `db/001.sql`, " ..
+      "`/elsewhere/notes.md`, `src/f1.lua`, `src/f2.lua`, `src/f3.lua` and 2 more\n")
+  end)
+
   it("shows a question that still waits for its answer, also one asked before in the same words", function()
     local day = serial_day()
     local t = day.tasks[2]

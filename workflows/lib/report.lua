@@ -18,6 +18,7 @@ local M = {}
 local format, concat = string.format, table.concat
 local line, cell, code, list = RT.line, RT.cell, RT.code, RT.list
 local secs_of, money, changes_text, where = RT.secs_of, RT.money, RT.changes_text, RT.where
+local touched_text = RT.touched_text
 local plural = fmt.plural
 
 -- the report's day: YYYY-MM-DD of the session's start (the file name's)
@@ -122,7 +123,7 @@ local function review(s, add)
     local name = format("Task %s: %s", line(t.id), line(t.title))
     if t.status == "completed" then
       local at = where(t)
-      local what = changes_text(t) or "files changed not recorded"
+      local what = changes_text(t) or touched_text(t) or "files changed not recorded"
       done[#done + 1] = format("- %s: %s%s", name, what, at and (", " .. at) or "")
     else
       local why = RT.reason(t) or (S.FINISHED[t.status] and "" or "not finished")

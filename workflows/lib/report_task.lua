@@ -9,6 +9,7 @@
 -- is missing is left out. Policy: edit freely.
 local S = require("lib.session")
 local fmt = require("lib.format")
+local acceptance = require("lib.acceptance")
 local utc = require("lib.format_status").utc
 local function utc_text(epoch) return utc(epoch) .. " UTC" end
 local M = {}
@@ -60,6 +61,24 @@ local function changes_text(t)
   if type(t.changes) ~= "table" then return nil end
   local n, add, del = change_totals(t)
   return n == 0 and "no files changed" or format("%s (+%d -%d)", plural(n, "file"), add, del)
+end
+
+-- the files t's agent wrote or edited (its tool calls), for a task that has
+-- no diff (no worktree): "wrote 2 files: `a`, `b`", relative to its folder
+M.TOUCHED_MAX = 5
+local function touched_text(t)
+  local files = list(t.files_touched)
+  if #files == 0 then return nil end
+  local base = t.cwd or ((orch.config or {}).claude or {}).base_cwd
+  base = base and (acceptance.resolve(base, orch.root) .. "/")
+  local names = {}
+  for i = 1, math.min(#files, M.TOUCHED_MAX) do
+    local f = tostring(files[i])
+    if base and f:sub(1, #base) == base then f = f:sub(#base + 1) end
+    names[i] = code(f)
+  end
+  local more = #files > M.TOUCHED_MAX and format(" and %d more", #files - M.TOUCHED_MAX) or ""
+  return format("wrote %s: %s%s", plural(#files, "file"), concat(names, ", "), more)
 end
 
 local function failed_checks(t)
@@ -200,6 +219,6 @@ local function details(t, add)
 end
 
 M.line, M.cell, M.code, M.list, M.secs_of, M.money = line, cell, code, list, secs_of, money
-M.changes_text, M.where, M.details = changes_text, where, details
+M.changes_text, M.touched_text, M.where, M.details = changes_text, touched_text, where, details
 
 return M
