@@ -64,6 +64,15 @@ describe("report: a markdown day, one task at a time", function()
       "the day 10m 00s)\n")
   end)
 
+  it("says a saving that is the difference of the two times it shows", function()
+    local day = serial_day()
+    day.finished_at = T0 + 2.9
+    day.tasks = { { id = "1", title = "a", status = "completed", started_at = T0, completed_at = T0 + 1.6 },
+                  { id = "2", title = "b", status = "completed", started_at = T0 + 0.5, completed_at = T0 + 2.0 } }
+    has(R.render(day, day.finished_at, NO_BUDGET),
+      "\n- Time saved by parallelism: 1s (the tasks took 3s together, the day 2s)\n")
+  end)
+
   it("gives the success rate, the cost without a budget, the tokens and the time", function()
     has(text, "# Report " .. os.date("%Y-%m-%d", T0) .. " (session 20251120-093015)\n")
     has(text, "\n- Tasks: 1 completed, 1 failed, 1 skipped, 3 total (success rate 33%)\n")

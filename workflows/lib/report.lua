@@ -65,6 +65,9 @@ local function summary(s, now, cfg, add)
     end
   end
   local wall = S.runtime(s, now, true) or 0
+  -- whole seconds, as fmt.duration shows them, so that the saving shown is
+  -- the difference of the two times shown beside it
+  work, wall = math.floor(work), math.floor(wall)
   add("- Task file: " .. code(s.task_file))
   if s.status and s.status ~= "completed" then
     add("- Session: " .. line(s.status) .. (s.pause_reason and (" (" .. line(s.pause_reason) .. ")") or ""))
