@@ -4,6 +4,7 @@
 #include "services/http_client.h"
 #include "services/journal.h"
 #include "services/outbox.h"
+#include "services/process.h"
 #include "services/store.h"
 
 #include <filesystem>
@@ -44,6 +45,12 @@ void add_sinks(Outbox& outbox, const nlohmann::json& config) {
 }
 
 }  // namespace
+
+std::string App::find_program(const std::string& name) const {
+    std::string exe = find_executable(name);
+    if (!exe.empty() || name.empty() || name.find('/') != std::string::npos) return exe;
+    return find_executable(root + "/.deps/npm/node_modules/.bin/" + name);
+}
 
 std::string App::path_from_root(const std::string& p) const {
     if (p.empty() || p[0] == '/') return p;

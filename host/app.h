@@ -54,6 +54,10 @@ struct App {
     // Opens store, journal, outbox from the config's paths. Throws on failure.
     void open_services(bool read_only_store = false);
     std::string path_from_root(const std::string& p) const;
+    // A program by name: as given when it has a '/', else on PATH, else the
+    // copy scripts/ installed for the project (.deps/npm/node_modules/.bin:
+    // the pinned claude). "" when none is there.
+    std::string find_program(const std::string& name) const;
     // paths.state_db, absolute and without symlinks or "..": one spelling per database.
     // Resolved once per configured path (the loop thread's; each call resolved it anew).
     std::string state_db_path() const;

@@ -102,7 +102,7 @@ int cmd_doctor(const Args& a) {
     printf("\nClaude CLI\n");
     auto claude = app.config.value("claude", json::object());
     std::string name = claude.value("path", std::string("claude"));
-    std::string exe = find_executable(name);
+    std::string exe = app.find_program(name);
     check(!exe.empty(), "binary", exe.empty() ? name + " not found (set CLAUDE_CLI_PATH or claude.path)" : exe);
     if (!exe.empty()) {
         std::string v = run_capture(exe, "--version");

@@ -55,6 +55,9 @@ std::vector<std::string> string_list(lua_State* L, int t, const char* key) {
 ClaudeOptions read_options(lua_State* L, App& app) {
     ClaudeOptions o;
     o.binary = opt_string(L, 1, "binary", "claude");
+    // a bare name not on PATH may be the project's own install (App::find_program)
+    if (o.binary.find('/') == std::string::npos && find_executable(o.binary).empty())
+        if (std::string exe = app.find_program(o.binary); !exe.empty()) o.binary = exe;
     o.prompt = opt_string(L, 1, "prompt");
     if (o.prompt.empty()) luaL_error(L, "orch.run_claude: prompt must be a non-empty string");
     o.cwd = app.path_from_root(opt_string(L, 1, "cwd", app.root));
