@@ -100,20 +100,17 @@ int cmd_doctor(const Args& a) {
     print_config(whole, "", whole.value("_sources", json::object()), app.config_files.owned());
 
     printf("\nClaude CLI\n");
+    // the binary and its version: lib/components' row, as status shows it
     auto claude = app.config.value("claude", json::object());
-    std::string name = claude.value("path", std::string("claude"));
-    std::string exe = app.find_program(name);
-    check(!exe.empty(), "binary", exe.empty() ? name + " not found (set CLAUDE_CLI_PATH or claude.path)" : exe);
-    if (!exe.empty()) {
-        std::string v = run_capture(exe, "--version");
-        check(!v.empty(), "version", v.empty() ? "no answer to --version" : v);
-        if (!v.empty()) {
-            bool fires = hooks_checked(v);
-            printf("  %s %-22s %s\n", fires ? "ok  " : "note", "PreToolUse hook",
-                   fires ? "fires in -p mode (checked with 2.1.197 and 2.1.332): tool calls are asked before they run"
-                         : "not checked with this version: forbidden tool calls are stopped in the stream, "
-                           "after they started");
-        }
+    json found = claude_component(app);
+    problems += print_components(*rt, json{{"claude", found}, {"ollama", false}});
+    std::string v = found.value("version", std::string());
+    if (!v.empty()) {
+        bool fires = hooks_checked(v);
+        printf("  %s %-22s %s\n", fires ? "ok  " : "note", "PreToolUse hook",
+               fires ? "fires in -p mode (checked with 2.1.197 and 2.1.332): tool calls are asked before they run"
+                     : "not checked with this version: forbidden tool calls are stopped in the stream, "
+                       "after they started");
     }
     std::string cred = credential();
     printf("  %s %-22s %s\n", cred.empty() ? "note" : "ok  ", "credentials",

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `doctor` shows the whole effective config with each value's source, the
 # sections only Lua reads (orchestrator, telegram, budget, log, schedules)
-# as well as those the host reads.
+# as well as those the host reads; its claude CLI row is status's
+# (lib/components): the binary and its version, or a FAIL and exit 1.
 source "$(dirname "$0")/lib.bash"
 
 printf 'return { orchestrator = { approval_mode = "auto" }, budget = { warn_at = 0.5 } }\n' >"$T/config.lua"
@@ -13,4 +14,12 @@ row telegram.api_base "http://127.0.0.1:9" "env TELEGRAM_API_BASE"
 row log.level warn "env LOG_LEVEL"
 row claude.kill_grace 3 default
 row schedules "\{\}" default
+
+grep -qE "^  ok +claude CLI +$FAKE_CLAUDE \(.+\)\$" "$T/doctor.out" || { cat "$T/doctor.out" >&2; fail "doctor: no claude CLI row"; }
+rc=0
+CLAUDE_CLI_PATH=no-such-claude orch doctor >"$T/missing.out" 2>&1 || rc=$?
+[[ $rc == 1 ]] || fail "doctor with a claude CLI that is not there: exit $rc, not 1"
+grep -qE "^  FAIL claude CLI +no-such-claude not found \(set CLAUDE_CLI_PATH or claude.path\)\$" "$T/missing.out" ||
+  { cat "$T/missing.out" >&2; fail "doctor: no FAIL row for a missing claude CLI"; }
+[[ $(grep -c "claude CLI" "$T/missing.out") == 1 ]] || fail "doctor: the claude CLI said more than once"
 finish

@@ -5,7 +5,8 @@
 -- which path requests and summaries take. Policy: the words are here.
 --
 -- M.rows(cfg, info) -> rows, problems    [yields: the Ollama probe]
---   info = { claude = { name =, exe = path | "", version = text } | nil }
+--   info = { claude = { name =, exe = path | "", version = text } | nil,
+--            ollama = false: no Ollama probe, no rows of it }
 --   rows = { { mark = "ok" | "note" | "FAIL", what =, detail = } }
 --   problems: how many rows are FAIL (doctor's exit 1)
 -- M.ollama_rows(p) -> rows   p: lib/ollama.probe's answer (with mode)
@@ -68,8 +69,10 @@ end
 
 function M.rows(cfg, info)
   local rows = M.claude_rows(info and info.claude)
-  local p = ollama.mode(cfg) == "false" and { mode = "false" } or ollama.probe(cfg)
-  for _, r in ipairs(M.ollama_rows(p)) do rows[#rows + 1] = r end
+  if not (info and info.ollama == false) then
+    local p = ollama.mode(cfg) == "false" and { mode = "false" } or ollama.probe(cfg)
+    for _, r in ipairs(M.ollama_rows(p)) do rows[#rows + 1] = r end
+  end
   local problems = 0
   for _, r in ipairs(rows) do if r.mark == "FAIL" then problems = problems + 1 end end
   return rows, problems
