@@ -102,6 +102,13 @@ const Command k_commands[] = {
          add_flag(c, "--resume", "continue a session instead, as `orch-host resume` does");
          add_value(c, "--session", "ID", "with --resume: the session (default: the latest)");
      }},
+    {"check", "read a task file and print the run's plan: waves, branches, approvals, context files; runs nothing",
+     cmd_check,
+     [](CLI::App* c) {
+         add_value(c, "--tasks", "FILE", "the task file, as run takes it (default: today's)");
+         add_switch(c, "auto-approve", "plan as `run --auto-approve` would (no approvals)");
+         add_value(c, "--max-concurrent", "N", "agents at once, as run takes it")->check(number_in(1, 1000));
+     }},
     {"serve", "the webhook server, Telegram bot and schedules (workflows/serve.lua)", cmd_serve,
      [](CLI::App* c) {
          add_value(c, "--host", "H", "the address to listen on (default: server.host, 127.0.0.1)");

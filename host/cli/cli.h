@@ -34,6 +34,7 @@ int cmd_logs(const Args& a);
 int cmd_test(const Args& a);
 int cmd_sessions(const Args& a);
 int cmd_report(const Args& a);
+int cmd_check(const Args& a);  // cli/check.cpp
 int cmd_serve(const Args& a);
 int cmd_watch(const Args& a);  // the task inbox in the foreground (run.cpp)
 int cmd_clean(const Args& a);  // clean worktrees | artifacts

@@ -29,8 +29,6 @@ std::string resolve_workflow(const App& app, const std::string& name) {
     return resolve_workflow_path(app, name);
 }
 
-// --NAME or --NAME=true|false (the parser refused any other value); `dflt` when not given
-bool flag(const Args& a, const std::string& name, bool dflt) { return a.has(name) ? a.get(name) != "false" : dflt; }
 
 int exit_code_of(const json& result) {
     if (result.is_number_integer()) return result.get<int>();
@@ -40,6 +38,9 @@ int exit_code_of(const json& result) {
 }
 
 }  // namespace
+
+// --NAME or --NAME=true|false (the parser refused any other value); `dflt` when not given
+bool flag(const Args& a, const std::string& name, bool dflt) { return a.has(name) ? a.get(name) != "false" : dflt; }
 
 void flush_outbox(App& app) {
     if (!app.outbox || !app.outbox->has_sinks()) return;
@@ -142,11 +143,7 @@ int cmd_run(const Args& a) {
     auto rt = make_runtime(a, Services::Full);
     std::string wf = resolve_workflow(rt->app, a.positional.empty() ? "daily.lua" : a.positional[0]);
     json args = json::object();
-    if (a.has("tasks")) {
-        std::string t = a.get("tasks");
-        char buf[4096];
-        args["tasks"] = t[0] == '/' ? t : (realpath(t.c_str(), buf) ? std::string(buf) : rt->app.root + "/" + t);
-    }
+    if (a.has("tasks")) args["tasks"] = tasks_path(rt->app, a.get("tasks"));
     args["auto_approve"] = flag(a, "auto-approve", false);
     args["no_input"] = flag(a, "no-input", false);
     if (a.has("session")) args["session"] = a.get("session");

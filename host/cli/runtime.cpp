@@ -3,7 +3,9 @@
 #include "services/journal.h"
 #include "services/store.h"
 
+#include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,6 +38,12 @@ std::unique_ptr<Runtime> read_only_runtime(const Args& a) {
 }
 
 std::string lock_path(const App& app) { return run_lock_path(app.state_db_path()); }
+
+std::string tasks_path(const App& app, const std::string& file) {
+    if (!file.empty() && file[0] == '/') return file;
+    char buf[4096];
+    return realpath(file.c_str(), buf) ? std::string(buf) : app.root + "/" + file;
+}
 
 // A host of this state that died (kill -9, OOM) may have left its agents'
 // escaped children at work: every command that starts on the state stops

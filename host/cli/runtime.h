@@ -24,6 +24,11 @@ std::unique_ptr<Runtime> make_runtime(const Args& a, Services services);
 std::unique_ptr<Runtime> read_only_runtime(const Args& a);
 
 std::string lock_path(const App& app);
+// --tasks FILE as a workflow gets it: absolute; a relative one from the cwd
+// when it is there, else from the project root (run, check)
+std::string tasks_path(const App& app, const std::string& file);
+// a switch such as --auto-approve: given alone or =true is true, =false false (cli/run.cpp)
+bool flag(const Args& a, const std::string& name, bool dflt);
 
 // Every command (make_runtime): stop the agents a crashed host of this state
 // left running, unless a live host holds the run lock.

@@ -65,9 +65,19 @@ end
 
 local function list(v) return type(v) == "table" and v or {} end
 
+-- the folders of a list, each once, in order (a task working in the
+-- repository itself has it as its folder too)
+local function once(xs)
+  local out, seen = {}, {}
+  for _, x in ipairs(xs) do
+    if not seen[x] then seen[x], out[#out + 1] = true, x end
+  end
+  return out
+end
+
 function M.check_context(t, where, exists)
   exists = exists or file_exists
-  local dirs, roots = list(where.dirs), list(where.roots)
+  local dirs, roots = once(list(where.dirs)), once(list(where.roots))
   for _, f in ipairs(list(t.context_files)) do
     -- found: inside and there; outside: there but outside, or every place it could be is
     local found, outside, inside = false, false, false

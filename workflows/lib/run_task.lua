@@ -28,8 +28,8 @@ end
 
 -- where a task's context files are looked for and may be: its folder, the
 -- repository; inside claude.allowed_root when that is set
-local function context_where(R, dir)
-  local repo = R.s.workspace_base and R.s.workspace_base.repo or worktree_dir()
+local function context_where(s, dir)
+  local repo = s.workspace_base and s.workspace_base.repo or worktree_dir()
   local root = orch.config.claude.allowed_root
   local roots = (root and root ~= "") and { acceptance.resolve(root, orch.root) } or { dir, repo }
   return { dirs = { dir, repo }, roots = roots }
@@ -42,18 +42,25 @@ local function context_failed(R, t, cerr)
   return "failed"
 end
 
+-- context_check(s, t) -> true | nil, message | false: task t's context
+-- files checked before it starts (s: its session, or what `orch-host check`
+-- knows: {workspace_base=}). Where they are looked for is known beforehand
+-- for a task without a worktree (the same check as at its start) and for one
+-- whose worktree is the repository's base alone (no dependency: looked for
+-- in the repository); a task after others is checked at its start only (its
+-- worktree holds their work): false.
+function M.context_check(s, t)
+  if s.workspace_base and #(t.depends_on or {}) > 0 then return false end
+  local dir = s.workspace_base and (s.workspace_base.repo or worktree_dir()) or t.cwd or worktree_dir()
+  return acceptance.check_context(t, context_where(s, dir))
+end
+
 -- context_ready(R, t) -> true | nil when t failed (above): its context files
--- checked before anyone is asked to approve it, so no one approves a task
--- that fails at once. Where they are looked for is known beforehand for a
--- task without a worktree (the same check as at its start) and for one whose
--- worktree is the repository's base alone (no dependency: looked for in the
--- repository); a task after others is checked at its start only (its
--- worktree holds their work).
+-- checked (context_check) before anyone is asked to approve it, so no one
+-- approves a task that fails at once.
 function M.context_ready(R, t)
-  if R.s.workspace_base and #(t.depends_on or {}) > 0 then return true end
-  local dir = R.s.workspace_base and (R.s.workspace_base.repo or worktree_dir()) or t.cwd or worktree_dir()
-  local cok, cerr = acceptance.check_context(t, context_where(R, dir))
-  if cok then return true end
+  local cok, cerr = M.context_check(R.s, t)
+  if cok ~= nil then return true end
   context_failed(R, t, cerr)
   return nil
 end
@@ -208,7 +215,7 @@ function M.execute(R, t, w)
     S.set_task(s, t, { workspace = ws, branch = ws.branch })
   end
   w.dir = w.ws and w.ws.path or t.cwd or worktree_dir()
-  local cok, cerr = acceptance.check_context(t, context_where(R, w.dir))
+  local cok, cerr = acceptance.check_context(t, context_where(s, w.dir))
   if not cok then return context_failed(R, t, cerr) end
   -- runs stopped earlier (a pause, a host that died) already count
   w.cost, w.tokens = tonumber(t.cost_usd) or 0, S.tokens(t.tokens)

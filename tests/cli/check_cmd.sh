@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# `orch-host check` reads a task file as `run` would and prints the plan
+# (waves, branches, approvals, checkpoints, context files, deliverables,
+# acceptance commands, standing instructions) without running anything: no
+# agent starts, no state database, worktree, branch or instructions file is
+# made. A problem the run would meet is exit 2 with the file, task and
+# field named: a missing or outside context file, a cycle, an unreadable
+# file, a repository with uncommitted changes. A good file is exit 0.
+source "$(dirname "$0")/lib.bash"
+export FAKE_CLAUDE_LEDGER=$T/ledger
+touch "$T/ledger"
+echo "the spec" >"$T/work/spec.md"
+git -C "$T/work" add spec.md
+git -C "$T/work" -c user.email=t@t -c user.name=t commit -q -m spec
+mkdir -p "$T/feedback"
+printf '# Standing instructions\n\n## Global\n- Keep changes small.\n' >"$T/feedback/instructions.md"
+cp "$T/feedback/instructions.md" "$T/instructions.before"
+branches() { git -C "$T/work" branch --list | sort; }
+before=$(branches)
+
+D=$T/day.yaml
+cat >"$D" <<YAML
+date: $(date +%F)
+max_cost_usd: 4
+tasks:
+  - id: schema
+    name: "Write the schema"
+    prompt: "Write it."
+    context_files: [spec.md]
+    deliverables: [db/schema.sql]
+    verify: ["test -s db/schema.sql"]
+  - id: missing
+    name: "Reads a file that is not there"
+    prompt: "Read it."
+    context_files: [docs/missing.md]
+  - id: api
+    name: "The API on the schema"
+    prompt: "Build it."
+    depends_on: [schema]
+    context_files: [db/schema.sql]
+YAML
+rc=0
+orch check --tasks "$D" >"$T/bad.out" 2>&1 || rc=$?
+expect_eq "$rc" 2 "a missing context file: exit code ($(cat "$T/bad.out"))"
+for want in "$D: 3 tasks, yaml" "budget: \$4.00" "standing instructions: 1 item" \
+    "wave 1 (ready at the start):" "wave 2 (after the waves before):" \
+    "PROBLEM: task missing: context file docs/missing.md not found (looked in $T/work)" \
+    "db/schema.sql (checked at its start: its worktree holds its dependencies' work)" \
+    "1 standing instruction in its prompt" "verify        test -s db/schema.sql" \
+    "deliverables  db/schema.sql" "orch/SESSION/schema (derived" "after         schema" \
+    "1 problem: the run would fail these tasks at their start"; do
+    grep -qF -- "$want" "$T/bad.out" || fail "check: no '$want' in: $(cat "$T/bad.out")"
+done
+# the waves in order: schema and missing first, api after
+expect_eq "$(grep -E '^  [a-z]+  ' "$T/bad.out" | awk '{print $1}' | tr '\n' ' ')" "schema missing api " "plan order"
+
+# nothing ran and nothing was written
+expect_eq "$(wc -l <"$T/ledger")" 0 "agents started by check"
+[[ ! -e $ORCH_STATE_DB ]] || fail "check made a state database"
+expect_eq "$(branches)" "$before" "branches after check"
+[[ ! -e $T/work/agent_workspaces ]] || fail "check made a worktree folder"
+cmp -s "$T/feedback/instructions.md" "$T/instructions.before" || fail "check rewrote the instructions file"
+
+# the file fixed: exit 0; --auto-approve plans no approvals
+sed -i 's#docs/missing.md#spec.md#' "$D"
+orch check --tasks "$D" --auto-approve >"$T/good.out" 2>&1 || fail "a good file: exit $? ($(cat "$T/good.out"))"
+grep -qF "ok: nothing ran, nothing was written" "$T/good.out" || fail "good file: $(cat "$T/good.out")"
+grep -qF "approval      none: --auto-approve: no prompts" "$T/good.out" || fail "auto-approve: $(cat "$T/good.out")"
+grep -qF "agents at once: 3" "$T/good.out" || fail "agents at once: $(cat "$T/good.out")"
+orch check --tasks "$D" --max-concurrent 1 | grep -qF "wave 1 (ready at the start, 1 at a time in file order):" ||
+    fail "--max-concurrent 1: no 'one at a time' wave"
+
+# a cycle: the file, the task's JSON pointer, the cycle spelled out
+printf '{"tasks":[{"id":"a","name":"A","prompt":"x","dependencies":["b"]},
+{"id":"b","name":"B","prompt":"y","dependencies":["a"]}]}\n' >"$T/cycle.json"
+rc=0
+orch check --tasks "$T/cycle.json" >"$T/cycle.out" 2>&1 || rc=$?
+expect_eq "$rc" 2 "a cycle: exit code"
+grep -qF "$T/cycle.json: /tasks/1/dependencies/0: task b 'B': dependency cycle: a -> b -> a" "$T/cycle.out" ||
+    fail "cycle: $(cat "$T/cycle.out")"
+
+# a markdown day runs one task at a time, no worktrees
+printf '# Tasks - %s\n\n## Task 1: One\n**Type:** docs\n**Requires Approval:** false\n**Description:** d\n**Claude Instruction:**\nDo it.\n\n---\n\n## Task 2: Two\n**Type:** docs\n**Description:** d\n**Claude Instruction:**\nDo it too.\n' \
+    "$(date +%F)" >"$T/day.md"
+orch check --tasks "$T/day.md" >"$T/md.out" 2>&1 || fail "markdown day: exit $? ($(cat "$T/md.out"))"
+grep -qF "worktrees: none" "$T/md.out" && grep -qF "1 at a time in file order" "$T/md.out" || fail "markdown: $(cat "$T/md.out")"
+
+# what the run refuses, check refuses: no file, uncommitted changes
+rc=0
+orch check --tasks "$T/nope.yaml" >"$T/nope.out" 2>&1 || rc=$?
+expect_eq "$rc" 2 "no such file: exit code"
+grep -qF "cannot read the task file: $T/nope.yaml" "$T/nope.out" || fail "no file: $(cat "$T/nope.out")"
+echo changed >>"$T/work/spec.md"
+rc=0
+orch check --tasks "$D" >"$T/dirty.out" 2>&1 || rc=$?
+expect_eq "$rc" 2 "uncommitted changes: exit code"
+grep -qF "has uncommitted changes to tracked files: spec.md" "$T/dirty.out" || fail "dirty: $(cat "$T/dirty.out")"
+finish

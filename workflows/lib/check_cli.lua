@@ -1,0 +1,145 @@
+-- check_cli: `orch-host check [--tasks FILE] [--max-concurrent N]
+-- [--auto-approve]`, run by host/cli/check.cpp as a task (git goes through
+-- orch.exec). A task file read and judged as `orch-host run` would before
+-- its first agent, and the plan printed: nothing runs, nothing is written
+-- (no session, no worktree, no feedback absorbed). Each check is the run's
+-- own rule: the parsers (lib/tasks), the graph (lib/graph: unknown ids,
+-- cycles), the session's base commit and branches (lib/workspaces), the
+-- approval policy (lib/policy), the context files (lib/run_task's
+-- context_check) and the standing instructions (lib/feedback).
+-- Run as a task it returns {exit = 0 | 2, out = text}. Policy: edit freely.
+local tasks = require("lib.tasks")
+local graph = require("lib.graph")
+local policy = require("lib.policy")
+local fmt = require("lib.format")
+local S = require("lib.session")
+local workspaces = require("lib.workspaces")
+local worktree = require("lib.worktree")
+local feedback = require("lib.feedback")
+local imd = require("lib.instructions_md")
+local run_task = require("lib.run_task")
+
+local M = {}
+
+local EXIT = { ok = 0, bad_input = 2 }
+local format, concat = string.format, table.concat
+
+local function list(v) return type(v) == "table" and v or {} end
+
+-- waves(tasks) -> { {task...}... }: wave 1 the tasks with no dependency,
+-- wave k those whose last dependency is in wave k - 1 (the graph is valid)
+function M.waves(ts)
+  local by_id, level, out = {}, {}, {}
+  for _, t in ipairs(ts) do by_id[tostring(t.id)] = t end
+  local function depth(t)
+    local id = tostring(t.id)
+    if level[id] then return level[id] end
+    local d = 1
+    for _, dep in ipairs(list(t.depends_on)) do d = math.max(d, depth(by_id[tostring(dep)]) + 1) end
+    level[id] = d
+    return d
+  end
+  for _, t in ipairs(ts) do
+    local d = depth(t)
+    out[d] = out[d] or {}
+    out[d][#out[d] + 1] = t
+  end
+  return out
+end
+
+-- the standing instructions as the instructions file holds them now (read,
+-- never absorbed or written: the run does that) -> instructions | nil, why
+local function standing(cfg)
+  local dir = cfg.paths and cfg.paths.feedback_dir or feedback.DEFAULT_DIR
+  local path = dir .. "/" .. feedback.INSTRUCTIONS_FILE
+  local text, err = orch.read_file(path, feedback.DEFAULT_MAX_BYTES)
+  if not text then return nil, err.code == "not_found" and "none yet" or tostring(err) end
+  local instr, perr = imd.parse(text, path)
+  if not instr then return nil, tostring(perr) end
+  return instr
+end
+
+local function task_lines(t, s, ocfg, req, instr, problems)
+  local ask, why = policy.needs_approval(t, ocfg, { auto_approve = req.auto_approve })
+  local out = { format("  %s  %s", tostring(t.id), fmt.truncate(tostring(t.title or ""), 60)) }
+  local function add(label, text) out[#out + 1] = format("      %-13s %s", label, text) end
+  local deps = list(t.depends_on)
+  if #deps > 0 then add("after", concat(deps, ", ")) end
+  if s.workspace_base then
+    add("branch", t.branch or (worktree.branch_name(t.id, "SESSION") .. " (derived; SESSION: the session's id)"))
+  end
+  add("approval", (ask and "asked: " or "none: ") .. why)
+  local stop, swhy = policy.checkpoint_after(t, ocfg, { auto_approve = req.auto_approve })
+  if stop then add("checkpoint", "the session pauses after it: " .. swhy) end
+  local ctx = list(t.context_files)
+  if #ctx > 0 then
+    local ok, cerr = run_task.context_check(s, t)
+    if ok then
+      add("context", concat(ctx, ", ") .. " (found)")
+    elseif ok == false then
+      add("context", concat(ctx, ", ") .. " (checked at its start: its worktree holds its dependencies' work)")
+    else
+      add("context", "PROBLEM: " .. cerr)
+      problems[#problems + 1] = cerr
+    end
+  end
+  if #list(t.deliverables) > 0 then add("deliverables", concat(t.deliverables, ", ")) end
+  if #list(t.verify) > 0 then add("verify", concat(t.verify, "; ")) end
+  if instr then
+    local n = #feedback.applicable(instr, t)
+    if n > 0 then add("instructions", fmt.plural(n, "standing instruction") .. " in its prompt") end
+  end
+  return concat(out, "\n")
+end
+
+-- run{tasks=, max_concurrent=, auto_approve=} -> {exit=, out=}
+function M.run(req)
+  local cfg, ocfg = orch.config, orch.config.orchestrator
+  local file = req.tasks or S.today_file(cfg.paths.tasks_dir)
+  local doc, perr = tasks.load(file)
+  if not doc and perr.stage == "read" then
+    return { exit = EXIT.bad_input, out = fmt.unreadable_tasks(perr, not req.tasks and cfg.paths.tasks_dir or nil) }
+  end
+  if not doc then return { exit = EXIT.bad_input, out = tostring(perr) } end
+  local _, gerr = graph.new(doc.tasks)
+  if gerr then return { exit = EXIT.bad_input, out = file .. ": " .. tostring(gerr.message or gerr) } end
+  local ok, verr = policy.validate(ocfg)
+  if not ok then return { exit = EXIT.bad_input, out = tostring(verr.message or verr) } end
+  local wcfg = cfg.workspace or {}
+  local markdown = policy.is_markdown(doc, file)
+  local base, berr = workspaces.session_base(wcfg.mode or "off", markdown, wcfg.repo ~= "" and wcfg.repo or nil)
+  if berr then return { exit = EXIT.bad_input, out = tostring(berr) } end
+  local shared = base and workspaces.shared_branch(doc.tasks, base, file)
+  if shared then return { exit = EXIT.bad_input, out = shared } end
+
+  local s = { workspace_base = base }
+  local instr, iwhy = standing(cfg)
+  local problems, out = {}, {}
+  out[#out + 1] = format("%s: %s, %s", file, fmt.plural(#doc.tasks, "task"), doc.format or (markdown and "markdown"))
+  out[#out + 1] = format("agents at once: %d", policy.max_concurrent(req, doc, ocfg, file))
+  out[#out + 1] = base and format("worktrees: one a task, from %s at %s (%s)", tostring(base.repo),
+      tostring(base.commit):sub(1, 12), tostring(base.branch or "detached"))
+    or "worktrees: none (the agents work in claude.base_cwd)"
+  local max = tonumber(doc.max_cost_usd) or tonumber((cfg.budget or {}).max_cost_usd) or 0
+  out[#out + 1] = "budget: " .. (max > 0 and fmt.money(max) or "none")
+  out[#out + 1] = "standing instructions: " .. (instr and fmt.plural(#instr.items, "item") or iwhy)
+  local at_once = policy.max_concurrent(req, doc, ocfg, file)
+  for i, wave in ipairs(M.waves(doc.tasks)) do
+    out[#out + 1] = ""
+    out[#out + 1] = format("wave %d (%s%s):", i, i == 1 and "ready at the start" or "after the waves before",
+      #wave > at_once and format(", %d at a time in file order", at_once) or "")
+    for _, t in ipairs(wave) do out[#out + 1] = task_lines(t, s, ocfg, req, instr, problems) end
+  end
+  out[#out + 1] = ""
+  if #problems > 0 then
+    out[#out + 1] = fmt.plural(#problems, "problem") .. ": the run would fail these tasks at their start"
+    return { exit = EXIT.bad_input, out = concat(out, "\n") }
+  end
+  out[#out + 1] = "ok: nothing ran, nothing was written"
+  return { exit = EXIT.ok, out = concat(out, "\n") }
+end
+
+-- as a task (host/cli/check.cpp starts this file with the request); as a module, M
+local req = ...
+if type(req) == "table" then return M.run(req) end
+return M
