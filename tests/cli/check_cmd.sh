@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `orch-host check` reads a task file as `run` would and prints the plan
 # (waves, branches, approvals, checkpoints, context files, deliverables,
-# acceptance commands, standing instructions) without running anything: no
+# acceptance commands, standing instructions, earlier feedback counted but
+# not absorbed) without running anything: no
 # agent starts, no state database, worktree, branch or instructions file is
 # made. A problem the run would meet is exit 2 with the file, task and
 # field named: a missing or outside context file, a cycle, an unreadable
@@ -14,6 +15,8 @@ git -C "$T/work" add spec.md
 git -C "$T/work" -c user.email=t@t -c user.name=t commit -q -m spec
 mkdir -p "$T/feedback"
 printf '# Standing instructions\n\n## Global\n- Keep changes small.\n' >"$T/feedback/instructions.md"
+printf '# Feedback 2026-01-05\n\n## schema: Write the schema\nRating: 4/5\n- ✅ clear\nAction (task: schema): Add an index for each foreign key.\n' \
+    >"$T/feedback/2026-01-05.md"
 cp "$T/feedback/instructions.md" "$T/instructions.before"
 branches() { git -C "$T/work" branch --list | sort; }
 before=$(branches)
@@ -42,11 +45,12 @@ YAML
 rc=0
 orch check --tasks "$D" >"$T/bad.out" 2>&1 || rc=$?
 expect_eq "$rc" 2 "a missing context file: exit code ($(cat "$T/bad.out"))"
-for want in "$D: 3 tasks, yaml" "budget: \$4.00" "standing instructions: 1 item" \
+for want in "$D: 3 tasks, yaml" "budget: \$4.00" "standing instructions: 2 items" \
     "wave 1 (ready at the start):" "wave 2 (after the waves before):" \
     "PROBLEM: task missing: context file docs/missing.md not found (looked in $T/work)" \
     "db/schema.sql (checked at its start: its worktree holds its dependencies' work)" \
-    "1 standing instruction in its prompt" "verify        test -s db/schema.sql" \
+    "2 standing instructions in its prompt" "1 standing instruction in its prompt" \
+    "verify        test -s db/schema.sql" \
     "deliverables  db/schema.sql" "orch/SESSION/schema (derived" "after         schema" \
     "1 problem: the run would fail these tasks at their start"; do
     grep -qF -- "$want" "$T/bad.out" || fail "check: no '$want' in: $(cat "$T/bad.out")"

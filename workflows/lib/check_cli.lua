@@ -6,7 +6,8 @@
 -- own rule: the parsers (lib/tasks), the graph (lib/graph: unknown ids,
 -- cycles), the session's base commit and branches (lib/workspaces), the
 -- approval policy (lib/policy), the context files (lib/run_task's
--- context_check) and the standing instructions (lib/feedback).
+-- context_check) and the standing instructions (lib/feedback, earlier
+-- days' feedback absorbed in memory only).
 -- Run as a task it returns {exit = 0 | 2, out = text}. Policy: edit freely.
 local tasks = require("lib.tasks")
 local graph = require("lib.graph")
@@ -16,7 +17,7 @@ local S = require("lib.session")
 local workspaces = require("lib.workspaces")
 local worktree = require("lib.worktree")
 local feedback = require("lib.feedback")
-local imd = require("lib.instructions_md")
+local report = require("lib.report")
 local run_task = require("lib.run_task")
 
 local M = {}
@@ -47,15 +48,14 @@ function M.waves(ts)
   return out
 end
 
--- the standing instructions as the instructions file holds them now (read,
--- never absorbed or written: the run does that) -> instructions | nil, why
-local function standing(cfg)
-  local dir = cfg.paths and cfg.paths.feedback_dir or feedback.DEFAULT_DIR
-  local path = dir .. "/" .. feedback.INSTRUCTIONS_FILE
-  local text, err = orch.read_file(path, feedback.DEFAULT_MAX_BYTES)
-  if not text then return nil, err.code == "not_found" and "none yet" or tostring(err) end
-  local instr, perr = imd.parse(text, path)
-  if not instr then return nil, tostring(perr) end
+-- the standing instructions the run's prompts would get: the instructions
+-- file with the feedback not absorbed yet, absorbed in memory only (the run
+-- writes the file) -> instructions | nil, why
+local function standing(cfg, date)
+  local day = feedback.valid_date(date) and date or report.day({})  -- as daily.lua picks it
+  local ok, instr, err = pcall(feedback.for_day, cfg, day, { write = false })
+  if not ok then return nil, tostring(instr) end
+  if not instr then return nil, tostring(err) end
   return instr
 end
 
@@ -113,7 +113,7 @@ function M.run(req)
   if shared then return { exit = EXIT.bad_input, out = shared } end
 
   local s = { workspace_base = base }
-  local instr, iwhy = standing(cfg)
+  local instr, iwhy = standing(cfg, doc.date)
   local problems, out = {}, {}
   out[#out + 1] = format("%s: %s, %s", file, fmt.plural(#doc.tasks, "task"), doc.format or (markdown and "markdown"))
   out[#out + 1] = format("agents at once: %d", policy.max_concurrent(req, doc, ocfg, file))
@@ -122,7 +122,8 @@ function M.run(req)
     or "worktrees: none (the agents work in claude.base_cwd)"
   local max = tonumber(doc.max_cost_usd) or tonumber((cfg.budget or {}).max_cost_usd) or 0
   out[#out + 1] = "budget: " .. (max > 0 and fmt.money(max) or "none")
-  out[#out + 1] = "standing instructions: " .. (instr and fmt.plural(#instr.items, "item") or iwhy)
+  out[#out + 1] = "standing instructions: " .. (instr and fmt.plural(#instr.items, "item")
+    or ("none (" .. tostring(iwhy) .. "): the run goes without"))
   local at_once = policy.max_concurrent(req, doc, ocfg, file)
   for i, wave in ipairs(M.waves(doc.tasks)) do
     out[#out + 1] = ""

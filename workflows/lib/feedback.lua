@@ -240,7 +240,8 @@ end
 -- <paths.feedback_dir>/instructions.md, absorbs every YYYY-MM-DD.md there dated
 -- before `date` and not absorbed yet (oldest first), and writes the file back
 -- (atomically) when any was. A bad file stops it with its error and nothing is
--- written. opts.tasks_for(date) -> tasks of that day (default: tasks/<date>.md).
+-- written. opts.tasks_for(date) -> tasks of that day (default: tasks/<date>.md);
+-- opts.write = false: absorbed in memory only (`orch-host check`).
 function M.for_day(cfg, date, opts)
   opts = opts or {}
   if not valid_date(date) then
@@ -281,6 +282,7 @@ function M.for_day(cfg, date, opts)
     if opts.tasks_for then tasks = opts.tasks_for(d) else tasks = day_tasks(cfg, d) end
     M.absorb(instr, doc, d, tasks)
   end
+  if opts.write == false then return instr end
   local ok, werr = orch.write_file(path, imd.render(instr))
   if not ok then return nil, werr end
   return instr
