@@ -117,10 +117,19 @@ local function run_once(R, t, w, prompt, resume_id, try)
     r.cancelled, r.cancel_reason = true, rerr.reason
   end
   -- this run's cost, on the task at once: a host killed later neither loses it
-  -- nor counts it again (the restarted task adds its own runs)
+  -- nor counts it again (the restarted task adds its own runs). A run that
+  -- ends its task with nothing that can wait before the task's last commit
+  -- (w.stage_cost, lib/run_task: no worktree to diff, no acceptance command,
+  -- no artifacts; and the agent done, no question asked) has it in that
+  -- commit: the same moment for a kill to lose it, one commit less a task.
   w.cost, w.tokens = w.cost + (tonumber(r.cost_usd) or 0), w.tokens + S.tokens(r.tokens)
   w.usage = S.add_usage(w.usage, r.usage)
-  S.set_task(s, t, { cost_usd = w.cost, tokens = w.tokens, usage = w.usage })
+  local cost = { cost_usd = w.cost, tokens = w.tokens, usage = w.usage }
+  if w.stage_cost and r.ok and not r.cancelled and not questions.of(r) then
+    S.stage(s, t, cost)
+  else
+    S.set_task(s, t, cost)
+  end
   R:check_budget()
   r.rate_limit = seen.rate_limit
   if r.stalled then

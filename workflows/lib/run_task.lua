@@ -220,6 +220,9 @@ function M.execute(R, t, w)
   -- runs stopped earlier (a pause, a host that died) already count
   w.cost, w.tokens = tonumber(t.cost_usd) or 0, S.tokens(t.tokens)
   w.usage = type(t.usage) == "table" and t.usage or nil
+  -- the run's cost may wait for the task's last commit when nothing between
+  -- them can wait (lib/run_agent)
+  w.stage_cost = not w.ws and #(t.verify or {}) == 0 and not R.hooks.finishing
   local r, log = runs(R, t, w)
   if not r then return log end
   local fields = { completed_at = orch.now(), cost_usd = w.cost, tokens = w.tokens, output_log = log,

@@ -363,7 +363,8 @@ end
 -- stage(s, t, fields): the change in memory now, stored with t's next
 -- set_task, in its commit (one commit less a step): only for fields that a
 -- rerun of the task sets again the same way, since a host killed before
--- that commit loses them (never a status, a cost, or the summary's fields)
+-- that commit loses them (never a status or the summary's fields; a cost
+-- only where that commit comes before anything can wait: lib/run_agent)
 function M.stage(s, t, fields)
   M.apply(s, t, fields, orch.json.null)
   s._staged = s._staged or {}
@@ -378,7 +379,6 @@ end
 function M.set_task(s, t, fields, event, event_fields)
   M.apply(s, t, fields, orch.json.null)
   s.last_activity = orch.now()
-  local save = reaches_summary(s, fields)
   local write = fields
   local staged = s._staged and s._staged[t]
   if staged then
@@ -386,6 +386,7 @@ function M.set_task(s, t, fields, event, event_fields)
     for k, v in pairs(staged) do write[k] = v end
     for k, v in pairs(fields) do write[k] = v end
   end
+  local save = reaches_summary(s, write)  -- a staged cost reaches it too
   orch.atomically(function()
     orch.update_task(s.id, t.id, write)  -- only what changed: a step stays cheap
     if save then M.save(s) end
