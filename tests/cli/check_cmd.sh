@@ -99,4 +99,19 @@ rc=0
 orch check --tasks "$D" >"$T/dirty.out" 2>&1 || rc=$?
 expect_eq "$rc" 2 "uncommitted changes: exit code"
 grep -qF "has uncommitted changes to tracked files: spec.md" "$T/dirty.out" || fail "dirty: $(cat "$T/dirty.out")"
+
+# an inbox task file: the watch's parser, where its agent works, the prompt as the agent gets it
+orch create-sample --dir "$T/inbox" >/dev/null || fail "create-sample"
+orch check --tasks "$T/inbox/sample.task.md" >"$T/inbox.out" 2>&1 || fail "inbox sample: exit $? ($(cat "$T/inbox.out"))"
+for want in "an inbox task file, task sample (type summarize, priority medium)" "works in          $T/work" \
+    "success criteria  2, 1 checked by the orchestrator" "the prompt, as the agent gets it:" \
+    "    Target Files:" "    - README.md" "ok: nothing ran, nothing was written"; do
+    grep -qF -- "$want" "$T/inbox.out" || fail "inbox check: no '$want' in: $(cat "$T/inbox.out")"
+done
+printf -- '---\ntype: bogus\n---\n# X\n**Prompt:**\nhi\n' >"$T/inbox/bad.task.md"
+rc=0
+orch check --tasks "$T/inbox/bad.task.md" >"$T/inbox-bad.out" 2>&1 || rc=$?
+expect_eq "$rc" 2 "a bad inbox task file: exit code"
+grep -qF "$T/inbox/bad.task.md:2: type: \"bogus\" is not one of" "$T/inbox-bad.out" || fail "bad inbox: $(cat "$T/inbox-bad.out")"
+[[ -e $T/inbox/bad.task.md && ! -e $T/inbox/failed ]] || fail "check moved the inbox file"
 finish

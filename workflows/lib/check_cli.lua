@@ -8,7 +8,9 @@
 -- approval policy (lib/policy), the context files (lib/run_task's
 -- context_check) and the standing instructions (lib/feedback, earlier
 -- days' feedback absorbed in memory only).
--- Run as a task it returns {exit = 0 | 2, out = text}. Policy: edit freely.
+-- An inbox task file (NAME.task.md) is read by the watch's parser and its
+-- agent's prompt shown. Run as a task it returns {exit = 0 | 2, out =
+-- text}. Policy: edit freely.
 local tasks = require("lib.tasks")
 local graph = require("lib.graph")
 local policy = require("lib.policy")
@@ -19,6 +21,10 @@ local worktree = require("lib.worktree")
 local feedback = require("lib.feedback")
 local report = require("lib.report")
 local run_task = require("lib.run_task")
+local inbox_task = require("lib.inbox_task")
+local inbox_run = require("lib.inbox_run")
+local for_inbox = require("lib.prompt").for_inbox
+local acceptance = require("lib.acceptance")
 
 local M = {}
 
@@ -92,10 +98,44 @@ local function task_lines(t, s, ocfg, req, instr, problems)
   return concat(out, "\n")
 end
 
+local function indent(text) return "    " .. tostring(text):gsub("\n", "\n    ") end
+
+-- an inbox task file (NAME.task.md), read by the watch's own parser: where
+-- its agent works, its approval, what the orchestrator checks, and the
+-- prompt as the agent gets it (lib/prompt's for_inbox)
+function M.inbox(file, req)
+  local cfg = orch.config
+  local t, err = inbox_task.load(file)
+  if not t then return { exit = EXIT.bad_input, out = tostring(err.message or err) } end
+  local out = { format("%s: an inbox task file, task %s (type %s, priority %s)", file, tostring(t.id),
+    tostring(t.type), tostring(t.priority)) }
+  local function add(label, text) out[#out + 1] = format("  %-17s %s", label, text) end
+  add("title", tostring(t.title))
+  local dir, why = (t.inbox.cwd and inbox_run.workdir or run_task.base_dir)(t)
+  if not dir then
+    add("works in", "PROBLEM: " .. why)
+    return { exit = EXIT.bad_input, out = concat(out, "\n") .. "\n\nthe inbox would fail it at its start" }
+  end
+  add("works in", acceptance.resolve(dir))
+  local ask, awhy = policy.needs_approval(t, cfg.orchestrator, { auto_approve = req.auto_approve })
+  add("approval", (ask and "asked: " or "none: ") .. awhy)
+  local checked = 0
+  for _, c in ipairs(t.inbox.success_criteria) do if c.command or c.path then checked = checked + 1 end end
+  add("success criteria", format("%d, %d checked by the orchestrator (a command or a file)",
+    #t.inbox.success_criteria, checked))
+  out[#out + 1] = ""
+  out[#out + 1] = "the prompt, as the agent gets it:"
+  out[#out + 1] = indent(for_inbox(t))
+  out[#out + 1] = ""
+  out[#out + 1] = "ok: nothing ran, nothing was written"
+  return { exit = EXIT.ok, out = concat(out, "\n") }
+end
+
 -- run{tasks=, max_concurrent=, auto_approve=} -> {exit=, out=}
 function M.run(req)
   local cfg, ocfg = orch.config, orch.config.orchestrator
   local file = req.tasks or S.today_file(cfg.paths.tasks_dir)
+  if file:sub(-#inbox_task.SUFFIX) == inbox_task.SUFFIX then return M.inbox(file, req) end
   local doc, perr = tasks.load(file)
   if not doc and perr.stage == "read" then
     return { exit = EXIT.bad_input, out = fmt.unreadable_tasks(perr, not req.tasks and cfg.paths.tasks_dir or nil) }

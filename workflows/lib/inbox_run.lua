@@ -14,6 +14,7 @@
 --   I:skip_all(why)                                   every queued one skipped (the budget)
 --   I.hooks: the runner's settle, skip_queued, prompt and finishing
 --   M.close(s, why), M.close_stale(except)            a stopped inbox's session
+--   M.workdir(t) -> path | nil, why                   the folder task t's cwd: names
 local S = require("lib.session")
 local fmt = require("lib.format")
 local for_inbox = require("lib.prompt").for_inbox
@@ -171,6 +172,8 @@ local function workdir(t)
   return nil, "cwd: " .. (err and (tostring(err.message or err):gsub("^in ", ""))  -- the field as written
     or (t.inbox.cwd .. ": give /project-name (a folder under CLAUDE_BASE_CWD) or an absolute path"))
 end
+
+M.workdir = workdir  -- (`orch-host check` of an inbox task file says it too)
 
 -- A task q:take gave: the configuration read again (a changed .env applies
 -- to it), its working directory checked, to the runner.

@@ -26,6 +26,8 @@ local function worktree_dir()
   return d:sub(1, 1) == "/" and d or (orch.root .. "/" .. d)
 end
 
+M.base_dir = worktree_dir  -- (`orch-host check` says where an agent without a worktree works)
+
 -- where a task's context files are looked for and may be: its folder, the
 -- repository; inside claude.allowed_root when that is set
 local function context_where(s, dir)
