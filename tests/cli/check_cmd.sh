@@ -10,9 +10,7 @@
 source "$(dirname "$0")/lib.bash"
 export FAKE_CLAUDE_LEDGER=$T/ledger
 touch "$T/ledger"
-echo "the spec" >"$T/work/spec.md"
-git -C "$T/work" add spec.md
-git -C "$T/work" -c user.email=t@t -c user.name=t commit -q -m spec
+work_commit spec.md "the spec"
 mkdir -p "$T/feedback"
 printf '# Standing instructions\n\n## Global\n- Keep changes small.\n' >"$T/feedback/instructions.md"
 printf '# Feedback 2026-01-05\n\n## schema: Write the schema\nRating: 4/5\n- ✅ clear\nAction (task: schema): Add an index for each foreign key.\n' \

@@ -9,9 +9,7 @@
 source "$(dirname "$0")/lib.bash"
 export FAKE_CLAUDE_LEDGER=$T/ledger
 touch "$T/ledger"
-echo "the spec" >"$T/work/spec.md"
-git -C "$T/work" add spec.md
-git -C "$T/work" -c user.email=t@t -c user.name=t commit -q -m spec
+work_commit spec.md "the spec"
 
 # --- a markdown day: task 1 asks for approval but its context file is missing
 TASKS=$T/tasks.md

@@ -45,6 +45,14 @@ trap 'exit 130' INT TERM
 mkdir -p "$T/work" "$T/state" "$T/logs" "$T/results"
 git -C "$T/work" init -q
 git -C "$T/work" -c user.email=t@t -c user.name=t commit -q --allow-empty -m init
+# work_commit PATH TEXT: PATH (under the agents' repository $T/work) holding
+# TEXT, committed there: what the task worktrees start from
+work_commit() {
+    mkdir -p "$(dirname "$T/work/$1")"
+    printf '%s\n' "$2" >"$T/work/$1"
+    git -C "$T/work" add -- "$1"
+    git -C "$T/work" -c user.email=t@t -c user.name=t commit -q -m "$1"
+}
 
 export CLAUDE_CLI_PATH="$FAKE_CLAUDE"
 export CLAUDE_BASE_CWD="$T/work"

@@ -2,7 +2,7 @@
 -- [--auto-approve]`, run by host/cli/check.cpp as a task (git goes through
 -- orch.exec). A task file read and judged as `orch-host run` would before
 -- its first agent, and the plan printed: nothing runs, nothing is written
--- (no session, no worktree, no feedback absorbed). Each check is the run's
+-- (no session, no worktree, no branch, no instructions file). Each check is the run's
 -- own rule: the parsers (lib/tasks), the graph (lib/graph: unknown ids,
 -- cycles), the session's base commit and branches (lib/workspaces), the
 -- approval policy (lib/policy), the context files (lib/run_task's
@@ -156,7 +156,8 @@ function M.run(req)
   local instr, iwhy = standing(cfg, doc.date)
   local problems, out = {}, {}
   out[#out + 1] = format("%s: %s, %s", file, fmt.plural(#doc.tasks, "task"), doc.format or (markdown and "markdown"))
-  out[#out + 1] = format("agents at once: %d", policy.max_concurrent(req, doc, ocfg, file))
+  local at_once = policy.max_concurrent(req, doc, ocfg, file)
+  out[#out + 1] = format("agents at once: %d", at_once)
   out[#out + 1] = base and format("worktrees: one a task, from %s at %s (%s)", tostring(base.repo),
       tostring(base.commit):sub(1, 12), tostring(base.branch or "detached"))
     or "worktrees: none (the agents work in claude.base_cwd)"
@@ -164,7 +165,6 @@ function M.run(req)
   out[#out + 1] = "budget: " .. (max > 0 and fmt.money(max) or "none")
   out[#out + 1] = "standing instructions: " .. (instr and fmt.plural(#instr.items, "item")
     or ("none (" .. tostring(iwhy) .. "): the run goes without"))
-  local at_once = policy.max_concurrent(req, doc, ocfg, file)
   for i, wave in ipairs(M.waves(doc.tasks)) do
     out[#out + 1] = ""
     out[#out + 1] = format("wave %d (%s%s):", i, i == 1 and "ready at the start" or "after the waves before",
