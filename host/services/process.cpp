@@ -136,22 +136,29 @@ Child spawn_child(const SpawnSpec& spec) {
 
 namespace {
 
-pid_t read_ppid(const std::string& pid_dir) {
+// The ppid, and the state letter into *state ('Z' for a zombie).
+pid_t read_ppid(const std::string& pid_dir, char* state) {
     std::ifstream f(pid_dir + "/stat");
     std::string s;
     std::getline(f, s);
     auto close_paren = s.rfind(')');
     if (close_paren == std::string::npos || close_paren + 4 > s.size()) return -1;
     // after ") " comes the state letter, then ppid
+    *state = s[close_paren + 2];
     return static_cast<pid_t>(std::atoi(s.c_str() + close_paren + 4));
 }
 
-bool environ_has(const std::string& pid_dir, const std::string& tag) {
+enum class Tag { Has, HasNot, Empty };
+
+Tag environ_has(const std::string& pid_dir, const std::string& tag) {
     std::ifstream f(pid_dir + "/environ", std::ios::binary);
     std::string entry;
-    while (std::getline(f, entry, '\0'))
-        if (entry == tag) return true;
-    return false;
+    bool any = false;
+    while (std::getline(f, entry, '\0')) {
+        if (entry == tag) return Tag::Has;
+        any = true;
+    }
+    return any ? Tag::HasNot : Tag::Empty;
 }
 
 long long g_proc_scans = 0;
@@ -160,7 +167,7 @@ long long g_proc_scans = 0;
 
 long long proc_scans() { return g_proc_scans; }
 
-std::vector<pid_t> find_tree(pid_t root, const std::string& tag_env) {
+std::vector<pid_t> find_tree(pid_t root, const std::string& tag_env, std::vector<pid_t>* unsure) {
     ++g_proc_scans;
     std::unordered_map<pid_t, std::vector<pid_t>> children;
     std::vector<pid_t> found;
@@ -172,8 +179,13 @@ std::vector<pid_t> find_tree(pid_t root, const std::string& tag_env) {
         long pid = std::strtol(e->d_name, &end, 10);
         if (*end || pid <= 0 || pid == self) continue;
         std::string dir = std::string("/proc/") + e->d_name;
-        children[read_ppid(dir)].push_back(static_cast<pid_t>(pid));
-        if (!tag_env.empty() && environ_has(dir, tag_env)) found.push_back(static_cast<pid_t>(pid));
+        char state = '?';
+        pid_t ppid = read_ppid(dir, &state);
+        children[ppid].push_back(static_cast<pid_t>(pid));
+        if (tag_env.empty()) continue;
+        Tag t = environ_has(dir, tag_env);
+        if (t == Tag::Has) found.push_back(static_cast<pid_t>(pid));
+        if (t == Tag::Empty && unsure && ppid == self && state != 'Z') unsure->push_back(static_cast<pid_t>(pid));
     }
     closedir(d);
     if (root > 0) {

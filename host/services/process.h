@@ -35,7 +35,10 @@ Child spawn_child(const SpawnSpec& spec);
 
 // Pids of `root`'s descendants (by ppid) and of every process whose
 // environment holds `tag_env` ("ORCH_AGENT_ID=x"); root itself included.
-std::vector<pid_t> find_tree(pid_t root, const std::string& tag_env);
+// `unsure` (when given) receives this host's live children whose environment
+// read back empty: a process in the middle of an exec, whose tag cannot be
+// seen until the exec is done.
+std::vector<pid_t> find_tree(pid_t root, const std::string& tag_env, std::vector<pid_t>* unsure = nullptr);
 // How many times this process has walked /proc in find_tree (for tests).
 long long proc_scans();
 void signal_all(const std::vector<pid_t>& pids, int signo);

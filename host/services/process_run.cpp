@@ -142,13 +142,7 @@ void ProcessRun::on_exited(int st) {
     // job) is stopped now, however the process ended: a run that is over
     // leaves nothing behind. Only when the host may have such processes:
     // a walk of /proc costs two file reads per process on the machine.
-    if (!stopping_ && !tag_env_.empty() && reaper_.may_have_strays()) {
-        auto left = find_tree(-1, tag_env_);
-        if (!left.empty()) {
-            out_.leftovers = static_cast<long long>(left.size());
-            stop_tree(Stop::Leftovers, "");
-        }
-    }
+    if (!stopping_ && !tag_env_.empty() && reaper_.may_have_strays()) scan_leftovers();
     // Whatever the process wrote before exiting is in the pipes now; a
     // descendant that keeps them open must not keep the run alive.
     if (child_.out_fd >= 0) on_stdout();
@@ -156,6 +150,23 @@ void ProcessRun::on_exited(int st) {
     close_fd(child_.in_fd);
     close_fd(child_.out_fd);
     close_fd(child_.err_fd);
+    maybe_finish();
+}
+
+// A process caught in the middle of an exec shows an empty environment, so
+// its tag cannot be seen: the run is not reported until it can be (the
+// scan comes back until no child of ours is mid-exec, or rounds run out).
+void ProcessRun::scan_leftovers() {
+    leftover_timer_ = 0;
+    std::vector<pid_t> unsure;
+    auto left = find_tree(-1, tag_env_, &unsure);
+    if (!left.empty()) {
+        out_.leftovers = static_cast<long long>(left.size());
+        stop_tree(Stop::Leftovers, "");
+    } else if (!unsure.empty() && leftover_rounds_-- > 0) {
+        leftover_timer_ = loop_.add_timer(0.02, while_alive([](ProcessRun& p) { p.scan_leftovers(); }));
+        return;
+    }
     maybe_finish();
 }
 
@@ -168,7 +179,7 @@ void ProcessRun::stop_tree(Stop why, const std::string& reason) {
         out_.cancel_reason = reason;
     }
     if (why == Stop::Ended) out_.ended = true;
-    for (auto* t : {&timeout_timer_, &end_timer_})
+    for (auto* t : {&timeout_timer_, &end_timer_, &leftover_timer_})
         if (*t) loop_.cancel_timer(std::exchange(*t, 0));
     signal_all(find_tree(exited_ ? -1 : child_.pid, tag_env_), SIGTERM);
     kill_at_ = Loop::now() + limits_.kill_grace;
@@ -211,8 +222,9 @@ void ProcessRun::end_after(double grace) {
 void ProcessRun::maybe_finish() {
     if (done_ || !exited_ || child_.out_fd >= 0 || child_.err_fd >= 0) return;
     if (stopping_ && !tree_gone_) return;  // check_tree() comes back once the tree is gone
+    if (leftover_timer_) return;           // scan_leftovers() comes back
     done_ = true;
-    for (auto* t : {&timeout_timer_, &check_timer_, &end_timer_})
+    for (auto* t : {&timeout_timer_, &check_timer_, &end_timer_, &leftover_timer_})
         if (*t) loop_.cancel_timer(std::exchange(*t, 0));
     out_.seconds = Loop::now() - started_;
     auto keep = std::move(self_);

@@ -66,6 +66,7 @@ private:
     void on_exited(int status);
     void stop_tree(Stop why, const std::string& reason);
     void check_tree();
+    void scan_leftovers();
     void maybe_finish();
     void close_fd(int& fd);
 
@@ -83,7 +84,8 @@ private:
     DoneFn on_done_;
     RunOutcome out_;
     double started_ = 0;
-    std::uint64_t timeout_timer_ = 0, check_timer_ = 0, end_timer_ = 0;
+    std::uint64_t timeout_timer_ = 0, check_timer_ = 0, end_timer_ = 0, leftover_timer_ = 0;
+    int leftover_rounds_ = 10;  // looks again, 20 ms apart, while a child of ours is mid-exec
     double kill_at_ = 0;    // when a stop turns from SIGTERM to SIGKILL
     int kill_rounds_ = 40;  // SIGKILL rounds, 50 ms apart, before the run is reported anyway
     bool exited_ = false, ending_ = false, stopping_ = false, done_ = false, tree_gone_ = false;
