@@ -8,12 +8,13 @@
 #include "services/store.h"
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 namespace orch {
 
 namespace fs = std::filesystem;
 
-App::App() = default;
+App::App() : config_(std::make_unique<nlohmann::json>(nlohmann::json::object())) {}
 
 App::~App() {
     outbox.reset();
@@ -25,7 +26,7 @@ App::~App() {
 
 namespace {
 
-// The sinks of notify.sinks, as scripts/orch/config.lua resolved them (the
+// The sinks of notify.sinks, as scripts/orch/config().lua resolved them (the
 // n8n and telegram.chat_id defaults among them): the host needs each one's
 // name and secret only; Lua builds the requests (scripts/orch/notify.lua).
 void add_sinks(Outbox& outbox, const nlohmann::json& config) {
@@ -59,8 +60,8 @@ std::string App::path_from_root(const std::string& p) const {
 
 std::string App::state_db_path() const {
     std::string db = "state/orch.db";
-    auto paths = config.find("paths");
-    if (paths != config.end() && paths->is_object()) db = paths->value("state_db", db);
+    auto paths = config().find("paths");
+    if (paths != config().end() && paths->is_object()) db = paths->value("state_db", db);
     db = path_from_root(db);
     if (db != state_db_given_) {
         std::error_code ec;
@@ -78,7 +79,7 @@ std::string App::next_agent_tag(const std::string& kind) {
 }
 
 void App::open_services(bool read_only_store) {
-    auto paths = config.value("paths", nlohmann::json::object());
+    auto paths = config().value("paths", nlohmann::json::object());
     std::string db = state_db_path();
     std::string logs = path_from_root(paths.value("logs_dir", std::string("logs")));
     std::error_code ec;
@@ -88,7 +89,7 @@ void App::open_services(bool read_only_store) {
     }
     store = std::make_unique<Store>(db, read_only_store, /*defer=*/true);  // opened at its first use
     if (!read_only_store) {
-        auto log = config.value("log", nlohmann::json::object());
+        auto log = config().value("log", nlohmann::json::object());
         MainLogSize main_log;
         main_log.max_bytes = static_cast<size_t>(log.value("main_log_kb", 1024.0) * 1024);
         main_log.files = static_cast<size_t>(log.value("main_log_files", 3.0));
@@ -108,7 +109,7 @@ void App::open_services(bool read_only_store) {
         });
         http = std::make_unique<HttpWorkers>(loop, 2);
         outbox = std::make_unique<Outbox>(loop, *store, *http, *journal);
-        add_sinks(*outbox, config);
+        add_sinks(*outbox, config());
     }
 }
 

@@ -7,7 +7,7 @@
 
 #include <memory>
 #include <set>
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 
 namespace orch {
@@ -41,7 +41,9 @@ struct App {
     std::unique_ptr<HttpWorkers> http;
     std::unique_ptr<FileWriter> files;  // orch.write_file's off_loop writes, made on first use
     std::unique_ptr<Outbox> outbox;
-    nlohmann::json config = nlohmann::json::object();  // the effective config's sections the host reads (Vm::load_config)
+    // The effective config's sections the host reads (Vm::load_config); an
+    // object. Behind a pointer so that app.h does not bring json.hpp along.
+    nlohmann::json& config() const { return *config_; }
     ConfigFiles config_files;     // .env and the config file: what a reload (orch.reload_config) looks at
     bool interactive = false;     // stdin and stdout are terminals and prompts are allowed
     bool interrupted = false;     // SIGINT/SIGTERM seen
@@ -50,6 +52,7 @@ struct App {
     std::string tag_state;        // state_db_path() for agent tags, found at the first agent
     std::string state_error;      // a state database failure seen inside Lua (exit 5)
     mutable std::string state_db_given_, state_db_resolved_;  // state_db_path's last answer
+    std::unique_ptr<nlohmann::json> config_;
 
     // Opens store, journal, outbox from the config's paths. Throws on failure.
     void open_services(bool read_only_store = false);

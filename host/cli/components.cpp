@@ -57,7 +57,7 @@ static std::string claude_version(const App& app, const std::string& exe) {
 }
 
 json claude_component(const App& app) {
-    std::string name = app.config.value("claude", json::object()).value("path", std::string("claude"));
+    std::string name = app.config().value("claude", json::object()).value("path", std::string("claude"));
     std::string exe = app.find_program(name);
     return json{{"name", name}, {"exe", exe}, {"version", exe.empty() ? "" : claude_version(app, exe)}};
 }

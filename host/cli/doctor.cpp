@@ -101,7 +101,7 @@ int cmd_doctor(const Args& a) {
 
     printf("\nClaude CLI\n");
     // the binary and its version: lib/components' row, as status shows it
-    auto claude = app.config.value("claude", json::object());
+    auto claude = app.config().value("claude", json::object());
     json found = claude_component(app);
     problems += print_components(*rt, json{{"claude", found}, {"ollama", false}});
     std::string v = found.value("version", std::string());
@@ -125,7 +125,7 @@ int cmd_doctor(const Args& a) {
     problems += print_components(*rt, json::object());
 
     printf("\nFolders\n");
-    auto paths = app.config.value("paths", json::object());
+    auto paths = app.config().value("paths", json::object());
     for (const char* k : {"tasks_dir", "logs_dir", "results_dir"}) {
         std::string p = app.path_from_root(paths.value(k, std::string()));
         if (p.empty()) continue;

@@ -105,7 +105,7 @@ void tail_file(const std::string& path, size_t lines, const std::string& filter_
 int cmd_tail_events(const Args& a) {
     auto rt = make_runtime(a, Services::None);
     std::string logs = rt->app.path_from_root(
-        rt->app.config.value("paths", json::object()).value("logs_dir", std::string("logs")));
+        rt->app.config().value("paths", json::object()).value("logs_dir", std::string("logs")));
     tail_file(logs + "/events.ndjson", std::stoul(a.get("lines", "20")), a.get("task"), a.has("follow"));
     return k_exit_ok;
 }
@@ -113,7 +113,7 @@ int cmd_tail_events(const Args& a) {
 int cmd_logs(const Args& a) {
     auto rt = make_runtime(a, Services::None);
     std::string logs = rt->app.path_from_root(
-        rt->app.config.value("paths", json::object()).value("logs_dir", std::string("logs")));
+        rt->app.config().value("paths", json::object()).value("logs_dir", std::string("logs")));
     Journal probe(logs, nullptr, false);
     tail_file(probe.daily_log_path(), std::stoul(a.get("lines", "30")), "", a.has("follow"));
     return k_exit_ok;

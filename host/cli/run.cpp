@@ -44,7 +44,7 @@ bool flag(const Args& a, const std::string& name, bool dflt) { return a.has(name
 
 void flush_outbox(App& app) {
     if (!app.outbox || !app.outbox->has_sinks()) return;
-    double limit = app.config.value("notify", json::object()).value("flush_seconds", 3.0);
+    double limit = app.config().value("notify", json::object()).value("flush_seconds", 3.0);
     double deadline = Loop::now() + limit;
     app.outbox->kick();
     while (Loop::now() < deadline) {

@@ -31,9 +31,7 @@ std::unique_ptr<Runtime> make_runtime(const Args& a, Services services) {
 
 std::unique_ptr<Runtime> read_only_runtime(const Args& a) {
     auto rt = make_runtime(a, Services::None);
-    std::string db = rt->app.path_from_root(
-        rt->app.config.value("paths", nlohmann::json::object()).value("state_db", std::string("state/orch.db")));
-    if (access(db.c_str(), F_OK) == 0) rt->app.open_services(true);
+    if (access(rt->app.state_db_path().c_str(), F_OK) == 0) rt->app.open_services(true);
     return rt;
 }
 

@@ -23,7 +23,7 @@ using json = nlohmann::json;
 int cmd_serve(const Args& a) {
     auto rt = make_runtime(a, Services::Full);
     App& app = rt->app;
-    json scfg = app.config.value("server", json::object());
+    json scfg = app.config().value("server", json::object());
     ServerOptions opts;
     opts.host = a.has("host") ? a.get("host") : scfg.value("host", std::string("127.0.0.1"));
     opts.port = scfg.value("port", 5000);
@@ -33,7 +33,7 @@ int cmd_serve(const Args& a) {
     opts.max_body = static_cast<size_t>(scfg.value("max_body_kb", 256.0) * 1024);
     opts.handler_timeout = scfg.value("handler_timeout", 10.0);
     opts.header_timeout = scfg.value("header_timeout", 10.0);
-    std::string logs_dir = app.path_from_root(app.config["paths"].value("logs_dir", std::string("logs")));
+    std::string logs_dir = app.path_from_root(app.config()["paths"].value("logs_dir", std::string("logs")));
     opts.access_log = logs_dir + "/webhook-access.log";
 
     RunLock lock(lock_path(app));
@@ -89,7 +89,7 @@ int cmd_serve(const Args& a) {
         server.stop();  // waiting callers get 503; no new requests
         rt->vm->cancel_all("interrupted");
         rt->vm->dispatch("shutdown", json{{"signal", name}});  // after: cancel_all would cancel these too
-        double grace = app.config.value("claude", json::object()).value("kill_grace", 3.0);
+        double grace = app.config().value("claude", json::object()).value("kill_grace", 3.0);
         deadline = Loop::now() + grace + 10;
     };
     app.loop.on_signal(SIGINT, [&] { on_stop("SIGINT"); });

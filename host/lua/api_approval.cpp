@@ -21,7 +21,7 @@ Approvals& approvals_of(lua_State* L, const char* fname) {
     App& app = vm.app;
     if (!app.store) luaL_error(L, "%s: the state database is not open", fname);
     if (!vm.approvals) {
-        double every = app.config.value("control", json::object()).value("poll_interval", 2.0);
+        double every = app.config().value("control", json::object()).value("poll_interval", 2.0);
         vm.approvals = std::make_shared<Approvals>(app.loop, *app.store, app.journal.get(), every);
         // a command becomes a task per orch.on("command") handler
         vm.approvals->on_command([&vm](const json& cmd) { dispatch_handlers(vm, "command", cmd); });

@@ -23,10 +23,10 @@ int reload_failed(lua_State* L, App& app, const std::string& msg) {
 
 // What the new config means to the host's own parts that keep a copy.
 void apply_to_host(lua_State* L, App& app, const nlohmann::json& host_cfg) {
-    app.config = host_cfg;
-    auto log = app.config.value("log", nlohmann::json::object());
+    app.config() = host_cfg;
+    auto log = app.config().value("log", nlohmann::json::object());
     if (app.journal) app.journal->set_file_level(log.value("level", std::string("info")));
-    install_runaway_hook(L, app.config.value("lua", nlohmann::json::object()).value("max_run_seconds", 30.0));
+    install_runaway_hook(L, app.config().value("lua", nlohmann::json::object()).value("max_run_seconds", 30.0));
 }
 
 int l_reload_config(lua_State* L) {
@@ -78,7 +78,7 @@ int l_reload_config(lua_State* L) {
     }
     if (!err.empty()) {
         lua_settop(L, top);
-        install_runaway_hook(L, app.config.value("lua", nlohmann::json::object()).value("max_run_seconds", 30.0));
+        install_runaway_hook(L, app.config().value("lua", nlohmann::json::object()).value("max_run_seconds", 30.0));
         return reload_failed(L, app, err);  // the guard left the runaway hook off: on again above
     }
     // config.update(orch.config, new) -> the changed keys

@@ -27,9 +27,9 @@ public:
     // close it anyway, so leak checks stay meaningful.
     static void leave_state_at_exit();
 
-    // Runs scripts/orch/config.lua's load(); fills app.config. Throws
+    // Runs scripts/orch/config.lua's load(); fills app.config(). Throws
     // std::runtime_error naming the file and field on a bad config.
-    // app.config gets the sections the host reads (claude, control, lua,
+    // app.config() gets the sections the host reads (claude, control, lua,
     // notify, paths, server); Lua has all of it as orch.config.
     void load_config(const std::string& config_file, bool must_exist = false);
     // The whole effective config (every section and _sources), for doctor.

@@ -6,6 +6,7 @@
 #include "lua/internal.h"
 #include "lua/value.h"
 
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 
 namespace orch {
@@ -14,7 +15,7 @@ using json = nlohmann::json;
 
 namespace {
 
-// The config sections C++ reads (App::config): grep app.config before adding one.
+// The config sections C++ reads (App::config): grep app.config() before adding one.
 constexpr const char* k_host_config_keys[] = {"claude", "control", "log", "lua", "notify", "paths", "server"};
 
 }  // namespace
@@ -74,8 +75,8 @@ void Vm::load_config(const std::string& config_file, bool must_exist) {
     // Only the sections the host reads cross (converting the whole table was
     // ~0.1 M instructions of every start); Lua keeps all of it as orch.config
     // and config_json() gives it whole.
-    st_->app.config = host_config_sections(L, -1);
-    auto lua_cfg = st_->app.config.value("lua", json::object());
+    st_->app.config() = host_config_sections(L, -1);
+    auto lua_cfg = st_->app.config().value("lua", json::object());
     // Compiled traces never call hooks, so with the JIT on an endless loop
     // cannot be stopped; workflows wait far more than they compute, so the
     // interpreter is the default and the JIT an opt-in (lua.jit = true).
