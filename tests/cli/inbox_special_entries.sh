@@ -4,11 +4,15 @@
 # watch runs. Each is reported once as a bad file is (moved to failed/ with
 # the reason saying what it is, one warning, one refused `parsed` event),
 # opening the FIFO waits for no writer, and the task files beside them run.
+# A file whose name is not UTF-8 (the state holds names as JSON text) is
+# refused the same way, also with an id: field, and the watch goes on.
 source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/inbox.bash"
 
 mkfifo "$ORCH_TASKS_DIR/pipe-there.task.md"
 mkdir "$ORCH_TASKS_DIR/folder-there.task.md"
+NOT_UTF8=$'caf\xe9'
+printf -- '---\nid: named-there\ntype: fix\n---\n**Prompt:**\nhi\n' >"$ORCH_TASKS_DIR/$NOT_UTF8-there.task.md"
 watch_start --max-concurrent 1
 mkfifo "$ORCH_TASKS_DIR/pipe-new.task.md"
 mkdir "$T/away.task.md"
@@ -38,6 +42,14 @@ refused_once pipe-new "a FIFO"
 refused_once folder-moved "a directory"
 refused_once folder-new "a directory"
 expect_eq "$(starts good)" 1 "runs of the task file beside them"
+printf -- '---\nid: named-new\ntype: fix\n---\n**Prompt:**\nhi\n' >"$ORCH_TASKS_DIR/$NOT_UTF8-new.task.md"
+for n in there new; do
+    wait_for failed_entry "$NOT_UTF8-$n"
+    grep -q "the file name is not valid UTF-8" "$ORCH_TASKS_DIR/failed/$NOT_UTF8-$n.task.md.reason" ||
+        fail "$n: the not-UTF-8 name's reason: $(cat "$ORCH_TASKS_DIR/failed/$NOT_UTF8-$n.task.md.reason")"
+done
+inbox_task "$ORCH_TASKS_DIR/after.task.md" after high "After [key:after]"
+WAIT_TIMEOUT=120 wait_for done_with after
 # processed/ and failed/ themselves (folders not named like task files) are never reported
 expect_eq "$(ev "sum(1 for e in ev if e['event'] == 'task_received' and e['file'].endswith(('/processed', '/failed')))")" \
     0 "events of the inbox's own folders"

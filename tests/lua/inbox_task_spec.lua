@@ -131,6 +131,14 @@ describe("inbox_task.parse", function()
     ok(#(edge .. ".task.md.reason") <= 255 and #(edge .. "_result.json") <= 255 and #(edge .. "_summary.txt") <= 255)
   end)
 
+  it("refuses a file name that is not UTF-8 (the state and the events hold it as JSON text), also with an id:", function()
+    local _, err = parse("---\nid: x1\ntype: fix\n---\n**Prompt:** x\n", "/x/tasks/caf\233.task.md")
+    eq({ err and err.code, err and err.line }, { "bad_name", 1 })
+    ok(tostring(err):find("the file name is not valid UTF-8", 1, true), tostring(err))
+    eq(assert(parse("---\nid: c\ntype: fix\n---\n**Prompt:** x\n", "/x/tasks/caf\195\169.task.md")).inbox.name,
+      "caf\195\169")
+  end)
+
   it("reads created as ISO 8601: a zone, an offset, a date, fractions", function()
     local function at(v)
       local t, err = parse("---\ntype: fix\ncreated: " .. v .. "\n---\n**Prompt:** x\n")

@@ -32,6 +32,7 @@ local yaml_file = require("lib.tasks_yaml")
 local B = require("lib.inbox_task_body")
 local cron = require("lib.cron")
 local acceptance = require("lib.acceptance")
+local files = require("lib.inbox_files")
 
 local M = {}
 
@@ -39,7 +40,7 @@ local find, match, sub, lower, format, concat = string.find, string.match, strin
   table.concat
 
 M.MAX_BYTES = 1024 * 1024
-M.SUFFIX = ".task.md"
+M.SUFFIX = files.SUFFIX
 -- bytes of NAME: the files named after it fit a file name's 255 bytes
 -- (failed/NAME.task.md.reason is the longest; NAME_result.json and
 -- NAME_summary.txt, lib/artifacts' MAX_NAME, fit then too)
@@ -166,6 +167,10 @@ local function parse_impl(text, file)
   if #name > M.MAX_NAME then
     fail("bad_name", file, 1, nil, "the file name is %d bytes, at most %d: its result, summary and reason files "
       .. "are named after it; rename the file", #name + #M.SUFFIX, M.MAX_NAME + #M.SUFFIX)
+  end
+  if md.utf8_error(name, file) then  -- the state and the events hold the name as JSON text
+    fail("bad_name", file, 1, nil, "the file name is not valid UTF-8: its result, summary and reason files "
+      .. "are named after it; rename the file")
   end
   local id = fm.id
   if not id then
