@@ -154,6 +154,13 @@ int l_file_info(lua_State* L) {
     return 1;
 }
 
+// orch.being_written(path) -> boolean: some process has the file open for
+// writing (file_read.h open_for_writing; false when it cannot tell)
+int l_being_written(lua_State* L) {
+    lua_pushboolean(L, open_for_writing(resolve(L, luaL_checkstring(L, 1))));
+    return 1;
+}
+
 // orch.make_dir(path) -> true, made | nil, err   (with parents; made: path
 // itself was made now, it was not there)
 int l_make_dir(lua_State* L) {
@@ -247,7 +254,7 @@ const luaL_Reg k_fs_functions[] = {
     {"read_file", l_read_file}, {"write_file", l_write_file}, {"append_file", l_append_file},
     {"list_dir", l_list_dir},   {"file_info", l_file_info},   {"make_dir", l_make_dir},
     {"rename", l_rename},       {"remove_file", l_remove_file}, {"tree_info", l_tree_info},
-    {"remove_tree", l_remove_tree}, {nullptr, nullptr},
+    {"remove_tree", l_remove_tree}, {"being_written", l_being_written}, {nullptr, nullptr},
 };
 
 }  // namespace

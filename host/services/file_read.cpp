@@ -1,6 +1,8 @@
 #include "services/file_read.h"
 
 #include <algorithm>
+#include <csignal>
+#include <mutex>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -89,6 +91,25 @@ bool remove_file(const std::string& path, ReadError& err) {
     bool dir = e == EISDIR || ((e == EPERM || e == EACCES) && lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode));
     err.message = path + ": " + (dir ? std::string("is a directory, not a file") : std::strerror(e));
     return false;
+}
+
+bool open_for_writing(const std::string& path) {
+    // a writer opening the file while the lease is held makes the kernel
+    // signal the holder (SIGIO, whose default ends the process)
+    static std::once_flag sigio_ignored;
+    std::call_once(sigio_ignored, [] { std::signal(SIGIO, SIG_IGN); });
+    int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return false;
+    struct stat st;
+    bool writing = false;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        if (fcntl(fd, F_SETLEASE, F_RDLCK) == 0)
+            fcntl(fd, F_SETLEASE, F_UNLCK);
+        else
+            writing = errno == EAGAIN;
+    }
+    close(fd);
+    return writing;
 }
 
 }  // namespace orch

@@ -31,4 +31,12 @@ bool read_file_limited(const std::string& path, size_t max_bytes, std::string& o
 // folder), and the message names the path. Never throws.
 bool remove_file(const std::string& path, ReadError& err);
 
+// Whether some process has the regular file at path open for writing (a
+// task file still being written). Asks the kernel for a read lease, which
+// is refused while the file has a writer, and gives it back at once.
+// false when it cannot tell: not a regular file, not ours to lease (EACCES),
+// a filesystem without leases. SIGIO (a lease break's signal) is ignored
+// from the first call on.
+bool open_for_writing(const std::string& path);
+
 }  // namespace orch

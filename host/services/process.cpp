@@ -90,7 +90,7 @@ Child spawn_child(const SpawnSpec& spec) {
         if (nice_by > 0) setpriority(PRIO_PROCESS, 0, getpriority(PRIO_PROCESS, 0) + nice_by);
         struct sigaction dfl{};
         dfl.sa_handler = SIG_DFL;
-        for (int s : {SIGPIPE, SIGINT, SIGTERM, SIGCHLD, SIGHUP}) sigaction(s, &dfl, nullptr);
+        for (int s : {SIGPIPE, SIGINT, SIGTERM, SIGCHLD, SIGHUP, SIGIO}) sigaction(s, &dfl, nullptr);
         sigprocmask(SIG_SETMASK, &empty, nullptr);
         int devnull = -1;
         if (in[0] >= 0) dup2(in[0], 0);

@@ -455,6 +455,11 @@ function orch.list_dir(path) end
 ---@return {type: "file"|"dir"|"other", size: number, mtime: number, path: string, real: string, link: boolean}?
 ---@return orch.Error?
 function orch.file_info(path) end
+---Whether some process has the regular file open for writing (the kernel
+---refuses a read lease then). false when it cannot tell: not a regular
+---file, not this user's, a filesystem without leases.
+---@return boolean
+function orch.being_written(path) end
 ---@return true?
 ---@return orch.Error?
 function orch.make_dir(path) end

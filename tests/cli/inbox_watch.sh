@@ -5,7 +5,7 @@
 # the running watch runs and leaves its result, its summary and its file in
 # processed/, with the inbox's events; a bad file goes to failed/ with the
 # reason and the watch goes on; a file still being written is not picked up
-# until it is closed; the folder removed and made again is watched again;
+# until it is closed (also one open for writing since before the start); the folder removed and made again is watched again;
 # status shows the inbox; SIGTERM ends it with 0.
 source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/inbox.bash"
@@ -15,6 +15,18 @@ inbox_task "$ORCH_TASKS_DIR/low.task.md" low low "Low [key:low]"
 inbox_task "$ORCH_TASKS_DIR/med.task.md" med medium "Medium [key:med]"
 inbox_task "$ORCH_TASKS_DIR/high.task.md" high high "High [key:high]"
 printf 'no front matter\n' >"$ORCH_TASKS_DIR/there-bad.task.md"
+# open for writing since before the start: half of it written by a writer
+# (not this shell, whose open files the watch would inherit), the rest once
+# $T/go says so
+mkfifo "$T/go"
+(
+    exec 7>"$ORCH_TASKS_DIR/opened.task.md"
+    inbox_text opened high "Opened [key:opened]" "Opened" | head -c 40 >&7
+    : >"$T/opened-half"
+    read -r _ <"$T/go"
+    inbox_text opened high "Opened [key:opened]" "Opened" | tail -c +41 >&7
+) &
+wait_for test -e "$T/opened-half"
 watch_start --max-concurrent 1
 # a bad file there at start-up is refused as a dropped one is: said, with its event
 wait_for failed there-bad
@@ -27,6 +39,13 @@ for n in low med high; do done_with "$n" || fail "$n: no result, summary or proc
 expect_eq "$(ev "[e['task'] for e in ev if e['event'] == 'claude_started']")" "['high', 'med', 'low']" \
     "claude_started in priority order"
 note "start-up files in priority order ok"
+expect_eq "$(ev "sum(1 for e in ev if 'opened' in str(e.get('file')))")" 0 "events of the file open for writing"
+grep -q "opened.task.md is still being written: it runs once it is closed" "$ORCH_LOGS_DIR/orchestrator.log" ||
+    fail "no word of the file still being written at the start"
+echo go >"$T/go"
+WAIT_TIMEOUT=120 wait_for done_with opened
+expect_eq "$(starts opened)" 1 "runs of the file closed after the start"
+note "a file open for writing at the start ok"
 
 # one dropped into the running watch
 inbox_task "$ORCH_TASKS_DIR/drop.task.md" drop medium "Dropped [key:drop]"
@@ -83,7 +102,7 @@ note "the folder removed and recreated ok"
 orch status >"$T/status.txt" || fail "status failed"
 grep -q "Inbox" "$T/status.txt" || fail "status does not show the inbox: $(cat "$T/status.txt")"
 expect_eq "$(sj "s.get('kind')")" inbox "the session's kind"
-expect_eq "$(sj "len(s['tasks'])")" 8 "the inbox session's tasks"
+expect_eq "$(sj "len(s['tasks'])")" 9 "the inbox session's tasks"
 
 # a second watch is refused while this one runs
 RC=0

@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 #include <cstring>
+#include <fcntl.h>
 #include <filesystem>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -70,4 +71,21 @@ TEST_CASE("read_file_limited stops at limit + 1 when the size says nothing") {
     CHECK(err.message == "/proc/self/status: more than 16 bytes is over the limit of 16 bytes");
     CHECK(read_file_limited("/proc/self/status", k_read_limit_default, out, err));
     CHECK(out.find("Name:") == 0);
+}
+
+TEST_CASE("open_for_writing: a file with a writer, then closed; what it cannot tell is false") {
+    std::string dir = testutil::temp_dir("writing");
+    std::string f = dir + "/t.task.md";
+    int fd = open(f.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+    REQUIRE(fd >= 0);
+    CHECK(write(fd, "half", 4) == 4);
+    CHECK(open_for_writing(f));
+    int rd = open(f.c_str(), O_RDONLY | O_CLOEXEC);  // a reader is no writer
+    close(fd);
+    CHECK_FALSE(open_for_writing(f));
+    close(rd);
+    CHECK_FALSE(open_for_writing(f));
+    CHECK_FALSE(open_for_writing(dir));
+    CHECK_FALSE(open_for_writing(dir + "/missing"));
+    std::filesystem::remove_all(dir);
 }

@@ -131,7 +131,7 @@ describe("inbox_task.parse", function()
     ok(#(edge .. ".task.md.reason") <= 255 and #(edge .. "_result.json") <= 255 and #(edge .. "_summary.txt") <= 255)
   end)
 
-  it("refuses a file name that is not UTF-8 (the state and the events hold it as JSON text), also with an id:", function()
+  it("refuses a file name that is not UTF-8 (its state is JSON text), also with an id:", function()
     local _, err = parse("---\nid: x1\ntype: fix\n---\n**Prompt:** x\n", "/x/tasks/caf\233.task.md")
     eq({ err and err.code, err and err.line }, { "bad_name", 1 })
     ok(tostring(err):find("the file name is not valid UTF-8", 1, true), tostring(err))

@@ -194,7 +194,14 @@ function Q:rescan()
   for _, name in ipairs(names) do
     if files.is_task_file(name) then
       present[name] = true
-      local t, why = self:offer(name)
+      -- still being written (there before the watch, or in an overflow): its
+      -- close comes as an event, and the file is offered then
+      local t, why
+      if orch.being_written(self:path(name)) then
+        self.log("info", "inbox: " .. self:path(name) .. " is still being written: it runs once it is closed")
+      else
+        t, why = self:offer(name)
+      end
       if t then got[#got + 1] = t elseif why == "invalid" then refused[#refused + 1] = { name = name, why = why } end
     end
   end
