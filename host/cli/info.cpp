@@ -4,10 +4,14 @@
 #include "services/file_write.h"
 #include "services/journal.h"
 
+#include <csignal>
 #include <cstdio>
 #include <deque>
-#include <fstream>
+#include <fcntl.h>
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <pthread.h>
+#include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
 
@@ -68,35 +72,113 @@ int cmd_sessions(const Args& a) {
 
 namespace {
 
-void tail_file(const std::string& path, size_t lines, const std::string& filter_task, bool follow) {
-    std::ifstream f(path);
-    if (!f) throw std::runtime_error(path + ": no such file (nothing logged yet)");
-    std::deque<std::string> last;
-    std::string line;
-    auto keep = [&](const std::string& l) {
+// The lines of a file as they come: whole lines to `line`, the partial
+// last one kept until its newline. `reopened` says the path names another
+// file now (rotated, or made again) or the file shrank: it is read again
+// from its start.
+class LineReader {
+public:
+    explicit LineReader(std::string path) : path_(std::move(path)) {}
+    ~LineReader() { close_fd(); }
+    bool open() {
+        close_fd();
+        fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        if (fd_ < 0 || fstat(fd_, &st) != 0) return false;
+        ino_ = st.st_ino;
+        offset_ = 0;
+        pending_.clear();
+        return true;
+    }
+    // Reads what is there; false when nothing new came.
+    template <class Fn>
+    bool drain(Fn&& line) {
+        bool any = false;
+        char buf[65536];
+        for (;;) {
+            ssize_t n = ::read(fd_, buf, sizeof buf);
+            if (n <= 0) break;
+            any = true;
+            offset_ += n;
+            pending_.append(buf, static_cast<size_t>(n));
+            size_t from = 0;
+            for (size_t nl; (nl = pending_.find('\n', from)) != std::string::npos; from = nl + 1)
+                line(std::string_view(pending_).substr(from, nl - from));
+            pending_.erase(0, from);
+        }
+        return any;
+    }
+    const std::string& partial() const { return pending_; }
+    bool replaced() const {
+        struct stat st;
+        if (stat(path_.c_str(), &st) != 0) return false;  // gone for now: the old file is still read
+        return st.st_ino != ino_ || st.st_size < offset_;
+    }
+    void set_path(std::string path) { path_ = std::move(path); }
+
+private:
+    void close_fd() {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = -1;
+    }
+    std::string path_, pending_;
+    int fd_ = -1;
+    ino_t ino_ = 0;
+    off_t offset_ = 0;
+};
+
+// The last `lines` lines of the file (of one task's, when filter_task is
+// set), then with follow the new ones as they come, until a signal ends
+// it. path_now names the file each time (the daily log changes at midnight).
+void tail_file(const std::function<std::string()>& path_now, size_t lines, const std::string& filter_task,
+               bool follow) {
+    std::string path = path_now();
+    LineReader r(path);
+    if (!r.open()) throw std::runtime_error(path + ": no such file (nothing logged yet)");
+    auto keep = [&](std::string_view l) {
         if (filter_task.empty()) return true;
         json j = json::parse(l, nullptr, false);
         if (j.is_discarded() || !j.is_object() || !j.contains("task")) return false;
         const json& t = j["task"];
         return (t.is_string() ? t.get<std::string>() : t.dump()) == filter_task;
     };
-    while (std::getline(f, line)) {
-        if (!keep(line)) continue;
-        last.push_back(line);
+    std::deque<std::string> last;
+    r.drain([&](std::string_view l) {
+        if (!keep(l)) return;
+        last.emplace_back(l);
+        if (last.size() > lines) last.pop_front();
+    });
+    if (!follow && !r.partial().empty() && keep(r.partial())) {  // a last line without its newline
+        last.push_back(r.partial());
         if (last.size() > lines) last.pop_front();
     }
     for (auto& l : last) printf("%s\n", l.c_str());
     fflush(stdout);
     if (!follow) return;
-    f.clear();
+    // The loop of the runtime blocks these for its signalfd, which nothing
+    // reads here: Ctrl-C, SIGTERM and SIGHUP end the follow as they would
+    // any program (nothing is open that needs closing), also when it was
+    // started in the background of a script (SIGINT ignored).
+    sigset_t stop;
+    sigemptyset(&stop);
+    for (int s : {SIGINT, SIGTERM, SIGHUP}) {
+        sigaddset(&stop, s);
+        std::signal(s, SIG_DFL);
+    }
+    pthread_sigmask(SIG_UNBLOCK, &stop, nullptr);
+    auto print = [&](std::string_view l) {
+        if (keep(l)) printf("%.*s\n", static_cast<int>(l.size()), l.data());
+    };
     for (;;) {
-        while (std::getline(f, line)) {
-            if (f.eof()) break;  // partial line: wait for the rest
-            if (keep(line)) printf("%s\n", line.c_str());
+        if (r.drain(print)) fflush(stdout);
+        std::string now = path_now();
+        if (now != path) {
+            r.set_path(path = now);
+            if (r.open()) continue;
+        } else if (r.replaced() && r.open()) {
+            continue;
         }
-        fflush(stdout);
-        f.clear();
-        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
     }
 }
 
@@ -106,7 +188,8 @@ int cmd_tail_events(const Args& a) {
     auto rt = make_runtime(a, Services::None);
     std::string logs = rt->app.path_from_root(
         rt->app.config().value("paths", json::object()).value("logs_dir", std::string("logs")));
-    tail_file(logs + "/events.ndjson", std::stoul(a.get("lines", "20")), a.get("task"), a.has("follow"));
+    tail_file([&] { return logs + "/events.ndjson"; }, std::stoul(a.get("lines", "20")), a.get("task"),
+              a.has("follow"));
     return k_exit_ok;
 }
 
@@ -115,7 +198,7 @@ int cmd_logs(const Args& a) {
     std::string logs = rt->app.path_from_root(
         rt->app.config().value("paths", json::object()).value("logs_dir", std::string("logs")));
     Journal probe(logs, nullptr, false);
-    tail_file(probe.daily_log_path(), std::stoul(a.get("lines", "30")), "", a.has("follow"));
+    tail_file([&] { return probe.daily_log_path(); }, std::stoul(a.get("lines", "30")), "", a.has("follow"));
     return k_exit_ok;
 }
 
