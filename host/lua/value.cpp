@@ -1,6 +1,7 @@
 #include "lua/value.h"
 
 #include "services/json_depth.h"
+#include "services/json_keys.h"
 
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -201,15 +202,19 @@ int l_json_encode(lua_State* L) {
     return 1;
 }
 
-// orch.json.decode(text [, {nulls=true}]) -> value | nil, err
+// orch.json.decode(text [, {nulls=true, unique_keys=true}]) -> value | nil, err [, dup]
+//   unique_keys: a key twice in one object is an error, dup = {key=,
+//   pointer= (of the key), line=, column=}
 int l_json_decode(lua_State* L) {
     size_t len;
     const char* s = luaL_checklstring(L, 1, &len);
-    bool nulls = false;
+    bool nulls = false, unique = false;
     if (lua_istable(L, 2)) {
         lua_getfield(L, 2, "nulls");
         nulls = lua_toboolean(L, -1);
-        lua_pop(L, 1);
+        lua_getfield(L, 2, "unique_keys");
+        unique = lua_toboolean(L, -1);
+        lua_pop(L, 2);
     }
     std::string err;
     if (json_too_deep(std::string_view(s, len))) {
@@ -219,6 +224,23 @@ int l_json_decode(lua_State* L) {
     }
     try {
         json j = json::parse(s, s + len);
+        DuplicateKey dup;
+        if (unique && json_duplicate_key(std::string_view(s, len), dup)) {
+            const std::string& ptr = dup.pointer;
+            lua_pushnil(L);
+            lua_pushfstring(L, "duplicate key \"%s\" at line %d, column %d (%s)", dup.key.c_str(), dup.line,
+                            dup.column, ptr.c_str());
+            lua_createtable(L, 0, 4);
+            lua_pushstring(L, dup.key.c_str());
+            lua_setfield(L, -2, "key");
+            lua_pushstring(L, ptr.c_str());
+            lua_setfield(L, -2, "pointer");
+            lua_pushinteger(L, dup.line);
+            lua_setfield(L, -2, "line");
+            lua_pushinteger(L, dup.column);
+            lua_setfield(L, -2, "column");
+            return 3;
+        }
         push_value(L, j, 0, nulls);
         return 1;
     } catch (const std::exception& e) {

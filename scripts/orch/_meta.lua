@@ -523,11 +523,14 @@ orch.json = {}
 function orch.json.encode(value, opts) end
 ---An object's null members are left out, unless opts.nulls: then they are
 ---orch.json.null (a JSON Schema check must see them). Nulls in arrays are
----always orch.json.null.
+---always orch.json.null. With opts.unique_keys a key twice in one object
+---is an error (the decoder would keep only the last): err names it and
+---dup says where.
 ---@param text string
----@param opts? {nulls?: boolean}
+---@param opts? {nulls?: boolean, unique_keys?: boolean}
 ---@return any
 ---@return string? err
+---@return {key: string, pointer: string, line: integer, column: integer}? dup
 function orch.json.decode(text, opts) end
 ---Mark a table to encode as an array (also when empty).
 ---@param t? table

@@ -99,6 +99,19 @@ describe("tasks_json.parse: bad files fail with the file, the JSON pointer and t
     end)
   end
 
+  it("refuses a key twice in one object, naming its line, column and pointer (the first would be lost)", function()
+    local _, err = tasks_json.parse('{"tasks": [{"id": "a", "name": "A"},\n  {"id": "b", "name": "B", "dependencies": '
+      .. '["a"], "dependencies": []}]}', "dup.json")
+    eq({ err.code, err.line, err.column, err.pointer, err.field }, { "duplicate_key", 2, 51, "/tasks/1/dependencies",
+      "dependencies" })
+    ok(err.message:find('^dup%.json:2:51: /tasks/1/dependencies: duplicate key "dependencies"'), err.message)
+    local _, top = tasks_json.parse('{"tasks": [{"id": "a", "name": "A"}], "tasks": []}', "top.json")
+    eq({ top.code, top.pointer }, { "duplicate_key", "/tasks" })
+    -- the same key in two objects, and keys inside strings, are no duplicates
+    assert(tasks_json.parse('{"tasks": [{"id": "a", "name": "{\\"id\\": 1, \\"id\\": 2}"}, {"id": "b", "name": "B"}]}',
+      "ok.json"))
+  end)
+
   it("names line and column of a syntax error", function()
     local _, err = tasks_json.parse('{"tasks": [\n  {"id": "a",}\n]}', "syntax.json")
     eq({ err.code, err.line }, { "syntax", 2 })

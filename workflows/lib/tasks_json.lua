@@ -59,7 +59,12 @@ function M.parse(text, file, opts)
     return nil, errors.new("too_large", string.format("%s: %d bytes is over the limit of %d bytes", file, #text, max),
       { file = file })
   end
-  local root, derr = orch.json.decode(text)
+  local root, derr, dup = orch.json.decode(text, { unique_keys = true })
+  if dup then
+    return nil, errors.new("duplicate_key", string.format("%s:%d:%d: %s: duplicate key %q (a key once in an object: "
+      .. "the first would be lost)", file, dup.line, dup.column, dup.pointer, dup.key),
+      { file = file, line = dup.line, column = dup.column, pointer = dup.pointer, field = dup.key })
+  end
   if root == nil or root == orch.json.null then
     local msg = tostring(derr or "the file is null")
     local line, col = msg:match("at line (%d+), column (%d+)")
