@@ -1,6 +1,8 @@
 #include "services/yaml_doc.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -272,6 +274,18 @@ void run(std::string_view text, const YamlLimits& limits, YamlNode& out) {
             const auto& m = parser.p.problem_mark;
             std::string what = parser.p.problem ? parser.p.problem : "invalid YAML";
             if (parser.p.context) what += std::string(" (") + parser.p.context + ")";
+            if (parser.p.error == YAML_READER_ERROR) {
+                // the reader (bad UTF-8, a control character) sets no mark:
+                // only the byte's offset, which names the line and column
+                size_t at = std::min(parser.p.problem_offset, text.size());
+                size_t nl = at == 0 ? std::string_view::npos : text.rfind('\n', at - 1);
+                size_t bol = nl == std::string_view::npos ? 0 : nl + 1;
+                int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(bol), '\n'));
+                char byte[16];
+                snprintf(byte, sizeof byte, " (byte 0x%02X)", static_cast<unsigned>(parser.p.problem_value) & 0xFFu);
+                if (parser.p.problem_value >= 0) what += byte;
+                fail("syntax", line, static_cast<int>(at - bol) + 1, what);
+            }
             fail("syntax", static_cast<int>(m.line) + 1, static_cast<int>(m.column) + 1, what);
         }
         int line = static_cast<int>(ev.e.start_mark.line) + 1, col = static_cast<int>(ev.e.start_mark.column) + 1;
