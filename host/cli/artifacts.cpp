@@ -46,11 +46,10 @@ int cmd_validate_artifacts(const Args& a) {
     return print_answer(rt->vm->call("lib.artifacts_cli", "validate", req, print_out), "validate-artifacts");
 }
 
-int cmd_clean_artifacts(const Args& a) {
-    auto rt = make_runtime(a, Services::None);
+int clean_artifacts(Runtime& rt, const Args& a) {
     json req{{"dry_run", a.has("dry-run")}, {"force", a.has("force")}};
     if (a.has("days")) req["days"] = a.get("days");
-    return print_answer(rt->vm->call("lib.artifacts_cli", "clean", req, print_out), "clean artifacts");
+    return print_answer(rt.vm->call("lib.artifacts_cli", "clean", req, print_out), "clean artifacts");
 }
 
 }  // namespace orch

@@ -17,9 +17,22 @@ using json = nlohmann::json;
 
 int cmd_clean(const Args& a) {
     std::string what = a.positional.empty() ? "" : a.positional[0];
-    if (what == "artifacts") return cmd_clean_artifacts(a);
-    auto rt = make_runtime(a, Services::Full);
+    json req{{"what", what},
+             {"force", a.has("force")},
+             {"all", a.has("all")},
+             {"dry_run", a.has("dry-run")},
+             {"days", a.has("days") ? json(a.get("days")) : json(false)}};
+    // the target and its flags (lib/clean_args), before the lock: a wrong
+    // command is exit 2 whether or not a host runs
+    auto rt = make_runtime(a, Services::None);
+    json bad = rt->vm->call("lib.clean_args", "check", req);
+    if (bad.is_object()) {
+        fprintf(stderr, "%s\n", bad.value("message", std::string()).c_str());
+        return bad.value("exit", static_cast<int>(k_exit_bad_input));
+    }
+    if (what == "artifacts") return clean_artifacts(*rt, a);
     App& app = rt->app;
+    app.open_services();
     RunLock lock(lock_path(app));
     // clean tasks moves only files the ledger has as processed, beside a running
     // host; with --all it would take files the host may be running
@@ -39,11 +52,6 @@ int cmd_clean(const Args& a) {
                 lock.holder().c_str());
         return k_exit_locked;
     }
-    json req{{"what", what},
-             {"force", a.has("force")},
-             {"all", a.has("all")},
-             {"dry_run", a.has("dry-run")},
-             {"days", a.has("days") ? json(a.get("days")) : json(false)}};
     int id = rt->vm->start_workflow(resolve_workflow_path(app, "workflows/lib/clean_cli.lua"), req);
     app.loop.run([&] { return !rt->vm->task_running(id); });
     json r = rt->vm->task_result(id);

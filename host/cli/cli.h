@@ -38,7 +38,8 @@ int cmd_check(const Args& a);  // cli/check.cpp
 int cmd_serve(const Args& a);
 int cmd_watch(const Args& a);  // the task inbox in the foreground (run.cpp)
 int cmd_clean(const Args& a);  // clean worktrees | artifacts
-int cmd_clean_artifacts(const Args& a);     // cli/artifacts.cpp, from cmd_clean
+struct Runtime;
+int clean_artifacts(Runtime& rt, const Args& a);  // cli/artifacts.cpp, from cmd_clean (no services)
 int cmd_validate_artifacts(const Args& a);  // cli/artifacts.cpp
 int cmd_hook(const Args& a);   // hook pre-tool-use: an agent's tool call, asked of the policy
 int cmd_create_sample(const Args& a);  // create-sample: the sample inbox task file

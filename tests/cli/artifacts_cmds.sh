@@ -92,7 +92,15 @@ for bad in "" "--days 0" "--days abc" "--days 1.5" "--days=-3"; do
 done
 run orch clean artifacts --days 3 --force
 rc_is 2 "clean artifacts --force"
-err_has "--force is for clean worktrees" "clean artifacts --force"
+err_has "orch-host clean artifacts: --force is not one of its flags (clean artifacts --days N [--dry-run])" \
+    "clean artifacts --force"
+# each target's flags are lib/clean_args' one table: what a target does not take is refused, host or not
+for cmd in "tasks --days 5" "tasks --force --dry-run" "artifacts --days 30 --all" "agents --days 3 --force"; do
+    # shellcheck disable=SC2086
+    run orch clean $cmd
+    rc_is 2 "clean $cmd"
+    err_has "is not one of its flags" "clean $cmd"
+done
 
 run orch clean artifacts --days 3 --dry-run
 rc_is 0 "--dry-run"
@@ -116,8 +124,15 @@ out_has "nothing older than 3 days (in $R, $S)" "clean again"
 
 run orch clean worktrees --days 3
 rc_is 2 "clean worktrees --days"
-err_has "orch-host clean worktrees: --days is for clean artifacts" "clean worktrees --days"
+err_has "orch-host clean worktrees: --days is not one of its flags (clean worktrees [--force] [--dry-run])" \
+    "clean worktrees --days"
 run orch clean bogus
 rc_is 2 "clean of an unknown target"
 err_has "clean artifacts --days N" "clean of an unknown target names the artifacts target"
+# refused for what it is, not for the run lock a host holds
+run flock "$ORCH_STATE_DB.lock" "$ORCH_HOST" --root "$ORCH_SRC" clean bogus
+rc_is 2 "clean of an unknown target beside a host"
+err_has "unknown target 'bogus'" "clean of an unknown target beside a host"
+run flock "$ORCH_STATE_DB.lock" "$ORCH_HOST" --root "$ORCH_SRC" clean worktrees --days 3
+rc_is 2 "clean worktrees --days beside a host"
 note PASS

@@ -71,5 +71,5 @@ expect_eq "$?" 0 "clean tasks with nothing to move: exit"
 grep -q "^0 moved" "$T/none.out" || fail "nothing to move: $(cat "$T/none.out")"
 orch clean nothing >"$T/unknown.out" 2>&1
 expect_eq "$?" 2 "clean of an unknown target: exit"
-grep -q "clean tasks archives processed task files" "$T/unknown.out" || fail "unknown target: $(cat "$T/unknown.out")"
+grep -q "clean tasks \[--all\] \[--dry-run\] archives processed task files" "$T/unknown.out" || fail "unknown target: $(cat "$T/unknown.out")"
 note PASS

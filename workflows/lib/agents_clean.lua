@@ -41,9 +41,6 @@ function M.in_use()
 end
 
 function M.run(_, args)
-  if args.force or args.all then
-    return { exit = 2, message = "orch-host clean agents: --force and --all are not for clean agents" }
-  end
   local n, derr = days_of(args.days, "agent folders")
   if not n then return { exit = 2, message = "orch-host clean agents: " .. derr } end
   local root = agent_env.state_dir() .. "/agents"

@@ -79,7 +79,6 @@ function M.days(value, what)
 end
 
 function M.clean(req)
-  if req.force then return { exit = EXIT.bad_input, err = "--force is for clean worktrees" } end
   local n, derr = M.days(req.days, "results and summaries")
   if not n then return { exit = EXIT.bad_input, err = derr } end
   local cutoff = orch.now() - n * M.DAY

@@ -1,7 +1,8 @@
 -- clean_cli: `orch-host clean worktrees [--force] [--dry-run]` (and `clean
 -- tasks [--all] [--dry-run]`, lib/inbox_clean; `clean agents --days N
 -- [--dry-run]`, lib/agents_clean), run by
--- host/cli/clean.cpp as a task (git runs through orch.exec). Returns
+-- host/cli/clean.cpp as a task (git runs through orch.exec; the targets and their
+-- flags are lib/clean_args). Returns
 -- {exit=, message=}: the host prints the message (stdout on exit 0, else
 -- stderr). The rules are lib/worktree's clean. Policy: edit freely.
 local worktree = require("lib.worktree")
@@ -16,13 +17,8 @@ end
 local function run()
   if args.what == "tasks" then return require("lib.inbox_clean").run(orch.config, args) end
   if args.what == "agents" then return require("lib.agents_clean").run(orch.config, args) end
-  if args.what ~= "worktrees" then
-    return { exit = 2, message = "orch-host clean: unknown target '" .. tostring(args.what)
-      .. "' (clean worktrees removes the merged task worktrees; clean tasks archives processed task files;"
-      .. " clean artifacts --days N removes the inbox's results and summaries older than N days;"
-      .. " clean agents --days N removes the agents' folders not used for N days)" }
-  end
-  if args.days then return { exit = 2, message = "orch-host clean worktrees: --days is for clean artifacts" } end
+  local bad = require("lib.clean_args").check(args)  -- the host asked it already; a workflow run by hand may not
+  if bad then return bad end
   local top, err = worktree.toplevel()
   local removed, kept
   if top then removed, kept = worktree.clean({ repo = top, force = args.force, dry_run = args.dry_run }) end
