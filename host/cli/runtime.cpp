@@ -6,6 +6,7 @@
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,8 +40,14 @@ std::string lock_path(const App& app) { return run_lock_path(app.state_db_path()
 
 std::string tasks_path(const App& app, const std::string& file) {
     if (!file.empty() && file[0] == '/') return file;
-    char buf[4096];
-    return realpath(file.c_str(), buf) ? std::string(buf) : app.root + "/" + file;
+    // there from here: made absolute, a symlink kept as one (its name, not
+    // its target's, picks the parser; the inbox's rules see the link)
+    std::error_code ec;
+    if (std::filesystem::exists(file, ec)) {
+        auto abs = std::filesystem::absolute(file, ec);
+        if (!ec) return abs.lexically_normal().string();
+    }
+    return app.root + "/" + file;
 }
 
 // A host of this state that died (kill -9, OOM) may have left its agents'

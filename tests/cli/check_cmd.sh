@@ -112,4 +112,10 @@ orch check --tasks "$T/inbox/bad.task.md" >"$T/inbox-bad.out" 2>&1 || rc=$?
 expect_eq "$rc" 2 "a bad inbox task file: exit code"
 grep -qF "$T/inbox/bad.task.md:2: type: \"bogus\" is not one of" "$T/inbox-bad.out" || fail "bad inbox: $(cat "$T/inbox-bad.out")"
 [[ -e $T/inbox/bad.task.md && ! -e $T/inbox/failed ]] || fail "check moved the inbox file"
+# a relative --tasks that is a symlink: its own name picks the parser (the
+# target's name, real.md, would pick the markdown day file's)
+printf -- '---\ntype: fix\n---\n**Prompt:**\nhello\n' >"$T/inbox/real.md"
+ln -s real.md "$T/inbox/lnk.task.md"
+(cd "$T/inbox" && orch check --tasks lnk.task.md) >"$T/lnk.out" 2>&1 || fail "a relative symlink: exit $? ($(cat "$T/lnk.out"))"
+grep -qF "$T/inbox/lnk.task.md: an inbox task file, task lnk" "$T/lnk.out" || fail "a relative symlink: $(cat "$T/lnk.out")"
 finish
