@@ -244,7 +244,8 @@ std::optional<int> parse_args(int argc, char** argv, Args& out) {
     app.get_formatter()->label("SUBCOMMAND", "COMMAND");
     app.get_formatter()->label("Positionals", "Arguments");
     app.require_subcommand(0, 1);
-    app.add_option("--root", "the project folder (default: $ORCH_ROOT, or the nearest folder upward with workflows/)")
+    app.add_option("--root", "the project folder (default: $ORCH_ROOT, else the nearest folder upward with "
+                             "workflows/, else the source tree this binary was built from)")
         ->type_name("DIR");
     app.add_option("--config", "the config file (default workflows/config.lua)")->type_name("FILE");
     // Only the commands argv names exist, with their options (all of them
