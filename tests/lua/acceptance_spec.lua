@@ -51,6 +51,32 @@ describe("acceptance: context files", function()
   end)
 end)
 
+describe("acceptance: context files that are symlinks, for real", function()
+  local top = (os.getenv("ORCH_LOGS_DIR") or "logs") .. "/acceptance_links-" .. orch.pid
+  local repo = top .. "/repo"
+  assert(orch.make_dir(repo .. "/docs"))
+  assert(orch.write_file(repo .. "/docs/in.md", "x"))
+  assert(orch.write_file(top .. "/secret.txt", "s"))
+  local function ln(target, name) assert(orch.exec({ cmd = { "ln", "-s", target, repo .. "/" .. name } }).ok) end
+  ln("docs/in.md", "inside.md")
+  ln(top .. "/secret.txt", "outside.md")
+  ln("../secret.txt", "up.md")
+  local where = { dirs = { repo }, roots = { repo } }
+
+  it("passes one whose target is inside the allowed folders", function()
+    eq(A.check_context({ id = "l1", context_files = { "inside.md", "docs/in.md" } }, where), true)
+  end)
+  it("refuses one whose target is outside, naming the target", function()
+    for _, name in ipairs({ "outside.md", "up.md" }) do
+      local r, err = A.check_context({ id = "l2", context_files = { name } }, where)
+      eq(r, nil)
+      local real = orch.file_info(top .. "/secret.txt").real
+      eq(err, "task l2: context file " .. name .. " is outside the allowed folders (" .. repo .. ") (a symlink to "
+        .. real .. ")")
+    end
+  end)
+end)
+
 describe("acceptance: deliverables", function()
   it("lists the ones missing from the folder, and one outside it as missing", function()
     local t = { deliverables = { "docs/api.md", "src/x.lua", "../other/y" } }

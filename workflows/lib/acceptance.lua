@@ -37,6 +37,11 @@ M.SHELL = "/bin/sh"
 local concat = table.concat
 
 local function file_exists(p) return orch.file_info(p) ~= nil end
+-- the path with its symlinks resolved, or nil when nothing is there
+local function real_of(p)
+  local info = orch.file_info(p)
+  return info and (info.real or p) or nil
+end
 
 function M.resolve(path, base)
   path = tostring(path)
@@ -76,23 +81,30 @@ local function once(xs)
 end
 
 function M.check_context(t, where, exists)
-  exists = exists or file_exists
+  exists = exists or real_of  -- (a test's exists may answer true: the path is its own real one)
   local dirs, roots = once(list(where.dirs)), once(list(where.roots))
+  local real_roots = {}
+  for i, r in ipairs(roots) do real_roots[i] = real_of(r) or r end
   for _, f in ipairs(list(t.context_files)) do
-    -- found: inside and there; outside: there but outside, or every place it could be is
-    local found, outside, inside = false, false, false
+    -- found: inside and there (a symlink: its target inside too); outside:
+    -- there but outside, or every place it could be is
+    local found, outside, inside, link = false, false, false, nil
     for _, d in ipairs(dirs) do
       local p = M.resolve(f, d)
       local ok_here = inside_any(p, roots)
       inside = inside or ok_here
-      if exists(p) then
-        if ok_here then found = true break end
+      local there = exists(p)
+      if there then
+        local real = type(there) == "string" and there or p
+        if ok_here and (real == p or inside_any(real, real_roots)) then found = true break end
+        if ok_here then link = real end
         outside = true
       end
     end
     if not found and (outside or not inside) then
-      return nil, string.format("task %s: context file %s is outside the allowed folders (%s)",
-        tostring(t.id), f, #roots > 0 and concat(roots, ", ") or "none")
+      return nil, string.format("task %s: context file %s is outside the allowed folders (%s)%s",
+        tostring(t.id), f, #roots > 0 and concat(roots, ", ") or "none",
+        link and " (a symlink to " .. link .. ")" or "")
     elseif not found then
       return nil, string.format("task %s: context file %s not found (looked in %s)", tostring(t.id), f,
         concat(dirs, ", "))
