@@ -3,7 +3,9 @@
 
 #include <arpa/inet.h>
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
+#include <strings.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/epoll.h>
@@ -34,17 +36,34 @@ void address_of(const sockaddr_storage& ss, std::string& ip, int& port) {
     ip = buf;
 }
 
-// The end of a head: the blank line. "\n\r\n" also covers a last header
-// line ended by a bare LF, which httplib skips as invalid.
-bool has_head_end(const char* p, size_t n) { return memmem(p, n, "\n\r\n", 3) != nullptr; }
+
+// The Content-Length of a head (its bytes up to the blank line), -1 when it
+// has none, or one that is not a plain number (httplib judges those).
+long long content_length(const char* p, size_t n) {
+    static const char k_name[] = "\ncontent-length:";
+    const size_t k = sizeof k_name - 1;
+    long long found = -1;
+    for (size_t i = 0; i + k <= n; ++i) {
+        if (strncasecmp(p + i, k_name, k) != 0) continue;
+        if (found >= 0) return -1;  // twice
+        size_t j = i + k;
+        while (j < n && (p[j] == ' ' || p[j] == '\t')) ++j;
+        long long v = 0;
+        size_t digits = 0;
+        for (; j < n && p[j] >= '0' && p[j] <= '9' && digits < 18; ++j, ++digits) v = v * 10 + (p[j] - '0');
+        if (digits == 0 || (j < n && p[j] != '\r' && p[j] != '\n' && p[j] != ' ' && p[j] != '\t')) return -1;
+        found = v;
+    }
+    return found;
+}
 
 std::string answer(const char* status, const std::string& body) {
     return std::string("HTTP/1.1 ") + status + "\r\nContent-Type: application/json\r\nContent-Length: " +
            std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
 }
 
-const std::string k_408 = answer("408 Request Timeout", "{\"error\":\"request head not complete in time\"}");
-const std::string k_400 = answer("400 Bad Request", "{\"error\":\"request head cut short\"}");
+const std::string k_408 = answer("408 Request Timeout", "{\"error\":\"request not complete in time\"}");
+const std::string k_400 = answer("400 Bad Request", "{\"error\":\"request cut short\"}");
 
 }  // namespace
 
@@ -115,13 +134,21 @@ void SockStream::get_local_ip_and_port(std::string& ip, int& port) const {
 }
 
 Head peek_head(int fd) {
-    thread_local std::vector<char> buf(k_max_head);
+    thread_local std::vector<char> buf(k_max_head + k_max_gated_body);
     ssize_t n;
     do n = recv(fd, buf.data(), buf.size(), MSG_PEEK | MSG_DONTWAIT); while (n < 0 && errno == EINTR);
     if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK ? Head::empty : Head::closed;
     if (n == 0) return Head::closed;
     auto k = static_cast<size_t>(n);
-    return k >= buf.size() || has_head_end(buf.data(), k) ? Head::complete : Head::partial;
+    const char* p = buf.data();
+    // the end of the head: the blank line ("\n\r\n" also covers a last header
+    // line ended by a bare LF, which httplib skips as invalid)
+    const char* end = static_cast<const char*>(memmem(p, std::min(k, k_max_head), "\n\r\n", 3));
+    if (!end) return k >= k_max_head ? Head::complete : Head::partial;
+    size_t head = static_cast<size_t>(end - p) + 3;
+    long long body = content_length(p, head);
+    if (body <= 0 || static_cast<size_t>(body) > k_max_gated_body) return Head::complete;
+    return k >= head + static_cast<size_t>(body) ? Head::complete : Head::partial;
 }
 
 // --- ConnGate ---------------------------------------------------------------
@@ -233,7 +260,7 @@ void ConnGate::check(int fd, bool peer_done) {
         c.first_byte = Clock::now();
     }
     if (h == Head::partial) {
-        if (peer_done) drop(fd, k_400);  // the client has stopped sending: this head will never end
+        if (peer_done) drop(fd, k_400);  // the client has stopped sending: this request will never end
         return;
     }
     epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr);

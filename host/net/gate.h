@@ -61,17 +61,23 @@ private:
 // Bytes peeked for the end of a request head; a longer head goes to a
 // worker as it is, and httplib refuses it.
 constexpr size_t k_max_head = 16384;
+// A body of up to this many bytes (its Content-Length) must have arrived
+// too before the request reaches a worker, so a body sent slowly holds no
+// worker either (the webhook's and the API's bodies are this small); a
+// larger one is read by the worker, under its deadline.
+constexpr size_t k_max_gated_body = 65536;
 
 // What fd's receive queue holds, peeked (nothing consumed): `closed` (EOF or
-// an error), `empty` (nothing yet), `partial` (part of a head) or `complete`
-// (a whole head, or k_max_head bytes without its end).
+// an error), `empty` (nothing yet), `partial` (part of a request) or
+// `complete` (a whole head and its body up to k_max_gated_body, or
+// k_max_head bytes without the head's end).
 enum class Head { closed, empty, partial, complete };
 Head peek_head(int fd);
 
 class ConnGate {
 public:
     struct Options {
-        double head_timeout = 10;  // seconds from the first byte (or accept) to the blank line
+        double head_timeout = 10;  // seconds from the first byte (or accept) to the blank line (and a gated body)
         double idle_timeout = 5;   // seconds a kept-alive connection may wait for its next request
         size_t max_conns = 4096;   // connections held at once; more are closed at once
     };
