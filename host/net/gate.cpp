@@ -64,6 +64,9 @@ std::string answer(const char* status, const std::string& body) {
 
 const std::string k_408 = answer("408 Request Timeout", "{\"error\":\"request not complete in time\"}");
 const std::string k_400 = answer("400 Bad Request", "{\"error\":\"request cut short\"}");
+const std::string k_431 =
+    answer("431 Request Header Fields Too Large", "{\"error\":\"request head over " + std::to_string(k_max_head) +
+                                                       " bytes\"}");
 
 }  // namespace
 
@@ -144,7 +147,7 @@ Head peek_head(int fd) {
     // the end of the head: the blank line ("\n\r\n" also covers a last header
     // line ended by a bare LF, which httplib skips as invalid)
     const char* end = static_cast<const char*>(memmem(p, std::min(k, k_max_head), "\n\r\n", 3));
-    if (!end) return k >= k_max_head ? Head::complete : Head::partial;
+    if (!end) return k >= k_max_head ? Head::too_large : Head::partial;
     size_t head = static_cast<size_t>(end - p) + 3;
     long long body = content_length(p, head);
     if (body <= 0 || static_cast<size_t>(body) > k_max_gated_body) return Head::complete;
@@ -254,6 +257,7 @@ void ConnGate::check(int fd, bool peer_done) {
     Head h = peek_head(fd);
     if (h == Head::closed) return drop(fd, {});
     if (h == Head::empty) return;
+    if (h == Head::too_large) return drop(fd, k_431);
     Conn& c = it->second;
     if (!c.got_bytes) {
         c.got_bytes = true;
@@ -283,6 +287,11 @@ void ConnGate::expire() {
 void ConnGate::drop(int fd, const std::string& answer) {
     epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr);
     if (!answer.empty()) {
+        // what was only peeked is read first: a close with unread bytes
+        // sends a reset, which can make the client lose the answer
+        char sink[16384];
+        for (int i = 0; i < 64 && recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0; ++i) {
+        }
         ssize_t rc = send(fd, answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
         (void)rc;
     }

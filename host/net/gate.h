@@ -58,8 +58,8 @@ private:
     size_t off_ = 0, end_ = 0;
 };
 
-// Bytes peeked for the end of a request head; a longer head goes to a
-// worker as it is, and httplib refuses it.
+// Bytes peeked for the end of a request head; a longer head is answered
+// 431 by the gate and the connection closed.
 constexpr size_t k_max_head = 16384;
 // A body of up to this many bytes (its Content-Length) must have arrived
 // too before the request reaches a worker, so a body sent slowly holds no
@@ -68,10 +68,10 @@ constexpr size_t k_max_head = 16384;
 constexpr size_t k_max_gated_body = 65536;
 
 // What fd's receive queue holds, peeked (nothing consumed): `closed` (EOF or
-// an error), `empty` (nothing yet), `partial` (part of a request) or
-// `complete` (a whole head and its body up to k_max_gated_body, or
-// k_max_head bytes without the head's end).
-enum class Head { closed, empty, partial, complete };
+// an error), `empty` (nothing yet), `partial` (part of a request),
+// `complete` (a whole head and its body up to k_max_gated_body) or
+// `too_large` (k_max_head bytes without the head's end).
+enum class Head { closed, empty, partial, complete, too_large };
 Head peek_head(int fd);
 
 class ConnGate {

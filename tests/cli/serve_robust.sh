@@ -80,6 +80,23 @@ threads=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["peak_
 [ "$threads" -le 16 ] || fail "peak threads $threads with a pool of 4"
 expect_req 200 GET /fast
 
+# --- a request head over 16 KB: one 431, and the connection closed
+big=$(python3 - "${URL##*:}" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
+s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nX-A: " + b"a" * 20000 + b"\r\n\r\n")
+got = b""
+while True:
+    piece = s.recv(65536)
+    if not piece:
+        break
+    got += piece
+print(got.count(b"HTTP/1.1 "), got.split(b"\r\n")[0].decode())
+PY
+)
+expect_eq "$big" "1 HTTP/1.1 431 Request Header Fields Too Large" "a 20 KB head: the answers"
+expect_req 200 GET /fast
+
 # --- the lock: a second server, or a run, is refused while this one serves
 orch serve --port 0 >"$T/second.out" 2>&1; rc=$?
 expect_eq "$rc" 4 "second serve exit code"
