@@ -4,8 +4,9 @@
 -- run; check() after its last:
 --   * no new or moved git ref (commit, branch, tag, stash) and no moved HEAD
 --     in the task's folder that the orchestrator did not make: the other
---     tasks' branches of the session (made meanwhile by their worktrees) are
---     the orchestrator's;
+--     tasks' branches of the session (made meanwhile by their worktrees), and
+--     those of the other sessions over the same repository live meanwhile
+--     (`orch-host serve` runs several), are the orchestrator's;
 --   * with a worktree: no new change in the main checkout (its git status
 --     before and after) outside the orchestrator's own folders (paths.*,
 --     workspace.root) and claude.allowed_root;
@@ -20,6 +21,7 @@ local git = require("lib.git")
 local acceptance = require("lib.acceptance")
 local worktree = require("lib.worktree")
 local fmt = require("lib.format")
+local S = require("lib.session")
 
 local M = {}
 
@@ -84,8 +86,27 @@ local function own_dirs(repo)
   return dirs
 end
 
--- the refs the orchestrator makes while this task runs: the session's other task branches
-local function orchestrators(s, t, name)
+-- the task branches of the other sessions over repo that were live during the
+-- run (a host working on them, or updated since `since`): refs/heads/<branch> -> true
+M.SESSIONS_MAX = 1000  -- sessions looked at, newest first
+local function others_branches(s, repo, since)
+  local out = {}
+  for _, row in ipairs(orch.list_sessions(M.SESSIONS_MAX) or {}) do
+    local base = row.workspace_base
+    if row.id ~= s.id and type(base) == "table" and base.repo == repo
+       and (S.SESSION_ACTIVE[row.status] or (tonumber(row.updated_at) or 0) >= since) then
+      local o = S.load(row.id)
+      for _, t in ipairs(o and o.tasks or {}) do
+        out["refs/heads/" .. (t.branch or worktree.branch_name(t.id, o.id))] = true
+      end
+    end
+  end
+  return out
+end
+
+-- the refs the orchestrator makes while this task runs: the session's other
+-- task branches, and those of the other sessions over the same repository
+local function orchestrators(s, t, name, others)
   local own = t.branch or worktree.branch_name(t.id, s.id)
   if name == "refs/heads/" .. own then return false end
   local prefix = "refs/heads/" .. worktree.branch_name("", s.id)
@@ -93,7 +114,7 @@ local function orchestrators(s, t, name)
   for _, o in ipairs(s.tasks or {}) do
     if o.id ~= t.id and o.branch and name == "refs/heads/" .. o.branch then return true end
   end
-  return false
+  return others()[name] == true
 end
 
 -- violations(s, t, snap) -> list of texts
@@ -101,9 +122,13 @@ function M.violations(s, t, snap)
   local out = {}
   if not snap.repo or not snap.refs then return out end
   local now = refs(snap.repo) or {}
-  local names = {}
+  local names, others = {}, nil
+  local function other_branches()
+    others = others or others_branches(s, snap.repo, snap.since)
+    return others
+  end
   for name, oid in pairs(now) do
-    if snap.refs[name] ~= oid and not orchestrators(s, t, name) then names[#names + 1] = name end
+    if snap.refs[name] ~= oid and not orchestrators(s, t, name, other_branches) then names[#names + 1] = name end
   end
   table.sort(names)
   for _, name in ipairs(names) do
