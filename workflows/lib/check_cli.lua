@@ -4,7 +4,8 @@
 -- its first agent, and the plan printed: nothing runs, nothing is written
 -- (no session, no worktree, no branch, no instructions file). Each check is the run's
 -- own rule: the parsers (lib/tasks), the graph (lib/graph: unknown ids,
--- cycles), the session's base commit and branches (lib/workspaces), the
+-- cycles), the session's base commit and branches, each task's worktree
+-- folder (lib/workspaces' look: an earlier day's worktree there), the
 -- approval policy (lib/policy), the context files (lib/run_task's
 -- context_check) and the standing instructions (lib/feedback, earlier
 -- days' feedback absorbed in memory only).
@@ -72,7 +73,19 @@ local function task_lines(t, s, ocfg, req, instr, problems)
   local deps = list(t.depends_on)
   if #deps > 0 then add("after", concat(deps, ", ")) end
   if s.workspace_base then
-    add("branch", t.branch or (worktree.branch_name(t.id, "SESSION") .. " (derived; SESSION: the session's id)"))
+    add("branch", t.branch or (worktree.branch_name(t.id, s.id) .. " (derived; SESSION: the session's id)"))
+    local action, w = workspaces.look(s, t)  -- the run's own placement of its worktree, nothing written
+    if not action then
+      local werr = workspaces.failure(w)
+      add("worktree", "PROBLEM: " .. werr)
+      problems[#problems + 1] = werr
+    elseif action == "replace" then
+      add("worktree", format("replaces the earlier worktree of branch %s at %s (no uncommitted changes; "
+        .. "the branch is kept), unless an unfinished task of another session works in it", tostring(w.branch),
+        tostring(w.path)))
+    elseif action == "reuse" then
+      add("worktree", "continues in its worktree at " .. tostring(w.path))
+    end
   end
   add("approval", (ask and "asked: " or "none: ") .. why)
   local stop, swhy = policy.checkpoint_after(t, ocfg, { auto_approve = req.auto_approve })
@@ -152,7 +165,8 @@ function M.run(req)
   local shared = base and workspaces.shared_branch(doc.tasks, base, file)
   if shared then return { exit = EXIT.bad_input, out = shared } end
 
-  local s = { workspace_base = base }
+  -- (the new session's id is not known yet; no state database is open)
+  local s = { workspace_base = base, id = "SESSION", no_state = true }
   local instr, iwhy = standing(cfg, doc.date)
   local problems, out = {}, {}
   out[#out + 1] = format("%s: %s, %s", file, fmt.plural(#doc.tasks, "task"), doc.format or (markdown and "markdown"))

@@ -208,9 +208,9 @@ function M.execute(R, t, w)
     if not ws and werr.code == "cancelled" then  -- skipped or paused while it waited for its turn
       return not_started(R, t, werr.reason, true)
     elseif not ws then
-      S.set_task(s, t, { status = "failed", error = "worktree: " .. tostring(werr), completed_at = orch.now() },
+      S.set_task(s, t, { status = "failed", error = workspaces.failure(werr), completed_at = orch.now() },
         "task_finished", { error = tostring(werr) })
-      R:note(t, fmt.task_failed(s, t, { error = "worktree: " .. tostring(werr) }), "error", "task_failed")
+      R:note(t, fmt.task_failed(s, t, { error = workspaces.failure(werr) }), "error", "task_failed")
       return "failed"
     end
     w.ws = ws

@@ -5,6 +5,7 @@
 -- markdown day keeps working in claude.base_cwd), "on" (every day; no git
 -- repository is an error), "off". Policy: edit freely.
 local worktree = require("lib.worktree")
+local S = require("lib.session")
 
 local M = {}
 
@@ -62,6 +63,47 @@ local function one_at_a_time(fn)
   return r[2], r[3]
 end
 
+-- in_use(s) -> fn(branch) -> why | nil: whether an unfinished task of
+-- another session over s's repository, not completed, works on that branch
+-- (its worktree is in hand: an earlier day's paused or running session)
+M.SESSIONS_MAX = 1000  -- sessions looked at, newest first
+function M.in_use(s)
+  local repo = s.workspace_base and s.workspace_base.repo
+  local by_branch
+  return function(branch)
+    if not by_branch then
+      by_branch = {}
+      for _, row in ipairs(orch.list_sessions(M.SESSIONS_MAX) or {}) do
+        local b = row.workspace_base
+        if row.id ~= s.id and row.status ~= "completed" and type(b) == "table" and b.repo == repo then
+          local o = S.load(row.id)
+          for _, t in ipairs(o and o.tasks or {}) do
+            if not S.FINISHED[t.status or "pending"] then
+              by_branch[t.branch or worktree.branch_name(t.id, o.id)] = string.format(
+                "task %s of session %s works in it (%s)", tostring(t.id), o.id, tostring(t.status or "pending"))
+            end
+          end
+        end
+      end
+    end
+    return by_branch[branch]
+  end
+end
+
+-- (s.no_state: `orch-host check`, which opens no state database, cannot
+-- tell the other sessions' tasks)
+local function where(s, t)
+  return { repo = s.workspace_base.repo, task = { id = t.id, branch = t.branch }, session = s.id,
+           base = s.workspace_base, in_use = not s.no_state and M.in_use(s) or nil }
+end
+
+-- failure(err) -> the error of a task whose worktree cannot be made (at its start, and in `orch-host check`)
+function M.failure(err) return "worktree: " .. tostring(err) end
+
+-- look(s, t) -> "reuse" | "replace" | "new" | nil, err: what prepare would do
+-- with t's folder (lib/worktree's look: the same refusals), nothing written
+function M.look(s, t) return worktree.look(where(s, t)) end
+
 -- prepare(s, t, task_of) -> ws | nil, err: t's worktree (made, or the one it
 -- had: a re-run continues there); task_of(id) -> a task of the session
 function M.prepare(s, t, task_of)
@@ -71,8 +113,9 @@ function M.prepare(s, t, task_of)
     if dt and type(dt.workspace) == "table" then from[#from + 1] = dt.workspace end
   end
   return one_at_a_time(function()
-    return worktree.prepare({ repo = s.workspace_base.repo, task = { id = t.id, branch = t.branch },
-                              session = s.id, base = s.workspace_base, from = from })
+    local opts = where(s, t)
+    opts.from = from
+    return worktree.prepare(opts)
   end)
 end
 

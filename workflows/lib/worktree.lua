@@ -136,11 +136,22 @@ function M.branch_name(task_id, session)
   return "orch/" .. sanitize(task_id)
 end
 
-local prepare_one = require("lib.worktree_prepare")
+local P = require("lib.worktree_prepare")
+local C = require("lib.worktree_clean")
+
+-- unsaved(w) -> what removing worktree w (git.worktrees' entry) would lose:
+-- reasons (locked, a detached HEAD, uncommitted changes), empty for nothing
+function M.unsaved(w) return C.unsaved(w, M) end
 
 -- prepare{repo=, root=, task= (id or {id=, branch=|branch_name=}), branch=,
---   session=, base= (commit or session_base's table), from= {ws...}} -> ws | nil, err
+--   session=, base= (commit or session_base's table), from= {ws...},
+--   in_use= fn(branch) -> why | nil} -> ws | nil, err
 -- ws = {repo=, root=, path=, task=, branch=, base=, start=, from=, created=, reused=, gitdir=}
+-- The folder <root>/<task id> may hold the task's worktree (reused), or an
+-- earlier task's of the same id on another branch: replaced (the branch
+-- kept) when the orchestrator made it, it holds no uncommitted changes and
+-- in_use(its branch) gives no reason (an unfinished task works there); else
+-- refused ("not_ours"), the reasons named.
 -- Two prepares of one path at once run one after the other: the second reuses.
 local inflight = {}
 function M.prepare(opts)
@@ -159,7 +170,7 @@ function M.prepare(opts)
   end
   local tid
   tid = orch.spawn(function()
-    local r = { pcall(prepare_one, M, opts, task, id, top, root) }
+    local r = { pcall(P.prepare, M, opts, task, id, top, root) }
     if inflight[key] == tid then inflight[key] = nil end
     return r
   end)
@@ -168,6 +179,18 @@ function M.prepare(opts)
   if not okw then return nil, r end
   if not r[1] then error(r[2], 0) end
   return r[2], r[3]
+end
+
+-- look{same options as prepare} -> "reuse" | "replace" | "new", w | nil, err:
+-- what prepare would do with the task's folder, or its refusal; nothing is written
+function M.look(opts)
+  local task = type(opts.task) == "table" and opts.task or { id = opts.task }
+  local id, why = M.check_task_id(task.id)
+  if not id then return fail("bad_task_id", why) end
+  local base = opts.base
+  local top, err = M.toplevel(opts.repo or (type(base) == "table" and base.repo) or nil)
+  if not top then return nil, err end
+  return P.look(M, opts, task, id, top, M.root_of(top, opts.root))
 end
 
 -- write_instructions(ws, text) -> true | nil, err: <worktree>/agent_instructions.md
@@ -219,6 +242,6 @@ function M.push(ws, opts)
 end
 
 -- clean{repo=, root=, force=false, dry_run=false, into=} -> removed, kept | nil, err
-M.clean = function(opts) return require("lib.worktree_clean")(M, opts) end
+M.clean = function(opts) return C.clean(M, opts) end
 
 return M

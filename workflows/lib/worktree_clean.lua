@@ -3,16 +3,20 @@
 -- the base branch and that hold no uncommitted work, and deletes their
 -- merged branches; keeps every other one, with the reason. force removes a
 -- kept worktree too (its uncommitted changes are lost) but never deletes a
--- branch with unmerged commits. Policy: edit freely.
+-- branch with unmerged commits. unsaved (what removing a worktree would
+-- lose) is also lib/worktree_prepare's rule for replacing an earlier task's
+-- worktree. Policy: edit freely.
 local git = require("lib.git")
 
--- why(w, into, M) -> the reasons to keep w (empty: it may go), merged
-local function why_keep(w, into, M)
+-- unsaved(w, M) -> the reasons removing worktree w would lose something
+-- (empty: it holds nothing its branch does not): locked, a detached HEAD,
+-- uncommitted changes (M.private left out)
+local function unsaved(w, M)
   local reasons = {}
   if w.locked then reasons[#reasons + 1] = "locked (git worktree unlock)" end
   if not w.branch then
     reasons[#reasons + 1] = "a detached HEAD (its commits may be on no branch)"
-    return reasons, false
+    return reasons
   end
   local now, err = git.snapshot(w.path, M.private)
   local head = now and git.out(w.path, { "rev-parse", "HEAD^{tree}" })
@@ -24,6 +28,13 @@ local function why_keep(w, into, M)
     for i, f in ipairs(files) do paths[i] = f.path end
     reasons[#reasons + 1] = "uncommitted changes: " .. M.names(paths)
   end
+  return reasons
+end
+
+-- why(w, into, M) -> the reasons to keep w (empty: it may go), merged
+local function why_keep(w, into, M)
+  local reasons = unsaved(w, M)
+  if not w.branch then return reasons, false end
   local r = git.run(w.path, { "merge-base", "--is-ancestor", "refs/heads/" .. w.branch, "refs/heads/" .. into },
                     { any_code = true })
   local merged = r and r.code == 0
@@ -46,7 +57,7 @@ end
 -- clean(M, opts) -> removed, kept | nil, err
 -- removed, kept: lists of {path=, task=, branch=, reason=}; with
 -- opts.dry_run nothing is removed and `removed` says what would be.
-return function(M, opts)
+local function clean(M, opts)
   opts = opts or {}
   local top, err = M.toplevel(opts.repo)
   if not top then return nil, err end
@@ -91,3 +102,5 @@ return function(M, opts)
   end
   return removed, kept
 end
+
+return { clean = clean, unsaved = unsaved }

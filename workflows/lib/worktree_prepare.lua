@@ -1,6 +1,8 @@
 -- worktree_prepare: the body of lib/worktree's prepare (which runs it once
 -- per path at a time): reuse the task's worktree, or create it on its branch
--- from the base and bring in its dependencies' work, uncommitted.
+-- from the base and bring in its dependencies' work, uncommitted (after
+-- removing an earlier task's worktree of the same id that loses nothing);
+-- and look, what prepare would do, for `orch-host check`.
 -- Policy: edit freely.
 local git = require("lib.git")
 
@@ -159,41 +161,97 @@ local function base_of(opts, top)
   return commit
 end
 
-return function(wt, opts, task, id, top, root)
-  M = wt
+-- why_not_replace(c, w, in_use) -> the reasons the worktree w at c.path, of
+-- another branch, must stay (empty: it is an earlier task's, the
+-- orchestrator's, holding nothing its branch does not, and no unfinished
+-- task works in it: prepare replaces it, the branch kept)
+local function why_not_replace(c, w, in_use)
+  local reasons = {}
+  local gitdir = w.branch and git.out(w.path, { "rev-parse", "--absolute-git-dir" })
+  if w.branch and tostring(read_meta(gitdir).task) ~= c.id then
+    reasons[1] = "not a task worktree the orchestrator made"
+  end
+  local busy = w.branch and in_use and in_use(w.branch)
+  if busy then reasons[#reasons + 1] = busy end
+  for _, r in ipairs(M.unsaved(w)) do reasons[#reasons + 1] = r end
+  return reasons
+end
+
+-- placement(c, list, in_use) -> "reuse", w | "replace", w | "new" | nil, err:
+-- what prepare does at c.path, given the repository's worktrees (list)
+local function placement(c, list, in_use)
+  local at
+  for _, w in ipairs(list) do
+    if w.path == c.path and not w.prunable then at = w end  -- git writes worktree paths resolved, as root_of does
+  end
+  if at and at.branch == c.branch then return "reuse", at end
+  for _, w in ipairs(list) do
+    if w.branch == c.branch and not w.prunable then
+      return fail("branch_busy", string.format("task %s: branch %s is already checked out in %s "
+        .. "(a branch can be checked out in one worktree only)", c.id, c.branch, w.path))
+    end
+  end
+  if at then
+    local reasons = why_not_replace(c, at, in_use)
+    if #reasons == 0 then return "replace", at end
+    return fail("not_ours", string.format("task %s: %s is a worktree of %s, not of its branch %s, and it stays "
+      .. "(%s): remove it (git worktree remove) or configure another workspace.root", c.id, c.path,
+      at.branch and ("branch " .. at.branch) or "a detached HEAD", c.branch, table.concat(reasons, "; ")))
+  end
+  if orch.file_info(c.path) then
+    return fail("path_exists", string.format("task %s: %s exists and is not a worktree of %s: "
+      .. "move it away or configure another workspace.root", c.id, c.path, c.top))
+  end
+  return "new"
+end
+
+-- the task's place: c = {top=, root=, id=, path=, branch=} | nil, err
+local function place_of(opts, task, id, top, root)
   local branch, err = branch_of(opts, task, id, top)
   if not branch then return nil, err end
-  local base
-  base, err = base_of(opts, top)
-  if not base then return nil, err end
-  local c = { top = top, root = root, id = id, path = root .. "/" .. id, branch = branch, base = base }
+  return { top = top, root = root, id = id, path = root .. "/" .. id, branch = branch }
+end
+
+-- look(wt, opts, task, id, top, root) -> "reuse" | "replace" | "new", w | nil, err:
+-- what prepare would do, nothing written (the worktrees whose folder is gone
+-- are skipped, as prepare's `git worktree prune` forgets them)
+local function look(wt, opts, task, id, top, root)
+  M = wt
+  local c, err = place_of(opts, task, id, top, root)
+  if not c then return nil, err end
+  local list
+  list, err = git.worktrees(top)
+  if not list then return nil, err end
+  return placement(c, list, opts.in_use)
+end
+
+-- prepare(wt, opts, task, id, top, root) -> ws | nil, err (lib/worktree's prepare)
+local function prepare(wt, opts, task, id, top, root)
+  M = wt
+  local c, err = place_of(opts, task, id, top, root)
+  if not c then return nil, err end
+  local branch = c.branch
+  c.base, err = base_of(opts, top)
+  if not c.base then return nil, err end
+  local base = c.base
   git.run(top, { "worktree", "prune" })  -- forget worktrees whose folder is gone
   local list
   list, err = git.worktrees(top)
   if not list then return nil, err end
-  for _, w in ipairs(list) do
-    if w.path == c.path then  -- git writes worktree paths resolved, as root_of does
-      if w.branch == branch then return reuse(c, w) end
-      return fail("not_ours", string.format("task %s: %s is a worktree of %s, not of its branch %s: "
-        .. "remove it (git worktree remove) or configure another workspace.root", id, c.path,
-        w.branch and ("branch " .. w.branch) or "a detached HEAD", branch))
-    end
-  end
-  for _, w in ipairs(list) do
-    if w.branch == branch then
-      return fail("branch_busy", string.format("task %s: branch %s is already checked out in %s "
-        .. "(a branch can be checked out in one worktree only)", id, branch, w.path))
-    end
-  end
-  if orch.file_info(c.path) then
-    return fail("path_exists", string.format("task %s: %s exists and is not a worktree of %s: "
-      .. "move it away or configure another workspace.root", id, c.path, top))
-  end
+  local action, w = placement(c, list, opts.in_use)
+  if not action then return nil, w end
+  if action == "reuse" then return reuse(c, w) end
   local from = opts.from or {}
   local tree
   if #from > 0 then
     tree, err = combine(top, id, from)
     if not tree then return nil, err end
+  end
+  if action == "replace" then
+    local ok, rerr = git.run(top, { "worktree", "remove", "--force", c.path })
+    if not ok then return nil, rerr end
+    orch.log("info", string.format("worktree: task %s: replaced the earlier worktree of branch %s at %s "
+      .. "(no uncommitted changes; the branch is kept)", id, w.branch, c.path))
   end
   local ok
   ok, err = orch.make_dir(root)
@@ -220,3 +278,5 @@ return function(wt, opts, task, id, top, root)
   return workspace({ repo = top, root = root, path = c.path, task = id, branch = branch, base = base,
                      start = start, from = dep_ids, gitdir = gitdir, created = true, reused = false })
 end
+
+return { prepare = prepare, look = look }

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Task ids recur from day to day: a day whose task a names another branch
+# than an earlier day's task a finds that day's worktree in its folder. With
+# no uncommitted changes it is replaced (its branch kept), and `check` says
+# so; holding uncommitted work it stays, and `check` refuses the day (exit
+# 2) with the message the run fails the task with.
+source "$(dirname "$0")/lib.bash"
+
+export FAKE_CLAUDE_LEDGER=$T/ledger
+touch "$T/ledger"
+printf '{"tasks":[{"id":"a","name":"A","prompt":"x [key:a1]","branch_name":"t/a"}]}' >"$T/w1.json"
+printf '{"tasks":[{"id":"a","name":"A again","prompt":"x [key:a2]","branch_name":"u/a"}]}' >"$T/w2.json"
+WT=$T/work/agent_workspaces/a
+orch run --tasks "$T/w1.json" --auto-approve --no-input >"$T/r1.out" 2>&1 || fail "day 1: $(cat "$T/r1.out")"
+expect_eq "$(git -C "$WT" rev-parse --abbrev-ref HEAD)" t/a "day 1's worktree"
+
+RC=0
+orch check --tasks "$T/w2.json" >"$T/c2.out" 2>&1 || RC=$?
+check_eq "$RC" 0 "check of day 2 ($(cat "$T/c2.out"))"
+check "check says the earlier worktree is replaced" \
+    grep -q "worktree      replaces the earlier worktree of branch t/a at $WT" "$T/c2.out"
+check_eq "$(git -C "$WT" rev-parse --abbrev-ref HEAD)" t/a "check left the worktree alone"
+RC=0
+orch run --tasks "$T/w2.json" --auto-approve --no-input >"$T/r2.out" 2>&1 || RC=$?
+check_eq "$RC" 0 "day 2 runs ($(cat "$T/r2.out"))"
+check_eq "$(git -C "$WT" rev-parse --abbrev-ref HEAD)" u/a "day 2's worktree"
+check_eq "$(git -C "$T/work" for-each-ref --format='%(refname:short)' refs/heads/t refs/heads/u | tr '\n' ' ')" 't/a u/a ' "both branches are kept"
+
+# day 2's work is uncommitted: day 1 again must not replace it
+echo wip >"$WT/wip.txt"
+MSG="worktree: task a: $WT is a worktree of branch u/a, not of its branch t/a, and it stays (uncommitted changes: wip.txt)"
+RC=0
+orch check --tasks "$T/w1.json" >"$T/c3.out" 2>&1 || RC=$?
+check_eq "$RC" 2 "check of a day whose worktree is refused ($(cat "$T/c3.out"))"
+check "check names the problem" grep -qF "PROBLEM: $MSG" "$T/c3.out"
+RC=0
+orch run --tasks "$T/w1.json" --auto-approve --no-input >"$T/r3.out" 2>&1 || RC=$?
+check_eq "$RC" 1 "the run fails the task ($(cat "$T/r3.out"))"
+orch status --json >"$T/s.json"
+check_eq "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["tasks"][0]["error"])' "$T/s.json" \
+    | cut -c1-${#MSG})" "$MSG" "the task's error is check's message"
+check_eq "$(cat "$WT/wip.txt")" wip "the uncommitted work is kept"
+check_eq "$(grep -c '^start a1$' "$T/ledger")" 1 "day 1's agent ran once"
+
+# a day whose host died while its task a ran (its session not completed, the
+# task not finished) keeps its worktree, clean or not
+rm "$WT/wip.txt"
+printf '{"tasks":[{"id":"a","name":"A hangs","prompt":"x [fake:hang] [key:a3]","branch_name":"v/a"}]}' >"$T/w3.json"
+bg_run "$T/r4.out" orch run --tasks "$T/w3.json" --auto-approve --no-input
+SUB=$BG_PID
+wait_for grep -q '^start a3$' "$T/ledger"
+kill -KILL "$(host_pid_of "$SUB")"
+bg_wait "$T/r4.out" >/dev/null
+S3=$(sj "s['id']")
+RC=0
+orch run --tasks "$T/w1.json" --auto-approve --no-input >"$T/r5.out" 2>&1 || RC=$?
+check_eq "$RC" 1 "a day after one whose host died ($(cat "$T/r5.out"))"
+check "it names the unfinished task" grep -qF "it stays (task a of session $S3 works in it (running))" "$T/r5.out"
+check_eq "$(git -C "$WT" rev-parse --abbrev-ref HEAD)" v/a "the unfinished task's worktree is kept"
+finish
