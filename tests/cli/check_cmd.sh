@@ -118,4 +118,17 @@ printf -- '---\ntype: fix\n---\n**Prompt:**\nhello\n' >"$T/inbox/real.md"
 ln -s real.md "$T/inbox/lnk.task.md"
 (cd "$T/inbox" && orch check --tasks lnk.task.md) >"$T/lnk.out" 2>&1 || fail "a relative symlink: exit $? ($(cat "$T/lnk.out"))"
 grep -qF "$T/inbox/lnk.task.md: an inbox task file, task lnk" "$T/lnk.out" || fail "a relative symlink: $(cat "$T/lnk.out")"
+# in the inbox folder (paths.tasks_dir), a file is read as the watch reads it:
+# a symlink there pointing out of the folder is refused, one inside is not
+printf -- '---\ntype: fix\n---\n**Prompt:**\nhello\n' >"$T/outside.task.md"
+ln -s ../outside.task.md "$T/inbox/out.task.md"
+rc=0
+ORCH_TASKS_DIR=$T/inbox orch check --tasks "$T/inbox/out.task.md" >"$T/out.out" 2>&1 || rc=$?
+expect_eq "$rc" 2 "a symlink in the inbox out of it: exit code ($(cat "$T/out.out"))"
+grep -qF "$T/inbox/out.task.md: a symlink to $T/outside.task.md, outside the folder" "$T/out.out" \
+    || fail "a symlink in the inbox out of it: $(cat "$T/out.out")"
+ORCH_TASKS_DIR=$T/inbox orch check --tasks "$T/inbox/lnk.task.md" >"$T/lnk2.out" 2>&1 \
+    || fail "a symlink in the inbox to a file in it: exit $? ($(cat "$T/lnk2.out"))"
+ORCH_TASKS_DIR=$T/inbox orch check --tasks "$T/outside.task.md" >"$T/out2.out" 2>&1 \
+    || fail "a task file outside the inbox: exit $? ($(cat "$T/out2.out"))"
 finish

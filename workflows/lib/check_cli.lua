@@ -24,6 +24,7 @@ local report = require("lib.report")
 local run_task = require("lib.run_task")
 local inbox_task = require("lib.inbox_task")
 local inbox_run = require("lib.inbox_run")
+local inbox_queue = require("lib.inbox_queue")
 local for_inbox = require("lib.prompt").for_inbox
 local acceptance = require("lib.acceptance")
 
@@ -116,9 +117,23 @@ local function indent(text) return "    " .. tostring(text):gsub("\n", "\n    ")
 -- an inbox task file (NAME.task.md), read by the watch's own parser: where
 -- its agent works, its approval, what the orchestrator checks, and the
 -- prompt as the agent gets it (lib/prompt's for_inbox)
+local function real_dir(path)
+  local info = orch.file_info(path)
+  return info and info.type == "dir" and (info.real or info.path) or nil
+end
+
+-- the load options the watch reads file with: {root = the inbox folder}
+-- when file is in it (a symlink there must not point out of it), else none
+local function inbox_opts(file)
+  local dir = inbox_queue.new(orch.config).dir  -- the watch's own folder
+  local real = real_dir(dir)
+  if real and real_dir(file:match("^(.*)/[^/]*$") or ".") == real then return { root = dir } end
+  return nil
+end
+
 function M.inbox(file, req)
   local cfg = orch.config
-  local t, err = inbox_task.load(file)
+  local t, err = inbox_task.load(file, inbox_opts(file))
   if not t then return { exit = EXIT.bad_input, out = tostring(err.message or err) } end
   local out = { format("%s: an inbox task file, task %s (type %s, priority %s)", file, tostring(t.id),
     tostring(t.type), tostring(t.priority)) }
