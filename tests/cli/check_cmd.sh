@@ -102,10 +102,19 @@ grep -qF "has uncommitted changes to tracked files: spec.md" "$T/dirty.out" || f
 orch create-sample --dir "$T/inbox" >/dev/null || fail "create-sample"
 orch check --tasks "$T/inbox/sample.task.md" >"$T/inbox.out" 2>&1 || fail "inbox sample: exit $? ($(cat "$T/inbox.out"))"
 for want in "an inbox task file, task sample (type summarize, priority medium)" "works in          $T/work" \
-    "success criteria  2, 1 checked by the orchestrator" "the prompt, as the agent gets it:" \
+    "success criteria  2, 1 checked by the orchestrator" \
+    "    - \`SUMMARY.md\` is written: the file SUMMARY.md must exist after the agent (missing: needs_review)" \
+    "    - The summary is at most ten lines and names how to start the project: for the reviewer, not checked" \
+    "the prompt, as the agent gets it:" \
     "    Target Files:" "    - README.md" "ok: nothing ran, nothing was written"; do
     grep -qF -- "$want" "$T/inbox.out" || fail "inbox check: no '$want' in: $(cat "$T/inbox.out")"
 done
+# each criterion, with how the orchestrator checks it
+printf -- '---\ntype: fix\n---\n**Prompt:**\nfix it\n\n**Success Criteria:**\n- [ ] `make test` passes\n' >"$T/inbox/cmd.task.md"
+orch check --tasks "$T/inbox/cmd.task.md" >"$T/cmd.out" 2>&1 || fail "inbox with a command: exit $? ($(cat "$T/cmd.out"))"
+grep -qF -- "    - \`make test\` passes: the command \`make test\` is run after the agent (failing: the task fails)" \
+    "$T/cmd.out" || fail "the command criterion: $(cat "$T/cmd.out")"
+rm "$T/inbox/cmd.task.md"
 printf -- '---\ntype: bogus\n---\n# X\n**Prompt:**\nhi\n' >"$T/inbox/bad.task.md"
 rc=0
 orch check --tasks "$T/inbox/bad.task.md" >"$T/inbox-bad.out" 2>&1 || rc=$?

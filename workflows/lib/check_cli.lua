@@ -151,6 +151,12 @@ function M.inbox(file, req)
   for _, c in ipairs(t.inbox.success_criteria) do if c.command or c.path then checked = checked + 1 end end
   add("success criteria", format("%d, %d checked by the orchestrator (a command or a file)",
     #t.inbox.success_criteria, checked))
+  for _, c in ipairs(t.inbox.success_criteria) do
+    local how = c.command and format("the command `%s` is run after the agent (failing: the task fails)", c.command)
+      or c.path and format("the file %s must exist after the agent (missing: needs_review)", c.path)
+      or "for the reviewer, not checked"
+    out[#out + 1] = format("    - %s: %s", fmt.truncate(c.text, 80), how)
+  end
   out[#out + 1] = ""
   out[#out + 1] = "the prompt, as the agent gets it:"
   out[#out + 1] = indent(for_inbox(t))
