@@ -114,9 +114,7 @@ end
 
 local function indent(text) return "    " .. tostring(text):gsub("\n", "\n    ") end
 
--- an inbox task file (NAME.task.md), read by the watch's own parser: where
--- its agent works, its approval, what the orchestrator checks, and the
--- prompt as the agent gets it (lib/prompt's for_inbox)
+-- path's folder, symlinks resolved | nil
 local function real_dir(path)
   local info = orch.file_info(path)
   return info and info.type == "dir" and (info.real or info.path) or nil
@@ -131,6 +129,10 @@ local function inbox_opts(file)
   return nil
 end
 
+-- an inbox task file (NAME.task.md), read by the watch's own parser: where
+-- its agent works, its approval, each success criterion and how the
+-- orchestrator checks it, and the prompt as the agent gets it (lib/prompt's
+-- for_inbox)
 function M.inbox(file, req)
   local cfg = orch.config
   local t, err = inbox_task.load(file, inbox_opts(file))
