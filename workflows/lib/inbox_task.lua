@@ -116,8 +116,11 @@ local function front_matter(lines, file)
   end
   local root, lm = orch.yaml.decode(concat(lines, "\n", 2, close - 1) .. "\n", { lines = true })
   if root == nil then
+    -- the YAML is the file from its line 2: every line the reader names (its
+    -- position, and a duplicate key's "first at line N") is one more in the file
     local line = lm.line and lm.line + 1 or 1
     local what = lm.line and lm.message:gsub("^line %d+, column %d+: ", "") or lm.message
+    what = what:gsub("%(first at line (%d+)%)", function(n) return "(first at line " .. (tonumber(n) + 1) .. ")" end)
     error(errors.new(lm.code, format("%s:%d:%s front matter: %s", file, line, lm.column and (lm.column .. ":") or "",
       what), { file = file, line = line, column = lm.column }), 0)
   end
