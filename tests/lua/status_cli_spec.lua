@@ -131,6 +131,35 @@ describe("the status table", function()
     ok(text_of(v):find(": orch-host approve | skip | pause", 1, true), text_of(v))
   end)
 
+  it("offers no decision on a stopped inbox's wait: its next start asks again (as approve says)", function()
+    for _, kind in ipairs({ "approval", "question" }) do
+      local v = { id = "i", kind = "inbox", status = "waiting_approval", host_alive = false, completed_tasks = 0,
+        cost_usd = 0, tokens = 0, pending_approval = { id = 2, kind = kind, task_id = "a2", created_at = NOW },
+        tasks = { { id = "a1", status = "waiting_approval" }, { id = "a2", status = "waiting_approval" } } }
+      local text = text_of(v)
+      ok(text:find("Waiting   " .. kind .. " #2 for task a2 since " .. fs.utc(NOW) .. ": "
+        .. fmt.reply("inbox_down", "i", "a2"), 1, true), text)
+      ok(not text:find("orch-host approve", 1, true) and not text:find("orch-host answer", 1, true)
+        and not text:find("--task", 1, true), text)
+      v.host_alive = true
+      ok(text_of(v):find(kind == "question" and "orch-host answer --task a2 TEXT | skip --task a2 | pause"
+        or "orch-host approve --task a2 | skip --task a2 | pause", 1, true), text_of(v))
+    end
+  end)
+
+  it("says why a session is paused, on its first line", function()
+    local function first(reason, status)
+      return text_of({ id = "p", status = status or "paused", host_alive = true, pause_reason = reason,
+        completed_tasks = 0, cost_usd = 0, tokens = 0, tasks = {} }):match("^[^\n]*")
+    end
+    eq(first("paused by cli:root"), "Session   p  paused: by cli:root")
+    eq(first("workflow error: workflows/lib/prompt.lua:52: boom"),
+      "Session   p  paused: workflow error: workflows/lib/prompt.lua:52: boom")
+    eq(first("a\nb"), "Session   p  paused: a\\x0ab")
+    eq(first(nil), "Session   p  paused")
+    eq(first("paused by cli:root", "running"), "Session   p  running")
+  end)
+
   it("says an inbox's folder is watched only while a live host runs it", function()
     local function line(status, alive)
       local v = { id = "i", kind = "inbox", task_file = "/x/tasks", queued = 2, status = status, host_alive = alive,

@@ -90,6 +90,9 @@ function M.session(v, opts)
   local live = v.host_alive == true
   local status = cell(v.status)
   if S.SESSION_ACTIVE[v.status] and not live then status = status .. " (host not running: resume it)" end
+  if v.status == "paused" and cell(v.pause_reason) ~= "" then  -- why: "paused by cli:root", "workflow error: ..."
+    status = status .. ": " .. fmt.truncate((cell(v.pause_reason):gsub("^paused ", "")), M.ERROR_CHARS)
+  end
   local tasks = v.tasks or {}
   local out = {
     format("Session   %s  %s", cell(v.id), status),
@@ -138,7 +141,10 @@ function M.session(v, opts)
       end
     end
     local task = #others > 0 and (" --task " .. cell(p.task_id)) or ""
-    if p.kind == "question" then
+    if not live and v.kind == "inbox" then  -- a stopped inbox keeps no decision (lib/control_decide refuses it)
+      out[#out + 1] = head .. fmt.reply("inbox_down", cell(v.id), cell(p.task_id))
+      others = {}
+    elseif p.kind == "question" then
       out[#out + 1] = head .. format("orch-host answer --task %s TEXT | skip --task %s", cell(p.task_id),
         cell(p.task_id)) .. (live and " | pause" or " (applied when it resumes)")
     elseif live then
