@@ -429,6 +429,23 @@ describe("the inbox queue", function()
     ok(not w.exists("link.task.md"))
   end)
 
+  it("a relative symlink inside the folder moved to processed/ still reads: its text takes its place", function()
+    local w = setup()
+    assert(orch.make_dir(w.dir .. "/sub"))
+    w.write("sub/t.md", "id: vl\n")
+    sh("ln", "-s", "sub/t.md", w.dir .. "/vl.task.md")
+    w.write("sub/a.md", "id: abs\n")
+    sh("ln", "-s", w.dir .. "/sub/a.md", w.dir .. "/abs.task.md")
+    for _, name in ipairs({ "vl.task.md", "abs.task.md" }) do w.q:offer(name) end
+    for _, t in ipairs(drain(w.q)) do w.q:finished(t, "completed") end
+    eq(w.read("processed/vl.task.md"), "id: vl\n")
+    eq(orch.file_info(w.dir .. "/processed/vl.task.md").link, false)
+    eq(sh("readlink", w.dir .. "/processed/abs.task.md"), w.dir .. "/sub/a.md", "one that resolves stays a link")
+    eq(w.read("sub/t.md"), "id: vl\n")
+    ok(not w.exists("vl.task.md") and not w.exists("abs.task.md"))
+    eq(#w.logs, 0, table.concat(w.logs, "\n"))
+  end)
+
   it("a processed/ that is a symlink out of the folder is refused: the file stays, the error is logged", function()
     local w = setup()
     if orch.file_info(w.dir).real == nil then return end   -- orch.file_info without real: not this host

@@ -9,9 +9,13 @@
 --   number before .task.md (x.1.task.md, x.2.task.md, ...). With reason, the
 --   text goes to `<dest>.reason` beside it, and a name whose reason file is
 --   taken is skipped too; a name too long for its reason's is cut to fit. A symlink is moved itself (rename(2)), never
---   followed; a subfolder that is a symlink out of dir is refused. "gone":
+--   followed, except one resolving inside dir that no longer resolves from
+--   its new place (a relative target, ln -s sub/t.md): the text it led to
+--   takes its place, so what ran is still there to read; a subfolder that
+--   is a symlink out of dir is refused. "gone":
 --   the file vanished first. made: a table remembering the
---   subfolders made. A reason that cannot be written is the third value.
+--   subfolders made. A reason that cannot be written (or a symlink's text not
+--   copied) is the third value, a text naming its file.
 -- M.archive(dir, name, sub, reason, made, log) -> dest | nil
 --   move, logging a vanished file (info) or a failed move (error)
 -- M.reason(message, status, now) -> "<message>\n<status> at <UTC time>\n"
@@ -49,11 +53,27 @@ local function subdir(dir, sub, made, again)
   return path
 end
 
+-- the file symlink src leads to, when it is one that resolves inside dir
+local function link_inside(dir, src)
+  local info, top = orch.file_info(src), orch.file_info(dir)
+  if info and info.link and info.real and top and top.real and within(info.real, top.real) then return info.real end
+end
+
+-- dest, a symlink moved there from src that led to file real: its text in
+-- its place when it no longer resolves (a relative target) -> true | nil, err
+local function keep_resolving(dest, real)
+  if not real or orch.file_info(dest) then return true end
+  local text, err = orch.read_file(real)
+  if not text then return nil, err end
+  return orch.write_file(dest, text)  -- atomic: the dangling link is replaced, never followed
+end
+
 function M.move(dir, name, sub, reason, made)
   made = made or {}
   local to, derr = subdir(dir, sub, made)
   if not to then return nil, derr end
   local src = dir .. "/" .. name
+  local real = link_inside(dir, src)
   local stem, ext = name, ""
   if name:sub(-#M.SUFFIX) == M.SUFFIX then stem, ext = name:sub(1, -#M.SUFFIX - 1), M.SUFFIX end
   local n, remade = 0, false
@@ -66,9 +86,13 @@ function M.move(dir, name, sub, reason, made)
     if not (reason and orch.file_info(dest .. ".reason")) then
       local ok, err = orch.rename(src, dest, { replace = false })
       if ok then
-        if not reason then return dest end
+        local lok, lerr = keep_resolving(dest, real)
+        if not lok then
+          lerr = dest .. ": a dangling symlink, the text of " .. real .. " not copied: " .. tostring(lerr)
+        end
+        if not reason then return dest, nil, lerr end
         local wok, werr = orch.write_file(dest .. ".reason", reason)
-        return dest, nil, not wok and werr or nil
+        return dest, nil, (not wok and (dest .. ".reason: " .. tostring(werr))) or lerr
       end
       local code = type(err) == "table" and err.code
       if code == "not_found" then
@@ -93,7 +117,7 @@ function M.archive(dir, name, sub, reason, made, log)
   elseif not dest then
     log("error", "inbox: " .. path .. " could not move to " .. sub .. "/: " .. tostring(err))
   elseif rerr then
-    log("error", "inbox: " .. dest .. ".reason: " .. tostring(rerr))
+    log("error", "inbox: " .. tostring(rerr))
   end
   return dest, err
 end
