@@ -41,7 +41,7 @@ local function on_file(ev)
   if ev.kind == "ready" then
     I:offer(ev.name, ev.path)
   elseif ev.kind == "gone" then
-    if not I:gone(ev.name) then return end
+    if not I:gone(ev.name, R) then return end
   elseif ev.kind == "rescan" then
     I:rescan()
   elseif ev.kind == "dir_removed" then

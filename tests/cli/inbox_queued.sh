@@ -22,7 +22,7 @@ wait_for redo_parsed_twice
 orch skip --task cancel --by tester >"$T/cancel.out" 2>&1 || fail "skip --task cancel: $(cat "$T/cancel.out")"
 wait_for failed cancel
 grep -q "Skipping task cancel" "$T/cancel.out" || fail "the skip's reply: $(cat "$T/cancel.out")"
-grep -q ": skipped: skipped by tester before it ran" "$ORCH_TASKS_DIR/failed/cancel.task.md.reason" \
+grep -qF "cancel.task.md: skipped by tester before it ran" "$ORCH_TASKS_DIR/failed/cancel.task.md.reason" \
     || fail "the skipped file's reason: $(cat "$ORCH_TASKS_DIR/failed/cancel.task.md.reason")"
 expect_eq "$(sj "[(t['status'], t.get('skipped_by')) for t in s['tasks'] if t['id'] == 'cancel']")" \
     '[["skipped", "tester"]]' "the skipped queued task's record"

@@ -17,7 +17,8 @@
 --   "ignored" (not a task file name). A file rewritten while queued replaces
 --   its queued task; one rewritten while it runs is queued again as a new
 --   version and runs after it.
--- q:gone(name)           its file was deleted: a queued task is dropped (logged)
+-- q:gone(name [, dropped]) its file was deleted: a queued task is dropped (logged; a
+--                         running one too when dropped says why the inbox drops it)
 -- q:rescan() -> tasks, refused   offers every task file present (start-up,
 --   overflow, a folder that came back) and drops queued ones whose file is
 --   gone; refused: { {name=, why="invalid"} } the ones moved to failed/
@@ -26,7 +27,7 @@
 --   whose id is running waits until it ends (one id never runs twice at once).
 -- q:finished(t, status, reason): records it in the ledger, moves its file to
 --   processed/ (completed, needs_review) or failed/ (anything else, with
---   `<file>.reason` beside it) and emits task_archived. A file that changed
+--   `<file>.reason` beside it: M.reason_line) and emits task_archived. A file that changed
 --   while it ran stays for its new version.
 -- q:size(), q:queued() -> { {id=, name=, priority=, age=}, ... } in take order
 --
@@ -171,11 +172,13 @@ function Q:offer(name)
   return t
 end
 
-function Q:gone(name)
+function Q:gone(name, dropped)
   name = basename(name)
   local e = self.by_name[name]
   if not e and self.running[name] then
-    self.log("info", "inbox: " .. self:path(name) .. " was deleted while its task runs: the run goes on")
+    self.log("info", "inbox: " .. self:path(name) .. " was deleted while its task runs: "
+      .. (dropped and ("task " .. tostring(self.running[name].id) .. " dropped (" .. dropped .. ")")
+          or "the run goes on"))
   end
   if e then
     self:drop(e)
@@ -243,6 +246,17 @@ function Q:unchanged(t, name)
   return nil, "it cannot be read now (" .. tostring(err) .. ")"
 end
 
+-- reason_line(path, status, reason) -> "<path>: <status>: <reason>", the
+-- status said once: a reason that starts with it ("skipped by X before it
+-- ran", "skipped: budget") follows the path alone
+function M.reason_line(path, status, reason)
+  local why = tostring(reason or status)
+  if why:sub(1, #status) == status and why:sub(#status + 1, #status + 1):match("^[ :]?$") then
+    return string.format("%s: %s", path, why)
+  end
+  return string.format("%s: %s: %s", path, status, why)
+end
+
 function Q:finished(t, status, reason)
   local name = basename(t.inbox.file)
   local run = self.running[name]
@@ -258,8 +272,7 @@ function Q:finished(t, status, reason)
   local ok, why = self:unchanged(t, name)
   local dest
   if ok then
-    local why_failed = not done and files.reason(
-      string.format("%s: %s: %s", self:path(name), status, tostring(reason or status)), status, now) or nil
+    local why_failed = not done and files.reason(M.reason_line(self:path(name), status, reason), status, now) or nil
     dest = files.archive(self.dir, name, done and "processed" or "failed", why_failed, self.made, self.log)
   else
     self.log("info", "inbox: " .. self:path(name) .. " stays: " .. why)

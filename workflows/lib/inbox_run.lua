@@ -8,7 +8,7 @@
 -- Policy: edit freely.
 --
 --   I = M.new(s, q)   s: the inbox's session (lib/session, kind "inbox"); q: its queue
---   I:offer(name, path), I:gone(name), I:rescan()     the folder's events
+--   I:offer(name, path), I:gone(name, R), I:rescan()  the folder's events
 --   I:start(R, qt)                                    a task q:take gave, to the runner R
 --   I:restart_held(R)                                 the tasks a pause put back, again
 --   I:skip_all(why)                                   every queued one skipped (the budget)
@@ -31,7 +31,9 @@ local function file_name(t) return t.inbox.name .. ".task.md" end
 function M.new(s, q)
   -- queued: file name -> its queued (pending) task on the session; origin:
   -- session task id -> the queue's task; held: the tasks a pause put back
-  local self = setmetatable({ s = s, q = q, queued = {}, origin = {}, held = {} }, I)
+  -- file_gone: session task id -> true for a task whose file went while it
+  -- waited for approval (its wait cancelled: I:gone)
+  local self = setmetatable({ s = s, q = q, queued = {}, origin = {}, held = {}, file_gone = {} }, I)
   self.hooks = {
     settle = function(t) self:settle(t) end,
     skip_queued = function(t, by) return self:skip_queued(t, by) end,
@@ -133,14 +135,43 @@ function I:offer(name, path)
   self:save_queue_soon()  -- after the other files of the same burst: one save for them all
 end
 
--- a file was deleted or moved out of the folder: its queued task is dropped
--- -> true when one was (a file the inbox moved itself changes nothing)
-function I:gone(name)
-  self.q:gone(name)
+M.GONE_QUEUED = "its file was deleted while queued"
+M.GONE_WAITING = "its file was deleted while it waited for approval"
+
+-- the task of file name that started and waits for approval, with its worker
+-- (R's), or one a pause put back (no worker) -> t, w | nil
+function I:waiting_for(name, R)
+  for id, qt in pairs(self.origin) do
+    local t = file_name(qt) == name and self.queued[name] == nil and S.task(self.s, id)
+    if t and not S.FINISHED[t.status] then
+      local w = R and R.workers[id]
+      if w and w.phase == "waiting" and t.status == "waiting_approval" then return t, w end
+      for _, h in ipairs(self.held) do if h == t then return t end end
+    end
+  end
+end
+
+-- a file was deleted or moved out of the folder: its queued task is dropped,
+-- and so is one waiting for approval (the wait cancelled, so its request is
+-- withdrawn; I:settle records it) or put back by a pause; one whose agent
+-- runs goes on -> true when one was (a file the inbox moved itself changes nothing)
+function I:gone(name, R)
+  local t, w = self:waiting_for(name, R)
+  self.q:gone(name, t and M.GONE_WAITING)
   local queued = self.queued[name] ~= nil
-  self:drop(name, "cancelled", "its file was deleted while queued")
+  self:drop(name, "cancelled", M.GONE_QUEUED)
+  if w then
+    self.file_gone[t.id] = true
+    R.pool:cancel(w, "skip")
+  elseif t then
+    for i, h in ipairs(self.held) do if h == t then table.remove(self.held, i) break end end
+    S.set_task(self.s, t, { status = "cancelled", error = M.GONE_WAITING, completed_at = orch.now() }, "task_finished",
+      { reason = M.GONE_WAITING })
+    self.q:finished(self.origin[t.id], "cancelled", M.GONE_WAITING)
+    self.origin[t.id] = nil
+  end
   self:save_queue()
-  return queued
+  return queued or t ~= nil
 end
 
 -- the folder listed again (start-up, an overflow, the folder back): what
@@ -252,22 +283,39 @@ function I:finishing(t, fields)
   return { summary = sum.text }
 end
 
+-- finished task t's artifacts, when its run's end did not leave them; one
+-- not written fails it
+function I:leave_artifacts(t)
+  if t.result_file or tostring(t.error or ""):find("artifacts not written", 1, true) then return end
+  local _, werr, paths = self:artifacts(t, t)
+  if werr then
+    S.set_task(self.s, t, { status = "failed", error = with_write_error(t.status, t.error, werr) })
+  else
+    S.set_task(self.s, t, { result_file = paths.result, summary_file = paths.summary })
+  end
+end
+
 -- A task's worker ended (lib/runner), or it never started: a finished one
 -- leaves its artifacts (when its run's end did not) and its file moves on;
 -- one the host's stop ended stays in the folder (the next start runs it);
--- one a pause ended runs again after the resume.
+-- one a pause ended runs again after the resume. One whose file went while
+-- it waited for approval is dropped as a queued one is (cancelled, no
+-- artifacts); one skipped at its approval says who skipped it.
 function I:settle(t)
   local s, qt = self.s, self.origin[t.id]
   if not qt then return end
-  if S.FINISHED[t.status] then
-    if not t.result_file and not tostring(t.error or ""):find("artifacts not written", 1, true) then
-      local _, werr, paths = self:artifacts(t, t)
-      if werr then
-        S.set_task(s, t, { status = "failed", error = with_write_error(t.status, t.error, werr) })
-      else
-        S.set_task(s, t, { result_file = paths.result, summary_file = paths.summary })
-      end
+  if self.file_gone[t.id] then
+    self.file_gone[t.id] = nil
+    if t.status == "skipped" then  -- the wait I:gone cancelled
+      S.set_task(s, t, { status = "cancelled", error = M.GONE_WAITING, skipped_by = orch.json.null },
+        "task_updated", { reason = M.GONE_WAITING })
     end
+  end
+  if S.FINISHED[t.status] then
+    if t.status == "skipped" and t.error == nil then
+      S.set_task(s, t, { error = S.skipped_at_approval(t.skipped_by) })
+    end
+    if t.status ~= "cancelled" then self:leave_artifacts(t) end
     self.q:finished(qt, t.status, t.error)
     self.origin[t.id] = nil
   elseif not orch.interrupted() then
@@ -297,7 +345,8 @@ function I:skip_queued(t, by)
     S.set_task(self.s, t, f, "task_finished", { reason = f.error })
     self.origin[t.id] = nil
   end
-  self.q:finished(qt, f.status, f.error)
+  self:leave_artifacts(t)  -- as one skipped at its approval leaves
+  self.q:finished(qt, t.status, t.error)
   self:save_queue()
   return true
 end
@@ -307,8 +356,10 @@ function I:skip_all(why)
   while self.q:size() > 0 do
     local qt = self.q:take()
     if not qt then break end
+    local t = self.queued[file_name(qt)]
     self:drop(file_name(qt), "skipped", why, { skipped_by = "budget" })
-    self.q:finished(qt, "skipped", why)
+    if t then self:leave_artifacts(t) end
+    self.q:finished(qt, t and t.status or "skipped", t and t.error or why)
   end
   self:save_queue()
 end

@@ -27,6 +27,16 @@ function M.skipped_before_start(by)
            completed_at = orch.now() }
 end
 
+-- skipped_at_approval(by) -> the error of a task skipped while it waited for
+-- approval: by whoever decided (skipped_by), or by approval_timeout
+-- (orchestrator.on_approval_timeout = "skip")
+function M.skipped_at_approval(by)
+  if by == "approval_timeout" then
+    return "skipped: no decision within approval_timeout (on_approval_timeout is skip)"
+  end
+  return "skipped by " .. tostring(by) .. " while it waited for approval"
+end
+
 -- Session statuses a host works on (a paused or completed session has none).
 M.SESSION_ACTIVE = { running = true, waiting_approval = true }
 
