@@ -14,6 +14,8 @@ paused_once() { [ "$(ev_count session_paused)" -ge 1 ]; }
 wait_for paused_once
 expect_eq "$(sj "s['status']")" paused "the inbox session's status after a pause"
 expect_eq "$(sj "'tester' in (s.get('pause_reason') or '')")" true "the pause's reason on the session"
+orch status >"$T/status.out" 2>&1 || fail "status: $(cat "$T/status.out")"
+head -n1 "$T/status.out" | grep -q "  paused: by tester$" || fail "status says why it is paused: $(head -n1 "$T/status.out")"
 inbox_task "$ORCH_TASKS_DIR/held.task.md" held medium "Held [key:held]"
 wait_for ev_has parsed held
 expect_eq "$(starts held)" 0 "runs of a file dropped while paused"

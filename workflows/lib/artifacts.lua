@@ -23,8 +23,8 @@
 --     every *_result.json of a folder, or one file, against the schema; a
 --     file that cannot be read or is not JSON is one entry (pointer nil)
 -- M.schema() -> the schema (decoded once) | nil, err
--- t: the finished session task (lib/session): status, started_at,
--- completed_at, cost_usd, tokens (a number, or a usage table
+-- t: the finished session task (lib/session): status, agent_runs and
+-- first_started_at (else started_at and attempts), completed_at, cost_usd, tokens (a number, or a usage table
 -- {input_tokens=, output_tokens=, cache_read_input_tokens=,
 -- cache_creation_input_tokens=}; t.usage, when kept, gives the parts),
 -- attempts, result, error, claude_session, num_turns, files_touched,
@@ -167,7 +167,12 @@ function M.result(t, info, summary_file)
   end
   local inbox = type(t.inbox) == "table" and t.inbox or {}
   local sum = type(info.summary) == "table" and info.summary or {}
-  local started, completed = tonumber(t.started_at), tonumber(t.completed_at)
+  -- its agent's runs and first start (lib/session agent_started_fields); a
+  -- task without the count (built by hand, stored by an older host) has its
+  -- last run's start and its retries' count
+  local runs = count(t.agent_runs)
+  local started = tonumber(runs == null and t.started_at or t.first_started_at)
+  local completed = tonumber(t.completed_at)
   if started and started <= 0 then started = nil end
   if completed and completed <= 0 then completed = nil end
   local name = M.name(t)
@@ -181,7 +186,8 @@ function M.result(t, info, summary_file)
     duration_s = (started and completed and completed >= started) and S.task_time(t) or null,
     cost_usd = money(t.cost_usd),
     tokens = tokens(t),
-    attempts = type(count(t.attempts)) == "number" and count(t.attempts) or (started and 1 or 0),
+    attempts = runs ~= null and runs
+      or (type(count(t.attempts)) == "number" and count(t.attempts) or (started and 1 or 0)),
     result = text(t.result),
     files_touched = files_touched(t),
     diff = diff(t),

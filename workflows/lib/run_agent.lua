@@ -94,6 +94,7 @@ local function run_once(R, t, w, prompt, resume_id, try)
     return { ok = false, cancelled = true, cancel_reason = stop, error = "stopped by " .. stop }
   end
   local on_event, done, seen = watcher(R, t, w, agent.hooked)
+  S.set_task(s, t, S.agent_started_fields(t, orch.now()))  -- the result's attempts and started_at (lib/artifacts)
   orch.emit("claude_started", { session = s.id, task = t.id, resume = resume_id })
   w.in_run = true  -- its agent runs: budget.stop_agents stops it
   local r, rerr = orch.run_claude({ prompt = prompt, resume = resume_id, log_path = log, on_event = on_event,

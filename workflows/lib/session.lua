@@ -79,10 +79,19 @@ function M.task_time(t, now)
 end
 
 -- started_fields(t, now) -> the fields of task t as a run of it starts now:
--- running, started_at, and spent_s its time so far (task_time)
+-- running, started_at, and spent_s its time so far (task_time); agent_runs
+-- (its agent's starts, counted by lib/run_agent: with first_started_at, the
+-- first) 0 until its agent starts
 function M.started_fields(t, now)
   return { status = "running", started_at = now, spent_s = M.task_time(t) or orch.json.null,
-           stopped_at = orch.json.null }
+           stopped_at = orch.json.null, agent_runs = tonumber(t.agent_runs) or 0 }
+end
+
+-- agent_started_fields(t, now) -> the fields of task t as its agent starts
+-- now (a first run, a retry, a run continued after a usage limit, a question's
+-- answer or a resume): agent_runs one more, first_started_at the first
+function M.agent_started_fields(t, now)
+  return { agent_runs = (tonumber(t.agent_runs) or 0) + 1, first_started_at = tonumber(t.first_started_at) or now }
 end
 
 -- stop_unrecorded(s, at): the tasks of s whose run stopped with no stopped_at
