@@ -139,10 +139,13 @@ describe("format: other messages", function()
       "✅ Done: 1", "❌ Failed: 1", "⏭️ Skipped: 1", "", "Failed:", "• Task 2 - Create baptisms server actions",
       "", "💰 Total cost: $1.51", "🔢 Tokens: 12,500", "⏱ Duration: 1h 02m"))
     for _, t in ipairs(s.tasks) do t.status = "completed" end
-    s.completed_at = T0 + 60
+    s.finished_at = T0 + 60
     local text = F.session_completed(s, T0 + 99999)
     has(text, "🎉 Session Complete: all 3 tasks done!")
     has(text, "⏱ Duration: 1m 00s")
+    -- the time it stood paused is left out, as in status and the report (S.runtime)
+    s.stopped_s = 16
+    has(F.session_completed(s, T0 + 99999), "⏱ Duration: 44s")
   end)
 
   it("status lists only the non-zero extra counts and the right commands", function()

@@ -301,7 +301,7 @@ function M.question(s, t, q) -- q: the question text or {text=}
     M.answer_hint(t))
 end
 
-function M.session_completed(s, now) -- totals over s.tasks; duration up to completed_at or now
+function M.session_completed(s, now) -- totals over s.tasks; duration: S.runtime (finished_at or now, less paused time)
   local c = counts(s)
   local cost, tok = S.totals(s)
   local failed = {}
@@ -311,9 +311,9 @@ function M.session_completed(s, now) -- totals over s.tasks; duration up to comp
     end
   end
   local head = c.completed == c.total and c.total > 0 and format("🎉 Session Complete: all %d tasks done!", c.total)
-  local ended = s.completed_at or now
   local totals = { "💰 Total cost: " .. M.money(cost), "🔢 Tokens: " .. M.thousands(tok) }
-  if ended and s.started_at then totals[3] = "⏱ Duration: " .. M.duration(ended - s.started_at) end
+  local took = now and S.runtime(s, now, true)
+  if took then totals[3] = "⏱ Duration: " .. M.duration(took) end
   return blocks(head or "🏁 Session Complete", "Session: " .. tostring(s.id or "?"),
     format("✅ Done: %d\n❌ Failed: %d\n⏭️ Skipped: %d", c.completed, c.failed, c.skipped)
       .. (c.needs_review > 0 and ("\n" .. STATUS.needs_review .. ": " .. c.needs_review) or "")
