@@ -17,7 +17,9 @@ local function fake_api(batches)
     local params = orch.json.decode(req.body)
     api.calls[#api.calls + 1] = { method = method, params = params, url = req.url }
     local result = true
-    if method == "getUpdates" then
+    if method == "getMe" then
+      result = { id = 7, is_bot = true, username = "orch_bot" }
+    elseif method == "getUpdates" then
       result = table.remove(batches, 1) or {}
     elseif method == "sendMessage" then
       api.sent[#api.sent + 1] = params
@@ -48,7 +50,7 @@ end
 describe("telegram: parsing", function()
   it("reads commands with and without the bot's name and arguments", function()
     eq({ TG.parse_command("/approve") }, { "approve", "" })
-    eq({ TG.parse_command("/answer@orch_bot  use  postgres ") }, { "answer", "use  postgres" })
+    eq({ TG.parse_command("/answer@orch_bot  use  postgres ") }, { "answer", "use  postgres", "orch_bot" })
     eq({ TG.parse_command("/LOGS 20") }, { "logs", "20" })
     eq({ TG.parse_command("hello there") }, { nil, "hello there" })
   end)
@@ -116,6 +118,45 @@ describe("telegram: odd updates", function()
     eq(c.runs[#c.runs].params, { task = "task-2", text = "use postgres" })
     bot:handle(msg(2, 42, 42, "/answer use postgres"))
     eq(c.runs[#c.runs].params, { text = "use postgres" })
+    -- the task alone: no text (control refuses it), never the task id as the answer
+    bot:handle(msg(3, 42, 42, "/answer task-2"))
+    eq(c.runs[#c.runs].params, { task = "task-2", text = "" })
+    bot:handle(msg(4, 42, 42, "/answer yes"))
+    eq(c.runs[#c.runs].params, { text = "yes" })
+  end)
+  it("/answer <task_id> alone gets control's refusal: the text is missing", function()
+    local api = fake_api({})
+    local control = require("lib.control")
+    local bot = TG.new({ asking = function() return true end, run = control.run }, CFG, { http = api.http })
+    bot:handle(msg(1, 42, 42, "/answer tq"))
+    eq(api.sent[#api.sent].text, "answer: the text is missing")
+  end)
+  it("learns its name from getMe before any update, and ignores commands addressed to another bot", function()
+    local api = fake_api({ { msg(1, 42, 42, "/help@OtherBot"), msg(2, 42, 500, "/approve@otherbot"),
+                             msg(3, 42, 42, "/help@Orch_Bot"), msg(4, 42, 42, "/status") } })
+    local c = fake_control()
+    local bot = TG.new(c, CFG, { http = api.http })
+    eq((bot:poll_once()), 4)
+    eq(api.calls[1].method, "getMe")
+    eq(bot.username, "orch_bot")
+    eq(#c.runs, 2)
+    eq(c.runs[1].cmd, "help")
+    eq(c.runs[2].cmd, "status")
+    eq(#api.sent, 2)
+  end)
+  it("handles no update while getMe fails", function()
+    local api = fake_api({ { msg(1, 42, 42, "/help") } })
+    local http = api.http
+    api.http = function(req)
+      if req.url:find("/getMe$") then return { status = 502, body = '{"ok":false,"description":"down"}' } end
+      return http(req)
+    end
+    local c = fake_control()
+    local bot = TG.new(c, CFG, { http = api.http })
+    local n, e = bot:poll_once()
+    eq(n, nil)
+    ok(tostring(e):find("getMe", 1, true), e)
+    eq(#c.runs, 0)
   end)
   it("never puts the token in what it logs", function()
     local bot = TG.new(fake_control(), CFG, { http = function() return nil, orch.err("io", "connection refused") end })

@@ -70,8 +70,14 @@ jq -e '.calls[1].params.text | test("already decided")' "$T/answers.json" >/dev/
 # /status and /help answer the user
 tg_send "$TOKEN" $ME "/status" >/dev/null
 tg_wait "$TOKEN" $ME "Orchestrator Status" 60 >/dev/null || fail "no /status reply"
-tg_send "$TOKEN" $ME "/help@orch_bot" >/dev/null
+# another bot's command is not ours (the emulator's bot is @TestNameBot, getMe)
+u=$(tg_send "$TOKEN" $ME "/help@OtherBot" | jq .update_id)
+tg_wait_confirmed "$TOKEN" "$u" 60 >/dev/null || fail "the bot did not get past /help@OtherBot"
+tg_send "$TOKEN" $ME "/help@TestNameBot" >/dev/null
 tg_wait "$TOKEN" $ME "/progress <task_id>" 60 >/dev/null || fail "no /help reply"
+expect_eq "$(tg_bot_messages "$TOKEN" $ME | jq '[.[] | select(.text | test("/progress <task_id>"))] | length')" 1 \
+    "/help replies (one for @TestNameBot, none for @OtherBot)"
+grep -q "ignored /help@OtherBot" "$T/logs/$(date +%F).log" || fail "/help@OtherBot is not logged as ignored"
 
 # a stranger: the update is consumed, nothing is answered, the log says so
 u=$(tg_send "$TOKEN" $STRANGER "/start" | jq .update_id)

@@ -25,11 +25,12 @@ local function ids(list)
   return set
 end
 
--- "/approve@my_bot now" -> "approve", "now"
+-- "/approve@my_bot now" -> "approve", "now", "my_bot" (the bot the command
+-- is addressed to: nil when it names none)
 function M.parse_command(text)
-  local cmd, rest = text:match("^/([%a_]+)@?[%w_]*%s*(.-)%s*$")
+  local cmd, at, rest = text:match("^/([%a_]+)(@?[%w_]*)%s*(.-)%s*$")
   if not cmd then return nil, text end
-  return cmd:lower(), rest
+  return cmd:lower(), rest, (at ~= "" and at ~= "@") and at:sub(2) or nil
 end
 
 -- Callback data of the approval buttons (lib/format.approval_buttons):
@@ -105,7 +106,8 @@ function M:command(cmd, arg, by)
     if force then arg, params.force = file, true end
     if arg ~= "" then params.task_file = arg end
   elseif cmd == "answer" then  -- /answer <task_id> <text> when the first word names a task asking; else /answer <text>
-    local id, rest = arg:match("^(%S+)%s+(%S.-)$")
+    -- (/answer <task_id> alone has no text: control refuses it, answer_missing)
+    local id, rest = arg:match("^(%S+)%s*(.-)$")
     if id and c.asking(id, params) then params.task, params.text = id, rest else params.text = arg end
   elseif cmd == "task" then
     params.text = arg
@@ -142,7 +144,13 @@ function M:on_message(msg, edited)
   end
   local text = msg.text:sub(1, M.MAX_INPUT)
   local by = "telegram:" .. tostring(math.floor(msg.from and msg.from.id or chat))
-  local cmd, arg = M.parse_command(text)
+  local cmd, arg, to = M.parse_command(text)
+  if to and to:lower() ~= tostring(self.username or ""):lower() then
+    -- "/help@OtherBot" in a group: another bot's command, not ours
+    orch.log("info", "telegram: ignored /" .. cmd .. "@" .. to .. " from " .. who(msg.from) .. " (not @" ..
+      tostring(self.username) .. ")")
+    return
+  end
   if not cmd then
     -- plain text: the answer to a waiting question, else a new one-task session
     local st = self.control.run("status", {}, by)
@@ -194,9 +202,26 @@ function M:handle(update)
   -- channel posts, polls, member updates...: nothing to do
 end
 
+-- learn_name() -> the bot's own username (getMe), kept in self.username | nil, error:
+-- a command addressed to another bot ("/help@OtherBot") is not ours
+function M:learn_name()
+  local me, err = self:call("getMe", {})
+  if not me then return nil, err end
+  if type(me) ~= "table" or type(me.username) ~= "string" or me.username == "" then
+    return nil, "getMe: the answer has no username"
+  end
+  self.username = me.username
+  return me.username
+end
+
 -- One getUpdates round: handles what came, returns the count and whether
--- the API held the request (long polling) or answered at once.
+-- the API held the request (long polling) or answered at once. The bot's
+-- name comes first (learn_name): no update is handled before it is known.
 function M:poll_once()
+  if not self.username then
+    local _, nerr = self:learn_name()
+    if nerr then return nil, nerr end
+  end
   local timeout = self.cfg.poll_timeout
   local started = orch.monotonic()
   local updates, err, retry_after = self:call("getUpdates",
