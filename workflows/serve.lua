@@ -52,8 +52,8 @@ local function command(body, req, kind)
       "resume, skip, logs, answer, help, task, progress, cancel)" })
   end
   local params = body.params == nil and {} or body.params
-  if type(params) ~= "table" then
-    return orch.reply(400, { status = "error", error = "\"params\" must be an object" })
+  if model.kind(params) ~= "mapping" then  -- [1] too: an array is no object
+    return orch.reply(400, { status = "error", error = fmt.reply("params_object") })
   end
   local channel = kind == "api" and "rest" or kind  -- how a decision came, kept with it (lib/approval)
   return reply(control.run(body.command, params, caller(params, req, kind), { channel = channel }))
@@ -70,7 +70,10 @@ for _, name in ipairs({ "status", "approve", "pause", "resume", "skip", "logs", 
   orch.route("POST", "/webhook/" .. name, function(req)
     local body, denied = webhook_auth(req)
     if not body then return denied end
-    local params = type(body.params) == "table" and body.params or {}
+    local params = body.params == nil and {} or body.params
+    if model.kind(params) ~= "mapping" then
+      return orch.reply(400, { status = "error", error = fmt.reply("params_object") })
+    end
     for k, v in pairs(body) do
       if k ~= "secret" and k ~= "params" and params[k] == nil then params[k] = v end
     end
@@ -137,7 +140,8 @@ orch.route("POST", "/api/orchestrate", function(req)
     return api_error(400, "expected a JSON object body")
   end
   body = body or {}
-  local params = { auto_approve = body.auto_approve == true, by = body.by, force = body.force == true }
+  -- a wrong type (auto_approve: "yes") is control's 400 naming the field
+  local params = { auto_approve = body.auto_approve, by = body.by, force = body.force }
   if body.max_parallel_agents ~= nil then
     local n, merr = control.parallel_limit(body.max_parallel_agents, "max_parallel_agents")
     if not n then return api_error(400, merr) end
@@ -214,7 +218,8 @@ end)
 orch.route("GET", "/api/sessions", function(req)
   local denied = bearer(req)
   if denied then return denied end
-  local r = control.sessions(req.args)
+  local r, http = control.sessions(req.args)
+  if http ~= 200 then return api_error(http, r.message) end
   r.sessions = orch.json.array(r.sessions)
   return r
 end)

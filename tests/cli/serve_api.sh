@@ -65,6 +65,10 @@ expect_eq "$(rj "r['count'] == 2 and sorted(s['id'] for s in r['sessions']) == s
     "sessions list"
 expect_req 200 GET '/api/sessions?limit=1' "" "${AUTH[@]}"
 expect_eq "$(rj "len(r['sessions'])")" 1 "sessions limit"
+for v in abc 0 500; do  # 1 to 200 (docs/rest-api.md): refused naming the field, never clamped
+    expect_req 400 GET "/api/sessions?limit=$v" "" "${AUTH[@]}"
+    expect_eq "$(rj "'limit must be a whole number from 1 to 200' in r['error']")" true "sessions limit=$v"
+done
 if grep -rqa -- "$TOKEN" "$T/logs" "$T/state"; then fail "the token appears in logs or state"; fi
 expect_eq "$(serve_stop)" 0 "exit code"
 

@@ -6,6 +6,7 @@
 -- policy, not host code.
 local fmt = require("lib.format")
 local S = require("lib.session")
+local model = require("lib.task_model")
 
 local M = {}
 
@@ -260,9 +261,22 @@ function M.help()
   return { status = "ok", message = fmt.help() }, 200
 end
 
+-- count(v, field, default, max) -> n | nil, message: a request's count (a
+-- number, or a string of digits: a query string's) as a whole number from 1
+-- to max; default when v is nil or ""
+function M.count(v, field, default, max)
+  if v == nil or v == "" then return default end
+  local n = tonumber(v)
+  if not n or n ~= n or n % 1 ~= 0 or n < 1 or n > max then
+    return nil, string.format("%s must be a whole number from 1 to %d, not %s", field, max,
+      fmt.truncate(type(v) == "string" and v or orch.json.encode(v), 40))
+  end
+  return n
+end
+
 function M.sessions(params)
-  local limit = math.floor(tonumber(params and params.limit) or 20)
-  if limit < 1 then limit = 1 elseif limit > 200 then limit = 200 end
+  local limit, lerr = M.count(params and params.limit, "limit", 20, 200)
+  if not limit then return err(400, "sessions: " .. lerr) end
   local list = orch.list_sessions(limit)
   for _, s in ipairs(list) do s.running_here = M.live[s.id] ~= nil end
   return { sessions = list, count = #list }, 200
@@ -277,7 +291,8 @@ M.commands = { start = M.start, status = M.status, approve = M.approve, pause = 
 -- so a table where a task id belongs is a 400 naming the field, not a
 -- handler error. ("id": a string or a number.)
 local PARAM_TYPES = { session = "id", task = "id", request_id = "id", task_file = "string", tasks = "string",
-  text = "string", answer = "string", description = "string", lines = "id", limit = "id" }
+  text = "string", answer = "string", description = "string", lines = "id", limit = "id",
+  auto_approve = "boolean", force = "boolean", no_input = "boolean" }
 
 local function check_params(params)
   for k, want in pairs(PARAM_TYPES) do
@@ -299,7 +314,7 @@ function M.run(command, params, by, opts)
     table.sort(names)
     return err(400, fmt.reply("unknown_command", command, table.concat(names, ", ")))
   end
-  if params ~= nil and type(params) ~= "table" then return err(400, fmt.reply("params_object")) end
+  if params ~= nil and model.kind(params) ~= "mapping" then return err(400, fmt.reply("params_object")) end
   local bad = check_params(params or {})
   if bad then return err(400, command .. ": " .. bad) end
   return fn(params or {}, by, opts)

@@ -204,8 +204,8 @@ end
 
 -- logs: the last `lines` lines of today's log (1..200, default 20)
 function M.logs(params)
-  local n = math.floor(tonumber(params and params.lines) or 20)
-  if n < 1 then n = 1 elseif n > 200 then n = 200 end
+  local n, nerr = M.count(params and params.lines, "lines", 20, 200)
+  if not n then return err(400, "logs: " .. nerr) end
   local path = string.format("%s/%s.log", cfg().paths.logs_dir, os.date("%Y-%m-%d"))
   local text = orch.read_file(path) or ""
   local lines = {}

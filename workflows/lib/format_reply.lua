@@ -56,7 +56,7 @@ M.REPLY = {
   task_refused = "task refused: %s",
   task_queued = "📥 Queued task %s (%s; read by %s). It runs from the inbox: /progress %s shows how it goes",
   unknown_command = "unknown command '%s' (known: %s)",
-  params_object = "params must be an object",
+  params_object = "\"params\" must be an object",
 }
 
 function M.reply(key, ...)
