@@ -174,20 +174,22 @@ function M.start(params, by, opts)
       return { status = "already_running", session_id = id, message = fmt.reply("already_running", file, id) }, 409
     end
   end
+  -- the file first: one that does not read or parse is a 400 naming it
+  local doc, perr = require("lib.tasks").load(file)
+  if not doc then return err(400, perr.stage == "read" and fmt.unreadable_tasks(perr) or tostring(perr)) end
   -- the same file's latest session, unless params.force: a paused one is
   -- resumed (not started over), a finished one is not run again by accident
+  -- (once the file is edited, its tasks are new: S.same_tasks)
   if not params.force then
     local prior = M.prior_session(file)
     if prior and (prior.status == "paused" or ACTIVE[prior.status]) then
       return { status = "paused", session_id = prior.id,
                message = fmt.reply("prior_active", prior.id, file, prior.status) }, 409
-    elseif prior and prior.status == "completed" then
+    elseif prior and prior.status == "completed" and S.same_tasks(S.load(prior.id) or prior, doc) then
       return { status = "completed", session_id = prior.id, message = fmt.reply("prior_completed", prior.id, file) },
         409
     end
   end
-  local doc, perr = require("lib.tasks").load(file)
-  if not doc then return err(400, perr.stage == "read" and fmt.unreadable_tasks(perr) or tostring(perr)) end
   local id = S.new_id()
   local _, lerr = launch(id, { tasks = file, session_id = id, auto_approve = params.auto_approve == true,
                               max_concurrent = params.max_concurrent }, by, file, opts and opts.workflow)

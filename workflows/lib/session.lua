@@ -202,6 +202,32 @@ local function task_row(t, i)
   }
 end
 
+-- the fields of a task row that come from its task file (task_row's, less seq, line and status)
+local FILE_FIELDS = { "id", "title", "type", "priority", "requires_approval", "description", "acceptance_criteria",
+  "instruction", "module", "complexity", "branch", "depends_on", "context_files", "deliverables", "verify" }
+
+local function same_value(a, b)
+  local function none(v) return v == nil or v == orch.json.null or (type(v) == "table" and next(v) == nil) end
+  if none(a) and none(b) then return true end
+  if type(a) ~= "table" or type(b) ~= "table" then return a == b end
+  for k, v in pairs(a) do if not same_value(v, b[k]) then return false end end
+  for k in pairs(b) do if a[k] == nil and not none(b[k]) then return false end end
+  return true
+end
+
+-- same_tasks(s, doc) -> whether doc (a task file as lib/tasks reads it) holds the
+-- tasks session s (loaded with its tasks) was started with: false once the file is edited
+function M.same_tasks(s, doc)
+  if #(s.tasks or {}) ~= #doc.tasks then return false end
+  for i, t in ipairs(doc.tasks) do
+    local row, had = task_row(t, i), s.tasks[i]
+    for _, k in ipairs(FILE_FIELDS) do
+      if not same_value(row[k], had[k]) then return false end
+    end
+  end
+  return true
+end
+
 -- new(doc, {task_file=, workflow=, auto_approve=, no_input=, kind=, ...}) -> session,
 -- saved with every task pending; a plain resume reuses its flags. kind: "inbox"
 -- for the task inbox's (workflows/inbox.lua: no tasks at first, add_task adds
