@@ -94,7 +94,9 @@ local function run_once(R, t, w, prompt, resume_id, try)
     return { ok = false, cancelled = true, cancel_reason = stop, error = "stopped by " .. stop }
   end
   local on_event, done, seen = watcher(R, t, w, agent.hooked)
-  S.set_task(s, t, S.agent_started_fields(t, orch.now()))  -- the result's attempts and started_at (lib/artifacts)
+  -- the result's attempts and started_at (lib/artifacts), saved with the run's
+  -- next commit (no commit of its own: a host killed before it loses one count)
+  S.stage(s, t, S.agent_started_fields(t, orch.now()))
   orch.emit("claude_started", { session = s.id, task = t.id, resume = resume_id })
   w.in_run = true  -- its agent runs: budget.stop_agents stops it
   local r, rerr = orch.run_claude({ prompt = prompt, resume = resume_id, log_path = log, on_event = on_event,

@@ -153,16 +153,23 @@ function M.unsaved(w) return C.unsaved(w, M) end
 -- in_use(its branch) gives no reason (an unfinished task works there); else
 -- refused ("not_ours"), the reasons named.
 -- Two prepares of one path at once run one after the other: the second reuses.
-local inflight = {}
-function M.prepare(opts)
-  if type(opts) ~= "table" then error("worktree.prepare: expected a table of options", 2) end
+-- task_place(opts) -> task, id, top, root | nil, err: prepare's and look's
+-- task, its checked id, the repository and the workspace root
+local function task_place(opts)
   local task = type(opts.task) == "table" and opts.task or { id = opts.task }
   local id, why = M.check_task_id(task.id)
   if not id then return fail("bad_task_id", why) end
   local base = opts.base
   local top, err = M.toplevel(opts.repo or (type(base) == "table" and base.repo) or nil)
   if not top then return nil, err end
-  local root = M.root_of(top, opts.root)
+  return task, id, top, M.root_of(top, opts.root)
+end
+
+local inflight = {}
+function M.prepare(opts)
+  if type(opts) ~= "table" then error("worktree.prepare: expected a table of options", 2) end
+  local task, id, top, root = task_place(opts)
+  if not task then return nil, id end
   local key = root .. "/" .. id
   while inflight[key] do
     local okw, werr = orch.wait(inflight[key])
@@ -184,13 +191,9 @@ end
 -- look{same options as prepare} -> "reuse" | "replace" | "new", w | nil, err:
 -- what prepare would do with the task's folder, or its refusal; nothing is written
 function M.look(opts)
-  local task = type(opts.task) == "table" and opts.task or { id = opts.task }
-  local id, why = M.check_task_id(task.id)
-  if not id then return fail("bad_task_id", why) end
-  local base = opts.base
-  local top, err = M.toplevel(opts.repo or (type(base) == "table" and base.repo) or nil)
-  if not top then return nil, err end
-  return P.look(M, opts, task, id, top, M.root_of(top, opts.root))
+  local task, id, top, root = task_place(opts)
+  if not task then return nil, id end
+  return P.look(M, opts, task, id, top, root)
 end
 
 -- write_instructions(ws, text) -> true | nil, err: <worktree>/agent_instructions.md
