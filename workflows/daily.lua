@@ -50,12 +50,8 @@ local function open_session()
   end
   if not doc then return nil, tostring(perr) end
   -- a worktree per task (workspace.mode), all from this commit
-  local wcfg = cfg.workspace or {}
-  local base, berr = workspaces.session_base(wcfg.mode or "off", policy.is_markdown(doc, file),
-    wcfg.repo ~= "" and wcfg.repo or nil)
-  if berr then return nil, tostring(berr) end
-  local shared = base and workspaces.shared_branch(doc.tasks, base, file)
-  if shared then return nil, shared end
+  local base, berr = workspaces.day_base(doc, file)
+  if berr then return nil, berr end
   local s = S.new(doc, { id = args.session_id, task_file = file, pid = orch.pid,
                          max_concurrent = policy.max_concurrent(args, doc, ocfg, file), workspace_base = base,
                          budget_usd = doc.max_cost_usd,

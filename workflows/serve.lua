@@ -99,11 +99,14 @@ local function bearer(req)
   end
 end
 
-local function api_start(params, req)
-  local r, http = control.run("start", params, caller(params, req, "api"))
+local function api_reply(r, http)
   if r.status == "started" then r.message = "Orchestration started successfully" end
   if r.status == "error" and r.error == nil then r.error = r.message end
   return orch.reply(http, r)
+end
+
+local function api_start(params, req)
+  return api_reply(control.run("start", params, caller(params, req, "api")))
 end
 
 local function api_error(http, message)
@@ -157,6 +160,10 @@ orch.route("POST", "/api/orchestrate", function(req)
     local file, http, ierr = inline_task_file(body.tasks)
     if not file then return api_error(http, ierr) end
     params.task_file = file
+    local r, status = control.run("start", params, caller(params, req, "api"))
+    -- a list the run refuses leaves no task file behind (a resumed session reads its file again)
+    if r.status ~= "started" then orch.remove_file(file) end
+    return api_reply(r, status)
   elseif body.use_task_file == false then
     return api_error(400, "use_task_file is false and no \"tasks\" are given: nothing to run")
   else

@@ -40,5 +40,19 @@ printf '{"tasks":[' >"$F"
 start 400
 expect_eq "$(rj "'$F' in r['message']")" true "the broken file is named: $(cat "$T/resp.json")"
 
+# --- a list the run refuses: 400 naming it, no session stored, no file left
+printf '{"tasks":[{"id":"a","name":"A","prompt":"one","branch_name":"s/x"},
+ {"id":"b","name":"B","prompt":"two","branch_name":"s/x"}]}\n' >"$F"
+start 400
+expect_eq "$(rj "'/tasks/1/branch_name: task b' in r['message'] and \"task a's branch too\" in r['message']")" true \
+    "the shared branch named: $(cat "$T/resp.json")"
+CUR=$(git -C "$T/work" rev-parse --abbrev-ref HEAD)
+expect_req 400 POST /api/orchestrate '{"tasks":[{"id":"m","name":"M","prompt":"p","branch_name":"'"$CUR"'"}]}' \
+    -H 'Authorization: Bearer tok'
+expect_eq "$(rj "'is the branch checked out in' in r['error']")" true "the checked-out branch named: $(cat "$T/resp.json")"
+expect_eq "$(find "$ORCH_TASKS_DIR/api" -type f 2>/dev/null | wc -l)" 0 "inline task files left by refused lists"
+expect_req 200 GET /api/sessions "" -H 'Authorization: Bearer tok'
+expect_eq "$(rj "r['count']")" 2 "sessions stored (the two that ran)"
+
 expect_eq "$(serve_stop)" 0 "serve exit code"
 note PASS

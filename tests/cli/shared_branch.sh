@@ -17,7 +17,7 @@ EOF2
 RC=0
 orch run --tasks "$T/same.json" --auto-approve --no-input >"$T/same.out" 2>&1 || RC=$?
 expect_eq "$RC" 2 "exit code of a day with a shared branch ($(cat "$T/same.out"))"
-grep -q "$T/same.json: task b 'B': branch_name: \"feat/x\" is task a's branch too" "$T/same.out" \
+grep -q "$T/same.json: /tasks/1/branch_name: task b 'B': branch_name: \"feat/x\" is task a's branch too" "$T/same.out" \
     || fail "the refusal: $(cat "$T/same.out")"
 expect_eq "$(wc -l <"$T/ledger")" 0 "agents started"
 

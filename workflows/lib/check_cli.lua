@@ -181,13 +181,9 @@ function M.run(req)
   if gerr then return { exit = EXIT.bad_input, out = file .. ": " .. tostring(gerr.message or gerr) } end
   local ok, verr = policy.validate(ocfg)
   if not ok then return { exit = EXIT.bad_input, out = tostring(verr.message or verr) } end
-  local wcfg = cfg.workspace or {}
   local markdown = policy.is_markdown(doc, file)
-  local base, berr = workspaces.session_base(wcfg.mode or "off", markdown, wcfg.repo ~= "" and wcfg.repo or nil)
-  if berr then return { exit = EXIT.bad_input, out = tostring(berr) } end
-  local shared = base and workspaces.shared_branch(doc.tasks, base, file)
-  if shared then return { exit = EXIT.bad_input, out = shared } end
-
+  local base, berr = workspaces.day_base(doc, file)
+  if berr then return { exit = EXIT.bad_input, out = berr } end
   -- (the new session's id is not known yet; no state database is open)
   local s = { workspace_base = base, id = "SESSION", no_state = true }
   local instr, iwhy = standing(cfg, doc.date)

@@ -144,6 +144,14 @@ function M.prior_session(file)
   end
 end
 
+-- newer_session(s) -> id | nil: the newest session over s's task file, when
+-- it is not s (its requests are refused: lib/approval's older_session; it is
+-- not resumed)
+function M.newer_session(s)
+  local newest = s and s.task_file and M.prior_session(s.task_file)
+  if newest and newest.id ~= s.id then return newest.id end
+end
+
 -- parallel_limit(v, field) -> n | nil, message: how many agents a request
 -- may ask for (a whole number from 1 to server.max_parallel_agents)
 function M.parallel_limit(v, field)
@@ -177,6 +185,9 @@ function M.start(params, by, opts)
   -- the file first: one that does not read or parse is a 400 naming it
   local doc, perr = require("lib.tasks").load(file)
   if not doc then return err(400, perr.stage == "read" and fmt.unreadable_tasks(perr) or tostring(perr)) end
+  -- and the day's repository and branches, as the run would refuse them
+  local _, berr = require("lib.workspaces").day_base(doc, file)
+  if berr then return err(400, berr) end
   -- the same file's latest session, unless params.force: a paused one is
   -- resumed (not started over), a finished one is not run again by accident
   -- (once the file is edited, its tasks are new: S.same_tasks)
@@ -237,6 +248,13 @@ function M.resume(params, by, opts)
   if M.live[s.id] then
     orch.push_command(s.id, "resume", {}, by)
     return { status = "ok", session_id = s.id, message = fmt.reply("resuming", s.id) }, 200
+  end
+  -- a newer session over the same file has taken its place: its decisions
+  -- would all be refused (older_session), so it is not run again
+  local newer = M.newer_session(s)
+  if newer then
+    return { status = "error", reason = "older_session", session_id = s.id, newer_session = newer,
+             message = fmt.reply("resume_older", s.id, newer, newer) }, 409
   end
   if orch.host_running() then
     orch.push_command(s.id, "resume", {}, by)

@@ -53,19 +53,13 @@ local function refused(p, why, newest)
   return err(approval.HTTP[why], msg, { reason = why, request_id = p.id, session_id = p.session_id, task = p.task_id })
 end
 
--- the newest session over s's task file, when it is not s
-local function newer_session(s)
-  local newest = s and s.task_file and M.prior_session(s.task_file)
-  if newest and newest.id ~= s.id then return newest.id end
-end
-
 -- The decision on request p (a row of orch.get_approval or pending_approval)
 -- of session s: applied once, or refused (already decided, expired, from an
 -- older session, withdrawn; a question where an approval was meant).
 -- named: the caller named p by its id. -> reply, http | nil, s (nothing
 -- this action could decide)
 local function decide_on(p, s, action, by, text, describe, channel, named)
-  local newest = newer_session(s)
+  local newest = M.newer_session(s)
   local why = approval.refusal(p, newest)
   if why then return refused(p, why, newest) end
   -- While no host runs the session, a decision on an approval, or an answer

@@ -22,6 +22,8 @@ M.REPLY = {
   resuming = "Resuming session %s",
   already_completed = "Session %s is already completed; nothing to resume.",
   resume_sent = "Sent resume to the running host for session %s",
+  resume_older = "Session %s is not resumed: session %s is the newer one over the same task file, and the " ..
+    "decisions of an older session are refused. Resume %s, or start the file again.",
   not_running = "Session %s is not running (status: %s)",
   recorded = "Recorded %s for task %s of session %s; the session is not running: this applies when it resumes " ..
     "(orch-host resume)",

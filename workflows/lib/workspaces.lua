@@ -19,17 +19,19 @@ function M.session_base(mode, markdown, repo)
   return base, err
 end
 
--- shared_branch(tasks, base, file) -> message | nil: a task whose branch
--- another task names too, or that is the branch checked out in the
+-- shared_branch(tasks, base, file [, json]) -> message | nil: a task whose
+-- branch another task names too, or that is the branch checked out in the
 -- repository (base.branch): a branch is checked out in one worktree only, so
 -- that task would fail after the first had run. Checked before a day starts.
-function M.shared_branch(tasks, base, file)
+-- Named by the task's line, or (json: a JSON task list, whose tasks have no
+-- line) the JSON pointer of its branch_name.
+function M.shared_branch(tasks, base, file, json)
   local first = {}
-  for _, t in ipairs(tasks) do
+  for i, t in ipairs(tasks) do
     local b = t.branch
     if type(b) == "string" and b ~= "" then
-      local at = string.format("%s%s: task %s '%s': branch_name: %q", file, t.line and (":" .. t.line) or "",
-        tostring(t.id), tostring(t.title), b)
+      local where = t.line and (":" .. t.line) or json and string.format(": /tasks/%d/branch_name", i - 1) or ""
+      local at = string.format("%s%s: task %s '%s': branch_name: %q", file, where, tostring(t.id), tostring(t.title), b)
       if first[b] then
         return at .. string.format(" is task %s's branch too: a branch is checked out in one worktree only; "
           .. "give each task its own", tostring(first[b].id))
@@ -40,6 +42,21 @@ function M.shared_branch(tasks, base, file)
       first[b] = t
     end
   end
+end
+
+-- day_base(doc, file) -> base | nil (no worktrees) | nil, message: the base
+-- commit a day over doc (read from file) gets by config workspace (mode,
+-- repo), or why that day is refused before it starts (no repository, no
+-- commits, uncommitted changes, a shared branch). The one rule for
+-- `run`, `check` and the server's start.
+function M.day_base(doc, file)
+  local wcfg = orch.config.workspace or {}
+  local base, berr = M.session_base(wcfg.mode or "off", require("lib.policy").is_markdown(doc, file),
+    wcfg.repo ~= "" and wcfg.repo or nil)
+  if berr then return nil, tostring(berr) end
+  local shared = base and M.shared_branch(doc.tasks, base, file, doc.format == "json")
+  if shared then return nil, shared end
+  return base
 end
 
 -- One prepare at a time: git reads every worktree's admin files (`git
