@@ -72,7 +72,12 @@ int l_await_approval(lua_State* L) {
         return 1;
     }
     return yield_waiting(L, t, [&vm, &svc, task, id](const std::string& reason) {
-        svc.withdraw(id, reason);
+        // the host's own stop (cancel_all("interrupted")) leaves the request
+        // pending: answerable while the host is down, as after a kill -9
+        if (reason == "interrupted")
+            svc.release(id);
+        else
+            svc.withdraw(id, reason);
         wake_task(vm, task, [reason](lua_State* co) { return push_cancelled(co, reason); });
     });
 }

@@ -105,6 +105,8 @@ void Approvals::withdraw(long long id, const std::string& reason) {
     finish(id, json::object(), false);
 }
 
+void Approvals::release(long long id) { finish(id, json::object(), false); }
+
 bool Approvals::resolve(long long id, const std::string& action, const std::string& text, const std::string& by,
                         const std::string& channel) {
     double now = wall_now();

@@ -75,6 +75,11 @@ public:
     // Ends a wait without a decision: the row becomes withdrawn with the
     // reason, its `done` is never called.
     void withdraw(long long id, const std::string& reason);
+    // Ends this process's wait and leaves the row pending: the host stops
+    // (SIGTERM, Ctrl-C), and the request stays answerable while no host
+    // runs, as after a crash; the resumed session asks the same again and
+    // takes a decision given meanwhile.
+    void release(long long id);
     // Decides (true when this call was first); the waiter of this process,
     // if any, gets the decision.
     bool resolve(long long id, const std::string& action, const std::string& text, const std::string& by,

@@ -8,6 +8,9 @@
 #    while the host is down is refused (nothing runs to pause).
 # C: the same for a checkpoint (skip while the host is down): the resumed
 #    session does not run the skipped task.
+# D: a clean stop (SIGTERM) at an approval keeps it open like a kill -9:
+#    `approve` while the host is down is recorded, and the resumed session
+#    runs the task without asking again.
 source "$(dirname "$0")/lib.bash"
 
 export FAKE_CLAUDE_LEDGER=$T/ledger
@@ -127,4 +130,21 @@ rc=$(bg_wait "$T/c2.out")
 [ "$rc" = 0 ] || { cat "$T/c2.out" >&2; fail "C: resumed run: expected exit 0, got $rc"; }
 check_eq "$(sj "[t['status'] for t in s['tasks']]")" '["completed", "skipped", "completed"]' "C: statuses at the end"
 check_eq "$(grep -c ' c2$' "$T/ledger")" 0 "C: runs of the skipped task 2"
+
+# ------------------------------- D: SIGTERM at an approval, approve while down
+TASKS=$T/d.md
+task_md "$TASKS" 1 "Approve at the stop" backend "Do it. [key:d1]"
+bg_run "$T/d1.out" orch run daily.lua --tasks "$TASKS" --no-input
+wait_for waiting_for 1
+kill -TERM "$(host_pid_of "$BG_PID")"
+expect_eq "$(bg_wait "$T/d1.out")" 3 "D: exit code after SIGTERM (paused)"
+orch approve --by tester >"$T/d-approve.out" 2>&1 \
+    || fail "D: approve while the host is down after a clean stop: $(cat "$T/d-approve.out")"
+check "D: the approval is recorded for the resume ($(cat "$T/d-approve.out"))" grep -q "applies when it resumes" \
+    "$T/d-approve.out"
+bg_run "$T/d2.out" orch resume --no-input
+rc=$(bg_wait "$T/d2.out")
+[ "$rc" = 0 ] || { cat "$T/d2.out" >&2; fail "D: resumed run: expected exit 0, got $rc"; }
+check_eq "$(task_status 1)" completed "D: task 1 after the resume"
+check_eq "$(grep -c '^start d1$' "$T/ledger")" 1 "D: task 1's runs"
 finish

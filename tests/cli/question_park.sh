@@ -15,6 +15,9 @@
 # D: two questions at once: an answer naming no task is refused with both ids
 #    and how to name one; approve of a question says how to answer it.
 # E: Ctrl-C while a question waits pauses the session; resume asks again.
+# F: SIGTERM (a clean stop) while a question waits: the question stays open,
+#    so an answer while no host runs is kept, as after a kill -9 (B), and the
+#    resume continues with it without asking again.
 source "$(dirname "$0")/lib.bash"
 
 export FAKE_CLAUDE_LEDGER=$T/ledger
@@ -179,5 +182,25 @@ rc=$(bg_wait "$T/e2.out")
 check_eq "$(sj "s['tasks'][0]['result']")" "Resumed with answer: after the pause" "E: the resumed run got the answer"
 check_eq "$(resumed_with "$CSESS")" 1 "E: runs that resumed task 1's claude session"
 check_eq "$(grep -c '^start e1$' "$T/ledger")" 1 "E: task 1 started fresh once"
+
+# ------------- F: SIGTERM while a question waits: answered while down
+TASKS=$T/f.md
+task_md "$TASKS" 1 "Paginate at the stop" backend "Add pagination. [fake:question] [key:f1]"
+bg_run "$T/f1.out" orch run daily.lua --tasks "$TASKS" --auto-approve --no-input
+wait_for asking "$TASKS"
+CSESS=$(sj "s['tasks'][0]['question_session']")
+SID=$(sj "s['id']")
+kill -TERM "$(host_pid_of "$BG_PID")"
+check_eq "$(bg_wait "$T/f1.out")" 3 "F: exit code after SIGTERM (paused)"
+orch answer --task 1 "use F" --by tester >"$T/f-answer.out" 2>&1 \
+    || fail "F: answer while the host is down after a clean stop: $(cat "$T/f-answer.out")"
+check "F: the answer is recorded for the resume ($(cat "$T/f-answer.out"))" grep -q "applies when it resumes" \
+    "$T/f-answer.out"
+bg_run "$T/f2.out" orch resume --no-input
+rc=$(bg_wait "$T/f2.out")
+[ "$rc" = 0 ] || { cat "$T/f2.out" >&2; fail "F: resumed run: expected exit 0, got $rc"; }
+check_eq "$(sj "s['tasks'][0]['result']")" "Resumed with answer: use F" "F: the resumed run got the answer"
+check_eq "$(resumed_with "$CSESS")" 1 "F: runs that resumed task 1's claude session"
+check_eq "$(grep -c '^start f1$' "$T/ledger")" 1 "F: task 1 started fresh once"
 
 finish
