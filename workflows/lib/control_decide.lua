@@ -178,8 +178,10 @@ function M.pause(params, by, opts)
   local r, s = decide("pause", params, by, params.text, function(d) return fmt.reply("paused", d.session_id) end,
     opts)
   if r then return r, s end
-  if not ACTIVE[s.status] then
+  if s.status == "paused" then  -- already: a pause is idempotent
     return { status = "ok", session_id = s.id, message = fmt.reply("session_is", s.id, s.status) }, 200
+  elseif not ACTIVE[s.status] then  -- ended: nothing to pause
+    return err(409, fmt.reply("session_is", s.id, s.status) .. "; nothing to pause", { session_id = s.id })
   end
   if not running(s) then return not_running(s, "nothing to pause") end
   orch.push_command(s.id, "pause", {}, by)

@@ -75,9 +75,9 @@ end
 
 -- status{session=, json=, state=} -> {exit=, out= | err=}; state: whether a
 -- state database exists (none before the first run); session: the one named,
--- else the newest
+-- else lib/control's default (the commands')
 function M.status(req)
-  local id = req.state and (req.session or orch.latest_session()) or nil
+  local id = req.state and (req.session or control.session_id({})) or nil  -- the commands' default too
   if not id then
     if req.json then
       return { exit = EXIT.ok, out = json({ session = orch.json.null, tasks = orch.json.array({}) }) }
