@@ -17,7 +17,10 @@ local started = orch.monotonic()
 
 -- The webhook API: {"command": ..., "secret": ..., "params": {...}}. A missing or
 -- wrong secret (or none configured) gets 401 and runs nothing.
+local fresh = require("lib.config_reload").fresh
+
 local function webhook_auth(req)
+  fresh("serve")  -- a rotated secret applies to this request
   local body = req.json
   if type(body) ~= "table" or body[1] ~= nil then
     return nil, orch.reply(400, { status = "error", error = "expected a JSON object body" })
@@ -88,6 +91,7 @@ end)
 
 -- The REST API: Authorization: Bearer ORCHESTRATOR_AUTH_TOKEN
 local function bearer(req)
+  fresh("serve")  -- a rotated token applies to this request
   local token = cfg.server.auth_token
   if token == "" then
     return orch.reply(401, { error = "the REST API is disabled: set ORCHESTRATOR_AUTH_TOKEN (server.auth_token)" })

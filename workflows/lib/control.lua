@@ -121,6 +121,7 @@ end
 
 -- Runs the day's workflow (or `workflow`) as a task here; forgets it when it ends.
 local function launch(id, args, by, task_file, workflow)
+  require("lib.config_reload").fresh("serve")  -- a changed .env or config applies to the session
   args.no_input = true
   args.started_by = by
   local task, lerr = orch.start_workflow(workflow or cfg().server.session_workflow, args)

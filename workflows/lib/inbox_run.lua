@@ -210,12 +210,7 @@ M.workdir = workdir  -- (`orch-host check` of an inbox task file says it too)
 -- to it), its working directory checked, to the runner.
 function I:start(R, qt)
   local s = self.s
-  local changed, cerr = orch.reload_config()
-  if not changed then
-    orch.log("warn", "inbox: the configuration is not reloaded, the one in force stays: " .. tostring(cerr))
-  elseif #changed > 0 then
-    orch.log("info", "inbox: configuration reloaded: " .. table.concat(changed, ", "))
-  end
+  require("lib.config_reload").fresh("inbox")
   local name = file_name(qt)
   local t = self.queued[name] and self.origin[self.queued[name].id] == qt and self.queued[name]
     or S.add_task(s, qt)
