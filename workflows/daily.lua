@@ -74,7 +74,7 @@ local MAX = math.max(1, math.floor(tonumber(args.max_concurrent) or tonumber(s.m
 -- this day's prompts; a bad feedback file is logged and the day runs without.
 local instructions
 do
-  local day = feedback.valid_date(s.date) and s.date or report.day(s)
+  local day = report.day(s)  -- the day file's date, else today's
   local ok, instr, ferr = pcall(feedback.for_day, cfg, day)
   if ok and instr then
     instructions = instr

@@ -104,6 +104,26 @@ rc_is 0 "report (the latest)"
 expect_eq "$(cat "$T/rep.out")" "$T/results/$DAY2-report.md" "report with no argument prints the latest's path"
 has "$T/results/$DAY2-report.md" "(session $SID2)" "report with no argument"
 
+# --- a YAML day dated another day: its report is that day's (the date feedback uses too)
+cat >"$T/later.yaml" <<'EOF2'
+date: 2031-05-06
+tasks:
+  - id: later
+    name: A later day
+    description: Work for another day. [key:later]
+EOF2
+orch run daily.lua --tasks "$T/later.yaml" --auto-approve --no-input >"$T/later.out" 2>&1 \
+    || fail "the dated YAML day: $(cat "$T/later.out")"
+SID3=$(sj "s['session_id']")
+has "$T/results/2031-05-06-report.md" "(session $SID3)" "the dated day's report, under its date"
+has "$T/results/2031-05-06-report.md" "# Report 2031-05-06" "the dated day's report heading"
+rm "$T/results/2031-05-06-report.md"
+report 2031-05-06
+rc_is 0 "report by the day file's date"
+expect_eq "$(cat "$T/rep.out")" "$T/results/2031-05-06-report.md" "report DATE of a dated day prints its path"
+has "$T/results/2031-05-06-report.md" "(session $SID3)" "report DATE of a dated day"
+grep -qF "(session $SID3)" "$T/results/$DAY2-report.md" && fail "the dated day's session is in the report of its start day"
+
 # --- bad input
 report NOPE
 rc_is 2 "an unknown session"

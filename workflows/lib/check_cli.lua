@@ -60,7 +60,7 @@ end
 -- file with the feedback not absorbed yet, absorbed in memory only (the run
 -- writes the file) -> instructions | nil, why
 local function standing(cfg, date)
-  local day = feedback.valid_date(date) and date or report.day({})  -- as daily.lua picks it
+  local day = report.day({ date = date })  -- as daily.lua picks it
   local ok, instr, err = pcall(feedback.for_day, cfg, day, { write = false })
   if not ok then return nil, tostring(instr) end
   if not instr then return nil, tostring(err) end

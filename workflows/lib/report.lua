@@ -13,6 +13,7 @@ local fmt = require("lib.format")
 local S = require("lib.session")
 local policy = require("lib.policy")
 local RT = require("lib.report_task")
+local valid_date = require("lib.instructions_md").valid_date
 local M = {}
 
 local format, concat = string.format, table.concat
@@ -21,8 +22,14 @@ local secs_of, money, changes_text, where = RT.secs_of, RT.money, RT.changes_tex
 local touched_text = RT.touched_text
 local plural = fmt.plural
 
--- the report's day: YYYY-MM-DD of the session's start (the file name's)
-function M.day(s, now) return os.date("%Y-%m-%d", math.floor(tonumber(s.started_at) or now or orch.now())) end
+-- the report's day (the file name's), the one feedback and the standing
+-- instructions use too: the day file's own date (a YAML day's `date:`, the
+-- markdown day's heading) when it gives a valid one, else YYYY-MM-DD of the
+-- session's start
+function M.day(s, now)
+  if valid_date(s.date) then return s.date end
+  return os.date("%Y-%m-%d", math.floor(tonumber(s.started_at) or now or orch.now()))
+end
 
 function M.path(s, dir, now) return format("%s/%s-report.md", dir, M.day(s, now)) end
 
@@ -186,13 +193,12 @@ function M.fill_waits(s)
   end
 end
 
--- day_sessions(s, now) -> the sessions started on s's day, oldest first: s
+-- day_sessions(s, now) -> the sessions of s's day (M.day), oldest first: s
 -- itself (as given) and the others as stored, approval waits filled in
 function M.day_sessions(s, now)
   local day, newest_first, seen = M.day(s, now), {}, false
-  for _, row in ipairs(orch.list_sessions(-1)) do  -- newest first: past the day, none is of it
+  for _, row in ipairs(orch.list_sessions(-1)) do  -- (a day file's date need not be its start's: all of them)
     local d = M.day(row, now)
-    if d < day then break end
     if row.id == s.id then
       seen, newest_first[#newest_first + 1] = true, s
     elseif d == day then
