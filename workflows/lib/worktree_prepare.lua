@@ -205,6 +205,31 @@ local function placement(c, list, in_use)
   return "new"
 end
 
+-- existing_branch_base(c, base) -> the commit the task's work is counted
+-- from, when its branch exists already (an earlier day's, a name given
+-- twice over days) | nil, err. A branch the base contains (merged, or it
+-- never moved) is moved up to the base: the task starts from the session's
+-- code, as a new branch would. One with commits the base lacks keeps them
+-- (nothing is ever thrown away): the task continues it, and its files
+-- changed are counted from the branch's tip, not from a base it does not
+-- start from.
+local function existing_branch_base(c, base)
+  local ref = "refs/heads/" .. c.branch
+  local r, err = git.run(c.top, { "merge-base", "--is-ancestor", ref, base }, { any_code = true })
+  if not r then return nil, err end
+  if r.code == 0 then
+    local ok, ferr = git.run(c.top, { "branch", "-f", c.branch, base })
+    if not ok then return nil, ferr end
+    return base
+  end
+  local tip = git.out(c.top, { "rev-parse", "--verify", "-q", ref .. "^{commit}" })
+  if not tip then return fail("git", string.format("task %s: branch %s has no commit", c.id, c.branch)) end
+  local ahead = git.out(c.top, { "rev-list", "--count", base .. ".." .. ref }) or "?"
+  orch.log("info", string.format("worktree: task %s: branch %s exists with %s commit(s) the session's base lacks; "
+    .. "the task continues it, its changes counted from %s", c.id, c.branch, ahead, tip:sub(1, 12)))
+  return tip
+end
+
 -- the task's place: c = {top=, root=, id=, path=, branch=} | nil, err
 local function place_of(opts, task, id, top, root)
   local branch, err = branch_of(opts, task, id, top)
@@ -259,6 +284,11 @@ local function prepare(wt, opts, task, id, top, root)
   exclude_ours(top, root)
   local had = git.run(top, { "rev-parse", "--verify", "-q", "refs/heads/" .. branch }, { any_code = true })
   local made_branch = not (had and had.code == 0)
+  if not made_branch then
+    base, err = existing_branch_base(c, base)
+    if not base then return nil, err end
+    c.base = base
+  end
   local add = made_branch and { "worktree", "add", "-q", "-b", branch, c.path, base }
               or { "worktree", "add", "-q", c.path, branch }
   ok, err = git.run(top, add)
