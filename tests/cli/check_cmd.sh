@@ -140,4 +140,20 @@ ORCH_TASKS_DIR=$T/inbox orch check --tasks "$T/inbox/lnk.task.md" >"$T/lnk2.out"
     || fail "a symlink in the inbox to a file in it: exit $? ($(cat "$T/lnk2.out"))"
 ORCH_TASKS_DIR=$T/inbox orch check --tasks "$T/outside.task.md" >"$T/out2.out" 2>&1 \
     || fail "a task file outside the inbox: exit $? ($(cat "$T/out2.out"))"
+
+# a deliverable outside the task's folder: check refuses the day, and the run
+# fails the task before its agent (the check after it could never find it)
+printf '{"tasks":[{"id":"dx","name":"DX","prompt":"p [key:dx]","deliverables":["../escape.txt"]}]}' >"$T/dx.json"
+export CLAUDE_BASE_CWD=$T/dxrepo   # a clean repository of its own
+git init -q "$CLAUDE_BASE_CWD" && git -C "$CLAUDE_BASE_CWD" -c user.email=t@t -c user.name=t commit -q --allow-empty -m init
+rc=0
+orch check --tasks "$T/dx.json" >"$T/dx.out" 2>&1 || rc=$?
+expect_eq "$rc" 2 "a deliverable outside the worktree: check's exit code ($(cat "$T/dx.out"))"
+grep -qF "task dx: deliverable ../escape.txt is outside the task's folder $T/dxrepo/agent_workspaces/dx" "$T/dx.out" \
+    || fail "a deliverable outside the worktree: $(cat "$T/dx.out")"
+rc=0
+orch run --tasks "$T/dx.json" --auto-approve --no-input >"$T/dx-run.out" 2>&1 || rc=$?
+expect_eq "$rc" 1 "a deliverable outside the worktree: the run's exit code ($(cat "$T/dx-run.out"))"
+expect_eq "$(sj "s['tasks'][0]['status']")" failed "the task with a deliverable outside"
+expect_eq "$(grep -c '^start dx$' "$T/ledger" 2>/dev/null || true)" 0 "agents started for it"
 finish

@@ -113,6 +113,19 @@ function M.check_context(t, where, exists)
   return true
 end
 
+-- deliverables_outside(t, dir) -> message | nil: a deliverables path that
+-- lies outside the task's folder dir (../x, an absolute path elsewhere),
+-- which the check after the agent could never find there. Said before the
+-- agent starts (the run fails the task; `orch-host check` refuses the day).
+function M.deliverables_outside(t, dir)
+  for _, p in ipairs(list(t.deliverables)) do
+    if not M.within(M.resolve(p, dir), dir) then
+      return string.format("task %s: deliverable %s is outside the task's folder %s: the check after its agent "
+        .. "looks for each deliverable there", tostring(t.id), p, dir)
+    end
+  end
+end
+
 function M.missing_deliverables(t, dir, exists)
   exists = exists or file_exists
   local missing = {}

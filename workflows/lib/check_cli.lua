@@ -103,7 +103,11 @@ local function task_lines(t, s, ocfg, req, instr, problems)
       problems[#problems + 1] = cerr
     end
   end
-  if #list(t.deliverables) > 0 then add("deliverables", concat(t.deliverables, ", ")) end
+  if #list(t.deliverables) > 0 then
+    local outside = acceptance.deliverables_outside(t, run_task.task_dir(s, t))
+    add("deliverables", outside and ("PROBLEM: " .. outside) or concat(t.deliverables, ", "))
+    if outside then problems[#problems + 1] = outside end
+  end
   if #list(t.verify) > 0 then add("verify", concat(t.verify, "; ")) end
   if instr then
     local n = #feedback.applicable(instr, t)

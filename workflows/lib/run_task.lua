@@ -57,12 +57,19 @@ function M.context_check(s, t)
   return acceptance.check_context(t, context_where(s, dir))
 end
 
+-- M.task_dir(s, t) -> the folder t's agent works in: its worktree's, else
+-- the one it names, else claude.base_cwd
+function M.task_dir(s, t)
+  return s.workspace_base and workspaces.path_of(s, t) or t.cwd or worktree_dir()
+end
+
 -- context_ready(R, t) -> true | nil when t failed (above): its context files
--- checked (context_check) before anyone is asked to approve it, so no one
--- approves a task that fails at once.
+-- (context_check) and its deliverables' paths checked before anyone is
+-- asked to approve it, so no one approves a task that fails at once.
 function M.context_ready(R, t)
   local cok, cerr = M.context_check(R.s, t)
-  if cok ~= nil then return true end
+  if cok ~= nil then cerr = acceptance.deliverables_outside(t, M.task_dir(R.s, t)) end
+  if not cerr then return true end
   context_failed(R, t, cerr)
   return nil
 end
@@ -218,7 +225,8 @@ function M.execute(R, t, w)
   end
   w.dir = w.ws and w.ws.path or t.cwd or worktree_dir()
   local cok, cerr = acceptance.check_context(t, context_where(s, w.dir))
-  if not cok then return context_failed(R, t, cerr) end
+  if cok then cerr = acceptance.deliverables_outside(t, w.dir) end
+  if cerr then return context_failed(R, t, cerr) end
   -- runs stopped earlier (a pause, a host that died) already count
   w.cost, w.tokens = tonumber(t.cost_usd) or 0, S.tokens(t.tokens)
   w.usage = type(t.usage) == "table" and t.usage or nil

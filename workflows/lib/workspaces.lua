@@ -114,6 +114,10 @@ local function where(s, t)
            base = s.workspace_base, in_use = not s.no_state and M.in_use(s) or nil }
 end
 
+-- path_of(s, t) -> the folder t's worktree is made in (what `check` shows
+-- and checks the deliverables against)
+function M.path_of(s, t) return worktree.root_of(s.workspace_base.repo) .. "/" .. tostring(t.id) end
+
 -- failure(err) -> the error of a task whose worktree cannot be made (at its start, and in `orch-host check`)
 function M.failure(err) return "worktree: " .. tostring(err) end
 
