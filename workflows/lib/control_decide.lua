@@ -186,7 +186,10 @@ function M.pause(params, by, opts)
   if not running(s) then return not_running(s, "nothing to pause") end
   orch.push_command(s.id, "pause", {}, by)
   local now = (cfg().orchestrator or {}).pause_stops_agent  -- lib/runner's rule
-  return { status = "ok", session_id = s.id, message = fmt.reply(now and "pausing_now" or "pausing", s.id) }, 200
+  local agents = 0
+  for _, a in ipairs(S.agents(s)) do if a.status == "running" then agents = agents + 1 end end
+  local key = agents == 0 and "pausing_idle" or now and "pausing_now" or "pausing"
+  return { status = "ok", session_id = s.id, message = fmt.reply(key, s.id) }, 200
 end
 
 function M.answer(params, by, opts)
