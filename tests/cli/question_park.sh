@@ -18,6 +18,9 @@
 # F: SIGTERM (a clean stop) while a question waits: the question stays open,
 #    so an answer while no host runs is kept, as after a kill -9 (B), and the
 #    resume continues with it without asking again.
+# G: one agent at a time: task 1 asks, task 2 runs in the one slot; the
+#    answer comes while task 2 runs: task 1 is running but its agent waits
+#    for the slot, which status says, and it continues once task 2 ends.
 source "$(dirname "$0")/lib.bash"
 
 export FAKE_CLAUDE_LEDGER=$T/ledger
@@ -202,5 +205,24 @@ rc=$(bg_wait "$T/f2.out")
 check_eq "$(sj "s['tasks'][0]['result']")" "Resumed with answer: use F" "F: the resumed run got the answer"
 check_eq "$(resumed_with "$CSESS")" 1 "F: runs that resumed task 1's claude session"
 check_eq "$(grep -c '^start f1$' "$T/ledger")" 1 "F: task 1 started fresh once"
+
+# --------------- G: answered while the one slot is taken: waiting for it
+TASKS=$T/g.md
+task_md "$TASKS" 1 "Ask in a narrow day" backend "Name it. [fake:question] [key:g1]"
+task_md "$TASKS" 2 "Hold the slot" backend "Work. [fake:await:release g2] [key:g2]"
+bg_run "$T/g.out" orch run daily.lua --tasks "$TASKS" --auto-approve --no-input --max-concurrent 1
+wait_for asking "$TASKS"
+wait_for grep -q '^start g2$' "$T/ledger"
+orch answer --task 1 "use G" >"$T/g-answer.out" 2>&1 || fail "G: answer: $(cat "$T/g-answer.out")"
+wait_for sj_true "s['tasks'][0]['status'] == 'running' and s['tasks'][0].get('slot_wait') is not None"
+check_eq "$(sj "[a['task'] for a in s['agents'] if a.get('waiting_slot')]")" '["1"]' "G: the agent waiting for a slot"
+orch status >"$T/g-status.out" 2>&1
+check "G: status says task 1 waits for a free slot ($(cat "$T/g-status.out"))" \
+    grep -q "waiting for a free agent slot" "$T/g-status.out"
+echo "release g2" >>"$T/ledger"
+rc=$(bg_wait "$T/g.out")
+[ "$rc" = 0 ] || { cat "$T/g.out" >&2; fail "G: expected exit 0, got $rc"; }
+check_eq "$(sj "s['tasks'][0]['result']")" "Resumed with answer: use G" "G: task 1's answer"
+check_eq "$(sj "s['tasks'][0].get('slot_wait')")" null "G: no slot wait left on task 1"
 
 finish

@@ -37,6 +37,30 @@ describe("the agent slots", function()
       eq(changes > 0, true)
     end)
 
+  it("on_queue hears when a worker starts and stops waiting for a slot (status says so)", function()
+    local heard = {}
+    local pool = slots.new(1, nil, function(w, queued) heard[#heard + 1] = w.task.id .. (queued and "+" or "-") end)
+    local a = pool:add(task("a"))
+    eq(pool:acquire(a), true)
+    local b = { task = task("b"), phase = "none" }
+    pool.workers.b, pool.n = b, pool.n + 1
+    local got
+    b.co = orch.spawn(function() got = pool:acquire(b) end)
+    local c = { task = task("c"), phase = "none" }
+    pool.workers.c, pool.n = c, pool.n + 1
+    local cgot, cwhy
+    c.co = orch.spawn(function() cgot, cwhy = pool:acquire(c) end)
+    orch.sleep(0)
+    eq(heard, { "b+", "c+" })
+    pool:cancel(c, "skip")
+    orch.wait(c.co)
+    eq({ cgot, cwhy }, { nil, "skip" })
+    pool:release(a, "none")
+    orch.wait(b.co)
+    eq(got, true)
+    eq(heard, { "b+", "c+", "c-", "b-" })
+  end)
+
   it("a cancel of a queued worker takes it out of the line; one not waiting finds it at its next wait", function()
     local pool = slots.new(1, nil)
     local a = pool:add(task("a"))

@@ -7,7 +7,8 @@
 -- holds none and counts for nothing ("parked"). A slot given back goes to
 -- the first worker queued for one ("queued"). Policy: edit freely.
 --
---   pool = M.new(max, on_change)       on_change(): a phase changed (the day wakes)
+--   pool = M.new(max, on_change [, on_queue])  on_change(): a phase changed (the day
+--                                       wakes); on_queue(w, true | false): w waits for a slot, or no more
 --   w = pool:add(t)                     a worker for task t, holding a slot; w.co = its task
 --   pool:remove(w)
 --   pool:acquire(w) -> true | nil, reason   (cancelled while queued)
@@ -21,9 +22,9 @@ local M = {}
 local P = {}
 P.__index = P
 
-function M.new(max, on_change)
-  return setmetatable({ max = max, on_change = on_change or function() end, workers = {}, n = 0,
-                        agents = 0, waiting = 0, queue = {} }, P)
+function M.new(max, on_change, on_queue)
+  return setmetatable({ max = max, on_change = on_change or function() end, on_queue = on_queue or function() end,
+                        workers = {}, n = 0, agents = 0, waiting = 0, queue = {} }, P)
 end
 
 function P:set_phase(w, phase)
@@ -63,14 +64,17 @@ function P:acquire(w)
   if w.phase == "starting" or self.agents < self.max then self:set_phase(w, "agent") return true end
   self:set_phase(w, "queued")
   self.queue[#self.queue + 1] = w
+  self.on_queue(w, true)
   while w.phase == "queued" do
     local _, e = orch.sleep(86400)
     if e and e.reason ~= "slot" then
       for i, x in ipairs(self.queue) do if x == w then table.remove(self.queue, i) break end end
       if w.phase == "queued" then self:set_phase(w, "none") end
+      self.on_queue(w, false)
       return nil, e.reason
     end
   end
+  self.on_queue(w, false)
   return true
 end
 

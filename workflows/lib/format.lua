@@ -259,8 +259,9 @@ end
 function M.agents(agents)
   local lines = { format("🤖 Agents: %d", #agents) }
   for _, a in ipairs(agents) do
-    local parts = { (a.status == "running" and "⚙️ " or "⏸️ ") .. tostring(a.task) .. " " ..
+    local parts = { ((a.status == "running" and not a.waiting_slot) and "⚙️ " or "⏸️ ") .. tostring(a.task) .. " " ..
       M.truncate(a.title or "", 60) }
+    if a.waiting_slot then parts[#parts + 1] = "waiting for a free agent slot" end
     if a.elapsed_s then parts[#parts + 1] = M.duration(a.elapsed_s) end
     parts[#parts + 1] = M.money(a.cost_usd or 0)
     if a.branch then parts[#parts + 1] = a.branch end

@@ -78,6 +78,8 @@ local function task_row(t, ROW)
     row = row .. "\n       ↳ " .. fmt.truncate(err, M.ERROR_CHARS)
   elseif t.status == "waiting_answer" and t.question then  -- what its agent asks
     row = row .. "\n       ↳ asks: " .. fmt.truncate(cell(t.question), M.QUESTION_CHARS)
+  elseif t.status == "running" and tonumber(t.slot_wait) then  -- answered or approved, no agent yet
+    row = row .. "\n       ↳ waiting for a free agent slot"
   end
   return row
 end
@@ -113,7 +115,8 @@ function M.session(v, opts)
   if #agents > 0 then  -- every task in hand (several at once in a parallel day)
     out[#out + 1] = format("\nAgents    %d in hand", #agents)
     for _, a in ipairs(agents) do
-      out[#out + 1] = format("  %-" .. idw .. "s %s %8s %9s  %s", cell(a.task), pad(cell(a.status), 16),
+      out[#out + 1] = format("  %-" .. idw .. "s %s %8s %9s  %s", cell(a.task),
+        pad(a.waiting_slot and "waiting_slot" or cell(a.status), 16),
         a.elapsed_s and fmt.duration(a.elapsed_s) or "", fmt.money(tonumber(a.cost_usd) or 0),
         a.branch and cell(a.branch) or "-")
     end

@@ -208,6 +208,7 @@ function M.execute(R, t, w)
   if not got then return not_started(R, t, why) end
   local f = S.started_fields(t, orch.now())  -- its time so far kept: a task's time sums its runs
   f.error, f.approval_reason = orch.json.null, orch.json.null
+  if t.slot_wait then f.slot_wait = orch.json.null end  -- a queue its host died in
   S.set_task(s, t, f, "task_started")
   R:note(t, fmt.task_started(s, t), "progress", "task_started")
   if s.workspace_base then  -- its own worktree and branch: the agent works there

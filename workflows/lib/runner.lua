@@ -43,7 +43,10 @@ function M.new(s, opts)
     hooks = { settle = opts.settle or function() end, skip_queued = opts.skip_queued or function() end,
               prompt = opts.prompt, finishing = opts.finishing } }, R)
   -- checkpoint: a checkpoint reason for the next task; hold: the worker whose checkpoint waits
-  r.pool = slots.new(r.max, function() r:wake() end)
+  -- a task in hand waiting for a free slot (after its answer or approval) says so in status
+  r.pool = slots.new(r.max, function() r:wake() end, function(w, queued)
+    S.set_task(s, w.task, { slot_wait = queued and orch.now() or orch.json.null })
+  end)
   r.workers = r.pool.workers
   r.on_command = function(cmd) r:command(cmd) end
   orch.watch_session(s.id)

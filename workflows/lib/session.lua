@@ -316,7 +316,8 @@ function M.agents(s)
         q = q:sub(1, M.QUESTION_CHARS):gsub("[\192-\255][\128-\191]*$", "") .. "…"
       end
       out[#out + 1] = { id = t.id, title = t.title, status = t.status, started_at = t.started_at,
-                        cost_usd = t.cost_usd, branch = t.branch, seq = t.seq, question = q }
+                        cost_usd = t.cost_usd, branch = t.branch, seq = t.seq, question = q,
+                        slot_wait = t.status == "running" and tonumber(t.slot_wait) or nil }
     end
   end
   if s._active then
@@ -397,7 +398,7 @@ end
 -- saved (its last_activity and updated_at aside), so set_task does not save it
 -- again. A workflow that changes a session field itself saves it (M.save).
 M.SUMMARY_FIELDS = { id = true, seq = true, title = true, type = true, status = true, started_at = true,
-  cost_usd = true, tokens = true, branch = true, question = true }
+  cost_usd = true, tokens = true, branch = true, question = true, slot_wait = true }
 
 local function reaches_summary(s, fields)
   if not s._counts then return true end
