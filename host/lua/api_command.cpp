@@ -10,6 +10,7 @@
 #include "services/approvals.h"
 #include "services/run_lock.h"
 
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 namespace orch {
@@ -60,24 +61,30 @@ int l_unwatch_session(lua_State* L) {
     return 0;
 }
 
-// orch.host_running() -> boolean
+// orch.host_running() -> boolean [, pid]
 // Whether another live host (`orch-host run` or `serve`, in another process)
 // holds this state's run lock: commands for its sessions go through
 // orch.push_command and the approvals table. This process's own lock does not
-// count.
+// count. pid: that host's process id (the lock's note), the pid its
+// sessions store.
 int l_host_running(lua_State* L) {
     VmState& vm = vm_of(L);
     std::string err;
     bool held = false;
+    long pid = 0;
     try {
         RunLock probe(run_lock_path(vm.app.state_db_path()));
         held = probe.held_by_other();
+        std::string note = held ? probe.holder() : std::string();
+        if (note.compare(0, 4, "pid ") == 0) pid = strtol(note.c_str() + 4, nullptr, 10);
     } catch (const std::exception& e) {
         err = e.what();
     }
     if (!err.empty()) return luaL_error(L, "orch.host_running: %s", err.c_str());
     lua_pushboolean(L, held);
-    return 1;
+    if (!held || pid <= 0) return 1;
+    lua_pushnumber(L, static_cast<lua_Number>(pid));
+    return 2;
 }
 
 const luaL_Reg k_command_functions[] = {

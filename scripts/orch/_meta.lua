@@ -191,7 +191,9 @@ function orch.push_command(session_id, command, args, by) end
 ---holds this state's run lock, so its sessions take commands through
 ---orch.push_command and decisions through the approvals table. The lock this
 ---process holds itself does not count (false in the host that runs).
+---The second value is that host's pid (the `pid` its sessions store).
 ---@return boolean
+---@return number|nil pid
 function orch.host_running() end
 
 ---Call fn(payload) in a new task when the host dispatches `event` ("command",

@@ -26,6 +26,7 @@ inbox_task "$ORCH_TASKS_DIR/inflight.task.md" inflight medium "In flight [key:in
 wait_for grep -q "^start inflight$" "$T/ledger"
 FIRST=$(sj "s['id']")
 kill -KILL "$WATCH_PID"
+KILLED_AT=$(date +%s.%N)
 bg_wait "$WATCH_OUT" >/dev/null
 [ -f "$ORCH_TASKS_DIR/inflight.task.md" ] || fail "the in-flight file left the folder"
 echo go >>"$T/ledger"
@@ -36,6 +37,10 @@ expect_eq "$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['st
     "$ORCH_RESULTS_DIR/inflight_result.json")" completed "the re-run's result"
 expect_eq "$(orch status --json "$FIRST" | python3 -c "import json,sys; print(json.load(sys.stdin)['status'])")" \
     completed "the dead host's inbox session"
+expect_eq "$(orch status --json "$FIRST" | python3 -c "import json,sys
+t = [t for t in json.load(sys.stdin)['tasks'] if t['id'] == 'inflight'][0]
+print(t['status'], t['completed_at'] <= float(sys.argv[1]))" "$KILLED_AT")" "cancelled True" \
+    "the killed run's task: its time ends where its host died, not at the next start"
 watch_stop
 WAIT_TIMEOUT=15 wait_for no_agents
 note "ok"

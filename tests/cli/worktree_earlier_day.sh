@@ -3,7 +3,9 @@
 # than an earlier day's task a finds that day's worktree in its folder. With
 # no uncommitted changes it is replaced (its branch kept), and `check` says
 # so; holding uncommitted work it stays, and `check` refuses the day (exit
-# 2) with the message the run fails the task with.
+# 2) with the message the run fails the task with; one an unfinished task
+# of another session works in stays, and `check` (which reads the state)
+# says so too.
 source "$(dirname "$0")/lib.bash"
 
 export FAKE_CLAUDE_LEDGER=$T/ledger
@@ -57,4 +59,9 @@ orch run --tasks "$T/w1.json" --auto-approve --no-input >"$T/r5.out" 2>&1 || RC=
 check_eq "$RC" 1 "a day after one whose host died ($(cat "$T/r5.out"))"
 check "it names the unfinished task" grep -qF "it stays (task a of session $S3 works in it (running))" "$T/r5.out"
 check_eq "$(git -C "$WT" rev-parse --abbrev-ref HEAD)" v/a "the unfinished task's worktree is kept"
+# check opens the state (read-only) and refuses that day as the run did
+RC=0
+orch check --tasks "$T/w1.json" >"$T/c5.out" 2>&1 || RC=$?
+check_eq "$RC" 2 "check of a day after one whose host died ($(cat "$T/c5.out"))"
+check "check names the unfinished task" grep -qF "task a of session $S3 works in it (running)" "$T/c5.out"
 finish

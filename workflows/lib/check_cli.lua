@@ -171,7 +171,7 @@ function M.inbox(file, req)
   return { exit = EXIT.ok, out = concat(out, "\n") }
 end
 
--- run{tasks=, max_concurrent=, auto_approve=} -> {exit=, out=}
+-- run{tasks=, max_concurrent=, auto_approve=, state=} -> {exit=, out=}
 function M.run(req)
   local cfg, ocfg = orch.config, orch.config.orchestrator
   local file = req.tasks or S.today_file(cfg.paths.tasks_dir)
@@ -189,7 +189,7 @@ function M.run(req)
   local base, berr = workspaces.day_base(doc, file)
   if berr then return { exit = EXIT.bad_input, out = berr } end
   -- (the new session's id is not known yet; no state database is open)
-  local s = { workspace_base = base, id = "SESSION", no_state = true }
+  local s = { workspace_base = base, id = "SESSION", no_state = not req.state }  -- (state: read-only, if any)
   local instr, iwhy = standing(cfg, doc.date)
   local problems, out = {}, {}
   out[#out + 1] = format("%s: %s, %s", file, fmt.plural(#doc.tasks, "task"), doc.format or (markdown and "markdown"))

@@ -44,15 +44,16 @@ end
 
 -- The session a command (or `status`) is about: params.session, else the
 -- newest one running here, else, while a host runs (`orch-host approve`
--- beside `serve`), the newest stored one still active (what that host's
+-- beside `serve`), the newest stored one that host runs (what that host's
 -- own commands mean), else the newest stored one.
 function M.session_id(params)
   if params and params.session and params.session ~= "" then return tostring(params.session) end
   local live = newest_live()
   if live then return live end
-  if orch.host_running() then
+  local up, pid = orch.host_running()
+  if up and pid then
     for _, s in ipairs(orch.list_sessions(20)) do
-      if ACTIVE[s.status] then return s.id end
+      if ACTIVE[s.status] and tonumber(s.pid) == pid then return s.id end  -- one that host runs
     end
   end
   return orch.latest_session()

@@ -13,7 +13,7 @@
 --   I:restart_held(R)                                 the tasks a pause put back, again
 --   I:skip_all(why)                                   every queued one skipped (the budget)
 --   I.hooks: the runner's settle, skip_queued, prompt and finishing
---   M.close(s, why), M.close_stale(except)            a stopped inbox's session
+--   M.close(s, why [, at]), M.close_stale(except)            a stopped inbox's session
 --   M.workdir(t) -> path | nil, why                   the folder task t's cwd: names
 local S = require("lib.session")
 local fmt = require("lib.format")
@@ -362,11 +362,14 @@ end
 -- close(s, why): the session of an inbox that stopped, completed: its
 -- unfinished tasks cancelled (their files stay in the folder: the next start
 -- runs them)
-function M.close(s, why)
+function M.close(s, why, at)
   s._closed = true
   for _, t in ipairs(s.tasks or {}) do
     if not S.FINISHED[t.status] then
-      S.set_task(s, t, { status = "cancelled", completed_at = orch.now(),
+      -- its time ends where its host stopped (at), not when a later host closes it
+      local stop = tonumber(t.stopped_at) or at
+      local a = tonumber(t.started_at)
+      S.set_task(s, t, { status = "cancelled", completed_at = stop and math.max(stop, a or stop) or orch.now(),
                          error = why .. "; its file stays in the folder and runs at the next start" })
     end
   end
@@ -378,7 +381,7 @@ function M.close_stale(except)
   for _, row in ipairs(orch.list_sessions(50)) do
     if row.kind == "inbox" and S.SESSION_ACTIVE[row.status] and row.id ~= except then
       local old = S.load(row.id)
-      if old then M.close(old, "its host stopped") end
+      if old then M.close(old, "its host stopped", tonumber(old.updated_at)) end
     end
   end
 end

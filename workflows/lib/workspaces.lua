@@ -107,8 +107,8 @@ function M.in_use(s)
   end
 end
 
--- (s.no_state: `orch-host check`, which opens no state database, cannot
--- tell the other sessions' tasks)
+-- (s.no_state: `orch-host check` before any state database exists: no other
+-- session's tasks to tell)
 local function where(s, t)
   return { repo = s.workspace_base.repo, task = { id = t.id, branch = t.branch }, session = s.id,
            base = s.workspace_base, in_use = not s.no_state and M.in_use(s) or nil }
