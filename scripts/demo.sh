@@ -31,7 +31,7 @@
 #   demo/workspace   the agents' git repo (git init + one commit; the first day's
 #                    files are committed before the team day), CLAUDE_BASE_CWD
 #   demo/state       ORCH_STATE_DB      demo/logs     ORCH_LOGS_DIR
-#   demo/results     ORCH_RESULTS_DIR (the day's report: one part per session)
+#   demo/results     ORCH_RESULTS_DIR (a day's report, one part per session of that day)
 #   demo/claude-config  the offline CLI's config dir
 # so the demo never touches your real state, logs, results or ~/.claude.
 # Notifications are off for the demo (N8N_NOTIFY_URL and TELEGRAM_* set empty,
@@ -228,7 +228,11 @@ say ""
 say "The agents leave their work uncommitted, each on its task's branch: review it there."
 say "task-2's worktree also holds task-1's db/schema.sql (it started from task-1's work); the report counts only each task's own files."
 report2="$(ls -t "$DEMO/results"/*-report.md 2>/dev/null | head -n1)"
-say "Report:    ${report2:-(none written)} (the team day's is its second part, after the markdown day's)"
+if [ -n "$report2" ] && [ "$report2" = "${report:-}" ]; then
+  say "Report:    $report2 (the team day's is its second part, after the markdown day's)"
+else  # a report is filed under its day file's date: the markdown day's heading, else the start's
+  say "Report:    ${report2:-(none written)} (the markdown day's is ${report:-none}: filed under its heading's date)"
+fi
 [ -n "$interrupted" ] && say "Interrupted: the team day was paused. Run scripts/demo.sh again to start over."
 say ""
 bold "== the task inbox: orch-host watch, and the sample task file (orch-host create-sample) dropped in =="
