@@ -9,6 +9,7 @@
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <unistd.h>
 
 namespace orch {
@@ -60,7 +61,10 @@ int cmd_clean(const Args& a) {
         return k_exit_bad_input;
     }
     int exit = r.value("exit", static_cast<int>(k_exit_bad_input));
-    fprintf(exit == k_exit_ok ? stdout : stderr, "%s\n", r.value("message", std::string()).c_str());
+    std::string err = r.value("err", std::string());
+    fprintf(exit == k_exit_ok || !err.empty() ? stdout : stderr, "%s\n", r.value("message", std::string()).c_str());
+    std::istringstream lines(err);
+    for (std::string line; std::getline(lines, line);) fprintf(stderr, "orch-host clean %s: %s\n", what.c_str(), line.c_str());
     return exit;
 }
 

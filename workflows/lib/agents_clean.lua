@@ -7,7 +7,7 @@
 -- except a task's that is not finished (its session may still resume it: a
 -- question, a usage limit, a pause), so it is safe beside a running host.
 -- A folder no session knows (its session deleted) is removed by age alone.
--- Returns {exit=, message=}. Policy: edit freely.
+-- Returns {exit=, message=, err=}. Policy: edit freely.
 local S = require("lib.session")
 local agent_env = require("lib.agent_env")
 local days_of = require("lib.artifacts_cli").days
@@ -76,8 +76,9 @@ function M.run(_, args)
   lines[#lines + 1] = format("%s %s (%s) not changed for %s in %s; %d kept (task not finished), %d newer%s",
     verb, plural(removed, "agent folder"), mb(bytes), plural(n, "day"), root, kept, newer,
     args.dry_run and "; --dry-run: nothing removed" or "")
-  for _, e in ipairs(errs) do lines[#lines + 1] = e end
-  return { exit = #errs > 0 and 1 or 0, message = table.concat(lines, "\n") }
+  -- what was done on stdout, what could not be on stderr (exit 1)
+  return { exit = #errs > 0 and 1 or 0, message = table.concat(lines, "\n"),
+    err = #errs > 0 and table.concat(errs, "\n") or nil }
 end
 
 return M

@@ -3,8 +3,8 @@
 -- [--dry-run]`, lib/agents_clean), run by
 -- host/cli/clean.cpp as a task (git runs through orch.exec; the targets and their
 -- flags are lib/clean_args). Returns
--- {exit=, message=}: the host prints the message (stdout on exit 0, else
--- stderr). The rules are lib/worktree's clean. Policy: edit freely.
+-- {exit=, message=[, err=]}: the host prints the message (stdout on exit 0
+-- or when err says what failed, else stderr) and err's lines on stderr. The rules are lib/worktree's clean. Policy: edit freely.
 local worktree = require("lib.worktree")
 
 local args = ...

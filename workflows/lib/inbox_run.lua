@@ -279,15 +279,21 @@ function I:finishing(t, fields)
 end
 
 -- finished task t's artifacts, when its run's end did not leave them; one
--- not written fails it
-function I:leave_artifacts(t)
-  if t.result_file or tostring(t.error or ""):find("artifacts not written", 1, true) then return end
-  local _, werr, paths = self:artifacts(t, t)
-  if werr then
-    S.set_task(self.s, t, { status = "failed", error = with_write_error(t.status, t.error, werr) })
-  else
-    S.set_task(self.s, t, { result_file = paths.result, summary_file = paths.summary })
+-- not written fails it. fields: changes not saved yet, saved with the
+-- artifacts' paths in one write (t as it will be is what they say)
+function I:leave_artifacts(t, fields)
+  fields = fields or {}
+  local err = fields.error or t.error
+  if not (t.result_file or tostring(err or ""):find("artifacts not written", 1, true)) then
+    local status = fields.status or t.status
+    local _, werr, paths = self:artifacts(t, view(t, fields))
+    if werr then
+      fields.status, fields.error = "failed", with_write_error(status, err, werr)
+    else
+      fields.result_file, fields.summary_file = paths.result, paths.summary
+    end
   end
+  if next(fields) then S.set_task(self.s, t, fields) end
 end
 
 -- A task's worker ended (lib/runner), or it never started: a finished one
@@ -307,10 +313,9 @@ function I:settle(t)
     end
   end
   if S.FINISHED[t.status] then
-    if t.status == "skipped" and t.error == nil then
-      S.set_task(s, t, { error = S.skipped_at_approval(t.skipped_by) })
-    end
-    if t.status ~= "cancelled" then self:leave_artifacts(t) end
+    local fields = {}
+    if t.status == "skipped" and t.error == nil then fields.error = S.skipped_at_approval(t.skipped_by) end
+    if t.status ~= "cancelled" then self:leave_artifacts(t, fields) end
     self.q:finished(qt, t.status, t.error)
     self.origin[t.id] = nil
   elseif not orch.interrupted() then
