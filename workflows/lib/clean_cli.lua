@@ -4,7 +4,8 @@
 -- host/cli/clean.cpp as a task (git runs through orch.exec; the targets and their
 -- flags are lib/clean_args). Returns
 -- {exit=, message=[, err=]}: the host prints the message (stdout on exit 0
--- or when err says what failed, else stderr) and err's lines on stderr. The rules are lib/worktree's clean. Policy: edit freely.
+-- or when err says what failed, else stderr) and err's lines on stderr.
+-- The rules are lib/worktree's clean. Policy: edit freely.
 local worktree = require("lib.worktree")
 
 local args = ...
