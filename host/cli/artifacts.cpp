@@ -1,15 +1,14 @@
 // orch-host validate-artifacts [DIR|FILE] and orch-host clean artifacts --days N [--dry-run]
 // Mechanism only: workflows/lib/artifacts_cli.lua checks the inbox's results
 // against the shipped schema and prunes old results and summaries; this
-// prints what it returns ({exit=, out=, err=}: out on stdout as it is, each
-// line of err on stderr after "orch-host CMD: ") and returns its exit code.
+// prints what it returns ({exit=, out=, err=}: print_answer) and returns its
+// exit code.
 // Neither needs the state database or the run lock: the inbox writes each
 // artifact atomically, and only old ones are removed.
 #include "cli/runtime.h"
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <unistd.h>
 
 namespace orch {
@@ -17,14 +16,6 @@ namespace orch {
 using json = nlohmann::json;
 
 namespace {
-
-void print_out(std::string_view text) { fwrite(text.data(), 1, text.size(), stdout); }
-
-int print_answer(const json& r, const char* cmd) {
-    std::istringstream err(r.value("err", std::string()));
-    for (std::string line; std::getline(err, line);) fprintf(stderr, "orch-host %s: %s\n", cmd, line.c_str());
-    return r.value("exit", static_cast<int>(k_exit_bad_input));
-}
 
 // a path as the user typed it, made absolute against the current folder
 // (the host's file calls resolve relative paths under the project root)

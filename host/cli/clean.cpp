@@ -3,13 +3,12 @@
 // (artifacts: cli/artifacts.cpp)
 // Mechanism only: runs workflows/lib/clean_cli.lua as a task (its git
 // commands go through orch.exec), under the run lock so no running session's
-// agent loses the worktree it works in, and prints the message it returns
-// (stdout when its exit code is 0, else stderr).
+// agent loses the worktree it works in, and prints what it returns
+// ({exit=, out=, err=}: print_answer).
 #include "cli/runtime.h"
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <unistd.h>
 
 namespace orch {
@@ -27,10 +26,7 @@ int cmd_clean(const Args& a) {
     // command is exit 2 whether or not a host runs
     auto rt = make_runtime(a, Services::None);
     json bad = rt->vm->call("lib.clean_args", "check", req);
-    if (bad.is_object()) {
-        fprintf(stderr, "%s\n", bad.value("message", std::string()).c_str());
-        return bad.value("exit", static_cast<int>(k_exit_bad_input));
-    }
+    if (bad.is_object()) return print_answer(bad, "clean");
     if (what == "artifacts") return clean_artifacts(*rt, a);
     App& app = rt->app;
     app.open_services();
@@ -55,17 +51,7 @@ int cmd_clean(const Args& a) {
     }
     int id = rt->vm->start_workflow(resolve_workflow_path(app, "workflows/lib/clean_cli.lua"), req);
     app.loop.run([&] { return !rt->vm->task_running(id); });
-    json r = rt->vm->task_result(id);
-    if (!r.is_object() || (r.contains("error") && r.size() == 1)) {
-        fprintf(stderr, "orch-host clean: %s\n", r.is_object() ? r["error"].dump().c_str() : "no result");
-        return k_exit_bad_input;
-    }
-    int exit = r.value("exit", static_cast<int>(k_exit_bad_input));
-    std::string err = r.value("err", std::string());
-    fprintf(exit == k_exit_ok || !err.empty() ? stdout : stderr, "%s\n", r.value("message", std::string()).c_str());
-    std::istringstream lines(err);
-    for (std::string line; std::getline(lines, line);) fprintf(stderr, "orch-host clean %s: %s\n", what.c_str(), line.c_str());
-    return exit;
+    return print_answer(rt->vm->task_result(id), "clean " + what);
 }
 
 }  // namespace orch

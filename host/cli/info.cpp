@@ -19,33 +19,6 @@ namespace orch {
 
 using json = nlohmann::json;
 
-namespace {
-
-// lib.status_cli's answer {exit=, out= | err=}: out is written as it is,
-// from the Lua string itself or in pieces as a text source writes them
-// (a 10,000-task status is 8 MB: Vm::call), err after
-// "orch-host CMD: " on stderr; its exit code.
-// A piece of 4 KB or more (the text source's are 64 KB) goes to fd 1 in one
-// write(2) after what stdio holds: through stdio, each went out as a 4 KB
-// write and the rest (272 writes for a 10,000-task status, not 136). A
-// failed write is dropped, as fwrite's was.
-void print_out(std::string_view text) {
-    if (text.size() < 4096) {
-        fwrite(text.data(), 1, text.size(), stdout);
-        return;
-    }
-    fflush(stdout);
-    (void)write_all(STDOUT_FILENO, text.data(), text.size());
-}
-
-int print_answer(const json& r, const std::string& cmd) {
-    std::string err = r.value("err", std::string());
-    if (!err.empty()) fprintf(stderr, "orch-host %s: %s\n", cmd.c_str(), err.c_str());
-    return r.value("exit", static_cast<int>(k_exit_bad_input));
-}
-
-}  // namespace
-
 // Mechanism only: workflows/lib/status_cli.lua builds the view (lib/control's
 // status, the webhook's) and the text (lib/format_status); a state database
 // failure inside it is exit 5 (Vm::call).

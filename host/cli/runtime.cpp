@@ -1,5 +1,6 @@
 #include "cli/runtime.h"
 
+#include "services/file_write.h"
 #include "services/journal.h"
 #include "services/store.h"
 
@@ -7,6 +8,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,6 +37,38 @@ std::unique_ptr<Runtime> read_only_runtime(const Args& a) {
     auto rt = make_runtime(a, Services::None);
     if (access(rt->app.state_db_path().c_str(), F_OK) == 0) rt->app.open_services(true);
     return rt;
+}
+
+int print_answer(const nlohmann::json& r, const std::string& cmd) {
+    if (!r.is_object() || !r.contains("exit")) {
+        std::string why = "no result";
+        if (r.is_object() && r.contains("error")) why = r["error"].is_string() ? r["error"].get<std::string>() : r["error"].dump();
+        fprintf(stderr, "orch-host %s: %s\n", cmd.c_str(), why.c_str());
+        return k_exit_bad_input;
+    }
+    int exit = r["exit"].is_number_integer() ? r["exit"].get<int>() : static_cast<int>(k_exit_bad_input);
+    std::string err = r.value("err", std::string());
+    if (auto it = r.find("out"); it != r.end() && it->is_string()) {
+        const std::string& out = it->get_ref<const std::string&>();
+        FILE* to = exit == k_exit_ok || !err.empty() ? stdout : stderr;
+        fputs(out.c_str(), to);
+        if (!out.empty() && out.back() != '\n') fputc('\n', to);
+    }
+    std::istringstream lines(err);
+    for (std::string line; std::getline(lines, line);) fprintf(stderr, "orch-host %s: %s\n", cmd.c_str(), line.c_str());
+    return exit;
+}
+
+// A piece of 4 KB or more goes to fd 1 in one write(2) after what stdio
+// holds: through stdio, each went out as 4 KB writes and the rest (272 writes
+// for a 10,000-task status, not 136). A failed write is dropped, as fwrite's was.
+void print_out(std::string_view text) {
+    if (text.size() < 4096) {
+        fwrite(text.data(), 1, text.size(), stdout);
+        return;
+    }
+    fflush(stdout);
+    (void)write_all(STDOUT_FILENO, text.data(), text.size());
 }
 
 std::string lock_path(const App& app) { return run_lock_path(app.state_db_path()); }

@@ -46,6 +46,15 @@ void flush_outbox(App& app);
 // workflows/<name>[.lua] under the project, or a path relative to it (vm.cpp).
 std::string resolve_workflow_path(const App& app, const std::string& name);
 
+// A command's answer, as its Lua returns it: {exit=, out=, err=}. out goes to
+// stdout when exit is 0 or err says what failed (the rest was done), else to
+// stderr; each line of err to stderr after "orch-host CMD: "; an answer with
+// no exit (the Lua failed) is that error, exit 2. Returns the exit code.
+int print_answer(const nlohmann::json& r, const std::string& cmd);
+// A text for stdout as Vm::call hands it over (the whole of a Lua string, or
+// a text source's pieces: a 10,000-task `status --json` is 8 MB).
+void print_out(std::string_view text);
+
 // components.cpp: `exe arg` with a 20 s limit, its output (stderr too) without
 // the last newline; "" when it cannot run.
 std::string run_capture(const std::string& exe, const std::string& arg);

@@ -3,7 +3,8 @@
 # and content the ledger has as processed move to processed/ (never over an
 # earlier file), each move said and counted; --dry-run moves nothing; --all
 # moves every task file, and is refused (exit 4) while a host runs, when the
-# plain form still works.
+# plain form still works; files that cannot move are exit 1, each named on
+# stderr.
 source "$(dirname "$0")/lib.bash"
 
 export ORCH_TASKS_DIR=$T/tasks
@@ -69,6 +70,24 @@ ls "$ORCH_TASKS_DIR"/*.task.md >/dev/null 2>&1 && fail "task files left after --
 orch clean tasks >"$T/none.out" 2>&1
 expect_eq "$?" 0 "clean tasks with nothing to move: exit"
 grep -q "^0 moved" "$T/none.out" || fail "nothing to move: $(cat "$T/none.out")"
+# processed/ cannot take more files (immutable): exit 1, what was said and
+# the count on stdout, each file that could not move on stderr
+task_file d d "Do d."
+task_file e e "Do e."
+if chattr +i "$ORCH_TASKS_DIR/processed" 2>/dev/null; then
+  orch clean tasks --all >"$T/stuck.out" 2>"$T/stuck.err"
+  rc=$?
+  chattr -i "$ORCH_TASKS_DIR/processed"
+  expect_eq "$rc" 1 "clean tasks --all when nothing can move: exit"
+  grep -q "^0 moved to $ORCH_TASKS_DIR/processed/, 2 could not move" "$T/stuck.out" \
+      || fail "the count is not on stdout: $(cat "$T/stuck.out")"
+  grep -q "^orch-host clean tasks: inbox: $ORCH_TASKS_DIR/d.task.md could not move to processed/: " "$T/stuck.err" \
+      || fail "d's failure is not on stderr: $(cat "$T/stuck.err")"
+  expect_eq "$(grep -c . "$T/stuck.err")" 2 "lines on stderr (one a file)"
+  [ -f "$ORCH_TASKS_DIR/d.task.md" ] && [ -f "$ORCH_TASKS_DIR/e.task.md" ] || fail "a file that could not move is gone"
+else
+  echo "note: chattr +i is not available here; the cannot-move case is not run"
+fi
 orch clean nothing >"$T/unknown.out" 2>&1
 expect_eq "$?" 2 "clean of an unknown target: exit"
 grep -q "clean tasks \[--all\] \[--dry-run\] archives processed task files" "$T/unknown.out" || fail "unknown target: $(cat "$T/unknown.out")"

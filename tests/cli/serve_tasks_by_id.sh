@@ -37,7 +37,8 @@ expect_eq "$(rj "'(task task-1), #' in r['message'] and '(--request ID, \"reques
 hook 404 approve '{"secret": "'"$SECRET"'", "session": "'"$SID"'", "task": "task-9"}'
 # the shell's approve, beside the server: the same refusals
 RC=0; orch approve --session "$SID" >"$T/cli.out" 2>&1 || RC=$?
-[ "$RC" -ne 0 ] && grep -q "#1 (task task-1), #2 (task task-2)" "$T/cli.out" || fail "orch approve without --task (exit $RC): $(cat "$T/cli.out")"
+# (in the tasks' order; the request ids are in the order they asked, either first)
+[ "$RC" -ne 0 ] && grep -qE "#[12] \(task task-1\), #[12] \(task task-2\)" "$T/cli.out" || fail "orch approve without --task (exit $RC): $(cat "$T/cli.out")"
 RC=0; orch approve --session "$SID" --task task-9 >"$T/cli.out" 2>&1 || RC=$?
 [ "$RC" -ne 0 ] && grep -q "No task task-9" "$T/cli.out" || fail "orch approve --task task-9 (exit $RC): $(cat "$T/cli.out")"
 
@@ -45,8 +46,8 @@ expect_req 409 POST /api/command '{"command": "approve", "params": {"session": "
 expect_req 401 POST /api/command '{"command": "approve", "params": {"task": "task-1"}}'
 expect_req 400 POST /api/command '["approve"]' "${AUTH[@]}"
 
-# the older request: task-1 (a pending_approval without a task is the newest, task-2's),
-# over the REST API's command route
+# task-1's request, named by its task (usually the older one: a pending_approval
+# without a task is the newest), over the REST API's command route
 approve_one() {
     [ "$(req POST /api/command '{"command": "approve", "params": {"session": "'"$SID"'", "task": "task-1"}}' \
         "${AUTH[@]}")" = 200 ]

@@ -7,7 +7,7 @@
 -- except a task's that is not finished (its session may still resume it: a
 -- question, a usage limit, a pause), so it is safe beside a running host.
 -- A folder no session knows (its session deleted) is removed by age alone.
--- Returns {exit=, message=, err=}. Policy: edit freely.
+-- Returns {exit=, out=, err=}. Policy: edit freely.
 local S = require("lib.session")
 local agent_env = require("lib.agent_env")
 local days_of = require("lib.artifacts_cli").days
@@ -42,7 +42,7 @@ end
 
 function M.run(_, args)
   local n, derr = days_of(args.days, "agent folders")
-  if not n then return { exit = 2, message = "orch-host clean agents: " .. derr } end
+  if not n then return { exit = 2, out = "orch-host clean agents: " .. derr } end
   local root = agent_env.state_dir() .. "/agents"
   local cutoff = orch.now() - n * M.DAY
   local keep = M.in_use()
@@ -77,7 +77,7 @@ function M.run(_, args)
     verb, plural(removed, "agent folder"), mb(bytes), plural(n, "day"), root, kept, newer,
     args.dry_run and "; --dry-run: nothing removed" or "")
   -- what was done on stdout, what could not be on stderr (exit 1)
-  return { exit = #errs > 0 and 1 or 0, message = table.concat(lines, "\n"),
+  return { exit = #errs > 0 and 1 or 0, out = table.concat(lines, "\n"),
     err = #errs > 0 and table.concat(errs, "\n") or nil }
 end
 

@@ -1,7 +1,7 @@
 -- clean_args: the targets of `orch-host clean` and the flags each one takes,
 -- the one table (host/cli/clean.cpp asks check() before it takes the run
 -- lock, so a wrong command is exit 2 whether or not a host runs).
--- M.check(req) -> nil | {exit=2, message=}   req = {what=, force=, all=, dry_run=, days= (false or text)}
+-- M.check(req) -> nil | {exit=2, out=}   req = {what=, force=, all=, dry_run=, days= (false or text)}
 local M = {}
 
 -- in the order the usage lists them; `days` = "--days N" is required
@@ -33,7 +33,7 @@ function M.check(req)
   if not target then
     local known = {}
     for _, t in ipairs(M.TARGETS) do known[#known + 1] = usage(t) .. " " .. t.does end
-    return { exit = 2, message = string.format("orch-host clean: %s (%s)",
+    return { exit = 2, out = string.format("orch-host clean: %s (%s)",
       (req.what or "") == "" and "which target?" or "unknown target '" .. tostring(req.what) .. "'",
       table.concat(known, "; ")) }
   end
@@ -41,7 +41,7 @@ function M.check(req)
     local given = req[f]
     if f == "days" then given = given ~= nil and given ~= false end
     if given and not target.flags[f] then
-      return { exit = 2, message = string.format("orch-host clean %s: %s is not one of its flags (%s)", target.name,
+      return { exit = 2, out = string.format("orch-host clean %s: %s is not one of its flags (%s)", target.name,
         FLAG_NAMES[f], usage(target)) }
     end
   end

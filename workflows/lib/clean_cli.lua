@@ -3,8 +3,8 @@
 -- [--dry-run]`, lib/agents_clean), run by
 -- host/cli/clean.cpp as a task (git runs through orch.exec; the targets and their
 -- flags are lib/clean_args). Returns
--- {exit=, message=[, err=]}: the host prints the message (stdout on exit 0
--- or when err says what failed, else stderr) and err's lines on stderr.
+-- {exit=, out=[, err=]}: the host prints out (stdout on exit 0 or when err
+-- says what failed, else stderr) and err's lines on stderr.
 -- The rules are lib/worktree's clean. Policy: edit freely.
 local worktree = require("lib.worktree")
 
@@ -24,7 +24,7 @@ local function run()
   local removed, kept
   if top then removed, kept = worktree.clean({ repo = top, force = args.force, dry_run = args.dry_run }) end
   if not removed then
-    return { exit = 2, message = "orch-host clean worktrees: " .. tostring(err or kept)
+    return { exit = 2, out = "orch-host clean worktrees: " .. tostring(err or kept)
       .. " (the repository is workspace.repo, else claude.base_cwd)" }
   end
   local lines = {}
@@ -41,7 +41,7 @@ local function run()
     lines[#lines + 1] = string.format("%d %s, %d kept%s", #removed, verb, #kept,
       #kept > 0 and not args.force and " (--force removes them too, losing their uncommitted changes)" or "")
   end
-  return { exit = 0, message = table.concat(lines, "\n") }
+  return { exit = 0, out = table.concat(lines, "\n") }
 end
 
 return run()

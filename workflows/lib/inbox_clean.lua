@@ -5,7 +5,7 @@
 -- runs: it holds the run lock for it). Moves as the inbox makes them
 -- (lib/inbox_files: never over an earlier file). Policy: edit freely.
 --
--- M.run(cfg, args [, opts]) -> {exit=, message=}
+-- M.run(cfg, args [, opts]) -> {exit=, out=, err=}: what moved, what could not
 --   args = {all=, dry_run=}; opts.parse(path, {root=}) -> task | nil, err
 --   (default lib/inbox_task.load), opts.load(key) (default orch.load_state)
 local files = require("lib.inbox_files")
@@ -36,12 +36,14 @@ function M.run(cfg, args, opts)
   local names, err = orch.list_dir(dir)
   if not names then
     if type(err) == "table" and err.code == "not_found" then
-      return { exit = 0, message = "no task folder " .. dir .. " (paths.tasks_dir): nothing to clean" }
+      return { exit = 0, out = "no task folder " .. dir .. " (paths.tasks_dir): nothing to clean" }
     end
-    return { exit = 2, message = "orch-host clean tasks: " .. tostring(err) }
+    return { exit = 2, out = "orch-host clean tasks: " .. tostring(err) }
   end
-  local lines, moved, left, failed, made = {}, 0, 0, 0, {}
-  local log = function(_, msg) lines[#lines + 1] = msg end
+  local lines, errs, moved, left, failed, made = {}, {}, 0, 0, 0, {}
+  local log = function(level, msg)
+    if level == "error" then errs[#errs + 1] = msg else lines[#lines + 1] = msg end
+  end
   for _, name in ipairs(names) do
     if files.is_task_file(name) then
       local why, not_why = check(dir, name, parse, opts.load)
@@ -69,7 +71,8 @@ function M.run(cfg, args, opts)
   end
   if failed > 0 then total = total .. string.format(", %d could not move", failed) end
   lines[#lines + 1] = total
-  return { exit = failed > 0 and 1 or 0, message = table.concat(lines, "\n") }
+  return { exit = failed > 0 and 1 or 0, out = table.concat(lines, "\n"),
+    err = #errs > 0 and table.concat(errs, "\n") or nil }
 end
 
 return M
