@@ -42,7 +42,8 @@ std::unique_ptr<Runtime> read_only_runtime(const Args& a) {
 int print_answer(const nlohmann::json& r, const std::string& cmd) {
     if (!r.is_object() || !r.contains("exit")) {
         std::string why = "no result";
-        if (r.is_object() && r.contains("error")) why = r["error"].is_string() ? r["error"].get<std::string>() : r["error"].dump();
+        if (auto e = r.find("error"); e != r.end())  // (end() for a value that is no object)
+            why = e->is_string() ? e->get<std::string>() : e->dump();
         fprintf(stderr, "orch-host %s: %s\n", cmd.c_str(), why.c_str());
         return k_exit_bad_input;
     }
