@@ -233,6 +233,11 @@ if [ -n "$report2" ] && [ "$report2" = "${report:-}" ]; then
 else  # a report is filed under its day file's date: the markdown day's heading, else the start's
   say "Report:    ${report2:-(none written)} (the markdown day's is ${report:-none}: filed under its heading's date)"
 fi
+# the team day's part of it (the last "# Report" of the file) up to its first task's section
+if [ -n "$report2" ]; then
+  awk '/^# Report /{part = ""} {part = part $0 "\n"} END {printf "%s", part}' "$report2" \
+    | awk '/^## Task /{exit} {print "  | " $0}'
+fi
 [ -n "$interrupted" ] && say "Interrupted: the team day was paused. Run scripts/demo.sh again to start over."
 say ""
 bold "== the task inbox: orch-host watch, and the sample task file (orch-host create-sample) dropped in =="
