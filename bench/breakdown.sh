@@ -32,23 +32,23 @@ fi
 cpu() { [[ ${#PERF[@]} -gt 0 ]] && C[$1]+="$(awk -F, '$3 == "task-clock" { print $1 }' "$WORK/perf.txt") "; }
 for r in $(seq "$RUNS"); do
   fresh "bd-bare-$r"
-  t0=$(ns); bare 1 || die "bare_spawn failed"; t1=$(ns)
+  now t0; bare 1 || die "bare_spawn failed"; now t1
   T[bare]+="$(( (t1 - t0) / 1000 )) "
   for l in "${LEVELS[@]}"; do
     fresh "bd-$l-$r"
-    t0=$(ns)
+    now t0
     ORCH_BENCH_LEVEL=$l "${PERF[@]}" "$ORCH_BIN" --root "$ROOT" run "$BENCH/ablate.lua" --tasks "$TASKS" --no-input \
       >"$WORK/ablate.out" 2>&1 || { tail "$WORK/ablate.out" >&2; die "ablate.lua level $l failed"; }
-    t1=$(ns)
+    now t1
     T[$l]+="$(( (t1 - t0) / 1000 )) "
     cpu "$l"
     : # state kept until exit (deletes slow down ext4 creates)
   done
   fresh "bd-daily-$r"
-  t0=$(ns)
+  now t0
   "${PERF[@]}" "$ORCH_BIN" --root "$ROOT" run daily.lua --tasks "$TASKS" --auto-approve --no-input \
     >"$WORK/daily.out" 2>&1 || die "daily.lua failed"
-  t1=$(ns)
+  now t1
   T[daily]+="$(( (t1 - t0) / 1000 )) "
   cpu daily
   : # kept
@@ -101,10 +101,10 @@ if [[ ${BENCH_SCALING:-1} == 1 ]]; then
     row=()
     for wf in daily.lua "$BENCH/ablate.lua"; do
       fresh "scale-$n-${wf##*/}"
-      t0=$(ns)
+      now t0
       ORCH_BENCH_LEVEL=4 "${PERF[@]}" "$ORCH_BIN" --root "$ROOT" run "$wf" --tasks "$WORK/scale.md" --auto-approve \
         --no-input >"$WORK/scale.out" 2>&1 || { tail "$WORK/scale.out" >&2; die "$wf on $n tasks failed"; }
-      t1=$(ns)
+      now t1
       if [[ ${#PERF[@]} -gt 0 ]]; then
         row+=("$(awk -F, -v n="$n" '$3 == "task-clock" { printf "%.3f", $1 / n }' "$WORK/perf.txt")")
       else

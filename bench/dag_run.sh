@@ -45,15 +45,15 @@ host_dag() {
 declare -a DH DB DG
 for r in $(seq "$DRUNS"); do
   fresh "dag-bare-graph-$r"
-  t0=$(ns)
+  now t0
   "$WORK/bare_spawn" -d "$WORK/dag.edges" -j "$JOBS" -p "$WORK/prompt.txt" -C "$CLAUDE_BASE_CWD" "${BARE_ENV[@]}" \
     -- "${AGENT_ARGV[@]}" >"$WORK/bare-dag.out" 2>&1 || { cat "$WORK/bare-dag.out" >&2; die "bare_spawn -d -j $JOBS failed"; }
-  t1=$(ns)
+  now t1
   DG+=("$(( (t1 - t0) / 1000 ))")
   fresh "dag-bare-$r"
-  t0=$(ns); bare "$JOBS" || { cat "$WORK/bare.out" >&2; die "bare_spawn -j $JOBS failed"; }; t1=$(ns)
+  now t0; bare "$JOBS" || { cat "$WORK/bare.out" >&2; die "bare_spawn -j $JOBS failed"; }; now t1
   DB+=("$(( (t1 - t0) / 1000 ))")
-  t0=$(ns); host_dag "dag-host-$r" "$WORK/dag.json" "$N"; t1=$(ns)
+  now t0; host_dag "dag-host-$r" "$WORK/dag.json" "$N"; now t1
   DH+=("$(( (t1 - t0) / 1000 ))")
   echo "dag run $r ($N tasks, $JOBS at a time): host ${DH[-1]} us (own CPU $(awk '{ print $12 " s: user " $14 ", sys " $16 ", " $18 " page faults" }' "$WORK/rss-dag-host-$r")," \
     "peak RSS $(awk '{ print $2 }' "$WORK/rss-dag-host-$r") KB) | bare DAG runner ${DG[-1]} us | bare_spawn -j $JOBS, no dependencies, ${DB[-1]} us"
@@ -72,10 +72,10 @@ declare -a SJ_BIG SJ_SMALL
 status_us() { # STATE_DIR
   local t0 t1
   rm -f "$WORK/status.json"  # not in the time: emptying the 9 MB of the run before costs ~6 ms
-  t0=$(ns)
+  now t0
   ORCH_STATE_DB=$1/orch.db ORCH_LOGS_DIR=$1/logs "$ORCH_BIN" --root "$ROOT" status --json >"$WORK/status.json" 2>&1 ||
     { cat "$WORK/status.json" >&2; die "status --json failed"; }
-  t1=$(ns)
+  now t1
   echo $(( (t1 - t0) / 1000 ))
 }
 for _ in $(seq "${BENCH_STATUS_RUNS:-11}"); do

@@ -109,10 +109,10 @@ declare -a DAY BURST IDLE0 IDLE1
 for r in $(seq "$IRUNS"); do
   # --- the team-day runner over the same tasks
   fresh "day-$r"
-  t0=$(ns)
+  now t0
   host run daily.lua --tasks "$WORK/inbox.json" --max-concurrent "$JOBS" --auto-approve --no-input \
     >"$WORK/day-$r.out" 2>&1 || { tail -20 "$WORK/day-$r.out" >&2; die "daily.lua on the JSON list failed"; }
-  t1=$(ns)
+  now t1
   done_n=$(host status --json 2>/dev/null | python3 -c \
     'import json,sys; v=json.load(sys.stdin); print(sum(t["status"] == "completed" for t in v["tasks"]))')
   [[ $done_n == "$N" ]] || die "the team day completed $done_n of $N tasks"

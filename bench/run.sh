@@ -59,19 +59,19 @@ source "$BENCH/common.sh"
 declare -a SER_H SER_B PAR_H PAR_B RSS_H HWM_H RSS_B CPU_H CPU_B
 for r in $(seq "$RUNS"); do
   fresh "ser-bare-$r"
-  t0=$(ns)
+  now t0
   "$WORK/maxrss" "$WORK/rss-bare-$r" "$WORK/bare_spawn" -n "$N" -j 1 -p "$WORK/prompt.txt" -C "$CLAUDE_BASE_CWD" \
     "${BARE_ENV[@]}" -- "${AGENT_ARGV[@]}" >"$WORK/bare.out" 2>&1 || { cat "$WORK/bare.out" >&2; die "bare_spawn -j 1 failed"; }
-  t1=$(ns)
+  now t1
   SER_B+=("$(( (t1 - t0) / 1000 ))")
   RSS_B+=("$(awk '{ print $2 }' "$WORK/rss-bare-$r")")
   CPU_B+=("$(awk '{ printf "%d", ($8 + $10) * 1e6 }' "$WORK/rss-bare-$r")")
 
   fresh "ser-host-$r"
-  t0=$(ns)
+  now t0
   "$WORK/maxrss" "$WORK/rss-host-$r" "$ORCH_BIN" --root "$ROOT" run daily.lua --tasks "$TASKS" --auto-approve --no-input \
     >"$WORK/serial.out" 2>&1
-  rc=$?; t1=$(ns)
+  rc=$?; now t1
   check_host_run serial $rc
   SER_H+=("$(( (t1 - t0) / 1000 ))")
   RSS_H+=("$(awk '{ print $2 }' "$WORK/rss-host-$r")")
@@ -84,12 +84,12 @@ done
 # --- 2: parallel ------------------------------------------------------------
 for r in $(seq "$RUNS"); do
   fresh "par-bare-$r"
-  t0=$(ns); bare "$JOBS" || { cat "$WORK/bare.out" >&2; die "bare_spawn -j $JOBS failed"; }; t1=$(ns)
+  now t0; bare "$JOBS" || { cat "$WORK/bare.out" >&2; die "bare_spawn -j $JOBS failed"; }; now t1
   PAR_B+=("$(( (t1 - t0) / 1000 ))")
   fresh "par-host-$r"
-  t0=$(ns)
+  now t0
   ORCH_BENCH_WORKERS=$JOBS host run "$BENCH/parallel.lua" --tasks "$TASKS" --no-input >"$WORK/parallel.out" 2>&1
-  rc=$?; t1=$(ns)
+  rc=$?; now t1
   check_host_run parallel $rc
   PAR_H+=("$(( (t1 - t0) / 1000 ))")
   echo "parallel run $r: host ${PAR_H[-1]} us | bare ${PAR_B[-1]} us"
@@ -122,7 +122,7 @@ if command -v hyperfine >/dev/null &&
   ST_B=$(awk -F, 'NR == 3 { printf "%d", $4 * 1e6 }' "$WORK/hf.csv")
 else
   START_METHOD="loop of $SRUNS, mean"
-  loop_us() { local t0 t1; t0=$(ns); for _ in $(seq "$SRUNS"); do "$@" >/dev/null 2>&1 || return 1; done; t1=$(ns); echo $(( (t1 - t0) / 1000 / SRUNS )); }
+  loop_us() { local t0 t1; now t0; for _ in $(seq "$SRUNS"); do "$@" >/dev/null 2>&1 || return 1; done; now t1; echo $(( (t1 - t0) / 1000 / SRUNS )); }
   ST_H=$(loop_us "$ORCH_BIN" --root "$ROOT" run "$BENCH/trivial.lua" --no-input) || die "trivial.lua failed in the loop"
   ST_B=$(loop_us luajit -e '') || die "luajit failed"
 fi

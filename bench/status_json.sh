@@ -87,9 +87,9 @@ fi
 us() {
   local t0 t1
   rm -f "$WORK/timed.json"
-  t0=$(ns)
+  now t0
   status "$@" "$WORK/timed.json" || die "status --json failed"
-  t1=$(ns)
+  now t1
   echo $(( (t1 - t0) / 1000 ))
 }
 declare -a BIGT SMALLT BASET
