@@ -6,8 +6,6 @@
 -- session runs over the same task file). Who decided, when and through which
 -- channel is kept on the task (t.approvals) for status and the report.
 -- Policy: edit freely.
-local worktree = require("lib.worktree")
-
 local M = {}
 
 M.INSTRUCTION_LINES = 5      -- the instruction's first lines shown in a request
@@ -44,7 +42,8 @@ end
 -- branch(s, t) -> the branch the task's agent works on, or nil (no worktrees)
 function M.branch(s, t)
   if t.branch then return t.branch end
-  if s.workspace_base then return worktree.branch_name(t.id, s.id) end
+  -- required here: status and the other commands that only read load no git code
+  if s.workspace_base then return require("lib.worktree").branch_name(t.id, s.id) end
 end
 
 -- request(s, t, id, why) -> what the request is for: {request_id=, session=,

@@ -2,7 +2,6 @@
 -- callers use lib.control): the sentence as an inbox task file when the
 -- inbox runs, else a one-task day. Policy: edit freely.
 local fmt = require("lib.format")
-local tasks_md = require("lib.tasks_md")
 
 return { install = function(M, shared)
 local cfg, err = shared.cfg, shared.err
@@ -16,7 +15,7 @@ function M.adhoc_doc(text, date)
   local title = fmt.truncate(text:gsub("%s+", " "):match("^%s*(.-)%s*$"), 80)
   return { title = "Tasks - " .. date, date = date, tasks = { { id = 1, title = title, type = "general",
     priority = "medium", requires_approval = false, description = title, acceptance_criteria = {},
-    instruction = tasks_md.literal(text) } } }
+    instruction = require("lib.tasks_md").literal(text) } } }
 end
 
 -- inbox_task(text, by) -> reply, http: the sentence as an inbox task file
@@ -61,6 +60,7 @@ function M.task(params, by)
   if icfg and icfg.enabled then return M.inbox_task(text, by) end
   local dir = cfg().paths.tasks_dir .. "/adhoc"
   local file = string.format("%s/%s-%d.md", dir, os.date("%Y%m%d-%H%M%S"), math.floor((orch.now() % 1) * 1e6))
+  local tasks_md = require("lib.tasks_md")  -- here: only /task needs the markdown parser
   local md = tasks_md.render(M.adhoc_doc(text, os.date("%Y-%m-%d")))
   local _, perr = tasks_md.parse(md, file)  -- what start will read: refused before anything is written
   if perr then return err(400, tostring(perr)) end
