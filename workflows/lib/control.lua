@@ -139,12 +139,23 @@ local function launch(id, args, by, task_file, workflow)
   return task
 end
 
+-- a new session id: none stored has it, and none launched here that has
+-- not stored its session yet (two starts in one second get two ids, and each
+-- caller is told the one its session is stored under)
+local function fresh_id() return S.new_id(nil, function(id) return M.live[id] ~= nil end) end
+
+-- the file a task file's path names: its real path (symlinks, "." and ".."
+-- resolved; a relative one from the project's root) while it exists, else
+-- the path as given
+local function file_key(p)
+  if p:sub(1, 1) ~= "/" then p = orch.root .. "/" .. p end
+  local info = orch.file_info(p)
+  return info and info.real or p
+end
+
 local function same_file(a, b)
   if a == nil or b == nil then return false end
-  local root = orch.root .. "/"
-  if a:sub(1, #root) == root then a = a:sub(#root + 1) end
-  if b:sub(1, #root) == root then b = b:sub(#root + 1) end
-  return a == b
+  return a == b or file_key(a) == file_key(b)
 end
 
 -- the newest stored session over this task file (among the last 50)
@@ -188,7 +199,7 @@ function M.start(params, by, opts)
   end
   local file = resolve_task_file(params) or S.today_file(cfg().paths.tasks_dir)
   for id, l in pairs(M.live) do
-    if l.task_file == file then
+    if same_file(l.task_file, file) then
       return { status = "already_running", session_id = id, message = fmt.reply("already_running", file, id) }, 409
     end
   end
@@ -211,7 +222,7 @@ function M.start(params, by, opts)
         409
     end
   end
-  local id = S.new_id()
+  local id = fresh_id()
   local _, lerr = launch(id, { tasks = file, session_id = id, auto_approve = params.auto_approve == true,
                               max_concurrent = params.max_concurrent }, by, file, opts and opts.workflow)
   if lerr then return err(500, fmt.reply("cannot_start", lerr)) end
@@ -222,7 +233,7 @@ end
 -- start_inbox(by): the task inbox (workflows/inbox.lua, config inbox) as a
 -- session of this process -> its session id | nil, err
 function M.start_inbox(by)
-  local id = S.new_id()
+  local id = fresh_id()
   local _, lerr = launch(id, { session_id = id }, by, cfg().paths.tasks_dir, "inbox.lua")
   if lerr then
     orch.log("error", "inbox: " .. tostring(lerr))

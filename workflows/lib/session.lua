@@ -178,12 +178,14 @@ local function account(s, t, old_status, old_cost, old_tokens)
   s._tokens = s._tokens + M.tokens(t.tokens) - old_tokens
 end
 
--- new_id([base]) -> "YYYYmmdd-HHMMSS" (now), or base, with "-2", "-3", ...
--- while a stored session has it: the one session-id generator
-function M.new_id(base)
+-- new_id([base [, taken]]) -> "YYYYmmdd-HHMMSS" (now), or base, with "-2",
+-- "-3", ... while a stored session has it or taken(id) says it is handed out
+-- already (lib/control's sessions launched and not stored yet): the one
+-- session-id generator
+function M.new_id(base, taken)
   local id = base or os.date("%Y%m%d-%H%M%S", math.floor(orch.now()))
   local n, candidate = 1, id
-  while orch.load_session(candidate) do n = n + 1; candidate = id .. "-" .. n end
+  while orch.load_session(candidate) or (taken and taken(candidate)) do n = n + 1; candidate = id .. "-" .. n end
   return candidate
 end
 

@@ -145,13 +145,15 @@ function M.unsaved(w) return C.unsaved(w, M) end
 
 -- prepare{repo=, root=, task= (id or {id=, branch=|branch_name=}), branch=,
 --   session=, base= (commit or session_base's table), from= {ws...},
---   in_use= fn(branch) -> why | nil} -> ws | nil, err
+--   in_use= fn(branch) -> why, live | nil} -> ws | nil, err
 -- ws = {repo=, root=, path=, task=, branch=, base=, start=, from=, created=, reused=, gitdir=}
 -- The folder <root>/<task id> may hold the task's worktree (reused), or an
 -- earlier task's of the same id on another branch: replaced (the branch
 -- kept) when the orchestrator made it, it holds no uncommitted changes and
 -- in_use(its branch) gives no reason (an unfinished task works there); else
--- refused ("not_ours"), the reasons named.
+-- refused ("not_ours"), the reasons named. Its own worktree is refused
+-- too ("in_use") while in_use says a live session's unfinished task works
+-- there.
 -- Two prepares of one path at once run one after the other: the second reuses.
 -- task_place(opts) -> task, id, top, root | nil, err: prepare's and look's
 -- task, its checked id, the repository and the workspace root

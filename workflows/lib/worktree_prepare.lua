@@ -184,7 +184,16 @@ local function placement(c, list, in_use)
   for _, w in ipairs(list) do
     if w.path == c.path and not w.prunable then at = w end  -- git writes worktree paths resolved, as root_of does
   end
-  if at and at.branch == c.branch then return "reuse", at end
+  if at and at.branch == c.branch then
+    -- a re-run continues there; not while another session's agent may be at work in it
+    local why, live
+    if in_use then why, live = in_use(c.branch) end
+    if live then
+      return fail("in_use", string.format("task %s: its worktree %s is in use: %s; wait for it to "
+        .. "finish, or pause that session or cancel that task", c.id, c.path, why))
+    end
+    return "reuse", at
+  end
   for _, w in ipairs(list) do
     if w.branch == c.branch and not w.prunable then
       return fail("branch_busy", string.format("task %s: branch %s is already checked out in %s "

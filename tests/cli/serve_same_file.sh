@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# One `orch-host serve`, starts that race or name one file twice:
+# A. Four POST /api/orchestrate at once, at the start of a second: each
+#    reply names the session its list runs in (its own id, that session's
+#    task_file), not the first one's (lib/control's fresh_id).
+# B. The task file of a running session named another way (".", a symlink)
+#    is that session: 409 already_running with its id (lib/control's
+#    same_file compares real paths).
+# C. An inline list whose task has the running task's id and branch: its
+#    session starts, and its task is refused before its agent ("in use":
+#    lib/worktree_prepare), so no second agent works in the worktree.
+source "$(dirname "$0")/lib.bash"
+
+TOKEN="same-token-$RANDOM$RANDOM"
+export ORCHESTRATOR_AUTH_TOKEN=$TOKEN FAKE_CLAUDE_LEDGER=$T/ledger ORCH_TASKS_DIR=$T/tasks
+mkdir -p "$ORCH_TASKS_DIR"
+AUTH=(-H "Authorization: Bearer $TOKEN")
+touch "$T/ledger"
+serve_start
+
+task() {  # ID PROMPT BRANCH: an inline list of one task
+    printf '{"tasks": [{"id": "%s", "name": "Task %s", "prompt": "%s", "branch_name": "%s"}], "auto_approve": true}' \
+        "$1" "$1" "$2" "$3"
+}
+ended() { [ "$(req GET "/api/status/$1" "" "${AUTH[@]}")" = 200 ] && [ "$(rj "r['status']")" = completed ]; }
+
+# --- A: four starts in one second ---------------------------------------
+python3 -c 'import time; time.sleep(1.02 - time.time() % 1)'  # just past a second's start: all four fall in it
+CURLS=()
+for i in 1 2 3 4; do
+    curl -s -o "$T/start.$i.json" -X POST -H 'Content-Type: application/json' "${AUTH[@]}" --max-time 60 \
+        --data-binary "$(task "r$i" "Race $i. [key:r$i]" "x/race-$i")" "$URL/api/orchestrate" &
+    CURLS+=($!)
+done
+wait "${CURLS[@]}"  # not the server's
+declare -A SEEN
+for i in 1 2 3 4; do
+    read -r sid file < <(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["session_id"], r["task_file"])' \
+        "$T/start.$i.json") || fail "start $i: $(cat "$T/start.$i.json")"
+    [ -z "${SEEN[$sid]:-}" ] || fail "starts ${SEEN[$sid]} and $i were both told session $sid"
+    SEEN[$sid]=$i
+    WAIT_TIMEOUT=120 wait_for ended "$sid"
+    check_eq "$(rj "r['task_file']")" "$file" "the task file of session $sid (start $i)"
+    check_eq "$(rj "[t['id'] for t in r['tasks']]")" "[\"r$i\"]" "the tasks of session $sid (start $i)"
+done
+
+# --- B: a running session's file named another way -------------------------
+printf '{"tasks": [{"id": "day", "name": "Day", "prompt": "Work. [fake:await:release day] [key:day]", "branch_name": "x/day"}]}\n' \
+    >"$ORCH_TASKS_DIR/day.json"
+ln -s day.json "$ORCH_TASKS_DIR/link.json"
+expect_req 200 POST /api/orchestrate "{\"task_file\": \"$ORCH_TASKS_DIR/day.json\", \"auto_approve\": true}" "${AUTH[@]}"
+SA=$(rj "r['session_id']")
+wait_for grep -qx 'start day' "$T/ledger"
+for name in "$ORCH_TASKS_DIR/./day.json" "$ORCH_TASKS_DIR/../tasks/day.json" "$ORCH_TASKS_DIR/link.json"; do
+    expect_req 409 POST /api/orchestrate "{\"task_file\": \"$name\", \"auto_approve\": true}" "${AUTH[@]}"
+    check_eq "$(rj "r['status']") $(rj "r['session_id']")" "already_running $SA" "a start of $name"
+done
+
+# --- C: the same task and branch from an inline list, while it runs --------
+expect_req 200 POST /api/orchestrate "$(task day "Again. [key:again]" x/day)" "${AUTH[@]}"
+SB=$(rj "r['session_id']")
+[ "$SB" != "$SA" ] || fail "the inline list runs in a session of its own"
+failed() { [ "$(req GET "/api/status/$1" "" "${AUTH[@]}")" = 200 ] && [ "$(rj "r['failed_tasks']")" = 1 ]; }
+WAIT_TIMEOUT=120 wait_for failed "$SB"
+ERR=$(rj "r['tasks'][0].get('error')")
+case $ERR in *"is in use: task day of session $SA works in it (running)"*) ;; *) fail "session $SB's task: $ERR" ;; esac
+echo "release day" >>"$T/ledger"
+WAIT_TIMEOUT=120 wait_for ended "$SA"
+check_eq "$(grep -c -x -e 'start day' -e 'start again' "$T/ledger")" 1 "agent runs in agent_workspaces/day"
+serve_stop >/dev/null
+finish
