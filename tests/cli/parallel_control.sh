@@ -116,6 +116,30 @@ expect_eq "$(grep '"event":"task_finished"' "$T/logs/events.ndjson" | grep -c "\
 grep -q "Budget reached" "$T/budget.out" || fail "no budget notification: $(cat "$T/budget.out")"
 note "budget ok"
 
+# --- the budget spent while other tasks wait for their approval: their
+# requests are withdrawn and they are skipped (budget), and the day ends by
+# itself instead of waiting for approvals of tasks that would not start
+: >"$T/ledger"
+A=$T/budget-approvals.md
+dep_md "$A" 1 "Spend" "" "A. [key:a1]"
+dep_md "$A" 2 "Waits" "" "B. [key:a2]"
+dep_md "$A" 3 "Waits too" "" "C. [key:a3]"
+APPROVAL_MODE=manual MAX_DAILY_COST_USD=0.03 bg_run "$T/budget-approvals.out" \
+    orch run daily.lua --tasks "$A" --no-input --max-concurrent 3
+wait_for sj_true "[t['status'] for t in s['tasks']] == ['waiting_approval'] * 3"
+orch approve --task 1 >/dev/null || fail "approve --task 1"
+RC=$(WAIT_TIMEOUT=120 bg_wait "$T/budget-approvals.out")
+expect_eq "$RC" 0 \
+    "exit code of a day the budget ended while tasks waited: $(cat "$T/budget-approvals.out")"
+expect_eq "$(sj "[s['status']] + [t['status'] for t in s['tasks']]")" \
+    '["completed", "completed", "skipped", "skipped"]' "after the budget, with approvals waiting"
+expect_eq "$(sj "[t.get('error') for t in s['tasks'][1:]]")" '["skipped: budget", "skipped: budget"]' \
+    "the waiting tasks' reason"
+expect_eq "$(grep -c -e '^start a2' -e '^start a3' "$T/ledger")" 0 "a waiting task started after the budget"
+expect_eq "$(sqlite3 "$ORCH_STATE_DB" "SELECT count(*) FROM approvals WHERE status='pending'")" 0 \
+    "approval requests left open"
+note "budget with approvals waiting ok"
+
 # --- pause with orchestrator.pause_stops_agent: both running agents stop now,
 # their tasks are paused; resume runs them again
 : >"$T/ledger"

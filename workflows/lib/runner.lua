@@ -138,8 +138,11 @@ function R:check_budget()
       S.save(s)
       self:note(nil, fmt.budget_reached(cost, budget), "warning", "budget")
     end
-    if cfg.budget.stop_agents then
-      for _, w in pairs(self.workers) do if w.in_run then self.pool:cancel(w, "budget") end end
+    -- a task still waiting for its approval would not start: its request is
+    -- withdrawn and the task skipped (step); with budget.stop_agents the
+    -- running agents stop too
+    for _, w in pairs(self.workers) do
+      if w.phase == "waiting" or (w.in_run and cfg.budget.stop_agents) then self.pool:cancel(w, "budget") end
     end
     self:wake()
   elseif over == "warn" then
@@ -169,6 +172,8 @@ local function step(self, t, w, why_checkpoint)
     if action == "skip" then
       S.set_task(s, t, { status = "skipped", completed_at = orch.now(), skipped_by = d.by }, "task_finished")
       return
+    elseif action == "cancelled" and d.text == "budget" and want.budget then  -- luacheck: ignore 542
+      -- the budget was spent while it waited (R:check_budget): skipped below, as every task left is
     elseif action ~= "approve" and action ~= "answer" then
       S.set_task(s, t, { status = "pending" })
       self:request_pause(action == "pause" and fmt.paused_by(d.by) or tostring(d.text or action), false)
