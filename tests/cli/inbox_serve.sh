@@ -16,6 +16,18 @@ WAIT_TIMEOUT=120 wait_for done_with early
 inbox_task "$ORCH_TASKS_DIR/later.task.md" later medium "Dropped while it serves [key:later]"
 WAIT_TIMEOUT=120 wait_for done_with later
 
+# /task "... in /project" from the phone (the webhook's task command): a file
+# in the folder whose cwd: is the project as written, which the inbox runs in
+# <CLAUDE_BASE_CWD>/project (CLAUDE_ALLOWED_ROOT unset: a full path would be refused)
+mkdir -p "$CLAUDE_BASE_CWD/proj"
+expect_req 202 POST /webhook/command "{\"secret\": \"$WEBHOOK_SECRET\", \"command\": \"task\",
+  \"params\": {\"text\": \"Summarize the notes in /proj [key:phone]\"}}"
+PHONE=$(rj "r['task']")
+expect_eq "$(rj "r['cwd']")" "$CLAUDE_BASE_CWD/proj" "the reply's folder"
+WAIT_TIMEOUT=120 wait_for done_with "$PHONE"
+expect_eq "$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["status"], r["files_touched"])' \
+    "$ORCH_RESULTS_DIR/${PHONE}_result.json")" "completed ['$CLAUDE_BASE_CWD/proj/fake-1.txt']" "the phone task's result"
+
 expect_eq "$(sj "s.get('kind')")" inbox "the latest session's kind"
 expect_eq "$(sj "s.get('max_concurrent')")" 2 "the inbox's agents at once (inbox.max_concurrent)"
 [ "$(req POST /webhook/status "{\"secret\": \"$WEBHOOK_SECRET\"}")" = 200 ] || fail "webhook status: $(cat "$T/resp.json")"

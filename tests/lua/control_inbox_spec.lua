@@ -38,7 +38,11 @@ describe("control.inbox_task: /task and plain messages as inbox task files", fun
     eq(t.id, r.task)
     eq(t.type, "fix")
     eq(t.instruction, text)
-    eq(t.inbox.cwd, tmp .. "/base/backend")
+    -- the folder as written, which the inbox resolves when the task starts, by the rule the reply's cwd
+    -- came from: with CLAUDE_ALLOWED_ROOT unset, the full path would be refused there
+    eq(t.inbox.cwd, "/backend")
+    eq(r.cwd, tmp .. "/base/backend")
+    eq(require("lib.inbox_where").resolve(cfg(), "in " .. t.inbox.cwd), tmp .. "/base/backend")
     ok(t.inbox.created, "no created time")
   end)
 

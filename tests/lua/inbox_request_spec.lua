@@ -177,7 +177,7 @@ describe("inbox_request: the local model", function()
     reset()
     eq(r, { type = "fix", title = "DB timeout", priority = "high", target_files = { "src/db.py" },
             success_criteria = { "the pool waits 30 s" }, prompt = text, cwd = tmp .. "/base/backend",
-            via = "ollama", model = "llama3.1:8b" })
+            folder = "/backend", via = "ollama", model = "llama3.1:8b" })
     eq(calls[1].url, "http://127.0.0.1:1/api/chat")
     local body = orch.json.decode(calls[1].body)
     eq(body.stream, false)

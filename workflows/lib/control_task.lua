@@ -21,7 +21,10 @@ end
 -- inbox_task(text, by) -> reply, http: the sentence as an inbox task file
 -- (lib/inbox_request reads it: type, target files, criteria, the folder
 -- named by "in /project"), written into the watched folder so the inbox runs
--- it as it runs a dropped file (c: the config, orch.config's by default)
+-- it as it runs a dropped file (c: the config, orch.config's by default).
+-- Its cwd: is the folder as written ("/project-name"): the inbox resolves it
+-- by the same rule when the task starts (a project under CLAUDE_BASE_CWD; a
+-- full path only inside CLAUDE_ALLOWED_ROOT)
 function M.inbox_task(text, by, c)
   c = c or cfg()
   local req, rerr = require("lib.inbox_request").structure(c, text)
@@ -30,7 +33,7 @@ function M.inbox_task(text, by, c)
   local id = string.format("phone-%s-%06d", os.date("%Y%m%d-%H%M%S", math.floor(now)), math.floor((now % 1) * 1e6))
   local it = require("lib.inbox_task")
   local body, berr = it.render({ id = id, type = req.type, title = req.title, priority = req.priority,
-    instruction = req.prompt, inbox = { created = math.floor(now), cwd = req.cwd, target_files = req.target_files,
+    instruction = req.prompt, inbox = { created = math.floor(now), cwd = req.folder, target_files = req.target_files,
       success_criteria = (function()
         local list = {}
         for i, crit in ipairs(req.success_criteria or {}) do list[i] = { text = crit } end

@@ -4,7 +4,8 @@
 -- M.structure(cfg, text) -> req | nil, err
 --   req = { title =, type =, priority = "high"|"medium"|"low", prompt = text
 --           (verbatim), target_files = {..}, success_criteria = {..strings},
---           cwd = path | nil, via = "ollama" | "plain", model = name | nil,
+--           cwd = path | nil, folder = the cwd as written ("/project-name") | nil,
+--           via = "ollama" | "plain", model = name | nil,
 --           fallback = reason | nil }
 --   err: an orch error (code "cwd_refused" or "empty"); tostring(err) is the reason.
 -- The working directory is always read by the Lua rule below (lib/inbox_where),
@@ -230,6 +231,7 @@ function M.structure(cfg, text)
   end
   fields.prompt, fields.via, fields.fallback = text, via, fallback
   fields.cwd = cwd or nil  -- false: the request names no folder
+  fields.folder = cwd and where.token(text) or nil  -- as written: what a task file's cwd: holds
   return fields
 end
 
