@@ -290,6 +290,21 @@ describe("feedback.for_day: the files", function()
     eq(assert(orch.read_file(path)), before)
   end)
 
+  it("finds a plain Action's task in a YAML or JSON day file of that date", function()
+    local d2 = dir .. "/formats"
+    local c2 = { paths = { feedback_dir = d2, tasks_dir = d2 .. "/tasks" } }
+    assert(orch.make_dir(d2 .. "/tasks"))
+    assert(orch.write_file(d2 .. "/tasks/2026-03-05.yaml", "date: 2026-03-05\ntasks:\n"
+      .. "  - {id: api-1, name: api work, module: api, description: the api}\n"))
+    assert(orch.write_file(d2 .. "/tasks/2026-03-06.json",
+      '{"tasks": [{"id": "ui-1", "name": "ui", "type": "frontend", "prompt": "the ui"}]}'))
+    assert(orch.write_file(d2 .. "/2026-03-05.md", "## api-1: api work\nAction: Document every new endpoint\n"))
+    assert(orch.write_file(d2 .. "/2026-03-06.md", "## ui-1: ui\nAction: Check the contrast\n"))
+    local instr = assert(feedback.for_day(c2, "2026-03-07", { write = false }))
+    eq({ instr.items[1].scope, instr.items[1].value }, { "module", "api" })
+    eq({ instr.items[2].scope, instr.items[2].value }, { "type", "frontend" })
+  end)
+
   it("refuses a date that is not YYYY-MM-DD", function()
     local _, err = feedback.for_day(cfg, "tomorrow")
     eq(err.code, "bad_date")

@@ -228,11 +228,23 @@ function M.applicable(instr, t)
   return out
 end
 
--- The tasks of a past day for default scopes: its markdown day file, if any.
+-- The tasks of a past day for default scopes: its day file in any of the
+-- three formats (lib/session's day_file names), else the task file of the
+-- newest stored day session of that date (a file not named by its date)
+M.SESSIONS_LOOKED = 200
 local function day_tasks(cfg, date)
-  local dir = cfg.paths and cfg.paths.tasks_dir or "tasks"
-  local text = orch.read_file(dir .. "/" .. date .. ".md", tasks_md.DEFAULT_MAX_BYTES)
-  local doc = text and tasks_md.parse(text, date .. ".md")
+  local S = require("lib.session")
+  local file = S.day_file(cfg.paths and cfg.paths.tasks_dir or "tasks", date)
+  if not file then
+    local okl, rows = pcall(orch.list_sessions, M.SESSIONS_LOOKED)  -- none before the first run (check)
+    for _, row in ipairs(okl and rows or {}) do
+      if row.date == date and row.kind ~= "inbox" and type(row.task_file) == "string" then
+        file = row.task_file
+        break
+      end
+    end
+  end
+  local doc = file and require("lib.tasks").load(file)
   return doc and doc.tasks or nil
 end
 
@@ -240,7 +252,7 @@ end
 -- <paths.feedback_dir>/instructions.md, absorbs every YYYY-MM-DD.md there dated
 -- before `date` and not absorbed yet (oldest first), and writes the file back
 -- (atomically) when any was. A bad file stops it with its error and nothing is
--- written. opts.tasks_for(date) -> tasks of that day (default: tasks/<date>.md);
+-- written. opts.tasks_for(date) -> tasks of that day (default: day_tasks');
 -- opts.write = false: absorbed in memory only (`orch-host check`).
 function M.for_day(cfg, date, opts)
   opts = opts or {}

@@ -252,16 +252,21 @@ function M.new(doc, opts)
   return s
 end
 
--- today's task file under tasks_dir: YYYY-MM-DD-tasks.md, YYYY-MM-DD.md,
--- YYYY-MM-DD.yaml, YYYY-MM-DD.yml or YYYY-MM-DD.json (the first that exists;
--- the first name when none does)
-function M.today_file(tasks_dir)
-  local day = os.date("%Y-%m-%d")
+-- day_file(tasks_dir, day) -> the day's task file under tasks_dir:
+-- DAY-tasks.md, DAY.md, DAY.yaml, DAY.yml or DAY.json (DAY: YYYY-MM-DD), the
+-- first that exists | nil, the first name when none does
+function M.day_file(tasks_dir, day)
   for _, name in ipairs({ day .. "-tasks.md", day .. ".md", day .. ".yaml", day .. ".yml", day .. ".json" }) do
     local p = tasks_dir .. "/" .. name
     if orch.file_info(p) then return p end
   end
-  return tasks_dir .. "/" .. day .. "-tasks.md"
+  return nil, tasks_dir .. "/" .. day .. "-tasks.md"
+end
+
+-- today's task file under tasks_dir (day_file's names; the first when none exists)
+function M.today_file(tasks_dir)
+  local file, first = M.day_file(tasks_dir, os.date("%Y-%m-%d"))
+  return file or first
 end
 
 -- add_task(s, t [, opts]) -> the session's new task: t (lib/task_model's,
