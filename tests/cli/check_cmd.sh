@@ -156,4 +156,10 @@ orch run --tasks "$T/dx.json" --auto-approve --no-input >"$T/dx-run.out" 2>&1 ||
 expect_eq "$rc" 1 "a deliverable outside the worktree: the run's exit code ($(cat "$T/dx-run.out"))"
 expect_eq "$(sj "s['tasks'][0]['status']")" failed "the task with a deliverable outside"
 expect_eq "$(grep -c '^start dx$' "$T/ledger" 2>/dev/null || true)" 0 "agents started for it"
+
+# a day's max_cost_usd: 0 is no budget of its own: check says the configured
+# one, which the run enforces
+printf '{"max_cost_usd": 0, "tasks":[{"id":"z1","name":"Z1","prompt":"p [key:z1]"}]}' >"$T/zero.json"
+MAX_DAILY_COST_USD=0.01 orch check --tasks "$T/zero.json" >"$T/zero.out" 2>&1 || fail "zero budget: $(cat "$T/zero.out")"
+grep -qF 'budget: $0.01' "$T/zero.out" || fail "a day's 0 budget under a configured one: $(cat "$T/zero.out")"
 finish

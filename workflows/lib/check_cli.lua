@@ -198,7 +198,8 @@ function M.run(req)
   out[#out + 1] = base and format("worktrees: one a task, from %s at %s (%s)", tostring(base.repo),
       tostring(base.commit):sub(1, 12), tostring(base.branch or "detached"))
     or "worktrees: none (the agents work in claude.base_cwd)"
-  local max = tonumber(doc.max_cost_usd) or tonumber((cfg.budget or {}).max_cost_usd) or 0
+  -- the run's rule: a day's 0 is no budget of its own, the configured one applies
+  local _, max = policy.budget(0, cfg.budget, true, doc.max_cost_usd)
   out[#out + 1] = "budget: " .. (max > 0 and fmt.money(max) or "none")
   out[#out + 1] = "standing instructions: " .. (instr and fmt.plural(#instr.items, "item")
     or ("none (" .. tostring(iwhy) .. "): the run goes without"))
