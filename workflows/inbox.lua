@@ -89,6 +89,10 @@ end
 while true do
   show_pause()
   if not R.want.pause then I:restart_held(R) end
+  if R.want.budget then  -- spent, unless a changed .env or config raised or removed it since
+    require("lib.config_reload").fresh("inbox")
+    R:check_budget()
+  end
   if R.want.budget then I:skip_all("skipped: budget") end  -- as the day's: what is left is skipped
   while q:size() > 0 and R:can_start(PENDING) do
     local qt = q:take()

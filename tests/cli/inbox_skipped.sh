@@ -69,4 +69,22 @@ echo go >>"$T/ledger"
 WAIT_TIMEOUT=120 skipped_with b3 "skipped: budget"
 expect_eq "$(starts q1)$(starts b3)" 00 "C: runs of q1 and b3"
 watch_stop
+
+# D: the budget spent (two runs), then raised in the config file while the
+# inbox watches: the next file runs (the inbox reads its config again)
+unset MAX_DAILY_COST_USD
+printf 'return { budget = { max_cost_usd = 0.05 } }\n' >"$T/config.lua"
+watch_start --max-concurrent 1 --config "$T/config.lua"
+inbox_task "$ORCH_TASKS_DIR/d1.task.md" d1 high "Spends [key:d1]"
+inbox_task "$ORCH_TASKS_DIR/d2.task.md" d2 medium "Spends the rest [key:d2]"
+WAIT_TIMEOUT=120 wait_for done_with d2
+inbox_task "$ORCH_TASKS_DIR/d3.task.md" d3 medium "Over the budget [key:d3]"
+WAIT_TIMEOUT=120 skipped_with d3 "skipped: budget"
+printf 'return { budget = { max_cost_usd = 50 } }\n' >"$T/config.lua.tmp" && mv "$T/config.lua.tmp" "$T/config.lua"
+inbox_task "$ORCH_TASKS_DIR/d4.task.md" d4 medium "Under the raised budget [key:d4]"
+WAIT_TIMEOUT=120 wait_for done_with d4
+expect_eq "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["status"])' \
+    "$ORCH_RESULTS_DIR/d4_result.json")" completed "D: the file after the budget was raised"
+expect_eq "$(starts d3)$(starts d4)" 01 "D: runs of d3 and d4"
+watch_stop
 note PASS

@@ -145,7 +145,14 @@ function R:check_budget()
       if w.phase == "waiting" or (w.in_run and cfg.budget.stop_agents) then self.pool:cancel(w, "budget") end
     end
     self:wake()
-  elseif over == "warn" then
+  elseif over ~= "pause" and want.budget then
+    -- no longer spent: the budget was raised or removed (the inbox reads its
+    -- config again): new agents start again, and a new overrun is said again
+    want.budget, s.budget_reached = nil, nil
+    S.save(s)
+    self:wake()
+  end
+  if over == "warn" then
     s.budget_warned = true
     S.save(s)
     self:note(nil, fmt.budget_warning(cost, budget), "warning", "budget_warning")
