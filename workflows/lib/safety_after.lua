@@ -9,7 +9,11 @@
 --     (`orch-host serve` runs several), are the orchestrator's;
 --   * with a worktree: no new change in the main checkout (its git status
 --     before and after) outside the orchestrator's own folders (paths.*,
---     workspace.root) and claude.allowed_root;
+--     workspace.root) and claude.allowed_root. While other tasks' checks
+--     were open too (a parallel day), a change is this task's only when its
+--     own tool calls name the file (files_touched); the others are a warning
+--     (safety_warning on the task and its event), not blamed on every task
+--     that ran meanwhile: a person may be working in their checkout;
 -- A violation fails the task with the reason (the failure is notified).
 --   * changes under a migration folder (M.migration_dirs) make a completed
 --     task needs_review, the paths named;
@@ -57,6 +61,10 @@ end
 -- before(s, dir, ws) -> snapshot: the refs, HEAD of dir, the main checkout's
 -- status. Only for a task in a worktree (ws): a task in claude.base_cwd
 -- shares its checkout with the orchestrator and the day runs no git there.
+-- The snapshots taken and not done yet (weak: a task that ended in an error
+-- lets go of its own): alone = no other task's window overlapped this one's.
+local open = setmetatable({}, { __mode = "k" })
+
 function M.before(s, dir, ws)
   local snap = { since = orch.now(), dir = dir }
   if not ws or not s.workspace_base then return snap end
@@ -64,8 +72,14 @@ function M.before(s, dir, ws)
   snap.refs = refs(snap.repo)
   snap.head = head(dir)
   snap.main = status(snap.repo)
+  snap.alone = true
+  for o in pairs(open) do o.alone, snap.alone = false, false end
+  open[snap] = true
   return snap
 end
+
+-- done(snap): its task's window closed (check does it)
+function M.done(snap) if snap then open[snap] = nil end end
 
 local function under(path, dir)
   return dir ~= nil and dir ~= "" and (path == dir or path:sub(1, #dir + 1) == dir .. "/")
@@ -117,10 +131,11 @@ local function orchestrators(s, t, name, others)
   return others()[name] == true
 end
 
--- violations(s, t, snap) -> list of texts
-function M.violations(s, t, snap)
-  local out = {}
-  if not snap.repo or not snap.refs then return out end
+-- violations(s, t, snap [, touched]) -> list of texts, warnings (a list of
+-- texts); touched: the files its tool calls wrote (files_touched)
+function M.violations(s, t, snap, touched)
+  local out, warnings = {}, {}
+  if not snap.repo or not snap.refs then return out, warnings end
   local now = refs(snap.repo) or {}
   local names, others = {}, nil
   local function other_branches()
@@ -147,11 +162,22 @@ function M.violations(s, t, snap)
       if snap.main[path] ~= xy and not ours then changed[#changed + 1] = path end
     end
     table.sort(changed)
-    if #changed > 0 then
-      out[#out + 1] = "changes outside the task's worktree, in " .. snap.repo .. ": " .. table.concat(changed, ", ")
+    local named = {}
+    for _, p in ipairs(touched or {}) do named[acceptance.resolve(p, snap.dir)] = true end
+    local mine, unknown = {}, {}
+    for _, path in ipairs(changed) do
+      local own = snap.alone ~= false or named[snap.repo .. "/" .. path:gsub("/$", "")]
+      if own then mine[#mine + 1] = path else unknown[#unknown + 1] = path end
+    end
+    if #mine > 0 then
+      out[#out + 1] = "changes outside the task's worktree, in " .. snap.repo .. ": " .. table.concat(mine, ", ")
+    end
+    if #unknown > 0 then
+      warnings[#warnings + 1] = "changes in " .. snap.repo .. " while other tasks ran, not by this task's file "
+        .. "tools: " .. table.concat(unknown, ", ")
     end
   end
-  return out
+  return out, warnings
 end
 
 -- migrations(files) -> the paths under a migration folder
@@ -194,8 +220,15 @@ function M.check(s, t, snap, r, fields, opts)
     local blocks = M.blocks(s, t, snap and snap.since or tonumber(t.started_at) or 0, opts.refused)
     if #blocks > 0 then fields.tool_blocks = blocks end
   end
+  M.done(snap)
   if not snap or r.cancelled then return r end
-  local v = M.violations(s, t, snap)
+  local v, warnings = M.violations(s, t, snap, fields.files_touched)
+  if #warnings > 0 then
+    local what = table.concat(warnings, "; ")
+    fields.safety_warning = what
+    orch.log("warn", "task " .. tostring(t.id) .. ": " .. what)
+    orch.emit("safety_warning", { session = s.id, task = t.id, warning = what })
+  end
   if #v > 0 then
     local what = table.concat(v, "; ")
     fields.safety_violation = what
