@@ -50,6 +50,12 @@ CUR=$(git -C "$T/work" rev-parse --abbrev-ref HEAD)
 expect_req 400 POST /api/orchestrate '{"tasks":[{"id":"m","name":"M","prompt":"p","branch_name":"'"$CUR"'"}]}' \
     -H 'Authorization: Bearer tok'
 expect_eq "$(rj "'is the branch checked out in' in r['error']")" true "the checked-out branch named: $(cat "$T/resp.json")"
+# what check refuses at a task's start: a context file outside the allowed folders
+expect_req 400 POST /api/orchestrate \
+    '{"tasks":[{"id":"cf","name":"CF","prompt":"p","context_files":["../../../../etc/passwd"]}]}' \
+    -H 'Authorization: Bearer tok'
+expect_eq "$(rj "'context file ../../../../etc/passwd is outside the allowed folders' in r['error']")" true \
+    "the outside context file named: $(cat "$T/resp.json")"
 expect_eq "$(find "$ORCH_TASKS_DIR/api" -type f 2>/dev/null | wc -l)" 0 "inline task files left by refused lists"
 expect_req 200 GET /api/sessions "" -H 'Authorization: Bearer tok'
 expect_eq "$(rj "r['count']")" 2 "sessions stored (the two that ran)"

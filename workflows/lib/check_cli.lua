@@ -212,7 +212,7 @@ function M.run(req)
   out[#out + 1] = ""
   if #problems > 0 then
     out[#out + 1] = fmt.plural(#problems, "problem") .. ": the run would fail these tasks at their start"
-    return { exit = EXIT.bad_input, out = concat(out, "\n") }
+    return { exit = EXIT.bad_input, out = concat(out, "\n"), problems = problems }
   end
   out[#out + 1] = "ok: nothing ran, nothing was written"
   return { exit = EXIT.ok, out = concat(out, "\n") }

@@ -15,6 +15,7 @@ M.REPLY = {
   bad_date = "'%s' is not a date: expected YYYY-MM-DD (or a session id)",
   cannot_write_report = "cannot write the report: %s",
   already_running = "A session is already running for %s (session %s). Use /status, /pause or /resume.",
+  start_problems = "not started: the run would fail these tasks at their start (orch-host check says the same): %s",
   prior_active = "Session %s for %s is %s: /resume continues it (or start with force to begin again).",
   prior_completed = "Session %s already ran every task of %s. Edit the file or start with force to run it again.",
   cannot_start = "cannot start the workflow: %s",
