@@ -36,18 +36,22 @@
 -- followed. A file that vanished before its move is logged, not an error.
 --
 -- The ledger: one state row per task id (key "inbox_task:<id>") = {sha=,
--- status=, at=, file=, to=, version=}, so it survives a restart and a lookup
--- is one primary-key read. A file is a duplicate only when its id's row holds
--- the same content hash with status completed or needs_review. An edited
--- file (same id, new content) runs again as the next version: the user who
--- edits a task means it to run, and the row then holds the new hash. A failed
--- one dropped again runs again too: that is how a user retries it.
+-- status=, at=, file=, to=, version=, done={sha, ...}}, so it survives a
+-- restart and a lookup is one primary-key read. A file is a duplicate only
+-- when its id's row holds the same content hash with status completed or
+-- needs_review, or lists it in `done` (the contents of that id processed
+-- before, the last M.DONE_KEPT of them): an id edited A, then B, then back to
+-- A does not run A twice. An edited file (same id, new content) runs again as
+-- the next version: the user who edits a task means it to run, and the row
+-- then holds the new hash. A failed one dropped again runs again too: that is
+-- how a user retries it.
 local heap = require("lib.heap")
 local files = require("lib.inbox_files")
 
 local M = {}
 
 M.KEY = "inbox_task:"
+M.DONE_KEPT = 64  -- processed contents remembered per id (the row stays one small read)
 M.DONE = { completed = true, needs_review = true }  -- processed/; the rest go to failed/
 local RANK = { high = 1, medium = 2, low = 3 }
 
@@ -63,7 +67,29 @@ end
 -- true when t's id and content are in the ledger as processed
 function M.processed(t, load)
   local row = M.ledger(t.id, load)
-  return row ~= nil and row.sha == t.inbox.sha and M.DONE[row.status] == true
+  if row == nil then return false end
+  if row.sha == t.inbox.sha and M.DONE[row.status] == true then return true end
+  for _, sha in ipairs(type(row.done) == "table" and row.done or {}) do
+    if sha == t.inbox.sha then return true end
+  end
+  return false
+end
+
+-- the row's `done` after a run of sha ended (done: completed or needs_review):
+-- the earlier processed contents (a row from before `done` existed counts its
+-- own sha when it was processed), sha added last when done, M.DONE_KEPT at most
+local function done_list(old, sha, done)
+  local list = {}
+  if old then
+    if type(old.done) == "table" then
+      for _, s in ipairs(old.done) do if type(s) == "string" and s ~= sha then list[#list + 1] = s end end
+    elseif M.DONE[old.status] and type(old.sha) == "string" and old.sha ~= sha then
+      list[1] = old.sha
+    end
+  end
+  if done then list[#list + 1] = sha end
+  while #list > M.DONE_KEPT do table.remove(list, 1) end
+  return list
 end
 
 local function basename(p) return (tostring(p):match("([^/]+)$")) end
@@ -269,6 +295,7 @@ function Q:finished(t, status, reason)
   local row = { sha = t.inbox.sha, status = status, at = now, file = name,
     version = old and (old.sha == t.inbox.sha and old.version or (tonumber(old.version) or 1) + 1) or 1 }
   local done = M.DONE[status] == true
+  row.done = done_list(old, t.inbox.sha, done)
   local ok, why = self:unchanged(t, name)
   local dest
   if ok then
