@@ -38,7 +38,7 @@
 extern "C" {
 #endif
 
-#define ORCH_NET_ABI 3
+#define ORCH_NET_ABI 4
 #define ORCH_NET_API_SYMBOL "orch_net_api"
 
 struct orch_net_header {
@@ -58,6 +58,9 @@ struct orch_net_request {
     size_t body_len;
     const char* content_type;  /* NUL-terminated */
     double timeout;            /* seconds: connect, read and write each */
+    const int* stop;           /* NULL, or the caller's flag: once it reads non-zero (__atomic_load_n),
+                                * the request is not started, and http_stop(stop) cuts short the
+                                * ones in flight (their sockets shut down: an error "stopped") */
 };
 
 /* Where a response goes. Called on the calling thread, before fetch returns;
@@ -118,6 +121,9 @@ struct orch_net_api_table {
                           char* err, size_t err_cap);
     int (*server_port)(void* server);  /* the bound port */
     void (*server_stop)(void* server); /* stops accepting, joins every thread, frees */
+    /* Shuts down the sockets of the fetches in flight whose request named this
+     * flag. One still connecting may miss it: call again until they return. */
+    void (*http_stop)(const int* stop);
 };
 
 typedef const struct orch_net_api_table* (*orch_net_api_fn)(void);

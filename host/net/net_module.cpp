@@ -29,6 +29,46 @@ void fail(const orch_net_response_sink* out, const std::string& msg) {
     out->error(out->ctx, msg.data(), msg.size());
 }
 
+// The fetches in flight that named a stop flag, so http_stop can shut their
+// sockets down: a host stopping must not wait out a slow server's timeout.
+std::mutex g_fetch_mu;
+std::vector<std::pair<const int*, httplib::Client*>> g_fetching;
+
+bool stop_set(const int* stop) { return stop && __atomic_load_n(stop, __ATOMIC_ACQUIRE) != 0; }
+
+class Fetching {
+public:
+    Fetching(const int* stop, httplib::Client* c) : stop_(stop), c_(c) {
+        if (!stop_) return;
+        std::lock_guard<std::mutex> lock(g_fetch_mu);
+        g_fetching.emplace_back(stop_, c_);
+    }
+    ~Fetching() {
+        if (!stop_) return;
+        std::lock_guard<std::mutex> lock(g_fetch_mu);
+        for (auto it = g_fetching.begin(); it != g_fetching.end(); ++it)
+            if (it->second == c_) {
+                g_fetching.erase(it);
+                break;
+            }
+    }
+    Fetching(const Fetching&) = delete;
+    Fetching& operator=(const Fetching&) = delete;
+
+private:
+    const int* stop_;
+    httplib::Client* c_;
+};
+
+void http_stop(const int* stop) {
+    try {
+        std::lock_guard<std::mutex> lock(g_fetch_mu);
+        for (auto& [flag, c] : g_fetching)
+            if (flag == stop) c->stop();
+    } catch (...) {  // nothing may unwind into the host
+    }
+}
+
 void fetch(const orch_net_request* r, const orch_net_response_sink* out) {
     try {
         std::string url(r->url, r->url_len);
@@ -55,6 +95,8 @@ void fetch(const orch_net_request* r, const orch_net_response_sink* out) {
             const orch_net_header& h = r->headers[i];
             headers.emplace(std::string(h.name, h.name_len), std::string(h.value, h.value_len));
         }
+        Fetching fetching(r->stop, &cli);  // registered before the check: a stop after it reaches this one
+        if (stop_set(r->stop)) return fail(out, "stopped: the host is shutting down");
         httplib::Result res = [&] {
             if (method == "GET") return cli.Get(path, headers);
             if (method == "DELETE") return cli.Delete(path, headers, body, content_type);
@@ -62,7 +104,8 @@ void fetch(const orch_net_request* r, const orch_net_response_sink* out) {
             if (method == "PATCH") return cli.Patch(path, headers, body, content_type);
             return cli.Post(path, headers, body, content_type);
         }();
-        if (!res) return fail(out, httplib::to_string(res.error()));
+        if (!res) return fail(out, stop_set(r->stop) ? std::string("stopped: the host is shutting down")
+                                                     : httplib::to_string(res.error()));
         out->status(out->ctx, res->status);
         out->body(out->ctx, res->body.data(), res->body.size());
         for (auto& [k, v] : res->headers) out->header(out->ctx, k.data(), k.size(), v.data(), v.size());
@@ -334,7 +377,7 @@ void server_stop(void* server) {
 }
 
 const orch_net_api_table k_api = {ORCH_NET_ABI, sizeof(orch_net_api_table), fetch, server_start, server_port,
-                                  server_stop};
+                                  server_stop, http_stop};
 
 }  // namespace
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <climits>
 #include <cstdlib>
 #include <exception>
@@ -140,7 +141,7 @@ HttpResponse http_fetch(const HttpRequest& req) {
     headers.reserve(req.headers.size());
     for (auto& [k, v] : req.headers) headers.push_back({k.data(), k.size(), v.data(), v.size()});
     orch_net_request r{req.method.c_str(), req.url.data(), req.url.size(), headers.data(), headers.size(),
-                       req.body.data(),    req.body.size(), req.content_type.c_str(), req.timeout};
+                       req.body.data(),    req.body.size(), req.content_type.c_str(), req.timeout, req.stop};
     orch_net_response_sink sink{&out, on_status, on_body, on_header, on_error};
     m.api->http_fetch(&r, &sink);
     return out;
@@ -154,7 +155,25 @@ HttpWorkers::~HttpWorkers() {
         stopping_ = true;
     }
     cv_.notify_all();
+    stop_fetches();
     for (auto& t : pool_) t.join();
+}
+
+// The fetches in flight are cut short (a stopping host waits for no slow
+// server): their sockets are shut down until none is left; one still
+// connecting when a stop is sent gets the next, 50 ms later.
+void HttpWorkers::stop_fetches() {
+    __atomic_store_n(&stop_flag_, 1, __ATOMIC_RELEASE);
+    std::unique_lock<std::mutex> lock(mu_);
+    if (busy_ == 0) return;
+    std::string err;
+    const orch_net_api_table* api = net_api(err);
+    while (busy_ > 0) {
+        lock.unlock();
+        if (api) api->http_stop(&stop_flag_);
+        lock.lock();
+        idle_cv_.wait_for(lock, std::chrono::milliseconds(50), [this] { return busy_ == 0; });
+    }
 }
 
 std::uint64_t HttpWorkers::submit(HttpRequest req, std::function<void(HttpResponse)> done) {
@@ -185,8 +204,15 @@ void HttpWorkers::work() {
             if (stopping_) return;
             job = std::move(jobs_.front());
             jobs_.pop_front();
+            ++busy_;
         }
+        job.req.stop = &stop_flag_;
         HttpResponse res = http_fetch(job.req);
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            --busy_;
+        }
+        idle_cv_.notify_all();
         loop_.post([this, id = job.id, res = std::move(res)]() mutable {
             for (auto it = pending_.begin(); it != pending_.end(); ++it) {
                 if (it->first != id) continue;

@@ -24,6 +24,7 @@ struct HttpRequest {
     std::string body;
     std::string content_type = "application/json";
     double timeout = 30;
+    const int* stop = nullptr;  // set by HttpWorkers: its stop flag (net_api.h's orch_net_request.stop)
 };
 
 struct HttpResponse {
@@ -53,6 +54,7 @@ private:
         HttpRequest req;
     };
     void work();
+    void stop_fetches();
 
     Loop& loop_;
     int threads_;
@@ -61,6 +63,9 @@ private:
     std::condition_variable cv_;
     std::deque<Job> jobs_;
     bool stopping_ = false;
+    int stop_flag_ = 0;   // read by orch-net with __atomic_load_n; set once, by the destructor
+    int busy_ = 0;        // fetches in flight (under mu_)
+    std::condition_variable idle_cv_;
     std::uint64_t next_id_ = 1;
     size_t in_flight_ = 0;  // loop thread only
     std::vector<std::pair<std::uint64_t, std::function<void(HttpResponse)>>> pending_;  // loop thread only
