@@ -59,7 +59,8 @@ local function command(body, req, kind)
     return orch.reply(400, { status = "error", error = fmt.reply("params_object") })
   end
   local channel = kind == "api" and "rest" or kind  -- how a decision came, kept with it (lib/approval)
-  return reply(control.run(body.command, params, caller(params, req, kind), { channel = channel }))
+  local opts = { channel = channel, deadline = req.deadline }  -- deadline: a reply past it is a 503
+  return reply(control.run(body.command, params, caller(params, req, kind), opts))
 end
 
 orch.route("POST", "/webhook/command", function(req)
@@ -80,7 +81,8 @@ for _, name in ipairs({ "status", "approve", "pause", "resume", "skip", "logs", 
     for k, v in pairs(body) do
       if k ~= "secret" and k ~= "params" and params[k] == nil then params[k] = v end
     end
-    return reply(control.run(name, params, caller(params, req, "webhook"), { channel = "webhook" }))
+    local opts = { channel = "webhook", deadline = req.deadline }
+    return reply(control.run(name, params, caller(params, req, "webhook"), opts))
   end)
 end
 

@@ -24,13 +24,15 @@ void set_str(lua_State* L, const char* key, const std::string& v) {
 }
 
 void push_request(lua_State* L, const ServerCall& c) {
-    lua_createtable(L, 0, 10);
+    lua_createtable(L, 0, 11);
     set_str(L, "id", c.id);
     set_str(L, "method", c.method);
     set_str(L, "path", c.path);
     set_str(L, "query", c.query);
     set_str(L, "remote", c.remote);
     set_str(L, "body", c.body);
+    lua_pushnumber(L, c.deadline);  // orch.monotonic() seconds: the reply must come before it
+    lua_setfield(L, -2, "deadline");
     lua_createtable(L, 0, static_cast<int>(c.headers.size()));
     for (auto& [k, v] : c.headers) {
         lua_pushlstring(L, k.data(), k.size());

@@ -128,6 +128,7 @@ void HttpServer::handle(const orch_net_server_request& req, const orch_net_respo
     auto started = std::chrono::steady_clock::now();
     auto call = std::make_shared<ServerCall>();
     call->id = id_prefix_ + "-" + std::to_string(next_id_++);
+    call->deadline = Loop::now() + opts_.handler_timeout;
     call->method = req.method;
     call->path.assign(req.path, req.path_len);
     call->query.assign(req.query ? req.query : "", req.query_len);

@@ -44,6 +44,7 @@ public:
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
     std::unique_ptr<nlohmann::json> json;                      // the body, when it was JSON
+    double deadline = 0;  // Loop::now() seconds past which the caller gets 503 (handler_timeout)
 
     ~ServerCall();
     // Any thread; the first reply wins. False when the caller already got

@@ -24,10 +24,11 @@ end
 -- it as it runs a dropped file (c: the config, orch.config's by default).
 -- Its cwd: is the folder as written ("/project-name"): the inbox resolves it
 -- by the same rule when the task starts (a project under CLAUDE_BASE_CWD; a
--- full path only inside CLAUDE_ALLOWED_ROOT)
-function M.inbox_task(text, by, c)
+-- full path only inside CLAUDE_ALLOWED_ROOT). deadline: a webhook request's
+-- (req.deadline), which bounds the local model's time (lib/inbox_request)
+function M.inbox_task(text, by, c, deadline)
   c = c or cfg()
-  local req, rerr = require("lib.inbox_request").structure(c, text)
+  local req, rerr = require("lib.inbox_request").structure(c, text, deadline)
   if not req then return err(400, fmt.reply("task_refused", tostring(rerr))) end
   local now = orch.now()
   local id = string.format("phone-%s-%06d", os.date("%Y%m%d-%H%M%S", math.floor(now)), math.floor((now % 1) * 1e6))
@@ -55,12 +56,13 @@ function M.inbox_task(text, by, c)
 end
 
 -- task: a sentence (the bot's /task <description>, a plain message) as an
--- inbox task when the inbox runs (inbox.enabled), else a one-task session
-function M.task(params, by)
+-- inbox task when the inbox runs (inbox.enabled), else a one-task session;
+-- opts.deadline: the webhook request's, when one waits for the reply
+function M.task(params, by, opts)
   local text = params and (params.text or params.description)
   if type(text) ~= "string" or text:match("^%s*$") then return err(400, fmt.reply("task_missing")) end
   local icfg = cfg().inbox
-  if icfg and icfg.enabled then return M.inbox_task(text, by) end
+  if icfg and icfg.enabled then return M.inbox_task(text, by, nil, opts and opts.deadline) end
   local dir = cfg().paths.tasks_dir .. "/adhoc"
   local file = string.format("%s/%s-%d.md", dir, os.date("%Y%m%d-%H%M%S"), math.floor((orch.now() % 1) * 1e6))
   local tasks_md = require("lib.tasks_md")  -- here: only /task needs the markdown parser

@@ -1,7 +1,7 @@
 -- inbox_request: a free-text request (Telegram /task, a plain message) ->
 -- a structured inbox task (README, "The local model (optional)").
 --
--- M.structure(cfg, text) -> req | nil, err
+-- M.structure(cfg, text [, deadline]) -> req | nil, err
 --   req = { title =, type =, priority = "high"|"medium"|"low", prompt = text
 --           (verbatim), target_files = {..}, success_criteria = {..strings},
 --           cwd = path | nil, folder = the cwd as written ("/project-name") | nil,
@@ -13,6 +13,10 @@
 -- is asked for type, title, priority, target files and success criteria; its
 -- answer is checked field by field (M.validate) and anything wrong gives the
 -- plain parser's reading (M.plain), with the reason in `fallback`.
+-- deadline (orch.monotonic() seconds, a webhook request's: req.deadline):
+-- the model gets what is left of it less M.REPLY_MARGIN, never more than
+-- ollama.timeout, so a slow model falls back to the plain parser in time for
+-- the reply instead of the caller getting 503 while the task is queued anyway.
 local ollama = require("lib.ollama")
 local where = require("lib.inbox_where")
 local fmt = require("lib.format")
@@ -24,6 +28,7 @@ M.TITLE_CHARS = 80
 M.MAX_FILES = 50
 M.MAX_CRITERIA = 20
 M.PROMPT_CHARS = 8000     -- of the request sent to the model
+M.REPLY_MARGIN = 1.5      -- seconds kept before a request's deadline for writing the task and the reply
 
 -- The task types: lib/inbox_task's, the one list.
 function M.types() return require("lib.inbox_task").TYPES end
@@ -203,12 +208,26 @@ function M.validate(answer, types)
            target_files = files, success_criteria = crit }
 end
 
-local function ask(cfg, text, types)
+-- the model's timeout under a request's deadline -> seconds, limit name | nil (none left)
+local function time_left(cfg, deadline)
+  if not deadline then return nil end
+  local own = tonumber(cfg.ollama and cfg.ollama.timeout) or 20
+  local left = deadline - orch.monotonic() - M.REPLY_MARGIN
+  if left >= own then return nil end
+  return math.max(left, 0), "the request's deadline, server.handler_timeout"
+end
+
+local function ask(cfg, text, types, deadline)
+  local timeout, limit_name = time_left(cfg, deadline)
+  if timeout and timeout < 0.2 then
+    return nil, "no time left for the local model before the request's deadline (server.handler_timeout)"
+  end
   local messages = {
     { role = "system", content = string.format(M.SYSTEM, table.concat(types, ", ")) },
     { role = "user", content = fmt.truncate(text, M.PROMPT_CHARS) },
   }
-  local answer, model = ollama.chat(cfg, messages, { format = schema(types), options = { temperature = 0 } })
+  local answer, model = ollama.chat(cfg, messages, { format = schema(types), options = { temperature = 0 },
+                                                    timeout = timeout, limit_name = limit_name })
   if not answer then return nil, tostring(model) end
   local fields, why = M.validate(answer, types)
   if not fields then return nil, "the model's answer was refused: " .. why end
@@ -216,14 +235,14 @@ local function ask(cfg, text, types)
   return fields
 end
 
-function M.structure(cfg, text)
+function M.structure(cfg, text, deadline)
   cfg = cfg or orch.config
   text = type(text) == "string" and text or ""
   if trim(text) == "" then return nil, orch.err("empty", "the request is empty") end
   local cwd, refused = where.resolve(cfg, text)
   if cwd == nil then return nil, refused end
   local types = M.types()
-  local ok, fields, why = pcall(ask, cfg, text, types)
+  local ok, fields, why = pcall(ask, cfg, text, types, deadline)
   local via, fallback = "ollama", nil
   if not ok or not fields then
     fallback = ok and why or ("the model path failed: " .. tostring(fields))

@@ -11,7 +11,8 @@
 --   host as Ollama itself reads OLLAMA_HOST: [scheme://]host[:port][/path]
 -- M.usable(cfg) -> url | nil, err       whether to try the model at all
 -- M.chat(cfg, messages [, opts]) -> text, model | nil, err
---   opts = {format = "json" | a JSON schema, options = {}, timeout =}
+--   opts = {format = "json" | a JSON schema, options = {}, timeout =, limit_name =
+--           (what the timeout's message names; "ollama.timeout" by default)}
 -- M.generate(cfg, prompt [, opts]) -> text, model | nil, err
 -- M.probe(cfg [, timeout]) -> {url=, reachable=, version=, models={names}, has_model=, error=}
 -- err is an orch error: code "disabled" | "down" | "timeout" | "http" |
@@ -136,7 +137,8 @@ function M.chat(cfg, messages, opts)
   local model, merr = model_of(cfg, opts)
   if not model then return nil, merr end
   local doc, err = call(cfg, "POST", "/api/chat", { model = model, messages = messages, stream = false,
-                                                    format = opts.format, options = opts.options }, opts.timeout)
+                                                    format = opts.format, options = opts.options },
+                        opts.timeout, opts.limit_name)
   if not doc then return nil, err end
   local msg = doc.message
   if type(msg) ~= "table" or type(msg.content) ~= "string" then
@@ -150,7 +152,8 @@ function M.generate(cfg, prompt, opts)
   local model, merr = model_of(cfg, opts)
   if not model then return nil, merr end
   local doc, err = call(cfg, "POST", "/api/generate", { model = model, prompt = prompt, stream = false,
-                                                        format = opts.format, options = opts.options }, opts.timeout)
+                                                        format = opts.format, options = opts.options },
+                        opts.timeout, opts.limit_name)
   if not doc then return nil, err end
   if type(doc.response) ~= "string" then
     return fail("garbage", "Ollama /api/generate answered without a response text")
