@@ -113,7 +113,8 @@ local function call(cfg, method, path, body, timeout, limit_name)
       return fail("down", reason)
     end
     if orch.monotonic() - started >= timeout * 0.9 then
-      return fail("timeout", string.format("Ollama at %s gave no answer within %g s (%s)", url, timeout, limit_name))
+      return fail("timeout", string.format("Ollama at %s gave no answer within %s s (%s)", url,
+        timeout == math.floor(timeout) and string.format("%d", timeout) or string.format("%.1f", timeout), limit_name))
     end
     return fail("down", "Ollama at " .. url .. ": " .. msg)
   end
