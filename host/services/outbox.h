@@ -29,7 +29,7 @@
 // rows after it keep their place.
 //
 // Progress rows (type "progress") are the exception to "in order": only the
-// newest pending one per sink and session matters, and a sink gets at most
+// newest pending one per sink, session and task matters, and a sink gets at most
 // one per progress interval. Older pending ones are coalesced (settled, never
 // sent); the newest is held until the interval has passed. Every other type
 // is never held or coalesced.

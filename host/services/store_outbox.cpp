@@ -45,8 +45,10 @@ int Store::coalesce_progress(const std::string& sink, double now) {
     std::vector<std::pair<long long, long long>> superseded;  // row, the newer row
     {
         // A pending progress row is superseded by a newer progress row of its
-        // session, or by a newer row of any type about the same task ("task 2
-        // started", held, must not arrive after "task 2 done").
+        // session and task (in a parallel day each running task keeps its
+        // own; rows about no task form one group per session), or by a newer
+        // row of any type about the same task ("task 2 started", held, must
+        // not arrive after "task 2 done").
         Stmt q(stmt(R"SQL(
 WITH p AS (
   SELECT id, CASE WHEN json_valid(payload) THEN CAST(json_extract(payload,'$.session') AS TEXT) END AS s,
@@ -54,8 +56,8 @@ WITH p AS (
   FROM outbox
   WHERE sink=?1 AND delivered_at IS NULL
     AND CASE WHEN json_valid(payload) THEN json_extract(payload,'$.type') END = 'progress'),
-newest AS (SELECT s, max(id) AS top FROM p GROUP BY s),
-by_progress AS (SELECT p.id, n.top FROM p JOIN newest n ON p.s IS n.s WHERE p.id < n.top),
+newest AS (SELECT s, t, max(id) AS top FROM p GROUP BY s, t),
+by_progress AS (SELECT p.id, n.top FROM p JOIN newest n ON p.s IS n.s AND p.t IS n.t WHERE p.id < n.top),
 by_task AS (
   SELECT p.id, (SELECT min(o.id) FROM outbox o
                 WHERE o.sink=?1 AND o.id > p.id AND json_valid(o.payload)

@@ -433,6 +433,26 @@ TEST_CASE("store: coalescing is per sink and session and survives payloads that 
     CHECK(s.outbox_pending("n8n") == 4);
 }
 
+TEST_CASE("store: in a parallel day each task's newest progress row stays; one task's never supersedes another's") {
+    std::string dir = testutil::temp_dir("outbox-tasks");
+    Store s(dir + "/orch.db");
+    auto p = [](const char* task) {
+        json j = {{"type", "progress"}, {"session", "a"}};
+        if (task) j["task"] = task;
+        return j.dump();
+    };
+    long long t1 = s.enqueue("n8n", p("task-1"), 1);
+    long long t2 = s.enqueue("n8n", p("task-2"), 1);
+    long long none = s.enqueue("n8n", p(nullptr), 1);
+    long long t1b = s.enqueue("n8n", p("task-1"), 1);
+    long long t3 = s.enqueue("n8n", p("task-3"), 1);
+    CHECK(s.coalesce_progress("n8n", 2) == 1);  // task-1's first only
+    std::vector<long long> left;
+    for (auto& r : s.outbox_queue("n8n", 50)) left.push_back(r["id"].get<long long>());
+    CHECK(left == std::vector<long long>{t2, none, t1b, t3});
+    (void)t1;
+}
+
 TEST_CASE("store: a held progress row about a task is dropped once a newer row about that task exists") {
     std::string dir = testutil::temp_dir("outbox-task");
     Store s(dir + "/orch.db");
