@@ -89,6 +89,28 @@ describe("format: other messages", function()
     ok(not text:find("last task", 1, true), text)
   end)
 
+  it("task_completed in a parallel day names no next task and no /approve: what is in hand, and /status", function()
+    local s = session("waiting_approval")
+    s.max_concurrent = 4
+    s.tasks[1].status = "running"
+    s.tasks[2].status = "waiting_approval"
+    local text = F.task_completed(s, s.tasks[1], {})
+    ok(not text:find("Next:", 1, true), text)
+    ok(not text:find("/approve", 1, true), text)
+    has(text, "⏳ 2 more to finish.\n⏸️ Waiting for approval: 1 · ⏳ Pending: 1")
+    has(text, "/status for details, /pause to pause, /logs for logs")
+    s.max_concurrent = 1  -- the serial day keeps its next task
+    has(F.task_completed(s, s.tasks[1], {}), "Next: Task 2/3")
+  end)
+
+  it("status of a finished session whose tasks did not all complete says how they ended", function()
+    local s = session("completed")
+    s.tasks[2].status, s.tasks[3].status = "failed", "blocked"
+    has(F.status(s, T0 + 300), "Status: 🏁 Finished: 1 failed, 1 blocked")
+    s.tasks[2].status, s.tasks[3].status = "completed", "completed"
+    has(F.status(s, T0 + 300), "Status: ✅ Completed")
+  end)
+
   it("task_failed shows the error, exit code and the commands that apply to a failed task", function()
     local s = session("running")
     eq(F.task_failed(s, s.tasks[2], { error = "claude exited with status 1", exit_code = 1 }),

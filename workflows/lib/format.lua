@@ -115,6 +115,33 @@ local function current(s) return (S.current(s)) end
 
 local function next_after(s, t) return S.next_unfinished(s, t) end
 
+-- a day that runs several agents at once: no one task is "next", and the
+-- session's status is not what a finished task's message should tell to do
+local function parallel(s, c) return (tonumber(s.max_concurrent) or 1) > 1 and c.total > 1 end
+
+-- "⚙️ Running: 2 · ⏸️ Waiting for approval: 1 · ⏳ Pending: 3" of a parallel day's counts
+local function in_hand(c)
+  local parts = {}
+  for _, st in ipairs({ "running", "waiting_approval", "waiting_answer", "waiting_limit", "paused", "pending" }) do
+    if (c[st] or 0) > 0 then parts[#parts + 1] = STATUS[st] .. ": " .. c[st] end
+  end
+  return #parts > 0 and concat(parts, " · ") or nil
+end
+
+-- the session's status line: a finished session whose tasks did not all
+-- complete says how they ended ("🏁 Finished: 2 failed, 1 blocked"), not "✅ Completed"
+local function session_label(s, c)
+  if s.status == "completed" and c.total > 0 and c.completed < c.total then
+    local parts = {}
+    for _, st in ipairs({ "needs_review", "failed", "skipped", "cancelled", "blocked" }) do
+      if (c[st] or 0) > 0 then parts[#parts + 1] = format("%d %s", c[st], (st:gsub("_", " "))) end
+    end
+    return "🏁 Finished" .. (#parts > 0 and (": " .. concat(parts, ", ")) or "")
+  end
+  return STATUS[s.status] or tostring(s.status or "?")
+end
+M.session_label = session_label
+
 local function title_of(t) return M.truncate(t.title or ("Task " .. tostring(t.id)), 120) end
 
 local function task_block(s, t, head, tail)
@@ -183,15 +210,18 @@ function M.task_started(s, t) return blocks(task_block(s, t, "⚙️ Executing")
 function M.task_completed(s, t, r)
   r = r or {}
   local i, n = position(s, t)
-  local c, nxt = counts(s, t, "completed"), next_after(s, t)
+  local c = counts(s, t, "completed")
+  local par = parallel(s, c)
+  local nxt = not par and next_after(s, t) or nil
+  local left = c.done < c.total
   return blocks(format("✅ Task %s/%d Complete!", tostring(i), n),
     excerpt(r.summary or r.result), stats(t, r),
     progress(c) .. "\n" .. M.bar(c.done, c.total), M.RULE,
     nxt and task_block(s, nxt, "Next:")
-      or (c.done < c.total and format("⏳ %d more to finish.", c.total - c.done)
+      or (left and concat({ format("⏳ %d more to finish.", c.total - c.done), par and in_hand(c) or nil }, "\n")
         or (s.kind == "inbox" and "📥 The inbox is empty: waiting for the next task file."
           or "🏁 That was the last task.")),
-    nxt and commands(s))
+    nxt and commands(s) or (par and left and COMMANDS.running[1]) or nil)
 end
 
 -- r = {error=, result=, exit_code=, timed_out=, timeout=, cost_usd=, summary= (the task inbox's)}
@@ -248,7 +278,7 @@ function M.status(s, now, opts)
     times[2] = now and ("Runtime: " .. M.duration(S.runtime(s, now, opts.live ~= false)))
   end
   return blocks("📊 Orchestrator Status",
-    format("Session: %s\nStatus: %s", tostring(s.id or "?"), STATUS[s.status] or tostring(s.status or "?")),
+    format("Session: %s\nStatus: %s", tostring(s.id or "?"), session_label(s, c)),
     concat(lines, "\n"),
     cur and format("Current: Task %s - %s", tostring(cur.id or "?"), title_of(cur)),
     concat(times, "\n"), commands(s, true))
