@@ -14,7 +14,8 @@
 # C: a resumed session (after kill -9) asking the same again keeps the id;
 #    a request of an older session is refused while a newer session waits.
 # D: several requests waiting: a decision naming none is refused with their
-#    ids; naming one decides that one only.
+#    ids; naming one decides that one only. One approval waiting beside a
+#    newer question of another task: a bare approve decides the approval.
 # E: the webhook and the REST API: `request_id` decides one request; a
 #    decided one is 409 with reason "decided"; the channel is kept.
 source "$(dirname "$0")/lib.bash"
@@ -177,6 +178,22 @@ check_eq "$(sj "s['tasks'][0]['status']")" waiting_approval "D: task 1 after its
 orch skip --request "$D1" >/dev/null 2>&1 || fail "D: skip --request $D1"
 expect_eq "$(bg_wait "$T/d.out")" 0 "D: exit code"
 check_eq "$(sj "[t['status'] for t in s['tasks']]")" '["skipped", "completed"]' "D: statuses"
+# one approval waiting, and a newer question of the other task: a bare
+# approve is for the approval (it was refused as "task 2 asks a question")
+TASKS=$T/d2.md
+task_md "$TASKS" 1 "One" backend "One. [key:q1]"
+task_md "$TASKS" 2 "Asks" backend "Ask. [key:q2] [fake:question]"
+bg_run "$T/d2.out" orch run daily.lua --tasks "$TASKS" --no-input --max-concurrent 2
+wait_for sj_true "[t['status'] for t in s['tasks']] == ['waiting_approval', 'waiting_approval']"
+Q2=$(orch status --json | jq -r '.tasks[1].approval_request')
+orch approve --request "$Q2" >/dev/null 2>&1 || fail "D: approve --request $Q2"
+wait_for sj_true "[t['status'] for t in s['tasks']] == ['waiting_approval', 'waiting_answer']"
+orch approve >"$T/d2-approve.out" 2>&1 || fail "D: a bare approve beside a question: $(cat "$T/d2-approve.out")"
+wait_for grep -q -x "end q1" "$T/ledger"
+check_eq "$(sj "s['tasks'][1]['status']")" waiting_answer "D: the asking task after the bare approve"
+orch answer --task 2 "go on" >/dev/null 2>&1 || fail "D: answer task 2"
+expect_eq "$(bg_wait "$T/d2.out")" 0 "D: exit code of the day with a question"
+check_eq "$(sj "[t['status'] for t in s['tasks']]")" '["completed", "completed"]' "D: statuses after the question"
 # ------------------------------------------- E: webhook and REST
 export WEBHOOK_SECRET=s3cret ORCHESTRATOR_AUTH_TOKEN=t0ken
 TASKS=$T/e.md

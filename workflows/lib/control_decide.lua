@@ -125,7 +125,9 @@ local function decide(action, params, by, text, describe, opts)
       return err(409, fmt.reply(action == "answer" and "answer_which" or "request_which", s.id,
         table.concat(action == "answer" and ids or list, ", "), action), { session_id = s.id })
     end
-    if action == "answer" then task = ids[1] end  -- the one question, though an approval waits too
+    -- the one waiting, though a request of the other kind waits too (the
+    -- newest pending request of the session may be another task's question)
+    if #list == 1 then task = ids[1] end
   end
   local p = orch.pending_approval(s.id, task)
   if not p then return nil, s end
