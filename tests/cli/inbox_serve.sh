@@ -25,8 +25,10 @@ expect_req 202 POST /webhook/command "{\"secret\": \"$WEBHOOK_SECRET\", \"comman
 PHONE=$(rj "r['task']")
 expect_eq "$(rj "r['cwd']")" "$CLAUDE_BASE_CWD/proj" "the reply's folder"
 WAIT_TIMEOUT=120 wait_for done_with "$PHONE"
-expect_eq "$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["status"], r["files_touched"])' \
-    "$ORCH_RESULTS_DIR/${PHONE}_result.json")" "completed ['$CLAUDE_BASE_CWD/proj/fake-1.txt']" "the phone task's result"
+expect_eq "$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["status"], r["files_touched"], r["parsed_by"])' \
+    "$ORCH_RESULTS_DIR/${PHONE}_result.json")" "completed ['$CLAUDE_BASE_CWD/proj/fake-1.txt'] plain" \
+    "the phone task's result (read by the plain parser: no local model here)"
+check "the dropped file's result says parsed_by file" grep -q '"parsed_by": *"file"' "$ORCH_RESULTS_DIR/later_result.json"
 
 expect_eq "$(sj "s.get('kind')")" inbox "the latest session's kind"
 expect_eq "$(sj "s.get('max_concurrent')")" 2 "the inbox's agents at once (inbox.max_concurrent)"

@@ -232,6 +232,7 @@ local BAD = {
     "requires_approval: must be true or false, not string" },
   { "unknown field", "---\ntype: fix\nowner: me\n---\n**Prompt:** x\n", "unknown_field", 3,
     "x.task.md:3: owner: unknown field \"owner\" %(known fields: id, type, priority, created, title, cwd, " },
+  { "parsed_by file", "---\ntype: fix\nparsed_by: file\n---\n**Prompt:** x\n", "bad_value", 3, "parsed_by: " },
   { "no prompt", "---\ntype: fix\n---\n# T\n**Context:** c\n", "missing_prompt", 5,
     "x.task.md:5: no %*%*Prompt:%*%* section" },
   { "empty prompt", "---\ntype: fix\n---\n# T\n**Prompt:**\n\n   \n**Context:** c\n", "empty_prompt", 5,
@@ -335,10 +336,10 @@ describe("inbox_task.render", function()
   it("writes a task built by hand: its checks become criteria, its description the context", function()
     local text = assert(inbox_task.render({ id = "t1", type = "test", instruction = "Add tests.\n",
       verify = { "make test" }, deliverables = { "tests/new_test.py" }, acceptance_criteria = { "covers x" },
-      description = "From the phone.", inbox = { cwd = "/srv/app \"q\"" } }))
+      description = "From the phone.", inbox = { cwd = "/srv/app \"q\"", parsed_by = "ollama" } }))
     local t = assert(inbox_task.parse(text, "t1.task.md"))
-    eq({ t.id, t.title, t.type, t.priority, t.instruction, t.inbox.context, t.inbox.cwd },
-      { "t1", "t1", "test", "medium", "Add tests.", "From the phone.", "/srv/app \"q\"" })
+    eq({ t.id, t.title, t.type, t.priority, t.instruction, t.inbox.context, t.inbox.cwd, t.inbox.parsed_by },
+      { "t1", "t1", "test", "medium", "Add tests.", "From the phone.", "/srv/app \"q\"", "ollama" })
     eq({ t.verify, t.deliverables, t.acceptance_criteria },
       { { "make test" }, { "tests/new_test.py" },
         { "covers x", "`make test` passes", "`tests/new_test.py` is written" } })

@@ -35,6 +35,7 @@ function M.inbox_task(text, by, c, deadline)
   local it = require("lib.inbox_task")
   local body, berr = it.render({ id = id, type = req.type, title = req.title, priority = req.priority,
     instruction = req.prompt, inbox = { created = math.floor(now), cwd = req.folder, target_files = req.target_files,
+      parsed_by = req.via,
       success_criteria = (function()
         local list = {}
         for i, crit in ipairs(req.success_criteria or {}) do list[i] = { text = crit } end

@@ -115,7 +115,7 @@ end
 function I:parsed(name, file, t, why)
   local s = self.s
   if t then
-    self:track(name, t, { file = file, type = t.type, priority = t.priority, parsed_by = "file" })
+    self:track(name, t, { file = file, type = t.type, priority = t.priority, parsed_by = t.inbox.parsed_by or "file" })
     return
   end
   if why == "queued" or why == "running" then return end  -- the same content again: nothing changes
@@ -245,7 +245,8 @@ function I:artifacts(t, v)
   local s, cfg = self.s, orch.config
   local sum = summarize.summary(cfg, v)
   orch.emit("summarized", { session = s.id, task = t.id, via = sum.via, model = sum.model, fallback = sum.fallback })
-  local paths, werr = artifacts.write(cfg, v, { summary = sum, parsed_by = "file", session = s.id })
+  local paths, werr = artifacts.write(cfg, v, { summary = sum, parsed_by = v.inbox and v.inbox.parsed_by or "file",
+    session = s.id })
   if not paths then
     werr = "artifacts not written: " .. tostring(werr)
     orch.emit("artifacts_written", { session = s.id, task = t.id, ok = false, error = werr })

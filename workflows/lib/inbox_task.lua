@@ -4,7 +4,8 @@
 --   id: fix-login                       optional (else the file's NAME), a safe name
 --   type: fix                           required, one of M.TYPES
 --   priority: high                      high | medium | low (default medium)
---   created: 2026-12-01T10:30:00Z       ISO 8601, optional; also title, cwd, requires_approval
+--   created: 2026-12-01T10:30:00Z       ISO 8601, optional; also title, cwd, requires_approval,
+--                                       parsed_by (ollama | plain: a request's reader, /task's)
 --   ---
 --   # Title
 --   **Target Files:**      "- path" lines
@@ -63,6 +64,9 @@ M.FIELDS = model.fields({
   { "title", "title", "string", { one_line = true } },
   { "cwd", "cwd", "string", { one_line = true } },
   { "requires_approval", "requires_approval", "boolean" },
+  -- what structured the task: a free-text request's reader (/task writes it);
+  -- absent, the file itself (the result's parsed_by)
+  { "parsed_by", "parsed_by", "string", { one_line = true, lower = true, enum = { ollama = true, plain = true } } },
 })
 
 M.SECTIONS = B.SECTIONS
@@ -187,7 +191,7 @@ local function parse_impl(text, file)
     instruction = b.prompt, description = b.context, requires_approval = fm.requires_approval == true,
     acceptance_criteria = {}, context_files = {}, deliverables = {}, verify = {}, depends_on = {},
     line = b.title_line or 1 }
-  t.inbox = { file = file, name = name, sha = sha, created = fm.created_at, cwd = fm.cwd,
+  t.inbox = { file = file, name = name, sha = sha, created = fm.created_at, cwd = fm.cwd, parsed_by = fm.parsed_by,
     priority_rank = M.PRIORITY_RANK[t.priority], target_files = B.target_files(b.target_files, file),
     context = b.context }
   t.inbox.success_criteria = B.criteria(b.success_criteria, file, t)

@@ -71,6 +71,7 @@ function R.render(M, t)
     out[#out + 1] = "cwd: " .. orch.json.encode(inbox.cwd)
   end
   if t.requires_approval == true then out[#out + 1] = "requires_approval: true" end
+  if inbox.parsed_by == "ollama" or inbox.parsed_by == "plain" then out[#out + 1] = "parsed_by: " .. inbox.parsed_by end
   out[#out + 1] = "---"
   out[#out + 1] = ""
   out[#out + 1] = "# " .. title
