@@ -21,6 +21,15 @@ expect_eq "$(starts once)" 1 "runs of a file processed before"
 wait_for grep -q "once.task.md: task once with this content was processed already: moved to .*, not run" "$WATCH_OUT"
 note "a processed file is not run again ok"
 
+# an edited file runs again in the same session (the session's row is
+# "twice-2"): its result names the file's id, not the row's
+inbox_task "$ORCH_TASKS_DIR/twice.task.md" twice medium "First version [key:twice]"
+WAIT_TIMEOUT=120 wait_for done_with twice
+inbox_task "$ORCH_TASKS_DIR/twice.task.md" twice medium "Second version [key:twice]"
+WAIT_TIMEOUT=120 wait_for test -f "$ORCH_TASKS_DIR/processed/twice.1.task.md"
+expect_eq "$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['task_id'])" \
+    "$ORCH_RESULTS_DIR/twice_result.json")" twice "the second version's result task_id"
+
 # kill -9 while its agent runs: the next start runs it again
 inbox_task "$ORCH_TASKS_DIR/inflight.task.md" inflight medium "In flight [key:inflight] [fake:await:go]"
 wait_for grep -q "^start inflight$" "$T/ledger"

@@ -178,7 +178,8 @@ function M.result(t, info, summary_file)
   local name = M.name(t)
   return {
     schema_version = M.SCHEMA_VERSION,
-    task_id = tostring(t.id), name = name, title = text(t.title), type = text(t.type),
+    -- the task file's id: a session's row of a later version of it is "id-2"
+    task_id = tostring(inbox.id or t.id), name = name, title = text(t.title), type = text(t.type),
     priority = (t.priority == "high" or t.priority == "medium" or t.priority == "low") and t.priority or null,
     source_file = text(inbox.file), session = text(info.session or t.session),
     status = t.status,

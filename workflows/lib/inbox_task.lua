@@ -19,7 +19,8 @@
 --   err = {code=, message="FILE:LINE: field: what", file=, line=, field=}
 --   task: the model's fields (instruction = the prompt, description = the
 --   context, acceptance_criteria = the criteria's texts, verify and
---   deliverables = the ones they name, line = the title's) + inbox = {file=,
+--   deliverables = the ones they name, line = the title's) + inbox = {id= (the
+--   file's, which a session's row of a later version does not keep), file=,
 --   name=, sha= (SHA-256 of the bytes), created= (epoch s), priority_rank=,
 --   target_files=, context=, cwd=, success_criteria={ {text=, done=, command=,
 --   path=, line=} }}
@@ -191,7 +192,8 @@ local function parse_impl(text, file)
     instruction = b.prompt, description = b.context, requires_approval = fm.requires_approval == true,
     acceptance_criteria = {}, context_files = {}, deliverables = {}, verify = {}, depends_on = {},
     line = b.title_line or 1 }
-  t.inbox = { file = file, name = name, sha = sha, created = fm.created_at, cwd = fm.cwd, parsed_by = fm.parsed_by,
+  t.inbox = { id = id, file = file, name = name, sha = sha, created = fm.created_at, cwd = fm.cwd,
+    parsed_by = fm.parsed_by,
     priority_rank = M.PRIORITY_RANK[t.priority], target_files = B.target_files(b.target_files, file),
     context = b.context }
   t.inbox.success_criteria = B.criteria(b.success_criteria, file, t)
