@@ -14,7 +14,11 @@ wait_for grep -q "^start hold$" "$T/ledger"
 inbox_task "$ORCH_TASKS_DIR/gone.task.md" gone high "Deleted [key:gone]"
 inbox_task "$ORCH_TASKS_DIR/redo.task.md" redo medium "First version [key:redo1]" "First"
 inbox_task "$ORCH_TASKS_DIR/cancel.task.md" cancel low "Cancelled [key:cancel]"
+inbox_task "$ORCH_TASKS_DIR/renamed.task.md" old-id low "Old id [key:oldid]"
 wait_for ev_has parsed cancel
+wait_for ev_has parsed old-id
+inbox_task "$ORCH_TASKS_DIR/renamed.task.md" new-id low "New id [key:newid]"
+wait_for ev_has parsed new-id
 rm "$ORCH_TASKS_DIR/gone.task.md"
 inbox_task "$ORCH_TASKS_DIR/redo.task.md" redo medium "Second version [key:redo2]" "Second"
 redo_parsed_twice() { [ "$(ev_count parsed redo)" -ge 2 ]; }
@@ -37,5 +41,12 @@ processed gone && fail "the deleted file came back in processed/"
 [ -f "$ORCH_TASKS_DIR/failed/gone.task.md" ] && fail "the deleted file came back in failed/"
 [ -f "$ORCH_RESULTS_DIR/gone_result.json" ] && fail "the deleted file has a result"
 expect_eq "$(sj "[t['title'] for t in s['tasks'] if t['id'] == 'redo']")" '["Second"]' "the rewritten task's title"
+# rewritten under a new id: the new task runs under its own id, the old one ends unrun
+WAIT_TIMEOUT=120 wait_for test -f "$ORCH_TASKS_DIR/processed/renamed.task.md"
+expect_eq "$(starts oldid) $(starts newid)" "0 1" "runs of the file rewritten with a new id"
+expect_eq "$(sj "[(t['id'], t['status']) for t in s['tasks'] if t['id'] in ('old-id', 'new-id')]")" \
+    '[["old-id", "cancelled"], ["new-id", "completed"]]' "the tasks of the file rewritten with a new id"
+expect_eq "$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['task_id'])" \
+    "$ORCH_RESULTS_DIR/renamed_result.json")" new-id "its result's task_id"
 watch_stop
 note "ok"

@@ -80,6 +80,12 @@ local FIELDS = { "title", "type", "priority", "requires_approval", "description"
 -- (a burst of files, one save)
 function I:track(name, t, parsed)
   local row = self.queued[name]
+  if row and tostring(row.inbox and row.inbox.id or row.id) ~= tostring(t.id) then
+    -- rewritten under another id: another task (its row, its id in every
+    -- command and message); the old one ends before it ran
+    self:drop(name, "cancelled", "its file was rewritten as task " .. tostring(t.id))
+    row = nil
+  end
   if not row then
     self.s.queued = self.q:size()
     row = S.add_task(self.s, t, { event = "parsed", fields = parsed, row = "later" })
