@@ -3,6 +3,8 @@
 # slots: the ready tasks behind them stay `pending` and get no worktree
 # until a slot is free (they were all marked running, with worktrees, the
 # moment they became ready). The stand-in's ledger holds the agents.
+# A task approved while every slot is taken is `running`, waiting for a slot
+# (it showed waiting_approval, as if nobody had approved it).
 source "$(dirname "$0")/lib.bash"
 
 export FAKE_CLAUDE_LEDGER=$T/ledger
@@ -23,4 +25,24 @@ echo go >>"$T/ledger"
 rc=$(bg_wait "$T/run.out")
 [ "$rc" = 0 ] || fail "run: expected exit 0, got $rc: $(tail -5 "$T/run.out")"
 expect_eq "$(sj "[t['status'] for t in s['tasks']]")" '["completed", "completed", "completed", "completed"]' "statuses"
+
+TASKS=$T/approve.md
+task_md "$TASKS" 1 "Approved late" backend "Late. [key:a1]"
+task_md "$TASKS" 2 "Holds a slot" backend "Hold. [key:a2] [fake:await:release]"
+task_md "$TASKS" 3 "Holds the other" backend "Hold. [key:a3] [fake:await:release]"
+bg_run "$T/approve.out" orch run daily.lua --tasks "$TASKS" --no-input --max-concurrent 2
+wait_for sj_true "[t['status'] for t in s['tasks']][:2] == ['waiting_approval', 'waiting_approval']"
+orch approve --task 2 >/dev/null 2>&1 || fail "approve --task 2"
+wait_for sj_true "s['tasks'][2]['status'] == 'waiting_approval'"
+orch approve --task 3 >/dev/null 2>&1 || fail "approve --task 3"
+wait_for grep -q '^start a3$' "$T/ledger"
+orch approve --task 1 >/dev/null 2>&1 || fail "approve --task 1"
+wait_for sj_true "s['tasks'][0].get('slot_wait') is not None"
+expect_eq "$(sj "[s['tasks'][0]['status'], [a['task'] for a in s['agents'] if a.get('waiting_slot')]]")" \
+    '["running", ["1"]]' "the task approved while the slots are taken"
+echo "release" >>"$T/ledger"
+rc=$(bg_wait "$T/approve.out")
+[ "$rc" = 0 ] || fail "the approved day: expected exit 0, got $rc: $(tail -5 "$T/approve.out")"
+expect_eq "$(sj "[t['status'] for t in s['tasks']]")" '["completed", "completed", "completed"]' \
+    "statuses of the approved day"
 note "ok"

@@ -45,7 +45,10 @@ function M.new(s, opts)
   -- checkpoint: a checkpoint reason for the next task; hold: the worker whose checkpoint waits
   -- a task in hand waiting for a free slot (after its answer or approval) says so in status
   r.pool = slots.new(r.max, function() r:wake() end, function(w, queued)
-    S.set_task(s, w.task, { slot_wait = queued and orch.now() or orch.json.null })
+    local f = { slot_wait = queued and orch.now() or orch.json.null }
+    -- approved, its agent not started yet: nobody is asked any more
+    if queued and w.task.status == "waiting_approval" then f.status = "running" end
+    S.set_task(s, w.task, f)
   end)
   r.workers = r.pool.workers
   r.on_command = function(cmd) r:command(cmd) end
