@@ -126,7 +126,7 @@ int cmd_doctor(const Args& a) {
 
     printf("\nFolders\n");
     auto paths = app.config().value("paths", json::object());
-    for (const char* k : {"tasks_dir", "logs_dir", "results_dir"}) {
+    for (const char* k : {"tasks_dir", "logs_dir", "results_dir", "summaries_dir", "questions_dir", "feedback_dir"}) {
         std::string p = app.path_from_root(paths.value(k, std::string()));
         if (p.empty()) continue;
         struct stat st;

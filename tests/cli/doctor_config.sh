@@ -22,4 +22,13 @@ CLAUDE_CLI_PATH=no-such-claude orch doctor >"$T/missing.out" 2>&1 || rc=$?
 grep -qE "^  FAIL claude CLI +no-such-claude not found \(set CLAUDE_CLI_PATH or claude.path\)\$" "$T/missing.out" ||
   { cat "$T/missing.out" >&2; fail "doctor: no FAIL row for a missing claude CLI"; }
 [[ $(grep -c "claude CLI" "$T/missing.out") == 1 ]] || fail "doctor: the claude CLI said more than once"
+# every folder the product writes to is checked: a summaries folder that is a file fails
+touch "$T/not-a-dir"
+rc=0
+ORCH_SUMMARIES_DIR=$T/not-a-dir orch doctor >"$T/folders.out" 2>&1 || rc=$?
+[[ $rc == 1 ]] || fail "doctor with paths.summaries_dir a file: exit $rc, not 1"
+grep -qE "^  FAIL summaries_dir +$T/not-a-dir\$" "$T/folders.out" || { cat "$T/folders.out" >&2; fail "doctor: no FAIL row for summaries_dir"; }
+for k in questions_dir feedback_dir; do
+  grep -qE "^  ok +$k " "$T/folders.out" || { cat "$T/folders.out" >&2; fail "doctor: no $k row"; }
+done
 finish
