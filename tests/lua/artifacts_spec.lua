@@ -213,6 +213,15 @@ describe("write", function()
     eq(orch.list_dir(dir .. "/results"), { "fix-login_result.json" }, "no temp file left")
   end)
 
+  it("writes the model's control bytes in a summary as escapes (the file is read on terminals)", function()
+    local dir = scratch .. "/w-esc"
+    local info = { summary = { text = "Done.\27[2J\7 Really.\n", via = "ollama", model = "m" } }
+    local w = assert(A.write(cfg(dir), completed(), info))
+    local text = orch.read_file(w.summary)
+    ok(text:find("Done.\\x1b[2J\\x07 Really.\n", 1, true), text)
+    ok(not text:find("\27", 1, true), "an ESC byte left")
+  end)
+
   it("both or neither: a result that cannot be written takes the summary with it (an earlier run's too)", function()
     local dir = scratch .. "/w2"
     assert(A.write(cfg(dir), completed(), INFO))  -- an earlier run of the same name

@@ -221,7 +221,8 @@ local function summary_text(r, sum)
     .. (r.title ~= null and (" '" .. r.title:gsub("%c", " ") .. "'") or "")
   local head = format("task %s: %s, cost %s, summary by %s%s", who, r.status, fmt.money(r.cost_usd),
     r.summary.via, r.summary.model ~= null and (" (" .. r.summary.model .. ")") or "")
-  local body = type(sum.text) == "string" and sum.text or ""
+  -- the model's (or the result's) text shown as printable: the file is read on terminals
+  local body = type(sum.text) == "string" and fmt.printable(sum.text) or ""
   return head .. "\n\n" .. body .. (body:sub(-1) == "\n" and "" or "\n")
 end
 
