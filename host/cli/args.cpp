@@ -157,6 +157,11 @@ const Command k_commands[] = {
          add_control(c, "a note kept with the decision", false);
          add_value(c, "--task", "ID", "the task to skip (needed while several run)");
      }},
+    {"cancel", "stop one task: its agent stopped, or its wait or place in the queue ended (--task ID)", cmd_control,
+     [](CLI::App* c) {
+         add_control(c, "a note kept with the decision", false);
+         add_value(c, "--task", "ID", "the task to cancel (required)");
+     }},
     {"pause", "pause the session (`orch-host resume` continues it)", cmd_control,
      [](CLI::App* c) { add_control(c, "a note kept with the decision", false); }},
     {"answer", "answer an agent's question", cmd_control,

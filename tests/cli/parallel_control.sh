@@ -39,6 +39,27 @@ expect_eq "$(bg_wait "$T/skip.out")" 0 "exit code after both were skipped"
 expect_eq "$(sj "[t['status'] for t in s['tasks']]")" '["skipped", "skipped"]' "both skipped"
 WAIT_TIMEOUT=15 wait_for no_agents
 
+# --- orch-host cancel --task: one not started yet ends skipped, unrun (the
+# reply says so), a running one is stopped (skipped, as the webhook's and
+# Telegram's cancel do); without --task it is bad input naming what it needs
+C=$T/cancel.md
+dep_md "$C" 1 "Runs" "" "One. [key:c1] [fake:hang]"
+dep_md "$C" 2 "Waits its turn" "" "Two. [key:c2]"
+bg_run "$T/cancel.out" orch run daily.lua --tasks "$C" --auto-approve --no-input --max-concurrent 1
+wait_for started c1
+RC=0
+orch cancel >"$T/cancel0.out" 2>&1 || RC=$?
+expect_eq "$RC" 2 "exit code of a cancel that names no task"
+grep -q "which task" "$T/cancel0.out" || fail "cancel without --task: $(cat "$T/cancel0.out")"
+orch cancel --task 2 >"$T/cancel2.out" 2>&1 || fail "cancel --task 2: $(cat "$T/cancel2.out")"
+grep -q "Cancelling task 2: it ends skipped" "$T/cancel2.out" || fail "cancel --task 2's reply: $(cat "$T/cancel2.out")"
+wait_for sj_true "s['tasks'][1]['status'] == 'skipped'"
+orch cancel --task 1 >"$T/cancel1.out" 2>&1 || fail "cancel --task 1: $(cat "$T/cancel1.out")"
+bg_wait "$T/cancel.out" >/dev/null
+expect_eq "$(sj "[t['status'] for t in s['tasks']]")" '["skipped", "skipped"]' "statuses after the two cancels"
+expect_eq "$(starts c2)" 0 "runs of the task cancelled before its turn"
+WAIT_TIMEOUT=15 wait_for no_agents
+
 # --- kill -9 mid-run, then resume
 : >"$T/ledger"
 R=$T/resume.md
