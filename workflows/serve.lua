@@ -98,7 +98,8 @@ local function bearer(req)
   if token == "" then
     return orch.reply(401, { error = "the REST API is disabled: set ORCHESTRATOR_AUTH_TOKEN (server.auth_token)" })
   end
-  local given = (req.headers.authorization or ""):match("^[Bb]earer%s+(%S+)%s*$")
+  local scheme, given = (req.headers.authorization or ""):match("^%s*(%a+)%s+(%S+)%s*$")
+  if not scheme or scheme:lower() ~= "bearer" then given = nil end  -- the scheme is case-insensitive (RFC 7235)
   if not given or not orch.secure_compare(given, token) then
     orch.log("warn", "api " .. req.path .. " from " .. req.remote .. ": wrong or missing bearer token")
     return orch.reply(401, { error = "wrong or missing bearer token" }, { ["WWW-Authenticate"] = "Bearer" })

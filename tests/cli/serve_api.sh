@@ -41,7 +41,7 @@ expect_req 400 POST /api/orchestrate '"just a string"' "${AUTH[@]}"
 expect_req 400 POST /api/orchestrate '{"task_file":"'"$T"'/nope.md"}' "${AUTH[@]}"
 
 # --- quick-start: tasks/tasks.json; documentation runs without approval
-expect_req 200 POST /api/quick-start "" -H "Authorization: bearer $TOKEN"
+expect_req 200 POST /api/quick-start "" -H "Authorization: BEARER $TOKEN"  # the scheme in any case
 expect_eq "$(rj "[r['status'], r['total_tasks'], r['message']]")" '["started", 1, "Orchestration started successfully"]' \
     "quick-start reply"
 SID1=$(rj "r['session_id']")
