@@ -221,6 +221,8 @@ describe("validation", function()
     { { { cron = "0 9 * * *", tz = "UTC", workflow = 5 } }, "schedules[1].workflow: must be a workflow name" },
     { { { cron = "0 9 * * *", tz = "UTC", grace = -1 } }, "schedules[1].grace: must be a number of seconds >= 0" },
     { { { cron = "0 9 * * *", tz = "UTC", name = "" } }, "schedules[1].name: must be a non-empty string" },
+    { { { cron = "0 9 * * *", tz = "UTC", name = "am" }, { cron = "0 18 * * *", tz = "UTC", name = "am" } },
+      "schedules[2].name: \"am\" is schedules[1]'s name too" },
     { { "0 9 * * *" }, "schedules[1]: must be a table like" },
     { { cron = "0 9 * * *", tz = "UTC" }, "schedules: must be a list" },
   }

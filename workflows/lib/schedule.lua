@@ -100,8 +100,18 @@ function M.validate(schedules)
   if type(schedules) ~= "table" or (next(schedules) ~= nil and schedules[1] == nil) then
     bad("schedules", "must be a list of tables like { cron = \"0 9 * * 1-5\", tz = \"UTC\" }")
   end
-  local out = {}
-  for i = 1, #schedules do out[i] = check(schedules[i], i) end
+  local out, named = {}, {}
+  for i = 1, #schedules do
+    out[i] = check(schedules[i], i)
+    local name = schedules[i].name
+    if name ~= nil then
+      if named[name] then
+        bad("schedules[" .. i .. "].name", string.format("%q is schedules[%d]'s name too: a name tells the "
+          .. "schedules apart in the log and in a session's started_by", name, named[name]))
+      end
+      named[name] = i
+    end
+  end
   for k in pairs(schedules) do
     if type(k) ~= "number" or k % 1 ~= 0 or k < 1 or k > #schedules then
       bad("schedules[" .. tostring(k) .. "]", "the schedules must be a plain list")
