@@ -298,9 +298,20 @@ ResumeStatus resume_task(VmState& vm, int task_id, const std::function<int(lua_S
         std::_Exit(70);
     }
     std::string msg = error_text(vm, co, -1);
-    luaL_traceback(vm.L, co, msg.c_str(), 0);
-    std::string trace = lua_tostring(vm.L, -1);
-    lua_pop(vm.L, 1);
+    // An error value with a code (orch.err, errors.new: bad input the policy
+    // named) is a failure it reports, not a bug: its message, no traceback.
+    bool reported = false;
+    if (lua_istable(co, -1)) {
+        lua_getfield(co, -1, "code");
+        reported = lua_type(co, -1) == LUA_TSTRING;
+        lua_pop(co, 1);
+    }
+    std::string trace = msg;
+    if (!reported) {
+        luaL_traceback(vm.L, co, msg.c_str(), 0);
+        trace = lua_tostring(vm.L, -1);
+        lua_pop(vm.L, 1);
+    }
     t->error = msg;
     if (vm.app.journal)
         vm.app.journal->log("error", "task " + std::to_string(t->id) + " (" + t->name + ") aborted: " + trace);

@@ -177,6 +177,15 @@ env_var_case "env: CLAUDE_TIMEOUT_SEC=-5" CLAUDE_TIMEOUT_SEC=-5 "CLAUDE_TIMEOUT_
 env_var_case "env: APPROVAL_MODE=sometimes" APPROVAL_MODE=sometimes "APPROVAL_MODE" "sometimes"
 env_var_case "env: LOG_LEVEL=verbose" LOG_LEVEL=verbose "LOG_LEVEL" "verbose"
 
+# --- a bad schedule: serve refuses to start, saying which entry and why (no traceback)
+cfg bad_cron 'return { schedules = { { cron = "0 9 * * 8", tz = "UTC" } } }'
+fresh_state
+orch serve --port 0 --config "$T/bad_cron.lua"
+expect_rc "serve: a schedule's bad cron" 2
+expect_err "serve: a schedule's bad cron" "schedules[1].cron: day-of-week field: 8 is out of range 0-7"
+expect_true "serve: a schedule's bad cron: no traceback" "$(cat "$ALL")" \
+    bash -c '! grep -q "stack traceback" "$1"' _ "$ALL"
+
 # --- and a good run at the end ----------------------------------------------------------
 run_tasks "$T/good.md"
 expect_rc "good config after all the bad ones" 0

@@ -36,7 +36,8 @@ local function sorted(set)
   return table.concat(out, ", ")
 end
 
-local function bad(where, message) error(where .. ": " .. message, 0) end
+-- a bad entry: an error value (code "config"), so the host reports its message, not a traceback
+local function bad(where, message) error(require("orch.errors").new("config", where .. ": " .. message), 0) end
 
 local function strip(e) return (tostring(e):gsub("^cron: ", "")) end
 
