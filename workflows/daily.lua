@@ -23,6 +23,7 @@ local workspaces = require("lib.workspaces")
 local feedback = require("lib.feedback")
 local limits = require("lib.limits")
 local runner = require("lib.runner")
+local run_task = require("lib.run_task")
 
 local cfg = orch.config
 local ocfg = cfg.orchestrator
@@ -100,13 +101,21 @@ end
 
 -- A task that ends (finished, or back to pending/paused) settles in the graph:
 -- a bad end blocks its dependents, each recorded with the reason.
+-- A task the spent budget stopped leaves its dependents skipped for the
+-- budget too (they could not start either way): not blocked, which would
+-- count as a failure where the rest of the budget's skips do not.
 local function settle(t)
   if not S.FINISHED[t.status] then g:put_back(t) return end
+  local budget = t.status == "skipped" and t.skipped_by == BUDGET_SKIP.skipped_by
   for _, b in ipairs(g:finish(t, t.status)) do
-    local why = g:blocked_reason(b)
-    S.set_task(s, b, { status = "blocked", error = "blocked: " .. why, completed_at = orch.now() },
-      "task_finished", { reason = "blocked", error = why })
-    R:note(b, fmt.task_blocked(s, b, why), "warning", "task_blocked")
+    if budget then
+      run_task.skip_for_budget(s, b)
+    else
+      local why = g:blocked_reason(b)
+      S.set_task(s, b, { status = "blocked", error = "blocked: " .. why, completed_at = orch.now() },
+        "task_finished", { reason = "blocked", error = why })
+      R:note(b, fmt.task_blocked(s, b, why), "warning", "task_blocked")
+    end
   end
 end
 
@@ -127,11 +136,7 @@ R = runner.new(s, { max = MAX, instructions = instructions, args = args, settle 
 -- (every open task is one of them: none is blocked by another's skip)
 local function skip_for_budget()
   local left = g:remaining()
-  for _, t in ipairs(left) do
-    local f = { completed_at = orch.now() }
-    for k, v in pairs(BUDGET_SKIP) do f[k] = v end
-    S.set_task(s, t, f, "task_finished", { reason = "budget" })
-  end
+  for _, t in ipairs(left) do run_task.skip_for_budget(s, t) end
   for _, t in ipairs(left) do g:finish(t, "skipped") end
 end
 

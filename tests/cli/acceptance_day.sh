@@ -151,7 +151,8 @@ grep -q "skipped: budget" "$R" || fail "report: the reason of the skipped tasks"
 note "budget ok"
 
 # --- budget.stop_agents: at the budget the running agents stop too (their
-# tasks end skipped: budget); s1 ends (spending it) only once s2 has started
+# tasks end skipped: budget, and so do their dependents, which no failure
+# blocked: the exit code is a budget-ended day's); s1 ends (spending it) only once s2 has started
 : >"$T/ledger"
 printf 'return { budget = { stop_agents = true } }\n' >"$T/stop-config.lua"
 M=$T/stop.md
@@ -173,12 +174,23 @@ One. [key:s1] [fake:await:start s2]
 
 **Claude Instruction:**
 Two. [key:s2] [fake:hang]
+
+---
+
+## Task 3: After the stopped one
+**Type:** backend
+**Depends On:** 2
+**Description:** Three.
+
+**Claude Instruction:**
+Three. [key:s3]
 MD
 RC=0
 MAX_DAILY_COST_USD=0.03 orch --config "$T/stop-config.lua" run daily.lua --tasks "$M" --auto-approve --no-input \
     --max-concurrent 2 >"$T/stop.out" 2>&1 || RC=$?
 expect_eq "$RC" 0 "exit code of a day whose budget stopped an agent ($(tail -3 "$T/stop.out"))"
-expect_eq "$(sj "[t['status'] for t in s['tasks']]")" '["completed", "skipped"]' "statuses with stop_agents"
+expect_eq "$(sj "[t['status'] for t in s['tasks']]")" '["completed", "skipped", "skipped"]' "statuses with stop_agents"
+expect_eq "$(sj "s['tasks'][2]['error']")" "skipped: budget" "the stopped task's dependent: skipped for the budget, not blocked"
 expect_eq "$(sj "s['tasks'][1]['error']")" "skipped: budget" "the stopped task's reason"
 WAIT_TIMEOUT=15 wait_for no_agents
 note "stop_agents ok"

@@ -5,7 +5,7 @@
 --
 --   M.execute(R, t, w) -> "completed" | "needs_review" | "failed" | "skipped" | "paused"
 --   M.context_ready(R, t) -> true | nil (t failed: a context file is missing or outside), before approval
---   M.BUDGET_SKIP: the fields of a task the spent budget skips
+--   M.BUDGET_SKIP: the fields of a task the spent budget skips; M.skip_for_budget(s, t) sets them
 local S = require("lib.session")
 local fmt = require("lib.format")
 local policy = require("lib.policy")
@@ -19,6 +19,13 @@ local attempt = require("lib.run_agent").attempt
 local M = {}
 
 M.BUDGET_SKIP = { status = "skipped", error = "skipped: budget", skipped_by = "budget" }
+
+-- skip_for_budget(s, t): t ends skipped for the spent budget (M.BUDGET_SKIP), with its event
+function M.skip_for_budget(s, t)
+  local f = { completed_at = orch.now() }
+  for k, v in pairs(M.BUDGET_SKIP) do f[k] = v end
+  S.set_task(s, t, f, "task_finished", { reason = "budget" })
+end
 
 -- where an agent without a worktree works (claude.base_cwd), absolute
 local function worktree_dir()

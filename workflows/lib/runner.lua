@@ -195,9 +195,7 @@ local function step(self, t, w, why_checkpoint)
     return
   end
   if want.budget then
-    local f = { completed_at = orch.now() }
-    for k, v in pairs(M.BUDGET_SKIP) do f[k] = v end
-    S.set_task(s, t, f, "task_finished", { reason = "budget" })
+    run_task.skip_for_budget(s, t)
     return
   end
   local outcome = run_task.execute(self, t, w)
