@@ -42,6 +42,13 @@ local function open_session()
     f.pid, f.auto_approve, f.no_input = orch.pid, args.auto_approve == true, args.no_input == true
     S.set_status(s, "running", f, "session_resumed")
     orch.notify(fmt.resumed(s), { type = "info", session = s.id, event = "session_resumed" })
+    -- a resume runs the tasks as stored: an edit of the file since is said, not silently dropped
+    local doc = s.task_file and tasks.load(s.task_file)
+    if doc and not S.same_tasks(s, doc) then
+      orch.log("warn", string.format("%s changed since session %s started: the resume runs its tasks as they "
+        .. "were then; to run the edited ones, start the file again (orch-host run --tasks %s)",
+        s.task_file, s.id, s.task_file))
+    end
     return s
   end
   local file = args.tasks or S.today_file(cfg.paths.tasks_dir)

@@ -3,6 +3,7 @@
 # and a kill -9, a plain `run daily.lua --resume` and then a plain `resume` go on
 # without waiting for approval (the tasks' type asks for one otherwise).
 # An explicit flag on resume overrides the stored one (--auto-approve=false too).
+# A task file edited since the session started: the resume says it runs the stored tasks.
 source "$(dirname "$0")/lib.bash"
 
 export FAKE_CLAUDE_LEDGER=$T/ledger
@@ -57,10 +58,13 @@ SUB=$BG_PID
 wait_for sj_true "s['task_file'] == '$TASKS' and 'pending_approval' in s and s['host_alive'] is True"
 kill -KILL "$(host_pid_of "$SUB")"
 expect_eq "$(bg_wait "$T/m1.out")" 137 "exit code of the killed host"
+sed -i 's/Do it\./Do it now./' "$TASKS"  # edited while the host was down: the resume says it runs the stored task
 bg_run "$T/m2.out" orch resume --auto-approve
 rc=$(bg_wait "$T/m2.out")
 [ "$rc" = 0 ] || { cat "$T/m2.out" >&2; fail "resume --auto-approve: expected exit 0, got $rc"; }
 check_eq "$(task_status 1)" completed "resume --auto-approve: task 1"
+check "resume of an edited file says so ($(cat "$T/m2.out"))" grep -q "$TASKS changed since session .* started" "$T/m2.out"
+check "a resume of an unedited file says nothing of it" bash -c '! grep -q "changed since session" "$1"' _ "$T/run3.out"
 
 # ... and --auto-approve=false turns a stored one off
 TASKS=$T/off.md
