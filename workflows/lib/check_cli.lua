@@ -171,12 +171,14 @@ function M.inbox(file, req)
   return { exit = EXIT.ok, out = concat(out, "\n") }
 end
 
--- run{tasks=, max_concurrent=, auto_approve=, state=} -> {exit=, out=}
+-- run{tasks=, max_concurrent=, auto_approve=, state=, doc=} -> {exit=, out=[, problems=]}
+-- doc: the task file as lib/tasks read it already (lib/control's start), not read again
 function M.run(req)
   local cfg, ocfg = orch.config, orch.config.orchestrator
   local file = req.tasks or S.today_file(cfg.paths.tasks_dir)
-  if file:sub(-#inbox_task.SUFFIX) == inbox_task.SUFFIX then return M.inbox(file, req) end
-  local doc, perr = tasks.load(file)
+  if not req.doc and file:sub(-#inbox_task.SUFFIX) == inbox_task.SUFFIX then return M.inbox(file, req) end
+  local doc, perr = req.doc, nil
+  if not doc then doc, perr = tasks.load(file) end
   if not doc and perr.stage == "read" then
     return { exit = EXIT.bad_input, out = fmt.unreadable_tasks(perr, not req.tasks and cfg.paths.tasks_dir or nil) }
   end

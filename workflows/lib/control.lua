@@ -206,13 +206,13 @@ function M.start(params, by, opts)
   -- the file first: one that does not read or parse is a 400 naming it
   local doc, perr = require("lib.tasks").load(file)
   if not doc then return err(400, perr.stage == "read" and fmt.unreadable_tasks(perr) or tostring(perr)) end
-  -- and the day's repository and branches, as the run would refuse them
-  local _, berr = require("lib.workspaces").day_base(doc, file)
-  if berr then return err(400, berr) end
-  -- and what `orch-host check` finds the run would fail at a task's start
-  -- (a context file outside or missing, a deliverable outside, a worktree in use)
-  local c = require("lib.check_cli").run({ tasks = file, state = true, auto_approve = params.auto_approve == true })
+  -- then what `orch-host check` finds the run would refuse (a cycle, the day's
+  -- repository and branches) or fail at a task's start (a context file outside
+  -- or missing, a deliverable outside, a worktree in use): check's own rules
+  local c = require("lib.check_cli").run({ tasks = file, doc = doc, state = true,
+                                            auto_approve = params.auto_approve == true })
   if c.problems then return err(400, fmt.reply("start_problems", table.concat(c.problems, "; "))) end
+  if c.exit ~= 0 then return err(400, c.out) end
   -- the same file's latest session, unless params.force: a paused one is
   -- resumed (not started over), a finished one is not run again by accident
   -- (once the file is edited, its tasks are new: S.same_tasks)
