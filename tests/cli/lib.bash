@@ -294,6 +294,20 @@ serve_start() {
     [ -n "$URL" ] && [ -n "$SERVE_PID" ] || fail "no URL or pid in serve output: $(cat "$SERVE_OUT")"
 }
 
+# api_setup [NAME]: what a test of the REST API sets before serve_start: a
+# fresh token (TOKEN, exported as ORCHESTRATOR_AUTH_TOKEN; AUTH holds the
+# curl header), the stand-in's ledger and a tasks folder of the test's own
+api_setup() {
+    TOKEN="${1:-api}-token-$RANDOM$RANDOM"
+    export ORCHESTRATOR_AUTH_TOKEN=$TOKEN FAKE_CLAUDE_LEDGER=$T/ledger ORCH_TASKS_DIR=$T/tasks
+    mkdir -p "$ORCH_TASKS_DIR"
+    AUTH=(-H "Authorization: Bearer $TOKEN")
+    touch "$T/ledger"
+}
+
+# api_completed SID: GET /api/status/SID says the session is completed
+api_completed() { [ "$(req GET "/api/status/$1" "" "${AUTH[@]}")" = 200 ] && [ "$(rj "r['status']")" = completed ]; }
+
 # req METHOD PATH [BODY [CURL ARGS...]]: one request; the body goes to
 # $T/resp.json, the HTTP status to stdout ("000" if there was no answer).
 req() {

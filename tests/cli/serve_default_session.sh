@@ -8,11 +8,7 @@
 # HTTP 409), where it used to answer ok and pause nothing.
 source "$(dirname "$0")/lib.bash"
 
-TOKEN="def-token-$RANDOM$RANDOM"
-export ORCHESTRATOR_AUTH_TOKEN=$TOKEN FAKE_CLAUDE_LEDGER=$T/ledger ORCH_TASKS_DIR=$T/tasks
-mkdir -p "$ORCH_TASKS_DIR"
-AUTH=(-H "Authorization: Bearer $TOKEN")
-touch "$T/ledger"
+api_setup def
 serve_start
 
 # task ID NAME PROMPT BRANCH AUTO: a one-task list for /api/orchestrate

@@ -5,11 +5,8 @@
 # continuing its own claude session.
 source "$(dirname "$0")/lib.bash"
 
-TOKEN="limit-token-$RANDOM$RANDOM"
-export ORCHESTRATOR_AUTH_TOKEN=$TOKEN APPROVAL_MODE=auto FAKE_CLAUDE_LEDGER=$T/ledger ORCH_TASKS_DIR=$T/tasks
-mkdir -p "$ORCH_TASKS_DIR"
-AUTH=(-H "Authorization: Bearer $TOKEN")
-touch "$T/ledger"
+api_setup limit
+export APPROVAL_MODE=auto
 printf 'return { orchestrator = { limit_jitter = 0.5 } }\n' >"$T/config.lua"
 serve_start --config "$T/config.lua"
 

@@ -11,18 +11,13 @@
 #    says), so no second agent works in the worktree.
 source "$(dirname "$0")/lib.bash"
 
-TOKEN="same-token-$RANDOM$RANDOM"
-export ORCHESTRATOR_AUTH_TOKEN=$TOKEN FAKE_CLAUDE_LEDGER=$T/ledger ORCH_TASKS_DIR=$T/tasks
-mkdir -p "$ORCH_TASKS_DIR"
-AUTH=(-H "Authorization: Bearer $TOKEN")
-touch "$T/ledger"
+api_setup same
 serve_start
 
 task() {  # ID PROMPT BRANCH: an inline list of one task
     printf '{"tasks": [{"id": "%s", "name": "Task %s", "prompt": "%s", "branch_name": "%s"}], "auto_approve": true}' \
         "$1" "$1" "$2" "$3"
 }
-ended() { [ "$(req GET "/api/status/$1" "" "${AUTH[@]}")" = 200 ] && [ "$(rj "r['status']")" = completed ]; }
 
 # --- A: four starts in one second ---------------------------------------
 python3 -c 'import time; time.sleep(1.02 - time.time() % 1)'  # just past a second's start: all four fall in it
@@ -39,7 +34,7 @@ for i in 1 2 3 4; do
         "$T/start.$i.json") || fail "start $i: $(cat "$T/start.$i.json")"
     [ -z "${SEEN[$sid]:-}" ] || fail "starts ${SEEN[$sid]} and $i were both told session $sid"
     SEEN[$sid]=$i
-    WAIT_TIMEOUT=120 wait_for ended "$sid"
+    WAIT_TIMEOUT=120 wait_for api_completed "$sid"
     check_eq "$(rj "r['task_file']")" "$file" "the task file of session $sid (start $i)"
     check_eq "$(rj "[t['id'] for t in r['tasks']]")" "[\"r$i\"]" "the tasks of session $sid (start $i)"
 done
@@ -66,7 +61,7 @@ ERR=$(rj "r.get('message') or r.get('error')")
 case $ERR in *"is in use: task day of session $SA works in it (running)"*) ;; *) fail "the inline list: $ERR" ;; esac
 check_eq "$(ls "$ORCH_TASKS_DIR/api" | wc -l)" "$NAPI" "files under tasks/api after the refused list"
 echo "release day" >>"$T/ledger"
-WAIT_TIMEOUT=120 wait_for ended "$SA"
+WAIT_TIMEOUT=120 wait_for api_completed "$SA"
 check_eq "$(grep -c -x -e 'start day' -e 'start again' "$T/ledger")" 1 "agent runs in agent_workspaces/day"
 serve_stop >/dev/null
 finish

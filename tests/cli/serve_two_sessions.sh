@@ -7,11 +7,7 @@
 # run); both tasks complete.
 source "$(dirname "$0")/lib.bash"
 
-TOKEN="two-token-$RANDOM$RANDOM"
-export ORCHESTRATOR_AUTH_TOKEN=$TOKEN FAKE_CLAUDE_LEDGER=$T/ledger ORCH_TASKS_DIR=$T/tasks
-mkdir -p "$ORCH_TASKS_DIR"
-AUTH=(-H "Authorization: Bearer $TOKEN")
-touch "$T/ledger"
+api_setup two
 serve_start
 
 task() {
@@ -23,9 +19,8 @@ wait_for grep -q '^start x1$' "$T/ledger"
 expect_req 200 POST /api/orchestrate "$(task x2 X2 "Work. [key:x2]" x/two)" "${AUTH[@]}"
 SB=$(rj "r['session_id']")
 [ "$SA" != "$SB" ] || fail "two sessions expected"
-ended() { [ "$(req GET "/api/status/$1" "" "${AUTH[@]}")" = 200 ] && [ "$(rj "r['status']")" = completed ]; }
-WAIT_TIMEOUT=120 wait_for ended "$SA"
-WAIT_TIMEOUT=120 wait_for ended "$SB"
+WAIT_TIMEOUT=120 wait_for api_completed "$SA"
+WAIT_TIMEOUT=120 wait_for api_completed "$SB"
 for sid in "$SA" "$SB"; do
     orch status --json "$sid" >"$T/s.json" || fail "status $sid"
     check_eq "$(python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["tasks"][0]; print(t["status"], t.get("safety_violation") or t.get("error") or "")' "$T/s.json")" \
