@@ -142,6 +142,9 @@ orch approve --by tester >"$T/d-approve.out" 2>&1 \
     || fail "D: approve while the host is down after a clean stop: $(cat "$T/d-approve.out")"
 check "D: the approval is recorded for the resume ($(cat "$T/d-approve.out"))" grep -q "applies when it resumes" \
     "$T/d-approve.out"
+orch status >"$T/d-status.out" 2>&1
+check "D: status says the recorded decision ($(cat "$T/d-status.out"))" \
+    grep -q "approve recorded (by tester): it applies when the session resumes" "$T/d-status.out"
 bg_run "$T/d2.out" orch resume --no-input
 rc=$(bg_wait "$T/d2.out")
 [ "$rc" = 0 ] || { cat "$T/d2.out" >&2; fail "D: resumed run: expected exit 0, got $rc"; }

@@ -80,6 +80,9 @@ local function task_row(t, ROW)
     row = row .. "\n       ↳ asks: " .. fmt.truncate(cell(t.question), M.QUESTION_CHARS)
   elseif t.status == "running" and tonumber(t.slot_wait) then  -- answered or approved, no agent yet
     row = row .. "\n       ↳ waiting for a free agent slot"
+  elseif type(t.recorded) == "table" then  -- decided while no host ran it (lib/status_cli)
+    row = row .. format("\n       ↳ %s recorded (by %s): it applies when the session resumes",
+      cell(t.recorded.action), cell(t.recorded.by, "?"))
   end
   return row
 end

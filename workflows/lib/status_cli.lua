@@ -47,6 +47,18 @@ function M.view(id)
   if not s then return nil end
   local v = head(s)
   v.tasks = orch.json.array(s.tasks)
+  -- a decision recorded while no host runs the session: the task still reads
+  -- waiting_approval (or pending, after a clean stop), and the view says
+  -- what applies when it resumes (it asks again and takes the decision at once)
+  if not v.host_alive then
+    for _, t in ipairs(s.tasks or {}) do
+      if t.approval_reason and (t.status == "waiting_approval" or t.status == "pending") then
+        local d = orch.recorded_decision({ session = s.id, task = tostring(t.id), kind = "approval",
+                                           prompt = fmt.approval_prompt(t) })  -- the request run_approve makes
+        if d and d.action then t.recorded = { action = d.action, by = d.by } end
+      end
+    end
+  end
   return v
 end
 
