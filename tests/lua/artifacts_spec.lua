@@ -213,6 +213,25 @@ describe("write", function()
     eq(orch.list_dir(dir .. "/results"), { "fix-login_result.json" }, "no temp file left")
   end)
 
+  it("checks the result against the schema first: one that does not follow it writes nothing", function()
+    local dir = scratch .. "/w-schema"
+    local real = A.schema
+    local strict = {}
+    for k, v in pairs(assert(real())) do strict[k] = v end
+    strict.properties = {}
+    for k, v in pairs(real().properties) do strict.properties[k] = v end
+    strict.properties.status = { enum = { "never" } }
+    A.schema = function() return strict end
+    local w, err = A.write(cfg(dir), completed(), INFO)
+    A.schema = real
+    eq(w, nil)
+    eq(err.code, "schema")
+    ok(tostring(err):find("fix-login_result.json: the result does not follow docs/schema/task-result.schema.json: "
+      .. "/status", 1, true), tostring(err))
+    eq(orch.file_info(dir .. "/results/fix-login_result.json"), nil)
+    eq(orch.file_info(dir .. "/summaries/fix-login_summary.txt"), nil)
+  end)
+
   it("writes the model's control bytes in a summary as escapes (the file is read on terminals)", function()
     local dir = scratch .. "/w-esc"
     local info = { summary = { text = "Done.\27[2J\7 Really.\n", via = "ollama", model = "m" } }

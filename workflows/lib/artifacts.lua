@@ -245,9 +245,20 @@ function M.write(cfg, t, info)
   if not r then return nil, rerr end
   local pair = { spath, rpath }
   local sum = type(info.summary) == "table" and info.summary or {}
+  -- the result is checked against the schema before anything is written (as
+  -- the file will read: encoded, then decoded), so a task is never reported
+  -- done with a result validate-artifacts would refuse
+  local body = orch.json.encode(r, { pretty = true }) .. "\n"
+  local schema, serr = M.schema()
+  if not schema then return nil, serr end
+  local bad = json_schema.validate(orch.json.decode(body, { nulls = true }), schema, true)
+  if #bad > 0 then
+    return nil, errors.new("schema", format("%s: the result does not follow %s: %s: %s", rpath, M.SCHEMA,
+      bad[1].pointer, bad[1].message), { path = rpath, violations = bad })
+  end
   local ok, err = orch.write_file(spath, summary_text(r, sum), OFF_LOOP)
   if not ok then return fail(pair, spath, err) end
-  ok, err = orch.write_file(rpath, orch.json.encode(r, { pretty = true }) .. "\n", OFF_LOOP)
+  ok, err = orch.write_file(rpath, body, OFF_LOOP)
   if not ok then return fail(pair, rpath, err) end
   return { result = rpath, summary = spath }
 end

@@ -254,11 +254,14 @@ function I:artifacts(t, v)
   local paths, werr = artifacts.write(cfg, v, { summary = sum, parsed_by = v.inbox and v.inbox.parsed_by or "file",
     session = s.id })
   if not paths then
+    if type(werr) == "table" and werr.code == "schema" then
+      orch.emit("validated", { session = s.id, task = t.id, check = "schema", ok = false, error = tostring(werr) })
+    end
     werr = "artifacts not written: " .. tostring(werr)
     orch.emit("artifacts_written", { session = s.id, task = t.id, ok = false, error = werr })
     return sum, werr
   end
-  -- the result follows the schema by construction (lib/artifacts' result)
+  -- the result was checked against the schema before it was written (lib/artifacts.write)
   orch.emit("validated", { session = s.id, task = t.id, check = "schema", ok = true, file = paths.result })
   orch.emit("artifacts_written", { session = s.id, task = t.id, result = paths.result, summary = paths.summary })
   return sum, nil, paths
