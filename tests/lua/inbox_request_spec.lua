@@ -103,6 +103,11 @@ describe("inbox_request: the plain parser", function()
       { "the old files still load", "`make check` passes" })
   end)
 
+  it("a criterion or a file named twice is one", function()
+    local r = R.structure(cfg(), "Fix src/a.py and `src/a.py`\n- [ ] tests pass\n- [ ] tests pass\n- [ ] no warnings")
+    eq({ r.target_files, r.success_criteria }, { { "src/a.py" }, { "tests pass", "no warnings" } })
+  end)
+
   it("an empty request is refused", function()
     local r, err = R.structure(cfg(), "  \n ")
     eq(r, nil)

@@ -235,6 +235,16 @@ local function ask(cfg, text, types, deadline)
   return fields
 end
 
+-- a list without its repeats (the first of each kept, in order): a criterion
+-- or a file named twice, by the request or the model, is one
+local function unique(list)
+  local out, seen = {}, {}
+  for _, v in ipairs(list or {}) do
+    if not seen[v] then seen[v], out[#out + 1] = true, v end
+  end
+  return out
+end
+
 function M.structure(cfg, text, deadline)
   cfg = cfg or orch.config
   text = type(text) == "string" and text or ""
@@ -248,6 +258,7 @@ function M.structure(cfg, text, deadline)
     fallback = ok and why or ("the model path failed: " .. tostring(fields))
     fields, via = M.plain(text, where.token(text), types), "plain"
   end
+  fields.target_files, fields.success_criteria = unique(fields.target_files), unique(fields.success_criteria)
   fields.prompt, fields.via, fields.fallback = text, via, fallback
   fields.cwd = cwd or nil  -- false: the request names no folder
   fields.folder = cwd and where.token(text) or nil  -- as written: what a task file's cwd: holds
