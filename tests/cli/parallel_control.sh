@@ -59,6 +59,27 @@ bg_wait "$T/cancel.out" >/dev/null
 expect_eq "$(sj "[t['status'] for t in s['tasks']]")" '["skipped", "skipped"]' "statuses after the two cancels"
 expect_eq "$(starts c2)" 0 "runs of the task cancelled before its turn"
 WAIT_TIMEOUT=15 wait_for no_agents
+RC=0
+orch cancel --task 1 >"$T/cancel-done.out" 2>&1 || RC=$?
+expect_eq "$RC" 1 "exit code of a cancel of a finished task (nothing to do)"
+grep -q "Task 1 is already skipped" "$T/cancel-done.out" || fail "the finished task's refusal: $(cat "$T/cancel-done.out")"
+
+# --- cancel of a task of a paused session (no host): the stored task ends
+# skipped and the resume does not run it (the command used to be taken, and
+# lost, as the resumed host started: the task ran)
+P=$T/cancel-paused.md
+dep_md "$P" 1 "Runs" "" "One. [key:p1] [fake:await:go-p1]"
+dep_md "$P" 2 "Cancelled while paused" "" "Two. [key:p2]"
+bg_run "$T/cp.out" orch run daily.lua --tasks "$P" --auto-approve --no-input --max-concurrent 1
+wait_for started p1
+orch pause >/dev/null 2>&1 || fail "pause"
+echo go-p1 >>"$T/ledger"
+expect_eq "$(bg_wait "$T/cp.out")" 3 "exit code of the paused day"
+orch cancel --task 2 >"$T/cp-cancel.out" 2>&1 || fail "cancel --task 2 of the paused session: $(cat "$T/cp-cancel.out")"
+grep -q "does not run when the session resumes" "$T/cp-cancel.out" || fail "the reply: $(cat "$T/cp-cancel.out")"
+orch resume --no-input >"$T/cp2.out" 2>&1 || fail "resume: $(tail -5 "$T/cp2.out")"
+expect_eq "$(starts p2)" 0 "runs of the task cancelled while the session was paused"
+expect_eq "$(sj "[t['status'] for t in s['tasks']]")" '["completed", "skipped"]' "statuses after the resume"
 
 # --- kill -9 mid-run, then resume
 : >"$T/ledger"

@@ -259,8 +259,19 @@ function M.cancel(params, by, reply_key, opts)
   if not s then return err(404, e) end
   local t = S.task(s, task)
   if not t then return err(404, fmt.reply("no_task", task, s.id)) end
-  if S.FINISHED[t.status] then
-    return { status = "ok", session_id = s.id, message = fmt.reply("task_already", t.id, t.status) }, 200
+  if S.FINISHED[t.status] then  -- nothing to do: refused, so a script can tell it from a cancel
+    return err(409, fmt.reply("task_already", t.id, t.status), { session_id = s.id, task = t.id })
+  end
+  if not running(s) then
+    -- no host runs the session: a command queued for it would be taken, and
+    -- lost, as the resumed host starts; the stored task ends skipped now, so
+    -- the resume does not run it (its dependents are blocked then)
+    if s.kind == "inbox" then return not_running(s, "its next start runs the task from its file again") end
+    local f = S.skipped_before_start(by)
+    S.set_task(s, t, f, "task_finished", { reason = f.error })
+    local p = orch.pending_approval(s.id, t.id)
+    if p then orch.resolve_approval(p.id, "skip", "cancelled", by, approval.channel(by, opts and opts.channel)) end
+    return { status = "ok", session_id = s.id, task = t.id, message = fmt.reply("cancelled_stored", t.id, s.id) }, 200
   end
   local p = orch.pending_approval(s.id, t.id)
   if p then

@@ -54,6 +54,8 @@ M.REPLY = {
   cancel_which = "cancel: which task? (/cancel <task_id>)",
   task_already = "Task %s is already %s",
   cancel_requested = "Cancelling task %s: it ends skipped",
+  cancelled_stored = "Task %s of session %s skipped (no host runs the session): it does not run when the session " ..
+    "resumes",
   no_task = "No task %s in session %s",
   task_missing = "task: describe the task (/task <text>)",
   cannot_write_tasks = "cannot write the task file: %s",
