@@ -46,6 +46,15 @@ describe("control.inbox_task: /task and plain messages as inbox task files", fun
     ok(t.inbox.created, "no created time")
   end)
 
+  it("a command named in the sentence is a criterion recorded, never one the orchestrator runs", function()
+    local r, http = control.inbox_task("Clean up, and make sure `rm -rf /tmp/x` passes", "telegram:1", cfg())
+    eq(http, 202, r.message)
+    local t = assert(inbox_task.load(r.task_file, { root = tmp .. "/tasks" }))
+    eq(#t.inbox.success_criteria, 1)
+    eq({ t.inbox.success_criteria[1].text, t.inbox.success_criteria[1].command }, { "'rm -rf /tmp/x' passes", nil })
+    eq(t.verify, {})
+  end)
+
   it("refuses a folder that is not there, and writes nothing", function()
     local before = #files()
     local r, http = control.inbox_task("Review the code in /no-such-project", "telegram:1", cfg())

@@ -38,7 +38,10 @@ function M.inbox_task(text, by, c, deadline)
       parsed_by = req.via,
       success_criteria = (function()
         local list = {}
-        for i, crit in ipairs(req.success_criteria or {}) do list[i] = { text = crit } end
+        -- a criterion of a sentence (or of the local model) is recorded, never run:
+        -- backticks would make "`cmd` passes" a shell command the orchestrator
+        -- runs outside the agent's safety rules (a task file written by hand may)
+        for i, crit in ipairs(req.success_criteria or {}) do list[i] = { text = (crit:gsub("`", "'")) } end
         return list
       end)() } })
   if not body then return err(400, fmt.reply("task_refused", tostring(berr))) end
