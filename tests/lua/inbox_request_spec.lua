@@ -136,6 +136,14 @@ describe("inbox_where: the working directory", function()
     has(tostring(err), "in /nope: no folder nope under CLAUDE_BASE_CWD")
   end)
 
+  it("a project that is a symlink out of CLAUDE_BASE_CWD is refused, naming where it leads", function()
+    local r, err = R.structure(cfg(), "Fix it in /elsewhere")
+    eq(r, nil)
+    eq(err.code, "cwd_refused")
+    has(tostring(err), "elsewhere under CLAUDE_BASE_CWD (" .. tmp .. "/base) leads to " .. tmp
+      .. "/outside, outside it")
+  end)
+
   it("an absolute path is refused without CLAUDE_ALLOWED_ROOT", function()
     local _, err = R.structure(cfg(), "Fix it in " .. tmp .. "/root/app")
     has(tostring(err), "allowed only inside CLAUDE_ALLOWED_ROOT")
@@ -157,7 +165,7 @@ describe("inbox_where: the working directory", function()
   end)
 
   it("a project folder must lie inside CLAUDE_ALLOWED_ROOT when that is set", function()
-    local _, err = R.structure(cfg({ allowed_root = tmp .. "/base/backend" }), "Fix it in /elsewhere")
+    local _, err = R.structure(cfg({ allowed_root = tmp .. "/base/backend" }), "Fix it in /auth-system")
     has(tostring(err), "outside the allowed root")
     eq(assert(R.structure(cfg({ allowed_root = tmp .. "/base" }), "Fix it in /backend")).cwd, tmp .. "/base/backend")
   end)

@@ -87,6 +87,12 @@ function M.resolve(cfg, text)
     local base = (cfg.claude or {}).base_cwd or "."
     local dir = real_dir(absolute(base) .. "/" .. name)
     if not dir then return refuse(tok, "no folder " .. name .. " under CLAUDE_BASE_CWD (" .. absolute(base) .. ")") end
+    -- a project is a folder of CLAUDE_BASE_CWD: a symlink there to elsewhere is no way out
+    local real_base = real_dir(absolute(base))
+    if not real_base or not acceptance.within(dir, real_base) then
+      return refuse(tok, name .. " under CLAUDE_BASE_CWD (" .. absolute(base) .. ") leads to " .. dir
+        .. ", outside it")
+    end
     return inside_root(cfg, tok, dir)
   end
   local root = (cfg.claude or {}).allowed_root or ""
