@@ -72,7 +72,6 @@ I:rescan()  -- the files already there
 
 -- Start what may start, sleep until a file, a worker's end or a command
 -- changes something, again; until the host stops and every worker ended.
-local PENDING = { status = "pending" }
 -- a pause (a command, or a workflow error in a task) shows on the session
 -- and is said once; a resume the same
 local function show_pause()
@@ -94,8 +93,8 @@ while true do
     R:check_budget()
   end
   if R.want.budget then I:skip_all("skipped: budget") end  -- as the day's: what is left is skipped
-  while q:size() > 0 and R:can_start(PENDING) do
-    local qt = q:take()
+  while q:size() > 0 and R:may_start() do
+    local qt = q:take(function(t) return R:can_start(t) end)  -- one that would wait behind others' approvals stays
     if not qt then break end
     I:start(R, qt)
   end

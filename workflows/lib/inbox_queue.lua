@@ -240,14 +240,17 @@ function Q:rescan()
   return got, refused
 end
 
-function Q:take()
+-- take([may]) -> the next task may(t) accepts (all, without may): a file the
+-- runner cannot start now (a task that asks for approval while as many wait
+-- already) keeps its place, and the ones behind it that can start do
+function Q:take(may)
   local skipped, e = {}
   while true do
     e = heap.pop(self.heap, less)
     if not e then break end
     if not e.dead then
-      if not self.running_ids[e.t.id] then break end
-      skipped[#skipped + 1] = e                 -- its id runs now: it waits for it
+      if not self.running_ids[e.t.id] and (not may or may(e.t)) then break end
+      skipped[#skipped + 1] = e                 -- its id runs now (it waits for it), or it may not start yet
     end
   end
   for _, s in ipairs(skipped) do heap.push(self.heap, s, less) end

@@ -17,7 +17,7 @@
 --     -> { summary =, error = } | nil: the driver's last word on a run's end
 --     (fields: what the task is about to be set to, changed in place) before it
 --     is recorded and its notice sent.
---   R:start(t), R:can_start(t), R:check_budget(), R:request_pause(reason, stop_agents),
+--   R:start(t), R:can_start(t), R:may_start(), R:check_budget(), R:request_pause(reason, stop_agents),
 --   R:note(t, text, kind, event, extra), R:sleep(seconds) (a wake ends it), R:wake(), R:close()
 --   R.want: pause = reason, fatal = workflow error, budget = true, cannot_run = reason
 --   R.pool (lib/agent_slots), R.workers (task id -> w), R.s, R.max; a worker w =
@@ -238,14 +238,29 @@ function R:start(t)
   end)
 end
 
+-- whether t will wait for a person before its agent (step's rule, without
+-- a checkpoint, which holds every start anyway)
+function R:asks(t)
+  if questions.pending(t) or t.limit_session or t.status == "waiting_limit" then return false end
+  if t.status == "waiting_approval" and t.approval_reason and not self.args.auto_approve then return true end
+  return (policy.needs_approval(t, orch.config.orchestrator, { auto_approve = self.args.auto_approve }))
+end
+
 -- t may start now: while a usage limit holds every agent back (lib/limits)
 -- only a task already underway does (parked, or waiting for a person, when
--- the host stopped): it waits for its own event, its agent for the gate
+-- the host stopped): it waits for its own event, its agent for the gate.
+-- At most max tasks wait for approval at once; one that asks nobody starts
+-- beside them (they hold no agent slot: it must not queue behind them)
 function R:can_start(t)
-  local want, pool = self.want, self.pool
-  return not want.pause and not want.budget and not self.hold and not orch.interrupted()
-    and pool.agents < self.max and pool.waiting < self.max
+  return self:may_start() and (self.pool.waiting < self.max or not self:asks(t))
     and ((t.status or "pending") ~= "pending" or not limits.closed())
+end
+
+-- whether any task may start now (can_start's part that is not about the task)
+function R:may_start()
+  local want = self.want
+  return not want.pause and not want.budget and not self.hold and not orch.interrupted()
+    and self.pool.agents < self.max
 end
 
 return M
