@@ -86,6 +86,12 @@ do
   local ok, instr, ferr = pcall(feedback.for_day, cfg, day)
   if ok and instr then
     instructions = instr
+    for _, u in ipairs(instr.unread or {}) do  -- that file is left out; the rest apply
+      orch.log("warn", "feedback: " .. u.error .. " (this file is left out until it is fixed; the rest apply)")
+      s.feedback_unread = s.feedback_unread or {}
+      s.feedback_unread[#s.feedback_unread + 1] = u.error
+    end
+    if s.feedback_unread then S.save(s) end
   else
     orch.log("warn", "feedback: " .. tostring(ok and ferr or instr) .. " (no standing instructions today)")
   end

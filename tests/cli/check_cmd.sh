@@ -162,4 +162,13 @@ expect_eq "$(grep -c '^start dx$' "$T/ledger" 2>/dev/null || true)" 0 "agents st
 printf '{"max_cost_usd": 0, "tasks":[{"id":"z1","name":"Z1","prompt":"p [key:z1]"}]}' >"$T/zero.json"
 MAX_DAILY_COST_USD=0.01 orch check --tasks "$T/zero.json" >"$T/zero.out" 2>&1 || fail "zero budget: $(cat "$T/zero.out")"
 grep -qF 'budget: $0.01' "$T/zero.out" || fail "a day's 0 budget under a configured one: $(cat "$T/zero.out")"
+
+# a feedback file that does not parse: left out, named; the others' instructions apply
+FB=$T/feedback
+mkdir -p "$FB"
+printf '## z1: Z\nRating: 6/5\n' >"$FB/2020-01-01.md"
+printf '## z1: Z\nAction: global: keep it short\n' >"$FB/2020-01-02.md"
+ORCH_FEEDBACK_DIR=$FB orch check --tasks "$T/zero.json" >"$T/fb.out" 2>&1 || fail "a bad feedback file: $(cat "$T/fb.out")"
+grep -qE "standing instructions: [1-9][0-9]* item" "$T/fb.out" || fail "the good file's instruction: $(cat "$T/fb.out")"
+grep -qF "feedback left out (fix it): $FB/2020-01-01.md:2: Rating" "$T/fb.out" || fail "the bad file named: $(cat "$T/fb.out")"
 finish

@@ -281,13 +281,20 @@ describe("feedback.for_day: the files", function()
     for _, x in ipairs(instr.items) do ok(x.text ~= "check the schema", "a deleted instruction came back") end
   end)
 
-  it("stops at a bad feedback file with its file:line, and writes nothing", function()
-    local before = assert(orch.read_file(path))
+  it("leaves out a bad feedback file with its file:line; the rest apply; fixed, it is read then", function()
+    local items = #assert(feedback.for_day(cfg, "2025-11-20", { write = false })).items
     assert(orch.write_file(dir .. "/2025-11-20.md", "## t1: A\nRating: 9/5\n"))
-    local instr, err = feedback.for_day(cfg, "2025-11-21")
-    eq(instr, nil)
-    ok(tostring(err):find(dir .. "/2025-11-20.md:2: Rating:", 1, true), tostring(err))
-    eq(assert(orch.read_file(path)), before)
+    assert(orch.write_file(dir .. "/2025-11-21.md", "## t1: A\nAction: global: keep the logs short\n"))
+    local instr = assert(feedback.for_day(cfg, "2025-11-22"))
+    eq(#instr.unread, 1)
+    ok(instr.unread[1].error:find(dir .. "/2025-11-20.md:2: Rating:", 1, true), instr.unread[1].error)
+    eq(#instr.items, items + 1)
+    eq(instr.absorbed[#instr.absorbed], "2025-11-21")
+    for _, d in ipairs(instr.absorbed) do ok(d ~= "2025-11-20", "the bad file was absorbed") end
+    assert(orch.write_file(dir .. "/2025-11-20.md", "## t1: A\nRating: 4/5\nAction: global: say why\n"))
+    local fixed = assert(feedback.for_day(cfg, "2025-11-22"))
+    eq(fixed.unread, nil)
+    eq(#fixed.items, items + 2)
   end)
 
   it("finds a plain Action's task in a YAML or JSON day file of that date", function()

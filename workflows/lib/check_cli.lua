@@ -205,6 +205,9 @@ function M.run(req)
   out[#out + 1] = "budget: " .. (max > 0 and fmt.money(max) or "none")
   out[#out + 1] = "standing instructions: " .. (instr and fmt.plural(#instr.items, "item")
     or ("none (" .. tostring(iwhy) .. "): the run goes without"))
+  for _, u in ipairs(instr and instr.unread or {}) do  -- a bad feedback file: the run leaves it out
+    out[#out + 1] = "  feedback left out (fix it): " .. u.error
+  end
   for i, wave in ipairs(M.waves(doc.tasks)) do
     out[#out + 1] = ""
     out[#out + 1] = format("wave %d (%s%s):", i, i == 1 and "ready at the start" or "after the waves before",

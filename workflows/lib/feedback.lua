@@ -251,8 +251,11 @@ end
 -- for_day(cfg, date [, opts]) -> instructions | nil, err: reads
 -- <paths.feedback_dir>/instructions.md, absorbs every YYYY-MM-DD.md there dated
 -- before `date` and not absorbed yet (oldest first), and writes the file back
--- (atomically) when any was. A bad file stops it with its error and nothing is
--- written. opts.tasks_for(date) -> tasks of that day (default: day_tasks');
+-- (atomically) when any was. A feedback file that does not read or parse is
+-- left out, not absorbed (read again once it is fixed), and listed in
+-- instructions.unread = { {file=, error=} }: the others and the file's
+-- instructions apply. A bad instructions.md stops it with its error.
+-- opts.tasks_for(date) -> tasks of that day (default: day_tasks');
 -- opts.write = false: absorbed in memory only (`orch-host check`).
 function M.for_day(cfg, date, opts)
   opts = opts or {}
@@ -287,12 +290,16 @@ function M.for_day(cfg, date, opts)
   for _, d in ipairs(due) do
     local file = dir .. "/" .. d .. ".md"
     local ftext, ferr = orch.read_file(file, M.DEFAULT_MAX_BYTES)
-    if not ftext then return nil, ferr end
-    local doc, perr = M.parse(ftext, file)
-    if not doc then return nil, perr end
-    local tasks
-    if opts.tasks_for then tasks = opts.tasks_for(d) else tasks = day_tasks(cfg, d) end
-    M.absorb(instr, doc, d, tasks)
+    local doc, perr
+    if ftext then doc, perr = M.parse(ftext, file) end
+    if doc then
+      local tasks
+      if opts.tasks_for then tasks = opts.tasks_for(d) else tasks = day_tasks(cfg, d) end
+      M.absorb(instr, doc, d, tasks)
+    else  -- this file only: not absorbed (read again once it is fixed), the rest apply
+      instr.unread = instr.unread or {}
+      instr.unread[#instr.unread + 1] = { file = file, error = tostring(ferr or perr) }
+    end
   end
   if opts.write == false then return instr end
   local ok, werr = orch.write_file(path, imd.render(instr))

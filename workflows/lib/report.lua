@@ -100,6 +100,9 @@ local function summary(s, now, cfg, add)
       fmt.duration(wait / waited)))
   end
   if applied > 0 then add("- Standing instructions applied: " .. applied .. " (listed under each task)") end
+  for _, e in ipairs(list(s.feedback_unread)) do  -- lib/feedback's unread files (daily.lua keeps them)
+    add("- Feedback left out (fix the file; the rest applied): " .. tostring(e))
+  end
 end
 
 local function task_table(s, add)
