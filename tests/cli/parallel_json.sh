@@ -90,4 +90,8 @@ expect_eq "$(sj "[t['workspace']['reused'] for t in s['tasks'][1:]]")" '[true, t
 expect_eq "$(sj "[t['workspace']['path'] for t in s['tasks']]")" "[\"$WS/k-1\", \"$WS/k-2\", \"$WS/k-3\"]" \
     "worktrees after resume"
 expect_eq "$(sj "s['tasks'][1]['files_changed']")" '["fake-2.txt"]' "k-2 started with k-1's work, wrote its own"
+# lists are JSON arrays, also when empty (an empty Lua table used to come out as {})
+expect_eq "$(sj "sorted(set(type(t.get(k, [])).__name__ for t in s['tasks'] for k in
+                  ('acceptance_criteria', 'depends_on', 'context_files', 'deliverables', 'verify', 'files_changed')))")" \
+    '["list"]' "the lists' JSON type in status --json"
 note "ok"

@@ -197,7 +197,7 @@ local function task_row(t, i)
   return {
     id = tostring(t.id), seq = i, title = t.title, type = t.type, priority = t.priority,
     requires_approval = t.requires_approval, description = t.description,
-    acceptance_criteria = t.acceptance_criteria, instruction = t.instruction,
+    acceptance_criteria = list(t.acceptance_criteria), instruction = t.instruction,
     module = t.module, complexity = t.complexity, branch = t.branch, depends_on = list(t.depends_on),
     context_files = list(t.context_files), deliverables = list(t.deliverables), verify = list(t.verify),
     line = t.line, inbox = t.inbox, status = "pending",

@@ -153,7 +153,9 @@ function M.after(ws)
   if not ch then return { changes_error = tostring(err) } end
   local paths = {}
   for i, f in ipairs(ch.files) do paths[i] = f.path end
-  return { files_changed = paths, diff_stat = ch.stat, changes = { files = ch.files, stat = ch.stat } }
+  -- arrays, also when empty (status --json: [] not {})
+  return { files_changed = orch.json.array(paths), diff_stat = ch.stat,
+           changes = { files = orch.json.array(ch.files), stat = ch.stat } }
 end
 
 M.write_instructions = worktree.write_instructions
