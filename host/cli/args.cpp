@@ -145,7 +145,7 @@ const Command k_commands[] = {
     {"report", "write the end-of-day report again (results/YYYY-MM-DD-report.md) and print its path", cmd_report,
      [](CLI::App* c) {
          add_positional(c, "SESSION|DATE", "a session id, or YYYY-MM-DD: that day's latest (default: the latest)");
-         add_flag(c, "--stdout", "print the report instead (no file written)");
+         add_flag(c, "--stdout", "print the report instead, no file written (SESSION: that session's part only)");
      }},
     {"approve", "approve what the session waits for (an agent's question: answer it)", cmd_control,
      [](CLI::App* c) {

@@ -94,8 +94,11 @@ if [ "$DAY2" = "$DAY" ]; then
     order_ok "$REP" "report DATE"
     report "$SID1"
     order_ok "$REP" "report SESSION after day 2"
-    report "$SID2" --stdout
-    cmp -s "$T/rep.out" "$REP" || fail "report --stdout is not the day's file:\n$(diff "$T/rep.out" "$REP" | head)"
+    report "$DAY" --stdout
+    cmp -s "$T/rep.out" "$REP" || fail "report DATE --stdout is not the day's file:\n$(diff "$T/rep.out" "$REP" | head)"
+    report "$SID1" --stdout  # a session named: its own part only
+    expect_eq "$(grep -c '^# Report ' "$T/rep.out") $(head -1 "$T/rep.out")" "1 # Report $DAY (session $SID1)" \
+        "report SESSION --stdout of a day with two sessions"
 else
     note "midnight passed between the two runs: the two-sessions-a-day case is not checked"
 fi

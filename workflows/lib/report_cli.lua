@@ -4,7 +4,8 @@
 -- lib/report day(); nothing: the latest session), reads it from the state
 -- database and writes its report again with lib/report, as the end of the
 -- day does: the file of the session's day, with every session of that day
--- (--stdout: its text). Policy: edit freely.
+-- (--stdout: its text; of a session named, that session's part only).
+-- Policy: edit freely.
 local report = require("lib.report")
 local S = require("lib.session")
 local fmt = require("lib.format")
@@ -56,7 +57,11 @@ function M.run(req)
   local s, err = M.find(req.target)
   if not s then return { exit = EXIT.bad_input, message = err } end
   M.fill_waits(s)
-  if req.stdout then return { exit = EXIT.ok, text = report.day_text(s, orch.now()) } end
+  if req.stdout then
+    -- a session named: its own part of the day's report; a date or none: the whole day
+    local one = req.target and req.target ~= "" and M.date(req.target) == nil
+    return { exit = EXIT.ok, text = one and report.render(s, orch.now()) or report.day_text(s, orch.now()) }
+  end
   local path, werr = report.write(s, orch.config.paths.results_dir)
   if not path then return { exit = EXIT.bad_input, message = fmt.reply("cannot_write_report", werr) } end
   local info = orch.file_info(path)  -- its path under the project root, as written
