@@ -117,6 +117,15 @@ describe("the status table", function()
       ": orch-host approve | skip (applied when it resumes)", 1, true), text)
   end)
 
+  it("a live session's running task shows its time so far (now given); a dead host's does not run on", function()
+    local v = { id = "r", status = "running", host_alive = true, completed_tasks = 0, cost_usd = 0, tokens = 0,
+      tasks = { { id = "t1", status = "running", title = "Runs", started_at = NOW - 65 } } }
+    local text = fs.session(v, { clock = fs.utc, now = NOW })
+    ok(text:find("Runs%s+1m 05s"), text)
+    v.host_alive = false
+    ok(not fs.session(v, { clock = fs.utc, now = NOW }):find("1m 05s", 1, true), "a dead host's task ran on")
+  end)
+
   it("names the task in the approve hint while several wait, and the others waiting", function()
     local v = { id = "p", status = "waiting_approval", host_alive = true, completed_tasks = 0, cost_usd = 0,
       tokens = 0, pending_approval = { id = 2, kind = "approval", task_id = "t2", created_at = NOW },

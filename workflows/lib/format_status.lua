@@ -67,8 +67,8 @@ end
 -- a row of the table; the first column as wide as the longest task id (4 at least)
 local function row_format(idw) return "  %-" .. idw .. "s %s %s %s %8s %9s %9s" end
 
-local function task_row(t, ROW)
-  local secs = S.task_time(t)  -- its runs summed (a resumed one's too)
+local function task_row(t, ROW, now)
+  local secs = S.task_time(t, now)  -- its runs summed (a resumed one's too); a running one's so far
   local cost, tok = tonumber(t.cost_usd) or 0, S.tokens(t.tokens)
   local row = format(ROW, cell(t.id), (MARK[t.status] or "·") .. " " .. pad(cell(t.status), 16),
     pad(cell(t.title), 36), pad(cell(t.type), 13), (secs and secs > 0) and fmt.duration(secs) or "",
@@ -113,7 +113,8 @@ function M.session(v, opts)
   for _, t in ipairs(tasks) do idw = math.max(idw, width(cell(t.id))) end
   local ROW = row_format(idw)
   out[#out + 1] = format(ROW, "#", pad("status", 18), pad("task", 36), pad("type", 13), "time", "cost", "tokens")
-  for _, t in ipairs(tasks) do out[#out + 1] = task_row(t, ROW) end
+  local now = live and opts and opts.now or nil  -- a live session's running tasks count to now
+  for _, t in ipairs(tasks) do out[#out + 1] = task_row(t, ROW, now) end
   local agents = v.agents or {}
   if #agents > 0 then  -- every task in hand (several at once in a parallel day)
     out[#out + 1] = format("\nAgents    %d in hand", #agents)

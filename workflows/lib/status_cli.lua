@@ -104,7 +104,7 @@ function M.status(req)
   end
   local v = M.view(id)
   if not v then return { exit = EXIT.bad_input, err = fmt.reply("no_session", id) } end
-  local opts = { clock = clock }
+  local opts = { clock = clock, now = orch.now() }
   return { exit = EXIT.ok, out = text(fs.session(v, opts), fs.dead_notifications(v.dead_notifications, opts)) }
 end
 
