@@ -65,7 +65,8 @@ s = S.new({ tasks = {} }, { id = args.session_id, kind = "inbox", task_file = di
 local q = inbox_queue.new(cfg, { session = s.id })
 I = inbox_run.new(s, q)
 R = runner.new(s, { max = MAX, args = args, settle = I.hooks.settle, skip_queued = I.hooks.skip_queued,
-                    prompt = I.hooks.prompt, finishing = I.hooks.finishing })
+                    prompt = I.hooks.prompt, finishing = I.hooks.finishing,
+                    free_beside_waiting = true })  -- independent files: one that asks nobody need not wait
 orch.emit("inbox_started", { session = s.id, dir = dir, max_concurrent = MAX })
 orch.log("info", string.format("inbox: watching %s for .task.md files (%d at once)", dir, MAX))
 I:rescan()  -- the files already there

@@ -7,7 +7,8 @@
 -- questions, checks and budget to its end. Every rule here is policy: edit it
 -- freely.
 --
---   R = runner.new(s, { max =, instructions =, args =, settle =, skip_queued =, prompt =, finishing = })
+--   R = runner.new(s, { max =, instructions =, args =, settle =, skip_queued =, prompt =, finishing =,
+--                       free_beside_waiting = })
 --     s: the session (lib/session); max: agent slots; instructions: the
 --     standing instructions (lib/feedback) | nil; args: the workflow's args
 --     (auto_approve); settle(t): a task's worker ended (t finished, or back to
@@ -16,7 +17,8 @@
 --     (default lib/prompt's for_task with the instructions); finishing(t, fields, r)
 --     -> { summary =, error = } | nil: the driver's last word on a run's end
 --     (fields: what the task is about to be set to, changed in place) before it
---     is recorded and its notice sent.
+--     is recorded and its notice sent. free_beside_waiting: a task that asks
+--     nobody starts while max others wait for approval (the inbox; see can_start).
 --   R:start(t), R:can_start(t), R:may_start(), R:check_budget(), R:request_pause(reason, stop_agents),
 --   R:note(t, text, kind, event, extra), R:sleep(seconds) (a wake ends it), R:wake(), R:close()
 --   R.want: pause = reason, fatal = workflow error, budget = true, cannot_run = reason
@@ -39,6 +41,7 @@ M.BUDGET_SKIP = run_task.BUDGET_SKIP
 
 function M.new(s, opts)
   local r = setmetatable({ s = s, max = opts.max, instructions = opts.instructions, args = opts.args or {},
+    free_beside_waiting = opts.free_beside_waiting,
     want = {}, sleeping = false, main_task = orch.task_id(),
     hooks = { settle = opts.settle or function() end, skip_queued = opts.skip_queued or function() end,
               prompt = opts.prompt, finishing = opts.finishing } }, R)
@@ -249,10 +252,13 @@ end
 -- t may start now: while a usage limit holds every agent back (lib/limits)
 -- only a task already underway does (parked, or waiting for a person, when
 -- the host stopped): it waits for its own event, its agent for the gate.
--- At most max tasks wait for approval at once; one that asks nobody starts
--- beside them (they hold no agent slot: it must not queue behind them)
+-- At most max tasks wait for approval at once. In a day the next task waits
+-- behind them (its order, and a checkpoint after a task, hold: a serial day
+-- is one task after another); with opts.free_beside_waiting (the inbox, whose
+-- files are independent) one that asks nobody starts beside them.
 function R:can_start(t)
-  return self:may_start() and (self.pool.waiting < self.max or not self:asks(t))
+  return self:may_start()
+    and (self.pool.waiting < self.max or (self.free_beside_waiting and not self:asks(t)))
     and ((t.status or "pending") ~= "pending" or not limits.closed())
 end
 
