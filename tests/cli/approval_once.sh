@@ -164,13 +164,20 @@ expect_eq "$(bg_wait "$T/c3.out")" 0 "C: exit code"
 check_eq "$(grep -c 'start c1' "$T/ledger")" 1 "C: runs of task 1"
 
 # ------------------------------------------- D: several wait
-TASKS=$T/d.md
-task_md "$TASKS" 1 "One" backend "One. [key:d1]"
-task_md "$TASKS" 2 "Two" backend "Two. [key:d2]"
-bg_run "$T/d.out" orch run daily.lua --tasks "$TASKS" --no-input --max-concurrent 2
-wait_for sj_true "[t['status'] for t in s['tasks']] == ['waiting_approval', 'waiting_approval']"
-D1=$(orch status --json | jq -r '.tasks[0].approval_request')
-D2=$(orch status --json | jq -r '.tasks[1].approval_request')
+# two_waiting NAME INSTR1 INSTR2: a two-task day run 2 wide (its output $T/NAME.out)
+# until both tasks wait for approval
+two_waiting() {
+    TASKS=$T/$1.md
+    task_md "$TASKS" 1 "One" backend "$2"
+    task_md "$TASKS" 2 "Two" backend "$3"
+    bg_run "$T/$1.out" orch run daily.lua --tasks "$TASKS" --no-input --max-concurrent 2
+    wait_for sj_true "[t['status'] for t in s['tasks']] == ['waiting_approval', 'waiting_approval']"
+}
+request_of() { orch status --json | jq -r ".tasks[$(($1 - 1))].approval_request"; }  # request_of N: task N's
+
+two_waiting d "One. [key:d1]" "Two. [key:d2]"
+D1=$(request_of 1)
+D2=$(request_of 2)
 refused "D: approve naming no request while two wait" "#$D1 (task 1), #$D2 (task 2)" approve
 orch approve --request "$D2" >/dev/null 2>&1 || fail "D: approve --request $D2"
 wait_for grep -q -x "end d2" "$T/ledger"
@@ -180,12 +187,8 @@ expect_eq "$(bg_wait "$T/d.out")" 0 "D: exit code"
 check_eq "$(sj "[t['status'] for t in s['tasks']]")" '["skipped", "completed"]' "D: statuses"
 # one approval waiting, and a newer question of the other task: a bare
 # approve is for the approval (it was refused as "task 2 asks a question")
-TASKS=$T/d2.md
-task_md "$TASKS" 1 "One" backend "One. [key:q1]"
-task_md "$TASKS" 2 "Asks" backend "Ask. [key:q2] [fake:question]"
-bg_run "$T/d2.out" orch run daily.lua --tasks "$TASKS" --no-input --max-concurrent 2
-wait_for sj_true "[t['status'] for t in s['tasks']] == ['waiting_approval', 'waiting_approval']"
-Q2=$(orch status --json | jq -r '.tasks[1].approval_request')
+two_waiting d2 "One. [key:q1]" "Ask. [key:q2] [fake:question]"
+Q2=$(request_of 2)
 orch approve --request "$Q2" >/dev/null 2>&1 || fail "D: approve --request $Q2"
 wait_for sj_true "[t['status'] for t in s['tasks']] == ['waiting_approval', 'waiting_answer']"
 orch approve >"$T/d2-approve.out" 2>&1 || fail "D: a bare approve beside a question: $(cat "$T/d2-approve.out")"

@@ -74,6 +74,13 @@ local function ids(tasks)
   return out
 end
 
+-- runs(w, NAME, TEXT, STATUS [, REASON]): the file written, queued, taken and finished with STATUS
+local function runs(w, name, text, status, reason)
+  w.write(name, text)
+  ok(w.q:offer(name), name .. " was not queued")
+  w.q:finished(w.q:take(), status, reason)
+end
+
 local function drain(q)
   local out = {}
   while true do
@@ -251,9 +258,7 @@ describe("the inbox queue", function()
 
   it("an edited task (same id, new content) runs again as the next version", function()
     local w = setup()
-    w.write("a.task.md", "id: a\ntitle: v1\n")
-    ok(w.q:offer("a.task.md"))
-    w.q:finished(w.q:take(), "completed")
+    runs(w, "a.task.md", "id: a\ntitle: v1\n", "completed")
     w.write("a.task.md", "id: a\ntitle: v2\n")
     local t = w.q:offer("a.task.md")
     eq(t and t.title, "v2")
@@ -264,26 +269,18 @@ describe("the inbox queue", function()
 
   it("an id edited A, then B, then back to A does not run A twice (also from a row of before `done`)", function()
     local w = setup()
-    w.write("a.task.md", "id: a\ntitle: A\n")
-    ok(w.q:offer("a.task.md"))
-    w.q:finished(w.q:take(), "completed")
-    w.write("a.task.md", "id: a\ntitle: B\n")
-    ok(w.q:offer("a.task.md"))
-    w.q:finished(w.q:take(), "needs_review")
+    runs(w, "a.task.md", "id: a\ntitle: A\n", "completed")
+    runs(w, "a.task.md", "id: a\ntitle: B\n", "needs_review")
     w.write("a.task.md", "id: a\ntitle: A\n")
     eq({ w.q:offer("a.task.md") }, { nil, "duplicate" })
-    w.write("a.task.md", "id: a\ntitle: C\n")
-    ok(w.q:offer("a.task.md"))
-    w.q:finished(w.q:take(), "failed", "boom")
+    runs(w, "a.task.md", "id: a\ntitle: C\n", "failed", "boom")
     w.write("a.task.md", "id: a\ntitle: B\n")
     eq({ w.q:offer("a.task.md") }, { nil, "duplicate" })
     w.write("a.task.md", "id: a\ntitle: C\n")
     ok(w.q:offer("a.task.md"), "a failed content runs again")
     local before = { sha = hash("id: b\ntitle: A\n"), status = "completed", version = 1 }  -- no `done`
     local old = setup({ rows = { ["inbox_task:b"] = before } })
-    old.write("b.task.md", "id: b\ntitle: B\n")
-    ok(old.q:offer("b.task.md"))
-    old.q:finished(old.q:take(), "completed")
+    runs(old, "b.task.md", "id: b\ntitle: B\n", "completed")
     old.write("b.task.md", "id: b\ntitle: A\n")
     eq({ old.q:offer("b.task.md") }, { nil, "duplicate" })
   end)
