@@ -94,7 +94,8 @@ while true do
     R:check_budget()
   end
   if R.want.budget then I:skip_all("skipped: budget") end  -- as the day's: what is left is skipped
-  while q:size() > 0 and R:may_start() do
+  -- (a usage limit holds every new task back: no file is looked at until it opens)
+  while q:size() > 0 and R:may_start() and not limits.closed() do
     local qt = q:take(function(t) return R:can_start(t) end)  -- one that would wait behind others' approvals stays
     if not qt then break end
     I:start(R, qt)
