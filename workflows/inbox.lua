@@ -39,7 +39,7 @@ local s, I, R  -- made once the folder is watched, before its first event (queue
 -- it can; a file gone that was not queued, one the inbox moved, changes nothing)
 local function on_file(ev)
   if ev.kind == "ready" then
-    I:offer(ev.name, ev.path)
+    I:offer(ev.name, ev.path, R)
   elseif ev.kind == "gone" then
     if not I:gone(ev.name, R) then return end
   elseif ev.kind == "rescan" then
@@ -75,16 +75,31 @@ I:rescan()  -- the files already there
 -- changes something, again; until the host stops and every worker ended.
 -- a pause (a command, or a workflow error in a task) shows on the session
 -- and is said once; a resume the same
+-- A person's pause outlives the host (kept in the state, PAUSE_KEY): the
+-- next start, a restart or one after kill -9, stays paused until a resume;
+-- a workflow error's does not (a restart is how its fix is taken)
+local PAUSE_KEY = "inbox_paused"
 local function show_pause()
   local why = R.want.pause
   if why and s.status ~= "paused" and not orch.interrupted() then
     S.set_status(s, "paused", { paused_at = orch.now(), pause_reason = why }, "session_paused")
-    if why:find("^workflow error") then orch.log("error", "inbox: paused: " .. why) end
+    if why:find("^workflow error") then
+      orch.log("error", "inbox: paused: " .. why)
+    else
+      orch.save_state(PAUSE_KEY, { reason = why, at = orch.now(), session = s.id })
+    end
     R:note(nil, fmt.inbox_paused(s, why), "warning", "session_paused")
   elseif not why and s.status == "paused" then
+    orch.save_state(PAUSE_KEY, false)
     S.set_status(s, "running", { resumed_at = orch.now() }, "session_resumed")
     R:note(nil, fmt.resumed(s), "info", "session_resumed")
   end
+end
+local kept = orch.load_state(PAUSE_KEY)
+if type(kept) == "table" and type(kept.reason) == "string" then
+  R.want.pause = kept.reason
+  orch.log("warn", "inbox: still paused (" .. kept.reason .. ", before the host's restart): no task starts until "
+    .. "a resume")
 end
 while true do
   show_pause()

@@ -4,10 +4,12 @@
 # a later file that asks nobody runs beside them; the second one that asks
 # keeps its place until the first is decided. (At most max_concurrent
 # approvals wait at once; everything behind them used to wait too.)
+# A file rewritten while its task waits for approval withdraws that wait: the
+# new version asks again, and the approval runs what the file says now.
 source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/inbox.bash"
 
-drop() {  # drop NAME TYPE PRIORITY: a task file; an analyze one asks, a summarize one not (the config)
+drop() {  # drop NAME TYPE PRIORITY [KEY]: a task file; an analyze one asks, a summarize one not (the config)
     cat >"$T/.tmp-task" <<MD
 ---
 id: $1
@@ -18,7 +20,7 @@ priority: $3
 # Task $1
 
 **Prompt:**
-Work [key:$1]
+Work [key:${4:-$1}]
 MD
     mv "$T/.tmp-task" "$ORCH_TASKS_DIR/$1.task.md"
 }
@@ -44,5 +46,17 @@ wait_for sj_true "any(t['id'] == 'ask2' and t['status'] == 'waiting_approval' fo
 orch approve --task ask2 >/dev/null 2>&1 || fail "approve --task ask2"
 WAIT_TIMEOUT=120 wait_for done_with ask1
 WAIT_TIMEOUT=120 wait_for done_with ask2
+
+waits() { sj_true "any(t['id'] == '$1' and t['status'] == 'waiting_approval' for t in s['tasks'])"; }
+asking ask3
+wait_for waits ask3
+drop ask3 analyze high ask3-new
+wait_for sj_true "any(t['id'] == 'ask3' and t['status'] == 'cancelled' for t in s['tasks'])"
+expect_eq "$(sj "[t['error'] for t in s['tasks'] if t['id'] == 'ask3'][0]")" \
+    "its file was rewritten while it waited for approval: the new version runs in its place" "the first version's end"
+wait_for waits ask3-2
+orch approve --task ask3-2 >/dev/null 2>&1 || fail "approve --task ask3-2"
+WAIT_TIMEOUT=120 wait_for done_with ask3
+expect_eq "$(starts ask3) $(starts ask3-new)" "0 1" "agents of the first and the rewritten version"
 watch_stop
 finish

@@ -2,6 +2,9 @@
 # A pause of a running inbox shows: the session is paused (status says so,
 # with the reason) and the notice is sent once; a file dropped meanwhile is
 # queued but does not start; a resume sets it running and the file runs.
+# The pause outlives the host: a restart, and a start after kill -9, stay
+# paused until the resume (the killed host's session is closed, not left
+# paused), and the file still does not start.
 source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/inbox.bash"
 
@@ -21,10 +24,29 @@ wait_for ev_has parsed held
 expect_eq "$(starts held)" 0 "runs of a file dropped while paused"
 expect_eq "$(ev_count session_paused)" 1 "session_paused events (said once)"
 
+watch_stop
+watch_start --max-concurrent 2
+wait_for sj_true "s['status'] == 'paused'"
+expect_eq "$(sj "'tester' in (s.get('pause_reason') or '')")" true "the pause's reason after a restart"
+grep -q "inbox: still paused (paused by tester, before the host's restart)" "$WATCH_OUT" ||
+    fail "the restart does not say it is still paused: $(cat "$WATCH_OUT")"
+KILLED=$(sj "s['id']")
+kill -KILL "$WATCH_PID"
+bg_wait "$WATCH_OUT" >/dev/null
+watch_start --max-concurrent 2
+wait_for sj_true "s['status'] == 'paused' and s['id'] != '$KILLED'"
+expect_eq "$(orch status --json "$KILLED" | python3 -c "import json,sys; print(json.load(sys.stdin)['status'])")" \
+    completed "the killed paused host's inbox session"
+expect_eq "$(starts held)" 0 "runs of the held file across two restarts while paused"
+
 orch resume >"$T/resume.out" 2>&1 || fail "resume: $(cat "$T/resume.out")"
 WAIT_TIMEOUT=120 wait_for done_with held
 expect_eq "$(starts held)" 1 "runs of the held file after the resume"
 expect_eq "$(sj "s['status']")" running "the inbox session's status after the resume"
 expect_eq "$(ev_count session_resumed)" 1 "session_resumed events"
+watch_stop
+watch_start
+inbox_task "$ORCH_TASKS_DIR/after.task.md" after medium "After [key:after]"
+WAIT_TIMEOUT=120 wait_for done_with after  # the resume ended the kept pause
 watch_stop
 note "ok"

@@ -8,12 +8,13 @@
 -- Policy: edit freely.
 --
 --   I = M.new(s, q)   s: the inbox's session (lib/session, kind "inbox"); q: its queue
---   I:offer(name, path), I:gone(name, R), I:rescan()  the folder's events
+--   I:offer(name, path, R), I:gone(name, R), I:rescan()  the folder's events
 --   I:start(R, qt)                                    a task q:take gave, to the runner R
 --   I:restart_held(R)                                 the tasks a pause put back, again
 --   I:skip_all(why)                                   every queued one skipped (the budget)
 --   I.hooks: the runner's settle, skip_queued, prompt and finishing
 --   M.close(s, why [, at]), M.close_stale(except)            a stopped inbox's session
+--   M.settle_dead(s)                                  a dead host's ended tasks whose files it did not move
 --   M.workdir(t) -> path | nil, why                   the folder task t's cwd: names
 local S = require("lib.session")
 local fmt = require("lib.format")
@@ -21,6 +22,7 @@ local for_inbox = require("lib.prompt").for_inbox
 local summarize = require("lib.summarize")
 local artifacts = require("lib.artifacts")
 local inbox_where = require("lib.inbox_where")
+local inbox_queue = require("lib.inbox_queue")
 
 local M = {}
 local I = {}
@@ -31,8 +33,8 @@ local function file_name(t) return t.inbox.name .. ".task.md" end
 function M.new(s, q)
   -- queued: file name -> its queued (pending) task on the session; origin:
   -- session task id -> the queue's task; held: the tasks a pause put back
-  -- file_gone: session task id -> true for a task whose file went while it
-  -- waited for approval (its wait cancelled: I:gone)
+  -- file_gone: session task id -> why, for a task whose file went or was
+  -- rewritten while it waited for approval (its wait cancelled: I:withdraw)
   local self = setmetatable({ s = s, q = q, queued = {}, origin = {}, held = {}, file_gone = {} }, I)
   self.hooks = {
     settle = function(t) self:settle(t) end,
@@ -133,16 +135,21 @@ function I:parsed(name, file, t, why)
   self:drop(name, "cancelled", "its file was rewritten: " .. tostring(why))
 end
 
--- a file was written, or moved into the folder
-function I:offer(name, path)
+-- a file was written, or moved into the folder: a new task, or a new version
+-- of a queued one; a new version of one waiting for approval withdraws that
+-- wait (what was asked about is not what the file says now: the new version
+-- asks again), as R (the runner) knows it
+function I:offer(name, path, R)
   orch.emit("task_received", { session = self.s.id, file = path or self.q:path(name) })
   local t, why = self.q:offer(name)
+  if t then self:withdraw(name, R, M.REWRITTEN_WAITING) end
   self:parsed(name, path or self.q:path(name), t, why)
   self:save_queue_soon()  -- after the other files of the same burst: one save for them all
 end
 
 M.GONE_QUEUED = "its file was deleted while queued"
 M.GONE_WAITING = "its file was deleted while it waited for approval"
+M.REWRITTEN_WAITING = "its file was rewritten while it waited for approval: the new version runs in its place"
 
 -- the task of file name that started and waits for approval, with its worker
 -- (R's), or one a pause put back (no worker) -> t, w | nil
@@ -162,22 +169,31 @@ end
 -- withdrawn; I:settle records it) or put back by a pause; one whose agent
 -- runs goes on -> true when one was (a file the inbox moved itself changes nothing)
 function I:gone(name, R)
-  local t, w = self:waiting_for(name, R)
+  local t = self:waiting_for(name, R)
   self.q:gone(name, t and M.GONE_WAITING)
   local queued = self.queued[name] ~= nil
   self:drop(name, "cancelled", M.GONE_QUEUED)
+  self:withdraw(name, R, M.GONE_WAITING)
+  self:save_queue()
+  return queued or t ~= nil
+end
+
+-- the task of file name that waits for approval, or that a pause put back,
+-- ends cancelled (why) before its agent ran: a wait is cancelled (its request
+-- withdrawn; I:settle records it), a held one ends here -> that task | nil
+function I:withdraw(name, R, why)
+  local t, w = self:waiting_for(name, R)
   if w then
-    self.file_gone[t.id] = true
+    self.file_gone[t.id] = why
     R.pool:cancel(w, "skip")
   elseif t then
     for i, h in ipairs(self.held) do if h == t then table.remove(self.held, i) break end end
-    S.set_task(self.s, t, { status = "cancelled", error = M.GONE_WAITING, completed_at = orch.now() }, "task_finished",
-      { reason = M.GONE_WAITING })
-    self.q:finished(self.origin[t.id], "cancelled", M.GONE_WAITING)
+    S.set_task(self.s, t, { status = "cancelled", error = why, completed_at = orch.now() }, "task_finished",
+      { reason = why })
+    self.q:finished(self.origin[t.id], "cancelled", why)
     self.origin[t.id] = nil
   end
-  self:save_queue()
-  return queued or t ~= nil
+  return t
 end
 
 -- the folder listed again (start-up, an overflow, the folder back): what
@@ -315,11 +331,12 @@ end
 function I:settle(t)
   local s, qt = self.s, self.origin[t.id]
   if not qt then return end
-  if self.file_gone[t.id] then
+  local gone = self.file_gone[t.id]
+  if gone then
     self.file_gone[t.id] = nil
-    if t.status == "skipped" then  -- the wait I:gone cancelled
-      S.set_task(s, t, { status = "cancelled", error = M.GONE_WAITING, skipped_by = orch.json.null },
-        "task_updated", { reason = M.GONE_WAITING })
+    if t.status == "skipped" then  -- the wait I:withdraw cancelled
+      S.set_task(s, t, { status = "cancelled", error = gone, skipped_by = orch.json.null },
+        "task_updated", { reason = gone })
     end
   end
   if S.FINISHED[t.status] then
@@ -391,12 +408,40 @@ function M.close(s, why, at)
   S.set_status(s, "completed", { finished_at = orch.now(), stop_reason = why, queued = 0 }, "session_completed")
 end
 
--- close_stale(except): the inbox sessions a host that died left running
+-- whether the ledger holds task t's end (its file's content, at its end or after)
+local function archived(t)
+  local row = inbox_queue.ledger(t.inbox.id or t.id)
+  return row ~= nil and row.sha == t.inbox.sha and (tonumber(row.at) or 0) >= (tonumber(t.completed_at) or 0)
+end
+
+-- settle_dead(s): the tasks of a dead host's inbox session that ran and
+-- ended, but whose end the ledger does not hold: the host died between the
+-- task's end and its file's move. Their artifacts (when not written) and the
+-- move now, so the next start does not run the agent again. A task that never
+-- started (dropped while queued) is left: its file, if any, runs again.
+function M.settle_dead(s)
+  local run
+  for _, t in ipairs(s.tasks or {}) do
+    local ran = tonumber(t.started_at) or tonumber(t.first_started_at)
+    if ran and S.FINISHED[t.status] and type(t.inbox) == "table" and t.inbox.sha and not archived(t) then
+      run = run or M.new(s, inbox_queue.new(orch.config, { session = s.id }))
+      if t.status ~= "cancelled" then run:leave_artifacts(t) end
+      local dest = run.q:finished({ id = t.inbox.id or t.id, inbox = t.inbox }, t.status, t.error)
+      orch.log("info", string.format("inbox: task %s had ended when its host stopped; its file %s",
+        tostring(t.id), dest and ("moved to " .. dest .. " now") or "was not moved (see above)"))
+    end
+  end
+end
+
+-- close_stale(except): the inbox sessions a host that died left running or paused
 function M.close_stale(except)
   for _, row in ipairs(orch.list_sessions(50)) do
-    if row.kind == "inbox" and S.SESSION_ACTIVE[row.status] and row.id ~= except then
+    if row.kind == "inbox" and (S.SESSION_ACTIVE[row.status] or row.status == "paused") and row.id ~= except then
       local old = S.load(row.id)
-      if old then M.close(old, "its host stopped", tonumber(old.updated_at)) end
+      if old then
+        M.settle_dead(old)
+        M.close(old, "its host stopped", tonumber(old.updated_at))
+      end
     end
   end
 end
