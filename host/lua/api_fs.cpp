@@ -147,8 +147,8 @@ int l_file_info(lua_State* L) {
     lua_setfield(L, -2, "type");
     lua_pushnumber(L, static_cast<double>(st.st_size));
     lua_setfield(L, -2, "size");
-    lua_pushnumber(L, static_cast<double>(st.st_mtime));
-    lua_setfield(L, -2, "mtime");
+    lua_pushnumber(L, static_cast<double>(st.st_mtim.tv_sec) + st.st_mtim.tv_nsec / 1e9);  // (a deliverable's write
+    lua_setfield(L, -2, "mtime");                                                          // vs its agent's start)
     lua_pushstring(L, path.c_str());
     lua_setfield(L, -2, "path");
     return 1;

@@ -56,17 +56,24 @@ tasks:
     name: "Reads a file that is not there"
     prompt: "Read it. [key:nofile]"
     context_files: [docs/missing.md]
+  - id: same
+    name: "Says done, leaves its deliverable as the base had it"
+    prompt: "Update spec.md. [key:same]"
+    deliverables: [spec.md]
 YAML
 RC=0
 orch run --tasks "$D" --auto-approve --no-input >"$T/day.out" 2>&1 || RC=$?
 expect_eq "$RC" 1 "exit code of a day with a task that needs review and a failed one"
 expect_eq "$(sj "[t['status'] for t in s['tasks']]")" \
-    '["completed", "needs_review", "blocked", "failed", "failed", "failed"]' "statuses ($(sj "[t.get('error') for t in s['tasks']]"))"
+    '["completed", "needs_review", "blocked", "failed", "failed", "failed", "needs_review"]' "statuses ($(sj "[t.get('error') for t in s['tasks']]"))"
 # the agent said success every time
 expect_eq "$(sj "[t.get('result') for t in s['tasks'][:2]]")" '["done", "done"]' "what the agents said"
 expect_eq "$(sj "s['tasks'][1]['deliverables_missing']")" '["docs/api.md"]' "the missing deliverable"
 expect_eq "$(sj "s['tasks'][1]['error']")" "deliverables missing: docs/api.md" "why it needs review"
 expect_eq "$(sj "s['tasks'][2]['error']")" "blocked: nodeliv needs_review" "a task after one that needs review"
+# a deliverable the worktree held from the base, untouched, is not delivered
+expect_eq "$(sj "[s['tasks'][6]['error'], s['tasks'][6]['deliverables_unchanged']]")" \
+    '["deliverables not changed by the task: spec.md", ["spec.md"]]' "an unchanged deliverable"
 expect_eq "$(grep -c -x 'start after' "$T/ledger")" 0 "runs of the blocked task"
 expect_eq "$(sj "[(v['ok'], v['exit_code']) for v in s['tasks'][0]['verify_results']]")" '[[true, 0]]' \
     "the passing acceptance command"
@@ -101,6 +108,7 @@ R=$T/results/$TODAY-report.md
 [ -f "$R" ] || fail "no report: $(ls "$T/results")"
 grep -q "Status: needs_review: deliverables missing: docs/api.md" "$R" || fail "report: needs_review: $(cat "$R")"
 grep -q "Deliverables: \`docs/api.md\` missing" "$R" || fail "report: the missing deliverable"
+grep -q "Deliverables: \`spec.md\` unchanged" "$R" || fail "report: the unchanged deliverable"
 grep -q "failed (exit 4" "$R" || fail "report: the failing command"
 grep -q "assertion failed: 2 != 3" "$R" || fail "report: the failing command's output"
 grep -q "passed (exit 0" "$R" || fail "report: the passing command"

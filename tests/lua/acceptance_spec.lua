@@ -84,6 +84,28 @@ describe("acceptance: deliverables", function()
       { "src/x.lua", "../other/y" })
     eq(A.missing_deliverables({}, "/w/t1", exists_in({})), {})
   end)
+  it("one there but not written since the agent first started is not delivered: unchanged", function()
+    local t = { deliverables = { "old.md", "new.md", "edge.md", "gone.md" } }
+    local times = { ["/w/t1/old.md"] = 100, ["/w/t1/new.md"] = 205, ["/w/t1/edge.md"] = 199.99 }
+    local function info(p) return times[p] and { mtime = times[p] } end
+    eq({ A.missing_deliverables(t, "/w/t1", info, 200) }, { { "old.md", "gone.md" }, { "old.md" } })
+    -- (edge.md: within the coarse clock's slack) no start known: being there is enough
+    eq({ A.missing_deliverables(t, "/w/t1", info) }, { { "gone.md" }, {} })
+  end)
+  it("in a worktree, the files git shows changed say it: a folder counts with one changed in it", function()
+    local t = { deliverables = { "old.md", "new.md", "docs", "lib", "gone.md" } }
+    local there = exists_in({ ["/w/t1/old.md"] = true, ["/w/t1/new.md"] = true, ["/w/t1/docs"] = true,
+                              ["/w/t1/lib"] = true })
+    eq({ A.missing_deliverables(t, "/w/t1", there, 200, { "new.md", "docs/a.md", "libx/b.lua" }) },
+      { { "old.md", "lib", "gone.md" }, { "old.md", "lib" } })
+  end)
+  it("an inbox criterion that says `path` exists asks for the file only", function()
+    local t = { deliverables = { "old.md", "kept.md" },
+                inbox = { success_criteria = { { text = "`old.md` exists", path = "old.md", exists = true },
+                                               { text = "`kept.md` is written", path = "kept.md" } } } }
+    local there = exists_in({ ["/w/t1/old.md"] = true, ["/w/t1/kept.md"] = true })
+    eq({ A.missing_deliverables(t, "/w/t1", there, 200, {}) }, { { "kept.md" }, { "kept.md" } })
+  end)
 end)
 
 describe("acceptance: verdict", function()
@@ -95,6 +117,11 @@ describe("acceptance: verdict", function()
     eq({ A.verdict({ "a.md", "b.md" }, {}) }, { "needs_review", "deliverables missing: a.md, b.md" })
     eq({ A.verdict({ "a.md" }, { { cmd = "make", ok = true }, { cmd = "make test", ok = false } }) },
       { "failed", "acceptance failed: make test" })
+  end)
+  it("an unchanged deliverable needs review, said apart from the missing ones", function()
+    eq({ A.verdict({ "a.md", "b.md" }, {}, { "b.md" }) },
+      { "needs_review", "deliverables missing: a.md; not changed by the task: b.md" })
+    eq({ A.verdict({ "b.md" }, {}, { "b.md" }) }, { "needs_review", "deliverables not changed by the task: b.md" })
   end)
 end)
 
@@ -138,5 +165,19 @@ describe("acceptance: the commands, run for real", function()
     local fields, status = A.judge({ deliverables = { "present.txt" }, verify = { "true" } }, dir, { timeout = 30 })
     eq({ status, fields.error, #fields.deliverables_missing, fields.verify_results[1].ok },
       { "completed", nil, 0, true })
+  end)
+  it("judge: a file and a folder the agent left as they were, after its start -> needs_review", function()
+    assert(orch.make_dir(dir .. "/docs"))
+    assert(orch.write_file(dir .. "/docs/old.md", "x"))
+    local t = { deliverables = { "present.txt", "docs" }, first_started_at = orch.now() + 5 }
+    local fields, status = A.judge(t, dir, { timeout = 30 })
+    eq({ status, fields.error, fields.deliverables_missing, fields.deliverables_unchanged },
+      { "needs_review", "deliverables not changed by the task: present.txt, docs", { "present.txt", "docs" },
+        { "present.txt", "docs" } })
+    t.first_started_at = orch.now()
+    assert(orch.write_file(dir .. "/docs/new.md", "x"))  -- a file written in the folder counts for it
+    assert(orch.write_file(dir .. "/present.txt", "y"))
+    fields, status = A.judge(t, dir, { timeout = 30 })
+    eq({ status, fields.error }, { "completed", nil })
   end)
 end)

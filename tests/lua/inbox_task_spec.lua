@@ -183,15 +183,15 @@ describe("inbox_task.parse", function()
     eq({ C("`pytest -q` exits 0") }, { "command", "pytest -q" })
     eq({ C("`npm run build` succeeds") }, { "command", "npm run build" })
     eq({ C("`./check.sh` exits with code 0") }, { "command", "./check.sh" })
-    eq({ C("`out/report.html` exists") }, { "path", "out/report.html" })
-    eq({ C("`SUMMARY.md` is created") }, { "path", "SUMMARY.md" })
+    eq({ C("`out/report.html` exists") }, { "path", "out/report.html", true })  -- being there is enough
+    eq({ C("`SUMMARY.md` is created") }, { "path", "SUMMARY.md", false })       -- the task must write it
     eq({ C("`/etc/passwd` exists") }, {})        -- an absolute path is not a deliverable
     eq({ C("`../up.txt` is written") }, {})      -- nor one out of the folder
     eq({ C("`foo()` returns the sum") }, {})     -- no check word: a criterion for the reviewer
     eq({ C("the tests pass") }, {})              -- no backticked command
     eq({ C("`make` passes once `build/x` exists") }, { "command", "make" })  -- the words after the first
     eq({ C("Running `make docs` succeeds") }, { "command", "make docs" })
-    eq({ C("A file `notes.txt` exists") }, { "path", "notes.txt" })
+    eq({ C("A file `notes.txt` exists") }, { "path", "notes.txt", true })
   end)
 end)
 

@@ -6,9 +6,14 @@
 --     repository. A task that breaks this does not start: it fails with a
 --     message naming the task and the file.
 --  2. Deliverables out: after the agent stops, each deliverables path is
---     looked for in the task's folder (its worktree). One missing: the task
---     is needs_review (the agent may have put the work elsewhere; a person
---     looks), not completed.
+--     looked for in the task's folder (its worktree), and must have been
+--     changed by the task: in a worktree, one of the files git shows changed
+--     against the task's base (a folder: one in it); elsewhere, written since
+--     the task's agent first started (its mtime; a folder: the newest mtime
+--     in it). One missing, or there but untouched (a file the folder already
+--     held, that the agent left as it was): the task is
+--     needs_review (the agent may have put the work elsewhere, or found
+--     nothing to change; a person looks), not completed.
 --  3. Acceptance commands (verify: / **Acceptance Command:**): run by the
 --     orchestrator in the task's folder after the agent stops, one after the
 --     other, each as `/bin/sh -c CMD` with a timeout
@@ -22,12 +27,18 @@
 -- M.within(path, root)  -> whether absolute path lies in root (or is root)
 -- M.check_context(t, where [, exists]) -> true | nil, message
 --     where = {dirs={folder...} (looked in, in order), roots={folder...} (allowed)}
--- M.missing_deliverables(t, dir [, exists]) -> {path...}
+-- M.missing_deliverables(t, dir [, info [, since [, changed]]]) -> missing {path...}, unchanged {path...}
+--     missing: the ones not delivered (not there, or unchanged); unchanged: those
+--     of them that are there but not changed: not among `changed` (the paths
+--     git shows changed, relative to dir) when given, else not written since
+--     `since` (epoch seconds; nil: not asked). info(path) -> {mtime=} | nil
+--     (default: orch.file_info, a folder's tree_info); true says "there"
 -- M.run_verify(t, dir, opts) -> results | nil, cancel_reason
 --     opts = {timeout=, exec= (default orch.exec), clock= (default orch.monotonic)}
 --     results = { {cmd=, ok=, exit_code=, signal=, timed_out=, output=, duration_s=} }
--- M.verdict(missing, results) -> "completed" | "needs_review" | "failed", error
+-- M.verdict(missing, results [, unchanged]) -> "completed" | "needs_review" | "failed", error
 -- M.judge(t, dir, opts) -> fields for the task, status | nil, cancel_reason
+--     opts.changed: the task's files_changed in its worktree (lib/workspaces after)
 local M = {}
 
 M.OUTPUT_CHARS = 4000       -- an acceptance command's output kept on the task
@@ -36,7 +47,18 @@ M.SHELL = "/bin/sh"
 
 local concat = table.concat
 
-local function file_exists(p) return orch.file_info(p) ~= nil end
+M.MTIME_SLACK = 0.05  -- seconds: file times come from the kernel's coarse clock (a tick behind orch.now)
+
+-- a deliverable's last write: a file's mtime, a folder's newest one in it
+local function written_at(p)
+  local info = orch.file_info(p)
+  if not info then return nil end
+  if info.type == "dir" then
+    local tree = orch.tree_info(p)
+    return { mtime = tree and tree.newest_mtime or info.mtime }
+  end
+  return info
+end
 -- the path with its symlinks resolved, or nil when nothing is there
 local function real_of(p)
   local info = orch.file_info(p)
@@ -126,14 +148,42 @@ function M.deliverables_outside(t, dir)
   end
 end
 
-function M.missing_deliverables(t, dir, exists)
-  exists = exists or file_exists
-  local missing = {}
+-- whether full (a file, or a folder) is among the changed paths (absolute)
+local function among(full, changed)
+  for _, c in ipairs(changed) do
+    if c == full or c:sub(1, #full + 1) == full .. "/" then return true end
+  end
+  return false
+end
+
+function M.missing_deliverables(t, dir, info, since, changed)
+  info = info or written_at
+  local abs
+  if type(changed) == "table" then
+    abs = {}
+    for i, c in ipairs(changed) do abs[i] = M.resolve(c, dir) end
+  end
+  -- an inbox criterion "`path` exists" asks for the file only (lib/inbox_task_body)
+  local only_there = {}
+  for _, c in ipairs(type(t.inbox) == "table" and list(t.inbox.success_criteria) or {}) do
+    if type(c) == "table" and c.exists == true and c.path then only_there[c.path] = true end
+  end
+  local missing, unchanged = {}, {}
   for _, p in ipairs(list(t.deliverables)) do
     local full = M.resolve(p, dir)
-    if not M.within(full, dir) or not exists(full) then missing[#missing + 1] = p end
+    local got = M.within(full, dir) and info(full)
+    local same
+    if not got or only_there[p] then
+      same = false
+    elseif abs then
+      same = not among(full, abs)
+    else
+      same = since ~= nil and type(got) == "table" and tonumber(got.mtime) ~= nil and got.mtime < since - M.MTIME_SLACK
+    end
+    if not got or same then missing[#missing + 1] = p end
+    if same then unchanged[#unchanged + 1] = p end
   end
-  return missing
+  return missing, unchanged
 end
 
 local function truncate(text, max)
@@ -171,25 +221,41 @@ function M.run_verify(t, dir, opts)
   return results
 end
 
-function M.verdict(missing, results)
+-- "deliverables missing: a, b; not changed by the task: c" (missing holds c too)
+function M.deliverables_error(missing, unchanged)
+  local same, gone = {}, {}
+  for _, p in ipairs(unchanged or {}) do same[p] = true end
+  for _, p in ipairs(missing or {}) do if not same[p] then gone[#gone + 1] = p end end
+  local parts = {}
+  if #gone > 0 then parts[1] = "deliverables missing: " .. concat(gone, ", ") end
+  if #(unchanged or {}) > 0 then
+    parts[#parts + 1] = (#gone > 0 and "" or "deliverables ") .. "not changed by the task: " .. concat(unchanged, ", ")
+  end
+  return concat(parts, "; ")
+end
+
+function M.verdict(missing, results, unchanged)
   local bad = {}
   for _, v in ipairs(results or {}) do if not v.ok then bad[#bad + 1] = v.cmd end end
   if #bad > 0 then return "failed", "acceptance failed: " .. concat(bad, ", ") end
-  if #(missing or {}) > 0 then return "needs_review", "deliverables missing: " .. concat(missing, ", ") end
+  if #(missing or {}) > 0 then return "needs_review", M.deliverables_error(missing, unchanged) end
   return "completed"
 end
 
 function M.judge(t, dir, opts)
   local array = (orch and orch.json and orch.json.array) or function(x) return x end  -- JSON arrays when stored
   local fields = {}
-  local missing = M.missing_deliverables(t, dir, opts and opts.exists)
-  if t.deliverables then fields.deliverables_missing = array(missing) end
+  local since = tonumber(t.first_started_at) or tonumber(t.started_at)
+  local missing, unchanged = M.missing_deliverables(t, dir, opts and opts.exists, since, opts and opts.changed)
+  if t.deliverables then
+    fields.deliverables_missing, fields.deliverables_unchanged = array(missing), array(unchanged)
+  end
   if #list(t.verify) > 0 then
     local results, why = M.run_verify(t, dir, opts)
     if not results then return nil, why end
     fields.verify_results = array(results)
   end
-  local status, err = M.verdict(missing, fields.verify_results)
+  local status, err = M.verdict(missing, fields.verify_results, unchanged)
   fields.error = err
   return fields, status
 end

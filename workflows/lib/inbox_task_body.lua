@@ -43,7 +43,8 @@ local function has(s, pats)
   for _, p in ipairs(pats) do if find(s, p) then return true end end
   return false
 end
-local PATH_WORDS = { "%f[%w]exists?%f[%W]", "%f[%w]created%f[%W]", "%f[%w]written%f[%W]" }
+local WRITE_WORDS = { "%f[%w]created%f[%W]", "%f[%w]written%f[%W]" }
+local PATH_WORDS = { "%f[%w]exists?%f[%W]", WRITE_WORDS[1], WRITE_WORDS[2] }
 local CMD_WORDS = { "%f[%w]pass%f[%W]", "%f[%w]passes%f[%W]", "%f[%w]succeeds?%f[%W]",
   "%f[%w]exits?[%s%a]-%f[%d]0%f[%D]", "%f[%w]returns?%s+0%f[%D]" }
 local function relative_path(p)
@@ -56,7 +57,10 @@ function B.check_of(text)
   span = trim(span)
   if span == "" then return nil end
   local words = lower(find(after, "%a") and after or before)
-  if has(words, PATH_WORDS) and relative_path(span) then return "path", span end
+  if has(words, PATH_WORDS) and relative_path(span) then
+    -- "exists" asks for the file only; "created"/"written" for the task's own write
+    return "path", span, has(words, { "%f[%w]exists?%f[%W]" }) and not has(words, WRITE_WORDS)
+  end
   if has(words, CMD_WORDS) then return "command", span end
   return nil
 end
@@ -151,12 +155,12 @@ function B.criteria(items, file, t)
     local text = trim(box and rest or it.text)
     if text == "" then fail("empty_field", file, it.line, LABEL.success_criteria, "criterion %d is empty", i) end
     local c = { text = text, done = box ~= nil and box ~= " ", line = it.line }
-    local kind, what = B.check_of(text)
+    local kind, what, exists = B.check_of(text)
     if kind == "command" then
       c.command = what
       t.verify[#t.verify + 1] = what
     elseif kind == "path" then
-      c.path = what
+      c.path, c.exists = what, exists or nil  -- (lib/acceptance: being there is enough)
       t.deliverables[#t.deliverables + 1] = what
     end
     t.acceptance_criteria[i] = text

@@ -96,9 +96,10 @@ function M.reason(t)
   if type(why) == "string" and why:sub(1, #st) == st then why = why:sub(#st + 1) end
   local missing = list(t.deliverables_missing)
   if not why and #missing > 0 then
-    local names = {}
+    local names, same = {}, {}
     for i, p in ipairs(missing) do names[i] = code(p) end
-    why = "deliverables missing: " .. concat(names, ", ")
+    for i, p in ipairs(list(t.deliverables_unchanged)) do same[i] = code(p) end
+    why = acceptance.deliverables_error(names, same)
   end
   local bad = failed_checks(t)
   if not why and #bad > 0 then why = "acceptance failed: " .. concat(bad, ", ") end
@@ -177,10 +178,11 @@ local function details(t, add)
     end
   end
   if t.deliverables then
-    local missing, parts = {}, {}
+    local missing, same, parts = {}, {}, {}
     for _, p in ipairs(list(t.deliverables_missing)) do missing[p] = true end
+    for _, p in ipairs(list(t.deliverables_unchanged)) do same[p] = true end
     for _, p in ipairs(list(t.deliverables)) do
-      parts[#parts + 1] = code(p) .. (missing[p] and " missing" or " present")
+      parts[#parts + 1] = code(p) .. (same[p] and " unchanged" or missing[p] and " missing" or " present")
     end
     add("- Deliverables: " .. (#parts > 0 and concat(parts, ", ") or "none"))
   end

@@ -146,7 +146,8 @@ local function judge(R, t, w, r, fields)
     local stop = slots.pending_cancel(w)
     local checked, cwhy
     if stop then cwhy = stop else
-      checked, cwhy = acceptance.judge(t, w.dir, { timeout = orch.config.orchestrator.verify_timeout })
+      checked, cwhy = acceptance.judge(t, w.dir, { timeout = orch.config.orchestrator.verify_timeout,
+                                                   changed = w.ws and fields.files_changed or nil })
     end
     if checked then
       for k, v in pairs(checked) do fields[k] = v end
