@@ -54,9 +54,11 @@ grep -q "which task" "$T/cancel0.out" || fail "cancel without --task: $(cat "$T/
 orch cancel --task 2 >"$T/cancel2.out" 2>&1 || fail "cancel --task 2: $(cat "$T/cancel2.out")"
 grep -q "Cancelling task 2: it ends skipped" "$T/cancel2.out" || fail "cancel --task 2's reply: $(cat "$T/cancel2.out")"
 wait_for sj_true "s['tasks'][1]['status'] == 'skipped'"
-orch cancel --task 1 >"$T/cancel1.out" 2>&1 || fail "cancel --task 1: $(cat "$T/cancel1.out")"
+orch cancel --task 1 --by tester >"$T/cancel1.out" 2>&1 || fail "cancel --task 1: $(cat "$T/cancel1.out")"
 bg_wait "$T/cancel.out" >/dev/null
 expect_eq "$(sj "[t['status'] for t in s['tasks']]")" '["skipped", "skipped"]' "statuses after the two cancels"
+expect_eq "$(sj "[s['tasks'][0]['error'], s['tasks'][0].get('skipped_by')]")" '["skipped by tester while it ran", "tester"]' \
+    "the running task's end says who stopped it"
 expect_eq "$(starts c2)" 0 "runs of the task cancelled before its turn"
 WAIT_TIMEOUT=15 wait_for no_agents
 RC=0

@@ -178,7 +178,7 @@ local function finish(R, t, w, r, fields)
   else
     local reason = r.cancelled and r.cancel_reason
     if reason == "skip" or reason == "skipped" then
-      fields.status, fields.error = "skipped", "skipped while running"
+      for k, v in pairs(S.skipped_while_running(w.stopped_by)) do fields[k] = v end
     elseif reason == "budget" then
       for k, v in pairs(M.BUDGET_SKIP) do fields[k] = v end
     elseif reason == "interrupted" or reason == "pause" then

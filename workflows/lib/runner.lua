@@ -120,6 +120,7 @@ function R:command(cmd)
     local w = id and self.workers[id]
     local t = id and S.task(s, id)
     if w then
+      w.stopped_by = w.stopped_by or tostring(cmd.by)  -- (a running one says who: lib/run_task)
       self.pool:cancel(w, "skip")
     elseif t and self.hooks.skip_queued(t, tostring(cmd.by)) then
       self:wake()

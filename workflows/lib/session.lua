@@ -27,6 +27,14 @@ function M.skipped_before_start(by)
            completed_at = orch.now() }
 end
 
+-- skipped_while_running(by) -> the fields of a task whose agent a skip or a
+-- cancel stopped (by: who sent it; nil when not known)
+function M.skipped_while_running(by)
+  if by == nil then return { status = "skipped", error = "skipped while running" } end
+  by = tostring(by)
+  return { status = "skipped", error = "skipped by " .. by .. " while it ran", skipped_by = by }
+end
+
 -- skipped_at_approval(by) -> the error of a task skipped while it waited for
 -- approval: by whoever decided (skipped_by), or by approval_timeout
 -- (orchestrator.on_approval_timeout = "skip")
