@@ -71,6 +71,10 @@ int cmd_serve(const Args& a) {
         return k_exit_bad_input;
     }
     std::string where = "http://" + opts.host + ":" + std::to_string(server.port());
+    if (opts.port == 0) {  // --port 0: the port the kernel chose, for whoever the lock refuses
+        snprintf(note, sizeof note, "pid %d, serve on %s:%d", getpid(), opts.host.c_str(), server.port());
+        lock.renote(note);
+    }
     app.journal->log("info", "serving " + where + " (" + wf + ")");
     printf("orch-host serve: listening on %s (pid %d)\n", where.c_str(), getpid());
     fflush(stdout);

@@ -61,6 +61,13 @@ void RunLock::clear_if_free() {
     close(fd);  // releases the flock
 }
 
+void RunLock::renote(const std::string& note) {
+    if (fd_ < 0) return;
+    if (ftruncate(fd_, 0) == 0) {
+        [[maybe_unused]] auto n = pwrite(fd_, note.data(), note.size(), 0);
+    }
+}
+
 bool RunLock::acquire(const std::string& note) {
     fd_ = open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd_ < 0) return true;  // cannot lock (read-only folder): the store will report it

@@ -18,6 +18,7 @@ public:
     ~RunLock();                             // a clean release: the note is cleared
     bool acquire(const std::string& note);  // false when another process holds it
     std::string holder() const;             // the note the holder wrote
+    void renote(const std::string& note);   // the held lock's note, rewritten (serve's port once bound)
     bool held_by_other();                   // probe without keeping it; this process's own lock is not "other"
     void clear_if_free();                   // a dead holder's note, once its leftovers are gone
 private:

@@ -88,6 +88,14 @@ if chattr +i "$ORCH_TASKS_DIR/processed" 2>/dev/null; then
 else
   echo "note: chattr +i is not available here; the cannot-move case is not run"
 fi
+# a server on --port 0 is named by the port it got, not 0
+serve_start
+orch clean tasks --all >"$T/all3.out" 2>"$T/all3.err"
+expect_eq "$?" 4 "clean tasks --all while a server runs: exit"
+grep -qF "a host is running (pid $SERVE_PID, serve on ${URL#http://})" "$T/all3.err" ||
+    fail "the refusal does not name the server's port ($URL): $(cat "$T/all3.err")"
+kill -TERM "$SERVE_PID"
+bg_wait "$SERVE_OUT" >/dev/null
 orch clean nothing >"$T/unknown.out" 2>&1
 expect_eq "$?" 2 "clean of an unknown target: exit"
 grep -q "clean tasks \[--all\] \[--dry-run\] archives processed task files" "$T/unknown.out" || fail "unknown target: $(cat "$T/unknown.out")"
