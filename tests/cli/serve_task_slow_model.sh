@@ -23,6 +23,7 @@ expect_req 202 POST /webhook/command "{\"secret\": \"$WEBHOOK_SECRET\", \"comman
   \"params\": {\"text\": \"Summarize the notes [key:slow]\"}}"
 ID=$(rj "r['task']")
 expect_eq "$(rj "r['via']")" plain "the reader of the request"
+expect_eq "$(rj "'deadline' in (r.get('fallback') or '')")" true "the reply says why the model did not read it: $(rj r)"
 check "the model was asked" grep -q '"path":"/api/chat"' "$T/ollama.log"
 check "the log names the request's deadline" grep -q "inbox task $ID .*(read by plain, .*request's deadline" \
     "$T"/logs/20*.log

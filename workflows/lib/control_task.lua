@@ -55,6 +55,7 @@ function M.inbox_task(text, by, c, deadline)
   orch.log("info", "inbox task " .. id .. " from " .. tostring(by) .. " (read by " .. req.via ..
     (req.fallback and (", " .. req.fallback) or "") .. ")")
   return { status = "queued", task = id, task_file = file, type = req.type, cwd = req.cwd, via = req.via,
+           fallback = req.fallback,  -- why the plain parser read it when the local model was asked
            message = fmt.reply("task_queued", id, req.type,
              req.via == "ollama" and "the local model" or "the plain parser", id) }, 202
 end
