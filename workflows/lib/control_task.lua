@@ -68,6 +68,13 @@ function M.task(params, by, opts)
   if type(text) ~= "string" or text:match("^%s*$") then return err(400, fmt.reply("task_missing")) end
   local icfg = cfg().inbox
   if icfg and icfg.enabled then return M.inbox_task(text, by, nil, opts and opts.deadline) end
+  -- a one-task day runs in claude.base_cwd: a folder it names would be ignored,
+  -- and the agent would work in another project than the one asked for
+  local folder = require("lib.inbox_where").token(text)
+  if folder then
+    return err(400, fmt.reply("task_refused", "\"in " .. folder .. "\" picks the folder of an inbox task, and the "
+      .. "inbox is off (inbox.enabled): send it without the folder to run it in " .. tostring(cfg().claude.base_cwd)))
+  end
   local dir = cfg().paths.tasks_dir .. "/adhoc"
   local file = string.format("%s/%s-%d.md", dir, os.date("%Y%m%d-%H%M%S"), math.floor((orch.now() % 1) * 1e6))
   local tasks_md = require("lib.tasks_md")  -- here: only /task needs the markdown parser
