@@ -50,8 +50,11 @@ end
 -- task=, title=, branch=, instruction=, reason=} (the notification's fields,
 -- the webhook body's `request`)
 function M.request(s, t, id, why)
+  local commands = {}  -- its acceptance commands: run by the orchestrator itself, outside the agent's rules
+  for i, c in ipairs(type(t.verify) == "table" and t.verify or {}) do commands[i] = tostring(c) end
   return { request_id = id, session = s.id, task = t.id, title = t.title, branch = M.branch(s, t),
-           instruction = M.first_lines(t.instruction or t.description), reason = why }
+           instruction = M.first_lines(t.instruction or t.description), reason = why,
+           commands = #commands > 0 and commands or nil }
 end
 
 -- decision_record(d) -> what t.approvals keeps of decision d: {request_id=,

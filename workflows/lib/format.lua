@@ -402,7 +402,7 @@ end
 STATUS.waiting_answer = "❓ Waiting for an answer"
 
 -- Approval requests: one action, once (lib/approval). rq = {request_id=,
--- task=, title=, branch=, instruction=} (lib/approval.request); a decision
+-- task=, title=, branch=, instruction=, commands=} (lib/approval.request); a decision
 -- record = {request_id=, action=, by=, channel=, at=}.
 
 -- the request: what will run (task, branch, the instruction's first lines), and its id
@@ -411,9 +411,18 @@ function M.approval_request(s, t, why, rq)
   if t.priority then head = head .. (t.type and " · " or "\n") .. "Priority: " .. t.priority end
   local what = { format("Request #%s · task %s", tostring(rq.request_id), tostring(t.id)) }
   if rq.branch then what[2] = "Branch: " .. rq.branch end
+  local cmds
+  if type(rq.commands) == "table" and #rq.commands > 0 then
+    local lines = { "Then the orchestrator runs (its acceptance commands):" }
+    for i, c in ipairs(rq.commands) do
+      if i > 5 then lines[#lines + 1] = format("... and %d more", #rq.commands - 5) break end
+      lines[#lines + 1] = "$ " .. M.truncate(tostring(c):gsub("%s+", " "), 200)
+    end
+    cmds = concat(lines, "\n")
+  end
   return blocks(head, concat(what, "\n"),
     rq.instruction ~= "" and ("Will run:\n" .. rq.instruction) or (t.description and excerpt(t.description)),
-    why and ("Why: " .. why), "/approve to run it, /skip to skip, /pause to pause")
+    cmds, why and ("Why: " .. why), "/approve to run it, /skip to skip, /pause to pause")
 end
 
 -- "approve by cli:alice (cli) at 2026-12-01 09:30:05, request #4"; clock(epoch)
