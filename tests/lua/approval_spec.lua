@@ -27,7 +27,8 @@ describe("approval: the request", function()
     eq(fmt.approval_buttons(12)[1][1].data, "approve:12")
   end)
   it("lists the acceptance commands the orchestrator will run after the agent, so the approver sees them", function()
-    local t = { id = "v", title = "Checked", instruction = "Fix it.", verify = { "make test", "rm -rf build\n&& make" } }
+    local t = { id = "v", title = "Checked", instruction = "Fix it.",
+                verify = { "make test", "rm -rf build\n&& make" } }
     local rq = approval.request(S, t, 3)
     eq(rq.commands, { "make test", "rm -rf build\n&& make" })
     local text = fmt.approval_request(S, t, nil, rq)
