@@ -63,15 +63,20 @@ describe("control.inbox_task: /task and plain messages as inbox task files", fun
     eq(#files(), before)
   end)
 
-  it("keeps text with markdown-ish lines verbatim, or refuses it with the reason", function()
-    for _, text in ipairs({ "**Type:** backend\nmore", "# not a title\n---\nafter", "- [ ] a list item" }) do
+  it("keeps text with markdown-ish lines verbatim; one that would read as the file's own lines, in a ~ fence", function()
+    for _, text in ipairs({ "**Type:** backend\nmore", "# not a title\n---\nafter", "- [ ] a list item",
+                            "Fix the ``` in README" }) do
       local r, http = control.inbox_task(text, "telegram:1", cfg())
-      if http == 202 then
-        eq(assert(inbox_task.load(r.task_file)).instruction, text)
-      else
-        eq(http, 400)
-        ok(r.message:find("^task refused: "), r.message)
-      end
+      eq(http, 202, r.message)
+      eq(assert(inbox_task.load(r.task_file)).instruction, text)
+    end
+    -- a lone fence line (pasted code), a section header, a ~ fence of its own
+    for _, case in ipairs({ { "```\nFix it", "~~~\n```\nFix it\n~~~" },
+                            { "Look:\n**Context:**\nfoo", "~~~\nLook:\n**Context:**\nfoo\n~~~" },
+                            { "~~~~\nx", "~~~~~\n~~~~\nx\n~~~~~" } }) do
+      local r, http = control.inbox_task(case[1], "telegram:1", cfg())
+      eq(http, 202, r.message)
+      eq(assert(inbox_task.load(r.task_file)).instruction, case[2])
     end
   end)
 end)

@@ -26,6 +26,16 @@ end
 -- by the same rule when the task starts (a project under CLAUDE_BASE_CWD; a
 -- full path only inside CLAUDE_ALLOWED_ROOT). deadline: a webhook request's
 -- (req.deadline), which bounds the local model's time (lib/inbox_request)
+-- the sentence inside a ~ fence longer than any run of ~ in it: one with a
+-- line that would read as a code fence or a section header (**Prompt:**) of
+-- the task file comes back verbatim from inside it
+local function fenced(text)
+  local n = 3
+  for run in text:gmatch("~~~+") do if #run >= n then n = #run + 1 end end
+  local f = string.rep("~", n)
+  return f .. "\n" .. text .. "\n" .. f
+end
+
 function M.inbox_task(text, by, c, deadline)
   c = c or cfg()
   local req, rerr = require("lib.inbox_request").structure(c, text, deadline)
@@ -33,17 +43,18 @@ function M.inbox_task(text, by, c, deadline)
   local now = orch.now()
   local id = string.format("phone-%s-%06d", os.date("%Y%m%d-%H%M%S", math.floor(now)), math.floor((now % 1) * 1e6))
   local it = require("lib.inbox_task")
-  local body, berr = it.render({ id = id, type = req.type, title = req.title, priority = req.priority,
-    instruction = req.prompt, inbox = { created = math.floor(now), cwd = req.folder, target_files = req.target_files,
-      parsed_by = req.via,
-      success_criteria = (function()
-        local list = {}
-        -- a criterion of a sentence (or of the local model) is recorded, never run:
-        -- backticks would make "`cmd` passes" a shell command the orchestrator
-        -- runs outside the agent's safety rules (a task file written by hand may)
-        for i, crit in ipairs(req.success_criteria or {}) do list[i] = { text = (crit:gsub("`", "'")) } end
-        return list
-      end)() } })
+  local criteria = {}
+  -- a criterion of a sentence (or of the local model) is recorded, never run:
+  -- backticks would make "`cmd` passes" a shell command the orchestrator
+  -- runs outside the agent's safety rules (a task file written by hand may)
+  for i, crit in ipairs(req.success_criteria or {}) do criteria[i] = { text = (crit:gsub("`", "'")) } end
+  local function render(prompt)
+    return it.render({ id = id, type = req.type, title = req.title, priority = req.priority, instruction = prompt,
+      inbox = { created = math.floor(now), cwd = req.folder, target_files = req.target_files, parsed_by = req.via,
+                success_criteria = criteria } })
+  end
+  local body, berr = render(req.prompt)
+  if not body then body = render(fenced(req.prompt)) end  -- (a lone ``` line, a "**Context:**" line)
   if not body then return err(400, fmt.reply("task_refused", tostring(berr))) end
   local dir = c.paths.tasks_dir
   local file = dir .. "/" .. id .. it.SUFFIX
