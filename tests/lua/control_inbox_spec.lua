@@ -63,7 +63,7 @@ describe("control.inbox_task: /task and plain messages as inbox task files", fun
     eq(#files(), before)
   end)
 
-  it("keeps text with markdown-ish lines verbatim; one that would read as the file's own lines, in a ~ fence", function()
+  it("keeps text with markdown-ish lines verbatim; one that reads as the file's own lines, in a ~ fence", function()
     for _, text in ipairs({ "**Type:** backend\nmore", "# not a title\n---\nafter", "- [ ] a list item",
                             "Fix the ``` in README" }) do
       local r, http = control.inbox_task(text, "telegram:1", cfg())
