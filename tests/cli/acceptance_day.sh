@@ -12,7 +12,8 @@ TODAY=$(date +%F)
 YESTERDAY=$(date -d yesterday +%F)
 g() { git -C "$T/work" -c user.email=t@t -c user.name=t "$@"; }
 echo "the spec" >"$T/work/spec.md"
-g add spec.md && g commit -qm spec
+echo "*.log" >"$T/work/.gitignore"
+g add spec.md .gitignore && g commit -qm spec
 echo secret >"$T/outside.txt"
 
 # yesterday's feedback: its action becomes a standing instruction for today's prompts
@@ -60,12 +61,16 @@ tasks:
     name: "Says done, leaves its deliverable as the base had it"
     prompt: "Update spec.md. [key:same]"
     deliverables: [spec.md]
+  - id: ignored
+    name: "Writes a deliverable git ignores"
+    prompt: "Write build.log. [key:ignored] [fake:tool:Write:build.log]"
+    deliverables: [build.log]
 YAML
 RC=0
 orch run --tasks "$D" --auto-approve --no-input >"$T/day.out" 2>&1 || RC=$?
 expect_eq "$RC" 1 "exit code of a day with a task that needs review and a failed one"
 expect_eq "$(sj "[t['status'] for t in s['tasks']]")" \
-    '["completed", "needs_review", "blocked", "failed", "failed", "failed", "needs_review"]' "statuses ($(sj "[t.get('error') for t in s['tasks']]"))"
+    '["completed", "needs_review", "blocked", "failed", "failed", "failed", "needs_review", "completed"]' "statuses ($(sj "[t.get('error') for t in s['tasks']]"))"
 # the agent said success every time
 expect_eq "$(sj "[t.get('result') for t in s['tasks'][:2]]")" '["done", "done"]' "what the agents said"
 expect_eq "$(sj "s['tasks'][1]['deliverables_missing']")" '["docs/api.md"]' "the missing deliverable"

@@ -99,6 +99,16 @@ describe("acceptance: deliverables", function()
     eq({ A.missing_deliverables(t, "/w/t1", there, 200, { "new.md", "docs/a.md", "libx/b.lua" }) },
       { { "old.md", "lib", "gone.md" }, { "old.md", "lib" } })
   end)
+  it("one git ignores (no change of it shows) is judged by its mtime", function()
+    local t = { deliverables = { "dist/app.js", "build.log" } }
+    local times = { ["/w/t1/dist/app.js"] = 205, ["/w/t1/build.log"] = 100 }
+    local function info(p) return times[p] and { mtime = times[p] } end
+    local function ignored(p) return p == "dist/app.js" or p == "build.log" end
+    eq({ A.missing_deliverables(t, "/w/t1", info, 200, {}, ignored) }, { { "build.log" }, { "build.log" } })
+    -- not ignored and not changed: unchanged, whatever its mtime
+    eq({ A.missing_deliverables(t, "/w/t1", info, 200, {}, function() return false end) },
+      { { "dist/app.js", "build.log" }, { "dist/app.js", "build.log" } })
+  end)
   it("an inbox criterion that says `path` exists asks for the file only", function()
     local t = { deliverables = { "old.md", "kept.md" },
                 inbox = { success_criteria = { { text = "`old.md` exists", path = "old.md", exists = true },

@@ -27,18 +27,20 @@
 -- M.within(path, root)  -> whether absolute path lies in root (or is root)
 -- M.check_context(t, where [, exists]) -> true | nil, message
 --     where = {dirs={folder...} (looked in, in order), roots={folder...} (allowed)}
--- M.missing_deliverables(t, dir [, info [, since [, changed]]]) -> missing {path...}, unchanged {path...}
+-- M.missing_deliverables(t, dir [, info [, since [, changed [, ignored]]]]) -> missing {path...}, unchanged {path...}
 --     missing: the ones not delivered (not there, or unchanged); unchanged: those
 --     of them that are there but not changed: not among `changed` (the paths
 --     git shows changed, relative to dir) when given, else not written since
---     `since` (epoch seconds; nil: not asked). info(path) -> {mtime=} | nil
+--     `since` (epoch seconds; nil: not asked); one git ignores (ignored(path),
+--     git shows no change of it) by the mtime too. info(path) -> {mtime=} | nil
 --     (default: orch.file_info, a folder's tree_info); true says "there"
 -- M.run_verify(t, dir, opts) -> results | nil, cancel_reason
 --     opts = {timeout=, exec= (default orch.exec), clock= (default orch.monotonic)}
 --     results = { {cmd=, ok=, exit_code=, signal=, timed_out=, output=, duration_s=} }
 -- M.verdict(missing, results [, unchanged]) -> "completed" | "needs_review" | "failed", error
 -- M.judge(t, dir, opts) -> fields for the task, status | nil, cancel_reason
---     opts.changed: the task's files_changed in its worktree (lib/workspaces after)
+--     opts.changed: the task's files_changed in its worktree (lib/workspaces after);
+--     opts.ignored(path) -> whether git ignores it there (then its mtime says)
 local M = {}
 
 M.OUTPUT_CHARS = 4000       -- an acceptance command's output kept on the task
@@ -156,7 +158,7 @@ local function among(full, changed)
   return false
 end
 
-function M.missing_deliverables(t, dir, info, since, changed)
+function M.missing_deliverables(t, dir, info, since, changed, ignored)
   info = info or written_at
   local abs
   if type(changed) == "table" then
@@ -175,7 +177,7 @@ function M.missing_deliverables(t, dir, info, since, changed)
     local same
     if not got or only_there[p] then
       same = false
-    elseif abs then
+    elseif abs and (among(full, abs) or not (ignored and ignored(p))) then
       same = not among(full, abs)
     else
       same = since ~= nil and type(got) == "table" and tonumber(got.mtime) ~= nil and got.mtime < since - M.MTIME_SLACK
@@ -246,7 +248,8 @@ function M.judge(t, dir, opts)
   local array = (orch and orch.json and orch.json.array) or function(x) return x end  -- JSON arrays when stored
   local fields = {}
   local since = tonumber(t.first_started_at) or tonumber(t.started_at)
-  local missing, unchanged = M.missing_deliverables(t, dir, opts and opts.exists, since, opts and opts.changed)
+  opts = opts or {}
+  local missing, unchanged = M.missing_deliverables(t, dir, opts.exists, since, opts.changed, opts.ignored)
   if t.deliverables then
     fields.deliverables_missing, fields.deliverables_unchanged = array(missing), array(unchanged)
   end

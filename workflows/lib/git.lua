@@ -50,6 +50,12 @@ function M.out(cwd, args, opts)
   return (r.stdout:gsub("\n$", ""))
 end
 
+-- ignored(cwd, path) -> whether git ignores path there (.gitignore, info/exclude)
+function M.ignored(cwd, path)
+  local r = M.run(cwd, { "check-ignore", "-q", "--", path }, { any_code = true })
+  return r ~= nil and r.code == 0
+end
+
 -- lines(text) -> the non-empty lines
 function M.lines(text)
   local out = {}

@@ -147,7 +147,8 @@ local function judge(R, t, w, r, fields)
     local checked, cwhy
     if stop then cwhy = stop else
       checked, cwhy = acceptance.judge(t, w.dir, { timeout = orch.config.orchestrator.verify_timeout,
-                                                   changed = w.ws and fields.files_changed or nil })
+        changed = w.ws and fields.files_changed or nil,
+        ignored = w.ws and function(p) return require("lib.git").ignored(w.dir, p) end or nil })
     end
     if checked then
       for k, v in pairs(checked) do fields[k] = v end

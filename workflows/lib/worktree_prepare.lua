@@ -102,11 +102,23 @@ local function workspace(fields)
   return ws
 end
 
+-- A worktree reused by the session that made it (a resume) counts the task's
+-- changes from where that session started it; one another session reuses
+-- (a later day with the task's id and branch) counts from what it holds now,
+-- the earlier session's uncommitted work included: that was not this task's
+-- doing (its files changed, its deliverables). The meta then names this session.
 local function reuse(c, w)
   local gitdir = git.out(w.path, { "rev-parse", "--absolute-git-dir" })
   local meta = read_meta(gitdir)
+  local start = meta.start or meta.base or c.base
+  if c.session and meta.session and meta.session ~= c.session then
+    local now, err = git.snapshot(w.path, M.private)
+    if not now then return nil, err end
+    start, meta.start, meta.session = now, now, c.session
+    if gitdir then orch.write_file(gitdir .. "/" .. M.meta_file, orch.json.encode(meta)) end
+  end
   return workspace({ repo = c.top, root = c.root, path = w.path, task = c.id, branch = c.branch,
-                     base = meta.base or c.base, start = meta.start or meta.base or c.base,
+                     base = meta.base or c.base, start = start,
                      from = meta.from or {}, gitdir = gitdir, created = false, reused = true })
 end
 
@@ -274,6 +286,7 @@ local function prepare(wt, opts, task, id, top, root)
   if not list then return nil, err end
   local action, w = placement(c, list, opts.in_use)
   if not action then return nil, w end
+  c.session = opts.session
   if action == "reuse" then return reuse(c, w) end
   local from = opts.from or {}
   local tree
@@ -312,7 +325,8 @@ local function prepare(wt, opts, task, id, top, root)
   local gitdir = git.out(c.path, { "rev-parse", "--absolute-git-dir" })
   local dep_ids = {}
   for i, d in ipairs(from) do dep_ids[i] = d.task end
-  local meta = { task = id, branch = branch, base = base, start = start, from = dep_ids, created_at = orch.now() }
+  local meta = { task = id, branch = branch, base = base, start = start, from = dep_ids, created_at = orch.now(),
+                  session = opts.session }
   if gitdir then orch.write_file(gitdir .. "/" .. M.meta_file, orch.json.encode(meta)) end
   return workspace({ repo = top, root = root, path = c.path, task = id, branch = branch, base = base,
                      start = start, from = dep_ids, gitdir = gitdir, created = true, reused = false })
