@@ -125,23 +125,43 @@ local function default_task_file() return cfg.paths.tasks_dir .. "/tasks.json" e
 
 -- An inline task list (the body's "tasks") checked as a JSON task list, then
 -- kept as a task file of its own under tasks/api/ (a resumed session reads
--- it again) -> path | nil, http, message
-local function inline_task_file(list)
+-- it) -> path | nil, http, message. body: the request's, whose day fields
+-- (DAY_FIELDS: a budget, a date) go into that file beside the list
+local DAY_FIELDS = { "date", "title", "priority", "max_cost_usd" }
+local function inline_task_file(list, body)
   if model.kind(list) ~= "list" then
     return nil, 400, "request body: /tasks: must be a list of tasks, not " .. model.kind(list)
   end
-  local _, terr = tasks.from_value({ tasks = list }, "request body")
+  local doc = { tasks = list }
+  for _, k in ipairs(DAY_FIELDS) do doc[k] = body[k] end
+  local _, terr = tasks.from_value(doc, "request body")
   if terr then return nil, 400, tostring(terr.message or terr) end
   local dir = cfg.paths.tasks_dir .. "/api"
   local file = string.format("%s/%s-%06d.json", dir, os.date("%Y%m%d-%H%M%S"), math.floor((orch.now() % 1) * 1e6))
   orch.make_dir(dir)
-  local ok, werr = orch.write_file(file, orch.json.encode({ tasks = list }, { pretty = true }) .. "\n")
+  local ok, werr = orch.write_file(file, orch.json.encode(doc, { pretty = true }) .. "\n")
   if not ok then return nil, 500, fmt.reply("cannot_write_tasks", werr) end
   return file
 end
 
 -- POST /api/orchestrate {"use_task_file", "task_file", "tasks", "max_parallel_agents",
--- "auto_approve", "force", "by"}: the tasks inline, else task_file, else tasks/tasks.json
+-- "auto_approve", "force", "by"} and, with "tasks", the day's DAY_FIELDS: the
+-- tasks inline, else task_file, else tasks/tasks.json. A field it does not
+-- know is refused (a misspelt auto_approve would leave the day waiting)
+local ORCHESTRATE_FIELDS = { "use_task_file", "task_file", "tasks", "max_parallel_agents", "auto_approve", "force",
+                             "by" }
+local function unknown_field(body)
+  local known = {}
+  for _, k in ipairs(ORCHESTRATE_FIELDS) do known[k] = true end
+  for _, k in ipairs(DAY_FIELDS) do known[k] = true end
+  local bad = {}
+  for k in pairs(body) do if not known[k] then bad[#bad + 1] = tostring(k) end end
+  if #bad == 0 then return nil end
+  table.sort(bad)
+  return string.format("request body: unknown field%s %s (known: %s; with \"tasks\" also %s)", #bad > 1 and "s" or "",
+    table.concat(bad, ", "), table.concat(ORCHESTRATE_FIELDS, ", "), table.concat(DAY_FIELDS, ", "))
+end
+
 orch.route("POST", "/api/orchestrate", function(req)
   local denied = bearer(req)
   if denied then return denied end
@@ -150,6 +170,16 @@ orch.route("POST", "/api/orchestrate", function(req)
     return api_error(400, "expected a JSON object body")
   end
   body = body or {}
+  local unknown = unknown_field(body)
+  if unknown then return api_error(400, unknown) end
+  if body.tasks == nil then
+    for _, k in ipairs(DAY_FIELDS) do
+      if body[k] ~= nil then
+        return api_error(400, "request body: /" .. k .. " goes with inline \"tasks\"; for a task file, set it in "
+          .. "the file")
+      end
+    end
+  end
   -- a wrong type (auto_approve: "yes") is control's 400 naming the field
   local params = { auto_approve = body.auto_approve, by = body.by, force = body.force }
   if body.max_parallel_agents ~= nil then
@@ -164,7 +194,7 @@ orch.route("POST", "/api/orchestrate", function(req)
     if body.use_task_file == true or body.task_file ~= nil then
       return api_error(400, "give either \"tasks\" (a task list) or use_task_file/task_file (a task file), not both")
     end
-    local file, http, ierr = inline_task_file(body.tasks)
+    local file, http, ierr = inline_task_file(body.tasks, body)
     if not file then return api_error(http, ierr) end
     params.task_file = file
     local r, status = control.run("start", params, caller(params, req, "api"))

@@ -56,6 +56,10 @@ bad '{"use_task_file": true, "tasks": ['"$T1"']}' "both a task file and tasks" "
 bad '{"task_file": "x.json", "tasks": ['"$T1"']}' "both task_file and tasks" "not both"
 bad '{"use_task_file": "yes"}' "use_task_file not a boolean" "use_task_file"
 bad '{"use_task_file": false}' "no tasks at all" "use_task_file is false"
+bad '{"tasks": ['"$T1"'], "auto_aprove": true, "max_parallel_agent": 2}' "misspelt fields" \
+    "unknown fields auto_aprove, max_parallel_agent (known: use_task_file"
+bad '{"tasks": ['"$T1"'], "max_cost_usd": "cheap"}' "a day field of a wrong type" "/max_cost_usd" "must be a number"
+bad '{"task_file": "x.json", "max_cost_usd": 1}' "a day field with a task file" "/max_cost_usd goes with inline"
 bad '{"use_task_file": true}' "no tasks/tasks.json yet" "tasks.json"
 python3 - "$T/big.json" "$T1" <<'PY'
 import sys
@@ -79,7 +83,7 @@ expect_eq "$(orch sessions --json | python3 -c 'import json,sys; print(len(json.
 
 # --- the example graph inline, two agents at once: task-1 and task-3 each wait
 # until the other has started (neither ends unless both run at once), task-2 after task-1
-GRAPH='{"max_parallel_agents": 2, "auto_approve": true, "tasks": [
+GRAPH='{"max_parallel_agents": 2, "auto_approve": true, "max_cost_usd": 50, "tasks": [
   {"id": "task-1", "name": "Schema", "description": "The schema.", "branch_name": "feature/notes-schema",
    "prompt": "Write the schema. [key:t1] [fake:await:start t3]", "dependencies": []},
   {"id": "task-2", "name": "API", "description": "The API.", "branch_name": "feature/notes-api",
@@ -120,6 +124,11 @@ FILE=$(rj "r['task_file']")
 case "$FILE" in "$ORCH_TASKS_DIR/api/"*.json) ;; *) fail "inline tasks kept as '$FILE'" ;; esac
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert [t["id"] for t in d["tasks"]] == ["task-1","task-2","task-3"]' \
     "$FILE" || fail "the kept task list: $(cat "$FILE")"
+# the body's budget went into that file, and the session has it
+python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["max_cost_usd"] == 50' "$FILE" ||
+    fail "the kept task list has no max_cost_usd: $(cat "$FILE")"
+expect_eq "$(orch status --json "$SID" | python3 -c "import json,sys; print(json.load(sys.stdin).get('budget_usd'))")" \
+    50 "the session's budget from the body"
 
 # --- quick-start over the example tasks/tasks.json (dependencies, no stand-in keys)
 cp "$ORCH_SRC/tasks/tasks.json" "$ORCH_TASKS_DIR/tasks.json"
