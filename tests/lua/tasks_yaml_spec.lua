@@ -72,7 +72,8 @@ describe("tasks_yaml.parse: the example day, tasks/2026-12-01.yaml", function()
         .. "so the user sees how far the day is.",
       module = "workflows", complexity = "medium", requires_approval = false,
       context_files = { "workflows/lib/format.lua" }, deliverables = { "workflows/lib/format.lua" },
-      verify = { "build/orch-host test tests/lua/format_spec.lua" }, depends_on = {}, acceptance_criteria = {} })
+      verify = { '"$ORCH_HOST" test --no-state --root . tests/lua/format_spec.lua' }, depends_on = {},
+      acceptance_criteria = {} })
     eq(doc.tasks[3].depends_on, { "task-002" })
   end)
 end)
@@ -206,7 +207,8 @@ describe("lib/prompt.for_task on a YAML task", function()
       'The terminal status line shows the current task only. Add "n of N"', "so the user sees how far the day is.", "",
       "Read these first:", "- workflows/lib/format.lua", "",
       "Deliverables (create or update each of these paths):", "- workflows/lib/format.lua", "",
-      "The task is checked with these commands after you stop:", "- build/orch-host test tests/lua/format_spec.lua", "",
+      "The task is checked with these commands after you stop:",
+      '- "$ORCH_HOST" test --no-state --root . tests/lua/format_spec.lua', "",
       prompt.RULES }, "\n"))
   end)
 

@@ -16,7 +16,7 @@
 --     nothing to change; a person looks), not completed.
 --  3. Acceptance commands (verify: / **Acceptance Command:**): run by the
 --     orchestrator in the task's folder after the agent stops, one after the
---     other, each as `/bin/sh -c CMD` with a timeout
+--     other, each as `/bin/sh -c CMD` (with ORCH_HOST, this orch-host) with a timeout
 --     (orchestrator.verify_timeout); the output (stdout then stderr) is kept,
 --     truncated to OUTPUT_CHARS. One failing (non-zero, a signal, a timeout):
 --     the task is failed. All run even when one fails, so the report shows each.
@@ -198,6 +198,12 @@ local function truncate(text, max)
   return text:sub(1, cut) .. string.format("\n... (%d more bytes)", #text - cut)
 end
 
+-- what an acceptance command finds in its environment besides the host's:
+-- ORCH_HOST, this orch-host binary (a worktree has no build/ of its own)
+function M.verify_env()
+  return { ORCH_HOST = orch and orch.executable or nil }
+end
+
 function M.run_verify(t, dir, opts)
   opts = opts or {}
   local exec, clock = opts.exec or orch.exec, opts.clock or orch.monotonic
@@ -206,7 +212,7 @@ function M.run_verify(t, dir, opts)
   for _, cmd in ipairs(list(t.verify)) do
     local started = clock()
     local r, err = exec({ cmd = { M.SHELL, "-c", cmd }, cwd = dir, timeout = timeout,
-                          max_output = 4 * M.OUTPUT_CHARS })
+                          max_output = 4 * M.OUTPUT_CHARS, env = M.verify_env() })
     if not r and err and err.code == "cancelled" then return nil, err.reason or "cancelled" end
     local out
     if r then
