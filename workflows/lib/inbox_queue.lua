@@ -188,7 +188,9 @@ function Q:offer(name)
   if other and other ~= name then return self:duplicate(name, t, "is already queued as " .. other) end
   self.seq = self.seq + 1
   local rank = tonumber(t.inbox.priority_rank) or RANK[t.priority] or RANK.medium
-  local e = { t = t, name = name, rank = rank, age = self:age(t, name, seen.of), seq = self.seq }
+  -- a file rewritten while queued keeps its place (its new mtime is not a new arrival), unless it says its age
+  local age = (old and not tonumber(t.inbox.created)) and old.age or self:age(t, name, seen.of)
+  local e = { t = t, name = name, rank = rank, age = age, seq = self.seq }
   heap.push(self.heap, e, less)
   self.by_name[name], self.content[content_key(t)] = e, name
   self.n = self.n + 1
