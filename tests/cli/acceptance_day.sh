@@ -36,7 +36,7 @@ tasks:
     prompt: "Write out.md. [key:good] [fake:tool:Write:out.md]"
     context_files: [spec.md]
     deliverables: [out.md]
-    verify: ["test -f out.md && echo out.md is there"]
+    verify: ["test -f out.md && sleep 1 && echo out.md is there"]
   - id: nodeliv
     name: "Says done, leaves nothing"
     prompt: "Write docs/api.md. [key:nodeliv]"
@@ -82,6 +82,8 @@ expect_eq "$(sj "[s['tasks'][6]['error'], s['tasks'][6]['deliverables_unchanged'
 expect_eq "$(grep -c -x 'start after' "$T/ledger")" 0 "runs of the blocked task"
 expect_eq "$(sj "[(v['ok'], v['exit_code']) for v in s['tasks'][0]['verify_results']]")" '[[true, 0]]' \
     "the passing acceptance command"
+expect_eq "$(sj "s['tasks'][0]['completed_at'] - s['tasks'][0]['started_at'] >= 1")" true \
+    "the task's time holds its acceptance command's (1 s)"
 expect_eq "$(sj "[(v['ok'], v['exit_code']) for v in s['tasks'][3]['verify_results']]")" '[[false, 4]]' \
     "the failing acceptance command"
 expect_eq "$(sj "'assertion failed: 2 != 3' in s['tasks'][3]['verify_results'][0]['output']")" true \

@@ -171,6 +171,8 @@ local function finish(R, t, w, r, fields)
   local cost, tokens = w.cost, w.tokens
   local verdict
   verdict, r = judge(R, t, w, r, fields)
+  -- the task ends after its checks: their time is its time (a slot was held for them)
+  if type(fields.completed_at) == "number" then fields.completed_at = orch.now() end
   if verdict == "needs_review" or verdict == "failed" then
     fields.status = verdict
   elseif r.ok then
