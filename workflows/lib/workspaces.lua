@@ -25,8 +25,10 @@ end
 -- that task would fail after the first had run. Checked before a day starts.
 -- Named by the task's line, or (json: a JSON task list, whose tasks have no
 -- line) the JSON pointer of its branch_name.
+-- Two branches where one is a folder of the other (feat/x and feat/x/y) cannot
+-- both exist in git either (refs/heads/feat/x is a file or a folder): refused the same way.
 function M.shared_branch(tasks, base, file, json)
-  local first = {}
+  local first, under = {}, {}  -- branch -> its task; each folder of a branch ("feat" of "feat/x") -> a task under it
   for i, t in ipairs(tasks) do
     local b = t.branch
     if type(b) == "string" and b ~= "" then
@@ -39,7 +41,17 @@ function M.shared_branch(tasks, base, file, json)
         return at .. string.format(" is the branch checked out in %s: a task works on a branch of its own",
           tostring(base.repo))
       end
+      local clash = under[b]
+      for dir in b:gmatch("()/") do
+        local p = b:sub(1, dir - 1)
+        if first[p] then clash = first[p] break end
+      end
+      if clash then
+        return at .. string.format(" and task %s's %q cannot both be git branches (one would be a folder of the "
+          .. "other); rename one", tostring(clash.id), tostring(clash.branch))
+      end
       first[b] = t
+      for dir in b:gmatch("()/") do under[b:sub(1, dir - 1)] = under[b:sub(1, dir - 1)] or t end
     end
   end
 end
