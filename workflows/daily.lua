@@ -43,11 +43,15 @@ local function open_session()
     S.set_status(s, "running", f, "session_resumed")
     orch.notify(fmt.resumed(s), { type = "info", session = s.id, event = "session_resumed" })
     -- a resume runs the tasks as stored: an edit of the file since is said, not silently dropped
-    local doc = s.task_file and tasks.load(s.task_file)
+    local doc, derr
+    if s.task_file then doc, derr = tasks.load(s.task_file) end
     if doc and not S.same_tasks(s, doc) then
       orch.log("warn", string.format("%s changed since session %s started: the resume runs its tasks as they "
         .. "were then; to run the edited ones, start the file again (orch-host run --tasks %s)",
         s.task_file, s.id, s.task_file))
+    elseif s.task_file and not doc then  -- deleted, or edited into a file that does not read
+      orch.log("warn", string.format("%s cannot be read now (%s): the resume runs session %s's tasks as they were "
+        .. "when it started", s.task_file, tostring(derr and (derr.message or derr)), s.id))
     end
     return s
   end

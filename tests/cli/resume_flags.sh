@@ -66,6 +66,21 @@ check_eq "$(task_status 1)" completed "resume --auto-approve: task 1"
 check "resume of an edited file says so ($(cat "$T/m2.out"))" grep -q "$TASKS changed since session .* started" "$T/m2.out"
 check "a resume of an unedited file says nothing of it" bash -c '! grep -q "changed since session" "$1"' _ "$T/run3.out"
 
+# ... and one whose file is gone since says that too
+TASKS=$T/gone.md
+task_md "$TASKS" 1 "Gone" backend "Do it. [key:g1]"
+bg_run "$T/g1.out" orch run daily.lua --tasks "$TASKS" --no-input
+SUB=$BG_PID
+wait_for sj_true "s['task_file'] == '$TASKS' and 'pending_approval' in s and s['host_alive'] is True"
+kill -KILL "$(host_pid_of "$SUB")"
+bg_wait "$T/g1.out" >/dev/null
+rm "$TASKS"
+bg_run "$T/g2.out" orch resume --auto-approve
+rc=$(bg_wait "$T/g2.out")
+[ "$rc" = 0 ] || { cat "$T/g2.out" >&2; fail "resume of a deleted file: expected exit 0, got $rc"; }
+check "resume of a deleted file says so ($(cat "$T/g2.out"))" grep -q "$TASKS cannot be read now (.*): the resume runs" \
+    "$T/g2.out"
+
 # ... and --auto-approve=false turns a stored one off
 TASKS=$T/off.md
 task_md "$TASKS" 1 "Auto" backend "Work a while. [fake:slow:12] [key:o1]"
