@@ -33,4 +33,41 @@ cp "$ORCH_TASKS_DIR/processed/ended.task.md" "$T/ended.tmp" && mv "$T/ended.tmp"
 wait_for [ ! -f "$ORCH_TASKS_DIR/ended.task.md" ]
 expect_eq "$(starts ended)" 1 "runs of the task that had ended"
 watch_stop
+note "ended before the move ok"
+
+# killed for real while its acceptance command runs (the agent done, the task
+# not yet ended): the next start does not pay for a second run; the task needs
+# review, its result and cost kept, its artifacts written, its file in processed/
+cat >"$T/.tmp-task" <<'MD'
+---
+id: checking
+type: analyze
+priority: medium
+---
+
+# Checked for a long time
+
+**Prompt:**
+Work [key:checking]
+
+**Success Criteria:**
+- [ ] `sleep 47` passes
+MD
+watch_start
+mv "$T/.tmp-task" "$ORCH_TASKS_DIR/checking.task.md"
+wait_for grep -q "^end checking$" "$T/ledger"
+wait_for pgrep -f "sleep 47"
+SID=$(sj "s['id']")
+kill -KILL "$WATCH_PID"
+bg_wait "$WATCH_OUT" >/dev/null
+pkill -f "sleep 47" || true
+watch_start
+WAIT_TIMEOUT=120 wait_for done_with checking
+expect_eq "$(starts checking)" 1 "agent runs of the task whose host died during its checks"
+expect_eq "$(orch status --json "$SID" | python3 -c "import json,sys
+t = [t for t in json.load(sys.stdin)['tasks'] if t['id'] == 'checking'][0]
+print(t['status'], t['result'], t['cost_usd'] > 0)")" "needs_review done True" "the task, settled at the next start"
+expect_eq "$(python3 -c "import json,sys; r = json.load(open(sys.argv[1])); print(r['status'], r['result'])" \
+    "$ORCH_RESULTS_DIR/checking_result.json")" "needs_review done" "its result file"
+watch_stop
 note "ok"

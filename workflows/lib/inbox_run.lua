@@ -417,12 +417,26 @@ end
 -- settle_dead(s): the tasks of a dead host's inbox session that ran and
 -- ended, but whose end the ledger does not hold: the host died between the
 -- task's end and its file's move. Their artifacts (when not written) and the
--- move now, so the next start does not run the agent again. A task that never
--- started (dropped while queued) is left: its file, if any, runs again.
+-- move now, so the next start does not run the agent again. One whose agent
+-- had finished, its checks not yet done, ends needs_review (DIED_AFTER_AGENT)
+-- the same way. A task that never started (dropped while queued), or whose
+-- agent was cut off, is left: its file runs again.
+M.DIED_AFTER_AGENT = "its host stopped after its agent finished, before the task's checks and artifacts: "
+  .. "review the agent's result (the agent is not run again)"
+
 function M.settle_dead(s)
   local run
   for _, t in ipairs(s.tasks or {}) do
     local ran = tonumber(t.started_at) or tonumber(t.first_started_at)
+    local done = type(t.agent_done) == "table" and t.agent_done
+    if done and not S.FINISHED[t.status] and type(t.inbox) == "table" and t.inbox.sha and not archived(t) then
+      -- its agent had finished (lib/run_agent): a person looks at what it did,
+      -- rather than a second paid run of the same file
+      S.set_task(s, t, { status = "needs_review", error = M.DIED_AFTER_AGENT, result = done.result,
+                         claude_session = done.claude_session, num_turns = done.num_turns, output_log = done.output_log,
+                         completed_at = tonumber(done.at) or orch.now() }, "task_finished",
+                 { reason = M.DIED_AFTER_AGENT })
+    end
     if ran and S.FINISHED[t.status] and type(t.inbox) == "table" and t.inbox.sha and not archived(t) then
       run = run or M.new(s, inbox_queue.new(orch.config, { session = s.id }))
       if t.status ~= "cancelled" then run:leave_artifacts(t) end

@@ -99,7 +99,8 @@ end
 -- now (a first run, a retry, a run continued after a usage limit, a question's
 -- answer or a resume): agent_runs one more, first_started_at the first
 function M.agent_started_fields(t, now)
-  return { agent_runs = (tonumber(t.agent_runs) or 0) + 1, first_started_at = tonumber(t.first_started_at) or now }
+  return { agent_runs = (tonumber(t.agent_runs) or 0) + 1, first_started_at = tonumber(t.first_started_at) or now,
+           agent_done = t.agent_done ~= nil and orch.json.null or nil }  -- (an earlier run's: lib/run_agent)
 end
 
 -- stop_unrecorded(s, at): the tasks of s whose run stopped with no stopped_at
