@@ -128,14 +128,14 @@ local function run_once(R, t, w, prompt, resume_id, try)
   w.cost, w.tokens = w.cost + (tonumber(r.cost_usd) or 0), w.tokens + S.tokens(r.tokens)
   w.usage = S.add_usage(w.usage, r.usage)
   local cost = { cost_usd = w.cost, tokens = w.tokens, usage = w.usage }
-  local done = r.ok and not r.cancelled and not questions.of(r)
-  if w.stage_cost and done then
+  local finished = r.ok and not r.cancelled and not questions.of(r)
+  if w.stage_cost and finished then
     S.stage(s, t, cost)
   else
     -- an inbox task's agent is done, its checks and artifacts to come: a host
     -- killed before its end leaves this, and the next start settles the task
     -- from it instead of running the agent again (lib/inbox_run settle_dead)
-    if done and R.hooks.finishing then
+    if finished and R.hooks.finishing then
       cost.agent_done = { result = r.result, claude_session = r.session_id, num_turns = r.num_turns, output_log = log,
                           at = orch.now() }
     end
