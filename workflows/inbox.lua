@@ -96,7 +96,10 @@ local function show_pause()
   end
 end
 local kept = orch.load_state(PAUSE_KEY)
-if type(kept) == "table" and type(kept.reason) == "string" then
+if args.resume and type(kept) == "table" then  -- `orch-host resume` of a paused inbox: that ends the pause
+  orch.save_state(PAUSE_KEY, false)
+  orch.log("info", "inbox: resumed: the pause (" .. tostring(kept.reason) .. ") ends")
+elseif type(kept) == "table" and type(kept.reason) == "string" then
   R.want.pause = kept.reason
   orch.log("warn", "inbox: still paused (" .. kept.reason .. ", before the host's restart): no task starts until "
     .. "a resume")
@@ -122,6 +125,7 @@ while true do
 end
 
 watch:close()
-inbox_run.close(s, "the inbox stopped")
+-- a person's pause stays on the stopped session (status paused): `orch-host resume` finds it and ends it
+inbox_run.close(s, "the inbox stopped", nil, type(orch.load_state(PAUSE_KEY)) == "table" and s.status == "paused")
 R:close()  -- in serve, the process outlives the inbox
 return EXIT.ok

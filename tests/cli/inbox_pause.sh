@@ -48,5 +48,22 @@ watch_stop
 watch_start
 inbox_task "$ORCH_TASKS_DIR/after.task.md" after medium "After [key:after]"
 WAIT_TIMEOUT=120 wait_for done_with after  # the resume ended the kept pause
+note "pause across restarts ok"
+
+# paused, then stopped cleanly: the session stays paused, and `orch-host
+# resume` with no host running starts the inbox again, unpaused
+orch pause --by tester >/dev/null 2>&1 || fail "pause"
+wait_for sj_true "s['status'] == 'paused'"
+STOPPED=$(sj "s['id']")
 watch_stop
+expect_eq "$(sj "[s['id'], s['status']]")" "[\"$STOPPED\", \"paused\"]" "the stopped paused inbox's session"
+bg_run "$T/resume2.out" orch resume
+RESUME_SUB=$BG_PID
+wait_for sj_true "s['id'] != '$STOPPED' and s['status'] == 'running'"
+inbox_task "$ORCH_TASKS_DIR/resumed.task.md" resumed medium "Resumed [key:resumed]"
+WAIT_TIMEOUT=120 wait_for done_with resumed
+expect_eq "$(orch status --json "$STOPPED" | python3 -c "import json,sys; print(json.load(sys.stdin)['status'])")" \
+    completed "the stopped paused session once another inbox started"
+kill -TERM "$(host_pid_of "$RESUME_SUB")"
+expect_eq "$(bg_wait "$T/resume2.out")" 0 "exit code of the resumed inbox after SIGTERM"
 note "ok"

@@ -391,10 +391,10 @@ function I:skip_all(why)
   self:save_queue()
 end
 
--- close(s, why): the session of an inbox that stopped, completed: its
--- unfinished tasks cancelled (their files stay in the folder: the next start
--- runs them)
-function M.close(s, why, at)
+-- close(s, why [, at [, paused]]): the session of an inbox that stopped,
+-- completed (paused: it stays paused, for a resume to find): its unfinished
+-- tasks cancelled (their files stay in the folder: the next start runs them)
+function M.close(s, why, at, paused)
   s._closed = true
   for _, t in ipairs(s.tasks or {}) do
     if not S.FINISHED[t.status] then
@@ -404,6 +404,10 @@ function M.close(s, why, at)
       S.set_task(s, t, { status = "cancelled", completed_at = stop and math.max(stop, a or stop) or orch.now(),
                          error = why .. "; its file stays in the folder and runs at the next start" })
     end
+  end
+  if paused then
+    S.set_status(s, "paused", { finished_at = orch.now(), stop_reason = why, queued = 0 }, "inbox_stopped")
+    return
   end
   S.set_status(s, "completed", { finished_at = orch.now(), stop_reason = why, queued = 0 }, "session_completed")
 end
