@@ -103,7 +103,7 @@ orch create-sample --dir "$T/inbox" >/dev/null || fail "create-sample"
 orch check --tasks "$T/inbox/sample.task.md" >"$T/inbox.out" 2>&1 || fail "inbox sample: exit $? ($(cat "$T/inbox.out"))"
 for want in "an inbox task file, task sample (type summarize, priority medium)" "works in          $T/work" \
     "success criteria  2, 1 checked by the orchestrator" \
-    "    - \`SUMMARY.md\` is written: the file SUMMARY.md must exist after the agent (missing: needs_review)" \
+    "    - \`SUMMARY.md\` is written: the task must write the file SUMMARY.md (missing or left as it was: needs_review)" \
     "    - The summary is at most ten lines and names how to start the project: for the reviewer, not checked" \
     "the prompt, as the agent gets it:" \
     "    Target Files:" "    - README.md" "ok: nothing ran, nothing was written"; do

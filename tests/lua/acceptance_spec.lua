@@ -89,7 +89,10 @@ describe("acceptance: deliverables", function()
     local times = { ["/w/t1/old.md"] = 100, ["/w/t1/new.md"] = 205, ["/w/t1/edge.md"] = 199.99 }
     local function info(p) return times[p] and { mtime = times[p] } end
     eq({ A.missing_deliverables(t, "/w/t1", info, 200) }, { { "old.md", "gone.md" }, { "old.md" } })
-    -- (edge.md: within the coarse clock's slack) no start known: being there is enough
+    -- (edge.md: within the coarse clock's slack) a time in the future was set by hand, not by a write
+    times["/w/t1/new.md"] = orch.now() + 3600
+    eq({ A.missing_deliverables(t, "/w/t1", info, 200) }, { { "old.md", "new.md", "gone.md" }, { "old.md", "new.md" } })
+    -- no start known: being there is enough
     eq({ A.missing_deliverables(t, "/w/t1", info) }, { { "gone.md" }, {} })
   end)
   it("in a worktree, the files git shows changed say it: a folder counts with one changed in it", function()

@@ -49,6 +49,16 @@ describe("control.adhoc_doc: /task's file", function()
   end)
 end)
 
+describe("control.task: a sentence that names only a folder", function()
+  it("is refused as an empty one is: there is nothing to do", function()
+    for _, text in ipairs({ "in /proj", "  In /proj.  ", "in '/proj'" }) do
+      local r, http = control.task({ text = text }, "tester")
+      eq(http, 400, text)
+      eq(r.message, control.task({ text = "  " }, "tester").message)
+    end
+  end)
+end)
+
 describe("control.task without the inbox: a one-task day", function()
   it("refuses a sentence that names a folder, which that day would not work in", function()
     if orch.config.inbox and orch.config.inbox.enabled then return end  -- (the config of this run has it on)

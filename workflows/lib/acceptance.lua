@@ -170,7 +170,7 @@ function M.missing_deliverables(t, dir, info, since, changed, ignored)
   for _, c in ipairs(type(t.inbox) == "table" and list(t.inbox.success_criteria) or {}) do
     if type(c) == "table" and c.exists == true and c.path then only_there[c.path] = true end
   end
-  local missing, unchanged = {}, {}
+  local missing, unchanged, now = {}, {}, orch and orch.now() or os.time()
   for _, p in ipairs(list(t.deliverables)) do
     local full = M.resolve(p, dir)
     local got = M.within(full, dir) and info(full)
@@ -180,7 +180,9 @@ function M.missing_deliverables(t, dir, info, since, changed, ignored)
     elseif abs and (among(full, abs) or not (ignored and ignored(p))) then
       same = not among(full, abs)
     else
-      same = since ~= nil and type(got) == "table" and tonumber(got.mtime) ~= nil and got.mtime < since - M.MTIME_SLACK
+      -- written between the agent's start and now: a time in the future was set by hand, not by a write
+      local at = type(got) == "table" and tonumber(got.mtime)
+      same = since ~= nil and at and (at < since - M.MTIME_SLACK or at > now + 1) or false
     end
     if not got or same then missing[#missing + 1] = p end
     if same then unchanged[#unchanged + 1] = p end

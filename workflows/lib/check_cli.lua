@@ -159,7 +159,8 @@ function M.inbox(file, req)
     #t.inbox.success_criteria, checked))
   for _, c in ipairs(t.inbox.success_criteria) do
     local how = c.command and format("the command `%s` is run after the agent (failing: the task fails)", c.command)
-      or c.path and format("the file %s must exist after the agent (missing: needs_review)", c.path)
+      or c.path and (c.exists and format("the file %s must exist after the agent (missing: needs_review)", c.path)
+        or format("the task must write the file %s (missing or left as it was: needs_review)", c.path))
       or "for the reviewer, not checked"
     out[#out + 1] = format("    - %s: %s", fmt.truncate(c.text, 80), how)
   end

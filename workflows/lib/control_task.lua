@@ -74,9 +74,18 @@ end
 -- task: a sentence (the bot's /task <description>, a plain message) as an
 -- inbox task when the inbox runs (inbox.enabled), else a one-task session;
 -- opts.deadline: the webhook request's, when one waits for the reply
+-- whether text says what to do beyond the folder it names ("in /proj" alone does not)
+local function says_more(text)
+  local folder = require("lib.inbox_where").token(text)
+  if not folder then return text:match("%S") ~= nil end
+  local a, b = text:find(folder, 1, true)
+  local rest = text:sub(1, a - 1):gsub("%f[%w][Ii][Nn]%s*[\"'`]?$", "") .. text:sub(b + 1)
+  return rest:match("%w") ~= nil
+end
+
 function M.task(params, by, opts)
   local text = params and (params.text or params.description)
-  if type(text) ~= "string" or text:match("^%s*$") then return err(400, fmt.reply("task_missing")) end
+  if type(text) ~= "string" or not says_more(text) then return err(400, fmt.reply("task_missing")) end
   local icfg = cfg().inbox
   if icfg and icfg.enabled then return M.inbox_task(text, by, nil, opts and opts.deadline) end
   -- a one-task day runs in claude.base_cwd: a folder it names would be ignored,

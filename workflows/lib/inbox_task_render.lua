@@ -143,8 +143,9 @@ change any other file.
 **Context:**
 The sample task of `orch-host create-sample`. A criterion that names a
 `backticked` command followed by "passes" is run after the agent stops; one
-that names a `backticked` path followed by "is written" (or "exists",
-"is created") must exist then.
+that names a `backticked` path followed by "is written" (or "is created")
+must have been written by the task then, one followed by "exists" must be
+there.
 ]]
 
 function R.sample(M, opts)
