@@ -108,6 +108,14 @@ describe("inbox_request: the plain parser", function()
     eq({ r.target_files, r.success_criteria }, { { "src/a.py" }, { "tests pass", "no warnings" } })
   end)
 
+  it("a command is not a file, a criterion said twice is one, the title leaves out the folder and heading marks",
+     function()
+    local r = R.structure(cfg(), "Fix `rm -rf build` so that `make test` passes in /backend")
+    eq({ r.target_files, r.success_criteria }, { {}, { "`make test` passes in /backend" } })
+    eq(R.structure(cfg(), "Fix the typo in /backend, then stop").title, "Fix the typo, then stop")
+    eq(R.structure(cfg(), "---\n# The heading\nmore").title, "The heading")
+  end)
+
   it("an empty request is refused", function()
     local r, err = R.structure(cfg(), "  \n ")
     eq(r, nil)

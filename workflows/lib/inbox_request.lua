@@ -85,8 +85,22 @@ local function priority(text)
   return "medium"
 end
 
-local function title(text)
-  local line = trim(text:match("^%s*([^\n]*)"))
+-- the first line that has a word in it, its markdown heading marks and the
+-- folder phrase ("in /proj": the task's cwd, not its subject) left out
+local function title(text, cwd_token)
+  local line = ""
+  for l in (text .. "\n"):gmatch("([^\n]*)\n") do
+    if l:match("%w") then line = trim(l) break end
+  end
+  line = line:gsub("^#+%s+", "")
+  if cwd_token then
+    local a, b = line:find(cwd_token, 1, true)
+    if a then
+      local left = line:sub(1, a - 1):gsub("%f[%w][Ii][Nn]%s*[\"'`]?$", ""):gsub("%s+$", "")
+      local right = line:sub(b + 1):gsub("^[\"'`]", "")
+      line = trim(left .. ((right:match("^[%s%p]") or right == "") and "" or " ") .. right)
+    end
+  end
   local words = {}
   for w in line:gmatch("%S+") do
     if #words >= M.TITLE_WORDS then break end
@@ -100,6 +114,7 @@ local function path_like(tok, quoted)
   if tok:find("..", 1, true) or tok:find("://", 1, true) or tok:sub(1, 1) == "/" or tok:find("[%c]") then
     return false
   end
+  if quoted and tok:find("%s%-") then return false end  -- `rm -rf x`: a command with its flags, not a path
   if tok:find("/", 1, true) then
     local shape = quoted and "^[%w_.@+-][%w_.@+/ -]*$" or "^[%w_.@+-][%w_.@+/-]*$"
     return tok:match(shape) ~= nil and tok:lower() ~= "and/or"
@@ -141,14 +156,17 @@ function M.success_criteria(text)
       if at then add(text:sub(at + #lead):match("^[^%.\n!?]+") or "") end
     end
     for cmd, verb in text:gmatch("(`[^`\n]+`)%s+(%a+)") do
-      if verb == "passes" or verb == "succeeds" or verb == "works" then add(cmd .. " " .. verb) end
+      local said = cmd .. " " .. verb
+      local dup = false  -- ("make sure `make test` passes in /proj" took it already)
+      for _, o in ipairs(out) do if o:find(said, 1, true) then dup = true end end
+      if not dup and (verb == "passes" or verb == "succeeds" or verb == "works") then add(said) end
     end
   end
   return out
 end
 
 function M.plain(text, cwd_token, types)
-  return { title = title(text), type = M.plain_type(text, types), priority = priority(text),
+  return { title = title(text, cwd_token), type = M.plain_type(text, types), priority = priority(text),
            target_files = M.target_files(text, cwd_token), success_criteria = M.success_criteria(text) }
 end
 
