@@ -22,7 +22,7 @@ end
 -- a scratch tree: base/{backend,auth-system}, root/{app}, outside/, base/escape -> outside
 local tmp = sh("mktemp", "-d")
 tmp = sh("realpath", tmp)
-for _, d in ipairs({ "base/backend", "base/auth-system", "root/app/sub", "outside" }) do
+for _, d in ipairs({ "base/backend", "base/backend/api", "base/auth-system", "root/app/sub", "outside" }) do
   orch.make_dir(tmp .. "/" .. d)
 end
 sh("ln", "-s", tmp .. "/outside", tmp .. "/root/app/escape")
@@ -135,6 +135,16 @@ describe("inbox_where: the working directory", function()
     eq(r.cwd, tmp .. "/base/auth-system")
     eq(r.type, "code_review")
     eq(assert(R.structure(cfg(), "Fix the timeout In /backend/")).cwd, tmp .. "/base/backend")
+  end)
+
+  it("in /project-name/sub -> that folder of the project; '..' out of CLAUDE_BASE_CWD is refused, quoted as written",
+     function()
+    eq(assert(R.structure(cfg(), "Fix the timeout in /backend/api")).cwd, tmp .. "/base/backend/api")
+    local _, e1 = R.structure(cfg(), "Fix it in /backend/../..")
+    has(tostring(e1), "in /backend/../..: backend/../.. under CLAUDE_BASE_CWD (" .. tmp .. "/base) leads to " .. tmp
+      .. ", outside it")
+    local _, e2 = R.structure(cfg(), "Fix it in /backend/nope.")
+    has(tostring(e2), "in /backend/nope: no folder backend/nope under CLAUDE_BASE_CWD")
   end)
 
   it("a project that does not exist is refused, naming it", function()

@@ -2,6 +2,7 @@
 -- "The local model (optional)"). The first "in <folder>" whose folder starts
 -- with "/" (or looks like a path: ~, ./, ../, C:\) is read:
 --   "in /project-name"  (one name)    -> <claude.base_cwd>/project-name, which must exist
+--   "in /project-name/sub"            -> that folder of the project, when the project is there
 --   "in /home/me/x"     (a full path) -> allowed only inside claude.allowed_root
 --                                        (CLAUDE_ALLOWED_ROOT); refused when that is unset
 --   anything else that looks like a path (~/x, ./x, ../x, C:\x, /) -> refused
@@ -33,7 +34,9 @@ function M.token(text)
     if not s then return nil end
     local tok = text:sub(e + 1):match("^[\"'`]?(%S+)")
     if tok then
-      tok = tok:gsub(TAIL, "")
+      -- a sentence's end off ("in /proj."), a path's own "/.." or "/." kept ("in /proj/..")
+      local dots = tok:match("(/%.%.?)[%)%]\"'`,;:!%?]*$")
+      tok = dots and (tok:gsub("[%)%]\"'`,;:!%?]+$", "")) or tok:gsub(TAIL, "")
       if path_start(tok) then return tok end
     end
     from = e + 1
@@ -96,6 +99,18 @@ function M.resolve(cfg, text)
     return inside_root(cfg, tok, dir)
   end
   local root = (cfg.claude or {}).allowed_root or ""
+  -- /project-name/sub: a folder of a project under CLAUDE_BASE_CWD, when that project is there
+  local base = absolute((cfg.claude or {}).base_cwd or ".")
+  local real_base = real_dir(base)
+  if real_base and parts[1] ~= ".." and parts[1] ~= "." and real_dir(base .. "/" .. parts[1]) then
+    local dir = real_dir(base .. tok)
+    if dir and acceptance.within(dir, real_base) then return inside_root(cfg, tok, dir) end
+    if dir then return refuse(tok, tok:sub(2) .. " under CLAUDE_BASE_CWD (" .. base .. ") leads to " .. dir
+      .. ", outside it") end
+    if root == "" or not real_dir(tok) then
+      return refuse(tok, "no folder " .. tok:sub(2) .. " under CLAUDE_BASE_CWD (" .. base .. ")")
+    end
+  end
   if root == "" then
     return refuse(tok, "an absolute path is allowed only inside CLAUDE_ALLOWED_ROOT (claude.allowed_root), "
       .. "which is not set")
