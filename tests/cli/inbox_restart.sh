@@ -29,6 +29,7 @@ inbox_task "$ORCH_TASKS_DIR/twice.task.md" twice medium "Second version [key:twi
 WAIT_TIMEOUT=120 wait_for test -f "$ORCH_TASKS_DIR/processed/twice.1.task.md"
 expect_eq "$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['task_id'])" \
     "$ORCH_RESULTS_DIR/twice_result.json")" twice "the second version's result task_id"
+wait_for ev_has task_archived twice-2  # its events name the session's task, as tail-events --task twice-2 asks
 
 # kill -9 while its agent runs: the next start runs it again
 inbox_task "$ORCH_TASKS_DIR/inflight.task.md" inflight medium "In flight [key:inflight] [fake:await:go]"

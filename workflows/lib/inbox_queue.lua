@@ -25,7 +25,8 @@
 -- q:take() -> task|nil   the next: priority (high first), then age (front
 --   matter `created`, else the file's mtime, else arrival), then name. A task
 --   whose id is running waits until it ends (one id never runs twice at once).
--- q:finished(t, status, reason): records it in the ledger, moves its file to
+-- q:finished(t, status, reason [, as]): records it in the ledger (as: the
+--   session's id of the task, which its event names), moves its file to
 --   processed/ (completed, needs_review) or failed/ (anything else, with
 --   `<file>.reason` beside it: M.reason_line) and emits task_archived. A file that changed
 --   while it ran stays for its new version.
@@ -288,7 +289,7 @@ function M.reason_line(path, status, reason)
   return string.format("%s: %s: %s", path, status, why)
 end
 
-function Q:finished(t, status, reason)
+function Q:finished(t, status, reason, as)
   local name = basename(t.inbox.file)
   local run = self.running[name]
   if run and (run == t or run.id == t.id) then self.running[name] = nil end  -- t may be the session's copy
@@ -314,7 +315,8 @@ function Q:finished(t, status, reason)
   row.to = dest
   self.atomically(function()  -- the row and its event, one commit
     self.save(M.KEY .. tostring(t.id), row)
-    self.emit("task_archived", { session = self.session, task = t.id, status = status, file = name, to = dest })
+    -- named by the session's task (as: "x-2" for a file's second version), as its other events are
+    self.emit("task_archived", { session = self.session, task = as or t.id, status = status, file = name, to = dest })
   end)
   return dest
 end

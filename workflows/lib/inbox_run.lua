@@ -190,7 +190,7 @@ function I:withdraw(name, R, why)
     for i, h in ipairs(self.held) do if h == t then table.remove(self.held, i) break end end
     S.set_task(self.s, t, { status = "cancelled", error = why, completed_at = orch.now() }, "task_finished",
       { reason = why })
-    self.q:finished(self.origin[t.id], "cancelled", why)
+    self.q:finished(self.origin[t.id], "cancelled", why, t.id)
     self.origin[t.id] = nil
   end
   return t
@@ -343,7 +343,7 @@ function I:settle(t)
     local fields = {}
     if t.status == "skipped" and t.error == nil then fields.error = S.skipped_at_approval(t.skipped_by) end
     if t.status ~= "cancelled" then self:leave_artifacts(t, fields) end
-    self.q:finished(qt, t.status, t.error)
+    self.q:finished(qt, t.status, t.error, t.id)
     self.origin[t.id] = nil
   elseif not orch.interrupted() then
     self.held[#self.held + 1] = t
@@ -373,7 +373,7 @@ function I:skip_queued(t, by)
     self.origin[t.id] = nil
   end
   self:leave_artifacts(t)  -- as one skipped at its approval leaves
-  self.q:finished(qt, t.status, t.error)
+  self.q:finished(qt, t.status, t.error, t.id)
   self:save_queue()
   return true
 end
@@ -386,7 +386,7 @@ function I:skip_all(why)
     local t = self.queued[file_name(qt)]
     self:drop(file_name(qt), "skipped", why, { skipped_by = "budget" })
     if t then self:leave_artifacts(t) end
-    self.q:finished(qt, t and t.status or "skipped", t and t.error or why)
+    self.q:finished(qt, t and t.status or "skipped", t and t.error or why, t and t.id)
   end
   self:save_queue()
 end
@@ -444,7 +444,7 @@ function M.settle_dead(s)
     if ran and S.FINISHED[t.status] and type(t.inbox) == "table" and t.inbox.sha and not archived(t) then
       run = run or M.new(s, inbox_queue.new(orch.config, { session = s.id }))
       if t.status ~= "cancelled" then run:leave_artifacts(t) end
-      local dest = run.q:finished({ id = t.inbox.id or t.id, inbox = t.inbox }, t.status, t.error)
+      local dest = run.q:finished({ id = t.inbox.id or t.id, inbox = t.inbox }, t.status, t.error, t.id)
       orch.log("info", string.format("inbox: task %s had ended when its host stopped; its file %s",
         tostring(t.id), dest and ("moved to " .. dest .. " now") or "was not moved (see above)"))
     end
