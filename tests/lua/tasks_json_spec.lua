@@ -84,6 +84,9 @@ local BAD = {
   { "max_cost_usd a string", '{"max_cost_usd": "5", "tasks": [{"id": "a", "name": "A"}]}', "bad_type",
     "/max_cost_usd", "must be a number, not string" },
   { "a string at the top", '"tasks"', "bad_type", "/", "must be a mapping of fields, not string" },
+  { "both names of the width, apart", '{"max_parallel_agents": 3, "max_concurrent": 2, '
+    .. '"tasks": [{"id": "a", "name": "A"}]}', "conflict", "/max_parallel_agents",
+    'says 3 and "max_concurrent" says 2: give one of them' },
 }
 
 describe("tasks_json.parse: bad files fail with the file, the JSON pointer and the task", function()

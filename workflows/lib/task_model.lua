@@ -158,10 +158,10 @@ function CHECK.boolean(r, v, path, task)
 end
 
 function CHECK.number(r, v, path, task, f)
-  if type(v) ~= "number" or v ~= v or v == math.huge or v == -math.huge then
-    r:fail(path, "bad_type", task, "must be a number, not %s", kind(v))
-  end
+  if type(v) ~= "number" then r:fail(path, "bad_type", task, "must be a number, not %s", kind(v)) end
+  if v ~= v or v == math.huge or v == -math.huge then r:fail(path, "bad_value", task, "must be a finite number") end
   if f.min and v < f.min then r:fail(path, "bad_value", task, "must be at least %s", tostring(f.min)) end
+  if f.max and v > f.max then r:fail(path, "bad_value", task, "must be at most %s", tostring(f.max)) end
   if f.integer and v ~= math.floor(v) then r:fail(path, "bad_value", task, "must be a whole number") end
   return v
 end
@@ -169,8 +169,10 @@ end
 function CHECK.date(r, v, path, task, f)
   local s = CHECK.string(r, v, path, task, f)
   local y, m, d = s:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)$")
-  m, d = tonumber(m), tonumber(d)
-  if not y or m < 1 or m > 12 or d < 1 or d > 31 then
+  y, m, d = tonumber(y), tonumber(m), tonumber(d)
+  local days = m and ({ 31, (y % 4 == 0 and (y % 100 ~= 0 or y % 400 == 0)) and 29 or 28, 31, 30, 31, 30, 31, 31,
+                        30, 31, 30, 31 })[m]
+  if not y or not days or d < 1 or d > days then
     r:fail(path, "bad_date", task, "%q is not a date (YYYY-MM-DD)", s)
   end
   return s
@@ -227,6 +229,20 @@ function M.check(r, raw, path, fields, task, out)
       pop(path)
     end
   end
+  -- two names of one field (max_concurrent, max_parallel_agents) must agree; the later one is named
+  local first = {}
+  for _, name in ipairs(fields.order) do
+    local f, v = fields[name], raw[name]
+    if not is_null(v) then
+      local prev = first[f.key]
+      if prev and raw[prev] ~= v then
+        push(path, name)
+        r:fail(path, "conflict", task, "says %s and %q says %s: give one of them", tostring(v), prev,
+          tostring(raw[prev]))
+      end
+      first[f.key] = prev or name
+    end
+  end
   return out
 end
 
@@ -267,12 +283,13 @@ M.TASK_SPEC = {
   { "acceptance_criteria", "acceptance_criteria", "list", { item = "text", what = " of texts" } },
   { "verify", "verify", "list", { item = "string", one_line = true, one_ok = true, what = " of commands" } },
 }
+M.MAX_CONCURRENT = 1000  -- agents at once a task file may ask for (as `--max-concurrent`)
 M.DOC_SPEC = {
   { "date", "date", "date" },
   { "title", "title", "string", { one_line = true } },
   { "priority", "priority", "string", { lower = true, enum = M.LEVELS } },
   { "max_cost_usd", "max_cost_usd", "number", { min = 0 } },
-  { "max_concurrent", "max_concurrent", "number", { min = 1, integer = true } },
+  { "max_concurrent", "max_concurrent", "number", { min = 1, max = M.MAX_CONCURRENT, integer = true } },
   { "tasks", "tasks", "tasks", { required = true } },
 }
 

@@ -16,7 +16,8 @@ local RENAME = { depends_on = "dependencies" }
 M.TASK_FIELDS = model.fields(model.TASK_SPEC, RENAME)
 local doc_spec = {}
 for i, s in ipairs(model.DOC_SPEC) do doc_spec[i] = s end
-doc_spec[#doc_spec + 1] = { "max_parallel_agents", "max_concurrent", "number", { min = 1, integer = true } }
+doc_spec[#doc_spec + 1] = { "max_parallel_agents", "max_concurrent", "number",
+                             { min = 1, max = model.MAX_CONCURRENT, integer = true } }
 M.DOC_FIELDS = model.fields(doc_spec)
 
 -- RFC 6901: array indexes from 0, "~" and "/" escaped.
