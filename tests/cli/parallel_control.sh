@@ -126,6 +126,7 @@ bg_run "$T/pause.out" orch run daily.lua --tasks "$P" --auto-approve --no-input 
 wait_for started p1
 wait_for started p2
 orch pause >"$T/pause1.out" 2>&1 || fail "pause: $(cat "$T/pause1.out")"
+grep -q "once its 2 running tasks end: no new task starts" "$T/pause1.out" || fail "the pause's reply: $(cat "$T/pause1.out")"
 wait_for grep -q "command pause" "$T/logs/"*.log
 echo go >>"$T/ledger"
 expect_eq "$(bg_wait "$T/pause.out")" 3 "exit code of a paused day"

@@ -190,8 +190,8 @@ function M.pause(params, by, opts)
   local now = (cfg().orchestrator or {}).pause_stops_agent  -- lib/runner's rule
   local agents = 0
   for _, a in ipairs(S.agents(s)) do if a.status == "running" then agents = agents + 1 end end
-  local key = agents == 0 and "pausing_idle" or now and "pausing_now" or "pausing"
-  return { status = "ok", session_id = s.id, message = fmt.reply(key, s.id) }, 200
+  local key = agents == 0 and "pausing_idle" or now and "pausing_now" or agents > 1 and "pausing_many" or "pausing"
+  return { status = "ok", session_id = s.id, message = fmt.reply(key, s.id, agents) }, 200
 end
 
 function M.answer(params, by, opts)

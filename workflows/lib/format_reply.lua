@@ -44,6 +44,7 @@ M.REPLY = {
   paused = "Paused session %s",
   session_is = "Session %s is %s",
   pausing = "Pausing session %s after the running task",
+  pausing_many = "Pausing session %s once its %d running tasks end: no new task starts",
   pausing_idle = "Pausing session %s: no agent is running, and no new task starts",
   pausing_now = "Pausing session %s: stopping its running agents now",
   answer_missing = "answer: the text is missing",
