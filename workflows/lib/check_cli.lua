@@ -75,8 +75,11 @@ local function task_lines(t, s, ocfg, req, instr, problems)
   if #deps > 0 then add("after", concat(deps, ", ")) end
   if s.workspace_base then
     add("branch", t.branch or (worktree.branch_name(t.id, s.id) .. " (derived; SESSION: the session's id)"))
-    local action, w = workspaces.look(s, t)  -- the run's own placement of its worktree, nothing written
-    if not action then
+    local action, w, path = workspaces.look(s, t)  -- the run's own placement of its worktree, nothing written
+    local default = workspaces.path_of(s, t)
+    if action and path and path ~= default then
+      add("worktree", format("works beside the earlier worktree at %s, which holds work: in %s", default, path))
+    elseif not action then
       local werr = workspaces.failure(w)
       add("worktree", "PROBLEM: " .. werr)
       problems[#problems + 1] = werr

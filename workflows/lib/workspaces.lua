@@ -133,7 +133,11 @@ end
 
 -- path_of(s, t) -> the folder t's worktree is made in (what `check` shows
 -- and checks the deliverables against)
-function M.path_of(s, t) return worktree.root_of(s.workspace_base.repo) .. "/" .. tostring(t.id) end
+function M.path_of(s, t)
+  local ws = type(t.workspace) == "table" and t.workspace
+  if ws and type(ws.path) == "string" then return ws.path end  -- made: <id>, or <id>.2 beside an earlier day's
+  return worktree.root_of(s.workspace_base.repo) .. "/" .. tostring(t.id)
+end
 
 -- failure(err) -> the error of a task whose worktree cannot be made (at its start, and in `orch-host check`)
 function M.failure(err) return "worktree: " .. tostring(err) end

@@ -15,6 +15,7 @@ M.notes_files = { "summary.md", "notes.md" }  -- the agent's notes for the revie
 -- never part of a task's changes (kept out of snapshots, status and commits)
 M.private = { M.instructions_file, M.notes_files[1], M.notes_files[2] }
 M.meta_file = "orch-workspace.json"  -- in the worktree's own git dir: task, branch, base, start
+M.BESIDE_MAX = 50  -- folders <id>.2 ... tried beside an earlier day's worktree of the task id that holds work
 
 local function cfg() return (orch.config or {}).workspace or {} end
 local function fail(code, message, fields) return nil, orch.err(code, message, fields) end
@@ -190,8 +191,9 @@ function M.prepare(opts)
   return r[2], r[3]
 end
 
--- look{same options as prepare} -> "reuse" | "replace" | "new", w | nil, err:
--- what prepare would do with the task's folder, or its refusal; nothing is written
+-- look{same options as prepare} -> "reuse" | "replace" | "new", w, path | nil, err:
+-- what prepare would do with the task's folder (path: where it works, <id>.2
+-- beside an earlier day's worktree that holds work), or its refusal; nothing is written
 function M.look(opts)
   local task, id, top, root = task_place(opts)
   if not task then return nil, id end

@@ -177,16 +177,19 @@ end
 -- another branch, must stay (empty: it is an earlier task's, the
 -- orchestrator's, holding nothing its branch does not, and no unfinished
 -- task works in it: prepare replaces it, the branch kept)
+-- -> reasons, kept: kept when it is the orchestrator's worktree of an earlier
+-- task of this id, idle, that holds work (the task can work beside it)
 local function why_not_replace(c, w, in_use)
   local reasons = {}
   local gitdir = w.branch and git.out(w.path, { "rev-parse", "--absolute-git-dir" })
-  if w.branch and tostring(read_meta(gitdir).task) ~= c.id then
+  local ours = w.branch and tostring(read_meta(gitdir).task) == c.id
+  if w.branch and not ours then
     reasons[1] = "not a task worktree the orchestrator made"
   end
   local busy = w.branch and in_use and in_use(w.branch)
   if busy then reasons[#reasons + 1] = busy end
   for _, r in ipairs(M.unsaved(w)) do reasons[#reasons + 1] = r end
-  return reasons
+  return reasons, ours and not busy and #reasons > 0
 end
 
 -- placement(c, list, in_use) -> "reuse", w | "replace", w | "new" | nil, err:
@@ -207,14 +210,36 @@ local function placement(c, list, in_use)
     return "reuse", at
   end
   for _, w in ipairs(list) do
+    if w.branch == c.branch and not w.prunable and not c.beside and w.path:sub(1, #c.path + 1) == c.path .. "."
+       and w.path:sub(#c.path + 2):match("^%d+$") then
+      c.path = w.path  -- its worktree beside an earlier day's (below): a re-run continues there
+      return placement(c, list, in_use)
+    end
     if w.branch == c.branch and not w.prunable then
       return fail("branch_busy", string.format("task %s: branch %s is already checked out in %s "
         .. "(a branch can be checked out in one worktree only)", c.id, c.branch, w.path))
     end
   end
   if at then
-    local reasons = why_not_replace(c, at, in_use)
+    local reasons, kept = why_not_replace(c, at, in_use)
     if #reasons == 0 then return "replace", at end
+    -- an earlier day's task of this id left its work there (nothing commits by
+    -- default): it stays, and this task works beside it, in <id>.2, <id>.3, ...
+    if kept and not c.beside then
+      for n = 2, M.BESIDE_MAX do
+        local alt = {}
+        for k, v in pairs(c) do alt[k] = v end
+        alt.path, alt.beside = c.path .. "." .. n, true
+        local action, w = placement(alt, list, in_use)
+        if action then
+          orch.log("info", string.format("worktree: task %s: %s holds branch %s's work (%s), which stays: this task "
+            .. "works in %s", c.id, c.path, tostring(at.branch), table.concat(reasons, "; "), alt.path))
+          c.path = alt.path
+          return action, w
+        end
+        if w and w.code == "in_use" then return nil, w end
+      end
+    end
     return fail("not_ours", string.format("task %s: %s is a worktree of %s, not of its branch %s, and it stays "
       .. "(%s): remove it (git worktree remove) or configure another workspace.root", c.id, c.path,
       at.branch and ("branch " .. at.branch) or "a detached HEAD", c.branch, table.concat(reasons, "; ")))
@@ -268,7 +293,8 @@ local function look(wt, opts, task, id, top, root)
   local list
   list, err = git.worktrees(top)
   if not list then return nil, err end
-  return placement(c, list, opts.in_use)
+  local action, w = placement(c, list, opts.in_use)
+  return action, w, c.path  -- (c.path: <id>.2 when beside an earlier day's)
 end
 
 -- prepare(wt, opts, task, id, top, root) -> ws | nil, err (lib/worktree's prepare)
