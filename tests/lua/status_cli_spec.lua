@@ -209,6 +209,14 @@ describe("the status table", function()
     ok(text:find("↳ blocked: task-4 failed", 1, true), text)
   end)
 
+  it("says a failed task's whole reason: its end says what to do", function()
+    local why = "worktree: task a: " .. string.rep("/long/path", 20) .. " is a worktree of branch u/a, not of its "
+      .. "branch t/a, and it stays (uncommitted changes: x.c): remove it (git worktree remove)"
+    local text = text_of({ id = "s", status = "completed", tasks = { { id = "a", title = "A", status = "failed",
+      error = why } } })
+    ok(text:find("↳ " .. why, 1, true), text)
+  end)
+
   it("cuts a long title to its column with an ellipsis, counting characters", function()
     local v = { id = "x", status = "paused", completed_tasks = 0, tasks = {
       { id = "1", title = string.rep("é", 50), status = "pending" } } }

@@ -12,7 +12,8 @@ local M = {}
 local format, concat, floor = string.format, table.concat, math.floor
 
 M.NO_SESSIONS = "No sessions yet. Start one with: orch-host run daily.lua"
-M.ERROR_CHARS = 160  -- a failed task's error, a dead notification's reason
+M.ERROR_CHARS = 160  -- a pause's reason, a dead notification's
+M.REASON_CHARS = 600  -- why a task failed or stopped (its end says what to do)
 M.QUESTION_CHARS = 300  -- a waiting task's question
 M.DECISIONS_MAX = 10 -- the last approval decisions listed (t.approvals: who, when, which channel)
 
@@ -75,7 +76,8 @@ local function task_row(t, ROW, now)
     cost > 0 and fmt.money(cost) or "", tok > 0 and fmt.thousands(tok) or "")
   local err = cell(t.error)
   if err ~= "" and SAYS_WHY[t.status] then
-    row = row .. "\n       ↳ " .. fmt.truncate(err, M.ERROR_CHARS)
+    -- the end of a long reason is often what to do about it: said whole (status --json has it too)
+    row = row .. "\n       ↳ " .. fmt.truncate(err, M.REASON_CHARS)
   elseif t.status == "waiting_answer" and t.question then  -- what its agent asks
     row = row .. "\n       ↳ asks: " .. fmt.truncate(cell(t.question), M.QUESTION_CHARS)
   elseif t.status == "running" and tonumber(t.slot_wait) then  -- answered or approved, no agent yet
