@@ -103,8 +103,9 @@ private:
 // The last `lines` lines of the file (of one task's, when filter_task is
 // set), then with follow the new ones as they come, until a signal ends
 // it. path_now names the file each time (the daily log changes at midnight).
-void tail_file(const std::function<std::string()>& path_now, size_t lines, const std::string& filter_task,
-               bool follow) {
+// Returns the lines printed (without follow).
+size_t tail_file(const std::function<std::string()>& path_now, size_t lines, const std::string& filter_task,
+                 bool follow) {
     std::string path = path_now();
     LineReader r(path);
     if (!r.open()) throw std::runtime_error(path + ": no such file (nothing logged yet)");
@@ -127,7 +128,9 @@ void tail_file(const std::function<std::string()>& path_now, size_t lines, const
     }
     for (auto& l : last) printf("%s\n", l.c_str());
     fflush(stdout);
-    if (!follow) return;
+    if (!follow) return last.size();
+    if (last.empty() && !filter_task.empty())
+        fprintf(stderr, "no events of task %s in %s yet: following\n", filter_task.c_str(), path.c_str());
     // The loop of the runtime blocks these for its signalfd, which nothing
     // reads here: Ctrl-C, SIGTERM and SIGHUP end the follow as they would
     // any program (nothing is open that needs closing), also when it was
@@ -161,8 +164,12 @@ int cmd_tail_events(const Args& a) {
     auto rt = make_runtime(a, Services::None);
     std::string logs = rt->app.path_from_root(
         rt->app.config().value("paths", json::object()).value("logs_dir", std::string("logs")));
-    tail_file([&] { return logs + "/events.ndjson"; }, std::stoul(a.get("lines", "20")), a.get("task"),
-              a.has("follow"));
+    std::string path = logs + "/events.ndjson";
+    size_t n = tail_file([&] { return path; }, std::stoul(a.get("lines", "20")), a.get("task"), a.has("follow"));
+    if (n == 0 && a.has("task")) {  // a mistyped id says so, as grep's exit 1 would
+        fprintf(stderr, "no events of task %s in %s\n", a.get("task").c_str(), path.c_str());
+        return k_exit_task_failures;
+    }
     return k_exit_ok;
 }
 

@@ -83,6 +83,10 @@ EOF
 orch tail-events --lines 1000 >"$T/tail.out" || fail "tail-events failed"
 cmp -s "$T/tail.out" "$EV" || fail "tail-events --lines 1000 differs from events.ndjson"
 orch tail-events --task 2 --lines 1000 >"$T/tail2.out" || fail "tail-events --task failed"
+RC=0
+orch tail-events --task nope >"$T/tail-nope.out" 2>&1 || RC=$?
+expect_eq "$RC" 1 "tail-events of a task with no events: exit"
+grep -q "^no events of task nope in .*events.ndjson$" "$T/tail-nope.out" || fail "tail-events --task nope: $(cat "$T/tail-nope.out")"
 python3 -c '
 import json,sys
 ev=[json.loads(l) for l in open(sys.argv[1])]
