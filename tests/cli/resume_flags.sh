@@ -50,14 +50,19 @@ rc=$(bg_wait "$T/run3.out")
 check_eq "$(sj "[t['status'] for t in s['tasks']]")" '["completed", "completed", "completed"]' "statuses at the end"
 check_eq "$(grep -c '"event":"approval_requested"' "$T/logs/events.ndjson")" 0 "approvals asked"
 
+# killed_waiting NAME KEY OUT: a one-task day NAME.md that waits for approval, its host killed
+killed_waiting() {
+    TASKS=$T/$1.md
+    task_md "$TASKS" 1 "$1" backend "Do it. [key:$2]"
+    bg_run "$3" orch run daily.lua --tasks "$TASKS" --no-input
+    local sub=$BG_PID
+    wait_for sj_true "s['task_file'] == '$TASKS' and 'pending_approval' in s and s['host_alive'] is True"
+    kill -KILL "$(host_pid_of "$sub")"
+    expect_eq "$(bg_wait "$3")" 137 "exit code of the killed host"
+}
+
 # An explicit flag wins: a session started without --auto-approve resumes with it.
-TASKS=$T/manual.md
-task_md "$TASKS" 1 "Manual" backend "Do it. [key:m1]"
-bg_run "$T/m1.out" orch run daily.lua --tasks "$TASKS" --no-input
-SUB=$BG_PID
-wait_for sj_true "s['task_file'] == '$TASKS' and 'pending_approval' in s and s['host_alive'] is True"
-kill -KILL "$(host_pid_of "$SUB")"
-expect_eq "$(bg_wait "$T/m1.out")" 137 "exit code of the killed host"
+killed_waiting manual m1 "$T/m1.out"
 sed -i 's/Do it\./Do it now./' "$TASKS"  # edited while the host was down: the resume says it runs the stored task
 bg_run "$T/m2.out" orch resume --auto-approve
 rc=$(bg_wait "$T/m2.out")
@@ -67,13 +72,7 @@ check "resume of an edited file says so ($(cat "$T/m2.out"))" grep -q "$TASKS ch
 check "a resume of an unedited file says nothing of it" bash -c '! grep -q "changed since session" "$1"' _ "$T/run3.out"
 
 # ... and one whose file is gone since says that too
-TASKS=$T/gone.md
-task_md "$TASKS" 1 "Gone" backend "Do it. [key:g1]"
-bg_run "$T/g1.out" orch run daily.lua --tasks "$TASKS" --no-input
-SUB=$BG_PID
-wait_for sj_true "s['task_file'] == '$TASKS' and 'pending_approval' in s and s['host_alive'] is True"
-kill -KILL "$(host_pid_of "$SUB")"
-bg_wait "$T/g1.out" >/dev/null
+killed_waiting gone g1 "$T/g1.out"
 rm "$TASKS"
 bg_run "$T/g2.out" orch resume --auto-approve
 rc=$(bg_wait "$T/g2.out")
