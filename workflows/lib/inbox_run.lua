@@ -35,7 +35,8 @@ function M.new(s, q)
   -- session task id -> the queue's task; held: the tasks a pause put back
   -- file_gone: session task id -> why, for a task whose file went or was
   -- rewritten while it waited for approval (its wait cancelled: I:withdraw)
-  local self = setmetatable({ s = s, q = q, queued = {}, origin = {}, held = {}, file_gone = {} }, I)
+  -- started: file name -> its task that started last (may have ended since: origin says)
+  local self = setmetatable({ s = s, q = q, queued = {}, origin = {}, held = {}, file_gone = {}, started = {} }, I)
   self.hooks = {
     settle = function(t) self:settle(t) end,
     skip_queued = function(t, by) return self:skip_queued(t, by) end,
@@ -154,14 +155,11 @@ M.REWRITTEN_WAITING = "its file was rewritten while it waited for approval: the 
 -- the task of file name that started and waits for approval, with its worker
 -- (R's), or one a pause put back (no worker) -> t, w | nil
 function I:waiting_for(name, R)
-  for id, qt in pairs(self.origin) do
-    local t = file_name(qt) == name and self.queued[name] == nil and S.task(self.s, id)
-    if t and not S.FINISHED[t.status] then
-      local w = R and R.workers[id]
-      if w and w.phase == "waiting" and t.status == "waiting_approval" then return t, w end
-      for _, h in ipairs(self.held) do if h == t then return t end end
-    end
-  end
+  local t = self.started[name]  -- (one lookup: every file offered asks, a burst of 1000 walked 1000 each)
+  if not t or not self.origin[t.id] or S.FINISHED[t.status] then return nil end
+  local w = R and R.workers[t.id]
+  if w and w.phase == "waiting" and t.status == "waiting_approval" then return t, w end
+  for _, h in ipairs(self.held) do if h == t then return t end end
 end
 
 -- a file was deleted or moved out of the folder: its queued task is dropped,
@@ -237,7 +235,7 @@ function I:start(R, qt)
   local t = self.queued[name] and self.origin[self.queued[name].id] == qt and self.queued[name]
     or S.add_task(s, qt)
   self.queued[name] = nil
-  self.origin[t.id] = qt
+  self.origin[t.id], self.started[name] = qt, t
   if qt.inbox.cwd then
     local cwd, why = workdir(qt)
     if not cwd then
