@@ -42,6 +42,16 @@ bg_wait "$SERVE_OUT" >/dev/null
 expect_eq "$(session_status)" running "status after kill -9 (nobody could record anything)"
 serve_start
 wait_for test -z "$(agent_pids)"
+# the new server does not run it until told: status says its host is gone, and
+# the command line's resume says where to send it
+orch status >"$T/orphan.txt"
+grep -q "running (host not running: resume it)" "$T/orphan.txt" || fail "status of the orphan: $(head -3 "$T/orphan.txt")"
+expect_eq "$(sj "s['host_alive']")" false "host_alive of the session the killed server ran"
+RC=0
+orch resume "$SID" >"$T/orphan-resume.out" 2>&1 || RC=$?
+expect_eq "$RC" 1 "resume from the command line beside the new server"
+grep -q "host is gone, and another host runs (pid $SERVE_PID): send the resume to it" "$T/orphan-resume.out" ||
+    fail "the refusal: $(cat "$T/orphan-resume.out")"
 expect_req 200 POST /webhook/resume '{"secret":"'"$SECRET"'"}'
 expect_eq "$(rj "r['session_id']")" "$SID" "resumed session after kill -9"
 wait_for test "$(grep -c '^start r2' "$T/ledger")" -ge 3

@@ -19,9 +19,18 @@ local ACTIVE = S.SESSION_ACTIVE
 
 local function cfg() return orch.config end
 
+-- host_runs(s) -> whether another live host runs session s: the one holding
+-- the run lock, when s stores its pid (a session a killed host left is not
+-- that host's, even once another `serve` holds the lock); one whose pid the
+-- lock does not say counts as its
+function M.host_runs(s)
+  local up, pid = orch.host_running()
+  return up and (pid == nil or tonumber(s.pid) == nil or tonumber(s.pid) == pid)
+end
+
 -- Whether a host runs session s: this process, or another one that holds the
 -- run lock (`orch-host approve` beside `run` or `serve`).
-local function running(s) return M.live[s.id] ~= nil or (ACTIVE[s.status] and orch.host_running()) end
+local function running(s) return M.live[s.id] ~= nil or (ACTIVE[s.status] and M.host_runs(s)) end
 
 local function not_running(s, what)
   return { status = "error", session_id = s.id,
@@ -281,9 +290,13 @@ function M.resume(params, by, opts)
     return { status = "error", reason = "older_session", session_id = s.id, newer_session = newer,
              message = fmt.reply("resume_older", s.id, newer, newer) }, 409
   end
-  if orch.host_running() then
+  if M.host_runs(s) then
     orch.push_command(s.id, "resume", {}, by)
     return { status = "ok", session_id = s.id, message = fmt.reply("resume_sent", s.id) }, 200
+  end
+  local up, pid = orch.host_running()
+  if up then  -- its host is gone, and another holds the lock: that one can run it
+    return err(409, fmt.reply("resume_elsewhere", s.id, tostring(pid)))
   end
   local workflow, args = M.resume_args(s, params)
   if opts and opts.run then

@@ -23,6 +23,8 @@ M.REPLY = {
   resuming = "Resuming session %s",
   already_completed = "Session %s is already completed; nothing to resume.",
   resume_sent = "Sent resume to the running host for session %s",
+  resume_elsewhere = "Session %s's host is gone, and another host runs (pid %s): send the resume to it "
+    .. "(its webhook or REST resume, or /resume in Telegram), which runs the session",
   resume_older = "Session %s is not resumed: session %s is the newer one over the same task file, and the " ..
     "decisions of an older session are refused. Resume %s, or start the file again.",
   not_running = "Session %s is not running (status: %s)",

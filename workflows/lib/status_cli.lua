@@ -26,7 +26,7 @@ local function head(s)
   for k, x in pairs(s) do
     if type(k) == "string" and k:sub(1, 1) ~= "_" and k ~= "tasks" and v[k] == nil then v[k] = x end
   end
-  v.host_alive = orch.host_running()
+  v.host_alive = control.host_runs(s) == true
   v.pending_approval = control.waiting(s)
   v.total_tasks, v.completed_tasks = v.total, v.completed
   v.runtime = S.runtime(s, orch.now(), v.host_alive)
