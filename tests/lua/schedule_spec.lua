@@ -6,6 +6,7 @@ local T = require("orch.testing")
 local describe, it, eq, ok, raises = T.describe, T.it, T.eq, T.ok, T.raises
 local cron = require("lib.cron")
 local schedule = require("lib.schedule")
+local S = require("lib.session")
 local control = require("lib.control")
 
 local FIXTURE = "tests/lua/fixtures/schedule-tasks.md"
@@ -78,8 +79,9 @@ describe("fire times", function()
     local ctl = run({ { cron = "0 9 * * 1-5", tz = "UTC" } }, c)
     eq(ctl.times(), { "2025-11-21 09:00:00", "2025-11-24 09:00:00", "2025-11-25 09:00:00" })
     eq(ctl.calls[1].by, "schedule:0 9 * * 1-5")
-    eq(ctl.calls[1].params, { force = true })  -- a schedule runs its file again each time
-    eq(ctl.calls[1].opts, nil)
+    eq(ctl.calls[1].params, {})
+    -- a schedule runs its file again each time (past a finished session only: again, not force)
+    eq(ctl.calls[1].opts, { again = true })
     eq(c.logged("at 09:00 on Mon%-Fri %(0 9 %* %* 1%-5%), next fire 2025%-11%-21 09:00 UTC"), 1)
     eq(c.logged("next fire 2025%-11%-24 09:00 UTC"), 1)
     eq(c.logged("started session s2"), 0)
@@ -93,7 +95,7 @@ describe("fire times", function()
                         args = { task_file = "tasks/standing.md", auto_approve = true } } }, c)
     eq(ctl.times(), { "2025-11-23 23:00:00", "2025-11-24 23:00:00" })  -- Mon and Tue 09:00 local
     eq(ctl.calls[1].by, "schedule:brisbane")
-    eq(ctl.calls[1].params, { task_file = "tasks/standing.md", auto_approve = true, force = true })
+    eq(ctl.calls[1].params, { task_file = "tasks/standing.md", auto_approve = true })
     eq(c.logged("next fire 2025%-11%-24 09:00 %+10:00"), 1)
   end)
 
@@ -105,11 +107,12 @@ describe("fire times", function()
   end)
 
   it("passes a workflow other than daily.lua to control.start", function()
-    for wf, opts in pairs({ ["serve.lua"] = { workflow = "serve.lua" }, ["daily.lua"] = false }) do
+    for wf, opts in pairs({ ["serve.lua"] = { workflow = "serve.lua", again = true },
+                            ["daily.lua"] = { again = true } }) do
       local c = fake_clock(utc("2025-11-24 12:00:30"), utc("2025-11-24 12:01:10"))
       local ctl = run({ { cron = "* * * * *", tz = "UTC", workflow = wf } }, c)
       eq(#ctl.calls, 1, wf)
-      eq(ctl.calls[1].opts, opts or nil, wf)
+      eq(ctl.calls[1].opts, opts, wf)
     end
   end)
 end)
@@ -250,6 +253,11 @@ describe("end to end", function()
       "run under ctest: claude.path must be the stand-in (CLAUDE_CLI_PATH=$FAKE_CLAUDE), got " ..
       tostring(orch.config.claude.path))
     orch.make_dir(orch.config.claude.base_cwd)
+    for _, row in ipairs(orch.list_sessions(1000)) do  -- an earlier run's, stopped short, would hold the file
+      if row.status ~= "completed" and tostring(row.task_file):find(FIXTURE, 1, true) then
+        S.set_status(assert(S.load(row.id)), "completed", {})
+      end
+    end
     local c = fake_clock(utc("2025-11-24 08:59:30"), utc("2025-11-24 09:00:30"))
     run({ { cron = "0 9 * * 1-5", tz = "UTC", name = "e2e", args = { task_file = FIXTURE } } }, c, control)
     eq(c.logged("^info schedule e2e: fire due 2025%-11%-24 09:00 UTC: Started session"), 1, table.concat(c.logs, "\n"))
@@ -267,5 +275,21 @@ describe("end to end", function()
     local deadline = orch.monotonic() + 10
     while control.live[sid] and orch.monotonic() < deadline do orch.sleep(0.05) end
     eq(control.live[sid], nil, "control forgets the session when it ends")
+    -- the next fire runs the finished file again; one a killed host left running it does not
+    -- supersede (that session would stay "running" for ever): it is said instead
+    c = fake_clock(utc("2025-11-25 08:59:30"), utc("2025-11-25 09:00:30"))
+    run({ { cron = "0 9 * * 1-5", tz = "UTC", name = "e2e", args = { task_file = FIXTURE } } }, c, control)
+    eq(c.logged("fire due 2025%-11%-25 09:00 UTC: Started session"), 1, table.concat(c.logs, "\n"))
+    local second
+    for id, l in pairs(control.live) do
+      if l.by == "schedule:e2e" then second = id; orch.wait(l.task, 60) end
+    end
+    local dead = S.load(second)
+    S.set_status(dead, "running", { pid = 999999999 })  -- as its host died
+    c = fake_clock(utc("2025-11-26 08:59:30"), utc("2025-11-26 09:00:30"))
+    run({ { cron = "0 9 * * 1-5", tz = "UTC", name = "e2e", args = { task_file = FIXTURE } } }, c, control)
+    local pat = "fire due 2025%-11%-26 09:00 UTC: could not start: Session " .. second:gsub("%-", "%%-")
+    eq(c.logged(pat .. " .* is running"), 1,
+      table.concat(c.logs, "\n"))
   end)
 end)

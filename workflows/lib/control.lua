@@ -224,13 +224,16 @@ function M.start(params, by, opts)
   if c.exit ~= 0 then return err(400, c.out) end
   -- the same file's latest session, unless params.force: a paused one is
   -- resumed (not started over), a finished one is not run again by accident
-  -- (once the file is edited, its tasks are new: S.same_tasks)
+  -- (once the file is edited, its tasks are new: S.same_tasks). opts.again (a
+  -- schedule's fire: its file again every night) passes a finished one only:
+  -- one its killed host left running, or paused, is resumed, never superseded
   if not params.force then
     local prior = M.prior_session(file)
     if prior and (prior.status == "paused" or ACTIVE[prior.status]) then
       return { status = "paused", session_id = prior.id,
                message = fmt.reply("prior_active", prior.id, file, prior.status) }, 409
-    elseif prior and prior.status == "completed" and S.same_tasks(S.load(prior.id) or prior, doc) then
+    elseif prior and prior.status == "completed" and not (opts and opts.again)
+           and S.same_tasks(S.load(prior.id) or prior, doc) then
       return { status = "completed", session_id = prior.id, message = fmt.reply("prior_completed", prior.id, file) },
         409
     end

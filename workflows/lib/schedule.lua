@@ -138,9 +138,9 @@ local function fire(e, control, log, due)
   local params = {}
   for k, v in pairs(e.args) do params[k] = v end
   -- a schedule means to run its file again each time (a fixed task_file
-  -- every night); only a session still running for it stops the fire
-  params.force = true
-  local ok, r = pcall(control.start, params, by, e.workflow and { workflow = e.workflow } or nil)
+  -- every night): its finished session does not stop the fire (again); one
+  -- still running, paused, or left running by a killed host does (it is said)
+  local ok, r = pcall(control.start, params, by, { workflow = e.workflow, again = true })
   local prefix = string.format("schedule %s: fire due %s: ", e.label, show(e, due))
   if not ok then
     log("error", prefix .. "control.start raised: " .. tostring(r))
