@@ -60,7 +60,7 @@ describe("report: a markdown day, one task at a time", function()
     day.stopped_s = 8 * 3600  -- paused overnight, then resumed
     day.finished_at = T0 + 8 * 3600 + 600
     local t = R.render(day, day.finished_at, NO_BUDGET)
-    has(t, "\n- Duration: 10m 00s\n- Time saved by parallelism: 8m 20s (the tasks took 18m 20s together, " ..
+    has(t, "\n- Duration: 10m 00s\n- Time saved by parallelism: 7m 20s (the tasks took 17m 20s together, " ..
       "the day 10m 00s)\n")
   end)
 
@@ -147,6 +147,7 @@ end)
 describe("report: a parallel day with every field", function()
   local text = R.render(parallel_day(), T0 + 600, NO_BUDGET)
 
+  -- task-1 ran 400 s, 60 of them waiting for alice's answer: its time is 340 s
   it("gives the success rate, the cost against the day's budget and the time saved", function()
     has(text, "\n- Tasks: 1 completed, 1 failed, 0 skipped, ")
     has(text, "1 blocked")
@@ -154,14 +155,14 @@ describe("report: a parallel day with every field", function()
     has(text, ", 4 total (success rate 25%)\n")
     has(text, "\n- Cost: $2.25 of the $2.00 budget (112%, budget reached)\n- Tokens: 3,000\n")
     has(text, "\n- Duration: 10m 00s\n" ..
-      "- Time saved by parallelism: 8m 20s (the tasks took 18m 20s together, the day 10m 00s)\n")
+      "- Time saved by parallelism: 7m 20s (the tasks took 17m 20s together, the day 10m 00s)\n")
     has(text, "\n- Time waiting for approval: 1m 00s over 1 task (average 1m 00s)\n")
     has(text, "\n- Standing instructions applied: 2 (listed under each task)\n")
   end)
 
   it("shows branches and files changed in the table", function()
     has(text, "\n| # | Task | Type | Status | Branch | Files | Duration | Cost | Tokens |\n")
-    has(text, "\n| task-1 | Parser |  | completed | `feature/t1` | 2 files (+15 -2) | 6m 40s | $0.5000 | 1,000 |\n")
+    has(text, "\n| task-1 | Parser |  | completed | `feature/t1` | 2 files (+15 -2) | 5m 40s | $0.5000 | 1,000 |\n")
     has(text, "\n| task-4 | Deploy |  | blocked |  |  |  |  |  |\n")
   end)
 
@@ -177,7 +178,7 @@ describe("report: a parallel day with every field", function()
   it("details a task: where, numbers, files, deliverables, acceptance, questions, instructions", function()
     has(text, "\n## Task task-1: Parser\n\n- Status: completed\n" ..
       "- Where: branch `feature/t1`, worktree `agent_workspaces/task-1`\n" ..
-      "- Time, cost, tokens: 6m 40s, $0.5000, 1,000 tokens\n- Waited for approval: 1m 00s\n" ..
+      "- Time, cost, tokens: 5m 40s, $0.5000, 1,000 tokens\n- Waited for approval: 1m 00s\n" ..
       "- Files changed: 2 files (+15 -2)\n  - `src/parser.lua` (+10 -2)\n  - `tests/parser_spec.lua` (+5 -0)\n" ..
       "- Deliverables: `docs/a.md` present\n- Acceptance commands:\n  - `make test`: passed (exit 0, 3s)\n" ..
       "- Questions:\n  - Q: Q1?\n    A: Use B (by alice, after 1m 00s)\n" ..

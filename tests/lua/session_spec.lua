@@ -55,6 +55,18 @@ describe("session model", function()
     eq(S.task_time({ status = "running", started_at = 500, stopped_at = 110, spent_s = 10 }, 505), 15)
   end)
 
+  it("a task's time leaves out its waits for a person's answer, answered or not yet", function()
+    local t = { status = "completed", started_at = 100, completed_at = 400,
+                questions = { { asked_at = 150, answered_at = 250 } }, question = "Q?", asked_at = 150 }
+    eq(S.task_time(t), 200)
+    -- asked again at 300, no answer yet: the time stops at the question
+    t.status, t.completed_at, t.asked_at, t.question = "waiting_answer", nil, 300, "Again?"
+    eq(S.task_time(t, 1000), 100)
+    -- a wait before this run (its earlier run's, in spent_s already) is not taken off twice
+    eq(S.task_time({ status = "completed", started_at = 500, completed_at = 560, spent_s = 30,
+                     questions = { { asked_at = 150, answered_at = 250 } } }), 90)
+  end)
+
   it("stop_unrecorded gives a run stopped unseen (its host killed) the session's last update as its stop", function()
     local s = session(3)
     local saved = {}

@@ -75,6 +75,20 @@ end
 -- stood stopped is not counted, as for the session's runtime.
 -- task_time(t [, now]) -> seconds | nil (it never ran); the run in hand, not
 -- stopped, counts to now when given, else not at all.
+-- The time it waited for a person's answer (lib/questions: it holds no slot
+-- then) is not counted either: its own time, not the person's (the report's
+-- time saved by parallelism would count a long wait as work).
+local function waited(t, a, b)
+  local w, open = 0, tonumber(t.asked_at)
+  for _, q in ipairs(type(t.questions) == "table" and t.questions or {}) do
+    local x, y = tonumber(q.asked_at), tonumber(q.answered_at)
+    if x and y then w = w + math.max(0, math.min(y, b) - math.max(x, a)) end
+    if x and open and x == open then open = nil end  -- the last question asked is answered
+  end
+  if open and t.question ~= nil then w = w + math.max(0, b - math.max(open, a)) end  -- still waiting
+  return w
+end
+
 function M.task_time(t, now)
   local spent, a = tonumber(t.spent_s) or 0, tonumber(t.started_at)
   if not a or a <= 0 then return spent > 0 and spent or nil end
@@ -83,7 +97,7 @@ function M.task_time(t, now)
     local stop = tonumber(t.stopped_at)
     b = (stop and stop >= a) and stop or now
   end
-  return spent + (b and math.max(0, b - a) or 0)
+  return spent + (b and math.max(0, b - a - waited(t, a, b)) or 0)
 end
 
 -- started_fields(t, now) -> the fields of task t as a run of it starts now:
