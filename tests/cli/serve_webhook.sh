@@ -72,6 +72,7 @@ expect_eq "$got $(rj "r['error']")" "415 multipart bodies are not accepted: send
 # --- status before any session
 expect_req 200 POST /webhook/status '{"secret":"'"$SECRET"'"}'
 expect_eq "$(rj "r['status']")" idle "status with no session"
+expect_req 404 POST /webhook/status '{"secret":"'"$SECRET"'","session":"20990101-000000"}'  # one named that is not there
 
 # --- start: the session runs inside the server and waits at task 1 (database)
 expect_req 200 POST /webhook/command '{"secret":"'"$SECRET"'","command":"start","params":{"task_file":"'"$TASKS"'"}}'

@@ -118,6 +118,7 @@ end
 -- session row's summary (no task read: a session of 1000 tasks answers as fast)
 function M.status(params)
   local s, e = load(params, S.load_summary)
+  if not s and params and params.session and params.session ~= "" then return err(404, e) end  -- one named
   if not s then return { status = "idle", message = e, running = false }, 200 end
   return M.status_of(s), 200
 end
