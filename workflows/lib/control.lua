@@ -354,7 +354,7 @@ M.commands = { start = M.start, status = M.status, approve = M.approve, pause = 
 -- handler error. ("id": a string or a number.)
 local PARAM_TYPES = { session = "id", task = "id", request_id = "id", task_file = "string", tasks = "string",
   text = "string", answer = "string", description = "string", lines = "id", limit = "id",
-  auto_approve = "boolean", force = "boolean", no_input = "boolean" }
+  auto_approve = "boolean", force = "boolean", no_input = "boolean", by = "string" }
 
 local function check_params(params)
   for k, want in pairs(PARAM_TYPES) do
