@@ -87,7 +87,16 @@ local function run_once(R, t, w, prompt, resume_id, try)
   -- It works in its worktree, else in the folder the task names (t.cwd), else in claude.base_cwd
   local dir = w.ws and w.ws.path or t.cwd or acceptance.resolve(cfg.claude.base_cwd or ".", orch.root)
   local agent = agent_env.for_run(s, t, dir, { ORCH_SESSION_ID = s.id, ORCH_TASK_ID = t.id }, w)
-  w.safety_before = w.safety_before or agent_env.shielded(w, safety_after.before, s, dir, w.ws)
+  if not w.safety_before then
+    local kept = type(t.safety_before) == "table" and t.safety_before
+    if kept and kept.dir == dir and kept.refs then  -- a resumed run: the state before it first began
+      w.safety_before = safety_after.again(kept)
+    else
+      w.safety_before = agent_env.shielded(w, safety_after.before, s, dir, w.ws)
+      -- stored before the agent runs (its own commit: a kill during the run must not lose it)
+      if w.safety_before.refs then S.set_task(s, t, { safety_before = safety_after.kept(w.safety_before) }) end
+    end
+  end
   local stop = slots.pending_cancel(w)  -- cancelled while they were made
   if stop then
     pool:release(w, "none")

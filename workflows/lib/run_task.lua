@@ -255,6 +255,7 @@ function M.execute(R, t, w)
   if w.files_touched then fields.files_touched = orch.json.array(w.files_touched) end  -- its tool calls' files
   -- refs, outside changes, migrations; the forbidden calls refused
   r = safety_after.check(s, t, w.safety_before, r, fields, { refused = w.refused, forbidden = w.forbidden })
+  if t.safety_before and not r.cancelled then fields.safety_before = orch.json.null end  -- checked: done with it
   return finish(R, t, w, r, fields)
 end
 

@@ -78,6 +78,24 @@ function M.before(s, dir, ws)
   return snap
 end
 
+-- kept(snap) -> what the task stores of snap (its refs, HEAD, status):
+-- a run cut short (Ctrl-C, kill -9) is checked at its resume against the
+-- state before it began, not against one that holds what the agent did
+-- meanwhile (a commit behind the hook would pass). again(kept) -> snap: that
+-- one back, its window open again.
+function M.kept(snap)
+  return { since = snap.since, dir = snap.dir, repo = snap.repo, refs = snap.refs, head = snap.head, main = snap.main }
+end
+
+function M.again(kept)
+  local snap = {}
+  for k, v in pairs(kept) do snap[k] = v end
+  snap.alone = true
+  for o in pairs(open) do o.alone, snap.alone = false, false end
+  open[snap] = true
+  return snap
+end
+
 -- done(snap): its task's window closed (check does it)
 function M.done(snap) if snap then open[snap] = nil end end
 
