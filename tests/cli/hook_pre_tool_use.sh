@@ -28,6 +28,15 @@ check "names the root" grep -q "Write outside the allowed root $T" "$T/err"
 rc=0; echo 'not json' | hook 2>"$T/err" || rc=$?
 check_eq "$rc" 2 "exit code of bad input"
 check "names stdin" grep -q "stdin: not a JSON object" "$T/err"
+for bad in '{}' '{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":"rm -rf /"}'; do
+    rc=0; printf '%s' "$bad" | hook 2>"$T/err" || rc=$?
+    check_eq "$rc" 2 "exit code of input that is not a tool call: $bad"
+    check "says so: $bad" grep -q "stdin: not a tool call" "$T/err"
+done
+# a relative path is taken from the agent's folder (the event's cwd)
+rc=0; printf '{"hook_event_name":"PreToolUse","cwd":"%s","tool_name":"Write","tool_input":{"file_path":"../x","content":"y"}}' \
+  "$T" | CLAUDE_ALLOWED_ROOT="$T" hook 2>"$T/err" || rc=$?
+check_eq "$rc" 2 "exit code of a relative Write out of the root"
 rc=0; orch hook post-tool-use </dev/null 2>"$T/err" || rc=$?
 check_eq "$rc" 2 "exit code of an unknown hook"
 

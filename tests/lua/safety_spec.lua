@@ -46,6 +46,24 @@ describe("paths", function()
     ok(safety.check(write("/work/pp/a"), { allowed_root = "/work/p" }))
     eq(safety.check(write("/anywhere"), { allowed_root = "" }), nil)
   end)
+  it("follows symlinks: a link inside the root that leads out is outside", function()
+    local r = orch.exec({ cmd = { "mktemp", "-d" }, timeout = 10 })
+    local tmp = (r.stdout:gsub("%s+$", ""))
+    assert(orch.make_dir(tmp .. "/root/src"))
+    assert(orch.make_dir(tmp .. "/outside"))
+    assert(orch.exec({ cmd = { "ln", "-s", tmp .. "/outside", tmp .. "/root/out" }, timeout = 10 }).ok)
+    local root = { allowed_root = tmp .. "/root" }
+    eq(safety.check(write(tmp .. "/root/src/new.ts"), root), nil)
+    eq(safety.check(write(tmp .. "/root/new/dir/a.ts"), root), nil)  -- (not there yet: as written)
+    ok(safety.check(write(tmp .. "/root/out/x.txt"), root), "a write through the link")
+    ok(safety.check(write(tmp .. "/root/out"), root), "the link itself, followed")
+  end)
+  it("takes a relative path from the agent's folder, and refuses one it cannot place", function()
+    eq(safety.check(write("src/a.ts"), { allowed_root = "/work/p", cwd = "/work/p" }), nil)
+    ok(safety.check(write("../x"), { allowed_root = "/work/p", cwd = "/work/p" }))
+    ok(safety.check(write("src/a.ts"), { allowed_root = "/work/p" }), "no folder to place it")
+    eq(safety.check(write("src/a.ts"), { allowed_root = "" }), nil)
+  end)
   it("ignores events that are not tool uses", function()
     eq(safety.check({ type = "result" }, {}), nil)
     eq(safety.check({ type = "assistant", message = { content = { { type = "text", text = "git push" } } } }, {}), nil)
@@ -134,6 +152,23 @@ local STOPPED = {
   { string.rep("$(", 12) .. "git push" .. string.rep(")", 12), "cannot be checked" },
   { "bash -c \"" .. string.rep("eval ", 12) .. "git push\"", "cannot be checked" },
   { "bash -c \"" .. string.rep("eval ", 3) .. "git push\"", "git push" },
+  -- a program the shell makes up (it could be git or rm), or rm's flags from a variable
+  { "r=rm; $r -rf src", "a program that is not written out" },
+  { "$(echo rm) -rf src", "a program that is not written out" },
+  { 'x=git; "$x" commit -m y', "a program that is not written out" },
+  { "${GIT:-git} commit", "a program that is not written out" },
+  { "git${IFS}commit", "a program that is not written out" },
+  { "{git,push}", "a program that is not written out" },
+  { "F=-rf; rm $F src", "rm with a word that is not plain text" },
+  { "rm -$(echo rf) src", "rm with a word that is not plain text" },
+  -- more wrappers
+  { "flock /tmp/l git commit -m x", "git commit" },
+  { "flock /tmp/l -c 'git push'", "git push" },
+  { "chroot / git push", "git push" },
+  { "script -q -c 'git commit -m x' /dev/null", "git commit" },
+  { "su -c 'rm -rf /' root", "rm -rf" },
+  { "parallel rm -rf ::: a b", "rm -rf" },
+  { "watch -n 1 git push", "git push" },
 }
 
 -- Near misses: commands that mention the words but run nothing forbidden.
@@ -148,6 +183,7 @@ local ALLOWED = {
   "cat <<'EOF'\ngit commit -m x\nEOF", "cat > notes.md <<EOF\nrun git push later\nEOF",
   "# git push\ngit status", "git log --grep 'rm -rf'", "echo done # then git commit",
   "npx supabase migration new baptisms", "A=1 B=2 npm test",
+  "[ -f x ] && echo ok", "[[ -n x ]] && make", 'rm -- "$f"', "rm -f -- $OUT", "ls *.lua", "flock /tmp/l make",
 }
 
 describe("shell", function()

@@ -19,8 +19,11 @@ function M.run(r)
   local ev = r.event
   if type(ev) ~= "table" then return { exit = M.BLOCK, message = fmt.hook_error("stdin: not a JSON object") } end
   if ev.hook_event_name ~= nil and ev.hook_event_name ~= "PreToolUse" then return { exit = 0 } end
+  if type(ev.tool_name) ~= "string" or (ev.tool_input ~= nil and type(ev.tool_input) ~= "table") then
+    return { exit = M.BLOCK, message = fmt.hook_error("stdin: not a tool call (tool_name, tool_input)") }
+  end
   local reason = safety.check_tool(ev.tool_name, ev.tool_input,
-    { allowed_root = orch.config.claude.allowed_root })
+    { allowed_root = orch.config.claude.allowed_root, cwd = ev.cwd })
   if not reason then return { exit = 0 } end
   if r.session or r.task then
     orch.emit("tool_blocked", { session = r.session, task = r.task, tool = ev.tool_name, reason = reason,

@@ -37,7 +37,7 @@ end
 -- with the PreToolUse hook (lib/agent_env), which blocks forbidden calls
 -- before they run, so the stream check (lib/safety) need not stop it. The
 -- files its Write/Edit/MultiEdit/NotebookEdit calls name go to w.files_touched.
-local function watcher(R, t, w, hooked)
+local function watcher(R, t, w, hooked, dir)
   local s = R.s
   local pos, total = S.position(s, t)
   local started = orch.monotonic()
@@ -46,7 +46,8 @@ local function watcher(R, t, w, hooked)
   local function draw() orch.status_line(key, fmt.status_line(pos, total, orch.monotonic() - started, doing)) end
   local stop = orch.every(1, draw)
   local seen = {}  -- from the stream for lib/agent_outcome: rate_limit = a rejected rate_limit_event's info
-  local unsafe, forbidden_seen = safety.stream_check({ allowed_root = orch.config.claude.allowed_root }, hooked)
+  local unsafe, forbidden_seen = safety.stream_check({ allowed_root = orch.config.claude.allowed_root, cwd = dir },
+    hooked)
   seen.forbidden = forbidden_seen
   local function on_event(ev)
     if ev.type == "rate_limit_event" then  -- rejected: the usage limit; anything else is a warning
@@ -102,7 +103,7 @@ local function run_once(R, t, w, prompt, resume_id, try)
     pool:release(w, "none")
     return { ok = false, cancelled = true, cancel_reason = stop, error = "stopped by " .. stop }
   end
-  local on_event, done, seen = watcher(R, t, w, agent.hooked)
+  local on_event, done, seen = watcher(R, t, w, agent.hooked, dir)
   -- the result's attempts and started_at (lib/artifacts), saved with the run's
   -- next commit (no commit of its own: a host killed before it loses one count)
   S.stage(s, t, S.agent_started_fields(t, orch.now()))
@@ -117,7 +118,7 @@ local function run_once(R, t, w, prompt, resume_id, try)
   -- forbidden calls refused before they ran (the hook, the CLI's disallowed
   -- tools) do not fail a run that went on; they are on the task (tool_blocks)
   local refused = r and not r.ok and r.exit_code == 0 and tostring(r.error):match("^permission denied: ")
-    and safety.refused_only(r.permission_denials, { allowed_root = cfg.claude.allowed_root })
+    and safety.refused_only(r.permission_denials, { allowed_root = cfg.claude.allowed_root, cwd = dir })
   if refused then
     r.ok, r.error = true, nil
     w.refused = w.refused or {}

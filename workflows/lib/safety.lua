@@ -8,7 +8,9 @@
 -- environment that refuses commits and pushes (lib/agent_env) and the check
 -- after the run (lib/safety_after).
 --
--- M.check(event, opts) -> nil | reason    opts = {allowed_root=, rules=, git=}
+-- M.check(event, opts) -> nil | reason    opts = {allowed_root=, rules=, git=, cwd=}
+--   (cwd: the agent's, for a relative file path; none: such a path is refused
+--   while an allowed root is set)
 -- M.check_tool(name, input, opts) -> nil | reason: one tool call
 --
 -- A Bash command is read as the shell would read it (lib/shell_runs): every
@@ -78,8 +80,29 @@ local function rm_rf(run)
   return r and f
 end
 
+-- a word the shell makes into another (a variable, a substitution, a
+-- pattern, a brace list): what it runs or passes cannot be known here
+local function not_plain(word) return word:find("[$`]") ~= nil end
+local function may_expand(word)
+  if word == "[" or word == "[[" then return false end  -- the test commands
+  return not_plain(word) or word:find("[*?%[]") ~= nil or word:find("{.*,.*}") ~= nil
+end
+
+-- rm given a word before "--" that is not plain text: its flags may be -rf
+local function rm_unknown(run)
+  for j = 2, #run do
+    if run[j] == "--" then return false end
+    if not_plain(run[j]) then return true end
+  end
+  return false
+end
+
 -- What a run is forbidden as, or nil.
 local function check_run(run, opts)
+  if may_expand(run[1]) then
+    -- `r=rm; $r -rf src`, `"$x" commit`, `$(echo rm) -rf`: it could be git or rm
+    return "a program that is not written out (a variable, substitution or pattern)"
+  end
   local prog = shell_runs.program(run[1])
   if prog == "git" then
     local sub = git_subcommand(run)
@@ -88,6 +111,8 @@ local function check_run(run, opts)
     if what then return what end
   elseif prog == "rm" and rm_rf(run) then
     return "rm -rf"
+  elseif prog == "rm" and rm_unknown(run) then
+    return "rm with a word that is not plain text before -- (its flags could be -rf; write rm -- \"$f\")"
   end
   local text = table.concat(run, " "):lower():gsub("%s+", " ")
   for _, rule in ipairs(opts.rules or M.forbidden_commands) do
@@ -114,10 +139,38 @@ local function normalize(path)
   return "/" .. table.concat(parts, "/")
 end
 
-local function inside(path, root)
-  if root == nil or root == "" or path:sub(1, 1) ~= "/" then return true end
+local function lexically_inside(path, root)
   path, root = normalize(path), normalize(root)
   return path == root or path:sub(1, #root + 1) == root .. "/"
+end
+
+-- path with the symlinks of its longest existing part resolved (a link inside
+-- the root may lead out of it); the rest as written
+local function real_path(path)
+  local rest, at = {}, normalize(path)
+  while at ~= "/" do
+    local info = orch.file_info(at)
+    if info and info.real then
+      return info.real .. (#rest > 0 and ("/" .. table.concat(rest, "/")) or "")
+    end
+    local parent, name = at:match("^(.*)/([^/]+)$")
+    table.insert(rest, 1, name)
+    at = parent ~= "" and parent or "/"
+  end
+  return "/" .. table.concat(rest, "/")
+end
+
+-- inside(path, root [, cwd]): a relative path is taken from cwd (the agent's),
+-- and refused without one; symlinks are followed (orch.file_info's real)
+local function inside(path, root, cwd)
+  if root == nil or root == "" then return true end
+  if path:sub(1, 1) ~= "/" then
+    if type(cwd) ~= "string" or cwd:sub(1, 1) ~= "/" then return false end
+    path = cwd .. "/" .. path
+  end
+  if not lexically_inside(path, root) then return false end
+  local real_root = orch and orch.file_info and real_path(root) or root
+  return not (orch and orch.file_info) or lexically_inside(real_path(path), real_root)
 end
 
 local function check_tool(use, opts)
@@ -127,7 +180,7 @@ local function check_tool(use, opts)
     if reason then return reason end
   end
   local key = path_tools[use.name]
-  if key and type(input[key]) == "string" and not inside(input[key], opts.allowed_root) then
+  if key and type(input[key]) == "string" and not inside(input[key], opts.allowed_root, opts.cwd) then
     return string.format("%s outside the allowed root %s: %s", use.name, opts.allowed_root, input[key])
   end
 end

@@ -1,7 +1,8 @@
 -- shell_runs: every command a shell command line would run, for policy checks
 -- (lib/safety): each simple command (lib/shell_words) from its program on, past
 -- leading NAME=value words and wrappers (env, command, exec, sudo, nice,
--- timeout, xargs, ... with their options), and the commands inside bash/sh -c
+-- timeout, xargs, chroot, flock, su, script, watch, parallel, ... with their
+-- options), and the commands inside bash/sh -c
 -- strings, eval, env -S, a shell fed by a here-string, a here-document or
 -- `echo ... |`, and find -exec.
 --
@@ -36,6 +37,16 @@ local WRAPPERS = {
   stdbuf = { valued = "ioe", long = set { "--input", "--output", "--error" } },
   xargs = { valued = "adEILnPs", long = set { "--arg-file", "--delimiter", "--max-lines", "--max-args",
     "--max-procs", "--max-chars", "--process-slot-var" } },
+  chroot = { long = set { "--userspec", "--groups" }, operands = 1 },
+  -- a command line given as one word (split): flock -c, su -c, script -c
+  flock = { valued = "wEc", split = "c", split_long = "--command",
+            long = set { "--timeout", "--conflict-exit-code", "--command" }, operands = 1 },
+  su = { valued = "cgGsw", split = "c", split_long = "--command",
+         long = set { "--command", "--group", "--supp-group", "--shell", "--whitelist-environment" } },
+  script = { valued = "cEIOTBm", split = "c", split_long = "--command",
+             long = set { "--command", "--echo", "--log-in", "--log-out", "--log-timing", "--logging-format" } },
+  watch = { valued = "nqd", long = set { "--interval", "--differences", "--exec" } },
+  parallel = {}, unbuffer = {},
   -- reserved words that may start a command: `if git ...`, `then git ...`, `! git ...`
   ["!"] = {}, ["{"] = {}, ["if"] = {}, ["then"] = {}, ["else"] = {}, ["elif"] = {}, ["do"] = {},
   ["while"] = {}, ["until"] = {},
@@ -54,7 +65,7 @@ local function skip_wrapper(w, i, spec)
     if word:sub(1, 2) == "--" then
       local name, value = word:match("^([^=]+)=?(.*)$")
       if spec.long and spec.long[name] and not word:find("=", 1, true) then value, i = w[i + 1], i + 1 end
-      if name == "--split-string" then split = value end
+      if name == "--split-string" or (spec.split_long and name == spec.split_long) then split = value end
     else
       for k = 2, #word do
         local ch = word:sub(k, k)
@@ -68,7 +79,12 @@ local function skip_wrapper(w, i, spec)
     end
     i = i + 1
   end
-  return i + (spec.operands or 0), split
+  i = i + (spec.operands or 0)
+  -- its command line after the operands: `flock FILE -c 'cmd'`
+  if spec.split and not split and (w[i] == "-" .. spec.split or w[i] == spec.split_long) then
+    return i + 2, w[i + 1]
+  end
+  return i, split
 end
 
 -- The text a shell at w[i] runs, when it can be read: its -c string, or its stdin.
