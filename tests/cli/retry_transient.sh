@@ -31,6 +31,18 @@ assert [e["delay"] for e in ev] == [0.2, 0.4], ev
 PY
 expect_eq "$(grep -c 'Retrying' "$T/flaky.out")" 2 "transient: one notification per retry"
 
+# --- A2: a markdown day keeps file order through a retry's backoff: task 2
+# starts once task 1 is done, not while task 1 waits to try again
+rm -f "$T/work"/fake-flaky*.count
+task_md "$T/order.md" 1 "Overloaded twice" backend "Do it. [fake:flaky:2] [key:o1]"
+task_md "$T/order.md" 2 "Then this" backend "Do it. [key:o2]"
+ORCH_RETRY_TRANSIENT=3 ORCH_RETRY_BACKOFF=1 ORCH_RETRY_BACKOFF_MAX=2 bg_run "$T/order.out" orch run daily.lua --tasks "$T/order.md" \
+    --auto-approve --no-input
+expect_eq "$(bg_wait "$T/order.out")" 0 "in order: exit code"
+last_o1=$(grep -n -x "end o1" "$T/ledger" | tail -n1 | cut -d: -f1)
+first_o2=$(grep -n -x "start o2" "$T/ledger" | head -n1 | cut -d: -f1)
+check "task 2 started after task 1's last run ended ($(cat "$T/ledger"))" test "$last_o1" -lt "$first_o2"
+
 # --- B: overloaded for good: 1 + retry_transient runs, then failed
 task_md "$T/over.md" 1 "Always overloaded" backend "Do it. [fake:api_error:529] [key:b1]"
 : >"$T/logs/events.ndjson"

@@ -15,7 +15,7 @@
 --   pool:release(w, phase)              its slot to the next in line
 --   pool:cancel(w, reason)              what w waits for; one not waiting finds it at its next wait
 --   M.pending_cancel(w) -> reason | nil  that reason, taken
---   pool:wait_unslotted(w, seconds) -> true | nil, err   parked meanwhile
+--   pool:wait_unslotted(w, seconds [, keep]) -> true | nil, err   parked meanwhile (keep: holding its slot)
 --   pool:running_ids() -> the ids of the tasks whose worker holds a slot, sorted
 --   pool.workers (task id -> w), pool.n, pool.agents, pool.waiting
 local M = {}
@@ -87,9 +87,12 @@ function P:release(w, phase)
   end
 end
 
-function P:wait_unslotted(w, seconds)
+-- keep: the worker keeps its slot while it waits (a serial day: the next
+-- task waits behind a retry's backoff or a usage limit, in file order)
+function P:wait_unslotted(w, seconds, keep)
   local why = M.pending_cancel(w)
   if why then return nil, { reason = why } end
+  if keep then return orch.sleep(seconds) end
   self:release(w, "parked")
   local ok, e = orch.sleep(seconds)
   self:set_phase(w, "none")

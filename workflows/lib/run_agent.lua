@@ -176,7 +176,7 @@ local function run_agent(R, t, w, prompt, resume_id, try)
       if t.status ~= "waiting_limit" then
         S.set_task(s, t, { status = "waiting_limit", error = fmt.limit_waiting(limits.closed()) })
       end
-      return R.pool:wait_unslotted(w, secs)
+      return R.pool:wait_unslotted(w, secs, R:serial())
     end)
     if not open then
       return { ok = false, cancelled = true, cancel_reason = gerr.reason,

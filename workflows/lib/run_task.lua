@@ -127,7 +127,7 @@ local function runs(R, t, w)
       and fmt.task_retrying_after(s, t, { reason = o.reason, attempt = tries + 1, of = of, delay = delay })
       or fmt.task_retrying(s, t, { error = r.error, attempt = tries + 1, of = of }), "warning", "task_retried")
     if delay > 0 then
-      local waited, e = R.pool:wait_unslotted(w, delay)
+      local waited, e = R.pool:wait_unslotted(w, delay, R:serial())
       if not waited then
         r = { ok = false, cancelled = true, cancel_reason = e.reason, error = "stopped by " .. tostring(e.reason) }
         break

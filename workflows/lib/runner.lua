@@ -77,6 +77,10 @@ function R:close()
   orch.unwatch_session(self.s.id)
 end
 
+-- whether the day keeps file order through a task's waits that are not a
+-- person's (a retry's backoff, a usage limit): one agent at a time, not the inbox
+function R:serial() return self.max == 1 and not self.free_beside_waiting end
+
 -- Stop starting tasks; the ones waiting for a person stop waiting (they ask
 -- again on resume), and the running agents stop when the policy says so.
 function R:request_pause(reason, stop_agents)
