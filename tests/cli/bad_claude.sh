@@ -35,27 +35,41 @@ expect_no_agents_left() {
     fi
 }
 
-# --- claude missing -----------------------------------------------------------
+# --- claude missing: a path to fix, as a bad key is: the day pauses (exit 3)
+# with the task still to run and the reason, so a resume runs it once fixed
+# expect_paused_for NAME TEXT...: the last run paused, its reason naming each TEXT, the task pending
+expect_paused_for() {
+    local name=$1 why
+    shift
+    if ! status_json; then
+        bad_fail "$name: status --json works" "$(cat "$BAD_TMP/cap/status.err")"
+        return
+    fi
+    expect_eq "$name: session status" "$(sj '.status')" "paused"
+    expect_eq "$name: task status" "$(sj '.tasks[0].status')" "pending"
+    why=$(sj '.pause_reason // ""')
+    for text in "$@"; do expect_has "$name: the pause says '$text'" "$why" "$text"; done
+}
 one_task missing ""
 CLAUDE_CLI_PATH=/nonexistent/claude run_tasks "$T/missing.md"
-expect_rc "claude missing" 1
+expect_rc "claude missing" 3
 expect_no_crash "claude missing"
-expect_failed_task "claude missing" "/nonexistent/claude"
+expect_paused_for "claude missing" "/nonexistent/claude"
 
 CLAUDE_CLI_PATH=claude-not-installed-here run_tasks "$T/missing.md"
-expect_rc "claude not on PATH" 1
-expect_failed_task "claude not on PATH" "claude-not-installed-here" "not found"
+expect_rc "claude not on PATH" 3
+expect_paused_for "claude not on PATH" "claude-not-installed-here" "not found"
 
 # An existing file that cannot be run: the message must not claim it is missing.
 printf '#!/bin/sh\necho hi\n' >"$T/not-executable"
 chmod 0644 "$T/not-executable"
 CLAUDE_CLI_PATH="$T/not-executable" run_tasks "$T/missing.md"
-expect_rc "claude not executable" 1
-expect_failed_task "claude not executable" "$T/not-executable"
-err=$(sj '.tasks[0].error // ""')
-case "$err" in
-*"not executable"* | *"ermission denied"*) bad_pass "claude not executable: error says why" ;;
-*) bad_fail "claude not executable: error says why (not executable / permission denied)" "got: $err" ;;
+expect_rc "claude not executable" 3
+expect_paused_for "claude not executable" "$T/not-executable"
+why=$(sj '.pause_reason // ""')
+case "$why" in
+*"not executable"* | *"ermission denied"*) bad_pass "claude not executable: the pause says why" ;;
+*) bad_fail "claude not executable: the pause says why (not executable / permission denied)" "got: $why" ;;
 esac
 
 # --- exit code, garbage, empty --------------------------------------------------
@@ -226,7 +240,8 @@ expect_no_agents_left "mixed file"
 
 # --- state is sound after all of it -------------------------------------------------
 expect_eq "database integrity after every case" "$(sqlite3 "$ORCH_STATE_DB" 'PRAGMA integrity_check')" "ok"
-expect_eq "every run left a completed session" \
-    "$("$ORCH_HOST" --root "$BAD_ROOT" sessions --json --lines 100 | jq -r '[.[].status] | unique | join(",")')" "completed"
+expect_eq "every run left a completed session (a paused one where claude could not start)" \
+    "$("$ORCH_HOST" --root "$BAD_ROOT" sessions --json --lines 100 | jq -r '[.[].status] | unique | join(",")')" \
+    "completed,paused"
 
 bad_finish

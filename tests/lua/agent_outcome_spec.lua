@@ -45,6 +45,12 @@ describe("agent_outcome.classify", function()
     eq(kind(api_error(nil, "Invalid API key · Fix external API key")), "permanent")
     eq(kind(api_error(400, "API Error: 400 Your credit balance is too low to access the Anthropic API.")),
       "permanent")
+    -- a CLI that cannot start: a path to fix (a fork that failed for want of memory may pass)
+    eq(kind({ ok = false, spawn_failed = true, error = "cannot start claude: /x/claude: not found" }), "permanent")
+    eq(kind({ ok = false, spawn_failed = true, error = "cannot start claude: /x/claude: Permission denied" }),
+      "permanent")
+    eq(kind({ ok = false, spawn_failed = true, error = "cannot start claude: fork: Resource temporarily unavailable" }),
+      "transient")
   end)
   it("5xx, 529, 429 without the usage limit, connection errors and stalls are transient", function()
     eq(outcome.classify(api_error(500, "API Error: 500 mock internal error. This is a server-side issue")),

@@ -13,7 +13,8 @@
 --                       text says
 --   kind "permanent"    retrying cannot help until a person acts: HTTP 401 or
 --                       403, an invalid or missing key ("Not logged in"), an
---                       exhausted credit balance or billing problem
+--                       exhausted credit balance or billing problem, a CLI
+--                       that cannot start (not found, not executable)
 --   kind "transient"    the API or the network failed and the CLI gave up:
 --                       HTTP 5xx, 529 overloaded, 429 (a per-minute rate
 --                       limit, not the usage limit), connection errors, a
@@ -107,6 +108,14 @@ function M.classify(r, seen)
   r, seen = r or {}, seen or {}
   if r.ok then return { kind = "ok" } end
   if r.cancelled then return { kind = "cancelled", reason = r.cancel_reason } end
+  if r.spawn_failed then  -- the CLI did not start: a path or a binary to fix (pause), else a passing want (retry)
+    local why = lower(tostring(r.error or ""))
+    for _, w in ipairs({ "not found", "no such file", "permission denied", "exec format", "not executable",
+                         "is a directory" }) do
+      if why:find(w, 1, true) then return { kind = "permanent", reason = short(r.error) } end
+    end
+    return { kind = "transient", reason = short(r.error) }
+  end
   local text = texts(r)
   local status = tonumber(r.api_error_status)
   local rl = seen.rate_limit or r.rate_limit
