@@ -45,4 +45,25 @@ rc=$(bg_wait "$T/approve.out")
 [ "$rc" = 0 ] || fail "the approved day: expected exit 0, got $rc: $(tail -5 "$T/approve.out")"
 expect_eq "$(sj "[t['status'] for t in s['tasks']]")" '["completed", "completed", "completed"]' \
     "statuses of the approved day"
+
+# one skipped while it waits for a slot was skipped before it ran (its agent never started)
+: >"$T/ledger"
+TASKS=$T/skip-waiting.md
+task_md "$TASKS" 1 "Skipped in the queue" backend "Late. [key:b1]"
+task_md "$TASKS" 2 "Holds a slot" backend "Hold. [key:b2] [fake:await:release]"
+task_md "$TASKS" 3 "Holds the other" backend "Hold. [key:b3] [fake:await:release]"
+bg_run "$T/skipw.out" orch run daily.lua --tasks "$TASKS" --no-input --max-concurrent 2
+wait_for sj_true "[t['status'] for t in s['tasks']][:2] == ['waiting_approval', 'waiting_approval']"
+orch approve --task 2 >/dev/null 2>&1 || fail "approve --task 2"
+wait_for sj_true "s['tasks'][2]['status'] == 'waiting_approval'"
+orch approve --task 3 >/dev/null 2>&1 || fail "approve --task 3"
+wait_for grep -q '^start b3$' "$T/ledger"
+orch approve --task 1 >/dev/null 2>&1 || fail "approve --task 1"
+wait_for sj_true "s['tasks'][0].get('slot_wait') is not None"
+orch skip --task 1 --by tester >/dev/null 2>&1 || fail "skip --task 1"
+wait_for sj_true "s['tasks'][0]['status'] == 'skipped'"
+expect_eq "$(sj "s['tasks'][0]['error']")" "skipped by tester before it ran" "the skip of a task waiting for a slot"
+echo "release" >>"$T/ledger"
+bg_wait "$T/skipw.out" >/dev/null
+expect_eq "$(starts b1)" 0 "runs of the task skipped in the queue"
 note "ok"

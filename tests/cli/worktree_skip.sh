@@ -30,13 +30,13 @@ PATH="$T/bin:$PATH" bg_run "$T/run.out" orch run daily.lua --tasks "$J" --auto-a
 wait_for test -e "$T/held"
 # task-2 has started and waits for its turn to make a worktree
 wait_for sj_true "[t['status'] for t in s['tasks']] == ['running', 'running']"
-orch skip --task task-2 >"$T/skip.out" 2>&1 || fail "skip --task task-2: $(cat "$T/skip.out")"
+orch skip --task task-2 --by tester >"$T/skip.out" 2>&1 || fail "skip --task task-2: $(cat "$T/skip.out")"
 wait_for sj_true "s['tasks'][1]['status'] != 'running'"
 touch "$T/release"
 rc=$(bg_wait "$T/run.out")
 [ "$rc" = 0 ] || fail "run: expected exit 0, got $rc: $(tail -5 "$T/run.out")"
 expect_eq "$(sj "[t['status'] for t in s['tasks']]")" '["completed", "skipped"]' \
     "a task skipped while waiting for its worktree"
-expect_eq "$(sj "s['tasks'][1].get('error')")" "skipped before its agent started" "its reason"
+expect_eq "$(sj "s['tasks'][1].get('error')")" "skipped by tester before it ran" "its reason"
 [ ! -e "$T/work/agent_workspaces/task-2" ] || fail "the skipped task got a worktree"
 note "ok"

@@ -83,10 +83,15 @@ end
 
 -- a task stopped (skip, pause, the host stopping) before its agent started;
 -- started: after its run started (its worktree was being made), whose time counts
-local function not_started(R, t, why, started)
+-- the skip of a task whose agent never started: by whom (by: the command's sender)
+local function skipped_unstarted(by)
+  return by and S.skipped_before_start(by) or { status = "skipped", error = "skipped before it ran",
+                                                  completed_at = orch.now() }
+end
+
+local function not_started(R, t, why, started, by)
   if why == "skip" then
-    S.set_task(R.s, t, { status = "skipped", error = "skipped before its agent started", completed_at = orch.now() },
-      "task_finished")
+    S.set_task(R.s, t, skipped_unstarted(by), "task_finished")
     return "skipped"
   end
   S.set_task(R.s, t, { status = "pending", stopped_at = started and orch.now() or nil })
@@ -181,12 +186,17 @@ local function finish(R, t, w, r, fields)
   else
     local reason = r.cancelled and r.cancel_reason
     if reason == "skip" or reason == "skipped" then
-      for k, v in pairs(S.skipped_while_running(w.stopped_by)) do fields[k] = v end
+      -- one whose agent never started (waiting for a slot, its worktree being made) was skipped before it ran
+      local f = (tonumber(t.agent_runs) or 0) > 0 and S.skipped_while_running(w.stopped_by)
+        or skipped_unstarted(w.stopped_by)
+      for k, v in pairs(f) do fields[k] = v end
     elseif reason == "budget" then
       for k, v in pairs(M.BUDGET_SKIP) do fields[k] = v end
     elseif reason == "interrupted" or reason == "pause" then
       -- stopped, its cost kept: a resumed run adds its own
-      fields.status, fields.error, fields.completed_at = "paused", "stopped by " .. reason, orch.json.null
+      fields.status, fields.error, fields.completed_at = "paused",
+        reason == "interrupted" and "stopped: its host was stopped (Ctrl-C or SIGTERM)" or "stopped by " .. reason,
+        orch.json.null
       fields.stopped_at = orch.now()  -- its time so far counts (S.task_time)
     else
       fields.status, fields.error = "failed", r.error or "failed"
@@ -216,7 +226,7 @@ end
 function M.execute(R, t, w)
   local s = R.s
   local got, why = R.pool:acquire(w)  -- the task runs (and makes its worktree) once it has an agent slot
-  if not got then return not_started(R, t, why) end
+  if not got then return not_started(R, t, why, nil, w.stopped_by) end
   local f = S.started_fields(t, orch.now())  -- its time so far kept: a task's time sums its runs
   f.error, f.approval_reason = orch.json.null, orch.json.null
   if t.slot_wait then f.slot_wait = orch.json.null end  -- a queue its host died in
@@ -225,7 +235,7 @@ function M.execute(R, t, w)
   if s.workspace_base then  -- its own worktree and branch: the agent works there
     local ws, werr = workspaces.prepare(s, t, function(id) return S.task(s, id) end)
     if not ws and werr.code == "cancelled" then  -- skipped or paused while it waited for its turn
-      return not_started(R, t, werr.reason, true)
+      return not_started(R, t, werr.reason, true, w.stopped_by)
     elseif not ws then
       S.set_task(s, t, { status = "failed", error = workspaces.failure(werr), completed_at = orch.now() },
         "task_finished", { error = tostring(werr) })
