@@ -13,13 +13,16 @@ one_task() { task_file "$T/$1.md" "Case $1" "Do the work. $2"; }
 
 # expect_failed_task NAME ERROR_TEXT...: the last run's first task failed with
 # an error containing each ERROR_TEXT (literally); the session is complete.
+# have_status NAME: the last run's status --json read, or a failed check
+have_status() {
+    status_json && return 0
+    bad_fail "$1: status --json works" "$(cat "$BAD_TMP/cap/status.err")"
+    return 1
+}
 expect_failed_task() {
     local name=$1 err
     shift
-    if ! status_json; then
-        bad_fail "$name: status --json works" "$(cat "$BAD_TMP/cap/status.err")"
-        return
-    fi
+    have_status "$name" || return
     expect_eq "$name: task status" "$(sj '.tasks[0].status')" "failed"
     err=$(sj '.tasks[0].error // ""')
     for text in "$@"; do expect_has "$name: error mentions '$text'" "$err" "$text"; done
@@ -41,10 +44,7 @@ expect_no_agents_left() {
 expect_paused_for() {
     local name=$1 why
     shift
-    if ! status_json; then
-        bad_fail "$name: status --json works" "$(cat "$BAD_TMP/cap/status.err")"
-        return
-    fi
+    have_status "$name" || return
     expect_eq "$name: session status" "$(sj '.status')" "paused"
     expect_eq "$name: task status" "$(sj '.tasks[0].status')" "pending"
     why=$(sj '.pause_reason // ""')

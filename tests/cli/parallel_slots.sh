@@ -26,18 +26,24 @@ rc=$(bg_wait "$T/run.out")
 [ "$rc" = 0 ] || fail "run: expected exit 0, got $rc: $(tail -5 "$T/run.out")"
 expect_eq "$(sj "[t['status'] for t in s['tasks']]")" '["completed", "completed", "completed", "completed"]' "statuses"
 
-TASKS=$T/approve.md
-task_md "$TASKS" 1 "Approved late" backend "Late. [key:a1]"
-task_md "$TASKS" 2 "Holds a slot" backend "Hold. [key:a2] [fake:await:release]"
-task_md "$TASKS" 3 "Holds the other" backend "Hold. [key:a3] [fake:await:release]"
-bg_run "$T/approve.out" orch run daily.lua --tasks "$TASKS" --no-input --max-concurrent 2
-wait_for sj_true "[t['status'] for t in s['tasks']][:2] == ['waiting_approval', 'waiting_approval']"
-orch approve --task 2 >/dev/null 2>&1 || fail "approve --task 2"
-wait_for sj_true "s['tasks'][2]['status'] == 'waiting_approval'"
-orch approve --task 3 >/dev/null 2>&1 || fail "approve --task 3"
-wait_for grep -q '^start a3$' "$T/ledger"
-orch approve --task 1 >/dev/null 2>&1 || fail "approve --task 1"
-wait_for sj_true "s['tasks'][0].get('slot_wait') is not None"
+# slot_waiting NAME K: a day of three tasks at two agents, tasks 2 and 3
+# ([key:K2], [key:K3]) holding both slots until "release", task 1 ([key:K1])
+# approved last and waiting for a slot; the run in the background ($T/NAME.out)
+slot_waiting() {
+    TASKS=$T/$1.md
+    task_md "$TASKS" 1 "Approved late" backend "Late. [key:${2}1]"
+    task_md "$TASKS" 2 "Holds a slot" backend "Hold. [key:${2}2] [fake:await:release]"
+    task_md "$TASKS" 3 "Holds the other" backend "Hold. [key:${2}3] [fake:await:release]"
+    bg_run "$T/$1.out" orch run daily.lua --tasks "$TASKS" --no-input --max-concurrent 2
+    wait_for sj_true "[t['status'] for t in s['tasks']][:2] == ['waiting_approval', 'waiting_approval']"
+    orch approve --task 2 >/dev/null 2>&1 || fail "approve --task 2"
+    wait_for sj_true "s['tasks'][2]['status'] == 'waiting_approval'"
+    orch approve --task 3 >/dev/null 2>&1 || fail "approve --task 3"
+    wait_for grep -q "^start ${2}3$" "$T/ledger"
+    orch approve --task 1 >/dev/null 2>&1 || fail "approve --task 1"
+    wait_for sj_true "s['tasks'][0].get('slot_wait') is not None"
+}
+slot_waiting approve a
 expect_eq "$(sj "[s['tasks'][0]['status'], [a['task'] for a in s['agents'] if a.get('waiting_slot')]]")" \
     '["running", ["1"]]' "the task approved while the slots are taken"
 echo "release" >>"$T/ledger"
@@ -48,18 +54,7 @@ expect_eq "$(sj "[t['status'] for t in s['tasks']]")" '["completed", "completed"
 
 # one skipped while it waits for a slot was skipped before it ran (its agent never started)
 : >"$T/ledger"
-TASKS=$T/skip-waiting.md
-task_md "$TASKS" 1 "Skipped in the queue" backend "Late. [key:b1]"
-task_md "$TASKS" 2 "Holds a slot" backend "Hold. [key:b2] [fake:await:release]"
-task_md "$TASKS" 3 "Holds the other" backend "Hold. [key:b3] [fake:await:release]"
-bg_run "$T/skipw.out" orch run daily.lua --tasks "$TASKS" --no-input --max-concurrent 2
-wait_for sj_true "[t['status'] for t in s['tasks']][:2] == ['waiting_approval', 'waiting_approval']"
-orch approve --task 2 >/dev/null 2>&1 || fail "approve --task 2"
-wait_for sj_true "s['tasks'][2]['status'] == 'waiting_approval'"
-orch approve --task 3 >/dev/null 2>&1 || fail "approve --task 3"
-wait_for grep -q '^start b3$' "$T/ledger"
-orch approve --task 1 >/dev/null 2>&1 || fail "approve --task 1"
-wait_for sj_true "s['tasks'][0].get('slot_wait') is not None"
+slot_waiting skipw b
 orch skip --task 1 --by tester >/dev/null 2>&1 || fail "skip --task 1"
 wait_for sj_true "s['tasks'][0]['status'] == 'skipped'"
 expect_eq "$(sj "s['tasks'][0]['error']")" "skipped by tester before it ran" "the skip of a task waiting for a slot"
