@@ -90,12 +90,16 @@ do
   local ok, instr, ferr = pcall(feedback.for_day, cfg, day)
   if ok and instr then
     instructions = instr
-    for _, u in ipairs(instr.unread or {}) do  -- that file is left out; the rest apply
+    -- that file is left out; the rest apply. Said again at a resume, kept once (as read now)
+    local unread = {}
+    for _, u in ipairs(instr.unread or {}) do
       orch.log("warn", "feedback: " .. u.error .. " (this file is left out until it is fixed; the rest apply)")
-      s.feedback_unread = s.feedback_unread or {}
-      s.feedback_unread[#s.feedback_unread + 1] = u.error
+      unread[#unread + 1] = u.error
     end
-    if s.feedback_unread then S.save(s) end
+    if #unread > 0 or s.feedback_unread then
+      s.feedback_unread = orch.json.array(unread)
+      S.save(s)
+    end
   else
     orch.log("warn", "feedback: " .. tostring(ok and ferr or instr) .. " (no standing instructions today)")
   end

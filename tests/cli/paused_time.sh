@@ -7,6 +7,9 @@ source "$(dirname "$0")/lib.bash"
 
 export FAKE_CLAUDE_LEDGER=$T/ledger
 touch "$T/ledger"
+# an earlier day's feedback file that does not read: left out, and said once across the resume
+mkdir -p "$ORCH_FEEDBACK_DIR"
+printf '## 1: Old\nRating: eleven\n' >"$ORCH_FEEDBACK_DIR/2020-01-01.md"
 TASKS=$T/tasks.md
 task_md "$TASKS" 1 "Step 1" backend "Do step 1. [fake:await:go] [key:t1]"
 task_md "$TASKS" 2 "Step 2" backend "Do step 2. [key:t2]"
@@ -27,4 +30,5 @@ assert abs(s["stopped_s"] - (s["resumed_at"] - paused)) < 1e-3, (s["stopped_s"],
 assert s["stopped_s"] > 0
 assert abs(s["runtime"] - (s["finished_at"] - s["started_at"] - s["stopped_s"])) < 1e-3, s["runtime"]
 EOF2
+expect_eq "$(sj "len(s.get('feedback_unread') or [])")" 1 "the unread feedback file, once after the resume"
 note "ok"
