@@ -228,6 +228,9 @@ describe("format helpers", function()
   it("clock, thousands, money, tokens, bar", function()
     eq({ F.clock(T0), F.clock(T0, 5 * 3600), F.clock(T0 - 9.5 * 3600), F.clock(T0 + 3 * 3600) },
       { "9:30 AM", "2:30 PM", "12:00 AM", "12:30 PM" })
+    -- a time within the next 20 hours alone; later, or gone, with its date
+    eq({ F.when(T0 + 3600, T0), F.when(T0 + 2 * 86400, T0), F.when(T0 - 60, T0) },
+      { "10:30 AM UTC", "2025-11-22 9:30 AM UTC", "2025-11-20 9:29 AM UTC" })
     eq({ F.thousands(0), F.thousands(999), F.thousands(1000), F.thousands(1234567) },
       { "0", "999", "1,000", "1,234,567" })
     eq({ F.money(0.0123), F.money(12.345), F.money(nil) }, { "$0.0123", "$12.35", nil })

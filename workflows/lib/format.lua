@@ -102,6 +102,14 @@ function M.clock(epoch, utc_offset) -- "9:30 AM", epoch shifted by utc_offset se
   return format("%d:%02d %s", (h + 11) % 12 + 1, m, h < 12 and "AM" or "PM")
 end
 
+-- "9:30 AM UTC" within the next 20 hours, else with its date: "2026-12-05 9:30 AM UTC"
+function M.when(epoch, now)
+  now = now or orch.now()
+  local t = M.clock(epoch) .. " UTC"
+  if epoch - now < 20 * 3600 and epoch >= now then return t end
+  return os.date("!%Y-%m-%d ", floor(epoch)) .. t
+end
+
 -- position, counts, current and next task: the session model's (lib/session),
 -- O(1) on a session it built, a walk over a plain table
 local function position(s, t)
@@ -439,8 +447,8 @@ end
 function M.usage_limit_parked(s, t, untl, reason, now)
   now = now or orch.now()
   return blocks(task_block(s, t, "⏳ Usage limit reached:"),
-    format("Work resumes at %s UTC (in %s): this task then continues its own claude session, and the other tasks " ..
-      "start. No agent starts before that.", M.clock(untl), M.duration(untl - now)),
+    format("Work resumes at %s (in %s): this task then continues its own claude session, and the other tasks " ..
+      "start. No agent starts before that.", M.when(untl, now), M.duration(untl - now)),
     reason and ("Why: " .. excerpt(reason)), "/status for details, /pause to pause")
 end
 

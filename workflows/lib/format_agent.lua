@@ -113,7 +113,7 @@ end
 
 -- why a task is waiting_limit (its status row's second line)
 function M.limit_waiting(untl)
-  return "usage limit: work resumes at " .. (untl and (M.clock(untl) .. " UTC") or "its reset")
+  return "usage limit: work resumes at " .. (untl and M.when(untl) or "its reset")
 end
 
 -- the prompt of a run that continues a session a usage limit stopped
