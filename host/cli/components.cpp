@@ -28,8 +28,9 @@ std::string run_capture(const std::string& exe, const std::string& arg) {
     std::array<char, 512> buf{};
     std::string out;
     while (fgets(buf.data(), buf.size(), p)) out += buf.data();
-    pclose(p);
+    int rc = pclose(p);
     while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+    if (rc != 0) return "";  // a script whose interpreter is missing prints an error, not a version
     return out;
 }
 
@@ -59,7 +60,11 @@ static std::string claude_version(const App& app, const std::string& exe) {
 json claude_component(const App& app) {
     std::string name = app.config().value("claude", json::object()).value("path", std::string("claude"));
     std::string exe = app.find_program(name);
-    return json{{"name", name}, {"exe", exe}, {"version", exe.empty() ? "" : claude_version(app, exe)}};
+    json c{{"name", name}, {"exe", exe}, {"version", exe.empty() ? "" : claude_version(app, exe)}};
+    struct stat st;  // there, but not a program: said as such, not "not found"
+    if (exe.empty() && name.find('/') != std::string::npos && stat(name.c_str(), &st) == 0)
+        c["why"] = S_ISDIR(st.st_mode) ? "is a folder" : "is not executable";
+    return c;
 }
 
 int print_components(Runtime& rt, const json& args) {

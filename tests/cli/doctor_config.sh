@@ -22,6 +22,16 @@ CLAUDE_CLI_PATH=no-such-claude orch doctor >"$T/missing.out" 2>&1 || rc=$?
 grep -qE "^  FAIL claude CLI +no-such-claude not found \(set CLAUDE_CLI_PATH or claude.path\)\$" "$T/missing.out" ||
   { cat "$T/missing.out" >&2; fail "doctor: no FAIL row for a missing claude CLI"; }
 [[ $(grep -c "claude CLI" "$T/missing.out") == 1 ]] || fail "doctor: the claude CLI said more than once"
+# there but not a program, or a script whose interpreter is missing: FAIL, saying which
+printf '#!/bin/sh\necho 2.1.0\n' >"$T/claude-noexec"
+printf '#!/no/such/interpreter\necho 2.1.0\n' >"$T/claude-badinterp"
+chmod +x "$T/claude-badinterp"
+CLAUDE_CLI_PATH=$T/claude-noexec orch doctor >"$T/noexec.out" 2>&1
+grep -qE "FAIL claude CLI +$T/claude-noexec is not executable" "$T/noexec.out" ||
+  fail "doctor: a claude CLI that is not executable: $(grep 'claude CLI' "$T/noexec.out")"
+CLAUDE_CLI_PATH=$T/claude-badinterp orch doctor >"$T/badinterp.out" 2>&1
+grep -qE "FAIL claude CLI +$T/claude-badinterp \(no answer to --version\)" "$T/badinterp.out" ||
+  fail "doctor: a claude CLI whose interpreter is missing: $(grep 'claude CLI' "$T/badinterp.out")"
 # every folder the product writes to is checked: a summaries folder that is a file fails
 touch "$T/not-a-dir"
 rc=0

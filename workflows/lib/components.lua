@@ -5,7 +5,7 @@
 -- which path requests and summaries take. Policy: the words are here.
 --
 -- M.rows(cfg, info) -> rows, problems    [yields: the Ollama probe]
---   info = { claude = { name =, exe = path | "", version = text } | nil,
+--   info = { claude = { name =, exe = path | "", version = text, why = (exe "": "is not executable"...) } | nil,
 --            ollama = false: no Ollama probe, no rows of it }
 --   rows = { { mark = "ok" | "note" | "FAIL", what =, detail = } }
 --   problems: how many rows are FAIL (doctor's exit 1)
@@ -22,7 +22,8 @@ local function row(mark, what, detail) return { mark = mark, what = what, detail
 function M.claude_rows(c)
   if not c then return {} end
   if not c.exe or c.exe == "" then
-    return { row("FAIL", "claude CLI", tostring(c.name) .. " not found (set CLAUDE_CLI_PATH or claude.path)") }
+    return { row("FAIL", "claude CLI", tostring(c.name) .. " " .. (c.why or "not found")
+      .. " (set CLAUDE_CLI_PATH or claude.path)") }
   end
   local v = c.version ~= nil and c.version ~= "" and c.version or "no answer to --version"
   return { row(c.version ~= nil and c.version ~= "" and "ok" or "FAIL", "claude CLI", c.exe .. " (" .. v .. ")") }
