@@ -88,6 +88,7 @@ local function run_once(R, t, w, prompt, resume_id, try)
   -- It works in its worktree, else in the folder the task names (t.cwd), else in claude.base_cwd
   local dir = w.ws and w.ws.path or t.cwd or acceptance.resolve(cfg.claude.base_cwd or ".", orch.root)
   local agent = agent_env.for_run(s, t, dir, { ORCH_SESSION_ID = s.id, ORCH_TASK_ID = t.id }, w)
+  if t.agent_done then S.set_task(s, t, { agent_done = orch.json.null }) end  -- an earlier run's, now gone for good
   if not w.safety_before then
     local kept = type(t.safety_before) == "table" and t.safety_before
     if kept and kept.dir == dir and kept.refs then  -- a resumed run: the state before it first began
@@ -142,10 +143,11 @@ local function run_once(R, t, w, prompt, resume_id, try)
   if w.stage_cost and finished then
     S.stage(s, t, cost)
   else
-    -- an inbox task's agent is done, its checks and artifacts to come: a host
-    -- killed before its end leaves this, and the next start settles the task
-    -- from it instead of running the agent again (lib/inbox_run settle_dead)
-    if finished and R.hooks.finishing then
+    -- its agent is done, its checks (a worktree's, acceptance commands) or an
+    -- inbox's artifacts to come: a host killed before its end leaves this, and
+    -- the resume judges that run (lib/run_task runs) or the inbox's next start
+    -- settles it (lib/inbox_run settle_dead), instead of running the agent again
+    if finished then
       cost.agent_done = { result = r.result, claude_session = r.session_id, num_turns = r.num_turns, output_log = log,
                           at = orch.now() }
     end

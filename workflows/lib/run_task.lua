@@ -102,8 +102,23 @@ end
 -- lib/agent_outcome tells the errors apart, lib/policy next_try says whether
 -- and when to go again; a permanent one (a bad key, no credit) pauses the
 -- whole session with one notice and puts the task back to pending (-> nil, "pending")
+-- the run its agent had finished when its host stopped (during the task's
+-- checks: lib/run_agent agent_done), to be judged again rather than paid for
+-- again; in a worktree only with the state kept from before it (safety_before)
+local function finished_run(t, w)
+  local done = type(t.agent_done) == "table" and t.agent_done
+  if not done or (w.ws and type(t.safety_before) ~= "table") then return nil end
+  if w.ws then w.safety_before = w.safety_before or safety_after.again(t.safety_before) end
+  orch.log("info", string.format("task %s: its agent had finished before its host stopped: its checks run again, "
+    .. "not the agent", tostring(t.id)))
+  return { ok = true, result = done.result, session_id = done.claude_session, num_turns = done.num_turns },
+    done.output_log
+end
+
 local function runs(R, t, w)
   local s, want, ocfg = R.s, R.want, orch.config.orchestrator
+  local fr, flog = finished_run(t, w)
+  if fr then return fr, flog end
   local r, log = attempt(R, t, w, 1)
   local tries = 0
   while true do
@@ -266,6 +281,7 @@ function M.execute(R, t, w)
   -- refs, outside changes, migrations; the forbidden calls refused
   r = safety_after.check(s, t, w.safety_before, r, fields, { refused = w.refused, forbidden = w.forbidden })
   if t.safety_before and not r.cancelled then fields.safety_before = orch.json.null end  -- checked: done with it
+  if t.agent_done then fields.agent_done = orch.json.null end  -- judged now (a retried task runs its agent)
   return finish(R, t, w, r, fields)
 end
 
