@@ -294,6 +294,18 @@ serve_start() {
     [ -n "$URL" ] && [ -n "$SERVE_PID" ] || fail "no URL or pid in serve output: $(cat "$SERVE_OUT")"
 }
 
+# kill_resume SUB OUT RC: kill -9 the host under SUB (bg_run's, writing OUT),
+# let the stand-in go on ("go" in the ledger), then `orch resume` into
+# $T/resume.out, whose exit code must be RC
+kill_resume() {
+    kill -KILL "$(host_pid_of "$1")"
+    bg_wait "$2" >/dev/null
+    echo go >>"$T/ledger"
+    local rc=0
+    orch resume >"$T/resume.out" 2>&1 || rc=$?
+    expect_eq "$rc" "$3" "exit code of the resumed day ($(tail -5 "$T/resume.out"))"
+}
+
 # api_setup [NAME]: what a test of the REST API sets before serve_start: a
 # fresh token (TOKEN, exported as ORCHESTRATOR_AUTH_TOKEN; AUTH holds the
 # curl header), the stand-in's ledger and a tasks folder of the test's own

@@ -18,12 +18,7 @@ wait_for grep -q '^end a$' "$T/ledger"
 wait_for pgrep -f "until grep.*$T/ledger"
 COST=$(sj "s['tasks'][0]['cost_usd']")
 expect_eq "$(sj "s['tasks'][0].get('agent_done', {}).get('result')")" done "the agent's end, kept on the task"
-kill -KILL "$(host_pid_of "$SUB")"
-bg_wait "$T/r1.out" >/dev/null
-echo go >>"$T/ledger"
-RC=0
-orch resume >"$T/r2.out" 2>&1 || RC=$?
-expect_eq "$RC" 0 "exit code of the resumed day ($(tail -5 "$T/r2.out"))"
+kill_resume "$SUB" "$T/r1.out" 0
 expect_eq "$(starts a)" 1 "agent runs of the task whose host died during its checks"
 expect_eq "$(sj "[s['tasks'][0]['status'], s['tasks'][0]['result'], s['tasks'][0]['cost_usd'] == $COST]")" \
     '["completed", "done", true]' "the task, judged at the resume"

@@ -17,12 +17,7 @@ expect_eq "$(sj "s['tasks'][0].get('safety_before', {}).get('dir')")" "$WT" "the
 # what an agent could do behind the hook (its own git refuses; this one does not)
 git -C "$WT" -c core.hooksPath=/dev/null -c user.email=t@t -c user.name=t commit -q --allow-empty --no-verify \
     -m sneaky || fail "the commit behind the hook"
-kill -KILL "$(host_pid_of "$SUB")"
-bg_wait "$T/r1.out" >/dev/null
-echo go >>"$T/ledger"
-RC=0
-orch resume >"$T/r2.out" 2>&1 || RC=$?
-expect_eq "$RC" 1 "exit code of the resumed day ($(tail -5 "$T/r2.out"))"
+kill_resume "$SUB" "$T/r1.out" 1
 expect_eq "$(sj "s['tasks'][0]['status']")" failed "the task whose run committed behind the hook"
 expect_eq "$(sj "'ref moved: refs/heads/t/a' in (s['tasks'][0].get('error') or '')")" true \
     "its error names the ref: $(sj "s['tasks'][0].get('error')")"
