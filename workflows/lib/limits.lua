@@ -38,10 +38,17 @@ local function jitter(max)
   return max * (((orch.monotonic() * 1000003) + orch.pid) % 1000) / 1000
 end
 
+M.MAX_WAIT = 8 * 86400  -- a reset later than this (the longest limit is a week's) is misread: waited this long
+
 function M.park(resets_at, reason, cfg, now)
   cfg, now = cfg or {}, now or orch.now()
   resets_at = tonumber(resets_at)
   if not resets_at or resets_at <= now then resets_at = now + (tonumber(cfg.limit_wait) or 3600) end
+  if resets_at > now + M.MAX_WAIT then
+    orch.log("warn", string.format("usage limit: a reset %.0f days away (%s) cannot be right: waiting %d days "
+      .. "at most", (resets_at - now) / 86400, tostring(reason), math.floor(M.MAX_WAIT / 86400)))
+    resets_at = now + M.MAX_WAIT
+  end
   local old = gate()
   if old and old["until"] > now and (tonumber(old.resets_at) or 0) >= resets_at then
     return old["until"], false
