@@ -76,11 +76,9 @@ end
 -- opts.deadline: the webhook request's, when one waits for the reply
 -- whether text says what to do beyond the folder it names ("in /proj" alone does not)
 local function says_more(text)
-  local folder = require("lib.inbox_where").token(text)
-  if not folder then return text:match("%S") ~= nil end
-  local a, b = text:find(folder, 1, true)
-  local rest = text:sub(1, a - 1):gsub("%f[%w][Ii][Nn]%s*[\"'`]?$", "") .. text:sub(b + 1)
-  return rest:match("%w") ~= nil
+  local where = require("lib.inbox_where")
+  if not where.token(text) then return text:match("%S") ~= nil end
+  return where.without(text):match("%w") ~= nil
 end
 
 function M.task(params, by, opts)

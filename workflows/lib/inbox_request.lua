@@ -93,14 +93,7 @@ local function title(text, cwd_token)
     if l:match("%w") then line = trim(l) break end
   end
   line = line:gsub("^#+%s+", "")
-  if cwd_token then
-    local a, b = line:find(cwd_token, 1, true)
-    if a then
-      local left = line:sub(1, a - 1):gsub("%f[%w][Ii][Nn]%s*[\"'`]?$", ""):gsub("%s+$", "")
-      local right = line:sub(b + 1):gsub("^[\"'`]", "")
-      line = trim(left .. ((right:match("^[%s%p]") or right == "") and "" or " ") .. right)
-    end
-  end
+  if cwd_token then line = trim(where.without(line, cwd_token)) end
   local words = {}
   for w in line:gmatch("%S+") do
     if #words >= M.TITLE_WORDS then break end

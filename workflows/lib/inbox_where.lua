@@ -12,6 +12,7 @@
 -- check is lexical: ".." resolved, symlinks not, and the folder must exist.
 --
 -- M.token(text) -> the folder as written | nil
+-- M.without(text [, tok]) -> text with its "in <folder>" phrase taken out (the folder tok, M.token's)
 -- M.resolve(cfg, text) -> path | false (the request names no folder) | nil, err ("cwd_refused")
 local acceptance = require("lib.acceptance")
 
@@ -118,6 +119,17 @@ function M.resolve(cfg, text)
   local dir = real_dir(tok)
   if not dir then return refuse(tok, "no such folder") end
   return inside_root(cfg, tok, dir)
+end
+
+-- the text around the folder phrase, joined: "Fix the typo in /proj, then stop" -> "Fix the typo, then stop"
+function M.without(text, tok)
+  tok = tok or M.token(text)
+  if not tok then return text end
+  local a, b = text:find(tok, 1, true)
+  if not a then return text end
+  local left = text:sub(1, a - 1):gsub("%f[%w][Ii][Nn]%s*[\"'`]?$", ""):gsub("%s+$", "")
+  local right = text:sub(b + 1):gsub("^[\"'`]", "")
+  return left .. ((right:match("^[%s%p]") or right == "" or left == "") and "" or " ") .. right
 end
 
 return M
