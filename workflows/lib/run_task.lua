@@ -12,6 +12,7 @@ local policy = require("lib.policy")
 local workspaces = require("lib.workspaces")
 local acceptance = require("lib.acceptance")
 local safety_after = require("lib.safety_after")
+local git = require("lib.git")
 local agent_outcome = require("lib.agent_outcome")
 local slots = require("lib.agent_slots")
 local attempt = require("lib.run_agent").attempt
@@ -83,15 +84,10 @@ end
 
 -- a task stopped (skip, pause, the host stopping) before its agent started;
 -- started: after its run started (its worktree was being made), whose time counts
--- the skip of a task whose agent never started: by whom (by: the command's sender)
-local function skipped_unstarted(by)
-  return by and S.skipped_before_start(by) or { status = "skipped", error = "skipped before it ran",
-                                                  completed_at = orch.now() }
-end
-
+-- (by: the skip's sender)
 local function not_started(R, t, why, started, by)
   if why == "skip" then
-    S.set_task(R.s, t, skipped_unstarted(by), "task_finished")
+    S.set_task(R.s, t, S.skipped_before_start(by), "task_finished")
     return "skipped"
   end
   S.set_task(R.s, t, { status = "pending", stopped_at = started and orch.now() or nil })
@@ -168,7 +164,7 @@ local function judge(R, t, w, r, fields)
     if stop then cwhy = stop else
       checked, cwhy = acceptance.judge(t, w.dir, { timeout = orch.config.orchestrator.verify_timeout,
         changed = w.ws and fields.files_changed or nil,
-        ignored = w.ws and function(p) return require("lib.git").ignored(w.dir, p) end or nil })
+        ignored = w.ws and function(p) return git.ignored(w.dir, p) end or nil })
     end
     if checked then
       for k, v in pairs(checked) do fields[k] = v end
@@ -203,7 +199,7 @@ local function finish(R, t, w, r, fields)
     if reason == "skip" or reason == "skipped" then
       -- one whose agent never started (waiting for a slot, its worktree being made) was skipped before it ran
       local f = (tonumber(t.agent_runs) or 0) > 0 and S.skipped_while_running(w.stopped_by)
-        or skipped_unstarted(w.stopped_by)
+        or S.skipped_before_start(w.stopped_by)
       for k, v in pairs(f) do fields[k] = v end
     elseif reason == "budget" then
       for k, v in pairs(M.BUDGET_SKIP) do fields[k] = v end

@@ -22,6 +22,7 @@ M.ACTIVE = { running = true, waiting_approval = true, waiting_answer = true, wai
 -- alike. cancelled is the host's own: an inbox file deleted or rewritten while
 -- queued, an inbox that stops.
 function M.skipped_before_start(by)
+  if by == nil then return { status = "skipped", error = "skipped before it ran", completed_at = orch.now() } end
   by = tostring(by)
   return { status = "skipped", error = "skipped by " .. by .. " before it ran", skipped_by = by,
            completed_at = orch.now() }
@@ -113,8 +114,7 @@ end
 -- now (a first run, a retry, a run continued after a usage limit, a question's
 -- answer or a resume): agent_runs one more, first_started_at the first
 function M.agent_started_fields(t, now)
-  return { agent_runs = (tonumber(t.agent_runs) or 0) + 1, first_started_at = tonumber(t.first_started_at) or now,
-           agent_done = t.agent_done ~= nil and orch.json.null or nil }  -- (an earlier run's: lib/run_agent)
+  return { agent_runs = (tonumber(t.agent_runs) or 0) + 1, first_started_at = tonumber(t.first_started_at) or now }
 end
 
 -- stop_unrecorded(s, at): the tasks of s whose run stopped with no stopped_at
