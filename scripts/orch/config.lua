@@ -333,7 +333,21 @@ local function validate(cfg, file, sources)
   end
   if not cfg.ollama.host:match("%S") then fail("ollama.host", "must name the Ollama server (host:port or a URL)") end
   if cfg.ollama.timeout <= 0 then fail("ollama.timeout", "must be > 0 seconds") end
-  require("orch.notify").resolve(cfg, fail)  -- notify.sinks and notify.routes
+  require("orch.notify").resolve(cfg, fail, sources)  -- notify.sinks and notify.routes
+end
+
+-- A value inside a table that has a source as a whole (claude.env, each of
+-- notify.sinks) came from where that table came from: doctor shows each one.
+local function inherit_sources(t, prefix, src, sources)
+  for k, v in pairs(t) do
+    local key = prefix == "" and tostring(k) or prefix .. "." .. tostring(k)
+    local s = sources[key] or src
+    if type(v) == "table" and not is_list(v) then
+      inherit_sources(v, key, s, sources)
+    elseif s and not sources[key] then
+      sources[key] = s
+    end
+  end
 end
 
 -- the runaway limit of the config file's own code: the environment's, else
@@ -379,6 +393,7 @@ function M.load(path, root, getenv, must_exist, guard)
     end
     apply_env(cfg, sources, getenv)
     validate(cfg, display, sources)
+    inherit_sources(cfg, "", nil, sources)
   end)
   if not ok then return nil, tostring(err) end
   cfg._sources = sources

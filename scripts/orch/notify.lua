@@ -150,7 +150,8 @@ M.route_when = {}
 -- and the defaults are added, marked default = true: "n8n" (notify.n8n_url)
 -- and "telegram:<chat>" per telegram.chat_id entry (with telegram.bot_token).
 -- notify.routes checked: types known, sinks named, when a function.
-function M.resolve(cfg, fail)
+-- sources (config's, optional) gets each sink's: the setting it came from.
+function M.resolve(cfg, fail, sources)
   local n, tg = cfg.notify, cfg.telegram
   if n.max_attempts < 1 then fail("notify.max_attempts", "must be >= 1") end
   local sinks = {}
@@ -197,6 +198,7 @@ function M.resolve(cfg, fail)
     end
     sinks[name] = s
   end
+  local from = { ["notify.sinks.n8n"] = "notify.n8n_url" }
   if n.n8n_url ~= "" then sinks.n8n = { kind = "webhook", url = n.n8n_url, secret = "", default = true } end
   if tg.bot_token ~= "" then
     for chat in tostring(tg.chat_id):gmatch("[^,]+") do
@@ -204,6 +206,7 @@ function M.resolve(cfg, fail)
       if chat ~= "" then
         sinks["telegram:" .. chat] = { kind = "telegram", chat_id = chat, secret = tg.bot_token,
                                        api_base = tg.api_base, default = true }
+        from["notify.sinks.telegram:" .. chat] = "telegram.chat_id"
       end
     end
   end
@@ -250,6 +253,10 @@ function M.resolve(cfg, fail)
     end
   end
   n.sinks = sinks
+  for name in pairs(sinks) do
+    local key = "notify.sinks." .. name
+    if sources then sources[key] = sources[from[key] or "notify.sinks"] end
+  end
 end
 
 -- The outbox rows of one payload: {sink=, type=, session=, task=, request=}.

@@ -14,6 +14,17 @@ row telegram.api_base "http://127.0.0.1:9" "env TELEGRAM_API_BASE"
 row log.level warn "env LOG_LEVEL"
 row claude.kill_grace 3 default
 row schedules "\{\}" default
+# notification sinks: a named one from the config file, the default ones from where their settings came from
+cat >"$T/sinks.lua" <<'EOF'
+return { notify = { sinks = { oncall = { kind = "webhook", url = "http://127.0.0.1:9/x" } },
+                    routes = { { types = { "error" }, sinks = { "default", "oncall" } } } },
+         claude = { env = { FOO = "bar" } } }
+EOF
+N8N_NOTIFY_URL=http://127.0.0.1:9/n orch --config "$T/sinks.lua" doctor >"$T/doctor.out" 2>&1
+row notify.sinks.oncall.url "http://127.0.0.1:9/x" config
+row notify.sinks.oncall.kind webhook config
+row notify.sinks.n8n.url "http://127.0.0.1:9/n" "env N8N_NOTIFY_URL"
+row claude.env.FOO bar config
 
 grep -qE "^  ok +claude CLI +$FAKE_CLAUDE \(.+\)\$" "$T/doctor.out" || { cat "$T/doctor.out" >&2; fail "doctor: no claude CLI row"; }
 rc=0
