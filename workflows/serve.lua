@@ -130,7 +130,7 @@ local function default_task_file() return cfg.paths.tasks_dir .. "/tasks.json" e
 local DAY_FIELDS = { "date", "title", "priority", "max_cost_usd" }
 local function inline_task_file(list, body)
   if model.kind(list) ~= "list" then
-    return nil, 400, "request body: /tasks: must be a list of tasks, not " .. model.kind(list)
+    return nil, 400, "request body: /tasks: must be a list of tasks, not " .. model.kind(list, "json")
   end
   local doc = { tasks = list }
   for _, k in ipairs(DAY_FIELDS) do doc[k] = body[k] end

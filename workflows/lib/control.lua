@@ -360,8 +360,8 @@ local function check_params(params)
   for k, want in pairs(PARAM_TYPES) do
     local v, t = params[k], type(params[k])
     if v ~= nil and not (t == want or (want == "id" and (t == "string" or t == "number"))) then
-      return string.format("params.%s must be a %s, not a %s", k, want == "id" and "string or number" or want,
-        v == orch.json.null and "null" or t)
+      return string.format("params.%s must be a %s, not %s", k, want == "id" and "string or number" or want,
+        model.kind(v, "json"))
     end
   end
 end

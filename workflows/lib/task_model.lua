@@ -7,11 +7,12 @@
 --           priority=, complexity=, requires_approval= (false), branch=,
 --           acceptance_criteria={}, context_files={}, deliverables={},
 --           verify={commands}, depends_on={ids}, line= (YAML, markdown)}
--- M.reader(file, place, task_base) -> r; r:fail(path, code, task, fmt, ...)
+-- M.reader(file, place, task_base [, kind_words]) -> r; r:fail(path, code, task, fmt, ...)
 --   raises an error value {code=, message=, file=, line= | pointer=, field=,
 --   task=} naming the file and place(path): a line (YAML) or a JSON pointer.
 --   A path is a list of keys from the root ({"tasks", 3, "depends_on", 1});
---   task_base is the length of a task's own path (2 for {"tasks", i}).
+--   task_base is the length of a task's own path (2 for {"tasks", i}); kind_words
+--   "json": a value's kind in messages is JSON's word (M.kind).
 -- M.fields(spec) -> FIELDS, known; M.check(r, raw, path, FIELDS, known, task, out)
 --   checks a decoded table field by field and fills the model table.
 -- Pure: no io/os/debug, no globals.
@@ -26,12 +27,16 @@ M.ID_PATTERN = "^[%w][%w._-]*$"   -- ids become file, branch and folder names
 M.MAX_ID = 64
 M.LEVELS = { low = true, medium = true, high = true }  -- priority and complexity
 
--- The kind of a decoded YAML/JSON value, in the words of the file formats.
-local function kind(v)
+-- The kind of a decoded YAML/JSON value, in the words of the file formats:
+-- list, mapping (YAML's), or with words "json" array, object; then null,
+-- string, number, boolean. Never Lua's "table": messages about input use it.
+local JSON_WORDS = { list = "array", mapping = "object" }
+local function kind(v, words)
   local t = type(v)
   if t == "table" then
     local mt = getmetatable(v)
-    return (mt and mt.__jsontype == "array" or (next(v) == 1)) and "list" or "mapping"
+    t = (mt and mt.__jsontype == "array" or (next(v) == 1)) and "list" or "mapping"
+    return words == "json" and JSON_WORDS[t] or t
   elseif t == "userdata" then return "null"
   end
   return t
@@ -51,9 +56,12 @@ end
 local R = {}
 R.__index = R
 
-function M.reader(file, place, task_base)
-  return setmetatable({ file = file, place = place, task_base = task_base or 2, ids = {} }, R)
+function M.reader(file, place, task_base, kind_words)
+  return setmetatable({ file = file, place = place, task_base = task_base or 2, words = kind_words, ids = {} }, R)
 end
+
+-- v's kind in the reader's words, for a message
+function R:kind(v) return kind(v, self.words) end
 
 -- The field part of a path, for messages with a line: depends_on[2], tasks[3].
 local function field_text(path, from)
@@ -106,7 +114,7 @@ end
 local CHECK = {}
 
 function CHECK.string(r, v, path, task, f)
-  if type(v) ~= "string" then r:fail(path, "bad_type", task, "must be a string, not %s", kind(v)) end
+  if type(v) ~= "string" then r:fail(path, "bad_type", task, "must be a string, not %s", r:kind(v)) end
   local s = trim(v)
   if s == "" then r:fail(path, "empty_field", task, "must not be empty") end
   if f.one_line and (s:find("\n", 1, true) or s:find("\r", 1, true)) then r:fail(path, "bad_value", task,
@@ -122,7 +130,7 @@ function CHECK.string(r, v, path, task, f)
 end
 
 function CHECK.text(r, v, path, task)
-  if type(v) ~= "string" then r:fail(path, "bad_type", task, "must be a string, not %s", kind(v)) end
+  if type(v) ~= "string" then r:fail(path, "bad_type", task, "must be a string, not %s", r:kind(v)) end
   local s = trim(v)
   if s == "" then r:fail(path, "empty_field", task, "must not be empty") end
   return s
@@ -136,7 +144,7 @@ function CHECK.id(r, v, path, task)
     end
     v = format("%d", v)
   elseif type(v) ~= "string" then
-    r:fail(path, "bad_type", task, "must be a task id (a string), not %s", kind(v))
+    r:fail(path, "bad_type", task, "must be a task id (a string), not %s", r:kind(v))
   end
   if #v > M.MAX_ID or not v:find(M.ID_PATTERN) then
     r:fail(path, "bad_id", task, "%q is not a task id (letters, digits, '.', '_', '-'; at most %d characters)",
@@ -153,12 +161,12 @@ function CHECK.branch(r, v, path, task, f)
 end
 
 function CHECK.boolean(r, v, path, task)
-  if type(v) ~= "boolean" then r:fail(path, "bad_type", task, "must be true or false, not %s", kind(v)) end
+  if type(v) ~= "boolean" then r:fail(path, "bad_type", task, "must be true or false, not %s", r:kind(v)) end
   return v
 end
 
 function CHECK.number(r, v, path, task, f)
-  if type(v) ~= "number" then r:fail(path, "bad_type", task, "must be a number, not %s", kind(v)) end
+  if type(v) ~= "number" then r:fail(path, "bad_type", task, "must be a number, not %s", r:kind(v)) end
   if v ~= v or v == math.huge or v == -math.huge then r:fail(path, "bad_value", task, "must be a finite number") end
   if f.min and v < f.min then r:fail(path, "bad_value", task, "must be at least %s", tostring(f.min)) end
   if f.max and v > f.max then r:fail(path, "bad_value", task, "must be at most %s", tostring(f.max)) end
@@ -184,7 +192,7 @@ function CHECK.list(r, v, path, task, f)
   if f.one_ok and type(v) == "string" then return { CHECK[f.item](r, v, path, task, sub) } end
   -- an empty table is an empty list (a table built in Lua cannot say which it is)
   if kind(v) ~= "list" and not (type(v) == "table" and next(v) == nil) then
-    r:fail(path, "bad_type", task, "must be a list%s, not %s", f.what or "", kind(v))
+    r:fail(path, "bad_type", task, "must be a list%s, not %s", f.what or "", r:kind(v))
   end
   local out = {}
   for i, x in ipairs(v) do
@@ -198,7 +206,7 @@ end
 
 -- The raw list of tasks (checked as a list; each task is checked by build).
 function CHECK.tasks(r, v, path, task)
-  if kind(v) ~= "list" then r:fail(path, "bad_type", task, "must be a list of tasks, not %s", kind(v)) end
+  if kind(v) ~= "list" then r:fail(path, "bad_type", task, "must be a list of tasks, not %s", r:kind(v)) end
   return v
 end
 
@@ -208,7 +216,7 @@ end
 -- first, so later messages name the task; then the rest, in the file's order.
 function M.check(r, raw, path, fields, task, out)
   if kind(raw) ~= "mapping" then
-    r:fail(path, "bad_type", task, "must be a mapping of fields, not %s", kind(raw))
+    r:fail(path, "bad_type", task, "must be a mapping of fields, not %s", r:kind(raw))
   end
   for _, name in ipairs(fields.required) do
     local f, v = fields[name], raw[name]

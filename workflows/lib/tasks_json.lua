@@ -32,7 +32,7 @@ M.pointer = pointer
 
 function M.from_value(root, file)
   file = file or "<tasks>"
-  local r = model.reader(file, pointer)
+  local r = model.reader(file, pointer, nil, "json")
   local bare = model.kind(root) == "list"
   local res, err = errors.catch(model.build, root, r, M.DOC_FIELDS, M.TASK_FIELDS, "json", bare)
   if not res then return nil, err end
