@@ -217,6 +217,22 @@ describe("telegram: polling", function()
 end)
 
 
+describe("telegram: /logs", function()
+  it("refuses a count that is not a whole number 1..200 with the command's usage; none means 10", function()
+    local bot = TG.new(require("lib.control"), CFG, { http = fake_api({}).http })
+    for _, arg in ipairs({ "abc", "0", "-3", "2.5", "999" }) do
+      local r = bot:command("logs", arg, "telegram:42")
+      ok(r.message:find("logs: lines must be a whole number from 1 to 200, not " .. arg, 1, true), r.message)
+      ok(r.message:find("Usage: /logs [n] - ", 1, true), r.message)
+    end
+    local c = fake_control()
+    bot = TG.new(c, CFG, { http = fake_api({}).http })
+    bot:command("logs", "", "telegram:42")
+    bot:command("logs", "7", "telegram:42")
+    eq({ c.runs[1].params.lines, c.runs[2].params.lines }, { 10, 7 })
+  end)
+end)
+
 describe("telegram: /skip in a day of several agents", function()
   it("/skip <task_id> names the task; a session id still names the session", function()
     local c = fake_control()

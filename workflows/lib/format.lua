@@ -382,13 +382,21 @@ M.HELP = [[
 /resume - Resume orchestrator
 /skip [task_id] - Skip the current task (or the one named)
 /answer [task_id] <text> - Answer a waiting question
-/logs - View recent logs
+/logs [n] - View the last n lines of today's log (default 10, at most 200)
 /task <description> - Create a new task
 /progress <task_id> - Show recent events for a task
 /cancel <task_id> - Request task cancellation
 /help - Show available commands]]
 
 function M.help() return blocks("🤖 Orchestrator Commands", M.HELP) end
+
+-- a command's line of M.HELP ("/logs [n] - ..."), the usage a refused argument is answered with
+function M.usage(cmd)
+  for line in M.HELP:gmatch("[^\n]+") do
+    if line:sub(1, #cmd + 2) == "/" .. cmd .. " " then return "Usage: " .. line end
+  end
+  return M.help()
+end
 
 -- The buttons under an approval request: rows of {text=, data=}, data being
 -- "<action>:<request id>" (lib/telegram.parse_callback): a press decides

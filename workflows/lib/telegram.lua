@@ -111,8 +111,8 @@ function M:command(cmd, arg, by)
     if id and c.asking(id, params) then params.task, params.text = id, rest else params.text = arg end
   elseif cmd == "task" then
     params.text = arg
-  elseif cmd == "logs" then
-    params.lines = tonumber(arg) or 10
+  elseif cmd == "logs" then  -- a count that is no number goes as it is: control refuses it, naming it
+    params.lines = arg == "" and 10 or tonumber(arg) or arg
   elseif cmd == "progress" or cmd == "cancel" then
     params.task = arg
   elseif (cmd == "skip" or cmd == "approve") and arg ~= "" and not arg:match("^%d%d%d%d%d%d%d%d%-%d%d%d%d%d%d") then
@@ -122,7 +122,10 @@ function M:command(cmd, arg, by)
   elseif cmd ~= "help" then
     return { message = "Unknown command /" .. cmd .. "\n\n" .. fmt.help() }
   end
-  local r = c.run(cmd, params, by, { channel = "telegram" })
+  local r, http = c.run(cmd, params, by, { channel = "telegram" })
+  if http == 400 and cmd == "logs" then  -- a bad count (/logs abc): what control says, and the usage
+    r.message = tostring(r.message) .. "\n" .. fmt.usage(cmd)
+  end
   local buttons
   if cmd == "status" and r.waiting and r.waiting.kind == "approval" and r.waiting.request_id then
     buttons = fmt.approval_buttons(r.waiting.request_id)
