@@ -2,7 +2,7 @@
 # Approvals across a kill -9 of the host waiting at one, then `resume`.
 # A: the dead host's pending row is closed when a host takes the session
 #    over: while the next task runs, `status` shows no wait and
-#    `orch-host approve` says nothing is waiting (non-zero).
+#    `orch-host approve` says it was already decided, by whom (non-zero).
 # B: `orch-host approve` while the host is down is recorded and applied by
 #    the resumed session, which runs that task without asking again; `pause`
 #    while the host is down is refused (nothing runs to pause).
@@ -61,7 +61,8 @@ check_eq "$(pending_rows)" "" "A: approvals pending in the store while task 1 ru
 if orch approve --by tester >"$T/a-approve2.out" 2>&1; then
     check "A: approve while nothing waits exits non-zero ($(cat "$T/a-approve2.out"))" false
 fi
-check "A: approve while nothing waits says so ($(cat "$T/a-approve2.out"))" grep -q "nothing is waiting" "$T/a-approve2.out"
+check "A: a second approve is told who decided ($(cat "$T/a-approve2.out"))" \
+    grep -q "already decided: approve by tester (cli)" "$T/a-approve2.out"
 expect_eq "$(task_status 1)" running "A: task 1 still runs after the checks (they raced its end)"
 wait_for waiting_for 2
 orch approve --by tester >/dev/null 2>&1 || fail "A: approve of task 2 failed"

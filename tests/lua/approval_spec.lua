@@ -59,3 +59,27 @@ describe("approval: the request", function()
     eq(fmt.decision_line(list[2], fs.utc), "approve by cli:ana (cli) at 2025-12-01 09:30:05, request #4")
   end)
 end)
+
+describe("approval: one who decides too late", function()
+  local control = require("lib.control")
+  local session = require("lib.session")
+  it("is told the approval was already decided, by whom and how, not that nothing waits", function()
+    local s = session.new({ tasks = { { id = "1", title = "A" }, { id = "2", title = "B" } } },
+      { task_file = "/tmp/late-approval-spec.md", id = "late-approval" })
+    local t = session.task(s, "1")
+    local rid = orch.open_approval({ session = s.id, task = "1", kind = "approval", prompt = "Approve A?" })
+    session.set_task(s, t, { status = "waiting_approval", approval_request = rid })
+    -- the race: alice's decision is in, the host has not taken it yet
+    ok(orch.resolve_approval(rid, "approve", "", "cli:alice", "cli"))
+    local r, http = control.run("approve", { session = s.id }, "telegram:7", { channel = "telegram" })
+    eq({ http, r.reason, r.request_id }, { 409, "decided", rid })
+    eq(r.message,
+      "Request #" .. rid .. " (task 1) was already decided: approve by cli:alice (cli). Nothing was changed.")
+    -- taken: the task runs, its decision kept on it; a late approve still says who decided
+    session.set_task(s, t, { status = "running", approval_request = orch.json.null,
+      approvals = { { request_id = rid, action = "approve", by = "cli:alice", channel = "cli", at = orch.now() } } })
+    r, http = control.run("approve", { session = s.id }, "webhook:10.0.0.1")
+    eq(http, 409)
+    ok(r.message:find("already decided: approve by cli:alice (cli)", 1, true), r.message)
+  end)
+end)

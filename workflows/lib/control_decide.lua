@@ -42,7 +42,7 @@ end
 local function refused(p, why, newest)
   local msg
   if why == "decided" then
-    msg = fmt.reply("request_decided", p.id, p.task_id, p.action, p.by)
+    msg = fmt.reply("request_decided", p.id, p.task_id, p.action, p.by, approval.channel(p.by, p.channel))
   elseif why == "expired" then
     msg = fmt.reply("request_expired", p.id, p.task_id)
   elseif why == "older_session" then
@@ -134,12 +134,35 @@ local function decide(action, params, by, text, describe, opts)
   return decide_on(p, s, action, by, text, describe, channel)
 end
 
+-- The newest decision on an approval of s (of task, when given), for one who
+-- comes too late: a waiting task's request decided by someone else whose
+-- decision its host has not taken yet (a race), else the newest the tasks keep
+local function last_decision(s, task)
+  local best
+  for _, t in ipairs(s.tasks or {}) do
+    if not task or tostring(t.id) == task then
+      local rid = tonumber(t.approval_request)
+      local p = rid and orch.get_approval(rid)
+      if p and p.status == "resolved" and p.kind ~= "question" then return p end
+      for _, a in ipairs(type(t.approvals) == "table" and t.approvals or {}) do
+        if a.request_id and (not best or (tonumber(a.at) or 0) >= (tonumber(best.at) or 0)) then
+          best = { id = a.request_id, session_id = s.id, task_id = t.id, action = a.action, by = a.by,
+                   channel = a.channel, at = a.at }
+        end
+      end
+    end
+  end
+  return best
+end
+
 function M.approve(params, by, opts)
   local r, x = decide("approve", params, by, params.text, function(d, s)
     local t = S.task(s, d.task)
     return fmt.executing(d.task, t and t.title)
   end, opts)
   if r then return r, x end
+  local d = last_decision(x, params.task ~= nil and params.task ~= "" and tostring(params.task) or nil)
+  if d then return refused(d, "decided") end
   if not running(x) then return not_running(x, "nothing is waiting for approval") end
   return err(409, fmt.reply("nothing_to_approve", x.id, x.status), { session_id = x.id })
 end

@@ -99,7 +99,7 @@ M.REPLY.answer_which = "Session %s has several questions waiting: tasks %s. Name
   "(/answer <task_id> <text>, orch-host answer --task ID TEXT, \"task\": ID)."
 
 -- why a decision was refused (lib/control: reply key request_<reason>)
-M.REPLY.request_decided = "Request #%s (task %s) was already decided: %s by %s. Nothing was changed."
+M.REPLY.request_decided = "Request #%s (task %s) was already decided: %s by %s (%s). Nothing was changed."
 M.REPLY.request_expired = "Request #%s (task %s) expired: no decision came within approval_timeout. " ..
   "Nothing was changed; a newer request for the task, if any, has its own id (/status)."
 M.REPLY.request_withdrawn = "Request #%s (task %s) is no longer waiting (%s). Nothing was changed."
