@@ -54,8 +54,9 @@ CLI::Validator number_in(long lo, long hi) {
     return CLI::Validator(check, "");
 }
 
-CLI::Option* add_count(CLI::App* c, const std::string& name, const std::string& help) {
-    return add_value(c, name, "N", help)->check(number_in(0, 1000000));
+// a count of lines or sessions: 0.. (at least `lo`)
+CLI::Option* add_count(CLI::App* c, const std::string& name, const std::string& help, long lo = 0) {
+    return add_value(c, name, "N", help)->check(number_in(lo, 1000000));
 }
 
 void add_positional(CLI::App* c, const std::string& name, const std::string& help, bool many = false,
@@ -139,7 +140,7 @@ const Command k_commands[] = {
      }},
     {"sessions", "recent sessions, newest first", cmd_sessions,
      [](CLI::App* c) {
-         add_count(c, "--limit,--lines", "at most N sessions (default 20)");
+         add_count(c, "--limit,--lines", "at most N sessions, N >= 1 (default 20)", 1);
          add_flag(c, "--json", "a JSON array");
      }},
     {"report", "write the end-of-day report again (results/YYYY-MM-DD-report.md) and print its path", cmd_report,

@@ -40,6 +40,9 @@ check_eq "$(orch sessions --limit 1 | grep -c .)" 1 "sessions --limit 1: lines"
 check_eq "$(orch sessions --lines 1 | grep -c .)" 1 "sessions --lines 1: lines"
 check_eq "$(orch sessions --limit=1 --json | jq length)" 1 "sessions --limit=1 --json: entries"
 refused "sessions --limit x" "--limit" orch sessions --limit x
+# a limit is a positive number: 0 (which listed nothing) and negatives are refused the same way
+refused "sessions --limit 0" "--limit: expected a number 1.." orch sessions --limit 0
+refused "sessions --limit -1" "--limit: expected a number 1.." orch sessions --limit -1
 refused "sessions --limit (no value)" "--limit" orch sessions --limit
 
 # --- unknown flags, bad values, extra arguments
