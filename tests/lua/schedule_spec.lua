@@ -106,6 +106,15 @@ describe("fire times", function()
                       "2025-11-24 12:04:00", "2025-11-24 12:05:00" })
   end)
 
+  it("fires due in the same minute run in the order the schedules are defined, minute by minute", function()
+    local c = fake_clock(utc("2025-11-24 08:58:30"), utc("2025-11-24 09:00:10"))
+    local ctl = run({ { name = "a", cron = "0 9 * * *", tz = "UTC" }, { name = "b", cron = "* * * * *", tz = "UTC" },
+                      { name = "c", cron = "*/30 * * * *", tz = "+00:00" } }, c)
+    local got = {}
+    for i, call in ipairs(ctl.calls) do got[i] = show(call.at):sub(12, 16) .. " " .. call.by end
+    eq(got, { "08:59 schedule:b", "09:00 schedule:a", "09:00 schedule:b", "09:00 schedule:c" })
+  end)
+
   it("passes a workflow other than daily.lua to control.start", function()
     for wf, opts in pairs({ ["serve.lua"] = { workflow = "serve.lua", again = true },
                             ["daily.lua"] = { again = true } }) do

@@ -9,10 +9,11 @@
 -- start takes), grace (seconds a fire may be late and still run; default 300).
 --
 -- M.validate(schedules) -> entries     raises "schedules[2].tz: ..." on the first problem
--- M.start(schedules, control, opts)    -> task ids, one loop per entry (orch.spawn)
+-- M.start(schedules, control, opts)    -> task ids: one loop for all entries (orch.spawn), none without
+--   entries; fires due at once run in the order the entries are defined
 -- opts: now=, sleep= (the clock; orch.now / orch.sleep), log= (orch.log): for tests.
 --
--- Each loop sleeps toward the next fire in steps of at most a minute and looks at the
+-- The loop sleeps toward the next fire in steps of at most a minute and looks at the
 -- wall clock again after each, so a clock that NTP or a suspend moved is noticed. A fire
 -- calls control.start: a session already running for the same task file is reported, not
 -- doubled; a fire found more than `grace` late (the host was asleep) is logged and
@@ -162,35 +163,55 @@ end
 -- The first fire strictly after `t` (errors were ruled out by validate).
 local function next_after(e, t) return (assert(cron.next_fire(e.spec, t, e.tz))) end
 
-local function loop(e, control, clock)
+-- The fire of entry st.e due at st.due, found at t (st.due <= t): run, or
+-- skipped when later than the grace; then its next fire
+local function handle(st, t, control, log)
+  local e, due = st.e, st.due
+  if t - due > e.grace then
+    local more, n = "", 0
+    local x = next_after(e, due)
+    while x <= t and n < 1000 do n, x = n + 1, next_after(e, x) end
+    if n > 0 then more = string.format(", and %s later fire%s", n < 1000 and n or "1000+", n == 1 and "" or "s") end
+    log("warn", string.format("schedule %s: missed the fire due %s by %s%s (more than the %gs grace): " ..
+      "skipped, not run late", e.label, show(e, due), late_text(t - due), more, e.grace))
+  else
+    fire(e, control, log, due)
+  end
+  st.last = due
+  st.due = next_after(e, math.max(t, due))
+  log("info", string.format("schedule %s: next fire %s", e.label, show(e, st.due)))
+end
+
+-- One loop for every entry, so fires due at once run one after the other in
+-- the order the schedules are defined (by due time first).
+local function loop(entries, control, clock)
   local now, sleep, log = clock.now, clock.sleep, clock.log
-  local last                    -- the due time of the last fire handled: never handled twice
-  local due = next_after(e, now())
-  log("info", string.format("schedule %s: %s (%s), next fire %s", e.label, e.description, e.cron, show(e, due)))
+  local states, t0 = {}, now()
+  for i, e in ipairs(entries) do
+    states[i] = { e = e, due = next_after(e, t0) }  -- last: the due time of the last fire handled
+    log("info", string.format("schedule %s: %s (%s), next fire %s", e.label, e.description, e.cron,
+      show(e, states[i].due)))
+  end
   while not orch.interrupted() do
     local t = now()
-    if t >= due then
-      if t - due > e.grace then
-        local more, n = "", 0
-        local x = next_after(e, due)
-        while x <= t and n < 1000 do n, x = n + 1, next_after(e, x) end
-        if n > 0 then more = string.format(", and %s later fire%s", n < 1000 and n or "1000+", n == 1 and "" or "s") end
-        log("warn", string.format("schedule %s: missed the fire due %s by %s%s (more than the %gs grace): " ..
-          "skipped, not run late", e.label, show(e, due), late_text(t - due), more, e.grace))
-      else
-        fire(e, control, log, due)
-      end
-      last = due
-      due = next_after(e, math.max(t, last))
-      log("info", string.format("schedule %s: next fire %s", e.label, show(e, due)))
-    else
-      if not sleep(math.min(M.CHUNK, due - t)) then break end
+    local due_now = {}
+    for _, st in ipairs(states) do
+      if t >= st.due then due_now[#due_now + 1] = st end
+    end
+    table.sort(due_now, function(a, b) return a.due < b.due or (a.due == b.due and a.e.index < b.e.index) end)
+    for _, st in ipairs(due_now) do handle(st, math.max(t, now()), control, log) end
+    if #due_now == 0 then
+      local soonest = math.huge
+      for _, st in ipairs(states) do soonest = math.min(soonest, st.due) end
+      if not sleep(math.min(M.CHUNK, soonest - t)) then break end
       -- a wall clock set back may bring an earlier fire, but never one already handled
       local t2 = now()
-      if t2 < due then due = next_after(e, last and math.max(t2, last) or t2) end
+      for _, st in ipairs(states) do
+        if t2 < st.due then st.due = next_after(st.e, st.last and math.max(t2, st.last) or t2) end
+      end
     end
   end
-  log("info", "schedule " .. e.label .. ": stopped")
+  for _, st in ipairs(states) do log("info", "schedule " .. st.e.label .. ": stopped") end
 end
 
 function M.start(schedules, control, opts)
@@ -200,9 +221,8 @@ function M.start(schedules, control, opts)
   end
   local entries = M.validate(schedules)
   local clock = { now = opts.now or orch.now, sleep = opts.sleep or orch.sleep, log = opts.log or orch.log }
-  local ids = {}
-  for i, e in ipairs(entries) do ids[i] = orch.spawn(loop, e, control, clock) end
-  return ids
+  if #entries == 0 then return {} end
+  return { orch.spawn(loop, entries, control, clock) }
 end
 
 return M
