@@ -72,6 +72,14 @@ grep -qF "agents at once: 3" "$T/good.out" || fail "agents at once: $(cat "$T/go
 orch check --tasks "$D" --max-concurrent 1 | grep -qF "wave 1 (ready at the start, 1 at a time in file order):" ||
     fail "--max-concurrent 1: no 'one at a time' wave"
 
+# a checkpoint (a database task: checkpoint_after) is said as what the run does: the next task asks first
+task_md "$T/cp.md" 1 "Migrate" database "Migrate it."
+task_md "$T/cp.md" 2 "Use it" backend "Use it."
+orch check --tasks "$T/cp.md" >"$T/cp.out" 2>&1 || fail "a day with a checkpoint: exit $? ($(cat "$T/cp.out"))"
+grep -qF "checkpoint    once it completes, the next task asks for approval before it starts (a review of this one; " \
+    "$T/cp.out" || fail "check: the checkpoint's wording: $(grep -A1 checkpoint "$T/cp.out")"
+! grep -q "pauses" "$T/cp.out" || fail "check: a checkpoint said to pause: $(cat "$T/cp.out")"
+
 # a cycle: the file, the task's JSON pointer, the cycle spelled out
 printf '{"tasks":[{"id":"a","name":"A","prompt":"x","dependencies":["b"]},
 {"id":"b","name":"B","prompt":"y","dependencies":["a"]}]}\n' >"$T/cycle.json"

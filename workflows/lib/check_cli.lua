@@ -93,7 +93,7 @@ local function task_lines(t, s, ocfg, req, instr, problems)
   end
   add("approval", (ask and "asked: " or "none: ") .. why)
   local stop, swhy = policy.checkpoint_after(t, ocfg, { auto_approve = req.auto_approve })
-  if stop then add("checkpoint", "the session pauses after it: " .. swhy) end
+  if stop then add("checkpoint", fmt.checkpoint_plan(swhy)) end
   local ctx = list(t.context_files)
   if #ctx > 0 then
     local ok, cerr = run_task.context_check(s, t)

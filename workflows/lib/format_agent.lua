@@ -46,6 +46,11 @@ end
 -- why a session paused or a task waits (shown as "Why: ..." and in status)
 function M.paused_by(by) return "paused by " .. tostring(by) end
 function M.checkpoint_reason(t) return "checkpoint after " .. tostring(t.type) .. " task " .. tostring(t.id) end
+-- what `orch-host check` says a checkpoint after a task does (lib/runner: the next start asks first)
+function M.checkpoint_plan(why)
+  return "once it completes, the next task asks for approval before it starts (a review of this one; "
+    .. "no task starts until it is decided): " .. tostring(why)
+end
 
 function M.approval_prompt(t)
   return format("Task %s (%s): [a]pprove, [s]kip or [p]ause? ", tostring(t.id), tostring(t.title))

@@ -174,7 +174,7 @@ function M.checkpoint_after(task, cfg, opts)
   task, cfg, opts = task or {}, cfg or {}, opts or {}
   if opts.auto_approve then return false, "--auto-approve: no prompts" end
   local ok, err = M.validate(cfg)
-  if not ok then return true, "invalid config, pausing to be safe: " .. err.message end
+  if not ok then return true, "invalid config, asking after it to be safe: " .. err.message end
   if listed(cfg, "checkpoint_after", task.type) then
     return true, "type " .. type_name(task) .. " is in checkpoint_after"
   end
