@@ -117,6 +117,29 @@ describe("the status table", function()
       ": orch-host approve | skip (applied when it resumes)", 1, true), text)
   end)
 
+  it("pads by the columns a terminal shows: emoji and CJK take 2, a combining mark none", function()
+    local titles = { "🚀 Launch the rocket", "日本語のタスクを実行する", "Cafe\204\129 menu", "plain ascii title",
+      "✅ " .. string.rep("界", 40) }
+    local v = { id = "w", status = "running", host_alive = false, completed_tasks = 0, cost_usd = 0, tokens = 0,
+      tasks = {} }
+    for i, title in ipairs(titles) do
+      v.tasks[i] = { id = "t" .. i, status = i == 2 and "waiting_limit" or "pending", title = title, type = "backend" }
+    end
+    local lines = {}
+    for line in text_of(v):gmatch("[^\n]+") do
+      if line:find("^  [#t]") then lines[#lines + 1] = line end
+    end
+    eq(#lines, #titles + 1, "the header and a row a task")
+    for i, line in ipairs(lines) do
+      eq(fs.width(line), fs.width(lines[1]), "row " .. i .. " is as wide as the header: " .. line)
+      local at = line:find("backend", 1, true)
+      ok(i == 1 or (at and fs.width(line:sub(1, at - 1)) == fs.width(lines[1]:sub(1, lines[1]:find("type") - 1))),
+        "the type column starts where the header's does: " .. line)
+    end
+    eq({ fs.width("日本"), fs.width("🚀"), fs.width("e\204\129"), fs.width("abc") }, { 4, 2, 1, 3 })
+    eq(fs.pad("日本語", 5), "日本…")
+  end)
+
   it("a live session's running task shows its time so far (now given); a dead host's does not run on", function()
     local v = { id = "r", status = "running", host_alive = true, completed_tasks = 0, cost_usd = 0, tokens = 0,
       tasks = { { id = "t1", status = "running", title = "Runs", started_at = NOW - 65 } } }
