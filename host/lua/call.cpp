@@ -313,9 +313,12 @@ ResumeStatus resume_task(VmState& vm, int task_id, const std::function<int(lua_S
         lua_pop(vm.L, 1);
     }
     t->error = msg;
+    // a reported error of a command's workflow is the command's to print (once): the log only
+    bool console = !(reported && t->caller_reports);
     if (vm.app.journal)
-        vm.app.journal->log("error", "task " + std::to_string(t->id) + " (" + t->name + ") aborted: " + trace);
-    else
+        vm.app.journal->log("error", "task " + std::to_string(t->id) + " (" + t->name + ") aborted: " + trace,
+                            console);
+    else if (console)
         fprintf(stderr, "error: task %s aborted: %s\n", t->name.c_str(), trace.c_str());
     finish_task(vm, *t);
     return ResumeStatus::Failed;

@@ -26,6 +26,7 @@ struct Task {
     std::function<void(const std::string& reason)> cancel_op;  // cancels the pending wait
     std::vector<int> joiners;     // tasks blocked in orch.wait on this one
     std::function<void(Task&)> on_done;  // host-side completion (a webhook reply), finished or failed
+    bool caller_reports = false;  // a command's workflow: the command prints its error (Vm::task_result)
 };
 
 enum class ResumeStatus { Suspended, Finished, Failed };

@@ -282,6 +282,7 @@ int Vm::start_workflow(const std::string& path, const json& args, bool route_win
     load_chunk(L, path, display);
     push_workflow_args(L, args, display);
     int id = spawn_task(*st_, display, 1);
+    st_->tasks[id].caller_reports = true;
     if (route_window) st_->route_window_task = id;
     return id;
 }

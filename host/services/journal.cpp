@@ -160,14 +160,14 @@ void Journal::warn_once(const std::string& what) {
     fprintf(stderr, "orch-host: warning: %s (logging continues without it)\n", what.c_str());
 }
 
-void Journal::log(const std::string& level, const std::string& msg) {
+void Journal::log(const std::string& level, const std::string& msg, bool console) {
     int rank = level_rank(level);
     if (logger_ && rank >= file_level_) {
         static const spdlog::level::level_enum levels[] = {spdlog::level::debug, spdlog::level::info,
                                                            spdlog::level::warn, spdlog::level::err};
         logger_->log(levels[rank], msg);
     }
-    if (rank >= console_level_)
+    if (console && rank >= console_level_)
         fprintf(stderr, "%s%s\n", rank >= 3 ? "error: " : rank == 2 ? "warning: " : "", msg.c_str());
 }
 

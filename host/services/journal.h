@@ -30,7 +30,8 @@ public:
     Journal(std::string logs_dir, Store* store, bool verbose_console, MainLogSize main_log = {});
     ~Journal();
 
-    void log(const std::string& level, const std::string& msg);  // debug|info|warn|error
+    // debug|info|warn|error; console = false: the daily log only (a message the caller prints itself)
+    void log(const std::string& level, const std::string& msg, bool console = true);
     // Records an event: NDJSON line + events row. data may be null.
     void event(const std::string& name, const std::string& session, const std::string& task,
                const nlohmann::json& data);

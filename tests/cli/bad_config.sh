@@ -185,6 +185,8 @@ expect_rc "serve: a schedule's bad cron" 2
 expect_err "serve: a schedule's bad cron" "schedules[1].cron: day-of-week field: 8 is out of range 0-7"
 expect_true "serve: a schedule's bad cron: no traceback" "$(cat "$ALL")" \
     bash -c '! grep -q "stack traceback" "$1"' _ "$ALL"
+expect_eq "serve: a schedule's bad cron: said once" "$(grep -cF "schedules[1].cron: day-of-week" "$ALL")" 1
+expect_has "serve: a schedule's bad cron: in the daily log" "$(daily_log)" "schedules[1].cron: day-of-week"
 
 # --- and a good run at the end ----------------------------------------------------------
 run_tasks "$T/good.md"
