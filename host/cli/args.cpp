@@ -172,7 +172,9 @@ const Command k_commands[] = {
      }},
     {"tail-events", "the NDJSON event stream", cmd_tail_events,
      [](CLI::App* c) {
-         add_value(c, "--task", "ID", "only this task's events");
+         add_value(c, "--task", "ID", "only this task's events; without --session, the latest session's that has "
+                   "events of it (said on stderr; with --follow, then its new events of any session)");
+         add_value(c, "--session", "ID", "only this session's events (with --task: of that task in it)");
          add_count(c, "--lines", "the last N lines (default 20)");
          add_flag(c, "--follow", "then print new events as they come (Ctrl-C ends)");
      }},

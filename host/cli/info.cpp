@@ -100,22 +100,63 @@ private:
     off_t offset_ = 0;
 };
 
-// The last `lines` lines of the file (of one task's, when filter_task is
-// set), then with follow the new ones as they come, until a signal ends
-// it. path_now names the file each time (the daily log changes at midnight).
-// Returns the lines printed (without follow).
-size_t tail_file(const std::function<std::string()>& path_now, size_t lines, const std::string& filter_task,
+// An event line's field as text ("" when it has none or is no event)
+std::string field_of(const json& j, const char* key) {
+    if (!j.is_object() || !j.contains(key)) return "";
+    const json& v = j[key];
+    return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+// Which event lines to keep: those of one task and/or one session (empty:
+// any). live: a line that came while following, which a session the user
+// did not name (the latest with the task) does not hold back: a new
+// session's run of the task shows as it comes.
+struct EventFilter {
+    std::string task, session;
+    bool named = false;  // the session came from --session
+    bool any() const { return task.empty() && session.empty(); }
+    bool keep(std::string_view l, bool live = false) const {
+        if (any()) return true;
+        json j = json::parse(l, nullptr, false);
+        if (j.is_discarded()) return false;
+        return (task.empty() || field_of(j, "task") == task) &&
+               (session.empty() || (live && !named) || field_of(j, "session") == session);
+    }
+};
+
+// "task 2 of session S", "session S", "task 2"
+std::string what_of(const EventFilter& f) {
+    std::string w = f.task.empty() ? "" : "task " + f.task;
+    if (!f.session.empty()) w += (w.empty() ? "session " : " of session ") + f.session;
+    return w;
+}
+
+// The session of the last event of `task` in the file ("" when none has one)
+std::string latest_session_of(const std::string& path, const std::string& task) {
+    LineReader r(path);
+    std::string session;
+    if (!r.open()) return session;
+    auto see = [&](std::string_view l) {
+        if (l.find(task) == std::string_view::npos) return;  // cheap: most lines are another task's
+        json j = json::parse(l, nullptr, false);
+        if (!j.is_discarded() && field_of(j, "task") == task && !field_of(j, "session").empty())
+            session = field_of(j, "session");
+    };
+    r.drain(see);
+    if (!r.partial().empty()) see(r.partial());
+    return session;
+}
+
+// The last `lines` lines of the file (those `filter` keeps), then with follow
+// the new ones as they come, until a signal ends it. path_now names the file
+// each time (the daily log changes at midnight). Returns the lines printed
+// (without follow).
+size_t tail_file(const std::function<std::string()>& path_now, size_t lines, const EventFilter& filter,
                  bool follow) {
     std::string path = path_now();
     LineReader r(path);
     if (!r.open()) throw std::runtime_error(path + ": no such file (nothing logged yet)");
-    auto keep = [&](std::string_view l) {
-        if (filter_task.empty()) return true;
-        json j = json::parse(l, nullptr, false);
-        if (j.is_discarded() || !j.is_object() || !j.contains("task")) return false;
-        const json& t = j["task"];
-        return (t.is_string() ? t.get<std::string>() : t.dump()) == filter_task;
-    };
+    auto keep = [&](std::string_view l) { return filter.keep(l); };
     std::deque<std::string> last;
     r.drain([&](std::string_view l) {
         if (!keep(l)) return;
@@ -129,8 +170,8 @@ size_t tail_file(const std::function<std::string()>& path_now, size_t lines, con
     for (auto& l : last) printf("%s\n", l.c_str());
     fflush(stdout);
     if (!follow) return last.size();
-    if (last.empty() && !filter_task.empty())
-        fprintf(stderr, "no events of task %s in %s yet: following\n", filter_task.c_str(), path.c_str());
+    if (last.empty() && !filter.any())
+        fprintf(stderr, "no events of %s in %s yet: following\n", what_of(filter).c_str(), path.c_str());
     // The loop of the runtime blocks these for its signalfd, which nothing
     // reads here: Ctrl-C, SIGTERM and SIGHUP end the follow as they would
     // any program (nothing is open that needs closing), also when it was
@@ -143,7 +184,7 @@ size_t tail_file(const std::function<std::string()>& path_now, size_t lines, con
     }
     pthread_sigmask(SIG_UNBLOCK, &stop, nullptr);
     auto print = [&](std::string_view l) {
-        if (keep(l)) printf("%.*s\n", static_cast<int>(l.size()), l.data());
+        if (filter.keep(l, true)) printf("%.*s\n", static_cast<int>(l.size()), l.data());
     };
     for (;;) {
         if (r.drain(print)) fflush(stdout);
@@ -160,14 +201,24 @@ size_t tail_file(const std::function<std::string()>& path_now, size_t lines, con
 
 }  // namespace
 
+// --task without --session: the task of the latest session that has events
+// of it (task ids recur from day to day), said on stderr; --follow then
+// prints the task's new events, of whichever session
 int cmd_tail_events(const Args& a) {
     auto rt = make_runtime(a, Services::None);
     std::string logs = rt->app.path_from_root(
         rt->app.config().value("paths", json::object()).value("logs_dir", std::string("logs")));
     std::string path = logs + "/events.ndjson";
-    size_t n = tail_file([&] { return path; }, std::stoul(a.get("lines", "20")), a.get("task"), a.has("follow"));
-    if (n == 0 && a.has("task")) {  // a mistyped id says so, as grep's exit 1 would
-        fprintf(stderr, "no events of task %s in %s\n", a.get("task").c_str(), path.c_str());
+    EventFilter filter{a.get("task"), a.get("session"), a.has("session")};
+    if (!filter.task.empty() && !filter.named) {
+        filter.session = latest_session_of(path, filter.task);
+        if (!filter.session.empty())
+            fprintf(stderr, "events of %s, the latest session with that task (--session ID: another)%s\n",
+                    what_of(filter).c_str(), a.has("follow") ? "; then the task's new events" : "");
+    }
+    size_t n = tail_file([&] { return path; }, std::stoul(a.get("lines", "20")), filter, a.has("follow"));
+    if (n == 0 && !filter.any()) {  // a mistyped id says so, as grep's exit 1 would
+        fprintf(stderr, "no events of %s in %s\n", what_of(filter).c_str(), path.c_str());
         return k_exit_task_failures;
     }
     return k_exit_ok;
@@ -178,7 +229,8 @@ int cmd_logs(const Args& a) {
     std::string logs = rt->app.path_from_root(
         rt->app.config().value("paths", json::object()).value("logs_dir", std::string("logs")));
     Journal probe(logs, nullptr, false);
-    tail_file([&] { return probe.daily_log_path(); }, std::stoul(a.get("lines", "30")), "", a.has("follow"));
+    tail_file([&] { return probe.daily_log_path(); }, std::stoul(a.get("lines", "30")), EventFilter{},
+              a.has("follow"));
     return k_exit_ok;
 }
 

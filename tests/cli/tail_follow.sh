@@ -65,4 +65,27 @@ expect_eq "$RC" 143 "the follow's exit after SIGTERM"
 # without --follow: a last line with no newline is printed as it is
 printf '{"event":"seven","task":"1"}' >>"$EV"
 expect_eq "$(orch tail-events --lines 1)" '{"event":"seven","task":"1"}' "a last line without its newline"
+
+# task ids recur from day to day: --task is the latest session's with it, --session picks one
+printf '%s\n' '{"event":"a1","session":"s1","task":"1"}' '{"event":"a2","session":"s2","task":"1"}' \
+    '{"event":"b1","session":"s1","task":"2"}' '{"event":"a3","session":"s2","task":"1"}' >"$EV"
+orch tail-events --task 1 >"$T/t1.out" 2>"$T/t1.err" || fail "tail-events --task 1: $(cat "$T/t1.err")"
+expect_eq "$(jq -r .event "$T/t1.out" | tr '\n' ' ')" "a2 a3 " "--task 1: the latest session's events of it"
+grep -qF "events of task 1 of session s2, the latest session with that task (--session ID: another)" "$T/t1.err" ||
+    fail "--task 1: stderr does not say which session: $(cat "$T/t1.err")"
+expect_eq "$(orch tail-events --task 1 --session s1 2>&1 | jq -r .event | tr '\n' ' ')" "a1 " "--task 1 --session s1"
+expect_eq "$(orch tail-events --session s1 2>&1 | jq -r .event | tr '\n' ' ')" "a1 b1 " "--session s1"
+RC=0
+orch tail-events --task 2 --session s2 >"$T/none.out" 2>&1 || RC=$?
+expect_eq "$RC" 1 "--task 2 --session s2 (none): exit"
+grep -q "^no events of task 2 of session s2 in .*events.ndjson$" "$T/none.out" || fail "none: $(cat "$T/none.out")"
+# following: the latest session's lines, then the task's new ones of a session started meanwhile
+(exec "$ORCH_HOST" --root "$ORCH_SRC" tail-events --follow --task 1 >"$T/f.out" 2>/dev/null) &
+F=$!
+BG_PIDS+=("$F")
+wait_for has_lines "$T/f.out" 2
+printf '%s\n' '{"event":"c1","session":"s3","task":"1"}' '{"event":"c2","session":"s3","task":"2"}' >>"$EV"
+wait_for has_lines "$T/f.out" 3
+kill -TERM "$F"
+expect_eq "$(jq -r .event "$T/f.out" | tr '\n' ' ')" "a2 a3 c1 " "--follow --task 1"
 note "ok"
