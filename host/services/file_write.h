@@ -32,7 +32,8 @@ bool write_file_atomic(const std::string& path, const char* data, size_t len, st
 int write_file_new(const std::string& path, const char* data, size_t len, std::string& err);
 
 // One writer thread, started on first use, taking jobs in order (two writes
-// of one path land in the order given). `done` runs on the loop thread (ok,
+// of one path land in the order given); the jobs queued together are made
+// durable by one syncfs (file_write.cpp). `done` runs on the loop thread (ok,
 // err as write_file_atomic's). The destructor finishes the jobs queued (a
 // write the caller was told about still lands) and drops their completions.
 class FileWriter {
