@@ -41,6 +41,19 @@ describe("type", function()
     eq(violations({}, { type = "array" }), { ": expected array, got object" })
     eq(violations(array(), { type = "object" }), { ": expected object, got array" })
   end)
+  it("names a kind by lib/task_model's rule, the one the encoder follows", function()
+    local model = require("lib.task_model")
+    local cases = { { null, "null" }, { true, "boolean" }, { "x", "string" }, { array(), "array" },
+      { {}, "object" }, { { a = 1 }, "object" }, { { 1, 2 }, "array" }, { { 1, a = 2 }, "object" },
+      { { [2] = "x" }, "object" } }
+    for _, c in ipairs(cases) do
+      eq(model.kind(c[1], "json"), c[2], c[2])
+      eq(violations(c[1], { type = "integer" }), { ": expected integer, got " .. c[2] }, c[2])
+      eq(orch.json.encode(c[1]):sub(1, 1) == "[", c[2] == "array", c[2])
+    end
+    eq(model.kind(nil, "json"), "null")  -- a missing item
+    eq(model.kind({ 1, a = 2 }), "mapping")
+  end)
   it("takes a list of types", function()
     valid(null, { type = { "string", "null" } })
     valid("a", { type = { "string", "null" } })

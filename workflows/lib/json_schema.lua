@@ -22,15 +22,16 @@
 -- M.date_time(text) -> whether text is an RFC 3339 date-time
 -- Values as orch.json.decode gives them: a JSON null is orch.json.null (or
 -- nil, for a missing item), arrays are tables marked by orch.json.array or
--- with keys 1..n; any other table is an object. Decode a file with
+-- with keys 1..n; any other table is an object (lib/task_model.kind's rule). Decode a file with
 -- orch.json.decode(text, { nulls = true }) so a member that is null is seen.
 -- Pure: no io/os/debug, no globals.
 local errors = require("orch.errors")
+local model_kind = require("lib.task_model").kind
 
 local M = {}
 
 local format, concat, floor = string.format, table.concat, math.floor
-local type, pairs, ipairs, next, getmetatable = type, pairs, ipairs, next, getmetatable
+local type, pairs, ipairs, next = type, pairs, ipairs, next
 
 local ANNOTATIONS = { ["$schema"] = true, ["$id"] = true, ["$comment"] = true, title = true,
   description = true, default = true, examples = true }
@@ -39,22 +40,8 @@ local TYPES = { null = true, boolean = true, object = true, array = true, number
 local FORMATS = { ["date-time"] = true }
 local REF_DEPTH = 64  -- $ref chains deeper than this are a loop
 
--- the JSON kind of a Lua value: "null", "boolean", "number", "string", "array", "object"
-local function kind(v)
-  local t = type(v)
-  if t == "nil" or t == "userdata" then return "null" end
-  if t ~= "table" then return t end
-  local mt = getmetatable(v)
-  if mt and mt.__jsontype == "array" then return "array" end
-  if next(v) == nil then return "object" end
-  local n = 0
-  for k in pairs(v) do
-    if type(k) ~= "number" then return "object" end
-    n = n + 1
-  end
-  return n == #v and "array" or "object"
-end
-M.kind = kind
+-- the JSON kind of a Lua value: "null", "boolean", "number", "string", "array", "object" (lib/task_model's rule)
+local function kind(v) return model_kind(v, "json") end
 
 local function is_integer(v) return type(v) == "number" and v == floor(v) and v - v == 0 end
 

@@ -28,16 +28,30 @@ M.MAX_ID = 64
 M.LEVELS = { low = true, medium = true, high = true }  -- priority and complexity
 
 -- The kind of a decoded YAML/JSON value, in the words of the file formats:
--- list, mapping (YAML's), or with words "json" array, object; then null,
--- string, number, boolean. Never Lua's "table": messages about input use it.
+-- list, mapping (YAML's), or with words "json" array, object; then null (also
+-- nil: a missing item), string, number, boolean. Never Lua's "table" or "nil":
+-- messages about input use it. The one rule (lib/json_schema uses it too): a
+-- list is a table marked by orch.json.array (as decoders give them) or whose
+-- keys are 1..n, as orch.json.encode writes one; any other table (an empty
+-- one too) is a mapping.
 local JSON_WORDS = { list = "array", mapping = "object" }
+local function table_kind(v)
+  local mt = getmetatable(v)
+  if mt and mt.__jsontype == "array" then return "list" end
+  if next(v) == nil then return "mapping" end
+  local n = 0
+  for k in pairs(v) do  -- a mapping's first key is a string: it stops at once
+    if type(k) ~= "number" then return "mapping" end
+    n = n + 1
+  end
+  return n == #v and "list" or "mapping"
+end
 local function kind(v, words)
   local t = type(v)
   if t == "table" then
-    local mt = getmetatable(v)
-    t = (mt and mt.__jsontype == "array" or (next(v) == 1)) and "list" or "mapping"
+    t = table_kind(v)
     return words == "json" and JSON_WORDS[t] or t
-  elseif t == "userdata" then return "null"
+  elseif t == "userdata" or t == "nil" then return "null"
   end
   return t
 end
