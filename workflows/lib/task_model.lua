@@ -35,6 +35,7 @@ M.LEVELS = { low = true, medium = true, high = true }  -- priority and complexit
 -- keys are 1..n, as orch.json.encode writes one; any other table (an empty
 -- one too) is a mapping.
 local JSON_WORDS = { list = "array", mapping = "object" }
+local function word(k, words) return words == "json" and JSON_WORDS[k] or k end
 local function table_kind(v)
   local mt = getmetatable(v)
   if mt and mt.__jsontype == "array" then return "list" end
@@ -49,8 +50,7 @@ end
 local function kind(v, words)
   local t = type(v)
   if t == "table" then
-    t = table_kind(v)
-    return words == "json" and JSON_WORDS[t] or t
+    return word(table_kind(v), words)
   elseif t == "userdata" or t == "nil" then return "null"
   end
   return t
@@ -76,6 +76,11 @@ end
 
 -- v's kind in the reader's words, for a message
 function R:kind(v) return kind(v, self.words) end
+-- a kind named in the reader's words with its article: r:a("mapping") -> "a mapping" | "an object"
+function R:a(k)
+  local w = word(k, self.words)
+  return (w:find("^[aeiou]") and "an " or "a ") .. w
+end
 
 -- The field part of a path, for messages with a line: depends_on[2], tasks[3].
 local function field_text(path, from)
@@ -230,7 +235,7 @@ end
 -- first, so later messages name the task; then the rest, in the file's order.
 function M.check(r, raw, path, fields, task, out)
   if kind(raw) ~= "mapping" then
-    r:fail(path, "bad_type", task, "must be a mapping of fields, not %s", r:kind(raw))
+    r:fail(path, "bad_type", task, "must be %s of fields, not %s", r:a("mapping"), r:kind(raw))
   end
   for _, name in ipairs(fields.required) do
     local f, v = fields[name], raw[name]
