@@ -13,7 +13,7 @@
 --   (ev.name). why: "queued" (already queued with this content), "running"
 --   (running with this content), "duplicate" (processed already, or the same
 --   id and content queued under another name: moved to processed/),
---   "invalid" (moved to failed/ with its reason), "gone" (vanished: logged),
+--   "invalid" (moved to failed/ with its reason, the third value), "gone" (vanished: logged),
 --   "ignored" (not a task file name). A file rewritten while queued replaces
 --   its queued task; one rewritten while it runs is queued again as a new
 --   version and runs after it.
@@ -21,7 +21,7 @@
 --                         running one too when dropped says why the inbox drops it)
 -- q:rescan() -> tasks, refused   offers every task file present (start-up,
 --   overflow, a folder that came back) and drops queued ones whose file is
---   gone; refused: { {name=, why="invalid"} } the ones moved to failed/
+--   gone; refused: { {name=, why="invalid", error=} } the ones moved to failed/ (error: their reason)
 -- q:take() -> task|nil   the next: priority (high first), then age (front
 --   matter `created`, else the file's mtime, else arrival), then name. A task
 --   whose id is running waits until it ends (one id never runs twice at once).
@@ -177,7 +177,8 @@ function Q:offer(name)
   if not t then
     if old then self:drop(old) end
     local _, err = self:fail_file(name, tostring(perr), "invalid")
-    return nil, err == "gone" and "gone" or "invalid"
+    if err == "gone" then return nil, "gone" end
+    return nil, "invalid", tostring(perr)
   end
   local sha = t.inbox.sha
   if old and old.t.inbox.sha == sha and old.t.id == t.id then return nil, "queued" end
@@ -228,13 +229,14 @@ function Q:rescan()
       present[name] = true
       -- still being written (there before the watch, or in an overflow): its
       -- close comes as an event, and the file is offered then
-      local t, why
+      local t, why, reason
       if orch.being_written(self:path(name)) then
         self.log("info", "inbox: " .. self:path(name) .. " is still being written: it runs once it is closed")
       else
-        t, why = self:offer(name)
+        t, why, reason = self:offer(name)
       end
-      if t then got[#got + 1] = t elseif why == "invalid" then refused[#refused + 1] = { name = name, why = why } end
+      if t then got[#got + 1] = t
+      elseif why == "invalid" then refused[#refused + 1] = { name = name, why = why, error = reason } end
     end
   end
   for name in pairs(self.by_name) do

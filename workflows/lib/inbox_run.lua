@@ -121,17 +121,17 @@ function I:drop(name, status, why, fields)
 end
 
 -- the queue's answer on one file: queued (the event parsed), or why not
-function I:parsed(name, file, t, why)
+-- (err: an invalid one's reason, in its event and its warning)
+function I:parsed(name, file, t, why, err)
   local s = self.s
   if t then
     self:track(name, t, { file = file, type = t.type, priority = t.priority, parsed_by = t.inbox.parsed_by or "file" })
     return
   end
   if why == "queued" or why == "running" then return end  -- the same content again: nothing changes
-  orch.emit("parsed", { session = s.id, file = file, ok = false, reason = why })
+  orch.emit("parsed", { session = s.id, file = file, ok = false, reason = why, error = err })
   if why == "invalid" then
-    local reason = orch.read_file(self.q:path("failed/" .. name .. ".reason")) or ""
-    orch.log("warn", "inbox: " .. name .. " moved to failed/: " .. (reason:match("^[^\n]*") or "?"))
+    orch.log("warn", "inbox: " .. name .. " moved to failed/: " .. (tostring(err or "?"):match("^[^\n]*")))
   end
   self:drop(name, "cancelled", "its file was rewritten: " .. tostring(why))
 end
@@ -142,9 +142,9 @@ end
 -- asks again), as R (the runner) knows it
 function I:offer(name, path, R)
   orch.emit("task_received", { session = self.s.id, file = path or self.q:path(name) })
-  local t, why = self.q:offer(name)
+  local t, why, err = self.q:offer(name)
   if t then self:withdraw(name, R, M.REWRITTEN_WAITING) end
-  self:parsed(name, path or self.q:path(name), t, why)
+  self:parsed(name, path or self.q:path(name), t, why, err)
   self:save_queue_soon()  -- after the other files of the same burst: one save for them all
 end
 
@@ -205,7 +205,7 @@ function I:rescan()
   for _, r in ipairs(refused or {}) do  -- said as a dropped file's are
     local path = self.q:path(r.name)
     orch.emit("task_received", { session = self.s.id, file = path, via = "rescan" })
-    self:parsed(r.name, path, nil, r.why)
+    self:parsed(r.name, path, nil, r.why, r.error)
   end
   local live = {}
   for _, e in ipairs(self.q:queued()) do live[e.name] = true end

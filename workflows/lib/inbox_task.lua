@@ -38,6 +38,8 @@ local files = require("lib.inbox_files")
 
 local M = {}
 
+local DANGLING = "a symlink whose target does not exist"
+
 local find, match, sub, lower, format, concat = string.find, string.match, string.sub, string.lower, string.format,
   table.concat
 
@@ -208,7 +210,11 @@ end
 function M.load(path, opts)
   opts = opts or {}
   local info, err = orch.file_info(path)
-  if not info then return nil, errors.new(err.code or "io", tostring(err), { file = path, stage = "read" }) end
+  if not info then
+    -- not found, yet there (tree_info does not follow a link): a symlink to nothing
+    local what = err.code == "not_found" and orch.tree_info(path) and (path .. ": " .. DANGLING) or tostring(err)
+    return nil, errors.new(err.code or "io", what, { file = path, stage = "read" })
+  end
   if type(opts.info) == "table" then opts.info.of = info end
   if info.type ~= "file" then  -- orch.read_file words what it is ("not a regular file: a FIFO"), reading nothing
     local _, what = orch.read_file(path, 0)
