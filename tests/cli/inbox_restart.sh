@@ -19,6 +19,8 @@ cp "$T/once.copy" "$T/once.tmp" && mv "$T/once.tmp" "$ORCH_TASKS_DIR/once.task.m
 wait_for [ ! -f "$ORCH_TASKS_DIR/once.task.md" ]
 expect_eq "$(starts once)" 1 "runs of a file processed before"
 wait_for grep -q "once.task.md: task once with this content was processed already: moved to .*, not run" "$WATCH_OUT"
+# its two arrivals name the task (task_received comes once the file is read), the duplicate's too
+expect_eq "$(ev_count task_received once)" 2 "task_received events naming task once"
 note "a processed file is not run again ok"
 
 # an edited file runs again in the same session (the session's row is
@@ -30,6 +32,12 @@ WAIT_TIMEOUT=120 wait_for test -f "$ORCH_TASKS_DIR/processed/twice.1.task.md"
 expect_eq "$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['task_id'])" \
     "$ORCH_RESULTS_DIR/twice_result.json")" twice "the second version's result task_id"
 wait_for ev_has task_archived twice-2  # its events name the session's task, as tail-events --task twice-2 asks
+# tail-events --task follows each version from its first event: the file's arrival
+first_event() {
+    orch tail-events --task "$1" --lines 1000 | head -1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["event"])'
+}
+expect_eq "$(first_event twice)" task_received "the first version's first event"
+expect_eq "$(first_event twice-2)" task_received "the second version's first event"
 
 # kill -9 while its agent runs: the next start runs it again
 inbox_task "$ORCH_TASKS_DIR/inflight.task.md" inflight medium "In flight [key:inflight] [fake:await:go]"

@@ -9,8 +9,11 @@
 --   opts.now() -> epoch seconds, opts.emit(event, fields), opts.log(level, msg),
 --   opts.state = {load = fn(key), save = fn(key, value), atomically = fn(f)}  (default the host's state)
 --   opts.session: the session named in the events
--- q:offer(name) -> task | nil, why   name: the file's name in the folder
---   (ev.name). why: "queued" (already queued with this content), "running"
+-- q:offer(name [, received]) -> task | nil, why   name: the file's name in the
+--   folder (ev.name); received(task | nil, name): called once the file was
+--   read (nil: it could not be), before the queue does or says anything of
+--   it, -> the task id its events carry (a duplicate's task_archived; default
+--   its id). why: "queued" (already queued with this content), "running"
 --   (running with this content), "duplicate" (processed already, or the same
 --   id and content queued under another name: moved to processed/),
 --   "invalid" (moved to failed/ with its reason, the third value), "gone" (vanished: logged),
@@ -19,7 +22,7 @@
 --   version and runs after it.
 -- q:gone(name [, dropped]) its file was deleted: a queued task is dropped (logged; a
 --                         running one too when dropped says why the inbox drops it)
--- q:rescan() -> tasks, refused   offers every task file present (start-up,
+-- q:rescan([received]) -> tasks, refused   offers every task file present (start-up,
 --   overflow, a folder that came back) and drops queued ones whose file is
 --   gone; refused: { {name=, why="invalid", error=} } the ones moved to failed/ (error: their reason)
 -- q:take() -> task|nil   the next: priority (high first), then age (front
@@ -148,13 +151,14 @@ function Q:drop(e)
   self.n = self.n - 1
 end
 
-function Q:duplicate(name, t, of)
+function Q:duplicate(name, t, of, as)
   local dest = files.archive(self.dir, name, "processed", nil, self.made, self.log)
   if dest then
     -- said on the terminal: whoever dropped it again expected a run
     self.log("warn", string.format("inbox: %s: task %s with this content %s: moved to %s, not run (edit it to "
       .. "run it again)", self:path(name), tostring(t.id), of, dest))
-    self.emit("task_archived", { session = self.session, task = t.id, status = "duplicate", file = name, to = dest })
+    self.emit("task_archived", { session = self.session, task = as or t.id, status = "duplicate", file = name,
+      to = dest })
   end
   return nil, "duplicate"
 end
@@ -168,12 +172,13 @@ function Q:age(t, name, info)
   return info and tonumber(info.mtime) or self.now()
 end
 
-function Q:offer(name)
+function Q:offer(name, received)
   name = basename(name)
   if not files.is_task_file(name) then return nil, "ignored" end
   local old = self.by_name[name]
   local seen = {}
   local t, perr = self.parse(self:path(name), { root = self.dir, info = seen })
+  local as = received and received(t, name)
   if not t then
     if old then self:drop(old) end
     local _, err = self:fail_file(name, tostring(perr), "invalid")
@@ -185,9 +190,9 @@ function Q:offer(name)
   if old then self:drop(old) end
   local run = self.running[name]
   if run and run.inbox.sha == sha and run.id == t.id then return nil, "running" end
-  if M.processed(t, self.load) then return self:duplicate(name, t, "was processed already") end
+  if M.processed(t, self.load) then return self:duplicate(name, t, "was processed already", as) end
   local other = self.content[content_key(t)]
-  if other and other ~= name then return self:duplicate(name, t, "is already queued as " .. other) end
+  if other and other ~= name then return self:duplicate(name, t, "is already queued as " .. other, as) end
   self.seq = self.seq + 1
   local rank = tonumber(t.inbox.priority_rank) or RANK[t.priority] or RANK.medium
   -- a file rewritten while queued keeps its place (its new mtime is not a new arrival), unless it says its age
@@ -217,7 +222,7 @@ function Q:gone(name, dropped)
   end
 end
 
-function Q:rescan()
+function Q:rescan(received)
   local names, err = orch.list_dir(self.dir)
   if not names then
     self.log("warn", "inbox: " .. self.dir .. ": " .. tostring(err))
@@ -233,7 +238,7 @@ function Q:rescan()
       if orch.being_written(self:path(name)) then
         self.log("info", "inbox: " .. self:path(name) .. " is still being written: it runs once it is closed")
       else
-        t, why, reason = self:offer(name)
+        t, why, reason = self:offer(name, received)
       end
       if t then got[#got + 1] = t
       elseif why == "invalid" then refused[#refused + 1] = { name = name, why = why, error = reason } end

@@ -76,6 +76,9 @@ end
 local FIELDS = { "title", "type", "priority", "requires_approval", "description", "acceptance_criteria",
                  "instruction", "context_files", "deliverables", "verify", "line", "inbox" }
 
+-- whether session task row is of file version t's id (the file's, not the row's "x-2")
+local function same_id(row, t) return tostring(row.inbox and row.inbox.id or row.id) == tostring(t.id) end
+
 -- queued task t (the queue's) on the session: a new pending task, or the
 -- queued one of the same file, rewritten -> the session's task. parsed: the
 -- event parsed's fields, said with the new task in its commit (in place of
@@ -83,7 +86,7 @@ local FIELDS = { "title", "type", "priority", "requires_approval", "description"
 -- (a burst of files, one save)
 function I:track(name, t, parsed)
   local row = self.queued[name]
-  if row and tostring(row.inbox and row.inbox.id or row.id) ~= tostring(t.id) then
+  if row and not same_id(row, t) then
     -- rewritten under another id: another task (its row, its id in every
     -- command and message); the old one ends before it ran
     self:drop(name, "cancelled", "its file was rewritten as task " .. tostring(t.id))
@@ -136,15 +139,35 @@ function I:parsed(name, file, t, why, err)
   self:drop(name, "cancelled", "its file was rewritten: " .. tostring(why))
 end
 
+-- the session's id of the task of file name's version t: its queued task's
+-- (a rewrite keeps it), the started one's when t is what it ran (the same
+-- content again), else a new task's (lib/session's add_task)
+function I:task_id(name, t)
+  local row = self.queued[name]
+  if row and same_id(row, t) then return row.id end
+  row = self.started[name]
+  if row and row.inbox and row.inbox.sha == t.inbox.sha and same_id(row, t) then return row.id end
+  return S.new_task_id(self.s, t.id)
+end
+
+-- the event task_received of the file at path (name), once the queue read
+-- it (t: its version, nil when it could not be read), with the id of the
+-- task its other events name (tail-events --task follows it from here) -> that id
+function I:received(path, name, t, via)
+  local id = t and self:task_id(name, t)
+  orch.emit("task_received", { session = self.s.id, file = path, task = id, via = via })
+  return id
+end
+
 -- a file was written, or moved into the folder: a new task, or a new version
 -- of a queued one; a new version of one waiting for approval withdraws that
 -- wait (what was asked about is not what the file says now: the new version
 -- asks again), as R (the runner) knows it
 function I:offer(name, path, R)
-  orch.emit("task_received", { session = self.s.id, file = path or self.q:path(name) })
-  local t, why, err = self.q:offer(name)
+  path = path or self.q:path(name)
+  local t, why, err = self.q:offer(name, function(v) return self:received(path, name, v) end)
   if t then self:withdraw(name, R, M.REWRITTEN_WAITING) end
-  self:parsed(name, path or self.q:path(name), t, why, err)
+  self:parsed(name, path, t, why, err)
   self:save_queue_soon()  -- after the other files of the same burst: one save for them all
 end
 
@@ -197,15 +220,10 @@ end
 -- the folder listed again (start-up, an overflow, the folder back): what
 -- it holds is offered, a queued task whose file is gone is dropped
 function I:rescan()
-  local got, refused = self.q:rescan()
-  for _, t in ipairs(got or {}) do
-    orch.emit("task_received", { session = self.s.id, file = t.inbox.file, via = "rescan" })
-    self:parsed(file_name(t), t.inbox.file, t)
-  end
+  local got, refused = self.q:rescan(function(v, name) return self:received(self.q:path(name), name, v, "rescan") end)
+  for _, t in ipairs(got or {}) do self:parsed(file_name(t), t.inbox.file, t) end
   for _, r in ipairs(refused or {}) do  -- said as a dropped file's are
-    local path = self.q:path(r.name)
-    orch.emit("task_received", { session = self.s.id, file = path, via = "rescan" })
-    self:parsed(r.name, path, nil, r.why, r.error)
+    self:parsed(r.name, self.q:path(r.name), nil, r.why, r.error)
   end
   local live = {}
   for _, e in ipairs(self.q:queued()) do live[e.name] = true end

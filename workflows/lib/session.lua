@@ -299,11 +299,17 @@ end
 -- place of task_added (session, task and file, then opts.fields); opts.row
 -- = "later": the session row is left to the caller to save (a burst of
 -- added tasks, one save), s._row is nil until then (the row as saved is stale)
+-- new_task_id(s, id) -> the id add_task gives a task of that id now
+function M.new_task_id(s, base)
+  base = tostring(base)
+  local id, n = base, 1
+  while M.task(s, id) do n = n + 1; id = base .. "-" .. n end
+  return id
+end
+
 function M.add_task(s, t, opts)
   opts = opts or {}
-  local base, n = tostring(t.id), 1
-  local id = base
-  while M.task(s, id) do n = n + 1; id = base .. "-" .. n end
+  local id = M.new_task_id(s, t.id)
   local i = #s.tasks + 1
   local row = task_row(t, i)
   row.id = id
