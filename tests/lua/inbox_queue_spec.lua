@@ -411,6 +411,24 @@ describe("the inbox queue", function()
     ok(w.read("failed/a.2.task.md.reason"):find(":2: front matter", 1, true))
   end)
 
+  it("a refused file written again replaces its refused version (one file, one outcome); earlier ones stay", function()
+    local w = setup()
+    assert(orch.make_dir(w.dir .. "/failed"))
+    w.write("failed/a.task.md", "earlier\n")
+    w.write("a.task.md", "id: a\nBROKEN\n")
+    eq(answer(w.q:offer("a.task.md")), { nil, "invalid" })
+    w.write("a.task.md", "id: a\nstill\nBROKEN\n")       -- the rest appended: still refused
+    eq(answer(w.q:offer("a.task.md")), { nil, "invalid" })
+    eq(w.read("failed/a.1.task.md"), "id: a\nstill\nBROKEN\n")
+    ok(w.read("failed/a.1.task.md.reason"):find(":3: front matter", 1, true))
+    ok(not w.exists("failed/a.2.task.md"))
+    w.write("a.task.md", "id: a\n")                         -- fixed: queued, its refused version gone
+    eq(w.q:offer("a.task.md").id, "a")
+    ok(not w.exists("failed/a.1.task.md") and not w.exists("failed/a.1.task.md.reason"))
+    eq(w.read("failed/a.task.md"), "earlier\n")
+    ok(w.logged("a.task.md was written again: its version refused before"))
+  end)
+
   it("a name too long for its reason beside it moves shortened, so the reason is written", function()
     local w = setup()
     local long = string.rep("b", 247)  -- NAME.task.md is 255 bytes, NAME.task.md.reason would be 262
@@ -420,8 +438,10 @@ describe("the inbox queue", function()
     eq(w.read("failed/" .. short .. ".task.md"), "id: b\nBROKEN\n")
     ok(w.read("failed/" .. short .. ".task.md.reason"):find(":2: front matter", 1, true))
     ok(not w.logged("File name too long"), table.concat(w.logs, "\n"))
-    w.write(long .. ".task.md", "id: b\nBROKEN\nagain\n")  -- again: the number fits too
-    eq(answer(w.q:offer(long .. ".task.md")), { nil, "invalid" })
+    -- again, to a new queue (this one's replaces its own refused version): the number fits too
+    local w2 = setup({ dir = w.dir })
+    w2.write(long .. ".task.md", "id: b\nBROKEN\nagain\n")
+    eq(answer(w2.q:offer(long .. ".task.md")), { nil, "invalid" })
     short = string.rep("b", 255 - #".1.task.md.reason")
     ok(w.read("failed/" .. short .. ".1.task.md.reason"):find(":2: front matter", 1, true))
   end)

@@ -36,7 +36,9 @@
 -- q:size(), q:queued() -> { {id=, name=, priority=, age=}, ... } in take order
 --
 -- Moves never replace a file already there: the name gets a number before
--- .task.md (x.1.task.md, x.2.task.md, ...). A symlink is moved itself, never
+-- .task.md (x.1.task.md, x.2.task.md, ...); but a file refused (invalid) and
+-- written again (an append after its first close, a fixed copy) replaces its
+-- refused version in failed/: one file, one outcome. A symlink is moved itself, never
 -- followed. A file that vanished before its move is logged, not an error.
 --
 -- The ledger: one state row per task id (key "inbox_task:<id>") = {sha=,
@@ -130,6 +132,7 @@ function M.new(cfg, opts)
     running_ids = {}, -- id -> true
     content = {},     -- id\0sha -> name of the queued or running file with it
     made = {},        -- subfolders made
+    refused = {},     -- name -> where its last version refused (invalid) went in failed/
     n = 0, seq = 0,
   }, Q)
   return q
@@ -137,9 +140,24 @@ end
 
 function Q:path(name) return self.dir .. "/" .. name end
 
--- moves name to failed/ with the reason
+-- moves name to failed/ with the reason (refused: it did not run, a new version replaces it)
 function Q:fail_file(name, message, status)
-  return files.archive(self.dir, name, "failed", files.reason(message, status, self.now()), self.made, self.log)
+  local dest, err = files.archive(self.dir, name, "failed", files.reason(message, status, self.now()), self.made,
+    self.log)
+  self.refused[name] = dest
+  return dest, err
+end
+
+-- file name, refused before, is there again (a second write after the first
+-- close, a fixed copy): its refused version and reason in failed/ go, as a
+-- rewrite replaces a queued file's, so one file leaves one outcome
+function Q:supersede(name)
+  local dest = self.refused[name]
+  self.refused[name] = nil
+  orch.remove_file(dest .. ".reason")
+  orch.remove_file(dest)
+  self.log("info", "inbox: " .. self:path(name) .. " was written again: its version refused before (" .. dest
+    .. ") is replaced")
 end
 
 -- drops a live queued entry
@@ -178,6 +196,7 @@ function Q:offer(name, received)
   local old = self.by_name[name]
   local seen = {}
   local t, perr = self.parse(self:path(name), { root = self.dir, info = seen })
+  if self.refused[name] and (t or orch.tree_info(self:path(name))) then self:supersede(name) end
   local as = received and received(t, name)
   if not t then
     if old then self:drop(old) end
