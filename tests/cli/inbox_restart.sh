@@ -24,13 +24,25 @@ expect_eq "$(ev_count task_received once)" 2 "task_received events naming task o
 note "a processed file is not run again ok"
 
 # an edited file runs again in the same session (the session's row is
-# "twice-2"): its result names the file's id, not the row's
+# "twice-2"): its result names the file's id, not the row's; its artifacts
+# are its own (twice-2_result.json, twice-2_summary.txt), the first run's stay
 inbox_task "$ORCH_TASKS_DIR/twice.task.md" twice medium "First version [key:twice]"
 WAIT_TIMEOUT=120 wait_for done_with twice
+cp "$ORCH_RESULTS_DIR/twice_result.json" "$T/twice_result.first"
+cp "$ORCH_SUMMARIES_DIR/twice_summary.txt" "$T/twice_summary.first"
 inbox_task "$ORCH_TASKS_DIR/twice.task.md" twice medium "Second version [key:twice]"
 WAIT_TIMEOUT=120 wait_for test -f "$ORCH_TASKS_DIR/processed/twice.1.task.md"
-expect_eq "$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['task_id'])" \
-    "$ORCH_RESULTS_DIR/twice_result.json")" twice "the second version's result task_id"
+R2=$ORCH_RESULTS_DIR/twice-2_result.json
+[ -f "$R2" ] && [ -f "$ORCH_SUMMARIES_DIR/twice-2_summary.txt" ] || fail "no artifacts of the second version: $(ls "$ORCH_RESULTS_DIR" "$ORCH_SUMMARIES_DIR")"
+cmp -s "$T/twice_result.first" "$ORCH_RESULTS_DIR/twice_result.json" || fail "the first version's result was replaced"
+cmp -s "$T/twice_summary.first" "$ORCH_SUMMARIES_DIR/twice_summary.txt" || fail "the first version's summary was replaced"
+expect_eq "$(python3 -c "import json,sys; r = json.load(open(sys.argv[1])); print(r['task_id'], r['name'], r['summary']['path'])" \
+    "$R2")" "twice twice $ORCH_SUMMARIES_DIR/twice-2_summary.txt" "the second version's result task_id, name, summary"
+orch validate-artifacts >"$T/validate.out" 2>&1 || fail "validate-artifacts: $(cat "$T/validate.out")"
+touch -d '3 days ago' "$R2" "$ORCH_SUMMARIES_DIR/twice-2_summary.txt"
+orch clean artifacts --days 1 --dry-run >"$T/clean.out" 2>&1 || fail "clean artifacts: $(cat "$T/clean.out")"
+grep -qF "would remove $R2" "$T/clean.out" && grep -qF "would remove $ORCH_SUMMARIES_DIR/twice-2_summary.txt" "$T/clean.out" ||
+    fail "clean artifacts does not find the second version's: $(cat "$T/clean.out")"
 wait_for ev_has task_archived twice-2  # its events name the session's task, as tail-events --task twice-2 asks
 # tail-events --task follows each version from its first event: the file's arrival
 first_event() {

@@ -213,6 +213,22 @@ describe("write", function()
     eq(orch.list_dir(dir .. "/results"), { "fix-login_result.json" }, "no temp file left")
   end)
 
+  it("a later version of the task file (info.version 2, 3...) has its own pair: the first one's stays", function()
+    local dir = scratch .. "/w-version"
+    local v2 = {}
+    for k, v in pairs(INFO) do v2[k] = v end
+    v2.version = 2
+    local alone = assert(A.write(cfg(dir .. "-alone"), completed(), v2))  -- no earlier pair: nothing to keep
+    eq(alone.result, dir .. "-alone/results/fix-login_result.json")
+    local first = assert(A.write(cfg(dir), completed(), INFO))
+    local w = assert(A.write(cfg(dir), completed(), v2))
+    eq(w, { result = dir .. "/results/fix-login-2_result.json", summary = dir .. "/summaries/fix-login-2_summary.txt" })
+    local r = orch.json.decode(orch.read_file(w.result), { nulls = true })
+    eq({ r.name, r.summary.path }, { "fix-login", w.summary })
+    ok(orch.file_info(first.result) and orch.file_info(first.summary), "the first version's pair stays")
+    eq(A.validate(dir .. "/results"), {})
+  end)
+
   it("checks the result against the schema first: one that does not follow it writes nothing", function()
     local dir = scratch .. "/w-schema"
     local real = A.schema

@@ -6,7 +6,10 @@
 --   summaries/<name>_summary.txt  (paths.summaries_dir) a header line (the
 --       task, its status, its cost, what made the summary), then the summary
 -- <name> is the task file's name without .task.md (t.inbox.name), else the
--- task id. Policy: edit freely (the schema follows what result() builds).
+-- task id; a later version of the task (info.version, 2, 3, ...: its file
+-- edited after it ran) is <name>-<version> when <name>'s result is there (an
+-- earlier version's), so the earlier run's stay.
+-- Policy: edit freely (the schema follows what result() builds).
 --
 -- M.result(t, info) -> the result table (orch.json.null for nulls) | nil, err
 --     (a task that has not finished has no result)
@@ -31,7 +34,7 @@
 -- files_changed / changes / changes_error (lib/workspaces after),
 -- deliverables, deliverables_missing, verify_results (lib/acceptance), inbox
 -- (lib/inbox_task). info = { summary = {text=, via=, model=}, parsed_by =
--- "ollama"|"plain"|"file" (default "file"), session = id }.
+-- "ollama"|"plain"|"file" (default "file"), session = id, version = n (default 1) }.
 local S = require("lib.session")
 local fmt = require("lib.format")
 local json_schema = require("lib.json_schema")
@@ -158,6 +161,14 @@ local function result_path(cfg, name)
   return (cfg.paths and cfg.paths.results_dir or "results") .. "/" .. name .. M.RESULT_SUFFIX
 end
 
+-- the name its files take in cfg's folders: M.name, with "-<version>" for a
+-- later version (info.version) when M.name's result is there already
+function M.file_name(cfg, t, info)
+  local v, name = tonumber(info and info.version), M.name(t)
+  if not v or v <= 1 or not orch.file_info(result_path(cfg, name)) then return name end
+  return name .. "-" .. floor(v)
+end
+
 -- result(t, info [, summary_file]) -> the result table | nil, err
 function M.result(t, info, summary_file)
   info = info or {}
@@ -195,7 +206,7 @@ function M.result(t, info, summary_file)
     success_criteria = criteria(t),
     error = (type(t.error) == "string" or type(t.error) == "table") and text(tostring(t.error)) or null,
     parsed_by = (info.parsed_by == "ollama" or info.parsed_by == "plain") and info.parsed_by or "file",
-    summary = { path = summary_file or summary_path(orch.config or {}, name),
+    summary = { path = summary_file or summary_path(orch.config or {}, M.file_name(orch.config or {}, t, info)),
       via = sum.via == "ollama" and "ollama" or "plain", model = text(sum.model) },
     claude = { session_id = text(t.claude_session), num_turns = count(t.num_turns) },
   }
@@ -236,7 +247,7 @@ end
 local OFF_LOOP = { off_loop = true }  -- the fsyncs on the writer thread; the task waits, the loop goes on
 function M.write(cfg, t, info)
   info = info or {}
-  local name = M.name(t)
+  local name = M.file_name(cfg, t, info)
   if name == "" or name == "." or name == ".." or name:find("/", 1, true) or #name > M.MAX_NAME then
     return nil, errors.new("artifact", format("task %s: %q cannot name an artifact file", tostring(t.id), name))
   end

@@ -70,6 +70,14 @@ function M.ledger(id, load)
   return type(row) == "table" and row or nil
 end
 
+-- the version number of content sha of a task id whose ledger row is old
+-- (nil: none yet): the row's own when it holds sha (a run of it again), else the next
+function M.version_of(old, sha)
+  if not old then return 1 end
+  local v = tonumber(old.version) or 1
+  return old.sha == sha and v or v + 1
+end
+
 -- true when t's id and content are in the ledger as processed
 function M.processed(t, load)
   local row = M.ledger(t.id, load)
@@ -324,8 +332,7 @@ function Q:finished(t, status, reason, as)
   if self.content[k] == name then self.content[k] = nil end
   local now = self.now()
   local old = M.ledger(t.id, self.load)
-  local row = { sha = t.inbox.sha, status = status, at = now, file = name,
-    version = old and (old.sha == t.inbox.sha and old.version or (tonumber(old.version) or 1) + 1) or 1 }
+  local row = { sha = t.inbox.sha, status = status, at = now, file = name, version = M.version_of(old, t.inbox.sha) }
   local done = M.DONE[status] == true
   row.done = done_list(old, t.inbox.sha, done)
   local ok, why = self:unchanged(t, name)

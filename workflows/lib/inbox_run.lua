@@ -283,8 +283,11 @@ function I:artifacts(t, v)
   local s, cfg = self.s, orch.config
   local sum = summarize.summary(cfg, v)
   orch.emit("summarized", { session = s.id, task = t.id, via = sum.via, model = sum.model, fallback = sum.fallback })
-  local paths, werr = artifacts.write(cfg, v, { summary = sum, parsed_by = v.inbox and v.inbox.parsed_by or "file",
-    session = s.id })
+  -- a later version of its file (the ledger's count) has its own pair: the earlier run's stay
+  local inbox = type(v.inbox) == "table" and v.inbox or {}
+  local version = inbox_queue.version_of(inbox_queue.ledger(inbox.id or v.id), inbox.sha)
+  local paths, werr = artifacts.write(cfg, v, { summary = sum, parsed_by = inbox.parsed_by or "file",
+    session = s.id, version = version })
   if not paths then
     if type(werr) == "table" and werr.code == "schema" then
       orch.emit("validated", { session = s.id, task = t.id, check = "schema", ok = false, error = tostring(werr) })
