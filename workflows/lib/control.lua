@@ -104,7 +104,8 @@ function M.status_of(s)
     out.agents[i] = { task = a.id, title = a.title, status = a.status, branch = a.branch, cost_usd = a.cost_usd or 0,
                       started_at = a.started_at, elapsed_s = a.started_at and (orch.now() - a.started_at) or nil,
                       question = a.question,  -- a waiting_answer task's question
-                      waiting_slot = a.slot_wait ~= nil or nil }  -- running, its agent waiting for a free slot
+                      waiting_slot = a.slot_wait ~= nil or nil,  -- running, its agent waiting for a free slot
+                      retry_at = a.retry_at }  -- waiting_retry: when its agent runs again
   end
   if #out.agents > 1 then out.message = out.message .. "\n\n" .. fmt.agents(out.agents) end
   local p = M.waiting(s)

@@ -22,7 +22,8 @@ M.LOG_BYTES = 3500       -- Telegram refuses messages over 4096 characters
 M.RULE = "──────────────────"
 
 local STATUS = { pending = "⏳ Pending", running = "⚙️ Running",
-  waiting_approval = "⏸️ Waiting for approval", waiting_limit = "⏳ Waiting for the usage limit", paused = "⏸️ Paused",
+  waiting_approval = "⏸️ Waiting for approval", waiting_limit = "⏳ Waiting for the usage limit",
+  waiting_retry = "🔁 Waiting to retry", paused = "⏸️ Paused",
   completed = "✅ Completed", needs_review = "🔎 Needs review", failed = "❌ Failed", skipped = "⏭️ Skipped",
   cancelled = "🛑 Cancelled", blocked = "🚫 Blocked" }
 local COMMANDS = { -- by session status: long form, short form
@@ -128,9 +129,13 @@ local function next_after(s, t) return S.next_unfinished(s, t) end
 local function parallel(s, c) return (tonumber(s.max_concurrent) or 1) > 1 and c.total > 1 end
 
 -- "⚙️ Running: 2 · ⏸️ Waiting for approval: 1 · ⏳ Pending: 3" of a parallel day's counts
+-- (the session's ACTIVE statuses in their order, then pending)
+local IN_HAND = {}
+for _, st in ipairs(S.ACTIVE_ORDER) do IN_HAND[#IN_HAND + 1] = st end
+IN_HAND[#IN_HAND + 1] = "pending"
 local function in_hand(c)
   local parts = {}
-  for _, st in ipairs({ "running", "waiting_approval", "waiting_answer", "waiting_limit", "paused", "pending" }) do
+  for _, st in ipairs(IN_HAND) do
     if (c[st] or 0) > 0 then parts[#parts + 1] = STATUS[st] .. ": " .. c[st] end
   end
   return #parts > 0 and concat(parts, " · ") or nil
@@ -275,9 +280,8 @@ function M.status(s, now, opts)
   local c = counts(s)
   local lines = { format("Progress: %d/%d tasks (%d%%)", c.done, c.total, M.percent(c.done, c.total)),
     "✅ Completed: " .. c.completed }
-  for _, st in ipairs({ "running", "waiting_approval", "waiting_answer", "waiting_limit", "paused", "needs_review",
-                        "failed", "skipped", "cancelled", "blocked" }) do
-    if c[st] > 0 then lines[#lines + 1] = STATUS[st] .. ": " .. c[st] end
+  for _, st in ipairs(S.STATUSES) do  -- the rest in the session's order (completed above, pending below)
+    if st ~= "pending" and st ~= "completed" and c[st] > 0 then lines[#lines + 1] = STATUS[st] .. ": " .. c[st] end
   end
   lines[#lines + 1] = "⏳ Pending: " .. c.pending
   local cur, times = current(s), {}
@@ -293,13 +297,14 @@ function M.status(s, now, opts)
 end
 
 -- the tasks in hand, one line each: "⚙️ 1 Models · 2m 05s · $0.0342 · orch/x/1"
--- (agents: {task=, title=, status=, elapsed_s=, cost_usd=, branch=})
+-- (agents: {task=, title=, status=, elapsed_s=, cost_usd=, branch=, retry_at=})
 function M.agents(agents)
   local lines = { format("🤖 Agents: %d", #agents) }
   for _, a in ipairs(agents) do
     local parts = { ((a.status == "running" and not a.waiting_slot) and "⚙️ " or "⏸️ ") .. tostring(a.task) .. " " ..
       M.truncate(a.title or "", 60) }
     if a.waiting_slot then parts[#parts + 1] = "waiting for a free agent slot" end
+    if a.retry_at then parts[#parts + 1] = M.retry_waiting(a.retry_at) end
     if a.elapsed_s then parts[#parts + 1] = M.duration(a.elapsed_s) end
     parts[#parts + 1] = M.money(a.cost_usd or 0)
     if a.branch then parts[#parts + 1] = a.branch end

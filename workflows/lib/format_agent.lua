@@ -121,6 +121,15 @@ function M.limit_waiting(untl)
   return "usage limit: work resumes at " .. (untl and M.when(untl) or "its reset")
 end
 
+-- a task waiting_retry (its agent failed, it runs again): "waiting to retry:
+-- attempt N at <when>" (clock: how the time is said; default M.when)
+function M.retry_waiting(at, attempt, clock)
+  at = tonumber(at)
+  local when = at and (clock and clock(at) or M.when(at)) or "?"
+  attempt = tonumber(attempt)
+  return attempt and format("waiting to retry: attempt %d at %s", attempt, when) or ("waiting to retry at " .. when)
+end
+
 -- the prompt of a run that continues a session a usage limit stopped
 function M.limit_resume_prompt()
   return "The usage limit that stopped you has reset. Continue the task where you left off."

@@ -18,7 +18,8 @@ M.QUESTION_CHARS = 300  -- a waiting task's question
 M.DECISIONS_MAX = 10 -- the last approval decisions listed (t.approvals: who, when, which channel)
 
 local MARK = { completed = "✓", needs_review = "?", failed = "✗", blocked = "⊘", cancelled = "✗",
-  running = "▶", skipped = "↷", waiting_approval = "⏸", waiting_answer = "¿", waiting_limit = "⏳", paused = "⏸" }
+  running = "▶", skipped = "↷", waiting_approval = "⏸", waiting_answer = "¿", waiting_limit = "⏳", waiting_retry = "↻",
+  paused = "⏸" }
 -- the statuses whose row says why on a second line (the task's error)
 local SAYS_WHY = { failed = true, paused = true, blocked = true, needs_review = true, skipped = true,
   waiting_limit = true }
@@ -125,7 +126,7 @@ end
 -- a row of the table; the first column as wide as the longest task id (4 at least)
 local function row_format(idw) return "  %-" .. idw .. "s %s %s %s %8s %9s %9s" end
 
-local function task_row(t, ROW, now)
+local function task_row(t, ROW, now, clock)
   local secs = S.task_time(t, now)  -- its runs summed (a resumed one's too); a running one's so far
   local cost, tok = tonumber(t.cost_usd) or 0, S.tokens(t.tokens)
   local row = format(ROW, cell(t.id), pad((MARK[t.status] or "·") .. " " .. cell(t.status), 18),
@@ -137,6 +138,8 @@ local function task_row(t, ROW, now)
     row = row .. "\n       ↳ " .. fmt.truncate(err, M.REASON_CHARS)
   elseif t.status == "waiting_answer" and t.question then  -- what its agent asks
     row = row .. "\n       ↳ asks: " .. fmt.truncate(cell(t.question), M.QUESTION_CHARS)
+  elseif t.status == "waiting_retry" then  -- its agent failed and is gone: when the next one starts
+    row = row .. "\n       ↳ " .. fmt.retry_waiting(t.retry_at, t.attempts, clock)
   elseif t.status == "running" and tonumber(t.slot_wait) then  -- answered or approved, no agent yet
     row = row .. "\n       ↳ waiting for a free agent slot"
   elseif type(t.recorded) == "table" then  -- decided while no host ran it (lib/status_cli)
@@ -173,7 +176,7 @@ function M.session(v, opts)
   local ROW = row_format(idw)
   out[#out + 1] = format(ROW, "#", pad("status", 18), pad("task", 36), pad("type", 13), "time", "cost", "tokens")
   local now = live and opts and opts.now or nil  -- a live session's running tasks count to now
-  for _, t in ipairs(tasks) do out[#out + 1] = task_row(t, ROW, now) end
+  for _, t in ipairs(tasks) do out[#out + 1] = task_row(t, ROW, now, clock) end
   local agents = v.agents or {}
   if #agents > 0 then  -- every task in hand (several at once in a parallel day)
     out[#out + 1] = format("\nAgents    %d in hand", #agents)

@@ -135,8 +135,10 @@ local function runs(R, t, w)
     if not delay then break end
     tries = tries + 1
     local of = (o.kind == "transient" and ocfg.retry_transient or ocfg.retry_failed) + 1
-    S.set_task(s, t, { attempts = tries + 1 }, "task_retried",
-      { attempt = tries + 1, of = of, error = r.error, reason = o.reason })
+    -- a wait first: waiting_retry until retry_at, its agent gone and no slot held (status says so)
+    local f = { attempts = tries + 1 }
+    if delay > 0 then f.status, f.retry_at = "waiting_retry", orch.now() + delay end
+    S.set_task(s, t, f, "task_retried", { attempt = tries + 1, of = of, error = r.error, reason = o.reason })
     orch.emit("retry", { session = s.id, task = t.id, attempt = tries + 1, of = of, kind = o.kind,
       reason = o.reason, delay = delay })
     R:note(t, o.kind == "transient"
@@ -144,6 +146,8 @@ local function runs(R, t, w)
       or fmt.task_retrying(s, t, { error = r.error, attempt = tries + 1, of = of }), "warning", "task_retried")
     if delay > 0 then
       local waited, e = R.pool:wait_unslotted(w, delay, R:serial())
+      -- running again with the next agent's start (its commit): no write of its own
+      S.stage(s, t, waited and { status = "running", retry_at = orch.json.null } or { retry_at = orch.json.null })
       if not waited then
         r = { ok = false, cancelled = true, cancel_reason = e.reason, error = "stopped by " .. tostring(e.reason) }
         break

@@ -1,7 +1,8 @@
 -- session: a day's session and its tasks as rows in the host's state
 -- database, with the task states pending, running, waiting_approval,
 -- waiting_answer (its agent asked a question: lib/questions), waiting_limit
--- (parked on a usage limit, holding no agent: lib/limits), completed,
+-- (parked on a usage limit, holding no agent: lib/limits), waiting_retry
+-- (its agent failed, it runs again at retry_at: lib/run_task), completed,
 -- needs_review (the agent finished, a deliverable is missing:
 -- lib/acceptance), failed, skipped, paused, cancelled, blocked (a task it
 -- depends on did not complete). Every change is committed
@@ -11,11 +12,12 @@ local M = {}
 
 -- Task statuses. FINISHED ones are done for good (counted in `done`, never run
 -- again); ACTIVE ones are a task in hand, the current task when one is.
-M.STATUSES = { "pending", "running", "waiting_approval", "waiting_answer", "waiting_limit", "paused", "completed",
-  "needs_review", "failed", "skipped", "cancelled", "blocked" }
+M.STATUSES = { "pending", "running", "waiting_approval", "waiting_answer", "waiting_limit", "waiting_retry", "paused",
+  "completed", "needs_review", "failed", "skipped", "cancelled", "blocked" }
 M.FINISHED = { completed = true, needs_review = true, failed = true, skipped = true, cancelled = true, blocked = true }
-M.ACTIVE_ORDER = { "running", "waiting_approval", "waiting_answer", "waiting_limit", "paused" }
-M.ACTIVE = { running = true, waiting_approval = true, waiting_answer = true, waiting_limit = true, paused = true }
+M.ACTIVE_ORDER = { "running", "waiting_approval", "waiting_answer", "waiting_limit", "waiting_retry", "paused" }
+M.ACTIVE = { running = true, waiting_approval = true, waiting_answer = true, waiting_limit = true,
+  waiting_retry = true, paused = true }
 -- skipped_before_start(by) -> the fields of a task a person stopped before it
 -- started (skip --task ID, cancel ID, Telegram /skip ID and /cancel ID, which
 -- lib/control words "Skipping task ID"): skipped, in a day and in the inbox
@@ -336,8 +338,9 @@ function M.load(id)
   return s
 end
 
--- agents(s) -> the tasks in hand (running, or waiting for a person), in file
--- order: { {id=, title=, status=, started_at=, cost_usd=, branch=, question=} }
+-- agents(s) -> the tasks in hand (running, or waiting for a person, a limit
+-- or a retry: every ACTIVE status but paused), in file order: { {id=, title=,
+-- status=, started_at=, cost_usd=, branch=, question=, retry_at=} }
 -- (question: what a waiting_answer task asks, cut to M.QUESTION_CHARS bytes): what
 -- `status` lists, one line per agent (O(tasks in hand) on a model)
 M.QUESTION_CHARS = 500
@@ -345,15 +348,15 @@ function M.agents(s)
   if s._agents and not s.tasks then return s._agents end  -- load_summary's
   local out = {}
   local function add(t)
-    if t.status == "running" or t.status == "waiting_approval" or t.status == "waiting_answer"
-       or t.status == "waiting_limit" then
+    if M.ACTIVE[t.status] and t.status ~= "paused" then
       local q = t.status == "waiting_answer" and type(t.question) == "string" and t.question or nil
       if q and #q > M.QUESTION_CHARS then  -- cut in bytes, on a UTF-8 boundary
         q = q:sub(1, M.QUESTION_CHARS):gsub("[\192-\255][\128-\191]*$", "") .. "…"
       end
       out[#out + 1] = { id = t.id, title = t.title, status = t.status, started_at = t.started_at,
                         cost_usd = t.cost_usd, branch = t.branch, seq = t.seq, question = q,
-                        slot_wait = t.status == "running" and tonumber(t.slot_wait) or nil }
+                        slot_wait = t.status == "running" and tonumber(t.slot_wait) or nil,
+                        retry_at = t.status == "waiting_retry" and tonumber(t.retry_at) or nil }
     end
   end
   if s._active then
