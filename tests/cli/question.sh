@@ -3,16 +3,21 @@
 # (status: waiting_answer, pending_approval.kind "question"), parked: it holds
 # no agent slot, so task 2 runs meanwhile; `orch answer` resumes the same
 # claude session with the answer and the task completes.
-# B: the answer comes from the answer file agent_questions/<task>-answer.md.
+# The question is also the file agent_questions/<session>-<task>.md (two
+# sessions' task 1 never share it), gone once the question is answered.
+# B: the answer comes from the answer file agent_questions/<session>-<task>-answer.md.
 # C: an answer file used once must not answer a later question by itself.
 # D: an answer file over the limit (1 MB) is set aside with a warning, not
 #    cut short; the question stays open for another answer.
 #
-# The answer file lives under paths.questions_dir, which defaults to
-# "agent_questions" under the project root and has no environment override;
-# cases B and C point it into the temp dir with a config file of their own
-# (--config) so the test never writes into the repository.
+# The files live under paths.questions_dir, which defaults to
+# "agent_questions" under the project root; ORCH_QUESTIONS_DIR points it into
+# the temp dir (cases B to D also with a config file of their own, --config)
+# so the test never writes into the repository.
 source "$(dirname "$0")/lib.bash"
+
+QDIR=$T/questions
+export ORCH_QUESTIONS_DIR=$QDIR
 
 export FAKE_CLAUDE_LEDGER=$T/ledger
 export FAKE_CLAUDE_ARGS_LOG=$T/args.log
@@ -48,6 +53,9 @@ wait_for sj_true "s['tasks'][1]['status'] == 'completed'"  # a serial day: task 
 orch status >"$T/status.txt" 2>&1
 check "A: status shows the question under its task" grep -qF "↳ asks: $QUESTION" "$T/status.txt"
 check "A: status says how to answer" grep -qF "orch-host answer --task 1 TEXT" "$T/status.txt"
+check "A: the question file, named by session and task, names its answer file" \
+    grep -qF "by writing $QDIR/$SID-1-answer.md" "$QDIR/$SID-1.md"
+check "A: the question file holds the question" grep -qF "$QUESTION" "$QDIR/$SID-1.md"
 # approve is for approvals; skip/approve of a question are the CLI's business,
 # but `answer` without text is bad input
 orch answer >/dev/null 2>&1
@@ -57,6 +65,7 @@ rc=$(bg_wait "$T/a.out")
 [ "$rc" = 0 ] || { cat "$T/a.out" >&2; fail "A: expected exit 0, got $rc"; }
 check_eq "$(task_status 1)" completed "A: task 1 after the answer"
 check_eq "$(task_status 2)" completed "A: task 2"
+check "A: the question file is gone once answered ($(ls "$QDIR"))" test ! -e "$QDIR/$SID-1.md"
 check_eq "$(sj "s['tasks'][0]['result']")" "Resumed with answer: use B" "A: task 1 result (the resumed agent got the answer)"
 CSESS=$(sj "s['tasks'][0]['claude_session']")
 # the second claude run of task 1 resumed the first one's session
@@ -80,7 +89,6 @@ assert len(ans) == 1 and ans[0].get("by") == "tester", ans
 EOF
 
 # ------------------------------------------------------ B: the answer file
-QDIR=$T/questions
 mkdir -p "$QDIR"
 cat >"$T/config.lua" <<EOF
 return { paths = { questions_dir = "$QDIR" } }
@@ -90,10 +98,11 @@ task_md "$TASKS" 1 "Paginate" backend "Add pagination. [fake:question] [key:f1]"
 bg_run "$T/b.out" orch --config "$T/config.lua" run daily.lua --tasks "$TASKS" --auto-approve --no-input
 SID=$(session_id_for "$TASKS")
 wait_for asking "$SID"
-printf 'use the file\n' >"$QDIR/1-answer.tmp" && mv "$QDIR/1-answer.tmp" "$QDIR/1-answer.md"
+printf 'use the file\n' >"$QDIR/1-answer.tmp" && mv "$QDIR/1-answer.tmp" "$QDIR/$SID-1-answer.md"
 rc=$(bg_wait "$T/b.out")
 [ "$rc" = 0 ] || { cat "$T/b.out" >&2; fail "B: expected exit 0, got $rc"; }
 check_eq "$(task_status 1)" completed "B: task 1 after the answer file"
+check "B: the question file is gone once answered ($(ls "$QDIR"))" test ! -e "$QDIR/$SID-1.md"
 check_eq "$(sj "s['tasks'][0]['result']")" "Resumed with answer: use the file" "B: task 1 result"
 check_eq "$(grep '"question_answered"' "$T/logs/events.ndjson" | grep -c "\"session\":\"$SID\".*answer_file\|answer_file.*\"session\":\"$SID\"")" 1 \
     "B: question_answered by answer_file"
@@ -128,11 +137,11 @@ task_md "$TASKS" 1 "Paginate once more" backend "Add even more pagination. [fake
 bg_run "$T/d.out" orch --config "$T/config.lua" run daily.lua --tasks "$TASKS" --auto-approve --no-input
 SID=$(session_id_for "$TASKS")
 wait_for asking "$SID"
-head -c 2097152 /dev/zero | tr '\0' y >"$QDIR/1-answer.tmp" && mv "$QDIR/1-answer.tmp" "$QDIR/1-answer.md"
-wait_for compgen -G "$QDIR/1-answer.md.refused-*"
+head -c 2097152 /dev/zero | tr '\0' y >"$QDIR/1-answer.tmp" && mv "$QDIR/1-answer.tmp" "$QDIR/$SID-1-answer.md"
+wait_for compgen -G "$QDIR/$SID-1-answer.md.refused-*"
 check "D: the question is still open after the refused file" asking "$SID"
 check "D: the refusal is logged, naming the file and its size" grep -qF \
-    "answer file refused: $QDIR/1-answer.md: 2097152 bytes is over the limit of 1048576 bytes" "$T/logs/$(date +%F).log"
+    "answer file refused: $QDIR/$SID-1-answer.md: 2097152 bytes is over the limit of 1048576 bytes" "$T/logs/$(date +%F).log"
 orch answer "short answer" >/dev/null 2>&1 || fail "D: orch answer failed"
 rc=$(bg_wait "$T/d.out")
 [ "$rc" = 0 ] || { cat "$T/d.out" >&2; fail "D: expected exit 0, got $rc"; }

@@ -42,10 +42,14 @@ end
 
 local function sanitize(s) return (tostring(s):gsub("[^%w%.%-_]", "_")) end
 
+-- key(s, t) -> "<session>-<task>": what names the files of task t of session
+-- s (its folder here, its question in lib/questions), one name a file name takes
+function M.key(s, t) return sanitize(s.id) .. "-" .. sanitize(t.id) end
+
 -- the folder of task t of session s (the one stored on the task, else a new name)
 function M.dir_for(s, t)
   if type(t.agent_dir) == "string" and t.agent_dir ~= "" then return t.agent_dir end
-  return string.format("%s/agents/%s-%s", M.state_dir(), sanitize(s.id), sanitize(t.id))
+  return string.format("%s/agents/%s", M.state_dir(), M.key(s, t))
 end
 
 -- the .claude.json of a fresh config dir: onboarding done, cwd trusted

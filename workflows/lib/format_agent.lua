@@ -56,7 +56,7 @@ function M.approval_prompt(t)
   return format("Task %s (%s): [a]pprove, [s]kip or [p]ause? ", tostring(t.id), tostring(t.title))
 end
 
--- agent_questions/<task>.md: the question and how to answer it
+-- agent_questions/<session>-<task>.md: the question and how to answer it (lib/questions)
 function M.question_file(s, t, q, answer_file)
   return format("# Question from task %s (%s)\n\nSession %s\n\n%s\n\n" ..
     "Answer with `orch-host answer TEXT` or by writing %s\n", tostring(t.id), tostring(t.title), tostring(s.id),

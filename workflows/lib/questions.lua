@@ -15,9 +15,14 @@
 -- while no host runs is kept (lib/session waits_while_down) and taken when
 -- the question is asked again. The answer is the prompt of a run that
 -- continues the same claude session (--resume) from the same directory.
+-- The question is also a file, <questions_dir>/<session>-<task>.md (M.files:
+-- two sessions' task 1 never share one), saying how to answer, and the answer
+-- may be the file <session>-<task>-answer.md; once answered (or the task
+-- skipped) the question file goes: the folder holds the open questions only.
 -- Policy: edit freely.
 local fmt = require("lib.format")
 local S = require("lib.session")
+local agent_env = require("lib.agent_env")
 
 local M = {}
 
@@ -91,6 +96,12 @@ function M.pending(t)
   end
 end
 
+-- files(dir, s, t) -> the question file of task t of session s in dir, its answer file
+function M.files(dir, s, t)
+  local key = agent_env.key(s, t)
+  return string.format("%s/%s.md", dir, key), string.format("%s/%s-answer.md", dir, key)
+end
+
 -- ask(ctx, t, q, sid) -> the answer {text=, by=} | nil, {reason=, message=}
 -- (skipped, paused, the host stopping). ctx = {session=, questions_dir=,
 -- note = fn(t, text, kind, event), park = fn(on) (the worker holds no slot
@@ -103,9 +114,7 @@ function M.ask(ctx, t, q, sid)
   S.set_task(s, t, { status = "waiting_answer", question = q, question_session = sid,
                      asked_at = again and t.asked_at or orch.now() },
     "question_asked", { question = q, again = again or nil })
-  -- the question in <questions_dir>/<task>.md, the answer in <task>-answer.md
-  local qfile = string.format("%s/%s.md", ctx.questions_dir, t.id)
-  local afile = string.format("%s/%s-answer.md", ctx.questions_dir, t.id)
+  local qfile, afile = M.files(ctx.questions_dir, s, t)
   if not again and orch.file_info(afile) then orch.rename(afile, afile .. ".stale-" .. math.floor(orch.now())) end
   local req = { session = s.id, task = t.id, kind = "question", prompt = q, answer_file = afile }
   if not again or not orch.recorded_decision(req) then
@@ -117,6 +126,8 @@ function M.ask(ctx, t, q, sid)
   local why = ctx.cancelled()
   if why then derr = { reason = why, message = "cancelled: " .. why } else d, derr = orch.await_approval(req) end
   ctx.park(false)
+  -- answered or skipped, the question is closed; paused or interrupted, it is asked again at the resume
+  if d and d.action ~= "pause" then orch.remove_file(qfile) end
   if not d or d.action ~= "answer" then  -- skipped, paused or cancelled (interrupted) instead
     return nil, { reason = d and d.action or derr.reason, message = d and d.text or derr.message }
   end
