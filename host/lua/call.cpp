@@ -71,6 +71,17 @@ std::string error_text(VmState& vm, lua_State* L, int idx) {
     return std::string("(error object is a ") + luaL_typename(L, idx) + " value)";
 }
 
+// "file:line: " of the innermost Lua frame of co (its error value carried
+// no position), or ""
+std::string error_where(lua_State* co) {
+    lua_Debug ar;
+    for (int level = 0; lua_getstack(co, level, &ar); ++level) {
+        if (lua_getinfo(co, "Sl", &ar) && ar.currentline > 0)
+            return std::string(ar.short_src) + ":" + std::to_string(ar.currentline) + ": ";
+    }
+    return "";
+}
+
 int traceback_handler(lua_State* L) {
     VmState& vm = vm_of(L);
     std::string msg = error_text(vm, L, 1);
@@ -306,6 +317,7 @@ ResumeStatus resume_task(VmState& vm, int task_id, const std::function<int(lua_S
         reported = lua_type(co, -1) == LUA_TSTRING;
         lua_pop(co, 1);
     }
+    if (!reported && lua_type(co, -1) != LUA_TSTRING) msg = error_where(co) + msg;  // error(nil), error({})
     std::string trace = msg;
     if (!reported) {
         luaL_traceback(vm.L, co, msg.c_str(), 0);
@@ -313,12 +325,13 @@ ResumeStatus resume_task(VmState& vm, int task_id, const std::function<int(lua_S
         lua_pop(vm.L, 1);
     }
     t->error = msg;
-    // a reported error of a command's workflow is the command's to print (once): the log only
-    bool console = !(reported && t->caller_reports);
+    // the error of a command's workflow is the command's to print (once, its
+    // file:line): the traceback goes to the log only
+    bool console = !t->caller_reports;
     if (vm.app.journal)
         vm.app.journal->log("error", "task " + std::to_string(t->id) + " (" + t->name + ") aborted: " + trace,
                             console);
-    else if (console)
+    else if (console || !reported)  // no log: the traceback would be lost
         fprintf(stderr, "error: task %s aborted: %s\n", t->name.c_str(), trace.c_str());
     finish_task(vm, *t);
     return ResumeStatus::Failed;

@@ -73,6 +73,8 @@ orch run rt.lua --no-input
 expect_rc "runtime error" 2
 expect_no_crash "runtime error"
 expect_err "runtime error" "workflows/rt.lua:3: attempt to index field 'missing' (a nil value)"
+expect_eq "runtime error: said once" "$(grep -cF "rt.lua:3: attempt to index field 'missing'" "$ERR")" 1
+expect_eq "runtime error: no traceback on the terminal" "$(grep -c "stack traceback" "$ERR")" 0
 LOG=$(daily_log)
 expect_has "runtime error: message in the daily log" "$LOG" "workflows/rt.lua:3: attempt to index field 'missing'"
 expect_has "runtime error: traceback in the daily log" "$LOG" "stack traceback:"
