@@ -2,7 +2,8 @@
 # An inbox task whose agent failed transiently waits to retry (the backoff):
 # its agent is gone and holds no slot, so `status` shows it waiting_retry with
 # when its next attempt starts (the table's second line, retry_at in --json,
-# the agents list), never a running agent; a skip during the wait ends it.
+# the agents list), never a running agent; a bare skip during the wait ends it (the one task
+# in hand).
 source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/inbox.bash"
 
@@ -21,7 +22,7 @@ check "the status table says when it tries again: $(cat "$T/status.txt")" \
     grep -q "↳ waiting to retry: attempt 2 at 20[0-9-]* [0-9:]*$" "$T/status.txt"
 check_eq "$(grep -c '^  fl .*waiting_retry' "$T/status.txt")" 2 "fl's row and agent line saying waiting_retry"
 check_eq "$(grep -c '^  fl .*running' "$T/status.txt")" 0 "fl's lines saying running"
-orch skip --task fl >"$T/skip.out" 2>&1 || fail "skip --task fl: $(cat "$T/skip.out")"
+orch skip >"$T/skip.out" 2>&1 || fail "skip (the one task in hand): $(cat "$T/skip.out")"
 wait_for failed fl
 check_eq "$(sj "[t['status'] for t in s['tasks']] + s['agents']")" '["skipped"]' "after the skip"
 check_eq "$(starts fl)" 1 "agent runs (the retry never started)"

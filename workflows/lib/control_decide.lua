@@ -167,11 +167,14 @@ function M.approve(params, by, opts)
   return err(409, fmt.reply("nothing_to_approve", x.id, x.status), { session_id = x.id })
 end
 
--- the tasks of s in hand (running, or waiting for a person), "1 (running), 3 (waiting_approval)"
+-- a task in hand whose agent is not running: its question, a usage limit, a retry's backoff
+local PARKED = { waiting_answer = true, waiting_limit = true, waiting_retry = true }
+
+-- the tasks of s in hand (running, waiting for a person or parked), "1 (running), 3 (waiting_approval)"
 local function in_hand(s)
   local list = {}
   for _, t in ipairs(s.tasks or {}) do
-    if ACTIVE[t.status] or t.status == "waiting_answer" then
+    if ACTIVE[t.status] or PARKED[t.status] then
       list[#list + 1] = string.format("%s (%s)", tostring(t.id), t.status)
     end
   end
@@ -192,8 +195,10 @@ function M.skip(params, by, opts)
   if r then return r, s end
   if not running(s) then return not_running(s, "nothing to skip") end
   local t = S.current(s)
-  if ACTIVE[s.status] and t and t.status == "running" then
-    orch.push_command(s.id, "skip", {}, by)
+  -- (the task named: the host's skip finds it parked too, and never the next one if it ended meanwhile)
+  if ACTIVE[s.status] and t and (t.status == "running" or t.status == "waiting_limit"
+                                 or t.status == "waiting_retry") then
+    orch.push_command(s.id, "skip", { task = t.id }, by)
     return { status = "ok", session_id = s.id, task = t.id, message = fmt.reply("skipping", t.id) }, 200
   end
   return err(409, fmt.reply("nothing_to_skip", s.id, s.status), { session_id = s.id })
