@@ -4,8 +4,10 @@
 -- worktree, agent and checks; a wait for a person gives it back ("waiting",
 -- at most max of them at once, so a serial day asks one thing at a time); a
 -- task parked on its agent's question, a usage limit or a retry's backoff
--- holds none and counts for nothing ("parked"). A slot given back goes to
--- the first worker queued for one ("queued"). Policy: edit freely.
+-- holds none and counts for nothing ("parked"), as one whose agent and
+-- checks are done while its end is written ("finishing": the inbox's
+-- artifacts). A slot given back goes to the first worker queued for one
+-- ("queued"). Policy: edit freely.
 --
 --   pool = M.new(max, on_change [, on_queue])  on_change(): a phase changed (the day
 --                                       wakes); on_queue(w, true | false): w waits for a slot, or no more

@@ -217,7 +217,13 @@ local function finish(R, t, w, r, fields)
       fields.status, fields.error = "failed", r.error or "failed"
     end
   end
-  local last = R.hooks.finishing and R.hooks.finishing(t, fields, r) or {}
+  local last = {}
+  if R.hooks.finishing then
+    -- its agent and checks are done: its slot goes to the next task while its end (the inbox's
+    -- artifacts, made durable on the writer thread) is written; the limit counts agents
+    R.pool:release(w, "finishing")
+    last = R.hooks.finishing(t, fields, r) or {}
+  end
   local status = fields.status
   S.set_task(s, t, fields, "task_finished", status ~= "completed" and { error = fields.error } or nil)
   if status == "completed" then
