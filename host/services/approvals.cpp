@@ -245,8 +245,12 @@ void Approvals::check_answer_file(long long id, const Waiter& w, std::vector<std
         rename(w.answer_file.c_str(), refused.c_str());
         if (journal_) journal_->log("warn", "answer file refused: " + err.message + " (moved to " + refused + ")");
     } else if (store_.resolve_approval(id, "answer", text, "answer_file", wall_now(), "answer_file")) {
-        std::string used = w.answer_file + ".answered-" + stamp;  // a later question must not find it
-        rename(w.answer_file.c_str(), used.c_str());
+        // used: gone, so a later question does not find it (its text is the
+        // request's answer in the state, and the task's questions keep it)
+        if (unlink(w.answer_file.c_str()) != 0) {
+            std::string used = w.answer_file + ".answered-" + stamp;
+            rename(w.answer_file.c_str(), used.c_str());
+        }
         out.emplace_back(id, json{{"action", "answer"}, {"text", text}, {"by", "answer_file"},
                                   {"channel", "answer_file"}, {"at", wall_now()}});
     }

@@ -167,7 +167,7 @@ TEST_CASE("wake: a dead listener's socket is removed by the next poke; a long pa
     CHECK(far.drain() == 1);
 }
 
-TEST_CASE("approvals: an answer file is taken when it is written, and set aside once used") {
+TEST_CASE("approvals: an answer file is taken when it is written, and removed once used") {
     std::string dir = testutil::temp_dir("approvals-file");
     Loop loop;
     Store store(dir + "/orch.db");
@@ -185,7 +185,11 @@ TEST_CASE("approvals: an answer file is taken when it is written, and set aside 
     CHECK((*got)["text"] == "use B\n");
     CHECK((*got)["by"] == "answer_file");
     struct stat st;
-    CHECK(stat(w.answer_file.c_str(), &st) != 0);  // renamed to .answered-<time>
+    CHECK(stat(w.answer_file.c_str(), &st) != 0);
+    int left = 0;  // nothing set aside beside it: the state holds the answer
+    for (const auto& e : std::filesystem::directory_iterator(dir))
+        if (e.path().filename().string().rfind("1-answer.md", 0) == 0) ++left;
+    CHECK(left == 0);
 }
 
 TEST_CASE("approvals: asking the same again keeps a withdrawn request's id; a decided or expired one gets a new id") {
