@@ -43,6 +43,24 @@ last_o1=$(grep -n -x "end o1" "$T/ledger" | tail -n1 | cut -d: -f1)
 first_o2=$(grep -n -x "start o2" "$T/ledger" | head -n1 | cut -d: -f1)
 check "task 2 started after task 1's last run ended ($(cat "$T/ledger"))" test "$last_o1" -lt "$first_o2"
 
+# --- A3: a pause during a markdown day's backoff (the task keeps its slot,
+# lib/agent_slots keep) ends the wait at once: the task is paused, not run
+# again before the resume nor failed, and the resume runs it
+rm -f "$T/work"/fake-flaky*.count
+task_md "$T/pause.md" 1 "Overloaded once" backend "Do it. [fake:flaky:1] [key:p1]"
+: >"$T/logs/events.ndjson"
+ORCH_RETRY_TRANSIENT=3 ORCH_RETRY_BACKOFF=600 ORCH_RETRY_BACKOFF_MAX=600 bg_run "$T/pause.out" orch run daily.lua \
+    --tasks "$T/pause.md" --auto-approve --no-input
+wait_for test "$(event_names retry | wc -l)" -ge 1
+orch pause >"$T/pause-cmd.out" 2>&1 || fail "pause during the backoff: $(cat "$T/pause-cmd.out")"
+expect_eq "$(bg_wait "$T/pause.out")" 3 "pause during the backoff: exit code (paused)"
+expect_eq "$(task_status 1)" paused "pause during the backoff: task status"
+expect_eq "$(starts p1)" 1 "pause during the backoff: agent runs before the resume"
+ORCH_RETRY_BACKOFF=0.2 bg_run "$T/pause-resume.out" orch resume --auto-approve --no-input
+expect_eq "$(bg_wait "$T/pause-resume.out")" 0 "pause during the backoff: the resume's exit code"
+expect_eq "$(task_status 1)" completed "pause during the backoff: task status after the resume"
+expect_eq "$(starts p1)" 2 "pause during the backoff: agent runs after the resume"
+
 # --- B: overloaded for good: 1 + retry_transient runs, then failed
 task_md "$T/over.md" 1 "Always overloaded" backend "Do it. [fake:api_error:529] [key:b1]"
 : >"$T/logs/events.ndjson"

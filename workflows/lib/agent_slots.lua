@@ -94,7 +94,12 @@ end
 function P:wait_unslotted(w, seconds, keep)
   local why = M.pending_cancel(w)
   if why then return nil, { reason = why } end
-  if keep then return orch.sleep(seconds) end
+  if keep then  -- a pause still ends the wait (lib/runner's request_pause: w.backoff)
+    w.backoff = true
+    local ok, e = orch.sleep(seconds)
+    w.backoff = nil
+    return ok, e
+  end
   self:release(w, "parked")
   local ok, e = orch.sleep(seconds)
   self:set_phase(w, "none")

@@ -130,9 +130,14 @@ local function runs(R, t, w)
       R:request_pause("claude cannot run: " .. o.reason, true)
       return nil, "pending"
     end
-    if want.pause or want.budget or orch.interrupted() then break end
+    if want.budget then break end
     local delay = policy.next_try(o, tries, ocfg)
     if not delay then break end
+    if want.pause or orch.interrupted() then  -- its retry was due: it runs after the resume, not lost as failed
+      local why = orch.interrupted() and "interrupted" or "pause"
+      r = { ok = false, cancelled = true, cancel_reason = why, error = "stopped by " .. why }
+      break
+    end
     tries = tries + 1
     local of = (o.kind == "transient" and ocfg.retry_transient or ocfg.retry_failed) + 1
     -- a wait first: waiting_retry until retry_at, its agent gone and no slot held (status says so)

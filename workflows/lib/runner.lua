@@ -87,7 +87,7 @@ function R:request_pause(reason, stop_agents)
   self.want.pause = self.want.pause or reason
   for _, w in pairs(self.workers) do
     if w.phase == "waiting" or w.phase == "parked" or w.phase == "queued" or w.phase == "starting"
-       or (stop_agents and w.phase == "agent") then
+       or w.backoff or (stop_agents and w.phase == "agent") then
       self.pool:cancel(w, "pause")
     end
   end
