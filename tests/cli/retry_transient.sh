@@ -61,6 +61,30 @@ expect_eq "$(bg_wait "$T/pause-resume.out")" 0 "pause during the backoff: the re
 expect_eq "$(task_status 1)" completed "pause during the backoff: task status after the resume"
 expect_eq "$(starts p1)" 2 "pause during the backoff: agent runs after the resume"
 
+# --- A4: a host killed during a backoff: the resume goes on counting the
+# attempts (attempt 3 of 4 next, not 2 again) and waits out the backoff left
+rm -f "$T/work"/fake-flaky*.count
+task_md "$T/crash.md" 1 "Overloaded twice" backend "Do it. [fake:flaky:2] [key:k1]"
+: >"$T/logs/events.ndjson"
+export ORCH_RETRY_TRANSIENT=3 ORCH_RETRY_BACKOFF=8 ORCH_RETRY_BACKOFF_MAX=8
+bg_run "$T/crash.out" orch run daily.lua --tasks "$T/crash.md" --auto-approve --no-input
+wait_for test "$(event_names retry | wc -l)" -ge 1
+kill_resume "$BG_PID" "$T/crash.out" 0
+unset ORCH_RETRY_TRANSIENT; export ORCH_RETRY_BACKOFF=0.2 ORCH_RETRY_BACKOFF_MAX=0.5  # as set above
+expect_eq "$(task_status 1)" completed "killed in the backoff: task status after the resume"
+expect_eq "$(starts k1)" 3 "killed in the backoff: agent runs (2 overloaded, 1 fine)"
+expect_eq "$(ev "[e['attempt'] for e in ev if e['event'] == 'retry']")" "[2, 3]" \
+    "killed in the backoff: the retries' attempts go on after the resume"
+python3 - "$T/logs/events.ndjson" <<'PY' || fail "killed in the backoff: the resumed attempt waited out the backoff"
+import json, sys
+from datetime import datetime
+ev = [json.loads(l) for l in open(sys.argv[1])]
+first = [e for e in ev if e["event"] == "retry"][0]
+starts = [e for e in ev if e["event"] == "claude_started"]
+t = lambda e: datetime.fromisoformat(e["ts"]).timestamp()
+assert t(starts[1]) - t(first) >= 7.9, (first, starts)
+PY
+
 # --- B: overloaded for good: 1 + retry_transient runs, then failed
 task_md "$T/over.md" 1 "Always overloaded" backend "Do it. [fake:api_error:529] [key:b1]"
 : >"$T/logs/events.ndjson"

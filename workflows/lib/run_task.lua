@@ -115,8 +115,23 @@ local function runs(R, t, w)
   local s, want, ocfg = R.s, R.want, orch.config.orchestrator
   local fr, flog = finished_run(t, w)
   if fr then return fr, flog end
-  local r, log = attempt(R, t, w, 1)
-  local tries = 0
+  -- a host that stopped during a retry's backoff (t.retry_at kept): the count goes on, the
+  -- backoff's rest is waited out, so a crash loop cannot retry without end
+  local tries, again = 0, tonumber(t.retry_at)
+  if again then
+    tries = math.max(0, (tonumber(t.attempts) or 1) - 1)
+    local left = again - orch.now()
+    local waited, e = true, nil
+    if left > 0 then
+      S.set_task(s, t, { status = "waiting_retry" })
+      waited, e = R.pool:wait_unslotted(w, left, R:serial())
+    end
+    S.stage(s, t, waited and { status = "running", retry_at = orch.json.null } or { retry_at = orch.json.null })
+    if not waited then
+      return { ok = false, cancelled = true, cancel_reason = e.reason, error = "stopped by " .. tostring(e.reason) }
+    end
+  end
+  local r, log = attempt(R, t, w, tries + 1)
   while true do
     local o = agent_outcome.classify(r)
     if o.kind == "permanent" then
