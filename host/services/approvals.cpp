@@ -232,7 +232,7 @@ void Approvals::read_stdin() {
     }
 }
 
-// An empty file is still being written; a FIFO or a directory is refused.
+// An empty or blank file is no answer yet; a FIFO or a directory is refused.
 void Approvals::check_answer_file(long long id, const Waiter& w, std::vector<std::pair<long long, json>>& out) {
     struct stat st;
     if (w.answer_file.empty() || stat(w.answer_file.c_str(), &st) != 0) return;
@@ -244,6 +244,8 @@ void Approvals::check_answer_file(long long id, const Waiter& w, std::vector<std
         std::string refused = w.answer_file + ".refused-" + stamp;  // so the next look does not refuse it again
         rename(w.answer_file.c_str(), refused.c_str());
         if (journal_) journal_->log("warn", "answer file refused: " + err.message + " (moved to " + refused + ")");
+    } else if (text.find_first_not_of(" \t\r\n\f\v") == std::string::npos) {
+        return;  // blank: no answer yet (as an empty file; `orch-host answer` refuses a blank one too)
     } else if (store_.resolve_approval(id, "answer", text, "answer_file", wall_now(), "answer_file")) {
         // used: gone, so a later question does not find it (its text is the
         // request's answer in the state, and the task's questions keep it)

@@ -179,6 +179,10 @@ TEST_CASE("approvals: an answer file is taken when it is written, and removed on
     svc.await({"s5", "1", "question", "which?"}, w, [&](const json& d) { got = d; }, &id);
     run_until(loop, [] { return false; }, 0.1);
     CHECK_FALSE(got);
+    testutil::write(w.answer_file, "  \n\t\n");  // blank: no answer yet, left where it is
+    run_until(loop, [] { return false; }, 0.3);
+    CHECK_FALSE(got);
+    CHECK(testutil::read(w.answer_file) == "  \n\t\n");
     testutil::write(w.answer_file, "use B\n");
     REQUIRE(run_until(loop, [&] { return got.has_value(); }));
     CHECK((*got)["action"] == "answer");
