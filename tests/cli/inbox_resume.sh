@@ -5,6 +5,7 @@
 # for an approval its type needs), --no-input and --max-concurrent.
 source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/inbox.bash"
+export ORCH_QUESTIONS_DIR=$T/questions  # not the checkout's agent_questions/
 
 watch_start --max-concurrent 2
 inbox_task "$ORCH_TASKS_DIR/inflight.task.md" inflight medium "In flight [key:inflight] [fake:await:go]"
@@ -39,6 +40,7 @@ note "resume keeps the watch's flags ok"
 watch_start
 inbox_task "$ORCH_TASKS_DIR/asks.task.md" asks medium "Asks [key:asks] [fake:question]"
 wait_for sj_true "any(t['id'] == 'asks' and t['status'] == 'waiting_answer' for t in s['tasks'])"
+DEAD=$(sj "s['id']")
 kill -KILL "$WATCH_PID"
 bg_wait "$WATCH_OUT" >/dev/null
 RC=0
@@ -49,3 +51,13 @@ grep -q "not running: task asks runs again from its file at the next start" "$T/
 expect_eq "$(sj "[a.get('status') for a in s.get('pending_approval') and [s['pending_approval']] or []]")" \
     '["pending"]' "the question, still pending"
 note "an answer to a dead inbox is refused ok"
+
+# the next start closes the dead session: its question file goes (the task
+# asks again under the new session), so the folder lists open questions only
+check "the dead session's question file, before the next start" test -e "$ORCH_QUESTIONS_DIR/$DEAD-asks.md"
+watch_start
+wait_for sj_true "s['id'] != '$DEAD' and any(t['id'] == 'asks' and t['status'] == 'waiting_answer' for t in s['tasks'])"
+NEW=$(sj "s['id']")
+check "the new session's question file" test -e "$ORCH_QUESTIONS_DIR/$NEW-asks.md"
+check "no question file of the closed session ($(ls "$ORCH_QUESTIONS_DIR"))" test ! -e "$ORCH_QUESTIONS_DIR/$DEAD-asks.md"
+watch_stop

@@ -18,9 +18,15 @@ TEST_NAME=$(basename "$0" .sh)
 T=$(mktemp -d "${TMPDIR:-/tmp}/orch-cli-$TEST_NAME.XXXXXX")
 BG_PIDS=()
 
+LATER_FAILURES=()  # check/check_eq's failures (finish, or _cleanup, reports them)
 _cleanup() {
     local rc=$?
     local p
+    # a check recorded as failed fails the test, also one that never called finish
+    if [ "$rc" -eq 0 ] && [ "${#LATER_FAILURES[@]}" -gt 0 ]; then
+        echo "FAIL [$TEST_NAME]: ${#LATER_FAILURES[@]} check(s) failed: ${LATER_FAILURES[*]}" >&2
+        rc=1
+    fi
     exec 3>&2 2>/dev/null   # no "Killed" job notices
     for p in "${BG_PIDS[@]}"; do
         pkill -KILL -P "$p" 2>/dev/null   # the orch-host under the bg_run subshell

@@ -417,6 +417,8 @@ function M.close(s, why, at, paused)
   s._closed = true
   for _, t in ipairs(s.tasks or {}) do
     if not S.FINISHED[t.status] then
+      -- its question is not asked again in this session: the next start asks under its own
+      require("lib.questions").closed(orch.config.paths.questions_dir, s, t)
       -- its time ends where its host stopped (at), not when a later host closes it
       local stop = tonumber(t.stopped_at) or at
       local a = tonumber(t.started_at)

@@ -102,6 +102,12 @@ function M.files(dir, s, t)
   return string.format("%s/%s.md", dir, key), string.format("%s/%s-answer.md", dir, key)
 end
 
+-- closed(dir, s, t): task t of session s will not ask again (its session
+-- closed it): its question file goes, so the folder lists open questions only
+function M.closed(dir, s, t)
+  if t.status == "waiting_answer" or M.pending(t) then orch.remove_file((M.files(dir, s, t))) end
+end
+
 -- ask(ctx, t, q, sid) -> the answer {text=, by=} | nil, {reason=, message=}
 -- (skipped, paused, the host stopping). ctx = {session=, questions_dir=,
 -- note = fn(t, text, kind, event), park = fn(on) (the worker holds no slot
