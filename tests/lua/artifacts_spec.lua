@@ -229,6 +229,32 @@ describe("write", function()
     eq(A.validate(dir .. "/results"), {})
   end)
 
+  it("a name another task file's result holds is not taken: a later version, a file named like one", function()
+    local dir = scratch .. "/w-clash"
+    local v2 = {}
+    for k, v in pairs(INFO) do v2[k] = v end
+    v2.version = 2
+    assert(A.write(cfg(dir), completed(), INFO))
+    local second = assert(A.write(cfg(dir), completed(), v2))
+    eq(second.result, dir .. "/results/fix-login-2_result.json")
+    local other = completed()  -- fix-login-2.task.md, another task file: fix-login v2's pair stays
+    other.id, other.inbox = "other", inbox("fix-login-2", CRITERIA)
+    other.inbox.id = "other"
+    local w = assert(A.write(cfg(dir), other, INFO))
+    eq(w.result, dir .. "/results/fix-login-2.2_result.json")
+    eq(orch.json.decode(orch.read_file(second.result)).task_id, "fix-login", "the second version's result stays")
+    eq(assert(A.write(cfg(dir), other, INFO)).result, w.result, "its own pair, written again: the same name")
+    local rev = dir .. "-rev"  -- the other way round: x-2.task.md first, then x's second version
+    local x2 = completed()
+    x2.id, x2.inbox = "other", inbox("fix-login-2", CRITERIA)
+    x2.inbox.id = "other"
+    assert(A.write(cfg(rev), x2, INFO))
+    assert(A.write(cfg(rev), completed(), INFO))
+    eq(assert(A.write(cfg(rev), completed(), v2)).result, rev .. "/results/fix-login-2.2_result.json")
+    eq(orch.json.decode(orch.read_file(rev .. "/results/fix-login-2_result.json")).task_id, "other")
+    eq(A.validate(dir .. "/results"), {})
+  end)
+
   it("checks the result against the schema first: one that does not follow it writes nothing", function()
     local dir = scratch .. "/w-schema"
     local real = A.schema

@@ -161,12 +161,28 @@ local function result_path(cfg, name)
   return (cfg.paths and cfg.paths.results_dir or "results") .. "/" .. name .. M.RESULT_SUFFIX
 end
 
+-- the task file's id of the result at name in cfg's folders, false when none is there
+local function owner(cfg, name)
+  local body = orch.read_file(result_path(cfg, name))
+  if not body then return false end
+  local r = orch.json.decode(body)
+  return type(r) == "table" and tostring(r.task_id) or ""
+end
+
 -- the name its files take in cfg's folders: M.name, with "-<version>" for a
--- later version (info.version) when M.name's result is there already
+-- later version (info.version) when M.name's result is there already; a name
+-- another task file's result holds (one named like a later version,
+-- a-3.task.md beside a's third) is not taken: ".2", ".3", ... after it
 function M.file_name(cfg, t, info)
   local v, name = tonumber(info and info.version), M.name(t)
-  if not v or v <= 1 or not orch.file_info(result_path(cfg, name)) then return name end
-  return name .. "-" .. floor(v)
+  if v and v > 1 and orch.file_info(result_path(cfg, name)) then name = name .. "-" .. floor(v) end
+  local id = tostring(type(t.inbox) == "table" and t.inbox.id or t.id)
+  for k = 1, 1000 do
+    local try = k == 1 and name or (name .. "." .. k)
+    local who = owner(cfg, try)
+    if not who or who == id then return try end
+  end
+  return name  -- (a thousand others: M.write's own check names the clash)
 end
 
 -- result(t, info [, summary_file]) -> the result table | nil, err
