@@ -151,6 +151,9 @@ M.route_when = {}
 -- and "telegram:<chat>" per telegram.chat_id entry (with telegram.bot_token).
 -- notify.routes checked: types known, sinks named, when a function.
 -- sources (config's, optional) gets each sink's: the setting it came from.
+-- where each field of a default Telegram sink comes from (doctor's sources)
+local TELEGRAM_FIELDS = { chat_id = "telegram.chat_id", secret = "telegram.bot_token", api_base = "telegram.api_base" }
+
 function M.resolve(cfg, fail, sources)
   local n, tg = cfg.notify, cfg.telegram
   if n.max_attempts < 1 then fail("notify.max_attempts", "must be >= 1") end
@@ -198,7 +201,7 @@ function M.resolve(cfg, fail, sources)
     end
     sinks[name] = s
   end
-  local from = { ["notify.sinks.n8n"] = "notify.n8n_url" }
+  local from, field_from = { ["notify.sinks.n8n"] = "notify.n8n_url" }, {}
   if n.n8n_url ~= "" then sinks.n8n = { kind = "webhook", url = n.n8n_url, secret = "", default = true } end
   if tg.bot_token ~= "" then
     for chat in tostring(tg.chat_id):gmatch("[^,]+") do
@@ -207,6 +210,7 @@ function M.resolve(cfg, fail, sources)
         sinks["telegram:" .. chat] = { kind = "telegram", chat_id = chat, secret = tg.bot_token,
                                        api_base = tg.api_base, default = true }
         from["notify.sinks.telegram:" .. chat] = "telegram.chat_id"
+        field_from["notify.sinks.telegram:" .. chat] = TELEGRAM_FIELDS
       end
     end
   end
@@ -255,7 +259,10 @@ function M.resolve(cfg, fail, sources)
   n.sinks = sinks
   for name in pairs(sinks) do
     local key = "notify.sinks." .. name
-    if sources then sources[key] = sources[from[key] or "notify.sinks"] end
+    if sources then
+      sources[key] = sources[from[key] or "notify.sinks"]
+      for field, setting in pairs(field_from[key] or {}) do sources[key .. "." .. field] = sources[setting] end
+    end
   end
 end
 

@@ -25,6 +25,10 @@ row notify.sinks.oncall.url "http://127.0.0.1:9/x" config
 row notify.sinks.oncall.kind webhook config
 row notify.sinks.n8n.url "http://127.0.0.1:9/n" "env N8N_NOTIFY_URL"
 row claude.env.FOO bar config
+# a default Telegram sink's fields, each from its own setting
+TELEGRAM_BOT_TOKEN=123:abc TELEGRAM_CHAT_ID=42 TELEGRAM_API_BASE=http://127.0.0.1:9 orch doctor >"$T/doctor.out" 2>&1
+row "notify.sinks.telegram:42.chat_id" 42 "env TELEGRAM_CHAT_ID"
+row "notify.sinks.telegram:42.api_base" "http://127.0.0.1:9" "env TELEGRAM_API_BASE"
 
 grep -qE "^  ok +claude CLI +$FAKE_CLAUDE \(.+\)\$" "$T/doctor.out" || { cat "$T/doctor.out" >&2; fail "doctor: no claude CLI row"; }
 rc=0
