@@ -79,6 +79,13 @@ orch check --tasks "$T/cp.md" >"$T/cp.out" 2>&1 || fail "a day with a checkpoint
 grep -qF "checkpoint    once it completes, the next task asks for approval before it starts (a review of this one; " \
     "$T/cp.out" || fail "check: the checkpoint's wording: $(grep -A1 checkpoint "$T/cp.out")"
 ! grep -q "pauses" "$T/cp.out" || fail "check: a checkpoint said to pause: $(cat "$T/cp.out")"
+# one on the day's last task asks nothing: no task starts after it
+task_md "$T/cp-last.md" 1 "Use it" backend "Use it."
+task_md "$T/cp-last.md" 2 "Migrate" database "Migrate it."
+orch check --tasks "$T/cp-last.md" >"$T/cp-last.out" 2>&1 || fail "a day ending with a checkpoint: exit $?"
+grep -qF "checkpoint    none in effect: no task starts after it, so nothing is asked (" "$T/cp-last.out" ||
+    fail "check: the last task's checkpoint: $(grep -A1 checkpoint "$T/cp-last.out")"
+! grep -q "the next task asks" "$T/cp-last.out" || fail "check: the last task's checkpoint promises a next task"
 
 # a cycle: the file, the task's JSON pointer, the cycle spelled out
 printf '{"tasks":[{"id":"a","name":"A","prompt":"x","dependencies":["b"]},

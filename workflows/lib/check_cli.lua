@@ -67,7 +67,7 @@ local function standing(cfg, date)
   return instr
 end
 
-local function task_lines(t, s, ocfg, req, instr, problems)
+local function task_lines(t, s, ocfg, req, instr, problems, last)
   local ask, why = policy.needs_approval(t, ocfg, { auto_approve = req.auto_approve })
   local out = { format("  %s  %s", tostring(t.id), fmt.truncate(tostring(t.title or ""), 60)) }
   local function add(label, text) out[#out + 1] = format("      %-13s %s", label, text) end
@@ -93,7 +93,7 @@ local function task_lines(t, s, ocfg, req, instr, problems)
   end
   add("approval", (ask and "asked: " or "none: ") .. why)
   local stop, swhy = policy.checkpoint_after(t, ocfg, { auto_approve = req.auto_approve })
-  if stop then add("checkpoint", fmt.checkpoint_plan(swhy)) end
+  if stop then add("checkpoint", fmt.checkpoint_plan(swhy, last)) end
   local ctx = list(t.context_files)
   if #ctx > 0 then
     local ok, cerr = run_task.context_check(s, t)
@@ -212,11 +212,16 @@ function M.run(req)
   for _, u in ipairs(instr and instr.unread or {}) do  -- a bad feedback file: the run leaves it out
     out[#out + 1] = "  feedback left out (fix it): " .. u.error
   end
-  for i, wave in ipairs(M.waves(doc.tasks)) do
+  local waves = M.waves(doc.tasks)
+  for i, wave in ipairs(waves) do
     out[#out + 1] = ""
     out[#out + 1] = format("wave %d (%s%s):", i, i == 1 and "ready at the start" or "after the waves before",
       #wave > at_once and format(", %d at a time in file order", at_once) or "")
-    for _, t in ipairs(wave) do out[#out + 1] = task_lines(t, s, ocfg, req, instr, problems) end
+    for j, t in ipairs(wave) do
+      -- nothing starts after it: the last wave's tasks start together, or it is the last of them
+      local last = i == #waves and (#wave <= at_once or j == #wave)
+      out[#out + 1] = task_lines(t, s, ocfg, req, instr, problems, last)
+    end
   end
   out[#out + 1] = ""
   if #problems > 0 then

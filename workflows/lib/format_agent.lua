@@ -47,7 +47,9 @@ end
 function M.paused_by(by) return "paused by " .. tostring(by) end
 function M.checkpoint_reason(t) return "checkpoint after " .. tostring(t.type) .. " task " .. tostring(t.id) end
 -- what `orch-host check` says a checkpoint after a task does (lib/runner: the next start asks first)
-function M.checkpoint_plan(why)
+-- (last: no task starts after it, so nothing is asked)
+function M.checkpoint_plan(why, last)
+  if last then return "none in effect: no task starts after it, so nothing is asked (" .. tostring(why) .. ")" end
   return "once it completes, the next task asks for approval before it starts (a review of this one; "
     .. "no task starts until it is decided): " .. tostring(why)
 end
