@@ -38,7 +38,12 @@ void add_flag(CLI::App* c, const std::string& name, const std::string& help) {
 }
 
 CLI::Option* add_value(CLI::App* c, const std::string& name, const std::string& type, const std::string& help) {
-    return c->add_option(name)->description(help)->type_name(type);
+    auto* o = c->add_option(name)->description(help)->type_name(type);
+    // an id (a session, a task, a request) names one: an empty one is refused, not read as "any"
+    if (type == "ID")
+        o->check(CLI::Validator(
+            [](std::string& v) { return v.empty() ? std::string("expected an id, got ''") : std::string(); }, ""));
+    return o;
 }
 
 // a whole number lo..hi

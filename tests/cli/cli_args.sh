@@ -44,6 +44,9 @@ refused "sessions --limit x" "--limit" orch sessions --limit x
 refused "sessions --limit 0" "--limit: expected a number 1.." orch sessions --limit 0
 refused "sessions --limit -1" "--limit: expected a number 1.." orch sessions --limit -1
 refused "sessions --limit (no value)" "--limit" orch sessions --limit
+# an id names one: an empty one is refused, not read as "any" (tail-events printed the whole session)
+refused "tail-events --task ''" "--task: expected an id, got ''" orch tail-events --task ""
+refused "status --session ''" "--session: expected an id, got ''" orch status --session ""
 
 # --- unknown flags, bad values, extra arguments
 refused "status --jsno" "--jsno" orch status --jsno
