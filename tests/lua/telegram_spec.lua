@@ -220,7 +220,7 @@ end)
 describe("telegram: /logs", function()
   it("refuses a count that is not a whole number 1..200 with the command's usage; none means 10", function()
     local bot = TG.new(require("lib.control"), CFG, { http = fake_api({}).http })
-    for _, arg in ipairs({ "abc", "0", "-3", "2.5", "999" }) do
+    for _, arg in ipairs({ "abc", "0", "-3", "2.5", "999", "1e2", "0x10" }) do
       local r = bot:command("logs", arg, "telegram:42")
       ok(r.message:find("logs: lines must be a whole number from 1 to 200, not " .. arg, 1, true), r.message)
       ok(r.message:find("Usage: /logs [n] - ", 1, true), r.message)

@@ -329,7 +329,7 @@ end
 -- to max; default when v is nil or ""
 function M.count(v, field, default, max)
   if v == nil or v == "" then return default end
-  local n = tonumber(v)
+  local n = (type(v) == "number" or (type(v) == "string" and v:match("^%d+$"))) and tonumber(v) or nil  -- not 1e2, 0x10
   if not n or n ~= n or n % 1 ~= 0 or n < 1 or n > max then
     return nil, string.format("%s must be a whole number from 1 to %d, not %s", field, max,
       fmt.truncate(type(v) == "string" and v or orch.json.encode(v), 40))

@@ -112,7 +112,7 @@ function M:command(cmd, arg, by)
   elseif cmd == "task" then
     params.text = arg
   elseif cmd == "logs" then  -- a count that is no number goes as it is: control refuses it, naming it
-    params.lines = arg == "" and 10 or tonumber(arg) or arg
+    params.lines = arg == "" and 10 or (arg:match("^%d+$") and tonumber(arg)) or arg
   elseif cmd == "progress" or cmd == "cancel" then
     params.task = arg
   elseif (cmd == "skip" or cmd == "approve") and arg ~= "" and not arg:match("^%d%d%d%d%d%d%d%d%-%d%d%d%d%d%d") then
