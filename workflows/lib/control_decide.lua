@@ -199,7 +199,8 @@ function M.skip(params, by, opts)
   if ACTIVE[s.status] and t and (t.status == "running" or t.status == "waiting_limit"
                                  or t.status == "waiting_retry") then
     orch.push_command(s.id, "skip", { task = t.id }, by)
-    return { status = "ok", session_id = s.id, task = t.id, message = fmt.reply("skipping", t.id) }, 200
+    local msg = t.status == "running" and fmt.reply("skipping", t.id) or fmt.reply("skipping_task", t.id)
+    return { status = "ok", session_id = s.id, task = t.id, message = msg }, 200  -- (a parked one has no agent)
   end
   return err(409, fmt.reply("nothing_to_skip", s.id, s.status), { session_id = s.id })
 end
