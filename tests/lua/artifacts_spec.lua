@@ -198,6 +198,13 @@ local function cfg(dir)
   return { paths = { results_dir = dir .. "/results", summaries_dir = dir .. "/summaries" } }
 end
 
+-- INFO for a later version n of the task file
+local function version(n)
+  local info = { version = n }
+  for k, v in pairs(INFO) do info[k] = v end
+  return info
+end
+
 describe("write", function()
   it("writes the result and the summary, which validate", function()
     local dir = scratch .. "/w1"
@@ -215,9 +222,7 @@ describe("write", function()
 
   it("a later version of the task file (info.version 2, 3...) has its own pair: the first one's stays", function()
     local dir = scratch .. "/w-version"
-    local v2 = {}
-    for k, v in pairs(INFO) do v2[k] = v end
-    v2.version = 2
+    local v2 = version(2)
     local alone = assert(A.write(cfg(dir .. "-alone"), completed(), v2))  -- no earlier pair: nothing to keep
     eq(alone.result, dir .. "-alone/results/fix-login_result.json")
     local first = assert(A.write(cfg(dir), completed(), INFO))
@@ -231,9 +236,7 @@ describe("write", function()
 
   it("a name another task file's result holds is not taken: a later version, a file named like one", function()
     local dir = scratch .. "/w-clash"
-    local v2 = {}
-    for k, v in pairs(INFO) do v2[k] = v end
-    v2.version = 2
+    local v2 = version(2)
     assert(A.write(cfg(dir), completed(), INFO))
     local second = assert(A.write(cfg(dir), completed(), v2))
     eq(second.result, dir .. "/results/fix-login-2_result.json")
