@@ -18,6 +18,11 @@ local slots = require("lib.agent_slots")
 
 local M = {}
 
+-- stopped(why) -> the result of a run a pause, a stop or a skip ended before (or instead of) its agent
+function M.stopped(why)
+  return { ok = false, cancelled = true, cancel_reason = why, error = "stopped by " .. tostring(why) }
+end
+
 -- the tools whose calls write or edit a file (input.file_path; NotebookEdit's notebook_path)
 local WRITES = { Write = true, Edit = true, MultiEdit = true, NotebookEdit = true }
 
@@ -76,7 +81,7 @@ end
 local function run_once(R, t, w, prompt, resume_id, try)
   local s, pool, cfg = R.s, R.pool, orch.config
   local ok, why = pool:acquire(w)
-  if not ok then return { ok = false, cancelled = true, cancel_reason = why, error = "stopped by " .. why } end
+  if not ok then return M.stopped(why) end
   -- the budget is spent: no new agent (an answered question continues its run)
   if R.want.budget and not resume_id then
     pool:release(w, "none")
@@ -102,7 +107,7 @@ local function run_once(R, t, w, prompt, resume_id, try)
   local stop = slots.pending_cancel(w)  -- cancelled while they were made
   if stop then
     pool:release(w, "none")
-    return { ok = false, cancelled = true, cancel_reason = stop, error = "stopped by " .. stop }
+    return M.stopped(stop)
   end
   local on_event, done, seen = watcher(R, t, w, agent.hooked, dir)
   -- the result's attempts and started_at (lib/artifacts), saved with the run's
@@ -181,8 +186,7 @@ local function run_agent(R, t, w, prompt, resume_id, try)
       return R.pool:wait_unslotted(w, secs, R:serial())
     end)
     if not open then
-      return { ok = false, cancelled = true, cancel_reason = gerr.reason,
-               error = "stopped by " .. tostring(gerr.reason) }
+      return M.stopped(gerr.reason)
     end
     if t.status == "waiting_limit" then
       S.set_task(s, t, { status = "running", error = orch.json.null }, "limit_resumed")

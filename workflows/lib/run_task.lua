@@ -15,7 +15,8 @@ local safety_after = require("lib.safety_after")
 local git = require("lib.git")
 local agent_outcome = require("lib.agent_outcome")
 local slots = require("lib.agent_slots")
-local attempt = require("lib.run_agent").attempt
+local run_agent = require("lib.run_agent")
+local attempt, stopped = run_agent.attempt, run_agent.stopped
 
 local M = {}
 
@@ -111,6 +112,15 @@ local function finished_run(t, w)
     done.output_log
 end
 
+-- the backoff before t's next attempt (its status already says waiting_retry)
+-- -> nil | the stopped result when a pause, a stop or a skip ended it
+local function backoff(R, t, w, seconds)
+  local waited, e = R.pool:wait_unslotted(w, seconds, R:serial())
+  -- running again with the next agent's start (its commit): no write of its own
+  S.stage(R.s, t, waited and { status = "running", retry_at = orch.json.null } or { retry_at = orch.json.null })
+  if not waited then return stopped(e.reason) end
+end
+
 local function runs(R, t, w)
   local s, want, ocfg = R.s, R.want, orch.config.orchestrator
   local fr, flog = finished_run(t, w)
@@ -121,14 +131,12 @@ local function runs(R, t, w)
   if again then
     tries = math.max(0, (tonumber(t.attempts) or 1) - 1)
     local left = again - orch.now()
-    local waited, e = true, nil
     if left > 0 then
       S.set_task(s, t, { status = "waiting_retry" })
-      waited, e = R.pool:wait_unslotted(w, left, R:serial())
-    end
-    S.stage(s, t, waited and { status = "running", retry_at = orch.json.null } or { retry_at = orch.json.null })
-    if not waited then
-      return { ok = false, cancelled = true, cancel_reason = e.reason, error = "stopped by " .. tostring(e.reason) }
+      local stop = backoff(R, t, w, left)
+      if stop then return stop end
+    else
+      S.stage(s, t, { retry_at = orch.json.null })
     end
   end
   local r, log = attempt(R, t, w, tries + 1)
@@ -149,8 +157,7 @@ local function runs(R, t, w)
     local delay = policy.next_try(o, tries, ocfg)
     if not delay then break end
     if want.pause or orch.interrupted() then  -- its retry was due: it runs after the resume, not lost as failed
-      local why = orch.interrupted() and "interrupted" or "pause"
-      r = { ok = false, cancelled = true, cancel_reason = why, error = "stopped by " .. why }
+      r = stopped(orch.interrupted() and "interrupted" or "pause")
       break
     end
     tries = tries + 1
@@ -165,13 +172,8 @@ local function runs(R, t, w)
       and fmt.task_retrying_after(s, t, { reason = o.reason, attempt = tries + 1, of = of, delay = delay })
       or fmt.task_retrying(s, t, { error = r.error, attempt = tries + 1, of = of }), "warning", "task_retried")
     if delay > 0 then
-      local waited, e = R.pool:wait_unslotted(w, delay, R:serial())
-      -- running again with the next agent's start (its commit): no write of its own
-      S.stage(s, t, waited and { status = "running", retry_at = orch.json.null } or { retry_at = orch.json.null })
-      if not waited then
-        r = { ok = false, cancelled = true, cancel_reason = e.reason, error = "stopped by " .. tostring(e.reason) }
-        break
-      end
+      local stop = backoff(R, t, w, delay)
+      if stop then r = stop break end
     end
     r, log = attempt(R, t, w, tries + 1)
   end
@@ -196,7 +198,7 @@ local function judge(R, t, w, r, fields)
       orch.emit("validated", { session = R.s.id, task = t.id, check = "acceptance", verdict = verdict,
                                missing = checked.deliverables_missing, verify = checked.verify_results })
     else
-      r = { ok = false, cancelled = true, cancel_reason = cwhy, error = "stopped by " .. tostring(cwhy) }
+      r = stopped(cwhy)
     end
   end
   if r.review and verdict ~= "failed" then verdict, fields.error = "needs_review", r.review end

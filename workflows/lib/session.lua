@@ -294,13 +294,6 @@ function M.today_file(tasks_dir)
   return file or first
 end
 
--- add_task(s, t [, opts]) -> the session's new task: t (lib/task_model's,
--- t.inbox kept) appended, pending, under t's id, or "<id>-2", "<id>-3", ...
--- while the session has a task with it; saved with the session row and the
--- event task_added in one commit. opts.event: the caller's own event in
--- place of task_added (session, task and file, then opts.fields); opts.row
--- = "later": the session row is left to the caller to save (a burst of
--- added tasks, one save), s._row is nil until then (the row as saved is stale)
 -- new_task_id(s, id) -> the id add_task gives a task of that id now
 function M.new_task_id(s, base)
   base = tostring(base)
@@ -309,6 +302,13 @@ function M.new_task_id(s, base)
   return id
 end
 
+-- add_task(s, t [, opts]) -> the session's new task: t (lib/task_model's,
+-- t.inbox kept) appended, pending, under t's id, or "<id>-2", "<id>-3", ...
+-- while the session has a task with it; saved with the session row and the
+-- event task_added in one commit. opts.event: the caller's own event in
+-- place of task_added (session, task and file, then opts.fields); opts.row
+-- = "later": the session row is left to the caller to save (a burst of
+-- added tasks, one save), s._row is nil until then (the row as saved is stale)
 function M.add_task(s, t, opts)
   opts = opts or {}
   local id = M.new_task_id(s, t.id)
