@@ -23,7 +23,8 @@ check "the status table says when it tries again: $(cat "$T/status.txt")" \
 check_eq "$(grep -c '^  fl .*waiting_retry' "$T/status.txt")" 2 "fl's row and agent line saying waiting_retry"
 check_eq "$(grep -c '^  fl .*running' "$T/status.txt")" 0 "fl's lines saying running"
 orch skip >"$T/skip.out" 2>&1 || fail "skip (the one task in hand): $(cat "$T/skip.out")"
-check_eq "$(cat "$T/skip.out")" "Skipping task fl" "skip's reply (no agent to stop)"
+check_eq "$(cat "$T/skip.out")" "Skipping task fl: it was waiting for a retry; no agent was running, none is stopped" \
+    "skip's reply (no agent to stop)"
 wait_for failed fl
 check_eq "$(sj "[t['status'] for t in s['tasks']] + s['agents']")" '["skipped"]' "after the skip"
 check_eq "$(starts fl)" 1 "agent runs (the retry never started)"

@@ -170,37 +170,56 @@ end
 -- a task in hand whose agent is not running: its question, a usage limit, a retry's backoff
 local PARKED = { waiting_answer = true, waiting_limit = true, waiting_retry = true }
 
--- the tasks of s in hand (running, waiting for a person or parked), "1 (running), 3 (waiting_approval)"
+-- the tasks of s in hand (running, waiting for a person or parked), "1 (running), 3 (waiting_approval)",
+-- and those tasks
 local function in_hand(s)
-  local list = {}
+  local list, tasks = {}, {}
   for _, t in ipairs(s.tasks or {}) do
     if ACTIVE[t.status] or PARKED[t.status] then
       list[#list + 1] = string.format("%s (%s)", tostring(t.id), t.status)
+      tasks[#tasks + 1] = t
     end
   end
-  return list
+  return list, tasks
+end
+
+-- the reply to a skip or cancel (verb: "skip" | "cancel") of task t that a
+-- host runs: a running one has its agent stopped; one that waits (a retry, an
+-- answer, a limit, approval: S.WAITING_FOR) had none to stop
+local function stopping(verb, t)
+  local waits = S.WAITING_FOR[t.status]
+  if waits then return fmt.reply(verb == "skip" and "skipping_waiting" or "cancelling_waiting", t.id, waits) end
+  if verb == "skip" then return fmt.reply(t.status == "running" and "skipping" or "skipping_task", t.id) end
+  return fmt.reply(t.status == "running" and "cancelling_running" or "cancel_requested", t.id)
 end
 
 -- skip [task]: the task named (a parallel day runs several), else the one
 -- waiting or running; while several are in hand, which one must be said
 function M.skip(params, by, opts)
   local named = params.request_id ~= nil and params.request_id ~= ""
-  if params.task ~= nil and params.task ~= "" and not named then return M.cancel(params, by, "skipping_task", opts) end
+  if params.task ~= nil and params.task ~= "" and not named then return M.cancel(params, by, "skip", opts) end
   local whole = not named and load(params)
-  local hand = whole and in_hand(whole) or {}
+  local hand, tasks = {}, {}
+  if whole then hand, tasks = in_hand(whole) end
   if #hand > 1 then
     return err(409, fmt.reply("skip_which", whole.id, table.concat(hand, ", ")), { session_id = whole.id })
   end
   local r, s = decide("skip", params, by, params.text, function(d) return fmt.reply("skipped", d.task) end, opts)
   if r then return r, s end
-  if not running(s) then return not_running(s, "nothing to skip") end
+  if not running(s) then
+    -- no host runs it: the one task in hand (its agent gone with its host, or
+    -- parked: a retry's backoff, a usage limit) is skipped in the stored
+    -- state now, as skip --task does (M.cancel); a waiting approval's or
+    -- question's skip was kept above (decide)
+    if #tasks == 1 then return M.cancel({ session = s.id, task = tasks[1].id }, by, "skip", opts) end
+    return not_running(s, "nothing to skip")
+  end
   local t = S.current(s)
   -- (the task named: the host's skip finds it parked too, and never the next one if it ended meanwhile)
   if ACTIVE[s.status] and t and (t.status == "running" or t.status == "waiting_limit"
                                  or t.status == "waiting_retry") then
     orch.push_command(s.id, "skip", { task = t.id }, by)
-    local msg = t.status == "running" and fmt.reply("skipping", t.id) or fmt.reply("skipping_task", t.id)
-    return { status = "ok", session_id = s.id, task = t.id, message = msg }, 200  -- (a parked one has no agent)
+    return { status = "ok", session_id = s.id, task = t.id, message = stopping("skip", t) }, 200
   end
   return err(409, fmt.reply("nothing_to_skip", s.id, s.status), { session_id = s.id })
 end
@@ -274,8 +293,9 @@ function M.progress(params)
 end
 
 -- cancel: stop a task (the running one gets its agent stopped, a waiting
--- one stops waiting, a pending one is skipped); reply_key: skip's words
-function M.cancel(params, by, reply_key, opts)
+-- one stops waiting, a pending one is skipped); verb: "skip" for skip's
+-- words (stopping), else cancel's
+function M.cancel(params, by, verb, opts)
   local task = params and params.task
   if not task or task == "" then return err(400, fmt.reply("cancel_which")) end
   local loaded = {}
@@ -296,7 +316,7 @@ function M.cancel(params, by, reply_key, opts)
     -- lost, as the resumed host starts; the stored task ends skipped now, so
     -- the resume does not run it (its dependents are blocked then)
     if s.kind == "inbox" then return not_running(s, "its next start runs the task from its file again") end
-    local f = S.skipped_before_start(by)
+    local f = S.skipped_in(t, by)  -- what it was doing: waiting for a retry, not started...
     S.set_task(s, t, f, "task_finished", { reason = f.error })
     local p = orch.pending_approval(s.id, t.id)
     if p then orch.resolve_approval(p.id, "skip", "cancelled", by, approval.channel(by, opts and opts.channel)) end
@@ -310,8 +330,7 @@ function M.cancel(params, by, reply_key, opts)
   else
     orch.push_command(s.id, "cancel", { task = t.id }, by)
   end
-  return { status = "ok", session_id = s.id, task = t.id, message = fmt.reply(reply_key or "cancel_requested", t.id) },
-    200
+  return { status = "ok", session_id = s.id, task = t.id, message = stopping(verb or "cancel", t) }, 200
 end
 
 end }

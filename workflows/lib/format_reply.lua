@@ -43,6 +43,7 @@ M.REPLY = {
   nothing_to_skip = "Nothing to skip in session %s (status: %s)",
   skip_which = "Session %s has several tasks in hand: %s. Say which to skip (skip --task ID, /skip <task_id>).",
   skipping_task = "Skipping task %s",
+  skipping_waiting = "Skipping task %s: it was %s; no agent was running, none is stopped",
   paused = "Paused session %s",
   session_is = "Session %s is %s",
   pausing = "Pausing session %s after the running task",
@@ -57,6 +58,8 @@ M.REPLY = {
   cancel_which = "cancel: which task? (/cancel <task_id>)",
   task_already = "Task %s is already %s",
   cancel_requested = "Cancelling task %s: it ends skipped",
+  cancelling_running = "Cancelling task %s: stopping its agent; it ends skipped",
+  cancelling_waiting = "Cancelling task %s: it was %s; no agent was running, none is stopped; it ends skipped",
   cancelled_stored = "Task %s of session %s skipped (no host runs the session): it does not run when the session " ..
     "resumes",
   no_task = "No task %s in session %s",

@@ -108,7 +108,7 @@ function M.closed(dir, s, t)
   if t.status == "waiting_answer" or M.pending(t) then orch.remove_file((M.files(dir, s, t))) end
 end
 
--- ask(ctx, t, q, sid) -> the answer {text=, by=} | nil, {reason=, message=}
+-- ask(ctx, t, q, sid) -> the answer {text=, by=} | nil, {reason=, message=, by=}
 -- (skipped, paused, the host stopping). ctx = {session=, questions_dir=,
 -- note = fn(t, text, kind, event), park = fn(on) (the worker holds no slot
 -- while on), cancelled = fn() -> reason | nil (a stop that came before the wait)}.
@@ -135,7 +135,7 @@ function M.ask(ctx, t, q, sid)
   -- answered or skipped, the question is closed; paused or interrupted, it is asked again at the resume
   if d and d.action ~= "pause" then orch.remove_file(qfile) end
   if not d or d.action ~= "answer" then  -- skipped, paused or cancelled (interrupted) instead
-    return nil, { reason = d and d.action or derr.reason, message = d and d.text or derr.message }
+    return nil, { reason = d and d.action or derr.reason, message = d and d.text or derr.message, by = d and d.by }
   end
   local qs = {}
   for i, x in ipairs(type(t.questions) == "table" and t.questions or {}) do qs[i] = x end

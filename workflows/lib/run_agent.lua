@@ -242,6 +242,7 @@ function M.attempt(R, t, w, try)
   while q do
     local d, why = questions.ask(ctx, t, q, r.session_id)
     if not d then
+      w.stopped_by = w.stopped_by or why.by  -- who skipped it (lib/run_task)
       r = { ok = false, cancelled = true, cancel_reason = why.reason, error = why.message, session_id = r.session_id }
       break
     end

@@ -223,10 +223,8 @@ local function finish(R, t, w, r, fields)
   else
     local reason = r.cancelled and r.cancel_reason
     if reason == "skip" or reason == "skipped" then
-      -- one whose agent never started (waiting for a slot, its worktree being made) was skipped before it ran
-      local f = (tonumber(t.agent_runs) or 0) > 0 and S.skipped_while_running(w.stopped_by)
-        or S.skipped_before_start(w.stopped_by)
-      for k, v in pairs(f) do fields[k] = v end
+      -- what it was doing says its error: waiting (a retry, an answer, a limit), running, not started yet
+      for k, v in pairs(S.skipped_in(t, w.stopped_by)) do fields[k] = v end
     elseif reason == "budget" then
       for k, v in pairs(M.BUDGET_SKIP) do fields[k] = v end
     elseif reason == "interrupted" or reason == "pause" then

@@ -30,12 +30,25 @@ function M.skipped_before_start(by)
            completed_at = orch.now() }
 end
 
--- skipped_while_running(by) -> the fields of a task whose agent a skip or a
--- cancel stopped (by: who sent it; nil when not known)
-function M.skipped_while_running(by)
-  if by == nil then return { status = "skipped", error = "skipped while running" } end
-  by = tostring(by)
-  return { status = "skipped", error = "skipped by " .. by .. " while it ran", skipped_by = by }
+-- What a task in hand without a running agent waits for, by its status: the
+-- words of its skip's error (skipped_in) and of the skip's or cancel's reply
+-- (lib/control), which say that no agent was stopped.
+M.WAITING_FOR = { waiting_retry = "waiting for a retry", waiting_answer = "waiting for an answer",
+  waiting_limit = "waiting for its usage limit to reset", waiting_approval = "waiting for approval" }
+
+-- skipped_in(t, by) -> the fields of task t that a skip or a cancel stopped
+-- (by: who sent it; nil when not known), its error saying what t was doing
+-- then (its status): waiting (M.WAITING_FOR), running its agent, or not
+-- started yet (no agent run: skipped_before_start)
+function M.skipped_in(t, by)
+  if (tonumber(t.agent_runs) or 0) == 0 then return M.skipped_before_start(by) end
+  local doing = M.WAITING_FOR[t.status] or "it ran"
+  local f = { status = "skipped", error = "skipped while " .. doing, completed_at = orch.now() }
+  if by ~= nil then
+    f.skipped_by = tostring(by)
+    f.error = "skipped by " .. f.skipped_by .. " while " .. doing
+  end
+  return f
 end
 
 -- skipped_at_approval(by) -> the error of a task skipped while it waited for
