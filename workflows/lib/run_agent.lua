@@ -243,6 +243,8 @@ function M.attempt(R, t, w, try)
     local d, why = questions.ask(ctx, t, q, r.session_id)
     if not d then
       w.stopped_by = w.stopped_by or why.by  -- who skipped it (lib/run_task)
+      -- a pause decided at its question pauses the session, by that person (as one at an approval)
+      if why.reason == "pause" and why.by then R:request_pause(fmt.paused_by(why.by), false) end
       r = { ok = false, cancelled = true, cancel_reason = why.reason, error = why.message, session_id = r.session_id }
       break
     end
