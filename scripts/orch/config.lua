@@ -24,6 +24,7 @@ local function defaults() return {
     limit_wait = 3600,                   -- seconds to park when a usage limit names no reset time
     max_concurrent = 3,                  -- agents at once (MAX_CONCURRENT_AGENTS, MAX_PARALLEL_AGENTS); markdown: 1
     verify_timeout = 300,                -- seconds per acceptance command (ORCH_VERIFY_TIMEOUT)
+    heartbeat = 30,                      -- seconds between a running session's "still alive" saves
   },
   claude = {
     path = "claude",                     -- CLAUDE_CLI_PATH
@@ -284,6 +285,7 @@ local function validate(cfg, file, sources)
   if oc.limit_wait <= 0 then fail("orchestrator.limit_wait", "must be > 0 seconds") end
   if cfg.claude.stall_timeout < 0 then fail("claude.stall_timeout", "must be >= 0 seconds (0 = off)") end
   if cfg.orchestrator.verify_timeout <= 0 then fail("orchestrator.verify_timeout", "must be > 0 seconds") end
+  if cfg.orchestrator.heartbeat <= 0 then fail("orchestrator.heartbeat", "must be > 0 seconds") end
   local wa = cfg.budget.warn_at
   if wa <= 0 or wa > 1 then fail("budget.warn_at", "must be a share of the budget, > 0 and <= 1") end
   if cfg.budget.max_cost_usd < 0 then fail("budget.max_cost_usd", "must be >= 0") end

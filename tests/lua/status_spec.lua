@@ -97,8 +97,11 @@ describe("status of a stored session", function()
     S.set_task(s, s.tasks[1], { status = "running", started_at = NOW - 125, cost_usd = 0.25, branch = "feature/a" })
     S.set_task(s, s.tasks[3], { status = "running", started_at = NOW - 5 })
     S.set_task(s, s.tasks[4], { status = "waiting_approval", started_at = NOW - 1 })
+    control.live[s.id] = { started_at = NOW }  -- a host runs it: the elapsed times count to now
     local r = status(s.id)
-    eq(r, (full_status(s.id)))
+    local full = full_status(s.id)
+    control.live[s.id] = nil
+    eq(r, full)
     eq(r.agents, {
       { task = "1", title = "Task 1", status = "running", branch = "feature/a", cost_usd = 0.25,
         started_at = NOW - 125, elapsed_s = 125 },
@@ -107,6 +110,16 @@ describe("status of a stored session", function()
     })
     ok(r.message:find("🤖 Agents: 3\n⚙️ 1 Task 1 · 2m 05s · $0.2500 · feature/a\n⚙️ 3 Task 3 · 5s · $0.0000", 1, true),
       r.message)
+  end)
+
+  it("counts the elapsed times of a session whose host is gone to when it was last seen", function()
+    local s = S.new(doc(2), { id = "spec-status-dead", task_file = "tasks/d.json", workflow = "daily.lua" })
+    S.set_task(s, s.tasks[1], { status = "running", started_at = NOW - 125 })
+    local row = orch.load_session(s.id, { tasks = false })
+    local seen = row.updated_at  -- its last save: its host's last heartbeat (S.touch)
+    local r = status(s.id)
+    eq(r.running_here, false)
+    eq({ #r.agents, r.agents[1].elapsed_s }, { 1, math.max(0, seen - (NOW - 125)) })
   end)
 
   it("counts blocked and needs_review tasks, from the summary as from a full load", function()

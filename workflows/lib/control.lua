@@ -100,9 +100,11 @@ function M.status_of(s)
   if t then out.current = { id = t.id, title = t.title, type = t.type, status = t.status } end
   -- every task in hand (several at once in a parallel day): task, elapsed time, cost so far
   out.agents = orch.json.array()  -- [] when none, as documented (an empty table encodes as {})
+  -- (a session whose host is gone: to when it was last seen, not growing)
+  local seen = S.last_seen(s, orch.now(), running(s))
   for i, a in ipairs(S.agents(s)) do
     out.agents[i] = { task = a.id, title = a.title, status = a.status, branch = a.branch, cost_usd = a.cost_usd or 0,
-                      started_at = a.started_at, elapsed_s = a.started_at and (orch.now() - a.started_at) or nil,
+                      started_at = a.started_at, elapsed_s = a.started_at and math.max(0, seen - a.started_at) or nil,
                       question = a.question,  -- a waiting_answer task's question
                       waiting_slot = a.slot_wait ~= nil or nil,  -- running, its agent waiting for a free slot
                       retry_at = a.retry_at }  -- waiting_retry: when its agent runs again

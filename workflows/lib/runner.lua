@@ -54,6 +54,8 @@ function M.new(s, opts)
     S.set_task(s, w.task, f)
   end)
   r.workers = r.pool.workers
+  -- the session's heartbeat: a host killed later leaves its runtime at about then (S.touch)
+  r.heartbeat = orch.every(orch.config.orchestrator.heartbeat, function() S.touch(s) end)
   r.on_command = function(cmd) r:command(cmd) end
   orch.watch_session(s.id)
   orch.on("command", r.on_command)
@@ -73,6 +75,7 @@ end
 
 -- in serve, the process outlives the session
 function R:close()
+  if self.heartbeat then self.heartbeat() self.heartbeat = nil end
   orch.off("command", self.on_command)
   orch.unwatch_session(self.s.id)
 end

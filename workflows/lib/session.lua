@@ -64,17 +64,30 @@ end
 -- Session statuses a host works on (a paused or completed session has none).
 M.SESSION_ACTIVE = { running = true, waiting_approval = true }
 
+-- last_seen(s, now, live) -> when session s last ran: now while a live host
+-- runs it; else its last update (a pause, its host's last heartbeat: M.touch)
+function M.last_seen(s, now, live)
+  if M.SESSION_ACTIVE[s.status] and live then return now end
+  return tonumber(s.updated_at) or now
+end
+
+-- touch(s): the row of active session s saved again as it was (s._row): its
+-- updated_at says its host was alive now (lib/runner's heartbeat), so a host
+-- killed later leaves its runtime and the elapsed time of its agents
+-- (last_seen) at about its death, not at the session's last change
+function M.touch(s)
+  if s._row and M.SESSION_ACTIVE[s.status] then orch.save_session(s._row) end
+end
+
 -- runtime(s, now, live) -> seconds from the start to the finish; a session a
 -- live host runs grows until now, one whose host is gone (or that is paused)
--- stopped at its last update. nil before it started. The time it stood
+-- stopped when it was last seen (last_seen). nil before it started. The time it stood
 -- paused or stopped before a resume (s.stopped_s, M.resumed_fields) is left out.
 function M.runtime(s, now, live)
   local started = tonumber(s.started_at)
   if not started or started <= 0 then return nil end
   local ended = tonumber(s.finished_at)
-  if not ended or ended <= 0 then
-    ended = (M.SESSION_ACTIVE[s.status] and live) and now or tonumber(s.updated_at) or now
-  end
+  if not ended or ended <= 0 then ended = M.last_seen(s, now, live) end
   return math.max(0, ended - started - (tonumber(s.stopped_s) or 0))
 end
 

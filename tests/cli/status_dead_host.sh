@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# `orch-host status` after kill -9 of the host: its session shows the runtime
+# it had when the host died (the runner's heartbeat, orchestrator.heartbeat,
+# keeps the session's last update recent), not the time of its last task
+# change (0 s here: the agent started at once and ran quietly), and its agent
+# is listed as it was then: "in hand when its host stopped", its elapsed time
+# not growing with the dead host.
+source "$(dirname "$0")/lib.bash"
+
+printf 'return { orchestrator = { heartbeat = 0.2 } }\n' >"$T/config.lua"
+task_md "$T/day.md" 1 "Long work" backend "Work. [fake:slow:60]"
+bg_run "$T/run.out" orch run daily.lua --config "$T/config.lua" --tasks "$T/day.md" --auto-approve --no-input
+wait_for sj_true "s['tasks'][0]['status'] == 'running' and s['host_alive']"
+started=$(sj "s['started_at']")
+now() { date +%s.%N; }
+past() { python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) - float(sys.argv[2]) >= float(sys.argv[3]) else 1)" \
+    "$(now)" "$1" "$2"; }  # past SINCE SECONDS: at least SECONDS since SINCE
+wait_for past "$started" 3
+kill -KILL "$(host_pid_of "$BG_PID")"
+expect_eq "$(bg_wait "$T/run.out")" 137 "exit code of the killed host"
+killed=$(now)
+
+orch status >"$T/status1.txt" || fail "status: $(cat "$T/status1.txt")"
+v1=$(sj "[round(s['runtime'], 1), round(s['agents'][0]['elapsed_s'], 1)]")
+check "the runtime at the kill, about 3 s: $v1" \
+    python3 -c "import json, sys; r, e = json.loads(sys.argv[1]); sys.exit(0 if 2.5 <= r <= 4 and 2.5 <= e <= 4 else 1)" "$v1"
+check "status says the agent was in hand when its host stopped: $(grep Agents "$T/status1.txt")" \
+    grep -q "^Agents    1 in hand when its host stopped$" "$T/status1.txt"
+wait_for past "$killed" 1.5
+check_eq "$(sj "[round(s['runtime'], 1), round(s['agents'][0]['elapsed_s'], 1)]")" "$v1" \
+    "runtime and elapsed time, 1.5 s later"
+finish
