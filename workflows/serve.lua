@@ -247,7 +247,8 @@ orch.route("GET", "/api/status/{session_id}", function(req)
   for i, t in ipairs(s.tasks) do
     list[i] = { id = t.id, title = t.title, type = t.type, status = t.status, cost_usd = t.cost_usd,
                 tokens = t.tokens, started_at = t.started_at, completed_at = t.completed_at, error = t.error,
-                dependencies = orch.json.array(t.depends_on or {}), branch_name = t.branch }
+                dependencies = orch.json.array(t.depends_on or {}), branch_name = t.branch,
+                retry_at = S.retry_at(t) }  -- waiting_retry: when its next attempt starts
   end
   local in_progress = #v.agents
   return { session_id = v.session_id, status = v.status, total_tasks = v.total, completed_tasks = v.completed,

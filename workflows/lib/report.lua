@@ -59,12 +59,14 @@ local function counts_line(c)
     fmt.percent(c.completed or 0, c.total))
 end
 
-local function summary(s, now, cfg, add)
+-- (upto: when the session last ran, S.last_seen, as its Duration counts:
+-- the tasks in hand count to it)
+local function summary(s, now, cfg, add, upto)
   local c = S.counts(s)
   local cost, tokens = S.totals(s)
   local work, wait, waited, applied, seen = 0, 0, 0, 0, {}
   for _, t in ipairs(s.tasks) do
-    work = work + (secs_of(t) or 0)
+    work = work + (secs_of(t, upto) or 0)
     local w = tonumber(t.approval_wait_s)
     if w then wait, waited = wait + w, waited + 1 end
     for _, text in ipairs(list(t.instructions_applied)) do
@@ -105,7 +107,7 @@ local function summary(s, now, cfg, add)
   end
 end
 
-local function task_table(s, add)
+local function task_table(s, add, upto)
   local branches, changes = false, false
   for _, t in ipairs(s.tasks) do
     branches, changes = branches or t.branch ~= nil, changes or type(t.changes) == "table"
@@ -122,7 +124,7 @@ local function task_table(s, add)
     local row = { cell(t.id), cell(t.title), cell(t.type), cell(t.status) }
     if branches then row[#row + 1] = t.branch and (code(t.branch):gsub("|", "\\|")) or "" end
     if changes then row[#row + 1] = cell(changes_text(t)) end
-    local d, tok = secs_of(t), fmt.tokens(t.tokens)
+    local d, tok = secs_of(t, upto), fmt.tokens(t.tokens)
     row[#row + 1] = d and fmt.duration(d) or ""
     row[#row + 1] = t.cost_usd and money(t.cost_usd) or ""
     row[#row + 1] = tok and fmt.thousands(tok) or ""
@@ -170,12 +172,13 @@ function M.render(s, now, cfg)
   local function add(l) out[#out + 1] = l end
   add(format("# Report %s (session %s)", M.day(s, now), line(s.id)))
   add("")
-  summary(s, now, cfg, add)
+  local upto = S.last_seen(s, now, true)
+  summary(s, now, cfg, add, upto)
   add("")
-  task_table(s, add)
+  task_table(s, add, upto)
   add("")
   review(s, add)
-  for _, t in ipairs(s.tasks) do RT.details(t, add) end
+  for _, t in ipairs(s.tasks) do RT.details(t, add, upto) end
   return fmt.printable(concat(out, "\n") .. "\n")
 end
 

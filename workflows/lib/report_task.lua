@@ -44,7 +44,9 @@ local function block(text, indent)
 end
 
 local function list(v) return type(v) == "table" and v or {} end
-local secs_of = S.task_time  -- its runs summed, as status shows it
+-- secs_of(t, upto) -> its runs summed, as status shows it; the run in hand
+-- (a retry's backoff, a question) counts to upto: when its session last ran
+local secs_of = S.task_time
 local function money(x) return fmt.money(tonumber(x) or 0) end
 local plural = fmt.plural
 
@@ -91,6 +93,8 @@ end
 function M.reason(t)
   if t.status == "completed" then return nil end
   local why = t.blocked_reason or t.error or t.skip_reason or t.pause_reason
+  local retry = S.retry_at(t)  -- waiting_retry: when it runs again, before the error it retries after
+  if retry then why = fmt.retry_waiting(retry, t.attempts, utc_text) .. (why and ("; " .. why) or "") end
   -- stored as "skipped: budget", "blocked: task-1 failed": the status is shown beside it
   local st = tostring(t.status) .. ": "
   if type(why) == "string" and why:sub(1, #st) == st then why = why:sub(#st + 1) end
@@ -147,12 +151,12 @@ local function verify_lines(t, add)
   end
 end
 
-local function details(t, add)
+local function details(t, add, upto)
   local qs = questions_of(t)
   if not (t.result or t.error or t.branch or t.changes or t.deliverables or t.verify_results or #qs > 0
       or t.approval_wait_s or t.approvals or t.instructions_applied or t.blocked_reason or t.output_log
       or t.tool_blocks
-      or secs_of(t)) then
+      or secs_of(t, upto)) then
     return
   end
   add("")
@@ -162,7 +166,7 @@ local function details(t, add)
   add("- Status: " .. line(t.status) .. (why and (": " .. why) or ""))
   local at = where(t)
   if at then add("- Where: " .. at) end
-  local stats, d, tok = {}, secs_of(t), fmt.tokens(t.tokens)
+  local stats, d, tok = {}, secs_of(t, upto), fmt.tokens(t.tokens)
   if d then stats[#stats + 1] = fmt.duration(d) end
   if t.cost_usd then stats[#stats + 1] = money(t.cost_usd) end
   if tok then stats[#stats + 1] = fmt.thousands(tok) .. " tokens" end

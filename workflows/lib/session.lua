@@ -370,6 +370,11 @@ end
 -- (question: what a waiting_answer task asks, cut to M.QUESTION_CHARS bytes): what
 -- `status` lists, one line per agent (O(tasks in hand) on a model)
 M.QUESTION_CHARS = 500
+
+-- retry_at(t) -> when the next attempt of waiting_retry task t starts | nil
+-- (any other status: none): what status, the REST tasks and the report show
+function M.retry_at(t) return t.status == "waiting_retry" and tonumber(t.retry_at) or nil end
+
 function M.agents(s)
   if s._agents and not s.tasks then return s._agents end  -- load_summary's
   local out = {}
@@ -382,7 +387,7 @@ function M.agents(s)
       out[#out + 1] = { id = t.id, title = t.title, status = t.status, started_at = t.started_at,
                         cost_usd = t.cost_usd, branch = t.branch, seq = t.seq, question = q,
                         slot_wait = t.status == "running" and tonumber(t.slot_wait) or nil,
-                        retry_at = t.status == "waiting_retry" and tonumber(t.retry_at) or nil }
+                        retry_at = M.retry_at(t) }
     end
   end
   if s._active then
