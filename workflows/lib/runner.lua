@@ -54,8 +54,10 @@ function M.new(s, opts)
     S.set_task(s, w.task, f)
   end)
   r.workers = r.pool.workers
-  -- the session's heartbeat: a host killed later leaves its runtime at about then (S.touch)
-  r.heartbeat = orch.every(orch.config.orchestrator.heartbeat, function() S.touch(s) end)
+  -- the session's heartbeat: a host killed later leaves its runtime at about then (S.touch);
+  -- none under a host whose config has no orchestrator.heartbeat (its scripts older than these workflows)
+  local beat = tonumber(orch.config.orchestrator.heartbeat)
+  if beat then r.heartbeat = orch.every(beat, function() S.touch(s) end) end
   r.on_command = function(cmd) r:command(cmd) end
   orch.watch_session(s.id)
   orch.on("command", r.on_command)
