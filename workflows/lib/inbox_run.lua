@@ -23,6 +23,7 @@ local summarize = require("lib.summarize")
 local artifacts = require("lib.artifacts")
 local inbox_where = require("lib.inbox_where")
 local inbox_queue = require("lib.inbox_queue")
+local questions = require("lib.questions")
 
 local M = {}
 local I = {}
@@ -160,9 +161,10 @@ function I:received(path, name, t, via)
 end
 
 -- a file was written, or moved into the folder: a new task, or a new version
--- of a queued one; a new version of one waiting for approval withdraws that
--- wait (what was asked about is not what the file says now: the new version
--- asks again), as R (the runner) knows it
+-- of a queued one; a new version of one waiting for approval or for an
+-- answer to its agent's question withdraws that wait (what was asked about
+-- is not what the file says now: the new version runs in its place), as R
+-- (the runner) knows it
 function I:offer(name, path, R)
   path = path or self.q:path(name)
   local t, why, err = self.q:offer(name, function(v) return self:received(path, name, v) end)
@@ -171,17 +173,26 @@ function I:offer(name, path, R)
   self:save_queue_soon()  -- after the other files of the same burst: one save for them all
 end
 
+-- (the %s: what the task waited for, M.waited)
 M.GONE_QUEUED = "its file was deleted while queued"
-M.GONE_WAITING = "its file was deleted while it waited for approval"
-M.REWRITTEN_WAITING = "its file was rewritten while it waited for approval: the new version runs in its place"
+M.GONE_WAITING = "its file was deleted while it waited for %s"
+M.REWRITTEN_WAITING = "its file was rewritten while it waited for %s: the new version runs in its place"
 
--- the task of file name that started and waits for approval, with its worker
--- (R's), or one a pause put back (no worker) -> t, w | nil
+-- what task t, waiting, waits for: "an answer" (its agent's question, also
+-- one a pause put back) or "approval"
+function M.waited(t)
+  return (t.status == "waiting_answer" or questions.pending(t)) and "an answer" or "approval"
+end
+
+-- the task of file name that started and waits for approval or for an
+-- answer to its agent's question, with its worker (R's), or one a pause put
+-- back (no worker) -> t, w | nil
 function I:waiting_for(name, R)
   local t = self.started[name]  -- (one lookup: every file offered asks, a burst of 1000 walked 1000 each)
   if not t or not self.origin[t.id] or S.FINISHED[t.status] then return nil end
   local w = R and R.workers[t.id]
-  if w and w.phase == "waiting" and t.status == "waiting_approval" then return t, w end
+  if w and ((w.phase == "waiting" and t.status == "waiting_approval")
+            or (w.phase == "parked" and t.status == "waiting_answer")) then return t, w end
   for _, h in ipairs(self.held) do if h == t then return t end end
 end
 
@@ -191,7 +202,7 @@ end
 -- runs goes on -> true when one was (a file the inbox moved itself changes nothing)
 function I:gone(name, R)
   local t = self:waiting_for(name, R)
-  self.q:gone(name, t and M.GONE_WAITING)
+  self.q:gone(name, t and M.GONE_WAITING:format(M.waited(t)))
   local queued = self.queued[name] ~= nil
   self:drop(name, "cancelled", M.GONE_QUEUED)
   self:withdraw(name, R, M.GONE_WAITING)
@@ -199,16 +210,19 @@ function I:gone(name, R)
   return queued or t ~= nil
 end
 
--- the task of file name that waits for approval, or that a pause put back,
--- ends cancelled (why) before its agent ran: a wait is cancelled (its request
--- withdrawn; I:settle records it), a held one ends here -> that task | nil
+-- the task of file name that waits for approval or for an answer, or that
+-- a pause put back, ends cancelled (why, its %s what it waited for) before
+-- its agent ran on: a wait is cancelled (its request withdrawn, a question's
+-- file removed: lib/questions; I:settle records it), a held one ends here -> that task | nil
 function I:withdraw(name, R, why)
   local t, w = self:waiting_for(name, R)
+  if t then why = why:format(M.waited(t)) end
   if w then
     self.file_gone[t.id] = why
     R.pool:cancel(w, "skip")
   elseif t then
     for i, h in ipairs(self.held) do if h == t then table.remove(self.held, i) break end end
+    questions.closed(orch.config.paths.questions_dir, self.s, t)
     S.set_task(self.s, t, { status = "cancelled", error = why, completed_at = orch.now() }, "task_finished",
       { reason = why })
     self.q:finished(self.origin[t.id], "cancelled", why, t.id)
@@ -309,10 +323,11 @@ local function with_write_error(status, err, werr)
 end
 
 -- The runner's last word on a run's end (lib/run_task): the summary and the
--- artifacts before the task is reported; one not written fails it.
+-- artifacts before the task is reported; one not written fails it. A run
+-- whose wait I:withdraw cancelled leaves none (I:settle records it cancelled).
 -- -> { summary =, error = } for its notice
 function I:finishing(t, fields)
-  if not S.FINISHED[fields.status] then return nil end
+  if not S.FINISHED[fields.status] or self.file_gone[t.id] then return nil end
   local sum, werr, paths = self:artifacts(t, view(t, fields))
   if werr then  -- failed; its summary is not said
     fields.error = with_write_error(fields.status, fields.error, werr)
@@ -418,7 +433,7 @@ function M.close(s, why, at, paused)
   for _, t in ipairs(s.tasks or {}) do
     if not S.FINISHED[t.status] then
       -- its question is not asked again in this session: the next start asks under its own
-      require("lib.questions").closed(orch.config.paths.questions_dir, s, t)
+      questions.closed(orch.config.paths.questions_dir, s, t)
       -- its time ends where its host stopped (at), not when a later host closes it
       local stop = tonumber(t.stopped_at) or at
       local a = tonumber(t.started_at)
