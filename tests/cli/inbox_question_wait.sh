@@ -3,7 +3,8 @@
 # withdraws that question, as a rewrite withdraws an approval wait
 # (inbox_approval_wait.sh): the question file goes, the first version ends
 # cancelled saying why, and the new version is queued and runs; an answer
-# then has nothing to answer.
+# then has nothing to answer. A file deleted while its task waits for an
+# answer drops the task the same way.
 source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/inbox.bash"
 export ORCH_QUESTIONS_DIR=$T/questions
@@ -32,5 +33,13 @@ RC=0
 orch answer --task q "too late" >"$T/answer.out" 2>&1 || RC=$?
 check "an answer finds no question ($(cat "$T/answer.out"))" test "$RC" -ne 0
 check_eq "$(grep -c '^start q' "$T/ledger")" 2 "no agent resumed the withdrawn question"
+
+inbox_task "$ORCH_TASKS_DIR/d.task.md" d medium "Asks [key:d] [fake:question]"
+wait_for sj_true "any(t['id'] == 'd' and t['status'] == 'waiting_answer' for t in s['tasks'])"
+rm "$ORCH_TASKS_DIR/d.task.md"
+wait_for sj_true "any(t['id'] == 'd' and t['status'] == 'cancelled' for t in s['tasks'])"
+check_eq "$(sj "[t['error'] for t in s['tasks'] if t['id'] == 'd'][0]")" \
+    "its file was deleted while it waited for an answer" "the deleted file's task"
+check "its question file is gone ($(ls "$ORCH_QUESTIONS_DIR"))" test ! -e "$ORCH_QUESTIONS_DIR/$SID-d.md"
 watch_stop
 finish
