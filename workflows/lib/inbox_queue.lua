@@ -10,10 +10,12 @@
 --   opts.state = {load = fn(key), save = fn(key, value), atomically = fn(f)}  (default the host's state)
 --   opts.session: the session named in the events
 -- q:offer(name [, received]) -> task | nil, why   name: the file's name in the
---   folder (ev.name); received(task | nil, name): called once the file was
---   read (nil: it could not be), before the queue does or says anything of
---   it, -> the task id its events carry (a duplicate's task_archived; default
---   its id). why: "queued" (already queued with this content), "running"
+--   folder (ev.name); received(task | nil, name, "duplicate" | nil, err): called
+--   once the file was read (nil: it could not be, or was refused: err, the
+--   parser's), before the queue does or says anything of it, -> the task id its
+--   events carry (a duplicate's task_archived, which names none when received
+--   gives none: a duplicate is no task; without received, its id). why:
+--   "queued" (already queued with this content), "running"
 --   (running with this content), "duplicate" (processed already, or the same
 --   id and content queued under another name: moved to processed/),
 --   "invalid" (moved to failed/ with its reason, the third value), "gone" (vanished: logged),
@@ -177,13 +179,21 @@ function Q:drop(e)
   self.n = self.n - 1
 end
 
+-- why file name's version t is a duplicate (its content processed already,
+-- or queued or running under another name) | nil: two lookups, no walk
+function Q:duplicate_of(name, t)
+  if M.processed(t, self.load) then return "was processed already" end
+  local other = self.content[content_key(t)]
+  if other and other ~= name then return "is already queued as " .. other end
+end
+
 function Q:duplicate(name, t, of, as)
   local dest = files.archive(self.dir, name, "processed", nil, self.made, self.log)
   if dest then
     -- said on the terminal: whoever dropped it again expected a run
     self.log("warn", string.format("inbox: %s: task %s with this content %s: moved to %s, not run (edit it to "
       .. "run it again)", self:path(name), tostring(t.id), of, dest))
-    self.emit("task_archived", { session = self.session, task = as or t.id, status = "duplicate", file = name,
+    self.emit("task_archived", { session = self.session, task = as, status = "duplicate", file = name,
       to = dest })
   end
   return nil, "duplicate"
@@ -205,21 +215,25 @@ function Q:offer(name, received)
   local seen = {}
   local t, perr = self.parse(self:path(name), { root = self.dir, info = seen })
   if self.refused[name] and (t or orch.tree_info(self:path(name))) then self:supersede(name) end
-  local as = received and received(t, name)
   if not t then
+    if received then received(nil, name, nil, perr) end
     if old then self:drop(old) end
     local _, err = self:fail_file(name, tostring(perr), "invalid")
     if err == "gone" then return nil, "gone" end
     return nil, "invalid", tostring(perr)
   end
   local sha = t.inbox.sha
-  if old and old.t.inbox.sha == sha and old.t.id == t.id then return nil, "queued" end
-  if old then self:drop(old) end
   local run = self.running[name]
-  if run and run.inbox.sha == sha and run.id == t.id then return nil, "running" end
-  if M.processed(t, self.load) then return self:duplicate(name, t, "was processed already", as) end
-  local other = self.content[content_key(t)]
-  if other and other ~= name then return self:duplicate(name, t, "is already queued as " .. other, as) end
+  local again = (old and old.t.inbox.sha == sha and old.t.id == t.id and "queued")
+    or (run and run.inbox.sha == sha and run.id == t.id and "running")
+  local dup = not again and self:duplicate_of(name, t)
+  -- a duplicate is no task of the session's: its events name none (the file, they do)
+  local as = t.id
+  if received then as = received(t, name, dup and "duplicate") end
+  if again == "queued" then return nil, "queued" end
+  if old then self:drop(old) end
+  if again then return nil, again end
+  if dup then return self:duplicate(name, t, dup, as) end
   self.seq = self.seq + 1
   local rank = tonumber(t.inbox.priority_rank) or RANK[t.priority] or RANK.medium
   -- a file rewritten while queued keeps its place (its new mtime is not a new arrival), unless it says its age

@@ -152,11 +152,15 @@ function I:task_id(name, t)
 end
 
 -- the event task_received of the file at path (name), once the queue read
--- it (t: its version, nil when it could not be read), with the id of the
--- task its other events name (tail-events --task follows it from here) -> that id
-function I:received(path, name, t, via)
-  local id = t and self:task_id(name, t)
-  orch.emit("task_received", { session = self.s.id, file = path, task = id, via = via })
+-- it (t: its version, nil when it could not be read or was refused), with the
+-- id of the task its other events name (tail-events --task follows it from
+-- here) -> that id. A duplicate (dup) is no task of the session: none. A
+-- refused file names the id its front matter gave (perr.id), when the parser
+-- read one: no task of the session has it either, and none is returned.
+function I:received(path, name, t, via, dup, perr)
+  local id = t and not dup and self:task_id(name, t) or nil
+  local said = id or (not t and type(perr) == "table" and perr.id) or nil
+  orch.emit("task_received", { session = self.s.id, file = path, task = said, via = via })
   return id
 end
 
@@ -167,7 +171,9 @@ end
 -- (the runner) knows it
 function I:offer(name, path, R)
   path = path or self.q:path(name)
-  local t, why, err = self.q:offer(name, function(v) return self:received(path, name, v) end)
+  local t, why, err = self.q:offer(name, function(v, _, dup, perr)
+    return self:received(path, name, v, nil, dup, perr)
+  end)
   if t then self:withdraw(name, R, M.REWRITTEN_WAITING) end
   self:parsed(name, path, t, why, err)
   self:save_queue_soon()  -- after the other files of the same burst: one save for them all
@@ -234,7 +240,9 @@ end
 -- the folder listed again (start-up, an overflow, the folder back): what
 -- it holds is offered, a queued task whose file is gone is dropped
 function I:rescan()
-  local got, refused = self.q:rescan(function(v, name) return self:received(self.q:path(name), name, v, "rescan") end)
+  local got, refused = self.q:rescan(function(v, name, dup, perr)
+    return self:received(self.q:path(name), name, v, "rescan", dup, perr)
+  end)
   for _, t in ipairs(got or {}) do self:parsed(file_name(t), t.inbox.file, t) end
   for _, r in ipairs(refused or {}) do  -- said as a dropped file's are
     self:parsed(r.name, self.q:path(r.name), nil, r.why, r.error)

@@ -110,8 +110,11 @@ function M.iso_time(s)
   return cron.days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off
 end
 
--- The front matter: lines 2..close-1 as YAML, checked field by field.
-local function front_matter(lines, file)
+local ID_FIELD = model.fields({ { "id", "id", "id" } })
+
+-- The front matter: lines 2..close-1 as YAML, checked field by field. known.id:
+-- its id field's value once that is a valid id (a refused file's error names it)
+local function front_matter(lines, file, known)
   if not lines[1] or not find(lines[1], "^%-%-%-%s*$") then
     fail("no_front_matter", file, 1, nil, "no front matter: the file must start with a '---' line, the fields "
       .. "(type: ..., and id, priority, created), and another '---' line")
@@ -139,6 +142,11 @@ local function front_matter(lines, file)
   local r = model.reader(file, function(path)
     return #path == 0 and 1 or yaml_file.line_at(root, lm, path) + 1
   end)
+  -- the id alone first, by the id rule: another field may be what is refused
+  if root.id ~= nil and type(root.id) ~= "userdata" then
+    local id = {}
+    known.id = pcall(model.check, r, { id = root.id }, {}, ID_FIELD, nil, id) and id.id or nil
+  end
   local fm = {}
   model.check(r, root, {}, M.FIELDS, nil, fm)
   if fm.created then
@@ -150,7 +158,12 @@ local function front_matter(lines, file)
   return fm, close
 end
 
-local function parse_impl(text, file)
+-- the id a file without an id field has: its name, when that is an id | nil
+local function name_id(name)
+  if #name <= model.MAX_ID and find(name, model.ID_PATTERN) then return name end
+end
+
+local function parse_impl(text, file, known)
   if type(text) ~= "string" then fail("bad_input", file, nil, nil, "text must be a string, not %s", type(text)) end
   if #text > M.MAX_BYTES then
     fail("too_large", file, nil, nil, "%d bytes, the limit is %d MB", #text, M.MAX_BYTES / 1048576)
@@ -166,7 +179,8 @@ local function parse_impl(text, file)
   if uerr then error(uerr, 0) end
   local lines = {}
   md.each_line(text, function(l) lines[#lines + 1] = l end)
-  local fm, close = front_matter(lines, file)
+  known.id = name_id(M.name_of(file))
+  local fm, close = front_matter(lines, file, known)
   local b = B.body(lines, close + 1, file)
   if not b.seen.prompt then
     fail("missing_prompt", file, math.max(#lines, 1), nil, "no **Prompt:** section (the agent's instruction)")
@@ -184,7 +198,7 @@ local function parse_impl(text, file)
   end
   local id = fm.id
   if not id then
-    if #name > model.MAX_ID or not find(name, model.ID_PATTERN) then
+    if not name_id(name) then
       fail("bad_id", file, 1, "id", "no id: field, and the file name %q is not an id (letters, digits, '.', '_', "
         .. "'-', starting with a letter or digit, at most %d characters): add one", sub(name, 1, 80), model.MAX_ID)
     end
@@ -202,8 +216,14 @@ local function parse_impl(text, file)
   return t
 end
 
+-- parse(text [, file]) -> task | nil, err; err.id: the task id the file
+-- gives (its front matter's id, else its name), when it was read before the
+-- refusal (the inbox's event task_received names it)
 function M.parse(text, file)
-  return errors.catch(parse_impl, text, file or "<task>")
+  local known = {}
+  local t, err = errors.catch(parse_impl, text, file or "<task>", known)
+  if not t then err.id = known.id end
+  return t, err
 end
 
 -- load: the size and the folder checked before the file is read.
