@@ -4,7 +4,8 @@
 # (tests/cli/fixtures/artifacts_write.lua). validate: an empty folder, valid
 # results (exit 0), one that breaks the schema and one that is not JSON
 # (each violation as FILE: POINTER: MESSAGE, the count, exit 1), a folder
-# given relative to the current one, one file, no such folder (exit 2).
+# given relative to the current one, one file, a symlink out of the folder
+# (not read: a violation), no such folder (exit 2).
 # clean: only results and summaries older than N days go (the reports and
 # other files stay), --dry-run removes nothing, a bad or missing --days
 # (exit 2, naming it); it needs no run lock; --days is refused for worktrees.
@@ -68,6 +69,25 @@ out_has "1 result checked" "one valid file"
 run orch validate-artifacts "$R/broken_result.json"
 rc_is 1 "one broken file"
 out_has "$R/broken_result.json: not JSON: " "one broken file"
+
+# a result that is a symlink out of the folder is not read (its target is no
+# result of ours: a violation naming the file, never what the target holds);
+# one to a result in the folder is read as that result
+rm -f "$R/bad_result.json" "$R/broken_result.json"
+printf '{ "started_at": "SECRET-TEXT" }\n' >"$T/secret.json"
+ln -s "$T/secret.json" "$R/leak_result.json"
+ln -s fix-login_result.json "$R/alias_result.json"
+run orch validate-artifacts
+rc_is 1 "a symlink out of the results folder"
+out_has "$R/leak_result.json: a symlink to $T/secret.json, outside the folder $(realpath "$R"): not read" \
+    "a symlink out of the results folder"
+grep -q "SECRET\|alias" "$T/out" && fail "what the symlink leads to is read: $(cat "$T/out")"
+out_has "4 results checked against docs/schema/task-result.schema.json: 1 invalid (1 violation)" "the count with links"
+run orch validate-artifacts "$R/leak_result.json"
+rc_is 1 "the one symlink out of its folder"
+out_has "$R/leak_result.json: a symlink to $T/secret.json" "the one symlink out of its folder"
+grep -q "SECRET" "$T/out" && fail "what the one symlink leads to is read: $(cat "$T/out")"
+rm -f "$R/leak_result.json" "$R/alias_result.json"
 
 run orch validate-artifacts "$T/nope"
 rc_is 2 "no such folder"

@@ -47,7 +47,7 @@ M.OUTPUT_CHARS = 4000       -- an acceptance command's output kept on the task
 M.DEFAULT_TIMEOUT = 300     -- seconds per acceptance command
 M.SHELL = "/bin/sh"
 
-local concat = table.concat
+local concat, format = table.concat, string.format
 
 M.MTIME_SLACK = 0.05  -- seconds: file times come from the kernel's coarse clock (a tick behind orch.now)
 
@@ -85,6 +85,17 @@ function M.within(path, root)
   root = M.resolve(root)
   if root == "/" then return true end
   return path == root or path:sub(1, #root + 1) == root .. "/"
+end
+
+-- outside(info, root) -> "a symlink to REAL, outside the folder ROOT" (or
+-- "resolves to ...": a folder on the way is a link) when the entry
+-- orch.file_info gave as info resolves out of the folder root (root's
+-- file_info), else nil: what is out there is not read
+function M.outside(info, root)
+  local top = root.real or root.path
+  if M.within(info.real or info.path, top) then return nil end
+  return format("%s to %s, outside the folder %s", info.link and "a symlink" or "resolves", tostring(info.real),
+    tostring(top))
 end
 
 local function inside_any(path, roots)

@@ -24,7 +24,8 @@
 --     and M.validate check the files.
 -- M.validate(path_or_dir) -> { {file=, pointer=, message=}... } (empty: valid)
 --     every *_result.json of a folder, or one file, against the schema; a
---     file that cannot be read or is not JSON is one entry (pointer nil)
+--     file that cannot be read or is not JSON is one entry (pointer nil), and
+--     so is one that resolves out of its folder (a symlink): it is not read
 -- M.schema() -> the schema (decoded once) | nil, err
 -- t: the finished session task (lib/session): status, agent_runs and
 -- first_started_at (else started_at and attempts), completed_at, cost_usd, tokens (a number, or a usage table
@@ -38,6 +39,7 @@
 local S = require("lib.session")
 local fmt = require("lib.format")
 local json_schema = require("lib.json_schema")
+local acceptance = require("lib.acceptance")
 local errors = require("orch.errors")
 
 local M = {}
@@ -297,19 +299,28 @@ function M.validate(path)
   if not schema then return { { file = M.SCHEMA, message = tostring(serr) } } end
   local files = {}
   local info = orch.file_info(path)
+  local dir = path  -- the folder the results are in: the one file's own
   if info and info.type == "dir" then
     for _, n in ipairs(orch.list_dir(path) or {}) do
       if suffix(n, M.RESULT_SUFFIX) then files[#files + 1] = path .. "/" .. n end
     end
   else
     files[1] = path
+    dir = tostring(path):match("^(.*)/[^/]*$") or "."
   end
+  local home = orch.file_info(dir)
   local out = {}
   for _, f in ipairs(files) do
-    local body, err = orch.read_file(f)
+    -- a result that resolves out of its folder (a symlink) is not read: its target is not a result
+    local at = home and orch.file_info(f)
+    local away = at and acceptance.outside(at, home)
+    local body, err
+    if not away then body, err = orch.read_file(at and at.real or f) end
     local v, derr
     if body then v, derr = orch.json.decode(body, { nulls = true }) end
-    if not body then
+    if away then
+      out[#out + 1] = { file = f, message = away .. ": not read" }
+    elseif not body then
       out[#out + 1] = { file = f, message = "cannot read: " .. tostring(err) }
     elseif v == nil then
       out[#out + 1] = { file = f, message = "not JSON: " .. tostring(derr) }

@@ -4,7 +4,8 @@
 --   validate{path=, shown=}: `orch-host validate-artifacts [DIR|FILE]`: every
 --     *_result.json of paths.results_dir (or DIR, or the one FILE) against
 --     docs/schema/task-result.schema.json; a line `FILE: POINTER: MESSAGE`
---     per violation (`FILE: not JSON: ...` for one that does not decode),
+--     per violation (`FILE: not JSON: ...` for one that does not decode,
+--     `FILE: a symlink to ..., outside the folder ...: not read` for one out of its folder),
 --     then a count line. Exit 0: all valid (or none; paths.results_dir may
 --     not exist yet); 1: one is not; 2: no such DIR or FILE, or the schema
 --     cannot be read.

@@ -243,11 +243,8 @@ function M.load(path, opts)
   if opts.root then
     local root, rerr = orch.file_info(opts.root)
     if not root then return nil, errors.new(rerr.code or "io", tostring(rerr), { file = path, stage = "read" }) end
-    if not acceptance.within(info.real or info.path, root.real or root.path) then
-      return nil, errors.new("outside_root", format("%s: %s to %s, outside the folder %s", path,
-        info.link and "a symlink" or "resolves", tostring(info.real), tostring(root.real or root.path)),
-        { file = path })
-    end
+    local out = acceptance.outside(info, root)
+    if out then return nil, errors.new("outside_root", path .. ": " .. out, { file = path }) end
   end
   if info.size > M.MAX_BYTES then
     return nil, errors.new("too_large", format("%s: %d bytes, the limit is %d MB", path, info.size,
