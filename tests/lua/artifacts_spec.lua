@@ -318,6 +318,51 @@ describe("write", function()
     eq(orch.list_dir(dir .. "/results"), { string.rep("n", A.MAX_NAME) .. "_result.json" }, "no temp file left")
   end)
 
+  it("a later version of the longest task file name fits: the name cut, its version and a mark of it kept", function()
+    local dir = scratch .. "/w-long"
+    local inbox_task = require("lib.inbox_task")
+    -- the longest name the inbox takes, ending in a two-byte character the cut must not split
+    local long = string.rep("n", inbox_task.MAX_NAME - 3) .. "x\195\169"
+    local other = string.rep("n", inbox_task.MAX_NAME - 3) .. "y\195\169"  -- starts alike: its own files
+    eq(#long, inbox_task.MAX_NAME)
+    local function task(name)
+      local t = completed()
+      t.inbox = inbox(name, CRITERIA)
+      return t
+    end
+    assert(A.write(cfg(dir), task(long), INFO))
+    assert(A.write(cfg(dir), task(other), INFO))
+    local names = {}
+    for _, v in ipairs({ 2, 100, 1000 }) do
+      for _, name in ipairs({ long, other }) do
+        local w, err = A.write(cfg(dir), task(name), version(v))
+        ok(w, tostring(err))
+        local file = w.result:match("[^/]+$")
+        ok(#file <= 255, #file .. " bytes: " .. file)
+        ok(file:sub(-#("-" .. v .. "_result.json")) == "-" .. v .. "_result.json", file)
+        ok(not names[file], "two files, one name: " .. file)
+        names[file] = true
+        ok(orch.file_info(w.summary), w.summary)
+        eq(orch.json.decode(orch.read_file(w.result)).name, name)
+      end
+    end
+    -- a clash's ".2" after a version fits too: a result another task file holds under the name
+    local t = task(long)
+    t.inbox.id = "another"
+    local w = assert(A.write(cfg(dir), t, version(100)))
+    ok(#w.result:match("[^/]+$") <= 255 and w.result:find("-100.2_result.json", 1, true), w.result)
+    eq(A.validate(dir .. "/results"), {})
+  end)
+
+  it("fit cuts a name on a UTF-8 boundary, keeping the tail and a mark of the whole name", function()
+    eq(A.fit("short", "-2"), "short-2")
+    local name = "a" .. string.rep("\195\169", 119) .. "b"  -- 240 bytes: the cut falls inside a character
+    local cut = A.fit(name, "-100")
+    eq(#cut, 229 + 9 + 4)
+    eq(cut, name:sub(1, 229) .. "~" .. orch.sha256(name):sub(1, 8) .. "-100")
+    ok(cut:sub(1, 229):find("^a[\195][\169]") and not cut:sub(229, 229):find("[\192-\255]"), "no half character")
+  end)
+
   it("refuses a name that cannot name a file, and an unfinished task", function()
     local t = completed()
     t.inbox.name = "../up"

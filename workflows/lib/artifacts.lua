@@ -171,20 +171,32 @@ local function owner(cfg, name)
   return type(r) == "table" and tostring(r.task_id) or ""
 end
 
+-- fit(name, tail) -> name .. tail, within M.MAX_NAME bytes: a name too long
+-- for its tail (a version's "-100", a clash's ".2") is cut on a UTF-8 boundary
+-- and marked "~" and the first 8 hex digits of the whole name's sha256, so two
+-- long names that start alike stay apart; the tail is kept whole
+function M.fit(name, tail)
+  if #name + #tail <= M.MAX_NAME then return name .. tail end
+  local mark = "~" .. orch.sha256(name):sub(1, 8)
+  return fmt.cut_bytes(name, M.MAX_NAME - #tail - #mark) .. mark .. tail
+end
+
 -- the name its files take in cfg's folders: M.name, with "-<version>" for a
 -- later version (info.version) when M.name's result is there already; a name
 -- another task file's result holds (one named like a later version,
--- a-3.task.md beside a's third) is not taken: ".2", ".3", ... after it
+-- a-3.task.md beside a's third) is not taken: ".2", ".3", ... after it. Each
+-- made to fit (M.fit): a name near the limit with its tail is cut, not refused
 function M.file_name(cfg, t, info)
   local v, name = tonumber(info and info.version), M.name(t)
-  if v and v > 1 and orch.file_info(result_path(cfg, name)) then name = name .. "-" .. floor(v) end
+  local tail = ""
+  if v and v > 1 and orch.file_info(result_path(cfg, M.fit(name, ""))) then tail = "-" .. floor(v) end
   local id = tostring(type(t.inbox) == "table" and t.inbox.id or t.id)
   for k = 1, 1000 do
-    local try = k == 1 and name or (name .. "." .. k)
+    local try = M.fit(name, k == 1 and tail or (tail .. "." .. k))
     local who = owner(cfg, try)
     if not who or who == id then return try end
   end
-  return name  -- (a thousand others: M.write's own check names the clash)
+  return M.fit(name, tail)  -- (a thousand others: M.write's own check names the clash)
 end
 
 -- result(t, info [, summary_file]) -> the result table | nil, err

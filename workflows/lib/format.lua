@@ -47,6 +47,16 @@ local function trim(s)
   return s:sub(i, j)
 end
 
+-- cut_bytes(s, max) -> the first at most max bytes of s, cut back to a UTF-8
+-- boundary (no half character left: the kept text stays valid)
+function M.cut_bytes(s, max)
+  s = tostring(s or "")
+  if #s <= max then return s end
+  local cut = math.max(max, 0)
+  while cut > 0 and s:byte(cut + 1) >= 0x80 and s:byte(cut + 1) < 0xC0 do cut = cut - 1 end
+  return s:sub(1, cut)
+end
+
 -- At most `max` characters; cut on a UTF-8 boundary and marked with "…".
 function M.truncate(s, max)
   s, max = tostring(s or ""), max or M.RESULT_CHARS

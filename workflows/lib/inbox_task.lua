@@ -47,7 +47,8 @@ M.MAX_BYTES = 1024 * 1024
 M.SUFFIX = files.SUFFIX
 -- bytes of NAME: the files named after it fit a file name's 255 bytes
 -- (failed/NAME.task.md.reason is the longest; NAME_result.json and
--- NAME_summary.txt, lib/artifacts' MAX_NAME, fit then too)
+-- NAME_summary.txt, lib/artifacts' MAX_NAME, fit then too; a later
+-- version's NAME-100 is cut to fit there: lib/artifacts' fit)
 M.MAX_NAME = 255 - #(M.SUFFIX .. ".reason")
 -- The known types: the one list (add a type here, and say what it is for in
 -- docs/task-file-inbox.md). The approval policy compares them with
