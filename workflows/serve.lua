@@ -50,14 +50,9 @@ end
 
 -- {"command": ..., "params": {...}} (the webhook's and the REST API's) -> reply
 local function command(body, req, kind)
-  if type(body.command) ~= "string" then
-    return orch.reply(400, { status = "error", error = "missing \"command\" (start, status, approve, pause, " ..
-      "resume, skip, logs, answer, help, task, progress, cancel)" })
-  end
+  local refused = control.request_error(body.command, body.params)  -- "params": [1] too: an array is no object
+  if refused then return orch.reply(400, { status = "error", error = refused }) end
   local params = body.params == nil and {} or body.params
-  if model.kind(params) ~= "mapping" then  -- [1] too: an array is no object
-    return orch.reply(400, { status = "error", error = fmt.reply("params_object") })
-  end
   local channel = kind == "api" and "rest" or kind  -- how a decision came, kept with it (lib/approval)
   local opts = { channel = channel, deadline = req.deadline }  -- deadline: a reply past it is a 503
   return reply(control.run(body.command, params, caller(params, req, kind), opts))
@@ -70,18 +65,20 @@ orch.route("POST", "/webhook/command", function(req)
 end)
 
 -- /webhook/<command>: the same commands, their params at the top level or in "params"
+local in_params = control.param_path()
 for _, name in ipairs({ "status", "approve", "pause", "resume", "skip", "logs", "answer" }) do
   orch.route("POST", "/webhook/" .. name, function(req)
     local body, denied = webhook_auth(req)
     if not body then return denied end
-    local params = body.params == nil and {} or body.params
-    if model.kind(params) ~= "mapping" then
-      return orch.reply(400, { status = "error", error = fmt.reply("params_object") })
-    end
+    local refused = control.request_error(name, body.params)
+    if refused then return orch.reply(400, { status = "error", error = refused }) end
+    local params, top = body.params == nil and {} or body.params, {}
     for k, v in pairs(body) do
-      if k ~= "secret" and k ~= "params" and params[k] == nil then params[k] = v end
+      if k ~= "secret" and k ~= "params" and params[k] == nil then params[k], top[k] = v, true end
     end
-    local opts = { channel = "webhook", deadline = req.deadline }
+    -- a field given at the top level is named so in a refusal: text, not params.text
+    local opts = { channel = "webhook", deadline = req.deadline,
+                   param_path = function(k) return top[k] and k or in_params(k) end }
     return reply(control.run(name, params, caller(params, req, "webhook"), opts))
   end)
 end
@@ -112,8 +109,10 @@ local function api_reply(r, http)
   return orch.reply(http, r)
 end
 
+-- /api/orchestrate's params are the body's top-level fields: a refusal names by, not params.by
+local function top_level(k) return k end
 local function api_start(params, req)
-  return api_reply(control.run("start", params, caller(params, req, "api")))
+  return api_reply(control.run("start", params, caller(params, req, "api"), { param_path = top_level }))
 end
 
 local function api_error(http, message)
@@ -197,7 +196,7 @@ orch.route("POST", "/api/orchestrate", function(req)
     local file, http, ierr = inline_task_file(body.tasks, body)
     if not file then return api_error(http, ierr) end
     params.task_file = file
-    local r, status = control.run("start", params, caller(params, req, "api"))
+    local r, status = control.run("start", params, caller(params, req, "api"), { param_path = top_level })
     -- a list the run refuses leaves no task file behind (a resumed session reads its file again)
     if r.status ~= "started" then orch.remove_file(file) end
     return api_reply(r, status)

@@ -59,7 +59,7 @@ bad '{"use_task_file": false}' "no tasks at all" "use_task_file is false"
 bad '{"tasks": ['"$T1"'], "auto_aprove": true, "max_parallel_agent": 2}' "misspelt fields" \
     "unknown fields auto_aprove, max_parallel_agent (known: use_task_file"
 bad '{"tasks": ['"$T1"'], "max_cost_usd": "cheap"}' "a day field of a wrong type" "/max_cost_usd" "must be a number"
-bad '{"tasks": ['"$T1"'], "by": 123}' "by not a string" "params.by must be a string, not number"
+bad '{"tasks": ['"$T1"'], "by": 123}' "by not a string" "start: by must be a string, not number"
 bad '{"task_file": "x.json", "max_cost_usd": 1}' "a day field with a task file" "/max_cost_usd goes with inline"
 bad '{"use_task_file": true}' "no tasks/tasks.json yet" "tasks.json"
 python3 - "$T/big.json" "$T1" <<'PY'

@@ -359,28 +359,52 @@ local PARAM_TYPES = { session = "id", task = "id", request_id = "id", task_file 
   text = "string", answer = "string", description = "string", lines = "id", limit = "id",
   auto_approve = "boolean", force = "boolean", no_input = "boolean", by = "string" }
 
-local function check_params(params)
+local function check_params(params, path)
   for k, want in pairs(PARAM_TYPES) do
     local v, t = params[k], type(params[k])
     if v ~= nil and not (t == want or (want == "id" and (t == "string" or t == "number"))) then
-      return string.format("params.%s must be a %s, not %s", k, want == "id" and "string or number" or want,
+      return string.format("%s must be a %s, not %s", path(k), want == "id" and "string or number" or want,
         model.kind(v, "json"))
     end
   end
 end
 
+-- The field a param came in, for messages: params.NAME (the request's
+-- "params"), or opts.param_path(NAME) where the caller took it from elsewhere
+-- (serve: a short route's or the REST API's top-level field is NAME itself)
+function M.param_path(opts)
+  return opts and opts.param_path or function(k) return "params." .. k end
+end
+
+-- The command names, sorted: "answer, approve, cancel, ..."
+function M.command_names()
+  local names = {}
+  for k in pairs(M.commands) do names[#names + 1] = k end
+  table.sort(names)
+  return table.concat(names, ", ")
+end
+
+-- The refusal of a request's "command" and "params" by their JSON types
+-- (a missing command, one that is no string, params that are no object),
+-- or nil: serve checks them before it reads the params
+function M.request_error(command, params)
+  if command == nil then return fmt.reply("command_missing", M.command_names()) end
+  if type(command) ~= "string" then return fmt.reply("command_string", model.kind(command, "json")) end
+  if params ~= nil and model.kind(params) ~= "mapping" then
+    return fmt.reply("params_object", model.kind(params, "json"))
+  end
+end
+
 -- run(command, params, by [, opts]) -> reply, http status
--- (opts: for the command, e.g. resume's opts.run)
+-- (opts: for the command, e.g. resume's opts.run; opts.param_path: M.param_path)
 function M.run(command, params, by, opts)
   local fn = M.commands[command]
   if not fn then
-    local names = {}
-    for k in pairs(M.commands) do names[#names + 1] = k end
-    table.sort(names)
-    return err(400, fmt.reply("unknown_command", command, table.concat(names, ", ")))
+    return err(400, fmt.reply("unknown_command", command, M.command_names()))
   end
-  if params ~= nil and model.kind(params) ~= "mapping" then return err(400, fmt.reply("params_object")) end
-  local bad = check_params(params or {})
+  local refused = M.request_error(command, params)
+  if refused then return err(400, refused) end
+  local bad = check_params(params or {}, M.param_path(opts))
   if bad then return err(400, command .. ": " .. bad) end
   return fn(params or {}, by, opts)
 end

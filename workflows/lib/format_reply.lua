@@ -68,7 +68,9 @@ M.REPLY = {
   task_refused = "task refused: %s",
   task_queued = "📥 Queued task %s (%s; read by %s). It runs from the inbox: /progress %s shows how it goes",
   unknown_command = "unknown command '%s' (known: %s)",
-  params_object = "\"params\" must be an object",
+  params_object = "\"params\" must be an object, not %s",
+  command_missing = "missing \"command\" (%s)",
+  command_string = "\"command\" must be a string, not %s",
 }
 
 function M.reply(key, ...)
