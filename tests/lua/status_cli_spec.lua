@@ -140,6 +140,16 @@ describe("the status table", function()
     eq(fs.pad("日本語", 5), "日本…")
   end)
 
+  it("an emoji sequence is one glyph: VS16 makes its character wide, ZWJ and a skin tone join into one", function()
+    local warn, family, thumb = "\226\154\160\239\184\143", "👨\226\128\141👩\226\128\141👧", "👍🏽"  -- U+26A0 U+FE0F
+    local keycap = "1\239\184\143\226\131\163"  -- 1 U+FE0F U+20E3
+    eq({ fs.width(warn), fs.width(family), fs.width(thumb), fs.width(warn .. " ok"), fs.width(keycap),
+         fs.width("a\226\128\141"), fs.width("\226\128\141") },
+       { 2, 2, 2, 5, 2, 1, 0 })
+    eq(fs.pad(family .. family .. "x", 4), family .. "… ")  -- never cut inside a sequence
+    eq(fs.pad(warn .. "x", 3), warn .. "x")
+  end)
+
   it("a live session's running task shows its time so far (now given); a dead host's does not run on", function()
     local v = { id = "r", status = "running", host_alive = true, completed_tasks = 0, cost_usd = 0, tokens = 0,
       tasks = { { id = "t1", status = "running", title = "Runs", started_at = NOW - 65 } } }

@@ -38,7 +38,8 @@ M.cell = cell
 
 -- The terminal columns of a code point, as wcwidth counts them (in short):
 -- 2 for East Asian wide and full-width forms and emoji, 0 for combining
--- marks, zero-width characters and variation selectors, else 1.
+-- marks, zero-width characters and variation selectors, else 1. (chars
+-- below joins an emoji sequence into one glyph.)
 local WIDE = { 0x1100, 0x115F, 0x231A, 0x231B, 0x2329, 0x232A, 0x23E9, 0x23EC, 0x23F0, 0x23F0, 0x23F3, 0x23F3,
   0x25FD, 0x25FE, 0x2614, 0x2615, 0x2648, 0x2653, 0x267F, 0x267F, 0x2693, 0x2693, 0x26A1, 0x26A1, 0x26AA, 0x26AB,
   0x26BD, 0x26BE, 0x26C4, 0x26C5, 0x26CE, 0x26CE, 0x26D4, 0x26D4, 0x26EA, 0x26EA, 0x26F2, 0x26F3, 0x26F5, 0x26F5,
@@ -66,16 +67,38 @@ local function cp_width(cp)
   return within(WIDE, cp) and 2 or 1
 end
 
--- each character of UTF-8 s (a byte that starts none counts as one) with its columns
+-- the character at byte i of s (a byte that starts none counts as one): its last byte and code point
+local function decode(s, i)
+  local _, e = s:find("^.[\128-\191]*", i)
+  local b, n = s:byte(i), e - i + 1
+  if n == 1 then return e, b end
+  local cp = b % (2 ^ (7 - n)) -- the lead byte's bits, then 6 from each continuation
+  for k = i + 1, e do cp = cp * 64 + s:byte(k) % 64 end
+  return e, cp
+end
+
+-- each glyph of UTF-8 s with its columns: a character with what joins it --
+-- zero-width marks, VS16 (U+FE0F: the emoji form, 2 columns), a skin tone
+-- (U+1F3FB..1F3FF), ZWJ (U+200D) and the character after it (one emoji of
+-- several: a family is 2 columns, not 6)
+local VS16, ZWJ = 0xFE0F, 0x200D
 local function chars(s)
-  local next_char = s:gmatch("[%z\1-\127\192-\255][\128-\191]*")
+  local i, len = 1, #s
   return function()
-    local c = next_char()
-    if not c then return nil end
-    local b, n = c:byte(1), #c
-    local cp = n == 1 and b or b % (2 ^ (7 - n)) -- the lead byte's bits, then 6 from each continuation
-    for i = 2, n do cp = cp * 64 + c:byte(i) % 64 end
-    return c, cp_width(cp)
+    if i > len then return nil end
+    local start = i
+    local e, cp = decode(s, i)
+    local w = cp_width(cp)
+    i = e + 1
+    while i <= len do
+      local e2, cp2 = decode(s, i)
+      if cp2 == ZWJ and e2 < len then e2 = decode(s, e2 + 1)
+      elseif cp2 == VS16 then w = w == 1 and 2 or w
+      elseif (cp2 < 0x1F3FB or cp2 > 0x1F3FF) and (cp2 < 0x300 or cp_width(cp2) ~= 0) then break
+      end
+      i = e2 + 1
+    end
+    return s:sub(start, i - 1), w
   end
 end
 
