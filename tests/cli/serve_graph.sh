@@ -31,8 +31,8 @@ bad() {
 T1='{"id": "task-1", "name": "One", "description": "One.", "prompt": "One.", "dependencies": []}'
 bad '[1, 2]' "a list body" "expected a JSON object body"
 bad '"tasks"' "a string body" "expected a JSON object body"
-bad '{"tasks": {"id": "task-1"}}' "tasks not a list" "/tasks" "must be a list"
-bad '{"tasks": "tasks/tasks.json"}' "tasks a string" "/tasks" "must be a list"
+bad '{"tasks": {"id": "task-1"}}' "tasks not an array" "/tasks" "must be an array of tasks, not object"
+bad '{"tasks": "tasks/tasks.json"}' "tasks a string" "/tasks" "must be an array of tasks, not string"
 bad '{"tasks": [
   {"id": "task-1", "name": "One", "description": "One.", "prompt": "One.", "dependencies": ["task-3"]},
   {"id": "task-2", "name": "Two", "description": "Two.", "prompt": "Two.", "dependencies": []},

@@ -76,7 +76,8 @@ end
 
 -- v's kind in the reader's words, for a message
 function R:kind(v) return kind(v, self.words) end
--- a kind named in the reader's words with its article: r:a("mapping") -> "a mapping" | "an object"
+-- a kind named in the reader's words with its article: r:a("mapping") -> "a mapping" | "an object",
+-- r:a("list") -> "a list" | "an array"
 function R:a(k)
   local w = word(k, self.words)
   return (w:find("^[aeiou]") and "an " or "a ") .. w
@@ -211,7 +212,7 @@ function CHECK.list(r, v, path, task, f)
   if f.one_ok and type(v) == "string" then return { CHECK[f.item](r, v, path, task, sub) } end
   -- an empty table is an empty list (a table built in Lua cannot say which it is)
   if kind(v) ~= "list" and not (type(v) == "table" and next(v) == nil) then
-    r:fail(path, "bad_type", task, "must be a list%s, not %s", f.what or "", r:kind(v))
+    r:fail(path, "bad_type", task, "must be %s%s, not %s", r:a("list"), f.what or "", r:kind(v))
   end
   local out = {}
   for i, x in ipairs(v) do
@@ -225,7 +226,7 @@ end
 
 -- The raw list of tasks (checked as a list; each task is checked by build).
 function CHECK.tasks(r, v, path, task)
-  if kind(v) ~= "list" then r:fail(path, "bad_type", task, "must be a list of tasks, not %s", r:kind(v)) end
+  if kind(v) ~= "list" then r:fail(path, "bad_type", task, "must be %s of tasks, not %s", r:a("list"), r:kind(v)) end
   return v
 end
 
