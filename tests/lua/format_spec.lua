@@ -115,7 +115,7 @@ describe("format: other messages", function()
     local s = session("running")
     eq(F.task_failed(s, s.tasks[2], { error = "claude exited with status 1", exit_code = 1 }),
       lines("❌ Task 2/3 Failed", "📝 Create baptisms server actions", "Type: backend", "",
-        "Error: claude exited with status 1", "Exit code: 1", "", "📊 Progress: 2/3 (66%)", "",
+        "Error: claude exited with status 1", "Exit code: 1", "", "📊 Progress: 2/3 (67%)", "",
         "/logs for details, /progress 2 for its events, /pause to pause the rest"))
     local text = F.task_failed(s, s.tasks[2], { timed_out = true, timeout = 300 })
     has(text, "⚠️ Task 2/3 Timed Out after 5m 00s")
@@ -220,9 +220,21 @@ describe("format helpers", function()
       { "0s", "45s", "2m 05s", "1h 00m", "1h 02m", "1d 1h", "0s", "?" })
   end)
 
-  it("percent rounds down and survives a zero total", function()
-    eq({ F.percent(1, 3), F.percent(2, 3), F.percent(199, 200), F.percent(3, 3), F.percent(0, 0),
-      F.percent(5, 3) }, { 33, 66, 99, 100, 0, 100 })
+  it("percent rounds to the nearest, 100 only for all and 0 only for none, and survives a zero total", function()
+    eq({ F.percent(1, 3), F.percent(2, 3), F.percent(1, 2), F.percent(199, 200), F.percent(3, 3), F.percent(0, 0),
+      F.percent(1, 300), F.percent(0, 3), F.percent(-1, 3), F.percent(0 / 0, 3), F.percent(2.25, 2) },
+      { 33, 67, 50, 99, 100, 0, 1, 0, 0, 0, 113 })
+  end)
+
+  it("one rate everywhere: the progress line, the report's success rate and the budget's share agree", function()
+    local s = { id = "r", status = "running", tasks = { { id = "1", status = "completed" },
+      { id = "2", status = "completed" }, { id = "3", status = "running" } } }
+    ok(F.status(s):find("(67%)", 1, true), F.status(s))
+    s.status, s.tasks[3].status = "completed", "failed"
+    ok(require("lib.report").render(s, 0, {}):find("success rate 67%", 1, true), "the report's rate")
+    eq(F.budget_warning(2, 3), "⚠️ 67% of the day's budget used ($2.00 of $3.00)")
+    eq(F.bar(2, 3), "▓▓▓▓▓▓░░░░")
+    eq(F.bar(5, 3, 4), "▓▓▓▓")
   end)
 
   it("clock, thousands, money, tokens, bar", function()

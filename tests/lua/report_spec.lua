@@ -153,7 +153,7 @@ describe("report: a parallel day with every field", function()
     has(text, "1 blocked")
     has(text, "1 needs review")
     has(text, ", 4 total (success rate 25%)\n")
-    has(text, "\n- Cost: $2.25 of the $2.00 budget (112%, budget reached)\n- Tokens: 3,000\n")
+    has(text, "\n- Cost: $2.25 of the $2.00 budget (113%, budget reached)\n- Tokens: 3,000\n")
     has(text, "\n- Duration: 10m 00s\n" ..
       "- Time saved by parallelism: 7m 20s (the tasks took 17m 20s together, the day 10m 00s)\n")
     has(text, "\n- Time waiting for approval: 1m 00s over 1 task (average 1m 00s)\n")

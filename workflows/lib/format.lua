@@ -81,14 +81,22 @@ function M.duration(sec)
   return format("%dd %dh", floor(sec / 86400), floor(sec % 86400 / 3600))
 end
 
-function M.percent(done, total) -- whole percent, rounded down (100 = all done); 0 of 0 is 0
-  if type(total) ~= "number" or total <= 0 then return 0 end
-  return math.min(100, math.max(0, floor(100 * (done or 0) / total)))
+-- percent(part, whole) -> part's share of whole in whole percent, the one rate
+-- every text shows (progress, the report's success rate, the budget used):
+-- rounded to the nearest (2 of 3 is 67), but 100 only for all of it and 0
+-- only for none (199 of 200 is 99, 1 of 300 is 1); over the whole, over 100
+-- (a budget overspent); 0 of 0 is 0
+function M.percent(part, whole)
+  if type(whole) ~= "number" or type(part) ~= "number" or whole <= 0 then return 0 end
+  local share = part / whole
+  if share ~= share or share <= 0 then return 0 end  -- NaN too
+  local p = floor(100 * share + 0.5)
+  return part < whole and math.min(99, math.max(1, p)) or math.max(100, p)
 end
 
 function M.bar(done, total, width) -- "▓▓▓░░░░░░░"
   local w = width or 10
-  local full = floor(w * M.percent(done, total) / 100)
+  local full = math.min(w, floor(w * M.percent(done, total) / 100))
   return string.rep("▓", full) .. string.rep("░", w - full)
 end
 

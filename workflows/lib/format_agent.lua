@@ -70,7 +70,7 @@ function M.budget_reached(cost, budget)
 end
 
 function M.budget_warning(cost, budget)
-  return format("⚠️ %d%% of the day's budget used ($%.2f of $%.2f)", floor(cost / budget * 100), cost, budget)
+  return format("⚠️ %d%% of the day's budget used ($%.2f of $%.2f)", M.percent(cost, budget), cost, budget)
 end
 
 -- the task file could not be read; `dir` when none was named (today's was looked for)

@@ -91,7 +91,7 @@ local function summary(s, now, cfg, add, upto)
   end
   local budget = M.budget(s, cfg)
   if budget then
-    add(format("- Cost: %s of the %s budget (%d%%%s)", money(cost), money(budget), math.floor(100 * cost / budget),
+    add(format("- Cost: %s of the %s budget (%d%%%s)", money(cost), money(budget), fmt.percent(cost, budget),
       cost >= budget and ", budget reached" or ""))
   else
     add("- Cost: " .. money(cost) .. " (no budget set)")
