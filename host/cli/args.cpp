@@ -246,6 +246,18 @@ std::string extras_message(const std::vector<std::string>& extras) {
     return m;
 }
 
+// "--limit given 2 times: give it once" for an option given more than once
+// (CLI11's own words: "At Most 1 required but received 2")
+std::string repeated_message(const CLI::App& app, const std::vector<CLI::App*>& used) {
+    std::vector<const CLI::App*> apps{&app};
+    if (!used.empty()) apps.push_back(used[0]);
+    for (const CLI::App* a : apps)
+        for (const CLI::Option* o : a->get_options())
+            if (!o->get_positional() && o->count() > 1 && o->get_expected_max() == 1)
+                return o->get_name() + " given " + std::to_string(o->count()) + " times: give it once";
+    return "";
+}
+
 }  // namespace
 
 std::optional<int> parse_args(int argc, char** argv, Args& out) {
@@ -310,6 +322,8 @@ std::optional<int> parse_args(int argc, char** argv, Args& out) {
         std::string what = e.what();
         if (dynamic_cast<const CLI::ExtrasError*>(&e) && !extras.empty())
             what = cmd.empty() && extras[0][0] != '-' ? "unknown command " + extras[0] : extras_message(extras);
+        if (dynamic_cast<const CLI::ArgumentMismatch*>(&e))
+            if (std::string twice = repeated_message(app, used); !twice.empty()) what = twice;
         fprintf(stderr, "orch-host%s%s: %s\nsee orch-host %s--help\n", cmd.empty() ? "" : " ", cmd.c_str(),
                 what.c_str(), cmd.empty() ? "" : (cmd + " ").c_str());
         return k_exit_bad_input;

@@ -199,12 +199,24 @@ size_t tail_file(const std::function<std::string()>& path_now, size_t lines, con
     }
 }
 
+// --lines N (dflt without it); 0 only with --follow (only the new lines):
+// alone it would print nothing
+bool lines_wanted(const Args& a, const char* cmd, size_t dflt, size_t& out) {
+    out = a.has("lines") ? std::stoul(a.get("lines")) : dflt;
+    if (out > 0 || a.has("follow")) return true;
+    fprintf(stderr, "orch-host %s: --lines 0 prints nothing; with --follow it prints only the new lines\n"
+                    "see orch-host %s --help\n", cmd, cmd);
+    return false;
+}
+
 }  // namespace
 
 // --task without --session: the task of the latest session that has events
 // of it (task ids recur from day to day), said on stderr; --follow then
 // prints the task's new events, of whichever session
 int cmd_tail_events(const Args& a) {
+    size_t lines = 0;
+    if (!lines_wanted(a, "tail-events", 20, lines)) return k_exit_bad_input;
     auto rt = make_runtime(a, Services::None);
     std::string logs = rt->app.path_from_root(
         rt->app.config().value("paths", json::object()).value("logs_dir", std::string("logs")));
@@ -216,8 +228,8 @@ int cmd_tail_events(const Args& a) {
             fprintf(stderr, "events of %s, the latest session with that task (--session ID: another)%s\n",
                     what_of(filter).c_str(), a.has("follow") ? "; then the task's new events" : "");
     }
-    size_t n = tail_file([&] { return path; }, std::stoul(a.get("lines", "20")), filter, a.has("follow"));
-    if (n == 0 && !filter.any()) {  // a mistyped id says so, as grep's exit 1 would
+    size_t n = tail_file([&] { return path; }, lines, filter, a.has("follow"));
+    if (n == 0 && lines > 0 && !filter.any()) {  // a mistyped id says so, as grep's exit 1 would
         fprintf(stderr, "no events of %s in %s\n", what_of(filter).c_str(), path.c_str());
         return k_exit_task_failures;
     }
@@ -225,11 +237,13 @@ int cmd_tail_events(const Args& a) {
 }
 
 int cmd_logs(const Args& a) {
+    size_t lines = 0;
+    if (!lines_wanted(a, "logs", 30, lines)) return k_exit_bad_input;
     auto rt = make_runtime(a, Services::None);
     std::string logs = rt->app.path_from_root(
         rt->app.config().value("paths", json::object()).value("logs_dir", std::string("logs")));
     Journal probe(logs, nullptr, false);
-    tail_file([&] { return probe.daily_log_path(); }, std::stoul(a.get("lines", "30")), EventFilter{},
+    tail_file([&] { return probe.daily_log_path(); }, lines, EventFilter{},
               a.has("follow"));
     return k_exit_ok;
 }

@@ -44,6 +44,12 @@ refused "sessions --limit x" "--limit" orch sessions --limit x
 refused "sessions --limit 0" "--limit: expected a number 1.." orch sessions --limit 0
 refused "sessions --limit -1" "--limit: expected a number 1.." orch sessions --limit -1
 refused "sessions --limit (no value)" "--limit" orch sessions --limit
+# an option given twice says so, not CLI11's "At Most 1 required but received 2"
+refused "sessions --limit twice" "--limit given 2 times: give it once" orch sessions --limit 2 --limit 3
+refused "status --session twice" "--session given 2 times" orch status --session a --session b
+# --lines 0 alone prints nothing: refused (with --follow it means only new lines)
+refused "tail-events --lines 0" "--lines 0 prints nothing" orch tail-events --lines 0
+refused "logs --lines 0" "--lines 0 prints nothing" orch logs --lines 0
 # an id names one: an empty one is refused, not read as "any" (tail-events printed the whole session)
 refused "tail-events --task ''" "--task: expected an id, got ''" orch tail-events --task ""
 refused "status --session ''" "--session: expected an id, got ''" orch status --session ""
