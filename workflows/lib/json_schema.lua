@@ -176,6 +176,22 @@ function M.check_schema(schema)
 end
 
 -- ---------------------------------------------------------------- the value
+-- A place in the value is a chain { up = place, key = k } (nil: the value
+-- itself), made into a JSON Pointer only for a violation: a valid value (every
+-- artifact written) costs no pointer strings and no path copies.
+
+local function ptr_of(place)
+  if place == nil then return "" end
+  local parts, n = {}, 0
+  while place do
+    n = n + 1
+    parts[n] = place.key
+    place = place.up
+  end
+  local out = {}
+  for i = n, 1, -1 do out[#out + 1] = "/" .. escape(parts[i]) end
+  return concat(out)
+end
 
 local function type_ok(v, k, name)
   return name == k or (name == "integer" and is_integer(v)) or (name == "number" and k == "number")
@@ -183,98 +199,119 @@ end
 
 local validate
 
-local function add(out, ptr, fmt, ...) out[#out + 1] = { pointer = ptr, message = format(fmt, ...) } end
+local function add(out, place, fmt, ...) out[#out + 1] = { pointer = ptr_of(place), message = format(fmt, ...) } end
 
-local function first_problem(root, v, s, path, depth)
+local function first_problem(root, v, s, place, depth)
   local out = {}
-  validate(root, v, s, path, out, depth)
+  validate(root, v, s, place, out, depth)
   if #out == 0 then return nil end
   local p = out[1]
   return (p.pointer ~= "" and (p.pointer .. ": ") or "") .. p.message
     .. (#out > 1 and format(" (+%d more)", #out - 1) or "")
 end
 
-local function combined(root, v, s, path, out, depth, key)
+local function combined(root, v, s, place, out, depth, key)
   local matched, why = {}, {}
   for i, sub in ipairs(s[key]) do
-    local problem = first_problem(root, v, sub, path, depth)
+    local problem = first_problem(root, v, sub, place, depth)
     if problem then why[#why + 1] = format("#%d: %s", i - 1, problem) else matched[#matched + 1] = i - 1 end
   end
   if #matched == 0 then
-    add(out, M.pointer(path), "matches none of the %s schemas (%s)", key, concat(why, "; "))
+    add(out, place, "matches none of the %s schemas (%s)", key, concat(why, "; "))
   elseif key == "oneOf" and #matched > 1 then
-    add(out, M.pointer(path), "matches %d of the oneOf schemas (#%s), expected exactly one", #matched,
+    add(out, place, "matches %d of the oneOf schemas (#%s), expected exactly one", #matched,
       concat(matched, ", #"))
   end
 end
 
-local function object_rules(root, v, s, path, out, depth)
-  local props = s.properties or {}
-  for _, name in ipairs(s.required or {}) do
-    if v[name] == nil then add(out, M.pointer(at(path, name)), "required property missing") end
+-- member name of object v (at place) against s's properties
+local function member(root, v, s, props, name, place, out, depth)
+  local sub, here = props[name], { up = place, key = tostring(name) }
+  if sub ~= nil then
+    validate(root, v[name], sub, here, out, depth)
+  elseif s.additionalProperties == false then
+    add(out, here, "property not allowed (not in the schema's properties)")
+  elseif s.additionalProperties ~= nil then
+    validate(root, v[name], s.additionalProperties, here, out, depth)
   end
+end
+
+local EMPTY = {}
+
+local function object_rules(root, v, s, place, out, depth)
+  local props = s.properties or EMPTY
+  for _, name in ipairs(s.required or EMPTY) do
+    if v[name] == nil then add(out, { up = place, key = name }, "required property missing") end
+  end
+  -- the members in any order; only when one is wrong again by name, so
+  -- the violations come in the same order every time
+  local before = #out
+  for name in pairs(v) do member(root, v, s, props, name, place, out, depth) end
+  if #out == before then return end
+  for i = #out, before + 1, -1 do out[i] = nil end
   local names = {}
   for name in pairs(v) do names[#names + 1] = tostring(name) end
   table.sort(names)
-  for _, name in ipairs(names) do
-    local sub, here = props[name], at(path, name)
-    if sub ~= nil then
-      validate(root, v[name], sub, here, out, depth)
-    elseif s.additionalProperties == false then
-      add(out, M.pointer(here), "property not allowed (not in the schema's properties)")
-    elseif s.additionalProperties ~= nil then
-      validate(root, v[name], s.additionalProperties, here, out, depth)
-    end
-  end
+  for _, name in ipairs(names) do member(root, v, s, props, name, place, out, depth) end
 end
 
-local function scalar_rules(v, k, s, ptr, out)
+local function scalar_rules(v, k, s, place, out)
   if k == "number" then
-    if s.minimum and v < s.minimum then add(out, ptr, "expected at least %s, got %s", show(s.minimum), show(v)) end
-    if s.maximum and v > s.maximum then add(out, ptr, "expected at most %s, got %s", show(s.maximum), show(v)) end
+    if s.minimum and v < s.minimum then add(out, place, "expected at least %s, got %s", show(s.minimum), show(v)) end
+    if s.maximum and v > s.maximum then add(out, place, "expected at most %s, got %s", show(s.maximum), show(v)) end
   elseif k == "string" then
     local n = (s.minLength or s.maxLength) and length(v)
-    if s.minLength and n < s.minLength then add(out, ptr, "expected at least %d characters, got %d", s.minLength, n) end
-    if s.maxLength and n > s.maxLength then add(out, ptr, "expected at most %d characters, got %d", s.maxLength, n) end
+    if s.minLength and n < s.minLength then
+      add(out, place, "expected at least %d characters, got %d", s.minLength, n)
+    end
+    if s.maxLength and n > s.maxLength then
+      add(out, place, "expected at most %d characters, got %d", s.maxLength, n)
+    end
     if s.format == "date-time" and not M.date_time(v) then
-      add(out, ptr, "expected a date-time (RFC 3339, as 2026-12-01T09:30:00Z), got %s", show(v))
+      add(out, place, "expected a date-time (RFC 3339, as 2026-12-01T09:30:00Z), got %s", show(v))
     end
   end
 end
 
-validate = function(root, v, s, path, out, depth)
+validate = function(root, v, s, place, out, depth)
   if s == true then return end
-  local ptr = M.pointer(path)
-  if s == false then return add(out, ptr, "not allowed (the schema is false)") end
+  if s == false then return add(out, place, "not allowed (the schema is false)") end
   local k = kind(v)
   if s["$ref"] ~= nil then
     if depth > REF_DEPTH then
       refuse({}, "$ref %s: references nested deeper than %d (a loop?)", show(s["$ref"]), REF_DEPTH)
     end
-    validate(root, v, resolve(root, s["$ref"], {}), path, out, depth + 1)
+    validate(root, v, resolve(root, s["$ref"], {}), place, out, depth + 1)
   end
-  if s.type ~= nil then
-    local names, ok = kind(s.type) == "array" and s.type or { s.type }, false
-    for _, n in ipairs(names) do ok = ok or type_ok(v, k, n) end
+  local st = s.type
+  if st ~= nil then
+    local ok
+    if type(st) == "string" then
+      ok = type_ok(v, k, st)
+    else
+      ok = false
+      for _, n in ipairs(st) do ok = ok or type_ok(v, k, n) end
+    end
     if not ok then  -- the other keywords would only repeat it
-      return add(out, ptr, "expected %s, got %s", concat(names, " or "),
+      local names = type(st) == "string" and { st } or st
+      return add(out, place, "expected %s, got %s", concat(names, " or "),
         (k == "number" and names[1] == "integer") and "a number with a fraction" or k)
     end
   end
   if s.enum ~= nil then
     local ok = false
     for _, e in ipairs(s.enum) do ok = ok or equal(v, e) end
-    if not ok then add(out, ptr, "expected one of %s, got %s", shows(s.enum), show(v)) end
+    if not ok then add(out, place, "expected one of %s, got %s", shows(s.enum), show(v)) end
   end
-  if s.const ~= nil and not equal(v, s.const) then add(out, ptr, "expected %s, got %s", show(s.const), show(v)) end
-  scalar_rules(v, k, s, ptr, out)
+  if s.const ~= nil and not equal(v, s.const) then add(out, place, "expected %s, got %s", show(s.const), show(v)) end
+  if k == "number" or k == "string" then scalar_rules(v, k, s, place, out) end
   if k == "object" then
-    object_rules(root, v, s, path, out, depth)
+    object_rules(root, v, s, place, out, depth)
   elseif k == "array" and s.items ~= nil then
-    for i = 1, #v do validate(root, v[i], s.items, at(path, i - 1), out, depth) end
+    for i = 1, #v do validate(root, v[i], s.items, { up = place, key = i - 1 }, out, depth) end
   end
-  if s.anyOf then combined(root, v, s, path, out, depth, "anyOf") end
-  if s.oneOf then combined(root, v, s, path, out, depth, "oneOf") end
+  if s.anyOf then combined(root, v, s, place, out, depth, "anyOf") end
+  if s.oneOf then combined(root, v, s, place, out, depth, "oneOf") end
 end
 
 -- validate(value, schema [, trusted]) -> { {pointer=, message=} }; trusted: the
@@ -282,7 +319,7 @@ end
 function M.validate(value, schema, trusted)
   if not trusted then M.check_schema(schema) end
   local out = {}
-  validate(schema, value, schema, {}, out, 0)
+  validate(schema, value, schema, nil, out, 0)
   return out
 end
 
