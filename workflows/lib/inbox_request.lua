@@ -20,6 +20,7 @@
 local ollama = require("lib.ollama")
 local where = require("lib.inbox_where")
 local fmt = require("lib.format")
+local json_kind = require("lib.task_model").kind
 
 local M = {}
 
@@ -179,10 +180,8 @@ M.SYSTEM = "You turn a developer's short request into a task for a coding agent.
 
 local function list_of_strings(v, field, max, check)
   if v == nil then return {} end
-  if type(v) ~= "table" then return nil, field .. " must be a list of strings" end
-  local n = 0
-  for _ in pairs(v) do n = n + 1 end
-  if n ~= #v then return nil, field .. " must be a list of strings" end
+  local k = json_kind(v, "json")
+  if k ~= "array" then return nil, field .. " must be an array of strings, not " .. k end
   if #v > max then return nil, string.format("%s has %d entries (at most %d)", field, #v, max) end
   local out = {}
   for i, s in ipairs(v) do
@@ -206,7 +205,7 @@ end
 function M.validate(answer, types)
   local doc = type(answer) == "string" and orch.json.decode(answer) or nil
   if type(doc) ~= "table" or doc[1] ~= nil then return nil, "the model's answer is not a JSON object" end
-  if type(doc.type) ~= "string" then return nil, "type must be a string" end
+  if type(doc.type) ~= "string" then return nil, "type must be a string, not " .. json_kind(doc.type, "json") end
   if not known(types, doc.type) then return nil, "type '" .. doc.type:sub(1, 40) .. "' is not a known task type" end
   if type(doc.title) ~= "string" or trim(doc.title) == "" then return nil, "title must be a non-empty string" end
   local pr = doc.priority == nil and "medium" or doc.priority
