@@ -173,6 +173,16 @@ describe("session: the agents in hand", function()
     eq(S.agents(s), want)
     eq(S.agents({ tasks = s.tasks }), want)
   end)
+  it("a long question is cut in bytes on a UTF-8 boundary, keeping a whole last character", function()
+    local s = session(2)
+    local n = S.QUESTION_CHARS
+    -- "é" (2 bytes) ending exactly at the limit is kept whole; one that straddles it goes
+    S.apply(s, s.tasks[1], { status = "waiting_answer", question = string.rep("a", n - 2) .. "é" .. "tail" })
+    S.apply(s, s.tasks[2], { status = "waiting_answer", question = string.rep("a", n - 1) .. "é" .. "tail" })
+    local a = S.agents(s)
+    eq(a[1].question, string.rep("a", n - 2) .. "é…")
+    eq(a[2].question, string.rep("a", n - 1) .. "…")
+  end)
 end)
 
 describe("session: the row saved with its summary", function()

@@ -203,12 +203,8 @@ end
 
 local function truncate(text, max)
   if #text <= max then return text end
-  -- back to a UTF-8 lead byte, so the kept text stays valid
-  local cut = max
-  while cut > 0 and text:byte(cut + 1) and text:byte(cut + 1) >= 0x80 and text:byte(cut + 1) < 0xC0 do
-    cut = cut - 1
-  end
-  return text:sub(1, cut) .. string.format("\n... (%d more bytes)", #text - cut)
+  local kept = require("lib.format").cut_bytes(text, max)  -- on a UTF-8 boundary, so it stays valid
+  return kept .. string.format("\n... (%d more bytes)", #text - #kept)
 end
 
 -- what an acceptance command finds in its environment besides the host's:

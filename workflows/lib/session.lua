@@ -381,8 +381,8 @@ function M.agents(s)
   local function add(t)
     if M.ACTIVE[t.status] and t.status ~= "paused" then
       local q = t.status == "waiting_answer" and type(t.question) == "string" and t.question or nil
-      if q and #q > M.QUESTION_CHARS then  -- cut in bytes, on a UTF-8 boundary
-        q = q:sub(1, M.QUESTION_CHARS):gsub("[\192-\255][\128-\191]*$", "") .. "…"
+      if q and #q > M.QUESTION_CHARS then  -- cut in bytes, on a UTF-8 boundary (lib/format requires this module)
+        q = require("lib.format").cut_bytes(q, M.QUESTION_CHARS) .. "…"
       end
       out[#out + 1] = { id = t.id, title = t.title, status = t.status, started_at = t.started_at,
                         cost_usd = t.cost_usd, branch = t.branch, seq = t.seq, question = q,
