@@ -90,6 +90,32 @@ local function decide_on(p, s, action, by, text, describe, channel, named)
   return r, 200
 end
 
+-- A request no session holds: orch.await_approval without session= in a
+-- workflow of one's own (the README's hello.lua) -> whether p is one
+local function loose(p) return p.session_id == nil or p.session_id == "" or p.session_id == orch.json.null end
+
+-- The loose request a command naming no session and no task decides, while a
+-- host runs (the one waiting in it) -> row | nil
+local function loose_request(params)
+  if (params.session ~= nil and params.session ~= "") or (params.task ~= nil and params.task ~= "") then return nil end
+  if not orch.host_running() then return nil end
+  local p = orch.pending_approval()
+  if p and loose(p) then return p end
+end
+
+-- The decision on loose request p, applied once or refused -> reply, http | nil (not this action's)
+local function decide_loose(p, action, by, text, channel)
+  local why = approval.refusal(p)
+  if why then return refused(p, why) end
+  if action == "answer" and p.kind ~= "question" then return nil end
+  if not orch.resolve_approval(p.id, action, text or "", by, channel) then
+    return err(409, fmt.reply("decided_first"), { request_id = p.id })
+  end
+  local prompt = fmt.truncate((p.prompt or ""):match("^%s*(.-)%s*$"), 60)
+  return { status = "ok", request_id = p.id, kind = p.kind,
+           message = fmt.reply("loose_decided", action, p.id, prompt) }, 200
+end
+
 -- decide: resolve one pending request with `action`: params.request_id's
 -- (exactly that one, or a refusal saying why not), else params.task's, else
 -- the only one waiting (naming none while several wait is refused with their
@@ -105,6 +131,11 @@ local function decide(action, params, by, text, describe, opts)
     end
     local p = orch.get_approval(rid)
     if not p then return err(404, fmt.reply("request_not_found", rid), { reason = "not_found", request_id = rid }) end
+    if loose(p) then
+      local r, x = decide_loose(p, action, by, text, channel)
+      if r then return r, x end
+      return err(409, fmt.reply("request_not_question", p.id, p.task_id or ""), { request_id = p.id })
+    end
     if params.session ~= nil and params.session ~= "" and tostring(params.session) ~= p.session_id then
       return err(409, fmt.reply("request_other_session", rid, p.session_id, params.session),
         { reason = "other_session", request_id = rid, session_id = p.session_id })
@@ -116,6 +147,11 @@ local function decide(action, params, by, text, describe, opts)
     return not_running(s, "request #" .. tostring(rid) .. " applies only while its session runs")
   end
   local s, e = load(params)
+  local lp = (not s or not orch.pending_approval(s.id)) and loose_request(params)
+  if lp then
+    local r, x = decide_loose(lp, action, by, text, channel)
+    if r then return r, x end
+  end
   if not s then return err(404, e) end
   local task = params.task ~= nil and params.task ~= "" and tostring(params.task) or nil
   if task and not S.task(s, task) then return err(404, fmt.reply("no_task", task, s.id)) end

@@ -111,6 +111,7 @@ M.REPLY.request_withdrawn = "Request #%s (task %s) is no longer waiting (%s). No
 M.REPLY.request_older_session = "Request #%s is from session %s; session %s is the newer one over the same " ..
   "task file. Nothing was changed."
 M.REPLY.request_not_found = "No approval request #%s"
+M.REPLY.loose_decided = "Sent %s to request #%s (%s) of the workflow running outside any session"
 M.REPLY.request_bad_id = "request_id must be a whole number (got %s)"
 M.REPLY.request_other_session = "Request #%s belongs to session %s, not %s"
 M.REPLY.request_not_question = "Request #%s (task %s) is an approval, not a question: approve, skip or pause it"
