@@ -233,7 +233,11 @@ local function apply_env(cfg, sources, getenv)
       elseif how == "lower" then
         value = raw:lower()
       elseif how == "skip" then
-        value = (raw == "1" or raw:lower() == "true") and "bypassPermissions" or nil
+        local b = raw:lower()
+        if b ~= "1" and b ~= "true" and b ~= "0" and b ~= "false" then
+          error(string.format("environment: %s=%q must be 1, true, 0 or false", name, raw), 0)
+        end
+        value = (b == "1" or b == "true") and "bypassPermissions" or nil
       end
       if value ~= nil then
         set(cfg, key, value)
@@ -242,6 +246,9 @@ local function apply_env(cfg, sources, getenv)
     end
   end
 end
+
+-- the values the claude CLI's --permission-mode takes
+M.PERMISSION_MODES = { acceptEdits = true, bypassPermissions = true, default = true, dontAsk = true, plan = true }
 
 local function validate(cfg, file, sources)
   local function fail(key, msg)
@@ -264,6 +271,11 @@ local function validate(cfg, file, sources)
   local mode = cfg.orchestrator.approval_mode
   if mode ~= "required" and mode ~= "auto" and mode ~= "manual" then
     fail("orchestrator.approval_mode", "must be required, auto or manual (got '" .. tostring(mode) .. "')")
+  end
+  local pm = cfg.claude.permission_mode
+  if not M.PERMISSION_MODES[pm] then
+    fail("claude.permission_mode", "must be one of the claude CLI's --permission-mode values: " ..
+      "acceptEdits, bypassPermissions, default, dontAsk or plan (got '" .. tostring(pm) .. "')")
   end
   local oat = cfg.orchestrator.on_approval_timeout
   if oat ~= "pause" and oat ~= "skip" and oat ~= "approve" then

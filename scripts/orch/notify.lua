@@ -154,8 +154,17 @@ M.route_when = {}
 -- where each field of a default Telegram sink comes from (doctor's sources)
 local TELEGRAM_FIELDS = { chat_id = "telegram.chat_id", secret = "telegram.bot_token", api_base = "telegram.api_base" }
 
+-- whether text names a Telegram chat: its id (a number) or @channel
+function M.is_chat(text) return text:match("^%-?%d+$") ~= nil or text:match("^@[%w_]+$") ~= nil end
+
 function M.resolve(cfg, fail, sources)
   local n, tg = cfg.notify, cfg.telegram
+  for chat in tostring(tg.chat_id):gmatch("[^,]+") do
+    chat = chat:match("^%s*(.-)%s*$")
+    if chat ~= "" and not M.is_chat(chat) then
+      fail("telegram.chat_id", "must be chat ids (numbers) or @channels, comma separated (got '" .. chat .. "')")
+    end
+  end
   if n.max_attempts < 1 then fail("notify.max_attempts", "must be >= 1") end
   local sinks = {}
   for name, spec in pairs(n.sinks) do
@@ -175,7 +184,7 @@ function M.resolve(cfg, fail, sources)
     local s = { kind = spec.kind }
     if spec.kind == "telegram" then
       s.chat_id = spec.chat_id and tostring(spec.chat_id) or ""
-      if not s.chat_id:match("^%-?%d+$") and not s.chat_id:match("^@[%w_]+$") then
+      if not M.is_chat(s.chat_id) then
         fail(key .. ".chat_id", "must be a chat id (a number) or @channel (got " .. tostring(spec.chat_id) .. ")")
       end
       s.secret = spec.bot_token or tg.bot_token

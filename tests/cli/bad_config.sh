@@ -176,6 +176,9 @@ env_var_case "env: CLAUDE_TIMEOUT_SEC=1e999 (infinite)" CLAUDE_TIMEOUT_SEC=1e999
 env_var_case "env: CLAUDE_TIMEOUT_SEC=-5" CLAUDE_TIMEOUT_SEC=-5 "CLAUDE_TIMEOUT_SEC"
 env_var_case "env: APPROVAL_MODE=sometimes" APPROVAL_MODE=sometimes "APPROVAL_MODE" "sometimes"
 env_var_case "env: LOG_LEVEL=verbose" LOG_LEVEL=verbose "LOG_LEVEL" "verbose"
+env_var_case "env: CLAUDE_PERMISSION_MODE=yolo" CLAUDE_PERMISSION_MODE=yolo "CLAUDE_PERMISSION_MODE" "yolo"
+env_var_case "env: CLAUDE_SKIP_PERMISSIONS=yes" CLAUDE_SKIP_PERMISSIONS=yes "CLAUDE_SKIP_PERMISSIONS" "yes"
+env_var_case "env: TELEGRAM_CHAT_ID=abc" TELEGRAM_CHAT_ID=abc "TELEGRAM_CHAT_ID" "abc"
 
 # --- a bad schedule: serve refuses to start, saying which entry and why (no traceback)
 cfg bad_cron 'return { schedules = { { cron = "0 9 * * 8", tz = "UTC" } } }'
