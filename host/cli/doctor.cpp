@@ -124,6 +124,9 @@ int cmd_doctor(const Args& a) {
     printf("\nLocal model (Ollama)\n");
     problems += print_components(*rt, json::object());
 
+    printf("\nSchedules\n");  // lib/schedule's check, the one serve runs before it starts them
+    problems += print_components(*rt, json{{"ollama", false}, {"schedules", true}});
+
     printf("\nFolders\n");
     auto paths = app.config().value("paths", json::object());
     for (const char* k : {"tasks_dir", "logs_dir", "results_dir", "summaries_dir", "questions_dir", "feedback_dir"}) {

@@ -191,6 +191,16 @@ expect_true "serve: a schedule's bad cron: no traceback" "$(cat "$ALL")" \
 expect_eq "serve: a schedule's bad cron: said once" "$(grep -cF "schedules[1].cron: day-of-week" "$ALL")" 1
 expect_has "serve: a schedule's bad cron: in the daily log" "$(daily_log)" "schedules[1].cron: day-of-week"
 
+# --- doctor runs serve's schedule check: a schedule that stops serve fails doctor
+cfg bad_tz 'return { schedules = { { name = "p", cron = "0 9 * * *", tz = "Europe/Paris" } } }'
+orch doctor --config "$T/bad_tz.lua"
+expect_rc "doctor: a schedule's unsupported tz" 1
+expect_out "doctor: a schedule's unsupported tz" "schedules[1].tz: time zone 'Europe/Paris' is not supported"
+cfg bad_minute 'return { schedules = { { cron = "61 9 * * *", tz = "UTC" } } }'
+orch doctor --config "$T/bad_minute.lua"
+expect_rc "doctor: a schedule's minute 61" 1
+expect_out "doctor: a schedule's minute 61" "schedules[1].cron: "
+
 # --- and a good run at the end ----------------------------------------------------------
 run_tasks "$T/good.md"
 expect_rc "good config after all the bad ones" 0

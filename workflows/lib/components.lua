@@ -6,7 +6,8 @@
 --
 -- M.rows(cfg, info) -> rows, problems    [yields: the Ollama probe]
 --   info = { claude = { name =, exe = path | "", version = text, why = (exe "": "is not executable"...) } | nil,
---            ollama = false: no Ollama probe, no rows of it }
+--            ollama = false: no Ollama probe, no rows of it,
+--            schedules = true: the rows of M.schedule_rows }
 --   rows = { { mark = "ok" | "note" | "FAIL", what =, detail = } }
 --   problems: how many rows are FAIL (doctor's exit 1)
 -- M.ollama_rows(p) -> rows   p: lib/ollama.probe's answer (with mode)
@@ -68,8 +69,24 @@ function M.ollama_rows(p)
   return rows
 end
 
+-- M.schedule_rows(cfg) -> rows: config `schedules` checked by lib/schedule's
+-- validate, the check `serve` runs before it starts them
+function M.schedule_rows(cfg)
+  local list = cfg.schedules or {}
+  if #list == 0 then return { row("ok", "schedules", "none") } end
+  local ok, err = pcall(require("lib.schedule").validate, list)
+  if not ok then
+    local msg = type(err) == "table" and err.message or tostring(err)
+    return { row("FAIL", "schedules", msg .. " (orch-host serve does not start with it)") }
+  end
+  return { row("ok", "schedules", string.format("%d valid", #list)) }
+end
+
 function M.rows(cfg, info)
   local rows = M.claude_rows(info and info.claude)
+  if info and info.schedules then
+    for _, r in ipairs(M.schedule_rows(cfg)) do rows[#rows + 1] = r end
+  end
   if not (info and info.ollama == false) then
     local p = ollama.mode(cfg) == "false" and { mode = "false" } or ollama.probe(cfg)
     for _, r in ipairs(M.ollama_rows(p)) do rows[#rows + 1] = r end
