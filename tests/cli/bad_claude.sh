@@ -55,6 +55,9 @@ CLAUDE_CLI_PATH=/nonexistent/claude run_tasks "$T/missing.md"
 expect_rc "claude missing" 3
 expect_no_crash "claude missing"
 expect_paused_for "claude missing" "/nonexistent/claude"
+# the notice names what to fix: the path, not the credentials
+expect_out "claude missing: the notice names the path to fix" "Fix the claude CLI's path (CLAUDE_CLI_PATH or claude.path)"
+expect_true "claude missing: no credentials hint" "$(cat "$ALL")" bash -c '! grep -q "Fix the credentials" "$1"' _ "$ALL"
 
 CLAUDE_CLI_PATH=claude-not-installed-here run_tasks "$T/missing.md"
 expect_rc "claude not on PATH" 3

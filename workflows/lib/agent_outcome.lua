@@ -21,6 +21,8 @@
 --                       stalled stream
 --   kind "failed"       anything else (the agent's own failure, a timeout...)
 --   reason: a short text for the event, the log and the notification.
+--   fix: "path" for a permanent kind whose cause is the CLI's path (else the
+--        credentials or the billing)
 --
 -- The CLI reports an API error as is_error=true (subtype "success"),
 -- api_error_status = the HTTP status or null (no answer), the message in
@@ -112,7 +114,7 @@ function M.classify(r, seen)
     local why = lower(tostring(r.error or ""))
     for _, w in ipairs({ "not found", "no such file", "permission denied", "exec format", "not executable",
                          "is a directory" }) do
-      if why:find(w, 1, true) then return { kind = "permanent", reason = short(r.error) } end
+      if why:find(w, 1, true) then return { kind = "permanent", reason = short(r.error), fix = "path" } end
     end
     return { kind = "transient", reason = short(r.error) }
   end

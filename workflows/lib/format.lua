@@ -483,12 +483,14 @@ function M.usage_limit_parked(s, t, untl, reason, now)
     reason and ("Why: " .. excerpt(reason)), "/status for details, /pause to pause")
 end
 
--- the one notice when claude cannot run at all (a bad key, no credit): the session pauses
-function M.agent_cannot_run(s, t, reason)
+-- the one notice when claude cannot run at all (a bad key, no credit, a CLI
+-- that cannot start: fix = "path"): the session pauses
+function M.agent_cannot_run(s, t, reason, fix)
   return blocks("🔑 Claude cannot run: " .. excerpt(reason),
     format("Task %s went back to pending and the session is paused; no task was failed for it.",
       tostring((position(s, t)))),
-    "Fix the credentials or the billing, then /resume (orch-host resume)")
+    fix == "path" and "Fix the claude CLI's path (CLAUDE_CLI_PATH or claude.path), then /resume (orch-host resume)"
+      or "Fix the credentials or the billing, then /resume (orch-host resume)")
 end
 
 -- a transient error that runs again after a wait; r = {reason=, attempt=, of=, delay=}

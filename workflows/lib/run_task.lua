@@ -148,7 +148,7 @@ local function runs(R, t, w)
         "agent_cannot_run", { reason = o.reason })
       if not want.cannot_run then
         want.cannot_run = o.reason
-        R:note(t, fmt.agent_cannot_run(s, t, o.reason), "error", "agent_cannot_run")
+        R:note(t, fmt.agent_cannot_run(s, t, o.reason, o.fix), "error", "agent_cannot_run")
       end
       R:request_pause("claude cannot run: " .. o.reason, true)
       return nil, "pending"
