@@ -131,6 +131,12 @@ orch --config "$T/skip.lua" run daily.lua --tasks "$TASKS" --no-input >"$T/b2.ou
     fail "B: on_approval_timeout skip: exit $? ($(tail -3 "$T/b2.out"))"
 check_eq "$(sj "[s['tasks'][0]['status'], s['tasks'][0]['skipped_by']]")" '["skipped", "approval_timeout"]' \
     "B: on_approval_timeout skip"
+# said on the terminal and in status, as a budget skip is
+check "B: the terminal says the timeout skipped it: $(tail -5 "$T/b2.out")" \
+    grep -q "Approval timed out: Task 1/1" "$T/b2.out"
+check "B: the terminal says what followed" grep -q "on_approval_timeout is skip" "$T/b2.out"
+check "B: status gives the skip's reason: $(orch status 2>&1 | grep -A1 Skipped)" \
+    bash -c '"$0" --root "$1" status | grep -q "↳ skipped: no decision within approval_timeout"' "$ORCH_HOST" "$ORCH_SRC"
 TASKS=$T/b3.md
 task_md "$TASKS" 1 "Approved" backend "Do it. [key:b31]"
 orch --config "$T/go.lua" run daily.lua --tasks "$TASKS" --no-input >"$T/b3.out" 2>&1 ||

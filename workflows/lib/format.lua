@@ -493,6 +493,11 @@ function M.agent_cannot_run(s, t, reason, fix)
       or "Fix the credentials or the billing, then /resume (orch-host resume)")
 end
 
+-- the notice when approval_timeout decides a wait (reason: lib/policy's, which says what follows)
+function M.approval_timed_out(s, t, reason)
+  return blocks(task_block(s, t, "⏰ Approval timed out:"), excerpt(reason))
+end
+
 -- a transient error that runs again after a wait; r = {reason=, attempt=, of=, delay=}
 function M.task_retrying_after(s, t, r)
   return blocks(task_block(s, t, "🔁 Retrying", format(" (attempt %d of %d, in %s)", r.attempt, r.of,

@@ -40,6 +40,7 @@ function M.approve(R, t, w, why)
     local on, reason = policy.on_approval_timeout(ocfg)
     d = { action = on, text = reason, by = "approval_timeout", channel = "timer", at = d.at, id = d.id, expired = true }
     orch.log("info", "task " .. tostring(t.id) .. ": " .. reason)
+    R:note(t, fmt.approval_timed_out(s, t, reason), "warning", "approval_timeout")
   end
   orch.emit("approval_resolved", { session = s.id, task = t.id, action = d.action, by = d.by, request_id = d.id,
     channel = d.id and approval.channel(d.by, d.channel) or nil, waited_s = orch.now() - asked })

@@ -193,7 +193,8 @@ local function step(self, t, w, why_checkpoint)
     local action, d = approve(self, t, w, why)
     if self.hold == w then self.hold = nil end
     if action == "skip" then
-      S.set_task(s, t, { status = "skipped", completed_at = orch.now(), skipped_by = d.by }, "task_finished")
+      S.set_task(s, t, { status = "skipped", completed_at = orch.now(), skipped_by = d.by,
+                         error = S.skipped_at_approval(d.by) }, "task_finished")
       return
     elseif action == "cancelled" and d.text == "budget" and want.budget then  -- luacheck: ignore 542
       -- the budget was spent while it waited (R:check_budget): skipped below, as every task left is
