@@ -177,6 +177,9 @@ CSESS=$(sj "s['tasks'][0]['question_session']")
 kill -INT "$(host_pid_of "$BG_PID")"
 check_eq "$(bg_wait "$T/e1.out")" 3 "E: exit code after Ctrl-C (paused)"
 check_eq "$(sj "s['status']")" paused "E: the session after Ctrl-C"
+orch status >"$T/e-status.out" 2>&1
+check "E: status shows the open question of the paused task: $(grep -A2 'Paginate once' "$T/e-status.out")" \
+    grep -q "↳ asks: Which pagination pattern" "$T/e-status.out"
 bg_run "$T/e2.out" orch resume --no-input
 wait_for asking "$TASKS"
 orch answer "after the pause" >/dev/null 2>&1 || fail "E: answer after the resume"

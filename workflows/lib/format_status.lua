@@ -159,6 +159,10 @@ local function task_row(t, ROW, now, clock)
   if err ~= "" and SAYS_WHY[t.status] then
     -- the end of a long reason is often what to do about it: said whole (status --json has it too)
     row = row .. "\n       ↳ " .. fmt.truncate(err, M.REASON_CHARS)
+    -- a paused task whose agent's question is still open (Ctrl-C while it waited): that question
+    if t.status == "paused" and require("lib.questions").pending(t) then
+      row = row .. "\n       ↳ asks: " .. fmt.truncate(cell(t.question), M.QUESTION_CHARS)
+    end
   elseif t.status == "waiting_answer" and t.question then  -- what its agent asks
     row = row .. "\n       ↳ asks: " .. fmt.truncate(cell(t.question), M.QUESTION_CHARS)
   elseif t.status == "waiting_retry" then  -- its agent failed and is gone: when the next one starts
