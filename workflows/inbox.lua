@@ -91,7 +91,7 @@ local function show_pause()
     R:note(nil, fmt.inbox_paused(s, why), "warning", "session_paused")
   elseif not why and s.status == "paused" then
     orch.save_state(PAUSE_KEY, false)
-    S.set_status(s, "running", { resumed_at = orch.now() }, "session_resumed")
+    S.set_status(s, "running", S.resumed_fields(s, orch.now()), "session_resumed")  -- paused time left out
     R:note(nil, fmt.resumed(s), "info", "session_resumed")
   end
 end

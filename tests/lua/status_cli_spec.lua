@@ -93,6 +93,13 @@ describe("status --json and the webhook's status", function()
     eq(S.runtime({ started_at = 100, finished_at = 900, stopped_s = 600 }, 1000, false), 200)
     eq(S.runtime({ started_at = 100, status = "running", stopped_s = 300 }, 1000, true), 600)
     eq(S.runtime({ started_at = 100, status = "paused", updated_at = 500, stopped_s = 100 }, 1000, false), 300)
+    -- a paused inbox records files dropped meanwhile (updated_at moves): its runtime ends at the pause
+    local inbox = { started_at = 100, status = "paused", paused_at = 400, updated_at = 900, kind = "inbox" }
+    eq(S.runtime(inbox, 1000, true), 300)
+    eq(S.resumed_fields(inbox, 1000).stopped_s, 600)
+    -- a pause before the last resume is not this stop
+    eq(S.runtime({ started_at = 100, status = "paused", paused_at = 200, resumed_at = 300, updated_at = 500 },
+      1000, false), 400)
   end)
 
   it("answer a session that does not exist with exit 2, naming it", function()

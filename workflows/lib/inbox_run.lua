@@ -47,11 +47,14 @@ function M.new(s, q)
   return self
 end
 
--- the queue's length on the session row (what `status` shows), saved when
+-- the tasks waiting to start: the queue's and those a pause put back (held)
+function I:waiting_count() return self.q:size() + #self.held end
+
+-- that count on the session row (`status`'s "queued"), saved when
 -- the row as last saved (S.save's s._row) has another, or is stale (a new
 -- task's: S.add_task with row = "later")
 function I:save_queue()
-  local n = self.q:size()
+  local n = self:waiting_count()
   self.s.queued = n
   local saved = self.s._row
   if not (saved and saved.queued == n) then S.save(self.s) end
@@ -65,7 +68,7 @@ end
 -- before this task runs, share it.
 function I:save_queue_soon()
   local saved = self.s._row
-  self.s.queued = self.q:size()
+  self.s.queued = self:waiting_count()
   if self.soon or (saved and saved.queued == self.s.queued) then return end
   self.soon = orch.spawn(function()
     self.soon = nil
@@ -94,7 +97,7 @@ function I:track(name, t, parsed)
     row = nil
   end
   if not row then
-    self.s.queued = self.q:size()
+    self.s.queued = self:waiting_count()
     row = S.add_task(self.s, t, { event = "parsed", fields = parsed, row = "later" })
     self.queued[name] = row
   else

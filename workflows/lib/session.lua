@@ -64,19 +64,31 @@ end
 -- Session statuses a host works on (a paused or completed session has none).
 M.SESSION_ACTIVE = { running = true, waiting_approval = true }
 
+-- stopped_since(s) -> when session s stopped working: its pause (paused_at,
+-- while it is paused since its last resume: an inbox paused still records the
+-- files dropped meanwhile), else its last update (a pause, its host's last
+-- heartbeat: M.touch) | nil
+local function stopped_since(s)
+  local p = tonumber(s.paused_at)
+  if s.status == "paused" and p and p >= (tonumber(s.resumed_at) or tonumber(s.started_at) or 0) then return p end
+  return tonumber(s.updated_at)
+end
+
 -- last_seen(s, now, live) -> when session s last ran: now while a live host
--- runs it; else its last update (a pause, its host's last heartbeat: M.touch)
+-- runs it; else when it stopped (stopped_since)
 function M.last_seen(s, now, live)
   if M.SESSION_ACTIVE[s.status] and live then return now end
-  return tonumber(s.updated_at) or now
+  return stopped_since(s) or now
 end
 
 -- touch(s): the row of active session s saved again as it was (s._row): its
 -- updated_at says its host was alive now (lib/runner's heartbeat), so a host
 -- killed later leaves its runtime and the elapsed time of its agents
--- (last_seen) at about its death, not at the session's last change
+-- (last_seen) at about its death, not at the session's last change. Only
+-- while it has tasks in hand: an idle inbox writes nothing (its last task's
+-- end is when it last worked)
 function M.touch(s)
-  if s._row and M.SESSION_ACTIVE[s.status] then orch.save_session(s._row) end
+  if s._row and M.SESSION_ACTIVE[s.status] and next(s._active or {}) then orch.save_session(s._row) end
 end
 
 -- runtime(s, now, live) -> seconds from the start to the finish; a session a
@@ -92,9 +104,9 @@ function M.runtime(s, now, live)
 end
 
 -- resumed_fields(s, now) -> the fields of session s resuming now: resumed_at,
--- and stopped_s grown by the time since its last update (paused, or its host gone)
+-- and stopped_s grown by the time since it stopped (paused, or its host gone)
 function M.resumed_fields(s, now)
-  local since = tonumber(s.updated_at) or now
+  local since = stopped_since(s) or now
   return { resumed_at = now, stopped_s = (tonumber(s.stopped_s) or 0) + math.max(0, now - since) }
 end
 
