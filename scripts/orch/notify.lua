@@ -254,8 +254,11 @@ function M.resolve(cfg, fail, sources)
         local known = {}
         for k in pairs(sinks) do known[#known + 1] = k end
         table.sort(known)
+        local why = s == "n8n" and ": the n8n sink is there once notify.n8n_url (N8N_NOTIFY_URL) is set"
+          or tostring(s):match("^telegram:") and ": a telegram:<chat> sink is there once telegram.bot_token "
+            .. "(TELEGRAM_BOT_TOKEN) is set and telegram.chat_id names the chat" or ""
         fail(key .. ".sinks", "names '" .. tostring(s) .. "', which is not a sink (known: default" ..
-          (#known > 0 and ", " .. table.concat(known, ", ") or "") .. ")")
+          (#known > 0 and ", " .. table.concat(known, ", ") or "") .. ")" .. why)
       end
       named[s] = true
     end
