@@ -103,6 +103,17 @@ describe("format: other messages", function()
     has(F.task_completed(s, s.tasks[1], {}), "Next: Task 2/3")
   end)
 
+  it("a parallel day names a task by its id, not its place in the file (3/3 reads as the last one done)", function()
+    local s = session("running")
+    s.max_concurrent = 2
+    s.tasks[2].status = "running"
+    local text = F.task_completed(s, s.tasks[3], {})
+    has(text, "✅ Task " .. tostring(s.tasks[3].id) .. " Complete!")
+    ok(not text:find("3/3", 1, true), text)
+    has(text, "📊 Progress: 2/3")
+    has(F.task_started(s, s.tasks[2]), "⚙️ Executing Task " .. tostring(s.tasks[2].id))
+  end)
+
   it("status of a finished session whose tasks did not all complete says how they ended", function()
     local s = session("completed")
     s.tasks[2].status, s.tasks[3].status = "failed", "blocked"

@@ -175,9 +175,17 @@ M.session_label = session_label
 
 local function title_of(t) return M.truncate(t.title or ("Task " .. tostring(t.id)), 120) end
 
-local function task_block(s, t, head, tail)
+-- "Task 2/5" (its place in the file) in a day of one agent at a time; "Task
+-- task-3", its id, where several run at once: there the place reads as an
+-- order of finishing ("3/3 Complete!" while task 2 still runs)
+local function task_ref(s, t)
+  if parallel(s, counts(s)) then return "Task " .. tostring(t.id) end
   local i, n = position(s, t)
-  local out = { format("%s Task %s/%d%s", head, tostring(i), n, tail or ""), "📝 " .. title_of(t) }
+  return format("Task %s/%d", tostring(i), n)
+end
+
+local function task_block(s, t, head, tail)
+  local out = { format("%s %s%s", head, task_ref(s, t), tail or ""), "📝 " .. title_of(t) }
   if t.type then out[#out + 1] = "Type: " .. t.type end
   return concat(out, "\n")
 end
@@ -240,12 +248,11 @@ function M.task_started(s, t) return blocks(task_block(s, t, "⚙️ Executing")
 
 function M.task_completed(s, t, r)
   r = r or {}
-  local i, n = position(s, t)
   local c = counts(s, t, "completed")
   local par = parallel(s, c)
   local nxt = not par and next_after(s, t) or nil
   local left = c.done < c.total
-  return blocks(format("✅ Task %s/%d Complete!", tostring(i), n),
+  return blocks(format("✅ %s Complete!", task_ref(s, t)),
     excerpt(r.summary or r.result), stats(t, r),
     progress(c) .. "\n" .. M.bar(c.done, c.total), M.RULE,
     nxt and task_block(s, nxt, "Next:")
