@@ -13,6 +13,10 @@ M.NAME = "sample" .. inbox_task.SUFFIX
 -- create_sample{dir=, force=} -> {exit=, path= | message=}
 function M.create_sample(req)
   local dir = req.dir or orch.config.paths.tasks_dir
+  local d = orch.file_info(dir)
+  if d and d.type ~= "dir" then
+    return { exit = EXIT.bad_input, message = "cannot write the sample: " .. d.path .. " is not a folder" }
+  end
   local path = dir .. "/" .. M.NAME
   local info = orch.file_info(path)
   if info and info.type ~= "file" then
