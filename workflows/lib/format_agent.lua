@@ -73,10 +73,13 @@ function M.budget_warning(cost, budget)
   return format("⚠️ %d%% of the day's budget used ($%.2f of $%.2f)", M.percent(cost, budget), cost, budget)
 end
 
--- the task file could not be read; `dir` when none was named (today's was looked for)
-function M.unreadable_tasks(err, dir)
+-- the task file could not be read; `dir` when none was named (today's was
+-- looked for, under each of lib/session's day_names; day: that day, today's)
+function M.unreadable_tasks(err, dir, day)
+  local names = dir and require("lib.session").day_names(day or os.date("%Y-%m-%d"))
   return "cannot read the task file: " .. tostring(err) ..
-    (dir and ("\n(no --tasks given: looked for today's file under " .. dir .. "/)") or "")
+    (dir and ("\n(no --tasks given: looked for today's file under " .. dir .. "/: " .. concat(names, ", ", 1,
+      #names - 1) .. " or " .. names[#names] .. ")") or "")
 end
 
 -- a schedule's start that failed (lib/schedule)

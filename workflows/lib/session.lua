@@ -315,11 +315,14 @@ function M.new(doc, opts)
   return s
 end
 
+-- day_names(day) -> the names a day's file may have, in the order looked for;
 -- day_file(tasks_dir, day) -> the day's task file under tasks_dir:
 -- DAY-tasks.md, DAY.md, DAY.yaml, DAY.yml or DAY.json (DAY: YYYY-MM-DD), the
 -- first that exists | nil, the first name when none does
+function M.day_names(day) return { day .. "-tasks.md", day .. ".md", day .. ".yaml", day .. ".yml", day .. ".json" } end
+
 function M.day_file(tasks_dir, day)
-  for _, name in ipairs({ day .. "-tasks.md", day .. ".md", day .. ".yaml", day .. ".yml", day .. ".json" }) do
+  for _, name in ipairs(M.day_names(day)) do
     local p = tasks_dir .. "/" .. name
     if orch.file_info(p) then return p end
   end
