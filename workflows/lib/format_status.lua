@@ -270,13 +270,16 @@ function M.dead_notifications(d, opts)
 end
 
 -- sessions(list [, opts]) -> the text of `orch-host sessions`: a line a
--- session (orch.list_sessions' rows), newest first; "" for none
+-- session (orch.list_sessions' rows), newest first; "" for none. An inbox
+-- closed by its stop (lib/inbox_run close) says why, "(its host stopped)":
+-- its tasks left are its folder's, not done
 function M.sessions(list, opts)
   local clock = opts and opts.clock or M.utc
   local out = {}
   for _, s in ipairs(list) do
-    out[#out + 1] = format("%-22s %-18s %s/%s  %s  %s", cell(s.id), cell(s.status), cell(s.completed_tasks, "0"),
-      cell(s.total_tasks, "0"), when(clock, s.started_at), cell(s.task_file))
+    local why = s.kind == "inbox" and type(s.stop_reason) == "string" and ("  (" .. s.stop_reason .. ")") or ""
+    out[#out + 1] = format("%-22s %-18s %s/%s  %s  %s%s", cell(s.id), cell(s.status), cell(s.completed_tasks, "0"),
+      cell(s.total_tasks, "0"), when(clock, s.started_at), cell(s.task_file), why)
   end
   return concat(out, "\n")
 end
