@@ -26,7 +26,11 @@
 --     every *_result.json of a folder, or one file, against the schema; a
 --     file that cannot be read or is not JSON is one entry (pointer nil), and
 --     so is one that resolves out of its folder (a symlink): it is not read
--- M.schema() -> the schema (decoded once) | nil, err
+-- M.schema() -> the schema (decoded once), its path | nil, err
+--     M.SCHEMA under the project (orch.root), else the one shipped beside the
+--     orch scripts this host loads (the source tree the binary was built
+--     from, when the project has no scripts/ of its own), as those scripts
+--     are found; err names both places when neither has it
 -- t: the finished session task (lib/session): status, agent_runs and
 -- first_started_at (else started_at and attempts), completed_at, cost_usd, tokens (a number, or a usage table
 -- {input_tokens=, output_tokens=, cache_read_input_tokens=,
@@ -44,7 +48,7 @@ local errors = require("orch.errors")
 
 local M = {}
 
-M.SCHEMA = "docs/schema/task-result.schema.json"  -- under orch.root
+M.SCHEMA = "docs/schema/task-result.schema.json"  -- under orch.root, else the shipped tree (M.schema)
 M.SCHEMA_VERSION = 1
 M.RESULT_SUFFIX, M.SUMMARY_SUFFIX = "_result.json", "_summary.txt"
 M.MAX_NAME = 243  -- bytes: <name>_result.json stays within a file name's 255
@@ -242,18 +246,34 @@ function M.result(t, info, summary_file)
   }
 end
 
-local schema_cache
+-- the folder holding the orch scripts this host loads (scripts/orch/init.lua
+-- on package.path): the project's own, else the source tree's
+local function shipped_root()
+  local init = package.searchpath("orch.init", package.path)
+  return init and init:match("^(.*)/scripts/orch/init%.lua$")
+end
+
+local schema_cache, schema_file
 function M.schema()
-  if schema_cache then return schema_cache end
+  if schema_cache then return schema_cache, schema_file end
   local path = orch.root .. "/" .. M.SCHEMA
+  if not orch.file_info(path) then
+    local shipped = shipped_root()
+    local there = shipped and shipped ~= orch.root and shipped .. "/" .. M.SCHEMA
+    if not (there and orch.file_info(there)) then
+      return nil, errors.new("schema", format("%s is missing: not in the project (%s)%s", M.SCHEMA, orch.root,
+        there and (" nor in " .. shipped) or ""))
+    end
+    path = there
+  end
   local body, err = orch.read_file(path)
   if not body then return nil, err end
   local s, derr = orch.json.decode(body, { nulls = true })
   if s == nil then return nil, errors.new("schema", path .. ": not JSON: " .. tostring(derr)) end
   local ok, cerr = errors.catch(json_schema.check_schema, s)
   if not ok then return nil, errors.new("schema", path .. ": " .. tostring(cerr)) end
-  schema_cache = s
-  return s
+  schema_cache, schema_file = s, path
+  return s, path
 end
 
 -- "task ID[ (NAME)][ 'TITLE']: STATUS, cost $X, summary by VIA[ (MODEL)]"

@@ -38,8 +38,8 @@ function M.validate(req)
     return { exit = EXIT.bad_input, err = format("%s: no such folder or file (the results are in %s)", shown,
       orch.config.paths.results_dir) }
   end
-  local _, serr = artifacts.schema()
-  if serr then return { exit = EXIT.bad_input, err = "cannot use the schema: " .. tostring(serr) } end
+  local schema, serr = artifacts.schema()
+  if not schema then return { exit = EXIT.bad_input, err = "cannot use the schema: " .. tostring(serr) } end
   local found, n = artifacts.validate(path)
   local lines, bad = {}, {}
   for _, v in ipairs(found) do

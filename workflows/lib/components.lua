@@ -2,11 +2,12 @@
 -- parts this host uses: the claude CLI and its version (found by the host,
 -- host/cli/components.cpp), Ollama (lib/ollama's probe: reachable at URL,
 -- its version, its models and whether the configured one is among them) and
--- which path requests and summaries take. Policy: the words are here.
+-- which path requests and summaries take, and the schema inbox results are
+-- checked against (lib/artifacts.schema). Policy: the words are here.
 --
 -- M.rows(cfg, info) -> rows, problems    [yields: the Ollama probe]
 --   info = { claude = { name =, exe = path | "", version = text, why = (exe "": "is not executable"...) } | nil,
---            ollama = false: no Ollama probe, no rows of it,
+--            ollama = false: no Ollama probe, no rows of it nor of the schema,
 --            schedules = true: the rows of M.schedule_rows }
 --   rows = { { mark = "ok" | "note" | "FAIL", what =, detail = } }
 --   problems: how many rows are FAIL (doctor's exit 1)
@@ -82,6 +83,13 @@ function M.schedule_rows(cfg)
   return { row("ok", "schedules", string.format("%d valid", #list)) }
 end
 
+-- the schema an inbox task's result is checked against (lib/artifacts)
+function M.schema_row()
+  local schema, where = require("lib.artifacts").schema()
+  if schema then return row("ok", "results schema", where) end
+  return row("FAIL", "results schema", tostring(where) .. ": inbox tasks fail before their agent runs")
+end
+
 function M.rows(cfg, info)
   local rows = M.claude_rows(info and info.claude)
   if info and info.schedules then
@@ -90,6 +98,7 @@ function M.rows(cfg, info)
   if not (info and info.ollama == false) then
     local p = ollama.mode(cfg) == "false" and { mode = "false" } or ollama.probe(cfg)
     for _, r in ipairs(M.ollama_rows(p)) do rows[#rows + 1] = r end
+    rows[#rows + 1] = M.schema_row()
   end
   local problems = 0
   for _, r in ipairs(rows) do if r.mark == "FAIL" then problems = problems + 1 end end

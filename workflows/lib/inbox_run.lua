@@ -269,8 +269,21 @@ end
 
 M.workdir = workdir  -- (`orch-host check` of an inbox task file says it too)
 
+-- the reason task t cannot run, before its agent starts: its result could
+-- not be written (no schema to check it against), its working directory
+-- -> nil | why ; cwd
+local function cannot_start(qt)
+  local schema, serr = artifacts.schema()
+  if not schema then return "artifacts not written: " .. tostring(serr) .. " (the agent was not started)" end
+  if qt.inbox.cwd then
+    local cwd, why = workdir(qt)
+    if not cwd then return why end
+    return nil, cwd
+  end
+end
+
 -- A task q:take gave: the configuration read again (a changed .env applies
--- to it), its working directory checked, to the runner.
+-- to it), its schema and working directory checked, to the runner.
 function I:start(R, qt)
   local s = self.s
   require("lib.config_reload").fresh("inbox")
@@ -279,16 +292,14 @@ function I:start(R, qt)
     or S.add_task(s, qt)
   self.queued[name] = nil
   self.origin[t.id], self.started[name] = qt, t
-  if qt.inbox.cwd then
-    local cwd, why = workdir(qt)
-    if not cwd then
-      S.set_task(s, t, { status = "failed", error = why, completed_at = orch.now() }, "task_finished", { error = why })
-      R:note(t, fmt.task_failed(s, t, { error = why }), "error", "task_failed")
-      self:settle(t)
-      return
-    end
-    S.set_task(s, t, { cwd = cwd })  -- the runner's agent works there (no worktree)
+  local why, cwd = cannot_start(qt)
+  if why then
+    S.set_task(s, t, { status = "failed", error = why, completed_at = orch.now() }, "task_finished", { error = why })
+    R:note(t, fmt.task_failed(s, t, { error = why }), "error", "task_failed")
+    self:settle(t)
+    return
   end
+  if cwd then S.set_task(s, t, { cwd = cwd }) end  -- the runner's agent works there (no worktree)
   R:start(t)
 end
 
