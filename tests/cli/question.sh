@@ -4,7 +4,9 @@
 # no agent slot, so task 2 runs meanwhile; `orch answer` resumes the same
 # claude session with the answer and the task completes.
 # The question is also the file agent_questions/<session>-<task>.md (two
-# sessions' task 1 never share it), gone once the question is answered.
+# sessions' task 1 never share it), gone once the question is answered, with
+# a blank answer file beside it. An answer for another task, a cancel without
+# --task and a bad --request are refused in the CLI's words.
 # B: the answer comes from the answer file agent_questions/<session>-<task>-answer.md.
 # C: an answer file used once must not answer a later question by itself.
 # D: an answer file over the limit (1 MB) is set aside with a warning, not
@@ -60,12 +62,29 @@ check "A: the question file holds the question" grep -qF "$QUESTION" "$QDIR/$SID
 # but `answer` without text is bad input
 orch answer >/dev/null 2>&1
 check_eq "$?" 2 "A: orch answer without text"
+# an answer for task 2, which has no question: refused, naming the task that asks, in the CLI's words
+rc=0
+orch answer --task 2 x >"$T/answer2.out" 2>&1 || rc=$?
+check_eq "$rc" 1 "A: exit code of an answer to task 2"
+check_eq "$(cat "$T/answer2.out")" \
+    "Task 2 has no question waiting in session $SID; task 1's does (orch-host answer --task 1 TEXT)" \
+    "A: the refusal of an answer to task 2"
+# the words of the CLI: its flags, never Telegram's /cancel or the JSON field request_id
+rc=0
+orch cancel >"$T/cancel.out" 2>&1 || rc=$?
+check_eq "$rc:$(cat "$T/cancel.out")" "2:cancel: which task? (orch-host cancel --task ID)" "A: cancel without --task"
+rc=0
+orch approve --request abc >"$T/request.out" 2>&1 || rc=$?
+check_eq "$rc:$(cat "$T/request.out")" "2:--request must be a whole number (got abc)" "A: approve --request abc"
+# a blank answer file (begun, not written) goes with the question another channel answered
+printf ' \n' >"$QDIR/$SID-1-answer.md"
 orch answer "use B" --by tester >"$T/answer.out" 2>&1 || fail "A: orch answer failed: $(cat "$T/answer.out")"
 rc=$(bg_wait "$T/a.out")
 [ "$rc" = 0 ] || { cat "$T/a.out" >&2; fail "A: expected exit 0, got $rc"; }
 check_eq "$(task_status 1)" completed "A: task 1 after the answer"
 check_eq "$(task_status 2)" completed "A: task 2"
 check "A: the question file is gone once answered ($(ls "$QDIR"))" test ! -e "$QDIR/$SID-1.md"
+check "A: the blank answer file is gone once answered ($(ls "$QDIR"))" test ! -e "$QDIR/$SID-1-answer.md"
 check_eq "$(sj "s['tasks'][0]['result']")" "Resumed with answer: use B" "A: task 1 result (the resumed agent got the answer)"
 CSESS=$(sj "s['tasks'][0]['claude_session']")
 # the second claude run of task 1 resumed the first one's session

@@ -33,8 +33,8 @@ local function fake_api(batches)
 end
 
 local function fake_control(replies)
-  local c = { runs = {}, asking_tasks = {} }
-  c.asking = function(task) return c.asking_tasks[task] == true end
+  local c = { runs = {}, asking_tasks = {}, tasks = {} }
+  c.asking = function(task) return c.asking_tasks[task] == true, c.asking_tasks[task] == true or c.tasks[task] end
   c.run = function(cmd, params, by, opts)
     c.runs[#c.runs + 1] = { cmd = cmd, params = params, by = by, channel = opts and opts.channel }
     return (replies or {})[cmd] or { status = "ok", message = "did " .. cmd }
@@ -123,6 +123,21 @@ describe("telegram: odd updates", function()
     eq(c.runs[#c.runs].params, { task = "task-2", text = "" })
     bot:handle(msg(4, 42, 42, "/answer yes"))
     eq(c.runs[#c.runs].params, { text = "yes" })
+  end)
+  it("/answer <task_id> <text> naming a task that does not ask goes to that task, for control to refuse", function()
+    local api, c = fake_api({}), fake_control()
+    c.asking_tasks["1"], c.tasks["2"] = true, true
+    local bot = TG.new(c, CFG, { http = api.http })
+    -- a number names a task, one the session lacks too: never the text of task 1's answer
+    bot:handle(msg(1, 42, 42, "/answer 7 B please"))
+    eq(c.runs[#c.runs].params, { task = "7", text = "B please" })
+    bot:handle(msg(2, 42, 42, "/answer 2 use B"))
+    eq(c.runs[#c.runs].params, { task = "2", text = "use B" })
+    -- a lone word, or a first word that is no task nor a number, is the answer
+    bot:handle(msg(3, 42, 42, "/answer 7"))
+    eq(c.runs[#c.runs].params, { text = "7" })
+    bot:handle(msg(4, 42, 42, "/answer postgres please"))
+    eq(c.runs[#c.runs].params, { text = "postgres please" })
   end)
   it("/answer <task_id> alone gets control's refusal: the text is missing", function()
     local api = fake_api({})

@@ -25,11 +25,16 @@ end
 -- skip's and answer's words; request: the request id a decision is for
 -- (refused when it is decided, expired, withdrawn or of an older session); auto_approve, no_input: resume's flags when
 -- given. `run`: resume here, under the run lock, with these args.
+-- the flag each param comes from, as a refusal names it (lib/control's param_path)
+M.FLAGS = { session = "--session", task = "--task", request_id = "--request", text = "TEXT",
+  auto_approve = "--auto-approve", no_input = "--no-input" }
+
 function M.run(req)
   local params = { session = req.session, text = req.text, task = req.task, request_id = req.request }
   if req.command == "resume" then params.auto_approve, params.no_input = req.auto_approve, req.no_input end
   local plan
-  local opts = { run = function(workflow, args) plan = { workflow = workflow, args = args } end, channel = "cli" }
+  local opts = { run = function(workflow, args) plan = { workflow = workflow, args = args } end, channel = "cli",
+                 param_path = function(k) return M.FLAGS[k] or k end }
   local reply, http = control.run(req.command, params, req.by, opts)
   return { exit = M.exit_code(http), message = reply.message, http = http, run = plan }
 end

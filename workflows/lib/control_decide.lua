@@ -31,11 +31,11 @@ local function waiting_requests(s, action)
 end
 
 -- asking(task, params) -> whether task (an id) of the session params name
--- waits for the answer to its agent's question
+-- waits for the answer to its agent's question, whether it is a task of it
 function M.asking(task, params)
   local s = load(params)
   local t = s and S.task(s, task)
-  return t ~= nil and t.status == "waiting_answer"
+  return t ~= nil and t.status == "waiting_answer", t ~= nil
 end
 
 -- refused(p, why) -> the reply refusing a decision on request p, and its HTTP status
@@ -127,7 +127,8 @@ local function decide(action, params, by, text, describe, opts)
   if params.request_id ~= nil and params.request_id ~= "" then
     local rid = tonumber(params.request_id)
     if not rid or rid % 1 ~= 0 or rid < 1 then
-      return err(400, fmt.reply("request_bad_id", fmt.truncate(tostring(params.request_id), 40)))
+      return err(400, fmt.reply("request_bad_id", M.param_path(opts)("request_id"),
+        fmt.truncate(tostring(params.request_id), 40)))
     end
     local p = orch.get_approval(rid)
     if not p then return err(404, fmt.reply("request_not_found", rid), { reason = "not_found", request_id = rid }) end
@@ -284,7 +285,15 @@ function M.answer(params, by, opts)
   local r, s = decide("answer", params, by, text, function(d) return fmt.reply("answer_sent", d.task) end, opts)
   if r then return r, s end
   if not running(s) then return not_running(s, "no question is waiting") end
-  return err(409, fmt.reply("no_question", s.id), { session_id = s.id })
+  local task = params.task ~= nil and params.task ~= "" and tostring(params.task) or nil
+  if not task then return err(409, fmt.reply("no_question", s.id), { session_id = s.id }) end
+  -- another task's question waits: said, in the words of the channel the answer came from
+  local _, ids = waiting_requests(s, "answer")
+  local channel = approval.channel(by, opts and opts.channel)
+  local others = #ids == 0 and "none is waiting"
+    or #ids == 1 and fmt.reply("question_of", ids[1], fmt.task_syntax("answer", channel, ids[1], true))
+    or fmt.reply("questions_of", table.concat(ids, ", "), fmt.task_syntax("answer", channel, nil, true))
+  return err(409, fmt.reply("no_question_task", task, s.id, others), { session_id = s.id, task = task })
 end
 
 -- logs: the last `lines` lines of today's log (1..200, default 20)
@@ -333,7 +342,9 @@ end
 -- words (stopping), else cancel's
 function M.cancel(params, by, verb, opts)
   local task = params and params.task
-  if not task or task == "" then return err(400, fmt.reply("cancel_which")) end
+  if not task or task == "" then
+    return err(400, fmt.reply("cancel_which", fmt.task_syntax("cancel", approval.channel(by, opts and opts.channel))))
+  end
   local loaded = {}
   local sid = task_session(params, task, function(id)
     loaded[id] = S.load(id)

@@ -53,9 +53,12 @@ M.REPLY = {
   answer_missing = "answer: the text is missing",
   answer_sent = "Answer sent to task %s",
   no_question = "No question is waiting in session %s",
+  no_question_task = "Task %s has no question waiting in session %s; %s",
+  question_of = "task %s's does (%s)",
+  questions_of = "tasks %s have one (%s)",
   progress_which = "progress: which task? (/progress <task_id>)",
   no_events = "No events for task %s",
-  cancel_which = "cancel: which task? (/cancel <task_id>)",
+  cancel_which = "cancel: which task? (%s)",
   task_already = "Task %s is already %s",
   cancel_requested = "Cancelling task %s: it ends skipped",
   cancelling_running = "Cancelling task %s: stopping its agent; it ends skipped",
@@ -72,6 +75,22 @@ M.REPLY = {
   command_missing = "missing \"command\" (%s)",
   command_string = "\"command\" must be a string, not %s",
 }
+
+-- How a command names its task, in the words of the channel it came from
+-- (lib/approval's channels): a refusal's hint. task_syntax("cancel", "cli")
+-- -> "orch-host cancel --task ID"; id: the task, when known; text: the
+-- command takes words after it
+local SYNTAX = {
+  cli = function(cmd, id, text)
+    return "orch-host " .. cmd .. " --task " .. (id or "ID") .. (text and " TEXT" or "")
+  end,
+  telegram = function(cmd, id, text) return "/" .. cmd .. " " .. (id or "<task_id>") .. (text and " <text>" or "") end,
+}
+function M.task_syntax(cmd, channel, id, text)
+  local how = SYNTAX[channel]
+  if how then return how(cmd, id and tostring(id), text) end
+  return '"task": ' .. (id and format("%q", tostring(id)) or "ID")  -- the webhook's, the REST API's
+end
 
 function M.reply(key, ...)
   local text = M.REPLY[key] or error("format.reply: no reply '" .. tostring(key) .. "'", 2)
@@ -112,7 +131,7 @@ M.REPLY.request_older_session = "Request #%s is from session %s; session %s is t
   "task file. Nothing was changed."
 M.REPLY.request_not_found = "No approval request #%s"
 M.REPLY.loose_decided = "Sent %s to request #%s (%s) of the workflow running outside any session"
-M.REPLY.request_bad_id = "request_id must be a whole number (got %s)"
+M.REPLY.request_bad_id = "%s must be a whole number (got %s)"
 M.REPLY.request_other_session = "Request #%s belongs to session %s, not %s"
 M.REPLY.request_not_question = "Request #%s (task %s) is an approval, not a question: approve, skip or pause it"
 M.REPLY.request_which = "Session %s has several requests waiting: %s. Name the one to %s " ..

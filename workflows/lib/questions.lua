@@ -18,7 +18,8 @@
 -- The question is also a file, <questions_dir>/<session>-<task>.md (M.files:
 -- two sessions' task 1 never share one), saying how to answer, and the answer
 -- may be the file <session>-<task>-answer.md; once answered (or the task
--- skipped) the question file goes: the folder holds the open questions only.
+-- skipped) the question file goes, and a blank answer file with it (M.close):
+-- the folder holds the open questions only.
 -- Policy: edit freely.
 local fmt = require("lib.format")
 local S = require("lib.session")
@@ -102,10 +103,23 @@ function M.files(dir, s, t)
   return string.format("%s/%s.md", dir, key), string.format("%s/%s-answer.md", dir, key)
 end
 
+-- close(qfile, afile): the question is answered (by any channel), or will
+-- not be asked again: its question file goes, and so does its answer file
+-- when it holds no answer (empty or blank: one a person began, or made to
+-- write in, before another channel answered); one with words in it stays
+-- (the next question of the task sets it aside, as it sets aside any)
+function M.close(qfile, afile)
+  orch.remove_file(qfile)
+  local info = orch.file_info(afile)
+  if not (info and info.type == "file") then return end
+  local text = info.size <= 4096 and orch.read_file(afile, 4096)
+  if text and not text:find("%S") then orch.remove_file(afile) end
+end
+
 -- closed(dir, s, t): task t of session s will not ask again (its session
--- closed it): its question file goes, so the folder lists open questions only
+-- closed it): its question goes (M.close), so the folder lists open questions only
 function M.closed(dir, s, t)
-  if t.status == "waiting_answer" or M.pending(t) then orch.remove_file((M.files(dir, s, t))) end
+  if t.status == "waiting_answer" or M.pending(t) then M.close(M.files(dir, s, t)) end
 end
 
 -- ask(ctx, t, q, sid) -> the answer {text=, by=} | nil, {reason=, message=, by=}
@@ -134,7 +148,7 @@ function M.ask(ctx, t, q, sid)
   ctx.park(false)
   -- answered or skipped (also a skip that cancelled the wait: the task ends), the question is
   -- closed; paused or interrupted, it is asked again at the resume
-  if (d and d.action ~= "pause") or (not d and derr.reason == "skip") then orch.remove_file(qfile) end
+  if (d and d.action ~= "pause") or (not d and derr.reason == "skip") then M.close(qfile, afile) end
   if not d or d.action ~= "answer" then  -- skipped, paused or cancelled (interrupted) instead
     return nil, { reason = d and d.action or derr.reason, message = d and d.text or derr.message, by = d and d.by }
   end

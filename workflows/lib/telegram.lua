@@ -105,10 +105,21 @@ function M:command(cmd, arg, by)
     local file, force = arg:match("^(.-)%s*(force)$")
     if force then arg, params.force = file, true end
     if arg ~= "" then params.task_file = arg end
-  elseif cmd == "answer" then  -- /answer <task_id> <text> when the first word names a task asking; else /answer <text>
-    -- (/answer <task_id> alone has no text: control refuses it, answer_missing)
+  elseif cmd == "answer" then
+    -- /answer <task_id> <text> when the first word names a task asking, or,
+    -- with words after it, names another task or is a number (a task id the
+    -- session may not have): control refuses those as it does the CLI's
+    -- --task and the webhook's "task", never sending the text to another
+    -- task's question; else /answer <text>. (/answer <task_id> alone has no
+    -- text: control refuses it, answer_missing.)
     local id, rest = arg:match("^(%S+)%s*(.-)$")
-    if id and c.asking(id, params) then params.task, params.text = id, rest else params.text = arg end
+    local asking, named = false, false
+    if id then asking, named = c.asking(id, params) end
+    if asking or (rest ~= "" and (named or id:match("^%d+$"))) then
+      params.task, params.text = id, rest
+    else
+      params.text = arg
+    end
   elseif cmd == "task" then
     params.text = arg
   elseif cmd == "logs" then  -- a count that is no number goes as it is: control refuses it, naming it
@@ -123,7 +134,8 @@ function M:command(cmd, arg, by)
     return { message = "Unknown command /" .. cmd .. "\n\n" .. fmt.help() }
   end
   local r, http = c.run(cmd, params, by, { channel = "telegram" })
-  if http == 400 and cmd == "logs" then  -- a bad count (/logs abc): what control says, and the usage
+  -- a bad count (/logs abc), a first word of /answer naming no task: what control says, and the usage
+  if (http == 400 and cmd == "logs") or (http == 404 and cmd == "answer" and params.task) then
     r.message = tostring(r.message) .. "\n" .. fmt.usage(cmd)
   end
   local buttons
