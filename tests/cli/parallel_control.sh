@@ -172,6 +172,9 @@ dep_md "$A" 3 "Waits too" "" "C. [key:a3]"
 APPROVAL_MODE=manual MAX_DAILY_COST_USD=0.03 bg_run "$T/budget-approvals.out" \
     orch run daily.lua --tasks "$A" --no-input --max-concurrent 3
 wait_for sj_true "[t['status'] for t in s['tasks']] == ['waiting_approval'] * 3"
+# the request status shows (Telegram's /status buttons are its) is the current task's, as the text names it
+expect_eq "$(sj "[s['current']['id'], s['waiting']['task'], s['pending_approval']['task_id']]")" '["1", "1", "1"]' \
+    "the current task and the request status shows while three wait"
 orch approve --task 1 >/dev/null || fail "approve --task 1"
 RC=$(WAIT_TIMEOUT=120 bg_wait "$T/budget-approvals.out")
 expect_eq "$RC" 0 \

@@ -78,8 +78,12 @@ end
 
 -- waiting(s) -> the approval session s waits on | nil: while a host runs it,
 -- or while none does and it is one that still waits then (S.waits_while_down)
+-- While several wait (a parallel day), the one of the task status names as
+-- current (S.current), so a reply's words and its buttons name one task;
+-- else the newest.
 function M.waiting(s)
-  local p = orch.pending_approval(s.id)
+  local cur = S.current(s)
+  local p = cur and orch.pending_approval(s.id, tostring(cur.id)) or orch.pending_approval(s.id)
   if p and (running(s) or S.waits_while_down(p)) then return p end
 end
 
