@@ -330,6 +330,13 @@ void Vm::dispatch(const std::string& event, const json& payload) { dispatch_hand
 
 json Vm::call(const std::string& module, const std::string& fn, const json& args,
               const std::function<void(std::string_view)>& on_text, const char* text_key) {
+    // a command's module of workflows/lib/ in a project without that folder:
+    // said so, not as Lua's search list and a traceback
+    struct stat st;
+    std::string lib = st_->app.root + "/workflows/lib";
+    if (module.rfind("lib.", 0) == 0 && !(stat(lib.c_str(), &st) == 0 && S_ISDIR(st.st_mode)))
+        throw std::runtime_error(st_->app.root + ": no workflows/lib/ folder, which holds " + module +
+                                 " (copy workflows/lib/ from orch-host's source tree, " ORCH_SOURCE_DIR ")");
     lua_State* L = st_->L;
     int top = lua_gettop(L);
     lua_getglobal(L, "require");
