@@ -85,21 +85,24 @@ int run_workflow(Runtime& rt, const std::string& workflow_path, json args) {
     char note[256];
     snprintf(note, sizeof note, "pid %d, workflow %s", getpid(), workflow_path.c_str());
     if (!lock.acquire(note)) {
-        if (ends_with_inbox(workflow_path) && (lock.holder().find("serve") != std::string::npos ||
-                      lock.holder().find("inbox.lua") != std::string::npos)) {
+        const std::string& holder = lock.holder();
+        const bool serve = holder.find("serve on") != std::string::npos;
+        if (ends_with_inbox(workflow_path) && (holder.find("running the inbox") != std::string::npos ||
+                                               holder.find("inbox.lua") != std::string::npos)) {
             fprintf(stderr,
                     "orch-host watch: the inbox is already watched (%s): a server runs it when inbox.enabled is "
                     "set, or another `orch-host watch` does; refusing to watch the folder twice.\n",
                     lock.holder().c_str());
             return k_exit_locked;
         }
+        const char* hint = !serve ? ""
+                           : ends_with_inbox(workflow_path)
+                               ? "; the server does not run the inbox: set inbox.enabled and restart it to have it do so"
+                               : "; the server starts sessions itself (POST /webhook/command {\"command\": \"start\"})";
         fprintf(stderr,
                 "orch-host: another run is active (%s); refusing to start an overlapping run.\n"
                 "Use `orch-host status` to see it, or `orch-host pause` to stop it%s.\n",
-                lock.holder().c_str(),
-                lock.holder().find("serve") != std::string::npos
-                    ? "; the server starts sessions itself (POST /webhook/command {\"command\": \"start\"})"
-                    : "");
+                holder.c_str(), hint);
         return k_exit_locked;
     }
     recover_after_crash(app);

@@ -38,7 +38,10 @@ int cmd_serve(const Args& a) {
 
     RunLock lock(lock_path(app));
     char note[512];
-    snprintf(note, sizeof note, "pid %d, serve on %s:%d", getpid(), opts.host.c_str(), opts.port);
+    // ", running the inbox": what a refused `orch-host watch` tells apart (workflows/serve.lua starts it)
+    const char* inbox = app.config().value("inbox", json::object()).value("enabled", json(false)) == true
+                            ? ", running the inbox" : "";
+    snprintf(note, sizeof note, "pid %d, serve on %s:%d%s", getpid(), opts.host.c_str(), opts.port, inbox);
     if (!lock.acquire(note)) {
         fprintf(stderr,
                 "orch-host serve: another run or server is active (%s); refusing to start beside it.\n",
@@ -72,7 +75,7 @@ int cmd_serve(const Args& a) {
     }
     std::string where = "http://" + opts.host + ":" + std::to_string(server.port());
     if (opts.port == 0) {  // --port 0: the port the kernel chose, for whoever the lock refuses
-        snprintf(note, sizeof note, "pid %d, serve on %s:%d", getpid(), opts.host.c_str(), server.port());
+        snprintf(note, sizeof note, "pid %d, serve on %s:%d%s", getpid(), opts.host.c_str(), server.port(), inbox);
         lock.renote(note);
     }
     app.journal->log("info", "serving " + where + " (" + wf + ")");

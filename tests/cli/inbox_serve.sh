@@ -2,7 +2,8 @@
 # `orch-host serve` runs the task inbox too when inbox.enabled is set: a file
 # dropped into the folder runs and leaves its artifacts; the inbox is a
 # session of the server (status shows it, the webhook's status command sees
-# it running there); `orch-host watch` is refused beside it; SIGTERM stops both
+# it running there); `orch-host watch` is refused beside it (beside a server
+# without the inbox too, saying so); SIGTERM stops both
 # (a task running then stays in the folder; the stop logs no error).
 source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/inbox.bash"
@@ -50,3 +51,16 @@ expect_eq "$(session_status)" completed "the inbox session after the server stop
 [ -f "$ORCH_TASKS_DIR/held.task.md" ] || fail "the task running at the stop left the folder"
 ! grep -h "] error " "$T"/logs/20*.log || fail "a clean stop logged an error: $(grep -h '] error ' "$T"/logs/20*.log)"
 note "ok"
+
+# a server without the inbox (inbox.enabled false) holds the run lock too: a
+# watch beside it is refused for that, not as a folder already watched
+printf 'return { inbox = { enabled = false } }\n' >"$T/no-inbox.lua"
+serve_start --config "$T/no-inbox.lua"
+RC=0
+orch watch --no-input >"$T/watch2.out" 2>&1 || RC=$?
+expect_eq "$RC" 4 "exit code of watch beside a server without the inbox"
+! grep -q "already watched" "$T/watch2.out" || fail "watch beside a server without the inbox: $(cat "$T/watch2.out")"
+grep -q "another run is active (pid $SERVE_PID, serve on .*the server does not run the inbox: set inbox.enabled" \
+    <(tr '\n' ' ' <"$T/watch2.out") || fail "watch's message beside a server without the inbox: $(cat "$T/watch2.out")"
+expect_eq "$(serve_stop)" 0 "exit code of the server without the inbox"
+note "beside a server without the inbox ok"
