@@ -72,10 +72,12 @@ check_eq "$(cat "$T/answer2.out")" \
 # the words of the CLI: its flags, never Telegram's /cancel or the JSON field request_id
 rc=0
 orch cancel >"$T/cancel.out" 2>&1 || rc=$?
-check_eq "$rc:$(cat "$T/cancel.out")" "2:cancel: which task? (orch-host cancel --task ID)" "A: cancel without --task"
+check_eq "$rc:$(tr '\n' '|' <"$T/cancel.out")" "2:cancel: which task? (orch-host cancel --task ID)|see orch-host cancel --help|" \
+    "A: cancel without --task"
 rc=0
 orch approve --request abc >"$T/request.out" 2>&1 || rc=$?
-check_eq "$rc:$(cat "$T/request.out")" "2:--request must be a whole number (got abc)" "A: approve --request abc"
+check_eq "$rc:$(tr '\n' '|' <"$T/request.out")" "2:--request must be a whole number (got abc)|see orch-host approve --help|" \
+    "A: approve --request abc"
 # a blank answer file (begun, not written) goes with the question another channel answered
 printf ' \n' >"$QDIR/$SID-1-answer.md"
 orch answer "use B" --by tester >"$T/answer.out" 2>&1 || fail "A: orch answer failed: $(cat "$T/answer.out")"

@@ -36,7 +36,11 @@ function M.run(req)
   local opts = { run = function(workflow, args) plan = { workflow = workflow, args = args } end, channel = "cli",
                  param_path = function(k) return M.FLAGS[k] or k end }
   local reply, http = control.run(req.command, params, req.by, opts)
-  return { exit = M.exit_code(http), message = reply.message, http = http, run = plan }
+  local message = reply.message
+  -- bad input (no answer text, a bad --request, cancel without --task): the
+  -- command line's own hint, as the parser's errors end
+  if http == 400 and req.command then message = tostring(message) .. "\nsee orch-host " .. req.command .. " --help" end
+  return { exit = M.exit_code(http), message = message, http = http, run = plan }
 end
 
 return M
