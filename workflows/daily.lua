@@ -40,6 +40,7 @@ local function open_session()
     S.stop_unrecorded(s, tonumber(s.updated_at) or orch.now())  -- a task's time counts to its stop
     local f = S.resumed_fields(s, orch.now())
     f.pid, f.auto_approve, f.no_input = orch.pid, args.auto_approve == true, args.no_input == true
+    if tonumber(args.max_concurrent) then f.max_concurrent = math.floor(args.max_concurrent) end  -- resume's flag
     S.set_status(s, "running", f, "session_resumed")
     orch.notify(fmt.resumed(s), { type = "info", session = s.id, event = "session_resumed" })
     -- a resume runs the tasks as stored: an edit of the file since is said, not silently dropped

@@ -71,8 +71,13 @@ void add_positional(CLI::App* c, const std::string& name, const std::string& hel
     if (required) o->required();
 }
 
-void add_control(CLI::App* c, const char* text_help, bool text_required) {
-    add_positional(c, "TEXT", text_help, true, text_required);
+// approve|skip|cancel|pause: [TASK] (one of them, the same as --task) and
+// --note; answer: its TEXT (several words)
+void add_control(CLI::App* c, const char* task_help, bool answer = false) {
+    // (required: cmd_control checks it, since words after `--` come after the parse)
+    if (answer) add_positional(c, "TEXT", "the answer (several words are joined with spaces)", true);
+    else if (task_help) add_positional(c, "TASK", task_help);
+    if (!answer) add_value(c, "--note", "TEXT", "a note kept with the decision");
     add_value(c, "--session", "ID", "the session (default: the latest)");
     add_value(c, "--by", "NAME", "who decides, as recorded (default: cli:$USER)");
     add_value(c, "--request", "ID",
@@ -136,6 +141,8 @@ const Command k_commands[] = {
          add_value(c, "--session", "ID", "the same as SESSION");
          add_switch(c, "auto-approve", "approve every task without asking");
          add_switch(c, "no-input", "never prompt on the terminal: wait for approve|skip|pause");
+         add_value(c, "--max-concurrent", "N", "agents at once from now on (default: the session's)")
+             ->check(number_in(1, 1000));
      }},
     {"status", "the session, each task's state, durations, cost, tokens", cmd_status,
      [](CLI::App* c) {
@@ -155,24 +162,24 @@ const Command k_commands[] = {
      }},
     {"approve", "approve what the session waits for (an agent's question: answer it)", cmd_control,
      [](CLI::App* c) {
-         add_control(c, "a note kept with the decision", false);
+         add_control(c, "the task to approve, the same as --task");
          add_value(c, "--task", "ID", "the task to approve (needed while several wait)");
      }},
     {"skip", "skip the waiting or running task (--task: one of several running at once)", cmd_control,
      [](CLI::App* c) {
-         add_control(c, "a note kept with the decision", false);
+         add_control(c, "the task to skip, the same as --task");
          add_value(c, "--task", "ID", "the task to skip (needed while several run)");
      }},
     {"cancel", "stop one task: its agent stopped, or its wait or place in the queue ended (--task ID)", cmd_control,
      [](CLI::App* c) {
-         add_control(c, "a note kept with the decision", false);
-         add_value(c, "--task", "ID", "the task to cancel (required)");
+         add_control(c, "the task to cancel, the same as --task");
+         add_value(c, "--task", "ID", "the task to cancel (it or TASK is required)");
      }},
     {"pause", "pause the session (`orch-host resume` continues it)", cmd_control,
-     [](CLI::App* c) { add_control(c, "a note kept with the decision", false); }},
+     [](CLI::App* c) { add_control(c, nullptr); }},
     {"answer", "answer an agent's question", cmd_control,
      [](CLI::App* c) {
-         add_control(c, "the answer (several words are joined with spaces)", true);
+         add_control(c, nullptr, true);
          add_value(c, "--task", "ID", "the task whose question this answers (needed while several wait)");
      }},
     {"tail-events", "the NDJSON event stream", cmd_tail_events,
@@ -305,8 +312,19 @@ std::optional<int> parse_args(int argc, char** argv, Args& out) {
         fprintf(stderr, "%s", app.help().c_str());
         return k_exit_bad_input;
     }
+    // run's ARGS and answer's TEXT after `--`: CLI11 hands what follows `--`
+    // back to the parent once the required positionals are filled (so
+    // `run x.lua -- -v` said "unknown flag -v"); they are the command's own
+    int cut = argc;
+    for (int i = 1; i < argc && cut == argc; ++i)
+        if (!strcmp(argv[i], "run") || !strcmp(argv[i], "answer"))
+            for (int j = i + 1; j < argc; ++j)
+                if (!strcmp(argv[j], "--")) {
+                    cut = j;
+                    break;
+                }
     try {
-        app.parse(argc, argv);
+        app.parse(cut, argv);
     } catch (const CLI::CallForHelp&) {
         printf("%s", app.help().c_str());  // the command's, when one was given
         return k_exit_ok;
@@ -351,6 +369,7 @@ std::optional<int> parse_args(int argc, char** argv, Args& out) {
         if (out.command == cmd.name) out.run = cmd.run;
     collect(app, out);
     collect(*used[0], out);
+    for (int i = cut + 1; i < argc; ++i) out.positional.push_back(argv[i]);
     return std::nullopt;
 }
 

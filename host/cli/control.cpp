@@ -1,5 +1,5 @@
-// orch-host approve|skip|pause|answer [TEXT] [--session ID] [--by NAME] [--request ID]
-//   (approve, skip, answer: [--task ID])
+// orch-host approve|skip|cancel [TASK] [--note TEXT] [--session ID] [--by NAME] [--request ID]
+//   (TASK: the same as --task ID), pause [--note TEXT], answer TEXT... [--task ID]
 // orch-host resume [SESSION] [--auto-approve[=false]] [--no-input[=false]]
 //   (or run [WORKFLOW] --resume [--session ID])
 // Mechanism only: workflows/lib/control_cli.lua decides, with the same
@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <pwd.h>
+#include <stdexcept>
 #include <unistd.h>
 
 namespace orch {
@@ -19,6 +20,10 @@ namespace orch {
 using json = nlohmann::json;
 
 namespace {
+
+struct BadRequest : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
 
 std::string caller(const Args& a) {
     if (a.has("by")) return a.get("by");
@@ -40,12 +45,23 @@ json request_of(const Args& a) {
             key[key.find('-')] = '_';
             if (a.has(flag)) req[key] = a.get(flag) != "false";
         }
+        if (a.has("max-concurrent")) req["max_concurrent"] = std::stoi(a.get("max-concurrent"));
         return req;
     }
-    std::string text;
-    for (auto& p : a.positional) text += (text.empty() ? "" : " ") + p;
+    std::string text = a.get("note");
+    if (a.command == "answer") {  // its words are the answer; the others' one word is the task
+        for (auto& p : a.positional) text += (text.empty() ? "" : " ") + p;
+        if (text.empty()) throw BadRequest("answer: TEXT is required (the answer's words)");
+    } else if (!a.positional.empty()) {
+        req["task"] = a.positional[0];
+    }
     req["text"] = text;
-    if (a.has("task")) req["task"] = a.get("task");
+    if (a.has("task")) {
+        if (req.contains("task") && req["task"] != a.get("task"))
+            throw BadRequest(a.command + ": two tasks named, " + req["task"].get<std::string>() + " and --task " +
+                             a.get("task") + ": name one");
+        req["task"] = a.get("task");
+    }
     if (a.has("request")) req["request"] = a.get("request");
     return req;
 }
@@ -53,8 +69,15 @@ json request_of(const Args& a) {
 }  // namespace
 
 int cmd_control(const Args& a) {
+    json req;
+    try {
+        req = request_of(a);
+    } catch (const BadRequest& e) {
+        fprintf(stderr, "orch-host %s\nsee orch-host %s --help\n", e.what(), a.command.c_str());
+        return k_exit_bad_input;
+    }
     auto rt = make_runtime(a, Services::Full);
-    json r = rt->vm->call("lib.control_cli", "run", request_of(a));
+    json r = rt->vm->call("lib.control_cli", "run", req);
     const json& run = r.value("run", json::object());
     if (run.contains("workflow")) {
         return run_workflow(*rt, resolve_workflow_path(rt->app, run["workflow"].get<std::string>()),

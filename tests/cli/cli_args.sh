@@ -47,12 +47,30 @@ refused "sessions --limit (no value)" "--limit" orch sessions --limit
 # an option given twice says so, not CLI11's "At Most 1 required but received 2"
 refused "sessions --limit twice" "--limit given 2 times: give it once" orch sessions --limit 2 --limit 3
 refused "status --session twice" "--session given 2 times" orch status --session a --session b
+# skip|approve|cancel take one TASK (the same as --task); two named, or a word after pause, are refused
+refused "skip 2 --task 3" "two tasks named, 2 and --task 3" orch skip 2 --task 3
+refused "pause with a word" "unexpected argument now" orch pause now
+refused "answer without words" "TEXT is required" orch answer
 # --lines 0 alone prints nothing: refused (with --follow it means only new lines)
 refused "tail-events --lines 0" "--lines 0 prints nothing" orch tail-events --lines 0
 refused "logs --lines 0" "--lines 0 prints nothing" orch logs --lines 0
 # an id names one: an empty one is refused, not read as "any" (tail-events printed the whole session)
 refused "tail-events --task ''" "--task: expected an id, got ''" orch tail-events --task ""
 refused "status --session ''" "--session: expected an id, got ''" orch status --session ""
+
+# --- a workflow's own arguments follow its name, after `--` when they start with -
+# (`run x.lua -- -v` was refused: CLI11 gave what follows `--` back to the parent)
+mkdir -p "$T/argroot/workflows"
+printf 'local a = ...\norch.print("argv=" .. orch.json.encode(a.argv))\nreturn 0\n' >"$T/argroot/workflows/args.lua"
+for line in "a b|[\"a\",\"b\"]" "-- -x --y|[\"-x\",\"--y\"]" "a -- -x|[\"a\",\"-x\"]" "--|[]"; do
+    words=${line%%|*} want=${line#*|}
+    # shellcheck disable=SC2086  # the words are separate arguments
+    got=$("$ORCH_HOST" --root "$T/argroot" run args.lua $words 2>&1) || fail "run args.lua $words: $got"
+    check_eq "$got" "argv=$want" "run args.lua $words"
+done
+# shellcheck disable=SC2086
+got=$("$ORCH_HOST" --root "$T/argroot" run -- args.lua -x 2>&1) || fail "run -- args.lua -x: $got"
+check_eq "$got" 'argv=["-x"]' "run -- args.lua -x"
 
 # --- unknown flags, bad values, extra arguments
 refused "status --jsno" "--jsno" orch status --jsno

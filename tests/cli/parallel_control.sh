@@ -51,7 +51,7 @@ RC=0
 orch cancel >"$T/cancel0.out" 2>&1 || RC=$?
 expect_eq "$RC" 2 "exit code of a cancel that names no task"
 grep -q "which task" "$T/cancel0.out" || fail "cancel without --task: $(cat "$T/cancel0.out")"
-orch cancel --task 2 >"$T/cancel2.out" 2>&1 || fail "cancel --task 2: $(cat "$T/cancel2.out")"
+orch cancel 2 >"$T/cancel2.out" 2>&1 || fail "cancel 2 (TASK, the same as --task): $(cat "$T/cancel2.out")"
 grep -q "Cancelling task 2: it ends skipped" "$T/cancel2.out" || fail "cancel --task 2's reply: $(cat "$T/cancel2.out")"
 wait_for sj_true "s['tasks'][1]['status'] == 'skipped'"
 orch cancel --task 1 --by tester >"$T/cancel1.out" 2>&1 || fail "cancel --task 1: $(cat "$T/cancel1.out")"
@@ -102,9 +102,11 @@ expect_eq "$(bg_wait "$T/run1.out")" 137 "exit code of the killed host"
 WAIT_TIMEOUT=15 wait_for no_agents
 COST1=$(sj "s['tasks'][0]['cost_usd']")
 echo resumed >>"$T/ledger"   # the restarted runs of 4 and 5 find it at once
-orch resume --no-input >"$T/run2.out" 2>&1 || RC=$?
+# resume's --max-concurrent is the session's from now on (it was started with 3)
+orch resume --no-input --max-concurrent 2 >"$T/run2.out" 2>&1 || RC=$?
 expect_eq "$(sj "[t['status'] for t in s['tasks']]")" '["completed", "failed", "blocked", "completed", "completed"]' \
     "statuses after resume"
+expect_eq "$(sj "s['max_concurrent']")" 2 "max_concurrent after resume --max-concurrent 2"
 for k in r1 r2; do expect_eq "$(grep -c -x "start $k" "$T/ledger")" 1 "runs of $k (finished before the kill)"; done
 expect_eq "$(grep -c -x 'start r3' "$T/ledger")" 0 "runs of the blocked task"
 for k in r4 r5; do expect_eq "$(grep -c -x "start $k" "$T/ledger")" 2 "runs of $k (running at the kill)"; done

@@ -268,7 +268,8 @@ end
 
 -- What resuming session s runs: the workflow it stored, its task file and the
 -- flags it was started with (auto_approve, no_input, max_concurrent), unless
--- params give one (params.auto_approve, params.no_input: booleans). The task
+-- params give one (params.auto_approve, params.no_input: booleans;
+-- params.max_concurrent: agents at once from now on). The task
 -- inbox (workflows/inbox.lua) reads only these; a day reads its stored
 -- session too.
 function M.resume_args(s, params)
@@ -276,6 +277,7 @@ function M.resume_args(s, params)
                  auto_approve = s.auto_approve == true, max_concurrent = tonumber(s.max_concurrent) }
   if type(params.no_input) == "boolean" then args.no_input = params.no_input end
   if type(params.auto_approve) == "boolean" then args.auto_approve = params.auto_approve end
+  if params.max_concurrent ~= nil then args.max_concurrent = params.max_concurrent end  -- checked by M.resume
   return s.workflow or cfg().server.session_workflow, args
 end
 
@@ -285,6 +287,10 @@ end
 -- of this process, or with opts.run(workflow, args) (the command line runs
 -- it itself, under the run lock).
 function M.resume(params, by, opts)
+  if params.max_concurrent ~= nil and not (opts and opts.channel == "cli") then  -- the command line checked its own
+    local _, merr = M.parallel_limit(params.max_concurrent, "max_concurrent")
+    if merr then return err(400, merr) end
+  end
   local s, e = load(params)
   if not s then return err(404, e) end
   if s.status == "completed" then

@@ -19,11 +19,12 @@ function M.exit_code(http)
   return EXIT.refused
 end
 
--- run{command=, session=, text=, task=, request=, by=, auto_approve=, no_input=} ->
+-- run{command=, session=, text=, task=, request=, by=, auto_approve=, no_input=, max_concurrent=} ->
 -- {exit=, message=, http=, [run = {workflow=, args=}]}
 -- session: the one named, else the newest (lib/control); text: approve's,
 -- skip's and answer's words; request: the request id a decision is for
--- (refused when it is decided, expired, withdrawn or of an older session); auto_approve, no_input: resume's flags when
+-- (refused when it is decided, expired, withdrawn or of an older session); auto_approve, no_input,
+-- max_concurrent: resume's flags when
 -- given. `run`: resume here, under the run lock, with these args.
 -- the flag each param comes from, as a refusal names it (lib/control's param_path)
 M.FLAGS = { session = "--session", task = "--task", request_id = "--request", text = "TEXT",
@@ -31,7 +32,9 @@ M.FLAGS = { session = "--session", task = "--task", request_id = "--request", te
 
 function M.run(req)
   local params = { session = req.session, text = req.text, task = req.task, request_id = req.request }
-  if req.command == "resume" then params.auto_approve, params.no_input = req.auto_approve, req.no_input end
+  if req.command == "resume" then
+    params.auto_approve, params.no_input, params.max_concurrent = req.auto_approve, req.no_input, req.max_concurrent
+  end
   local plan
   local opts = { run = function(workflow, args) plan = { workflow = workflow, args = args } end, channel = "cli",
                  param_path = function(k) return M.FLAGS[k] or k end }
