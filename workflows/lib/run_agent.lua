@@ -156,7 +156,9 @@ local function run_once(R, t, w, prompt, resume_id, try)
       cost.agent_done = { result = r.result, claude_session = r.session_id, num_turns = r.num_turns, output_log = log,
                           at = orch.now() }
     end
-    S.set_task(s, t, cost)
+    -- the session row's totals wait for the task's end when only short steps
+    -- come first (a worktree's diff, the artifacts): no acceptance command
+    if finished and #(t.verify or {}) == 0 then S.set_task_row(s, t, cost) else S.set_task(s, t, cost) end
   end
   R:check_budget()
   r.rate_limit = seen.rate_limit

@@ -530,6 +530,25 @@ function M.set_task(s, t, fields, event, event_fields)
   if staged then s._staged[t] = nil end
 end
 
+-- set_task_row(s, t, fields): as set_task without an event, but the task's
+-- row alone is written: the session row (its summary: counts, totals, the
+-- agents' costs) waits for t's next set_task (lib/run_agent: a run's cost
+-- while only its artifacts or its worktree's diff come before the task's
+-- end). A host killed in between leaves the cost on the task; a resume or the
+-- inbox's next start reads the session's totals from its tasks.
+function M.set_task_row(s, t, fields)
+  M.apply(s, t, fields, orch.json.null)
+  local write = fields
+  local staged = s._staged and s._staged[t]
+  if staged then
+    write = {}
+    for k, v in pairs(staged) do write[k] = v end
+    for k, v in pairs(fields) do write[k] = v end
+  end
+  orch.update_task(s.id, t.id, write)
+  if staged then s._staged[t] = nil end
+end
+
 -- counts(s [, t, as]) -> {total=, done=, <status>=n for every status}: a copy;
 -- with t and as, t counts as status `as` whatever its status says (a message
 -- about a task that is finishing)
