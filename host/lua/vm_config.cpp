@@ -16,7 +16,7 @@ using json = nlohmann::json;
 namespace {
 
 // The config sections C++ reads (App::config): grep app.config() before adding one.
-constexpr const char* k_host_config_keys[] = {"claude", "control", "log", "lua", "notify", "paths", "server"};
+constexpr const char* k_host_config_keys[] = {"claude", "control", "inbox", "log", "lua", "notify", "paths", "server"};
 
 }  // namespace
 
