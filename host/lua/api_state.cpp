@@ -5,6 +5,7 @@
 // orch.atomically (several writes, one commit). Store failures raise: a
 // workflow must not go on believing something was recorded.
 #include "lua/internal.h"
+#include "lua/json_text.h"
 #include "lua/text_source.h"
 #include "lua/value.h"
 
@@ -69,11 +70,34 @@ int l_save_session(lua_State* L) {
     luaL_checktype(L, 1, LUA_TTABLE);
     Store& s = store_of(L, "orch.save_session");
     return guarded(L, "orch.save_session", [&] {
-        json j = to_json(L, 1, "session");
+        // the row is saved on every task change: its data column written from
+        // Lua as text (json_text.h), the DOM only for what that path refuses
+        std::vector<std::pair<std::string, std::string>> members;
+        json j = json::object();
+        std::string data;
+        bool text = json_members(L, 1, members);
+        if (text) {
+            data = "{";
+            for (const auto& [k, member] : members) {
+                if (k == "tasks") continue;
+                if (k == "id" || k == "workflow" || k == "task_file" || k == "status" || k == "started_at" ||
+                    k == "updated_at" || k == "finished_at" || k == "pid") {
+                    lua_getfield(L, 1, k.c_str());
+                    j[k] = to_json(L, -1, "session." + k);
+                    lua_pop(L, 1);
+                    continue;
+                }
+                if (data.size() > 1) data += ',';
+                data += member;
+            }
+            data += '}';
+        } else {
+            j = to_json(L, 1, "session");
+        }
         if (!j.contains("id") || !j["id"].is_string()) throw std::runtime_error("session.id must be a string");
         if (!j.contains("status") || !j["status"].is_string()) throw std::runtime_error("session.status must be a string");
         j["updated_at"] = wall_now();
-        s.save_session(j);
+        text ? s.save_session(j, data) : s.save_session(j);
         return 0;
     });
 }
@@ -100,7 +124,25 @@ int l_update_task(lua_State* L) {
     luaL_checktype(L, 3, LUA_TTABLE);
     Store& s = store_of(L, "orch.update_task");
     return guarded(L, "orch.update_task", [&] {
-        s.update_task(session, id, to_json(L, 3, "fields"));
+        // a step of every task: its fields written from Lua as text (json_text.h)
+        std::vector<std::pair<std::string, std::string>> members;
+        if (!json_members(L, 3, members)) {
+            s.update_task(session, id, to_json(L, 3, "fields"));
+            return 0;
+        }
+        json columns = json::object();
+        std::string rest = "{";
+        for (const auto& [k, member] : members) {
+            if (Store::task_column(k)) {
+                lua_getfield(L, 3, k.c_str());
+                columns[k] = to_json(L, -1, "fields." + k);
+                lua_pop(L, 1);
+            } else if (k != "id" && k != "session_id") {
+                if (rest.size() > 1) rest += ',';
+                rest += member;
+            }
+        }
+        s.update_task(session, id, columns, rest + "}");
         return 0;
     });
 }

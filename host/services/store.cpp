@@ -116,6 +116,11 @@ json field(const json& j, const char* k) {
 }  // namespace
 
 void Store::save_session(const json& s) {
+    save_session(s, rest_of(s, {"id", "workflow", "task_file", "status", "started_at", "updated_at", "finished_at",
+                                "pid"}));
+}
+
+void Store::save_session(const json& s, const std::string& data) {
     Stmt q(stmt("INSERT INTO sessions(id,workflow,task_file,status,started_at,updated_at,finished_at,pid,data) "
                 "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9) ON CONFLICT(id) DO UPDATE SET "
                 "workflow=excluded.workflow, task_file=excluded.task_file, status=excluded.status, "
@@ -124,8 +129,7 @@ void Store::save_session(const json& s) {
     q.bind_json(1, field(s, "id")).bind_json(2, field(s, "workflow")).bind_json(3, field(s, "task_file"));
     q.bind_json(4, field(s, "status")).bind_json(5, field(s, "started_at")).bind_json(6, field(s, "updated_at"));
     q.bind_json(7, field(s, "finished_at")).bind_json(8, field(s, "pid"));
-    q.bind(9, rest_of(s, {"id", "workflow", "task_file", "status", "started_at", "updated_at", "finished_at",
-                          "pid"}));
+    q.bind(9, data);
     if (q.step() != SQLITE_DONE) fail("saving session");
 }
 
@@ -147,31 +151,42 @@ void Store::save_task(const std::string& session_id, const json& t) {
     if (q.step() != SQLITE_DONE) fail("saving task");
 }
 
+namespace {
+const char* k_task_cols[] = {"seq", "title", "type", "status", "started_at", "completed_at", "cost_usd",
+                             "tokens", "output_log"};
+}  // namespace
+
+bool Store::task_column(const std::string& k) {
+    for (const char* c : k_task_cols)
+        if (k == c) return true;
+    return false;
+}
+
 void Store::update_task(const std::string& session_id, const std::string& id, const json& fields) {
-    // Known columns are set when present (null clears them); the rest is
-    // merged into the JSON data column (json_patch: null removes a key).
-    static const char* k_cols[] = {"seq", "title", "type", "status", "started_at", "completed_at", "cost_usd",
-                                   "tokens", "output_log"};
-    std::string sql = "UPDATE tasks SET data=json_patch(coalesce(data,'{}'),?1)";
-    json rest = json::object();
-    std::vector<const json*> vals;
+    json columns = json::object(), rest = json::object();
     for (auto& [k, v] : fields.items()) {
-        bool col = false;
-        for (const char* c : k_cols)
-            if (k == c) col = true;
-        if (col) {
-            vals.push_back(&v);
-            sql += "," + k + "=?" + std::to_string(vals.size() + 3);
-        } else if (k != "id" && k != "session_id") {
-            rest[k] = v;
-        }
+        if (task_column(k)) columns[k] = v;
+        else if (k != "id" && k != "session_id") rest[k] = v;
+    }
+    update_task(session_id, id, columns, rest.dump());
+}
+
+void Store::update_task(const std::string& session_id, const std::string& id, const json& columns,
+                        const std::string& rest) {
+    // The columns are set (null clears one); the rest is merged into the
+    // JSON data column (json_patch: null removes a key).
+    std::string sql = "UPDATE tasks SET data=json_patch(coalesce(data,'{}'),?1)";
+    std::vector<const json*> vals;
+    for (auto& [k, v] : columns.items()) {
+        vals.push_back(&v);
+        sql += "," + k + "=?" + std::to_string(vals.size() + 3);
     }
     sql += " WHERE session_id=?2 AND id=?3";
     sqlite3_stmt* raw = dynamic_stmt(sql);
     int rc, changes;
     {
         Stmt q(raw);
-        q.bind(1, rest.dump()).bind(2, session_id).bind(3, id);
+        q.bind(1, rest).bind(2, session_id).bind(3, id);
         for (size_t i = 0; i < vals.size(); ++i) q.bind_json(static_cast<int>(i + 4), *vals[i]);
         rc = q.step();
         changes = sqlite3_changes(db_);

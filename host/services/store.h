@@ -50,9 +50,18 @@ public:
 
     // sessions / tasks: known columns plus everything else in a JSON `data` column
     void save_session(const nlohmann::json& s);
+    // the same with the columns' fields from `columns` (id, workflow, task_file,
+    // status, started_at, updated_at, finished_at, pid) and the data column's
+    // JSON text as given (the other fields, as save_session(s) writes them)
+    void save_session(const nlohmann::json& columns, const std::string& data);
     void save_task(const std::string& session_id, const nlohmann::json& t);
     // Changes only the given fields of an existing task (null clears one).
     void update_task(const std::string& session_id, const std::string& id, const nlohmann::json& fields);
+    // the same with the fields that are columns (task_column) in `columns` and
+    // the others as one JSON object's text, merged into the data column
+    void update_task(const std::string& session_id, const std::string& id, const nlohmann::json& columns,
+                     const std::string& rest);
+    static bool task_column(const std::string& key);  // a field with a column of its own
     std::optional<nlohmann::json> load_session(const std::string& id);  // with "tasks"
     // The row alone, with the "summary" the session model keeps in it (counts,
     // totals, current task); load_session and list_sessions leave it out.
