@@ -1,6 +1,7 @@
 // Output: orch.log (daily log), orch.emit (NDJSON event stream + events
 // table), orch.print and orch.status_line (the terminal), orch.is_interactive.
 #include "lua/internal.h"
+#include "lua/json_text.h"
 #include "lua/value.h"
 
 #include "services/journal.h"
@@ -129,8 +130,57 @@ int l_is_interactive(lua_State* L) {
 
 // orch.emit(event, fields) : one NDJSON line and an events row; fields.session
 // and fields.task name the session and task.
+// orch.emit's fields straight to text (lua/json_text): session and task
+// taken out (a string as it is, another value as its JSON) -> false when the
+// DOM path must take them (a shape json_text refuses, names not UTF-8)
+bool emit_as_text(lua_State* L, const std::string& event) {
+    std::vector<std::pair<std::string, std::string>> members;
+    if (!json_members(L, 2, members)) return false;
+    Journal::Quoted quoted;
+    if (!json_string_text(event, quoted.name)) return false;
+    std::string session, task;
+    std::vector<std::pair<std::string, std::string>> rest;
+    rest.reserve(members.size());
+    for (auto& m : members) {
+        std::string* which = m.first == "session" ? &session : m.first == "task" ? &task : nullptr;
+        if (!which) {
+            rest.push_back(std::move(m));
+            continue;
+        }
+        lua_getfield(L, 2, m.first.c_str());
+        if (lua_type(L, -1) == LUA_TSTRING) {
+            size_t len;
+            const char* v = lua_tolstring(L, -1, &len);
+            which->assign(v, len);
+        } else {
+            which->assign(m.second, m.first.size() + 3, std::string::npos);  // the value's text after "key":
+        }
+        lua_pop(L, 1);
+    }
+    if ((!session.empty() && !json_string_text(session, quoted.session)) ||
+        (!task.empty() && !json_string_text(task, quoted.task)))
+        return false;
+    App& app = app_of(L);
+    if (!app.journal) luaL_error(L, "orch.emit: no event log (state not opened)");
+    std::string err;
+    try {
+        app.journal->event(event, session, task, rest, quoted, [L](const char* k) -> const char* {
+            lua_getfield(L, 2, k);  // the table keeps the string; popped at once
+            const char* v = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : nullptr;
+            lua_pop(L, 1);
+            return v;
+        });
+    } catch (const std::exception& e) {
+        err = e.what();
+        app.state_error = err;
+    }
+    if (!err.empty()) luaL_error(L, "orch.emit: %s", err.c_str());
+    return true;
+}
+
 int l_emit(lua_State* L) {
     std::string event = luaL_checkstring(L, 1);
+    if (lua_type(L, 2) == LUA_TTABLE && emit_as_text(L, event)) return 0;
     nlohmann::json data = nlohmann::json::object();
     std::string err;
     if (!lua_isnoneornil(L, 2)) {

@@ -199,6 +199,8 @@ bool json_text(lua_State* L, int idx, std::string& out) {
     return put_value(w, idx, out);
 }
 
+bool json_string_text(std::string_view s, std::string& out) { return put_string(s, out); }
+
 bool json_members(lua_State* L, int idx, std::vector<std::pair<std::string, std::string>>& out) {
     if (idx < 0) idx = lua_gettop(L) + idx + 1;
     if (lua_type(L, idx) != LUA_TTABLE) return false;

@@ -10,6 +10,7 @@
 #pragma once
 #include <lua.hpp>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -22,5 +23,8 @@ bool json_members(lua_State* L, int idx, std::vector<std::pair<std::string, std:
 
 // The JSON text of the value at idx, appended to out -> false as json_members.
 bool json_text(lua_State* L, int idx, std::string& out);
+
+// s as a JSON string, appended to out -> false when s is not UTF-8
+bool json_string_text(std::string_view s, std::string& out);
 
 }  // namespace orch

@@ -223,21 +223,67 @@ void event_texts(double now, const std::string& name, const std::string& session
     line.push_back('}');
 }
 
+namespace {
+// the daily log's line for an event: a story, one line each (its name, its
+// task, the string fields of these keys)
+std::string brief_of(const std::string& name, const std::string& task,
+                     const std::function<const char*(const char*)>& field) {
+    std::string brief = name;
+    if (!task.empty()) brief += " task " + task;
+    for (const char* k : {"status", "action", "by", "error", "reason"})
+        if (const char* v = field(k)) brief += " " + std::string(k) + "=" + v;
+    return brief;
+}
+}  // namespace
+
 void Journal::event(const std::string& name, const std::string& session, const std::string& task,
                     const json& data) {
     double now = wall_now();
     std::string row, text;
     event_texts(now, name, session, task, data, row, text);
-    if (logger_) {  // the daily log reads as a story: one line per event
-        std::string brief = name;
-        if (!task.empty()) brief += " task " + task;
-        if (data.is_object())
-            for (const char* k : {"status", "action", "by", "error", "reason"}) {
-                auto it = data.find(k);
-                if (it != data.end() && it->is_string()) brief += " " + std::string(k) + "=" + it->get<std::string>();
-            }
-        logger_->info(brief);
+    record(now, name, session, task, row, text, [&data](const char* k) -> const char* {
+        if (!data.is_object()) return nullptr;
+        auto it = data.find(k);
+        return it != data.end() && it->is_string() ? it->get_ref<const std::string&>().c_str() : nullptr;
+    });
+}
+
+void Journal::event(const std::string& name, const std::string& session, const std::string& task,
+                    const std::vector<std::pair<std::string, std::string>>& members, const Quoted& quoted,
+                    const std::function<const char*(const char*)>& field) {
+    double now = wall_now();
+    std::string row = "{", line = "{", ts = '"' + iso_time(now) + '"';  // (digits and -:.+T: nothing to escape)
+    // the line: event, session, task and ts among data's members, all in key
+    // order; a member of the same name as one of these is the row's only
+    const std::pair<const char*, const std::string*> fixed[] = {
+        {"event", &quoted.name}, {"session", &quoted.session}, {"task", &quoted.task}, {"ts", &ts}};
+    size_t next = 0;
+    auto put_fixed = [&] {
+        const auto& [key, value] = fixed[next++];
+        if (value->empty()) return;
+        if (line.size() > 1) line.push_back(',');
+        line += '"';
+        line += key;
+        line += "\":";
+        line += *value;
+    };
+    for (const auto& [k, member] : members) {
+        if (row.size() > 1) row.push_back(',');
+        row += member;
+        while (next < 4 && k.compare(fixed[next].first) > 0) put_fixed();
+        if (next < 4 && k == fixed[next].first) continue;
+        if (line.size() > 1) line.push_back(',');
+        line += member;
     }
+    while (next < 4) put_fixed();
+    row.push_back('}');
+    line.push_back('}');
+    record(now, name, session, task, row, line, field);
+}
+
+void Journal::record(double now, const std::string& name, const std::string& session, const std::string& task,
+                     std::string& row, std::string& text, const std::function<const char*(const char*)>& field) {
+    if (logger_) logger_->info(brief_of(name, task, field));
     if (store_) {
         if (store_->in_transaction() || !schedule_flush_) {
             flush();

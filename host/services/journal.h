@@ -6,6 +6,7 @@
 // written (disk full, read-only) is reported once and never stops the run.
 #pragma once
 #include <functional>
+#include <utility>
 #include <memory>
 #include <vector>
 #include <nlohmann/json_fwd.hpp>
@@ -35,6 +36,14 @@ public:
     // Records an event: NDJSON line + events row. data may be null.
     void event(const std::string& name, const std::string& session, const std::string& task,
                const nlohmann::json& data);
+    // The same from data's members already as JSON text, in key order, each
+    // "\"key\":value" (lua/json_text), without session and task; quoted: the
+    // JSON strings of name, session and task (empty when there is none);
+    // field(k): data's string member k, or null (the daily log's line)
+    struct Quoted { std::string name, session, task; };
+    void event(const std::string& name, const std::string& session, const std::string& task,
+               const std::vector<std::pair<std::string, std::string>>& members, const Quoted& quoted,
+               const std::function<const char*(const char* key)>& field);
     const std::string& logs_dir() const { return dir_; }
     std::string daily_log_path() const;
     std::string main_log_path() const { return dir_ + "/orchestrator.log"; }
@@ -62,6 +71,9 @@ public:
 
 private:
     void warn_once(const std::string& what);
+    // the event's daily log line, events row and NDJSON line written (row and text are used up)
+    void record(double now, const std::string& name, const std::string& session, const std::string& task,
+                std::string& row, std::string& text, const std::function<const char*(const char*)>& field);
 
     std::string dir_;
     Store* store_;

@@ -59,6 +59,42 @@ TEST_CASE("journal: an event's row and line are data's JSON and the sorted merge
     }
 }
 
+TEST_CASE("journal: an event from its members' texts (lua/json_text) writes the line the JSON path writes") {
+    std::string dir = testutil::temp_dir("journal-members");
+    Journal j(dir, nullptr, false);
+    const json cases[] = {
+        json::object(),
+        json{{"status", "completed"}, {"cost_usd", 0.034255}, {"tokens", 1234}, {"by", "cli:me"}},
+        json{{"zz", true}, {"aa", nullptr}, {"nested", {{"x", {1, 2, "three"}}, {"y", json::object()}}}},
+        json{{"event", "shadowed"}, {"ts", "old"}, {"tse", 1}, {"tas", 2}, {"sessio", 3}, {"sessionx", 4}},
+        json{{"text", "quote \" backslash \\ newline \n tab \t \x01 é ✓"}, {"", "empty key"}},
+    };
+    auto no_ts = [](std::string line) {
+        auto k = line.find("\"ts\":\"");
+        REQUIRE(k != std::string::npos);
+        return line.replace(k + 6, line.find('"', k + 6) - (k + 6), "X");
+    };
+    for (const auto& data : cases) {
+        for (auto [session, task] : {std::pair{"", ""}, std::pair{"s-1", "7"}, std::pair{"", "7"}}) {
+            CAPTURE(data.dump());
+            CAPTURE(session);
+            CAPTURE(task);
+            std::vector<std::pair<std::string, std::string>> members;
+            for (auto& [k, v] : data.items()) members.emplace_back(k, json(k).dump() + ":" + v.dump());
+            Journal::Quoted q{json("task_finished").dump(), *session ? json(session).dump() : "",
+                              *task ? json(task).dump() : ""};
+            j.event("task_finished", session, task, members, q, [&data](const char* k) -> const char* {
+                auto it = data.find(k);
+                return it != data.end() && it->is_string() ? it->get_ref<const std::string&>().c_str() : nullptr;
+            });
+            std::string all = testutil::read(j.events_path());
+            std::string last = all.substr(all.rfind('\n', all.size() - 2) + 1);
+            last.pop_back();
+            CHECK(no_ts(last) == no_ts(reference_line(0, "task_finished", session, task, data)));
+        }
+    }
+}
+
 TEST_CASE("journal: batched rows commit inside the caller's transaction, and come back after a rollback") {
     std::string dir = testutil::temp_dir("journal-tx");
     Store store(dir + "/orch.db");
