@@ -504,19 +504,24 @@ function M.stage(s, t, fields)
   s._staged[t] = f
 end
 
+-- fields with those staged for t (M.stage) under them -> the fields to
+-- write, whether any were staged (cleared once written)
+local function with_staged(s, t, fields)
+  local staged = s._staged and s._staged[t]
+  if not staged then return fields, false end
+  local write = {}
+  for k, v in pairs(staged) do write[k] = v end
+  for k, v in pairs(fields) do write[k] = v end
+  return write, true
+end
+
 -- set_task(s, t, fields, event, event_fields): update, save (the task, and the
 -- session row with its summary when the change reaches it: M.SUMMARY_FIELDS)
 -- and record in one commit; fields staged for t (M.stage) go with it
 function M.set_task(s, t, fields, event, event_fields)
   M.apply(s, t, fields, orch.json.null)
   s.last_activity = orch.now()
-  local write = fields
-  local staged = s._staged and s._staged[t]
-  if staged then
-    write = {}
-    for k, v in pairs(staged) do write[k] = v end
-    for k, v in pairs(fields) do write[k] = v end
-  end
+  local write, staged = with_staged(s, t, fields)
   local save = reaches_summary(s, write)  -- a staged cost reaches it too
   orch.atomically(function()
     orch.update_task(s.id, t.id, write)  -- only what changed: a step stays cheap
@@ -538,13 +543,7 @@ end
 -- inbox's next start reads the session's totals from its tasks.
 function M.set_task_row(s, t, fields)
   M.apply(s, t, fields, orch.json.null)
-  local write = fields
-  local staged = s._staged and s._staged[t]
-  if staged then
-    write = {}
-    for k, v in pairs(staged) do write[k] = v end
-    for k, v in pairs(fields) do write[k] = v end
-  end
+  local write, staged = with_staged(s, t, fields)
   orch.update_task(s.id, t.id, write)
   if staged then s._staged[t] = nil end
 end
