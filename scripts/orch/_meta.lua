@@ -29,7 +29,7 @@
 ---@field stall_timeout? number          seconds without a stream line before the tree is stopped as stalled; 0 = off (default config.claude.stall_timeout)
 ---@field model? string
 ---@field max_turns? integer
----@field permission_mode? string        acceptEdits | bypassPermissions | default | dontAsk | plan
+---@field permission_mode? string        acceptEdits | auto | bypassPermissions | default | dontAsk | manual | plan
 ---@field allowed_tools? string|string[]
 ---@field disallowed_tools? string|string[]
 ---@field append_system_prompt? string

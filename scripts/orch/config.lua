@@ -248,7 +248,10 @@ local function apply_env(cfg, sources, getenv)
 end
 
 -- the values the claude CLI's --permission-mode takes
-M.PERMISSION_MODES = { acceptEdits = true, bypassPermissions = true, default = true, dontAsk = true, plan = true }
+-- the claude CLI's --permission-mode choices: 2.1.197 lists default, later
+-- versions manual in its place (both are taken: the CLI in use decides)
+M.PERMISSION_MODES = { acceptEdits = true, auto = true, bypassPermissions = true, default = true, dontAsk = true,
+  manual = true, plan = true }
 
 local function validate(cfg, file, sources)
   local function fail(key, msg)
@@ -275,7 +278,7 @@ local function validate(cfg, file, sources)
   local pm = cfg.claude.permission_mode
   if not M.PERMISSION_MODES[pm] then
     fail("claude.permission_mode", "must be one of the claude CLI's --permission-mode values: " ..
-      "acceptEdits, bypassPermissions, default, dontAsk or plan (got '" .. tostring(pm) .. "')")
+      "acceptEdits, auto, bypassPermissions, default, dontAsk, manual or plan (got '" .. tostring(pm) .. "')")
   end
   local oat = cfg.orchestrator.on_approval_timeout
   if oat ~= "pause" and oat ~= "skip" and oat ~= "approve" then
