@@ -154,7 +154,7 @@ bg_run "$T/d.out" orch run daily.lua --tasks "$TASKS" --auto-approve --no-input 
 wait_for sj_true "s.get('task_file') == '$TASKS' and [t['status'] for t in s['tasks']] == ['waiting_answer', 'waiting_answer', 'completed']"
 if orch answer "use A" >"$T/d-answer.out" 2>&1; then check "D: an answer naming no task while two wait is refused" false; fi
 check "D: the refusal names both and how to name one ($(cat "$T/d-answer.out"))" \
-    grep -qF "several questions waiting: tasks 1, 2. Name the task to answer (/answer <task_id> <text>, orch-host answer --task ID TEXT" \
+    grep -qF "several questions waiting: tasks 1, 2. Name the task to answer (orch-host answer --task ID TEXT)." \
     "$T/d-answer.out"
 if orch approve --task 2 >"$T/d-approve.out" 2>&1; then check "D: approve of a question is refused" false; fi
 check "D: approve of a question says how to answer it ($(cat "$T/d-approve.out"))" \

@@ -83,3 +83,44 @@ describe("approval: one who decides too late", function()
     ok(r.message:find("already decided: approve by cli:alice (cli)", 1, true), r.message)
   end)
 end)
+
+describe("approval: which one, when several wait", function()
+  local control = require("lib.control")
+  local session = require("lib.session")
+  -- a session whose tasks 1 and 2 both wait (status: waiting_approval or waiting_answer)
+  local function two_waiting(id, status, kind)
+    local s = session.new({ tasks = { { id = "1", title = "A" }, { id = "2", title = "B" } } },
+      { task_file = "/tmp/" .. id .. "-spec.md", id = id })
+    local rids = {}
+    for _, tid in ipairs({ "1", "2" }) do
+      rids[#rids + 1] = orch.open_approval({ session = s.id, task = tid, kind = kind, prompt = "?" })
+      session.set_task(s, session.task(s, tid), { status = status, approval_request = rids[#rids] })
+    end
+    return s, rids
+  end
+  it("says how to name the request in the words of the caller's channel only", function()
+    local s, rids = two_waiting("which-requests", "waiting_approval", "approval")
+    local head = "Session which-requests has several requests waiting: #" .. rids[1] .. " (task 1), #" .. rids[2] ..
+      " (task 2). Name the one to approve ("
+    local want = { cli = "orch-host approve --request ID).", telegram = "its buttons, or /approve <task_id>).",
+                   webhook = '"request_id": ID).' }
+    for channel, tail in pairs(want) do
+      local r, http = control.run("approve", { session = s.id }, channel .. ":x", { channel = channel })
+      eq({ http, r.message }, { 409, head .. tail })
+    end
+    local r = control.run("skip", { session = s.id }, "telegram:7", { channel = "telegram" })
+    ok(r.message:find("Say which to skip (/skip <task_id>).", 1, true), r.message)
+    r = control.run("skip", { session = s.id }, "cli:ana", { channel = "cli" })
+    ok(r.message:find("Say which to skip (orch-host skip --task ID).", 1, true), r.message)
+  end)
+  it("says how to name the question's task in the caller's channel's words", function()
+    local s = two_waiting("which-questions", "waiting_answer", "question")
+    local head = "Session which-questions has several questions waiting: tasks 1, 2. Name the task to answer ("
+    local want = { cli = "orch-host answer --task ID TEXT).", telegram = "/answer <task_id> <text>).",
+                   webhook = '"task": ID).' }
+    for channel, tail in pairs(want) do
+      local r, http = control.run("answer", { session = s.id, text = "yes" }, channel .. ":x", { channel = channel })
+      eq({ http, r.message }, { 409, head .. tail })
+    end
+  end)
+end)

@@ -159,8 +159,10 @@ local function decide(action, params, by, text, describe, opts)
   if not task and action ~= "pause" then
     local list, ids = waiting_requests(s, action)
     if #list > 1 then
-      return err(409, fmt.reply(action == "answer" and "answer_which" or "request_which", s.id,
-        table.concat(action == "answer" and ids or list, ", "), action), { session_id = s.id })
+      local which = action == "answer" and fmt.reply("answer_which", s.id, table.concat(ids, ", "), action,
+          fmt.task_syntax(action, channel, nil, true))
+        or fmt.reply("request_which", s.id, table.concat(list, ", "), action, fmt.request_syntax(action, channel))
+      return err(409, which, { session_id = s.id })
     end
     -- the one waiting, though a request of the other kind waits too (the
     -- newest pending request of the session may be another task's question)
@@ -239,7 +241,8 @@ function M.skip(params, by, opts)
   local hand, tasks = {}, {}
   if whole then hand, tasks = in_hand(whole) end
   if #hand > 1 then
-    return err(409, fmt.reply("skip_which", whole.id, table.concat(hand, ", ")), { session_id = whole.id })
+    return err(409, fmt.reply("skip_which", whole.id, table.concat(hand, ", "),
+      fmt.task_syntax("skip", approval.channel(by, opts and opts.channel))), { session_id = whole.id })
   end
   local r, s = decide("skip", params, by, params.text, function(d) return fmt.reply("skipped", d.task) end, opts)
   if r then return r, s end

@@ -41,7 +41,7 @@ M.REPLY = {
   skipped = "Skipped task %s",
   skipping = "Skipping task %s: stopping its agent",
   nothing_to_skip = "Nothing to skip in session %s (status: %s)",
-  skip_which = "Session %s has several tasks in hand: %s. Say which to skip (skip --task ID, /skip <task_id>).",
+  skip_which = "Session %s has several tasks in hand: %s. Say which to skip (%s).",
   skipping_task = "Skipping task %s",
   skipping_waiting = "Skipping task %s: it was %s; no agent was running, none is stopped",
   paused = "Paused session %s",
@@ -92,6 +92,14 @@ function M.task_syntax(cmd, channel, id, text)
   return '"task": ' .. (id and format("%q", tostring(id)) or "ID")  -- the webhook's, the REST API's
 end
 
+-- How a command names its request, likewise: request_syntax("approve", "cli")
+-- -> "orch-host approve --request ID"; Telegram's buttons name it, or its task
+function M.request_syntax(cmd, channel)
+  if channel == "cli" then return "orch-host " .. cmd .. " --request ID" end
+  if channel == "telegram" then return "its buttons, or " .. M.task_syntax(cmd, channel) end
+  return '"request_id": ID'
+end
+
 function M.reply(key, ...)
   local text = M.REPLY[key] or error("format.reply: no reply '" .. tostring(key) .. "'", 2)
   local args = { ... }
@@ -119,8 +127,7 @@ function M.task_events(task, events, hms)
   return "📈 Task " .. tostring(task) .. "\n" .. concat(lines, "\n")
 end
 
-M.REPLY.answer_which = "Session %s has several questions waiting: tasks %s. Name the task to %s " ..
-  "(/answer <task_id> <text>, orch-host answer --task ID TEXT, \"task\": ID)."
+M.REPLY.answer_which = "Session %s has several questions waiting: tasks %s. Name the task to %s (%s)."
 
 -- why a decision was refused (lib/control: reply key request_<reason>)
 M.REPLY.request_decided = "Request #%s (task %s) was already decided: %s by %s (%s). Nothing was changed."
@@ -134,8 +141,7 @@ M.REPLY.loose_decided = "Sent %s to request #%s (%s) of the workflow running out
 M.REPLY.request_bad_id = "%s must be a whole number (got %s)"
 M.REPLY.request_other_session = "Request #%s belongs to session %s, not %s"
 M.REPLY.request_not_question = "Request #%s (task %s) is an approval, not a question: approve, skip or pause it"
-M.REPLY.request_which = "Session %s has several requests waiting: %s. Name the one to %s " ..
-  "(--request ID, \"request_id\": ID; in Telegram: its buttons, or /approve <task_id>)."
+M.REPLY.request_which = "Session %s has several requests waiting: %s. Name the one to %s (%s)."
 M.REPLY.button_unknown = "This button names no request (it is older than request ids, or not ours): " ..
   "/status shows what waits"
 
