@@ -144,6 +144,24 @@ describe("report: a markdown day, one task at a time", function()
   end)
 end)
 
+describe("report: a session still running, or left by a killed host", function()
+  -- running since T0, its host last seen at T0 + 100 (its heartbeat), the report made at T0 + 600
+  local function in_hand(pid)
+    return { id = "20251120-093016", status = "running", started_at = T0, updated_at = T0 + 100, pid = pid,
+      task_file = "tasks/x.md", tasks = { { id = "1", title = "Long", status = "running", started_at = T0 } } }
+  end
+  it("counts to now in the report of the host running it (its own lock is not another host's)", function()
+    local text = R.render(in_hand(orch.pid), T0 + 600, NO_BUDGET)
+    has(text, "\n- Duration: 10m 00s\n")
+    has(text, "| 1 | Long |  | running | 10m 00s |")
+  end)
+  it("counts to when its host was last seen once that host is gone", function()
+    local text = R.render(in_hand(orch.pid + 1), T0 + 600, NO_BUDGET)
+    has(text, "\n- Duration: 1m 40s\n")
+    has(text, "| 1 | Long |  | running | 1m 40s |")
+  end)
+end)
+
 describe("report: a parallel day with every field", function()
   local text = R.render(parallel_day(), T0 + 600, NO_BUDGET)
 

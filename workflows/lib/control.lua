@@ -32,6 +32,14 @@ end
 -- run lock (`orch-host approve` beside `run` or `serve`).
 local function running(s) return M.live[s.id] ~= nil or (ACTIVE[s.status] and M.host_runs(s)) end
 
+-- hosted(s) -> whether a live host works on session s (active): this process
+-- (its own sessions too, s.pid: the workflow writing its day's report), or
+-- another one holding the run lock (host_runs). Not a killed host's session:
+-- its times count to when it was last seen (S.last_seen).
+function M.hosted(s)
+  return ACTIVE[s.status] == true and (M.live[s.id] ~= nil or tonumber(s.pid) == orch.pid or M.host_runs(s) == true)
+end
+
 local function not_running(s, what)
   return { status = "error", session_id = s.id,
            message = fmt.reply("not_running", s.id, s.status) .. (what and ("; " .. what) or "") }, 409

@@ -11,6 +11,7 @@
 -- through lib/report_cli (day_text too, for --stdout). Policy: edit freely.
 local fmt = require("lib.format")
 local S = require("lib.session")
+local control = require("lib.control")
 local policy = require("lib.policy")
 local RT = require("lib.report_task")
 local valid_date = require("lib.instructions_md").valid_date
@@ -59,9 +60,9 @@ local function counts_line(c)
     fmt.percent(c.completed or 0, c.total))
 end
 
--- (upto: when the session last ran, S.last_seen, as its Duration counts:
--- the tasks in hand count to it)
-local function summary(s, now, cfg, add, upto)
+-- (live: a host works on s, control.hosted; upto: when the session last ran,
+-- S.last_seen, as its Duration counts: the tasks in hand count to it)
+local function summary(s, now, cfg, add, live, upto)
   local c = S.counts(s)
   local cost, tokens = S.totals(s)
   local work, wait, waited, applied, seen = 0, 0, 0, 0, {}
@@ -73,7 +74,7 @@ local function summary(s, now, cfg, add, upto)
       if not seen[text] then seen[text], applied = true, applied + 1 end
     end
   end
-  local wall = S.runtime(s, now, true) or 0
+  local wall = S.runtime(s, now, live) or 0
   -- whole seconds, as fmt.duration shows them, so that the saving shown is
   -- the difference of the two times shown beside it
   work, wall = math.floor(work), math.floor(wall)
@@ -172,8 +173,10 @@ function M.render(s, now, cfg)
   local function add(l) out[#out + 1] = l end
   add(format("# Report %s (session %s)", M.day(s, now), line(s.id)))
   add("")
-  local upto = S.last_seen(s, now, true)
-  summary(s, now, cfg, add, upto)
+  -- a session whose host was killed: to when it was last seen, not to now
+  local live = control.hosted(s)
+  local upto = S.last_seen(s, now, live)
+  summary(s, now, cfg, add, live, upto)
   add("")
   task_table(s, add, upto)
   add("")
