@@ -31,7 +31,8 @@ local dir = cfg.paths.tasks_dir
 local icfg = cfg.inbox or {}
 local MAX = math.max(1, math.floor(tonumber(args.max_concurrent) or tonumber(icfg.max_concurrent) or 3))
 
-inbox_run.close_stale(args.session_id)  -- inbox sessions a host that died left running
+-- inbox sessions a host that died left running: closed once this one is made (their tasks move to it)
+local stale = inbox_run.settle_stale(args.session_id)
 orch.make_dir(dir)  -- (one that cannot be made is said by the watch: "not a folder")
 local s, I, R  -- made once the folder is watched, before its first event (queued on the loop)
 
@@ -62,6 +63,7 @@ s = S.new({ tasks = {} }, { id = args.session_id, kind = "inbox", task_file = di
                             max_concurrent = MAX, workflow = args.workflow or "workflows/inbox.lua",
                             started_by = args.started_by, auto_approve = args.auto_approve == true,
                             no_input = args.no_input == true })
+inbox_run.close_stale(stale, s.id)
 local q = inbox_queue.new(cfg, { session = s.id })
 I = inbox_run.new(s, q)
 R = runner.new(s, { max = MAX, args = args, settle = I.hooks.settle, skip_queued = I.hooks.skip_queued,

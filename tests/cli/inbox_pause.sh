@@ -38,7 +38,7 @@ wait_for sj_true "s['status'] == 'paused' and s['id'] != '$KILLED'"
 expect_eq "$(orch status --json "$KILLED" | python3 -c "import json,sys; print(json.load(sys.stdin)['status'])")" \
     completed "the killed paused host's inbox session"
 orch sessions >"$T/sessions.out" 2>&1
-grep "^$KILLED " "$T/sessions.out" | grep -q "(its host stopped)" ||
+grep "^$KILLED " "$T/sessions.out" | grep -qF "(its host stopped; its tasks left moved to session $(sj "s['id']"))" ||
     fail "sessions does not say why the killed host's inbox session closed: $(grep "^$KILLED " "$T/sessions.out")"
 expect_eq "$(starts held)" 0 "runs of the held file across two restarts while paused"
 

@@ -3,7 +3,8 @@
 # comes back (the same id and content: the queue's ledger, kept in the state);
 # a host killed with -9 while a task runs leaves its file in the folder, and
 # the next watch runs it again (once) and archives it; the dead host's inbox
-# session is closed, not left "running".
+# session is closed, not left "running", its task saying it moved to the new
+# session (status, sessions).
 source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/inbox.bash"
 
@@ -72,6 +73,17 @@ expect_eq "$(orch status --json "$FIRST" | python3 -c "import json,sys
 t = [t for t in json.load(sys.stdin)['tasks'] if t['id'] == 'inflight'][0]
 print(t['status'], t['completed_at'] <= float(sys.argv[1]))" "$KILLED_AT")" "cancelled True" \
     "the killed run's task: its time ends where its host died, not at the next start"
+SECOND=$(sj "s['id']")
+# the old session's task says where it went: the new session, which ran it
+check_eq "$(orch status --json "$FIRST" | python3 -c "import json,sys
+print([t for t in json.load(sys.stdin)['tasks'] if t['id'] == 'inflight'][0]['error'])")" \
+    "its host stopped; moved to session $SECOND, which runs its file again" "the killed run's task: why it ended"
+orch status "$FIRST" >"$T/first.txt" 2>&1 || fail "status $FIRST: $(cat "$T/first.txt")"
+check "status $FIRST names the session the task moved to: $(cat "$T/first.txt")" \
+    grep -qF "↳ its host stopped; moved to session $SECOND, which runs its file again" "$T/first.txt"
+orch sessions >"$T/sessions.txt" 2>&1 || fail "sessions: $(cat "$T/sessions.txt")"
+check "sessions says where the dead host's tasks went: $(cat "$T/sessions.txt")" \
+    grep -qE "^$FIRST .*\(its host stopped; its tasks left moved to session $SECOND\)$" "$T/sessions.txt"
 watch_stop
 WAIT_TIMEOUT=15 wait_for no_agents
 note "ok"

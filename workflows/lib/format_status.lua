@@ -22,7 +22,7 @@ local MARK = { completed = "✓", needs_review = "?", failed = "✗", blocked = 
   paused = "⏸" }
 -- the statuses whose row says why on a second line (the task's error)
 local SAYS_WHY = { failed = true, paused = true, blocked = true, needs_review = true, skipped = true,
-  waiting_limit = true }
+  cancelled = true, waiting_limit = true }
 
 -- cell(v [, default]) -> v on one line of the table: lib/format's printable,
 -- newlines and tabs as \xNN too, so a value can neither break a row nor

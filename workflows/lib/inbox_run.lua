@@ -13,7 +13,8 @@
 --   I:restart_held(R)                                 the tasks a pause put back, again
 --   I:skip_all(why)                                   every queued one skipped (the budget)
 --   I.hooks: the runner's settle, skip_queued, prompt and finishing
---   M.close(s, why [, at]), M.close_stale(except)            a stopped inbox's session
+--   M.close(s, why [, at])                            a stopped inbox's session
+--   M.settle_stale(except), M.close_stale(list, id)   a dead host's, once the new one (id) is made
 --   M.settle_dead(s)                                  a dead host's ended tasks whose files it did not move
 --   M.workdir(t) -> path | nil, why                   the folder task t's cwd: names
 local S = require("lib.session")
@@ -447,11 +448,16 @@ function I:skip_all(why)
   self:save_queue()
 end
 
--- close(s, why [, at [, paused]]): the session of an inbox that stopped,
--- completed (paused: it stays paused, for a resume to find): its unfinished
--- tasks cancelled (their files stay in the folder: the next start runs them)
-function M.close(s, why, at, paused)
+-- close(s, why [, at [, paused [, moved_to]]]): the session of an inbox that
+-- stopped, completed (paused: it stays paused, for a resume to find): its
+-- unfinished tasks cancelled (their files stay in the folder: the next start
+-- runs them; moved_to: the id of that next start's session, already made,
+-- which the task and the session's stop reason name)
+function M.close(s, why, at, paused, moved_to)
   s._closed = true
+  local left = moved_to and ("moved to session " .. moved_to .. ", which runs its file again")
+    or "its file stays in the folder and runs at the next start"
+  local moved = false
   for _, t in ipairs(s.tasks or {}) do
     if not S.FINISHED[t.status] then
       -- its question is not asked again in this session: the next start asks under its own
@@ -460,9 +466,11 @@ function M.close(s, why, at, paused)
       local stop = tonumber(t.stopped_at) or at
       local a = tonumber(t.started_at)
       S.set_task(s, t, { status = "cancelled", completed_at = stop and math.max(stop, a or stop) or orch.now(),
-                         error = why .. "; its file stays in the folder and runs at the next start" })
+                         error = why .. "; " .. left, moved_to = moved_to })
+      moved = moved_to ~= nil
     end
   end
+  if moved then why = why .. "; its tasks left moved to session " .. moved_to end
   if paused then
     S.set_status(s, "paused", { finished_at = orch.now(), stop_reason = why, queued = 0 }, "inbox_stopped")
     return
@@ -509,17 +517,27 @@ function M.settle_dead(s)
   end
 end
 
--- close_stale(except): the inbox sessions a host that died left running or paused
-function M.close_stale(except)
+-- settle_stale(except) -> the inbox sessions a host that died left running
+-- or paused, their ended tasks settled (settle_dead: before the folder is
+-- watched, so a file it archives is not offered again); close_stale(list,
+-- moved_to) closes them once the new session (id moved_to) is made: their
+-- unfinished tasks run in it
+function M.settle_stale(except)
+  local list = {}
   for _, row in ipairs(orch.list_sessions(50)) do
     if row.kind == "inbox" and (S.SESSION_ACTIVE[row.status] or row.status == "paused") and row.id ~= except then
       local old = S.load(row.id)
       if old then
         M.settle_dead(old)
-        M.close(old, "its host stopped", tonumber(old.updated_at))
+        list[#list + 1] = old
       end
     end
   end
+  return list
+end
+
+function M.close_stale(list, moved_to)
+  for _, old in ipairs(list) do M.close(old, "its host stopped", tonumber(old.updated_at), nil, moved_to) end
 end
 
 return M
