@@ -190,6 +190,34 @@ expect_eq "$(sqlite3 "$ORCH_STATE_DB" "SELECT count(*) FROM approvals WHERE stat
     "approval requests left open"
 note "budget with approvals waiting ok"
 
+# --- the budget spent while a task waits for its agent's answer: its question
+# is withdrawn and it is skipped (budget), as is the task made ready by the
+# spender's end, and the day ends by itself; no agent runs again for the answer
+: >"$T/ledger"
+Q=$T/budget-question.md
+dep_md "$Q" 1 "Asks" "" "A. [key:q1] [fake:question]"
+dep_md "$Q" 2 "Spends" "" "B. [key:s2] [fake:await:asked]"
+dep_md "$Q" 3 "Left" 2 "C. [key:l3]"
+MAX_DAILY_COST_USD=0.05 ORCH_QUESTIONS_DIR=$T/questions bg_run "$T/budget-question.out" \
+    orch run daily.lua --tasks "$Q" --auto-approve --no-input --max-concurrent 3
+wait_for sj_true "[t['status'] for t in s['tasks']][:2] == ['waiting_answer', 'running']"
+SID=$(sj "s['id']")
+expect_eq "$(ls "$T/questions" | grep -c "^$SID-")" 1 "question files while it waits"
+echo asked >>"$T/ledger"  # task 2 ends now: its cost spends the budget while 1 waits
+RC=$(WAIT_TIMEOUT=60 bg_wait "$T/budget-question.out")
+expect_eq "$RC" 0 "exit code of a day the budget ended while a question waited: $(cat "$T/budget-question.out")"
+expect_eq "$(sj "[s['status']] + [t['status'] for t in s['tasks']]")" \
+    '["completed", "skipped", "completed", "skipped"]' "after the budget, with a question waiting"
+expect_eq "$(sj "[s['tasks'][0].get('error'), s['tasks'][2].get('error')]")" '["skipped: budget", "skipped: budget"]' \
+    "the waiting and the ready task's reason"
+expect_eq "$(grep -c -x 'start l3' "$T/ledger")" 0 "a task started after the budget"
+expect_eq "$(grep '"event":"claude_started"' "$T/logs/events.ndjson" | grep -c "\"session\":\"$SID\"")" 2 \
+    "agent runs (the question's and the spender's, none after the budget)"
+expect_eq "$(sqlite3 "$ORCH_STATE_DB" "SELECT count(*) FROM approvals WHERE status='pending'")" 0 \
+    "question requests left open"
+expect_eq "$(ls "$T/questions" | grep -c "^$SID-")" 0 "question files left"
+note "budget with a question waiting ok"
+
 # --- pause with orchestrator.pause_stops_agent: both running agents stop now,
 # their tasks are paused; resume runs them again
 : >"$T/ledger"

@@ -30,7 +30,8 @@
 --  8. budget: the day file's max_cost_usd (when > 0), else the config's `budget`
 --     = { max_cost_usd= (MAX_DAILY_COST_USD), warn_at= }. Once the session's cost
 --     reaches it no new agent starts, the running ones finish (or stop, with
---     budget.stop_agents) and the tasks left are skipped (reason budget); from
+--     budget.stop_agents) and the tasks left are skipped (reason budget), those
+--     waiting for an approval, an answer, a retry or a usage limit too; from
 --     warn_at (a share, 0.75) of it, a warning is sent once per session (kept
 --     across a resume). No day budget and max_cost_usd 0 (or unset) is no budget.
 --  9. retry_failed (orchestrator section): a task whose agent run failed runs again,

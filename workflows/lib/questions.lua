@@ -146,9 +146,11 @@ function M.ask(ctx, t, q, sid)
   local why = ctx.cancelled()
   if why then derr = { reason = why, message = "cancelled: " .. why } else d, derr = orch.await_approval(req) end
   ctx.park(false)
-  -- answered or skipped (also a skip that cancelled the wait: the task ends), the question is
-  -- closed; paused or interrupted, it is asked again at the resume
-  if (d and d.action ~= "pause") or (not d and derr.reason == "skip") then M.close(qfile, afile) end
+  -- answered or skipped (also a skip, or the spent budget, that cancelled the wait: the task
+  -- ends), the question is closed; paused or interrupted, it is asked again at the resume
+  if (d and d.action ~= "pause") or (not d and (derr.reason == "skip" or derr.reason == "budget")) then
+    M.close(qfile, afile)
+  end
   if not d or d.action ~= "answer" then  -- skipped, paused or cancelled (interrupted) instead
     return nil, { reason = d and d.action or derr.reason, message = d and d.text or derr.message, by = d and d.by }
   end

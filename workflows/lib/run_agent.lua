@@ -82,8 +82,9 @@ local function run_once(R, t, w, prompt, resume_id, try)
   local s, pool, cfg = R.s, R.pool, orch.config
   local ok, why = pool:acquire(w)
   if not ok then return M.stopped(why) end
-  -- the budget is spent: no new agent (an answered question continues its run)
-  if R.want.budget and not resume_id then
+  -- the budget is spent: no new agent run, not even one that continues its
+  -- claude session (an answer that came as the budget was spent, a usage limit's reset)
+  if R.want.budget then
     pool:release(w, "none")
     return { ok = false, cancelled = true, cancel_reason = "budget", error = "skipped: budget" }
   end
@@ -242,7 +243,11 @@ function M.attempt(R, t, w, try)
     q = questions.of(r)
   end
   while q do
-    local d, why = questions.ask(ctx, t, q, r.session_id)
+    -- a question asked once the budget is spent is not put to anyone: no agent run would take its answer
+    local d, why
+    if R.want.budget then why = { reason = "budget", message = "skipped: budget" } else
+      d, why = questions.ask(ctx, t, q, r.session_id)
+    end
     if not d then
       w.stopped_by = w.stopped_by or why.by  -- who skipped it (lib/run_task)
       -- a pause decided at its question pauses the session, by that person (as one at an approval)

@@ -154,11 +154,15 @@ function R:check_budget()
       S.save(s)
       self:note(nil, fmt.budget_reached(cost, budget), "warning", "budget")
     end
-    -- a task still waiting for its approval would not start: its request is
-    -- withdrawn and the task skipped (step); with budget.stop_agents the
-    -- running agents stop too
+    -- a task still waiting for a person or an event before its next agent
+    -- run would not run it: a request for its approval (step) or a question
+    -- (lib/questions) is withdrawn, a parked one (an answer, a usage limit, a
+    -- retry's backoff) stops waiting, and the task ends skipped: budget; with
+    -- budget.stop_agents the running agents stop too
     for _, w in pairs(self.workers) do
-      if w.phase == "waiting" or (w.in_run and cfg.budget.stop_agents) then self.pool:cancel(w, "budget") end
+      if w.phase == "waiting" or w.phase == "parked" or (w.in_run and cfg.budget.stop_agents) then
+        self.pool:cancel(w, "budget")
+      end
     end
     self:wake()
   elseif over ~= "pause" and want.budget then
