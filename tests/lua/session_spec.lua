@@ -278,3 +278,21 @@ describe("session: a staged change", function()
     eq(row("1").agent_dir, "/tmp/a1b")
   end)
 end)
+
+describe("session: the same task file on resume", function()
+  local function doc(branch)
+    return { tasks = { { id = "a", title = "A", type = "backend", branch = branch }, { id = "b", title = "B" } } }
+  end
+  it("a derived branch (the file gives none) is not an edit; a changed given one is", function()
+    local s = { tasks = {} }
+    for i, t in ipairs(doc(nil).tasks) do s.tasks[i] = { id = t.id, title = t.title, type = t.type } end
+    s.tasks[1].branch = "orch/20261204-120000/a"  -- set with its worktree
+    ok(S.same_tasks(s, doc(nil)), "derived branch read as an edit")
+    s.tasks[1].branch = "feature/a"
+    ok(S.same_tasks(s, doc("feature/a")))
+    ok(not S.same_tasks(s, doc("feature/b")), "a changed branch_name is an edit")
+    local edited = doc(nil)
+    edited.tasks[2].title = "B, edited"
+    ok(not S.same_tasks(s, edited), "an edited title")
+  end)
+end)

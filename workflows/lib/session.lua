@@ -287,7 +287,10 @@ function M.same_tasks(s, doc)
   for i, t in ipairs(doc.tasks) do
     local row, had = task_row(t, i), s.tasks[i]
     for _, k in ipairs(FILE_FIELDS) do
-      if not same_value(row[k], had[k]) then return false end
+      -- a task the file gives no branch gets a derived one with its worktree
+      -- (orch/<session>/<id>): that is not an edit of the file
+      local derived = k == "branch" and row[k] == nil
+      if not derived and not same_value(row[k], had[k]) then return false end
     end
   end
   return true
