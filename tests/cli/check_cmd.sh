@@ -29,7 +29,7 @@ tasks:
     prompt: "Write it."
     context_files: [spec.md]
     deliverables: [db/schema.sql]
-    verify: ["test -s db/schema.sql"]
+    verify: ["test -s db/schema.sql", "echo nope; exit 3"]
   - id: missing
     name: "Reads a file that is not there"
     prompt: "Read it."
@@ -53,6 +53,9 @@ for want in "$D: 3 tasks, yaml" "budget: \$4.00" "standing instructions: 2 items
     "1 problem: the run would fail these tasks at their start"; do
     grep -qF -- "$want" "$T/bad.out" || fail "check: no '$want' in: $(cat "$T/bad.out")"
 done
+# two acceptance commands, one a line each (joined by "; " they read as one shell command)
+grep -qE -- "^ +echo nope; exit 3$" "$T/bad.out" || fail "check: the second acceptance command not on its own line: $(cat "$T/bad.out")"
+check "check: no joined acceptance commands" bash -c "! grep -qF 'schema.sql; echo nope' '$T/bad.out'"
 # the waves in order: schema and missing first, api after
 expect_eq "$(grep -E '^  [a-z]+  ' "$T/bad.out" | awk '{print $1}' | tr '\n' ' ')" "schema missing api " "plan order"
 

@@ -111,7 +111,8 @@ local function task_lines(t, s, ocfg, req, instr, problems, last)
     add("deliverables", outside and ("PROBLEM: " .. outside) or concat(t.deliverables, ", "))
     if outside then problems[#problems + 1] = outside end
   end
-  if #list(t.verify) > 0 then add("verify", concat(t.verify, "; ")) end
+  -- one line per acceptance command: each is its own shell command (joined, "a; b" read as one)
+  for i, cmd in ipairs(list(t.verify)) do add(i == 1 and "verify" or "", cmd) end
   if instr then
     local n = #feedback.applicable(instr, t)
     if n > 0 then add("instructions", fmt.plural(n, "standing instruction") .. " in its prompt") end
