@@ -58,6 +58,8 @@ check "A: status says how to answer" grep -qF "orch-host answer --task 1 TEXT" "
 check "A: the question file, named by session and task, names its answer file" \
     grep -qF "by writing $QDIR/$SID-1-answer.md" "$QDIR/$SID-1.md"
 check "A: the question file holds the question" grep -qF "$QUESTION" "$QDIR/$SID-1.md"
+# its command names the task: it holds while other questions wait too
+check "A: the question file's command names its task" grep -qF 'orch-host answer --task 1 TEXT' "$QDIR/$SID-1.md"
 # approve is for approvals; skip/approve of a question are the CLI's business,
 # but `answer` without text is bad input
 orch answer >/dev/null 2>&1

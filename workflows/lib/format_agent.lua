@@ -58,11 +58,13 @@ function M.approval_prompt(t)
   return format("Task %s (%s): [a]pprove, [s]kip or [p]ause? ", tostring(t.id), tostring(t.title))
 end
 
--- agent_questions/<session>-<task>.md: the question and how to answer it (lib/questions)
+-- agent_questions/<session>-<task>.md: the question and how to answer it
+-- (lib/questions); the command names its task, so it holds while other
+-- questions wait too
 function M.question_file(s, t, q, answer_file)
   return format("# Question from task %s (%s)\n\nSession %s\n\n%s\n\n" ..
-    "Answer with `orch-host answer TEXT` or by writing %s\n", tostring(t.id), tostring(t.title), tostring(s.id),
-    q, answer_file)
+    "Answer with `orch-host answer --task %s TEXT` or by writing %s\n", tostring(t.id), tostring(t.title),
+    tostring(s.id), q, tostring(t.id), answer_file)
 end
 
 function M.budget_reached(cost, budget)
