@@ -29,4 +29,10 @@ check "status says the agent was in hand when its host stopped: $(grep Agents "$
 wait_for past "$killed" 1.5
 check_eq "$(sj "[round(s['runtime'], 1), round(s['agents'][0]['elapsed_s'], 1)]")" "$v1" \
     "runtime and elapsed time, 1.5 s later"
+# a pause has no host to pause: said as such, not "not running (status: running)"
+RC=0
+orch pause >"$T/pause.out" 2>&1 || RC=$?
+check_eq "$RC" 1 "pause of the killed host's session: exit code"
+check "pause says the host stopped without recording it: $(cat "$T/pause.out")" \
+    grep -q "is not running: its host stopped without recording it (status still running; orch-host resume" "$T/pause.out"
 finish

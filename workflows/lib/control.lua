@@ -41,8 +41,10 @@ function M.hosted(s)
 end
 
 local function not_running(s, what)
-  return { status = "error", session_id = s.id,
-           message = fmt.reply("not_running", s.id, s.status) .. (what and ("; " .. what) or "") }, 409
+  -- a status a host works on, but no host: it died without recording its stop (kill -9)
+  local msg = S.SESSION_ACTIVE[s.status] and fmt.reply("host_gone", s.id, s.status)
+    or fmt.reply("not_running", s.id, s.status)
+  return { status = "error", session_id = s.id, message = msg .. (what and ("; " .. what) or "") }, 409
 end
 
 local function err(http, message, fields)

@@ -28,6 +28,8 @@ M.REPLY = {
   resume_older = "Session %s is not resumed: session %s is the newer one over the same task file, and the " ..
     "decisions of an older session are refused. Resume %s, or start the file again.",
   not_running = "Session %s is not running (status: %s)",
+  host_gone = "Session %s is not running: its host stopped without recording it (status still %s; orch-host " ..
+    "resume continues it)",
   recorded = "Recorded %s for task %s of session %s; the session is not running: this applies when it resumes " ..
     "(orch-host resume)",
   inbox_down = "The inbox of session %s is not running: task %s runs again from its file at the next start " ..
