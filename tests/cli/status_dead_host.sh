@@ -7,14 +7,9 @@
 # not growing with the dead host.
 source "$(dirname "$0")/lib.bash"
 
-printf 'return { orchestrator = { heartbeat = 0.2 } }\n' >"$T/config.lua"
-task_md "$T/day.md" 1 "Long work" backend "Work. [fake:slow:60]"
-bg_run "$T/run.out" orch run daily.lua --config "$T/config.lua" --tasks "$T/day.md" --auto-approve --no-input
-wait_for sj_true "s['tasks'][0]['status'] == 'running' and s['host_alive']"
-started=$(sj "s['started_at']")
-now() { date +%s.%N; }
-past() { python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) - float(sys.argv[2]) >= float(sys.argv[3]) else 1)" \
-    "$(now)" "$1" "$2"; }  # past SINCE SECONDS: at least SECONDS since SINCE
+# shellcheck source=tests/cli/dead_host.bash
+source "$(dirname "$0")/dead_host.bash"
+dead_host_start
 wait_for past "$started" 3
 kill -KILL "$(host_pid_of "$BG_PID")"
 expect_eq "$(bg_wait "$T/run.out")" 137 "exit code of the killed host"
