@@ -315,14 +315,13 @@ std::optional<int> parse_args(int argc, char** argv, Args& out) {
     // run's ARGS and answer's TEXT after `--`: CLI11 hands what follows `--`
     // back to the parent once the required positionals are filled (so
     // `run x.lua -- -v` said "unknown flag -v"); they are the command's own
-    int cut = argc;
-    for (int i = 1; i < argc && cut == argc; ++i)
-        if (!strcmp(argv[i], "run") || !strcmp(argv[i], "answer"))
-            for (int j = i + 1; j < argc; ++j)
-                if (!strcmp(argv[j], "--")) {
-                    cut = j;
-                    break;
-                }
+    int cut = argc, at = 1;  // at: the command's word (the first word naming one)
+    while (at < argc && std::none_of(std::begin(k_commands), std::end(k_commands),
+                                     [&](const Command& c) { return !strcmp(c.name, argv[at]); }))
+        ++at;
+    if (at < argc && (!strcmp(argv[at], "run") || !strcmp(argv[at], "answer")))
+        for (int j = at + 1; j < argc && cut == argc; ++j)
+            if (!strcmp(argv[j], "--")) cut = j;
     try {
         app.parse(cut, argv);
     } catch (const CLI::CallForHelp&) {
