@@ -80,8 +80,7 @@ int l_save_session(lua_State* L) {
             data = "{";
             for (const auto& [k, member] : members) {
                 if (k == "tasks") continue;
-                if (k == "id" || k == "workflow" || k == "task_file" || k == "status" || k == "started_at" ||
-                    k == "updated_at" || k == "finished_at" || k == "pid") {
+                if (Store::session_column(k)) {
                     lua_getfield(L, 1, k.c_str());
                     j[k] = to_json(L, -1, "session." + k);
                     lua_pop(L, 1);

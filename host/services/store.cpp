@@ -87,20 +87,33 @@ void Store::rollback() {
 }
 
 namespace {
+// the fields with columns of their own; the others go to the data column as JSON
+const char* k_session_cols[] = {"id", "workflow", "task_file", "status", "started_at", "updated_at", "finished_at",
+                                "pid"};
+const char* k_task_cols[] = {"seq", "title", "type", "status", "started_at", "completed_at", "cost_usd",
+                             "tokens", "output_log"};
+bool one_of(const std::string& k, const char* const* from, size_t n) {
+    for (size_t i = 0; i < n; ++i)
+        if (k == from[i]) return true;
+    return false;
+}
+}  // namespace
+
+bool Store::session_column(const std::string& k) { return one_of(k, k_session_cols, std::size(k_session_cols)); }
+bool Store::task_column(const std::string& k) { return one_of(k, k_task_cols, std::size(k_task_cols)); }
+
+namespace {
 // Split a record into known columns and the rest (stored as JSON).
 // the JSON text of j's members other than `known` and "tasks" (the data
 // column), written member by member: the text the copy without them dumps
 // to (the same key order), without copying them (a session row is saved on
 // every task change)
-std::string rest_of(const json& j, std::initializer_list<const char*> known) {
+std::string rest_of(const json& j, bool (*known)(const std::string& key)) {
     std::string out = "{";
     if (!j.is_object()) return "{}";  // the callers check that it is one
     for (auto it = j.begin(); it != j.end(); ++it) {
         const std::string& k = it.key();
-        bool is_known = k == "tasks";
-        for (const char* c : known)
-            if (k == c) { is_known = true; break; }
-        if (is_known) continue;
+        if (k == "tasks" || known(k)) continue;
         if (out.size() > 1) out += ',';
         out += json(k).dump();
         out += ':';
@@ -115,10 +128,8 @@ json field(const json& j, const char* k) {
 }
 }  // namespace
 
-void Store::save_session(const json& s) {
-    save_session(s, rest_of(s, {"id", "workflow", "task_file", "status", "started_at", "updated_at", "finished_at",
-                                "pid"}));
-}
+
+void Store::save_session(const json& s) { save_session(s, rest_of(s, session_column)); }
 
 void Store::save_session(const json& s, const std::string& data) {
     Stmt q(stmt("INSERT INTO sessions(id,workflow,task_file,status,started_at,updated_at,finished_at,pid,data) "
@@ -146,21 +157,10 @@ void Store::save_task(const std::string& session_id, const json& t) {
     q.bind_json(5, field(t, "type")).bind_json(6, field(t, "status")).bind_json(7, field(t, "started_at"));
     q.bind_json(8, field(t, "completed_at")).bind_json(9, field(t, "cost_usd")).bind_json(10, field(t, "tokens"));
     q.bind_json(11, field(t, "output_log"));
-    q.bind(12, rest_of(t, {"id", "seq", "title", "type", "status", "started_at", "completed_at", "cost_usd",
-                           "tokens", "output_log", "session_id"}));
+    q.bind(12, rest_of(t, [](const std::string& k) { return k == "id" || k == "session_id" || task_column(k); }));
     if (q.step() != SQLITE_DONE) fail("saving task");
 }
 
-namespace {
-const char* k_task_cols[] = {"seq", "title", "type", "status", "started_at", "completed_at", "cost_usd",
-                             "tokens", "output_log"};
-}  // namespace
-
-bool Store::task_column(const std::string& k) {
-    for (const char* c : k_task_cols)
-        if (k == c) return true;
-    return false;
-}
 
 void Store::update_task(const std::string& session_id, const std::string& id, const json& fields) {
     json columns = json::object(), rest = json::object();

@@ -61,7 +61,8 @@ public:
     // the others as one JSON object's text, merged into the data column
     void update_task(const std::string& session_id, const std::string& id, const nlohmann::json& columns,
                      const std::string& rest);
-    static bool task_column(const std::string& key);  // a field with a column of its own
+    static bool task_column(const std::string& key);     // a task field with a column of its own
+    static bool session_column(const std::string& key);  // a session field with a column of its own
     std::optional<nlohmann::json> load_session(const std::string& id);  // with "tasks"
     // The row alone, with the "summary" the session model keeps in it (counts,
     // totals, current task); load_session and list_sessions leave it out.
