@@ -1,6 +1,7 @@
 -- Specs for workflows/lib/format.lua: the bot's Telegram messages, deterministic.
 local T = require("orch.testing")
 local F = require("lib.format")
+local S = require("lib.session")
 local describe, it, eq, ok = T.describe, T.it, T.eq, T.ok
 
 local T0 = 1763631000 -- 2025-11-20 09:30:00 UTC
@@ -42,7 +43,7 @@ describe("format: the Telegram flow", function()
     eq(F.task_completed(s, s.tasks[1], { summary = "Migration created: 20251120_create_baptisms.sql",
       duration_ms = 150000, cost_usd = 0.0123, usage = { input_tokens = 10000, output_tokens = 2345 } }),
       lines("✅ Task 1/3 Complete!", "", "Migration created: 20251120_create_baptisms.sql", "",
-        "⏱ 2m 30s · 💰 $0.0123 · 🔢 12,345 tokens", "", "📊 Progress: 1/3 (33%)", "▓▓▓░░░░░░░", "",
+        "⏱ 2m 30s · 💰 $0.0123 · 🔢 12,345 tokens", "", "📊 Progress: 1/3 finished (33%): 1 completed", "▓▓▓░░░░░░░", "",
         F.RULE, "", "Next: Task 2/3", "📝 Create baptisms server actions", "Type: backend", "",
         "/approve to continue, /skip to skip, /pause to pause"))
   end)
@@ -50,13 +51,14 @@ describe("format: the Telegram flow", function()
   it("status is the /status reply", function()
     eq(F.status(session(), T0 + 300), lines("📊 Orchestrator Status", "",
       "Session: 20251120-093015", "Status: ⏸️ Waiting for approval", "",
-      "Progress: 1/3 tasks (33%)", "✅ Completed: 1", "⏳ Pending: 2", "",
+      "Progress: 1/3 finished (33%)", "✅ Completed: 1", "⏳ Pending: 2", "",
       "Current: Task 2 - Create baptisms server actions", "", "Started: 9:30 AM UTC", "Runtime: 5m 00s", "",
       "/approve /skip /pause"))
   end)
 
   it("paused and resumed read as they should", function()
-    eq(F.paused(session("paused")), lines("⏸️ Orchestrator Paused", "", "Current: Task 2/3", "Completed: 1/3", "",
+    eq(F.paused(session("paused")), lines("⏸️ Orchestrator Paused", "", "Current: Task 2/3",
+      "Progress: 1/3 finished (33%): 1 completed", "",
       "State saved. Use /resume to continue."))
     eq(F.resumed(session()), lines("▶️ Orchestrator Resumed", "", "Continuing from: Task 2/3",
       "📝 Create baptisms server actions", "Type: backend", "", "/approve to execute, /status for details"))
@@ -68,7 +70,7 @@ describe("format: other messages", function()
     local s = session("running")
     s.tasks[1].status = "running"
     local text = F.task_completed(s, s.tasks[1], { result = "ok" })
-    has(text, "📊 Progress: 1/3 (33%)")
+    has(text, "📊 Progress: 1/3 finished (33%): 1 completed")
     has(text, "/status for details, /pause to pause")
   end)
 
@@ -114,6 +116,24 @@ describe("format: other messages", function()
     has(F.task_started(s, s.tasks[2]), "⚙️ Executing Task " .. tostring(s.tasks[2].id))
   end)
 
+  it("progress is one figure: the tasks in any finished state of lib/session, and how they ended", function()
+    local s = session("running")
+    s.tasks[2].status, s.tasks[3].status = "cancelled", "running"
+    eq(F.progress(S.counts(s)), "2/3 finished (67%): 1 completed, 1 cancelled")
+    eq(F.progress(S.counts(s), true), "2/3 finished (67%)")
+    has(F.status(s, T0 + 300), "Progress: 2/3 finished (67%)\n✅ Completed: 1\n⚙️ Running: 1\n🛑 Cancelled: 1")
+    -- every finished state counts, whichever the list names, and none other does
+    for _, st in ipairs(S.STATUSES) do
+      s.tasks[2].status = st
+      eq(S.counts(s).done, S.FINISHED[st] and 2 or 1, st)
+      has(F.task_completed(s, s.tasks[1], {}), "📊 Progress: " .. F.progress(S.counts(s)))
+    end
+    -- a message about a task that already is in the state it names counts it once
+    s.tasks[2].status, s.tasks[3].status = "failed", "failed"
+    has(F.task_failed(s, s.tasks[3], {}), "📊 Progress: 3/3 finished (100%): 1 completed, 2 failed")
+    has(F.session_completed(s), "✅ Completed: 1\n❌ Failed: 2\n⏭️ Skipped: 0")
+  end)
+
   it("status of a finished session whose tasks did not all complete says how they ended", function()
     local s = session("completed")
     s.tasks[2].status, s.tasks[3].status = "failed", "blocked"
@@ -126,7 +146,8 @@ describe("format: other messages", function()
     local s = session("running")
     eq(F.task_failed(s, s.tasks[2], { error = "claude exited with status 1", exit_code = 1 }),
       lines("❌ Task 2/3 Failed", "📝 Create baptisms server actions", "Type: backend", "",
-        "Error: claude exited with status 1", "Exit code: 1", "", "📊 Progress: 2/3 (67%)", "",
+        "Error: claude exited with status 1", "Exit code: 1", "",
+        "📊 Progress: 2/3 finished (67%): 1 completed, 1 failed", "",
         "/logs for details, /progress 2 for its events, /pause to pause the rest"))
     local text = F.task_failed(s, s.tasks[2], { timed_out = true, timeout = 300 })
     has(text, "⚠️ Task 2/3 Timed Out after 5m 00s")
@@ -169,7 +190,7 @@ describe("format: other messages", function()
     s.tasks[2].tokens = { input_tokens = 100, output_tokens = 55 }
     s.tasks[3].status = "skipped"
     eq(F.session_completed(s, T0 + 3725), lines("🏁 Session Complete", "", "Session: 20251120-093015", "",
-      "✅ Done: 1", "❌ Failed: 1", "⏭️ Skipped: 1", "", "Failed:", "• Task 2 - Create baptisms server actions",
+      "✅ Completed: 1", "❌ Failed: 1", "⏭️ Skipped: 1", "", "Failed:", "• Task 2 - Create baptisms server actions",
       "", "💰 Total cost: $1.51", "🔢 Tokens: 12,500", "⏱ Duration: 1h 02m"))
     for _, t in ipairs(s.tasks) do t.status = "completed" end
     s.finished_at = T0 + 60

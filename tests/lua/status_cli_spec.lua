@@ -117,7 +117,7 @@ describe("the status table", function()
     local text = text_of(v)
     ok(text:find("Session   " .. s.id .. "  running (host not running: resume it)", 1, true), text)
     ok(text:find("runtime " .. fmt.duration(v.runtime), 1, true), text)
-    ok(text:find("Progress  1/3 completed   cost $0.5000   1,200 tokens", 1, true), text)
+    ok(text:find("Progress  1/3 finished (33%): 1 completed   cost $0.5000   1,200 tokens", 1, true), text)
     ok(text:find("\n  1    ✓ completed        Task 1 ", 1, true), text)
     ok(text:find(" 5s   $0.5000     1,200\n", 1, true), text)
     ok(text:find("Waiting   approval #7 for task 2 since " .. fs.utc(NOW - 30) ..
@@ -270,9 +270,10 @@ describe("the status table", function()
       last_error = "failed: HTTP 400" } } }, { clock = fs.utc }),
       "Notifications  1 dead (a sink refused them; not retried):\n" ..
       "  #3 to n8n  -  1970-01-02 00:00:00  failed: HTTP 400")
-    eq(fs.sessions({ { id = "s1", status = "completed", completed_tasks = 2, total_tasks = 2,
+    eq(fs.sessions({ { id = "s1", status = "completed", counts = { total = 2, done = 2, completed = 1, failed = 1 },
       started_at = 1763631015, task_file = "tasks/a.md" } }, { clock = fs.utc }),
-      "s1                     completed          2/2  2025-11-20 09:30:15  tasks/a.md")
+      "s1                     completed          2/2 finished (100%): 1 completed, 1 failed  2025-11-20 09:30:15  " ..
+      "tasks/a.md")
     eq(fs.utc(951782400), "2000-02-29 00:00:00")
   end)
 end)

@@ -56,7 +56,7 @@ tg_bot_messages "$TOKEN" $ME | jq -e --argjson id "$APPROVAL_ID" \
     '.[] | select(.message_id == $id) | (.reply_markup == null or .reply_markup.inline_keyboard == null)' >/dev/null \
     || fail "the approval request kept its buttons: $(tg_bot_messages "$TOKEN" $ME | jq -c --argjson id "$APPROVAL_ID" '.[] | select(.message_id == $id)')"
 tg_wait "$TOKEN" $ME "Task 1/1 Complete" 60 >"$T/done.json" || fail "no completion message"
-grep -q 'Progress: 1/1 (100%)' "$T/done.json" || fail "completion without progress: $(cat "$T/done.json")"
+grep -q 'Progress: 1/1 finished (100%)' "$T/done.json" || fail "completion without progress: $(cat "$T/done.json")"
 wait_for sj_true "s['status'] == 'completed'"
 expect_eq "$(grep -c '^start b1' "$T/ledger")" 1 "the task ran once"
 # pressing the same button again (a stale client still shows it): answered, nothing runs

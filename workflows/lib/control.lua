@@ -105,12 +105,14 @@ function M.status_of(s)
   local t, pos = S.current(s)
   local out = {
     session_id = s.id, status = s.status, task = pos or c.done, total = c.total, done = c.done,
-    completed = c.completed, failed = c.failed, skipped = c.skipped, pending = c.pending,
-    blocked = c.blocked or 0, needs_review = c.needs_review or 0,
+    pending = c.pending,
     cost_usd = cost, tokens = tokens, started_at = s.started_at, task_file = s.task_file,
     running_here = M.live[s.id] ~= nil,
     message = fmt.status(s, orch.now(), { live = running(s) }),
   }
+  -- how the done ones ended, a count per finished state (completed, failed,
+  -- ...: lib/session's), which lib/format's progress lists
+  for st in pairs(S.FINISHED) do out[st] = c[st] end
   if t then out.current = { id = t.id, title = t.title, type = t.type, status = t.status } end
   -- every task in hand (several at once in a parallel day): task, elapsed time, cost so far
   out.agents = orch.json.array()  -- [] when none, as documented (an empty table encodes as {})

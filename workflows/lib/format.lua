@@ -159,15 +159,41 @@ local function in_hand(c)
   return #parts > 0 and concat(parts, " · ") or nil
 end
 
+-- The finished states (lib/session's FINISHED) in lib/session's order: the
+-- ways a task ends, as every count of finished tasks lists them
+local ENDED = {}
+for _, st in ipairs(S.STATUSES) do if FINISHED[st] then ENDED[#ENDED + 1] = st end end
+
+-- how the finished tasks of counts c ended: "1 completed, 2 failed, 1 blocked"
+-- (but: a state left out) | nil when none did
+local function how_ended(c, but)
+  local parts = {}
+  for _, st in ipairs(ENDED) do
+    local n = tonumber(c[st]) or 0
+    if st ~= but and n > 0 then parts[#parts + 1] = format("%d %s", n, (st:gsub("_", " "))) end
+  end
+  return #parts > 0 and concat(parts, ", ") or nil
+end
+
+-- progress(c [, short]) -> "4/6 finished (67%): 1 completed, 2 failed, 1
+-- blocked" (short: "4/6 finished (67%)"), the one progress figure: every
+-- message, /status, `orch-host status` and `sessions` show it, and a
+-- notification's progress {done, total} (lib/runner) is its two numbers.
+-- c = lib/session's counts: done of total, done being the tasks in a
+-- finished state (never run again), whichever way they ended.
+function M.progress(c, short)
+  local done, total = tonumber(c.done) or 0, tonumber(c.total) or 0
+  local head = format("%d/%d finished (%d%%)", done, total, M.percent(done, total))
+  local ended = not short and how_ended(c)
+  return ended and (head .. ": " .. ended) or head
+end
+
 -- the session's status line: a finished session whose tasks did not all
 -- complete says how they ended ("🏁 Finished: 2 failed, 1 blocked"), not "✅ Completed"
 local function session_label(s, c)
   if s.status == "completed" and c.total > 0 and c.completed < c.total then
-    local parts = {}
-    for _, st in ipairs({ "needs_review", "failed", "skipped", "cancelled", "blocked" }) do
-      if (c[st] or 0) > 0 then parts[#parts + 1] = format("%d %s", c[st], (st:gsub("_", " "))) end
-    end
-    return "🏁 Finished" .. (#parts > 0 and (": " .. concat(parts, ", ")) or "")
+    local ended = how_ended(c, "completed")
+    return "🏁 Finished" .. (ended and (": " .. ended) or "")
   end
   return STATUS[s.status] or tostring(s.status or "?")
 end
@@ -190,7 +216,7 @@ local function task_block(s, t, head, tail)
   return concat(out, "\n")
 end
 
-local function progress(c) return format("📊 Progress: %d/%d (%d%%)", c.done, c.total, M.percent(c.done, c.total)) end
+local function progress(c) return "📊 Progress: " .. M.progress(c) end
 
 local function stats(t, r)
   local parts = {}
@@ -303,8 +329,7 @@ end
 function M.status(s, now, opts)
   opts = opts or {}
   local c = counts(s)
-  local lines = { format("Progress: %d/%d tasks (%d%%)", c.done, c.total, M.percent(c.done, c.total)),
-    "✅ Completed: " .. c.completed }
+  local lines = { "Progress: " .. M.progress(c, true), "✅ Completed: " .. c.completed }
   for _, st in ipairs(S.STATUSES) do  -- the rest in the session's order (completed above, pending below)
     if st ~= "pending" and st ~= "completed" and c[st] > 0 then lines[#lines + 1] = STATUS[st] .. ": " .. c[st] end
   end
@@ -342,7 +367,7 @@ end
 function M.paused(s)
   local c, cur = counts(s), current(s)
   local where = cur and format("Current: Task %s/%d\n", tostring((position(s, cur))), c.total) or ""
-  return blocks("⏸️ Orchestrator Paused", format("%sCompleted: %d/%d", where, c.completed, c.total),
+  return blocks("⏸️ Orchestrator Paused", where .. "Progress: " .. M.progress(c),
     "State saved. Use /resume to continue.")
 end
 
@@ -370,6 +395,18 @@ function M.question(s, t, q) -- q: the question text or {text=}
     M.answer_hint(t))
 end
 
+-- "✅ Completed: 1\n❌ Failed: 2\n⏭️ Skipped: 0\n🚫 Blocked: 3": a line per
+-- finished state, in lib/session's order (completed, failed and skipped
+-- always, the others when a task ended so)
+local ALWAYS = { completed = true, failed = true, skipped = true }
+local function ended_lines(c)
+  local lines = {}
+  for _, st in ipairs(ENDED) do
+    if ALWAYS[st] or (c[st] or 0) > 0 then lines[#lines + 1] = STATUS[st] .. ": " .. (c[st] or 0) end
+  end
+  return concat(lines, "\n")
+end
+
 function M.session_completed(s, now) -- totals over s.tasks; duration: S.runtime (finished_at or now, less paused time)
   local c = counts(s)
   local cost, tok = S.totals(s)
@@ -384,9 +421,7 @@ function M.session_completed(s, now) -- totals over s.tasks; duration: S.runtime
   local took = now and S.runtime(s, now, true)
   if took then totals[3] = "⏱ Duration: " .. M.duration(took) end
   return blocks(head or "🏁 Session Complete", "Session: " .. tostring(s.id or "?"),
-    format("✅ Done: %d\n❌ Failed: %d\n⏭️ Skipped: %d", c.completed, c.failed, c.skipped)
-      .. (c.needs_review > 0 and ("\n" .. STATUS.needs_review .. ": " .. c.needs_review) or "")
-      .. (c.blocked > 0 and ("\n" .. STATUS.blocked .. ": " .. c.blocked) or ""),
+    ended_lines(c),
     #failed > 0 and ("Failed:\n" .. concat(failed, "\n")), concat(totals, "\n"))
 end
 

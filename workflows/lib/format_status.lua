@@ -177,8 +177,9 @@ local function task_row(t, ROW, now, clock)
 end
 
 -- session(v [, opts]) -> the text of `orch-host status`. v: lib/status_cli's
--- view (the session's fields and .tasks, .host_alive, .runtime,
--- .completed_tasks, .cost_usd, .tokens, .pending_approval when one waits)
+-- view (the session's fields and .tasks, .host_alive, .runtime, its counts
+-- as lib/format's progress reads them (.total, .done, one per finished
+-- state), .cost_usd, .tokens, .pending_approval when one waits)
 function M.session(v, opts)
   local clock = opts and opts.clock or M.utc
   local live = v.host_alive == true
@@ -194,7 +195,7 @@ function M.session(v, opts)
       (live and v.status ~= "completed") and "watched" or "not watched", tonumber(v.queued) or 0)
       or "Task file " .. cell(v.task_file, "-"),
     format("Started   %s   runtime %s", when(clock, v.started_at), v.runtime and fmt.duration(v.runtime) or "-"),
-    format("Progress  %d/%d completed   cost %s   %s tokens", v.completed_tasks or 0, #tasks,
+    format("Progress  %s   cost %s   %s tokens", fmt.progress(v),
       fmt.money(tonumber(v.cost_usd) or 0), fmt.thousands(tonumber(v.tokens) or 0)),
     "",
   }
@@ -272,14 +273,15 @@ end
 -- sessions(list [, opts]) -> the text of `orch-host sessions`: a line a
 -- session (orch.list_sessions' rows), newest first; "" for none. An inbox
 -- closed by its stop (lib/inbox_run close) says why, "(its host stopped)":
--- its tasks left are its folder's, not done
+-- its tasks left are its folder's, not done. A row's .counts (lib/session's,
+-- lib/status_cli adds them) give its progress.
 function M.sessions(list, opts)
   local clock = opts and opts.clock or M.utc
   local out = {}
   for _, s in ipairs(list) do
     local why = s.kind == "inbox" and type(s.stop_reason) == "string" and ("  (" .. s.stop_reason .. ")") or ""
-    out[#out + 1] = format("%-22s %-18s %s/%s  %s  %s%s", cell(s.id), cell(s.status), cell(s.completed_tasks, "0"),
-      cell(s.total_tasks, "0"), when(clock, s.started_at), cell(s.task_file), why)
+    out[#out + 1] = format("%-22s %-18s %s  %s  %s%s", cell(s.id), cell(s.status),
+      s.counts and fmt.progress(s.counts) or "-", when(clock, s.started_at), cell(s.task_file), why)
   end
   return concat(out, "\n")
 end

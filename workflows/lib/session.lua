@@ -567,8 +567,8 @@ function M.counts(s, t, as)
     end
   end
   for _, st in ipairs(M.STATUSES) do c[st] = c[st] or 0 end
-  if t and as then
-    local was = t.status or "pending"
+  local was = t and (t.status or "pending")
+  if t and as and was ~= as then  -- (a task already in state `as` is counted there)
     c[was], c[as] = (c[was] or 0) - 1, (c[as] or 0) + 1
     if M.FINISHED[was] then c.done = c.done - 1 end
     if M.FINISHED[as] then c.done = c.done + 1 end

@@ -108,10 +108,15 @@ function M.status(req)
   return { exit = EXIT.ok, out = text(fs.session(v, opts), fs.dead_notifications(v.dead_notifications, opts)) }
 end
 
--- sessions{limit=, json=, state=} -> {exit=, out=}: the newest `limit` (20)
+-- sessions{limit=, json=, state=} -> {exit=, out=}: the newest `limit` (20);
+-- each line's progress from the counts the session's row keeps (S.load_summary)
 function M.sessions(req)
   local list = req.state and orch.list_sessions(req.limit or 20) or {}
   if req.json then return { exit = EXIT.ok, out = json(orch.json.array(list)) } end
+  for _, row in ipairs(list) do
+    local s = S.load_summary(row.id)
+    row.counts = s and S.counts(s) or nil
+  end
   return { exit = EXIT.ok, out = text(fs.sessions(list, { clock = clock })) }
 end
 
