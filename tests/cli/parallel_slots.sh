@@ -5,6 +5,8 @@
 # moment they became ready). The stand-in's ledger holds the agents.
 # A task approved while every slot is taken is `running`, waiting for a slot
 # (it showed waiting_approval, as if nobody had approved it).
+# At most max_concurrent tasks wait for approval at once, also when several
+# that ask become ready together while one waits (each started saw one wait).
 source "$(dirname "$0")/lib.bash"
 
 export FAKE_CLAUDE_LEDGER=$T/ledger
@@ -61,4 +63,48 @@ expect_eq "$(sj "s['tasks'][0]['error']")" "skipped by tester before it ran" "th
 echo "release" >>"$T/ledger"
 bg_wait "$T/skipw.out" >/dev/null
 expect_eq "$(starts b1)" 0 "runs of the task skipped in the queue"
+
+# two wide: w2 waits for approval while w1 runs; w1's end makes w3 and w4
+# ready at once, and both ask: one of them waits its turn (pending)
+: >"$T/ledger"
+python3 - "$T/waits.json" <<'PY'
+import json, sys
+ask = {"requires_approval": True}
+json.dump({"tasks": [
+    {"id": "w1", "name": "Runs", "prompt": "[key:w1] [fake:await:go]"},
+    dict(ask, id="w2", name="Asks first", prompt="[key:w2]"),
+    dict(ask, id="w3", name="Asks after w1", prompt="[key:w3]", dependencies=["w1"]),
+    dict(ask, id="w4", name="Asks after w1 too", prompt="[key:w4]", dependencies=["w1"])]},
+    open(sys.argv[1], "w"))
+PY
+APPROVAL_MODE=auto bg_run "$T/waits.out" orch run daily.lua --tasks "$T/waits.json" --no-input --max-concurrent 2
+wait_for sj_true "[t['status'] for t in s['tasks']][:2] == ['running', 'waiting_approval']"
+echo go >>"$T/ledger"
+wait_for sj_true "s['tasks'][0]['status'] == 'completed' and 'waiting_approval' in [s['tasks'][2]['status'], s['tasks'][3]['status']]"
+# approve whatever waits, one request at a time, until the day ends
+approve_one() {
+    local id
+    id=$(sj "([t['id'] for t in s['tasks'] if t['status'] == 'waiting_approval'] + [''])[0]")
+    [ -n "$id" ] && orch approve --task "$id" >/dev/null 2>&1
+    [ "$(cat "$T/waits.out.rc" 2>/dev/null)" != "" ]
+}
+wait_for approve_one
+expect_eq "$(cat "$T/waits.out.rc")" 0 "the day of approvals: $(tail -3 "$T/waits.out")"
+# the most approvals open at once, from the events in their order
+most=$(python3 - "$T/logs/events.ndjson" "$(sj "s['id']")" <<'PY'
+import json, sys
+open_, most = set(), 0
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e.get("session") != sys.argv[2]:
+        continue
+    if e["event"] == "approval_requested":
+        open_.add(e["task"])
+    elif e["event"] == "approval_resolved":
+        open_.discard(e["task"])
+    most = max(most, len(open_))
+print(most)
+PY
+)
+expect_eq "$most" 2 "approvals open at once at two wide"
 note "ok"

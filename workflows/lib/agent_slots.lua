@@ -2,7 +2,8 @@
 -- max_concurrent agent slots they share (workflows/daily.lua's scheduler).
 -- A worker starts with a slot ("starting") and keeps it ("agent") through its
 -- worktree, agent and checks; a wait for a person gives it back ("waiting",
--- at most max of them at once, so a serial day asks one thing at a time); a
+-- at most max of them at once, so a serial day asks one thing at a time:
+-- a worker started to ask, still "starting", counts as one of them); a
 -- task parked on its agent's question, a usage limit or a retry's backoff
 -- holds none and counts for nothing ("parked"), as one whose agent and
 -- checks are done while its end is written ("finishing": the inbox's
@@ -11,7 +12,9 @@
 --
 --   pool = M.new(max, on_change [, on_queue])  on_change(): a phase changed (the day
 --                                       wakes); on_queue(w, true | false): w waits for a slot, or no more
---   w = pool:add(t)                     a worker for task t, holding a slot; w.co = its task
+--   w = pool:add(t [, asks])            a worker for task t, holding a slot; w.co = its task;
+--                                       asks: it will wait for a person first
+--   pool:waits() -> the workers waiting for a person, and those started to ask
 --   pool:remove(w)
 --   pool:acquire(w) -> true | nil, reason   (cancelled while queued)
 --   pool:release(w, phase)              its slot to the next in line
@@ -19,31 +22,37 @@
 --   M.pending_cancel(w) -> reason | nil  that reason, taken
 --   pool:wait_unslotted(w, seconds [, keep]) -> true | nil, err   parked meanwhile (keep: holding its slot)
 --   pool:running_ids() -> the ids of the tasks whose worker holds a slot, sorted
---   pool.workers (task id -> w), pool.n, pool.agents, pool.waiting
+--   pool.workers (task id -> w), pool.n, pool.agents, pool.waiting, pool.asking
 local M = {}
 local P = {}
 P.__index = P
 
 function M.new(max, on_change, on_queue)
   return setmetatable({ max = max, on_change = on_change or function() end, on_queue = on_queue or function() end,
-                        workers = {}, n = 0, agents = 0, waiting = 0, queue = {} }, P)
+                        workers = {}, n = 0, agents = 0, waiting = 0, asking = 0, queue = {} }, P)
 end
 
 function P:set_phase(w, phase)
   if w.phase == "agent" or w.phase == "starting" then self.agents = self.agents - 1
   elseif w.phase == "waiting" then self.waiting = self.waiting - 1 end
+  if w.phase == "starting" and w.asks then self.asking = self.asking - 1 end
   w.phase = phase
   if phase == "agent" or phase == "starting" then self.agents = self.agents + 1
   elseif phase == "waiting" then self.waiting = self.waiting + 1 end
+  if phase == "starting" and w.asks then self.asking = self.asking + 1 end
   self.on_change()
 end
 
-function P:add(t)
-  local w = { task = t, phase = "none" }
+function P:add(t, asks)
+  local w = { task = t, phase = "none", asks = asks and true or nil }
   self:set_phase(w, "starting")
   self.workers[t.id], self.n = w, self.n + 1
   return w
 end
+
+-- the waits for a person: a worker waiting, and one started to ask that
+-- has not asked yet (at max of them, no task that asks starts)
+function P:waits() return self.waiting + self.asking end
 
 function P:remove(w)
   self.workers[w.task.id], self.n = nil, self.n - 1

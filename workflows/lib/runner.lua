@@ -248,8 +248,8 @@ local function work(self, t, w, why_checkpoint)
 end
 
 function R:start(t)
-  local w = self.pool:add(t)
   local why = self.checkpoint
+  local w = self.pool:add(t, why ~= nil or self:asks(t))
   if why then self.checkpoint, self.hold = nil, w end
   w.co = orch.spawn(function()
     work(self, t, w, why)
@@ -267,13 +267,14 @@ end
 -- t may start now: while a usage limit holds every agent back (lib/limits)
 -- only a task already underway does (parked, or waiting for a person, when
 -- the host stopped): it waits for its own event, its agent for the gate.
--- At most max tasks wait for approval at once. In a day the next task waits
+-- At most max tasks wait for approval at once (those started to ask count:
+-- two started together would both ask). In a day the next task waits
 -- behind them (its order, and a checkpoint after a task, hold: a serial day
 -- is one task after another); with opts.free_beside_waiting (the inbox, whose
 -- files are independent) one that asks nobody starts beside them.
 function R:can_start(t)
   return self:may_start()
-    and (self.pool.waiting < self.max or (self.free_beside_waiting and not self:asks(t)))
+    and (self.pool:waits() < self.max or (self.free_beside_waiting and not self:asks(t)))
     and ((t.status or "pending") ~= "pending" or not limits.closed())
 end
 
