@@ -29,17 +29,23 @@ local function run()
   end
   local lines = {}
   local verb = args.dry_run and "would remove" or "removed"
-  for _, e in ipairs(removed) do
-    lines[#lines + 1] = string.format("%s %s (%s): %s", verb, rel(e.path, top), e.branch or "detached", e.reason)
+  -- a worktree: "agent_workspaces/a (its branch)"; a branch no worktree holds: "branch X (no worktree)"
+  local function what(e)
+    if not e.path then return "branch " .. e.branch .. " (no worktree)" end
+    return string.format("%s (%s)", rel(e.path, top), e.branch or "detached")
   end
+  local forcible = 0  -- kept worktrees (--force removes them; never an unmerged branch)
+  for _, e in ipairs(removed) do lines[#lines + 1] = string.format("%s %s: %s", verb, what(e), e.reason) end
   for _, e in ipairs(kept) do
-    lines[#lines + 1] = string.format("kept %s (%s): %s", rel(e.path, top), e.branch or "detached", e.reason)
+    lines[#lines + 1] = string.format("kept %s: %s", what(e), e.reason)
+    if e.path then forcible = forcible + 1 end
   end
   if #removed + #kept == 0 then
-    lines[#lines + 1] = "no task worktrees under " .. rel(worktree.root_of(top), top)
+    lines[#lines + 1] = "no task worktrees under " .. rel(worktree.root_of(top), top) .. " and no task branches"
   else
     lines[#lines + 1] = string.format("%d %s, %d kept%s", #removed, verb, #kept,
-      #kept > 0 and not args.force and " (--force removes them too, losing their uncommitted changes)" or "")
+      forcible > 0 and not args.force and " (--force removes the kept worktrees too, losing their uncommitted changes)"
+      or "")
   end
   return { exit = 0, out = table.concat(lines, "\n") }
 end

@@ -15,6 +15,12 @@ M.notes_files = { "summary.md", "notes.md" }  -- the agent's notes for the revie
 -- never part of a task's changes (kept out of snapshots, status and commits)
 M.private = { M.instructions_file, M.notes_files[1], M.notes_files[2] }
 M.meta_file = "orch-workspace.json"  -- in the worktree's own git dir: task, branch, base, start
+-- in the repository's common git dir: the branches the orchestrator made (and
+-- those of the earlier worktrees it replaced), a line each, which clean
+-- deletes once merged and held by no worktree; so are the branches under
+-- BRANCH_PREFIX, the names it gives (branch_name)
+M.branches_file = "orch-branches"
+M.BRANCH_PREFIX = "orch/"
 M.BESIDE_MAX = 50  -- folders <id>.2 ... tried beside an earlier day's worktree of the task id that holds work
 
 local function cfg() return (orch.config or {}).workspace or {} end
@@ -133,8 +139,33 @@ end
 
 -- the branch of a task that names none: orch/<session>/<task id>
 function M.branch_name(task_id, session)
-  if session and session ~= "" then return "orch/" .. sanitize(session) .. "/" .. sanitize(task_id) end
-  return "orch/" .. sanitize(task_id)
+  if session and session ~= "" then return M.BRANCH_PREFIX .. sanitize(session) .. "/" .. sanitize(task_id) end
+  return M.BRANCH_PREFIX .. sanitize(task_id)
+end
+
+-- common_dir(top) -> the repository's common git dir (absolute) | nil
+function M.common_dir(top)
+  return git.out(top, { "rev-parse", "--path-format=absolute", "--git-common-dir" })
+end
+
+-- ensure_lines(file, lines) -> true | nil, err: appends the lines file lacks
+function M.ensure_lines(file, lines)
+  local text = orch.read_file(file) or ""
+  local add = {}
+  for _, l in ipairs(lines) do
+    if not ("\n" .. text .. "\n"):find("\n" .. l .. "\n", 1, true) then add[#add + 1] = l end
+  end
+  if #add == 0 then return true end
+  local dir = file:match("^(.*)/[^/]*$")
+  if dir then orch.make_dir(dir) end
+  local prefix = (text ~= "" and text:sub(-1) ~= "\n") and "\n" or ""
+  return orch.append_file(file, prefix .. table.concat(add, "\n") .. "\n")
+end
+
+-- record_branch(top, branch): branch is the orchestrator's (M.branches_file)
+function M.record_branch(top, branch)
+  local common = M.common_dir(top)
+  if common and branch then M.ensure_lines(common .. "/" .. M.branches_file, { branch }) end
 end
 
 local P = require("lib.worktree_prepare")

@@ -10,20 +10,6 @@ local M  -- lib/worktree, passed in by the caller (it requires this file)
 
 local function fail(code, message, fields) return nil, orch.err(code, message, fields) end
 
--- Appends the lines `file` lacks.
-local function ensure_lines(file, lines)
-  local text = orch.read_file(file) or ""
-  local add = {}
-  for _, l in ipairs(lines) do
-    if not ("\n" .. text .. "\n"):find("\n" .. l .. "\n", 1, true) then add[#add + 1] = l end
-  end
-  if #add == 0 then return true end
-  local dir = file:match("^(.*)/[^/]*$")
-  if dir then orch.make_dir(dir) end
-  local prefix = (text ~= "" and text:sub(-1) ~= "\n") and "\n" or ""
-  return orch.append_file(file, prefix .. table.concat(add, "\n") .. "\n")
-end
-
 -- git's exclude file: the instructions file (an agent's `git status` lists
 -- only its own work) and the workspace root, when it is inside the
 -- repository (the main checkout would list every worktree as untracked).
@@ -32,12 +18,12 @@ end
 -- one's own) are not listed: snapshots and policy commits leave them out by
 -- name (M.private) instead.
 local function exclude_ours(top, root)
-  local common = git.out(top, { "rev-parse", "--path-format=absolute", "--git-common-dir" })
+  local common = M.common_dir(top)
   if not common then return end
   local lines = { "/" .. M.instructions_file }
   local ctop = M.canonical(top)
   if root:sub(1, #ctop + 1) == ctop .. "/" then lines[#lines + 1] = root:sub(#ctop + 1) .. "/" end
-  ensure_lines(common .. "/info/exclude", lines)
+  M.ensure_lines(common .. "/info/exclude", lines)
 end
 
 local function read_meta(gitdir)
@@ -325,6 +311,7 @@ local function prepare(wt, opts, task, id, top, root)
     if not ok then return nil, rerr end
     orch.log("info", string.format("worktree: task %s: replaced the earlier worktree of branch %s at %s "
       .. "(no uncommitted changes; the branch is kept)", id, w.branch, c.path))
+    M.record_branch(top, w.branch)  -- the orchestrator's (its meta says so): clean finds it without a worktree
   end
   local ok
   ok, err = orch.make_dir(root)
@@ -341,6 +328,7 @@ local function prepare(wt, opts, task, id, top, root)
               or { "worktree", "add", "-q", c.path, branch }
   ok, err = git.run(top, add)
   if not ok then return nil, err end
+  if made_branch then M.record_branch(top, branch) end
   if tree then
     ok, err = bring_in(c, tree, made_branch)
     if not ok then return nil, err end
