@@ -196,7 +196,8 @@ const Command k_commands[] = {
          add_flag(c, "--follow", "then print new lines as they come (Ctrl-C ends)");
      }},
     {"clean",
-     "worktrees: remove task worktrees whose branch is merged and that hold no uncommitted work; "
+     "worktrees: remove task worktrees whose branch is merged and that hold no uncommitted work, and the "
+     "orchestrator's merged branches no worktree holds; "
      "tasks: move processed inbox task files to processed/; artifacts: remove results and summaries older than --days; "
      "agents: remove the agents' folders (claude's config and transcripts) not used for --days, but a task's that is "
      "not finished",
