@@ -9,6 +9,9 @@
 # C. An inline list whose task has the running task's id and branch: refused
 #    at the start (its worktree is "in use": lib/worktree_prepare, as check
 #    says), so no second agent works in the worktree.
+# D. Eight POST /api/orchestrate of one task file at once: one session starts
+#    (200), every other start is 409 already_running naming it (lib/control
+#    checks again after the start's checks, which wait on git).
 source "$(dirname "$0")/lib.bash"
 
 api_setup same
@@ -63,5 +66,32 @@ check_eq "$(ls "$ORCH_TASKS_DIR/api" | wc -l)" "$NAPI" "files under tasks/api af
 echo "release day" >>"$T/ledger"
 WAIT_TIMEOUT=120 wait_for api_completed "$SA"
 check_eq "$(grep -c -x -e 'start day' -e 'start again' "$T/ledger")" 1 "agent runs in agent_workspaces/day"
+
+# --- D: one task file started eight times at once ---------------------------
+printf '{"tasks": [{"id": "same", "name": "Same", "prompt": "Once. [fake:await:release same] [key:same]", "branch_name": "x/same"}]}\n' \
+    >"$ORCH_TASKS_DIR/same.json"
+CURLS=()
+for i in 1 2 3 4 5 6 7 8; do
+    curl -s -o "$T/same.$i.json" -w '%{http_code}' -X POST -H 'Content-Type: application/json' "${AUTH[@]}" \
+        --max-time 60 --data-binary "{\"task_file\": \"$ORCH_TASKS_DIR/same.json\", \"auto_approve\": true}" \
+        "$URL/api/orchestrate" >"$T/same.$i.code" &
+    CURLS+=($!)
+done
+wait "${CURLS[@]}"
+python3 - "$T" <<'PY' >"$T/same.verdict" || fail "eight starts of one file: $(cat "$T/same.verdict")"
+import json, sys
+replies = [(open(f"{sys.argv[1]}/same.{i}.code").read(), json.load(open(f"{sys.argv[1]}/same.{i}.json")))
+           for i in range(1, 9)]
+started = [r["session_id"] for code, r in replies if code == "200" and r["status"] == "started"]
+others = [(code, r["status"], r.get("session_id")) for code, r in replies if code != "200"]
+assert len(started) == 1, f"{len(started)} sessions started: {started}"
+assert all(o == ("409", "already_running", started[0]) for o in others), f"the other replies: {others}"
+print(started[0])
+PY
+SD=$(cat "$T/same.verdict")
+wait_for grep -qx 'start same' "$T/ledger"
+echo "release same" >>"$T/ledger"
+WAIT_TIMEOUT=120 wait_for api_completed "$SD"
+check_eq "$(grep -c -x 'start same' "$T/ledger")" 1 "agent runs of the task file started eight times"
 serve_stop >/dev/null
 finish

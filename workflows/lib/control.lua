@@ -187,6 +187,15 @@ local function same_file(a, b)
   return a == b or file_key(a) == file_key(b)
 end
 
+-- the already_running reply when a session launched here runs this task file, else nil
+local function live_over(file)
+  for id, l in pairs(M.live) do
+    if same_file(l.task_file, file) then
+      return { status = "already_running", session_id = id, message = fmt.reply("already_running", file, id) }
+    end
+  end
+end
+
 -- the newest stored session over this task file (among the last 50)
 function M.prior_session(file)
   for _, s in ipairs(orch.list_sessions(50)) do
@@ -227,11 +236,8 @@ function M.start(params, by, opts)
     if merr then return err(400, merr) end
   end
   local file = resolve_task_file(params) or S.today_file(cfg().paths.tasks_dir)
-  for id, l in pairs(M.live) do
-    if same_file(l.task_file, file) then
-      return { status = "already_running", session_id = id, message = fmt.reply("already_running", file, id) }, 409
-    end
-  end
+  local running_here = live_over(file)
+  if running_here then return running_here, 409 end
   -- the file first: one that does not read or parse is a 400 naming it
   local doc, perr = require("lib.tasks").load(file)
   if not doc then return err(400, perr.stage == "read" and fmt.unreadable_tasks(perr) or tostring(perr)) end
@@ -258,6 +264,10 @@ function M.start(params, by, opts)
         409
     end
   end
+  -- the checks above wait (git, through orch.exec): a start of the same file
+  -- that came meanwhile may have launched it; from here to launch nothing waits
+  running_here = live_over(file)
+  if running_here then return running_here, 409 end
   local id = fresh_id()
   local _, lerr = launch(id, { tasks = file, session_id = id, auto_approve = params.auto_approve == true,
                               max_concurrent = params.max_concurrent }, by, file, opts and opts.workflow)
