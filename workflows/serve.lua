@@ -51,7 +51,7 @@ end
 -- {"command": ..., "params": {...}} (the webhook's and the REST API's) -> reply
 local function command(body, req, kind)
   local refused = control.request_error(body.command, body.params)  -- "params": [1] too: an array is no object
-  if refused then return orch.reply(400, { status = "error", error = refused }) end
+  if refused then return orch.reply(400, { status = "error", error = refused, message = refused }) end
   local params = body.params == nil and {} or body.params
   local channel = kind == "api" and "rest" or kind  -- how a decision came, kept with it (lib/approval)
   local opts = { channel = channel, deadline = req.deadline }  -- deadline: a reply past it is a 503
@@ -71,7 +71,7 @@ for _, name in ipairs({ "status", "approve", "pause", "resume", "skip", "logs", 
     local body, denied = webhook_auth(req)
     if not body then return denied end
     local refused = control.request_error(name, body.params)
-    if refused then return orch.reply(400, { status = "error", error = refused }) end
+    if refused then return orch.reply(400, { status = "error", error = refused, message = refused }) end
     local params, top = body.params == nil and {} or body.params, {}
     for k, v in pairs(body) do
       if k ~= "secret" and k ~= "params" and params[k] == nil then params[k], top[k] = v, true end

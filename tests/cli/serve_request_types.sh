@@ -13,12 +13,14 @@ api_setup types
 
 serve_start
 
-# refused PATH BODY WHAT TEXT: 400, and the reply's message (or error) holds TEXT
+# refused PATH BODY WHAT TEXT: 400, and the reply's message holds TEXT (every
+# answer has a status and a message, docs/webhook-api.md)
 refused() {
     local path=$1 body=$2 what=$3 want=$4 got
     got=$(req POST "$path" "$body" "${AUTH[@]}")
     check_eq "$got" 400 "$what: HTTP status ($(cat "$T/resp.json"))"
-    got=$(rj "r.get('message') or r.get('error') or ''")
+    check_eq "$(rj "r.get('status')")" error "$what: the reply's status"
+    got=$(rj "r.get('message') or ''")
     case "$got" in *"$want"*) ;; *) check_eq "$got" "...$want..." "$what: the error" ;; esac
 }
 S='"secret":"'"$SECRET"'"'
