@@ -112,7 +112,8 @@ end
 -- /api/orchestrate's params are the body's top-level fields: a refusal names by, not params.by
 local function top_level(k) return k end
 local function api_start(params, req)
-  return api_reply(control.run("start", params, caller(params, req, "api"), { param_path = top_level }))
+  return api_reply(control.run("start", params, caller(params, req, "api"),
+                               { param_path = top_level, deadline = req.deadline }))
 end
 
 local function api_error(http, message)
@@ -193,7 +194,8 @@ orch.route("POST", "/api/orchestrate", function(req)
     local file, http, ierr = inline_task_file(body.tasks, body)
     if not file then return api_error(http, ierr) end
     params.task_file = file
-    local r, status = control.run("start", params, caller(params, req, "api"), { param_path = top_level })
+    local r, status = control.run("start", params, caller(params, req, "api"),
+                                  { param_path = top_level, deadline = req.deadline })
     -- a list the run refuses leaves no task file behind (a resumed session reads its file again)
     if r.status ~= "started" then orch.remove_file(file) end
     return api_reply(r, status)

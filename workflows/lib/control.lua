@@ -168,6 +168,21 @@ local function launch(id, args, by, task_file, workflow)
   return task
 end
 
+-- await_stored(id, deadline): waits until the session launched as id is
+-- stored (its workflow stores it once it has read the file and the
+-- repository, which waits on git), or its workflow ended, or STORED_WAIT
+-- seconds (the request's deadline, orch.monotonic(), less a margin): the
+-- reply "started" comes after, so GET /api/status/ID, `orch-host sessions`
+-- and a bare `orch-host approve` right after it find that session
+M.STORED_WAIT = 5
+local function await_stored(id, deadline)
+  local limit = orch.monotonic() + M.STORED_WAIT
+  if deadline then limit = math.min(limit, deadline - 1) end
+  while M.live[id] and not orch.load_session(id, { tasks = false }) and orch.monotonic() < limit do
+    orch.sleep(0.02)
+  end
+end
+
 -- a new session id: none stored has it, and none launched here that has
 -- not stored its session yet (two starts in one second get two ids, and each
 -- caller is told the one its session is stored under)
@@ -272,6 +287,7 @@ function M.start(params, by, opts)
   local _, lerr = launch(id, { tasks = file, session_id = id, auto_approve = params.auto_approve == true,
                               max_concurrent = params.max_concurrent }, by, file, opts and opts.workflow)
   if lerr then return err(500, fmt.reply("cannot_start", lerr)) end
+  await_stored(id, opts and opts.deadline)
   return { status = "started", session_id = id, total_tasks = #doc.tasks, task_file = file,
            message = fmt.reply("started", id, #doc.tasks, file) }, 200
 end
