@@ -312,6 +312,26 @@ describe("feedback.for_day: the files", function()
     eq({ instr.items[2].scope, instr.items[2].value }, { "type", "frontend" })
   end)
 
+  it("finds a plain Action's task in any session of that day, though a newer one ran another file", function()
+    -- a server's day: a team day's list (no date: its day is the day it started), then a list without that task
+    local d3 = dir .. "/sessions"
+    local c3 = { paths = { feedback_dir = d3, tasks_dir = d3 .. "/tasks" } }
+    assert(orch.make_dir(d3 .. "/tasks"))
+    local S = require("lib.session")
+    local today = os.date("%Y-%m-%d", math.floor(orch.now()))
+    local function session(name, text)
+      local file = d3 .. "/" .. name
+      assert(orch.write_file(file, text))
+      S.set_status(S.new(assert(require("lib.tasks").load(file)), { task_file = file }), "completed", {})
+    end
+    session("team.json", '{"tasks": [{"id": "srv-1", "name": "bill", "module": "billing", "prompt": "p"}]}')
+    session("later.json", '{"date": "' .. today .. '", "tasks": [{"id": "z-9", "name": "z", "prompt": "p"}]}')
+    assert(orch.write_file(d3 .. "/" .. today .. ".md", "## srv-1: bill\nAction: Round every amount\n"))
+    local instr = assert(feedback.for_day(c3, "9999-12-31", { write = false }))
+    eq({ instr.items[1].text, instr.items[1].scope, instr.items[1].value },
+      { "Round every amount", "module", "billing" })
+  end)
+
   it("refuses a date that is not YYYY-MM-DD", function()
     local _, err = feedback.for_day(cfg, "tomorrow")
     eq(err.code, "bad_date")

@@ -229,23 +229,35 @@ function M.applicable(instr, t)
 end
 
 -- The tasks of a past day for default scopes: its day file in any of the
--- three formats (lib/session's day_file names), else the task file of the
--- newest stored day session of that date (a file not named by its date)
+-- three formats (lib/session's day_file names), then the task files of that
+-- day's stored sessions, newest first (a file not named by its date: a team
+-- day's tasks/tasks.json, a REST list; a session's day is its file's date,
+-- else the day it started, as the report files it): the first task of each id
 M.SESSIONS_LOOKED = 200
+local function session_day(row)
+  if valid_date(row.date) then return row.date end
+  return row.started_at and os.date("%Y-%m-%d", math.floor(tonumber(row.started_at) or 0)) or nil
+end
 local function day_tasks(cfg, date)
   local S = require("lib.session")
-  local file = S.day_file(cfg.paths and cfg.paths.tasks_dir or "tasks", date)
-  if not file then
-    local okl, rows = pcall(orch.list_sessions, M.SESSIONS_LOOKED)  -- none before the first run (check)
-    for _, row in ipairs(okl and rows or {}) do
-      if row.date == date and row.kind ~= "inbox" and type(row.task_file) == "string" then
-        file = row.task_file
-        break
-      end
+  local files, seen = {}, {}
+  local function add(f)
+    if type(f) == "string" and not seen[f] then seen[f], files[#files + 1] = true, f end
+  end
+  add(S.day_file(cfg.paths and cfg.paths.tasks_dir or "tasks", date))
+  local okl, rows = pcall(orch.list_sessions, M.SESSIONS_LOOKED)  -- none before the first run (check)
+  for _, row in ipairs(okl and rows or {}) do
+    if row.kind ~= "inbox" and session_day(row) == date then add(row.task_file) end
+  end
+  local out, ids = {}, {}
+  for _, file in ipairs(files) do
+    local doc = require("lib.tasks").load(file)
+    for _, t in ipairs(doc and doc.tasks or {}) do
+      local id = tostring(t.id)
+      if not ids[id] then ids[id], out[#out + 1] = true, t end
     end
   end
-  local doc = file and require("lib.tasks").load(file)
-  return doc and doc.tasks or nil
+  return #out > 0 and out or nil
 end
 
 -- for_day(cfg, date [, opts]) -> instructions | nil, err: reads
