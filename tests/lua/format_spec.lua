@@ -196,6 +196,9 @@ describe("format: other messages", function()
     s.finished_at = T0 + 60
     local text = F.session_completed(s, T0 + 99999)
     has(text, "🎉 Session Complete: all 3 tasks done!")
+    local one = { id = s.id, status = "completed", started_at = s.started_at, finished_at = s.finished_at,
+                  tasks = { s.tasks[1] } }
+    has(F.session_completed(one, T0 + 99999), "🎉 Session Complete: the task is done!")  -- not "all 1 tasks"
     has(text, "⏱ Duration: 1m 00s")
     -- the time it stood paused is left out, as in status and the report (S.runtime)
     s.stopped_s = 16

@@ -416,7 +416,8 @@ function M.session_completed(s, now) -- totals over s.tasks; duration: S.runtime
       failed[#failed + 1] = format("• Task %s - %s", tostring(t.id or "?"), title_of(t))
     end
   end
-  local head = c.completed == c.total and c.total > 0 and format("🎉 Session Complete: all %d tasks done!", c.total)
+  local head = c.completed == c.total and c.total > 0 and (c.total == 1 and "🎉 Session Complete: the task is done!"
+    or format("🎉 Session Complete: all %d tasks done!", c.total))
   local totals = { "💰 Total cost: " .. M.money(cost), "🔢 Tokens: " .. M.thousands(tok) }
   local took = now and S.runtime(s, now, true)
   if took then totals[3] = "⏱ Duration: " .. M.duration(took) end
