@@ -29,6 +29,23 @@ describe("components: doctor's schedules row", function()
     eq(problems, 0)
     eq(r[1].detail, "none")
   end)
+  it("names each schedule with its next fire and its task file, a missing one noted", function()
+    local r, problems = rows({ { name = "daily", cron = "0 9 * * *", tz = "UTC",
+                                 args = { task_file = "tasks/tasks.json" } },
+                               { name = "gone", cron = "@hourly", tz = "+01:00",
+                                 args = { task_file = "tasks/no-such-file.md" } },
+                               { cron = "30 8 * * 1-5", tz = "UTC" } })
+    eq(problems, 0)
+    eq({ #r, r[1].detail }, { 4, "3 valid" })
+    eq({ r[2].mark, r[2].what }, { "ok", "schedule daily" })
+    ok(r[2].detail:find("^at 09:00 %(0 9 %* %* %*%), next fire %d+%-%d+%-%d+ 09:00 UTC, runs tasks/tasks%.json$"),
+      r[2].detail)
+    eq({ r[3].mark, r[3].what }, { "note", "schedule gone" })
+    ok(r[3].detail:find("runs tasks/no-such-file.md: no such file (each fire fails until it exists)", 1, true),
+      r[3].detail)
+    eq(r[4].what, "schedule 30 8 * * 1-5")
+    ok(r[4].detail:find("runs the day's file$"), r[4].detail)
+  end)
   it("gives no schedules row unless asked (status)", function()
     local r = components.rows({ schedules = { { cron = "x" } } }, { ollama = false })
     eq(#r, 0)

@@ -80,7 +80,23 @@ function M.schedule_rows(cfg)
     local msg = type(err) == "table" and err.message or tostring(err)
     return { row("FAIL", "schedules", msg .. " (orch-host serve does not start with it)") }
   end
-  return { row("ok", "schedules", string.format("%d valid", #list)) }
+  local rows = { row("ok", "schedules", string.format("%d valid", #list)) }
+  for _, e in ipairs(err) do  -- (the entries, when valid)
+    local detail, mark = require("lib.schedule").plan(e, orch.now()), "ok"
+    local file = e.args.task_file
+    if file then
+      local path = file:sub(1, 1) == "/" and file or (orch.root .. "/" .. file)
+      if orch.file_info(path) then
+        detail = detail .. ", runs " .. file
+      else
+        detail, mark = detail .. ", runs " .. file .. ": no such file (each fire fails until it exists)", "note"
+      end
+    else
+      detail = detail .. ", runs the day's file"
+    end
+    rows[#rows + 1] = row(mark, "schedule " .. e.label, detail)
+  end
+  return rows
 end
 
 -- the schema an inbox task's result is checked against (lib/artifacts)

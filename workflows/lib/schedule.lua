@@ -163,6 +163,12 @@ end
 -- The first fire strictly after `t` (errors were ruled out by validate).
 local function next_after(e, t) return (assert(cron.next_fire(e.spec, t, e.tz))) end
 
+-- M.plan(e, t) -> "every minute (* * * * *), next fire 2025-11-24 09:00 UTC":
+-- an entry of validate's, as the log and `orch-host doctor` say it
+function M.plan(e, t)
+  return string.format("%s (%s), next fire %s", e.description, e.cron, show(e, next_after(e, t)))
+end
+
 -- The fire of entry st.e due at st.due, found at t (st.due <= t): run, or
 -- skipped when later than the grace; then its next fire
 local function handle(st, t, control, log)
@@ -189,8 +195,7 @@ local function loop(entries, control, clock)
   local states, t0 = {}, now()
   for i, e in ipairs(entries) do
     states[i] = { e = e, due = next_after(e, t0) }  -- last: the due time of the last fire handled
-    log("info", string.format("schedule %s: %s (%s), next fire %s", e.label, e.description, e.cron,
-      show(e, states[i].due)))
+    log("info", string.format("schedule %s: %s", e.label, M.plan(e, t0)))
   end
   while not orch.interrupted() do
     local t = now()
