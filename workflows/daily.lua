@@ -142,10 +142,10 @@ local function settle(t)
 end
 
 -- a skip or cancel of a task of the graph that has not started (lib/runner's
--- commands): skipped (lib/session's one rule, the inbox's too)
-local function skip_queued(t, by)
+-- commands): skipped or cancelled (lib/session's one rule, the inbox's too)
+local function skip_queued(t, by, stop)
   if not g or S.FINISHED[t.status] then return false end
-  local f = S.skipped_before_start(by)
+  local f = S.skipped_before_start(t, by, stop)
   S.set_task(s, t, f, "task_finished", { reason = f.error })
   settle(t)
   return true

@@ -246,11 +246,13 @@ orch.route("GET", "/api/status/{session_id}", function(req)
     list[i] = { id = t.id, title = t.title, type = t.type, status = t.status, cost_usd = t.cost_usd,
                 tokens = t.tokens, started_at = t.started_at, completed_at = t.completed_at, error = t.error,
                 dependencies = orch.json.array(t.depends_on or {}), branch_name = t.branch,
-                retry_at = S.retry_at(t) }  -- waiting_retry: when its next attempt starts
+                retry_at = S.retry_at(t),  -- waiting_retry: when its next attempt starts
+                skipped_by = t.skipped_by,  -- who skipped or cancelled it
+                approvals = t.approvals }  -- the decisions on it: who, when, how, the note (lib/approval)
   end
   local in_progress = #v.agents
   return { session_id = v.session_id, status = v.status, total_tasks = v.total, completed_tasks = v.completed,
-           failed_tasks = v.failed, skipped_tasks = v.skipped, blocked_tasks = v.blocked,
+           failed_tasks = v.failed, skipped_tasks = v.skipped, cancelled_tasks = v.cancelled, blocked_tasks = v.blocked,
            needs_review_tasks = v.needs_review, in_progress_tasks = in_progress,
            pending_tasks = v.total - v.done - in_progress, cost_usd = v.cost_usd, tokens = v.tokens,
            started_at = v.started_at, task_file = v.task_file, running_here = v.running_here,

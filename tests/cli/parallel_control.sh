@@ -39,9 +39,11 @@ expect_eq "$(bg_wait "$T/skip.out")" 0 "exit code after both were skipped"
 expect_eq "$(sj "[t['status'] for t in s['tasks']]")" '["skipped", "skipped"]' "both skipped"
 WAIT_TIMEOUT=15 wait_for no_agents
 
-# --- orch-host cancel --task: one not started yet ends skipped, unrun (the
-# reply says so), a running one is stopped (skipped, as the webhook's and
-# Telegram's cancel do); without --task it is bad input naming what it needs
+# --- orch-host cancel --task: one not started yet ends cancelled, unrun (the
+# reply says so), a running one is stopped (cancelled, as the webhook's and
+# Telegram's cancel do; a skip ends skipped); the note given is kept with the
+# decision (status, status --json, the report); without --task it is bad
+# input naming what it needs
 C=$T/cancel.md
 dep_md "$C" 1 "Runs" "" "One. [key:c1] [fake:hang]"
 dep_md "$C" 2 "Waits its turn" "" "Two. [key:c2]"
@@ -52,26 +54,37 @@ orch cancel >"$T/cancel0.out" 2>&1 || RC=$?
 expect_eq "$RC" 2 "exit code of a cancel that names no task"
 grep -q "which task" "$T/cancel0.out" || fail "cancel without --task: $(cat "$T/cancel0.out")"
 orch cancel 2 >"$T/cancel2.out" 2>&1 || fail "cancel 2 (TASK, the same as --task): $(cat "$T/cancel2.out")"
-grep -q "Cancelling task 2: it ends skipped" "$T/cancel2.out" || fail "cancel --task 2's reply: $(cat "$T/cancel2.out")"
-wait_for sj_true "s['tasks'][1]['status'] == 'skipped'"
-orch cancel --task 1 --by tester >"$T/cancel1.out" 2>&1 || fail "cancel --task 1: $(cat "$T/cancel1.out")"
+grep -q "Cancelling task 2: it ends cancelled" "$T/cancel2.out" || fail "cancel --task 2's reply: $(cat "$T/cancel2.out")"
+wait_for sj_true "s['tasks'][1]['status'] == 'cancelled'"
+orch cancel --task 1 --by tester --note "wrong approach" >"$T/cancel1.out" 2>&1 ||
+    fail "cancel --task 1: $(cat "$T/cancel1.out")"
 bg_wait "$T/cancel.out" >/dev/null
-expect_eq "$(sj "[t['status'] for t in s['tasks']]")" '["skipped", "skipped"]' "statuses after the two cancels"
-expect_eq "$(sj "[s['tasks'][0]['error'], s['tasks'][0].get('skipped_by')]")" '["skipped by tester while it ran", "tester"]' \
-    "the running task's end says who stopped it"
+expect_eq "$(sj "[t['status'] for t in s['tasks']]")" '["cancelled", "cancelled"]' "statuses after the two cancels"
+expect_eq "$(sj "[s['cancelled'], s['skipped']]")" '[2, 0]' "status --json's counts after the two cancels"
+expect_eq "$(sj "[s['tasks'][0]['error'], s['tasks'][0].get('skipped_by')]")" \
+    '["cancelled by tester while it ran", "tester"]' "the running task's end says who stopped it"
+expect_eq "$(sj "[(d['action'], d['by'], d.get('note')) for d in s['tasks'][0]['approvals']]")" \
+    '[["cancel", "tester", "wrong approach"]]' "the cancel's decision keeps its note"
+orch status >"$T/cancel-status.txt" 2>&1
+grep -q '^  1    cancel by tester (cli) at .*: "wrong approach"$' "$T/cancel-status.txt" ||
+    fail "status does not show the cancel's note: $(cat "$T/cancel-status.txt")"
+orch report --stdout "$(sj "s['id']")" >"$T/cancel-report.md" 2>&1
+grep -q '^- Decided: cancel by tester (cli) at .*: "wrong approach"$' "$T/cancel-report.md" ||
+    fail "the report does not show the cancel's note: $(cat "$T/cancel-report.md")"
 expect_eq "$(starts c2)" 0 "runs of the task cancelled before its turn"
 WAIT_TIMEOUT=15 wait_for no_agents
 RC=0
 orch cancel --task 1 >"$T/cancel-done.out" 2>&1 || RC=$?
 expect_eq "$RC" 1 "exit code of a cancel of a finished task (nothing to do)"
-grep -q "Task 1 is already skipped" "$T/cancel-done.out" || fail "the finished task's refusal: $(cat "$T/cancel-done.out")"
+grep -q "Task 1 is already cancelled" "$T/cancel-done.out" || fail "the finished task's refusal: $(cat "$T/cancel-done.out")"
 
 # --- cancel of a task of a paused session (no host): the stored task ends
-# skipped and the resume does not run it (the command used to be taken, and
+# cancelled and the resume does not run it (the command used to be taken, and
 # lost, as the resumed host started: the task ran)
 P=$T/cancel-paused.md
 dep_md "$P" 1 "Runs" "" "One. [key:p1] [fake:await:go-p1]"
 dep_md "$P" 2 "Cancelled while paused" "" "Two. [key:p2]"
+dep_md "$P" 3 "Needs two" 2 "Three. [key:p3]"
 bg_run "$T/cp.out" orch run daily.lua --tasks "$P" --auto-approve --no-input --max-concurrent 1
 wait_for started p1
 orch pause >/dev/null 2>&1 || fail "pause"
@@ -79,9 +92,12 @@ echo go-p1 >>"$T/ledger"
 expect_eq "$(bg_wait "$T/cp.out")" 3 "exit code of the paused day"
 orch cancel --task 2 >"$T/cp-cancel.out" 2>&1 || fail "cancel --task 2 of the paused session: $(cat "$T/cp-cancel.out")"
 grep -q "does not run when the session resumes" "$T/cp-cancel.out" || fail "the reply: $(cat "$T/cp-cancel.out")"
-orch resume --no-input >"$T/cp2.out" 2>&1 || fail "resume: $(tail -5 "$T/cp2.out")"
+RC=0
+orch resume --no-input >"$T/cp2.out" 2>&1 || RC=$?
+expect_eq "$RC" 1 "exit code of the resumed day (a blocked task): $(tail -5 "$T/cp2.out")"
 expect_eq "$(starts p2)" 0 "runs of the task cancelled while the session was paused"
-expect_eq "$(sj "[t['status'] for t in s['tasks']]")" '["completed", "skipped"]' "statuses after the resume"
+expect_eq "$(sj "[t['status'] for t in s['tasks']]")" '["completed", "cancelled", "blocked"]' "statuses after the resume"
+expect_eq "$(sj "s['tasks'][2]['error']")" "blocked: 2 cancelled" "the dependent's reason"
 
 # --- kill -9 mid-run, then resume
 : >"$T/ledger"

@@ -191,7 +191,7 @@ expect_req 404 POST /webhook/command '{"secret":"'"$SECRET"'","command":"cancel"
 expect_req 200 POST /webhook/command '{"secret":"'"$SECRET"'","command":"cancel","params":{"task":"2"}}'
 expect_req 200 POST /webhook/command '{"secret":"'"$SECRET"'","command":"cancel","params":{"task":"1"}}'
 wait_for sj_true "s['id'] == '$SID4' and s['status'] == 'completed'"
-expect_eq "$(sj "[t['status'] for t in s['tasks']]")" '["skipped", "skipped"]' "cancelled tasks"
+expect_eq "$(sj "[t['status'] for t in s['tasks']]")" '["cancelled", "cancelled"]' "cancelled tasks"
 expect_eq "$(grep -c '^start w2' "$T/ledger")" 0 "a cancelled pending task ran"
 wait_for test -z "$(agent_pids)"
 

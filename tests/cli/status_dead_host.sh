@@ -4,7 +4,8 @@
 # keeps the session's last update recent), not the time of its last task
 # change (0 s here: the agent started at once and ran quietly), and its agent
 # is listed as it was then: "in hand when its host stopped", its elapsed time
-# not growing with the dead host.
+# not growing with the dead host. A skip of that task then says it was
+# interrupted, and keeps its note.
 source "$(dirname "$0")/lib.bash"
 
 # shellcheck source=tests/cli/dead_host.bash
@@ -30,4 +31,14 @@ orch pause >"$T/pause.out" 2>&1 || RC=$?
 check_eq "$RC" 1 "pause of the killed host's session: exit code"
 check "pause says the host stopped without recording it: $(cat "$T/pause.out")" \
     grep -q "is not running: its host stopped without recording it (status still running; orch-host resume" "$T/pause.out"
+# a skip of the task whose agent ran when its host died says that it ran and
+# was cut, not "before it ran" (its agent's start died uncommitted with the
+# host), and its note is kept with the decision, shown by status
+orch skip --task 1 --by tester --note "done by hand" >"$T/skip.out" 2>&1 || fail "skip --task 1: $(cat "$T/skip.out")"
+check_eq "$(sj "[s['tasks'][0]['status'], s['tasks'][0]['error']]")" \
+    '["skipped", "interrupted when its host stopped, then skipped by tester"]' "the killed task's end after a skip"
+check_eq "$(sj "[(d['action'], d.get('note')) for d in s['tasks'][0]['approvals']]")" '[["skip", "done by hand"]]' \
+    "the skip's decision and its note"
+orch status >"$T/status2.txt" || fail "status: $(cat "$T/status2.txt")"
+check "status shows the skip's note: $(cat "$T/status2.txt")" grep -q ': "done by hand"$' "$T/status2.txt"
 finish

@@ -78,8 +78,31 @@ describe("session model", function()
     local ok_, err = pcall(S.stop_unrecorded, s, 170)
     rawset(orch, "update_task", update_task)
     assert(ok_, err)
-    eq(saved, { ["2"] = { stopped_at = 170 } })
+    -- the running one's run was cut by its host's end: a skip of it says so (skipped_in)
+    eq(saved, { ["2"] = { stopped_at = 170, interrupted_at = 170 } })
     eq(S.task_time(s.tasks[2], 999), 40)
+  end)
+
+  it("says how a person's skip or cancel found a task, and keeps the decision with its note", function()
+    local f = S.skipped_in({ id = "1", status = "running", agent_runs = 0 }, "cli:ann",
+      { how = "cancel", note = "wrong idea", channel = "cli", down = true })
+    eq({ f.status, f.error, f.skipped_by },
+       { "cancelled", "interrupted when its host stopped, then cancelled by cli:ann", "cli:ann" })
+    eq(#f.approvals, 1)
+    local d = f.approvals[1]
+    eq({ d.action, d.by, d.channel, d.note, d.request_id }, { "cancel", "cli:ann", "cli", "wrong idea", nil })
+    -- resumed, before its agent starts again (stop_unrecorded marked it)
+    eq(S.skipped_before_start({ id = "1", status = "running", interrupted_at = 5 }, "bob").error,
+       "interrupted when its host stopped, then skipped by bob")
+    eq(S.skipped_in({ id = "1", status = "running", agent_runs = 1, interrupted_at = 5 }, "bob").error,
+       "skipped by bob while it ran")
+    eq(S.skipped_in({ id = "1", status = "waiting_retry", agent_runs = 1 }, "bob", { down = true }).error,
+       "skipped by bob while waiting for a retry")
+    local p = S.skipped_before_start({ id = "2", status = "pending", approvals = { { action = "approve" } } }, "bob",
+      { how = "skip", note = "  " })
+    eq({ p.status, p.error, #p.approvals, p.approvals[2].note }, { "skipped", "skipped by bob before it ran", 2, nil })
+    local host = S.skipped_in({ id = "3", status = "running", agent_runs = 2 }, nil)
+    eq({ host.error, host.skipped_by, host.approvals }, { "skipped while it ran", nil, nil })
   end)
 
   it("has one FINISHED set, which lib/format uses", function()

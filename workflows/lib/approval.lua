@@ -57,11 +57,24 @@ function M.request(s, t, id, why)
            commands = #commands > 0 and commands or nil }
 end
 
+-- note(text) -> the note a person gave with a decision (--note TEXT, the
+-- webhook's text), trimmed | nil when it holds no word
+function M.note(text)
+  if type(text) ~= "string" then return nil end
+  local n = text:match("^%s*(.-)%s*$")
+  return n ~= "" and n or nil
+end
+
 -- decision_record(d) -> what t.approvals keeps of decision d: {request_id=,
--- action=, by=, channel=, at=}
+-- action=, by=, channel=, at=, note=}: a decision on a request (its row's
+-- text is the person's note, d.text), or a skip or cancel of a task no
+-- request waited for (request_id nil, d.note). The note is kept here only:
+-- status and the report show it from here (lib/format decision_line).
 function M.decision_record(d)
+  local note = d.note
+  if note == nil and not d.expired and d.action ~= "answer" then note = d.text end
   return { request_id = d.id, action = d.action, by = d.by, channel = M.channel(d.by, d.channel),
-           at = tonumber(d.at) or orch.now(), expired = d.expired or nil }
+           at = tonumber(d.at) or orch.now(), expired = d.expired or nil, note = M.note(note) }
 end
 
 -- recorded(t, d) -> t.approvals with decision d added (a new list: the task's is not changed)

@@ -251,14 +251,17 @@ function M.skip(params, by, opts)
     -- parked: a retry's backoff, a usage limit) is skipped in the stored
     -- state now, as skip --task does (M.cancel); a waiting approval's or
     -- question's skip was kept above (decide)
-    if #tasks == 1 then return M.cancel({ session = s.id, task = tasks[1].id }, by, "skip", opts) end
+    if #tasks == 1 then
+      return M.cancel({ session = s.id, task = tasks[1].id, text = params.text }, by, "skip", opts)
+    end
     return not_running(s, "nothing to skip")
   end
   local t = S.current(s)
   -- (the task named: the host's skip finds it parked too, and never the next one if it ended meanwhile)
   if ACTIVE[s.status] and t and (t.status == "running" or t.status == "waiting_limit"
                                  or t.status == "waiting_retry") then
-    orch.push_command(s.id, "skip", { task = t.id }, by)
+    orch.push_command(s.id, "skip", { task = t.id, note = approval.note(params.text),
+                                      channel = approval.channel(by, opts and opts.channel) }, by)
     return { status = "ok", session_id = s.id, task = t.id, message = stopping("skip", t) }, 200
   end
   return err(409, fmt.reply("nothing_to_skip", s.id, s.status), { session_id = s.id })
@@ -341,12 +344,16 @@ function M.progress(params)
 end
 
 -- cancel: stop a task (the running one gets its agent stopped, a waiting
--- one stops waiting, a pending one is skipped); verb: "skip" for skip's
--- words (stopping), else cancel's
+-- one stops waiting, a pending one never runs); verb: "skip" for skip's
+-- words (stopping) and end (skipped), else cancel's (cancelled:
+-- lib/session STOPPED_AS). params.text: the person's note, kept with the
+-- decision (lib/approval decision_record)
 function M.cancel(params, by, verb, opts)
+  verb = verb or "cancel"
+  local channel = approval.channel(by, opts and opts.channel)
   local task = params and params.task
   if not task or task == "" then
-    return err(400, fmt.reply("cancel_which", fmt.task_syntax("cancel", approval.channel(by, opts and opts.channel))))
+    return err(400, fmt.reply("cancel_which", fmt.task_syntax("cancel", channel)))
   end
   local loaded = {}
   local sid = task_session(params, task, function(id)
@@ -361,26 +368,27 @@ function M.cancel(params, by, verb, opts)
   if S.FINISHED[t.status] then  -- nothing to do: refused, so a script can tell it from a cancel
     return err(409, fmt.reply("task_already", t.id, t.status), { session_id = s.id, task = t.id })
   end
+  local note = approval.note(params.text)
+  local p = orch.pending_approval(s.id, t.id)
   if not running(s) then
     -- no host runs the session: a command queued for it would be taken, and
-    -- lost, as the resumed host starts; the stored task ends skipped now, so
-    -- the resume does not run it (its dependents are blocked then)
+    -- lost, as the resumed host starts; the stored task ends now, so the
+    -- resume does not run it (its dependents are blocked then)
     if s.kind == "inbox" then return not_running(s, "its next start runs the task from its file again") end
-    local f = S.skipped_in(t, by)  -- what it was doing: waiting for a retry, not started...
+    -- what it was doing: waiting for a retry, not started, running when its host stopped...
+    local f = S.skipped_in(t, by, { how = verb, note = note, channel = channel, request_id = p and p.id,
+                                    down = true })
     S.set_task(s, t, f, "task_finished", { reason = f.error })
-    local p = orch.pending_approval(s.id, t.id)
-    if p then orch.resolve_approval(p.id, "skip", "cancelled", by, approval.channel(by, opts and opts.channel)) end
-    return { status = "ok", session_id = s.id, task = t.id, message = fmt.reply("cancelled_stored", t.id, s.id) }, 200
+    if p then orch.resolve_approval(p.id, verb, note or "", by, channel) end
+    return { status = "ok", session_id = s.id, task = t.id,
+             message = fmt.reply("cancelled_stored", t.id, s.id, f.status) }, 200
   end
-  local p = orch.pending_approval(s.id, t.id)
   if p then
-    orch.resolve_approval(p.id, "skip", "cancelled", by, approval.channel(by, opts and opts.channel))
-  elseif t.status == "running" then
-    orch.push_command(s.id, "skip", { task = t.id }, by)
+    orch.resolve_approval(p.id, verb, note or "", by, channel)
   else
-    orch.push_command(s.id, "cancel", { task = t.id }, by)
+    orch.push_command(s.id, verb, { task = t.id, note = note, channel = channel }, by)
   end
-  return { status = "ok", session_id = s.id, task = t.id, message = stopping(verb or "cancel", t) }, 200
+  return { status = "ok", session_id = s.id, task = t.id, message = stopping(verb, t) }, 200
 end
 
 end }

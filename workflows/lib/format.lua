@@ -507,12 +507,16 @@ function M.approval_request(s, t, why, rq)
     cmds, why and ("Why: " .. why), "/approve to run it, /skip to skip, /pause to pause")
 end
 
--- "approve by cli:alice (cli) at 2026-12-01 09:30:05, request #4"; clock(epoch)
--- words the time (lib/format_status.utc)
+-- "approve by cli:alice (cli) at 2026-12-01 09:30:05, request #4: "looks
+-- fine"" (a note, cut to NOTE_CHARS, when the person gave one; no request
+-- for a skip or cancel of a task none waited for); clock(epoch) words the
+-- time (lib/format_status.utc)
+M.NOTE_CHARS = 300
 function M.decision_line(d, clock)
   local at = tonumber(d.at)
-  return format("%s by %s (%s)%s, request #%s", tostring(d.action), tostring(d.by or "?"), tostring(d.channel or "?"),
-    at and clock and (" at " .. clock(at)) or "", tostring(d.request_id or "?"))
+  return format("%s by %s (%s)%s%s%s", tostring(d.action), tostring(d.by or "?"), tostring(d.channel or "?"),
+    at and clock and (" at " .. clock(at)) or "", d.request_id and (", request #" .. tostring(d.request_id)) or "",
+    type(d.note) == "string" and (": \"" .. M.truncate(d.note, M.NOTE_CHARS) .. "\"") or "")
 end
 
 -- Usage limits, API errors, retries (lib/agent_outcome, lib/limits, lib/policy next_try).

@@ -62,10 +62,11 @@ M.REPLY = {
   no_events = "No events for task %s",
   cancel_which = "cancel: which task? (%s)",
   task_already = "Task %s is already %s",
-  cancel_requested = "Cancelling task %s: it ends skipped",
-  cancelling_running = "Cancelling task %s: stopping its agent; it ends skipped",
-  cancelling_waiting = "Cancelling task %s: it was %s; no agent was running, none is stopped; it ends skipped",
-  cancelled_stored = "Task %s of session %s skipped (no host runs the session): it does not run when the session " ..
+  cancel_requested = "Cancelling task %s: it ends cancelled",
+  cancelling_running = "Cancelling task %s: stopping its agent; it ends cancelled",
+  cancelling_waiting = "Cancelling task %s: it was %s; no agent was running, none is stopped; it ends cancelled",
+  -- (the third %s: how it ends, skipped or cancelled)
+  cancelled_stored = "Task %s of session %s %s (no host runs the session): it does not run when the session " ..
     "resumes",
   no_task = "No task %s in session %s",
   task_missing = "task: describe the task (/task <text>)",

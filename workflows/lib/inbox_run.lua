@@ -41,7 +41,7 @@ function M.new(s, q)
   local self = setmetatable({ s = s, q = q, queued = {}, origin = {}, held = {}, file_gone = {}, started = {} }, I)
   self.hooks = {
     settle = function(t) self:settle(t) end,
-    skip_queued = function(t, by) return self:skip_queued(t, by) end,
+    skip_queued = function(t, by, stop) return self:skip_queued(t, by, stop) end,
     prompt = function(t) return for_inbox(self.origin[t.id] or t) end,
     finishing = function(t, fields) return self:finishing(t, fields) end,
   }
@@ -399,7 +399,8 @@ function I:settle(t)
   if S.FINISHED[t.status] then
     local fields = {}
     if t.status == "skipped" and t.error == nil then fields.error = S.skipped_at_approval(t.skipped_by) end
-    if t.status ~= "cancelled" then self:leave_artifacts(t, fields) end
+    -- (a person's cancel, skipped_by, leaves them as a skip does; the host's own, a file gone, none)
+    if t.status ~= "cancelled" or t.skipped_by ~= nil then self:leave_artifacts(t, fields) end
     self.q:finished(qt, t.status, t.error, t.id)
     self.origin[t.id] = nil
   elseif not orch.interrupted() then
@@ -415,16 +416,16 @@ end
 
 -- a skip or cancel (lib/runner's commands) of a task that is not running:
 -- a queued one is dropped, one a pause put back taken off; its file to failed/
-function I:skip_queued(t, by)
+function I:skip_queued(t, by, stop)
   local qt = t and self.origin[t.id]
   if not qt or S.FINISHED[t.status] then return false end
-  local name, f = file_name(qt), S.skipped_before_start(by)  -- skipped, as a day's (lib/session)
+  local name, f = file_name(qt), S.skipped_before_start(t, by, stop)  -- skipped or cancelled, as a day's (lib/session)
   for i, h in ipairs(self.held) do
     if h == t then table.remove(self.held, i) break end
   end
   if self.queued[name] == t then
     self.q:gone(name)
-    self:drop(name, f.status, f.error, { skipped_by = f.skipped_by })
+    self:drop(name, f.status, f.error, { skipped_by = f.skipped_by, approvals = f.approvals })
   else
     S.set_task(self.s, t, f, "task_finished", { reason = f.error })
     self.origin[t.id] = nil

@@ -122,7 +122,7 @@ function M.closed(dir, s, t)
   if t.status == "waiting_answer" or M.pending(t) then M.close(M.files(dir, s, t)) end
 end
 
--- ask(ctx, t, q, sid) -> the answer {text=, by=} | nil, {reason=, message=, by=}
+-- ask(ctx, t, q, sid) -> the answer {text=, by=} | nil, {reason=, message=, by=, decision=}
 -- (skipped, paused, the host stopping). ctx = {session=, questions_dir=,
 -- note = fn(t, text, kind, event), park = fn(on) (the worker holds no slot
 -- while on), cancelled = fn() -> reason | nil (a stop that came before the wait)}.
@@ -152,7 +152,9 @@ function M.ask(ctx, t, q, sid)
     M.close(qfile, afile)
   end
   if not d or d.action ~= "answer" then  -- skipped, paused or cancelled (interrupted) instead
-    return nil, { reason = d and d.action or derr.reason, message = d and d.text or derr.message, by = d and d.by }
+    -- (a person's skip or cancel: the decision, d, with its note, kept on the task by lib/session)
+    return nil, { reason = d and d.action or derr.reason, message = d and d.text or derr.message, by = d and d.by,
+                  decision = d }
   end
   local qs = {}
   for i, x in ipairs(type(t.questions) == "table" and t.questions or {}) do qs[i] = x end

@@ -249,7 +249,11 @@ function M.attempt(R, t, w, try)
       d, why = questions.ask(ctx, t, q, r.session_id)
     end
     if not d then
-      w.stopped_by = w.stopped_by or why.by  -- who skipped it (lib/run_task)
+      local dec = why.decision  -- a person's skip or cancel at the question: who, how, the note (lib/run_task)
+      if dec and not w.stopped_by then
+        w.stop = { how = dec.action, note = dec.text, channel = dec.channel, request_id = dec.id }
+      end
+      w.stopped_by = w.stopped_by or why.by
       -- a pause decided at its question pauses the session, by that person (as one at an approval)
       if why.reason == "pause" and why.by then R:request_pause(fmt.paused_by(why.by), false) end
       r = { ok = false, cancelled = true, cancel_reason = why.reason, error = why.message, session_id = r.session_id }

@@ -35,7 +35,11 @@ function M.approve(R, t, w, why)
   if stop then aerr = { reason = stop } else d, aerr = orch.await_approval(req) end
   pool:set_phase(w, "none")
   -- cancelled: the host is stopping, a pause, a skip of this task
-  if not d then d = { action = aerr.reason == "skip" and "skip" or "cancelled", text = aerr.reason, by = "host" } end
+  -- (a skip or cancel of this task says how, and who: lib/runner's w.stop, w.stopped_by)
+  if not d then
+    local how = aerr.reason == "skip" and (w.stop and w.stop.how or "skip") or "cancelled"
+    d = { action = how, text = aerr.reason, by = aerr.reason == "skip" and w.stopped_by or "host" }
+  end
   if d.action == "timeout" then
     local on, reason = policy.on_approval_timeout(ocfg)
     d = { action = on, text = reason, by = "approval_timeout", channel = "timer", at = d.at, id = d.id, expired = true }

@@ -3,7 +3,7 @@
 -- runs and retries (lib/run_agent), the checks of what it did, its end.
 -- Policy: edit freely.
 --
---   M.execute(R, t, w) -> "completed" | "needs_review" | "failed" | "skipped" | "paused"
+--   M.execute(R, t, w) -> "completed" | "needs_review" | "failed" | "skipped" | "cancelled" | "paused"
 --   M.context_ready(R, t) -> true | nil (t failed: a context file is missing or outside), before approval
 --   M.BUDGET_SKIP: the fields of a task the spent budget skips; M.skip_for_budget(s, t) sets them
 local S = require("lib.session")
@@ -85,11 +85,12 @@ end
 
 -- a task stopped (skip, pause, the host stopping) before its agent started;
 -- started: after its run started (its worktree was being made), whose time counts
--- (by: the skip's sender)
-local function not_started(R, t, why, started, by)
+-- (by: the skip's sender; stop: how, and its note: lib/runner)
+local function not_started(R, t, why, started, by, stop)
   if why == "skip" then
-    S.set_task(R.s, t, S.skipped_before_start(by), "task_finished")
-    return "skipped"
+    local f = S.skipped_before_start(t, by, stop)
+    S.set_task(R.s, t, f, "task_finished")
+    return f.status
   end
   S.set_task(R.s, t, { status = "pending", stopped_at = started and orch.now() or nil })
   return "paused"
@@ -222,9 +223,9 @@ local function finish(R, t, w, r, fields)
     fields.error = orch.json.null
   else
     local reason = r.cancelled and r.cancel_reason
-    if reason == "skip" or reason == "skipped" then
+    if reason == "skip" or reason == "skipped" or reason == "cancel" then
       -- what it was doing says its error: waiting (a retry, an answer, a limit), running, not started yet
-      for k, v in pairs(S.skipped_in(t, w.stopped_by)) do fields[k] = v end
+      for k, v in pairs(S.skipped_in(t, w.stopped_by, w.stop)) do fields[k] = v end
     elseif reason == "budget" then
       for k, v in pairs(M.BUDGET_SKIP) do fields[k] = v end
     elseif reason == "interrupted" or reason == "pause" then
@@ -261,13 +262,13 @@ local function finish(R, t, w, r, fields)
   return status
 end
 
--- Run one task to an outcome: "completed" | "needs_review" | "failed" | "skipped" | "paused".
+-- Run one task to an outcome: "completed" | "needs_review" | "failed" | "skipped" | "cancelled" | "paused".
 -- The agent's success is checked (lib/acceptance): deliverables, acceptance commands.
 -- A failed run goes again while the policy says so (orchestrator.retry_failed).
 function M.execute(R, t, w)
   local s = R.s
   local got, why = R.pool:acquire(w)  -- the task runs (and makes its worktree) once it has an agent slot
-  if not got then return not_started(R, t, why, nil, w.stopped_by) end
+  if not got then return not_started(R, t, why, nil, w.stopped_by, w.stop) end
   local f = S.started_fields(t, orch.now())  -- its time so far kept: a task's time sums its runs
   f.error, f.approval_reason = orch.json.null, orch.json.null
   if t.slot_wait then f.slot_wait = orch.json.null end  -- a queue its host died in
@@ -276,7 +277,7 @@ function M.execute(R, t, w)
   if s.workspace_base then  -- its own worktree and branch: the agent works there
     local ws, werr = workspaces.prepare(s, t, function(id) return S.task(s, id) end)
     if not ws and werr.code == "cancelled" then  -- skipped or paused while it waited for its turn
-      return not_started(R, t, werr.reason, true, w.stopped_by)
+      return not_started(R, t, werr.reason, true, w.stopped_by, w.stop)
     elseif not ws then
       S.set_task(s, t, { status = "failed", error = workspaces.failure(werr), completed_at = orch.now() },
         "task_finished", { error = tostring(werr) })

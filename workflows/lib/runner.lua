@@ -12,7 +12,8 @@
 --     s: the session (lib/session); max: agent slots; instructions: the
 --     standing instructions (lib/feedback) | nil; args: the workflow's args
 --     (auto_approve); settle(t): a task's worker ended (t finished, or back to
---     pending/paused); skip_queued(t, by) -> true when the driver skipped t,
+--     pending/paused); skip_queued(t, by, stop) -> true when the driver skipped t
+--     (stop: {how = "skip" | "cancel", note=, channel=}, lib/session skipped_before_start),
 --     a task it holds that has not started; prompt(t, w) -> the agent's prompt
 --     (default lib/prompt's for_task with the instructions); finishing(t, fields, r)
 --     -> { summary =, error = } | nil: the driver's last word on a run's end
@@ -128,10 +129,13 @@ function R:command(cmd)
     end
     local w = id and self.workers[id]
     local t = id and S.task(s, id)
+    -- how it ends (skipped or cancelled: lib/session STOPPED_AS) and the person's note
+    local stop = { how = cmd.command, note = cargs.note, channel = cargs.channel }
     if w then
-      w.stopped_by = w.stopped_by or tostring(cmd.by)  -- (a running one says who: lib/run_task)
+      -- (a running one says who and how: lib/run_task)
+      if not w.stopped_by then w.stopped_by, w.stop = tostring(cmd.by), stop end
       self.pool:cancel(w, "skip")
-    elseif t and self.hooks.skip_queued(t, tostring(cmd.by)) then
+    elseif t and self.hooks.skip_queued(t, tostring(cmd.by), stop) then
       self:wake()
     end
   elseif cmd.command == "resume" then
@@ -196,9 +200,9 @@ local function step(self, t, w, why_checkpoint)
   if ask then
     local action, d = approve(self, t, w, why)
     if self.hold == w then self.hold = nil end
-    if action == "skip" then
-      S.set_task(s, t, { status = "skipped", completed_at = orch.now(), skipped_by = d.by,
-                         error = S.skipped_at_approval(d.by) }, "task_finished")
+    if action == "skip" or action == "cancel" then  -- (the decision, its note too, is on t.approvals)
+      S.set_task(s, t, { status = S.STOPPED_AS[action], completed_at = orch.now(), skipped_by = d.by,
+                         error = S.skipped_at_approval(d.by, action) }, "task_finished")
       return
     elseif action == "cancelled" and d.text == "budget" and want.budget then  -- luacheck: ignore 542
       -- the budget was spent while it waited (R:check_budget): skipped below, as every task left is
