@@ -9,7 +9,8 @@
 #    (--resume) with the answer; it completes once, its cost counted once per
 #    run. status, the events and the report show the question and the answer.
 # B: kill -9 of the host while task 1 waits_answer; `orch answer` while no
-#    host runs is kept; `orch resume` continues the claude session with it.
+#    host runs is kept (status shows it; a second answer is refused naming
+#    it); `orch resume` continues the claude session with it.
 # C: kill -9, then `orch resume` first: the task asks the same again (no new
 #    notification), the answer then continues the session.
 # D: two questions at once: an answer naming no task is refused with both ids
@@ -115,6 +116,16 @@ orch answer --task 1 "use B" --by tester >"$T/b-answer.out" 2>&1 \
     || fail "B: answer while the host is down: $(cat "$T/b-answer.out")"
 check "B: the answer is recorded for the resume ($(cat "$T/b-answer.out"))" grep -q "applies when it resumes" \
     "$T/b-answer.out"
+# status shows the answer waiting for the resume; a second answer is refused
+# saying which one the resume delivers (the first decision wins)
+orch status >"$T/b-status.txt" 2>&1
+check "B: status shows the recorded answer: $(cat "$T/b-status.txt")" \
+    grep -qF '↳ answer recorded (by tester): "use B": it goes to its agent when the session resumes' "$T/b-status.txt"
+rc=0
+orch answer --task 1 "use C" --by tester >"$T/b-answer2.out" 2>&1 || rc=$?
+check_eq "$rc:$(cat "$T/b-answer2.out")" \
+    '1:Task 1 already has an answer recorded, "use B" (by tester): it goes to its agent when the session resumes (orch-host resume)' \
+    "B: a second answer while the host is down"
 bg_run "$T/b2.out" orch resume --no-input
 rc=$(bg_wait "$T/b2.out")
 [ "$rc" = 0 ] || { cat "$T/b2.out" >&2; fail "B: resumed run: expected exit 0, got $rc"; }

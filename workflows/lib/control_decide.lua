@@ -290,7 +290,20 @@ function M.answer(params, by, opts)
   if type(text) ~= "string" or text:match("^%s*$") then return err(400, fmt.reply("answer_missing")) end
   local r, s = decide("answer", params, by, text, function(d) return fmt.reply("answer_sent", d.task) end, opts)
   if r then return r, s end
-  if not running(s) then return not_running(s, "no question is waiting") end
+  if not running(s) then
+    -- an answer given while no host runs is kept (the first wins, as for any
+    -- decision): a second is refused saying which one the resume delivers
+    local questions = require("lib.questions")
+    for _, t in ipairs(s.tasks or {}) do
+      local d = (params.task == nil or params.task == "" or tostring(params.task) == tostring(t.id))
+        and questions.recorded(s, t)
+      if d then
+        return err(409, fmt.reply("answer_recorded", t.id, fmt.truncate(tostring(d.text), 200), tostring(d.by)),
+          { session_id = s.id, task = t.id, reason = "decided" })
+      end
+    end
+    return not_running(s, "no question is waiting")
+  end
   local task = params.task ~= nil and params.task ~= "" and tostring(params.task) or nil
   if not task then return err(409, fmt.reply("no_question", s.id), { session_id = s.id }) end
   -- another task's question waits: said, in the words of the channel the answer came from

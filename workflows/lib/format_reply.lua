@@ -54,6 +54,8 @@ M.REPLY = {
   pausing_now = "Pausing session %s: stopping its running agents now",
   answer_missing = "answer: the text is missing",
   answer_sent = "Answer sent to task %s",
+  answer_recorded = "Task %s already has an answer recorded, \"%s\" (by %s): it goes to its agent when the " ..
+    "session resumes (orch-host resume)",
   no_question = "No question is waiting in session %s",
   no_question_task = "Task %s has no question waiting in session %s; %s",
   question_of = "task %s's does (%s)",

@@ -165,6 +165,10 @@ local function task_row(t, ROW, now, clock)
     end
   elseif t.status == "waiting_answer" and t.question then  -- what its agent asks
     row = row .. "\n       ↳ asks: " .. fmt.truncate(cell(t.question), M.QUESTION_CHARS)
+    if type(t.recorded) == "table" then  -- answered while no host ran it (lib/status_cli)
+      row = row .. format("\n       ↳ answer recorded (by %s): \"%s\": it goes to its agent when the session resumes",
+        cell(t.recorded.by, "?"), fmt.truncate(cell(t.recorded.text), M.QUESTION_CHARS))
+    end
   elseif t.status == "waiting_retry" then  -- its agent failed and is gone: when the next one starts
     row = row .. "\n       ↳ " .. fmt.retry_waiting(t.retry_at, t.attempts, clock)
   elseif t.status == "running" and tonumber(t.slot_wait) then  -- answered or approved, no agent yet

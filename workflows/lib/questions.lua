@@ -97,6 +97,16 @@ function M.pending(t)
   end
 end
 
+-- recorded(s, t) -> the answer {text=, by=, ...} given to task t's question
+-- (of session s) while no host ran it, kept for the resume (lib/session
+-- waits_while_down) | nil: the decision ask's request takes at once
+function M.recorded(s, t)
+  local q = M.pending(t) or (t.status == "waiting_answer" and t.question)
+  if type(q) ~= "string" then return nil end
+  local d = orch.recorded_decision({ session = s.id, task = tostring(t.id), kind = "question", prompt = q })
+  return d and d.action == "answer" and d or nil
+end
+
 -- files(dir, s, t) -> the question file of task t of session s in dir, its answer file
 function M.files(dir, s, t)
   local key = agent_env.key(s, t)

@@ -51,7 +51,10 @@ function M.view(id)
   -- waiting_approval (or pending, after a clean stop), and the view says
   -- what applies when it resumes (it asks again and takes the decision at once)
   if not v.host_alive then
+    local questions = require("lib.questions")
     for _, t in ipairs(s.tasks or {}) do
+      local a = questions.recorded(s, t)  -- an answer to its agent's question
+      if a then t.recorded = { action = "answer", by = a.by, text = a.text } end
       if t.approval_reason and (t.status == "waiting_approval" or t.status == "pending") then
         local d = orch.recorded_decision({ session = s.id, task = tostring(t.id), kind = "approval",
                                            prompt = fmt.approval_prompt(t) })  -- the request run_approve makes
