@@ -34,6 +34,12 @@ return {
     -- },
   },
   budget = { max_cost_usd = 0, warn_at = 0.75 },
+  -- USD per million tokens, for the estimated cost of an agent stopped before claude
+  -- reported its own (README, "Budget"); this list replaces the defaults whole:
+  -- budget = { max_cost_usd = 0, warn_at = 0.75, prices = {
+  --   { match = "sonnet", input = 3, output = 15, cache_write = 3.75, cache_read = 0.30 },
+  --   { input = 15, output = 75, cache_write = 18.75, cache_read = 1.50 },  -- any other model
+  -- } },
   -- Sessions that `orch-host serve` starts by itself (workflows/lib/schedule.lua).
   -- tz is required: "UTC" or a fixed offset such as "+01:00" (no DST rules).
   -- schedules = {

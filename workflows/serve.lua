@@ -244,6 +244,7 @@ orch.route("GET", "/api/status/{session_id}", function(req)
   local list = {}
   for i, t in ipairs(s.tasks) do
     list[i] = { id = t.id, title = t.title, type = t.type, status = t.status, cost_usd = t.cost_usd,
+                cost_estimated_usd = t.cost_estimated_usd,  -- the part of cost_usd that is an estimate
                 tokens = t.tokens, started_at = t.started_at, completed_at = t.completed_at, error = t.error,
                 dependencies = orch.json.array(t.depends_on or {}), branch_name = t.branch,
                 retry_at = S.retry_at(t),  -- waiting_retry: when its next attempt starts
@@ -254,7 +255,8 @@ orch.route("GET", "/api/status/{session_id}", function(req)
   return { session_id = v.session_id, status = v.status, total_tasks = v.total, completed_tasks = v.completed,
            failed_tasks = v.failed, skipped_tasks = v.skipped, cancelled_tasks = v.cancelled, blocked_tasks = v.blocked,
            needs_review_tasks = v.needs_review, in_progress_tasks = in_progress,
-           pending_tasks = v.total - v.done - in_progress, cost_usd = v.cost_usd, tokens = v.tokens,
+           pending_tasks = v.total - v.done - in_progress, cost_usd = v.cost_usd,
+           cost_estimated_usd = v.cost_estimated_usd, tokens = v.tokens,
            started_at = v.started_at, task_file = v.task_file, running_here = v.running_here,
            max_parallel_agents = tonumber(s.max_concurrent), waiting = v.waiting,
            agents = orch.json.array(v.agents), tasks = orch.json.array(list) }

@@ -93,7 +93,18 @@ local function defaults() return {
   },
   schedules = {},                        -- { { cron = "0 9 * * 1-5", tz = "UTC", workflow = "daily.lua", args = {} } }
   budget = { max_cost_usd = 0, warn_at = 0.75,
-             stop_agents = false },      -- at the budget: stop the running agents too (else they finish)
+             stop_agents = false,        -- at the budget: stop the running agents too (else they finish)
+             -- USD per million tokens, for the cost of an agent run stopped before claude reported it
+             -- (lib/policy estimate_cost): the first row whose match (a Lua pattern) is in the model's
+             -- name; the row without a match prices any other model. Anthropic's list prices.
+             prices = {
+               { match = "opus%-4%-[01]%f[%D]", input = 15, output = 75, cache_write = 18.75, cache_read = 1.50 },
+               { match = "opus%-4%-2%d%d%d%d%d%d%d", input = 15, output = 75, cache_write = 18.75, cache_read = 1.50 },
+               { match = "opus", input = 5, output = 25, cache_write = 6.25, cache_read = 0.50 },
+               { match = "sonnet", input = 3, output = 15, cache_write = 3.75, cache_read = 0.30 },
+               { match = "haiku", input = 1, output = 5, cache_write = 1.25, cache_read = 0.10 },
+               { input = 15, output = 75, cache_write = 18.75, cache_read = 1.50 },  -- any other: the dearest
+             } },
   control = { poll_interval = 2 },      -- seconds; a fallback look (decisions, commands, answer files arrive at once)
   log = {
     level = "info",                      -- LOG_LEVEL: debug | info | warn | error
@@ -304,6 +315,16 @@ local function validate(cfg, file, sources)
   local wa = cfg.budget.warn_at
   if wa <= 0 or wa > 1 then fail("budget.warn_at", "must be a share of the budget, > 0 and <= 1") end
   if cfg.budget.max_cost_usd < 0 then fail("budget.max_cost_usd", "must be >= 0") end
+  for i, row in ipairs(cfg.budget.prices) do
+    local bad = type(row) ~= "table" and "must be a table"
+      or (row.match ~= nil and type(row.match) ~= "string") and "match must be a Lua pattern (a string)"
+    for _, k in ipairs({ "input", "output", "cache_write", "cache_read" }) do
+      if not bad and (type(row) ~= "table" or type(row[k]) ~= "number" or row[k] < 0) then
+        bad = k .. " must be a number >= 0 (USD per million tokens)"
+      end
+    end
+    if bad then fail("budget.prices", string.format("row %d: %s", i, bad)) end
+  end
   if cfg.claude.max_turns < 0 then fail("claude.max_turns", "must be >= 0") end
   local nice = cfg.claude.nice
   if nice < 0 or nice > 19 or nice % 1 ~= 0 then fail("claude.nice", "must be a whole number 0..19") end

@@ -82,6 +82,10 @@ cfg nan 'return {
 }'
 config_case "config: NaN timeout" "$T/nan.lua" "$T/nan.lua" "claude.timeout"
 
+cfg bad_price 'return { budget = { prices = { { match = "opus", input = 5, output = "25", cache_write = 0, cache_read = 0 } } } }'
+config_case "config: a price that is not a number" "$T/bad_price.lua" "$T/bad_price.lua" \
+    "'budget.prices' row 1: output must be a number >= 0 (USD per million tokens)"
+
 cfg syntax 'return {
   claude = {
     timeout = 10,,

@@ -239,3 +239,33 @@ describe("policy: approval_timeout", function()
     eq(policy.validate({ approval_timeout = 30, on_approval_timeout = "approve" }), true)
   end)
 end)
+
+describe("policy.estimate_cost", function()
+  local prices = require("orch.config").defaults.budget.prices
+  local function usd(model, usage) return policy.estimate_cost(usage, model, prices) end
+  local function near(a, b) ok(math.abs(a - b) < 1e-12, tostring(a) .. " ~= " .. tostring(b)) end
+  local M1 = { input_tokens = 1e6 }
+  it("prices each of the four counts at its row's column", function()
+    near(usd("claude-sonnet-4-5", { input_tokens = 1e6, output_tokens = 1e6, cache_creation_input_tokens = 1e6,
+                                    cache_read_input_tokens = 1e6 }), 3 + 15 + 3.75 + 0.30)
+    near(usd("claude-haiku-4-5-20251001", { output_tokens = 2e6 }), 10)
+  end)
+  it("tells the Claude 4.x opus families apart by the model's name", function()
+    near(usd("claude-opus-4-1-20250805", M1), 15)
+    near(usd("claude-opus-4-1", M1), 15)
+    near(usd("claude-opus-4-0", M1), 15)
+    near(usd("claude-opus-4-20250514", M1), 15)
+    near(usd("claude-opus-4-5-20251101", M1), 5)
+    near(usd("claude-opus-4-6", M1), 5)
+  end)
+  it("prices an unknown or missing model at the row without a match", function()
+    near(usd("some-new-model", M1), 15)
+    near(usd(nil, M1), 15)
+  end)
+  it("is 0 with no usage, no row that applies, or no table", function()
+    eq(usd("claude-opus-4-6", nil), 0)
+    eq(policy.estimate_cost(M1, "x", { { match = "sonnet", input = 3, output = 0, cache_write = 0, cache_read = 0 } }),
+      0)
+    eq(policy.estimate_cost(M1, "x", nil), 0)
+  end)
+end)

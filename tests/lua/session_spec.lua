@@ -26,14 +26,14 @@ local function walked(s)
   local plain = { tasks = {} }
   for i, t in ipairs(s.tasks) do plain.tasks[i] = t end
   local cur, at = S.current(plain)
-  local cost, tokens = S.totals(plain)
-  return { counts = S.counts(plain), cost = cost, tokens = tokens, current = cur and cur.id, at = at }
+  local cost, tokens, est = S.totals(plain)
+  return { counts = S.counts(plain), cost = cost, tokens = tokens, estimated = est, current = cur and cur.id, at = at }
 end
 
 local function model(s)
   local cur, at = S.current(s)
-  local cost, tokens = S.totals(s)
-  return { counts = S.counts(s), cost = cost, tokens = tokens, current = cur and cur.id, at = at }
+  local cost, tokens, est = S.totals(s)
+  return { counts = S.counts(s), cost = cost, tokens = tokens, estimated = est, current = cur and cur.id, at = at }
 end
 
 describe("session model", function()
@@ -126,16 +126,18 @@ describe("session model", function()
     local steps = {
       { 1, { status = "running" } }, { 1, { status = "completed", cost_usd = 0.5, tokens = 100 } },
       { 2, { status = "waiting_approval" } }, { 2, { status = "skipped" } },
-      { 3, { status = "running" } }, { 4, { status = "paused" } }, { 3, { status = "failed", cost_usd = 0.25 } },
+      { 3, { status = "running" } }, { 4, { status = "paused", cost_usd = 0.125, cost_estimated_usd = 0.125 } },
+      { 3, { status = "failed", cost_usd = 0.25 } },
       { 4, { status = "pending" } }, { 1, { status = "pending" } }, { 5, { status = "cancelled", tokens = 7 } },
-      { 1, { status = "completed", cost_usd = 1 } },
+      { 1, { status = "completed", cost_usd = 1 } }, { 4, { status = "running", cost_usd = 0.5 } },
     }
     for k, st in ipairs(steps) do
       S.apply(s, s.tasks[st[1]], st[2])
       eq(model(s), walked(s), "after step " .. k)
     end
     eq(S.counts(s).done, 4)
-    eq({ S.totals(s) }, { 1.25, 107 })
+    -- task 4's stopped run (estimated, 0.125) and then its finished run (0.375 more)
+    eq({ S.totals(s) }, { 1.75, 107, 0.125 })
     eq(S.current(s).id, "4")
   end)
 
@@ -172,14 +174,14 @@ describe("session model", function()
     eq({ S.position(s, t) }, { 2, 1000 })
     eq(S.current(s), t)
     eq(S.counts(s).done, 1)
-    eq({ S.totals(s) }, { 0.1, 10 })
+    eq({ S.totals(s) }, { 0.1, 10, 0 })
     ok(F.task_started(s, t):find("Task 2/1000", 1, true))
     ok(F.status(s, 1763631200):find("Current: Task 2", 1, true))
     ok(F.paused(s):find("Current: Task 2/1000", 1, true))
     S.apply(s, t, { status = "failed", completed_at = 1763631160, cost_usd = 0.2 })
     ok(F.task_failed(s, t, { error = "boom" }):find("Progress: 2/1000", 1, true))
     ok(F.task_completed(s, t, {}):find("Next: Task 3/1000", 1, true))
-    eq({ S.totals(s) }, { 0.3, 10 })  -- whole nano-dollars: no float drift
+    eq({ S.totals(s) }, { 0.3, 10, 0 })  -- whole nano-dollars: no float drift
   end)
 end)
 

@@ -101,12 +101,13 @@ end
 -- S.load's: the same answer); the webhook's and `orch-host status --json`'s
 function M.status_of(s)
   local c = S.counts(s)
-  local cost, tokens = S.totals(s)
+  local cost, tokens, est = S.totals(s)
   local t, pos = S.current(s)
   local out = {
     session_id = s.id, status = s.status, task = pos or c.done, total = c.total, done = c.done,
     pending = c.pending,
-    cost_usd = cost, tokens = tokens, started_at = s.started_at, task_file = s.task_file,
+    cost_usd = cost, cost_estimated_usd = est > 0 and est or nil, tokens = tokens,
+    started_at = s.started_at, task_file = s.task_file,
     running_here = M.live[s.id] ~= nil,
     message = fmt.status(s, orch.now(), { live = running(s) }),
   }

@@ -104,7 +104,15 @@ end
 -- is not one .. "s")
 function M.plural(n, one, many) return format("%d %s", n, n == 1 and one or (many or one .. "s")) end
 
-function M.money(x) return type(x) == "number" and format(x >= 1 and "$%.2f" or "$%.4f", x) or nil end
+-- money(usd [, estimated]) -> "$0.0342", "$12.50"; "~$0.0342" when estimated
+-- (the part of usd that is an estimate, M.ESTIMATED) is above 0
+function M.money(x, est)
+  if type(x) ~= "number" then return nil end
+  return ((tonumber(est) or 0) > 0 and "~" or "") .. format(x >= 1 and "$%.2f" or "$%.4f", x)
+end
+-- what "~" before a cost means
+M.ESTIMATED = "~ includes an estimate: an agent stopped before claude reported its cost, priced from its tokens " ..
+  "(budget.prices)"
 
 function M.thousands(n) -- 123456 -> "123,456"
   return (format("%.0f", floor(n)):reverse():gsub("(%d%d%d)", "%1,"):reverse():gsub("^(%-?),", "%1"))
@@ -409,7 +417,7 @@ end
 
 function M.session_completed(s, now) -- totals over s.tasks; duration: S.runtime (finished_at or now, less paused time)
   local c = counts(s)
-  local cost, tok = S.totals(s)
+  local cost, tok, est = S.totals(s)
   local failed = {}
   for _, t in ipairs(s.tasks or {}) do -- the end of a session: one walk for the failed ones
     if t.status == "failed" and #failed < 10 then
@@ -418,7 +426,7 @@ function M.session_completed(s, now) -- totals over s.tasks; duration: S.runtime
   end
   local head = c.completed == c.total and c.total > 0 and (c.total == 1 and "🎉 Session Complete: the task is done!"
     or format("🎉 Session Complete: all %d tasks done!", c.total))
-  local totals = { "💰 Total cost: " .. M.money(cost), "🔢 Tokens: " .. M.thousands(tok) }
+  local totals = { "💰 Total cost: " .. M.money(cost, est), "🔢 Tokens: " .. M.thousands(tok) }
   local took = now and S.runtime(s, now, true)
   if took then totals[3] = "⏱ Duration: " .. M.duration(took) end
   return blocks(head or "🏁 Session Complete", "Session: " .. tostring(s.id or "?"),

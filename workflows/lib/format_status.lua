@@ -154,7 +154,7 @@ local function task_row(t, ROW, now, clock)
   local cost, tok = tonumber(t.cost_usd) or 0, S.tokens(t.tokens)
   local row = format(ROW, cell(t.id), pad((MARK[t.status] or "·") .. " " .. cell(t.status), 18),
     pad(cell(t.title), 36), pad(cell(t.type), 13), (secs and secs > 0) and fmt.duration(secs) or "",
-    cost > 0 and fmt.money(cost) or "", tok > 0 and fmt.thousands(tok) or "")
+    cost > 0 and fmt.money(cost, t.cost_estimated_usd) or "", tok > 0 and fmt.thousands(tok) or "")
   local err = cell(t.error)
   if err ~= "" and SAYS_WHY[t.status] then
     -- the end of a long reason is often what to do about it: said whole (status --json has it too)
@@ -200,7 +200,7 @@ function M.session(v, opts)
       or "Task file " .. cell(v.task_file, "-"),
     format("Started   %s   runtime %s", when(clock, v.started_at), v.runtime and fmt.duration(v.runtime) or "-"),
     format("Progress  %s   cost %s   %s tokens", fmt.progress(v),
-      fmt.money(tonumber(v.cost_usd) or 0), fmt.thousands(tonumber(v.tokens) or 0)),
+      fmt.money(tonumber(v.cost_usd) or 0, v.cost_estimated_usd), fmt.thousands(tonumber(v.tokens) or 0)),
     "",
   }
   local idw = 4
@@ -209,6 +209,7 @@ function M.session(v, opts)
   out[#out + 1] = format(ROW, "#", pad("status", 18), pad("task", 36), pad("type", 13), "time", "cost", "tokens")
   local now = live and opts and opts.now or nil  -- a live session's running tasks count to now
   for _, t in ipairs(tasks) do out[#out + 1] = task_row(t, ROW, now, clock) end
+  if (tonumber(v.cost_estimated_usd) or 0) > 0 then out[#out + 1] = "  " .. fmt.ESTIMATED end
   local agents = v.agents or {}
   if #agents > 0 then  -- every task in hand (several at once in a parallel day)
     -- a session whose host is gone: what it had in hand then (nothing runs now)

@@ -59,6 +59,7 @@
 -- M.needs_approval(task, cfg, opts)   -> bool, reason
 -- M.checkpoint_after(task, cfg, opts) -> bool, reason
 -- M.budget(cost, bcfg, warned [, own]) -> "pause" | "warn" | nil, max_cost_usd (own: the day file's)
+-- M.estimate_cost(usage, model, prices) -> USD: a stopped run's tokens priced (budget.prices)
 -- M.retry(r, tries, cfg)               -> bool: run again after `tries` retries of result r
 -- M.next_try(outcome, tries, cfg)      -> seconds to wait before the next run | nil (outcome: agent_outcome's)
 -- M.max_concurrent(args, doc, cfg, file) -> n >= 1 (args.max_concurrent, doc.max_concurrent, doc.format)
@@ -191,6 +192,26 @@ function M.budget(cost, bcfg, warned, own)
   if cost >= max then return "pause", max end
   if not warned and cost >= max * (tonumber(bcfg.warn_at) or 1) then return "warn", max end
   return nil, max
+end
+
+-- A run stopped before claude's result line has no cost of its own (the CLI
+-- reports it only there): its tokens at budget.prices, USD per million tokens
+-- (the first row whose match is found in the model's name, else the row
+-- without a match; none: 0). usage: the four counts of claude's usage.
+local PRICE_OF = { input_tokens = "input", output_tokens = "output", cache_creation_input_tokens = "cache_write",
+                   cache_read_input_tokens = "cache_read" }
+function M.estimate_cost(usage, model, prices)
+  if type(usage) ~= "table" then return 0 end
+  local row, any
+  for _, p in ipairs(prices or {}) do
+    if p.match == nil then any = any or p
+    elseif type(model) == "string" and model:find(p.match) then row = p break end
+  end
+  row = row or any
+  if not row then return 0 end
+  local usd = 0
+  for field, col in pairs(PRICE_OF) do usd = usd + (tonumber(usage[field]) or 0) * (tonumber(row[col]) or 0) end
+  return usd / 1e6
 end
 
 local function whole(v)

@@ -64,7 +64,7 @@ end
 -- S.last_seen, as its Duration counts: the tasks in hand count to it)
 local function summary(s, now, cfg, add, live, upto)
   local c = S.counts(s)
-  local cost, tokens = S.totals(s)
+  local cost, tokens, est = S.totals(s)
   local work, wait, waited, applied, seen = 0, 0, 0, 0, {}
   for _, t in ipairs(s.tasks) do
     work = work + (secs_of(t, upto) or 0)
@@ -92,11 +92,12 @@ local function summary(s, now, cfg, add, live, upto)
   end
   local budget = M.budget(s, cfg)
   if budget then
-    add(format("- Cost: %s of the %s budget (%d%%%s)", money(cost), money(budget), fmt.percent(cost, budget),
+    add(format("- Cost: %s of the %s budget (%d%%%s)", money(cost, est), money(budget), fmt.percent(cost, budget),
       cost >= budget and ", budget reached" or ""))
   else
-    add("- Cost: " .. money(cost) .. " (no budget set)")
+    add("- Cost: " .. money(cost, est) .. " (no budget set)")
   end
+  if est > 0 then add("  (" .. fmt.ESTIMATED .. ")") end
   add("- Tokens: " .. fmt.thousands(tokens))
   if waited > 0 then
     add(format("- Time waiting for approval: %s over %s (average %s)", fmt.duration(wait), plural(waited, "task"),
@@ -127,7 +128,7 @@ local function task_table(s, add, upto)
     if changes then row[#row + 1] = cell(changes_text(t)) end
     local d, tok = secs_of(t, upto), fmt.tokens(t.tokens)
     row[#row + 1] = d and fmt.duration(d) or ""
-    row[#row + 1] = t.cost_usd and money(t.cost_usd) or ""
+    row[#row + 1] = t.cost_usd and money(t.cost_usd, t.cost_estimated_usd) or ""
     row[#row + 1] = tok and fmt.thousands(tok) or ""
     add("| " .. concat(row, " | ") .. " |")
   end

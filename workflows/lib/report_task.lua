@@ -47,7 +47,7 @@ local function list(v) return type(v) == "table" and v or {} end
 -- secs_of(t, upto) -> its runs summed, as status shows it; the run in hand
 -- (a retry's backoff, a question) counts to upto: when its session last ran
 local secs_of = S.task_time
-local function money(x) return fmt.money(tonumber(x) or 0) end
+local function money(x, est) return fmt.money(tonumber(x) or 0, est) end
 local plural = fmt.plural
 
 -- the files of t.changes: n, added, removed
@@ -168,7 +168,7 @@ local function details(t, add, upto)
   if at then add("- Where: " .. at) end
   local stats, d, tok = {}, secs_of(t, upto), fmt.tokens(t.tokens)
   if d then stats[#stats + 1] = fmt.duration(d) end
-  if t.cost_usd then stats[#stats + 1] = money(t.cost_usd) end
+  if t.cost_usd then stats[#stats + 1] = money(t.cost_usd, t.cost_estimated_usd) end
   if tok then stats[#stats + 1] = fmt.thousands(tok) .. " tokens" end
   if #stats > 0 then add("- Time, cost, tokens: " .. concat(stats, ", ")) end
   if tonumber(t.approval_wait_s) then add("- Waited for approval: " .. fmt.duration(tonumber(t.approval_wait_s))) end

@@ -15,6 +15,7 @@ local questions = require("lib.questions")
 local agent_outcome = require("lib.agent_outcome")
 local limits = require("lib.limits")
 local slots = require("lib.agent_slots")
+local policy = require("lib.policy")
 
 local M = {}
 
@@ -50,7 +51,10 @@ local function watcher(R, t, w, hooked, dir)
   local key = "task:" .. t.id
   local function draw() orch.status_line(key, fmt.status_line(pos, total, orch.monotonic() - started, doing)) end
   local stop = orch.every(1, draw)
-  local seen = {}  -- from the stream for lib/agent_outcome: rate_limit = a rejected rate_limit_event's info
+  -- from the stream: rate_limit = a rejected rate_limit_event's info (lib/agent_outcome);
+  -- usage = each assistant message's usage by its id (the last line of one holds its
+  -- count, as the host counts the tokens), model = the model they name: a stopped run's cost
+  local seen = { usage = {} }
   local unsafe, forbidden_seen = safety.stream_check({ allowed_root = orch.config.claude.allowed_root, cwd = dir },
     hooked)
   seen.forbidden = forbidden_seen
@@ -61,6 +65,9 @@ local function watcher(R, t, w, hooked, dir)
       return nil
     end
     if ev.type == "assistant" and type(ev.message) == "table" then
+      local m = ev.message
+      if type(m.usage) == "table" then seen.usage[tostring(m.id)] = m.usage end
+      if type(m.model) == "string" then seen.model = m.model end
       for _, b in ipairs(ev.message.content or {}) do
         doing = fmt.agent_doing(b) or doing
         if b.type == "tool_use" then
@@ -136,6 +143,12 @@ local function run_once(R, t, w, prompt, resume_id, try)
     r = rerr.result or { ok = false, error = tostring(rerr) }
     r.cancelled, r.cancel_reason = true, rerr.reason
   end
+  if r.have_result == false then  -- stopped before claude's result line, which alone has the cost
+    local usage
+    for _, u in pairs(seen.usage) do usage = S.add_usage(usage, u) end
+    r.usage, r.cost_usd = usage, policy.estimate_cost(usage, seen.model, cfg.budget.prices)
+    r.cost_estimated = r.cost_usd > 0 or nil
+  end
   -- this run's cost, on the task at once: a host killed later neither loses it
   -- nor counts it again (the restarted task adds its own runs). A run that
   -- ends its task with nothing that can wait before the task's last commit
@@ -144,7 +157,9 @@ local function run_once(R, t, w, prompt, resume_id, try)
   -- commit: the same moment for a kill to lose it, one commit less a task.
   w.cost, w.tokens = w.cost + (tonumber(r.cost_usd) or 0), w.tokens + S.tokens(r.tokens)
   w.usage = S.add_usage(w.usage, r.usage)
-  local cost = { cost_usd = w.cost, tokens = w.tokens, usage = w.usage }
+  -- the part of the cost that is an estimate, shown as such (lib/format cost)
+  if r.cost_estimated then w.cost_estimated = (w.cost_estimated or 0) + r.cost_usd end
+  local cost = { cost_usd = w.cost, tokens = w.tokens, usage = w.usage, cost_estimated_usd = w.cost_estimated }
   local finished = r.ok and not r.cancelled and not questions.of(r)
   if w.stage_cost and finished then
     S.stage(s, t, cost)
@@ -167,7 +182,8 @@ local function run_once(R, t, w, prompt, resume_id, try)
     orch.emit("agent_stalled", { session = s.id, task = t.id, last_event = r.last_event, error = r.error })
   end
   orch.emit("claude_finished", { session = s.id, task = t.id, ok = r.ok, exit_code = r.exit_code,
-    error = r.error, cost_usd = r.cost_usd, tokens = r.tokens, duration_ms = r.duration_ms })
+    error = r.error, cost_usd = r.cost_usd, cost_estimated = r.cost_estimated, tokens = r.tokens,
+    duration_ms = r.duration_ms })
   if r.log_error then orch.log("warn", "task " .. t.id .. ": output log not written: " .. r.log_error) end
   return r, log
 end

@@ -294,6 +294,7 @@ function M.execute(R, t, w)
   -- runs stopped earlier (a pause, a host that died) already count
   w.cost, w.tokens = tonumber(t.cost_usd) or 0, S.tokens(t.tokens)
   w.usage = type(t.usage) == "table" and t.usage or nil
+  w.cost_estimated = tonumber(t.cost_estimated_usd)
   -- the run's cost may wait for the task's last commit when nothing between
   -- them can wait (lib/run_agent)
   w.stage_cost = not w.ws and #(t.verify or {}) == 0 and not R.hooks.finishing

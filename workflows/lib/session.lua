@@ -210,7 +210,8 @@ function M.waits_while_down(p) return p ~= nil and (p.kind == "approval" or p.ki
 -- a short one does: s._counts (total, done, one per status), s._cost (in
 -- nano-dollars, a whole number: adding and taking back a task's cost is exact,
 -- so the running total equals the sum a fresh load makes; see M.cost_units),
--- s._tokens, s._by_id (id -> task), s._active (task -> true while ACTIVE),
+-- s._tokens, s._estimated (the part of s._cost that is estimated: a task's
+-- cost_estimated_usd, lib/run_agent), s._by_id (id -> task), s._active (task -> true while ACTIVE),
 -- s._cursor (no task before it is unfinished). Keys starting with "_" are not
 -- stored; save stores the model's summary in the session row, which
 -- load_summary reads back without the tasks (status). The functions below also
@@ -243,7 +244,7 @@ M.cost_units = cost_units
 
 local function index(s)
   local c = { total = #s.tasks, done = 0 }
-  local cost, tokens, by_id, active = 0, 0, {}, {}
+  local cost, tokens, est, by_id, active = 0, 0, 0, {}, {}
   for i, t in ipairs(s.tasks) do
     t.seq = t.seq or i
     local st = t.status or "pending"
@@ -251,13 +252,15 @@ local function index(s)
     if M.FINISHED[st] then c.done = c.done + 1 end
     if M.ACTIVE[st] then active[t] = true end
     cost = cost + cost_units(t.cost_usd)
+    est = est + cost_units(t.cost_estimated_usd)
     tokens = tokens + M.tokens(t.tokens)
     if t.id ~= nil then by_id[tostring(t.id)] = t end
   end
   s._counts, s._cost, s._tokens, s._by_id, s._active, s._cursor = c, cost, tokens, by_id, active, 1
+  s._estimated = est
 end
 
-local function account(s, t, old_status, old_cost, old_tokens)
+local function account(s, t, old_status, old_cost, old_tokens, old_est)
   local c, st = s._counts, t.status or "pending"
   if st ~= old_status then
     c[old_status] = (c[old_status] or 1) - 1
@@ -268,6 +271,7 @@ local function account(s, t, old_status, old_cost, old_tokens)
     if not M.FINISHED[st] and t.seq and t.seq < s._cursor then s._cursor = t.seq end
   end
   s._cost = s._cost + cost_units(t.cost_usd) - old_cost
+  s._estimated = (s._estimated or 0) + cost_units(t.cost_estimated_usd) - old_est
   s._tokens = s._tokens + M.tokens(t.tokens) - old_tokens
 end
 
@@ -448,13 +452,14 @@ function M.agents(s)
 end
 
 -- summary(s) -> what the model says without the tasks, stored in the session
--- row by save: {counts=, cost_usd=, tokens=, current={id=, title=, type=,
+-- row by save: {counts=, cost_usd=, cost_estimated_usd=, tokens=, current={id=, title=, type=,
 -- status=} | nil, position= (current's), agents= (M.agents)}
 local function summary(s)
   local counts = {}
   for k, v in pairs(s._counts) do counts[k] = v end
   local t, pos = M.current(s)
-  return { counts = counts, cost_usd = s._cost / 1e9, tokens = s._tokens, position = pos,
+  local est = (s._estimated or 0) > 0 and s._estimated / 1e9 or nil
+  return { counts = counts, cost_usd = s._cost / 1e9, cost_estimated_usd = est, tokens = s._tokens, position = pos,
            current = t and { id = t.id, title = t.title, type = t.type, status = t.status } or nil,
            agents = M.agents(s) }
 end
@@ -469,6 +474,7 @@ function M.load_summary(id)
   s.summary = nil
   if type(sum) ~= "table" or type(sum.counts) ~= "table" then return M.load(id) end
   s._counts, s._cost, s._tokens = sum.counts, cost_units(sum.cost_usd), tonumber(sum.tokens) or 0
+  s._estimated = cost_units(sum.cost_estimated_usd)
   s._current, s._position, s._agents = sum.current or false, sum.position, sum.agents or {}
   return s
 end
@@ -505,10 +511,11 @@ M.index = index
 -- fields[k] == null (orch.json.null) clears k
 function M.apply(s, t, fields, null)
   local old_status, old_cost, old_tokens = t.status or "pending", cost_units(t.cost_usd), M.tokens(t.tokens)
+  local old_est = cost_units(t.cost_estimated_usd)
   for k, v in pairs(fields) do
     if v == null then t[k] = nil else t[k] = v end
   end
-  if s._counts then account(s, t, old_status, old_cost, old_tokens) end
+  if s._counts then account(s, t, old_status, old_cost, old_tokens, old_est) end
 end
 
 -- The task fields the session row's summary is made of (summary: counts,
@@ -516,7 +523,7 @@ end
 -- saved (its last_activity and updated_at aside), so set_task does not save it
 -- again. A workflow that changes a session field itself saves it (M.save).
 M.SUMMARY_FIELDS = { id = true, seq = true, title = true, type = true, status = true, started_at = true,
-  cost_usd = true, tokens = true, branch = true, question = true, slot_wait = true }
+  cost_usd = true, cost_estimated_usd = true, tokens = true, branch = true, question = true, slot_wait = true }
 
 local function reaches_summary(s, fields)
   if not s._counts then return true end
@@ -606,15 +613,17 @@ function M.counts(s, t, as)
   return c
 end
 
--- totals(s) -> cost_usd, tokens over the session's tasks
+-- totals(s) -> cost_usd, tokens, the part of cost_usd that is estimated (a
+-- stopped run's: lib/run_agent) over the session's tasks
 function M.totals(s)
-  if s._counts then return s._cost / 1e9, s._tokens end
-  local cost, tokens = 0, 0
+  if s._counts then return s._cost / 1e9, s._tokens, (s._estimated or 0) / 1e9 end
+  local cost, tokens, est = 0, 0, 0
   for _, t in ipairs(s.tasks or {}) do
     cost = cost + cost_units(t.cost_usd)
+    est = est + cost_units(t.cost_estimated_usd)
     tokens = tokens + M.tokens(t.tokens)
   end
-  return cost / 1e9, tokens
+  return cost / 1e9, tokens, est / 1e9
 end
 
 local function same(a, b) return a == b or (a.id ~= nil and tostring(a.id) == tostring(b.id)) end
