@@ -138,7 +138,17 @@ int run_workflow(Runtime& rt, const std::string& workflow_path, json args) {
                 result["error"].get<std::string>().c_str());
         return app.state_error.empty() ? k_exit_bad_input : k_exit_state_error;
     }
-    return exit_code_of(result);
+    // A task the workflow spawned died of an error nobody took (orch.wait
+    // returns it): a workflow error, where the run would otherwise count as
+    // a success (0, or 3: paused); a failure code of its own stays.
+    int code = exit_code_of(result);
+    std::string lost = rt.vm->unwaited_failure();
+    if (!lost.empty() && (code == k_exit_ok || code == k_exit_paused)) {
+        fprintf(stderr, "orch-host: workflow %s: a task it spawned failed and nothing waited for it: %s\n",
+                workflow_path.c_str(), lost.c_str());
+        return k_exit_bad_input;
+    }
+    return code;
 }
 
 int cmd_run(const Args& a) {

@@ -51,6 +51,7 @@ int l_spawn(lua_State* L) {
     }
     std::string name = "spawned";
     int id = spawn_task(vm, name, nargs);
+    vm.tasks[id].spawned = true;
     lua_pushinteger(L, id);
     return 1;
 }
@@ -67,7 +68,10 @@ int l_wait(lua_State* L) {
     if (!other) return luaL_error(L, "orch.wait: no task %d", target);
     if (other->id == t.id) return luaL_error(L, "orch.wait: a task cannot wait for itself");
     if (other->done) {
-        if (!other->error.empty()) return push_failure(L, "task_failed", other->error);
+        if (!other->error.empty()) {
+            vm.unwaited.erase(other->id);  // this wait takes the error
+            return push_failure(L, "task_failed", other->error);
+        }
         lua_pushboolean(L, 1);
         lua_rawgeti(L, LUA_REGISTRYINDEX, other->result_ref);
         return 2;

@@ -325,6 +325,7 @@ ResumeStatus resume_task(VmState& vm, int task_id, const std::function<int(lua_S
         lua_pop(vm.L, 1);
     }
     t->error = msg;
+    if (t->spawned && t->joiners.empty()) vm.unwaited[t->id] = msg;  // nobody takes this error (yet)
     // the error of a command's workflow is the command's to print (once, its
     // file:line): the traceback goes to the log only
     bool console = !t->caller_reports;

@@ -27,6 +27,7 @@ struct Task {
     std::vector<int> joiners;     // tasks blocked in orch.wait on this one
     std::function<void(Task&)> on_done;  // host-side completion (a webhook reply), finished or failed
     bool caller_reports = false;  // a command's workflow: the command prints its error (Vm::task_result)
+    bool spawned = false;         // orch.spawn's: its failure with nobody waiting is kept (VmState::unwaited)
 };
 
 enum class ResumeStatus { Suspended, Finished, Failed };
@@ -38,6 +39,9 @@ struct VmState {
     std::map<lua_State*, int> by_thread;
     int next_task = 1;
     std::deque<int> finished;     // recent finished tasks, kept for orch.wait; older ones are freed
+    // orch.spawn tasks that failed while no orch.wait waited for them, until
+    // one does (it takes the error): id -> error (Vm::unwaited_failure)
+    std::map<int, std::string> unwaited;
     int traceback_ref = LUA_NOREF;
     int error_mt_ref = LUA_NOREF;
     int route_window_task = 0;    // orch.route works only in this task's first slice (serve's workflow)

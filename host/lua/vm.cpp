@@ -296,6 +296,10 @@ bool Vm::task_running(int id) const {
 
 size_t Vm::live_tasks() const { return st_->by_thread.size(); }
 
+std::string Vm::unwaited_failure() const {
+    return st_->unwaited.empty() ? std::string() : st_->unwaited.begin()->second;
+}
+
 json Vm::task_result(int id) const {
     auto it = st_->tasks.find(id);
     if (it == st_->tasks.end()) return json{{"error", "no such task"}};

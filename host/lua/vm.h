@@ -47,6 +47,9 @@ public:
     // The finished task's first result converted to JSON, or {"error": msg}.
     nlohmann::json task_result(int id) const;
     size_t live_tasks() const;
+    // The error of the first orch.spawn task that failed with no orch.wait
+    // taking its error (not then, not later); "" when there is none.
+    std::string unwaited_failure() const;
     // Cancels every waiting task (their waits return a "cancelled" error).
     void cancel_all(const std::string& reason);
     // Calls the handlers registered with orch.on(event, fn), each as a task.

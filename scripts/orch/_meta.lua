@@ -386,7 +386,9 @@ function orch.monotonic() end
 ---@return orch.Error?
 function orch.sleep(seconds) end
 
----Run fn(...) in a new task (from the next loop turn).
+---Run fn(...) in a new task (from the next loop turn). Its error is orch.wait's
+---false, err (a wait after it died too); one that no wait takes makes
+---`orch-host run` exit 2 where it would have exited 0 or 3.
 ---@param fn function
 ---@return integer task_id
 function orch.spawn(fn, ...) end

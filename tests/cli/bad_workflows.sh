@@ -6,7 +6,8 @@
 #  * runtime error           -> exit 2, the message on stderr, message and
 #                               traceback in the daily log, no crash/core
 #  * error in a spawned task -> the host keeps going, the main task's result
-#                               is the exit code
+#                               is the exit code; exit 2 when no orch.wait
+#                               took that error and the result was a success
 #  * error(nil), error({}), error(42), an error object with __tostring
 #                            -> readable messages naming the file
 #  * runaway loop            -> stopped by lua.max_run_seconds, exit 2
@@ -145,6 +146,32 @@ return 1
 EOF
 orch run spawn_rc.lua --no-input
 expect_rc "error in a spawned task, main returns 1" 1
+
+# A spawned task's error that no orch.wait took is a workflow error: exit 2
+# (cron and CI must not see a success), naming the error; an orch.wait that
+# comes after the task died takes the error as well as one waiting already.
+cat >"$W/spawn_lost.lua" <<'EOF'
+orch.spawn(function() error("child nobody waits for") end)
+orch.sleep(0.2)
+orch.print("main finished")
+return 0
+EOF
+orch run spawn_lost.lua --no-input
+expect_rc "error in a spawned task nothing waited for" 2
+expect_no_crash "error in a spawned task nothing waited for"
+expect_out "error in a spawned task nothing waited for: main ran to its end" "main finished"
+expect_err "error in a spawned task nothing waited for: said so" \
+  "a task it spawned failed and nothing waited for it: workflows/spawn_lost.lua:1: child nobody waits for"
+cat >"$W/spawn_late.lua" <<'EOF'
+local child = orch.spawn(function() error("child waited for later") end)
+orch.sleep(0.2)
+local ok, err = orch.wait(child, 30)
+orch.print("late wait ok=" .. tostring(ok) .. " err=" .. tostring(err))
+return 0
+EOF
+orch run spawn_late.lua --no-input
+expect_rc "error in a spawned task waited for after it died" 0
+expect_out "error in a spawned task waited for after it died: the wait took it" "late wait ok=false"
 
 # An error inside run_claude's on_event callback is logged; the agent run and
 # the workflow go on.
