@@ -59,17 +59,24 @@ if not watch then
   orch.log("error", "inbox: cannot watch " .. dir .. ": " .. tostring(werr))
   return EXIT.bad_input
 end
-s = S.new({ tasks = {} }, { id = args.session_id, kind = "inbox", task_file = dir, pid = orch.pid,
-                            max_concurrent = MAX, workflow = args.workflow or "workflows/inbox.lua",
-                            started_by = args.started_by, auto_approve = args.auto_approve == true,
-                            no_input = args.no_input == true })
+-- open(id): the inbox's session (id: the one asked for, else a new one), the
+-- folder's queue on it (one queue for the inbox's life: its ledger is the
+-- state's), its tasks' tracker (I) and runner (R)
+local q
+local function open(id)
+  s = S.new({ tasks = {} }, { id = id, kind = "inbox", task_file = dir, pid = orch.pid,
+                              max_concurrent = MAX, workflow = args.workflow or "workflows/inbox.lua",
+                              started_by = args.started_by, auto_approve = args.auto_approve == true,
+                              no_input = args.no_input == true })
+  if q then q.session = s.id else q = inbox_queue.new(cfg, { session = s.id }) end
+  I = inbox_run.new(s, q)
+  R = runner.new(s, { max = MAX, args = args, settle = I.hooks.settle, skip_queued = I.hooks.skip_queued,
+                      prompt = I.hooks.prompt, finishing = I.hooks.finishing,
+                      free_beside_waiting = true })  -- independent files: one that asks nobody need not wait
+  orch.emit("inbox_started", { session = s.id, dir = dir, max_concurrent = MAX })
+end
+open(args.session_id)
 inbox_run.close_stale(stale, s.id)
-local q = inbox_queue.new(cfg, { session = s.id })
-I = inbox_run.new(s, q)
-R = runner.new(s, { max = MAX, args = args, settle = I.hooks.settle, skip_queued = I.hooks.skip_queued,
-                    prompt = I.hooks.prompt, finishing = I.hooks.finishing,
-                    free_beside_waiting = true })  -- independent files: one that asks nobody need not wait
-orch.emit("inbox_started", { session = s.id, dir = dir, max_concurrent = MAX })
 orch.log("info", string.format("inbox: watching %s for .task.md files (%d at once)", dir, MAX))
 I:rescan()  -- the files already there
 
@@ -106,7 +113,35 @@ elseif type(kept) == "table" and type(kept.reason) == "string" then
   orch.log("warn", "inbox: still paused (" .. kept.reason .. ", before the host's restart): no task starts until "
     .. "a resume")
 end
+
+-- A session a day: inbox.session_seconds 0, a new session once local
+-- midnight passed; N > 0, once the session is N seconds old. Taken only
+-- while nothing is in hand (no task running or waiting, none queued or held
+-- back by a pause, no pause): so a day's tasks, cost and budget (the day's
+-- budget.max_cost_usd) are its own session's, `report DATE` finds them, and
+-- an inbox that runs for months keeps one day's tasks in memory. The old
+-- session ends completed, saying which session goes on.
+local PERIOD = tonumber(icfg.session_seconds) or 0
+local function roll_at()
+  local started = tonumber(s.started_at) or orch.now()
+  if PERIOD > 0 then return started + PERIOD end
+  local d = os.date("*t", math.floor(started))
+  return os.time({ year = d.year, month = d.month, day = d.day + 1, hour = 0 })
+end
+local function roll_over()
+  if orch.now() < roll_at() or orch.interrupted() or R.want.pause or s.status == "paused" then return end
+  if next(R.workers) or next(s._active or {}) or I:waiting_count() > 0 then return end
+  local old, old_runner = s, R
+  open(nil)
+  inbox_run.close(old, fmt.inbox_new_session(s.id), nil, nil, s.id)
+  old_runner:close()
+  local control = package.loaded["lib.control"]  -- under serve: the server's commands find the new session
+  if control and control.moved then control.moved(old.id, s.id) end
+  orch.log("info", string.format("inbox: session %s ends (%d tasks); %s goes on", old.id, #old.tasks, s.id))
+end
+
 while true do
+  roll_over()
   show_pause()
   if not R.want.pause then I:restart_held(R) end
   if R.want.budget then  -- spent, unless a changed .env or config raised or removed it since
@@ -123,7 +158,8 @@ while true do
   I:save_queue_soon()  -- the started tasks' own saves carry the queue's length
   if orch.interrupted() and R.pool.n == 0 then break end
   local gate = not orch.interrupted() and limits.closed()
-  R:sleep(gate and math.max(0.05, gate - orch.now()) or 86400)
+  local roll = roll_at() - orch.now()  -- passed: taken when the last task in hand ends (a worker's end wakes this)
+  R:sleep(gate and math.max(0.05, gate - orch.now()) or (roll > 0 and math.min(86400, roll + 0.01)) or 86400)
 end
 
 watch:close()

@@ -114,6 +114,7 @@ local function defaults() return {
   inbox = {                              -- the task inbox (workflows/inbox.lua: `orch-host watch`)
     enabled = false,                     -- `orch-host serve` runs it too
     max_concurrent = 3,                  -- agents at once (MAX_CONCURRENT_TASKS)
+    session_seconds = 0,                 -- 0: a session a day (from local midnight); N: a new one every N s
   },
   ollama = {                             -- the optional local model (lib/ollama.lua)
     enabled = "auto",                    -- auto | true | false (OLLAMA_ENABLED); a boolean works too
@@ -334,6 +335,9 @@ local function validate(cfg, file, sources)
   if cfg.server.max_body_kb <= 0 then fail("server.max_body_kb", "must be > 0") end
   local im = cfg.inbox.max_concurrent
   if im < 1 or im % 1 ~= 0 then fail("inbox.max_concurrent", "must be a whole number >= 1") end
+  if cfg.inbox.session_seconds < 0 then
+    fail("inbox.session_seconds", "must be >= 0 (0: a session a day; N: a new session every N seconds)")
+  end
   local mp = cfg.server.max_parallel_agents
   if mp < 1 or mp % 1 ~= 0 then fail("server.max_parallel_agents", "must be a whole number >= 1") end
   if cfg.server.handler_timeout <= 0 then fail("server.handler_timeout", "must be > 0") end

@@ -158,10 +158,11 @@ local function launch(id, args, by, task_file, workflow)
   args.started_by = by
   local task, lerr = orch.start_workflow(workflow or cfg().server.session_workflow, args)
   if not task then return nil, tostring(lerr) end
-  M.live[id] = { task = task, task_file = task_file, by = by, started_at = orch.now() }
+  local entry = { task = task, task_file = task_file, by = by, started_at = orch.now() }
+  M.live[id] = entry
   orch.spawn(function()
     local ok, result = orch.wait(task)
-    M.live[id] = nil
+    for k, l in pairs(M.live) do if l == entry then M.live[k] = nil end end  -- under its last id (M.moved)
     -- the host's stop (SIGTERM, Ctrl-C) cancels it: that is no error
     orch.log((ok or orch.interrupted()) and "info" or "error", string.format("session %s ended: %s", id,
       ok and ("exit " .. tostring(result)) or tostring(result)))
@@ -182,6 +183,12 @@ local function await_stored(id, deadline)
   while M.live[id] and not orch.load_session(id, { tasks = false }) and orch.monotonic() < limit do
     orch.sleep(0.02)
   end
+end
+
+-- moved(old, new): the session this process runs as old goes on as new (the
+-- inbox's session of a new day: workflows/inbox.lua); commands find it there
+function M.moved(old, new)
+  M.live[new], M.live[old] = M.live[old], nil
 end
 
 -- a new session id: none stored has it, and none launched here that has

@@ -390,6 +390,12 @@ function M.inbox_paused(_, why)
       or "Files dropped meanwhile are queued. Use /resume to continue.")
 end
 
+-- the stop reason of an inbox session that gave way to the next one (a new
+-- day: workflows/inbox.lua), as `sessions` shows it
+function M.inbox_new_session(next_id)
+  return "a new day: the inbox goes on in session " .. tostring(next_id)
+end
+
 function M.resumed(s)
   local cur = current(s)
   return blocks("▶️ Orchestrator Resumed", cur and task_block(s, cur, "Continuing from:"),

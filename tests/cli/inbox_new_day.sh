@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The inbox's session of a day: once its session is older than its period
+# (inbox.session_seconds; 0, the default, is a calendar day) and nothing is in
+# hand, the session ends completed, naming the one that goes on, and the next
+# file runs in that new session. A day's budget is its session's: a first
+# session that spent its budget leaves the next one free to run.
+source "$(dirname "$0")/lib.bash"
+source "$(dirname "$0")/inbox.bash"
+
+# the stand-in's run costs $0.034: one run spends a $0.01 budget
+printf 'return { inbox = { session_seconds = 1 }, budget = { max_cost_usd = 0.01 } }\n' >"$T/config.lua"
+WATCH_OUT=$T/watch.out
+bg_run "$WATCH_OUT" orch --config "$T/config.lua" watch --auto-approve --no-input
+wait_for ev_more inbox_started 0
+inbox_task "$ORCH_TASKS_DIR/a.task.md" a high "First [key:a]"
+wait_for ev_has task_archived a
+first=$(python3 -c 'import json,sys
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    if e.get("event") == "task_archived" and e.get("task") == "a": print(e["session"])' "$ORCH_LOGS_DIR/events.ndjson")
+[ -n "$first" ] || fail "no session named by a's task_archived"
+# the first session gives way (its period passed, nothing in hand): a new inbox session runs
+wait_for sj_true "s['id'] != '$first' and s.get('kind') == 'inbox' and s['status'] == 'running'"
+second=$(sj "s['id']")
+inbox_task "$ORCH_TASKS_DIR/b.task.md" b high "Second [key:b]"
+wait_for ev_has task_archived b
+check_eq "$(sj "[t['id'] + ':' + t['status'] for t in s['tasks']]")" '["b:completed"]' \
+    "the second file runs in the new session, within its own budget"
+orch status --session "$first" --json >"$T/first.json" 2>&1 || fail "status --session $first: $(cat "$T/first.json")"
+check_eq "$(python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print(s["status"], s.get("stop_reason"))' "$T/first.json")" \
+    "completed a new day: the inbox goes on in session $second" "the first session ends, naming the next"
+check_eq "$(python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print(s.get("budget_reached"))' "$T/first.json")" \
+    True "the first session spent its budget (so b would have been skipped in it)"
+orch sessions >"$T/sessions.out" 2>&1
+check "sessions lists both inbox sessions: $(cat "$T/sessions.out")" grep -q "$first.*a new day" "$T/sessions.out"
+kill -TERM "$(host_pid_of "$BG_PID")"
+check_eq "$(bg_wait "$WATCH_OUT")" 0 "exit code of watch after SIGTERM ($(tail -3 "$WATCH_OUT"))"
+finish
