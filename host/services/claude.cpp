@@ -4,6 +4,7 @@
 #include "loop/loop.h"
 #include "services/process_run.h"
 
+#include <array>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -58,8 +59,11 @@ struct ClaudeRun::State {
     std::string session_id;
     long long garbage = 0;
     std::string violation;
-    // usage per assistant message id, for runs that end without a result line
-    std::map<std::string, long long> stream_tokens;
+    // usage per assistant message id (its last line's: the count grows over a
+    // message's lines), for runs that end without a result line; the model
+    // the last one named, which prices them (lib/policy estimate_cost)
+    std::map<std::string, std::array<double, 4>> stream_usage;
+    std::string stream_model;
     // stall watch (opts.stall_timeout > 0): when the last line came, what it was
     Loop* loop = nullptr;
     double last_line_at = 0;
@@ -179,8 +183,13 @@ struct ClaudeRun::State {
         }
         if (type == "assistant") {
             auto m = ev.find("message");
-            if (m != ev.end() && m->is_object() && m->contains("usage") && (*m)["usage"].is_object())
-                stream_tokens[m->value("id", std::string())] = token_sum((*m)["usage"], "an assistant message");
+            if (m != ev.end() && m->is_object() && m->contains("usage") && (*m)["usage"].is_object()) {
+                auto& u = stream_usage[m->value("id", std::string())];
+                for (size_t i = 0; i < u.size(); ++i)
+                    u[i] = checked((*m)["usage"], k_token_fields[i], k_max_tokens, "an assistant message");
+            }
+            if (m != ev.end() && m->is_object() && m->contains("model") && (*m)["model"].is_string())
+                stream_model = (*m)["model"].get<std::string>();
         }
         if (type == "system" && ev.contains("session_id") && ev["session_id"].is_string())
             session_id = ev["session_id"].get<std::string>();
@@ -276,13 +285,25 @@ void ClaudeRun::State::finish(const RunOutcome& o) {
         if (result.contains("permission_denials") && result["permission_denials"].is_array())
             denials = result["permission_denials"];
     } else {
-        // No result line (stopped, crashed): the tokens the stream showed; the
-        // CLI reports cost only in its result, so cost is unknown here.
-        long long n = 0;
-        for (auto& [id, t] : stream_tokens) n += t;
+        // No result line (stopped, crashed): the tokens the stream showed, by
+        // kind (usage) and the model, which Lua prices; the CLI reports cost
+        // only in its result, so it is 0 here.
+        std::array<double, 4> sum{};
+        for (auto& [id, u] : stream_usage)
+            for (size_t i = 0; i < sum.size(); ++i) sum[i] += u[i];
+        json usage = json::object();
+        double n = 0;
+        for (size_t i = 0; i < sum.size(); ++i) {
+            usage[k_token_fields[i]] = static_cast<long long>(sum[i]);
+            n += sum[i];
+        }
         r["cost_usd"] = 0.0;
-        r["tokens"] = n;
-        if (n > 0) r["tokens_from_stream"] = true;
+        r["tokens"] = static_cast<long long>(n);
+        if (n > 0) {
+            r["tokens_from_stream"] = true;
+            r["usage"] = usage;
+        }
+        if (!stream_model.empty()) r["model"] = stream_model;
     }
     r["permission_denials"] = denials;
     bool is_error = have_result && result.value("is_error", false);

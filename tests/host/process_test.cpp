@@ -326,6 +326,16 @@ TEST_CASE("claude: a policy violation from on_event stops the agent") {
     CHECK(r["ok"] == false);
     CHECK(r["violation"] == "no pushing");
     CHECK(r["error"].get<std::string>().find("policy violation") != std::string::npos);
+    // stopped before its result line: the stream's tokens by kind and the model, for Lua to price
+    CHECK(r["have_result"] == false);
+    CHECK(r["cost_usd"] == 0.0);
+    REQUIRE(r.contains("usage"));
+    long long sum = 0;
+    for (const char* k : {"input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"})
+        sum += r["usage"].value(k, -1LL);
+    CHECK(sum == r["tokens"].get<long long>());
+    CHECK(sum > 0);
+    CHECK(r.value("model", std::string()).find("claude") == 0);
 }
 
 TEST_CASE("claude: with event_types, on_event sees those types only (not the result or init line)") {

@@ -51,10 +51,7 @@ local function watcher(R, t, w, hooked, dir)
   local key = "task:" .. t.id
   local function draw() orch.status_line(key, fmt.status_line(pos, total, orch.monotonic() - started, doing)) end
   local stop = orch.every(1, draw)
-  -- from the stream: rate_limit = a rejected rate_limit_event's info (lib/agent_outcome);
-  -- usage = each assistant message's usage by its id (the last line of one holds its
-  -- count, as the host counts the tokens), model = the model they name: a stopped run's cost
-  local seen = { usage = {} }
+  local seen = {}  -- from the stream for lib/agent_outcome: rate_limit = a rejected rate_limit_event's info
   local unsafe, forbidden_seen = safety.stream_check({ allowed_root = orch.config.claude.allowed_root, cwd = dir },
     hooked)
   seen.forbidden = forbidden_seen
@@ -65,9 +62,6 @@ local function watcher(R, t, w, hooked, dir)
       return nil
     end
     if ev.type == "assistant" and type(ev.message) == "table" then
-      local m = ev.message
-      if type(m.usage) == "table" then seen.usage[tostring(m.id)] = m.usage end
-      if type(m.model) == "string" then seen.model = m.model end
       for _, b in ipairs(ev.message.content or {}) do
         doing = fmt.agent_doing(b) or doing
         if b.type == "tool_use" then
@@ -143,10 +137,9 @@ local function run_once(R, t, w, prompt, resume_id, try)
     r = rerr.result or { ok = false, error = tostring(rerr) }
     r.cancelled, r.cancel_reason = true, rerr.reason
   end
-  if r.have_result == false then  -- stopped before claude's result line, which alone has the cost
-    local usage
-    for _, u in pairs(seen.usage) do usage = S.add_usage(usage, u) end
-    r.usage, r.cost_usd = usage, policy.estimate_cost(usage, seen.model, cfg.budget.prices)
+  if r.have_result == false then  -- stopped before claude's result line, which alone has the cost:
+    -- the tokens its stream showed (r.usage, the host's count), priced for the model it named
+    r.cost_usd = policy.estimate_cost(r.usage, r.model, cfg.budget.prices)
     r.cost_estimated = r.cost_usd > 0 or nil
   end
   -- this run's cost, on the task at once: a host killed later neither loses it
