@@ -195,7 +195,7 @@ local function day()
 
   local c = S.counts(s)
   S.set_status(s, "completed", { finished_at = orch.now() }, "session_completed")
-  local bad = c.failed + c.blocked + c.needs_review > 0  -- needs_review counts like failed
+  local bad = S.failures(c)
   R:note(nil, fmt.session_completed(s, orch.now()), bad and "warning" or "success", "session_completed")
   local path = report.write(s, cfg.paths.results_dir)
   if path then orch.log("info", "report written to " .. path) end

@@ -21,6 +21,7 @@ local runner = require("lib.runner")
 local limits = require("lib.limits")
 local inbox_queue = require("lib.inbox_queue")
 local inbox_run = require("lib.inbox_run")
+local report = require("lib.report")
 
 local cfg = orch.config
 local EXIT = { ok = 0, bad_input = 2 }
@@ -35,11 +36,13 @@ local MAX = math.max(1, math.floor(tonumber(args.max_concurrent) or tonumber(icf
 local stale = inbox_run.settle_stale(args.session_id)
 orch.make_dir(dir)  -- (one that cannot be made is said by the watch: "not a folder")
 local s, I, R  -- made once the folder is watched, before its first event (queued on the loop)
+local roll_over  -- (below) a new day's session, once its day has begun and nothing is in hand
 
 -- the folder's events, each as it comes (the main task is woken to start what
 -- it can; a file gone that was not queued, one the inbox moved, changes nothing)
 local function on_file(ev)
   if ev.kind == "ready" then
+    roll_over(true)  -- the first file of a new day opens its session (an idle inbox makes no empty ones)
     I:offer(ev.name, ev.path, R)
   elseif ev.kind == "gone" then
     if not I:gone(ev.name, R) then return end
@@ -120,7 +123,9 @@ end
 -- back by a pause, no pause): so a day's tasks, cost and budget (the day's
 -- budget.max_cost_usd) are its own session's, `report DATE` finds them, and
 -- an inbox that runs for months keeps one day's tasks in memory. The old
--- session ends completed, saying which session goes on.
+-- session ends completed, saying which session goes on. One with no task
+-- waits for the next file (any: a file's arrival), so an idle inbox leaves
+-- no empty sessions behind.
 local PERIOD = tonumber(icfg.session_seconds) or 0
 local function roll_at()
   local started = tonumber(s.started_at) or orch.now()
@@ -128,12 +133,28 @@ local function roll_at()
   local d = os.date("*t", math.floor(started))
   return os.time({ year = d.year, month = d.month, day = d.day + 1, hour = 0 })
 end
-local function roll_over()
+-- day_done(old, by): a session that ran tasks, ended: its day's report
+-- (results/YYYY-MM-DD-report.md, every session of that day) and, when a new
+-- day's session follows (by: the old one's runner), the notice a day's end sends
+local function day_done(old, by)
+  if #old.tasks == 0 then return end
+  if by then
+    local bad = S.failures(S.counts(old))
+    by:note(nil, fmt.session_completed(old, orch.now()), bad and "warning" or "success", "session_completed")
+  end
+  local path = report.write(old, cfg.paths.results_dir)
+  if path then orch.log("info", "report written to " .. path) end
+end
+
+function roll_over(any)
   if orch.now() < roll_at() or orch.interrupted() or R.want.pause or s.status == "paused" then return end
+  if #s.tasks == 0 and not any then return end
   if next(R.workers) or next(s._active or {}) or I:waiting_count() > 0 then return end
   local old, old_runner = s, R
   open(nil)
   inbox_run.close(old, fmt.inbox_new_session(s.id), nil, nil, s.id)
+  day_done(old, old_runner)
+  old_runner:wake()  -- from a file's event: the main loop sleeps in the old runner's wait
   old_runner:close()
   local control = package.loaded["lib.control"]  -- under serve: the server's commands find the new session
   if control and control.moved then control.moved(old.id, s.id) end
@@ -158,12 +179,14 @@ while true do
   I:save_queue_soon()  -- the started tasks' own saves carry the queue's length
   if orch.interrupted() and R.pool.n == 0 then break end
   local gate = not orch.interrupted() and limits.closed()
-  local roll = roll_at() - orch.now()  -- passed: taken when the last task in hand ends (a worker's end wakes this)
+  -- the day's end (passed: taken when the last task in hand ends, which wakes this); none with no task yet
+  local roll = #s.tasks > 0 and roll_at() - orch.now() or 0
   R:sleep(gate and math.max(0.05, gate - orch.now()) or (roll > 0 and math.min(86400, roll + 0.01)) or 86400)
 end
 
 watch:close()
 -- a person's pause stays on the stopped session (status paused): `orch-host resume` finds it and ends it
 inbox_run.close(s, "the inbox stopped", nil, type(orch.load_state(PAUSE_KEY)) == "table" and s.status == "paused")
+day_done(s)  -- the day so far
 R:close()  -- in serve, the process outlives the inbox
 return EXIT.ok

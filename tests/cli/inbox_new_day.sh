@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The inbox's session of a day: once its session is older than its period
 # (inbox.session_seconds; 0, the default, is a calendar day) and nothing is in
-# hand, the session ends completed, naming the one that goes on, and the next
-# file runs in that new session. A day's budget is its session's: a first
+# hand, the session ends completed, naming the one that goes on, with the
+# day's report and notice, and the next file runs in a new session. A day's budget is its session's: a first
 # session that spent its budget leaves the next one free to run.
 source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/inbox.bash"
@@ -31,6 +31,10 @@ check_eq "$(python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print(s
     "completed a new day: the inbox goes on in session $second" "the first session ends, naming the next"
 check_eq "$(python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print(s.get("budget_reached"))' "$T/first.json")" \
     True "the first session spent its budget (so b would have been skipped in it)"
+# the day's end: its report, and the notice a day's end sends (to the terminal here)
+day=$(python3 -c 'import json,sys,time; s=json.load(open(sys.argv[1])); print(time.strftime("%Y-%m-%d", time.localtime(s["started_at"])))' "$T/first.json")
+check "the day's report names the first session" grep -q "$first" "$ORCH_RESULTS_DIR/$day-report.md"
+check "the day's end is said: $(grep -c 'Session Complete' "$WATCH_OUT")" grep -q "Session Complete" "$WATCH_OUT"
 orch sessions >"$T/sessions.out" 2>&1
 check "sessions lists both inbox sessions: $(cat "$T/sessions.out")" grep -q "$first.*a new day" "$T/sessions.out"
 kill -TERM "$(host_pid_of "$BG_PID")"

@@ -90,6 +90,11 @@ function M.skipped_at_approval(by, how)
   return (M.STOPPED_AS[how] or "skipped") .. " by " .. tostring(by) .. " while it waited for approval"
 end
 
+-- failures(c) -> whether counts c (M.counts) hold a task that failed, is
+-- blocked or needs review (counted like a failure): the session's end is
+-- then a warning, and `run` exits 1
+function M.failures(c) return (c.failed or 0) + (c.blocked or 0) + (c.needs_review or 0) > 0 end
+
 -- Session statuses a host works on (a paused or completed session has none).
 M.SESSION_ACTIVE = { running = true, waiting_approval = true }
 
