@@ -57,7 +57,7 @@ expect_eq "$(cat "$T/rep.out")" "$REP" "report SESSION prints the path"
 has "$REP" "(session $SID1)" "report SESSION"
 has "$REP" "- Tasks: 2 completed, 0 failed, 0 skipped, 2 total (success rate 100%)" "report SESSION"
 has "$REP" "| 1 | Add the \\| model |" "report SESSION: the title in one cell"
-has "$REP" "- Time waiting for approval: " "report SESSION: the day's approval wait"
+has "$REP" "- Time waiting for approval, summed over tasks: " "report SESSION: the day's approval wait"
 has "$REP" "- Waited for approval: " "report SESSION: task 2's wait"
 has "$REP" "## For you to review and commit" "report SESSION"
 diff <(grep -v "approval" "$T/day1.md") <(grep -v "approval" "$REP") >"$T/diff.out" ||

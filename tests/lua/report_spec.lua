@@ -64,6 +64,14 @@ describe("report: a markdown day, one task at a time", function()
       "the day 10m 00s)\n")
   end)
 
+  it("says the approval waits are summed over tasks, a sum that can pass the Duration", function()
+    local day = serial_day()
+    day.tasks[2].approval_wait_s = 600  -- waited at the same time as task 1 (90 s)
+    has(R.render(day, day.finished_at, NO_BUDGET), "\n- Duration: 10m 00s\n")
+    has(R.render(day, day.finished_at, NO_BUDGET),
+      "\n- Time waiting for approval, summed over tasks: 11m 30s over 2 tasks (average 5m 45s)\n")
+  end)
+
   it("says a saving that is the difference of the two times it shows", function()
     local day = serial_day()
     day.finished_at = T0 + 2.9
@@ -78,7 +86,7 @@ describe("report: a markdown day, one task at a time", function()
     has(text, "\n- Tasks: 1 completed, 1 failed, 1 skipped, 3 total (success rate 33%)\n")
     has(text, "\n- Cost: $0.0300 (no budget set)\n- Tokens: 30,000\n")
     has(text, "\n- Duration: 10m 00s\n- Task time: 5m 00s (no time saved by parallelism)\n")
-    has(text, "\n- Time waiting for approval: 1m 30s over 1 task (average 1m 30s)\n")
+    has(text, "\n- Time waiting for approval, summed over tasks: 1m 30s over 1 task (average 1m 30s)\n")
   end)
 
   it("has no column, line or section for what such a day does not have", function()
@@ -174,7 +182,7 @@ describe("report: a parallel day with every field", function()
     has(text, "\n- Cost: $2.25 of the $2.00 budget (113%, budget reached)\n- Tokens: 3,000\n")
     has(text, "\n- Duration: 10m 00s\n" ..
       "- Time saved by parallelism: 7m 20s (the tasks took 17m 20s together, the day 10m 00s)\n")
-    has(text, "\n- Time waiting for approval: 1m 00s over 1 task (average 1m 00s)\n")
+    has(text, "\n- Time waiting for approval, summed over tasks: 1m 00s over 1 task (average 1m 00s)\n")
     has(text, "\n- Standing instructions applied: 2 (listed under each task)\n")
   end)
 

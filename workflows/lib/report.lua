@@ -100,8 +100,10 @@ local function summary(s, now, cfg, add, live, upto)
   if est > 0 then add("  (" .. fmt.ESTIMATED .. ")") end
   add("- Tokens: " .. fmt.thousands(tokens))
   if waited > 0 then
-    add(format("- Time waiting for approval: %s over %s (average %s)", fmt.duration(wait), plural(waited, "task"),
-      fmt.duration(wait / waited)))
+    -- each task's wait added up: waits at the same time (a parallel day)
+    -- make a sum that can pass the Duration, so the line says it is one
+    add(format("- Time waiting for approval, summed over tasks: %s over %s (average %s)", fmt.duration(wait),
+      plural(waited, "task"), fmt.duration(wait / waited)))
   end
   if applied > 0 then add("- Standing instructions applied: " .. applied .. " (listed under each task)") end
   for _, e in ipairs(list(s.feedback_unread)) do  -- lib/feedback's unread files (daily.lua keeps them)
