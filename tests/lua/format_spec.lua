@@ -142,6 +142,16 @@ describe("format: other messages", function()
     has(F.status(s, T0 + 300), "Status: ✅ Completed")
   end)
 
+  it("a finished session's status line names every end state lib/session has, a new one too", function()
+    local S = require("lib.session")
+    S.STATUSES[#S.STATUSES + 1], S.FINISHED.abandoned = "abandoned", true
+    local label = F.session_label({ status = "completed" },
+      { total = 4, completed = 1, needs_review = 1, cancelled = 1, abandoned = 1 })
+    table.remove(S.STATUSES)
+    S.FINISHED.abandoned = nil
+    eq(label, "🏁 Finished: 1 needs review, 1 cancelled, 1 abandoned")
+  end)
+
   it("task_failed shows the error, exit code and the commands that apply to a failed task", function()
     local s = session("running")
     eq(F.task_failed(s, s.tasks[2], { error = "claude exited with status 1", exit_code = 1 }),
