@@ -88,4 +88,8 @@ expect_eq "$(session_status)" paused "C: session after SIGINT"
 expect_eq "$(task_status 1)" paused "C: task 1 after SIGINT"
 sleep 8   # the child would have written its file 8 s after it started (a check, not a sync)
 [ ! -e "$CLAUDE_BASE_CWD/tree-survivor.txt" ] || fail "C: tree-survivor.txt appeared: the escaped child survived"
+# the task Ctrl-C stopped, skipped while no host runs: its end says it was paused
+orch skip --task 1 --by tester >"$T/c-skip.out" 2>&1 || fail "C: skip of the paused task: $(cat "$T/c-skip.out")"
+expect_eq "$(sj "[s['tasks'][0]['status'], s['tasks'][0]['error']]")" '["skipped", "skipped by tester while paused"]' \
+    "C: the skipped paused task"
 note PASS

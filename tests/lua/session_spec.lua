@@ -98,6 +98,9 @@ describe("session model", function()
        "skipped by bob while it ran")
     eq(S.skipped_in({ id = "1", status = "waiting_retry", agent_runs = 1 }, "bob", { down = true }).error,
        "skipped by bob while waiting for a retry")
+    -- paused by Ctrl-C or a pause (its agent stopped then), skipped while no host runs it
+    eq(S.skipped_in({ id = "1", status = "paused", agent_runs = 1 }, "bob", { down = true }).error,
+       "skipped by bob while paused")
     local p = S.skipped_before_start({ id = "2", status = "pending", approvals = { { action = "approve" } } }, "bob",
       { how = "skip", note = "  " })
     eq({ p.status, p.error, #p.approvals, p.approvals[2].note }, { "skipped", "skipped by bob before it ran", 2, nil })

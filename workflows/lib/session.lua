@@ -27,9 +27,11 @@ M.STOPPED_AS = { skip = "skipped", cancel = "cancelled" }
 
 -- What a task in hand without a running agent waits for, by its status: the
 -- words of its skip's error (skipped_in) and of the skip's or cancel's reply
--- (lib/control), which say that no agent was stopped.
+-- (lib/control), which say that no agent was stopped. A paused one (its
+-- agent stopped by a pause or Ctrl-C) waits for the session's resume.
 M.WAITING_FOR = { waiting_retry = "waiting for a retry", waiting_answer = "waiting for an answer",
-  waiting_limit = "waiting for its usage limit to reset", waiting_approval = "waiting for approval" }
+  waiting_limit = "waiting for its usage limit to reset", waiting_approval = "waiting for approval",
+  paused = "paused" }
 
 -- stopped_fields(t, by, stop, words) -> the fields of task t stopped by
 -- `by` (nil: not known) as stop = {how=, note=, channel=, request_id=}
