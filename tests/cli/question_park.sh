@@ -124,6 +124,8 @@ check "B: the answer is recorded for the resume ($(cat "$T/b-answer.out"))" grep
 orch status >"$T/b-status.txt" 2>&1
 check "B: status shows the recorded answer: $(cat "$T/b-status.txt")" \
     grep -qF '↳ answer recorded (by tester): "use B": it goes to its agent when the session resumes' "$T/b-status.txt"
+check_eq "$(sj "s['tasks'][0].get('recorded')")" '{"action": "answer", "by": "tester", "text": "use B"}' \
+    "B: status --json carries the recorded answer on task 1"
 rc=0
 orch answer --task 1 "use C" --by tester >"$T/b-answer2.out" 2>&1 || rc=$?
 check_eq "$rc:$(cat "$T/b-answer2.out")" \
@@ -216,6 +218,9 @@ orch answer --task 1 "use F" --by tester >"$T/f-answer.out" 2>&1 \
     || fail "F: answer while the host is down after a clean stop: $(cat "$T/f-answer.out")"
 check "F: the answer is recorded for the resume ($(cat "$T/f-answer.out"))" grep -q "applies when it resumes" \
     "$T/f-answer.out"
+check_eq "$(sj "[s['host_alive'], s['tasks'][0]['status'], s['tasks'][0].get('recorded')]")" \
+    '[false, "paused", {"action": "answer", "by": "tester", "text": "use F"}]' \
+    "F: status --json carries the recorded answer on the paused task"
 bg_run "$T/f2.out" orch resume --no-input
 rc=$(bg_wait "$T/f2.out")
 [ "$rc" = 0 ] || { cat "$T/f2.out" >&2; fail "F: resumed run: expected exit 0, got $rc"; }

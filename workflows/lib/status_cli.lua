@@ -35,6 +35,14 @@ local function head(s)
   return v
 end
 
+-- recorded_answer(s, t) -> {action = "answer", by=, text=}: the answer
+-- given to the question task t of session s waits on while no host ran it
+-- (lib/questions recorded) | nil
+local function recorded_answer(s, t)
+  local a = require("lib.questions").recorded(s, t)
+  return a and { action = "answer", by = a.by, text = a.text } or nil
+end
+
 -- view(id) -> what `orch-host status --json` prints for session id | nil (no
 -- such session): control.status_of's reply (task, total, done, completed,
 -- failed, skipped, pending, cost_usd, tokens, current, waiting, message...)
@@ -51,10 +59,8 @@ function M.view(id)
   -- waiting_approval (or pending, after a clean stop), and the view says
   -- what applies when it resumes (it asks again and takes the decision at once)
   if not v.host_alive then
-    local questions = require("lib.questions")
     for _, t in ipairs(s.tasks or {}) do
-      local a = questions.recorded(s, t)  -- an answer to its agent's question
-      if a then t.recorded = { action = "answer", by = a.by, text = a.text } end
+      t.recorded = recorded_answer(s, t)  -- an answer to its agent's question
       if t.approval_reason and (t.status == "waiting_approval" or t.status == "pending") then
         local d = orch.recorded_decision({ session = s.id, task = tostring(t.id), kind = "approval",
                                            prompt = fmt.approval_prompt(t) })  -- the request run_approve makes
@@ -65,16 +71,52 @@ function M.view(id)
   return v
 end
 
+M.ASKED_MAX = 1000  -- the newest question_asked events of a session read for recorded answers
+
+-- answered(s) -> {task id -> true} of the tasks of session s whose question
+-- has an answer given while no host ran it | nil when none has: one lookup
+-- per task that asked (the question_asked events hold the whole question a
+-- task waits on, a paused one's too), none per task of the session
+local function answered(s)
+  local found, seen = nil, {}
+  local asked = orch.recent_events({ session = s.id, event = "question_asked", limit = M.ASKED_MAX })
+  for i = #asked, 1, -1 do  -- newest first: a task's last question is the one it waits on
+    local e = asked[i]
+    local task = e.task_id or e.task
+    if task and not seen[tostring(task)] and type(e.question) == "string" then
+      seen[tostring(task)] = true
+      local d = orch.recorded_decision({ session = s.id, task = tostring(task), kind = "question", prompt = e.question })
+      if d and d.action == "answer" then
+        found = found or {}
+        found[tostring(task)] = true
+      end
+    end
+  end
+  return found
+end
+
 -- view_json(id) -> the view as `status --json` prints it | nil: the same
 -- fields, built from the session row's summary (S.load_summary) with the
 -- tasks' JSON text as the store gives it, so a session of 10,000 tasks
 -- turns none of them into Lua tables and back. A text object
 -- (orch.session_tasks_json's): the CLI prints it as the rows are read;
--- tostring() gives the string.
+-- tostring() gives the string. While no host runs the session, a task
+-- whose question was answered meanwhile carries that answer as `recorded`
+-- {action = "answer", by=, text=}, as `status` shows it (the tasks are
+-- loaded then, only then)
 function M.view_json(id)
   local s = S.load_summary(id)
   if not s then return nil end
   local v = head(s)
+  local given = not v.host_alive and answered(s)
+  local whole = given and S.load(id)
+  if whole then
+    for _, t in ipairs(whole.tasks) do
+      t.recorded = given[tostring(t.id)] and recorded_answer(whole, t) or nil  -- (one that still waits)
+    end
+    v.tasks = orch.json.array(whole.tasks)
+    return json(v)
+  end
   local out = orch.json.encode(v, { pretty = true })  -- "{\n  ...\n}"
   return orch.session_tasks_json(id, out:sub(1, -3) .. ',\n  "tasks": ', "\n}\n")
 end
