@@ -85,7 +85,8 @@ local function answered(s)
     local task = e.task_id or e.task
     if task and not seen[tostring(task)] and type(e.question) == "string" then
       seen[tostring(task)] = true
-      local d = orch.recorded_decision({ session = s.id, task = tostring(task), kind = "question", prompt = e.question })
+      local d = orch.recorded_decision({ session = s.id, task = tostring(task), kind = "question",
+                                         prompt = e.question })
       if d and d.action == "answer" then
         found = found or {}
         found[tostring(task)] = true
