@@ -4,6 +4,7 @@
 #include "net/net_api.h"
 #include "services/http_client.h"
 #include "services/json_depth.h"
+#include "services/json_reason.h"
 #include "services/journal.h"
 
 #include <cctype>
@@ -26,20 +27,6 @@ ServerReply json_reply(int status, const json& body) {
     r.status = status;
     r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
     return r;
-}
-
-// Where and what, in our words: nlohmann's message quotes the text it read
-// last, which would echo a piece of the body (a secret, say) to the caller
-// and into logs. Only the part before that excerpt is kept, cut to its
-// vocabulary (letters, digits, spaces and a few marks), so nothing of the
-// body can pass.
-std::string parse_reason(const json::parse_error& e) {
-    std::string s = e.what();
-    if (auto p = s.find("] "); s.rfind("[json.exception", 0) == 0 && p != std::string::npos) s = s.substr(p + 2);
-    if (auto p = s.find("; last read"); p != std::string::npos) s.resize(p);
-    for (auto& ch : s)
-        if (!isalnum(static_cast<unsigned char>(ch)) && !strchr(" ,:-+()_.'[]{}<>", ch)) ch = '?';
-    return s;
 }
 
 bool looks_json(const ServerCall& c) {
@@ -154,10 +141,8 @@ void HttpServer::handle(const orch_net_server_request& req, const orch_net_respo
         if (err.empty()) {
             try {
                 call->json = std::make_unique<json>(json::parse(call->body));
-            } catch (const json::parse_error& e) {
-                err = "malformed JSON: " + parse_reason(e);
-            } catch (const json::exception& e) {
-                err = "malformed JSON";
+            } catch (const json::exception& e) {  // a syntax error, a number beyond a double (1e400)
+                err = "malformed JSON: " + json_error_reason(call->body, e);
             }
         }
         if (!err.empty()) {

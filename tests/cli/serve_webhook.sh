@@ -41,6 +41,10 @@ expect_eq "$(orch sessions --json | python3 -c 'import json,sys; print(len(json.
 expect_req 400 POST /webhook/command '{"secret":'
 expect_eq "$(rj "r['error'].startswith('malformed JSON') and 'column' in r['error'] and 'request_id' in r")" true \
     "malformed JSON names the reason"
+# a number beyond a double is refused by the parser after it is read: the reason says that and where
+expect_req 400 POST /webhook/command '{"max_parallel_agents": 1e400}'
+expect_eq "$(rj "r['error']")" "malformed JSON: number out of range at line 1, column 25" \
+    "a number out of range names the reason and where"
 expect_req 400 POST /webhook/command '[1,2]'
 expect_req 400 POST /webhook/command '{"secret":"'"$SECRET"'"}'
 expect_eq "$(rj "'command' in r['error']")" true "missing command is named"

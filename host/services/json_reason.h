@@ -1,0 +1,17 @@
+// Why a JSON text did not parse, in words an answer may carry: the parser's
+// reason and where (line and column), never a piece of the text (a request
+// body may hold a secret). Lua-free.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+namespace orch {
+
+// The reason json::parse(text) threw e: "parse error at line 1, column 9:
+// syntax error while parsing value - invalid literal", or for a number
+// beyond a double (1e400, which the parser reads and then refuses, saying
+// no line) "number out of range at line 1, column 25" (where it starts).
+std::string json_error_reason(std::string_view text, const nlohmann::json::exception& e);
+
+}  // namespace orch
