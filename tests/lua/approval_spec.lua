@@ -82,6 +82,33 @@ describe("approval: one who decides too late", function()
     eq(http, 409)
     ok(r.message:find("already decided: approve by cli:alice (cli)", 1, true), r.message)
   end)
+  it("a bare approve too late for the newest session names the others still waiting, never decides them", function()
+    local function waiting(id)
+      local s = session.new({ tasks = { { id = "1", title = "A" } } }, { task_file = "/tmp/" .. id .. ".md", id = id })
+      local rid = orch.open_approval({ session = s.id, task = "1", kind = "approval", prompt = "Approve " .. id })
+      session.set_task(s, session.task(s, "1"), { status = "waiting_approval", approval_request = rid })
+      return s, rid
+    end
+    local _, ra = waiting("waits-older")
+    local b, rb = waiting("waits-newest")
+    ok(orch.resolve_approval(rb, "approve", "", "cli:alice", "cli"))
+    eq(control.session_id({}), b.id)
+    local r, http = control.run("approve", {}, "cli:bob", { channel = "cli" })
+    eq({ http, r.reason, r.request_id }, { 409, "decided", rb })
+    eq(r.message, "Request #" .. rb .. " (task 1) was already decided: approve by cli:alice (cli). Nothing was " ..
+      "changed. Still waiting for approval: session waits-older (request #" .. ra .. ", task 1). Name the session " ..
+      "to approve (orch-host approve --session ID).")
+    eq(orch.get_approval(ra).status, "pending")
+    r = control.run("approve", {}, "telegram:7", { channel = "telegram" })
+    ok(r.message:find("(/approve <session>)", 1, true), r.message)
+    r = control.run("approve", {}, "webhook:10.0.0.1", { channel = "webhook" })
+    ok(r.message:find('("session": ID)', 1, true), r.message)
+    -- naming the session (or the request) says nothing of the others
+    r = control.run("approve", { session = b.id }, "cli:bob", { channel = "cli" })
+    ok(not r.message:find("Still waiting", 1, true), r.message)
+    _, http = control.run("approve", { session = "waits-older" }, "cli:bob", { channel = "cli" })
+    eq({ http, orch.get_approval(ra).status }, { 200, "resolved" })
+  end)
 end)
 
 describe("approval: which one, when several wait", function()

@@ -194,6 +194,23 @@ local function last_decision(s, task)
   return best
 end
 
+-- others_waiting(s, params) -> "session S2 (request #12, task 1), ..." of the other active
+-- sessions an approval waits in (several days in one serve), when params
+-- name no session, task or request (the default session, s, was meant) | nil
+local function others_waiting(s, params)
+  for _, k in ipairs({ "session", "task", "request_id" }) do
+    if params[k] ~= nil and params[k] ~= "" then return nil end
+  end
+  local list = {}
+  for _, row in ipairs(orch.list_sessions(20)) do
+    local p = row.id ~= s.id and ACTIVE[row.status] and orch.pending_approval(row.id)
+    if p and p.kind ~= "question" then
+      list[#list + 1] = string.format("session %s (request #%s, task %s)", row.id, tostring(p.id), tostring(p.task_id))
+    end
+  end
+  return #list > 0 and table.concat(list, ", ") or nil
+end
+
 function M.approve(params, by, opts)
   local r, x = decide("approve", params, by, params.text, function(d, s)
     local t = S.task(s, d.task)
@@ -201,9 +218,18 @@ function M.approve(params, by, opts)
   end, opts)
   if r then return r, x end
   local d = last_decision(x, params.task ~= nil and params.task ~= "" and tostring(params.task) or nil)
-  if d then return refused(d, "decided") end
-  if not running(x) then return not_running(x, "nothing is waiting for approval") end
-  return err(409, fmt.reply("nothing_to_approve", x.id, x.status), { session_id = x.id })
+  local http
+  if d then r, http = refused(d, "decided")
+  elseif not running(x) then r, http = not_running(x, "nothing is waiting for approval")
+  else r, http = err(409, fmt.reply("nothing_to_approve", x.id, x.status), { session_id = x.id }) end
+  -- a bare approve meant the default session; one that waits elsewhere is
+  -- named, never decided: the approver may have meant the request decided here
+  local others = others_waiting(x, params)
+  if others then
+    r.message = r.message .. " " .. fmt.reply("sessions_waiting", others,
+      fmt.session_syntax("approve", approval.channel(by, opts and opts.channel)))
+  end
+  return r, http
 end
 
 -- a task in hand whose agent is not running: its question, a usage limit, a retry's backoff

@@ -105,6 +105,14 @@ function M.request_syntax(cmd, channel)
   return '"request_id": ID'
 end
 
+-- How a command names its session, likewise: session_syntax("approve", "cli")
+-- -> "orch-host approve --session ID" (Telegram: /approve <session>)
+function M.session_syntax(cmd, channel)
+  if channel == "cli" then return "orch-host " .. cmd .. " --session ID" end
+  if channel == "telegram" then return "/" .. cmd .. " <session>" end
+  return '"session": ID'
+end
+
 function M.reply(key, ...)
   local text = M.REPLY[key] or error("format.reply: no reply '" .. tostring(key) .. "'", 2)
   local args = { ... }
@@ -146,6 +154,7 @@ M.REPLY.loose_decided = "Sent %s to request #%s (%s) of the workflow running out
 M.REPLY.request_bad_id = "%s must be a whole number (got %s)"
 M.REPLY.request_other_session = "Request #%s belongs to session %s, not %s"
 M.REPLY.request_not_question = "Request #%s (task %s) is an approval, not a question: approve, skip or pause it"
+M.REPLY.sessions_waiting = "Still waiting for approval: %s. Name the session to approve (%s)."
 M.REPLY.request_which = "Session %s has several requests waiting: %s. Name the one to %s (%s)."
 M.REPLY.button_unknown = "This button names no request (it is older than request ids, or not ours): " ..
   "/status shows what waits"
