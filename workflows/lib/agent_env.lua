@@ -46,6 +46,14 @@ local function sanitize(s) return (tostring(s):gsub("[^%w%.%-_]", "_")) end
 -- s (its folder here, its question in lib/questions), one name a file name takes
 function M.key(s, t) return sanitize(s.id) .. "-" .. sanitize(t.id) end
 
+-- output_log(s, t [, try]) -> "<logs dir>/task-<key>-output.log": the raw
+-- stream-json of the task's agent run; a retry's, try 2 on, "...-tryN-output.log"
+-- (lib/logs_clean reads these names back)
+function M.output_log(s, t, try)
+  return string.format("%s/task-%s%s-output.log", orch.config.paths.logs_dir, M.key(s, t),
+    (try or 1) > 1 and ("-try" .. try) or "")
+end
+
 -- the folder of task t of session s (the one stored on the task, else a new name)
 function M.dir_for(s, t)
   if type(t.agent_dir) == "string" and t.agent_dir ~= "" then return t.agent_dir end

@@ -89,8 +89,7 @@ local function run_once(R, t, w, prompt, resume_id, try)
     pool:release(w, "none")
     return { ok = false, cancelled = true, cancel_reason = "budget", error = "skipped: budget" }
   end
-  local log = string.format("%s/task-%s-%s%s-output.log", cfg.paths.logs_dir, s.id, t.id,
-    (try or 1) > 1 and ("-try" .. try) or "")
+  local log = agent_env.output_log(s, t, try)
   -- its own config dir, PreToolUse hook and refusing git (lib/agent_env); the refs before its first run.
   -- It works in its worktree, else in the folder the task names (t.cwd), else in claude.base_cwd
   local dir = w.ws and w.ws.path or t.cwd or acceptance.resolve(cfg.claude.base_cwd or ".", orch.root)
