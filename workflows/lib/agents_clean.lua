@@ -22,22 +22,38 @@ local format = string.format
 local function mb(bytes) return format("%.1f MB", (bytes or 0) / 1048576) end
 local plural = require("lib.format").plural
 
--- the folders of every task not finished, of the sessions not completed ->
--- path -> "task T of session S (status)"
-function M.in_use()
+-- in_use([key_of]) -> key -> "task T of session S is STATUS", for every task
+-- not finished of the sessions not completed; key_of(s, t) names what is
+-- kept (default: the task's folder, agent_env.dir_for). Also lib/logs_clean's.
+function M.in_use(key_of)
+  key_of = key_of or agent_env.dir_for
   local keep = {}
   for _, row in ipairs(orch.list_sessions(M.SESSIONS_MAX) or {}) do
     if row.status ~= "completed" then
       local s = S.load(row.id)
       for _, t in ipairs(s and s.tasks or {}) do
         if not S.FINISHED[t.status or "pending"] then
-          keep[agent_env.dir_for(s, t)] = format("task %s of session %s is %s", tostring(t.id), s.id,
+          keep[key_of(s, t)] = format("task %s of session %s is %s", tostring(t.id), s.id,
             tostring(t.status or "pending"))
         end
       end
     end
   end
   return keep
+end
+
+-- the clean commands' lines (also lib/logs_clean's):
+-- removed_line -> "removed SHOWN (1.2 MB, last changed 2026-01-02)"
+function M.removed_line(verb, shown, bytes, mtime)
+  return format("%s %s (%s, last changed %s)", verb, shown, mb(bytes), os.date("%Y-%m-%d", math.floor(mtime)))
+end
+
+-- summary{verb=, count=, noun=, bytes=, days=, dir=, kept=, newer=, dry_run=} ->
+-- "removed 2 agent folders (3.0 MB) not changed for 3 days in DIR; 1 kept (task not finished), 4 newer"
+function M.summary(o)
+  return format("%s %s (%s) not changed for %s in %s; %d kept (task not finished), %d newer%s",
+    o.verb, plural(o.count, o.noun), mb(o.bytes), plural(o.days, "day"), o.dir, o.kept, o.newer,
+    o.dry_run and "; --dry-run: nothing removed" or "")
 end
 
 function M.run(_, args)
@@ -65,17 +81,15 @@ function M.run(_, args)
         if not args.dry_run then ok, err = orch.remove_tree(path) end
         if ok then
           removed, bytes = removed + 1, bytes + info.bytes
-          lines[#lines + 1] = format("%s agents/%s (%s, last changed %s)", verb, name, mb(info.bytes),
-            os.date("%Y-%m-%d", math.floor(info.newest_mtime)))
+          lines[#lines + 1] = M.removed_line(verb, "agents/" .. name, info.bytes, info.newest_mtime)
         else
           errs[#errs + 1] = "cannot remove " .. tostring(err)
         end
       end
     end
   end
-  lines[#lines + 1] = format("%s %s (%s) not changed for %s in %s; %d kept (task not finished), %d newer%s",
-    verb, plural(removed, "agent folder"), mb(bytes), plural(n, "day"), root, kept, newer,
-    args.dry_run and "; --dry-run: nothing removed" or "")
+  lines[#lines + 1] = M.summary({ verb = verb, count = removed, noun = "agent folder", bytes = bytes, days = n,
+    dir = root, kept = kept, newer = newer, dry_run = args.dry_run })
   -- what was done on stdout, what could not be on stderr (exit 1)
   return { exit = #errs > 0 and 1 or 0, out = table.concat(lines, "\n"),
     err = #errs > 0 and table.concat(errs, "\n") or nil }

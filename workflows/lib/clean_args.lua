@@ -12,6 +12,8 @@ M.TARGETS = {
     does = "removes the inbox's results and summaries older than N days" },
   { name = "agents", flags = { days = true, dry_run = true }, days = true,
     does = "removes the agents' folders not used for N days" },
+  { name = "logs", flags = { days = true, dry_run = true }, days = true,
+    does = "removes the agents' output logs and the daily logs older than N days" },
 }
 
 local FLAG_NAMES = { force = "--force", all = "--all", dry_run = "--dry-run", days = "--days" }

@@ -1,6 +1,7 @@
 -- clean_cli: `orch-host clean worktrees [--force] [--dry-run]` (and `clean
 -- tasks [--all] [--dry-run]`, lib/inbox_clean; `clean agents --days N
--- [--dry-run]`, lib/agents_clean), run by
+-- [--dry-run]`, lib/agents_clean; `clean logs --days N [--dry-run]`,
+-- lib/logs_clean), run by
 -- host/cli/clean.cpp as a task (git runs through orch.exec; the targets and their
 -- flags are lib/clean_args). Returns
 -- {exit=, out=[, err=]}: the host prints out (stdout on exit 0 or when err
@@ -18,6 +19,7 @@ end
 local function run()
   if args.what == "tasks" then return require("lib.inbox_clean").run(orch.config, args) end
   if args.what == "agents" then return require("lib.agents_clean").run(orch.config, args) end
+  if args.what == "logs" then return require("lib.logs_clean").run(orch.config, args) end
   local bad = require("lib.clean_args").check(args)  -- the host asked it already; a workflow run by hand may not
   if bad then return bad end
   local top, err = worktree.toplevel()
