@@ -200,15 +200,16 @@ const Command k_commands[] = {
      "orchestrator's merged branches no worktree holds; "
      "tasks: move processed inbox task files to processed/; artifacts: remove results and summaries older than --days; "
      "agents: remove the agents' folders (claude's config and transcripts) not used for --days, but a task's that is "
-     "not finished",
+     "not finished; logs: remove the agents' output logs and the daily logs not changed for --days, but an "
+     "unfinished task's and today's",
      cmd_clean,
      [](CLI::App* c) {
-         add_positional(c, "WHAT", "worktrees | tasks | artifacts | agents", false, true);
+         add_positional(c, "WHAT", "worktrees | tasks | artifacts | agents | logs", false, true);
          add_flag(c, "--force", "worktrees: remove the kept ones too (their uncommitted changes are lost; unmerged "
                   "branches stay)");
          add_flag(c, "--all", "tasks: move every task file, processed or not (refused while a host runs)");
          add_flag(c, "--dry-run", "only say what would be removed, moved or kept");
-         add_value(c, "--days", "N", "artifacts, agents: those last changed more than N days ago (N >= 1)");
+         add_value(c, "--days", "N", "artifacts, agents, logs: those last changed more than N days ago (N >= 1)");
      }},
     {"create-sample", "write a sample inbox task file, sample.task.md, in the tasks folder and print its path",
      cmd_create_sample,

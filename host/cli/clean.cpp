@@ -1,5 +1,6 @@
 // orch-host clean worktrees [--force] [--dry-run] | clean tasks [--all] [--dry-run]
 // | clean artifacts --days N [--dry-run] | clean agents --days N [--dry-run]
+// | clean logs --days N [--dry-run]
 // (artifacts: cli/artifacts.cpp)
 // Mechanism only: runs workflows/lib/clean_cli.lua as a task (its git
 // commands go through orch.exec), under the run lock so no running session's
@@ -33,9 +34,11 @@ int cmd_clean(const Args& a) {
     RunLock lock(lock_path(app));
     // clean tasks moves only files the ledger has as processed, beside a running
     // host; with --all it would take files the host may be running
-    // clean agents keeps every unfinished task's folder, so it runs beside a host too
+    // clean agents and clean logs keep every unfinished task's folder and logs
+    // (and logs today's daily log), so they run beside a host too
     bool tasks = what == "tasks";
-    if (what != "agents" && (!tasks || a.has("all")) && !lock.acquire("pid " + std::to_string(getpid()) + ", clean")) {
+    bool beside_host = what == "agents" || what == "logs";
+    if (!beside_host && (!tasks || a.has("all")) && !lock.acquire("pid " + std::to_string(getpid()) + ", clean")) {
         if (tasks) {
             fprintf(stderr,
                     "orch-host clean tasks --all: a host is running (%s); it may be running these task files.\n"
