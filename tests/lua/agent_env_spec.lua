@@ -62,6 +62,30 @@ describe("the config dir", function()
   end)
 end)
 
+describe("the output log", function()
+  local function base(path) return path:match("[^/]+$") end
+  it("is named after the task's key, a retry's with -tryN, in the logs folder", function()
+    local s, t = { id = "20261201-090000" }, { id = "task-1" }
+    eq(agent_env.output_log(s, t), orch.config.paths.logs_dir .. "/task-20261201-090000-task-1-output.log")
+    eq(base(agent_env.output_log(s, t, 1)), "task-20261201-090000-task-1-output.log")
+    eq(base(agent_env.output_log(s, t, 3)), "task-20261201-090000-task-1-try3-output.log")
+  end)
+  it("reads its names back: the key as it is and without the -tryN; nil for other names", function()
+    local s, t = { id = "20261201-090000" }, { id = "task-1" }
+    local key = agent_env.key(s, t)
+    local a, b = agent_env.output_log_keys(base(agent_env.output_log(s, t)))
+    eq({ a, b }, { key, key })
+    a, b = agent_env.output_log_keys(base(agent_env.output_log(s, t, 2)))
+    eq({ a, b }, { key .. "-try2", key })
+    local odd = { id = "x-try2" }  -- a task id that looks like a retry: its own key is the first
+    eq(agent_env.output_log_keys(base(agent_env.output_log(s, odd))), agent_env.key(s, odd))
+    for _, name in ipairs({ "events.ndjson", "orchestrator.log", "task--output.log", "task-x-output.log.1",
+                            "2026-12-01.log" }) do
+      eq(agent_env.output_log_keys(name), nil, name)
+    end
+  end)
+end)
+
 describe("the hook settings", function()
   it("are given with --settings and call this orch-host's hook pre-tool-use", function()
     local dir = tmpdir()

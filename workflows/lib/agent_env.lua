@@ -48,10 +48,18 @@ function M.key(s, t) return sanitize(s.id) .. "-" .. sanitize(t.id) end
 
 -- output_log(s, t [, try]) -> "<logs dir>/task-<key>-output.log": the raw
 -- stream-json of the task's agent run; a retry's, try 2 on, "...-tryN-output.log"
--- (lib/logs_clean reads these names back)
 function M.output_log(s, t, try)
   return string.format("%s/task-%s%s-output.log", orch.config.paths.logs_dir, M.key(s, t),
     (try or 1) > 1 and ("-try" .. try) or "")
+end
+
+-- output_log_keys(name) -> key, key (a file name output_log makes, read back:
+-- its key as it is, and without a -tryN; the same when it has none) | nil
+-- (lib/logs_clean; a task whose id ends in -tryN is why both are given)
+function M.output_log_keys(name)
+  local key = name:match("^task%-(.+)%-output%.log$")
+  if not key then return nil end
+  return key, key:match("^(.*)%-try%d+$") or key
 end
 
 -- the folder of task t of session s (the one stored on the task, else a new name)

@@ -20,7 +20,6 @@ local M = {}
 
 M.DAY = 86400
 M.DAILY = "^%d%d%d%d%-%d%d%-%d%d%.log$"  -- the daily log's name (host/services/journal.cpp)
-M.OUTPUT = "^task%-(.+)%-output%.log$"   -- an output log's: its key, and maybe -tryN
 
 local format = string.format
 
@@ -29,10 +28,9 @@ local format = string.format
 -- today: today's daily log's name
 function M.kind(name, keep, today)
   if name:match(M.DAILY) then return "daily", name == today and "today's daily log" or nil end
-  local key = name:match(M.OUTPUT)
+  local key, task_key = agent_env.output_log_keys(name)
   if not key then return nil end
-  -- a retry's log is its task's: "<key>-try2" (a task whose id ends in -tryN is looked up both ways)
-  return "output", keep[key] or keep[key:match("^(.*)%-try%d+$") or key]
+  return "output", keep[key] or keep[task_key]  -- a retry's log is its task's
 end
 
 function M.run(_, args)
