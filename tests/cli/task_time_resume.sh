@@ -17,7 +17,8 @@ EOF2
 # task_time_status: the time column of task 1's row in `orch status`
 task_time_status() {
     orch status >"$T/status.txt" || fail "status: $(cat "$T/status.txt")"
-    secs "$(grep -E '^  1 ' "$T/status.txt" | grep -oE '(([0-9]+[dhm] )?[0-9]+[dhms]) +\$' | sed 's/ *\$$//')"
+    # (the cost after it: "$0.0342", or "~$0.0503" when part of it is estimated)
+    secs "$(grep -E '^  1 ' "$T/status.txt" | grep -oE '(([0-9]+[dhm] )?[0-9]+[dhms]) +~?\$' | sed 's/ *~\?\$$//')"
 }
 
 # --- the first run, stopped after at least 2 s of work (the stand-in's 4th half-second tick)
