@@ -56,15 +56,47 @@ function M.summary(o)
     o.dry_run and "; --dry-run: nothing removed" or "")
 end
 
+-- tally(args, noun, dir, days) -> what a clean by age does and says (also
+-- lib/logs_clean's): t.keep(shown, why) a kept one; t.newer() one changed
+-- within the days; t.remove(shown, path, bytes, mtime, remove) one removed
+-- with remove(path) -> ok, err (with args.dry_run only said); t.result() ->
+-- {exit=, out=, err=}: the lines and the summary on stdout, what could not be
+-- removed on stderr (exit 1)
+function M.tally(args, noun, dir, days)
+  local verb = args.dry_run and "would remove" or "removed"
+  local lines, errs, n = {}, {}, { removed = 0, bytes = 0, kept = 0, newer = 0 }
+  local t = {}
+  function t.keep(shown, why)
+    n.kept = n.kept + 1
+    lines[#lines + 1] = format("kept %s: %s", shown, why)
+  end
+  function t.newer() n.newer = n.newer + 1 end
+  function t.remove(shown, path, bytes, mtime, remove)
+    local ok, err = true, nil
+    if not args.dry_run then ok, err = remove(path) end
+    if ok then
+      n.removed, n.bytes = n.removed + 1, n.bytes + bytes
+      lines[#lines + 1] = M.removed_line(verb, shown, bytes, mtime)
+    else
+      errs[#errs + 1] = "cannot remove " .. tostring(err)
+    end
+  end
+  function t.result()
+    lines[#lines + 1] = M.summary({ verb = verb, count = n.removed, noun = noun, bytes = n.bytes, days = days,
+      dir = dir, kept = n.kept, newer = n.newer, dry_run = args.dry_run })
+    return { exit = #errs > 0 and 1 or 0, out = table.concat(lines, "\n"),
+      err = #errs > 0 and table.concat(errs, "\n") or nil }
+  end
+  return t
+end
+
 function M.run(_, args)
   local n, derr = days_of(args.days, "agent folders")
   if not n then return { exit = 2, out = "orch-host clean agents: " .. derr } end
   local root = agent_env.state_dir() .. "/agents"
   local cutoff = orch.now() - n * M.DAY
   local keep = M.in_use()
-  local verb = args.dry_run and "would remove" or "removed"
-  local lines, errs = {}, {}
-  local removed, bytes, kept, newer = 0, 0, 0, 0
+  local tally = M.tally(args, "agent folder", root, n)
   local names = orch.list_dir(root) or {}
   table.sort(names)
   for _, name in ipairs(names) do
@@ -72,27 +104,15 @@ function M.run(_, args)
     local info = orch.tree_info(path)
     if info and info.type == "dir" then
       if keep[path] then
-        kept = kept + 1
-        lines[#lines + 1] = format("kept agents/%s: %s", name, keep[path])
+        tally.keep("agents/" .. name, keep[path])
       elseif info.newest_mtime >= cutoff then
-        newer = newer + 1
+        tally.newer()
       else
-        local ok, err = true, nil
-        if not args.dry_run then ok, err = orch.remove_tree(path) end
-        if ok then
-          removed, bytes = removed + 1, bytes + info.bytes
-          lines[#lines + 1] = M.removed_line(verb, "agents/" .. name, info.bytes, info.newest_mtime)
-        else
-          errs[#errs + 1] = "cannot remove " .. tostring(err)
-        end
+        tally.remove("agents/" .. name, path, info.bytes, info.newest_mtime, orch.remove_tree)
       end
     end
   end
-  lines[#lines + 1] = M.summary({ verb = verb, count = removed, noun = "agent folder", bytes = bytes, days = n,
-    dir = root, kept = kept, newer = newer, dry_run = args.dry_run })
-  -- what was done on stdout, what could not be on stderr (exit 1)
-  return { exit = #errs > 0 and 1 or 0, out = table.concat(lines, "\n"),
-    err = #errs > 0 and table.concat(errs, "\n") or nil }
+  return tally.result()
 end
 
 return M

@@ -21,8 +21,6 @@ local M = {}
 M.DAY = 86400
 M.DAILY = "^%d%d%d%d%-%d%d%-%d%d%.log$"  -- the daily log's name (host/services/journal.cpp)
 
-local format = string.format
-
 -- kind(name, keep, today) -> "daily" | "output", why it stays (nil: it may go)
 -- | nil (not one of these logs); keep: agents_clean.in_use's, by agent_env.key;
 -- today: today's daily log's name
@@ -40,39 +38,23 @@ function M.run(_, args)
   local cutoff = orch.now() - n * M.DAY
   local today = os.date("%Y-%m-%d", math.floor(orch.now())) .. ".log"
   local keep = clean.in_use(agent_env.key)
-  local verb = args.dry_run and "would remove" or "removed"
-  local lines, errs = {}, {}
-  local removed, bytes, kept, newer = 0, 0, 0, 0
+  local tally = clean.tally(args, "log file", dir, n)
   for _, name in ipairs(orch.list_dir(dir) or {}) do
     local path = dir .. "/" .. name
     local kind, why = M.kind(name, keep, today)
     local info = kind and orch.file_info(path)
     -- a symlink (never followed) or a folder is not a log this host wrote
     if info and not info.link and info.type == "file" then
-      if why and kind == "daily" then
-        newer = newer + 1  -- today's, being written
+      if (why and kind == "daily") or (not why and info.mtime >= cutoff) then
+        tally.newer()  -- (today's daily log, being written)
       elseif why then
-        kept = kept + 1
-        lines[#lines + 1] = format("kept %s: %s", path, why)
-      elseif info.mtime >= cutoff then
-        newer = newer + 1
+        tally.keep(path, why)
       else
-        local ok, err = true, nil
-        if not args.dry_run then ok, err = orch.remove_file(path) end
-        if ok then
-          removed, bytes = removed + 1, bytes + info.size
-          lines[#lines + 1] = clean.removed_line(verb, path, info.size, info.mtime)
-        else
-          errs[#errs + 1] = "cannot remove " .. tostring(err)
-        end
+        tally.remove(path, path, info.size, info.mtime, orch.remove_file)
       end
     end
   end
-  lines[#lines + 1] = clean.summary({ verb = verb, count = removed, noun = "log file", bytes = bytes, days = n,
-    dir = dir, kept = kept, newer = newer, dry_run = args.dry_run })
-  -- what was done on stdout, what could not be on stderr (exit 1)
-  return { exit = #errs > 0 and 1 or 0, out = table.concat(lines, "\n"),
-    err = #errs > 0 and table.concat(errs, "\n") or nil }
+  return tally.result()
 end
 
 return M
