@@ -143,7 +143,6 @@ describe("format: other messages", function()
   end)
 
   it("a finished session's status line names every end state lib/session has, a new one too", function()
-    local S = require("lib.session")
     S.STATUSES[#S.STATUSES + 1], S.FINISHED.abandoned = "abandoned", true
     local label = F.session_label({ status = "completed" },
       { total = 4, completed = 1, needs_review = 1, cancelled = 1, abandoned = 1 })

@@ -167,17 +167,13 @@ local function in_hand(c)
   return #parts > 0 and concat(parts, " · ") or nil
 end
 
--- The finished states (lib/session's FINISHED) in lib/session's order: the
--- ways a task ends, as every count of finished tasks lists them
-local ENDED = {}
-for _, st in ipairs(S.STATUSES) do if FINISHED[st] then ENDED[#ENDED + 1] = st end end
-
 -- how the finished tasks of counts c ended: "1 completed, 2 failed, 1 blocked"
--- (but: a state left out) | nil when none did
+-- (but: a state left out) | nil when none did; the finished states
+-- (lib/session's FINISHED) in lib/session's order, read at each call
 local function how_ended(c, but)
   local parts = {}
-  for _, st in ipairs(ENDED) do
-    local n = tonumber(c[st]) or 0
+  for _, st in ipairs(S.STATUSES) do
+    local n = FINISHED[st] and tonumber(c[st]) or 0
     if st ~= but and n > 0 then parts[#parts + 1] = format("%d %s", n, (st:gsub("_", " "))) end
   end
   return #parts > 0 and concat(parts, ", ") or nil
@@ -415,8 +411,8 @@ end
 local ALWAYS = { completed = true, failed = true, skipped = true }
 local function ended_lines(c)
   local lines = {}
-  for _, st in ipairs(ENDED) do
-    if ALWAYS[st] or (c[st] or 0) > 0 then lines[#lines + 1] = STATUS[st] .. ": " .. (c[st] or 0) end
+  for _, st in ipairs(S.STATUSES) do
+    if FINISHED[st] and (ALWAYS[st] or (c[st] or 0) > 0) then lines[#lines + 1] = STATUS[st] .. ": " .. (c[st] or 0) end
   end
   return concat(lines, "\n")
 end
