@@ -258,11 +258,15 @@ long long Store::add_event(double ts, const std::string& session, const std::str
 
 json Store::recent_events(const std::string& session, const std::string& task, int limit, const std::string& event) {
     json out = json::array();
+    // a session named: its index (a query of the whole table with the session
+    // as an optional term walks every event of every session, newest first)
     bool one_task = !session.empty() && !task.empty();
-    Stmt q(stmt(one_task ? store_sql::k_task_events
-                         : "SELECT * FROM (SELECT seq,ts,session_id,task_id,event,data FROM events "
-                           "WHERE (?1 IS NULL OR session_id=?1) AND (?2 IS NULL OR task_id=?2) "
-                           "AND (?4 IS NULL OR event=?4) ORDER BY seq DESC LIMIT ?3) ORDER BY seq"));
+    bool one_session = !session.empty() && task.empty();
+    Stmt q(stmt(one_task      ? store_sql::k_task_events
+                : one_session ? (event.empty() ? store_sql::k_session_events : store_sql::k_session_kind_events)
+                              : "SELECT * FROM (SELECT seq,ts,session_id,task_id,event,data FROM events "
+                                "WHERE (?2 IS NULL OR task_id=?2) "
+                                "AND (?4 IS NULL OR event=?4) ORDER BY seq DESC LIMIT ?3) ORDER BY seq"));
     if (!session.empty()) q.bind(1, session);
     if (!task.empty()) q.bind(2, task);
     if (!event.empty()) q.bind(4, event);

@@ -55,6 +55,15 @@ inline constexpr const char* k_session_tasks_in_order =
 // task's finish reads its events: with the filters written as
 // "?1 IS NULL OR ...", SQLite scanned every event of every session, a cost
 // that grew with the day).
+// one session's (events_by_session: only its rows are read, newest first);
+// of one kind (events_by_event: only those rows)
+inline constexpr const char* k_session_events =
+    "SELECT * FROM (SELECT seq,ts,session_id,task_id,event,data FROM events "
+    "WHERE session_id=?1 ORDER BY seq DESC LIMIT ?3) ORDER BY seq";
+inline constexpr const char* k_session_kind_events =
+    "SELECT * FROM (SELECT seq,ts,session_id,task_id,event,data FROM events "
+    "WHERE session_id=?1 AND event=?4 ORDER BY seq DESC LIMIT ?3) ORDER BY seq";
+
 inline constexpr const char* k_task_events =
     "SELECT * FROM (SELECT seq,ts,session_id,task_id,event,data FROM events "
     "WHERE session_id=?1 AND task_id=?2 AND (?4 IS NULL OR event=?4) ORDER BY seq DESC LIMIT ?3) ORDER BY seq";

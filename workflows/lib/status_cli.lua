@@ -38,6 +38,11 @@ end
 -- recorded_answer(s, t) -> {action = "answer", by=, text=}: the answer
 -- given to the question task t of session s waits on while no host ran it
 -- (lib/questions recorded) | nil
+-- waits(s) -> whether session s, its host not running, has tasks that a
+-- resume runs (a paused session, or one its host left running): only then
+-- can a decision or an answer be recorded for it; a completed one has none
+local function waits(s) return s.status == "paused" or S.SESSION_ACTIVE[s.status] == true end
+
 local function recorded_answer(s, t)
   local a = require("lib.questions").recorded(s, t)
   return a and { action = "answer", by = a.by, text = a.text } or nil
@@ -58,7 +63,7 @@ function M.view(id)
   -- a decision recorded while no host runs the session: the task still reads
   -- waiting_approval (or pending, after a clean stop), and the view says
   -- what applies when it resumes (it asks again and takes the decision at once)
-  if not v.host_alive then
+  if not v.host_alive and waits(s) then
     for _, t in ipairs(s.tasks or {}) do
       t.recorded = recorded_answer(s, t)  -- an answer to its agent's question
       if t.approval_reason and (t.status == "waiting_approval" or t.status == "pending") then
@@ -109,7 +114,7 @@ function M.view_json(id)
   local s = S.load_summary(id)
   if not s then return nil end
   local v = head(s)
-  local given = not v.host_alive and answered(s)
+  local given = not v.host_alive and waits(s) and answered(s)
   local whole = given and S.load(id)
   if whole then
     for _, t in ipairs(whole.tasks) do
