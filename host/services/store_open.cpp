@@ -25,11 +25,8 @@ constexpr int k_application_id = 0x4f524348;  // "ORCH"
 // of a 10,000-task session sorted every row). 6: approvals.channel (cli,
 // webhook, rest, telegram, terminal, timer: how a decision came; added the
 // same way, NULL in older rows). 7: events_by_task (a task's newest events
-// without a scan of every event: read at every task's finish). 8:
-// events_by_event (a session's events of one kind, newest first, without a
-// walk of all of its events: `status` of a stopped session looks for its
-// questions).
-constexpr int k_schema_version = 8;
+// without a scan of every event: read at every task's finish).
+constexpr int k_schema_version = 7;
 
 const char* k_schema = R"SQL(
 CREATE TABLE IF NOT EXISTS sessions(
@@ -44,7 +41,6 @@ CREATE TABLE IF NOT EXISTS events(
   event TEXT NOT NULL, data TEXT);
 CREATE INDEX IF NOT EXISTS events_by_session ON events(session_id, seq);
 CREATE INDEX IF NOT EXISTS events_by_task ON events(session_id, task_id, seq);
-CREATE INDEX IF NOT EXISTS events_by_event ON events(session_id, event, seq);
 CREATE INDEX IF NOT EXISTS sessions_by_start ON sessions(started_at);
 CREATE INDEX IF NOT EXISTS tasks_by_seq ON tasks(session_id, seq);
 CREATE TABLE IF NOT EXISTS approvals(

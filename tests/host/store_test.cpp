@@ -22,7 +22,7 @@ TEST_CASE("store: a version 1 database gains the sessions index and keeps its ro
             SQLITE_OK);
     sqlite3_close(raw);
     Store s(db);
-    CHECK(s.schema_version() == 8);
+    CHECK(s.schema_version() == 7);
     CHECK(s.latest_session_id().value() == "old");
     REQUIRE(sqlite3_open(db.c_str(), &raw) == SQLITE_OK);
     sqlite3_stmt* q = nullptr;
@@ -38,7 +38,7 @@ TEST_CASE("store: creates, migrates and reopens a database") {
     std::string db = dir + "/orch.db";
     {
         Store s(db);
-        CHECK(s.schema_version() == 8);
+        CHECK(s.schema_version() == 7);
         CHECK(s.integrity_check() == "ok");
         s.save_session(json{{"id", "s1"}, {"status", "running"}, {"started_at", 1.5}, {"extra", "x"}});
         s.save_task("s1", json{{"id", 1}, {"seq", 1}, {"title", "T"}, {"status", "pending"}, {"instruction", "do"}});
@@ -176,7 +176,7 @@ TEST_CASE("store: a version 2 database gains approvals.taken_at; its old decisio
                          nullptr, nullptr, nullptr) == SQLITE_OK);
     sqlite3_close(raw);
     Store s(db);
-    CHECK(s.schema_version() == 8);
+    CHECK(s.schema_version() == 7);
     CHECK_FALSE(s.untaken_decision("s", "1", "approval", "ok?"));
     CHECK(s.get_approval(1).value()["taken_at"] == 2.0);
     CHECK(s.pending_approval("s").value()["id"] == 2);
@@ -206,7 +206,7 @@ TEST_CASE("store: a version 3 outbox gains dead_at and refusals; its failed-for-
     }
     for (int open = 0; open < 2; ++open) {  // the second open finds nothing to do
         Store s(db);
-        CHECK(s.schema_version() == 8);
+        CHECK(s.schema_version() == 7);
         json dead = s.outbox_dead(10);
         REQUIRE(dead.size() == 1);
         CHECK(dead[0]["id"] == 1);
@@ -398,7 +398,7 @@ TEST_CASE("store: a version 4 database gains tasks_by_seq; a session's tasks com
     }
     {
         Store s(db);
-        CHECK(s.schema_version() == 8);
+        CHECK(s.schema_version() == 7);
         CHECK(s.session_tasks_json("s") == before);
         json tasks = s.load_session("s").value()["tasks"];
         REQUIRE(tasks.size() == 3);
