@@ -4,8 +4,9 @@
 # session: its task_received and task_archived name none, the file they do
 # (they named a task id, "alpha-2", that status never listed). A refused file
 # whose id was read (its front matter's id, else its name) names it in its
-# task_received, so tail-events --task ID shows the file arrived; one that could
-# not be read names none.
+# task_received and in its event parsed (the reason), so tail-events --task ID
+# shows the file arrived and why it was refused; one that could not be read
+# names none.
 source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/inbox.bash"
 export ORCH_QUESTIONS_DIR=$T/questions
@@ -36,7 +37,13 @@ for f in beta:beta-id gamma:gamma delta:None; do
     check_eq "$(ev "[e.get('task') for e in ev if e.get('event') == 'task_received'
                     and e['file'].endswith('/${f%%:*}.task.md')]")" "[$( [ "${f#*:}" = None ] && echo None || echo "'${f#*:}'")]" \
         "the task the refused ${f%%:*}'s task_received names"
+    check_eq "$(ev "[e.get('task') for e in ev if e.get('event') == 'parsed'
+                    and e['file'].endswith('/${f%%:*}.task.md')]")" "[$( [ "${f#*:}" = None ] && echo None || echo "'${f#*:}'")]" \
+        "the task the refused ${f%%:*}'s event parsed names"
 done
+orch tail-events --task beta-id >"$T/beta.events" 2>/dev/null
+check "tail-events --task of a refused file shows why it was refused" \
+    grep -q 'type: \\"bogus\\" is not one of' "$T/beta.events"
 echo go >>"$T/ledger"
 WAIT_TIMEOUT=120 wait_for done_with queued
 # every task an event of the session names is one status lists, but the refused ones'

@@ -38,7 +38,9 @@ function M.new(s, q)
   -- file_gone: session task id -> why, for a task whose file went or was
   -- rewritten while it waited for approval (its wait cancelled: I:withdraw)
   -- started: file name -> its task that started last (may have ended since: origin says)
-  local self = setmetatable({ s = s, q = q, queued = {}, origin = {}, held = {}, file_gone = {}, started = {} }, I)
+  -- refused_as: file name -> the id a refused file's task_received named, for its event parsed
+  local self = setmetatable({ s = s, q = q, queued = {}, origin = {}, held = {}, file_gone = {}, started = {},
+                              refused_as = {} }, I)
   self.hooks = {
     settle = function(t) self:settle(t) end,
     skip_queued = function(t, by, stop) return self:skip_queued(t, by, stop) end,
@@ -137,7 +139,10 @@ function I:parsed(name, file, t, why, err)
     return
   end
   if why == "queued" or why == "running" then return end  -- the same content again: nothing changes
-  orch.emit("parsed", { session = s.id, file = file, ok = false, reason = why, error = err })
+  -- named as its task_received named it, so tail-events --task ID shows why it was refused
+  local as = self.refused_as[name]
+  self.refused_as[name] = nil
+  orch.emit("parsed", { session = s.id, file = file, task = as, ok = false, reason = why, error = err })
   if why == "invalid" then
     orch.log("warn", "inbox: " .. name .. " moved to failed/: " .. (tostring(err or "?"):match("^[^\n]*")))
   end
@@ -164,6 +169,7 @@ end
 function I:received(path, name, t, via, dup, perr)
   local id = t and not dup and self:task_id(name, t) or nil
   local said = id or (not t and type(perr) == "table" and perr.id) or nil
+  self.refused_as[name] = not t and said or nil
   orch.emit("task_received", { session = self.s.id, file = path, task = said, via = via })
   return id
 end
