@@ -31,6 +31,27 @@ assert(policy.validate(cfg.orchestrator))
 local dir = cfg.paths.tasks_dir
 local icfg = cfg.inbox or {}
 local MAX = math.max(1, math.floor(tonumber(args.max_concurrent) or tonumber(icfg.max_concurrent) or 3))
+local PERIOD = tonumber(icfg.session_seconds) or 0  -- a session's span (below, "A session a day")
+
+-- what the inbox sessions of this folder started earlier in the same day
+-- (PERIOD 0: since local midnight; N: in the last N seconds) spent, but
+-- session id's: a restarted inbox's day keeps one budget (lib/runner's
+-- check_budget counts it), whatever the number of sessions
+local function spent_before(id)
+  local now = orch.now()
+  local d = os.date("*t", math.floor(now))
+  local since = PERIOD > 0 and now - PERIOD or os.time({ year = d.year, month = d.month, day = d.day, hour = 0 })
+  local spent = 0
+  for _, row in ipairs(orch.list_sessions(500)) do
+    local at = tonumber(row.started_at) or 0
+    if at <= since then break end  -- newest first: the rest are older
+    if row.kind == "inbox" and row.task_file == dir and row.id ~= id then
+      local old = S.load_summary(row.id)
+      if old then spent = spent + S.totals(old) end
+    end
+  end
+  return spent
+end
 
 -- inbox sessions a host that died left running: closed once this one is made (their tasks move to it)
 local stale = inbox_run.settle_stale(args.session_id)
@@ -76,6 +97,12 @@ local function open(id)
   R = runner.new(s, { max = MAX, args = args, settle = I.hooks.settle, skip_queued = I.hooks.skip_queued,
                       prompt = I.hooks.prompt, finishing = I.hooks.finishing,
                       free_beside_waiting = true })  -- independent files: one that asks nobody need not wait
+  local before = spent_before(s.id)
+  if before > 0 then
+    s.spent_before_usd = before
+    S.save(s)
+    R:check_budget()  -- spent already: said now, and no file starts
+  end
   orch.emit("inbox_started", { session = s.id, dir = dir, max_concurrent = MAX })
 end
 open(args.session_id)
@@ -126,7 +153,6 @@ end
 -- session ends completed, saying which session goes on. One with no task
 -- waits for the next file (any: a file's arrival), so an idle inbox leaves
 -- no empty sessions behind.
-local PERIOD = tonumber(icfg.session_seconds) or 0
 local function roll_at()
   local started = tonumber(s.started_at) or orch.now()
   if PERIOD > 0 then return started + PERIOD end

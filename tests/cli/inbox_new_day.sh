@@ -2,8 +2,10 @@
 # The inbox's session of a day: once its session is older than its period
 # (inbox.session_seconds; 0, the default, is a calendar day) and nothing is in
 # hand, the session ends completed, naming the one that goes on, with the
-# day's report and notice, and the next file runs in a new session. A day's budget is its session's: a first
-# session that spent its budget leaves the next one free to run.
+# day's report and notice, and the next file runs in a new session. A day's
+# budget is its session's: a first session that spent its budget leaves the
+# next one free to run. A restart within the period opens a session of the
+# same budget: what the earlier ones spent counts.
 source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/inbox.bash"
 
@@ -39,4 +41,24 @@ orch sessions >"$T/sessions.out" 2>&1
 check "sessions lists both inbox sessions: $(cat "$T/sessions.out")" grep -q "$first.*a new day" "$T/sessions.out"
 kill -TERM "$(host_pid_of "$BG_PID")"
 check_eq "$(bg_wait "$WATCH_OUT")" 0 "exit code of watch after SIGTERM ($(tail -3 "$WATCH_OUT"))"
+
+# A restart within the period is a new session, not a new budget: what the
+# period's earlier sessions spent counts, so the next file is skipped
+printf 'return { inbox = { session_seconds = 3600 }, budget = { max_cost_usd = 0.01 } }\n' >"$T/config.lua"
+WATCH_OUT=$T/watch.2.out
+started=$(ev_count inbox_started)  # (the first watch's: 2, or 3 when b came after its empty session's period)
+bg_run "$WATCH_OUT" orch --config "$T/config.lua" watch --auto-approve --no-input
+wait_for ev_more inbox_started "$started"
+inbox_task "$ORCH_TASKS_DIR/c.task.md" c high "Third [key:c]"
+wait_for ev_has task_archived c
+check_eq "$(sj "[t['id'] + ':' + t['status'] + ':' + str(t.get('error')) for t in s['tasks']]")" \
+    '["c:skipped:skipped: budget"]' "after a restart the period's budget is still spent"
+check_eq "$(starts c)" 0 "the agent of the file after the restart never started"
+check "the restarted inbox says the earlier sessions spent it: $(cat "$WATCH_OUT")" \
+    grep -q "Budget reached: .* by the day's earlier sessions" "$WATCH_OUT"
+orch --config "$T/config.lua" report --stdout "$(sj "s['id']")" >"$T/report.out" 2>&1
+check "the report counts the earlier sessions' cost: $(grep Cost "$T/report.out")" \
+    grep -q "Cost: \$0.0000, and \$0.0684 by the day's earlier sessions, of the \$0.0100 budget" "$T/report.out"
+kill -TERM "$(host_pid_of "$BG_PID")"
+check_eq "$(bg_wait "$WATCH_OUT")" 0 "exit code of the second watch after SIGTERM ($(tail -3 "$WATCH_OUT"))"
 finish

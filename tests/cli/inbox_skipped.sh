@@ -70,10 +70,11 @@ WAIT_TIMEOUT=120 skipped_with b3 "skipped: budget"
 expect_eq "$(starts q1)$(starts b3)" 00 "C: runs of q1 and b3"
 watch_stop
 
-# D: the budget spent (two runs), then raised in the config file while the
-# inbox watches: the next file runs (the inbox reads its config again)
+# D: the budget spent (two runs, after C's two: the day's earlier sessions'
+# $0.068 count), then raised in the config file while the inbox watches: the
+# next file runs (the inbox reads its config again)
 unset MAX_DAILY_COST_USD
-printf 'return { budget = { max_cost_usd = 0.05 } }\n' >"$T/config.lua"
+printf 'return { budget = { max_cost_usd = 0.12 } }\n' >"$T/config.lua"
 watch_start --max-concurrent 1 --config "$T/config.lua"
 inbox_task "$ORCH_TASKS_DIR/d1.task.md" d1 high "Spends [key:d1]"
 inbox_task "$ORCH_TASKS_DIR/d2.task.md" d2 medium "Spends the rest [key:d2]"

@@ -67,12 +67,21 @@ function M.question_file(s, t, q, answer_file)
     tostring(s.id), q, tostring(t.id), answer_file)
 end
 
-function M.budget_reached(cost, budget)
-  return format("💸 Budget reached: $%.2f of $%.2f. No new task starts; the tasks left are skipped.", cost, budget)
+-- before: of cost, what earlier sessions of the same budget spent (the
+-- inbox's earlier sessions of the day), said when there is some
+local function spent_before(before)
+  before = tonumber(before) or 0
+  return before > 0 and format(", $%.2f of it by the day's earlier sessions", before) or ""
 end
 
-function M.budget_warning(cost, budget)
-  return format("⚠️ %d%% of the day's budget used ($%.2f of $%.2f)", M.percent(cost, budget), cost, budget)
+function M.budget_reached(cost, budget, before)
+  return format("💸 Budget reached: $%.2f of $%.2f%s. No new task starts; the tasks left are skipped.", cost, budget,
+    spent_before(before))
+end
+
+function M.budget_warning(cost, budget, before)
+  return format("⚠️ %d%% of the day's budget used ($%.2f of $%.2f%s)", M.percent(cost, budget), cost, budget,
+    spent_before(before))
 end
 
 -- the task file could not be read; `dir` when none was named (today's was

@@ -91,7 +91,12 @@ local function summary(s, now, cfg, add, live, upto)
     add("- Task time: " .. fmt.duration(work) .. " (no time saved by parallelism)")
   end
   local budget = M.budget(s, cfg)
-  if budget then
+  local before = tonumber(s.spent_before_usd) or 0  -- the day's earlier sessions' share of the budget (lib/runner)
+  if budget and before > 0 then
+    add(format("- Cost: %s, and %s by the day's earlier sessions, of the %s budget (%d%%%s)", money(cost, est),
+      money(before), money(budget), fmt.percent(cost + before, budget),
+      cost + before >= budget and ", budget reached" or ""))
+  elseif budget then
     add(format("- Cost: %s of the %s budget (%d%%%s)", money(cost, est), money(budget), fmt.percent(cost, budget),
       cost >= budget and ", budget reached" or ""))
   else

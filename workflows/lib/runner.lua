@@ -147,16 +147,19 @@ end
 -- The budget (lib/policy rule 8), after every agent run: the warning once
 -- per session (stored: a resume does not send it again), and once it is
 -- spent no new agent starts (and, with budget.stop_agents, the running stop).
+-- s.spent_before_usd: what earlier sessions of the same budget spent (an
+-- inbox restarted the same day: its day's budget is one, however many sessions)
 function R:check_budget()
   local s, cfg, want = self.s, orch.config, self.want
-  local cost = S.totals(s)
+  local before = tonumber(s.spent_before_usd) or 0
+  local cost = S.totals(s) + before
   local over, budget = policy.budget(cost, cfg.budget, s.budget_warned, s.budget_usd)
   if over == "pause" and not want.budget then
     want.budget = true
     if not s.budget_reached then
       s.budget_reached = true
       S.save(s)
-      self:note(nil, fmt.budget_reached(cost, budget), "warning", "budget")
+      self:note(nil, fmt.budget_reached(cost, budget, before), "warning", "budget")
     end
     -- a task still waiting for a person or an event before its next agent
     -- run would not run it: a request for its approval (step) or a question
@@ -179,7 +182,7 @@ function R:check_budget()
   if over == "warn" then
     s.budget_warned = true
     S.save(s)
-    self:note(nil, fmt.budget_warning(cost, budget), "warning", "budget_warning")
+    self:note(nil, fmt.budget_warning(cost, budget, before), "warning", "budget_warning")
   end
 end
 
