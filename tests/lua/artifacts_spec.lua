@@ -86,6 +86,7 @@ describe("result", function()
     eq(r.parsed_by, "file")
     eq(r.summary.via, "ollama")
     eq(r.summary.model, "llama3.2")
+    eq(r.summary.fallback, null)
     eq(r.claude, { session_id = "sess-1", num_turns = 4 })
   end)
 
@@ -94,8 +95,10 @@ describe("result", function()
     t.status, t.error = "failed", "acceptance failed: make test"
     t.verify_results = { { cmd = "make test", ok = false, exit_code = 2, output = "1 failing", duration_s = 1 } }
     t.attempts = 3
-    local r = assert(A.result(t, { summary = { text = "x", via = "plain" }, parsed_by = "ollama" }))
+    local r = assert(A.result(t, { summary = { text = "x", via = "plain", fallback = "Ollama not reachable" },
+                                   parsed_by = "ollama" }))
     follows(r)
+    eq(r.summary.fallback, "Ollama not reachable")
     eq(r.error, "acceptance failed: make test")
     eq(r.attempts, 3)
     eq(r.parsed_by, "ollama")

@@ -241,7 +241,9 @@ function M.result(t, info, summary_file)
     error = (type(t.error) == "string" or type(t.error) == "table") and text(tostring(t.error)) or null,
     parsed_by = (info.parsed_by == "ollama" or info.parsed_by == "plain") and info.parsed_by or "file",
     summary = { path = summary_file or summary_path(orch.config or {}, M.file_name(orch.config or {}, t, info)),
-      via = sum.via == "ollama" and "ollama" or "plain", model = text(sum.model) },
+      via = sum.via == "ollama" and "ollama" or "plain", model = text(sum.model),
+      -- why the plain summary (lib/summarize's reason: the model off, down, slow, its answer refused)
+      fallback = sum.via ~= "ollama" and text(sum.fallback) or null },
     claude = { session_id = text(t.claude_session), num_turns = count(t.num_turns) },
   }
 end
