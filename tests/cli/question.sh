@@ -74,7 +74,7 @@ check_eq "$(cat "$T/answer2.out")" \
 # the words of the CLI: its flags, never Telegram's /cancel or the JSON field request_id
 rc=0
 orch cancel >"$T/cancel.out" 2>&1 || rc=$?
-check_eq "$rc:$(tr '\n' '|' <"$T/cancel.out")" "2:cancel: which task? (orch-host cancel --task ID)|see orch-host cancel --help|" \
+check_eq "$rc:$(tr '\n' '|' <"$T/cancel.out")" "2:cancel: which task? (orch-host cancel --task ID); the unfinished tasks of session $SID: 1 (waiting_answer)|see orch-host cancel --help|" \
     "A: cancel without --task"
 rc=0
 orch approve --request abc >"$T/request.out" 2>&1 || rc=$?

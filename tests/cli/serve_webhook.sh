@@ -191,6 +191,14 @@ wait_for grep -q '^start w1' "$T/ledger"
 expect_req 200 POST /webhook/command '{"secret":"'"$SECRET"'","command":"progress","params":{"task":"1"}}'
 expect_eq "$(rj "'task_started' in r['message'] and r['session_id'] == '$SID4'")" true "progress of task 1"
 expect_req 400 POST /webhook/command '{"secret":"'"$SECRET"'","command":"cancel"}'
+# a command that names no task lists the ones to pick from (a phone cannot tap "/cancel <task_id>")
+expect_eq "$(rj "r['message']")" \
+    "cancel: which task? (\"task\": ID); the unfinished tasks of session $SID4: 1 (running), 2 (pending)" \
+    "cancel without a task"
+expect_req 400 POST /webhook/command '{"secret":"'"$SECRET"'","command":"progress"}'
+expect_eq "$(rj "r['message']")" \
+    "progress: which task? (/progress <task_id>); the unfinished tasks of session $SID4: 1 (running), 2 (pending)" \
+    "progress without a task"
 expect_req 404 POST /webhook/command '{"secret":"'"$SECRET"'","command":"cancel","params":{"task":"9"}}'
 expect_req 200 POST /webhook/command '{"secret":"'"$SECRET"'","command":"cancel","params":{"task":"2"}}'
 expect_req 200 POST /webhook/command '{"secret":"'"$SECRET"'","command":"cancel","params":{"task":"1"}}'

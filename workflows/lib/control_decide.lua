@@ -366,10 +366,26 @@ local function task_session(params, task, has)
   return last and last.session_id or id
 end
 
+-- the refusal of a command about one task that names none (text): with the
+-- unfinished tasks of the session it would address to pick from (a phone
+-- cannot tap an id in "/progress <task_id>"), at most WHICH_IDS of them
+local WHICH_IDS = 10
+local function which(text, params)
+  local s = load(params or {})
+  local ids = {}
+  for _, t in ipairs(s and s.tasks or {}) do
+    if not S.FINISHED[t.status] then ids[#ids + 1] = string.format("%s (%s)", tostring(t.id), t.status) end
+  end
+  if #ids == 0 then return err(400, text) end
+  local more = #ids > WHICH_IDS and fmt.reply("which_more", #ids - WHICH_IDS) or ""
+  for i = #ids, WHICH_IDS + 1, -1 do ids[i] = nil end
+  return err(400, text .. fmt.reply("which_of", s.id, table.concat(ids, ", ") .. more), { session_id = s.id })
+end
+
 -- progress: the last events of one task (the bot's /progress <task_id>)
 function M.progress(params)
   local task = params and params.task
-  if not task or task == "" then return err(400, fmt.reply("progress_which")) end
+  if not task or task == "" then return which(fmt.reply("progress_which"), params) end
   task = tostring(task)
   local evs
   local sid = task_session(params, task, function(id)
@@ -392,7 +408,7 @@ function M.cancel(params, by, verb, opts)
   local channel = approval.channel(by, opts and opts.channel)
   local task = params and params.task
   if not task or task == "" then
-    return err(400, fmt.reply("cancel_which", fmt.task_syntax("cancel", channel)))
+    return which(fmt.reply("cancel_which", fmt.task_syntax("cancel", channel)), params)
   end
   local loaded = {}
   local sid = task_session(params, task, function(id)
