@@ -105,6 +105,19 @@ describe("format: other messages", function()
     has(F.task_completed(s, s.tasks[1], {}), "Next: Task 2/3")
   end)
 
+  it("the inbox names a task by its id, even its first or with one agent: /progress takes the id", function()
+    local s = session("running")
+    s.kind, s.max_concurrent = "inbox", 1
+    s.tasks = { s.tasks[1], s.tasks[2] }
+    s.tasks[2].status = "pending"
+    local text = F.task_completed(s, s.tasks[1], {})
+    has(text, "✅ Task " .. tostring(s.tasks[1].id) .. " Complete!")
+    ok(not text:find("Task 1/2", 1, true), text)
+    ok(not text:find("Next:", 1, true), text)  -- the next file is the queue's choice, by priority
+    s.tasks = { s.tasks[1] }
+    has(F.task_started(s, s.tasks[1]), "⚙️ Executing Task " .. tostring(s.tasks[1].id))
+  end)
+
   it("a parallel day names a task by its id, not its place in the file (3/3 reads as the last one done)", function()
     local s = session("running")
     s.max_concurrent = 2

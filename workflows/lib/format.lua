@@ -152,7 +152,9 @@ local function next_after(s, t) return S.next_unfinished(s, t) end
 
 -- a day that runs several agents at once: no one task is "next", and the
 -- session's status is not what a finished task's message should tell to do
-local function parallel(s, c) return (tonumber(s.max_concurrent) or 1) > 1 and c.total > 1 end
+-- several at once: a parallel day, and the inbox, whose files come and go
+-- (its place in arrival order is no order it runs in, and no id a command takes)
+local function parallel(s, c) return s.kind == "inbox" or ((tonumber(s.max_concurrent) or 1) > 1 and c.total > 1) end
 
 -- "⚙️ Running: 2 · ⏸️ Waiting for approval: 1 · ⏳ Pending: 3" of a parallel day's counts
 -- (the session's ACTIVE statuses in their order, then pending)
