@@ -56,6 +56,10 @@ check_eq "$(sj "[t['id'] + ':' + t['status'] + ':' + str(t.get('error')) for t i
 check_eq "$(starts c)" 0 "the agent of the file after the restart never started"
 check "the restarted inbox says the earlier sessions spent it: $(cat "$WATCH_OUT")" \
     grep -q "Budget reached: .* by the day's earlier sessions" "$WATCH_OUT"
+orch --config "$T/config.lua" status >"$T/status.out" 2>&1
+check "status says the budget is spent, the earlier sessions' share named: $(grep Budget "$T/status.out")" \
+    grep -q "^Budget    \$0.0000, and \$0.0684 by the day's earlier sessions, of \$0.0100 (684%): reached, no new task starts" \
+    "$T/status.out"
 orch --config "$T/config.lua" report --stdout "$(sj "s['id']")" >"$T/report.out" 2>&1
 check "the report counts the earlier sessions' cost: $(grep Cost "$T/report.out")" \
     grep -q "Cost: \$0.0000, and \$0.0684 by the day's earlier sessions, of the \$0.0100 budget" "$T/report.out"

@@ -201,8 +201,15 @@ function M.session(v, opts)
     format("Started   %s   runtime %s", when(clock, v.started_at), v.runtime and fmt.duration(v.runtime) or "-"),
     format("Progress  %s   cost %s   %s tokens", fmt.progress(v),
       fmt.money(tonumber(v.cost_usd) or 0, v.cost_estimated_usd), fmt.thousands(tonumber(v.tokens) or 0)),
-    "",
   }
+  local budget = tonumber(v.budget_max_usd)
+  if budget and budget > 0 then  -- what the budget allows still (lib/runner's check_budget counts the same)
+    local cost, before = tonumber(v.cost_usd) or 0, tonumber(v.spent_before_usd) or 0
+    out[#out + 1] = format("Budget    %s%s of %s (%d%%)%s", fmt.money(cost),
+      before > 0 and (", and " .. fmt.money(before) .. " by the day's earlier sessions,") or "", fmt.money(budget),
+      fmt.percent(cost + before, budget), cost + before >= budget and ": reached, no new task starts" or "")
+  end
+  out[#out + 1] = ""
   local idw = 4
   for _, t in ipairs(tasks) do idw = math.max(idw, width(cell(t.id))) end
   local ROW = row_format(idw)

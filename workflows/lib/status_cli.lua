@@ -30,6 +30,7 @@ local function head(s)
   v.pending_approval = control.waiting(s)
   v.total_tasks, v.completed_tasks = v.total, v.completed
   v.runtime = S.runtime(s, orch.now(), v.host_alive)
+  v.budget_max_usd = require("lib.report").budget(s, orch.config)  -- the report's: the session's own, else the config's
   local dead = orch.dead_notifications(M.DEAD_SHOWN)
   if dead.count > 0 then v.dead_notifications = dead end
   return v
