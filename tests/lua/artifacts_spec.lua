@@ -106,6 +106,21 @@ describe("result", function()
     eq(r.summary.model, null)
     eq(r.success_criteria[1].checked, true)
     eq(r.success_criteria[1].passed, false)
+    eq(r.success_criteria[1].exit_code, 2)  -- why, without the report
+    eq(r.success_criteria[1].output, "1 failing")
+    eq(r.success_criteria[2].exit_code, nil)  -- a path's criterion has none
+  end)
+
+  it("a failed command's output is cut to its end, on a character's boundary", function()
+    local t = completed()
+    t.status, t.error = "failed", "acceptance failed: make test"
+    t.verify_results = { { cmd = "make test", ok = false, output = ("é"):rep(A.OUTPUT_CHARS) .. "last line\n" } }
+    local r = assert(A.result(t, { summary = { text = "x", via = "plain" } }))
+    follows(r)
+    local out = r.success_criteria[1].output
+    eq(r.success_criteria[1].exit_code, null)  -- timed out, or did not start
+    ok(#out <= A.OUTPUT_CHARS + 3 and out:sub(1, 3) == "..." and out:sub(-10) == "last line\n", out)
+    ok(orch.json.decode(orch.json.encode({ out })) ~= nil, "valid UTF-8")
   end)
 
   it("a failed agent: nothing was checked", function()

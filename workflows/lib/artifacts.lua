@@ -128,11 +128,26 @@ end
 
 -- lib/inbox_task's criteria, each with what lib/acceptance found: a
 -- command's verify result (same command), a path's deliverables_missing
+M.OUTPUT_CHARS = 1000  -- of a failed command's output, its end, in its criterion
+
+-- the end of a failed command's output, at most M.OUTPUT_CHARS bytes (on a
+-- UTF-8 boundary) | null
+local function output_tail(s)
+  if type(s) ~= "string" or s == "" then return null end
+  if #s <= M.OUTPUT_CHARS then return s end
+  local i = #s - M.OUTPUT_CHARS + 1
+  while i <= #s and s:byte(i) >= 0x80 and s:byte(i) < 0xC0 do i = i + 1 end  -- not inside a character
+  return "..." .. s:sub(i)
+end
+
 local function criteria(t)
-  local ran = {}
+  local ran, failed = {}, {}
   for _, r in ipairs(list(t.verify_results)) do
-    -- a command given twice passes when every run of it did
-    if type(r) == "table" and r.cmd ~= nil then ran[r.cmd] = ran[r.cmd] ~= false and r.ok == true end
+    -- a command given twice passes when every run of it did; its first failed run says why
+    if type(r) == "table" and r.cmd ~= nil then
+      ran[r.cmd] = ran[r.cmd] ~= false and r.ok == true
+      if r.ok ~= true and not failed[r.cmd] then failed[r.cmd] = r end
+    end
   end
   local looked = type(t.deliverables_missing) == "table"
   local wanted, missing = {}, {}
@@ -153,8 +168,13 @@ local function criteria(t)
       checked, passed = true, passed and not missing[path]
     end
     if not checked then passed = null end
-    out[#out + 1] = { text = tostring(c.text or ""), done = c.done == true, command = cmd, path = path,
+    local e = { text = tostring(c.text or ""), done = c.done == true, command = cmd, path = path,
       checked = checked, passed = passed }
+    local f = cmd ~= null and failed[cmd]
+    if f then  -- why it failed: its exit code (null: it timed out or could not start) and its output's end
+      e.exit_code, e.output = count(f.exit_code), output_tail(f.output)
+    end
+    out[#out + 1] = e
   end
   return out
 end
