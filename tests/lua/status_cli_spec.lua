@@ -209,6 +209,14 @@ describe("the status table", function()
     eq(first("paused by cli:root", "running"), "Session   p  running")
   end)
 
+  it("says how an inbox's session ended, as sessions does (0/21 completed reads as done otherwise)", function()
+    local v = { id = "i", kind = "inbox", status = "completed", stop_reason = "the inbox stopped", host_alive = false,
+      completed_tasks = 0, cost_usd = 0, tokens = 0, tasks = {} }
+    eq(text_of(v):match("^[^\n]*"), "Session   i  completed (the inbox stopped)")
+    v.kind = nil  -- a day's: its status says it
+    eq(text_of(v):match("^[^\n]*"), "Session   i  completed")
+  end)
+
   it("says an inbox's folder is watched only while a live host runs it", function()
     local function line(status, alive)
       local v = { id = "i", kind = "inbox", task_file = "/x/tasks", queued = 2, status = status, host_alive = alive,

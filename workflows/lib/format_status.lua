@@ -191,6 +191,9 @@ function M.session(v, opts)
   if S.SESSION_ACTIVE[v.status] and not live then status = status .. " (host not running: resume it)" end
   if v.status == "paused" and cell(v.pause_reason) ~= "" then  -- why: "paused by cli:root", "workflow error: ..."
     status = status .. ": " .. fmt.truncate((cell(v.pause_reason):gsub("^paused ", "")), M.ERROR_CHARS)
+  elseif v.kind == "inbox" and v.status == "completed" and cell(v.stop_reason) ~= "" then
+    -- how an inbox's session ended, as sessions says it: its tasks left are its folder's, not done
+    status = status .. " (" .. fmt.truncate(cell(v.stop_reason), M.ERROR_CHARS) .. ")"
   end
   local tasks = v.tasks or {}
   local out = {
