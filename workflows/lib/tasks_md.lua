@@ -24,20 +24,23 @@
 -- M.render(doc) -> text; parse(render(doc)) equals doc except for `line`.
 -- M.literal(text) -> text as a multi-line field's value that reads back as is.
 -- M.trim(s), M.utf8_error(text, file) -> err | nil, M.each_line, M.field_of,
---   M.fence_of: shared with the other pure parsers of user files (lib/feedback,
---   lib/inbox_task).
+--   M.fence_of: lib/tasks_md_lines's, shared with the other pure parsers of user
+--   files (lib/feedback, lib/inbox_task). M.render, M.literal: lib/tasks_md_render's.
 -- Pure: text in, tables out; no io/os/debug, no globals; linear time.
 local M = {}
 
 local byte, sub, find, match, lower = string.byte, string.sub, string.find, string.match, string.lower
-local format, concat = string.format, table.concat
+local concat = table.concat
 
 M.DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 
-local LABELS = { type = "Type", priority = "Priority", requires_approval = "Requires Approval",
-  depends_on = "Depends On", module = "Module", complexity = "Complexity", branch = "Branch",
-  verify = "Acceptance Command", context_files = "Context Files", deliverables = "Deliverables",
-  description = "Description", acceptance_criteria = "Acceptance Criteria", instruction = "Claude Instruction" }
+local errors = require("orch.errors")
+local lines = require("lib.tasks_md_lines")
+local render = require("lib.tasks_md_render")
+local LABELS, trim, each_line, fail, check_utf8 = lines.LABELS, lines.trim, lines.each_line, lines.fail,
+  lines.check_utf8
+local field_of, fence_of, is_task_heading, is_separator =
+  lines.field_of, lines.fence_of, lines.is_task_heading, lines.is_separator
 local FIELDS = {} -- lower-cased label -> key
 for key, label in pairs(LABELS) do FIELDS[lower(label)] = key end
 local KNOWN_LIST = "Type, Priority, Requires Approval, Depends On, Module, Complexity, Branch, Description, "
@@ -45,98 +48,6 @@ local KNOWN_LIST = "Type, Priority, Requires Approval, Depends On, Module, Compl
 local LISTS = { acceptance_criteria = true, context_files = true, deliverables = true } -- "- item" fields
 local PRIORITIES = { high = true, medium = true, low = true } -- also the complexities
 local BOOLS = { ["true"] = true, yes = true, ["false"] = false, no = false }
-
-local errors = require("orch.errors")
--- No lazy patterns on untrusted lines: "(.-)%s*$" is quadratic on long blank runs.
-local function trim(s)
-  local i, j = find(s, "%S"), #s
-  if not i then return "" end
-  local b = byte(s, j)
-  while b == 32 or (b >= 9 and b <= 13) do j = j - 1 b = byte(s, j) end
-  return sub(s, i, j)
-end
-
--- each_line(text, fn): fn(line, number) for every line of text, numbered from
--- 1, without its "\n" or "\r\n" (the one line walker of the markdown
--- readers); returns the number of lines
-local function each_line(text, fn)
-  local pos, n, ln = 1, #text, 0
-  while pos <= n do
-    local e = find(text, "\n", pos, true)
-    local line
-    if e then line, pos = sub(text, pos, e - 1), e + 1 else line, pos = sub(text, pos), n + 1 end
-    ln = ln + 1
-    if byte(line, -1) == 13 then line = sub(line, 1, -2) end
-    fn(line, ln)
-  end
-  return ln
-end
-
--- Raises an error table; parse() turns it into `nil, err`.
-local function fail(code, file, line, task, fmt, ...)
-  local where = line and (file .. ":" .. line) or file
-  local who = task and format("task %s%s: ", tostring(task.id), task.title and (" '" .. task.title .. "'") or "") or ""
-  error(errors.new(code, where .. ": " .. who .. format(fmt, ...),
-    { file = file, line = line, task = task and task.id }), 0)
-end
-
--- Lead byte -> number of continuation bytes and the range allowed for the first
--- one (this rules out overlongs, surrogates and code points above U+10FFFF).
-local function utf8_lead(c)
-  if c >= 0xC2 and c <= 0xDF then return 1, 0x80, 0xBF end
-  if c >= 0xE0 and c <= 0xEF then return 2, c == 0xE0 and 0xA0 or 0x80, c == 0xED and 0x9F or 0xBF end
-  if c >= 0xF0 and c <= 0xF4 then return 3, c == 0xF0 and 0x90 or 0x80, c == 0xF4 and 0x8F or 0xBF end
-  return 0
-end
-
--- ASCII runs are skipped by one anchored match in C (twice as fast as find).
-local function check_utf8(text, file)
-  local pos, n = 1, #text
-  while true do
-    local i = match(text, "^[%z\1-\127]*()", pos)
-    if i > n then return end
-    local c = byte(text, i)
-    local need, lo, hi = utf8_lead(c)
-    local good = need > 0
-    for k = 1, need do
-      local b = byte(text, i + k)
-      if not b or b < (k == 1 and lo or 0x80) or b > (k == 1 and hi or 0xBF) then good = false break end
-    end
-    if not good then
-      local _, nl = string.gsub(sub(text, 1, i - 1), "\n", "")
-      local bol = i
-      while bol > 1 and byte(text, bol - 1) ~= 10 do bol = bol - 1 end
-      fail("bad_utf8", file, nl + 1, nil, "invalid UTF-8 (byte 0x%02X at column %d)", c, i - bol + 1)
-    end
-    pos = i + need + 1
-  end
-end
-
--- "**Name:** rest" or "**Name**: rest" -> name, rest
-local function field_of(line)
-  if byte(line, 1) ~= 42 or byte(line, 2) ~= 42 then return nil end
-  local name, rest = match(line, "^%*%*([^*]+)%*%*(.*)$")
-  if not name then return nil end
-  if sub(name, -1) == ":" then return trim(sub(name, 1, -2)), rest end
-  local r = match(rest, "^%s*:(.*)$")
-  if r then return trim(name), r end
-  return nil
-end
-
--- Opening/closing code fence: ``` or ~~~ (3+), indented at most 3 spaces.
-local function fence_of(line)
-  local b = byte(line, 1)
-  if b ~= 96 and b ~= 126 and b ~= 32 then return nil end -- fast path: ` ~ or space
-  local ind, ch = match(line, "^( *)([`~])")
-  if not ind or #ind > 3 then return nil end
-  local run = match(line, ch == "`" and "^`+" or "^~+", #ind + 1)
-  if #run < 3 then return nil end
-  return ch, #run, sub(line, #ind + #run + 1)
-end
-
-local function is_task_heading(line) return find(line, "^##%s+[Tt][Aa][Ss][Kk]%f[^%w]") ~= nil end
-
-local function is_separator(line) return byte(line, 1) == 45 and find(line, "^%-%-%-+%s*$") ~= nil end
 
 local function parse_impl(text, file, opts)
   if type(text) ~= "string" then fail("bad_input", file, nil, nil, "text must be a string, not %s", type(text)) end
@@ -317,71 +228,13 @@ M.trim = trim
 M.each_line = each_line
 M.field_of = field_of  -- "**Name:** rest" -> name, rest (also lib/inbox_task's section headers)
 M.fence_of = fence_of  -- a code fence line -> its char, length, the rest
-
-function M.utf8_error(text, file)
-  local _, err = errors.catch(check_utf8, text, file)
-  return err
-end
+M.utf8_error = lines.utf8_error
+M.render = render.render
+M.literal = render.literal
 
 function M.parse(text, filename, opts)
   filename = filename or "<tasks>"
   return errors.catch(parse_impl, text, filename, opts or {})
-end
-
-local function one_line(v, what)
-  v = tostring(v)
-  if find(v, "[\r\n]") then error("tasks_md.render: " .. what .. " must be a single line", 2) end
-  return v
-end
-
--- literal(text) -> a value for a multi-line field (description, instruction)
--- that parse reads back unchanged: the text itself (trimmed) when no line of it
--- would read as a task heading, a separator, a **Field:** or a code fence;
--- else the text inside a ``` fence longer than any backtick run in it.
-function M.literal(text)
-  text = trim((tostring(text):gsub("\r\n?", "\n")))
-  local plain = true
-  for line in (text .. "\n"):gmatch("([^\n]*)\n") do
-    if is_task_heading(line) or is_separator(line) or field_of(line) or fence_of(line) then plain = false break end
-  end
-  if plain then return text end
-  local longest = 2
-  for run in text:gmatch("`+") do if #run > longest then longest = #run end end
-  local fence = string.rep("`", longest + 1)
-  return fence .. "\n" .. text .. "\n" .. fence
-end
-
--- Writes the canonical layout: render(parse(tasks/example-tasks.md)) is byte-identical.
-function M.render(doc)
-  local out = {}
-  local function add(...) for i = 1, select("#", ...) do out[#out + 1] = select(i, ...) end end
-  local title = doc.title or (doc.date and ("Tasks - " .. doc.date))
-  if title then add("# " .. one_line(title, "title"), "") end
-  for i, t in ipairs(doc.tasks or {}) do
-    if i > 1 then add("") end
-    add(format("## Task %d: %s", t.id, one_line(t.title, "task title")))
-    if t.type then add("**Type:** " .. one_line(t.type, "type")) end
-    if t.priority then add("**Priority:** " .. one_line(t.priority, "priority")) end
-    add("**Requires Approval:** " .. tostring(t.requires_approval == true))
-    if t.depends_on and #t.depends_on > 0 then
-      local ids = {}
-      for k, id in ipairs(t.depends_on) do ids[k] = one_line(id, "depends_on id") end
-      add("**Depends On:** " .. concat(ids, ", "))
-    end
-    if t.module then add("**Module:** " .. one_line(t.module, "module")) end
-    if t.complexity then add("**Complexity:** " .. one_line(t.complexity, "complexity")) end
-    if t.branch then add("**Branch:** " .. one_line(t.branch, "branch")) end
-    if t.description then add("**Description:** " .. t.description) end
-    if t.acceptance_criteria and #t.acceptance_criteria > 0 then add("**Acceptance Criteria:**") end
-    for _, item in ipairs(t.acceptance_criteria or {}) do add("- " .. one_line(item, "criterion")) end
-    for _, key in ipairs({ "context_files", "deliverables" }) do
-      if t[key] and #t[key] > 0 then add("**" .. LABELS[key] .. ":**") end
-      for _, item in ipairs(t[key] or {}) do add("- " .. one_line(item, key)) end
-    end
-    for _, cmd in ipairs(t.verify or {}) do add("**Acceptance Command:** " .. one_line(cmd, "acceptance command")) end
-    add("", "**Claude Instruction:**", t.instruction or "", "", "---")
-  end
-  return concat(out, "\n") .. "\n"
 end
 
 return M
