@@ -7,7 +7,7 @@
 #    is that session: 409 already_running with its id (lib/control's
 #    same_file compares real paths).
 # C. An inline list whose task has the running task's id and branch: refused
-#    at the start (its worktree is "in use": lib/worktree_prepare, as check
+#    at the start (its worktree is "in use": lib/worktree_place, as check
 #    says), so no second agent works in the worktree.
 # D. Eight POST /api/orchestrate of one task file at once: one session starts
 #    (200), every other start is 409 already_running naming it (lib/control

@@ -8,7 +8,7 @@
 -- with the reason. force removes a kept worktree too (its uncommitted
 -- changes are lost) but never deletes a branch with unmerged commits.
 -- unsaved (what removing a worktree would lose) is also
--- lib/worktree_prepare's rule for replacing an earlier task's worktree.
+-- lib/worktree_place's rule for replacing an earlier task's worktree.
 -- Policy: edit freely.
 local git = require("lib.git")
 
