@@ -158,7 +158,7 @@ local function run_once(R, t, w, prompt, resume_id, try)
   else
     -- its agent is done, its checks (a worktree's, acceptance commands) or an
     -- inbox's artifacts to come: a host killed before its end leaves this, and
-    -- the resume judges that run (lib/run_task runs) or the inbox's next start
+    -- the resume judges that run (lib/run_retries runs) or the inbox's next start
     -- settles it (lib/inbox_run settle_dead), instead of running the agent again
     if finished then
       cost.agent_done = { result = r.result, claude_session = r.session_id, num_turns = r.num_turns, output_log = log,
