@@ -12,6 +12,8 @@
 # D. Eight POST /api/orchestrate of one task file at once: one session starts
 #    (200), every other start is 409 already_running naming it (lib/control
 #    checks again after the start's checks, which wait on git).
+# E. The same task id in two inline lists, no branch named: the second is
+#    refused, its folder "in use" by the first's task, in one wording.
 source "$(dirname "$0")/lib.bash"
 
 api_setup same
@@ -93,5 +95,22 @@ wait_for grep -qx 'start same' "$T/ledger"
 echo "release same" >>"$T/ledger"
 WAIT_TIMEOUT=120 wait_for api_completed "$SD"
 check_eq "$(grep -c -x 'start same' "$T/ledger")" 1 "agent runs of the task file started eight times"
+
+# --- E: the same task id inline twice, no branch named ------------------------
+# the second list's task e derives another branch (orch/<session>/e), but the
+# folder is the first's, whose agent works there: "in use", in one wording,
+# however far git has got with the first one's worktree
+inline() {  # ID PROMPT: an inline list of one task, no branch_name
+    printf '{"tasks": [{"id": "%s", "name": "Task %s", "prompt": "%s"}], "auto_approve": true}' "$1" "$1" "$2"
+}
+expect_req 200 POST /api/orchestrate "$(inline e "First. [fake:await:release e] [key:e]")" "${AUTH[@]}"
+SE=$(rj "r['session_id']")
+wait_for grep -qx 'start e' "$T/ledger"
+expect_req 400 POST /api/orchestrate "$(inline e "Again. [key:e2]")" "${AUTH[@]}"
+ERR=$(rj "r.get('message') or r.get('error')")
+case $ERR in *"is in use: task e of session $SE works in it (running)"*) ;; *) fail "the second inline list: $ERR" ;; esac
+echo "release e" >>"$T/ledger"
+WAIT_TIMEOUT=120 wait_for api_completed "$SE"
+check_eq "$(grep -c -x -e 'start e' -e 'start e2' "$T/ledger")" 1 "agent runs in agent_workspaces/e"
 serve_stop >/dev/null
 finish

@@ -92,18 +92,19 @@ local function one_at_a_time(fn)
   return r[2], r[3]
 end
 
--- in_use(s) -> fn(branch) -> why, live | nil: whether an unfinished task of
--- another session over s's repository, not completed, works on that branch
--- (its worktree is in hand: an earlier day's paused or running session);
+-- in_use(s) -> fn(branch [, path]) -> why, live | nil: whether an unfinished
+-- task of another session over s's repository, not completed, works on that
+-- branch, or (path) in that folder, once it started (its worktree is in hand:
+-- an earlier day's paused or running session; one still being made);
 -- live: that session runs now, in this process or in the host that holds
 -- the run lock (its agent may be writing there), not one a dead host left
 M.SESSIONS_MAX = 1000  -- sessions looked at, newest first
 function M.in_use(s)
   local repo = s.workspace_base and s.workspace_base.repo
-  local by_branch
-  return function(branch)
+  local by_branch, by_path
+  return function(branch, path)
     if not by_branch then
-      by_branch = {}
+      by_branch, by_path = {}, {}
       local _, host_pid = orch.host_running()
       for _, row in ipairs(orch.list_sessions(M.SESSIONS_MAX) or {}) do
         local b = row.workspace_base
@@ -112,14 +113,16 @@ function M.in_use(s)
           local live = o and o.status == "running" and o.pid ~= nil and (o.pid == orch.pid or o.pid == host_pid)
           for _, t in ipairs(o and o.tasks or {}) do
             if not S.FINISHED[t.status or "pending"] then
-              by_branch[t.branch or worktree.branch_name(t.id, o.id)] = { live = live == true, why = string.format(
-                "task %s of session %s works in it (%s)", tostring(t.id), o.id, tostring(t.status or "pending")) }
+              local u = { live = live == true, why = string.format("task %s of session %s works in it (%s)",
+                tostring(t.id), o.id, tostring(t.status or "pending")) }
+              by_branch[t.branch or worktree.branch_name(t.id, o.id)] = u
+              if t.workspace or (t.status or "pending") ~= "pending" then by_path[M.path_of(o, t)] = u end
             end
           end
         end
       end
     end
-    local u = by_branch[branch]
+    local u = (branch and by_branch[branch]) or (path and by_path[path])
     if u then return u.why, u.live end
   end
 end

@@ -34,6 +34,12 @@ local function why_not_replace(M, c, w, in_use)
   return reasons, ours and not busy and #reasons > 0
 end
 
+-- in_use_error(c, why): task c's folder is another live session's task's
+local function in_use_error(c, why)
+  return fail("in_use", string.format("task %s: its worktree %s is in use: %s; wait for it to "
+    .. "finish, or pause that session or cancel that task", c.id, c.path, why))
+end
+
 -- placement(M, c, list, in_use) -> "reuse", w | "replace", w | "new" | nil, err:
 -- what prepare does at c.path, given the repository's worktrees (list)
 local function placement(M, c, list, in_use)
@@ -41,14 +47,17 @@ local function placement(M, c, list, in_use)
   for _, w in ipairs(list) do
     if w.path == c.path and not w.prunable then at = w end  -- git writes worktree paths resolved, as root_of does
   end
+  -- another live session's task works in that folder (its worktree made, or
+  -- being made): in use, whatever git shows of it yet
+  if in_use and not (at and at.branch == c.branch) then
+    local why, live = in_use(nil, c.path)
+    if live then return in_use_error(c, why) end
+  end
   if at and at.branch == c.branch then
     -- a re-run continues there; not while another session's agent may be at work in it
     local why, live
     if in_use then why, live = in_use(c.branch) end
-    if live then
-      return fail("in_use", string.format("task %s: its worktree %s is in use: %s; wait for it to "
-        .. "finish, or pause that session or cancel that task", c.id, c.path, why))
-    end
+    if live then return in_use_error(c, why) end
     return "reuse", at
   end
   for _, w in ipairs(list) do
