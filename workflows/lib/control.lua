@@ -143,13 +143,15 @@ function M.status(params)
   return M.status_of(s), 200
 end
 
--- start and resume, the decisions (approve, skip, pause, answer, cancel;
--- progress, logs) and /task: their own files (lib/control_start,
--- lib/control_decide, lib/control_task), installed into this table with the
--- helpers they share
+-- start and resume, the decisions (approve, pause, answer), a task's stops
+-- (skip, cancel) and progress, and /task: their own files (lib/control_start,
+-- lib/control_decide, lib/control_stop, lib/control_task), installed into
+-- this table with the helpers they share (a skip decides as the decisions
+-- do: control_decide's decide)
 local shared = { cfg = cfg, err = err, load = load, running = running, not_running = not_running }
 require("lib.control_start").install(M, shared)
-require("lib.control_decide").install(M, shared)
+shared.decide = require("lib.control_decide").install(M, shared)
+require("lib.control_stop").install(M, shared)
 require("lib.control_task").install(M, shared)
 
 function M.help()
@@ -175,6 +177,21 @@ function M.sessions(params)
   local list = orch.list_sessions(limit)
   for _, s in ipairs(list) do s.running_here = M.live[s.id] ~= nil end
   return { sessions = list, count = #list }, 200
+end
+
+-- logs: the last `lines` lines of today's log (1..200, default 20)
+function M.logs(params)
+  local n, nerr = M.count(params and params.lines, "lines", 20, 200)
+  if not n then return err(400, "logs: " .. nerr) end
+  local path = string.format("%s/%s.log", cfg().paths.logs_dir, os.date("%Y-%m-%d"))
+  local text = orch.read_file(path) or ""
+  local lines = {}
+  for line in text:gmatch("[^\n]+") do
+    lines[#lines + 1] = line
+    if #lines > n then table.remove(lines, 1) end
+  end
+  return { status = "ok", logs = table.concat(lines, "\n"), lines = #lines,
+           message = fmt.logs(lines, { path = path }) }, 200
 end
 
 M.commands = { start = M.start, status = M.status, approve = M.approve, pause = M.pause, resume = M.resume,
