@@ -230,7 +230,8 @@ std::string brief_of(const std::string& name, const std::string& task,
                      const std::function<const char*(const char*)>& field) {
     std::string brief = name;
     if (!task.empty()) brief += " task " + task;
-    for (const char* k : {"status", "action", "by", "error", "reason"})
+    // what the line is about: a task's end, a decision, a check's verdict, a summary's path
+    for (const char* k : {"status", "action", "by", "check", "verdict", "via", "fallback", "error", "reason"})
         if (const char* v = field(k)) brief += " " + std::string(k) + "=" + v;
     return brief;
 }

@@ -171,3 +171,18 @@ TEST_CASE("journal: flush_for writes the batched rows only when one is what the 
     j.flush_for("", "", "");  // any
     CHECK(events_of(store).size() == 3);
 }
+
+TEST_CASE("journal: the daily log's line of an event names what it is about (status, check, verdict, via...)") {
+    std::string dir = testutil::temp_dir("journal-brief");
+    std::string daily;
+    {
+        Journal j(dir + "/logs", nullptr, false);
+        j.event("validated", "s", "7", json{{"check", "acceptance"}, {"verdict", "needs_review"}, {"ok", false}});
+        j.event("summarized", "s", "7", json{{"via", "plain"}, {"fallback", "Ollama not reachable"}});
+        j.flush();
+        daily = j.daily_log_path();
+    }
+    std::string text = testutil::read(daily);
+    CHECK(text.find("validated task 7 check=acceptance verdict=needs_review") != std::string::npos);
+    CHECK(text.find("summarized task 7 via=plain fallback=Ollama not reachable") != std::string::npos);
+}
