@@ -5,7 +5,8 @@
 # free at run time. Each path: the model used (via = "ollama") and each
 # fallback with its reason (slow, garbage, wrong shape, 500, model not
 # installed, unknown type, '..', echo, down), then what doctor and status say
-# (reachable, version, models; not found; quick when it hangs).
+# (reachable, version, models; not found; quick when it hangs). A hung server
+# costs one timeout, then the plain path at once (the fake counts the requests).
 source "$(dirname "$0")/lib.bash"
 command -v node >/dev/null || fail "node is needed for the fake Ollama server"
 
@@ -52,8 +53,15 @@ check "status: not found" grep -q "the plain parser and summary are used" "$T/st
 OLLAMA_ENABLED=true orch doctor >/dev/null 2>&1
 check_eq "$?" 1 "doctor exit with enabled = true and Ollama down"
 
-# --- a server that accepts and never answers: doctor gives up after its short look
+# --- a server that accepts and never answers: one timeout, then the plain path at
+# once for a minute (said once in the log); doctor gives up after its short look
 start_fake hang --mode slow
+OLLAMA_HOST="http://127.0.0.1:$PORT" OLLAMA_CASE=hang spec hang
+check_eq "$(grep -c '"path":"/api/' "$T/hang.log")" 3 \
+    "requests the hung fake saw: the two with a caller's budget, then one for five calls"
+check_eq "$(grep -c "local model: Ollama at http://127.0.0.1:$PORT gave no answer.*not tried again for 60 s" \
+    "$ORCH_LOGS_DIR/orchestrator.log")" 1 \
+    "log lines saying the hang is remembered"
 OLLAMA_HOST="http://127.0.0.1:$PORT" orch doctor >"$T/doctor-hang.out" 2>&1
 check "doctor: no answer within the look's limit" grep -q "gave no answer within 3 s (the look's limit)" "$T/doctor-hang.out"
 stop_fake

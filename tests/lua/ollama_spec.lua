@@ -107,6 +107,26 @@ describe("ollama: requests", function()
   end)
 end)
 
+describe("ollama: a reload that changes the ollama section forgets what was remembered", function()
+  local reload = require("lib.config_reload")
+  local real = orch.reload_config
+  it("another section's change keeps the refusal; an ollama key's change drops it", function()
+    fake({ ["/api/generate"] = { err = "Connection" } })
+    O.generate(cfg(), "x")
+    local function usable_after(changed)
+      rawset(orch, "reload_config", function() return changed end)
+      local okc, e = pcall(reload.fresh, "spec")
+      rawset(orch, "reload_config", real)
+      assert(okc, e)
+      local url, err = O.usable(cfg())
+      return url ~= nil, err and err.code
+    end
+    eq({ usable_after({ "claude.timeout" }) }, { false, "down" })
+    eq({ usable_after({ "ollama.timeout" }) }, { true })
+    reset()
+  end)
+end)
+
 describe("ollama.probe and the components rows", function()
   local tags = orch.json.encode({ models = { { name = "llama3.1:8b" }, { name = "mistral:latest" } } })
   local up = { ["/api/version"] = { body = '{"version":"0.5.7"}' }, ["/api/tags"] = { body = tags } }

@@ -3,7 +3,8 @@
 -- starts: the inbox's next task, a session the server starts, each request
 -- the server authenticates (a rotated WEBHOOK_SECRET or bearer token
 -- applies to the next request). What changed goes to the daily log; a bad
--- new config keeps the one in force and is said once until it changes.
+-- new config keeps the one in force and is said once until it changes. A
+-- changed ollama section forgets lib/ollama's remembered refusals and hangs.
 -- Policy: edit freely.
 local M = {}
 
@@ -22,6 +23,10 @@ function M.fresh(who)
   end
   last_error = nil
   if #changed > 0 then orch.log("info", who .. ": configuration reloaded: " .. table.concat(changed, ", ")) end
+  for _, key in ipairs(changed) do
+    -- a new ollama section is tried afresh: a remembered refusal or hang goes
+    if key:match("^ollama%f[^%w_]") then require("lib.ollama").forget() break end
+  end
   return changed
 end
 

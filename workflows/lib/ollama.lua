@@ -20,12 +20,17 @@
 --
 -- cfg is the whole configuration (orch.config); its `ollama` section:
 -- enabled = "auto" | "true" | "false", host, model, timeout (docs/config.md).
--- With "auto" a refused connection is remembered for M.DOWN_FOR seconds, so a
--- machine without Ollama pays one refused connect per minute, not a timeout
--- per task; "true" tries every time; "false" never.
+-- With "auto" a refused connection, and a request that got no answer within
+-- the whole ollama.timeout (a hung Ollama), are remembered for M.DOWN_FOR
+-- seconds or until a reload changes the ollama section (M.forget), so a machine
+-- without Ollama pays one refused connect per minute and a hung one one timeout
+-- per minute, not two per task; the log says so once, when it is remembered.
+-- A shorter budget a caller gave (opts.timeout, a request's deadline) running
+-- out says nothing about Ollama and is not remembered. "true" tries every
+-- time; "false" never.
 local M = {}
 
-M.DOWN_FOR = 60        -- seconds a refused connection is remembered (enabled = "auto")
+M.DOWN_FOR = 60        -- seconds a refused connection or a hang is remembered (enabled = "auto")
 M.PROBE_TIMEOUT = 3    -- seconds for doctor's and status's look (a refused connect is instant)
 M.transport = nil      -- specs put a fake orch.http here
 
@@ -90,14 +95,26 @@ function M.usable(cfg)
   return url
 end
 
--- forget(): the remembered refusals go (specs, and a config reload that moved the host)
+-- forget(): the remembered refusals and hangs go (specs, and a config reload
+-- that changed the ollama section: lib/config_reload)
 function M.forget() down = {} end
 
--- One request -> the decoded answer | nil, err. A refused connection is
--- remembered for M.DOWN_FOR seconds when enabled = "auto".
+-- remember(cfg, url, reason, level): with enabled = "auto", the next M.DOWN_FOR
+-- seconds of requests to url fall back at once with this reason; said once in
+-- the log (a refusal at "info": no Ollama installed is the usual case, not a warning)
+local function remember(cfg, url, reason, level)
+  if mode(cfg) ~= "auto" then return end
+  local why = reason .. "; not tried again for " .. M.DOWN_FOR .. " s"
+  down[url] = { at = orch.monotonic(), reason = why }
+  orch.log(level, "local model: " .. why .. ", the plain parser and summary are used meanwhile")
+end
+
+-- One request -> the decoded answer | nil, err. A refused connection, and no
+-- answer within the whole ollama.timeout, are remembered (remember above).
 local function call(cfg, method, path, body, timeout, limit_name)
   local url, uerr = M.usable(cfg)
   if not url then return nil, uerr end
+  local own_limit = timeout == nil  -- ollama.timeout itself, not a caller's shorter budget
   timeout = timeout or tonumber(section(cfg).timeout) or 20
   limit_name = limit_name or "ollama.timeout"
   local started = orch.monotonic()
@@ -107,14 +124,14 @@ local function call(cfg, method, path, body, timeout, limit_name)
     local msg = tostring(err and err.message or err)
     if msg:find("Connection$") and orch.monotonic() - started < timeout * 0.9 then
       local reason = "Ollama not reachable at " .. url .. " (connection refused)"
-      if mode(cfg) == "auto" then
-        down[url] = { at = orch.monotonic(), reason = reason .. "; not tried again for " .. M.DOWN_FOR .. " s" }
-      end
+      remember(cfg, url, reason, "info")
       return fail("down", reason)
     end
     if orch.monotonic() - started >= timeout * 0.9 then
-      return fail("timeout", string.format("Ollama at %s gave no answer within %s s (%s)", url,
-        timeout == math.floor(timeout) and string.format("%d", timeout) or string.format("%.1f", timeout), limit_name))
+      local reason = string.format("Ollama at %s gave no answer within %s s (%s)", url,
+        timeout == math.floor(timeout) and string.format("%d", timeout) or string.format("%.1f", timeout), limit_name)
+      if own_limit then remember(cfg, url, reason, "warn") end
+      return fail("timeout", reason)
     end
     return fail("down", "Ollama at " .. url .. ": " .. msg)
   end
