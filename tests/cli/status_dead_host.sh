@@ -21,7 +21,7 @@ v1=$(sj "[round(s['runtime'], 1), round(s['agents'][0]['elapsed_s'], 1)]")
 check "the runtime at the kill, about 3 s: $v1" \
     python3 -c "import json, sys; r, e = json.loads(sys.argv[1]); sys.exit(0 if 2.5 <= r <= 4 and 2.5 <= e <= 4 else 1)" "$v1"
 check "status says the agent was in hand when its host stopped: $(grep Agents "$T/status1.txt")" \
-    grep -q "^Agents    1 in hand when its host stopped$" "$T/status1.txt"
+    grep -q "^Agents    1 in hand when its host stopped: 1 running$" "$T/status1.txt"
 wait_for past "$killed" 1.5
 check_eq "$(sj "[round(s['runtime'], 1), round(s['agents'][0]['elapsed_s'], 1)]")" "$v1" \
     "runtime and elapsed time, 1.5 s later"

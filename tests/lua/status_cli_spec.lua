@@ -247,7 +247,7 @@ describe("the status table", function()
       agents = { { task = "task-1", status = "running", elapsed_s = 125, cost_usd = 0.25, branch = "feature/a" },
                  { task = "task-3", status = "waiting_approval", elapsed_s = 5, cost_usd = 0 } } }
     local text = text_of(v)
-    ok(text:find("\nAgents    2 in hand\n", 1, true), text)
+    ok(text:find("\nAgents    2 in hand: 1 running, 1 waiting for approval\n", 1, true), text)
     -- the id column as wide as the longest id, so the columns stay under their heads
     ok(text:find("\n  #      status             task ", 1, true), text)
     ok(text:find("\n  task-1 ▶ running          A ", 1, true), text)
@@ -255,6 +255,15 @@ describe("the status table", function()
     ok(text:find("\n  task-3 waiting_approval       5s   $0.0000  -", 1, true), text)
     ok(text:find("⊘ blocked", 1, true), text)
     ok(text:find("↳ blocked: task-4 failed", 1, true), text)
+  end)
+
+  it("counts the agents in hand by what each does: running first, then each wait", function()
+    local v = { id = "x", status = "running", host_alive = true, completed_tasks = 0, cost_usd = 0, tokens = 0,
+      tasks = {}, agents = { { task = "a", status = "waiting_approval" }, { task = "b", status = "running" },
+                             { task = "c", status = "waiting_answer" }, { task = "d", status = "waiting_approval" },
+                             { task = "e", status = "running", waiting_slot = true } } }
+    ok(text_of(v):find("\nAgents    5 in hand: 1 running, 2 waiting for approval, 1 waiting for an answer, "
+      .. "1 waiting for a free agent slot\n", 1, true), text_of(v))
   end)
 
   it("says a failed task's whole reason: its end says what to do", function()

@@ -568,4 +568,23 @@ end
 require("lib.format_agent").install(M)
 require("lib.format_reply").install(M)
 
+-- in_hand(agents) -> "1 running, 2 waiting for approval": the agents status
+-- lists, counted by what each does (running its agent, waiting for a free
+-- agent slot, or S.WAITING_FOR's words), running first, then as they come
+function M.in_hand(agents)
+  local counts, order = {}, {}
+  for _, a in ipairs(agents or {}) do
+    local what = a.waiting_slot and "waiting for a free agent slot" or a.status == "running" and "running"
+      or S.WAITING_FOR[a.status] or tostring(a.status)
+    if not counts[what] then
+      counts[what] = 0
+      table.insert(order, what == "running" and 1 or #order + 1, what)
+    end
+    counts[what] = counts[what] + 1
+  end
+  local parts = {}
+  for i, what in ipairs(order) do parts[i] = counts[what] .. " " .. what end
+  return table.concat(parts, ", ")
+end
+
 return M

@@ -223,7 +223,8 @@ function M.session(v, opts)
   local agents = v.agents or {}
   if #agents > 0 then  -- every task in hand (several at once in a parallel day)
     -- a session whose host is gone: what it had in hand then (nothing runs now)
-    out[#out + 1] = format("\nAgents    %d in hand%s", #agents, live and "" or " when its host stopped")
+    out[#out + 1] = format("\nAgents    %d in hand%s: %s", #agents, live and "" or " when its host stopped",
+      fmt.in_hand(agents))
     for _, a in ipairs(agents) do
       out[#out + 1] = format("  %-" .. idw .. "s %s %8s %9s  %s", cell(a.task),
         pad(a.waiting_slot and "waiting_slot" or cell(a.status), 16),
