@@ -572,18 +572,18 @@ require("lib.format_reply").install(M)
 -- lists, counted by what each does (running its agent, waiting for a free
 -- agent slot, or S.WAITING_FOR's words), running first, then as they come
 function M.in_hand(agents)
-  local counts, order = {}, {}
+  local n, order = {}, {}
   for _, a in ipairs(agents or {}) do
     local what = a.waiting_slot and "waiting for a free agent slot" or a.status == "running" and "running"
       or S.WAITING_FOR[a.status] or tostring(a.status)
-    if not counts[what] then
-      counts[what] = 0
+    if not n[what] then
+      n[what] = 0
       table.insert(order, what == "running" and 1 or #order + 1, what)
     end
-    counts[what] = counts[what] + 1
+    n[what] = n[what] + 1
   end
   local parts = {}
-  for i, what in ipairs(order) do parts[i] = counts[what] .. " " .. what end
+  for i, what in ipairs(order) do parts[i] = n[what] .. " " .. what end
   return table.concat(parts, ", ")
 end
 
