@@ -198,8 +198,10 @@ function M.session(v, opts)
   local tasks = v.tasks or {}
   local out = {
     format("Session   %s  %s", cell(v.id), status),
-    v.kind == "inbox" and format("Inbox     %s (%s)   queued %d", cell(v.task_file, "-"),
-      (live and v.status ~= "completed") and "watched" or "not watched", tonumber(v.queued) or 0)
+    v.kind == "inbox" and format("Inbox     %s (%s)   queued %d%s", cell(v.task_file, "-"),
+      (live and v.status ~= "completed") and "watched" or "not watched", tonumber(v.queued) or 0,
+      (tonumber(v.refused) or 0) > 0 and format("   refused %d (not run: the reasons in %s/failed/)", v.refused,
+        cell(v.task_file)) or "")
       or "Task file " .. cell(v.task_file, "-"),
     format("Started   %s   runtime %s", when(clock, v.started_at), v.runtime and fmt.duration(v.runtime) or "-"),
     format("Progress  %s   cost %s   %s tokens", fmt.progress(v),
