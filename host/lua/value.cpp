@@ -246,6 +246,9 @@ int l_json_decode(lua_State* L) {
     } catch (const std::exception& e) {
         err = e.what();
     }
+    // the reason without the library's tag ("[json.exception.parse_error.101] ")
+    if (err.rfind("[json.exception", 0) == 0)
+        if (auto p = err.find("] "); p != std::string::npos) err.erase(0, p + 2);
     lua_pushnil(L);
     lua_pushstring(L, err.c_str());
     return 2;
