@@ -372,6 +372,7 @@ describe("format: the one place for texts", function()
                          "workflows/lib/schedule.lua",
                          "workflows/lib/report.lua", "workflows/lib/report_task.lua",
                          "workflows/lib/report_cli.lua", "workflows/inbox.lua", "workflows/lib/inbox_run.lua",
+                         "workflows/lib/inbox_run_files.lua", "workflows/lib/inbox_run_stale.lua",
                          "workflows/lib/runner.lua", "workflows/lib/run_task.lua", "workflows/lib/run_agent.lua",
                          "workflows/lib/run_approve.lua" }) do
       local src = assert(T.read_file(f))
