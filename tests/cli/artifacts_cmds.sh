@@ -17,6 +17,7 @@ write() { ART_NAME=$1 ART_STATUS=${2:-completed} orch test --no-state "$WRITE" >
 run() { "$@" >"$T/out" 2>"$T/err"; echo $? >"$T/rc"; }
 rc_is() { expect_eq "$(cat "$T/rc")" "$1" "$2: exit code (stdout: $(cat "$T/out"); stderr: $(cat "$T/err"))"; }
 out_has() { grep -qF -- "$1" "$T/out" || fail "$2: stdout does not say '$1':\n$(cat "$T/out")"; }
+out_lacks() { ! grep -qF -- "$1" "$T/out" || fail "$2: stdout says '$1':\n$(cat "$T/out")"; }
 err_has() { grep -qF -- "$1" "$T/err" || fail "$2: stderr does not say '$1':\n$(cat "$T/err")"; }
 R=$T/results S=$T/summaries
 
@@ -122,20 +123,23 @@ for cmd in "tasks --days 5" "tasks --force --dry-run" "artifacts --days 30 --all
     err_has "is not one of its flags" "clean $cmd"
 done
 
+# a task's result and summary go or stay together, by the newer of the two:
+# crash's result is old but its summary is not, so both stay
 run orch clean artifacts --days 3 --dry-run
 rc_is 0 "--dry-run"
-out_has "would remove $R/crash_result.json" "--dry-run"
 out_has "would remove $R/fix-login_result.json" "--dry-run"
 out_has "would remove $S/fix-login_summary.txt" "--dry-run"
-out_has "would remove 3 files older than 3 days (in $R, $S); --dry-run: nothing removed" "--dry-run: the count"
+out_lacks "crash_" "--dry-run: a pair with a recent half stays"
+out_has "would remove 2 files older than 3 days (in $R, $S); --dry-run: nothing removed" "--dry-run: the count"
 expect_eq "$(ls "$R" "$S" | grep -c '_result.json\|_summary.txt')" 6 "--dry-run removed nothing"
 
 run orch clean artifacts --days 3
 rc_is 0 "clean artifacts --days 3"
-out_has "removed $R/crash_result.json" "clean"
+out_has "removed $R/fix-login_result.json" "clean"
 out_has "removed $S/fix-login_summary.txt" "clean"
-out_has "removed 3 files older than 3 days (in $R, $S)" "clean: the count"
-expect_eq "$(cd "$R" && ls | tr '\n' ' ')" "2026-12-01-report.md recent_result.json " "clean: left in results"
+out_has "removed 2 files older than 3 days (in $R, $S)" "clean: the count"
+expect_eq "$(cd "$R" && ls | tr '\n' ' ')" "2026-12-01-report.md crash_result.json recent_result.json " \
+    "clean: left in results (crash's result: its summary is recent)"
 expect_eq "$(cd "$S" && ls | tr '\n' ' ')" "crash_summary.txt notes.txt recent_summary.txt " "clean: left in summaries"
 
 run flock "$ORCH_STATE_DB.lock" "$ORCH_HOST" --root "$ORCH_SRC" clean artifacts --days 3

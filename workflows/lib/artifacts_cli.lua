@@ -79,6 +79,10 @@ function M.days(value, what)
   return n
 end
 
+-- clean{days=, dry_run=}: the results and summaries older than N days. A
+-- task's pair (NAME_result.json, NAME_summary.txt) goes or stays together,
+-- by the newer of its two files: a summary is never left without its result,
+-- nor a result without its summary
 function M.clean(req)
   local n, derr = M.days(req.days, "results and summaries")
   if not n then return { exit = EXIT.bad_input, err = derr } end
@@ -86,21 +90,29 @@ function M.clean(req)
   local paths = orch.config.paths
   local lines, errs, count = {}, {}, 0
   local verb = req.dry_run and "would remove" or "removed"
+  local files, newest = {}, {}  -- the artifacts in folder order; name -> its pair's newest mtime
   for _, place in ipairs({ { paths.results_dir, artifacts.RESULT_SUFFIX },
                            { paths.summaries_dir, artifacts.SUMMARY_SUFFIX } }) do
     local dir, ending = place[1], place[2]
     for _, name in ipairs(orch.list_dir(dir) or {}) do
       local p = dir .. "/" .. name
       local info = suffix(name, ending) and orch.file_info(p)
-      if info and info.type == "file" and info.mtime < cutoff then
-        local ok, err = true, nil
-        if not req.dry_run then ok, err = orch.remove_file(p) end
-        if ok then
-          count = count + 1
-          lines[#lines + 1] = verb .. " " .. p
-        else
-          errs[#errs + 1] = "cannot remove " .. tostring(err)
-        end
+      if info and info.type == "file" then
+        local key = name:sub(1, -#ending - 1)
+        files[#files + 1] = { path = p, key = key }
+        newest[key] = math.max(newest[key] or 0, info.mtime)
+      end
+    end
+  end
+  for _, f in ipairs(files) do
+    if newest[f.key] < cutoff then
+      local ok, err = true, nil
+      if not req.dry_run then ok, err = orch.remove_file(f.path) end
+      if ok then
+        count = count + 1
+        lines[#lines + 1] = verb .. " " .. f.path
+      else
+        errs[#errs + 1] = "cannot remove " .. tostring(err)
       end
     end
   end
