@@ -11,16 +11,7 @@ source "$(dirname "$0")/lib.bash"
 
 export FAKE_CLAUDE_ARGS_LOG=$T/args.log
 touch "$T/args.log"
-cat >"$T/day.yaml" <<'YAML'
-date: 2026-12-01
-tasks:
-  - id: ask
-    name: "Asks first"
-    prompt: "Paginate. [fake:question]"
-  - id: plain
-    name: "Just works"
-    prompt: "Write a file."
-YAML
+ask_plain_day "$T/day.yaml"
 bg_run "$T/run.out" orch run daily.lua --tasks "$T/day.yaml" --auto-approve --no-input --max-concurrent 2
 wait_for sj_true "s['tasks'][0]['status'] == 'waiting_answer'"
 orch answer "use B" --task ask --by tester >"$T/answer.out" 2>&1 || fail "orch answer: $(cat "$T/answer.out")"

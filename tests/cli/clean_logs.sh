@@ -10,16 +10,7 @@
 # rest done; a bad --days is refused with exit 2.
 source "$(dirname "$0")/lib.bash"
 
-cat >"$T/day.yaml" <<'YAML'
-date: 2026-12-01
-tasks:
-  - id: ask
-    name: "Asks first"
-    prompt: "Paginate. [fake:question]"
-  - id: plain
-    name: "Just works"
-    prompt: "Write a file."
-YAML
+ask_plain_day "$T/day.yaml"
 L=$T/logs
 bg_run "$T/run.out" orch run daily.lua --tasks "$T/day.yaml" --auto-approve --no-input --max-concurrent 2
 wait_for sj_true "s['tasks'][0]['status'] == 'waiting_answer' and s['tasks'][1]['status'] == 'completed'"

@@ -153,6 +153,22 @@ completed_count() { sj "sum(1 for t in s['tasks'] if t['status'] == 'completed')
 # expect_eq ACTUAL EXPECTED WHAT
 expect_eq() { [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"; }
 
+# ask_plain_day FILE: a YAML day of two tasks, "ask" (its agent asks a
+# question and waits for the answer) and "plain" (it just works): the clean
+# tests' day of one unfinished task and one finished
+ask_plain_day() {
+    cat >"$1" <<'YAML'
+date: 2026-12-01
+tasks:
+  - id: ask
+    name: "Asks first"
+    prompt: "Paginate. [fake:question]"
+  - id: plain
+    name: "Just works"
+    prompt: "Write a file."
+YAML
+}
+
 # task_md FILE ID TITLE TYPE INSTRUCTION [REQUIRES_APPROVAL]: append one task
 task_md() {
     local file=$1 id=$2 title=$3 type=$4 instr=$5 req=${6:-false}
