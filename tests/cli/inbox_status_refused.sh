@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# `status` of an inbox counts the files it refused (moved to failed/ unrun, a
-# .reason ending "invalid at <time>") since its session started, with where
-# their reasons are: not a task that ran and failed, not a refusal of an
-# earlier session (an older time in its reason).
+# `status` of an inbox counts the files its session refused (moved to failed/
+# unrun, with a .reason), with where their reasons are: not a task that ran
+# and failed, not a refusal of an earlier session (the .reason files already in
+# failed/ when it starts).
 source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/inbox.bash"
 

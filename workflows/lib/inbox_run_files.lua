@@ -81,6 +81,8 @@ function I:parsed(name, file, t, why, err)
   orch.emit("parsed", { session = s.id, file = file, task = as, ok = false, reason = why, error = err })
   if why == "invalid" then
     orch.log("warn", "inbox: " .. name .. " moved to failed/: " .. (tostring(err or "?"):match("^[^\n]*")))
+    s.refused = (tonumber(s.refused) or 0) + 1  -- the session's refusals, `status`'s count
+    S.save(s)
   end
   self:drop(name, "cancelled", "its file was rewritten: " .. tostring(why))
 end

@@ -20,23 +20,6 @@ local function clock(epoch) return os.date("%Y-%m-%d %H:%M:%S", math.floor(epoch
 
 local function json(v) return orch.json.encode(v, { pretty = true }) .. "\n" end
 
--- refused(s) -> how many files inbox session s refused (moved to failed/ unrun,
--- lib/inbox_files' reason ending "invalid at <UTC time>") since it started | nil
--- (no inbox): one look at its folder's failed/, its .reason files read. A file
--- refused and then written again has its refused version gone, so it counts no more.
-local function refused(s)
-  if s.kind ~= "inbox" or type(s.task_file) ~= "string" then return nil end
-  local dir = s.task_file .. "/failed/"
-  local since = os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(tonumber(s.started_at) or 0))
-  local n = 0
-  for _, name in ipairs(orch.list_dir(dir) or {}) do
-    local text = name:sub(-7) == ".reason" and orch.read_file(dir .. name)
-    local at = text and text:match("\ninvalid at (%S+)\n$")
-    if at and at >= since then n = n + 1 end
-  end
-  return n
-end
-
 -- the view of a loaded session s (S.load's or S.load_summary's), its tasks aside
 local function head(s)
   local v = control.status_of(s)
@@ -44,7 +27,7 @@ local function head(s)
     if type(k) == "string" and k:sub(1, 1) ~= "_" and k ~= "tasks" and v[k] == nil then v[k] = x end
   end
   v.host_alive = control.host_runs(s) == true
-  v.refused = refused(s)
+  v.refused = s.kind == "inbox" and (tonumber(s.refused) or 0) or nil  -- the files it refused (lib/inbox_run_files)
   v.pending_approval = control.waiting(s)
   v.total_tasks, v.completed_tasks = v.total, v.completed
   v.runtime = S.runtime(s, orch.now(), v.host_alive)
