@@ -1,6 +1,7 @@
 #include "lua/value.h"
 
 #include "services/json_depth.h"
+#include "services/json_reason.h"
 #include "services/json_keys.h"
 
 #include <cmath>
@@ -244,11 +245,8 @@ int l_json_decode(lua_State* L) {
         push_value(L, j, 0, nulls);
         return 1;
     } catch (const std::exception& e) {
-        err = e.what();
+        err = json_message(e.what());  // the reason, without the library's tag
     }
-    // the reason without the library's tag ("[json.exception.parse_error.101] ")
-    if (err.rfind("[json.exception", 0) == 0)
-        if (auto p = err.find("] "); p != std::string::npos) err.erase(0, p + 2);
     lua_pushnil(L);
     lua_pushstring(L, err.c_str());
     return 2;

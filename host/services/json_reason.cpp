@@ -5,6 +5,11 @@
 
 namespace orch {
 
+std::string json_message(const std::string& what) {
+    auto p = what.find("] ");
+    return what.rfind("[json.exception", 0) == 0 && p != std::string::npos ? what.substr(p + 2) : what;
+}
+
 namespace {
 
 using json = nlohmann::json;
@@ -15,8 +20,7 @@ using json = nlohmann::json;
 // "[json.exception.x.n] " prefix), cut to its vocabulary (letters, digits,
 // spaces and a few marks), so nothing of the body can pass.
 std::string words_of(const std::string& what) {
-    std::string s = what;
-    if (auto p = s.find("] "); s.rfind("[json.exception", 0) == 0 && p != std::string::npos) s = s.substr(p + 2);
+    std::string s = json_message(what);
     if (auto p = s.find("; last read"); p != std::string::npos) s.resize(p);
     for (auto& ch : s)
         if (!isalnum(static_cast<unsigned char>(ch)) && !strchr(" ,:-+()_.'[]{}<>", ch)) ch = '?';

@@ -14,4 +14,8 @@ namespace orch {
 // no line) "number out of range at line 1, column 25" (where it starts).
 std::string json_error_reason(std::string_view text, const nlohmann::json::exception& e);
 
+// The library's message of one of its exceptions without its tag
+// ("[json.exception.parse_error.101] "): what orch.json.decode says of a file
+std::string json_message(const std::string& what);
+
 }  // namespace orch
