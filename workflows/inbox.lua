@@ -33,14 +33,19 @@ local icfg = cfg.inbox or {}
 local MAX = math.max(1, math.floor(tonumber(args.max_concurrent) or tonumber(icfg.max_concurrent) or 3))
 local PERIOD = tonumber(icfg.session_seconds) or 0  -- a session's span (below, "A session a day")
 
+-- midnight(t, days) -> the local midnight that begins the day of epoch t, or `days` days later
+local function midnight(t, days)
+  local d = os.date("*t", math.floor(t))
+  return os.time({ year = d.year, month = d.month, day = d.day + days, hour = 0 })
+end
+
 -- what the inbox sessions of this folder started earlier in the same day
 -- (PERIOD 0: since local midnight; N: in the last N seconds) spent, but
 -- session id's: a restarted inbox's day keeps one budget (lib/runner's
 -- check_budget counts it), whatever the number of sessions
 local function spent_before(id)
   local now = orch.now()
-  local d = os.date("*t", math.floor(now))
-  local since = PERIOD > 0 and now - PERIOD or os.time({ year = d.year, month = d.month, day = d.day, hour = 0 })
+  local since = PERIOD > 0 and now - PERIOD or midnight(now, 0)
   local spent = 0
   for _, row in ipairs(orch.list_sessions(500)) do
     local at = tonumber(row.started_at) or 0
@@ -155,9 +160,7 @@ end
 -- no empty sessions behind.
 local function roll_at()
   local started = tonumber(s.started_at) or orch.now()
-  if PERIOD > 0 then return started + PERIOD end
-  local d = os.date("*t", math.floor(started))
-  return os.time({ year = d.year, month = d.month, day = d.day + 1, hour = 0 })
+  return PERIOD > 0 and started + PERIOD or midnight(started, 1)
 end
 -- day_done(old, by): a session that ran tasks, ended: its day's report
 -- (results/YYYY-MM-DD-report.md, every session of that day) and, when a new
